@@ -1,0 +1,80 @@
+// Service-backed tests read their endpoints from the TEST_* variables printed by `scripts/services env`.
+// Without them a suite is skipped with the reason in its title; with HXP_REQUIRE_SERVICES=1 (CI) a missing
+// service is a failing test instead, so CI can never pass by skipping.
+import test, { type ImplementationFn } from 'ava';
+
+export type ServiceName = 'postgres' | 'kafka' | 's3' | 'pushgateway' | 'smtp';
+
+export interface ServiceEndpoints {
+  postgres: { url: string };
+  kafka: { brokers: string[] };
+  s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; bucket: string; region: string };
+  pushgateway: { url: string };
+  smtp: { url: string; apiUrl: string };
+}
+
+const requiredVariables: Record<ServiceName, string[]> = {
+  postgres: ['TEST_DATABASE_URL'],
+  kafka: ['TEST_KAFKA_BROKERS'],
+  s3: ['TEST_S3_ENDPOINT', 'TEST_S3_ACCESS_KEY', 'TEST_S3_SECRET_KEY', 'TEST_S3_BUCKET'],
+  pushgateway: ['TEST_PUSHGATEWAY_URL'],
+  smtp: ['TEST_SMTP_URL', 'TEST_MAILPIT_URL'],
+};
+
+function env(name: string): string {
+  return process.env[name] ?? '';
+}
+
+function missingVariables(name: ServiceName): string[] {
+  return requiredVariables[name].filter((v) => !env(v));
+}
+
+export function requireService<N extends ServiceName>(name: N): ServiceEndpoints[N] | undefined {
+  if (missingVariables(name).length > 0) return undefined;
+  const endpoints: ServiceEndpoints = {
+    postgres: { url: env('TEST_DATABASE_URL') },
+    kafka: {
+      brokers: env('TEST_KAFKA_BROKERS')
+        .split(',')
+        .map((b) => b.trim()),
+    },
+    s3: {
+      endpoint: env('TEST_S3_ENDPOINT'),
+      accessKeyId: env('TEST_S3_ACCESS_KEY'),
+      secretAccessKey: env('TEST_S3_SECRET_KEY'),
+      bucket: env('TEST_S3_BUCKET'),
+      region: env('TEST_S3_REGION') || 'us-east-1',
+    },
+    pushgateway: { url: env('TEST_PUSHGATEWAY_URL') },
+    smtp: { url: env('TEST_SMTP_URL'), apiUrl: env('TEST_MAILPIT_URL') },
+  };
+  return endpoints[name];
+}
+
+export const servicesRequired = process.env.HXP_REQUIRE_SERVICES === '1';
+
+type Register = (title: string, implementation: ImplementationFn<[]>) => void;
+export interface ServiceTest extends Register {
+  serial: Register;
+}
+
+/** `test` for a suite that needs `names`: runs, skips with the reason, or fails when CI requires it. */
+export function serviceTest(...names: ServiceName[]): ServiceTest {
+  const missing = names.flatMap(missingVariables);
+  const make =
+    (runner: typeof test | typeof test.serial): Register =>
+    (title, implementation) => {
+      if (missing.length === 0) {
+        runner(title, implementation);
+      } else if (servicesRequired) {
+        runner(title, (t) => {
+          t.fail(
+            `HXP_REQUIRE_SERVICES=1 but ${missing.join(', ')} not set; run: eval "$(scripts/services env)"`,
+          );
+        });
+      } else {
+        runner.skip(`${title} (skipped: ${missing.join(', ')} not set; run scripts/services up)`, () => {});
+      }
+    };
+  return Object.assign(make(test), { serial: make(test.serial) });
+}
