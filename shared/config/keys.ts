@@ -1,0 +1,117 @@
+// The one table of configuration keys: for each key of the schema (schema.ts), where its value may come
+// from and what it means. Env parsing (sources.ts), error lines (errors.ts) and docs/configuration.md all
+// read this table. TypeScript checks that it names every leaf of the schema, and only those.
+import type { SettingKey } from './schema.ts';
+
+export interface SettingSource {
+  /** Environment variable (the original service's name where it had one). */
+  env: string;
+  /** Dotted snake_case path in the YAML file. */
+  yaml: string;
+  /** File name under the secrets folder (/var/openfaas/secrets), highest precedence. */
+  secretFile?: string;
+  /** Never printed: non-enumerable in the loaded config, redacted in errors and docs. */
+  secret?: boolean;
+  /** Example shown in errors when there is no default. */
+  example?: string;
+  description: string;
+}
+
+const BP = 'batch_processing';
+
+// prettier-ignore
+export const settings: Record<SettingKey, SettingSource> = {
+  'api.port': { env: 'BATCH_PROCESSING_API_PORT', yaml: `${BP}.api.port`, description: 'Port of the batch-processing HTTP API.' },
+  'api.token': {
+    env: 'BATCH_PROCESSING_API_TOKEN', yaml: `${BP}.api.token`, secretFile: 'api-token', secret: true,
+    description: 'Bearer token the API requires; unset = no authentication (loopback use only).',
+  },
+  'resources.memoryLimitBytes': { env: 'BATCH_PROCESSING_MEMORY_LIMIT', yaml: `${BP}.resources.memory_limit`, description: 'Memory limit of a function (bytes).' },
+  'resources.cpuLimit': { env: 'BATCH_PROCESSING_CPU_LIMIT', yaml: `${BP}.resources.cpu_limit`, description: 'CPU limit of a function (cores).' },
+  'jobs.timeoutSeconds': { env: 'BATCH_PROCESSING_TIMEOUT', yaml: `${BP}.jobs.timeout`, description: 'Time limit of one job run.' },
+  'jobs.retries': { env: 'BATCH_PROCESSING_RETRIES', yaml: `${BP}.jobs.retries`, description: 'Retries of a failed window before it is marked failed.' },
+  'jobs.retryDelaySeconds': { env: 'BATCH_PROCESSING_RETRY_DELAY', yaml: `${BP}.jobs.retry_delay`, description: 'Delay before a failed window is retried.' },
+  'aggregation.enabled': { env: 'BATCH_PROCESSING_AGGREGATION_ENABLED', yaml: `${BP}.aggregation.enabled`, description: 'Master switch of all aggregation jobs.' },
+  'aggregation.intervals.hourly': { env: 'BATCH_PROCESSING_HOURLY_ENABLED', yaml: `${BP}.aggregation.intervals.hourly`, description: 'Hourly aggregation on/off.' },
+  'aggregation.intervals.daily': { env: 'BATCH_PROCESSING_DAILY_ENABLED', yaml: `${BP}.aggregation.intervals.daily`, description: 'Daily rollup on/off.' },
+  'aggregation.intervals.weekly': { env: 'BATCH_PROCESSING_WEEKLY_ENABLED', yaml: `${BP}.aggregation.intervals.weekly`, description: 'Weekly rollup on/off.' },
+  'aggregation.intervals.monthly': { env: 'BATCH_PROCESSING_MONTHLY_ENABLED', yaml: `${BP}.aggregation.intervals.monthly`, description: 'Monthly rollup on/off.' },
+  'aggregation.cron.hourly': { env: 'BATCH_PROCESSING_HOURLY_CRON', yaml: `${BP}.aggregation.schedules.hourly`, description: 'Schedule of the hourly aggregation.' },
+  'aggregation.cron.daily': { env: 'BATCH_PROCESSING_DAILY_CRON', yaml: `${BP}.aggregation.schedules.daily`, description: 'Schedule of the daily rollup.' },
+  'aggregation.cron.weekly': { env: 'BATCH_PROCESSING_WEEKLY_CRON', yaml: `${BP}.aggregation.schedules.weekly`, description: 'Schedule of the weekly rollup.' },
+  'aggregation.cron.monthly': { env: 'BATCH_PROCESSING_MONTHLY_CRON', yaml: `${BP}.aggregation.schedules.monthly`, description: 'Schedule of the monthly rollup.' },
+  'time.zone': { env: 'BATCH_PROCESSING_TIMEZONE', yaml: `${BP}.timezone`, description: 'Zone of day, week and month buckets and of report dates (hours are UTC).' },
+  'time.weekStart': { env: 'BATCH_PROCESSING_WEEK_START', yaml: `${BP}.week_start`, description: 'First day of a week bucket (monday = ISO).' },
+  'retention.rawDays': { env: 'BATCH_PROCESSING_RAW_DATA_RETENTION_DAYS', yaml: `${BP}.retention.raw_data_days`, description: 'Days raw events are kept (older events are rejected at ingest).' },
+  'retention.aggregatedDays': { env: 'BATCH_PROCESSING_AGGREGATED_DATA_RETENTION_DAYS', yaml: `${BP}.retention.aggregated_data_days`, description: 'Days aggregates are kept.' },
+  'retention.reportsDays': { env: 'BATCH_PROCESSING_REPORTS_RETENTION_DAYS', yaml: `${BP}.retention.reports_days`, description: 'Days generated reports are kept.' },
+  'retention.archival.enabled': { env: 'BATCH_PROCESSING_ARCHIVAL_ENABLED', yaml: `${BP}.retention.archival.enabled`, description: 'Archive data before retention deletes it.' },
+  'retention.archival.path': { env: 'BATCH_PROCESSING_ARCHIVAL_PATH', yaml: `${BP}.retention.archival.path`, description: 'Archive folder when S3 is not configured (also the key prefix in S3).' },
+  'reports.enabled': { env: 'BATCH_PROCESSING_REPORTS_ENABLED', yaml: `${BP}.reports.enabled`, description: 'Report generation on/off.' },
+  'reports.formats': { env: 'BATCH_PROCESSING_REPORT_FORMATS', yaml: `${BP}.reports.formats`, description: 'Formats written for each report.' },
+  'reports.templatesDir': { env: 'BATCH_PROCESSING_REPORT_TEMPLATES_DIR', yaml: `${BP}.reports.templates`, description: 'Folder of custom report templates; unset = built-in templates.' },
+  'reports.distribution': { env: 'BATCH_PROCESSING_REPORT_DISTRIBUTION', yaml: `${BP}.reports.distribution`, description: 'Where finished reports go (s3 = object store or the local archive folder).' },
+  'reports.email.host': { env: 'SMTP_HOST', yaml: `${BP}.reports.email.smtp_host`, description: 'SMTP server for e-mailed reports; unset = no e-mail.' },
+  'reports.email.port': { env: 'SMTP_PORT', yaml: `${BP}.reports.email.smtp_port`, description: 'SMTP port.' },
+  'reports.email.user': { env: 'SMTP_USER', yaml: `${BP}.reports.email.smtp_user`, description: 'SMTP user; unset = no authentication.' },
+  'reports.email.password': {
+    env: 'SMTP_PASSWORD', yaml: `${BP}.reports.email.smtp_password`, secretFile: 'smtp-password', secret: true,
+    description: 'SMTP password.',
+  },
+  'reports.email.from': { env: 'SMTP_FROM', yaml: `${BP}.reports.email.from`, description: 'Sender of report e-mails.' },
+  'reports.email.recipients': {
+    env: 'BATCH_PROCESSING_REPORT_RECIPIENTS', yaml: `${BP}.reports.email.recipients`, example: 'ops@example.com,finance@example.com',
+    description: 'Recipients of report e-mails.',
+  },
+  'businessIntelligence.enabled': { env: 'BATCH_PROCESSING_BUSINESS_INTELLIGENCE_ENABLED', yaml: `${BP}.business_intelligence.enabled`, description: 'Business-intelligence reports on/off.' },
+  'businessIntelligence.metrics': { env: 'BATCH_PROCESSING_BUSINESS_INTELLIGENCE_METRICS', yaml: `${BP}.business_intelligence.metrics`, description: 'Event metrics the business-intelligence report covers.' },
+  'capacityAnalysis.enabled': { env: 'BATCH_PROCESSING_CAPACITY_ANALYSIS_ENABLED', yaml: `${BP}.capacity_analysis.enabled`, description: 'Capacity analysis on/off.' },
+  'capacityAnalysis.analyses': { env: 'BATCH_PROCESSING_CAPACITY_ANALYSES', yaml: `${BP}.capacity_analysis.analyses`, description: 'Resources the capacity analysis covers.' },
+  'capacityAnalysis.forecasting.enabled': { env: 'BATCH_PROCESSING_FORECASTING_ENABLED', yaml: `${BP}.capacity_analysis.forecasting.enabled`, description: 'Capacity forecasts on/off.' },
+  'capacityAnalysis.forecasting.horizonDays': { env: 'BATCH_PROCESSING_FORECAST_HORIZON_DAYS', yaml: `${BP}.capacity_analysis.forecasting.horizon_days`, description: 'How far forecasts look ahead.' },
+  'ingestion.maxEventBytes': { env: 'BATCH_PROCESSING_MAX_EVENT_BYTES', yaml: `${BP}.ingestion.max_event_bytes`, description: 'Largest accepted event (bigger ones go to dead letters).' },
+  'ingestion.maxFields': { env: 'BATCH_PROCESSING_MAX_EVENT_FIELDS', yaml: `${BP}.ingestion.max_fields`, description: 'Most fields in an event\'s data.' },
+  'ingestion.maxFutureSkewSeconds': { env: 'BATCH_PROCESSING_MAX_FUTURE_SKEW', yaml: `${BP}.ingestion.max_future_skew`, description: 'How far in the future an event timestamp may be.' },
+  'ingestion.dimensionKeys': { env: 'BATCH_PROCESSING_DIMENSION_KEYS', yaml: `${BP}.ingestion.dimension_keys`, description: 'String fields of data aggregated as dimensions.' },
+  'kafka.bootstrapServers': { env: 'KAFKA_BOOTSTRAP_SERVERS', yaml: 'kafka.bootstrap_servers', description: 'Kafka brokers; unset = no Kafka (ingestion by HTTP only).' },
+  'kafka.clientId': { env: 'KAFKA_CLIENT_ID', yaml: 'kafka.client_id', description: 'Kafka client id.' },
+  'kafka.consumerGroup': { env: 'KAFKA_CONSUMER_GROUP', yaml: 'kafka.consumer_group', description: 'Consumer group of the pull consumer.' },
+  'kafka.autoCommit': { env: 'KAFKA_ENABLE_AUTO_COMMIT', yaml: 'kafka.enable_auto_commit', description: 'Commit offsets automatically.' },
+  'kafka.autoCommitIntervalMs': { env: 'KAFKA_AUTO_COMMIT_INTERVAL_MS', yaml: 'kafka.auto_commit_interval_ms', description: 'Auto-commit interval.' },
+  'kafka.sessionTimeoutMs': { env: 'KAFKA_SESSION_TIMEOUT_MS', yaml: 'kafka.session_timeout_ms', description: 'Consumer session timeout.' },
+  'kafka.maxPollRecords': { env: 'KAFKA_MAX_POLL_RECORDS', yaml: 'kafka.max_poll_records', description: 'Most records handled per batch.' },
+  'kafka.topics.raw': { env: 'KAFKA_RAW_TOPICS', yaml: 'kafka.topics.raw', description: 'Topics of raw events.' },
+  'kafka.topics.events': { env: 'KAFKA_EVENTS_TOPIC', yaml: 'kafka.topics.events', description: 'Topic of the functions\' own events (aggregation.completed, …).' },
+  'kafka.topics.dlq': { env: 'KAFKA_DLQ_TOPIC', yaml: 'kafka.topics.dlq', description: 'Dead-letter topic of rejected events.' },
+  'database.url': {
+    env: 'DATABASE_URL', yaml: 'database.url', secretFile: 'database-url', secret: true,
+    description: 'PostgreSQL connection URL; unset = embedded PGlite.',
+  },
+  'database.password': {
+    env: 'DATABASE_PASSWORD', yaml: 'database.password', secretFile: 'database-password', secret: true,
+    description: 'PostgreSQL password; overrides the one in DATABASE_URL.',
+  },
+  'database.poolSize': { env: 'DATABASE_POOL_SIZE', yaml: 'database.pool_size', description: 'Most pooled connections (embedded mode always uses 1).' },
+  'metrics.port': { env: 'BATCH_PROCESSING_METRICS_PORT', yaml: 'monitoring.metrics_port', description: 'Port of the Prometheus metrics server.' },
+  'metrics.pushgatewayUrl': { env: 'PROMETHEUS_PUSHGATEWAY_URL', yaml: 'monitoring.pushgateway_url', description: 'Pushgateway for job metrics; unset = no push.' },
+  'openfaas.gatewayUrl': { env: 'OPENFAAS_GATEWAY_URL', yaml: 'openfaas.gateway_url', description: 'OpenFaaS gateway the functions call.' },
+  'openfaas.gatewayPort': { env: 'GATEWAY_PORT', yaml: 'openfaas.gateway_port', description: 'Port of the local runtime\'s gateway.' },
+  'log.level': { env: 'LOG_LEVEL', yaml: 'logging.level', description: 'Lowest pino level written.' },
+  's3.endpoint': { env: 'S3_ENDPOINT', yaml: 's3.endpoint', description: 'S3/MinIO endpoint; unset with no bucket = local archive folder.' },
+  's3.bucket': { env: 'S3_BUCKET', yaml: 's3.bucket', description: 'Bucket of archives and reports.' },
+  's3.region': { env: 'S3_REGION', yaml: 's3.region', description: 'S3 region.' },
+  's3.accessKeyId': {
+    env: 'S3_ACCESS_KEY_ID', yaml: 's3.access_key_id', secretFile: 's3-access-key-id', secret: true,
+    description: 'S3 access key id; unset = the SDK\'s default credential chain.',
+  },
+  's3.secretAccessKey': {
+    env: 'S3_SECRET_ACCESS_KEY', yaml: 's3.secret_access_key', secretFile: 's3-secret-access-key', secret: true,
+    description: 'S3 secret access key.',
+  },
+  's3.forcePathStyle': { env: 'S3_FORCE_PATH_STYLE', yaml: 's3.force_path_style', description: 'Path-style bucket addressing (MinIO and most S3 gateways need it).' },
+};
+
+export const settingKeys = Object.keys(settings) as SettingKey[];
+
+/** Secret keys (non-enumerable in the loaded config, redacted everywhere). */
+export const secretKeys = settingKeys.filter((key) => settings[key].secret === true);

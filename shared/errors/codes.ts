@@ -1,0 +1,49 @@
+// The one catalogue of error codes. Adding a code is one line here plus one row in docs/errors.md (a test
+// checks the two agree). `retriable` says whether running the same work again may succeed (retry logic
+// reads only this and SQLSTATEs, see retriable.ts); `status` is the HTTP status a handler answers with.
+export interface ErrorSpec {
+  readonly status: number;
+  readonly retriable: boolean;
+  readonly description: string;
+}
+
+function spec(status: number, retriable: boolean, description: string): ErrorSpec {
+  return { status, retriable, description };
+}
+
+// one line per code, however long (prettier would fold long ones over several lines)
+// prettier-ignore
+export const errorCatalogue = {
+  CONFIG_INVALID: spec(500, false, 'The configuration failed validation; the message lists every bad key.'),
+  INTERNAL: spec(500, false, 'An unexpected error (a bug); the cause is attached.'),
+  NOT_IMPLEMENTED_YET: spec(501, false, 'The operation is on the map but not built yet.'),
+  REQUEST_INVALID: spec(400, false, 'The request body, query or path failed validation.'),
+  REQUEST_TOO_LARGE: spec(413, false, 'The request body is larger than the function allows (MAX_REQUEST_BODY).'),
+  UNAUTHORIZED: spec(401, false, 'The API token is missing or wrong.'),
+  NOT_FOUND: spec(404, false, 'The requested report, run or resource does not exist.'),
+  TIMEZONE_UNSUPPORTED: spec(400, false, 'The time zone is not known to this runtime (Intl).'),
+  DB_CONNECT_FAILED: spec(503, true, 'PostgreSQL (or embedded PGlite) could not be reached.'),
+  DB_MIGRATION_FAILED: spec(500, false, 'A schema migration failed; the database is left at the last good one.'),
+  EVENT_NOT_JSON: spec(400, false, 'An event is not valid JSON.'),
+  EVENT_SCHEMA: spec(422, false, 'An event does not match the event contract.'),
+  EVENT_NON_FINITE: spec(422, false, 'An event holds a non-finite number (NaN, Infinity).'),
+  EVENT_TOO_LARGE: spec(413, false, 'An event is larger than ingestion.maxEventBytes.'),
+  EVENT_TOO_MANY_FIELDS: spec(422, false, 'An event has more data fields than ingestion.maxFields.'),
+  EVENT_TOO_FAR_IN_FUTURE: spec(422, false, 'An event timestamp is further ahead than ingestion.maxFutureSkewSeconds.'),
+  EVENT_TOO_OLD: spec(422, false, 'An event is older than the raw-data retention.'),
+  JOB_ALREADY_RUNNING: spec(409, false, 'Another invocation holds the job lock; it will process the due windows.'),
+  JOB_TIMEOUT: spec(504, true, 'A job run exceeded jobs.timeoutSeconds.'),
+  WINDOW_FAILED: spec(500, true, 'Processing one window failed; it is retried without blocking the others.'),
+  JOB_LOCK_LOST: spec(500, true, 'A run lost its job lock (not refreshed within the lease) and stopped; the next run goes on.'),
+  KAFKA_UNAVAILABLE: spec(503, true, 'The Kafka brokers could not be reached.'),
+  S3_UNAVAILABLE: spec(503, true, 'The S3 (MinIO) endpoint could not be reached.'),
+  SMTP_UNAVAILABLE: spec(503, true, 'The SMTP server could not be reached.'),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export const errorCodes = Object.keys(errorCatalogue) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCatalogue, value);
+}
