@@ -1,0 +1,19 @@
+export { canonicalJson, eventHash } from './canonical.ts';
+export {
+  DEFAULT_DIMENSION_KEYS,
+  normalizeEvent,
+  type NormalizeContext,
+  type NormalizedEvent,
+  type NormalizeLimits,
+  type NormalizeResult,
+} from './normalize.ts';
+export { parseBatch, type BatchItem } from './parse-batch.ts';
+export { REJECTION_CODES, type Rejection, type RejectionCode } from './rejection.ts';
+export {
+  EVENT_TYPE_PATTERN,
+  EventEnvelopeSchema,
+  EventTimestampSchema,
+  EventTypeSchema,
+  type EventEnvelope,
+  type EventEnvelopeInput,
+} from './schema.ts';

@@ -1,0 +1,300 @@
+// Raw input (bytes, text or an object) → a validated NormalizedEvent ready for the store, or a Rejection with
+// a reason that names the field, shows the value and says what is expected. Pure: no I/O, the clock comes
+// in through the context.
+import type { z } from 'zod';
+import { eventHash } from './canonical.ts';
+import { fieldPath, preview, rejection, type Rejection } from './rejection.ts';
+import { EventEnvelopeSchema, type EventEnvelope } from './schema.ts';
+
+const DAY_MS = 86_400_000;
+export const DEFAULT_DIMENSION_KEYS: readonly string[] = Object.freeze(['model']);
+
+export interface NormalizeLimits {
+  /** Largest accepted event, in UTF-8 bytes of its JSON (ingestion.maxEventBytes). */
+  maxEventBytes: number;
+  /** Most top-level fields in `data` (ingestion.maxFields). */
+  maxFields: number;
+  /** How far after receivedAt a timestamp may lie (ingestion.maxFutureSkewSeconds × 1000). */
+  maxFutureSkewMs: number;
+  /** Raw retention: events older than this many days before receivedAt are refused (retention.rawDays). */
+  rawRetentionDays: number;
+}
+
+export interface NormalizeContext {
+  /** When ingestion received the event: the last timestamp fallback and the reference for the age checks. */
+  receivedAt: Date;
+  /** The Kafka record timestamp, the fallback before receivedAt. */
+  recordTimestamp?: Date | undefined;
+  /** Wins over id and hash; the Kafka paths pass `topic:partition:offset`. */
+  idempotencyKey?: string | undefined;
+  limits: NormalizeLimits;
+  /** String fields of data aggregated as dimensions. Default ['model']. */
+  dimensionKeys?: readonly string[] | undefined;
+}
+
+export interface NormalizedEvent {
+  idempotencyKey: string;
+  eventType: string;
+  timestamp: Date;
+  /** Where `timestamp` came from: the event, the Kafka record, or the receive time. */
+  timestampSource: 'event' | 'record' | 'received';
+  source: string;
+  /** Sorted; numeric fields of data by key, booleans as 0/1. */
+  metricNames: string[];
+  metricValues: number[];
+  /** Sorted; the configured dimension keys whose value is a string. */
+  dimensionNames: string[];
+  dimensionValues: string[];
+  /** The event's data object as received (strings, nested values and all). */
+  data: Record<string, unknown>;
+}
+
+export type NormalizeResult = { ok: true; event: NormalizedEvent } | { ok: false; rejection: Rejection };
+
+const fail = (r: Rejection): NormalizeResult => ({ ok: false, rejection: r });
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** First non-finite number, bigint or cycle in a value, as a Rejection. */
+function findUnrepresentable(
+  value: unknown,
+  path: PropertyKey[],
+  ancestors: object[],
+): Rejection | undefined {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return undefined;
+    const field = fieldPath(path);
+    return rejection(
+      'EVENT_NON_FINITE',
+      `event field "${field}" is ${String(value)}; numbers must be finite (JSON has no NaN or Infinity, and a ` +
+        `literal beyond ±1.8e308 overflows float8)`,
+      field,
+    );
+  }
+  if (typeof value === 'bigint') {
+    const field = fieldPath(path);
+    return rejection(
+      'EVENT_NOT_JSON',
+      `event field "${field}" is a bigint (${value}n), which JSON cannot hold`,
+      field,
+    );
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  if (ancestors.includes(value)) {
+    const field = fieldPath(path);
+    return rejection(
+      'EVENT_NOT_JSON',
+      `event field "${field}" refers back to itself; JSON cannot hold cycles`,
+      field,
+    );
+  }
+  ancestors.push(value);
+  const entries: [PropertyKey, unknown][] = Array.isArray(value)
+    ? value.map((v: unknown, i) => [i, v])
+    : Object.entries(value);
+  for (const [key, child] of entries) {
+    const found = findUnrepresentable(child, [...path, key], ancestors);
+    if (found) return found;
+  }
+  ancestors.pop();
+  return undefined;
+}
+
+/** Raw input → a plain JSON value, enforcing JSON-ness, finiteness and the byte limit. */
+function decode(raw: unknown, maxEventBytes: number): { value: unknown } | { rejection: Rejection } {
+  const tooLarge = (bytes: number) =>
+    rejection(
+      'EVENT_TOO_LARGE',
+      `event is ${bytes} bytes; at most ${maxEventBytes} bytes are accepted (ingestion.maxEventBytes) — split it ` +
+        `or drop bulky fields`,
+    );
+  if (typeof raw === 'string' || Buffer.isBuffer(raw)) {
+    const bytes = typeof raw === 'string' ? Buffer.byteLength(raw, 'utf8') : raw.length;
+    if (bytes > maxEventBytes) return { rejection: tooLarge(bytes) };
+    let text: string;
+    try {
+      text = typeof raw === 'string' ? raw.replace(/^\uFEFF/, '') : utf8.decode(raw);
+    } catch {
+      return {
+        rejection: rejection('EVENT_NOT_JSON', 'event is not valid UTF-8 text; send JSON encoded as UTF-8'),
+      };
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      return {
+        rejection: rejection(
+          'EVENT_NOT_JSON',
+          `event is not valid JSON (${(error as Error).message}): ${preview(text)}; expected one JSON object like ` +
+            `{"event_type": "llm_request", "data": {"latency_ms": 812}}`,
+        ),
+      };
+    }
+    const bad = findUnrepresentable(value, [], []);
+    return bad ? { rejection: bad } : { value };
+  }
+  const bad = findUnrepresentable(raw, [], []);
+  if (bad) return { rejection: bad };
+  const text = JSON.stringify(raw) as string | undefined;
+  if (text === undefined) {
+    return { rejection: rejection('EVENT_NOT_JSON', `event is ${preview(raw)}, which has no JSON form`) };
+  }
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxEventBytes) return { rejection: tooLarge(bytes) };
+  return { value: JSON.parse(text) as unknown };
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function schemaRejection(value: unknown, error: z.ZodError): Rejection {
+  const issue = error.issues[0] as z.core.$ZodIssue;
+  const field = fieldPath(issue.path);
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : '';
+  const got = preview(valueAt(value, issue.path));
+  if (field === '') return rejection('EVENT_SCHEMA', `event ${issue.message}; got ${got}${more}`);
+  return rejection('EVENT_SCHEMA', `event field "${field}" ${issue.message}; got ${got}${more}`, field);
+}
+
+function resolveTimestamp(envelope: EventEnvelope, context: NormalizeContext) {
+  if (envelope.timestamp !== undefined) {
+    return { timestamp: new Date(envelope.timestamp), from: 'event' as const };
+  }
+  const record = context.recordTimestamp;
+  if (record && !Number.isNaN(record.getTime()))
+    return { timestamp: new Date(record), from: 'record' as const };
+  return { timestamp: new Date(context.receivedAt), from: 'received' as const };
+}
+
+function describeDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 1) return `${Math.round(ms / 1000)}s`;
+  if (minutes < 120) return `${minutes} min`;
+  const hours = ms / 3_600_000;
+  return hours < 48 ? `${hours.toFixed(1)} h` : `${(hours / 24).toFixed(1)} days`;
+}
+
+function checkAge(
+  envelope: EventEnvelope,
+  resolved: { timestamp: Date; from: 'event' | 'record' | 'received' },
+  context: NormalizeContext,
+): Rejection | undefined {
+  const { limits } = context;
+  const received = context.receivedAt.getTime();
+  const at = resolved.timestamp.getTime();
+  const what =
+    resolved.from === 'event'
+      ? `event field "timestamp" (${preview(envelope.timestamp)} = ${resolved.timestamp.toISOString()})`
+      : `the Kafka record timestamp (${resolved.timestamp.toISOString()}; the event has no "timestamp")`;
+  const field = resolved.from === 'event' ? 'timestamp' : undefined;
+  if (at > received + limits.maxFutureSkewMs) {
+    return rejection(
+      'EVENT_TOO_FAR_IN_FUTURE',
+      `${what} is ${describeDuration(at - received)} after the event was received (${context.receivedAt.toISOString()}); ` +
+        `at most ${describeDuration(limits.maxFutureSkewMs)} ahead is accepted — check the producer's clock and ` +
+        `that the timestamp carries the right zone`,
+      field,
+    );
+  }
+  const earliest = received - limits.rawRetentionDays * DAY_MS;
+  if (at < earliest) {
+    const seconds =
+      resolved.from === 'event' && typeof envelope.timestamp === 'number' && envelope.timestamp < 1e11
+        ? ' — the number looks like epoch seconds; send epoch milliseconds'
+        : '';
+    return rejection(
+      'EVENT_TOO_OLD',
+      `${what} is older than the ${limits.rawRetentionDays}-day raw retention; the earliest accepted time is ` +
+        `${new Date(earliest).toISOString()}${seconds}`,
+      field,
+    );
+  }
+  return undefined;
+}
+
+function idempotencyKeyOf(envelope: EventEnvelope, context: NormalizeContext): string {
+  if (context.idempotencyKey) return context.idempotencyKey;
+  if (envelope.id !== undefined) return `id:${envelope.id}`;
+  // The hash covers what is stored: type, source (after its default), the timestamp as an instant (so
+  // "10:15:00Z" and "11:15:00+01:00" agree) when the event has one, and data. Fallback timestamps are
+  // deliberately left out, so a retried event without timestamp or id is still recognised.
+  const hashed: Record<string, unknown> = {
+    event_type: envelope.event_type,
+    source: envelope.source,
+    data: envelope.data,
+  };
+  if (envelope.timestamp !== undefined) hashed.timestamp = new Date(envelope.timestamp).toISOString();
+  return `sha256:${eventHash(hashed)}`;
+}
+
+/** Validates and normalises one event. Never throws for bad input; throws TypeError for a bad context. */
+export function normalizeEvent(raw: unknown, context: NormalizeContext): NormalizeResult {
+  if (!(context.receivedAt instanceof Date) || Number.isNaN(context.receivedAt.getTime())) {
+    throw new TypeError(
+      `normalizeEvent: context.receivedAt must be a valid Date; got ${String(context.receivedAt)}`,
+    );
+  }
+  const decoded = decode(raw, context.limits.maxEventBytes);
+  if ('rejection' in decoded) return fail(decoded.rejection);
+
+  const parsed = EventEnvelopeSchema.safeParse(decoded.value);
+  if (!parsed.success) return fail(schemaRejection(decoded.value, parsed.error));
+  const envelope = parsed.data;
+
+  const fieldCount = Object.keys(envelope.data).length;
+  if (fieldCount > context.limits.maxFields) {
+    return fail(
+      rejection(
+        'EVENT_TOO_MANY_FIELDS',
+        `event field "data" has ${fieldCount} fields; at most ${context.limits.maxFields} are accepted ` +
+          `(ingestion.maxFields) — split the event`,
+        'data',
+      ),
+    );
+  }
+
+  const resolved = resolveTimestamp(envelope, context);
+  const tooFar = checkAge(envelope, resolved, context);
+  if (tooFar) return fail(tooFar);
+
+  const dimensionKeys = new Set(context.dimensionKeys ?? DEFAULT_DIMENSION_KEYS);
+  const metricNames: string[] = [];
+  const metricValues: number[] = [];
+  const dimensionNames: string[] = [];
+  const dimensionValues: string[] = [];
+  for (const key of Object.keys(envelope.data).sort()) {
+    const value = envelope.data[key];
+    if (typeof value === 'number') {
+      metricNames.push(key);
+      metricValues.push(value);
+    } else if (typeof value === 'boolean') {
+      metricNames.push(key);
+      metricValues.push(value ? 1 : 0);
+    } else if (typeof value === 'string' && dimensionKeys.has(key)) {
+      dimensionNames.push(key);
+      dimensionValues.push(value);
+    }
+  }
+
+  return {
+    ok: true,
+    event: {
+      idempotencyKey: idempotencyKeyOf(envelope, context),
+      eventType: envelope.event_type,
+      timestamp: resolved.timestamp,
+      timestampSource: resolved.from,
+      source: envelope.source,
+      metricNames,
+      metricValues,
+      dimensionNames,
+      dimensionValues,
+      data: envelope.data,
+    },
+  };
+}

@@ -1,0 +1,143 @@
+// DDSketch-style mergeable quantile sketch: counts per (sign, key) bin plus the exact count, min and max.
+// The state is exactly what PostgreSQL stores as rows (sign smallint, key int, count bigint), and merging is
+// summing counts per (sign, key), so a sketch merged in SQL equals one merged here.
+import { isValidBin, keyValue, sketchKey, type SketchSign } from './mapping.ts';
+
+export interface SketchBin {
+  sign: SketchSign;
+  key: number;
+  count: number;
+}
+
+function assertCount(count: number, what: string): void {
+  if (!Number.isSafeInteger(count) || count <= 0) {
+    throw new RangeError(`${what} must be a positive safe integer; got ${String(count)}`);
+  }
+}
+
+/** Value order: negatives by descending key, then the zero bin, then positives by ascending key. */
+function compareBins(a: { sign: number; key: number }, b: { sign: number; key: number }): number {
+  return a.sign !== b.sign ? a.sign - b.sign : a.sign * (a.key - b.key);
+}
+
+export class QuantileSketch {
+  // Keyed by `${sign}:${key}`; the entry keeps the parsed pair to avoid re-parsing.
+  readonly #bins = new Map<string, SketchBin>();
+  #count = 0;
+  #min = Number.POSITIVE_INFINITY;
+  #max = Number.NEGATIVE_INFINITY;
+
+  /** Total number of values added (including merged ones). */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Exact smallest value, undefined while empty. */
+  get min(): number | undefined {
+    return this.#count === 0 ? undefined : this.#min;
+  }
+
+  /** Exact largest value, undefined while empty. */
+  get max(): number | undefined {
+    return this.#count === 0 ? undefined : this.#max;
+  }
+
+  /** Adds a finite value `count` times. Throws RangeError for non-finite values or a bad count. */
+  add(x: number, count = 1): this {
+    assertCount(count, 'count');
+    const { sign, key } = sketchKey(x);
+    this.#addBin(sign, key, count);
+    if (x < this.#min) this.#min = x;
+    if (x > this.#max) this.#max = x;
+    return this;
+  }
+
+  /** Adds every value and bin of `other` into this sketch (other is not modified). */
+  merge(other: QuantileSketch): this {
+    if (other.count === 0) return this;
+    const bins = other.toBins();
+    const otherMin = other.#min;
+    const otherMax = other.#max;
+    for (const bin of bins) this.#addBin(bin.sign, bin.key, bin.count);
+    if (otherMin < this.#min) this.#min = otherMin;
+    if (otherMax > this.#max) this.#max = otherMax;
+    return this;
+  }
+
+  /**
+   * Estimate of the q-quantile (0 <= q <= 1), undefined while empty. rank = q·(n − 1) (0-based); the result is
+   * the representative of the first bin in value order whose cumulative count exceeds rank, i.e. the bin that
+   * holds the sorted value at index floor(rank), clamped to [min, max]. It is within α relative error of that
+   * value (values below MIN_INDEXABLE in magnitude are estimated as 0).
+   */
+  quantile(q: number): number | undefined {
+    if (typeof q !== 'number' || !(q >= 0 && q <= 1)) {
+      throw new RangeError(`quantile must be a number between 0 and 1; got ${String(q)}`);
+    }
+    if (this.#count === 0) return undefined;
+    const rank = q * (this.#count - 1);
+    let cumulative = 0;
+    const bins = this.toBins();
+    let chosen = bins[bins.length - 1] as SketchBin;
+    for (const bin of bins) {
+      cumulative += bin.count;
+      if (cumulative > rank) {
+        chosen = bin;
+        break;
+      }
+    }
+    const estimate = keyValue(chosen.sign, chosen.key);
+    return Math.min(this.#max, Math.max(this.#min, estimate));
+  }
+
+  /** The bins in value order (negatives by descending key, zero, positives by ascending key). */
+  toBins(): SketchBin[] {
+    return [...this.#bins.values()].map((b) => ({ ...b })).sort(compareBins);
+  }
+
+  /**
+   * Rebuilds a sketch from stored bins (duplicates are summed, which is the merge) and the exact min/max.
+   * PostgreSQL bigint counts arrive from `pg` as strings: convert them with Number() first.
+   */
+  static fromBins(
+    bins: Iterable<{ sign: number; key: number; count: number }>,
+    min?: number,
+    max?: number,
+  ): QuantileSketch {
+    const sketch = new QuantileSketch();
+    for (const bin of bins) {
+      if (!isValidBin(bin.sign, bin.key)) {
+        throw new RangeError(
+          `not a sketch bin: sign ${String(bin.sign)}, key ${String(bin.key)}; expected sign -1 or 1 with an ` +
+            `integer key from sketchKey(), or sign 0 with key 0`,
+        );
+      }
+      assertCount(bin.count, `count of bin (${bin.sign}, ${bin.key})`);
+      sketch.#addBin(bin.sign, bin.key, bin.count);
+    }
+    if (sketch.#count === 0) return sketch;
+    if (
+      typeof min !== 'number' ||
+      typeof max !== 'number' ||
+      !Number.isFinite(min) ||
+      !Number.isFinite(max)
+    ) {
+      throw new RangeError(`a non-empty sketch needs finite min and max; got min ${min}, max ${max}`);
+    }
+    if (min > max) throw new RangeError(`sketch min ${min} is greater than max ${max}`);
+    sketch.#min = min;
+    sketch.#max = max;
+    return sketch;
+  }
+
+  #addBin(sign: SketchSign, key: number, count: number): void {
+    const id = `${sign}:${key}`;
+    const bin = this.#bins.get(id);
+    if (bin) bin.count += count;
+    else this.#bins.set(id, { sign, key, count });
+    this.#count += count;
+    if (!Number.isSafeInteger(this.#count)) {
+      throw new RangeError(`sketch count ${this.#count} exceeds Number.MAX_SAFE_INTEGER`);
+    }
+  }
+}

@@ -1,0 +1,165 @@
+// SQL fragments that compute the sketch mapping inside PostgreSQL exactly as ./mapping.ts does in Node.
+//
+// Contract for every builder:
+// - Arguments are SQL expressions (code, never user data). Value expressions are cast to float8 and are
+//   repeated several times in the output, so pass a column or a LATERAL alias, not an expensive expression.
+// - Inputs must be finite: ln() of NaN/±Infinity makes the ::int cast fail ("integer out of range"). The event
+//   normaliser already rejects non-finite numbers. NULL in gives NULL out.
+// - Constants are float8 literals printed with the shortest decimal that round-trips (String(x)), so SQL uses
+//   the very float8 values the TypeScript code uses; only IEEE-754 multiplication, subtraction, division,
+//   round/ceil and comparisons decide a key, and those are exact-same in both engines (see mapping.ts).
+import {
+  KEY_GUARD,
+  LN_GAMMA,
+  MIN_INDEXABLE,
+  NEGATIVE_POWERS,
+  POSITIVE_POWERS,
+  REPRESENTATIVE_FACTOR,
+} from './mapping.ts';
+
+/** A float8 literal holding exactly the float8 `x`. */
+export function sqlFloat8(x: number): string {
+  if (!Number.isFinite(x)) throw new RangeError(`cannot print ${String(x)} as a float8 literal`);
+  return `'${String(x)}'::float8`;
+}
+
+const LN_GAMMA_SQL = sqlFloat8(LN_GAMMA);
+const MIN_INDEXABLE_SQL = sqlFloat8(MIN_INDEXABLE);
+const KEY_GUARD_SQL = sqlFloat8(KEY_GUARD);
+const FACTOR_SQL = sqlFloat8(REPRESENTATIVE_FACTOR);
+
+function powerProduct(bitsExpr: string, table: readonly number[]): string {
+  const factors = table.map(
+    (power, i) => `CASE WHEN (${bitsExpr} & ${2 ** i}) <> 0 THEN ${sqlFloat8(power)} ELSE 1::float8 END`,
+  );
+  return ['1::float8', ...factors].join(' * ');
+}
+
+/** boundary(k) ≈ γ^k as float8, bit-identical to keyBoundary() in mapping.ts. `keyExpr` is an int expression. */
+export function sqlKeyBoundary(keyExpr: string): string {
+  const k = `(${keyExpr})`;
+  return (
+    `(CASE WHEN ${k} < 0 THEN ${powerProduct(`(-${k})`, NEGATIVE_POWERS)} ` +
+    `ELSE ${powerProduct(k, POSITIVE_POWERS)} END)`
+  );
+}
+
+/** smallint sign of a value: 1 for v >= 1e-9, -1 for v <= -1e-9, else 0 (the zero bin). */
+export function sqlSign(valueExpr: string): string {
+  const v = `(${valueExpr})::float8`;
+  return (
+    `(CASE WHEN ${v} >= ${MIN_INDEXABLE_SQL} THEN 1 ` +
+    `WHEN ${v} <= -${MIN_INDEXABLE_SQL} THEN -1 ELSE 0 END)::smallint`
+  );
+}
+
+/**
+ * int key of a value, equal to sketchKey(v).key for the same float8:
+ *   CASE WHEN abs(v) < 1e-9 THEN 0
+ *        WHEN abs(r - round(r)) > 1e-7 THEN ceil(r)::int          -- r = ln(abs(v)) / ln γ
+ *        WHEN abs(v) <= boundary(round(r)) THEN round(r)::int     -- on a boundary: exact comparison
+ *        ELSE round(r)::int + 1 END
+ */
+export function sqlKey(valueExpr: string): string {
+  const a = `abs((${valueExpr})::float8)`;
+  const r = `(ln(${a}) / ${LN_GAMMA_SQL})`;
+  const n = `round(${r})::int`;
+  return (
+    `(CASE WHEN ${a} < ${MIN_INDEXABLE_SQL} THEN 0 ` +
+    `WHEN abs(${r} - round(${r})) > ${KEY_GUARD_SQL} THEN ceil(${r})::int ` +
+    `WHEN ${a} <= ${sqlKeyBoundary(n)} THEN ${n} ` +
+    `ELSE ${n} + 1 END)`
+  );
+}
+
+/**
+ * float8 representative value of a bin, equal to keyValue(sign, key):
+ * sign · (boundary(key − 1) · 2γ/(γ + 1)); 0 for the zero bin.
+ */
+export function sqlKeyValue(signExpr: string, keyExpr: string): string {
+  return `((${signExpr})::float8 * (${sqlKeyBoundary(`(${keyExpr}) - 1`)} * ${FACTOR_SQL}))`;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function identifier(name: string, what: string): string {
+  if (!IDENTIFIER.test(name)) {
+    throw new TypeError(
+      `${what} must be a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*); got ${JSON.stringify(name)}`,
+    );
+  }
+  return name;
+}
+
+export interface QuantileQueryOptions {
+  /**
+   * A relation: table, view, CTE name, or `(SELECT …) AS alias`, with columns
+   * `<groupBy…>, sign smallint, key int, count bigint`, as produced by sqlSign/sqlKey. Several rows may share a
+   * (group, sign, key): they are summed, which is the sketch merge, so unmerged partial states can be passed.
+   * Group columns must be NOT NULL.
+   */
+  bins: string;
+  /** Group (series) columns present in `bins`; omit or [] for a single series. */
+  groupBy?: readonly string[];
+  /**
+   * Optional relation with `<groupBy…>` plus exact min and max columns (one row per group): estimates are
+   * clamped to [min, max] as QuantileSketch.quantile() does. Without it estimates are not clamped.
+   */
+  bounds?: { relation: string; minColumn?: string; maxColumn?: string };
+  /** Output column name → quantile. Default { p50: 0.5, p95: 0.95, p99: 0.99 }. */
+  quantiles?: Readonly<Record<string, number>>;
+}
+
+export const DEFAULT_QUANTILES: Readonly<Record<string, number>> = Object.freeze({
+  p50: 0.5,
+  p95: 0.95,
+  p99: 0.99,
+});
+
+/**
+ * A query returning one row per group: `<groupBy…>, count bigint, <quantile columns> float8`, each quantile the
+ * same estimate QuantileSketch.quantile(q) gives for the merged bins: rank = q·(n − 1) in float8, the first bin in
+ * value order (sign, then sign·key) whose running count exceeds rank, its representative, clamped to bounds.
+ */
+export function sqlQuantileQuery(options: QuantileQueryOptions): string {
+  const groups = (options.groupBy ?? []).map((g) => identifier(g, 'groupBy column'));
+  const quantiles = Object.entries(options.quantiles ?? DEFAULT_QUANTILES).map(([name, q]) => {
+    if (typeof q !== 'number' || !(q >= 0 && q <= 1)) {
+      throw new RangeError(`quantile ${name} must be between 0 and 1; got ${String(q)}`);
+    }
+    return { name: identifier(name, 'quantile column'), q };
+  });
+  if (quantiles.length === 0) throw new RangeError('sqlQuantileQuery needs at least one quantile');
+  const g = (prefix: string) => groups.map((c) => `${prefix}${c}, `).join('');
+  const partition = groups.length > 0 ? `PARTITION BY ${groups.join(', ')} ` : '';
+  const groupBy = groups.length > 0 ? `GROUP BY ${groups.join(', ')}` : '';
+  const representative = sqlKeyValue('c.sign', 'c.key');
+  const estimates = quantiles.map(
+    ({ name, q }) =>
+      `min(${representative}) FILTER (WHERE c.cum::float8 > ${sqlFloat8(q)} * (c.n - 1)::float8) AS ${name}`,
+  );
+  const core =
+    `WITH hxp_merged AS (\n` +
+    `  SELECT ${g('b.')}b.sign, b.key, sum(b.count) AS count\n` +
+    `  FROM ${options.bins} AS b\n` +
+    `  GROUP BY ${g('b.')}b.sign, b.key\n` +
+    `), hxp_cumulative AS (\n` +
+    `  SELECT ${g('m.')}m.sign, m.key,\n` +
+    `    sum(m.count) OVER (${partition}ORDER BY m.sign, m.sign * m.key ROWS UNBOUNDED PRECEDING) AS cum,\n` +
+    `    sum(m.count) OVER (${partition.trimEnd()}) AS n\n` +
+    `  FROM hxp_merged AS m\n` +
+    `)\n` +
+    `SELECT ${g('c.')}max(c.n)::bigint AS count,\n  ${estimates.join(',\n  ')}\n` +
+    `FROM hxp_cumulative AS c\n${groupBy}`;
+  if (!options.bounds) return core;
+  const minColumn = identifier(options.bounds.minColumn ?? 'min', 'bounds.minColumn');
+  const maxColumn = identifier(options.bounds.maxColumn ?? 'max', 'bounds.maxColumn');
+  const join = groups.length > 0 ? `USING (${groups.join(', ')})` : 'ON true';
+  const clamped = quantiles.map(
+    ({ name }) => `greatest(bd.${minColumn}, least(bd.${maxColumn}, q.${name}))::float8 AS ${name}`,
+  );
+  return (
+    `SELECT ${groups.map((c) => `${c}, `).join('')}q.count,\n  ${clamped.join(',\n  ')}\n` +
+    `FROM (\n${core}\n) AS q\nLEFT JOIN ${options.bounds.relation} AS bd ${join}`
+  );
+}
