@@ -1,0 +1,22 @@
+export { codeOf, messageOf } from './errors.ts';
+export {
+  DEFAULT_CALENDAR,
+  LEVELS,
+  isLevel,
+  levelBelow,
+  levelsAbove,
+  type CalendarOptions,
+  type Level,
+  type WeekStart,
+} from './levels.ts';
+export { assertSupportedTimeZone, utcOffsetMinutes } from './timezone.ts';
+export { recomputeWindow, type RecomputeResult } from './recompute.ts';
+export {
+  listDueWindows,
+  listFailedWindows,
+  markRangeDirty,
+  markWindowFailed,
+  oldestDirtyBucket,
+  type DueWindow,
+  type FailedWindow,
+} from './windows-sql.ts';

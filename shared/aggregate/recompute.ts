@@ -1,0 +1,40 @@
+// Recomputing one window, as one transaction: read changed_seq, delete the window's state and bins, insert
+// them fresh (hours from raw events, rollups from the stored state below), record done_seq = the changed_seq
+// read at the start (an event ingested meanwhile leaves the window dirty), and re-open the windows above.
+import type { Database } from '../db/index.ts';
+import type { CalendarOptions, Level } from './levels.ts';
+import { levelsAbove } from './levels.ts';
+import { deleteWindowState, insertWindowState } from './state-sql.ts';
+import { bumpParentWindow, markWindowDone, readChangedSeq } from './windows-sql.ts';
+
+export interface RecomputeResult {
+  rowsIn: number;
+  rowsOut: number;
+  /** The changed_seq recorded as done. */
+  doneSeq: number;
+}
+
+export async function recomputeWindow(
+  db: Database,
+  level: Level,
+  bucket: Date,
+  calendar: CalendarOptions,
+): Promise<RecomputeResult> {
+  return db.transaction(async (tx) => {
+    // A window without a row (a direct call) gets one, so there is a changed_seq to record.
+    let seq = await readChangedSeq(tx, level, bucket);
+    if (seq === undefined) {
+      await tx.query(
+        `INSERT INTO aggregation_windows (level, bucket, changed_seq) VALUES ($1, $2, nextval('window_change_seq'))
+         ON CONFLICT (level, bucket) DO NOTHING`,
+        [level, bucket],
+      );
+      seq = (await readChangedSeq(tx, level, bucket)) ?? 0;
+    }
+    await deleteWindowState(tx, level, bucket);
+    const { rowsIn, rowsOut } = await insertWindowState(tx, level, bucket, calendar.timeZone);
+    await markWindowDone(tx, level, bucket, seq);
+    for (const parent of levelsAbove(level)) await bumpParentWindow(tx, parent, bucket, calendar);
+    return { rowsIn, rowsOut, doneSeq: seq };
+  });
+}

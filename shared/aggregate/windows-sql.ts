@@ -1,0 +1,178 @@
+// Statements on aggregation_windows: the change tracking and retry state of each (level, bucket).
+// A window is dirty while done_seq IS NULL OR done_seq < changed_seq.
+import type { Queryable } from '../db/index.ts';
+import type { CalendarOptions, Level } from './levels.ts';
+import { levelBelow } from './levels.ts';
+
+export interface DueWindow {
+  bucket: Date;
+  end: Date;
+  changedSeq: number;
+  /** Failed attempts so far (0 for a window that has not failed since it last succeeded). */
+  attempts: number;
+}
+
+const DIRTY = '(w.done_seq IS NULL OR w.done_seq < w.changed_seq)';
+
+/**
+ * Closed, dirty windows of `level` that may be attempted now, oldest first: not waiting for a retry, not out
+ * of retries, and (for rollups) with no window below them still to do — a day waits for its dirty hours
+ * unless those have exhausted their retries, so a closed day is not published without its last hour.
+ */
+export async function listDueWindows(
+  db: Queryable,
+  level: Level,
+  now: Date,
+  retries: number,
+  calendar: CalendarOptions,
+): Promise<DueWindow[]> {
+  const below = levelBelow(level);
+  const waitForBelow = below
+    ? `AND NOT EXISTS (
+         SELECT 1 FROM aggregation_windows b
+         WHERE b.level = '${below}' AND b.bucket >= w.bucket AND b.bucket < agg_bucket_end(w.level, w.bucket, $4)
+           AND (b.done_seq IS NULL OR b.done_seq < b.changed_seq) AND b.attempts <= $3)`
+    : '';
+  const { rows } = await db.query<{ bucket: Date; end: Date; changed_seq: number; attempts: number }>(
+    `SELECT w.bucket, agg_bucket_end(w.level, w.bucket, $4) AS end, w.changed_seq, w.attempts
+     FROM aggregation_windows w
+     WHERE w.level = $1 AND ${DIRTY}
+       AND agg_bucket_end(w.level, w.bucket, $4) <= $2
+       AND (w.retry_at IS NULL OR w.retry_at <= $2)
+       AND w.attempts <= $3
+       ${waitForBelow}
+     ORDER BY w.bucket`,
+    [level, now, retries, calendar.timeZone],
+  );
+  return rows.map((r) => ({
+    bucket: r.bucket,
+    end: r.end,
+    changedSeq: Number(r.changed_seq),
+    attempts: r.attempts,
+  }));
+}
+
+/** The oldest dirty window of `level` (any state), to bound the time-zone check; undefined if none. */
+export async function oldestDirtyBucket(db: Queryable, level: Level): Promise<Date | undefined> {
+  const { rows } = await db.query<{ bucket: Date | null }>(
+    `SELECT min(w.bucket) AS bucket FROM aggregation_windows w WHERE w.level = $1 AND ${DIRTY}`,
+    [level],
+  );
+  return rows[0]?.bucket ?? undefined;
+}
+
+/** The changed_seq of a window as this transaction sees it at its start. */
+export async function readChangedSeq(db: Queryable, level: Level, bucket: Date): Promise<number | undefined> {
+  const { rows } = await db.query<{ changed_seq: number }>(
+    'SELECT changed_seq FROM aggregation_windows WHERE level = $1 AND bucket = $2',
+    [level, bucket],
+  );
+  return rows[0] === undefined ? undefined : Number(rows[0].changed_seq);
+}
+
+/** Records success: done up to `seq` (never backwards), retry state cleared. */
+export async function markWindowDone(db: Queryable, level: Level, bucket: Date, seq: number): Promise<void> {
+  await db.query(
+    `UPDATE aggregation_windows
+     SET done_seq = greatest(coalesce(done_seq, 0), $3), attempts = 0, retry_at = NULL, last_error = NULL,
+         updated_at = now()
+     WHERE level = $1 AND bucket = $2`,
+    [level, bucket, seq],
+  );
+}
+
+/** Records a failed attempt; returns the attempts so far. */
+export async function markWindowFailed(
+  db: Queryable,
+  level: Level,
+  bucket: Date,
+  error: string,
+  retryAt: Date,
+): Promise<number> {
+  const { rows } = await db.query<{ attempts: number }>(
+    `UPDATE aggregation_windows
+     SET attempts = attempts + 1, last_error = $3, retry_at = $4, updated_at = now()
+     WHERE level = $1 AND bucket = $2
+     RETURNING attempts`,
+    [level, bucket, error, retryAt],
+  );
+  return rows[0]?.attempts ?? 0;
+}
+
+/** Re-opens the windows of `parent` containing `bucket` (a window of the level below). */
+export async function bumpParentWindow(
+  db: Queryable,
+  parent: Level,
+  bucket: Date,
+  calendar: CalendarOptions,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO aggregation_windows (level, bucket, changed_seq)
+     VALUES ($1, agg_bucket_start($1, $2, $3, $4), nextval('window_change_seq'))
+     ON CONFLICT (level, bucket) DO UPDATE SET changed_seq = EXCLUDED.changed_seq, updated_at = now()`,
+    [parent, bucket, calendar.timeZone, calendar.weekStart],
+  );
+}
+
+/**
+ * Backfill: marks dirty (with retry state reset) every window of `level` overlapping [from, to) that has
+ * data — raw events for hours, stored state of the level below for rollups — or already exists.
+ * Returns how many windows were marked.
+ */
+export async function markRangeDirty(
+  db: Queryable,
+  level: Level,
+  from: Date,
+  to: Date,
+  calendar: CalendarOptions,
+): Promise<number> {
+  const below = levelBelow(level);
+  const start = 'agg_bucket_start($1, $2, $4, $5)';
+  const withData = below
+    ? `SELECT DISTINCT agg_bucket_start($1, s.bucket, $4, $5) AS bucket FROM aggregate_state s
+       WHERE s.level = '${below}' AND s.bucket >= ${start} AND s.bucket < $3`
+    : `SELECT DISTINCT date_trunc('hour', r.ts, 'UTC') AS bucket FROM raw_events r
+       WHERE r.ts >= ${start} AND r.ts < $3`;
+  const { rowCount } = await db.query(
+    `INSERT INTO aggregation_windows (level, bucket, changed_seq)
+     SELECT $1, c.bucket, nextval('window_change_seq')
+     FROM (${withData}
+           UNION
+           SELECT w.bucket FROM aggregation_windows w WHERE w.level = $1 AND w.bucket >= ${start} AND w.bucket < $3) c
+     WHERE c.bucket < $3
+     ON CONFLICT (level, bucket) DO UPDATE
+       SET changed_seq = EXCLUDED.changed_seq, attempts = 0, retry_at = NULL, last_error = NULL, updated_at = now()`,
+    [level, from, to, calendar.timeZone, calendar.weekStart],
+  );
+  return rowCount ?? 0;
+}
+
+export interface FailedWindow {
+  level: Level;
+  bucket: Date;
+  attempts: number;
+  retryAt: Date | null;
+  lastError: string | null;
+}
+
+/** Windows whose last attempt failed (retrying or out of retries), oldest first. */
+export async function listFailedWindows(db: Queryable, level?: Level): Promise<FailedWindow[]> {
+  const { rows } = await db.query<{
+    level: Level;
+    bucket: Date;
+    attempts: number;
+    retry_at: Date | null;
+    last_error: string | null;
+  }>(
+    `SELECT level, bucket, attempts, retry_at, last_error FROM aggregation_windows
+     WHERE attempts > 0 AND ($1::text IS NULL OR level = $1) ORDER BY level, bucket`,
+    [level ?? null],
+  );
+  return rows.map((r) => ({
+    level: r.level,
+    bucket: r.bucket,
+    attempts: r.attempts,
+    retryAt: r.retry_at,
+    lastError: r.last_error,
+  }));
+}

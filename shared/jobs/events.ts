@@ -1,0 +1,25 @@
+// Events this module publishes to hxp.batch.events through the injected publish callback.
+import type { Level } from '../aggregate/index.ts';
+
+export const BATCH_EVENTS_TOPIC = 'hxp.batch.events';
+
+export interface AggregationCompletedEvent {
+  type: 'aggregation.completed';
+  level: Level;
+  bucket: string;
+  rows: number;
+  runId: number;
+  at: string;
+}
+
+export interface RunFailedEvent {
+  type: 'run.failed';
+  job: string;
+  level: Level;
+  bucket: string;
+  attempts: number;
+  errorCode: string;
+  error: string;
+  runId: number;
+  at: string;
+}

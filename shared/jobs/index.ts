@@ -1,0 +1,24 @@
+export { runAggregation, aggregationJobName } from './run-aggregation.ts';
+export { BATCH_EVENTS_TOPIC, type AggregationCompletedEvent, type RunFailedEvent } from './events.ts';
+export {
+  TRIGGERS,
+  finishRun,
+  startRun,
+  type FinishRun,
+  type RunStatus,
+  type StartRun,
+  type Trigger,
+} from './ledger.ts';
+export { heartbeatJobLock, newLockOwner, tryLockJob, unlockJob } from './lock.ts';
+export {
+  DEFAULT_JOB_OPTIONS,
+  type AggregationJobOptions,
+  type AggregationStatus,
+  type AggregationSummary,
+  type BeforeAggregateResult,
+  type JobDeps,
+  type JobLogger,
+  type Publish,
+  type RunAggregationRequest,
+  type WindowOutcome,
+} from './types.ts';

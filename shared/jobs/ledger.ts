@@ -1,0 +1,62 @@
+// The runs ledger: one row per invocation and one per window attempt.
+import type { Queryable } from '../db/index.ts';
+
+export type Trigger = 'cron' | 'http' | 'kafka' | 'backfill' | 'manual';
+export const TRIGGERS: readonly Trigger[] = ['cron', 'http', 'kafka', 'backfill', 'manual'];
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
+
+export interface StartRun {
+  job: string;
+  trigger: Trigger;
+  windowStart?: Date | undefined;
+  windowEnd?: Date | undefined;
+  attempt?: number;
+  status?: RunStatus;
+  details?: object;
+}
+
+export interface FinishRun {
+  status: Exclude<RunStatus, 'running'>;
+  rowsIn?: number | undefined;
+  rowsOut?: number | undefined;
+  errorCode?: string | undefined;
+  error?: string | undefined;
+  details?: object | undefined;
+}
+
+export async function startRun(db: Queryable, run: StartRun): Promise<number> {
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO runs (job, trigger, window_start, window_end, attempt, status, details, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $6 = 'running' THEN NULL ELSE clock_timestamp() END)
+     RETURNING id`,
+    [
+      run.job,
+      run.trigger,
+      run.windowStart ?? null,
+      run.windowEnd ?? null,
+      run.attempt ?? 1,
+      run.status ?? 'running',
+      JSON.stringify(run.details ?? {}),
+    ],
+  );
+  const id = rows[0]?.id;
+  if (id === undefined) throw new Error('INSERT INTO runs returned no id');
+  return Number(id);
+}
+
+export async function finishRun(db: Queryable, id: number, result: FinishRun): Promise<void> {
+  await db.query(
+    `UPDATE runs SET status = $2, finished_at = clock_timestamp(), rows_in = $3, rows_out = $4,
+                     error_code = $5, error = $6, details = details || $7::jsonb
+     WHERE id = $1`,
+    [
+      id,
+      result.status,
+      result.rowsIn ?? null,
+      result.rowsOut ?? null,
+      result.errorCode ?? null,
+      result.error ?? null,
+      JSON.stringify(result.details ?? {}),
+    ],
+  );
+}

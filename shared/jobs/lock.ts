@@ -1,0 +1,55 @@
+// Per-job locks as rows of job_locks (locked_by / locked_at + a lease), not session advisory locks.
+//
+// Why a row: pg_try_advisory_lock belongs to a session, so the lock holder's connection would have to stay
+// checked out for the whole run and do all of its work. In embedded mode (PGlite) there is exactly one
+// connection: a second invocation would not get a "busy" answer from the lock — it would queue for the
+// connection and then find the lock free, running after the first instead of answering `already_running`.
+// A row claimed by one atomic upsert answers at once in both modes, lets every window be its own short
+// transaction (the connection is free between windows), and survives a crashed holder through the lease:
+// the holder refreshes locked_at after each window, and a lock older than the lease is swept (taken over).
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db/index.ts';
+
+export function newLockOwner(): string {
+  return `${hostname()}:${process.pid}:${randomUUID()}`;
+}
+
+/** Claims `job` for `owner` unless another owner holds a lock younger than `leaseMs`. true when claimed. */
+export async function tryLockJob(
+  db: Queryable,
+  job: string,
+  owner: string,
+  leaseMs: number,
+): Promise<boolean> {
+  const { rows } = await db.query(
+    `INSERT INTO job_locks (job, locked_by, locked_at) VALUES ($1, $2, clock_timestamp())
+     ON CONFLICT (job) DO UPDATE SET locked_by = EXCLUDED.locked_by, locked_at = EXCLUDED.locked_at, run_id = NULL
+     WHERE job_locks.locked_by IS NULL
+        OR job_locks.locked_at < clock_timestamp() - make_interval(secs => $3::double precision / 1000)
+     RETURNING job`,
+    [job, owner, leaseMs],
+  );
+  return rows.length === 1;
+}
+
+/** Records which run holds the lock (for the status page). */
+export async function setLockRun(db: Queryable, job: string, owner: string, runId: number): Promise<void> {
+  await db.query('UPDATE job_locks SET run_id = $3 WHERE job = $1 AND locked_by = $2', [job, owner, runId]);
+}
+
+/** Refreshes the lease; false when the lock was lost (swept as stale), so the holder must stop. */
+export async function heartbeatJobLock(db: Queryable, job: string, owner: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'UPDATE job_locks SET locked_at = clock_timestamp() WHERE job = $1 AND locked_by = $2',
+    [job, owner],
+  );
+  return rowCount === 1;
+}
+
+export async function unlockJob(db: Queryable, job: string, owner: string): Promise<void> {
+  await db.query(
+    'UPDATE job_locks SET locked_by = NULL, locked_at = NULL, run_id = NULL WHERE job = $1 AND locked_by = $2',
+    [job, owner],
+  );
+}

@@ -1,0 +1,258 @@
+// runAggregation: one invocation of an aggregation job (hourly, daily, weekly or monthly). Takes the job
+// lock, optionally backfills a range, then processes every closed window that is dirty and due, oldest
+// first, each in its own transaction; records everything in the runs ledger and publishes completions.
+import { performance } from 'node:perf_hooks';
+import {
+  LEVELS,
+  assertSupportedTimeZone,
+  isLevel,
+  listDueWindows,
+  markRangeDirty,
+  oldestDirtyBucket,
+  type CalendarOptions,
+  type DueWindow,
+  type Level,
+} from '../aggregate/index.ts';
+import { codeOf, messageOf } from '../aggregate/errors.ts';
+import { BatchError } from '../errors/index.ts';
+import { processWindow } from './window.ts';
+import { TRIGGERS, finishRun, startRun } from './ledger.ts';
+import { heartbeatJobLock, newLockOwner, setLockRun, tryLockJob, unlockJob } from './lock.ts';
+import type {
+  AggregationStatus,
+  AggregationSummary,
+  BeforeAggregateResult,
+  JobDeps,
+  RunAggregationRequest,
+  WindowOutcome,
+} from './types.ts';
+
+const DAY_MS = 86_400_000;
+
+export function aggregationJobName(level: Level): string {
+  return `aggregate-${level}`;
+}
+
+function toDate(value: Date | string, name: string): Date {
+  const d = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(d.getTime())) {
+    throw new BatchError(
+      'REQUEST_INVALID',
+      `backfill "${name}" is ${JSON.stringify(value)}, not a date; use an ISO 8601 timestamp such as "2026-11-01T00:00:00Z"`,
+      { context: { [name]: String(value) } },
+    );
+  }
+  return d;
+}
+
+function backfillRange(req: RunAggregationRequest): { from: Date; to: Date } | undefined {
+  if (req.from === undefined && req.to === undefined) return undefined;
+  if (req.from === undefined || req.to === undefined) {
+    throw new BatchError('REQUEST_INVALID', 'a backfill needs both "from" and "to" (to exclusive)', {
+      context: { from: req.from, to: req.to },
+    });
+  }
+  const from = toDate(req.from, 'from');
+  const to = toDate(req.to, 'to');
+  if (from >= to) {
+    throw new BatchError(
+      'REQUEST_INVALID',
+      `backfill "from" (${from.toISOString()}) must be before "to" (${to.toISOString()})`,
+      { context: { from: from.toISOString(), to: to.toISOString() } },
+    );
+  }
+  return { from, to };
+}
+
+function overallStatus(done: number, failed: number, timedOut: boolean): AggregationStatus {
+  if (timedOut) return 'timed_out';
+  if (failed === 0) return 'succeeded';
+  return done > 0 ? 'partial' : 'failed';
+}
+
+function assertRequest(req: RunAggregationRequest): void {
+  if (!isLevel(req.level)) {
+    throw new BatchError(
+      'REQUEST_INVALID',
+      `level is ${JSON.stringify(req.level)}; expected one of ${LEVELS.join(', ')}`,
+      {
+        context: { level: req.level },
+      },
+    );
+  }
+  if (!TRIGGERS.includes(req.trigger)) {
+    throw new BatchError(
+      'REQUEST_INVALID',
+      `trigger is ${JSON.stringify(req.trigger)}; expected one of ${TRIGGERS.join(', ')}`,
+      { context: { trigger: req.trigger } },
+    );
+  }
+}
+
+export async function runAggregation(deps: JobDeps, req: RunAggregationRequest): Promise<AggregationSummary> {
+  const started = performance.now();
+  assertRequest(req);
+  const { db, options } = deps;
+  const now = req.now ?? deps.clock?.() ?? new Date();
+  const calendar: CalendarOptions = { timeZone: options.timeZone, weekStart: options.weekStart };
+  const range = backfillRange(req);
+  const job = aggregationJobName(req.level);
+  const owner = newLockOwner();
+  const lease = options.lockLeaseMs ?? options.timeoutMs + 60_000;
+  const summary: AggregationSummary = {
+    status: 'succeeded',
+    level: req.level,
+    runId: 0,
+    windowsDone: 0,
+    windowsFailed: 0,
+    rowsIn: 0,
+    rowsOut: 0,
+    durationMs: 0,
+    windows: [],
+  };
+  const elapsed = (): number => Math.round(performance.now() - started);
+
+  if (!(await tryLockJob(db, job, owner, lease))) {
+    summary.status = 'already_running';
+    summary.runId = await startRun(db, {
+      job,
+      trigger: req.trigger,
+      windowStart: range?.from,
+      windowEnd: range?.to,
+      status: 'skipped',
+      details: { level: req.level, reason: 'already_running' },
+    });
+    summary.durationMs = elapsed();
+    deps.log?.info({ job, runId: summary.runId }, 'aggregation already running; this invocation did nothing');
+    return summary;
+  }
+
+  let runId: number | undefined;
+  try {
+    runId = await startRun(db, {
+      job,
+      trigger: req.trigger,
+      windowStart: range?.from,
+      windowEnd: range?.to,
+      details: { level: req.level, now: now.toISOString() },
+    });
+    summary.runId = runId;
+    await setLockRun(db, job, owner, runId);
+
+    const oldest = await oldestDirtyBucket(db, req.level);
+    const checkFrom = Math.min(
+      now.getTime() - DAY_MS,
+      oldest?.getTime() ?? Infinity,
+      range?.from.getTime() ?? Infinity,
+    );
+    assertSupportedTimeZone(
+      options.timeZone,
+      new Date(checkFrom),
+      new Date(Math.max(now.getTime(), range?.to.getTime() ?? 0)),
+    );
+
+    let ingestFailed: { code: string; message: string } | undefined;
+    if (req.level === 'hour' && req.beforeAggregate) {
+      try {
+        const ingest: BeforeAggregateResult = await req.beforeAggregate();
+        summary.ingest = ingest;
+      } catch (err) {
+        ingestFailed = { code: codeOf(err), message: messageOf(err) };
+        deps.log?.error(
+          { err, job, runId },
+          'ingestion before the hourly aggregation failed; aggregating what is stored',
+        );
+      }
+    }
+    if (range) summary.windowsMarked = await markRangeDirty(db, req.level, range.from, range.to, calendar);
+
+    const due: DueWindow[] = await listDueWindows(db, req.level, now, options.retries, calendar);
+    let timedOut = false;
+    let lockLost = false;
+    for (const window of due) {
+      // The first window is always taken, so a run whose set-up (lock, ingestion hook) alone passes the
+      // timeout still makes progress instead of starving every later run the same way.
+      if (summary.windows.length > 0 && elapsed() > options.timeoutMs) {
+        timedOut = true;
+        break;
+      }
+      const outcome: WindowOutcome = await processWindow(
+        deps,
+        { job, level: req.level, trigger: req.trigger, runId, now, calendar },
+        window,
+      );
+      summary.windows.push(outcome);
+      if (outcome.status === 'succeeded') summary.windowsDone += 1;
+      else summary.windowsFailed += 1;
+      summary.rowsIn += outcome.rowsIn;
+      summary.rowsOut += outcome.rowsOut;
+      if (!(await heartbeatJobLock(db, job, owner))) {
+        lockLost = true;
+        break;
+      }
+    }
+
+    summary.status = overallStatus(
+      summary.windowsDone,
+      summary.windowsFailed + (ingestFailed ? 1 : 0),
+      timedOut,
+    );
+    if (lockLost) {
+      summary.status = 'failed';
+      summary.error = {
+        code: 'JOB_LOCK_LOST',
+        message: `the lock of ${job} was taken over as stale (lease ${lease} ms); stopped`,
+      };
+    } else if (timedOut) {
+      summary.error = {
+        code: 'JOB_TIMEOUT',
+        message: `stopped after ${elapsed()} ms (timeout ${options.timeoutMs} ms) with ${due.length - summary.windows.length} windows left for the next run`,
+      };
+    } else if (ingestFailed) {
+      summary.error = ingestFailed;
+    } else if (summary.windowsFailed > 0) {
+      summary.error = {
+        code: 'WINDOW_FAILED',
+        message: `${summary.windowsFailed} of ${summary.windows.length} windows failed; they are retried on later runs`,
+      };
+    }
+    summary.durationMs = elapsed();
+    await finishRun(db, runId, {
+      status: summary.status === 'succeeded' ? 'succeeded' : 'failed',
+      rowsIn: summary.rowsIn,
+      rowsOut: summary.rowsOut,
+      errorCode: summary.error?.code,
+      error: summary.error?.message,
+      details: {
+        status: summary.status,
+        windowsDone: summary.windowsDone,
+        windowsFailed: summary.windowsFailed,
+        windowsMarked: summary.windowsMarked,
+        ingest: summary.ingest,
+        durationMs: summary.durationMs,
+      },
+    });
+    deps.log?.info(
+      {
+        job,
+        runId,
+        status: summary.status,
+        windowsDone: summary.windowsDone,
+        windowsFailed: summary.windowsFailed,
+      },
+      'aggregation run finished',
+    );
+    return summary;
+  } catch (err) {
+    if (runId !== undefined) {
+      await finishRun(db, runId, { status: 'failed', errorCode: codeOf(err), error: messageOf(err) }).catch(
+        () => undefined,
+      );
+    }
+    throw err;
+  } finally {
+    await unlockJob(db, job, owner).catch((err: unknown) =>
+      deps.log?.warn({ err, job }, 'could not release the job lock'),
+    );
+  }
+}

@@ -1,0 +1,94 @@
+// What the aggregation jobs take and return. Plain options: the mapping from shared/config comes later.
+import type { Database } from '../db/index.ts';
+import type { Level, WeekStart } from '../aggregate/index.ts';
+import type { Trigger } from './ledger.ts';
+
+export interface AggregationJobOptions {
+  /** IANA zone of day/week/month buckets (default UTC); offsets must be whole hours. */
+  timeZone: string;
+  weekStart: WeekStart;
+  /** Retries of a failed window after its first attempt (default 3). */
+  retries: number;
+  /** Earliest retry after a failure, in ms (default 300 000). */
+  retryDelayMs: number;
+  /** A run takes no new window once it has run this long (each window is its own transaction). */
+  timeoutMs: number;
+  /** A job lock not refreshed for this long is stale and may be taken over (default timeoutMs + 60 s). */
+  lockLeaseMs?: number;
+}
+
+export const DEFAULT_JOB_OPTIONS: AggregationJobOptions = {
+  timeZone: 'UTC',
+  weekStart: 'monday',
+  retries: 3,
+  retryDelayMs: 300_000,
+  timeoutMs: 3_600_000,
+};
+
+/** pino's call shape: (object, message). */
+export interface JobLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export type Publish = (topic: string, key: string, value: object) => Promise<void>;
+
+export interface JobDeps {
+  db: Database;
+  log?: JobLogger;
+  /** The clock deciding which windows are closed and when retries are due (tests inject one). */
+  clock?: () => Date;
+  publish?: Publish;
+  options: AggregationJobOptions;
+}
+
+export interface BeforeAggregateResult {
+  rowsIn: number;
+  lag?: number;
+}
+
+export interface RunAggregationRequest {
+  level: Level;
+  trigger: Trigger;
+  /** Backfill range (both or neither): every window of `level` overlapping [from, to) is redone. */
+  from?: Date | string;
+  to?: Date | string;
+  /** Overrides deps.clock for this run. */
+  now?: Date;
+  /** Hourly entry only: pull ingestion before aggregating (supplied by shared/ingest). */
+  beforeAggregate?: () => Promise<BeforeAggregateResult>;
+}
+
+export interface WindowOutcome {
+  level: Level;
+  bucket: string;
+  end: string;
+  status: 'succeeded' | 'failed';
+  attempt: number;
+  rowsIn: number;
+  rowsOut: number;
+  durationMs: number;
+  runId: number;
+  error?: { code: string; message: string };
+  /** true when this failure used up the last retry: the window stays failed until a backfill. */
+  exhausted?: boolean;
+}
+
+export type AggregationStatus = 'succeeded' | 'partial' | 'failed' | 'already_running' | 'timed_out';
+
+export interface AggregationSummary {
+  status: AggregationStatus;
+  level: Level;
+  runId: number;
+  windowsDone: number;
+  windowsFailed: number;
+  /** Windows a backfill marked dirty. */
+  windowsMarked?: number;
+  rowsIn: number;
+  rowsOut: number;
+  durationMs: number;
+  windows: WindowOutcome[];
+  ingest?: BeforeAggregateResult;
+  error?: { code: string; message: string };
+}

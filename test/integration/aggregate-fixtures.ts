@@ -1,0 +1,134 @@
+// Test-only helpers of the aggregation suites: store raw events exactly as shared/ingest does (partition,
+// event_keys dedupe, raw_events rows, hours marked dirty), deterministic data, and both backends.
+import { randomUUID } from 'node:crypto';
+import type { ExecutionContext } from 'ava';
+import test from 'ava';
+import type { Database } from '../../shared/db/index.ts';
+import {
+  runAggregation,
+  type AggregationJobOptions,
+  type AggregationSummary,
+  type JobDeps,
+} from '../../shared/jobs/index.ts';
+import type { Level } from '../../shared/aggregate/index.ts';
+import { freshEmbeddedDatabase, freshPgDatabase } from '../helpers/db.ts';
+import { serviceTest } from '../helpers/services.ts';
+
+export interface TestEvent {
+  ts: Date | string;
+  type?: string;
+  source?: string;
+  metrics: Record<string, number>;
+  dims?: Record<string, string>;
+  key?: string;
+}
+
+/** Stores events as ingestion does; returns how many were new. */
+export async function storeTestEvents(db: Database, events: readonly TestEvent[]): Promise<number> {
+  const rows = events.map((e) => {
+    const ts = new Date(e.ts).toISOString();
+    return {
+      ts,
+      event_type: e.type ?? 'llm_request',
+      source: e.source ?? 'api-1',
+      idempotency_key: e.key ?? randomUUID(),
+      metric_names: Object.keys(e.metrics),
+      metric_values: Object.values(e.metrics),
+      dimension_names: Object.keys(e.dims ?? {}),
+      dimension_values: Object.values(e.dims ?? {}),
+      data: { ...e.metrics, ...e.dims },
+    };
+  });
+  const days = [...new Set(rows.map((r) => r.ts.slice(0, 10)))];
+  return db.transaction(async (tx) => {
+    for (const day of days) await tx.query('SELECT ensure_raw_partition($1::date)', [day]);
+    const { rows: out } = await tx.query<{ n: number }>(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ts timestamptz, event_type text, source text,
+           idempotency_key text, metric_names text[], metric_values float8[], dimension_names text[],
+           dimension_values text[], data jsonb)
+       ),
+       keys AS (
+         INSERT INTO event_keys (idempotency_key, ts) SELECT idempotency_key, ts FROM input
+         ON CONFLICT DO NOTHING RETURNING idempotency_key
+       ),
+       raw AS (
+         INSERT INTO raw_events (ts, event_type, source, idempotency_key, metric_names, metric_values,
+                                 dimension_names, dimension_values, data)
+         SELECT i.ts, i.event_type, i.source, i.idempotency_key, i.metric_names, i.metric_values,
+                i.dimension_names, i.dimension_values, i.data
+         FROM input i JOIN keys USING (idempotency_key)
+         RETURNING ts
+       ),
+       hours AS (
+         INSERT INTO aggregation_windows (level, bucket, changed_seq)
+         SELECT 'hour', h, nextval('window_change_seq') FROM (SELECT DISTINCT date_trunc('hour', ts, 'UTC') AS h FROM raw) d
+         ON CONFLICT (level, bucket) DO UPDATE SET changed_seq = EXCLUDED.changed_seq, updated_at = now()
+       )
+       SELECT count(*)::int AS n FROM raw`,
+      [JSON.stringify(rows)],
+    );
+    return out[0]?.n ?? 0;
+  });
+}
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal by Box–Muller. */
+export function normal(random: () => number): number {
+  const u = Math.max(random(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+export const TEST_OPTIONS: AggregationJobOptions = {
+  timeZone: 'UTC',
+  weekStart: 'monday',
+  retries: 3,
+  retryDelayMs: 300_000,
+  timeoutMs: 60_000,
+};
+
+export function deps(
+  db: Database,
+  options: Partial<AggregationJobOptions> = {},
+  extra: Partial<JobDeps> = {},
+): JobDeps {
+  return { db, options: { ...TEST_OPTIONS, ...options }, ...extra };
+}
+
+/** Runs hour, day, week and month once each, at `now`. */
+export async function runAllLevels(d: JobDeps, now: Date): Promise<Record<Level, AggregationSummary>> {
+  const out: Partial<Record<Level, AggregationSummary>> = {};
+  for (const level of ['hour', 'day', 'week', 'month'] as const) {
+    out[level] = await runAggregation(d, { level, trigger: 'manual', now });
+  }
+  return out as Record<Level, AggregationSummary>;
+}
+
+export type Backend = 'postgres' | 'pglite';
+export type DbTest = (t: ExecutionContext, db: Database) => Promise<void>;
+
+/** Registers `fn` twice: on a fresh real PostgreSQL database and on a fresh in-memory PGlite. */
+export function bothBackends(title: string, fn: DbTest, options: { serial?: boolean } = {}): void {
+  const pgTest = serviceTest('postgres');
+  (options.serial ? pgTest.serial : pgTest)(`${title} [postgres]`, async (t) => {
+    const { db, drop } = await freshPgDatabase();
+    t.teardown(drop);
+    await fn(t, db);
+  });
+  (options.serial ? test.serial : test)(`${title} [pglite]`, async (t) => {
+    const { db, drop } = await freshEmbeddedDatabase();
+    t.teardown(drop);
+    await fn(t, db);
+  });
+}
