@@ -1,0 +1,273 @@
+# shellcheck shell=bash
+# `scripts/services up|down|status|logs`: one start_*/wait_*/stop_*/is_up_* set per service.
+# `up` starts every missing service first, then waits for each, so the JVM and the Go servers
+# boot side by side.
+
+# ---- PostgreSQL (Debian cluster) -----------------------------------------------------------------
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+}
+pg_cluster_line() { pg_lsclusters -h 2>/dev/null | awk -v v="$PG_MAJOR" '$1 == v && $2 == "main"'; }
+pg_online() { pg_cluster_line | grep -q online; }
+is_up_postgres() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
+
+start_postgres() {
+  [ -x "/usr/lib/postgresql/$PG_MAJOR/bin/postgres" ] || die "postgres: not installed; run scripts/services install"
+  if [ -z "$(pg_cluster_line)" ]; then
+    say "postgres: creating cluster $PG_MAJOR/main on port $PG_PORT"
+    pg_createcluster "$PG_MAJOR" main --port "$PG_PORT" >>"$(log_file postgres-admin)" 2>&1 9>&- ||
+      fail_with_log postgres-admin "pg_createcluster failed"
+  fi
+  # The cluster logs where Debian puts it; link it into the one logs folder.
+  ln -sfn "/var/log/postgresql/postgresql-$PG_MAJOR-main.log" "$(log_file postgres)"
+  if pg_online; then
+    say "postgres: already up"
+    return 0
+  fi
+  say "postgres: starting cluster $PG_MAJOR/main"
+  pg_ctlcluster "$PG_MAJOR" main start >>"$(log_file postgres-admin)" 2>&1 9>&- ||
+    fail_with_log postgres "pg_ctlcluster $PG_MAJOR main start failed"
+}
+
+pg_ready_as_hxp() {
+  [ "$(PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=3 psql -X -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d "$PG_DB" \
+    -tAc 'select 42' 2>/dev/null)" = 42 ]
+}
+
+wait_postgres() {
+  local start
+  start=$(date +%s)
+  until as_postgres psql -X -p "$PG_PORT" -qtAc 'select 1' >/dev/null 2>&1; do
+    [ $(($(date +%s) - start)) -lt "$UP_TIMEOUT" ] || fail_with_log postgres "not accepting connections within ${UP_TIMEOUT}s"
+    sleep 1
+  done
+  # Role hxp (tests create their own databases) and database hxp owned by it; idempotent.
+  as_postgres psql -X -p "$PG_PORT" -v ON_ERROR_STOP=1 -q >>"$(log_file postgres-admin)" 2>&1 <<SQL ||
+DO \$\$
+BEGIN
+  BEGIN
+    CREATE ROLE $PG_USER;
+  EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+  END;
+  ALTER ROLE $PG_USER LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
+END
+\$\$;
+SQL
+    fail_with_log postgres-admin "creating role $PG_USER failed"
+  if [ "$(as_postgres psql -X -p "$PG_PORT" -tAc "select 1 from pg_database where datname = '$PG_DB'")" != 1 ]; then
+    as_postgres createdb -p "$PG_PORT" -O "$PG_USER" "$PG_DB" >>"$(log_file postgres-admin)" 2>&1 ||
+      [ "$(as_postgres psql -X -p "$PG_PORT" -tAc "select 1 from pg_database where datname = '$PG_DB'")" = 1 ] ||
+      fail_with_log postgres-admin "createdb $PG_DB failed"
+  fi
+  wait_ready postgres pg_ready_as_hxp 0
+}
+
+stop_postgres() {
+  if pg_online; then
+    say "stopping postgres (cluster $PG_MAJOR/main)"
+    pg_ctlcluster "$PG_MAJOR" main stop -m fast >>"$(log_file postgres-admin)" 2>&1 || true
+  fi
+}
+
+# ---- Kafka (single-node KRaft) -------------------------------------------------------------------
+KAFKA_DIR="$HXP_STATE_DIR/kafka"
+kafka_lib() {
+  local ver
+  ver="$(cat "$HXP_CACHE_DIR/kafka.current" 2>/dev/null)" || die "kafka: not installed; run scripts/services install"
+  [ -d "$HXP_CACHE_DIR/kafka-$ver/lib" ] || die "kafka: $HXP_CACHE_DIR/kafka-$ver/lib missing; run scripts/services install"
+  echo "$HXP_CACHE_DIR/kafka-$ver/lib"
+}
+is_up_kafka() { port_open "$KAFKA_PORT"; }
+
+start_kafka() {
+  local lib id log
+  if live_pid kafka >/dev/null; then
+    say "kafka: already running"
+    return 0
+  fi
+  if is_up_kafka; then
+    rm -f "$(pid_file kafka)"
+    say "kafka: port $KAFKA_PORT is taken by a process this script did not start; checking it"
+    return 0
+  fi
+  lib="$(kafka_lib)"
+  log="$(log_file kafka)"
+  mkdir -p "$KAFKA_DIR/data"
+  sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+    -e "s|@KAFKA_LOG_DIR@|$KAFKA_DIR/data|g" \
+    "$REPO_DIR/deploy/kafka/server.properties.template" >"$KAFKA_DIR/server.properties"
+  # One cluster id for the life of the data dir (re-read from it if the id file was lost).
+  if [ -f "$KAFKA_DIR/data/meta.properties" ]; then
+    sed -n 's/^cluster.id=//p' "$KAFKA_DIR/data/meta.properties" >"$KAFKA_DIR/cluster.id"
+  elif [ ! -s "$KAFKA_DIR/cluster.id" ]; then
+    java -cp "$lib/*" kafka.tools.StorageTool random-uuid 2>>"$log" | tail -n 1 >"$KAFKA_DIR/cluster.id"
+  fi
+  id="$(cat "$KAFKA_DIR/cluster.id")"
+  [ -n "$id" ] || fail_with_log kafka "StorageTool random-uuid gave no id"
+  java -Dlog4j.configuration="file:$REPO_DIR/deploy/kafka/log4j.properties" -cp "$lib/*" \
+    kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" --ignore-formatted >>"$log" 2>&1 ||
+    fail_with_log kafka "StorageTool format failed"
+  say "kafka: starting broker on 127.0.0.1:$KAFKA_PORT (cluster $id)"
+  start_bg kafka java -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$REPO_DIR/deploy/kafka/log4j.properties" \
+    -cp "$lib/*" kafka.Kafka "$KAFKA_DIR/server.properties"
+}
+
+wait_kafka() {
+  local need_pid=1
+  [ -s "$(pid_file kafka)" ] || need_pid=0
+  wait_ready kafka is_up_kafka "$need_pid"
+  require_node_modules kafkajs
+  node "$REPO_DIR/scripts/wait-kafka.mjs" --brokers "127.0.0.1:$KAFKA_PORT" --timeout 90 >>"$(log_file wait-kafka)" 2>&1 ||
+    { cat "$(log_file wait-kafka)" | tail -n 15 >&2; fail_with_log kafka "produce/consume round trip failed"; }
+  say "kafka: produce/consume round trip ok"
+}
+
+# ---- S3 (versitygw) ------------------------------------------------------------------------------
+is_up_s3() { port_open "$S3_PORT"; }
+start_s3() {
+  if live_pid s3 >/dev/null; then
+    say "s3: already running"
+    return 0
+  fi
+  if is_up_s3; then
+    rm -f "$(pid_file s3)"
+    say "s3: port taken by a process this script did not start; checking it"
+    return 0
+  fi
+  [ -x "$BIN_DIR/versitygw" ] || die "s3: $BIN_DIR/versitygw missing; run scripts/services install"
+  mkdir -p "$HXP_STATE_DIR/s3/data" "$HXP_STATE_DIR/s3/meta"
+  say "s3: starting versitygw on 127.0.0.1:$S3_PORT"
+  start_bg s3 env ROOT_ACCESS_KEY="$S3_ACCESS_KEY" ROOT_SECRET_KEY="$S3_SECRET_KEY" \
+    "$BIN_DIR/versitygw" --port "127.0.0.1:$S3_PORT" --region "$S3_REGION" --quiet \
+    posix --sidecar "$HXP_STATE_DIR/s3/meta" "$HXP_STATE_DIR/s3/data"
+}
+wait_s3() {
+  local need_pid=1
+  [ -s "$(pid_file s3)" ] || need_pid=0
+  wait_ready s3 is_up_s3 "$need_pid"
+  require_node_modules @aws-sdk/client-s3
+  TEST_S3_ACCESS_KEY="$S3_ACCESS_KEY" TEST_S3_SECRET_KEY="$S3_SECRET_KEY" TEST_S3_REGION="$S3_REGION" \
+    node "$REPO_DIR/scripts/wait-s3.mjs" --endpoint "http://127.0.0.1:$S3_PORT" --bucket "$S3_BUCKET" --timeout 60 \
+    >>"$(log_file wait-s3)" 2>&1 ||
+    { tail -n 15 "$(log_file wait-s3)" >&2; fail_with_log s3 "bucket listing failed"; }
+  say "s3: bucket listing ok, bucket $S3_BUCKET present"
+}
+
+# ---- Prometheus Pushgateway ----------------------------------------------------------------------
+is_up_pushgateway() { http_ok "http://127.0.0.1:$PUSHGATEWAY_PORT/-/ready"; }
+start_pushgateway() {
+  if live_pid pushgateway >/dev/null; then
+    say "pushgateway: already running"
+    return 0
+  fi
+  if port_open "$PUSHGATEWAY_PORT"; then
+    rm -f "$(pid_file pushgateway)"
+    say "pushgateway: port taken by a process this script did not start; checking it"
+    return 0
+  fi
+  [ -x /usr/bin/prometheus-pushgateway ] || die "pushgateway: not installed; run scripts/services install"
+  say "pushgateway: starting on 127.0.0.1:$PUSHGATEWAY_PORT"
+  start_bg pushgateway /usr/bin/prometheus-pushgateway --web.listen-address="127.0.0.1:$PUSHGATEWAY_PORT"
+}
+wait_pushgateway() {
+  local need_pid=1
+  [ -s "$(pid_file pushgateway)" ] || need_pid=0
+  wait_ready pushgateway is_up_pushgateway "$need_pid"
+}
+
+# ---- mailpit (SMTP sink with an HTTP API) --------------------------------------------------------
+is_up_mailpit() { port_open "$SMTP_PORT" && http_ok "http://127.0.0.1:$MAILPIT_HTTP_PORT/api/v1/info"; }
+start_mailpit() {
+  if live_pid mailpit >/dev/null; then
+    say "mailpit: already running"
+    return 0
+  fi
+  if port_open "$MAILPIT_HTTP_PORT"; then
+    rm -f "$(pid_file mailpit)"
+    say "mailpit: port taken by a process this script did not start; checking it"
+    return 0
+  fi
+  [ -x "$BIN_DIR/mailpit" ] || die "mailpit: $BIN_DIR/mailpit missing; run scripts/services install"
+  mkdir -p "$HXP_STATE_DIR/mailpit"
+  say "mailpit: starting (SMTP 127.0.0.1:$SMTP_PORT, HTTP 127.0.0.1:$MAILPIT_HTTP_PORT)"
+  start_bg mailpit "$BIN_DIR/mailpit" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" --smtp "127.0.0.1:$SMTP_PORT" \
+    --database "$HXP_STATE_DIR/mailpit/mailpit.db" --smtp-auth-accept-any --smtp-auth-allow-insecure \
+    --smtp-disable-rdns --disable-version-check
+}
+wait_mailpit() {
+  local need_pid=1
+  [ -s "$(pid_file mailpit)" ] || need_pid=0
+  wait_ready mailpit is_up_mailpit "$need_pid"
+}
+
+# ---- commands ------------------------------------------------------------------------------------
+port_of() {
+  case "$1" in
+    postgres) echo "127.0.0.1:$PG_PORT" ;;
+    kafka) echo "127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)" ;;
+    s3) echo "127.0.0.1:$S3_PORT" ;;
+    pushgateway) echo "127.0.0.1:$PUSHGATEWAY_PORT" ;;
+    mailpit) echo "127.0.0.1:$SMTP_PORT smtp, 127.0.0.1:$MAILPIT_HTTP_PORT http" ;;
+  esac
+}
+
+pick_services() {
+  local s
+  [ $# -gt 0 ] || set -- $SERVICES
+  for s in "$@"; do
+    case " $SERVICES " in *" $s "*) echo "$s" ;; *) die "unknown service '$s' (one of: $SERVICES)" ;; esac
+  done
+}
+
+cmd_up() {
+  local s list t0
+  t0=$(date +%s)
+  ensure_dirs
+  list="$(pick_services "$@")"
+  for s in $list; do "start_$s"; done
+  for s in $list; do "wait_$s"; done
+  say "all up in $(($(date +%s) - t0))s: $(echo $list)"
+}
+
+cmd_down() {
+  local s list rev=""
+  list="$(pick_services "$@")"
+  for s in $list; do rev="$s $rev"; done
+  for s in $rev; do
+    if [ "$s" = postgres ]; then stop_postgres; else stop_pid "$s"; fi
+  done
+  say "down: $(echo $rev)"
+}
+
+cmd_status() {
+  local s state pid
+  for s in $(pick_services "$@"); do
+    state=down
+    "is_up_$s" && state=up
+    pid=""
+    if [ "$s" != postgres ]; then pid="$(live_pid "$s" || true)"; fi
+    printf '%-12s %-5s %s%s\n' "$s" "$state" "$(port_of "$s")" "${pid:+  pid $pid}"
+  done
+}
+
+cmd_logs() {
+  local follow="" f s
+  if [ "${1:-}" = -f ]; then
+    follow=1
+    shift
+  fi
+  if [ $# -eq 0 ]; then
+    echo "logs in $LOG_DIR:"
+    for f in "$LOG_DIR"/*.log; do
+      [ -e "$f" ] || continue
+      printf '\n==> %s <==\n' "$f"
+      tail -n 20 "$f"
+    done
+    return 0
+  fi
+  s="$1"
+  f="$(log_file "$s")"
+  [ -e "$f" ] || die "no log $f"
+  if [ -n "$follow" ]; then tail -n 50 -F "$f"; else tail -n 200 "$f"; fi
+}
