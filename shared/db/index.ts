@@ -1,4 +1,13 @@
-export type { Database, Queryable } from './types.ts';
+export type { Database, Queryable, PoolConfig, PoolLike, PoolFactory, DbLogger } from './types.ts';
 export { openDatabase, type DatabaseOptions } from './open.ts';
-export { migrate, loadMigrations, type Migration } from './migrate.ts';
+export { openEmbeddedDatabase, DEFAULT_EMBEDDED_DATA_DIR, type EmbeddedOptions } from './embedded.ts';
+export { createPoolDatabase, pgPoolFactory, type PoolDatabaseOptions } from './pool.ts';
+export {
+  connectWithRetry,
+  isRetriableConnectError,
+  describeTarget,
+  type ConnectRetryOptions,
+} from './connect-retry.ts';
+export { migrate, loadMigrations, MIGRATIONS_DIR, type Migration, type MigrateOptions } from './migrate.ts';
 export { inTransaction } from './transaction.ts';
+export { errorCode } from './errors.ts';
