@@ -1,0 +1,70 @@
+// PostgreSQL COPY text format (the default of `COPY … FROM STDIN`): one row per line, columns split
+// by tabs, and backslash escapes for backslash, newline, carriage return and tab. Array columns are
+// array literals ({"a","b"}) escaped once more for COPY. NUL cannot be stored in text or jsonb, so
+// rows holding it are rejected before they get here (see storable.ts).
+
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_SPECIAL_ALL = /[\\\n\r\t]/g;
+const COPY_REPLACEMENT: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const replaceCopy = (c: string): string => COPY_REPLACEMENT[c] ?? c;
+
+/** Escapes one text value for a COPY text column. */
+export function copyText(value: string): string {
+  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIAL_ALL, replaceCopy) : value;
+}
+
+const ARRAY_SPECIAL = /["\\]/;
+const ARRAY_SPECIAL_ALL = /["\\]/g;
+
+/** A text[] as an array literal with every element quoted (so "NULL", "" and "{" stay strings). */
+export function arrayLiteral(values: readonly string[]): string {
+  if (values.length === 0) return '{}';
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const value = values[i] as string;
+    out += '"' + (ARRAY_SPECIAL.test(value) ? value.replace(ARRAY_SPECIAL_ALL, '\\$&') : value) + '"';
+  }
+  return out + '}';
+}
+
+/** A float8[] literal. Values are finite (the normaliser rejects the rest); String() gives 1e+21 forms float8in reads. */
+export function floatArrayLiteral(values: readonly number[]): string {
+  return '{' + values.join(',') + '}';
+}
+
+export interface CopyRow {
+  ts: string;
+  eventType: string;
+  source: string;
+  idempotencyKey: string;
+  metricNames: readonly string[];
+  metricValues: readonly number[];
+  dimensionNames: readonly string[];
+  dimensionValues: readonly string[];
+  dataJson: string;
+}
+
+/** One line of the raw_events COPY, columns in RAW_COLUMNS order (raw-sql.ts), ending in a newline. */
+export function copyLine(row: CopyRow): string {
+  return (
+    row.ts +
+    '\t' +
+    copyText(row.eventType) +
+    '\t' +
+    copyText(row.source) +
+    '\t' +
+    copyText(row.idempotencyKey) +
+    '\t' +
+    copyText(arrayLiteral(row.metricNames)) +
+    '\t' +
+    floatArrayLiteral(row.metricValues) +
+    '\t' +
+    copyText(arrayLiteral(row.dimensionNames)) +
+    '\t' +
+    copyText(arrayLiteral(row.dimensionValues)) +
+    '\t' +
+    copyText(row.dataJson) +
+    '\n'
+  );
+}

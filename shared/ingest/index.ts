@@ -1,0 +1,30 @@
+export type { DeadLetter, IngestEvent, IngestLogger, StoreResult } from './types.ts';
+export { silentLogger } from './types.ts';
+export { storeEvents, UNSTORABLE_CODE, type StoreOptions } from './store.ts';
+export { readOffsets, type PartitionOffset } from './offsets-sql.ts';
+export {
+  DEFAULT_LIMITS,
+  kafkaRecordKey,
+  normalizeHttpBody,
+  normalizeKafkaRecord,
+  type NormalizeSettings,
+  type Normalized,
+} from './normalize.ts';
+export {
+  connectorRecord,
+  ingestPayload,
+  type ConnectorRecord,
+  type PushDeps,
+  type PushRejection,
+  type PushRequest,
+  type PushResult,
+} from './push.ts';
+export {
+  DEFAULT_GROUP_ID,
+  pullFromKafka,
+  type PullDeps,
+  type PullHooks,
+  type PullOptions,
+  type PullResult,
+} from './pull.ts';
+export { normalizeSettingsFrom, pullOptionsFrom } from './settings.ts';

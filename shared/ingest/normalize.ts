@@ -1,0 +1,101 @@
+// Input → normalised events or dead letters, for both ingest paths. Validation itself is shared/events';
+// this module only supplies the context (idempotency key, fallback timestamps, limits) and turns
+// rejections into dead letters carrying the original bytes.
+import { createHash } from 'node:crypto';
+import { normalizeEvent, parseBatch, type NormalizeLimits, type Rejection } from '../events/index.ts';
+import type { DeadLetter, IngestEvent } from './types.ts';
+
+export interface NormalizeSettings {
+  /** Defaults: 64 KiB per event, 256 fields, 300 s future skew, 30 days raw retention (the config defaults). */
+  limits?: Partial<NormalizeLimits> | undefined;
+  /** String fields of data aggregated as dimensions (default ['model']). */
+  dimensionKeys?: readonly string[] | undefined;
+  /** Receive time; injectable for tests. */
+  now?: (() => number) | undefined;
+}
+
+export type Normalized = { ok: true; event: IngestEvent } | { ok: false; letter: DeadLetter };
+
+export const DEFAULT_LIMITS: NormalizeLimits = Object.freeze({
+  maxEventBytes: 64 * 1024,
+  maxFields: 256,
+  maxFutureSkewMs: 300_000,
+  rawRetentionDays: 30,
+});
+
+function limitsOf(settings: NormalizeSettings): NormalizeLimits {
+  return { ...DEFAULT_LIMITS, ...settings.limits };
+}
+
+function reasonOf(r: Rejection): string {
+  return r.field === undefined ? r.reason : `${r.reason} [field ${r.field}]`;
+}
+
+export interface KafkaRecordInput {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Record timestamp, milliseconds since the epoch as kafkajs gives it; absent for connector pushes. */
+  timestamp: string | undefined;
+  value: Buffer | null;
+}
+
+/** `topic:partition:offset` — the key of a Kafka record on both the pull and the connector path. */
+export function kafkaRecordKey(topic: string, partition: number, offset: string): string {
+  return `${topic}:${partition}:${offset}`;
+}
+
+export function normalizeKafkaRecord(record: KafkaRecordInput, settings: NormalizeSettings): Normalized {
+  const key = kafkaRecordKey(record.topic, record.partition, record.offset);
+  const value = record.value ?? Buffer.alloc(0);
+  const recordMs = record.timestamp === undefined ? Number.NaN : Number(record.timestamp);
+  const result = normalizeEvent(value, {
+    receivedAt: new Date((settings.now ?? Date.now)()),
+    recordTimestamp: Number.isFinite(recordMs) && recordMs >= 0 ? new Date(recordMs) : undefined,
+    idempotencyKey: key,
+    limits: limitsOf(settings),
+    dimensionKeys: settings.dimensionKeys,
+  });
+  if (result.ok) return result;
+  return {
+    ok: false,
+    letter: {
+      origin: 'kafka',
+      idempotencyKey: key,
+      reasonCode: result.rejection.code,
+      reason: reasonOf(result.rejection),
+      payload: value,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+    },
+  };
+}
+
+/** One result per event of the body (one event, a JSON array, or NDJSON), in body order. */
+export function normalizeHttpBody(
+  body: string | Buffer,
+  settings: NormalizeSettings,
+  contentType?: string,
+): Normalized[] {
+  const receivedAt = new Date((settings.now ?? Date.now)());
+  const limits = limitsOf(settings);
+  return parseBatch(body, contentType).map((item): Normalized => {
+    if (!item.ok) return { ok: false, letter: httpLetter(Buffer.from(item.raw), item.rejection) };
+    const result = normalizeEvent(item.raw, { receivedAt, limits, dimensionKeys: settings.dimensionKeys });
+    if (result.ok) return result;
+    const payload = Buffer.from(JSON.stringify(item.raw) ?? String(item.raw));
+    return { ok: false, letter: httpLetter(payload, result.rejection) };
+  });
+}
+
+// A pushed bad event has no offset; its bytes identify it, so re-sending it lands one dead letter.
+function httpLetter(payload: Buffer, r: Rejection): DeadLetter {
+  return {
+    origin: 'http',
+    idempotencyKey: `http:${createHash('sha256').update(payload).digest('hex')}`,
+    reasonCode: r.code,
+    reason: reasonOf(r),
+    payload,
+  };
+}

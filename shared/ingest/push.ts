@@ -1,0 +1,112 @@
+// Push ingestion: an HTTP body (one event, a JSON array, or NDJSON) or one record forwarded by the Kafka
+// connector (X-Topic, X-Kafka-Partition, X-Kafka-Offset). A connector record gets the pull path's key
+// `topic:partition:offset`, so pulling and pushing the same record stores it once.
+import type { Database } from '../db/index.ts';
+import { BatchError } from '../errors/index.ts';
+import {
+  normalizeHttpBody,
+  normalizeKafkaRecord,
+  type NormalizeSettings,
+  type Normalized,
+} from './normalize.ts';
+import { storeEvents } from './store.ts';
+import type { DeadLetter, IngestEvent, IngestLogger } from './types.ts';
+
+/** The database plus the normalising settings (limits, dimension keys, clock), all optional. */
+export interface PushDeps extends NormalizeSettings {
+  db: Database;
+  log?: IngestLogger | undefined;
+}
+
+export interface PushRequest {
+  body: string | Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface PushRejection {
+  /** Position of the event in the body (0 for a single event or a connector record). */
+  index: number;
+  code: string;
+  reason: string;
+}
+
+export interface PushResult {
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  rejections: PushRejection[];
+}
+
+export interface ConnectorRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+function header(headers: PushRequest['headers'], name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== wanted || value === undefined) continue;
+    return Array.isArray(value) ? value[0] : value;
+  }
+  return undefined;
+}
+
+/** The Kafka-connector coordinates of a request, or undefined when it is a plain HTTP push. */
+export function connectorRecord(headers: PushRequest['headers']): ConnectorRecord | undefined {
+  const topic = header(headers, 'X-Topic');
+  const partition = header(headers, 'X-Kafka-Partition');
+  const offset = header(headers, 'X-Kafka-Offset');
+  if (topic === undefined && partition === undefined && offset === undefined) return undefined;
+  const context = { topic, partition, offset };
+  if (!topic || partition === undefined || offset === undefined) {
+    throw new BatchError(
+      'REQUEST_INVALID',
+      `Kafka connector headers come together: X-Topic, X-Kafka-Partition and X-Kafka-Offset (got topic=${topic}, partition=${partition}, offset=${offset})`,
+      { context },
+    );
+  }
+  if (!/^\d{1,10}$/.test(partition.trim()) || !/^\d{1,19}$/.test(offset.trim())) {
+    throw new BatchError(
+      'REQUEST_INVALID',
+      `X-Kafka-Partition and X-Kafka-Offset must be non-negative integers (got "${partition}" and "${offset}")`,
+      { context },
+    );
+  }
+  return { topic, partition: Number(partition.trim()), offset: BigInt(offset.trim()).toString() };
+}
+
+export async function ingestPayload(deps: PushDeps, request: PushRequest): Promise<PushResult> {
+  const record = connectorRecord(request.headers);
+  const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
+  const normalized: Normalized[] = record
+    ? [normalizeKafkaRecord({ ...record, timestamp: undefined, value: body }, deps)]
+    : normalizeHttpBody(body, deps, header(request.headers, 'Content-Type'));
+
+  const events: IngestEvent[] = [];
+  const letters: DeadLetter[] = [];
+  const rejections: PushRejection[] = [];
+  const eventIndex = new Map<string, number>();
+  normalized.forEach((result, index) => {
+    if (result.ok) {
+      events.push(result.event);
+      eventIndex.set(result.event.idempotencyKey, index);
+    } else {
+      letters.push(result.letter);
+      rejections.push({ index, code: result.letter.reasonCode, reason: result.letter.reason });
+    }
+  });
+  const { stored, duplicates, rejected, unstorable } = await deps.db.transaction((client) =>
+    storeEvents(client, events, letters, { embedded: deps.db.embedded, origin: record ? 'kafka' : 'http' }),
+  );
+  for (const letter of unstorable) {
+    const index = eventIndex.get(letter.idempotencyKey) ?? 0;
+    rejections.push({ index, code: letter.reasonCode, reason: letter.reason });
+  }
+  rejections.sort((a, b) => a.index - b.index);
+  deps.log?.debug(
+    { stored, duplicates, rejected, connector: record !== undefined },
+    'ingested pushed payload',
+  );
+  return { stored, duplicates, rejected, rejections };
+}

@@ -1,0 +1,74 @@
+// The statements that write raw_events, event_keys and the 'hour' rows of aggregation_windows. Nothing
+// else writes them. event_keys is the arbiter of exactly-once: only rows whose key it newly accepted
+// (in this transaction) are written to raw_events.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Queryable } from '../db/index.ts';
+
+/** raw_events columns in the order of COPY lines (copy-text.ts) and of json rows; ingested_at defaults. */
+export const RAW_COLUMNS =
+  'ts, event_type, source, idempotency_key, metric_names, metric_values, dimension_names, dimension_values, data';
+
+/**
+ * Creates the missing daily partitions for `days` (YYYY-MM-DD, UTC). Existing ones are filtered first so
+ * the common case takes no lock; missing ones are created in sorted order so two creators cannot deadlock.
+ */
+export async function ensurePartitions(client: Queryable, days: readonly string[]): Promise<void> {
+  if (days.length === 0) return;
+  await client.query(
+    `SELECT ensure_raw_partition(d) FROM (
+       SELECT d FROM unnest($1::date[]) AS d
+       WHERE to_regclass(format('raw_events_%s', to_char(d, 'YYYYMMDD'))) IS NULL
+       ORDER BY d) missing`,
+    [days],
+  );
+}
+
+/**
+ * Records the keys (distinct, sorted by the caller so concurrent batches lock alike) and returns those
+ * that were new. A key another open transaction is inserting waits for it, then counts as known.
+ */
+export async function claimKeys(
+  client: Queryable,
+  keys: readonly string[],
+  timestamps: readonly string[],
+): Promise<Set<string>> {
+  const { rows } = await client.query<{ k: string }>(
+    `INSERT INTO event_keys (idempotency_key, ts)
+     SELECT * FROM unnest($1::text[], $2::timestamptz[])
+     ON CONFLICT (idempotency_key) DO NOTHING
+     RETURNING idempotency_key AS k`,
+    [keys, timestamps],
+  );
+  return new Set(rows.map((r) => r.k));
+}
+
+/** Streams COPY text lines (see copy-text.ts) into raw_events. */
+export async function copyRawEvents(client: PoolClient, chunks: Iterable<string>): Promise<void> {
+  const stream = client.query(copyFrom(`COPY raw_events (${RAW_COLUMNS}) FROM STDIN`));
+  await pipeline(Readable.from(chunks, { objectMode: false }), stream);
+}
+
+/** The one-statement path for small batches and for PGlite, whose socket does not speak COPY. */
+export async function insertRawEventsJson(client: Queryable, rowsJson: string): Promise<void> {
+  await client.query(
+    `INSERT INTO raw_events (${RAW_COLUMNS})
+     SELECT ${RAW_COLUMNS} FROM json_to_recordset($1::json) AS x(
+       ts timestamptz, event_type text, source text, idempotency_key text, metric_names text[],
+       metric_values double precision[], dimension_names text[], dimension_values text[], data jsonb)`,
+    [rowsJson],
+  );
+}
+
+/** Marks the UTC hours (sorted, distinct) changed, so aggregation recomputes them. */
+export async function touchHours(client: Queryable, hours: readonly string[]): Promise<void> {
+  if (hours.length === 0) return;
+  await client.query(
+    `INSERT INTO aggregation_windows (level, bucket, changed_seq)
+     SELECT 'hour', h, nextval('window_change_seq') FROM unnest($1::timestamptz[]) AS h
+     ON CONFLICT (level, bucket) DO UPDATE SET changed_seq = EXCLUDED.changed_seq, updated_at = now()`,
+    [hours],
+  );
+}

@@ -1,0 +1,54 @@
+// Shapes the ingest layer shares between its store, pull and push paths.
+
+/** What the store needs of an event: the fields of shared/events' NormalizedEvent. */
+export interface IngestEvent {
+  idempotencyKey: string;
+  eventType: string;
+  timestamp: Date | string | number;
+  source: string;
+  metricNames: readonly string[];
+  metricValues: readonly number[];
+  dimensionNames: readonly string[];
+  dimensionValues: readonly string[];
+  data: unknown;
+}
+
+/** A rejected input on its way to `dead_letters`; `idempotencyKey` makes a redelivery land once. */
+export interface DeadLetter {
+  origin: 'kafka' | 'http';
+  idempotencyKey: string;
+  /** EVENT_* from shared/events, or INGEST_* from this module. */
+  reasonCode: string;
+  reason: string;
+  /** The original bytes as received. */
+  payload: Buffer;
+  topic?: string | undefined;
+  partition?: number | undefined;
+  offset?: string | number | undefined;
+}
+
+export interface StoreResult {
+  /** Events newly written to raw_events. */
+  stored: number;
+  /** Events whose idempotency key was already known (earlier batch or earlier in this batch). */
+  duplicates: number;
+  /** Rejections handed in (each lands in dead_letters at most once). */
+  rejected: number;
+  /** Dead letters the store itself added: events PostgreSQL cannot hold (NUL, lone surrogates). */
+  unstorable: DeadLetter[];
+}
+
+/** The logging surface the ingest layer uses; a pino logger fits it. */
+export interface IngestLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: IngestLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};

@@ -1,0 +1,2 @@
+export { createKafka, type CreateKafkaOptions, type KafkaLogLevelName, type KafkaLogSink } from './client.ts';
+export { createPublisher, type Publisher } from './producer.ts';

@@ -1,0 +1,114 @@
+// Crash safety of pull ingestion (real PostgreSQL and Kafka): a worker process is SIGKILLed at random
+// instants and right before COMMIT, right after COMMIT and right after the Kafka commit, restarted each
+// time, and at the end every record is stored exactly once and the stored offsets are at the end.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ExecutionContext } from 'ava';
+import { freshPgDatabase } from '../helpers/db.ts';
+import { requireService, serviceTest } from '../helpers/services.ts';
+import { countOf } from '../fixtures/ingest-events.ts';
+import { createTopics, llmEvent, produceValues, testKafka, uniqueSuffix } from '../fixtures/ingest-kafka.ts';
+
+const test = serviceTest('postgres', 'kafka');
+const WORKER = fileURLToPath(new URL('../fixtures/ingest-worker.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const N = 5000;
+const BAD_EVERY = 500;
+
+interface WorkerRun {
+  signal: NodeJS.Signals | null;
+  code: number | null;
+  batches: number;
+  done: boolean;
+  stderr: string;
+}
+
+function runWorker(env: Record<string, string>, killAfterFirstBatchMs?: number): Promise<WorkerRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let batches = 0;
+    let done = false;
+    let stderr = '';
+    let armed = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) {
+        if (line.startsWith('batch ')) batches++;
+        if (line.startsWith('done ')) done = true;
+      }
+      if (killAfterFirstBatchMs !== undefined && batches > 0 && !armed) {
+        armed = true;
+        setTimeout(() => child.kill('SIGKILL'), killAfterFirstBatchMs);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, batches, done, stderr }));
+  });
+}
+
+test('kill -9 at random and at the commit points loses and duplicates nothing', async (t: ExecutionContext) => {
+  t.timeout(600_000);
+  const suffix = uniqueSuffix();
+  const topic = `hxp.test.ingest-crash.${suffix}`;
+  const groupId = `hxp-test-ingest-crash-${suffix}`;
+  const kafka = testKafka();
+  await createTopics(t, kafka, [topic], 2, [groupId]);
+  const values: string[] = [];
+  for (let i = 0; i < N; i++)
+    values.push(i % BAD_EVERY === 7 ? `bad record ${i}` : llmEvent(`c${i}`, 9 + (i % 3)));
+  // Small sends give small record batches, so a fetch holds few records and a run spans many transactions.
+  for (let start = 0; start < N; start += 20)
+    await produceValues(kafka, topic, values.slice(start, start + 20));
+  const fresh = await freshPgDatabase();
+  t.teardown(fresh.drop);
+  const env = {
+    INGEST_DATABASE_URL: fresh.url,
+    INGEST_KAFKA_BROKERS: (requireService('kafka')?.brokers ?? []).join(','),
+    INGEST_TOPIC: topic,
+    INGEST_GROUP_ID: groupId,
+  };
+
+  let kills = 0;
+  for (const point of ['beforeCommit', 'afterCommit', 'afterKafkaCommit']) {
+    const run = await runWorker({ ...env, INGEST_CRASH_AT: point, INGEST_CRASH_BATCH: '3' });
+    t.is(run.signal, 'SIGKILL', `worker crashing at ${point}: ${run.stderr}`);
+    kills++;
+  }
+  let randomKills = 0;
+  for (let attempt = 0; attempt < 20 && randomKills < 10; attempt++) {
+    const run = await runWorker(env, Math.floor(Math.random() * 400));
+    if (run.signal === 'SIGKILL') randomKills++;
+    else t.is(run.code, 0, run.stderr);
+    if (run.done) break;
+  }
+  kills += randomKills;
+  t.true(randomKills >= 10, `killed at ${randomKills} random instants`);
+
+  const final = await runWorker(env);
+  t.is(final.code, 0, final.stderr);
+  t.true(final.done);
+
+  const good = N - N / BAD_EVERY;
+  const { db } = fresh;
+  t.is(await countOf(db, 'SELECT count(*) AS n FROM raw_events'), good);
+  t.is(await countOf(db, 'SELECT count(DISTINCT idempotency_key) AS n FROM raw_events'), good);
+  t.is(await countOf(db, "SELECT count(DISTINCT data->>'seq') AS n FROM raw_events"), good);
+  t.is(await countOf(db, 'SELECT count(*) AS n FROM event_keys'), good);
+  t.is(await countOf(db, 'SELECT count(*) AS n FROM dead_letters'), N / BAD_EVERY);
+  const { rows } = await db.query<{ partition: number; next_offset: number }>(
+    'SELECT partition, next_offset FROM kafka_offsets WHERE consumer_group = $1 ORDER BY partition',
+    [groupId],
+  );
+  t.deepEqual(
+    rows.map((r) => [r.partition, Number(r.next_offset)]),
+    [
+      [0, N / 2],
+      [1, N / 2],
+    ],
+  );
+  t.log(`${kills} kills (${randomKills} at random instants)`);
+});

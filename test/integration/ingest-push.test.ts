@@ -1,0 +1,146 @@
+// Push ingestion on PGlite: bodies of one event, arrays and NDJSON; connector records; every rejection class.
+import test, { type ExecutionContext } from 'ava';
+import { isBatchError } from '../../shared/errors/index.ts';
+import { ingestPayload, type PushDeps } from '../../shared/ingest/index.ts';
+import { freshEmbeddedDatabase } from '../helpers/db.ts';
+import { countOf, storedRows } from '../fixtures/ingest-events.ts';
+
+const NOW = Date.parse('2026-11-28T12:00:00Z');
+
+async function setup(t: ExecutionContext): Promise<PushDeps> {
+  const { db, drop } = await freshEmbeddedDatabase();
+  t.teardown(drop);
+  return { db, now: () => NOW, limits: { maxEventBytes: 2048, maxFields: 5 } };
+}
+
+const event = (id: string, extra: Record<string, unknown> = {}) => ({
+  event_type: 'llm_request',
+  timestamp: '2026-11-28T10:15:00Z',
+  source: 'api-1',
+  id,
+  data: { model: 'llama-3-70b', latency_ms: 812, error: false },
+  ...extra,
+});
+
+async function deadLetters(deps: PushDeps) {
+  const { rows } = await deps.db.query<{
+    reason_code: string;
+    reason: string;
+    origin: string;
+    payload: Buffer;
+  }>('SELECT reason_code, reason, origin, payload FROM dead_letters ORDER BY id');
+  return rows;
+}
+
+test('NDJSON with a bad line in the middle stores its neighbours and dead-letters the line', async (t) => {
+  const deps = await setup(t);
+  const body = [
+    JSON.stringify(event('a')),
+    '{"event_type": "llm_request", oops',
+    JSON.stringify(event('b')),
+  ].join('\n');
+  const result = await ingestPayload(deps, { body, headers: { 'content-type': 'application/x-ndjson' } });
+  t.like(result, { stored: 2, duplicates: 0, rejected: 1 });
+  t.is(result.rejections.length, 1);
+  t.like(result.rejections[0], { index: 1, code: 'EVENT_NOT_JSON' });
+  t.deepEqual(
+    (await storedRows(deps.db)).map((r) => r.idempotency_key),
+    ['id:a', 'id:b'],
+  );
+  const letters = await deadLetters(deps);
+  t.is(letters.length, 1);
+  t.is(letters[0]?.payload.toString(), '{"event_type": "llm_request", oops');
+  t.is(letters[0]?.origin, 'http');
+});
+
+test('every rejection class lands in dead_letters with its reason; neighbours are stored', async (t) => {
+  const deps = await setup(t);
+  const bad: [string, unknown][] = [
+    ['EVENT_SCHEMA', { data: { x: 1 } }],
+    ['EVENT_NON_FINITE', '__NONFINITE__'],
+    ['EVENT_TOO_LARGE', event('big', { data: { blob: 'x'.repeat(4096) } })],
+    ['EVENT_TOO_MANY_FIELDS', event('wide', { data: { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 } })],
+    ['EVENT_TOO_FAR_IN_FUTURE', event('future', { timestamp: '2026-11-29T12:00:00Z' })],
+    ['EVENT_TOO_OLD', event('old', { timestamp: '2025-01-01T00:00:00Z' })],
+  ];
+  const items: string[] = [];
+  bad.forEach(([, value], i) => {
+    items.push(JSON.stringify(event(`good-${i}`)));
+    items.push(value === '__NONFINITE__' ? '{"event_type":"x","data":{"v":1e400}}' : JSON.stringify(value));
+  });
+  items.push('not json at all');
+  items.push(JSON.stringify(event('good-last')));
+  const result = await ingestPayload(deps, { body: items.join('\n'), headers: {} });
+  const codes = [...bad.map(([code]) => code), 'EVENT_NOT_JSON'];
+  t.like(result, { stored: bad.length + 1, duplicates: 0, rejected: codes.length });
+  t.deepEqual(
+    result.rejections.map((r) => r.code),
+    codes,
+  );
+  t.deepEqual(
+    result.rejections.map((r) => r.index),
+    [1, 3, 5, 7, 9, 11, 12],
+  );
+  const letters = await deadLetters(deps);
+  t.deepEqual(letters.map((l) => l.reason_code).sort(), [...codes].sort());
+  for (const l of letters) t.true(l.reason.length > 20, `a reason that explains: ${l.reason}`);
+  t.is(await countOf(deps.db, 'SELECT count(*) AS n FROM raw_events'), bad.length + 1);
+
+  // The same body again: nothing new anywhere.
+  const again = await ingestPayload(deps, { body: items.join('\n'), headers: {} });
+  t.like(again, { stored: 0, duplicates: bad.length + 1, rejected: codes.length });
+  t.is((await deadLetters(deps)).length, codes.length, 'a re-sent bad event is stored once');
+});
+
+test('a JSON array and a single event are accepted; an id makes a resend a duplicate', async (t) => {
+  const deps = await setup(t);
+  const array = await ingestPayload(deps, { body: JSON.stringify([event('x'), event('y')]), headers: {} });
+  t.like(array, { stored: 2, duplicates: 0, rejected: 0, rejections: [] });
+  const single = await ingestPayload(deps, { body: Buffer.from(JSON.stringify(event('x'))), headers: {} });
+  t.like(single, { stored: 0, duplicates: 1, rejected: 0 });
+});
+
+test('a connector record is keyed topic:partition:offset whatever the header case', async (t) => {
+  const deps = await setup(t);
+  const body = JSON.stringify(event('ignored-id'));
+  const first = await ingestPayload(deps, {
+    body,
+    headers: { 'X-Topic': 'hxp.events.raw', 'X-Kafka-Partition': '2', 'X-Kafka-Offset': '41' },
+  });
+  t.like(first, { stored: 1, duplicates: 0 });
+  const second = await ingestPayload(deps, {
+    body,
+    headers: { 'x-topic': 'hxp.events.raw', 'x-kafka-partition': '2', 'x-kafka-offset': '41' },
+  });
+  t.like(second, { stored: 0, duplicates: 1 });
+  t.deepEqual(
+    (await storedRows(deps.db)).map((r) => r.idempotency_key),
+    ['hxp.events.raw:2:41'],
+  );
+  // A connector record that is bad is dead-lettered under the same key, once.
+  const headers = { 'X-Topic': 'hxp.events.raw', 'X-Kafka-Partition': '2', 'X-Kafka-Offset': '42' };
+  for (let i = 0; i < 2; i++) {
+    const bad = await ingestPayload(deps, { body: 'nope', headers });
+    t.like(bad, { stored: 0, rejected: 1 });
+  }
+  const { rows } = await deps.db.query<{ idempotency_key: string; origin: string; kafka_offset: number }>(
+    'SELECT idempotency_key, origin, kafka_offset FROM dead_letters',
+  );
+  t.deepEqual(rows, [{ idempotency_key: 'hxp.events.raw:2:42', origin: 'kafka', kafka_offset: 42 }]);
+});
+
+test('incomplete or malformed connector headers are a request error naming the headers', async (t) => {
+  const deps = await setup(t);
+  const body = JSON.stringify(event('z'));
+  const partial = await t.throwsAsync(ingestPayload(deps, { body, headers: { 'X-Topic': 't' } }));
+  t.true(isBatchError(partial, 'REQUEST_INVALID'));
+  t.regex(partial?.message ?? '', /X-Kafka-Partition/);
+  const malformed = await t.throwsAsync(
+    ingestPayload(deps, {
+      body,
+      headers: { 'X-Topic': 't', 'X-Kafka-Partition': 'one', 'X-Kafka-Offset': '5' },
+    }),
+  );
+  t.true(isBatchError(malformed, 'REQUEST_INVALID'));
+  t.is(await countOf(deps.db, 'SELECT count(*) AS n FROM raw_events'), 0);
+});
