@@ -110,9 +110,9 @@ serviceTest('postgres', 'kafka')(
       );
       t.is(row.min, Math.min(...expected.latencies), day);
       t.is(row.max, Math.max(...expected.latencies), day);
-      t.is(row.p50, sketch.quantile(0.5), `${day} p50`);
-      t.is(row.p95, sketch.quantile(0.95), `${day} p95`);
-      t.is(row.p99, sketch.quantile(0.99), `${day} p99`);
+      t.is<number | undefined, number | undefined>(row.p50, sketch.quantile(0.5), `${day} p50`);
+      t.is<number | undefined, number | undefined>(row.p95, sketch.quantile(0.95), `${day} p95`);
+      t.is<number | undefined, number | undefined>(row.p99, sketch.quantile(0.99), `${day} p99`);
     }
 
     const errorRate = await fresh.db.query<{ timestamp: Date; avg: number }>(
