@@ -1,6 +1,7 @@
 // Service-backed tests read their endpoints from the TEST_* variables printed by `scripts/services env`.
 // Without them a suite is skipped with the reason in its title; with HXP_REQUIRE_SERVICES=1 (CI) a missing
 // service is a failing test instead, so CI can never pass by skipping.
+import { accessSync, constants } from 'node:fs';
 import test, { type ImplementationFn } from 'ava';
 
 export type ServiceName = 'postgres' | 'kafka' | 's3' | 'pushgateway' | 'smtp';
@@ -74,6 +75,53 @@ export function serviceTest(...names: ServiceName[]): ServiceTest {
         });
       } else {
         runner.skip(`${title} (skipped: ${missing.join(', ')} not set; run scripts/services up)`, () => {});
+      }
+    };
+  return Object.assign(make(test), { serial: make(test.serial) });
+}
+
+// ---- binaries (faas-cli, of-watchdog): the same run / skip / fail-in-CI rule as services -------------
+
+export type BinaryName = 'faas-cli' | 'of-watchdog';
+
+const binaryVariables: Record<BinaryName, string> = {
+  'faas-cli': 'FAAS_CLI_BIN',
+  'of-watchdog': 'OF_WATCHDOG_BIN',
+};
+
+function missingBinary(name: BinaryName): string | undefined {
+  const variable = binaryVariables[name];
+  const path = env(variable);
+  if (!path) return `${variable} not set`;
+  try {
+    accessSync(path, constants.X_OK);
+    return undefined;
+  } catch {
+    return `${variable}=${path} is not an executable file`;
+  }
+}
+
+/** The path of an installed binary, or undefined when its variable is unset or not executable. */
+export function requireBinary(name: BinaryName): string | undefined {
+  return missingBinary(name) === undefined ? env(binaryVariables[name]) : undefined;
+}
+
+/** `test` for a suite that runs a binary: runs, skips with the reason, or fails when CI requires it. */
+export function binaryTest(...names: BinaryName[]): ServiceTest {
+  const missing = names.map(missingBinary).filter((m): m is string => m !== undefined);
+  const make =
+    (runner: typeof test | typeof test.serial): Register =>
+    (title, implementation) => {
+      if (missing.length === 0) {
+        runner(title, implementation);
+      } else if (servicesRequired) {
+        runner(title, (t) => {
+          t.fail(
+            `HXP_REQUIRE_SERVICES=1 but ${missing.join(', ')}; run: bash scripts/services install && eval "$(bash scripts/services env)"`,
+          );
+        });
+      } else {
+        runner.skip(`${title} (skipped: ${missing.join(', ')}; run scripts/services install)`, () => {});
       }
     };
   return Object.assign(make(test), { serial: make(test.serial) });

@@ -1,0 +1,180 @@
+// Synthetic LLM-platform events for the demo and the benchmark: a deterministic stream (seeded PRNG)
+// with daily seasonality, log-normal latencies and token counts, per-model prices, ~1.5 % errors,
+// host metrics (cpu/memory/gpu) every five minutes, user feedback and business events. Every event has
+// a stable `id`, so posting the same demo twice stores it once.
+
+export interface DemoEvent {
+  event_type: 'llm_request' | 'system_metric' | 'user_feedback' | 'business_event';
+  timestamp: string;
+  source: string;
+  id: string;
+  data: Record<string, number | string | boolean>;
+}
+
+export interface DemoOptions {
+  /** Exclusive end (default: the last closed hour of `now`). */
+  end?: Date;
+  now?: Date;
+  /** Length of the stream in days (default 7). */
+  days?: number;
+  /** Mean llm_request events per hour at the daily peak (default 60). */
+  requestsPerHour?: number;
+  seed?: number;
+}
+
+export const DEMO_MODELS = [
+  { model: 'llama-3-70b', share: 0.35, latencyMs: 900, pricePer1k: 0.0009 },
+  { model: 'llama-3-8b', share: 0.3, latencyMs: 250, pricePer1k: 0.0002 },
+  { model: 'mixtral-8x7b', share: 0.2, latencyMs: 500, pricePer1k: 0.0006 },
+  { model: 'qwen-2.5-32b', share: 0.15, latencyMs: 650, pricePer1k: 0.0007 },
+] as const;
+export const DEMO_API_SOURCES = ['api-1', 'api-2', 'api-3'] as const;
+export const DEMO_HOSTS = ['gpu-node-1', 'gpu-node-2'] as const;
+
+const HOUR = 3_600_000;
+
+/** Start of the current UTC hour, i.e. the end of the last closed one. */
+export function lastClosedHourEnd(now = new Date()): Date {
+  return new Date(Math.floor(now.getTime() / HOUR) * HOUR);
+}
+
+/** mulberry32: small, fast, good enough for synthetic data. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function normal(rand: () => number): number {
+  const u = Math.max(rand(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+const logNormal = (rand: () => number, median: number, sigma: number): number =>
+  median * Math.exp(sigma * normal(rand));
+
+function poisson(rand: () => number, mean: number): number {
+  if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal(rand)));
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = rand();
+  while (p > limit) {
+    k += 1;
+    p *= rand();
+  }
+  return k;
+}
+
+/** 0.25 at night (UTC) up to 1 in the afternoon. */
+export function dailyLoad(at: Date): number {
+  const h = at.getUTCHours() + at.getUTCMinutes() / 60;
+  return 0.625 - 0.375 * Math.cos(((h - 3) / 24) * 2 * Math.PI);
+}
+
+const round = (v: number, digits: number): number => Number(v.toFixed(digits));
+
+function pickModel(rand: () => number): (typeof DEMO_MODELS)[number] {
+  let r = rand();
+  for (const m of DEMO_MODELS) {
+    if (r < m.share) return m;
+    r -= m.share;
+  }
+  return DEMO_MODELS[0];
+}
+
+export function* generateDemoEvents(options: DemoOptions = {}): Generator<DemoEvent> {
+  const end = options.end ?? lastClosedHourEnd(options.now);
+  const days = options.days ?? 7;
+  const perHour = options.requestsPerHour ?? 60;
+  const seed = options.seed ?? 42;
+  const rand = prng(seed);
+  const start = new Date(end.getTime() - days * 24 * HOUR);
+  let n = 0;
+  const id = (): string => `demo-${seed}-${start.toISOString().slice(0, 13)}-${(n += 1)}`;
+  for (let hour = start.getTime(); hour < end.getTime(); hour += HOUR) {
+    const load = dailyLoad(new Date(hour + HOUR / 2));
+    const events: DemoEvent[] = [];
+    const at = (): string => new Date(hour + Math.floor(rand() * HOUR)).toISOString();
+    for (let i = poisson(rand, perHour * load); i > 0; i -= 1) {
+      const m = pickModel(rand);
+      const error = rand() < 0.015;
+      const tokensIn = Math.max(1, Math.round(logNormal(rand, 350, 0.6)));
+      const tokensOut = error ? 0 : Math.max(1, Math.round(logNormal(rand, 140, 0.7)));
+      const latency = logNormal(rand, m.latencyMs * (0.8 + 0.4 * load) * (error ? 2 : 1), 0.45);
+      events.push({
+        event_type: 'llm_request',
+        timestamp: at(),
+        source: DEMO_API_SOURCES[Math.floor(rand() * DEMO_API_SOURCES.length)]!,
+        id: id(),
+        data: {
+          model: m.model,
+          latency_ms: round(latency, 1),
+          tokens_in: tokensIn,
+          tokens_out: tokensOut,
+          cost_usd: round(((tokensIn + tokensOut) / 1000) * m.pricePer1k, 6),
+          error,
+        },
+      });
+      if (rand() < 0.05) {
+        events.push({
+          event_type: 'user_feedback',
+          timestamp: at(),
+          source: 'web-ui',
+          id: id(),
+          data: {
+            model: m.model,
+            rating: Math.min(5, Math.max(1, Math.round(4.1 + normal(rand) * 0.9 - (error ? 2 : 0)))),
+          },
+        });
+      }
+    }
+    for (const host of DEMO_HOSTS) {
+      for (let minute = 0; minute < 60; minute += 5) {
+        const t = new Date(hour + minute * 60_000);
+        const l = dailyLoad(t);
+        const clamp = (v: number): number => round(Math.min(100, Math.max(0, v)), 1);
+        events.push({
+          event_type: 'system_metric',
+          timestamp: t.toISOString(),
+          source: host,
+          id: id(),
+          data: {
+            cpu_usage: clamp(20 + 60 * l + normal(rand) * 5),
+            memory_usage: clamp(55 + 25 * l + normal(rand) * 3),
+            gpu_usage: clamp(10 + 85 * l + normal(rand) * 6),
+          },
+        });
+      }
+    }
+    for (let i = poisson(rand, 3 * load); i > 0; i -= 1) {
+      const kind = rand() < 0.7 ? 'subscription_renewal' : 'new_subscription';
+      events.push({
+        event_type: 'business_event',
+        timestamp: at(),
+        source: 'billing',
+        id: id(),
+        data: { kind, value_usd: round(logNormal(rand, kind === 'new_subscription' ? 99 : 49, 0.5), 2) },
+      });
+    }
+    events.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
+    yield* events;
+  }
+}
+
+/** Groups an event stream into arrays of at most `size` (one ingest request each). */
+export function* batches<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let batch: T[] = [];
+  for (const item of items) {
+    batch.push(item);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}

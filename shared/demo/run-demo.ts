@@ -1,0 +1,119 @@
+// The demo: a week of synthetic events posted to `ingest` through a gateway, the aggregation chain run
+// hour → day → week → month, and a short daily table read from daily_aggregations.
+import type { Queryable } from '../db/index.ts';
+import { batches, generateDemoEvents, type DemoOptions } from './generate.ts';
+
+// Below shared/ingest's COPY threshold (200 rows): the embedded PGlite socket does not speak COPY, and
+// functions opened on it without the embedded flag would try it for larger batches.
+const DEFAULT_BATCH = 150;
+
+export interface DemoResult {
+  events: number;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  aggregations: Array<{ fn: string; status: number; body: unknown }>;
+  table: DailyRow[];
+}
+
+export interface DailyRow {
+  day: string;
+  requests: number;
+  latency_avg_ms: number | null;
+  latency_p95_ms: number | null;
+  error_rate: number | null;
+  cost_usd: number | null;
+  cpu_avg: number | null;
+}
+
+async function post(
+  url: string,
+  body: string,
+  contentType = 'application/json',
+): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed };
+}
+
+/** Daily summary rows from the data contract's view (SQL owned here: read-only, demo only). */
+export async function dailySummary(db: Queryable): Promise<DailyRow[]> {
+  const { rows } = await db.query<DailyRow>(
+    `SELECT to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+            max(count) FILTER (WHERE event_type = 'llm_request' AND metric = 'latency_ms')::int AS requests,
+            round(max(avg) FILTER (WHERE event_type = 'llm_request' AND metric = 'latency_ms')::numeric, 1)::float8 AS latency_avg_ms,
+            round(max(p95) FILTER (WHERE event_type = 'llm_request' AND metric = 'latency_ms')::numeric, 1)::float8 AS latency_p95_ms,
+            round(max(avg) FILTER (WHERE event_type = 'llm_request' AND metric = 'error')::numeric, 4)::float8 AS error_rate,
+            round(max(sum) FILTER (WHERE event_type = 'llm_request' AND metric = 'cost_usd')::numeric, 4)::float8 AS cost_usd,
+            round(max(avg) FILTER (WHERE event_type = 'system_metric' AND metric = 'cpu_usage')::numeric, 1)::float8 AS cpu_avg
+       FROM daily_aggregations
+      WHERE dimension = 'all'
+      GROUP BY 1
+      ORDER BY 1`,
+  );
+  return rows;
+}
+
+export function formatTable(rows: DailyRow[]): string {
+  const head = ['day', 'requests', 'latency avg ms', 'latency p95 ms', 'error rate', 'cost usd', 'cpu avg %'];
+  const cells = rows.map((r) => [
+    r.day,
+    String(r.requests ?? ''),
+    String(r.latency_avg_ms ?? ''),
+    String(r.latency_p95_ms ?? ''),
+    r.error_rate === null ? '' : `${(r.error_rate * 100).toFixed(2)}%`,
+    String(r.cost_usd ?? ''),
+    String(r.cpu_avg ?? ''),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]): string =>
+    c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+export async function runDemo(
+  gatewayUrl: string,
+  db: Queryable,
+  options: DemoOptions & { batchSize?: number; onProgress?: (msg: string) => void } = {},
+): Promise<DemoResult> {
+  const base = gatewayUrl.replace(/\/$/, '');
+  const say = options.onProgress ?? (() => undefined);
+  const result: DemoResult = {
+    events: 0,
+    stored: 0,
+    duplicates: 0,
+    rejected: 0,
+    aggregations: [],
+    table: [],
+  };
+  for (const batch of batches(generateDemoEvents(options), options.batchSize ?? DEFAULT_BATCH)) {
+    const answer = await post(`${base}/function/ingest`, JSON.stringify(batch));
+    if (answer.status >= 300) {
+      throw new Error(`ingest answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
+    }
+    const counts = answer.body as { stored?: number; duplicates?: number; rejected?: number };
+    result.events += batch.length;
+    result.stored += counts.stored ?? 0;
+    result.duplicates += counts.duplicates ?? 0;
+    result.rejected += counts.rejected ?? 0;
+    say(
+      `ingested ${result.events} events (${result.stored} new, ${result.duplicates} duplicates, ${result.rejected} rejected)`,
+    );
+  }
+  for (const fn of ['aggregate-hourly', 'aggregate-daily', 'aggregate-weekly', 'aggregate-monthly']) {
+    const started = Date.now();
+    const answer = await post(`${base}/function/${fn}`, '', 'text/plain');
+    result.aggregations.push({ fn, ...answer });
+    say(`${fn}: HTTP ${answer.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (answer.status >= 300)
+      throw new Error(`${fn} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
+  }
+  result.table = await dailySummary(db);
+  return result;
+}

@@ -1,0 +1,81 @@
+// The original batch-processing API paths on BATCH_PROCESSING_API_PORT, each served by a function:
+// /health, /aggregation/status, /runs → status; /reports/* → generate-report; /capacity/analysis →
+// analyze-capacity; /retention/cleanup → retention-sweep (501 until that function is in stack.yml);
+// /metrics → the runtime's registry plus the status function's /metrics when it has one.
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Gateway } from './gateway.ts';
+import type { Supervisor } from './supervisor.ts';
+
+/** Original path → the function that serves it (the path is forwarded unchanged). */
+export const API_ROUTES: Record<string, string> = {
+  '/health': 'status',
+  '/aggregation/status': 'status',
+  '/runs': 'status',
+  '/reports/list': 'generate-report',
+  '/reports/generate': 'generate-report',
+  '/capacity/analysis': 'analyze-capacity',
+  '/retention/cleanup': 'retention-sweep',
+};
+
+export interface ApiServerDeps {
+  gateway: Gateway;
+  supervisor: Supervisor;
+  registry: Registry;
+}
+
+export function createApiServer(deps: ApiServerDeps): Server {
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://api');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const send = (status: number, body: unknown, type = 'application/json'): void => {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (path === '/metrics') {
+      void (async () => {
+        let text = await deps.registry.metrics();
+        const status = deps.supervisor.get('status');
+        if (status?.state === 'ready' && status.port !== undefined) {
+          try {
+            const answer = await fetch(`http://127.0.0.1:${status.port}/metrics`);
+            const type = answer.headers.get('content-type') ?? '';
+            const body = await answer.text();
+            if (answer.ok && type.startsWith('text/plain')) text += `\n${body}`;
+          } catch {
+            // the status function exposes no metrics (yet): the runtime's alone
+          }
+        }
+        send(200, text, deps.registry.contentType);
+      })().catch((err: unknown) =>
+        send(500, { error: { code: 'INTERNAL', message: (err as Error).message } }),
+      );
+      return;
+    }
+    const fn = API_ROUTES[path];
+    if (!fn) {
+      send(404, {
+        error: {
+          code: 'NOT_FOUND',
+          message: `no API route ${path}; routes: /metrics, ${Object.keys(API_ROUTES).join(', ')}`,
+        },
+      });
+      return;
+    }
+    if (!deps.supervisor.get(fn)) {
+      send(501, {
+        error: {
+          code: 'NOT_IMPLEMENTED_YET',
+          message: `${path} is served by the function "${fn}", which is not in stack.yml yet`,
+          function: fn,
+        },
+      });
+      return;
+    }
+    deps.gateway.forward(req, res, fn, `${path}${url.search}`).catch((err: unknown) => {
+      if (!res.headersSent)
+        send(502, { error: { code: 'FUNCTION_UNREACHABLE', message: (err as Error).message } });
+    });
+  });
+}

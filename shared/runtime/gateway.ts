@@ -1,0 +1,197 @@
+// The gateway's HTTP routes: /function/<name>[.<ns>][/path], /async-function/<name>, /system/*, /healthz.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { RuntimeMetrics } from '../metrics/registry.ts';
+import { functionStatus, systemInfo } from './api-compat.ts';
+import type { AsyncQueue } from './async-queue.ts';
+import { authorized, type BasicCredentials } from './auth.ts';
+import { proxyRequest } from './proxy.ts';
+import { NAMESPACE } from './stack.ts';
+import type { RuntimeLog, Supervisor } from './supervisor.ts';
+
+export interface GatewayDeps {
+  supervisor: Supervisor;
+  asyncQueue: AsyncQueue;
+  metrics: RuntimeMetrics;
+  log: RuntimeLog;
+  auth: BasicCredentials | undefined;
+}
+
+export interface FunctionRoute {
+  kind: 'function' | 'async-function';
+  name: string;
+  namespace: string;
+  /** Path suffix + query forwarded to the function, always starting with `/`. */
+  path: string;
+}
+
+/** Parses `/function/<name>[.<namespace>][/rest][?query]`. */
+export function parseFunctionRoute(url: string): FunctionRoute | undefined {
+  const m = /^\/(function|async-function)\/([^/?#]+)([^?#]*)(\?[^#]*)?/.exec(url);
+  if (!m) return undefined;
+  const [, kind, id, rest, query] = m;
+  const dot = id!.indexOf('.');
+  const name = dot < 0 ? id! : id!.slice(0, dot);
+  const namespace = dot < 0 ? NAMESPACE : id!.slice(dot + 1);
+  return {
+    kind: kind as FunctionRoute['kind'],
+    name: decodeURIComponent(name),
+    namespace,
+    path: `${rest || '/'}${query ?? ''}`,
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function text(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+function readAll(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export interface Gateway {
+  server: Server;
+  invocationCount(fn: string): number;
+  /** Proxies a request to function `name` with `path` (suffix + query), as /function/<name><path> does. */
+  forward(req: IncomingMessage, res: ServerResponse, name: string, path: string): Promise<void>;
+}
+
+export function createGatewayServer(deps: GatewayDeps): Gateway {
+  const counts = new Map<string, number>();
+  const bump = (fn: string): void => void counts.set(fn, (counts.get(fn) ?? 0) + 1);
+
+  const statusOf = (name: string) => {
+    const proc = deps.supervisor.get(name);
+    return proc ? functionStatus(proc, counts.get(name) ?? 0) : undefined;
+  };
+
+  async function invoke(req: IncomingMessage, res: ServerResponse, route: FunctionRoute): Promise<void> {
+    const proc = deps.supervisor.get(route.name);
+    if (!proc || route.namespace !== NAMESPACE) {
+      text(res, 404, `error finding function ${route.name}.${route.namespace}: not found in stack.yml\n`);
+      return;
+    }
+    const callId = header(req, 'x-call-id') ?? randomUUID();
+    if (route.kind === 'async-function') {
+      const body = await readAll(req);
+      bump(route.name);
+      deps.asyncQueue.enqueue({
+        callId,
+        fn: route.name,
+        method: req.method ?? 'POST',
+        path: route.path,
+        headers: { ...req.headers, 'x-call-id': callId },
+        body,
+        callbackUrl: header(req, 'x-callback-url'),
+      });
+      res.writeHead(202, { 'X-Call-Id': callId, 'content-length': '0' });
+      res.end();
+      return;
+    }
+    let port: number;
+    try {
+      port = await proc.ready(30_000);
+    } catch (err) {
+      text(res, 503, `${(err as Error).message}\n`);
+      return;
+    }
+    bump(route.name);
+    const started = process.hrtime.bigint();
+    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+    const status = await proxyRequest(req, res, {
+      port,
+      path: route.path,
+      extraHeaders: {
+        'X-Call-Id': callId,
+        'X-Start-Time': String(Date.now() * 1e6),
+        'X-Forwarded-Host': header(req, 'host') ?? '',
+      },
+      responseHeaders: () => ({ 'X-Call-Id': callId, 'X-Duration-Seconds': seconds().toFixed(6) }),
+    });
+    deps.metrics.invocations.inc({ function_name: route.name, code: String(status) });
+    deps.metrics.duration.observe({ function_name: route.name }, seconds());
+  }
+
+  function system(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    if (!authorized(header(req, 'authorization'), deps.auth)) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="Restricted"', 'content-type': 'text/plain' });
+      res.end('Unauthorized\n');
+      return;
+    }
+    const ns = url.searchParams.get('namespace');
+    if (ns && ns !== NAMESPACE) {
+      text(res, 404, `namespace ${ns} not found; this runtime serves only ${NAMESPACE}\n`);
+      return;
+    }
+    const path = url.pathname;
+    if (path === '/system/functions' && req.method === 'GET') {
+      json(
+        res,
+        200,
+        deps.supervisor.all().map((p) => statusOf(p.spec.name)),
+      );
+    } else if (path === '/system/namespaces' && req.method === 'GET') {
+      json(res, 200, [NAMESPACE]);
+    } else if (path === '/system/info' && req.method === 'GET') {
+      json(res, 200, systemInfo());
+    } else if (path.startsWith('/system/function/') && req.method === 'GET') {
+      const found = statusOf(decodeURIComponent(path.slice('/system/function/'.length)));
+      if (found) json(res, 200, found);
+      else text(res, 404, `function ${path.slice('/system/function/'.length)} not found\n`);
+    } else if (path === '/system/functions') {
+      text(res, 405, 'the local runtime deploys from stack.yml; restart `npm start` to change functions\n');
+    } else {
+      text(res, 404, `no route ${req.method} ${path}\n`);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const raw = req.url ?? '/';
+    const route = parseFunctionRoute(raw);
+    const done = (err: unknown): void => {
+      deps.log.error({ err: (err as Error).message, url: raw }, 'gateway request failed');
+      if (!res.headersSent) json(res, 500, { error: { code: 'INTERNAL', message: (err as Error).message } });
+      else res.destroy();
+    };
+    if (route) {
+      invoke(req, res, route).catch(done);
+      return;
+    }
+    const url = new URL(raw, 'http://gateway');
+    if (url.pathname === '/healthz') text(res, 200, 'OK');
+    else if (url.pathname.startsWith('/system/')) {
+      try {
+        system(req, res, url);
+      } catch (err) {
+        done(err);
+      }
+    } else
+      text(res, 404, `no route ${req.method} ${url.pathname}; try /function/<name> or /system/functions\n`);
+  });
+  return {
+    server,
+    invocationCount: (fn) => counts.get(fn) ?? 0,
+    forward: (req, res, name, path) =>
+      invoke(req, res, { kind: 'function', name, namespace: NAMESPACE, path }),
+  };
+}

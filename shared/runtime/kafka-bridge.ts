@@ -1,0 +1,286 @@
+// The Kafka connector (OpenFaaS CE has none): for every function annotated `topic: a,b` (other than
+// cron-function) it consumes those topics with kafkajs in group `hxp-batch-connector` and POSTs each
+// message's raw value to /function/<name> with the connector's headers. 5xx and network errors are
+// retried with backoff; after the last try the message is dead-lettered to `hxp.batch.dlq` with the
+// reason. An offset is committed only after every function answered (any status < 500 acks) or the
+// message was dead-lettered, so a crash before that redelivers it (functions dedupe by
+// topic:partition:offset).
+//
+// Standalone:  node --import tsx shared/runtime/kafka-bridge.ts --gateway http://127.0.0.1:8080
+//   [--brokers host:port,…] [--group hxp-batch-connector] [--dlq-topic hxp.batch.dlq]
+//   Brokers default to KAFKA_BOOTSTRAP_SERVERS; functions are read from GET <gateway>/system/functions
+//   (BASIC_AUTH_USER/BASIC_AUTH_PASSWORD when the gateway needs them).
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
+import { createKafka } from '../kafka/index.ts';
+import { CRON_TOPIC } from './stack.ts';
+import type { RuntimeLog } from './supervisor.ts';
+
+export const DEFAULT_GROUP = 'hxp-batch-connector';
+export const DEFAULT_DLQ_TOPIC = 'hxp.batch.dlq';
+
+export interface BridgeRoute {
+  fn: string;
+  topics: string[];
+}
+
+export type Deliver = (fn: string, headers: Record<string, string>, body: Buffer) => Promise<number>;
+
+export interface KafkaBridgeOptions {
+  brokers: string[];
+  routes: BridgeRoute[];
+  deliver: Deliver;
+  log: RuntimeLog;
+  groupId?: string;
+  clientId?: string;
+  dlqTopic?: string;
+  /** Tries per message and function, including the first (default 5). */
+  attempts?: number;
+  backoffMs?: { initial: number; max: number };
+  fromBeginning?: boolean;
+  /** kafkajs maxWaitTimeInMs (lower it in tests). */
+  maxWaitTimeInMs?: number;
+  onOutcome?: (topic: string, fn: string, outcome: 'delivered' | 'dead_lettered') => void;
+}
+
+export interface KafkaBridge {
+  topics: string[];
+  stop(): Promise<void>;
+}
+
+/** Routes from OpenFaaS function statuses (`annotations.topic`), as the connector reads them. */
+export function routesFromFunctions(
+  fns: Array<{ name: string; annotations?: Record<string, string> | null }>,
+): BridgeRoute[] {
+  return fns
+    .map((f) => ({
+      fn: f.name,
+      topics: (f.annotations?.topic ?? '')
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '' && t !== CRON_TOPIC),
+    }))
+    .filter((r) => r.topics.length > 0);
+}
+
+function utf8(buf: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    return undefined;
+  }
+}
+
+// Header values must be visible ASCII/latin1 without control characters to survive HTTP.
+const headerSafe = (s: string): boolean => /^[\t\x20-\x7e\x80-\xff]*$/.test(s);
+
+/** The connector's request headers for one message. */
+export type MessageFields = Pick<KafkaMessage, 'offset' | 'timestamp' | 'key' | 'headers'>;
+
+export function connectorHeaders(
+  topic: string,
+  partition: number,
+  message: MessageFields,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    'Content-Type': 'text/plain',
+    'X-Connector': 'hxp-kafka-bridge',
+    'X-Topic': topic,
+    'X-Kafka-Partition': String(partition),
+    'X-Kafka-Offset': message.offset,
+    'X-Kafka-Timestamp': message.timestamp,
+  };
+  if (message.key !== null && message.key !== undefined) {
+    const key = utf8(message.key);
+    if (key !== undefined && headerSafe(key)) headers['X-Kafka-Key'] = key;
+    else {
+      headers['X-Kafka-Key'] = message.key.toString('base64');
+      headers['X-Kafka-Key-Enc'] = 'b64';
+    }
+  }
+  for (const [name, raw] of Object.entries(message.headers ?? {})) {
+    if (raw === undefined || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) continue;
+    const first = Array.isArray(raw) ? raw[0] : raw;
+    if (first === undefined) continue;
+    const value = typeof first === 'string' ? first : utf8(first);
+    if (value !== undefined && headerSafe(value)) headers[`X-Kafka-${name}`] = value;
+    else headers[`X-Kafka-${name}`] = Buffer.from(first).toString('base64');
+  }
+  return headers;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** POST through a gateway, as the connector does. */
+export function gatewayDeliver(gatewayUrl: string, authHeader?: string): Deliver {
+  const base = gatewayUrl.replace(/\/$/, '');
+  return async (fn, headers, body) => {
+    const res = await fetch(`${base}/function/${fn}`, {
+      method: 'POST',
+      headers: authHeader ? { ...headers, Authorization: authHeader } : headers,
+      body,
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
+}
+
+export async function startKafkaBridge(options: KafkaBridgeOptions): Promise<KafkaBridge> {
+  const byTopic = new Map<string, string[]>();
+  for (const r of options.routes) for (const t of r.topics) byTopic.set(t, [...(byTopic.get(t) ?? []), r.fn]);
+  const topics = [...byTopic.keys()];
+  const kafka = createKafka({ brokers: options.brokers, clientId: options.clientId ?? 'hxp-kafka-bridge' });
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId ?? DEFAULT_GROUP,
+    ...(options.maxWaitTimeInMs === undefined ? {} : { maxWaitTimeInMs: options.maxWaitTimeInMs }),
+  });
+  const producer: Producer = kafka.producer();
+  const attempts = options.attempts ?? 5;
+  const { initial, max } = options.backoffMs ?? { initial: 500, max: 30_000 };
+  const dlqTopic = options.dlqTopic ?? DEFAULT_DLQ_TOPIC;
+  let stopping = false;
+
+  async function deliverOne(
+    fn: string,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+  ): Promise<void> {
+    const headers = connectorHeaders(topic, partition, message);
+    const body = message.value ?? Buffer.alloc(0);
+    let reason = '';
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      try {
+        const status = await options.deliver(fn, headers, body);
+        if (status < 500) {
+          options.onOutcome?.(topic, fn, 'delivered');
+          return;
+        }
+        reason = `function ${fn} answered HTTP ${status}`;
+      } catch (err) {
+        reason = `function ${fn} unreachable: ${(err as Error).message}`;
+      }
+      if (stopping)
+        throw new Error(`bridge stopping; ${topic}/${partition}@${message.offset} not acknowledged`);
+      if (attempt < attempts) {
+        const delay = Math.min(max, initial * 2 ** (attempt - 1));
+        options.log.warn(
+          { fn, topic, partition, offset: message.offset, attempt, retryInMs: delay, reason },
+          'delivery failed; retrying',
+        );
+        await sleep(delay);
+      }
+    }
+    await producer.send({
+      topic: dlqTopic,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...Object.fromEntries(Object.entries(message.headers ?? {}).filter(([, v]) => v !== undefined)),
+            'x-dlq-reason': reason,
+            'x-dlq-reason-code': 'BRIDGE_DELIVERY_FAILED',
+            'x-dlq-function': fn,
+            'x-dlq-attempts': String(attempts),
+            'x-original-topic': topic,
+            'x-original-partition': String(partition),
+            'x-original-offset': message.offset,
+          },
+        },
+      ],
+    });
+    options.log.error(
+      { fn, topic, partition, offset: message.offset, attempts, reason, dlqTopic },
+      'message dead-lettered',
+    );
+    options.onOutcome?.(topic, fn, 'dead_lettered');
+  }
+
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+  // eachMessage with autoCommit: kafkajs resolves (and later commits) an offset only after the
+  // handler returned, i.e. after every function acknowledged the message or it was dead-lettered. A
+  // throw (DLQ unreachable, stopping) leaves it uncommitted and kafkajs re-reads it.
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      for (const fn of byTopic.get(topic) ?? []) await deliverOne(fn, topic, partition, message);
+    },
+  });
+  options.log.info({ topics, groupId: options.groupId ?? DEFAULT_GROUP }, 'kafka bridge consuming');
+  return {
+    topics,
+    async stop() {
+      stopping = true;
+      await consumer.disconnect().catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+    },
+  };
+}
+
+// ---- standalone ---------------------------------------------------------------------------------------
+
+const consoleLog: RuntimeLog = {
+  info: (o, m) => console.log(JSON.stringify({ level: 'info', msg: m, ...o })),
+  warn: (o, m) => console.log(JSON.stringify({ level: 'warn', msg: m, ...o })),
+  error: (o, m) => console.error(JSON.stringify({ level: 'error', msg: m, ...o })),
+};
+
+async function standalone(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      gateway: { type: 'string' },
+      brokers: { type: 'string' },
+      group: { type: 'string' },
+      'dlq-topic': { type: 'string' },
+    },
+  });
+  const gateway = values.gateway ?? process.env.OPENFAAS_GATEWAY_URL ?? process.env.gateway_url;
+  const brokers = (values.brokers ?? process.env.KAFKA_BOOTSTRAP_SERVERS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (!gateway || brokers.length === 0) {
+    console.error(
+      'usage: kafka-bridge.ts --gateway http://127.0.0.1:8080 [--brokers host:9092] (or KAFKA_BOOTSTRAP_SERVERS)',
+    );
+    process.exit(2);
+  }
+  const user = process.env.BASIC_AUTH_USER;
+  const auth = user
+    ? `Basic ${Buffer.from(`${user}:${process.env.BASIC_AUTH_PASSWORD ?? ''}`).toString('base64')}`
+    : undefined;
+  const res = await fetch(
+    `${gateway.replace(/\/$/, '')}/system/functions`,
+    auth ? { headers: { Authorization: auth } } : {},
+  );
+  if (!res.ok)
+    throw new Error(`GET ${gateway}/system/functions answered ${res.status}; check the URL and basic auth`);
+  const routes = routesFromFunctions(
+    (await res.json()) as Array<{ name: string; annotations?: Record<string, string> }>,
+  );
+  if (routes.length === 0) {
+    consoleLog.warn({ gateway }, 'no function carries a Kafka topic annotation; nothing to bridge');
+    return;
+  }
+  const bridge = await startKafkaBridge({
+    brokers,
+    routes,
+    deliver: gatewayDeliver(gateway, auth),
+    log: consoleLog,
+    ...(values.group ? { groupId: values.group } : {}),
+    ...(values['dlq-topic'] ? { dlqTopic: values['dlq-topic'] } : {}),
+  });
+  const stop = (): void => void bridge.stop().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  standalone().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,204 @@
+// Composes the local runtime: database (given or embedded behind the gate), function processes, the
+// gateway, the original API, cron and the Kafka bridge. `npm start` (main.ts) and the e2e tests use it.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { migrate, openDatabase, type Database } from '../db/index.ts';
+import { createRuntimeMetrics, type RuntimeMetrics } from '../metrics/registry.ts';
+import { createApiServer } from './api-server.ts';
+import { createAsyncQueue } from './async-queue.ts';
+import { basicAuthFromEnv } from './auth.ts';
+import { callFunction } from './proxy.ts';
+import { createCronScheduler, cronJobs, gatewayCronInvoke, type CronScheduler } from './cron.ts';
+import { startEmbeddedServer, type EmbeddedServer } from './embedded-db.ts';
+import { EMBEDDED_SOCKET_FLAG } from './gated-database.ts';
+import { createGatewayServer, type Gateway } from './gateway.ts';
+import { DEFAULT_GROUP, gatewayDeliver, startKafkaBridge, type KafkaBridge } from './kafka-bridge.ts';
+import { kafkaTopics, loadStack, type Stack } from './stack.ts';
+import { createSupervisor, PROJECT_ROOT, type RuntimeLog, type Supervisor } from './supervisor.ts';
+
+export const DEFAULT_DATA_DIR = './.data/pglite';
+
+export interface RuntimeOptions {
+  stackFile?: string;
+  /** Env of the runtime and base env of every function (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** 0 picks a free port; default GATEWAY_PORT or 8080. */
+  gatewayPort?: number;
+  /** 0 picks a free port; default BATCH_PROCESSING_API_PORT or 9101. */
+  apiPort?: number;
+  /** Embedded PGlite folder (default ./.data/pglite); ignored when env has DATABASE_URL. */
+  dataDir?: string;
+  /** Start node-cron timers (default true; tests call `cron.fireDue`). */
+  cronTimers?: boolean;
+  /** Kafka bridge consumer group (default hxp-batch-connector) and test tuning. */
+  kafka?: {
+    groupId?: string;
+    maxWaitTimeInMs?: number;
+    attempts?: number;
+    backoffMs?: { initial: number; max: number };
+  };
+  templateEntry?: string;
+  log: RuntimeLog;
+  output?: (fn: string, line: string) => void;
+  backoffMs?: { initial: number; max: number };
+}
+
+export interface Runtime {
+  stack: Stack;
+  gatewayUrl: string;
+  apiUrl: string;
+  database: { mode: 'embedded' | 'external'; url: string; dataDir?: string };
+  /** The runtime's own connection (through the gate in embedded mode). */
+  db: Database;
+  supervisor: Supervisor;
+  gateway: Gateway;
+  cron: CronScheduler;
+  bridge: KafkaBridge | undefined;
+  metrics: RuntimeMetrics;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(
+              `port ${port} on 127.0.0.1 is in use; stop the other process or set another port (GATEWAY_PORT / BATCH_PROCESSING_API_PORT)`,
+            )
+          : err,
+      ),
+    );
+    server.listen(port, '127.0.0.1', () => resolvePort((server.address() as AddressInfo).port));
+  });
+}
+
+const close = (server: Server): Promise<void> =>
+  new Promise((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  });
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const env = options.env ?? process.env;
+  const stack = loadStack(options.stackFile ?? resolve(PROJECT_ROOT, 'stack.yml'), env);
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  };
+  try {
+    // Database first: functions migrate on first use, but one migration here avoids N racing ones.
+    let embedded: EmbeddedServer | undefined;
+    let db: Database;
+    let database: Runtime['database'];
+    const externalUrl = env.DATABASE_URL?.trim();
+    if (externalUrl) {
+      db = await openDatabase({ url: externalUrl, poolSize: 2 });
+      cleanups.push(() => db.close());
+      database = { mode: 'external', url: externalUrl };
+    } else {
+      const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+      embedded = await startEmbeddedServer({ dataDir });
+      cleanups.push(() => embedded!.close());
+      db = embedded.db;
+      database = { mode: 'embedded', url: embedded.url, dataDir };
+    }
+    await migrate(db);
+
+    const metrics = createRuntimeMetrics();
+    const gatewayServer = { url: '' };
+    const baseEnv: NodeJS.ProcessEnv = { ...env };
+    const supervisor = createSupervisor(stack.functions, {
+      baseEnv,
+      overrideEnv: embedded
+        ? { DATABASE_URL: embedded.url, [EMBEDDED_SOCKET_FLAG]: '1', DATABASE_POOL_SIZE: '1' }
+        : {},
+      log: options.log,
+      ...(options.templateEntry ? { templateEntry: options.templateEntry } : {}),
+      ...(options.output ? { output: options.output } : {}),
+      ...(options.backoffMs ? { backoffMs: options.backoffMs } : {}),
+      onCrash: (fn) => metrics.restarts.inc({ function_name: fn }),
+    });
+    cleanups.push(() => supervisor.stopAll());
+
+    const asyncQueue = createAsyncQueue({
+      log: options.log,
+      onDepth: (d) => metrics.asyncQueued.set(d),
+      invoke: async (job) => {
+        const proc = supervisor.get(job.fn);
+        if (!proc) throw new Error(`function ${job.fn} is not in stack.yml`);
+        const port = await proc.ready();
+        return callFunction(port, job.method, job.path, job.headers, job.body);
+      },
+    });
+    const auth = basicAuthFromEnv(env);
+    const gateway = createGatewayServer({ supervisor, asyncQueue, metrics, log: options.log, auth });
+    const gatewayPort = await listen(gateway.server, options.gatewayPort ?? Number(env.GATEWAY_PORT || 8080));
+    cleanups.push(() => close(gateway.server));
+    gatewayServer.url = `http://127.0.0.1:${gatewayPort}`;
+    // Functions that call the gateway find it here unless the env says otherwise.
+    baseEnv.OPENFAAS_GATEWAY_URL = env.OPENFAAS_GATEWAY_URL || gatewayServer.url;
+    const api = createApiServer({ gateway, supervisor, registry: metrics.registry });
+    const apiPort = await listen(api, options.apiPort ?? Number(env.BATCH_PROCESSING_API_PORT || 9101));
+    cleanups.push(() => close(api));
+
+    await supervisor.startAll();
+    for (const p of supervisor.all())
+      metrics.replicas.set({ function_name: p.spec.name }, p.state === 'ready' ? 1 : 0);
+
+    const cron = createCronScheduler(
+      cronJobs(stack.functions, env.BATCH_PROCESSING_TIMEZONE || 'UTC'),
+      async (fn, headers) => {
+        metrics.cronFired.inc({ function_name: fn });
+        return gatewayCronInvoke(gatewayServer.url)(fn, headers);
+      },
+      options.log,
+    );
+    if (options.cronTimers !== false) cron.start();
+    cleanups.push(async () => cron.stop());
+
+    let bridge: KafkaBridge | undefined;
+    const brokers = (env.KAFKA_BOOTSTRAP_SERVERS ?? '')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
+    const routes = stack.functions
+      .map((f) => ({ fn: f.name, topics: kafkaTopics(f) }))
+      .filter((r) => r.topics.length);
+    if (brokers.length > 0 && routes.length > 0) {
+      bridge = await startKafkaBridge({
+        brokers,
+        routes,
+        deliver: gatewayDeliver(gatewayServer.url),
+        log: options.log,
+        groupId: options.kafka?.groupId ?? env.KAFKA_CONNECTOR_GROUP ?? DEFAULT_GROUP,
+        ...(env.KAFKA_DLQ_TOPIC ? { dlqTopic: env.KAFKA_DLQ_TOPIC } : {}),
+        ...(options.kafka?.maxWaitTimeInMs === undefined
+          ? {}
+          : { maxWaitTimeInMs: options.kafka.maxWaitTimeInMs }),
+        ...(options.kafka?.attempts === undefined ? {} : { attempts: options.kafka.attempts }),
+        ...(options.kafka?.backoffMs === undefined ? {} : { backoffMs: options.kafka.backoffMs }),
+        onOutcome: (topic, fn, outcome) => metrics.bridgeMessages.inc({ topic, function_name: fn, outcome }),
+      });
+      cleanups.push(() => bridge!.stop());
+    }
+
+    return {
+      stack,
+      gatewayUrl: gatewayServer.url,
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      database,
+      db,
+      supervisor,
+      gateway,
+      cron,
+      bridge,
+      metrics,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

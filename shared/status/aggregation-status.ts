@@ -1,0 +1,112 @@
+// GET /aggregation/status: per period, the state of its job, its last window and run, how fresh its
+// newest completed bucket is, and when its cron fires next (cron-parser, in the configured zone).
+import { CronExpressionParser } from 'cron-parser';
+import type { Queryable } from '../db/index.ts';
+import { failingWindowCounts, latestRunPerJob, newestCompletedBucketEnds, type RunRow } from './sql.ts';
+
+export const PERIODS = ['hourly', 'daily', 'weekly', 'monthly'] as const;
+export type Period = (typeof PERIODS)[number];
+export const PERIOD_LEVEL: Record<Period, 'hour' | 'day' | 'week' | 'month'> = {
+  hourly: 'hour',
+  daily: 'day',
+  weekly: 'week',
+  monthly: 'month',
+};
+
+export interface AggregationStatusOptions {
+  /** 5-field cron per period (the schedules of aggregate-hourly, …). */
+  schedules: Record<Period, string>;
+  timeZone: string;
+  /** Job name in the runs ledger per period (default `aggregate-<level>`, as shared/jobs writes it). */
+  jobNames?: Partial<Record<Period, string>>;
+  now?: Date;
+}
+
+export interface PeriodStatus {
+  status: 'completed' | 'running' | 'failed' | 'scheduled';
+  job: string;
+  schedule: string;
+  lastWindow: { start: string; end: string | null; status: string } | null;
+  lastRun: {
+    id: number;
+    status: string;
+    trigger: string;
+    startedAt: string;
+    finishedAt: string | null;
+    error: { code: string | null; message: string } | null;
+  } | null;
+  /** Seconds since the end of the newest completed bucket; null before the first one. */
+  freshnessSeconds: number | null;
+  newestCompletedBucketEnd: string | null;
+  failingWindows: number;
+  nextRun: string;
+}
+
+export interface AggregationStatusReport {
+  timestamp: string;
+  timeZone: string;
+  periods: Record<Period, PeriodStatus>;
+}
+
+const iso = (d: Date | null): string | null => (d === null ? null : new Date(d).toISOString());
+
+export function nextCronFire(schedule: string, timeZone: string, after: Date): Date {
+  return CronExpressionParser.parse(schedule, { tz: timeZone, currentDate: after }).next().toDate();
+}
+
+function stateOf(run: RunRow | undefined, failing: number): PeriodStatus['status'] {
+  if (!run) return 'scheduled';
+  if (run.status === 'running') return 'running';
+  if (run.status === 'failed' || failing > 0) return 'failed';
+  return 'completed';
+}
+
+export async function aggregationStatus(
+  db: Queryable,
+  options: AggregationStatusOptions,
+): Promise<AggregationStatusReport> {
+  const now = options.now ?? new Date();
+  const job = (p: Period): string => options.jobNames?.[p] ?? `aggregate-${PERIOD_LEVEL[p]}`;
+  const jobs = PERIODS.map(job);
+  const [latest, latestWindows, fresh, failing] = await Promise.all([
+    latestRunPerJob(db, jobs, false),
+    latestRunPerJob(db, jobs, true),
+    newestCompletedBucketEnds(db, options.timeZone),
+    failingWindowCounts(db),
+  ]);
+  const periods = Object.fromEntries(
+    PERIODS.map((p): [Period, PeriodStatus] => {
+      const run = latest.find((r) => r.job === job(p));
+      const win = latestWindows.find((r) => r.job === job(p));
+      const end = fresh.find((f) => f.level === PERIOD_LEVEL[p])?.bucket_end ?? null;
+      const failingCount = failing.find((f) => f.level === PERIOD_LEVEL[p])?.failing ?? 0;
+      return [
+        p,
+        {
+          status: stateOf(run, failingCount),
+          job: job(p),
+          schedule: options.schedules[p],
+          lastWindow: win?.window_start
+            ? { start: iso(win.window_start)!, end: iso(win.window_end), status: win.status }
+            : null,
+          lastRun: run
+            ? {
+                id: Number(run.id),
+                status: run.status,
+                trigger: run.trigger,
+                startedAt: iso(run.started_at)!,
+                finishedAt: iso(run.finished_at),
+                error: run.error === null ? null : { code: run.error_code, message: run.error },
+              }
+            : null,
+          freshnessSeconds:
+            end === null ? null : Math.max(0, Math.round((now.getTime() - new Date(end).getTime()) / 1000)),
+          newestCompletedBucketEnd: iso(end),
+          failingWindows: failingCount,
+          nextRun: nextCronFire(options.schedules[p], options.timeZone, now).toISOString(),
+        },
+      ];
+    }),
+  ) as Record<Period, PeriodStatus>;
+  return { timestamp: now.toISOString(), timeZone: options.timeZone, periods };
+}

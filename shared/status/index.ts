@@ -1,0 +1,14 @@
+export { handleStatusRequest, statusDepsFromConfig, STATUS_PATHS } from './routes.ts';
+export type { StatusAnswer, StatusDeps, StatusRequest } from './routes.ts';
+export { checkHealth, databaseProbe, kafkaProbe, s3Probe } from './health.ts';
+export type { CheckResult, HealthProbes, HealthReport, Probe } from './health.ts';
+export { aggregationStatus, nextCronFire, PERIODS } from './aggregation-status.ts';
+export type {
+  AggregationStatusOptions,
+  AggregationStatusReport,
+  Period,
+  PeriodStatus,
+} from './aggregation-status.ts';
+export { listRuns, parseRunsQuery, runView, RunsQueryError } from './runs.ts';
+export type { RunView, RunsQuery } from './runs.ts';
+export { aggregationMetrics } from './metrics.ts';

@@ -1,0 +1,91 @@
+// The status API's SQL: read-only queries over runs and aggregation_windows, one named function each.
+import type { Queryable } from '../db/index.ts';
+
+export interface RunRow {
+  id: number;
+  job: string;
+  trigger: string;
+  window_start: Date | null;
+  window_end: Date | null;
+  attempt: number;
+  status: string;
+  started_at: Date;
+  finished_at: Date | null;
+  rows_in: number | null;
+  rows_out: number | null;
+  error_code: string | null;
+  error: string | null;
+}
+
+const RUN_COLUMNS = `id, job, trigger, window_start, window_end, attempt, status, started_at, finished_at,
+  rows_in, rows_out, error_code, error`;
+
+export async function pingDatabase(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}
+
+/** The newest run of each job (invocation or window attempt), `windowsOnly` keeps window attempts. */
+export async function latestRunPerJob(
+  db: Queryable,
+  jobs: string[],
+  windowsOnly: boolean,
+): Promise<RunRow[]> {
+  const { rows } = await db.query<RunRow>(
+    `SELECT DISTINCT ON (job) ${RUN_COLUMNS}
+       FROM runs
+      WHERE job = ANY($1::text[]) AND (NOT $2 OR window_start IS NOT NULL)
+      ORDER BY job, started_at DESC, id DESC`,
+    [jobs, windowsOnly],
+  );
+  return rows;
+}
+
+/** End of the newest fully aggregated bucket per level (done_seq caught up with changed_seq). */
+export async function newestCompletedBucketEnds(
+  db: Queryable,
+  timeZone: string,
+): Promise<Array<{ level: string; bucket_end: Date }>> {
+  const { rows } = await db.query<{ level: string; bucket_end: Date }>(
+    `SELECT level,
+            CASE level
+              WHEN 'hour' THEN max(bucket) + interval '1 hour'
+              WHEN 'day' THEN ((max(bucket) AT TIME ZONE $1) + interval '1 day') AT TIME ZONE $1
+              WHEN 'week' THEN ((max(bucket) AT TIME ZONE $1) + interval '7 days') AT TIME ZONE $1
+              ELSE ((max(bucket) AT TIME ZONE $1) + interval '1 month') AT TIME ZONE $1
+            END AS bucket_end
+       FROM aggregation_windows
+      WHERE done_seq IS NOT NULL AND done_seq >= changed_seq
+      GROUP BY level`,
+    [timeZone],
+  );
+  return rows;
+}
+
+/** Windows per level that last failed and are not yet redone. */
+export async function failingWindowCounts(db: Queryable): Promise<Array<{ level: string; failing: number }>> {
+  const { rows } = await db.query<{ level: string; failing: number }>(
+    `SELECT level, count(*)::int AS failing
+       FROM aggregation_windows
+      WHERE last_error IS NOT NULL AND (done_seq IS NULL OR done_seq < changed_seq)
+      GROUP BY level`,
+  );
+  return rows;
+}
+
+export interface RunFilter {
+  job?: string | undefined;
+  status?: string | undefined;
+  limit: number;
+}
+
+export async function recentRuns(db: Queryable, filter: RunFilter): Promise<RunRow[]> {
+  const { rows } = await db.query<RunRow>(
+    `SELECT ${RUN_COLUMNS}
+       FROM runs
+      WHERE ($1::text IS NULL OR job = $1) AND ($2::text IS NULL OR status = $2)
+      ORDER BY started_at DESC, id DESC
+      LIMIT $3`,
+    [filter.job ?? null, filter.status ?? null, filter.limit],
+  );
+  return rows;
+}

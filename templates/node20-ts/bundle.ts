@@ -1,0 +1,115 @@
+// Bundles one handler with this template's server into a self-contained folder that runs with plain
+// `node index.js` (no TS loader, no node_modules): index.js, package.json + package-lock.json (no
+// dependencies, so `npm ci --omit=dev` is a no-op check), the migrations and PGlite's runtime assets.
+// Used by scripts/build.ts (every function) and by the Dockerfile's build stage (one function):
+//   node --import tsx templates/node20-ts/bundle.ts <handler.ts> <outDir> [functionName]
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const TEMPLATE_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+/** Packages left out of the bundle: optional native add-ons their users load inside try/catch. */
+export const EXTERNAL_PACKAGES = ['pg-native'];
+/** Files PGlite loads next to its module via `new URL('./x', import.meta.url)`: copied next to index.js. */
+export const PGLITE_ASSETS = ['pglite.wasm', 'pglite.data', 'initdb.wasm'];
+
+// ESM output still contains CommonJS dependencies (pg, kafkajs, pino): give them require/__dirname.
+const BANNER = [
+  "import { createRequire as __hxpCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __hxpFileURLToPath } from 'node:url';",
+  'const require = __hxpCreateRequire(import.meta.url);',
+  'const __filename = __hxpFileURLToPath(import.meta.url);',
+  "const __dirname = __hxpFileURLToPath(new URL('.', import.meta.url));",
+].join('\n');
+
+export interface BundleOptions {
+  /** The function's handler module (handler.ts). */
+  handlerPath: string;
+  /** Emptied and filled with the runnable function. */
+  outDir: string;
+  functionName: string;
+  /** The shared/db/migrations folder to ship (MIGRATIONS_DIR resolves to <outDir>/migrations/ once bundled). */
+  migrationsDir?: string | undefined;
+  minify?: boolean;
+}
+
+export interface BundleResult {
+  outDir: string;
+  files: string[];
+  bytes: number;
+}
+
+function pgliteDistDir(fromDir: string): string {
+  const require = createRequire(join(fromDir, 'noop.js'));
+  return dirname(require.resolve('@electric-sql/pglite'));
+}
+
+export async function bundleFunction(options: BundleOptions): Promise<BundleResult> {
+  const handlerPath = resolve(options.handlerPath);
+  const outDir = resolve(options.outDir);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const entry = [
+    `import * as handlerModule from ${JSON.stringify(handlerPath)};`,
+    `import { startFunction } from ${JSON.stringify(join(TEMPLATE_DIR, 'main.ts'))};`,
+    `process.env.HXP_FUNCTION_NAME ||= ${JSON.stringify(options.functionName)};`,
+    'await startFunction(handlerModule);',
+  ].join('\n');
+  const result = await build({
+    stdin: { contents: entry, loader: 'ts', resolveDir: dirname(handlerPath), sourcefile: 'entry.ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: join(outDir, 'index.js'),
+    external: EXTERNAL_PACKAGES,
+    banner: { js: BANNER },
+    minify: options.minify ?? false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+  });
+  const files = ['index.js'];
+  const bundled = Object.keys(result.metafile.inputs);
+  if (bundled.some((p) => p.includes('@electric-sql/pglite/'))) {
+    const dist = pgliteDistDir(dirname(handlerPath));
+    for (const asset of PGLITE_ASSETS) {
+      await copyFile(join(dist, asset), join(outDir, asset));
+      files.push(asset);
+    }
+  }
+  if (options.migrationsDir) {
+    await mkdir(join(outDir, 'migrations'), { recursive: true });
+    for (const file of (await readdir(options.migrationsDir)).filter((f) => f.endsWith('.sql')).sort()) {
+      await copyFile(join(options.migrationsDir, file), join(outDir, 'migrations', file));
+      files.push(`migrations/${file}`);
+    }
+  }
+  const name = `hxp-batch-${options.functionName}`;
+  const pkg = { name, version: '0.0.0', private: true, type: 'module', main: 'index.js', dependencies: {} };
+  const lock = { name, version: '0.0.0', lockfileVersion: 3, requires: true, packages: { '': pkg } };
+  await writeFile(join(outDir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+  await writeFile(join(outDir, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
+  files.push('package.json', 'package-lock.json');
+  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+  return { outDir, files, bytes };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const [handlerPath, outDir, functionName] = process.argv.slice(2);
+  if (!handlerPath || !outDir) {
+    process.stderr.write('usage: node --import tsx bundle.ts <handler.ts> <outDir> [functionName]\n');
+    process.exit(2);
+  }
+  const migrationsDir = process.env.MIGRATIONS_DIR;
+  const done = await bundleFunction({
+    handlerPath,
+    outDir,
+    functionName: functionName ?? 'function',
+    migrationsDir,
+  });
+  process.stdout.write(`${JSON.stringify({ msg: 'bundled', ...done })}\n`);
+}

@@ -1,0 +1,96 @@
+// Starts the template server for one handler module: reads the env, listens, logs `listening`, and on
+// SIGTERM/SIGINT drains in-flight requests, runs the module's `close`, then exits.
+import type { AddressInfo } from 'node:net';
+import { createTemplateLogger } from './logger.ts';
+import { createFunctionServer } from './server.ts';
+import type { Handler, HandlerModule } from './types.ts';
+
+export const DEFAULT_MAX_REQUEST_BODY = 1024 * 1024;
+
+export interface TemplateSettings {
+  port: number;
+  functionName: string | undefined;
+  maxBodyBytes: number;
+  drainTimeoutMs: number;
+}
+
+function positiveInteger(name: string, raw: string | undefined, fallback: number, allowZero = false): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new Error(
+      `${name}=${JSON.stringify(raw)} is not valid: expected a whole number${allowZero ? ' ≥ 0' : ' > 0'}`,
+    );
+  }
+  return value;
+}
+
+/** Go-style duration as of-watchdog reads it ("3600s", "1m30s", "500ms", or plain seconds) → ms. */
+export function durationMs(raw: string | undefined): number | undefined {
+  if (!raw) return undefined;
+  if (/^\d+(\.\d+)?$/.test(raw)) return Number(raw) * 1000;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let matched = '';
+  for (const m of raw.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    total += Number(m[1]) * units[m[2]!]!;
+    matched += m[0];
+  }
+  return matched === raw ? total : undefined;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): TemplateSettings {
+  return {
+    port: positiveInteger('PORT', env.PORT, 3000, true),
+    functionName: env.HXP_FUNCTION_NAME || undefined,
+    maxBodyBytes: positiveInteger('MAX_REQUEST_BODY', env.MAX_REQUEST_BODY, DEFAULT_MAX_REQUEST_BODY),
+    drainTimeoutMs: positiveInteger(
+      'DRAIN_TIMEOUT_MS',
+      env.DRAIN_TIMEOUT_MS,
+      durationMs(env.write_timeout) ?? 30_000,
+    ),
+  };
+}
+
+export function handlerOf(module: HandlerModule): Handler {
+  const fn = module.default ?? module.handle;
+  if (typeof fn !== 'function') {
+    throw new Error(
+      'the handler module exports no handler: export default async (event, context) => … (or `handle`)',
+    );
+  }
+  return fn;
+}
+
+export async function startFunction(module: HandlerModule, settings = readSettings()): Promise<void> {
+  const logger = createTemplateLogger(settings.functionName);
+  const handler = handlerOf(module);
+  const fn = createFunctionServer({ handler, logger, maxBodyBytes: settings.maxBodyBytes });
+  await new Promise<void>((resolve, reject) => {
+    fn.server.once('error', reject);
+    fn.server.listen(settings.port, '127.0.0.1', () => resolve());
+  });
+  const { port } = fn.server.address() as AddressInfo;
+  logger.info({ port, maxBodyBytes: settings.maxBodyBytes }, 'listening');
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, inFlight: fn.inFlight() }, 'draining');
+    void (async () => {
+      const result = await fn.drain(settings.drainTimeoutMs);
+      try {
+        await module.close?.();
+      } catch (err) {
+        logger.error({ err }, 'close failed');
+      }
+      logger.info(result, 'stopped');
+      // Wait for pino's async writes: exiting mid-write would reorder or drop the last lines.
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      process.exit(result.drained ? 0 : 1);
+    })();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

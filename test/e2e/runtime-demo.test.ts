@@ -1,0 +1,78 @@
+// The project's own stack.yml on the embedded database: the demo pipeline (ingest → hourly → daily →
+// weekly → monthly) through the gateway, then the status function behind the original API paths.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { generateDemoEvents } from '../../shared/demo/generate.ts';
+import { runDemo } from '../../shared/demo/run-demo.ts';
+import { startRuntime } from '../../shared/runtime/runtime.ts';
+import { recordingLog } from './runtime-fixtures.ts';
+
+test('the demo runs the real functions end to end and the status API reports it', async (t) => {
+  t.timeout(240_000, 'six function processes and the whole chain on a shared 2-core machine');
+  const dir = mkdtempSync(join(tmpdir(), 'hxp-demo-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const rt = await startRuntime({
+    dataDir: join(dir, 'pglite'),
+    gatewayPort: 0,
+    apiPort: 0,
+    cronTimers: false,
+    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', LOG_LEVEL: 'warn' },
+    log: recordingLog(),
+    output: () => undefined,
+  });
+  t.teardown(() => rt.stop());
+  t.is(rt.database.mode, 'embedded');
+
+  const now = new Date();
+  const options = { now, days: 2, requestsPerHour: 8, seed: 3 };
+  const result = await runDemo(rt.gatewayUrl, rt.db, options);
+  const events = [...generateDemoEvents(options)];
+  t.is(result.events, events.length);
+  t.is(result.stored, events.length);
+  t.is(result.rejected, 0);
+  t.deepEqual(
+    result.aggregations.map((a) => [a.fn, a.status]),
+    [
+      ['aggregate-hourly', 200],
+      ['aggregate-daily', 200],
+      ['aggregate-weekly', 200],
+      ['aggregate-monthly', 200],
+    ],
+  );
+  // every closed UTC day of the stream is in the table with exactly the requests generated for it
+  t.true(result.table.length >= 1);
+  for (const row of result.table) {
+    const expected = events.filter(
+      (e) => e.event_type === 'llm_request' && e.timestamp.startsWith(row.day),
+    ).length;
+    t.is(row.requests, expected, row.day);
+  }
+  // running the demo again stores nothing new (stable ids)
+  const again = await runDemo(rt.gatewayUrl, rt.db, options);
+  t.is(again.stored, 0);
+  t.is(again.duplicates, events.length);
+
+  const health = await fetch(`${rt.apiUrl}/health`);
+  t.is(health.status, 200);
+  t.like(await health.json(), {
+    status: 'healthy',
+    service: 'batch-processing-api',
+    checks: { database: { status: 'healthy' } },
+  });
+  const status = (await (await fetch(`${rt.apiUrl}/aggregation/status`)).json()) as {
+    periods: Record<string, { status: string; freshnessSeconds: number | null }>;
+  };
+  t.is(status.periods.hourly?.status, 'completed');
+  t.true((status.periods.hourly?.freshnessSeconds ?? -1) >= 0);
+  const runs = (await (await fetch(`${rt.apiUrl}/runs?job=aggregate-hour&limit=3`)).json()) as {
+    runs: Array<{ job: string }>;
+  };
+  t.true(runs.runs.length > 0);
+  t.true(runs.runs.every((r) => r.job === 'aggregate-hour'));
+  const metrics = await (await fetch(`${rt.apiUrl}/metrics`)).text();
+  t.regex(metrics, /gateway_function_invocation_total\{function_name="ingest",code="200"\}/);
+  t.regex(metrics, /hxp_aggregation_state\{period="hourly",state="completed"\} 1/);
+  t.is((await fetch(`${rt.apiUrl}/retention/cleanup`)).status, 501);
+});

@@ -1,0 +1,232 @@
+// The Kafka bridge on a real broker: connector headers, retries, dead letters, commits; and end to end
+// through the runtime into `ingest`, counted once in the hourly aggregates even when delivered twice.
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { startKafkaBridge, type Deliver } from '../../shared/runtime/kafka-bridge.ts';
+import { startRuntime } from '../../shared/runtime/runtime.ts';
+import { freshPgDatabase } from '../helpers/db.ts';
+import { requireService, serviceTest } from '../helpers/services.ts';
+import { recordingLog, tempStack, until } from './runtime-fixtures.ts';
+
+const suffix = (): string => randomBytes(4).toString('hex');
+
+function kafka(): Kafka {
+  return new Kafka({
+    clientId: 'rt-test',
+    brokers: requireService('kafka')!.brokers,
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+async function createTopics(k: Kafka, ...topics: string[]): Promise<void> {
+  const admin = k.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: 1 })),
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function committed(k: Kafka, groupId: string, topic: string): Promise<string | undefined> {
+  const admin = k.admin();
+  await admin.connect();
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return entry?.partitions[0]?.offset;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+serviceTest('kafka').serial(
+  'the bridge sends connector headers, retries 5xx, dead-letters, then commits',
+  async (t) => {
+    const k = kafka();
+    const topic = `rt.bridge.${suffix()}`;
+    const dlq = `rt.dlq.${suffix()}`;
+    const groupId = `rt-group-${suffix()}`;
+    await createTopics(k, topic, dlq);
+    const calls: Array<{ fn: string; headers: Record<string, string>; body: string }> = [];
+    let failuresLeft = 1;
+    const deliver: Deliver = async (fn, headers, body) => {
+      calls.push({ fn, headers, body: body.toString('utf8') });
+      if (fn === 'broken') return 503;
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        return 500;
+      }
+      return 200;
+    };
+    const log = recordingLog();
+    const bridge = await startKafkaBridge({
+      brokers: requireService('kafka')!.brokers,
+      routes: [
+        { fn: 'good', topics: [topic] },
+        { fn: 'broken', topics: [topic] },
+      ],
+      deliver,
+      log,
+      groupId,
+      dlqTopic: dlq,
+      attempts: 3,
+      backoffMs: { initial: 20, max: 50 },
+      maxWaitTimeInMs: 100,
+    });
+    t.teardown(() => bridge.stop());
+    const producer = k.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: [
+        { key: Buffer.from([0xff, 0x00, 0xfe]), value: '{"event_type":"x"}', headers: { trace: 'abc-123' } },
+      ],
+    });
+    await producer.disconnect();
+
+    await until(
+      () => calls.filter((c) => c.fn === 'broken').length === 3 || undefined,
+      30_000,
+      'three tries of broken',
+    );
+    const good = calls.filter((c) => c.fn === 'good');
+    t.is(good.length, 2, 'one 500, then acknowledged');
+    t.like(good[1]!.headers, {
+      'X-Topic': topic,
+      'X-Kafka-Partition': '0',
+      'X-Kafka-Offset': '0',
+      'X-Kafka-Key': Buffer.from([0xff, 0x00, 0xfe]).toString('base64'),
+      'X-Kafka-Key-Enc': 'b64',
+      'X-Kafka-trace': 'abc-123',
+    });
+    t.is(good[1]!.body, '{"event_type":"x"}');
+
+    // the dead letter carries the reason
+    const consumer = k.consumer({ groupId: `rt-dlq-reader-${suffix()}`, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: dlq, fromBeginning: true });
+    const dead: KafkaMessage[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void dead.push(message) });
+    t.teardown(() => consumer.disconnect());
+    await until(() => dead[0], 30_000, 'the dead letter');
+    t.is(dead[0]!.value?.toString(), '{"event_type":"x"}');
+    t.regex(String(dead[0]!.headers?.['x-dlq-reason']), /broken answered HTTP 503/);
+    t.is(String(dead[0]!.headers?.['x-dlq-function']), 'broken');
+    t.is(String(dead[0]!.headers?.trace), 'abc-123');
+    t.true(log.lines.some((l) => l.msg === 'message dead-lettered'));
+
+    // committed only now: the next offset to read is 1
+    await bridge.stop();
+    t.is(await committed(k, groupId, topic), '1');
+  },
+);
+
+serviceTest('kafka', 'postgres').serial(
+  'a raw Kafka message reaches ingest through the runtime and counts once, even when delivered again',
+  async (t) => {
+    const k = kafka();
+    const topic = `rt.raw.${suffix()}`;
+    const groupId = `rt-connector-${suffix()}`;
+    await createTopics(k, topic);
+    const { url, db, drop } = await freshPgDatabase();
+    t.teardown(drop);
+    const stack = tempStack({
+      // The functions must not pull Kafka themselves here: only the bridge delivers.
+      ingest: {
+        projectHandler: 'functions/ingest',
+        annotations: { topic },
+        environment: { KAFKA_BOOTSTRAP_SERVERS: '' },
+      },
+      'aggregate-hourly': {
+        projectHandler: 'functions/aggregate-hourly',
+        environment: { KAFKA_BOOTSTRAP_SERVERS: '' },
+      },
+    });
+    t.teardown(() => stack.cleanup());
+    const rt = await startRuntime({
+      stackFile: stack.stackFile,
+      gatewayPort: 0,
+      apiPort: 0,
+      cronTimers: false,
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','),
+      },
+      kafka: { groupId, maxWaitTimeInMs: 100 },
+      log: recordingLog(),
+      output: () => undefined,
+    });
+    t.teardown(() => rt.stop());
+    t.deepEqual(rt.bridge?.topics, [topic]);
+
+    const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000);
+    const eventType = `bridge_test_${suffix()}`;
+    const event = {
+      event_type: eventType,
+      timestamp: new Date(hour.getTime() + 600_000).toISOString(),
+      data: { latency_ms: 42 },
+    };
+    const producer = k.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: 'k1', value: JSON.stringify(event) }] });
+    await producer.disconnect();
+
+    const stored = await until(
+      async () => {
+        const { rows } = await db.query<{ idempotency_key: string }>(
+          'SELECT idempotency_key FROM raw_events WHERE event_type = $1',
+          [eventType],
+        );
+        return rows.length > 0 ? rows : undefined;
+      },
+      60_000,
+      'the event in raw_events',
+    );
+    t.deepEqual(
+      stored.map((r) => r.idempotency_key),
+      [`${topic}:0:0`],
+      'keyed by the connector headers',
+    );
+    await until(
+      async () => ((await committed(k, groupId, topic)) === '1' ? true : undefined),
+      30_000,
+      'the commit',
+    );
+
+    // Redelivery: rewind the group and bridge again (as after a crash between answer and commit).
+    await rt.bridge!.stop();
+    const admin = k.admin();
+    await admin.connect();
+    await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '0' }] });
+    await admin.disconnect();
+    let redelivered = 0;
+    const again = await startKafkaBridge({
+      brokers: requireService('kafka')!.brokers,
+      routes: [{ fn: 'ingest', topics: [topic] }],
+      deliver: async (fn, headers, body) => {
+        const res = await fetch(`${rt.gatewayUrl}/function/${fn}`, { method: 'POST', headers, body });
+        const answer = (await res.json()) as { duplicates: number };
+        redelivered += answer.duplicates;
+        return res.status;
+      },
+      log: recordingLog(),
+      groupId,
+      maxWaitTimeInMs: 100,
+    });
+    t.teardown(() => again.stop());
+    await until(() => (redelivered === 1 ? true : undefined), 60_000, 'the redelivery');
+
+    const agg = await fetch(`${rt.gatewayUrl}/function/aggregate-hourly`, { method: 'POST' });
+    t.is(agg.status, 200, await agg.text());
+    const { rows } = await db.query<{ count: number; sum: number }>(
+      `SELECT count, sum FROM hourly_aggregations
+        WHERE event_type = $1 AND metric = 'latency_ms' AND dimension = 'all' AND "timestamp" = $2`,
+      [eventType, hour],
+    );
+    t.deepEqual(rows, [{ count: 1, sum: 42 }]);
+  },
+);

@@ -1,0 +1,165 @@
+// `npm start` as a process (what it prints, clean shutdown) and the Kafka bridge run standalone
+// against a gateway, as it would run next to a real OpenFaaS CE.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import test from 'ava';
+import { Kafka, logLevel } from 'kafkajs';
+import { freePort } from '../../shared/runtime/free-port.ts';
+import { startRuntime } from '../../shared/runtime/runtime.ts';
+import { requireService, serviceTest } from '../helpers/services.ts';
+import { ECHO_HANDLER, RECORDER_HANDLER, ROOT, recordingLog, tempStack, until } from './runtime-fixtures.ts';
+
+function launch(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout!.on('data', (c: Buffer) => (text += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (text += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('npm start prints what it started and where, and stops its functions on SIGTERM', async (t) => {
+  const stack = tempStack({
+    echo: { source: ECHO_HANDLER },
+    recorder: { source: RECORDER_HANDLER, annotations: { topic: 'cron-function', schedule: '*/5 * * * *' } },
+  });
+  t.teardown(() => stack.cleanup());
+  const [gatewayPort, apiPort] = [await freePort(), await freePort()];
+  const run = launch(
+    [
+      'shared/runtime/main.ts',
+      '--stack',
+      stack.stackFile,
+      '--data-dir',
+      join(stack.dir, 'pglite'),
+      '--no-cron',
+    ],
+    {
+      ...process.env,
+      GATEWAY_PORT: String(gatewayPort),
+      BATCH_PROCESSING_API_PORT: String(apiPort),
+      DATABASE_URL: '',
+      KAFKA_BOOTSTRAP_SERVERS: '',
+      LOG_LEVEL: 'warn',
+    },
+  );
+  t.teardown(() => {
+    if (run.child.exitCode === null) run.child.kill('SIGKILL');
+  });
+  const printed = await until(
+    () => (/^ {4}recorder .*$/m.test(run.output()) ? run.output() : undefined),
+    90_000,
+    'the start summary',
+  );
+  t.true(printed.includes(`gateway   http://127.0.0.1:${gatewayPort}`));
+  t.true(printed.includes(`API       http://127.0.0.1:${apiPort}`));
+  t.regex(printed, /database {2}embedded PGlite at .*pglite/);
+  t.regex(printed, /kafka {5}off/);
+  t.regex(printed, new RegExp(`^ {4}echo +pid \\d+ +http://127.0.0.1:${gatewayPort}/function/echo$`, 'm'));
+  t.regex(printed, /^ {4}recorder .*cron "\*\/5 \* \* \* \*"$/m);
+  const pids = [...printed.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+  t.is(pids.length, 2);
+  t.is((await fetch(`http://127.0.0.1:${gatewayPort}/function/echo`)).status, 200);
+  run.child.kill('SIGTERM');
+  t.is(await run.exited, 0);
+  t.deepEqual(
+    pids.filter((p) => alive(p)),
+    [],
+    'no function process outlives the runtime',
+  );
+});
+
+serviceTest('kafka')(
+  'the Kafka bridge runs standalone against a gateway and delivers with connector headers',
+  async (t) => {
+    const brokers = requireService('kafka')!.brokers;
+    const topic = `rt.standalone.${randomBytes(4).toString('hex')}`;
+    const kafka = new Kafka({ clientId: 'rt-test', brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const stack = tempStack({
+      recorder: { source: RECORDER_HANDLER, annotations: { topic: `${topic},cron-function` } },
+    });
+    t.teardown(() => stack.cleanup());
+    const rt = await startRuntime({
+      stackFile: stack.stackFile,
+      dataDir: stack.dataDir,
+      gatewayPort: 0,
+      apiPort: 0,
+      cronTimers: false,
+      env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '' },
+      log: recordingLog(),
+      output: () => undefined,
+    });
+    t.teardown(() => rt.stop());
+    t.is(rt.bridge, undefined, 'no in-process bridge without KAFKA_BOOTSTRAP_SERVERS');
+    const bridge = launch(
+      [
+        'shared/runtime/kafka-bridge.ts',
+        '--gateway',
+        rt.gatewayUrl,
+        '--brokers',
+        brokers.join(','),
+        '--group',
+        `rt-sa-${randomBytes(4).toString('hex')}`,
+      ],
+      { ...process.env, KAFKA_BOOTSTRAP_SERVERS: '' },
+    );
+    t.teardown(() => {
+      if (bridge.child.exitCode === null) bridge.child.kill('SIGKILL');
+    });
+    await until(
+      () => (bridge.output().includes('kafka bridge consuming') ? true : undefined),
+      60_000,
+      'the bridge to consume',
+    );
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: [{ key: 'user-7', value: 'raw bytes', headers: { origin: 'test' } }],
+    });
+    await producer.disconnect();
+    const seen = await until(
+      async () => {
+        const list = (await (await fetch(`${rt.gatewayUrl}/function/recorder/seen`)).json()) as Array<{
+          headers: Record<string, string>;
+          body: string;
+        }>;
+        return list.length > 0 ? list : undefined;
+      },
+      60_000,
+      'the delivery',
+    );
+    t.is(seen.length, 1);
+    t.is(seen[0]!.body, 'raw bytes');
+    t.like(seen[0]!.headers, {
+      'x-topic': topic,
+      'x-kafka-partition': '0',
+      'x-kafka-offset': '0',
+      'x-kafka-key': 'user-7',
+      'x-kafka-origin': 'test',
+    });
+    bridge.child.kill('SIGTERM');
+    t.is(await bridge.exited, 0);
+  },
+);

@@ -1,0 +1,156 @@
+// The template server as a process, the way the local runtime and of-watchdog run it: the `listening`
+// line, SIGTERM draining, a bad handler path, and bundled functions running with plain `node index.js`
+// from a folder with no node_modules anywhere above it.
+import { cp } from 'node:fs/promises';
+import { join } from 'node:path';
+import test from 'ava';
+import {
+  bundleInto,
+  fixtureHandler,
+  functionEnv,
+  isListening,
+  run,
+  SLEEPY_HANDLER,
+  TEMPLATE_ENTRY,
+  tempDir,
+} from './template-helpers.ts';
+
+test('from source: logs one listening line with the port, answers, and drains an in-flight request on SIGTERM', async (t) => {
+  const dir = await tempDir(t, 'tpl');
+  const handler = await fixtureHandler(dir, SLEEPY_HANDLER);
+  const fn = run(
+    t,
+    process.execPath,
+    ['--import', 'tsx', TEMPLATE_ENTRY],
+    functionEnv({ HANDLER_PATH: handler, PORT: '0', HXP_FUNCTION_NAME: 'sleepy', MAX_REQUEST_BODY: '64' }),
+  );
+  const listening = await fn.waitFor(isListening);
+  t.is(listening.fn, 'sleepy');
+  t.is(fn.logs.filter(isListening).length, 1);
+  const url = `http://127.0.0.1:${String(listening.port)}`;
+
+  const hello = await fetch(`${url}/hello`, { method: 'POST', body: 'hi', headers: { 'X-Call-Id': 'c-1' } });
+  t.deepEqual(await hello.json(), { path: '/hello', method: 'POST', body: 'hi', id: 'c-1' });
+  const big = await fetch(url, { method: 'POST', body: 'x'.repeat(65) });
+  t.is(big.status, 413, 'MAX_REQUEST_BODY from the env applies');
+  const boom = await fetch(`${url}/boom`);
+  t.is(boom.status, 500);
+  t.false((await boom.text()).includes('internals'));
+
+  const slow = fetch(`${url}/sleep?ms=1500`, { headers: { 'X-Request-Id': 'slow-1' } });
+  await fn.waitFor((e) => e.msg === 'sleeping' && e.reqId === 'slow-1');
+  fn.child.kill('SIGTERM');
+  const res = await slow;
+  t.is(res.status, 200);
+  t.deepEqual(await res.json(), { slept: 1500 });
+  t.is(await fn.exited, 0);
+  const stopped = fn.logs.find((e) => e.msg === 'stopped');
+  t.deepEqual({ drained: stopped?.drained, abandoned: stopped?.abandoned }, { drained: true, abandoned: 0 });
+  const order = fn.logs
+    .map((e) => e.msg)
+    .filter((m) => ['draining', 'request completed', 'stopped'].includes(String(m)));
+  t.deepEqual(
+    order.slice(-3),
+    ['draining', 'request completed', 'stopped'],
+    'the slow request finished before exit',
+  );
+});
+
+test('a handler path that does not load exits 1 and says which path', async (t) => {
+  const fn = run(
+    t,
+    process.execPath,
+    ['--import', 'tsx', TEMPLATE_ENTRY],
+    functionEnv({ HANDLER_PATH: '/nonexistent/handler.ts', PORT: '0' }),
+  );
+  t.is(await fn.exited, 1);
+  const failed = fn.logs.find((e) => e.msg === 'failed to start');
+  t.is(failed?.handlerPath, '/nonexistent/handler.ts');
+});
+
+test('a module without a handler export is refused with the expected form', async (t) => {
+  const dir = await tempDir(t, 'tpl');
+  const handler = await fixtureHandler(dir, 'export const notAHandler = 1;\n');
+  const fn = run(
+    t,
+    process.execPath,
+    ['--import', 'tsx', TEMPLATE_ENTRY],
+    functionEnv({ HANDLER_PATH: handler, PORT: '0' }),
+  );
+  t.is(await fn.exited, 1);
+  t.regex(fn.lines.join('\n'), /export default async \(event, context\)/);
+});
+
+test('bundled: aggregate-hourly runs as plain JavaScript with no node_modules, migrates PGlite and answers a cron tick', async (t) => {
+  const dir = await tempDir(t, 'bundle');
+  const out = await bundleInto(dir, 'aggregate-hourly');
+  const fn = run(t, process.execPath, [join(out, 'index.js')], functionEnv({ PORT: '0' }), out);
+  const listening = await fn.waitFor(isListening);
+  t.is(listening.fn, 'aggregate-hourly', 'the bundle knows its function name');
+  const url = `http://127.0.0.1:${String(listening.port)}`;
+  const tick = await fetch(url, {
+    method: 'POST',
+    headers: { 'X-Connector': 'cron-connector', 'X-Call-Id': 'tick-1' },
+  });
+  t.is(tick.status, 200);
+  const summary = (await tick.json()) as { status: string; level: string; runId: number };
+  t.is(summary.level, 'hour');
+  t.is(summary.status, 'succeeded');
+  t.true(
+    fn.logs.some((e) => e.reqId === 'tick-1' && /applied migration 000001_initial\.sql/.test(String(e.msg))),
+  );
+  const backfill = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: '2026-11-01T00:00:00Z', to: '2026-11-01T03:00:00Z' }),
+  });
+  t.is(backfill.status, 200);
+  const second = (await backfill.json()) as { runId: number; windowsMarked?: number };
+  t.true(second.runId > summary.runId);
+  t.is(typeof second.windowsMarked, 'number');
+  const bad = await fetch(url, { method: 'POST', body: '{"from":"2026-11-02T00:00:00Z"}' });
+  t.is(bad.status, 400);
+  fn.child.kill('SIGTERM');
+  t.is(await fn.exited, 0);
+});
+
+test('bundled: one handler folder serves aggregate-weekly by AGGREGATION_LEVEL, and status answers /health', async (t) => {
+  const dir = await tempDir(t, 'bundle');
+  const weekly = await bundleInto(dir, 'aggregate-weekly', 'aggregate-daily');
+  const status = await bundleInto(dir, 'status');
+  // Moved after bundling: the folder must be self-contained.
+  const moved = join(dir, 'moved-status');
+  await cp(status, moved, { recursive: true });
+
+  const w = run(
+    t,
+    process.execPath,
+    [join(weekly, 'index.js')],
+    functionEnv({ PORT: '0', AGGREGATION_LEVEL: 'week' }),
+    weekly,
+  );
+  const s = run(t, process.execPath, [join(moved, 'index.js')], functionEnv({ PORT: '0' }), moved);
+  const [wl, sl] = await Promise.all([w.waitFor(isListening), s.waitFor(isListening)]);
+  const tick = await fetch(`http://127.0.0.1:${String(wl.port)}/`, {
+    method: 'POST',
+    headers: { 'X-Connector': 'cron-connector' },
+  });
+  t.is(((await tick.json()) as { level: string }).level, 'week');
+  const health = await fetch(`http://127.0.0.1:${String(sl.port)}/health`);
+  t.is(health.status, 200);
+  t.is(health.headers.get('content-type'), 'application/json');
+  const runs = await fetch(`http://127.0.0.1:${String(sl.port)}/runs`);
+  t.is(runs.status, 200);
+  const missing = await fetch(`http://127.0.0.1:${String(sl.port)}/nope`);
+  t.is(missing.status, 404);
+
+  const wrong = run(
+    t,
+    process.execPath,
+    [join(weekly, 'index.js')],
+    functionEnv({ PORT: '0', AGGREGATION_LEVEL: 'fortnight' }),
+    weekly,
+  );
+  t.is(await wrong.exited, 1);
+  t.regex(wrong.lines.join('\n'), /AGGREGATION_LEVEL=\\?"fortnight\\?" is not a rollup level/);
+});

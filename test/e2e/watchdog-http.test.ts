@@ -1,0 +1,164 @@
+// A function behind the real of-watchdog binary in http mode, as in the image: requests go through the
+// watchdog to the template server, /_/health is the watchdog's, and exec_timeout answers 504.
+// of-watchdog's metrics port is fixed at 8081, so these run serially and retry while another holds it.
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { binaryTest, requireBinary } from '../helpers/services.ts';
+import {
+  bundleInto,
+  fixtureHandler,
+  freePort,
+  ROOT,
+  functionEnv,
+  run,
+  SLEEPY_HANDLER,
+  TEMPLATE_ENTRY,
+  tempDir,
+  type Running,
+} from './template-helpers.ts';
+
+const test = binaryTest('of-watchdog');
+
+interface Watchdog {
+  url: string;
+  proc: Running;
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** Starts of-watchdog (http mode) in front of `fprocess`; waits until /_/health answers 200. */
+async function startWatchdog(
+  t: Teardown,
+  dir: string,
+  fprocess: string,
+  env: Record<string, string>,
+  cwd = dir,
+): Promise<Watchdog> {
+  const bin = requireBinary('of-watchdog')!;
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const upstream = await freePort();
+    const proc = run(
+      t,
+      bin,
+      [],
+      functionEnv({
+        mode: 'http',
+        fprocess,
+        port: String(port),
+        upstream_url: `http://127.0.0.1:${upstream}`,
+        PORT: String(upstream),
+        exec_timeout: '10s',
+        read_timeout: '15s',
+        write_timeout: '15s',
+        healthcheck_interval: '1s',
+        prefix_logs: 'false',
+        TMPDIR: dir, // the watchdog's /tmp/.lock, kept apart from other runs
+        ...env,
+      }),
+      cwd,
+      { group: true },
+    );
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && proc.child.exitCode === null) {
+      const ok = await fetch(`${url}/_/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ok) return { url, proc };
+      await sleep(200);
+    }
+    await sleep(100);
+    const output = proc.lines.join('\n');
+    if (
+      proc.child.exitCode !== null &&
+      /metrics.*(address already in use|bind)/i.test(output) &&
+      attempt < 20
+    ) {
+      await sleep(1000); // another watchdog holds :8081; wait for it
+      continue;
+    }
+    throw new Error(`of-watchdog did not become healthy (exit ${String(proc.child.exitCode)}):\n${output}`);
+  }
+}
+
+/** Polls a path through the watchdog until the upstream answers (the fprocess may still be starting). */
+async function whenUp(url: string, timeoutMs = 60_000): Promise<Response> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return res;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = String(err);
+    }
+    await sleep(250);
+  }
+  throw new Error(`${url} not up within ${timeoutMs} ms: ${last}`);
+}
+
+test.serial(
+  'the bundled status function answers through of-watchdog; /_/health is the watchdog’s',
+  async (t) => {
+    const dir = await tempDir(t, 'wd');
+    const out = await bundleInto(dir, 'status');
+    // The first request opens and migrates the embedded PGlite: give it time.
+    const wd = await startWatchdog(t, dir, `${process.execPath} ${join(out, 'index.js')}`, {
+      exec_timeout: '60s',
+      read_timeout: '65s',
+      write_timeout: '65s',
+    });
+    const health = await whenUp(`${wd.url}/health`);
+    t.is(health.status, 200);
+    t.is(health.headers.get('content-type'), 'application/json');
+    const report = (await health.json()) as Record<string, unknown>;
+    t.truthy(report.status ?? report.checks, 'the status library’s health report came back');
+
+    const runs = await fetch(`${wd.url}/runs`, { headers: { 'X-Call-Id': 'through-watchdog' } });
+    t.is(runs.status, 200);
+    t.true(
+      wd.proc.logs.some((e) => e.reqId === 'through-watchdog' && e.msg === 'request completed'),
+      'the template server logged the request under the caller’s X-Call-Id',
+    );
+    const missing = await fetch(`${wd.url}/no-such-route`);
+    t.is(missing.status, 404);
+    t.is(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
+
+    const watchdogHealth = await fetch(`${wd.url}/_/health`);
+    t.is(watchdogHealth.status, 200);
+    t.is(await watchdogHealth.text(), 'OK');
+  },
+);
+
+test.serial('exec_timeout: a handler that sleeps past it is answered 504 by the watchdog', async (t) => {
+  const dir = await tempDir(t, 'wd');
+  const handler = await fixtureHandler(dir, SLEEPY_HANDLER);
+  const wd = await startWatchdog(
+    t,
+    dir,
+    `${process.execPath} --import tsx ${TEMPLATE_ENTRY}`,
+    {
+      HANDLER_PATH: handler,
+      HXP_FUNCTION_NAME: 'sleepy',
+      exec_timeout: '1s',
+    },
+    ROOT,
+  );
+  const quick = await whenUp(`${wd.url}/sleep?ms=10`);
+  t.is(quick.status, 200);
+  t.deepEqual(await quick.json(), { slept: 10 });
+  const started = Date.now();
+  const slow = await fetch(`${wd.url}/sleep?ms=4000`);
+  t.is(slow.status, 504);
+  t.true(Date.now() - started < 3500, 'answered at exec_timeout, not when the handler finished');
+  const thrown = await fetch(`${wd.url}/boom`);
+  t.is(thrown.status, 500, 'a thrown handler passes through the watchdog as 500');
+  t.deepEqual(await thrown.json(), {
+    error: { code: 'INTERNAL', message: 'An unexpected error (a bug); the cause is attached.' },
+  });
+});

@@ -1,0 +1,150 @@
+// The status library on the embedded PGlite (no services needed) and on real PostgreSQL.
+import test, { type ExecutionContext } from 'ava';
+import pg from 'pg';
+import type { Database } from '../../shared/db/index.ts';
+import { freePort } from '../../shared/runtime/free-port.ts';
+import { databaseProbe, handleStatusRequest, type StatusDeps } from '../../shared/status/index.ts';
+import { freshEmbeddedDatabase, freshPgDatabase } from '../helpers/db.ts';
+import { serviceTest } from '../helpers/services.ts';
+
+const schedules = { hourly: '5 * * * *', daily: '15 0 * * *', weekly: '30 0 * * 1', monthly: '45 0 1 * *' };
+const NOW = new Date('2026-11-28T10:20:00Z');
+
+function deps(db: Database): StatusDeps {
+  return {
+    db,
+    probes: { database: databaseProbe(db) },
+    aggregation: { schedules, timeZone: 'Europe/Berlin' },
+    clock: () => NOW,
+  };
+}
+
+async function seed(db: Database): Promise<void> {
+  await db.query(
+    `INSERT INTO runs (job, trigger, window_start, window_end, status, started_at, finished_at, rows_in, rows_out)
+     VALUES ('aggregate-hour', 'cron', NULL, NULL, 'succeeded', '2026-11-28T10:05:00Z', '2026-11-28T10:05:02Z', 120, 40),
+            ('aggregate-hour', 'cron', '2026-11-28T09:00:00Z', '2026-11-28T10:00:00Z', 'succeeded',
+             '2026-11-28T10:05:01Z', '2026-11-28T10:05:02Z', 120, 40),
+            ('aggregate-day', 'cron', '2026-11-26T23:00:00Z', '2026-11-27T23:00:00Z', 'failed',
+             '2026-11-28T00:15:00Z', '2026-11-28T00:15:01Z', NULL, NULL),
+            ('aggregate-week', 'cron', NULL, NULL, 'running', '2026-11-28T10:19:00Z', NULL, NULL, NULL)`,
+  );
+  await db.query(`UPDATE runs SET error_code = 'WINDOW_FAILED', error = 'boom' WHERE job = 'aggregate-day'`);
+  await db.query(
+    `INSERT INTO aggregation_windows (level, bucket, changed_seq, done_seq, last_error)
+     VALUES ('hour', '2026-11-28T08:00:00Z', 1, 1, NULL),
+            ('hour', '2026-11-28T09:00:00Z', 2, 2, NULL),
+            ('hour', '2026-11-28T10:00:00Z', 3, NULL, NULL),
+            ('day', '2026-11-26T23:00:00Z', 4, NULL, 'boom')`,
+  );
+}
+
+async function suite(t: ExecutionContext, db: Database): Promise<void> {
+  await seed(db);
+  const health = await handleStatusRequest({ method: 'GET', path: '/health', query: {} }, deps(db));
+  t.is(health.status, 200);
+  t.like(health.body, { status: 'healthy', service: 'batch-processing-api', timestamp: NOW.toISOString() });
+  const checks = (health.body as { checks: Record<string, { status: string; latencyMs: number }> }).checks;
+  t.deepEqual(Object.keys(checks), ['database']);
+  t.is(checks.database?.status, 'healthy');
+  t.true(typeof checks.database?.latencyMs === 'number');
+
+  const agg = await handleStatusRequest({ method: 'GET', path: '/aggregation/status', query: {} }, deps(db));
+  t.is(agg.status, 200);
+  const periods = (agg.body as { periods: Record<string, Record<string, unknown>> }).periods;
+  t.deepEqual(Object.keys(periods), ['hourly', 'daily', 'weekly', 'monthly']);
+  t.like(periods.hourly, {
+    status: 'completed',
+    job: 'aggregate-hour',
+    lastWindow: { start: '2026-11-28T09:00:00.000Z', end: '2026-11-28T10:00:00.000Z', status: 'succeeded' },
+    newestCompletedBucketEnd: '2026-11-28T10:00:00.000Z',
+    freshnessSeconds: 20 * 60,
+    nextRun: '2026-11-28T11:05:00.000Z',
+  });
+  t.like(periods.daily, { status: 'failed', failingWindows: 1, freshnessSeconds: null });
+  t.like(periods.daily?.lastRun, { status: 'failed', error: { code: 'WINDOW_FAILED', message: 'boom' } });
+  // 00:15 Berlin on the 29th is 23:15 UTC on the 28th.
+  t.is(periods.daily?.nextRun, '2026-11-28T23:15:00.000Z');
+  t.like(periods.weekly, { status: 'running', nextRun: '2026-11-29T23:30:00.000Z' });
+  t.like(periods.monthly, {
+    status: 'scheduled',
+    lastRun: null,
+    lastWindow: null,
+    nextRun: '2026-11-30T23:45:00.000Z',
+  });
+
+  const runs = await handleStatusRequest(
+    { method: 'GET', path: '/runs', query: { job: 'aggregate-hour', limit: '1' } },
+    deps(db),
+  );
+  t.is(runs.status, 200);
+  const body = runs.body as { runs: Array<Record<string, unknown>>; count: number };
+  t.is(body.count, 1);
+  t.like(body.runs[0], {
+    job: 'aggregate-hour',
+    status: 'succeeded',
+    rowsIn: 120,
+    rowsOut: 40,
+    durationMs: 1000,
+  });
+  const failed = await handleStatusRequest(
+    { method: 'GET', path: '/runs', query: { status: 'failed' } },
+    deps(db),
+  );
+  t.deepEqual(
+    (failed.body as { runs: Array<{ job: string }> }).runs.map((r) => r.job),
+    ['aggregate-day'],
+  );
+  const metrics = await handleStatusRequest({ method: 'GET', path: '/metrics', query: {} }, deps(db));
+  t.is(metrics.status, 200);
+  t.regex(String(metrics.body), /hxp_aggregation_freshness_seconds\{period="hourly"\} 1200/);
+  t.regex(String(metrics.body), /hxp_aggregation_state\{period="daily",state="failed"\} 1/);
+  const bad = await handleStatusRequest(
+    { method: 'GET', path: '/runs', query: { status: 'weird' } },
+    deps(db),
+  );
+  t.is(bad.status, 400);
+  t.regex(JSON.stringify(bad.body), /running, succeeded, failed, skipped/);
+}
+
+test('status API shapes on the embedded database', async (t) => {
+  const { db, drop } = await freshEmbeddedDatabase();
+  t.teardown(drop);
+  await suite(t, db);
+});
+
+serviceTest('postgres')('status API shapes on PostgreSQL', async (t) => {
+  const { db, drop } = await freshPgDatabase();
+  t.teardown(drop);
+  await suite(t, db);
+});
+
+test('/health answers 503 naming the database when it is unreachable', async (t) => {
+  const port = await freePort();
+  const pool = new pg.Pool({
+    connectionString: `postgres://hxp@127.0.0.1:${port}/hxp`,
+    connectionTimeoutMillis: 1000,
+  });
+  pool.on('error', () => undefined);
+  t.teardown(() => pool.end());
+  const answer = await handleStatusRequest(
+    { method: 'GET', path: '/health', query: {} },
+    {
+      db: pool,
+      probes: {
+        database: databaseProbe(pool),
+        kafka: { code: 'KAFKA_UNAVAILABLE', probe: async () => undefined },
+      },
+      aggregation: { schedules, timeZone: 'UTC' },
+    },
+  );
+  t.is(answer.status, 503);
+  t.like(answer.body, {
+    status: 'unhealthy',
+    failed: ['database'],
+    checks: {
+      database: { status: 'unhealthy', error: { code: 'DB_CONNECT_FAILED' } },
+      kafka: { status: 'healthy' },
+    },
+  });
+});

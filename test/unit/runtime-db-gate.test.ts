@@ -1,0 +1,109 @@
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import test from 'ava';
+import pg from 'pg';
+import { startEmbeddedServer } from '../../shared/runtime/embedded-db.ts';
+
+test('pglite-socket with maxConnections 1 refuses a second client instead of queueing it', async (t) => {
+  const pglite = await PGlite.create();
+  const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 1 });
+  await server.start();
+  t.teardown(async () => {
+    await server.stop();
+    await pglite.close();
+  });
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const first = new pg.Client({ connectionString: url });
+  await first.connect();
+  t.teardown(() => first.end());
+  const second = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  second.on('error', () => undefined);
+  await t.throwsAsync(() => second.connect());
+});
+
+test('the gate queues a second client until the first one leaves; neither sees the other uncommitted', async (t) => {
+  const s = await startEmbeddedServer({});
+  t.teardown(() => s.close());
+  await s.db.query('CREATE TABLE marks (who text)');
+  const a = new pg.Client({ connectionString: s.url });
+  await a.connect();
+  await a.query('BEGIN');
+  await a.query("INSERT INTO marks VALUES ('a')");
+  const b = (async () => {
+    const c = new pg.Client({ connectionString: s.url });
+    await c.connect();
+    await c.query('BEGIN');
+    const seen = await c.query<{ who: string }>('SELECT who FROM marks ORDER BY who');
+    await c.query("INSERT INTO marks VALUES ('b')");
+    await c.query('COMMIT');
+    await c.end();
+    return seen.rows.map((r) => r.who);
+  })();
+  await new Promise((r) => setTimeout(r, 300));
+  t.is(s.gate.stats().waiting, 1, 'b waits while a holds the connection');
+  const aSaw = await a.query<{ who: string }>('SELECT who FROM marks ORDER BY who');
+  t.deepEqual(
+    aSaw.rows.map((r) => r.who),
+    ['a'],
+  );
+  await a.query('COMMIT');
+  await a.end();
+  t.deepEqual(await b, ['a'], 'b ran after a committed');
+  const all = await s.db.query<{ who: string }>('SELECT who FROM marks ORDER BY who');
+  t.deepEqual(
+    all.rows.map((r) => r.who),
+    ['a', 'b'],
+  );
+});
+
+test('a client that disconnects inside a transaction is rolled back and its session state is reset', async (t) => {
+  const s = await startEmbeddedServer({});
+  t.teardown(() => s.close());
+  await s.db.query('CREATE TABLE marks (who text)');
+  const a = new pg.Client({ connectionString: s.url });
+  a.on('error', () => undefined);
+  await a.connect();
+  await a.query("SET application_name = 'leaky'");
+  await a.query('BEGIN');
+  await a.query("INSERT INTO marks VALUES ('lost')");
+  await a.end();
+  const rows = await s.db.query('SELECT * FROM marks');
+  t.is(rows.rowCount, 0);
+  const name = await s.db.query<{ application_name: string }>('SHOW application_name');
+  t.not(name.rows[0]?.application_name, 'leaky');
+});
+
+test('an idle pooled client is preempted when another waits, and its pool reconnects', async (t) => {
+  const s = await startEmbeddedServer({ preemptIdleMs: 200 });
+  t.teardown(() => s.close());
+  const idlePool = new pg.Pool({ connectionString: s.url, max: 1, idleTimeoutMillis: 0 });
+  idlePool.on('error', () => undefined);
+  t.teardown(() => idlePool.end());
+  t.is((await idlePool.query<{ n: number }>('SELECT 1 AS n')).rows[0]?.n, 1);
+  const other = await s.db.query<{ n: number }>('SELECT 2 AS n');
+  t.is(other.rows[0]?.n, 2);
+  t.true(s.gate.stats().preempted >= 1);
+  t.is((await idlePool.query<{ n: number }>('SELECT 3 AS n')).rows[0]?.n, 3);
+});
+
+test('COPY FROM STDIN through the gate fails with a clear error instead of hanging PGlite', async (t) => {
+  const s = await startEmbeddedServer({});
+  t.teardown(() => s.close());
+  await s.db.query('CREATE TABLE copied (v text)');
+  const client = new pg.Client({ connectionString: s.url });
+  await client.connect();
+  t.teardown(() => client.end());
+  await client.query('BEGIN');
+  const err = await t.throwsAsync(() =>
+    client.query("COPY copied (v) FROM STDIN WITH (FORMAT text); SELECT 'x'"),
+  );
+  t.regex(err.message, /COPY FROM STDIN is not supported by the embedded database/);
+  await client.query('ROLLBACK');
+  await client.query("INSERT INTO copied VALUES ('after')");
+  const big = 'x'.repeat(300_000);
+  const { rows } = await client.query<{ n: number }>('SELECT length($1::text) AS n', [big]);
+  t.is(rows[0]?.n, 300_000, 'large messages still pass the guard');
+  const simple = await client.query<{ n: number }>(`SELECT length('${big}') AS n`);
+  t.is(simple.rows[0]?.n, 300_000, 'a large simple query is inspected, then forwarded whole');
+  t.is((await client.query('SELECT * FROM copied')).rowCount, 1);
+});

@@ -1,0 +1,101 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { authorized, basicAuthFromEnv } from '../../shared/runtime/auth.ts';
+import { parseFunctionRoute } from '../../shared/runtime/gateway.ts';
+import { cronSchedule, envsubst, kafkaTopics, loadStack, parseStack } from '../../shared/runtime/stack.ts';
+
+test('envsubst expands ${VAR}, ${VAR:-default} and ${VAR-default} like faas-cli', (t) => {
+  const env = { SET: 'yes', EMPTY: '' };
+  t.is(
+    envsubst('${SET} ${MISSING} ${MISSING:-dflt} ${EMPTY:-dflt} ${EMPTY-dflt} ${MISSING-x}', env),
+    'yes  dflt dflt  x',
+  );
+  t.is(envsubst('no vars $SET here', env), 'no vars $SET here');
+});
+
+test('parseStack reads functions, resolves handler folders and merges environment files', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hxp-stack-'));
+  mkdirSync(join(dir, 'functions', 'ingest'), { recursive: true });
+  writeFileSync(join(dir, 'functions', 'ingest', 'handler.ts'), 'export default () => 1;');
+  writeFileSync(join(dir, 'env.yml'), 'environment:\n  FROM_FILE: "1"\n  OVERRIDDEN: file\n');
+  writeFileSync(
+    join(dir, 'stack.yml'),
+    `version: 1.0
+provider: {name: openfaas, gateway: "\${GW:-http://127.0.0.1:8080}"}
+functions:
+  ingest:
+    lang: node20-ts
+    handler: ./functions/ingest
+    image: hxp/ingest:\${TAG:-dev}
+    environment_file: [env.yml]
+    environment: {OVERRIDDEN: stack, NUM: 5}
+    annotations: {topic: "a, b,cron-function", schedule: "*/5 * * * *"}
+    labels: {com.openfaas.scale.min: "1"}
+    secrets: [database-url]
+    limits: {memory: 128Mi}
+    readonly_root_filesystem: true
+`,
+  );
+  const stack = loadStack(join(dir, 'stack.yml'), { TAG: '1.2.3' });
+  t.is(stack.gateway, 'http://127.0.0.1:8080');
+  const fn = stack.functions[0]!;
+  t.is(fn.name, 'ingest');
+  t.is(fn.image, 'hxp/ingest:1.2.3');
+  t.is(fn.handlerPath, join(dir, 'functions', 'ingest', 'handler.ts'));
+  t.deepEqual(fn.environment, { FROM_FILE: '1', OVERRIDDEN: 'stack', NUM: '5' });
+  t.deepEqual(fn.secrets, ['database-url']);
+  t.deepEqual(fn.limits, { memory: '128Mi' });
+  t.is(fn.requests, null);
+  t.true(fn.readOnlyRootFilesystem);
+  t.deepEqual(kafkaTopics(fn), ['a', 'b']);
+  t.is(cronSchedule(fn), '*/5 * * * *');
+});
+
+test('parseStack explains a missing handler', (t) => {
+  const err = t.throws(() => parseStack('functions:\n  x:\n    lang: node20-ts\n', '/tmp/stack.yml'));
+  t.regex(err.message, /function "x" has no "handler:" path/);
+});
+
+test('the project stack.yml parses', (t) => {
+  const stack = loadStack(new URL('../../stack.yml', import.meta.url).pathname, {});
+  t.true(stack.functions.length > 0);
+  for (const f of stack.functions) t.regex(f.handlerPath, /handler\.ts$/);
+});
+
+test('function routes parse name, namespace, suffix and query', (t) => {
+  t.deepEqual(parseFunctionRoute('/function/echo'), {
+    kind: 'function',
+    name: 'echo',
+    namespace: 'openfaas-fn',
+    path: '/',
+  });
+  t.deepEqual(parseFunctionRoute('/function/echo.openfaas-fn/a/b?x=1'), {
+    kind: 'function',
+    name: 'echo',
+    namespace: 'openfaas-fn',
+    path: '/a/b?x=1',
+  });
+  t.deepEqual(parseFunctionRoute('/async-function/echo?y=2'), {
+    kind: 'async-function',
+    name: 'echo',
+    namespace: 'openfaas-fn',
+    path: '/?y=2',
+  });
+  t.is(parseFunctionRoute('/system/functions'), undefined);
+});
+
+test('basic auth reads env or secret files and checks the header', (t) => {
+  t.is(basicAuthFromEnv({}), undefined);
+  const creds = basicAuthFromEnv({ BASIC_AUTH_USER: 'admin', BASIC_AUTH_PASSWORD: 'pw' })!;
+  const header = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+  t.true(authorized(header('admin', 'pw'), creds));
+  t.false(authorized(header('admin', 'nope'), creds));
+  t.false(authorized(undefined, creds));
+  t.true(authorized(undefined, undefined));
+  const dir = mkdtempSync(join(tmpdir(), 'hxp-secrets-'));
+  writeFileSync(join(dir, 'basic-auth-user'), 'u1\n');
+  writeFileSync(join(dir, 'basic-auth-password'), 'p1\n');
+  t.deepEqual(basicAuthFromEnv({ SECRET_MOUNT_PATH: dir }), { user: 'u1', password: 'p1' });
+});

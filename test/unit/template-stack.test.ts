@@ -1,0 +1,173 @@
+// stack.yml invariants: one entry per function folder and back, images and env named after the
+// function, resources within the original 3 GiB / 4 cores, schedules and topics equal to the
+// configuration defaults, long jobs given the job timeout.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import test from 'ava';
+import { CronExpressionParser } from 'cron-parser';
+import { parse } from 'yaml';
+import { parseConfig, settings } from '../../shared/config/index.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const text = readFileSync(join(ROOT, 'stack.yml'), 'utf8');
+
+interface Resources {
+  memory: string;
+  cpu: string;
+}
+interface StackFunction {
+  lang: string;
+  handler: string;
+  image: string;
+  environment: Record<string, string>;
+  secrets?: string[];
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  limits: Resources;
+  requests: Resources;
+  readonly_root_filesystem: boolean;
+}
+interface StackFile {
+  version: unknown;
+  provider: { name: string; gateway: string };
+  configuration: { copy: string[] };
+  functions: Record<string, StackFunction>;
+}
+
+const stack = parse(text) as StackFile;
+const functions = Object.entries(stack.functions);
+const defaults = parseConfig({});
+const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Kubernetes quantities as stack.yml uses them: 384Mi, 1Gi, 500M → bytes; 500m, 1 → cores. */
+function bytesOf(quantity: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(quantity);
+  if (!m) throw new Error(`memory quantity ${quantity} is not like 384Mi`);
+  const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, K: 1e3, M: 1e6, G: 1e9 }[m[2] ?? ''] ?? 1;
+  return Number(m[1]) * unit;
+}
+function coresOf(quantity: string): number {
+  const m = /^(\d+(?:\.\d+)?)(m)?$/.exec(quantity);
+  if (!m) throw new Error(`cpu quantity ${quantity} is not like 500m or 1`);
+  return Number(m[1]) / (m[2] ? 1000 : 1);
+}
+
+test('the quantity parsers read Kubernetes units', (t) => {
+  t.is(bytesOf('384Mi'), 384 * 2 ** 20);
+  t.is(bytesOf('1Gi'), 2 ** 30);
+  t.is(bytesOf('500M'), 5e8);
+  t.is(coresOf('500m'), 0.5);
+  t.is(coresOf('2'), 2);
+  t.throws(() => bytesOf('lots'));
+});
+
+test('stack.yml is faas-cli version 1.0 with the openfaas provider and an overridable gateway', (t) => {
+  t.regex(text, /^version: 1\.0$/m);
+  t.is(stack.provider.name, 'openfaas');
+  t.is(stack.provider.gateway, `\${OPENFAAS_GATEWAY_URL:-${defaults.openfaas.gatewayUrl}}`);
+  t.deepEqual(stack.configuration.copy, ['./shared', './package.json', './package-lock.json']);
+});
+
+test('every function folder has a stack.yml entry and every entry a folder with handler.ts', (t) => {
+  const folders = readdirSync(join(ROOT, 'functions')).filter((f) =>
+    statSync(join(ROOT, 'functions', f)).isDirectory(),
+  );
+  const handlers = new Set(functions.map(([, fn]) => fn.handler));
+  for (const folder of folders)
+    t.true(handlers.has(`./functions/${folder}`), `functions/${folder} has no entry`);
+  for (const [name, fn] of functions) {
+    t.true(existsSync(join(ROOT, fn.handler, 'handler.ts')), `${name}: ${fn.handler}/handler.ts missing`);
+  }
+  t.true(folders.length >= 4);
+});
+
+test('each entry: node20-ts, image hxp-batch/<name>:<version>, its name in env, read-only root, scale labels', (t) => {
+  for (const [name, fn] of functions) {
+    t.is(fn.lang, 'node20-ts', name);
+    t.is(fn.image, `hxp-batch/${name}:${version}`, name);
+    t.is(fn.environment.HXP_FUNCTION_NAME, name, name);
+    t.true(fn.readonly_root_filesystem, name);
+    const min = Number(fn.labels['com.openfaas.scale.min']);
+    const max = Number(fn.labels['com.openfaas.scale.max']);
+    t.true(
+      Number.isInteger(min) && Number.isInteger(max) && min >= 1 && max >= min,
+      `${name}: scale ${min}..${max}`,
+    );
+    t.true(bytesOf(fn.requests.memory) <= bytesOf(fn.limits.memory), `${name}: memory request ≤ limit`);
+    t.true(coresOf(fn.requests.cpu) <= coresOf(fn.limits.cpu), `${name}: cpu request ≤ limit`);
+  }
+});
+
+test('all functions at their maximum scale fit the original 3 GiB / 4 cores', (t) => {
+  let memory = 0;
+  let cpu = 0;
+  for (const [, fn] of functions) {
+    const max = Number(fn.labels['com.openfaas.scale.max']);
+    memory += bytesOf(fn.limits.memory) * max;
+    cpu += coresOf(fn.limits.cpu) * max;
+  }
+  t.is(defaults.resources.memoryLimitBytes, 3 * 2 ** 30);
+  t.is(defaults.resources.cpuLimit, 4);
+  t.true(memory <= defaults.resources.memoryLimitBytes, `memory ${memory / 2 ** 20} MiB > 3072 MiB`);
+  t.true(cpu <= defaults.resources.cpuLimit, `cpu ${cpu} > 4 cores`);
+});
+
+test('cron annotations: topic cron-function and the configured default schedule of each level', (t) => {
+  const expected: Record<string, { level: string; schedule: string }> = {
+    'aggregate-hourly': { level: '', schedule: defaults.aggregation.cron.hourly },
+    'aggregate-daily': { level: 'day', schedule: defaults.aggregation.cron.daily },
+    'aggregate-weekly': { level: 'week', schedule: defaults.aggregation.cron.weekly },
+    'aggregate-monthly': { level: 'month', schedule: defaults.aggregation.cron.monthly },
+  };
+  t.deepEqual(
+    Object.values(expected).map((e) => e.schedule),
+    ['0 * * * *', '0 0 * * *', '0 0 * * 0', '0 0 1 * *'],
+  );
+  for (const [name, want] of Object.entries(expected)) {
+    const fn = stack.functions[name];
+    if (!fn) {
+      t.fail(`${name} missing from stack.yml`);
+      continue;
+    }
+    t.is(fn.annotations?.topic, 'cron-function', name);
+    t.is(fn.annotations?.schedule, want.schedule, name);
+    if (want.level) {
+      t.is(fn.handler, './functions/aggregate-daily', `${name} is the aggregate-daily handler`);
+      t.is(fn.environment.AGGREGATION_LEVEL, want.level, name);
+    }
+  }
+  for (const [name, fn] of functions) {
+    if (fn.annotations?.topic !== 'cron-function') continue;
+    const schedule = fn.annotations.schedule ?? '';
+    t.is(schedule.split(/\s+/).length, 5, `${name}: 5-field cron`);
+    t.notThrows(() => CronExpressionParser.parse(schedule), `${name}: ${schedule}`);
+  }
+});
+
+test('ingest subscribes to the configured raw topics; the long jobs get the job timeout', (t) => {
+  t.is(stack.functions.ingest?.annotations?.topic, defaults.kafka.topics.raw.join(','));
+  const timeout = defaults.jobs.timeoutSeconds;
+  for (const [name, fn] of functions.filter(([n]) => n.startsWith('aggregate-'))) {
+    t.is(fn.environment.exec_timeout, `${timeout}s`, name);
+    t.is(Number(fn.environment.BATCH_PROCESSING_TIMEOUT), timeout, name);
+    for (const key of ['read_timeout', 'write_timeout']) {
+      t.true(Number.parseInt(fn.environment[key] ?? '0', 10) > timeout, `${name}: ${key} above exec_timeout`);
+    }
+  }
+  for (const [name, fn] of functions) {
+    for (const key of ['exec_timeout', 'read_timeout', 'write_timeout']) {
+      t.regex(fn.environment[key] ?? '', /^\d+s$/, `${name}: ${key} is set (of-watchdog needs > 0)`);
+    }
+  }
+});
+
+test('secrets are the configuration secret files, and every function gets database-url', (t) => {
+  const known = new Set(Object.values(settings).flatMap((s) => (s.secretFile ? [s.secretFile] : [])));
+  for (const name of ['database-url', 's3-access-key-id', 's3-secret-access-key', 'api-token']) {
+    t.true(known.has(name), `shared/config reads the secret file ${name}`);
+  }
+  for (const [name, fn] of functions) {
+    t.true(fn.secrets?.includes('database-url'), `${name}: database-url`);
+    for (const secret of fn.secrets ?? []) t.true(known.has(secret), `${name}: unknown secret ${secret}`);
+  }
+});
