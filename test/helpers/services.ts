@@ -59,25 +59,48 @@ export interface ServiceTest extends Register {
   serial: Register;
 }
 
-/** `test` for a suite that needs `names`: runs, skips with the reason, or fails when CI requires it. */
-export function serviceTest(...names: ServiceName[]): ServiceTest {
-  const missing = names.flatMap(missingVariables);
+/**
+ * Tools that cannot be had on this kind of machine at all, named with the reason by `scripts/services env`
+ * (HXP_BLOCKED="name: reason; …"). Their tests are skipped with that reason even in CI: failing CI would
+ * block every other change, and skipping silently would hide it. Anything not listed stays required.
+ */
+function blockedReasons(): Map<string, string> {
+  const reasons = new Map<string, string>();
+  for (const entry of env('HXP_BLOCKED').split(';')) {
+    const colon = entry.indexOf(':');
+    if (colon > 0) reasons.set(entry.slice(0, colon).trim(), entry.slice(colon + 1).trim());
+  }
+  return reasons;
+}
+
+/** The one rule for every gated suite: run, skip with the reason, or fail when CI requires the dependency. */
+function gatedTest(names: readonly string[], problems: readonly string[], fix: string): ServiceTest {
+  const blocked = names.flatMap((n) => {
+    const reason = blockedReasons().get(n);
+    return reason === undefined ? [] : [`${n} blocked: ${reason}`];
+  });
   const make =
     (runner: typeof test | typeof test.serial): Register =>
     (title, implementation) => {
-      if (missing.length === 0) {
+      if (problems.length === 0) {
         runner(title, implementation);
+      } else if (blocked.length > 0) {
+        runner.skip(`${title} (skipped: ${blocked.join('; ')})`, () => {});
       } else if (servicesRequired) {
         runner(title, (t) => {
-          t.fail(
-            `HXP_REQUIRE_SERVICES=1 but ${missing.join(', ')} not set; run: eval "$(scripts/services env)"`,
-          );
+          t.fail(`HXP_REQUIRE_SERVICES=1 but ${problems.join(', ')}; ${fix}`);
         });
       } else {
-        runner.skip(`${title} (skipped: ${missing.join(', ')} not set; run scripts/services up)`, () => {});
+        runner.skip(`${title} (skipped: ${problems.join(', ')}; ${fix})`, () => {});
       }
     };
   return Object.assign(make(test), { serial: make(test.serial) });
+}
+
+/** `test` for a suite that needs `names`: runs, skips with the reason, or fails when CI requires it. */
+export function serviceTest(...names: ServiceName[]): ServiceTest {
+  const problems = names.flatMap(missingVariables).map((v) => `${v} not set`);
+  return gatedTest(names, problems, 'run: bash scripts/services up && eval "$(bash scripts/services env)"');
 }
 
 // ---- binaries (faas-cli, of-watchdog): the same run / skip / fail-in-CI rule as services -------------
@@ -108,21 +131,10 @@ export function requireBinary(name: BinaryName): string | undefined {
 
 /** `test` for a suite that runs a binary: runs, skips with the reason, or fails when CI requires it. */
 export function binaryTest(...names: BinaryName[]): ServiceTest {
-  const missing = names.map(missingBinary).filter((m): m is string => m !== undefined);
-  const make =
-    (runner: typeof test | typeof test.serial): Register =>
-    (title, implementation) => {
-      if (missing.length === 0) {
-        runner(title, implementation);
-      } else if (servicesRequired) {
-        runner(title, (t) => {
-          t.fail(
-            `HXP_REQUIRE_SERVICES=1 but ${missing.join(', ')}; run: bash scripts/services install && eval "$(bash scripts/services env)"`,
-          );
-        });
-      } else {
-        runner.skip(`${title} (skipped: ${missing.join(', ')}; run scripts/services install)`, () => {});
-      }
-    };
-  return Object.assign(make(test), { serial: make(test.serial) });
+  const problems = names.map(missingBinary).filter((m): m is string => m !== undefined);
+  return gatedTest(
+    names,
+    problems,
+    'run: bash scripts/services install && eval "$(bash scripts/services env)"',
+  );
 }
