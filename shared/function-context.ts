@@ -6,6 +6,7 @@
 import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { loadConfig, type BatchProcessingConfig } from './config/index.ts';
+import { gatedDatabase, usesEmbeddedSocket } from './db/gated.ts';
 import { migrate, openDatabase, type Database } from './db/index.ts';
 import { BatchError } from './errors/index.ts';
 import {
@@ -82,7 +83,13 @@ export function pullOptionsOf(config: BatchProcessingConfig): PullOptions {
 
 async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): Promise<FunctionContext> {
   const config = loadConfig({ env });
-  const db = await openDatabase({ url: databaseUrl(config), poolSize: config.database.poolSize });
+  const url = databaseUrl(config);
+  // Under the local runtime's embedded PGlite every function shares one session through its gate:
+  // one connection, handed back as soon as it is idle (see shared/runtime/db-gate.ts).
+  const db =
+    usesEmbeddedSocket(env) && url
+      ? gatedDatabase(url)
+      : await openDatabase({ url, poolSize: config.database.poolSize });
   try {
     await migrate(db, log ? { logger: log } : {});
   } catch (err) {

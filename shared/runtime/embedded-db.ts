@@ -7,7 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Database } from '../db/types.ts';
 import { startDbGate, type DbGate } from './db-gate.ts';
-import { gatedDatabase } from './gated-database.ts';
+import { gatedDatabase } from '../db/gated.ts';
 
 export interface EmbeddedServer {
   /** URL of the gate; give it to function processes. */

@@ -11,7 +11,7 @@ import { basicAuthFromEnv } from './auth.ts';
 import { callFunction } from './proxy.ts';
 import { createCronScheduler, cronJobs, gatewayCronInvoke, type CronScheduler } from './cron.ts';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded-db.ts';
-import { EMBEDDED_SOCKET_FLAG } from './gated-database.ts';
+import { EMBEDDED_SOCKET_FLAG } from '../db/gated.ts';
 import { createGatewayServer, type Gateway } from './gateway.ts';
 import { DEFAULT_GROUP, gatewayDeliver, startKafkaBridge, type KafkaBridge } from './kafka-bridge.ts';
 import { kafkaTopics, loadStack, type Stack } from './stack.ts';

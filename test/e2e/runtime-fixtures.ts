@@ -109,7 +109,7 @@ export default async (event: any) => {
 
 /** A function that holds a transaction open for a while through the embedded gate. */
 export const TX_HANDLER = `
-import { gatedDatabase } from ${JSON.stringify(join(ROOT, 'shared/runtime/gated-database.ts'))};
+import { gatedDatabase } from ${JSON.stringify(join(ROOT, 'shared/db/gated.ts'))};
 const db = gatedDatabase(process.env.DATABASE_URL!);
 export default async () => {
   const me = process.env.HXP_FUNCTION_NAME!;

@@ -2,8 +2,8 @@
 // HXP_DB_EMBEDDED_SOCKET=1): one connection, released as soon as it is idle, so the gate can hand
 // PGlite's single session to the next process between units of work. See db-gate.ts.
 import pg from 'pg';
-import { createPoolDatabase } from '../db/pool.ts';
-import type { Database } from '../db/types.ts';
+import { createPoolDatabase } from './pool.ts';
+import type { Database } from './types.ts';
 
 export const EMBEDDED_SOCKET_FLAG = 'HXP_DB_EMBEDDED_SOCKET';
 
