@@ -16,7 +16,7 @@ import {
   type JobLogger,
   type Trigger,
 } from './jobs/index.ts';
-import type { NormalizeSettings, PullOptions } from './ingest/index.ts';
+import { normalizeSettingsFrom, type NormalizeSettings } from './ingest/index.ts';
 import { createKafka, createPublisher, type Publisher } from './kafka/index.ts';
 import { createLogger } from './log/index.ts';
 
@@ -58,29 +58,6 @@ export function jobOptionsOf(config: BatchProcessingConfig): AggregationJobOptio
   };
 }
 
-export function normalizeSettingsOf(config: BatchProcessingConfig): NormalizeSettings {
-  return {
-    limits: {
-      maxEventBytes: config.ingestion.maxEventBytes,
-      maxFields: config.ingestion.maxFields,
-      maxFutureSkewMs: config.ingestion.maxFutureSkewSeconds * 1000,
-      rawRetentionDays: config.retention.rawDays,
-    },
-    dimensionKeys: config.ingestion.dimensionKeys,
-  };
-}
-
-/** Options of one bounded pull from the raw topics (aggregate-hourly runs it before aggregating). */
-export function pullOptionsOf(config: BatchProcessingConfig): PullOptions {
-  return {
-    ...normalizeSettingsOf(config),
-    topics: config.kafka.topics.raw,
-    groupId: config.kafka.consumerGroup,
-    dlqTopic: config.kafka.topics.dlq,
-    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
-  };
-}
-
 async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): Promise<FunctionContext> {
   const config = loadConfig({ env });
   const url = databaseUrl(config);
@@ -110,7 +87,7 @@ async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): P
     kafka,
     publisher: kafka && createPublisher(kafka),
     jobOptions: jobOptionsOf(config),
-    normalize: normalizeSettingsOf(config),
+    normalize: normalizeSettingsFrom(config),
   };
 }
 

@@ -5,9 +5,8 @@ import {
   getFunctionContext,
   jobDeps,
   parseAggregationRequest,
-  pullOptionsOf,
 } from '../../shared/function-context.ts';
-import { pullFromKafka } from '../../shared/ingest/index.ts';
+import { pullFromKafka, pullOptionsFrom } from '../../shared/ingest/index.ts';
 import { runAggregation } from '../../shared/jobs/index.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
 
@@ -18,7 +17,7 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   const pull = kafka
     ? async () => {
         const deps = { db: fx.db, kafka, log: context.log, ...(publisher ? { publisher } : {}) };
-        const pulled = await pullFromKafka(deps, pullOptionsOf(fx.config));
+        const pulled = await pullFromKafka(deps, pullOptionsFrom(fx.config));
         return { rowsIn: pulled.stored, lag: pulled.lag };
       }
     : undefined;

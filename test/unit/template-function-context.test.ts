@@ -7,10 +7,9 @@ import {
   databaseUrl,
   getFunctionContext,
   jobOptionsOf,
-  normalizeSettingsOf,
   parseAggregationRequest,
-  pullOptionsOf,
 } from '../../shared/function-context.ts';
+import { normalizeSettingsFrom, pullOptionsFrom } from '../../shared/ingest/index.ts';
 import { isBatchError } from '../../shared/errors/index.ts';
 
 const cron = { 'x-connector': 'cron-connector', 'x-topic': 'cron-function' };
@@ -69,11 +68,11 @@ test('config → library options: job timeouts in ms, ingest limits, pull topics
     retryDelayMs: 5000,
     timeoutMs: 120_000,
   });
-  t.deepEqual(normalizeSettingsOf(config), {
+  t.deepEqual(normalizeSettingsFrom(config), {
     limits: { maxEventBytes: 65_536, maxFields: 256, maxFutureSkewMs: 10_000, rawRetentionDays: 7 },
     dimensionKeys: ['model', 'region'],
   });
-  const pull = pullOptionsOf(config);
+  const pull = pullOptionsFrom(config);
   t.deepEqual([pull.topics, pull.groupId, pull.dlqTopic], [['hxp.events.raw'], 'g1', 'hxp.batch.dlq']);
   const url = new URL(databaseUrl(config)!);
   t.is(decodeURIComponent(url.password), 'p@ss word');
