@@ -3,6 +3,8 @@
 // host metrics (cpu/memory/gpu) every five minutes, user feedback and business events. Every event has
 // a stable `id`, so posting the same demo twice stores it once.
 
+import { prng } from './prng.ts';
+
 export interface DemoEvent {
   event_type: 'llm_request' | 'system_metric' | 'user_feedback' | 'business_event';
   timestamp: string;
@@ -36,18 +38,6 @@ const HOUR = 3_600_000;
 /** Start of the current UTC hour, i.e. the end of the last closed one. */
 export function lastClosedHourEnd(now = new Date()): Date {
   return new Date(Math.floor(now.getTime() / HOUR) * HOUR);
-}
-
-/** mulberry32: small, fast, good enough for synthetic data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function normal(rand: () => number): number {

@@ -13,6 +13,7 @@ import {
 import type { Level } from '../../shared/aggregate/index.ts';
 import { freshEmbeddedDatabase, freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
+import { prng } from '../../shared/demo/prng.ts';
 
 export interface TestEvent {
   ts: Date | string;
@@ -73,16 +74,7 @@ export async function storeTestEvents(db: Database, events: readonly TestEvent[]
 }
 
 /** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = prng;
 
 /** Standard normal by Box–Muller. */
 export function normal(random: () => number): number {

@@ -11,6 +11,7 @@ import {
   keyValue,
   sketchKey,
 } from '../../shared/sketch/index.ts';
+import { prng } from '../../shared/demo/prng.ts';
 
 const ALPHA = RELATIVE_ACCURACY;
 const QUANTILES = [0, 0.5, 0.95, 0.99, 1] as const;
@@ -30,18 +31,6 @@ function ulpUp(x: number): number {
   view.setFloat64(0, x);
   view.setBigInt64(0, view.getBigInt64(0) + 1n);
   return view.getFloat64(0);
-}
-
-/** Deterministic PRNG (mulberry32) so large data sets are cheap and reproducible from a fast-check seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(random: () => number): number {
