@@ -84,7 +84,8 @@ export async function until<T>(
 }
 
 export const ECHO_HANDLER = `
-export default async (event: any, context: any) => {
+import type { FunctionContext, FunctionEvent } from ${JSON.stringify(join(ROOT, 'templates/node20-ts/types.ts'))};
+export default async (event: FunctionEvent, context: FunctionContext) => {
   const status = Number(event.query.status ?? 200);
   context.status(status).headers({ 'x-echo': 'yes' });
   return { method: event.method, path: event.path, query: event.query, headers: event.headers, body: event.rawBody.toString('utf8'), pid: process.pid };
@@ -92,8 +93,9 @@ export default async (event: any, context: any) => {
 `;
 
 export const RECORDER_HANDLER = `
+import type { FunctionContext, FunctionEvent } from ${JSON.stringify(join(ROOT, 'templates/node20-ts/types.ts'))};
 const seen: unknown[] = [];
-export default async (event: any) => {
+export default async (event: FunctionEvent) => {
   if (event.method === 'GET' && event.path === '/seen') return seen;
   seen.push({ method: event.method, path: event.path, headers: event.headers, body: event.rawBody.toString('utf8') });
   return 'recorded';
@@ -101,7 +103,8 @@ export default async (event: any) => {
 `;
 
 export const CRASHY_HANDLER = `
-export default async (event: any) => {
+import type { FunctionContext, FunctionEvent } from ${JSON.stringify(join(ROOT, 'templates/node20-ts/types.ts'))};
+export default async (event: FunctionEvent) => {
   if (event.path === '/crash') setTimeout(() => process.exit(3), 20);
   return { pid: process.pid };
 };
