@@ -65,10 +65,12 @@ export class QuantileSketch {
   }
 
   /**
-   * Estimate of the q-quantile (0 <= q <= 1), undefined while empty. rank = q·(n − 1) (0-based); the result is
-   * the representative of the first bin in value order whose cumulative count exceeds rank, i.e. the bin that
-   * holds the sorted value at index floor(rank), clamped to [min, max]. It is within α relative error of that
-   * value (values below MIN_INDEXABLE in magnitude are estimated as 0).
+   * Estimate of the q-quantile (0 <= q <= 1), undefined while empty, defined like PostgreSQL's
+   * percentile_cont: rank = q·(n − 1) (0-based), and the estimate interpolates linearly between the
+   * representatives of the bins holding the sorted values at floor(rank) and floor(rank) + 1, then is clamped
+   * to [min, max]. Each representative is within α of its value, so the estimate is within
+   * α·((1 − f)·|lo| + f·|hi|) of percentile_cont (f the fraction of rank; values below MIN_INDEXABLE in
+   * magnitude count as 0) — on sparse tails too, where the neighbours are far apart.
    */
   quantile(q: number): number | undefined {
     if (typeof q !== 'number' || !(q >= 0 && q <= 1)) {
@@ -76,17 +78,12 @@ export class QuantileSketch {
     }
     if (this.#count === 0) return undefined;
     const rank = q * (this.#count - 1);
-    let cumulative = 0;
+    const below = Math.floor(rank);
     const bins = this.toBins();
-    let chosen = bins[bins.length - 1] as SketchBin;
-    for (const bin of bins) {
-      cumulative += bin.count;
-      if (cumulative > rank) {
-        chosen = bin;
-        break;
-      }
-    }
-    const estimate = keyValue(chosen.sign, chosen.key);
+    const lower = binHolding(bins, below);
+    const upper = below + 1 < this.#count ? binHolding(bins, below + 1) : lower;
+    const low = keyValue(lower.sign, lower.key);
+    const estimate = interpolate(low, keyValue(upper.sign, upper.key), rank - below);
     return Math.min(this.#max, Math.max(this.#min, estimate));
   }
 
@@ -140,4 +137,22 @@ export class QuantileSketch {
       throw new RangeError(`sketch count ${this.#count} exceeds Number.MAX_SAFE_INTEGER`);
     }
   }
+}
+
+/** The bin holding the sorted value at 0-based `index` (bins in value order, index < total count). */
+function binHolding(bins: readonly SketchBin[], index: number): SketchBin {
+  let cumulative = 0;
+  for (const bin of bins) {
+    cumulative += bin.count;
+    if (cumulative > index) return bin;
+  }
+  return bins[bins.length - 1] as SketchBin;
+}
+
+/**
+ * percentile_cont's interpolation between the two neighbours of the rank; the SQL quantile query computes
+ * exactly this expression, in this order, so both give the same float8.
+ */
+export function interpolate(low: number, high: number, fraction: number): number {
+  return low + fraction * (high - low);
 }

@@ -118,8 +118,10 @@ export const DEFAULT_QUANTILES: Readonly<Record<string, number>> = Object.freeze
 
 /**
  * A query returning one row per group: `<groupBy…>, count bigint, <quantile columns> float8`, each quantile the
- * same estimate QuantileSketch.quantile(q) gives for the merged bins: rank = q·(n − 1) in float8, the first bin in
- * value order (sign, then sign·key) whose running count exceeds rank, its representative, clamped to bounds.
+ * same estimate QuantileSketch.quantile(q) gives for the merged bins: rank = q·(n − 1) in float8; the
+ * representatives of the bins (in value order: sign, then sign·key) holding the sorted values at floor(rank)
+ * and floor(rank) + 1 — the first bins whose running count exceeds each index; interpolated as
+ * percentile_cont does, then clamped to bounds.
  */
 export function sqlQuantileQuery(options: QuantileQueryOptions): string {
   const groups = (options.groupBy ?? []).map((g) => identifier(g, 'groupBy column'));
@@ -134,10 +136,18 @@ export function sqlQuantileQuery(options: QuantileQueryOptions): string {
   const partition = groups.length > 0 ? `PARTITION BY ${groups.join(', ')} ` : '';
   const groupBy = groups.length > 0 ? `GROUP BY ${groups.join(', ')}` : '';
   const representative = sqlKeyValue('c.sign', 'c.key');
-  const estimates = quantiles.map(
+  const below = (q: number) => `floor(${sqlFloat8(q)} * (c.n - 1)::float8)`;
+  const ends = quantiles.map(
     ({ name, q }) =>
-      `min(${representative}) FILTER (WHERE c.cum::float8 > ${sqlFloat8(q)} * (c.n - 1)::float8) AS ${name}`,
+      `min(${representative}) FILTER (WHERE c.cum::float8 > ${below(q)}) AS hxp_lo_${name},\n` +
+      `  min(${representative}) FILTER (WHERE c.cum::float8 > ${below(q)} + 1) AS hxp_hi_${name}`,
   );
+  // Same expression and order as QuantileSketch's interpolate(): lo + fraction · (hi − lo); past the last
+  // value (rank = n − 1) there is no upper neighbour and hi falls back to lo.
+  const estimates = quantiles.map(({ name, q }) => {
+    const rank = `(${sqlFloat8(q)} * (e.n - 1)::float8)`;
+    return `e.hxp_lo_${name} + (${rank} - floor(${rank})) * (coalesce(e.hxp_hi_${name}, e.hxp_lo_${name}) - e.hxp_lo_${name}) AS ${name}`;
+  });
   const core =
     `WITH hxp_merged AS (\n` +
     `  SELECT ${g('b.')}b.sign, b.key, sum(b.count) AS count\n` +
@@ -148,9 +158,12 @@ export function sqlQuantileQuery(options: QuantileQueryOptions): string {
     `    sum(m.count) OVER (${partition}ORDER BY m.sign, m.sign * m.key ROWS UNBOUNDED PRECEDING) AS cum,\n` +
     `    sum(m.count) OVER (${partition.trimEnd()}) AS n\n` +
     `  FROM hxp_merged AS m\n` +
+    `), hxp_ends AS (\n` +
+    `  SELECT ${g('c.')}max(c.n) AS n,\n  ${ends.join(',\n  ')}\n` +
+    `  FROM hxp_cumulative AS c\n  ${groupBy}\n` +
     `)\n` +
-    `SELECT ${g('c.')}max(c.n)::bigint AS count,\n  ${estimates.join(',\n  ')}\n` +
-    `FROM hxp_cumulative AS c\n${groupBy}`;
+    `SELECT ${g('e.')}e.n::bigint AS count,\n  ${estimates.join(',\n  ')}\n` +
+    `FROM hxp_ends AS e`;
   if (!options.bounds) return core;
   const minColumn = identifier(options.bounds.minColumn ?? 'min', 'bounds.minColumn');
   const maxColumn = identifier(options.bounds.maxColumn ?? 'max', 'bounds.maxColumn');
