@@ -1,0 +1,92 @@
+// The four targets, judged from the measured figures. A miss is reported as MISS, never dropped.
+import { ROLLUP_LEVELS } from './aggregate.ts';
+import { formatCount, formatMs } from './progress.ts';
+import type { Check, SizeResult } from './results.ts';
+
+export const TARGETS = {
+  ingestVsCopy: 0.5,
+  hourlyVsGroupBy: 1.0,
+  /** "≈ 1": the larger size's rollup may take at most this many times the smaller's. */
+  rollupGrowth: 1.5,
+  peakRssMiB: 256,
+} as const;
+
+const mib = (kib: number): number => kib / 1024;
+
+function short(n: number): string {
+  return n >= 1e6 && n % 1e5 === 0
+    ? `${n / 1e6}M`
+    : n >= 1e3 && n % 100 === 0
+      ? `${n / 1e3}k`
+      : formatCount(n);
+}
+
+export function sizeLabel(r: SizeResult): string {
+  return short(r.requested);
+}
+
+export function judge(sizes: readonly SizeResult[]): Check[] {
+  const checks: Check[] = [];
+  for (const r of sizes) {
+    if (r.ingest && r.copy) {
+      const ratio = r.ingest.eventsPerSec / r.copy.rowsPerSec;
+      checks.push({
+        name: `Ingest Kafka → PostgreSQL vs COPY (${sizeLabel(r)})`,
+        events: r.events,
+        ours: `${formatCount(r.ingest.eventsPerSec)} events/s`,
+        reference: `${formatCount(r.copy.rowsPerSec)} rows/s`,
+        ratio,
+        target: `≥ ${TARGETS.ingestVsCopy}×`,
+        pass: ratio >= TARGETS.ingestVsCopy,
+      });
+    }
+  }
+  for (const r of sizes) {
+    if (r.hourly && r.baseline) {
+      const ratio = r.hourly.ms / r.baseline.ms;
+      checks.push({
+        name: `Hourly aggregation vs one GROUP BY + percentile_cont (${sizeLabel(r)})`,
+        events: r.events,
+        ours: `${formatMs(r.hourly.ms)} (${r.hourly.windows} hours)`,
+        reference: `${formatMs(r.baseline.ms)} (faster of jit on/off)`,
+        ratio,
+        target: `≤ ${TARGETS.hourlyVsGroupBy}×`,
+        pass: ratio <= TARGETS.hourlyVsGroupBy && r.hourly.failed === 0,
+      });
+    }
+  }
+  const withRollups = sizes.filter((r) => r.rollups);
+  const small = withRollups[0];
+  const large = withRollups[withRollups.length - 1];
+  if (small?.rollups && large?.rollups && small !== large) {
+    for (const level of ROLLUP_LEVELS) {
+      const a = small.rollups[level];
+      const b = large.rollups[level];
+      const ratio = b.ms / a.ms;
+      checks.push({
+        name: `${level[0]?.toUpperCase()}${level.slice(1)} rollup, ${sizeLabel(large)} vs ${sizeLabel(small)} events`,
+        events: large.events,
+        ours: `${formatMs(b.ms)} (${b.windows} windows)`,
+        reference: `${formatMs(a.ms)} (${a.windows} windows)`,
+        ratio,
+        target: `≈ 1 (≤ ${TARGETS.rollupGrowth}×)`,
+        pass: ratio <= TARGETS.rollupGrowth && a.windows === b.windows && a.failed + b.failed === 0,
+      });
+    }
+  }
+  for (const r of sizes) {
+    if (r.ingest) {
+      const peak = mib(Math.max(r.ingest.maxRssKiB, r.ingest.vmHwmKiB));
+      checks.push({
+        name: `Peak RSS of the ingesting process (${sizeLabel(r)})`,
+        events: r.events,
+        ours: `${peak.toFixed(0)} MiB`,
+        reference: '—',
+        ratio: null,
+        target: `< ${TARGETS.peakRssMiB} MiB`,
+        pass: peak < TARGETS.peakRssMiB,
+      });
+    }
+  }
+  return checks;
+}

@@ -1,0 +1,121 @@
+// Command-line flags of `npm run bench`. Sizes are event counts; every size gets its own database and
+// topic, and all sizes share one time span so that rollup bucket counts match.
+
+export const STEPS = ['ingest', 'copy', 'hourly', 'rollups'] as const;
+export type Step = (typeof STEPS)[number];
+
+export interface BenchArgs {
+  /** Event counts, ascending (default 1M and 10M; --quick: 100k). */
+  sizes: number[];
+  /** Length of the generated stream in days, ending at the last UTC midnight. */
+  days: number;
+  partitions: number;
+  seed: number;
+  /** Measurements to run (default all). */
+  steps: Step[];
+  /** Rewrite the README's performance section from this run. */
+  readme: boolean;
+  /** Keep the databases and topics afterwards (for EXPLAIN or re-running one step by hand). */
+  keep: boolean;
+  /** Also print EXPLAIN (ANALYZE, BUFFERS) of the hourly SQL and the plain GROUP BY. */
+  explain: boolean;
+  quick: boolean;
+  /** Run the ingest child through tsx instead of as an esbuild bundle (as deployed). */
+  childTsx: boolean;
+}
+
+const USAGE = `usage: npm run bench -- [--events 1000000,10000000] [--quick] [--days 14] [--partitions 4]
+       [--seed 42] [--steps ingest,copy,hourly,rollups] [--readme] [--keep] [--explain] [--child-tsx]
+The ingest always runs (it loads the data the other steps measure).`;
+
+function fail(message: string): never {
+  throw new Error(`${message}\n${USAGE}`);
+}
+
+/** "1000000", "1e6", "1M", "100k" → a positive integer. */
+export function parseCount(text: string): number {
+  const m = /^(\d+(?:\.\d+)?(?:e\d+)?)([kKmM]?)$/.exec(text.trim());
+  const value = m
+    ? Number(m[1]) * (m[2]?.toLowerCase() === 'k' ? 1e3 : m[2]?.toLowerCase() === 'm' ? 1e6 : 1)
+    : NaN;
+  if (!Number.isInteger(value) || value <= 0)
+    fail(`--events: "${text}" is not a positive event count (e.g. 1000000, 1M, 100k)`);
+  return value;
+}
+
+function positiveInt(flag: string, text: string | undefined, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0 || value > max)
+    fail(`${flag}: "${text}" is not an integer in 1..${max}`);
+  return value;
+}
+
+export function parseArgs(argv: readonly string[]): BenchArgs {
+  const args: BenchArgs = {
+    sizes: [],
+    days: 14,
+    partitions: 4,
+    seed: 42,
+    steps: [...STEPS],
+    readme: false,
+    keep: false,
+    explain: false,
+    quick: false,
+    childTsx: false,
+  };
+  let sizes: number[] | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.includes('=') ? (arg.split('=', 2) as [string, string]) : [arg, undefined];
+    const value = (): string => inline ?? argv[++i] ?? fail(`${flag} needs a value`);
+    switch (flag) {
+      case '--events':
+        sizes = value().split(',').map(parseCount);
+        break;
+      case '--quick':
+        args.quick = true;
+        break;
+      case '--days':
+        args.days = positiveInt(flag, value(), 28);
+        break;
+      case '--partitions':
+        args.partitions = positiveInt(flag, value(), 64);
+        break;
+      case '--seed':
+        args.seed = positiveInt(flag, value(), 2 ** 31);
+        break;
+      case '--steps': {
+        const steps = value().split(',');
+        for (const s of steps) {
+          if (!(STEPS as readonly string[]).includes(s))
+            fail(`--steps: "${s}" is not one of ${STEPS.join(', ')}`);
+        }
+        args.steps = steps as Step[];
+        break;
+      }
+      case '--readme':
+        args.readme = true;
+        break;
+      case '--keep':
+        args.keep = true;
+        break;
+      case '--child-tsx':
+        args.childTsx = true;
+        break;
+      case '--explain':
+        args.explain = true;
+        break;
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        fail(`unknown flag "${arg}"`);
+    }
+  }
+  args.sizes = [...new Set(sizes ?? (args.quick ? [100_000] : [1_000_000, 10_000_000]))].sort(
+    (a, b) => a - b,
+  );
+  return args;
+}

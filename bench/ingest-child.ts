@@ -1,0 +1,78 @@
+// The ingesting process of the benchmark: drains one topic into PostgreSQL with pullFromKafka and prints
+// one `BENCH_RESULT {json}` line with its timings and peak RSS. Run by ingest.ts in a child process so its
+// memory is measured alone; runnable by hand with BENCH_INGEST='{"databaseUrl":…,"brokers":[…],"topic":…,"groupId":…}'.
+import { performance } from 'node:perf_hooks';
+import { openDatabase } from '../shared/db/index.ts';
+import { pullFromKafka } from '../shared/ingest/index.ts';
+import { createKafka } from '../shared/kafka/index.ts';
+import { RESULT_PREFIX, type IngestChildConfig, type IngestChildResult } from './ingest-protocol.ts';
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.BENCH_INGEST ?? 'null') as IngestChildConfig | null;
+  if (!config) throw new Error('BENCH_INGEST is not set; this process is started by bench/ingest.ts');
+  const db = await openDatabase({ url: config.databaseUrl, poolSize: 2 });
+  const kafka = createKafka({ brokers: config.brokers, clientId: 'hxp-bench-ingest', logLevel: 'error' });
+  let commits = 0;
+  let firstCommit = 0;
+  let lastCommit = 0;
+  const started = performance.now();
+  const ticker = setInterval(() => {
+    db.query<{ n: string | null }>(
+      'SELECT sum(next_offset)::text AS n FROM kafka_offsets WHERE consumer_group = $1',
+      [config.groupId],
+    )
+      .then(({ rows }) => {
+        const n = Number(rows[0]?.n ?? 0);
+        const s = (performance.now() - started) / 1000;
+        const rss = Math.round(process.memoryUsage.rss() / 2 ** 20);
+        process.stderr.write(
+          `  ingest: ${n.toLocaleString('en-US')} records committed, ${Math.round(n / s).toLocaleString('en-US')}/s, rss ${rss} MiB\n`,
+        );
+      })
+      .catch(() => undefined);
+  }, 5000);
+  try {
+    const result = await pullFromKafka(
+      { db, kafka },
+      {
+        topics: [config.topic],
+        groupId: config.groupId,
+        idleMs: config.idleMs,
+        maxDurationMs: config.maxDurationMs,
+        maxWaitTimeMs: 100,
+        fromBeginning: true,
+        hooks: {
+          afterCommit: () => {
+            commits += 1;
+            lastCommit = performance.now();
+            if (firstCommit === 0) firstCommit = lastCommit;
+          },
+        },
+      },
+    );
+    const wallMs = performance.now() - started;
+    const out: IngestChildResult = {
+      recordsIn: result.recordsIn,
+      stored: result.stored,
+      duplicates: result.duplicates,
+      rejected: result.rejected,
+      lag: result.lag,
+      stoppedBy: result.stoppedBy,
+      busyMs: lastCommit - started,
+      wallMs,
+      firstCommitMs: firstCommit - started,
+      commits,
+      maxRssKiB: process.resourceUsage().maxRSS,
+      cpuMs: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000,
+    };
+    process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(out)}\n`);
+  } finally {
+    clearInterval(ticker);
+    await db.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

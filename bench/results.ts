@@ -1,0 +1,62 @@
+// The shape of one benchmark run, as written to bench/results/latest.json.
+import type {
+  AggregationMeasurement,
+  BaselineMeasurement,
+  RollupLevel,
+  RollupMeasurement,
+} from './aggregate.ts';
+import type { CopyMeasurement } from './copy-ceiling.ts';
+import type { ExplainOutput } from './explain.ts';
+import type { IngestMeasurement } from './ingest.ts';
+import type { Machine } from './machine.ts';
+import type { ProduceResult } from './produce.ts';
+import type { StatementStat } from './statement-profile.ts';
+
+export interface SizeResult {
+  /** Requested event count. */
+  requested: number;
+  /** Events actually generated and produced (the calibrated stream is within a fraction of a percent). */
+  events: number;
+  span: { start: string; end: string; days: number };
+  database: string;
+  topic: string;
+  partitions: number;
+  produce?: ProduceResult;
+  ingest?: IngestMeasurement;
+  copy?: CopyMeasurement;
+  baseline?: BaselineMeasurement;
+  hourly?: AggregationMeasurement;
+  rollups?: Record<RollupLevel, RollupMeasurement>;
+  explain?: ExplainOutput;
+  /** With --explain: the hourly run's statements by total time. */
+  hourlyProfile?: StatementStat[];
+  /** Raw rows and hourly state rows, for scale. */
+  rawRows?: number;
+  totalMs: number;
+}
+
+export interface Check {
+  name: string;
+  /** The size the figure is for (the larger one for rollup ratios). */
+  events: number;
+  ours: string;
+  reference: string;
+  /** null when the check has no ratio (peak RSS). */
+  ratio: number | null;
+  target: string;
+  /** null when it could not be judged (a step did not run). */
+  pass: boolean | null;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  /** false while the run is still going (or was stopped): the figures of the steps finished so far. */
+  complete: boolean;
+  command: string;
+  machine: Machine;
+  /** How the ingesting process ran: 'esbuild bundle, plain node' (as deployed) or 'tsx'. */
+  ingestChild: string;
+  sizes: SizeResult[];
+  checks: Check[];
+}

@@ -1,0 +1,251 @@
+// `npm run bench [-- flags]`: the ingestion/aggregation benchmark against the real PostgreSQL and Kafka.
+// For each size, on one generated data set: produce to a fresh topic (untimed), ingest with pullFromKafka
+// in a child process, COPY the same rows as the ceiling, the hourly aggregation against one GROUP BY with
+// exact percentiles, and the day/week/month rollups. Then the ratios against their targets, written to
+// bench/results/ and printed as markdown (and into README.md with --readme). See bench/cli.ts for flags.
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Kafka } from 'kafkajs';
+import { createKafka } from '../shared/kafka/index.ts';
+import { measureBaseline, measureHourly, measureRollups, settleRawEvents } from './aggregate.ts';
+import { judge } from './checks.ts';
+import { parseArgs, type BenchArgs } from './cli.ts';
+import { bundleIngestChild } from './bundle-child.ts';
+import { measureCopyCeiling } from './copy-ceiling.ts';
+import { benchEvents, benchSpan, type Span } from './dataset.ts';
+import { explainHourly } from './explain.ts';
+import { measureIngest } from './ingest.ts';
+import { describeMachine, type Machine } from './machine.ts';
+import { produceEvents } from './produce.ts';
+import { formatCount, say, step } from './progress.ts';
+import { markdown, profileTable, rewriteReadme, writeResults } from './report.ts';
+import { profiledDatabase } from './statement-profile.ts';
+import type { BenchResults, SizeResult } from './results.ts';
+import {
+  createTopic,
+  deleteTopic,
+  dropDatabase,
+  freshDatabase,
+  serviceUrls,
+  type ServiceUrls,
+} from './services.ts';
+
+interface SizeContext {
+  args: BenchArgs;
+  urls: ServiceUrls;
+  kafka: Kafka;
+  span: Span;
+  runId: string;
+  /** The esbuild bundle of the ingest child; undefined runs it through tsx. */
+  childBundle: string | undefined;
+  onMachine: (m: Machine) => void;
+  /** Writes the results so far (a run stopped midway still leaves its finished steps on disk). */
+  checkpoint: (current: SizeResult) => Promise<void>;
+}
+
+async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
+  const started = performance.now();
+  const { args, urls, kafka, span } = ctx;
+  const name = `hxp_bench_${size}`;
+  const topic = `hxp-bench-${size}-${ctx.runId}`;
+  const result: SizeResult = {
+    requested: size,
+    events: 0,
+    span: { start: span.start.toISOString(), end: span.end.toISOString(), days: args.days },
+    database: name,
+    topic,
+    partitions: args.partitions,
+    totalMs: 0,
+  };
+  say(`=== ${formatCount(size)} events: database ${name}, topic ${topic} (${args.partitions} partitions)`);
+  const { value: bench } = await step('create database and topic', async () => {
+    const b = await freshDatabase(urls.databaseUrl, name);
+    await createTopic(kafka, topic, args.partitions);
+    return b;
+  });
+  try {
+    ctx.onMachine(await describeMachine(bench.db));
+    const { value: produced } = await step('generate and produce events to Kafka (untimed setup)', () =>
+      produceEvents(kafka, benchEvents(size, span, args.seed), { topic, partitions: args.partitions }),
+    );
+    result.produce = produced;
+    result.events = produced.events;
+    say(
+      `  ${formatCount(produced.events)} events, ${(produced.bytes / 2 ** 20).toFixed(0)} MiB, ${JSON.stringify(produced.byType)}`,
+    );
+
+    const { value: ingest } = await step('ingest: pullFromKafka in a child process', () =>
+      measureIngest(
+        {
+          databaseUrl: bench.url,
+          brokers: urls.brokers,
+          topic,
+          groupId: `hxp-bench-${size}-${ctx.runId}`,
+          idleMs: 1500,
+          maxDurationMs: 3_600_000,
+        },
+        ctx.childBundle,
+      ),
+    );
+    result.ingest = ingest;
+    await ctx.checkpoint(result);
+    say(
+      `  stored ${formatCount(ingest.stored)} of ${formatCount(ingest.recordsIn)} records (${ingest.rejected} rejected, ` +
+        `${ingest.duplicates} duplicates, lag ${ingest.lag}) in ${(ingest.busyMs / 1000).toFixed(2)} s: ` +
+        `${formatCount(ingest.eventsPerSec)} events/s, peak RSS ${(ingest.maxRssKiB / 1024).toFixed(0)} MiB`,
+    );
+    if (ingest.stored !== produced.events) {
+      say(
+        `  WARNING: produced ${produced.events} events but stored ${ingest.stored}; the comparisons below use what was stored`,
+      );
+    }
+
+    if (args.steps.includes('copy')) {
+      const { value: copy } = await step('COPY ceiling: psql \\copy of the same rows', () =>
+        measureCopyCeiling(bench.db, bench.url, `${size}-${ctx.runId}`),
+      );
+      result.copy = copy;
+      await ctx.checkpoint(result);
+      say(
+        `  ${formatCount(copy.rows)} rows in ${(copy.ms / 1000).toFixed(2)} s: ${formatCount(copy.rowsPerSec)} rows/s`,
+      );
+    }
+
+    if (args.steps.includes('hourly') || args.steps.includes('rollups')) {
+      await step('VACUUM ANALYZE raw_events (untimed, settles both contenders)', () =>
+        settleRawEvents(bench.db),
+      );
+      const { rows } = await bench.db.query<{ n: number }>('SELECT count(*)::int AS n FROM raw_events');
+      result.rawRows = rows[0]?.n ?? 0;
+      // With --explain the timed run also records the time of every statement it sends (negligible overhead).
+      const profile = args.explain ? profiledDatabase(bench.db) : undefined;
+      const { value: hourly } = await step('hourly aggregation: runAggregation({level: "hour"})', () =>
+        measureHourly(profile?.db ?? bench.db),
+      );
+      if (profile) {
+        result.hourlyProfile = profile.stats().slice(0, 15);
+        console.log(
+          `\n--- statements of the hourly run, by total time ---\n${profileTable(result.hourlyProfile)}\n`,
+        );
+      }
+      result.hourly = hourly;
+      say(
+        `  ${hourly.windows} hours (${hourly.failed} failed, ${hourly.status}), ${formatCount(hourly.rowsOut)} series rows`,
+      );
+      if (args.steps.includes('hourly')) {
+        const { value: baseline } = await step(
+          'baseline: one GROUP BY with percentile_cont (jit on, then off)',
+          () => measureBaseline(bench.db, span, true),
+        );
+        result.baseline = baseline;
+        await ctx.checkpoint(result);
+        say(
+          `  ${formatCount(baseline.rows)} rows; series: ${baseline.matched} matched, ${baseline.onlyHourly} only hourly, ` +
+            `${baseline.onlyBaseline} only baseline; max quantile error ${baseline.maxQuantileRelError === null ? '— (no series of ≥ 100 values)' : `${(baseline.maxQuantileRelError * 100).toFixed(2)} %`}`,
+        );
+        if (args.explain) {
+          try {
+            const { value: plans } = await step('EXPLAIN ANALYZE of both', () =>
+              explainHourly(bench.db, span),
+            );
+            result.explain = plans;
+            console.log(
+              `\n--- EXPLAIN plain GROUP BY ---\n${plans.baseline}\n\n--- EXPLAIN hourly window ${plans.hourBucket} ---\n${plans.hour}\n` +
+                (plans.day ? `\n--- EXPLAIN day rollup window ${plans.dayBucket} ---\n${plans.day}\n` : ''),
+            );
+          } catch (err) {
+            say(
+              `  EXPLAIN failed (the measurements stand): ${err instanceof Error ? err.message : String(err)}`,
+            );
+          }
+        }
+      }
+      if (args.steps.includes('rollups')) {
+        const { value: rollups } = await step('rollups: day, week, month (3 passes)', () =>
+          measureRollups(bench.db, span),
+        );
+        result.rollups = rollups;
+        await ctx.checkpoint(result);
+        for (const [level, m] of Object.entries(rollups)) {
+          say(
+            `  ${level}: ${m.windows} windows, median ${m.ms.toFixed(0)} ms of ${m.samples.map((x) => x.toFixed(0)).join(', ')} (${m.failed} failed, ${m.status})`,
+          );
+        }
+      }
+    }
+  } finally {
+    await bench.db.close();
+    if (!args.keep) {
+      await step('drop database and topic', async () => {
+        await dropDatabase(urls.databaseUrl, name);
+        await deleteTopic(kafka, topic);
+      }).catch(() => undefined);
+    } else {
+      say(`kept database ${name} and topic ${topic} (--keep)`);
+    }
+  }
+  result.totalMs = performance.now() - started;
+  return result;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const urls = serviceUrls();
+  const startedAt = new Date().toISOString();
+  const span = benchSpan(args.days);
+  const kafka = createKafka({ brokers: urls.brokers, clientId: 'hxp-bench', logLevel: 'error' });
+  let machine: Machine | undefined;
+  say(
+    `benchmark: sizes ${args.sizes.map(formatCount).join(', ')}; span ${span.start.toISOString()} → ${span.end.toISOString()}; ` +
+      `steps ${args.steps.join(', ')}`,
+  );
+  const childBundle = args.childTsx
+    ? undefined
+    : (await step('bundle the ingest child with esbuild', bundleIngestChild)).value;
+  const sizes: SizeResult[] = [];
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const collect = (all: SizeResult[], complete: boolean): BenchResults | undefined =>
+    machine && {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      complete,
+      command,
+      machine,
+      ingestChild: childBundle ? 'esbuild bundle, plain node' : 'tsx',
+      sizes: all,
+      checks: judge(all),
+    };
+  const ctx: SizeContext = {
+    args,
+    urls,
+    kafka,
+    span,
+    runId: Date.now().toString(36),
+    childBundle,
+    onMachine: (m) => (machine ??= m),
+    checkpoint: async (current) => {
+      const partial = collect([...sizes, current], false);
+      if (partial) await writeResults(partial);
+    },
+  };
+  try {
+    for (const size of args.sizes) sizes.push(await benchSize(size, ctx));
+  } finally {
+    if (childBundle) await rm(dirname(childBundle), { recursive: true, force: true });
+  }
+  const results = collect(sizes, true);
+  if (!results) throw new Error('no size ran');
+  const files = await writeResults(results);
+  console.log(`\n${markdown(results)}\n`);
+  say(`results: ${files.latest} and ${files.dated}`);
+  if (args.readme) {
+    await rewriteReadme(results);
+    say('README.md performance section rewritten');
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,91 @@
+// The real services the benchmark runs against (TEST_DATABASE_URL's server, TEST_KAFKA_BROKERS), a fresh
+// database and topic per size, and the psql binary for the COPY ceiling.
+import pg from 'pg';
+import type { Kafka } from 'kafkajs';
+import { migrate, openDatabase, type Database } from '../shared/db/index.ts';
+
+export interface ServiceUrls {
+  databaseUrl: string;
+  brokers: string[];
+}
+
+export function serviceUrls(): ServiceUrls {
+  const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  const brokers = (process.env.BENCH_KAFKA_BROKERS ?? process.env.TEST_KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (!databaseUrl || brokers.length === 0) {
+    throw new Error(
+      'the benchmark needs PostgreSQL and Kafka: run `bash scripts/services up` and `eval "$(bash scripts/services env)"` ' +
+        '(sets TEST_DATABASE_URL and TEST_KAFKA_BROKERS), then `npm run bench`',
+    );
+  }
+  return { databaseUrl, brokers };
+}
+
+async function admin<T>(serverUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export interface BenchDatabase {
+  name: string;
+  url: string;
+  db: Database;
+}
+
+/** Drops `name` if it exists, creates it, migrates it and opens a small pool on it. */
+export async function freshDatabase(serverUrl: string, name: string): Promise<BenchDatabase> {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`database name "${name}" must be lower_snake_case`);
+  await admin(serverUrl, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${name}`);
+  });
+  const url = databaseUrl(serverUrl, name);
+  const db = await openDatabase({ url, poolSize: 4 });
+  await migrate(db);
+  return { name, url, db };
+}
+
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  await admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+export async function createTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    if (!created)
+      throw new Error(
+        `topic ${topic} could not be created (it already exists; topic names carry a run id, so this is a leftover)`,
+      );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if ((await admin.listTopics()).includes(topic)) await admin.deleteTopics({ topics: [topic] });
+  } finally {
+    await admin.disconnect();
+  }
+}
