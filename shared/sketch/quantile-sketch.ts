@@ -150,9 +150,10 @@ function binHolding(bins: readonly SketchBin[], index: number): SketchBin {
 }
 
 /**
- * percentile_cont's interpolation between the two neighbours of the rank; the SQL quantile query computes
- * exactly this expression, in this order, so both give the same float8.
+ * percentile_cont's interpolation between the two neighbours of the rank, written as a weighted sum so that
+ * neighbours of opposite sign near the float8 limits cannot overflow (high − low could); the SQL quantile
+ * query computes exactly this expression, in this order, so both give the same float8.
  */
 export function interpolate(low: number, high: number, fraction: number): number {
-  return low + fraction * (high - low);
+  return (1 - fraction) * low + fraction * high;
 }

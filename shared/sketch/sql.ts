@@ -142,11 +142,11 @@ export function sqlQuantileQuery(options: QuantileQueryOptions): string {
       `min(${representative}) FILTER (WHERE c.cum::float8 > ${below(q)}) AS hxp_lo_${name},\n` +
       `  min(${representative}) FILTER (WHERE c.cum::float8 > ${below(q)} + 1) AS hxp_hi_${name}`,
   );
-  // Same expression and order as QuantileSketch's interpolate(): lo + fraction · (hi − lo); past the last
-  // value (rank = n − 1) there is no upper neighbour and hi falls back to lo.
+  // Same expression and order as QuantileSketch's interpolate(): (1 − fraction) · lo + fraction · hi; past
+  // the last value (rank = n − 1) there is no upper neighbour and hi falls back to lo.
   const estimates = quantiles.map(({ name, q }) => {
     const rank = `(${sqlFloat8(q)} * (e.n - 1)::float8)`;
-    return `e.hxp_lo_${name} + (${rank} - floor(${rank})) * (coalesce(e.hxp_hi_${name}, e.hxp_lo_${name}) - e.hxp_lo_${name}) AS ${name}`;
+    return `(1 - (${rank} - floor(${rank}))) * e.hxp_lo_${name} + (${rank} - floor(${rank})) * coalesce(e.hxp_hi_${name}, e.hxp_lo_${name}) AS ${name}`;
   });
   const core =
     `WITH hxp_merged AS (\n` +

@@ -208,7 +208,9 @@ function percentileCont(sorted: readonly number[], q: number): number {
   const rank = q * (sorted.length - 1);
   const lo = sorted[Math.floor(rank)] as number;
   const hi = sorted[Math.ceil(rank)] as number;
-  return lo + (hi - lo) * (rank - Math.floor(rank));
+  const f = rank - Math.floor(rank);
+  // As a weighted sum: hi − lo overflows for opposite-sign neighbours near the float8 limits.
+  return (1 - f) * lo + f * hi;
 }
 
 test('percentile_cont: dense continuous data is matched within α', (t) => {

@@ -258,7 +258,9 @@ test('drain() stops accepting, lets the in-flight request finish, then resolves'
 test('drain() gives up after its timeout and reports the abandoned requests', async (t) => {
   const h = await serve(t, () => new Promise(() => undefined));
   const pending = fetch(h.url).catch((err: unknown) => err);
-  await new Promise((r) => setTimeout(r, 50));
+  // Wait until the server holds the request (a fixed sleep loses the race on a loaded machine, and a drain
+  // that starts before the request arrives waits on its connection for ever).
+  for (let i = 0; i < 500 && h.fn.inFlight() === 0; i++) await new Promise((r) => setTimeout(r, 10));
   const result = await h.fn.drain(100);
   t.deepEqual(result, { drained: false, abandoned: 1 });
   t.true((await pending) instanceof Error);
