@@ -3,7 +3,7 @@
 // no rows travel to Node. Parameters: $1 level, $2 bucket, and for rollups $3 zone.
 import type { Queryable } from '../db/index.ts';
 import type { Level } from './levels.ts';
-import { sqlKey, sqlQuantileQuery, sqlSign } from './sketch-sql.ts';
+import { sqlKey, sqlQuantileQuery, sqlSign } from '../sketch/index.ts';
 
 const SERIES = 'event_type, metric, dimension, dimension_value';
 const QUANTILES = sqlQuantileQuery({

@@ -63,33 +63,26 @@ function lineItems(body: string | Buffer): BatchItem[] {
   for (const { line, text, raw } of splitLines(body)) {
     if (text !== undefined && text.trim() === '') continue;
     const index = items.length;
+    const notJson = (reason: string): BatchItem => ({
+      ok: false,
+      index,
+      line,
+      raw,
+      rejection: rejection('EVENT_NOT_JSON', reason),
+    });
     if (text === undefined) {
-      items.push({
-        ok: false,
-        index,
-        line,
-        raw,
-        rejection: rejection(
-          'EVENT_NOT_JSON',
-          `line ${line} is not valid UTF-8 text; send JSON encoded as UTF-8`,
-        ),
-      });
+      items.push(notJson(`line ${line} is not valid UTF-8 text; send JSON encoded as UTF-8`));
       continue;
     }
     try {
       items.push({ ok: true, index, line, raw: JSON.parse(text) as unknown });
     } catch (error) {
-      items.push({
-        ok: false,
-        index,
-        line,
-        raw,
-        rejection: rejection(
-          'EVENT_NOT_JSON',
+      items.push(
+        notJson(
           `line ${line} is not valid JSON (${(error as Error).message}): ${preview(text)}; expected one JSON ` +
             `object per line (NDJSON)`,
         ),
-      });
+      );
     }
   }
   return items;
