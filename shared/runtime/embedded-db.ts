@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { lockDataDir } from '../db/data-dir-lock.ts';
 import type { Database } from '../db/types.ts';
 import { startDbGate, type DbGate } from './db-gate.ts';
 import { gatedDatabase } from '../db/gated.ts';
@@ -30,7 +31,12 @@ export async function startEmbeddedServer(
   options: { dataDir?: string; preemptIdleMs?: number } = {},
 ): Promise<EmbeddedServer> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create(options.dataDir);
+  // PGlite lets two processes open one folder and corrupt it: a second `npm start` here must refuse.
+  const unlock = options.dataDir ? await lockDataDir(options.dataDir) : async () => undefined;
+  const pglite = await PGlite.create(options.dataDir).catch(async (err: unknown) => {
+    await unlock();
+    throw err;
+  });
   const socket = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 1 });
   await socket.start();
   const [host, port] = socket.getServerConn().split(':');
@@ -54,6 +60,7 @@ export async function startEmbeddedServer(
       await gate.close();
       await socket.stop();
       await pglite.close();
+      await unlock();
     },
   };
 }

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config/index.ts';
 import { formatTable, runDemo } from '../demo/run-demo.ts';
+import { isBatchError } from '../errors/index.ts';
 import { createLogger } from '../log/index.ts';
 import { cronSchedule, kafkaTopics } from './stack.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
@@ -83,6 +84,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`runtime failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  // A catalogued error already says what to fix; a stack is for the unexpected.
+  const detail = isBatchError(err) ? err.message : ((err as Error).stack ?? String(err));
+  process.stderr.write(`runtime failed to start: ${detail}\n`);
   process.exit(1);
 });
