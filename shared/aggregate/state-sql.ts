@@ -15,8 +15,8 @@ const QUANTILES = sqlQuantileQuery({
  * The common tail: given CTEs `bins_in(series, sign, key, count)` and partial states
  * `stats_in(series, count, sum, sum_squares, min, max)` (several rows per series are merged), writes the
  * bins and the state rows with
- * p50/p95/p99 materialised by shared/sketch's quantile query (rank q·(n−1), the first bin in value order whose
- * cumulative count exceeds it), clamped here to the exact [min, max]. Stats and quantiles meet in one
+ * p50/p95/p99 materialised by shared/sketch's quantile query (rank q·(n−1), interpolated between the bins
+ * holding its two neighbours as percentile_cont does), clamped here to the exact [min, max]. Stats and quantiles meet in one
  * GROUP BY over a UNION ALL rather than a join: CTE row estimates are 1, and a join would be planned as a
  * nested loop re-running the quantile query per series.
  */
