@@ -3,6 +3,29 @@
 # `up` starts every missing service first, then waits for each, so the JVM and the Go servers
 # boot side by side.
 
+# already_up NAME PORT: true, and says so, when NAME runs from this script's pid file or when something
+# else already listens on PORT (then it is checked, not started: a second copy could not bind anyway).
+already_up() {
+  local name="$1" port="$2"
+  if live_pid "$name" >/dev/null; then
+    say "$name: already running"
+    return 0
+  fi
+  if port_open "$port"; then
+    rm -f "$(pid_file "$name")"
+    say "$name: port $port is taken by a process this script did not start; checking it"
+    return 0
+  fi
+  return 1
+}
+
+# wait_started NAME: waits for is_up_NAME, and for NAME's process to stay alive when this script started it.
+wait_started() {
+  local need_pid=1
+  [ -s "$(pid_file "$1")" ] || need_pid=0
+  wait_ready "$1" "is_up_$1" "$need_pid"
+}
+
 # ---- PostgreSQL (Debian cluster) -----------------------------------------------------------------
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
@@ -81,15 +104,7 @@ is_up_kafka() { port_open "$KAFKA_PORT"; }
 
 start_kafka() {
   local lib id log
-  if live_pid kafka >/dev/null; then
-    say "kafka: already running"
-    return 0
-  fi
-  if is_up_kafka; then
-    rm -f "$(pid_file kafka)"
-    say "kafka: port $KAFKA_PORT is taken by a process this script did not start; checking it"
-    return 0
-  fi
+  already_up kafka "$KAFKA_PORT" && return 0
   lib="$(kafka_lib)"
   log="$(log_file kafka)"
   mkdir -p "$KAFKA_DIR/data"
@@ -114,27 +129,17 @@ start_kafka() {
 }
 
 wait_kafka() {
-  local need_pid=1
-  [ -s "$(pid_file kafka)" ] || need_pid=0
-  wait_ready kafka is_up_kafka "$need_pid"
+  wait_started kafka
   require_node_modules kafkajs
   node "$REPO_DIR/scripts/wait-kafka.mjs" --brokers "127.0.0.1:$KAFKA_PORT" --timeout 90 >>"$(log_file wait-kafka)" 2>&1 ||
-    { cat "$(log_file wait-kafka)" | tail -n 15 >&2; fail_with_log kafka "produce/consume round trip failed"; }
+    { tail -n 15 "$(log_file wait-kafka)" >&2; fail_with_log kafka "produce/consume round trip failed"; }
   say "kafka: produce/consume round trip ok"
 }
 
 # ---- S3 (versitygw) ------------------------------------------------------------------------------
 is_up_s3() { port_open "$S3_PORT"; }
 start_s3() {
-  if live_pid s3 >/dev/null; then
-    say "s3: already running"
-    return 0
-  fi
-  if is_up_s3; then
-    rm -f "$(pid_file s3)"
-    say "s3: port taken by a process this script did not start; checking it"
-    return 0
-  fi
+  already_up s3 "$S3_PORT" && return 0
   [ -x "$BIN_DIR/versitygw" ] || die "s3: $BIN_DIR/versitygw missing; run scripts/services install"
   mkdir -p "$HXP_STATE_DIR/s3/data" "$HXP_STATE_DIR/s3/meta"
   say "s3: starting versitygw on 127.0.0.1:$S3_PORT"
@@ -143,9 +148,7 @@ start_s3() {
     posix --sidecar "$HXP_STATE_DIR/s3/meta" "$HXP_STATE_DIR/s3/data"
 }
 wait_s3() {
-  local need_pid=1
-  [ -s "$(pid_file s3)" ] || need_pid=0
-  wait_ready s3 is_up_s3 "$need_pid"
+  wait_started s3
   require_node_modules @aws-sdk/client-s3
   TEST_S3_ACCESS_KEY="$S3_ACCESS_KEY" TEST_S3_SECRET_KEY="$S3_SECRET_KEY" TEST_S3_REGION="$S3_REGION" \
     node "$REPO_DIR/scripts/wait-s3.mjs" --endpoint "http://127.0.0.1:$S3_PORT" --bucket "$S3_BUCKET" --timeout 60 \
@@ -157,37 +160,17 @@ wait_s3() {
 # ---- Prometheus Pushgateway ----------------------------------------------------------------------
 is_up_pushgateway() { http_ok "http://127.0.0.1:$PUSHGATEWAY_PORT/-/ready"; }
 start_pushgateway() {
-  if live_pid pushgateway >/dev/null; then
-    say "pushgateway: already running"
-    return 0
-  fi
-  if port_open "$PUSHGATEWAY_PORT"; then
-    rm -f "$(pid_file pushgateway)"
-    say "pushgateway: port taken by a process this script did not start; checking it"
-    return 0
-  fi
+  already_up pushgateway "$PUSHGATEWAY_PORT" && return 0
   [ -x /usr/bin/prometheus-pushgateway ] || die "pushgateway: not installed; run scripts/services install"
   say "pushgateway: starting on 127.0.0.1:$PUSHGATEWAY_PORT"
   start_bg pushgateway /usr/bin/prometheus-pushgateway --web.listen-address="127.0.0.1:$PUSHGATEWAY_PORT"
 }
-wait_pushgateway() {
-  local need_pid=1
-  [ -s "$(pid_file pushgateway)" ] || need_pid=0
-  wait_ready pushgateway is_up_pushgateway "$need_pid"
-}
+wait_pushgateway() { wait_started pushgateway; }
 
 # ---- mailpit (SMTP sink with an HTTP API) --------------------------------------------------------
 is_up_mailpit() { port_open "$SMTP_PORT" && http_ok "http://127.0.0.1:$MAILPIT_HTTP_PORT/api/v1/info"; }
 start_mailpit() {
-  if live_pid mailpit >/dev/null; then
-    say "mailpit: already running"
-    return 0
-  fi
-  if port_open "$MAILPIT_HTTP_PORT"; then
-    rm -f "$(pid_file mailpit)"
-    say "mailpit: port taken by a process this script did not start; checking it"
-    return 0
-  fi
+  already_up mailpit "$MAILPIT_HTTP_PORT" && return 0
   [ -x "$BIN_DIR/mailpit" ] || die "mailpit: $BIN_DIR/mailpit missing; run scripts/services install"
   mkdir -p "$HXP_STATE_DIR/mailpit"
   say "mailpit: starting (SMTP 127.0.0.1:$SMTP_PORT, HTTP 127.0.0.1:$MAILPIT_HTTP_PORT)"
@@ -195,11 +178,7 @@ start_mailpit() {
     --database "$HXP_STATE_DIR/mailpit/mailpit.db" --smtp-auth-accept-any --smtp-auth-allow-insecure \
     --smtp-disable-rdns --disable-version-check
 }
-wait_mailpit() {
-  local need_pid=1
-  [ -s "$(pid_file mailpit)" ] || need_pid=0
-  wait_ready mailpit is_up_mailpit "$need_pid"
-}
+wait_mailpit() { wait_started mailpit; }
 
 # ---- commands ------------------------------------------------------------------------------------
 port_of() {
