@@ -1,7 +1,9 @@
 // The yardstick of measurement 2: ONE plain SQL GROUP BY over the raw rows with exact
 // percentile_cont(0.5, 0.95, 0.99), giving the same series as the hourly aggregation — per UTC hour, per
 // event type and metric, for the total ('all'/'*'), per source, and per dimension of the event — with the
-// arrays unnested the same way (see shared/aggregate/state-sql.ts).
+// series fan-out taken from the aggregation itself (seriesOf in shared/aggregate/state-sql.ts).
+
+import { seriesOf } from '../shared/aggregate/state-sql.ts';
 
 /** Literal ISO timestamps, not parameters: CREATE TABLE AS takes none. */
 export function baselineSql(table: string, from: Date, to: Date): string {
@@ -12,12 +14,7 @@ SELECT date_trunc('hour', r.ts, 'UTC') AS bucket, r.event_type, m.metric, d.dime
        percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY m.value) AS pcts
 FROM raw_events r
 CROSS JOIN LATERAL unnest(r.metric_names, r.metric_values) AS m(metric, value)
-CROSS JOIN LATERAL (
-  SELECT 'all'::text, '*'::text
-  UNION ALL SELECT 'source', r.source
-  UNION ALL SELECT u.name, u.value FROM unnest(r.dimension_names, r.dimension_values) AS u(name, value)
-    WHERE u.name IS NOT NULL AND u.value IS NOT NULL AND u.name NOT IN ('all', 'source')
-) AS d(dimension, dimension_value)
+CROSS JOIN LATERAL ${seriesOf('r')}
 WHERE r.ts >= '${from.toISOString()}' AND r.ts < '${to.toISOString()}'
   AND m.metric IS NOT NULL AND m.value IS NOT NULL
 GROUP BY 1, 2, 3, 4, 5`;

@@ -51,9 +51,23 @@ SELECT (${rowsInExpr})::bigint AS rows_in, (SELECT count(*) FROM ins_state)::big
 }
 
 /**
- * Hour from raw events. Series per metric value: the total ('all'/'*'), 'source'/<source>, and one per
- * dimension of the event (names 'all' and 'source' are reserved for the first two and skipped as
- * dimensions). unnest of two arrays pads the shorter with NULLs, which are dropped.
+ * The series a row of `alias` (with source, dimension_names, dimension_values) belongs to, as a LATERAL
+ * relation d(dimension, dimension_value): the total ('all'/'*'), 'source'/<source>, and one per dimension
+ * (names 'all' and 'source' are reserved for the first two). unnest of two arrays pads the shorter with
+ * NULLs, which are dropped. Exported so other queries over raw events (the benchmark's yardstick) group
+ * exactly the same way.
+ */
+export function seriesOf(alias: string): string {
+  return `(
+    SELECT 'all'::text, '*'::text
+    UNION ALL SELECT 'source', ${alias}.source
+    UNION ALL SELECT u.name, u.value FROM unnest(${alias}.dimension_names, ${alias}.dimension_values) AS u(name, value)
+      WHERE u.name IS NOT NULL AND u.value IS NOT NULL AND u.name NOT IN ('all', 'source')
+  ) AS d(dimension, dimension_value)`;
+}
+
+/**
+ * Hour from raw events, each metric value counted in every series seriesOf() gives its event.
  * Two stages keep the per-value work to one pass: `base` maps each value to its sketch bin once and groups
  * by everything that decides its series (type, source, dimension arrays, metric, bin) — few groups, since
  * dimension combinations repeat; `fine` then fans those partial states out to the series and adds them up
@@ -78,12 +92,7 @@ fine AS MATERIALIZED (
          sum(b.count)::bigint AS count, sum(b.sum) AS sum, sum(b.sum_squares) AS sum_squares,
          min(b.min) AS min, max(b.max) AS max
   FROM base b
-  CROSS JOIN LATERAL (
-    SELECT 'all'::text, '*'::text
-    UNION ALL SELECT 'source', b.source
-    UNION ALL SELECT u.name, u.value FROM unnest(b.dimension_names, b.dimension_values) AS u(name, value)
-      WHERE u.name IS NOT NULL AND u.value IS NOT NULL AND u.name NOT IN ('all', 'source')
-  ) AS d(dimension, dimension_value)
+  CROSS JOIN LATERAL ${seriesOf('b')}
   GROUP BY 1, 2, 3, 4, 5, 6
 ),
 bins_in AS (SELECT ${SERIES}, sign, key, count FROM fine),
