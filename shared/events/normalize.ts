@@ -1,8 +1,10 @@
 // Raw input (bytes, text or an object) → a validated NormalizedEvent ready for the store, or a Rejection with
 // a reason that names the field, shows the value and says what is expected. Pure: no I/O, the clock comes
 // in through the context.
+import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
 import { eventHash } from './canonical.ts';
+import { plainEnvelope } from './plain-envelope.ts';
 import { fieldPath, preview, rejection, type Rejection } from './rejection.ts';
 import { EventEnvelopeSchema, type EventEnvelope } from './schema.ts';
 
@@ -52,9 +54,26 @@ export interface NormalizedEvent {
 export type NormalizeResult = { ok: true; event: NormalizedEvent } | { ok: false; rejection: Rejection };
 
 const fail = (r: Rejection): NormalizeResult => ({ ok: false, rejection: r });
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const stripBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
-/** First non-finite number, bigint or cycle in a value, as a Rejection. */
+/**
+ * The hot-path check for parsed JSON: no allocation, no path. Depth is bounded by JSON.parse itself (it
+ * refuses nesting deep enough to overflow the stack first).
+ */
+function allFinite(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!allFinite(item)) return false;
+    return true;
+  }
+  for (const key in value) {
+    if (!allFinite((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+/** First non-finite number, bigint or cycle in a value, as a Rejection (with the path to it). */
 function findUnrepresentable(
   value: unknown,
   path: PropertyKey[],
@@ -110,14 +129,12 @@ function decode(raw: unknown, maxEventBytes: number): { value: unknown } | { rej
   if (typeof raw === 'string' || Buffer.isBuffer(raw)) {
     const bytes = typeof raw === 'string' ? Buffer.byteLength(raw, 'utf8') : raw.length;
     if (bytes > maxEventBytes) return { rejection: tooLarge(bytes) };
-    let text: string;
-    try {
-      text = typeof raw === 'string' ? raw.replace(/^\uFEFF/, '') : utf8.decode(raw);
-    } catch {
+    if (typeof raw !== 'string' && !isUtf8(raw)) {
       return {
         rejection: rejection('EVENT_NOT_JSON', 'event is not valid UTF-8 text; send JSON encoded as UTF-8'),
       };
     }
+    const text = stripBom(typeof raw === 'string' ? raw : raw.toString('utf8'));
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -130,8 +147,9 @@ function decode(raw: unknown, maxEventBytes: number): { value: unknown } | { rej
         ),
       };
     }
-    const bad = findUnrepresentable(value, [], []);
-    return bad ? { rejection: bad } : { value };
+    // JSON.parse output has no bigints or cycles; only a number literal beyond float8 (1e999) can be bad.
+    if (allFinite(value)) return { value };
+    return { rejection: findUnrepresentable(value, [], []) as Rejection };
   }
   const bad = findUnrepresentable(raw, [], []);
   if (bad) return { rejection: bad };
@@ -188,6 +206,10 @@ function checkAge(
   const { limits } = context;
   const received = context.receivedAt.getTime();
   const at = resolved.timestamp.getTime();
+  if (at <= received + limits.maxFutureSkewMs && at >= received - limits.rawRetentionDays * DAY_MS) {
+    return undefined;
+  }
+  // Only a refused event pays for the message.
   const what =
     resolved.from === 'event'
       ? `event field "timestamp" (${preview(envelope.timestamp)} = ${resolved.timestamp.toISOString()})`
@@ -233,6 +255,14 @@ function idempotencyKeyOf(envelope: EventEnvelope, context: NormalizeContext): s
   return `sha256:${eventHash(hashed)}`;
 }
 
+// Callers pass the same configured array for every event; build its Set once.
+const dimensionKeySets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function dimensionKeySet(keys: readonly string[]): ReadonlySet<string> {
+  let set = dimensionKeySets.get(keys);
+  if (set === undefined) dimensionKeySets.set(keys, (set = new Set(keys)));
+  return set;
+}
+
 /** Validates and normalises one event. Never throws for bad input; throws TypeError for a bad context. */
 export function normalizeEvent(raw: unknown, context: NormalizeContext): NormalizeResult {
   if (!(context.receivedAt instanceof Date) || Number.isNaN(context.receivedAt.getTime())) {
@@ -243,9 +273,12 @@ export function normalizeEvent(raw: unknown, context: NormalizeContext): Normali
   const decoded = decode(raw, context.limits.maxEventBytes);
   if ('rejection' in decoded) return fail(decoded.rejection);
 
-  const parsed = EventEnvelopeSchema.safeParse(decoded.value);
-  if (!parsed.success) return fail(schemaRejection(decoded.value, parsed.error));
-  const envelope = parsed.data;
+  let envelope = plainEnvelope(decoded.value);
+  if (envelope === undefined) {
+    const parsed = EventEnvelopeSchema.safeParse(decoded.value);
+    if (!parsed.success) return fail(schemaRejection(decoded.value, parsed.error));
+    envelope = parsed.data;
+  }
 
   const fieldCount = Object.keys(envelope.data).length;
   if (fieldCount > context.limits.maxFields) {
@@ -263,7 +296,7 @@ export function normalizeEvent(raw: unknown, context: NormalizeContext): Normali
   const tooFar = checkAge(envelope, resolved, context);
   if (tooFar) return fail(tooFar);
 
-  const dimensionKeys = new Set(context.dimensionKeys ?? DEFAULT_DIMENSION_KEYS);
+  const dimensionKeys = dimensionKeySet(context.dimensionKeys ?? DEFAULT_DIMENSION_KEYS);
   const metricNames: string[] = [];
   const metricValues: number[] = [];
   const dimensionNames: string[] = [];
