@@ -10,7 +10,7 @@ import { RESULT_PREFIX, type IngestChildConfig, type IngestChildResult } from '.
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_INGEST ?? 'null') as IngestChildConfig | null;
   if (!config) throw new Error('BENCH_INGEST is not set; this process is started by bench/ingest.ts');
-  const db = await openDatabase({ url: config.databaseUrl, poolSize: 2 });
+  const db = await openDatabase({ url: config.databaseUrl, poolSize: 3 });
   const kafka = createKafka({ brokers: config.brokers, clientId: 'hxp-bench-ingest', logLevel: 'error' });
   let commits = 0;
   let firstCommit = 0;

@@ -28,6 +28,18 @@ export function arrayLiteral(values: readonly string[]): string {
   return out + '}';
 }
 
+// Anything that needs escaping in an array element or in a COPY column.
+const ARRAY_OR_COPY_SPECIAL = /["\\\n\r\t]/;
+
+/** copyText(arrayLiteral(values)) with one test per element and no escaping pass in the common case. */
+export function copyArrayLiteral(values: readonly string[]): string {
+  if (values.length === 0) return '{}';
+  for (const value of values) {
+    if (ARRAY_OR_COPY_SPECIAL.test(value)) return copyText(arrayLiteral(values));
+  }
+  return '{"' + values.join('","') + '"}';
+}
+
 /** A float8[] literal. Values are finite (the normaliser rejects the rest); String() gives 1e+21 forms float8in reads. */
 export function floatArrayLiteral(values: readonly number[]): string {
   return '{' + values.join(',') + '}';
@@ -56,13 +68,13 @@ export function copyLine(row: CopyRow): string {
     '\t' +
     copyText(row.idempotencyKey) +
     '\t' +
-    copyText(arrayLiteral(row.metricNames)) +
+    copyArrayLiteral(row.metricNames) +
     '\t' +
     floatArrayLiteral(row.metricValues) +
     '\t' +
-    copyText(arrayLiteral(row.dimensionNames)) +
+    copyArrayLiteral(row.dimensionNames) +
     '\t' +
-    copyText(arrayLiteral(row.dimensionValues)) +
+    copyArrayLiteral(row.dimensionValues) +
     '\t' +
     copyText(row.dataJson) +
     '\n'

@@ -46,29 +46,45 @@ export function kafkaRecordKey(topic: string, partition: number, offset: string)
 }
 
 export function normalizeKafkaRecord(record: KafkaRecordInput, settings: NormalizeSettings): Normalized {
-  const key = kafkaRecordKey(record.topic, record.partition, record.offset);
-  const value = record.value ?? Buffer.alloc(0);
-  const recordMs = record.timestamp === undefined ? Number.NaN : Number(record.timestamp);
-  const result = normalizeEvent(value, {
-    receivedAt: new Date((settings.now ?? Date.now)()),
-    recordTimestamp: Number.isFinite(recordMs) && recordMs >= 0 ? new Date(recordMs) : undefined,
-    idempotencyKey: key,
-    limits: limitsOf(settings),
-    dimensionKeys: settings.dimensionKeys,
-  });
-  if (result.ok) return result;
-  return {
-    ok: false,
-    letter: {
-      origin: 'kafka',
+  return kafkaRecordNormalizer(settings)(record);
+}
+
+/**
+ * normalizeKafkaRecord for a whole fetched batch: the limits and the receive time (one per batch, read when
+ * the normaliser is made) are worked out once instead of per record.
+ */
+export function kafkaRecordNormalizer(settings: NormalizeSettings): (record: KafkaRecordInput) => Normalized {
+  const receivedAt = new Date((settings.now ?? Date.now)());
+  const limits = limitsOf(settings);
+  return (record) => {
+    const key = kafkaRecordKey(record.topic, record.partition, record.offset);
+    const value = record.value ?? Buffer.alloc(0);
+    const recordMs = record.timestamp === undefined ? Number.NaN : Number(record.timestamp);
+    const result = normalizeEvent(value, {
+      receivedAt,
+      recordTimestamp: Number.isFinite(recordMs) && recordMs >= 0 ? new Date(recordMs) : undefined,
       idempotencyKey: key,
-      reasonCode: result.rejection.code,
-      reason: reasonOf(result.rejection),
-      payload: value,
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-    },
+      limits,
+      dimensionKeys: settings.dimensionKeys,
+    });
+    if (result.ok) {
+      const event: IngestEvent = result.event;
+      event.kafka = { topic: record.topic, partition: record.partition, offset: record.offset };
+      return { ok: true, event };
+    }
+    return {
+      ok: false,
+      letter: {
+        origin: 'kafka',
+        idempotencyKey: key,
+        reasonCode: result.rejection.code,
+        reason: reasonOf(result.rejection),
+        payload: value,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+      },
+    };
   };
 }
 

@@ -1,13 +1,14 @@
 // One fetched Kafka batch of one partition → one PostgreSQL transaction: the partition's stored offset
-// is row-locked, records below it are skipped (already stored), the rest are normalised and stored,
-// and the next offset is saved — all committed together.
+// is row-locked, records below it are skipped (already stored), the rest — normalised and rendered once,
+// before the transaction — are stored, and the next offset is saved; all committed together.
 import type { KafkaMessage } from 'kafkajs';
 import type { Database } from '../db/index.ts';
 import { isRetriable } from '../errors/index.ts';
-import { normalizeKafkaRecord, type NormalizeSettings } from './normalize.ts';
+import type { NormalizeSettings } from './normalize.ts';
 import { lockOffset, saveOffset } from './offsets-sql.ts';
-import { storeEvents } from './store.ts';
-import type { DeadLetter, IngestEvent, StoreResult } from './types.ts';
+import { fromOffset, prepareKafkaBatch } from './prepare-kafka-batch.ts';
+import { rowFormat, storePreparedRows } from './store.ts';
+import type { DeadLetter, StoreResult } from './types.ts';
 
 export interface PartitionBatch {
   groupId: string;
@@ -34,19 +35,7 @@ export async function storeBatch(
   const last = work.messages[work.messages.length - 1];
   if (!first || !last) throw new Error('storeBatch: empty batch');
   const nextOffset = (BigInt(last.offset) + 1n).toString();
-  const normalized = work.messages.map((message) => ({
-    offset: BigInt(message.offset),
-    result: normalizeKafkaRecord(
-      {
-        topic: work.topic,
-        partition: work.partition,
-        offset: message.offset,
-        timestamp: message.timestamp,
-        value: message.value,
-      },
-      settings,
-    ),
-  }));
+  const all = prepareKafkaBatch(work, settings, rowFormat(work.messages.length, { embedded: db.embedded }));
 
   for (let attempt = 1; ; attempt++) {
     try {
@@ -56,15 +45,10 @@ export async function storeBatch(
         if (from !== null && work.checkGap && BigInt(first.offset) > from) {
           return { kind: 'gap', nextOffset: stored as string };
         }
-        const events: IngestEvent[] = [];
-        const letters: DeadLetter[] = [];
-        let skipped = 0;
-        for (const { offset, result } of normalized) {
-          if (from !== null && offset < from) skipped++;
-          else if (result.ok) events.push(result.event);
-          else letters.push(result.letter);
-        }
-        const result = await storeEvents(client, events, letters, { embedded: db.embedded, origin: 'kafka' });
+        // Offsets ascend within a batch; only a batch that overlaps the stored offset is cut.
+        const { batch, skipped } =
+          from !== null && from > BigInt(first.offset) ? fromOffset(all, from) : { batch: all, skipped: 0 };
+        const result = await storePreparedRows(client, batch.prepared, batch.letters);
         if (from === null || BigInt(nextOffset) > from) {
           await saveOffset(client, work.groupId, {
             topic: work.topic,
@@ -73,7 +57,13 @@ export async function storeBatch(
           });
         }
         await hooks.beforeCommit?.();
-        return { kind: 'stored', result, skipped, letters: [...letters, ...result.unstorable], nextOffset };
+        return {
+          kind: 'stored',
+          result,
+          skipped,
+          letters: [...batch.letters, ...result.unstorable],
+          nextOffset,
+        };
       });
     } catch (err) {
       if (attempt >= ATTEMPTS || !isRetriable(err)) throw err;

@@ -53,6 +53,12 @@ export interface PullOptions extends NormalizeSettings {
   maxWaitTimeMs?: number;
   /** Fetch size per partition, which bounds one batch and its transaction (default 1 MiB). */
   maxBytesPerPartition?: number;
+  /**
+   * Partitions stored at once, each batch in its own transaction (default 2; always 1 on embedded PGlite,
+   * which has one connection). Two let Node decode and normalise one partition's batch while PostgreSQL
+   * writes another's; the pool needs as many connections.
+   */
+  partitionsInFlight?: number;
   hooks?: PullHooks;
 }
 
@@ -100,7 +106,9 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
   if (maxRecords <= 0) stop('budget');
 
   let joined = false;
-  let busy = false;
+  // Batches being stored now, and how many records they hold (counted against maxRecords up front).
+  let inFlight = 0;
+  let reserved = 0;
   let lastActivity = started;
   // Partitions whose position this invocation has checked against PostgreSQL (see handleBatch).
   const confirmed = new Set<string>();
@@ -152,11 +160,12 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
     const { batch } = payload;
     if (stopReason !== undefined || failure !== undefined || !payload.isRunning() || payload.isStale())
       return;
-    const room = maxRecords - totals.recordsIn;
+    const room = maxRecords - totals.recordsIn - reserved;
     const messages: KafkaMessage[] =
       batch.messages.length > room ? batch.messages.slice(0, room) : batch.messages;
     if (messages.length === 0) return;
-    busy = true;
+    inFlight += 1;
+    reserved += messages.length;
     try {
       const key = `${batch.topic}:${batch.partition}`;
       const work: PartitionBatch = {
@@ -206,7 +215,8 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
     } catch (err) {
       stop('time', err);
     } finally {
-      busy = false;
+      inFlight -= 1;
+      reserved -= messages.length;
     }
     // Outside the try: a rebalance surfaces here as an error kafkajs itself handles by rejoining.
     if (stopReason === undefined && failure === undefined) await payload.heartbeat();
@@ -217,7 +227,7 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
   const timer = setTimeout(() => stop('time'), options.maxDurationMs ?? 60_000);
   const idleCheck = setInterval(
     () => {
-      if (joined && !busy && clock() - lastActivity >= idleMs) stop('idle');
+      if (joined && inFlight === 0 && clock() - lastActivity >= idleMs) stop('idle');
     },
     Math.max(20, Math.min(250, Math.floor(idleMs / 4))),
   );
@@ -235,7 +245,7 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: deps.db.embedded ? 1 : Math.max(1, options.partitionsInFlight ?? 2),
       eachBatch: handleBatch,
     });
     await stopped;

@@ -52,6 +52,9 @@ function header(headers: PushRequest['headers'], name: string): string | undefin
   return undefined;
 }
 
+const MAX_PARTITION = 2 ** 31 - 1;
+const MAX_OFFSET = 2n ** 63n - 1n;
+
 /** The Kafka-connector coordinates of a request, or undefined when it is a plain HTTP push. */
 export function connectorRecord(headers: PushRequest['headers']): ConnectorRecord | undefined {
   const topic = header(headers, 'X-Topic');
@@ -66,10 +69,15 @@ export function connectorRecord(headers: PushRequest['headers']): ConnectorRecor
       { context },
     );
   }
-  if (!/^\d{1,10}$/.test(partition.trim()) || !/^\d{1,19}$/.test(offset.trim())) {
+  if (
+    !/^\d{1,10}$/.test(partition.trim()) ||
+    !/^\d{1,19}$/.test(offset.trim()) ||
+    Number(partition.trim()) > MAX_PARTITION ||
+    BigInt(offset.trim()) > MAX_OFFSET
+  ) {
     throw new BatchError(
       'REQUEST_INVALID',
-      `X-Kafka-Partition and X-Kafka-Offset must be non-negative integers (got "${partition}" and "${offset}")`,
+      `X-Kafka-Partition and X-Kafka-Offset must be non-negative integers within Kafka's int32 and int64 (got "${partition}" and "${offset}")`,
       { context },
     );
   }

@@ -28,7 +28,8 @@ export async function ensurePartitions(client: Queryable, days: readonly string[
 
 /**
  * Records the keys (distinct, sorted by the caller so concurrent batches lock alike) and returns those
- * that were new. A key another open transaction is inserting waits for it, then counts as known.
+ * that were already known — usually none, so almost nothing travels back. A key another open transaction
+ * is inserting waits for it, then counts as known.
  */
 export async function claimKeys(
   client: Queryable,
@@ -36,10 +37,13 @@ export async function claimKeys(
   timestamps: readonly string[],
 ): Promise<Set<string>> {
   const { rows } = await client.query<{ k: string }>(
-    `INSERT INTO event_keys (idempotency_key, ts)
-     SELECT * FROM unnest($1::text[], $2::timestamptz[])
-     ON CONFLICT (idempotency_key) DO NOTHING
-     RETURNING idempotency_key AS k`,
+    `WITH input AS (SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS i(k, ts)),
+     claimed AS (
+       INSERT INTO event_keys (idempotency_key, ts) SELECT k, ts FROM input
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING idempotency_key
+     )
+     SELECT k FROM input WHERE k NOT IN (SELECT idempotency_key FROM claimed)`,
     [keys, timestamps],
   );
   return new Set(rows.map((r) => r.k));

@@ -1,20 +1,21 @@
 // Stores one batch of normalised events and rejections inside the caller's transaction: exactly once
 // per idempotency key, raw rows in their daily partition, touched hours marked for aggregation.
-//   1. duplicates within the batch are dropped in memory (the first wins);
+//   1. rows are rendered and duplicates within the batch dropped in memory (prepare-rows.ts);
 //   2. missing daily partitions are created;
-//   3. the keys go to event_keys (ON CONFLICT DO NOTHING RETURNING): the returned keys are the new events;
+//   3. each event is claimed — by key in event_keys, or a Kafka record by offset in its partition's claimed
+//      ranges; what was claimed before comes back: duplicates;
 //   4. only those rows are written to raw_events — streamed as COPY text, or for small batches and PGlite
 //      as one json_to_recordset INSERT — and their hours get a new changed_seq;
 //   5. rejections go to dead_letters, once per key.
 import type { PoolClient } from 'pg';
-import type { ErrorCode } from '../errors/index.ts';
-import { copyLine } from './copy-text.ts';
 import { insertDeadLetters } from './dead-letters-sql.ts';
+import { claimKafkaOffsets } from './kafka-claims-sql.ts';
+import { kafkaRecordKey } from './normalize.ts';
+import { prepareRows, type PreparedRow, type PreparedRows } from './prepare-rows.ts';
 import { claimKeys, copyRawEvents, ensurePartitions, insertRawEventsJson, touchHours } from './raw-sql.ts';
-import { unstorableReason } from './storable.ts';
 import type { DeadLetter, IngestEvent, StoreResult } from './types.ts';
 
-export const UNSTORABLE_CODE = 'INGEST_UNSTORABLE_TEXT' satisfies ErrorCode;
+export { UNSTORABLE_CODE } from './prepare-rows.ts';
 
 export interface StoreOptions {
   /**
@@ -32,14 +33,13 @@ export interface StoreOptions {
 const DEFAULT_COPY_THRESHOLD = 200;
 const COPY_CHUNK_CHARS = 256 * 1024;
 
-interface Prepared {
-  ts: string;
-  event: IngestEvent;
-  dataJson: string;
-}
-
-function isoTimestamp(value: Date | string | number): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
+/** The row format storeEvents would use for a batch of `size` events. */
+export function rowFormat(size: number, options: StoreOptions = {}): PreparedRows['format'] {
+  const method = options.method ?? 'auto';
+  const copy =
+    method === 'copy' ||
+    (method === 'auto' && !options.embedded && size >= (options.copyThreshold ?? DEFAULT_COPY_THRESHOLD));
+  return copy ? 'copy' : 'json';
 }
 
 /** Call inside a transaction on `client`; nothing is visible to others until the caller commits. */
@@ -49,50 +49,25 @@ export async function storeEvents(
   rejections: readonly DeadLetter[],
   options: StoreOptions = {},
 ): Promise<StoreResult> {
-  const firsts = new Map<string, Prepared>();
-  const unstorable: DeadLetter[] = [];
-  for (const event of events) {
-    if (firsts.has(event.idempotencyKey)) continue;
-    const ts = isoTimestamp(event.timestamp);
-    const dataJson = JSON.stringify(event.data ?? {});
-    const reason = unstorableReason(event, dataJson);
-    if (reason === undefined) {
-      firsts.set(event.idempotencyKey, { ts, event, dataJson });
-      continue;
-    }
-    unstorable.push({
-      origin: options.origin ?? 'http',
-      idempotencyKey: event.idempotencyKey.replaceAll('\u0000', ''),
-      reasonCode: UNSTORABLE_CODE,
-      reason,
-      payload: Buffer.from(dataJson),
-    });
-  }
+  const prepared = prepareRows(events, rowFormat(events.length, options), options.origin ?? 'http');
+  return storePreparedRows(client, prepared, rejections);
+}
 
+/** storeEvents for rows prepared beforehand (see prepare-rows.ts); same transaction rule. */
+export async function storePreparedRows(
+  client: PoolClient,
+  prepared: PreparedRows,
+  rejections: readonly DeadLetter[],
+): Promise<StoreResult> {
+  const { rows: candidates, unstorable } = prepared;
   let stored = 0;
-  if (firsts.size > 0) {
-    const candidates = [...firsts.values()].sort((a, b) =>
-      compare(a.event.idempotencyKey, b.event.idempotencyKey),
-    );
+  if (candidates.length > 0) {
     await ensurePartitions(client, distinctSorted(candidates.map((p) => p.ts.slice(0, 10))));
-    const fresh = await claimKeys(
-      client,
-      candidates.map((p) => p.event.idempotencyKey),
-      candidates.map((p) => p.ts),
-    );
-    const rows =
-      fresh.size === candidates.length
-        ? candidates
-        : candidates.filter((p) => fresh.has(p.event.idempotencyKey));
+    const known = await claim(client, candidates);
+    const rows = known.size === 0 ? candidates : candidates.filter((p) => !known.has(p.idempotencyKey));
     if (rows.length > 0) {
-      const method = options.method ?? 'auto';
-      const useCopy =
-        method === 'copy' ||
-        (method === 'auto' &&
-          !options.embedded &&
-          rows.length >= (options.copyThreshold ?? DEFAULT_COPY_THRESHOLD));
-      if (useCopy) await copyRawEvents(client, copyChunks(rows));
-      else await insertRawEventsJson(client, rowsJson(rows));
+      if (prepared.format === 'copy') await copyRawEvents(client, copyChunks(rows));
+      else await insertRawEventsJson(client, '[' + rows.map((r) => r.text).join(',') + ']');
       await touchHours(client, distinctSorted(rows.map((p) => p.ts.slice(0, 13) + ':00:00Z')));
     }
     stored = rows.length;
@@ -100,10 +75,53 @@ export async function storeEvents(
   await insertDeadLetters(client, unstorable.length === 0 ? rejections : [...rejections, ...unstorable]);
   return {
     stored,
-    duplicates: events.length - unstorable.length - stored,
+    duplicates: prepared.repeats + candidates.length - stored,
     rejected: rejections.length + unstorable.length,
     unstorable,
   };
+}
+
+/**
+ * Claims every candidate and returns the keys that were already claimed. Keyed events go to event_keys,
+ * Kafka records to their partition's offset ranges — in one fixed order (keys sorted, then partitions by
+ * topic:partition) so that concurrent batches take their locks alike.
+ */
+async function claim(client: PoolClient, candidates: readonly PreparedRow[]): Promise<Set<string>> {
+  const keyed: PreparedRow[] = [];
+  const byPartition = new Map<string, { topic: string; partition: number; offsets: string[] }>();
+  for (const row of candidates) {
+    const record = row.kafka;
+    if (record === undefined) {
+      keyed.push(row);
+      continue;
+    }
+    const id = `${record.topic}:${record.partition}`;
+    let group = byPartition.get(id);
+    if (group === undefined) {
+      byPartition.set(id, (group = { topic: record.topic, partition: record.partition, offsets: [] }));
+    }
+    group.offsets.push(record.offset);
+  }
+  keyed.sort((a, b) => compare(a.idempotencyKey, b.idempotencyKey));
+  const known =
+    keyed.length === 0
+      ? new Set<string>()
+      : await claimKeys(
+          client,
+          keyed.map((r) => r.idempotencyKey),
+          keyed.map((r) => r.ts),
+        );
+  for (const id of [...byPartition.keys()].sort()) {
+    const { topic, partition, offsets } = byPartition.get(id) as {
+      topic: string;
+      partition: number;
+      offsets: string[];
+    };
+    for (const offset of await claimKafkaOffsets(client, topic, partition, offsets)) {
+      known.add(kafkaRecordKey(topic, partition, offset));
+    }
+  }
+  return known;
 }
 
 function compare(a: string, b: string): number {
@@ -114,42 +132,14 @@ function distinctSorted(values: readonly string[]): string[] {
   return [...new Set(values)].sort();
 }
 
-function* copyChunks(rows: readonly Prepared[]): Generator<string> {
+function* copyChunks(rows: readonly PreparedRow[]): Generator<string> {
   let chunk = '';
-  for (const { ts, event, dataJson } of rows) {
-    chunk += copyLine({
-      ts,
-      eventType: event.eventType,
-      source: event.source,
-      idempotencyKey: event.idempotencyKey,
-      metricNames: event.metricNames,
-      metricValues: event.metricValues,
-      dimensionNames: event.dimensionNames,
-      dimensionValues: event.dimensionValues,
-      dataJson,
-    });
+  for (const row of rows) {
+    chunk += row.text;
     if (chunk.length >= COPY_CHUNK_CHARS) {
       yield chunk;
       chunk = '';
     }
   }
   if (chunk.length > 0) yield chunk;
-}
-
-function rowsJson(rows: readonly Prepared[]): string {
-  const parts = rows.map(({ ts, event, dataJson }) => {
-    const row = {
-      ts,
-      event_type: event.eventType,
-      source: event.source,
-      idempotency_key: event.idempotencyKey,
-      metric_names: event.metricNames,
-      metric_values: event.metricValues,
-      dimension_names: event.dimensionNames,
-      dimension_values: event.dimensionValues,
-    };
-    // data is spliced in as its already-serialised JSON instead of being stringified twice.
-    return JSON.stringify(row).slice(0, -1) + ',"data":' + dataJson + '}';
-  });
-  return '[' + parts.join(',') + ']';
 }

@@ -11,6 +11,18 @@ export interface IngestEvent {
   dimensionNames: readonly string[];
   dimensionValues: readonly string[];
   data: unknown;
+  /**
+   * The Kafka record the event came from (pull, or a connector push). Such events are claimed by offset
+   * (kafka-claims-sql.ts) rather than by key in event_keys; `idempotencyKey` is then topic:partition:offset.
+   */
+  kafka?: KafkaRecordRef | undefined;
+}
+
+export interface KafkaRecordRef {
+  topic: string;
+  partition: number;
+  /** Decimal, as kafkajs gives it. */
+  offset: string;
 }
 
 /** A rejected input on its way to `dead_letters`; `idempotencyKey` makes a redelivery land once. */

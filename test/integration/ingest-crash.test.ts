@@ -97,7 +97,12 @@ test('kill -9 at random and at the commit points loses and duplicates nothing', 
   t.is(await countOf(db, 'SELECT count(*) AS n FROM raw_events'), good);
   t.is(await countOf(db, 'SELECT count(DISTINCT idempotency_key) AS n FROM raw_events'), good);
   t.is(await countOf(db, "SELECT count(DISTINCT data->>'seq') AS n FROM raw_events"), good);
-  t.is(await countOf(db, 'SELECT count(*) AS n FROM event_keys'), good);
+  t.is(await countOf(db, 'SELECT count(*) AS n FROM event_keys'), 0, 'Kafka records are claimed by offset');
+  t.is(
+    await countOf(db, 'SELECT coalesce(sum(end_offset - first_offset), 0) AS n FROM kafka_record_claims'),
+    good,
+    'every stored record is claimed exactly once',
+  );
   t.is(await countOf(db, 'SELECT count(*) AS n FROM dead_letters'), N / BAD_EVERY);
   const { rows } = await db.query<{ partition: number; next_offset: number }>(
     'SELECT partition, next_offset FROM kafka_offsets WHERE consumer_group = $1 ORDER BY partition',

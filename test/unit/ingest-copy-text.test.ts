@@ -1,6 +1,12 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { arrayLiteral, copyLine, copyText, floatArrayLiteral } from '../../shared/ingest/copy-text.ts';
+import {
+  arrayLiteral,
+  copyArrayLiteral,
+  copyLine,
+  copyText,
+  floatArrayLiteral,
+} from '../../shared/ingest/copy-text.ts';
 
 // Decoders written from the PostgreSQL docs (COPY text format, array input syntax), to check the encoders.
 function uncopy(field: string): string {
@@ -76,4 +82,14 @@ test('copyLine has nine tab-separated fields and one trailing newline', (t) => {
     '{}',
     '{"x":"\\"q\\""}',
   ]);
+});
+
+test('copyArrayLiteral is copyText(arrayLiteral(…)) for any strings', (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 6 }), (values) => {
+      t.is(copyArrayLiteral(values), copyText(arrayLiteral(values)));
+    }),
+    { numRuns: 2000 },
+  );
+  t.is(copyArrayLiteral(['a', 'b"c', 'tab\there']), copyText(arrayLiteral(['a', 'b"c', 'tab\there'])));
 });

@@ -1,0 +1,66 @@
+// One fetched Kafka batch → its rows and dead letters, ready for the transaction that stores them. All
+// the per-record CPU work of pull ingestion (decode, validate, render) happens here, once per batch and
+// outside the transaction, so a retried transaction does not redo it.
+import { kafkaRecordNormalizer, type NormalizeSettings } from './normalize.ts';
+import { prepareRows, type PreparedRows } from './prepare-rows.ts';
+import type { DeadLetter, IngestEvent } from './types.ts';
+
+/** The parts of a kafkajs message that ingestion reads. */
+export interface RecordInput {
+  offset: string;
+  timestamp: string | undefined;
+  value: Buffer | null;
+}
+
+export interface KafkaBatchInput {
+  topic: string;
+  partition: number;
+  messages: readonly RecordInput[];
+}
+
+export interface PreparedKafkaBatch {
+  prepared: PreparedRows;
+  /** Records refused by the event contract. */
+  letters: DeadLetter[];
+}
+
+export function prepareKafkaBatch(
+  batch: KafkaBatchInput,
+  settings: NormalizeSettings,
+  format: PreparedRows['format'],
+): PreparedKafkaBatch {
+  const normalize = kafkaRecordNormalizer(settings);
+  const events: IngestEvent[] = [];
+  const letters: DeadLetter[] = [];
+  for (const message of batch.messages) {
+    const result = normalize({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+      timestamp: message.timestamp,
+      value: message.value,
+    });
+    if (result.ok) events.push(result.event);
+    else letters.push(result.letter);
+  }
+  return { prepared: prepareRows(events, format, 'kafka'), letters };
+}
+
+/** The part of a prepared batch at or after `from`: what an earlier commit already covered is dropped. */
+export function fromOffset(
+  batch: PreparedKafkaBatch,
+  from: bigint,
+): { batch: PreparedKafkaBatch; skipped: number } {
+  const keep = (offset: string | number | undefined) => offset === undefined || BigInt(offset) >= from;
+  const rows = batch.prepared.rows.filter((r) => keep(r.kafka?.offset));
+  const unstorable = batch.prepared.unstorable.filter((l) => keep(l.offset));
+  const letters = batch.letters.filter((l) => keep(l.offset));
+  const skipped =
+    batch.prepared.rows.length -
+    rows.length +
+    batch.prepared.unstorable.length -
+    unstorable.length +
+    batch.letters.length -
+    letters.length;
+  return { batch: { prepared: { ...batch.prepared, rows, unstorable }, letters }, skipped };
+}
