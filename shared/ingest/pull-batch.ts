@@ -40,6 +40,10 @@ export async function storeBatch(
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(async (client) => {
+        // The rows and their offset commit or vanish together, and the offset says where to read again;
+        // so a commit lost to a PostgreSQL crash is re-read from Kafka, and waiting for its flush buys
+        // nothing. (A later synchronous commit that saw these rows flushes them first: WAL is ordered.)
+        await client.query('SET LOCAL synchronous_commit = off');
         const stored = await lockOffset(client, work.groupId, work.topic, work.partition);
         const from = stored === null ? null : BigInt(stored);
         if (from !== null && work.checkGap && BigInt(first.offset) > from) {
