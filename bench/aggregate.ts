@@ -17,7 +17,10 @@ export interface AggregationMeasurement {
   rowsIn: number;
   rowsOut: number;
   status: string;
-  /** Sum of the windows' own times (their recompute transactions); the rest is per-run and per-window bookkeeping. */
+  /**
+   * Sum of the windows' own times (their recompute transactions). Windows run several at a time
+   * (DEFAULT_WINDOW_CONCURRENCY), so this sum exceeds `ms`; it is not a share of it.
+   */
   windowMs: number;
 }
 

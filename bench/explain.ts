@@ -2,8 +2,13 @@
 // of the hourly aggregation's statement for the busiest hour and of a day rollup's statement, captured from
 // shared/aggregate and run inside a transaction that is rolled back so nothing is written.
 import type { QueryResult, QueryResultRow } from 'pg';
-import { deleteWindowState, insertWindowState } from '../shared/aggregate/state-sql.ts';
-import type { Database, Queryable } from '../shared/db/index.ts';
+import {
+  deleteWindowState,
+  tuneWindowTransaction,
+  windowStateParams,
+  windowStateSql,
+} from '../shared/aggregate/state-sql.ts';
+import type { Database } from '../shared/db/index.ts';
 import { baselineSql } from './baseline-sql.ts';
 import type { Span } from './dataset.ts';
 
@@ -56,20 +61,14 @@ async function explainWindow(db: Database, level: 'hour' | 'day', bucket: Date):
   return db.withClient(async (client) => {
     await client.query('BEGIN');
     try {
-      let plan = '';
-      const explaining: Queryable = {
-        query: async <R extends QueryResultRow>(
-          text: string,
-          values?: unknown[],
-        ): Promise<QueryResult<R>> => {
-          const result = await client.query<R>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values);
-          plan = planText(result);
-          return { ...result, rows: [] };
-        },
-      };
+      await tuneWindowTransaction(client, false);
       await deleteWindowState(client, level, bucket);
-      await insertWindowState(explaining, level, bucket, 'UTC');
-      return plan;
+      return planText(
+        await client.query(
+          `EXPLAIN (ANALYZE, BUFFERS) ${windowStateSql(level)}`,
+          windowStateParams(level, bucket, 'UTC'),
+        ),
+      );
     } finally {
       await client.query('ROLLBACK');
     }

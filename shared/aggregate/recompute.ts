@@ -1,11 +1,12 @@
 // Recomputing one window, as one transaction: read changed_seq, delete the window's state and bins, insert
 // them fresh (hours from raw events, rollups from the stored state below), record done_seq = the changed_seq
 // read at the start (an event ingested meanwhile leaves the window dirty), and re-open the windows above.
+import type { PoolClient } from 'pg';
 import type { Database } from '../db/index.ts';
 import type { CalendarOptions, Level } from './levels.ts';
 import { levelsAbove } from './levels.ts';
-import { deleteWindowState, insertWindowState } from './state-sql.ts';
-import { bumpParentWindow, markWindowDone, readChangedSeq } from './windows-sql.ts';
+import { deleteWindowState, insertWindowState, tuneWindowTransaction } from './state-sql.ts';
+import { markWindowDone, readChangedSeq } from './windows-sql.ts';
 
 export interface RecomputeResult {
   rowsIn: number;
@@ -14,13 +15,24 @@ export interface RecomputeResult {
   doneSeq: number;
 }
 
+export interface RecomputeOptions {
+  /**
+   * Runs last inside the window's transaction, so what it writes (e.g. the run ledger's success row) commits
+   * with the window or not at all, and the window costs one commit instead of two.
+   */
+  beforeCommit?: (tx: PoolClient, result: RecomputeResult) => Promise<void>;
+}
+
 export async function recomputeWindow(
   db: Database,
   level: Level,
   bucket: Date,
   calendar: CalendarOptions,
+  options: RecomputeOptions = {},
 ): Promise<RecomputeResult> {
+  const prepared = !db.embedded;
   return db.transaction(async (tx) => {
+    await tuneWindowTransaction(tx, prepared);
     // A window without a row (a direct call) gets one, so there is a changed_seq to record.
     let seq = await readChangedSeq(tx, level, bucket);
     if (seq === undefined) {
@@ -32,9 +44,10 @@ export async function recomputeWindow(
       seq = (await readChangedSeq(tx, level, bucket)) ?? 0;
     }
     await deleteWindowState(tx, level, bucket);
-    const { rowsIn, rowsOut } = await insertWindowState(tx, level, bucket, calendar.timeZone);
-    await markWindowDone(tx, level, bucket, seq);
-    for (const parent of levelsAbove(level)) await bumpParentWindow(tx, parent, bucket, calendar);
-    return { rowsIn, rowsOut, doneSeq: seq };
+    const { rowsIn, rowsOut } = await insertWindowState(tx, level, bucket, calendar.timeZone, prepared);
+    await markWindowDone(tx, level, bucket, seq, levelsAbove(level), calendar);
+    const result: RecomputeResult = { rowsIn, rowsOut, doneSeq: seq };
+    await options.beforeCommit?.(tx, result);
+    return result;
   });
 }

@@ -1,50 +1,59 @@
 // Set-based statements that rebuild one window's aggregate_state and aggregate_sketch_bins inside
 // PostgreSQL. Each is one INSERT…SELECT per window (data-modifying CTEs write bins and state in one pass);
 // no rows travel to Node. Parameters: $1 level, $2 bucket, and for rollups $3 zone.
+import type { PoolClient } from 'pg';
 import type { Queryable } from '../db/index.ts';
 import type { Level } from './levels.ts';
-import { sqlKey, sqlQuantileQuery, sqlSign } from '../sketch/index.ts';
+import { sqlBinArrays, sqlKey, sqlSign, sqlSortedBinQuantiles } from '../sketch/index.ts';
 
 const SERIES = 'event_type, metric, dimension, dimension_value';
-const QUANTILES = sqlQuantileQuery({
-  bins: 'bins_in',
-  groupBy: ['event_type', 'metric', 'dimension', 'dimension_value'],
+const SERIES_C = SERIES.split(', ')
+  .map((c) => `${c} COLLATE "C" AS ${c}`)
+  .join(', ');
+const QUANTILES = sqlSortedBinQuantiles({
+  signs: 'm.signs',
+  keys: 'm.keys',
+  counts: 'm.counts',
+  total: 'm.bin_total',
 });
 
 /**
- * The common tail: given CTEs `bins_in(series, sign, key, count)` and partial states
- * `stats_in(series, count, sum, sum_squares, min, max)` (several rows per series are merged), writes the
- * bins and the state rows with
- * p50/p95/p99 materialised by shared/sketch's quantile query (rank q·(n−1), interpolated between the bins
- * holding its two neighbours as percentile_cont does), clamped here to the exact [min, max]. Stats and quantiles meet in one
- * GROUP BY over a UNION ALL rather than a join: CTE row estimates are 1, and a join would be planned as a
- * nested loop re-running the quantile query per series.
+ * The common tail: given CTEs `bins_in(series, sign, key, count)` with one row per (series, sign, key) and partial
+ * states `stats_in(series, count, sum, sum_squares, min, max)` (several rows per series are merged), writes one
+ * bins row per series (its bins as sorted arrays, sqlBinArrays) and the state rows with p50/p95/p99 read off those
+ * arrays by shared/sketch (rank q·(n−1), interpolated between the bins holding its two neighbours as
+ * percentile_cont does), clamped here to the exact [min, max]. Stats and bins meet in one GROUP BY over a UNION ALL
+ * rather than a join (CTE row estimates are 1, and a join may be planned as a nested loop); each series has one
+ * non-NULL set of arrays, so max() of the arrays is that set. The GROUP BYs sort (ordered aggregates), so they
+ * compare the series bytewise (COLLATE "C"): any consistent order will do, and the database collation would
+ * go through strcoll().
  */
 function writeTail(rowsInExpr: string): string {
   return `,
-ins_bins AS (
-  INSERT INTO aggregate_sketch_bins (level, bucket, ${SERIES}, sign, key, count)
-  SELECT $1::text, $2::timestamptz, ${SERIES}, sign, key, count FROM bins_in
+merged AS MATERIALIZED (
+  SELECT ${SERIES}, sum(count)::bigint AS count, sum(sum) AS sum, sum(sum_squares) AS sum_squares,
+         min(min) AS min, max(max) AS max, max(signs) AS signs, max(keys) AS keys, max(counts) AS counts,
+         max(bin_total) AS bin_total
+  FROM (
+    SELECT ${SERIES_C}, count, sum, sum_squares, min, max,
+           NULL::smallint[] AS signs, NULL::integer[] AS keys, NULL::bigint[] AS counts, NULL::bigint AS bin_total
+    FROM stats_in
+    UNION ALL
+    SELECT ${SERIES_C}, NULL, NULL, NULL, NULL, NULL, ${sqlBinArrays('sign', 'key', 'count')},
+           sum(count)::bigint
+    FROM bins_in GROUP BY 1, 2, 3, 4
+  ) AS parts
+  GROUP BY 1, 2, 3, 4
 ),
-q AS (
-${QUANTILES}
+ins_bins AS (
+  INSERT INTO aggregate_sketch_bins (level, bucket, ${SERIES}, signs, keys, counts)
+  SELECT $1::text, $2::timestamptz, ${SERIES}, signs, keys, counts FROM merged
 ),
 ins_state AS (
   INSERT INTO aggregate_state (level, bucket, ${SERIES}, count, sum, sum_squares, min, max, p50, p95, p99)
-  SELECT $1::text, $2::timestamptz, ${SERIES}, count, sum, sum_squares, min, max,
-         least(greatest(p50, min), max), least(greatest(p95, min), max), least(greatest(p99, min), max)
-  FROM (
-    SELECT ${SERIES}, sum(count)::bigint AS count, sum(sum) AS sum, sum(sum_squares) AS sum_squares,
-           min(min) AS min, max(max) AS max, max(p50) AS p50, max(p95) AS p95, max(p99) AS p99
-    FROM (
-      SELECT ${SERIES}, count, sum, sum_squares, min, max,
-             NULL::float8 AS p50, NULL::float8 AS p95, NULL::float8 AS p99
-      FROM stats_in
-      UNION ALL
-      SELECT ${SERIES}, NULL, NULL, NULL, NULL, NULL, p50, p95, p99 FROM q
-    ) AS parts
-    GROUP BY ${SERIES}
-  ) AS merged
+  SELECT $1::text, $2::timestamptz, ${SERIES}, m.count, m.sum, m.sum_squares, m.min, m.max,
+         least(greatest(q.p50, m.min), m.max), least(greatest(q.p95, m.min), m.max), least(greatest(q.p99, m.min), m.max)
+  FROM merged AS m CROSS JOIN LATERAL ${QUANTILES} AS q
   RETURNING 1
 )
 SELECT (${rowsInExpr})::bigint AS rows_in, (SELECT count(*) FROM ins_state)::bigint AS rows_out`;
@@ -67,49 +76,57 @@ export function seriesOf(alias: string): string {
 }
 
 /**
- * Hour from raw events, each metric value counted in every series seriesOf() gives its event.
- * Two stages keep the per-value work to one pass: `base` maps each value to its sketch bin once and groups
- * by everything that decides its series (type, source, dimension arrays, metric, bin) — few groups, since
- * dimension combinations repeat; `fine` then fans those partial states out to the series and adds them up
- * (numeric sums are exact, so the order of addition does not matter).
+ * Hour from raw events, each metric value counted in every series seriesOf() gives its event. The exact stats
+ * and the sketch take separate paths, so numeric sums are kept per series, not per bin. Both first group by
+ * everything that decides a series (type, source, dimension arrays, metric; the sketch also by bin) — fewer
+ * rows, since dimension combinations repeat — and then fan those partial states out to the series and add
+ * them up (numeric sums are exact, so the order of addition does not matter). Each value is converted to
+ * numeric once, as an array.
  */
 const HOUR_SQL =
   `WITH src AS MATERIALIZED (
   SELECT event_type, source, metric_names, metric_values, dimension_names, dimension_values
   FROM raw_events WHERE ts >= $2::timestamptz AND ts < $2::timestamptz + interval '1 hour'
 ),
-base AS (
+stats_base AS (
   SELECT s.event_type, s.source, s.dimension_names, s.dimension_values, m.metric,
-         ${sqlSign('m.value')} AS sign, ${sqlKey('m.value')} AS key,
-         count(*) AS count, sum(m.value::numeric) AS sum, sum(m.value::numeric * m.value::numeric) AS sum_squares,
+         count(*) AS count, sum(m.num) AS sum, sum(m.num * m.num) AS sum_squares,
          min(m.value) AS min, max(m.value) AS max
+  FROM src s
+  CROSS JOIN LATERAL unnest(s.metric_names, s.metric_values, s.metric_values::numeric[]) AS m(metric, value, num)
+  WHERE m.metric IS NOT NULL AND m.value IS NOT NULL
+  GROUP BY 1, 2, 3, 4, 5
+),
+stats_in AS (
+  SELECT b.event_type, b.metric, d.dimension, d.dimension_value,
+         b.count, b.sum, b.sum_squares, b.min, b.max
+  FROM stats_base b CROSS JOIN LATERAL ${seriesOf('b')}
+),
+bins_base AS (
+  SELECT s.event_type, s.source, s.dimension_names, s.dimension_values, m.metric,
+         ${sqlSign('m.value')} AS sign, ${sqlKey('m.value')} AS key, count(*) AS count
   FROM src s CROSS JOIN LATERAL unnest(s.metric_names, s.metric_values) AS m(metric, value)
   WHERE m.metric IS NOT NULL AND m.value IS NOT NULL
   GROUP BY 1, 2, 3, 4, 5, 6, 7
 ),
-fine AS MATERIALIZED (
-  SELECT b.event_type, b.metric, d.dimension, d.dimension_value, b.sign, b.key,
-         sum(b.count)::bigint AS count, sum(b.sum) AS sum, sum(b.sum_squares) AS sum_squares,
-         min(b.min) AS min, max(b.max) AS max
-  FROM base b
-  CROSS JOIN LATERAL ${seriesOf('b')}
+bins_in AS (
+  SELECT b.event_type, b.metric, d.dimension, d.dimension_value, b.sign, b.key, sum(b.count)::bigint AS count
+  FROM bins_base b CROSS JOIN LATERAL ${seriesOf('b')}
   GROUP BY 1, 2, 3, 4, 5, 6
-),
-bins_in AS (SELECT ${SERIES}, sign, key, count FROM fine),
-stats_in AS (SELECT ${SERIES}, count, sum, sum_squares, min, max FROM fine)` +
-  writeTail('SELECT count(*) FROM src');
+)` + writeTail('SELECT count(*) FROM src');
 
 /** A rollup from the stored state of `below` in [bucket, end of bucket in zone): sums add, bins add per key. */
 function rollupSql(below: Level): string {
   const range = `level = '${below}' AND bucket >= $2::timestamptz AND bucket < agg_bucket_end($1::text, $2::timestamptz, $3::text)`;
   return (
-    `WITH bins_in AS (
-  SELECT ${SERIES}, sign, key, sum(count)::bigint AS count
-  FROM aggregate_sketch_bins WHERE ${range}
-  GROUP BY ${SERIES}, sign, key
-),
-stats_in AS (
+    `WITH stats_in AS (
   SELECT ${SERIES}, count, sum, sum_squares, min, max FROM aggregate_state WHERE ${range}
+),
+bins_in AS (
+  SELECT b.event_type, b.metric, b.dimension, b.dimension_value, u.sign, u.key, sum(u.count)::bigint AS count
+  FROM aggregate_sketch_bins AS b CROSS JOIN LATERAL unnest(b.signs, b.keys, b.counts) AS u(sign, key, count)
+  WHERE ${range}
+  GROUP BY 1, 2, 3, 4, 5, 6
 )` + writeTail('SELECT count(*) FROM stats_in')
   );
 }
@@ -121,21 +138,49 @@ export function windowStateSql(level: Level): string {
   return level === 'hour' ? HOUR_SQL : ROLLUP_SQL[level];
 }
 
-export async function deleteWindowState(db: Queryable, level: Level, bucket: Date): Promise<void> {
-  await db.query('DELETE FROM aggregate_sketch_bins WHERE level = $1 AND bucket = $2', [level, bucket]);
-  await db.query('DELETE FROM aggregate_state WHERE level = $1 AND bucket = $2', [level, bucket]);
+/** The parameters of windowStateSql(level). */
+export function windowStateParams(level: Level, bucket: Date, timeZone: string): unknown[] {
+  return level === 'hour' ? [level, bucket] : [level, bucket, timeZone];
 }
 
-/** Writes the state of one (already emptied) window; returns the rows read and the state rows written. */
+/**
+ * Settings for the rest of a window's transaction (SET LOCAL ends with it). JIT off: the statement runs for
+ * milliseconds, and compiling its expressions (chosen once the estimates of a busy hour pass jit_above_cost)
+ * took longer than the whole statement. With `prepared`, generic plans: the named window statement is then
+ * planned once per connection instead of once per window; its shape is fixed by the CTEs and the hour's
+ * partition is still pruned at run time, so a custom plan bought nothing.
+ */
+export async function tuneWindowTransaction(db: Queryable, prepared: boolean): Promise<void> {
+  await db.query(
+    prepared ? 'SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan' : 'SET LOCAL jit = off',
+  );
+}
+
+export async function deleteWindowState(db: Queryable, level: Level, bucket: Date): Promise<void> {
+  await db.query(
+    `WITH bins AS (DELETE FROM aggregate_sketch_bins WHERE level = $1 AND bucket = $2)
+     DELETE FROM aggregate_state WHERE level = $1 AND bucket = $2`,
+    [level, bucket],
+  );
+}
+
+/**
+ * Writes the state of one (already emptied) window; returns the rows read and the state rows written. With
+ * `prepared`, the statement is a named one (parsed and planned once per connection, see
+ * tuneWindowTransaction); the embedded PGlite is one session shared by reconnecting clients, whose
+ * per-client record of prepared names would not match it, so it runs unnamed there.
+ */
 export async function insertWindowState(
-  db: Queryable,
+  db: PoolClient,
   level: Level,
   bucket: Date,
   timeZone: string,
+  prepared: boolean,
 ): Promise<{ rowsIn: number; rowsOut: number }> {
-  const { rows } =
-    level === 'hour'
-      ? await db.query<{ rows_in: number; rows_out: number }>(HOUR_SQL, [level, bucket])
-      : await db.query<{ rows_in: number; rows_out: number }>(ROLLUP_SQL[level], [level, bucket, timeZone]);
+  const text = windowStateSql(level);
+  const values = windowStateParams(level, bucket, timeZone);
+  const { rows } = await db.query<{ rows_in: number; rows_out: number }>(
+    prepared ? { name: `hxp_window_state_${level}`, text, values } : { text, values },
+  );
   return { rowsIn: Number(rows[0]?.rows_in ?? 0), rowsOut: Number(rows[0]?.rows_out ?? 0) };
 }

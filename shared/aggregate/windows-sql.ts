@@ -70,14 +70,30 @@ export async function readChangedSeq(db: Queryable, level: Level, bucket: Date):
   return rows[0] === undefined ? undefined : Number(rows[0].changed_seq);
 }
 
-/** Records success: done up to `seq` (never backwards), retry state cleared. */
-export async function markWindowDone(db: Queryable, level: Level, bucket: Date, seq: number): Promise<void> {
+/**
+ * Records success — done up to `seq` (never backwards), retry state cleared — and re-opens the windows of each
+ * level in `parents` containing `bucket` (the levels above; one statement, as the rows differ).
+ */
+export async function markWindowDone(
+  db: Queryable,
+  level: Level,
+  bucket: Date,
+  seq: number,
+  parents: readonly Level[],
+  calendar: CalendarOptions,
+): Promise<void> {
   await db.query(
-    `UPDATE aggregation_windows
-     SET done_seq = greatest(coalesce(done_seq, 0), $3), attempts = 0, retry_at = NULL, last_error = NULL,
-         updated_at = now()
-     WHERE level = $1 AND bucket = $2`,
-    [level, bucket, seq],
+    `WITH done AS (
+       UPDATE aggregation_windows
+       SET done_seq = greatest(coalesce(done_seq, 0), $3), attempts = 0, retry_at = NULL, last_error = NULL,
+           updated_at = now()
+       WHERE level = $1 AND bucket = $2
+     )
+     INSERT INTO aggregation_windows (level, bucket, changed_seq)
+     SELECT p.level, agg_bucket_start(p.level, $2, $5, $6), nextval('window_change_seq')
+     FROM unnest($4::text[]) WITH ORDINALITY AS p(level, o) ORDER BY p.o
+     ON CONFLICT (level, bucket) DO UPDATE SET changed_seq = EXCLUDED.changed_seq, updated_at = now()`,
+    [level, bucket, seq, parents, calendar.timeZone, calendar.weekStart],
   );
 }
 
@@ -97,21 +113,6 @@ export async function markWindowFailed(
     [level, bucket, error, retryAt],
   );
   return rows[0]?.attempts ?? 0;
-}
-
-/** Re-opens the windows of `parent` containing `bucket` (a window of the level below). */
-export async function bumpParentWindow(
-  db: Queryable,
-  parent: Level,
-  bucket: Date,
-  calendar: CalendarOptions,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO aggregation_windows (level, bucket, changed_seq)
-     VALUES ($1, agg_bucket_start($1, $2, $3, $4), nextval('window_change_seq'))
-     ON CONFLICT (level, bucket) DO UPDATE SET changed_seq = EXCLUDED.changed_seq, updated_at = now()`,
-    [parent, bucket, calendar.timeZone, calendar.weekStart],
-  );
 }
 
 /**

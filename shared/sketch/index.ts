@@ -19,11 +19,14 @@ export {
 export { QuantileSketch, type SketchBin } from './quantile-sketch.ts';
 export {
   DEFAULT_QUANTILES,
+  sqlBinArrays,
   sqlFloat8,
   sqlKey,
   sqlKeyBoundary,
   sqlKeyValue,
   sqlQuantileQuery,
   sqlSign,
+  sqlSortedBinQuantiles,
   type QuantileQueryOptions,
+  type SortedBinQuantileOptions,
 } from './sql.ts';

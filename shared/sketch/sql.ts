@@ -116,6 +116,19 @@ export const DEFAULT_QUANTILES: Readonly<Record<string, number>> = Object.freeze
   p99: 0.99,
 });
 
+function checkedQuantiles(
+  quantiles: Readonly<Record<string, number>> = DEFAULT_QUANTILES,
+): { name: string; q: number }[] {
+  const checked = Object.entries(quantiles).map(([name, q]) => {
+    if (typeof q !== 'number' || !(q >= 0 && q <= 1)) {
+      throw new RangeError(`quantile ${name} must be between 0 and 1; got ${String(q)}`);
+    }
+    return { name: identifier(name, 'quantile column'), q };
+  });
+  if (checked.length === 0) throw new RangeError('a quantile query needs at least one quantile');
+  return checked;
+}
+
 /**
  * A query returning one row per group: `<groupBy…>, count bigint, <quantile columns> float8`, each quantile the
  * same estimate QuantileSketch.quantile(q) gives for the merged bins: rank = q·(n − 1) in float8; the
@@ -125,13 +138,7 @@ export const DEFAULT_QUANTILES: Readonly<Record<string, number>> = Object.freeze
  */
 export function sqlQuantileQuery(options: QuantileQueryOptions): string {
   const groups = (options.groupBy ?? []).map((g) => identifier(g, 'groupBy column'));
-  const quantiles = Object.entries(options.quantiles ?? DEFAULT_QUANTILES).map(([name, q]) => {
-    if (typeof q !== 'number' || !(q >= 0 && q <= 1)) {
-      throw new RangeError(`quantile ${name} must be between 0 and 1; got ${String(q)}`);
-    }
-    return { name: identifier(name, 'quantile column'), q };
-  });
-  if (quantiles.length === 0) throw new RangeError('sqlQuantileQuery needs at least one quantile');
+  const quantiles = checkedQuantiles(options.quantiles);
   const g = (prefix: string) => groups.map((c) => `${prefix}${c}, `).join('');
   const partition = groups.length > 0 ? `PARTITION BY ${groups.join(', ')} ` : '';
   const groupBy = groups.length > 0 ? `GROUP BY ${groups.join(', ')}` : '';
@@ -174,5 +181,75 @@ export function sqlQuantileQuery(options: QuantileQueryOptions): string {
   return (
     `SELECT ${groups.map((c) => `${c}, `).join('')}q.count,\n  ${clamped.join(',\n  ')}\n` +
     `FROM (\n${core}\n) AS q\nLEFT JOIN ${options.bounds.relation} AS bd ${join}`
+  );
+}
+
+/**
+ * The bins of one group as three parallel arrays in value order (sign, then sign·key), the layout
+ * aggregate_sketch_bins stores: `signs smallint[]`, `keys int[]`, `counts bigint[]`. An aggregate select list
+ * over rows with one (sign, key) each; merge duplicates first (sum their counts).
+ */
+export function sqlBinArrays(signExpr: string, keyExpr: string, countExpr: string): string {
+  const order = `ORDER BY ${signExpr}, ${signExpr} * ${keyExpr}`;
+  return (
+    `array_agg(${signExpr} ${order}) AS signs, array_agg(${keyExpr} ${order}) AS keys, ` +
+    `array_agg(${countExpr} ${order}) AS counts`
+  );
+}
+
+export interface SortedBinQuantileOptions {
+  /** Array expressions (e.g. columns of the outer row) in the layout of sqlBinArrays: one entry per bin. */
+  signs: string;
+  keys: string;
+  counts: string;
+  /**
+   * The sum of `counts` (e.g. summed where the arrays were built), so the running count needs no second pass
+   * and each rank is computed once per group instead of once per bin. Default: summed here.
+   */
+  total?: string;
+  /** Output column name → quantile. Default { p50: 0.5, p95: 0.95, p99: 0.99 }. */
+  quantiles?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A scalar-row subquery for `CROSS JOIN LATERAL` over one group's sorted bin arrays (sqlBinArrays), returning
+ * one row with the quantile columns: the same estimates as sqlQuantileQuery and QuantileSketch.quantile(q),
+ * unclamped. Counts are summed in float8, exact below 2^53 (QuantileSketch holds counts to safe integers), so
+ * ranks and comparisons are the same float8 values as there. The running count is taken over the array
+ * positions (already value order, so nothing is sorted by text), the two neighbours of each rank are picked by
+ * position, and the representative value is computed only for those picked bins.
+ */
+export function sqlSortedBinQuantiles(options: SortedBinQuantileOptions): string {
+  const quantiles = checkedQuantiles(options.quantiles);
+  const total = options.total ?? `(SELECT sum(x) FROM unnest(${options.counts}) AS x)`;
+  // Per group, once: n and the 0-based index below each rank (floor(rank)), as float8 like the running count.
+  const limits = quantiles.map(({ name, q }) => `floor(${sqlFloat8(q)} * (t0.n - 1)) AS below_${name}`);
+  const picks = quantiles.map(
+    ({ name }) =>
+      `min(c.i) FILTER (WHERE c.cum > t.below_${name}) AS lo_${name}, ` +
+      `min(c.i) FILTER (WHERE c.cum > t.below_${name} + 1) AS hi_${name}`,
+  );
+  // One instance of the (long) representative expression, applied to the picked positions in turn: written
+  // out per pick it made the statement several times longer to parse and plan.
+  const positions = quantiles.map(({ name }) => `e.lo_${name}, e.hi_${name}`).join(', ');
+  const representative = sqlKeyValue(`(${options.signs})[p.j::int]`, `(${options.keys})[p.j::int]`);
+  const value = (name: string, end: 'lo' | 'hi') =>
+    `v.r[${2 * quantiles.findIndex((x) => x.name === name) + (end === 'lo' ? 1 : 2)}]`;
+  // Same expression and order as sqlQuantileQuery (and QuantileSketch's interpolate()).
+  const estimates = quantiles.map(({ name, q }) => {
+    const rank = `(${sqlFloat8(q)} * (v.n - 1))`;
+    return `(1 - (${rank} - floor(${rank}))) * ${value(name, 'lo')} + (${rank} - floor(${rank})) * coalesce(${value(name, 'hi')}, ${value(name, 'lo')}) AS ${name}`;
+  });
+  // OFFSET 0 keeps each level from being flattened into the next, which would repeat its expressions.
+  return (
+    `(SELECT ${estimates.join(',\n    ')}\n` +
+    `  FROM (SELECT e.n,\n` +
+    `      (SELECT array_agg(${representative} ORDER BY p.o)\n` +
+    `       FROM unnest(ARRAY[${positions}]) WITH ORDINALITY AS p(j, o)) AS r\n` +
+    `    FROM (SELECT max(t.n) AS n, ${picks.join(',\n        ')}\n` +
+    `      FROM (SELECT n, ${limits.join(', ')} FROM (SELECT (${total})::float8 AS n) AS t0 OFFSET 0) AS t\n` +
+    `      CROSS JOIN (SELECT u.i, sum(u.c::float8) OVER (ORDER BY u.i ROWS UNBOUNDED PRECEDING) AS cum\n` +
+    `            FROM unnest(${options.counts}) WITH ORDINALITY AS u(c, i)) AS c) AS e\n` +
+    `    OFFSET 0) AS v)`
   );
 }

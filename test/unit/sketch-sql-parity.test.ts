@@ -15,11 +15,13 @@ import {
   keyBoundary,
   keyValue,
   sketchKey,
+  sqlBinArrays,
   sqlKey,
   sqlKeyBoundary,
   sqlKeyValue,
   sqlQuantileQuery,
   sqlSign,
+  sqlSortedBinQuantiles,
 } from '../../shared/sketch/index.ts';
 
 type Query = <R>(sql: string, params?: unknown[]) => Promise<R[]>;
@@ -211,10 +213,55 @@ async function checkQuantiles(t: ExecutionContext, query: Query): Promise<void> 
   t.is(single[0]?.p50, keyValue(1, sketchKey(100).key));
 }
 
+// The stored layout (sorted bin arrays per series, sqlBinArrays) and the quantiles read off it
+// (sqlSortedBinQuantiles, clamped as aggregate_state is) equal the TypeScript sketch's bins and quantiles.
+async function checkSortedBinQuantiles(t: ExecutionContext, query: Query): Promise<void> {
+  const data: Record<string, number[]> = { ...datasets(), one: [7.25], two: [-3, 1e-12] };
+  const series = Object.entries(data).flatMap(([name, values]) => values.map(() => name));
+  const xs = Object.values(data).flat();
+  const source = `unnest($1::text[], $2::float8[]) AS e(series, x)`;
+  const sql = `WITH bins AS (
+      SELECT series, ${sqlSign('x')} AS sign, ${sqlKey('x')} AS key, count(*)::bigint AS count FROM ${source} GROUP BY 1, 2, 3
+    ), arrays AS (
+      SELECT series, ${sqlBinArrays('sign', 'key', 'count')} FROM bins GROUP BY series
+    ), bounds AS (SELECT series, min(x) AS min, max(x) AS max FROM ${source} GROUP BY series)
+    SELECT a.series, a.signs, a.keys, a.counts, least(greatest(q.p50, b.min), b.max) AS p50,
+           least(greatest(q.p95, b.min), b.max) AS p95, least(greatest(q.p99, b.min), b.max) AS p99
+    FROM arrays AS a JOIN bounds AS b USING (series)
+    CROSS JOIN LATERAL ${sqlSortedBinQuantiles({ signs: 'a.signs', keys: 'a.keys', counts: 'a.counts' })} AS q
+    ORDER BY a.series`;
+  const rows = await query<{
+    series: string;
+    signs: number[];
+    keys: number[];
+    counts: (string | number)[];
+    p50: number;
+    p95: number;
+    p99: number;
+  }>(sql, [series, xs]);
+  t.is(rows.length, Object.keys(data).length);
+  for (const row of rows) {
+    const sketch = new QuantileSketch();
+    for (const x of data[row.series] ?? []) sketch.add(x);
+    const bins = sketch.toBins();
+    t.deepEqual(
+      { signs: row.signs, keys: row.keys, counts: row.counts.map(Number) },
+      { signs: bins.map((b) => b.sign), keys: bins.map((b) => b.key), counts: bins.map((b) => b.count) },
+      row.series,
+    );
+    t.deepEqual(
+      [row.p50, row.p95, row.p99],
+      [sketch.quantile(0.5), sketch.quantile(0.95), sketch.quantile(0.99)],
+      row.series,
+    );
+  }
+}
+
 async function runAll(t: ExecutionContext, query: Query): Promise<void> {
   await checkKeys(t, query);
   await checkBoundariesAndValues(t, query);
   await checkQuantiles(t, query);
+  await checkSortedBinQuantiles(t, query);
 }
 
 test('SQL sketch fragments match TypeScript bit for bit (PGlite)', async (t) => {
