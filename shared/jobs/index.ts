@@ -12,6 +12,7 @@ export {
 export { heartbeatJobLock, newLockOwner, tryLockJob, unlockJob } from './lock.ts';
 export {
   DEFAULT_JOB_OPTIONS,
+  DEFAULT_WINDOW_CONCURRENCY,
   type AggregationJobOptions,
   type AggregationStatus,
   type AggregationSummary,

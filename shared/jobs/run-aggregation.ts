@@ -14,17 +14,19 @@ import {
   type Level,
 } from '../aggregate/index.ts';
 import { codeOf, messageOf } from '../aggregate/errors.ts';
+import type { Queryable } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
 import { processWindow } from './window.ts';
+import { processDueWindows } from './window-loop.ts';
 import { TRIGGERS, finishRun, startRun } from './ledger.ts';
 import { heartbeatJobLock, newLockOwner, setLockRun, tryLockJob, unlockJob } from './lock.ts';
-import type {
-  AggregationStatus,
-  AggregationSummary,
-  BeforeAggregateResult,
-  JobDeps,
-  RunAggregationRequest,
-  WindowOutcome,
+import {
+  DEFAULT_WINDOW_CONCURRENCY,
+  type AggregationStatus,
+  type AggregationSummary,
+  type BeforeAggregateResult,
+  type JobDeps,
+  type RunAggregationRequest,
 } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -167,29 +169,30 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     if (range) summary.windowsMarked = await markRangeDirty(db, req.level, range.from, range.to, calendar);
 
     const due: DueWindow[] = await listDueWindows(db, req.level, now, options.retries, calendar);
-    let timedOut = false;
+    const parentRunId = runId;
+    const workers = db.embedded
+      ? 1
+      : Math.max(1, Math.floor(options.concurrency ?? DEFAULT_WINDOW_CONCURRENCY));
     let lockLost = false;
-    for (const window of due) {
-      // The first window is always taken, so a run whose set-up (lock, ingestion hook) alone passes the
-      // timeout still makes progress instead of starving every later run the same way.
-      if (summary.windows.length > 0 && elapsed() > options.timeoutMs) {
-        timedOut = true;
-        break;
-      }
-      const outcome: WindowOutcome = await processWindow(
-        deps,
-        { job, level: req.level, trigger: req.trigger, runId, now, calendar },
-        window,
-      );
+    const heartbeat = async (q: Queryable): Promise<void> => {
+      if (!(await heartbeatJobLock(q, job, owner))) lockLost = true;
+    };
+    const { outcomes, timedOut } = await processDueWindows(due, workers, {
+      process: (window) =>
+        processWindow(
+          deps,
+          { job, level: req.level, trigger: req.trigger, runId: parentRunId, now, calendar, heartbeat },
+          window,
+        ),
+      outOfTime: () => elapsed() > options.timeoutMs,
+      lockLost: () => lockLost,
+    });
+    for (const outcome of outcomes) {
       summary.windows.push(outcome);
       if (outcome.status === 'succeeded') summary.windowsDone += 1;
       else summary.windowsFailed += 1;
       summary.rowsIn += outcome.rowsIn;
       summary.rowsOut += outcome.rowsOut;
-      if (!(await heartbeatJobLock(db, job, owner))) {
-        lockLost = true;
-        break;
-      }
     }
 
     summary.status = overallStatus(

@@ -15,7 +15,22 @@ export interface AggregationJobOptions {
   timeoutMs: number;
   /** A job lock not refreshed for this long is stale and may be taken over (default timeoutMs + 60 s). */
   lockLeaseMs?: number;
+  /**
+   * Windows recomputed at the same time, each in its own transaction on its own connection (default
+   * DEFAULT_WINDOW_CONCURRENCY). The embedded database has one connection and always takes one at a time.
+   */
+  concurrency?: number;
 }
+
+/**
+ * Three windows at once. A window's statement cannot use parallel workers (it writes), so one at a time
+ * leaves the server's other cores idle, and each window also waits on round trips and its commit's WAL flush,
+ * which a further window fills (on the 2-core benchmark machine 3 beat 2 by ~10 %, as 2 beat 1 by ~40 %).
+ * Windows are independent, and the rows they share (the parent windows they re-open, then the job lock they
+ * refresh) are always locked in the same order, so concurrent windows may wait for each other briefly at the
+ * end but never deadlock.
+ */
+export const DEFAULT_WINDOW_CONCURRENCY = 3;
 
 export const DEFAULT_JOB_OPTIONS: AggregationJobOptions = {
   timeZone: 'UTC',

@@ -8,6 +8,7 @@ import {
   type Level,
 } from '../aggregate/index.ts';
 import { codeOf, messageOf } from '../aggregate/errors.ts';
+import type { Queryable } from '../db/index.ts';
 import { BATCH_EVENTS_TOPIC, type AggregationCompletedEvent, type RunFailedEvent } from './events.ts';
 import { finishRun, startRun, type Trigger } from './ledger.ts';
 import type { JobDeps, WindowOutcome } from './types.ts';
@@ -19,6 +20,11 @@ export interface WindowContext {
   runId: number;
   now: Date;
   calendar: CalendarOptions;
+  /**
+   * Refreshes the job lock after the window: inside its transaction when it succeeds (one commit for both),
+   * on its own after a failure.
+   */
+  heartbeat: (db: Queryable) => Promise<void>;
 }
 
 async function publishSafely(deps: JobDeps, key: string, value: object): Promise<void> {
@@ -50,13 +56,20 @@ export async function processWindow(
   const started = performance.now();
   const base = { level: ctx.level, bucket, end: window.end.toISOString(), attempt, runId };
   try {
-    const result = await recomputeWindow(db, ctx.level, window.bucket, ctx.calendar);
-    const durationMs = Math.round(performance.now() - started);
-    await finishRun(db, runId, {
-      status: 'succeeded',
-      rowsIn: result.rowsIn,
-      rowsOut: result.rowsOut,
-      details: { durationMs },
+    let durationMs = 0;
+    // The success row is written inside the window's transaction: it commits with the window's state or not
+    // at all (a failed commit is recorded as a failure below), and the window costs one commit, not two.
+    const result = await recomputeWindow(db, ctx.level, window.bucket, ctx.calendar, {
+      beforeCommit: async (tx, r) => {
+        durationMs = Math.round(performance.now() - started);
+        await finishRun(tx, runId, {
+          status: 'succeeded',
+          rowsIn: r.rowsIn,
+          rowsOut: r.rowsOut,
+          details: { durationMs },
+        });
+        await ctx.heartbeat(tx);
+      },
     });
     const event: AggregationCompletedEvent = {
       type: 'aggregation.completed',
@@ -72,6 +85,7 @@ export async function processWindow(
     const code = codeOf(err);
     const message = messageOf(err);
     const retryAt = new Date(ctx.now.getTime() + options.retryDelayMs);
+    await ctx.heartbeat(db);
     const attempts = await markWindowFailed(db, ctx.level, window.bucket, `${code}: ${message}`, retryAt);
     const exhausted = attempts > options.retries;
     const durationMs = Math.round(performance.now() - started);

@@ -26,7 +26,7 @@ async function snapshot(db: Database): Promise<string> {
   const tables = {
     state:
       'SELECT * FROM aggregate_state ORDER BY level, bucket, event_type, metric, dimension, dimension_value',
-    bins: 'SELECT * FROM aggregate_sketch_bins ORDER BY level, bucket, event_type, metric, dimension, dimension_value, sign, key',
+    bins: 'SELECT * FROM aggregate_sketch_bins ORDER BY level, bucket, event_type, metric, dimension, dimension_value',
     windows: 'SELECT * FROM aggregation_windows ORDER BY level, bucket',
   };
   const out: Record<string, unknown> = {};
@@ -113,9 +113,7 @@ bothBackends(
           )
         ).rows,
       ) +
-      JSON.stringify(
-        (await db.query('SELECT * FROM aggregate_sketch_bins ORDER BY 1, 2, 3, 4, 5, 6, 7, 8')).rows,
-      );
+      JSON.stringify((await db.query('SELECT * FROM aggregate_sketch_bins ORDER BY 1, 2, 3, 4, 5, 6')).rows);
     const stateBefore = await stable();
     const backfill = await runAggregation(d, {
       level: 'hour',
