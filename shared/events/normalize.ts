@@ -25,8 +25,8 @@ export interface NormalizeLimits {
 export interface NormalizeContext {
   /** When ingestion received the event: the last timestamp fallback and the reference for the age checks. */
   receivedAt: Date;
-  /** The Kafka record timestamp, the fallback before receivedAt. */
-  recordTimestamp?: Date | undefined;
+  /** The Kafka record timestamp (a Date or epoch milliseconds), the fallback before receivedAt. */
+  recordTimestamp?: Date | number | undefined;
   /** Wins over id and hash; the Kafka paths pass `topic:partition:offset`. */
   idempotencyKey?: string | undefined;
   limits: NormalizeLimits;
@@ -185,8 +185,10 @@ function resolveTimestamp(envelope: EventEnvelope, context: NormalizeContext) {
     return { timestamp: new Date(envelope.timestamp), from: 'event' as const };
   }
   const record = context.recordTimestamp;
-  if (record && !Number.isNaN(record.getTime()))
-    return { timestamp: new Date(record), from: 'record' as const };
+  if (record !== undefined) {
+    const timestamp = new Date(typeof record === 'number' ? record : record.getTime());
+    if (!Number.isNaN(timestamp.getTime())) return { timestamp, from: 'record' as const };
+  }
   return { timestamp: new Date(context.receivedAt), from: 'received' as const };
 }
 

@@ -62,7 +62,7 @@ export function kafkaRecordNormalizer(settings: NormalizeSettings): (record: Kaf
     const recordMs = record.timestamp === undefined ? Number.NaN : Number(record.timestamp);
     const result = normalizeEvent(value, {
       receivedAt,
-      recordTimestamp: Number.isFinite(recordMs) && recordMs >= 0 ? new Date(recordMs) : undefined,
+      recordTimestamp: Number.isFinite(recordMs) && recordMs >= 0 ? recordMs : undefined,
       idempotencyKey: key,
       limits,
       dimensionKeys: settings.dimensionKeys,

@@ -2,8 +2,8 @@
 // the per-record CPU work of pull ingestion (decode, validate, render) happens here, once per batch and
 // outside the transaction, so a retried transaction does not redo it.
 import { kafkaRecordNormalizer, type NormalizeSettings } from './normalize.ts';
-import { prepareRows, type PreparedRows } from './prepare-rows.ts';
-import type { DeadLetter, IngestEvent } from './types.ts';
+import { RowPreparer, type PreparedRows } from './prepare-rows.ts';
+import type { DeadLetter } from './types.ts';
 
 /** The parts of a kafkajs message that ingestion reads. */
 export interface RecordInput {
@@ -30,7 +30,7 @@ export function prepareKafkaBatch(
   format: PreparedRows['format'],
 ): PreparedKafkaBatch {
   const normalize = kafkaRecordNormalizer(settings);
-  const events: IngestEvent[] = [];
+  const rows = new RowPreparer(format, 'kafka');
   const letters: DeadLetter[] = [];
   for (const message of batch.messages) {
     const result = normalize({
@@ -40,10 +40,10 @@ export function prepareKafkaBatch(
       timestamp: message.timestamp,
       value: message.value,
     });
-    if (result.ok) events.push(result.event);
+    if (result.ok) rows.add(result.event);
     else letters.push(result.letter);
   }
-  return { prepared: prepareRows(events, format, 'kafka'), letters };
+  return { prepared: rows.done(), letters };
 }
 
 /** The part of a prepared batch at or after `from`: what an earlier commit already covered is dropped. */

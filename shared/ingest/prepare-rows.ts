@@ -3,6 +3,7 @@
 // cannot hold become dead letters. Pure and synchronous, so a batch's parsed events die young: only
 // these strings live on through the transaction's round trips.
 import type { ErrorCode } from '../errors/index.ts';
+import { CopyBuffer, type LineRange } from './copy-buffer.ts';
 import { copyLine } from './copy-text.ts';
 import { mayBeUnstorable, unstorableReason } from './storable.ts';
 import type { DeadLetter, IngestEvent, KafkaRecordRef } from './types.ts';
@@ -15,14 +16,18 @@ export interface PreparedRow {
   kafka: KafkaRecordRef | undefined;
   /** UTC ISO-8601; its first 10 characters name the daily partition, its first 13 the hour. */
   ts: string;
-  /** A COPY line (format 'copy') or a JSON object for json_to_recordset (format 'json'). */
-  text: string;
+  /** Format 'copy': where the row's COPY line lies in PreparedRows.lines. */
+  line: LineRange | undefined;
+  /** Format 'json': the row as a JSON object for json_to_recordset. */
+  json: string | undefined;
 }
 
 export interface PreparedRows {
   format: 'copy' | 'json';
   /** One per distinct idempotency key, in arrival order. */
   rows: PreparedRow[];
+  /** Format 'copy': the rows' COPY lines, in the order of `rows`. */
+  lines: CopyBuffer | undefined;
   /** Events dropped as an earlier event of the batch had their key. */
   repeats: number;
   /** Events PostgreSQL cannot store, as dead letters. */
@@ -62,32 +67,47 @@ function jsonText(ts: string, event: IngestEvent, dataJson: string): string {
   return JSON.stringify(row).slice(0, -1) + ',"data":' + dataJson + '}';
 }
 
-export function prepareRows(
-  events: readonly IngestEvent[],
-  format: PreparedRows['format'],
-  origin: DeadLetter['origin'],
-): PreparedRows {
-  const seen = new Set<string>();
-  const rows: PreparedRow[] = [];
-  const unstorable: DeadLetter[] = [];
-  let repeats = 0;
-  for (const event of events) {
-    if (seen.has(event.idempotencyKey)) {
-      repeats++;
-      continue;
+/**
+ * Renders events one at a time as they are added, so a caller that normalises and adds in one loop keeps no
+ * parsed event alive past its own turn (a batch held whole would be copied by every young-generation GC).
+ */
+export class RowPreparer {
+  private readonly seen = new Set<string>();
+  private readonly rows: PreparedRow[] = [];
+  private readonly unstorable: DeadLetter[] = [];
+  private readonly lines: CopyBuffer | undefined;
+  private repeats = 0;
+
+  constructor(
+    private readonly format: PreparedRows['format'],
+    private readonly origin: DeadLetter['origin'],
+  ) {
+    this.lines = format === 'copy' ? new CopyBuffer() : undefined;
+  }
+
+  add(event: IngestEvent): void {
+    if (this.seen.has(event.idempotencyKey)) {
+      this.repeats++;
+      return;
     }
-    seen.add(event.idempotencyKey);
+    this.seen.add(event.idempotencyKey);
     const ts = isoTimestamp(event.timestamp);
     const dataJson = JSON.stringify(event.data ?? {});
-    const text = format === 'copy' ? copyText(ts, event, dataJson) : jsonText(ts, event, dataJson);
+    const text = this.lines ? copyText(ts, event, dataJson) : jsonText(ts, event, dataJson);
     // A COPY line shows cheaply that nothing is wrong; JSON text escapes too much to tell.
-    const reason = format === 'json' || mayBeUnstorable(text) ? unstorableReason(event, dataJson) : undefined;
+    const reason = !this.lines || mayBeUnstorable(text) ? unstorableReason(event, dataJson) : undefined;
     if (reason === undefined) {
-      rows.push({ idempotencyKey: event.idempotencyKey, kafka: event.kafka, ts, text });
-      continue;
+      this.rows.push({
+        idempotencyKey: event.idempotencyKey,
+        kafka: event.kafka,
+        ts,
+        line: this.lines?.append(text),
+        json: this.lines ? undefined : text,
+      });
+      return;
     }
-    unstorable.push({
-      origin,
+    this.unstorable.push({
+      origin: this.origin,
       idempotencyKey: event.idempotencyKey.replaceAll('\u0000', ''),
       reasonCode: UNSTORABLE_CODE,
       reason,
@@ -97,5 +117,19 @@ export function prepareRows(
       offset: event.kafka?.offset,
     });
   }
-  return { format, rows, repeats, unstorable };
+
+  done(): PreparedRows {
+    const { format, rows, lines, repeats, unstorable } = this;
+    return { format, rows, lines, repeats, unstorable };
+  }
+}
+
+export function prepareRows(
+  events: readonly IngestEvent[],
+  format: PreparedRows['format'],
+  origin: DeadLetter['origin'],
+): PreparedRows {
+  const preparer = new RowPreparer(format, origin);
+  for (const event of events) preparer.add(event);
+  return preparer.done();
 }

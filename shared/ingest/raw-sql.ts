@@ -49,8 +49,8 @@ export async function claimKeys(
   return new Set(rows.map((r) => r.k));
 }
 
-/** Streams COPY text lines (see copy-text.ts) into raw_events. */
-export async function copyRawEvents(client: PoolClient, chunks: Iterable<string>): Promise<void> {
+/** Streams COPY text lines (see copy-text.ts), as strings or UTF-8 bytes, into raw_events. */
+export async function copyRawEvents(client: PoolClient, chunks: Iterable<string | Buffer>): Promise<void> {
   const stream = client.query(copyFrom(`COPY raw_events (${RAW_COLUMNS}) FROM STDIN`));
   await pipeline(Readable.from(chunks, { objectMode: false }), stream);
 }

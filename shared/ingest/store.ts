@@ -8,6 +8,7 @@
 //      as one json_to_recordset INSERT — and their hours get a new changed_seq;
 //   5. rejections go to dead_letters, once per key.
 import type { PoolClient } from 'pg';
+import type { CopyBuffer, LineRange } from './copy-buffer.ts';
 import { insertDeadLetters } from './dead-letters-sql.ts';
 import { claimKafkaOffsets } from './kafka-claims-sql.ts';
 import { kafkaRecordKey } from './normalize.ts';
@@ -31,7 +32,6 @@ export interface StoreOptions {
 }
 
 const DEFAULT_COPY_THRESHOLD = 200;
-const COPY_CHUNK_CHARS = 256 * 1024;
 
 /** The row format storeEvents would use for a batch of `size` events. */
 export function rowFormat(size: number, options: StoreOptions = {}): PreparedRows['format'] {
@@ -66,8 +66,8 @@ export async function storePreparedRows(
     const known = await claim(client, candidates);
     const rows = known.size === 0 ? candidates : candidates.filter((p) => !known.has(p.idempotencyKey));
     if (rows.length > 0) {
-      if (prepared.format === 'copy') await copyRawEvents(client, copyChunks(rows));
-      else await insertRawEventsJson(client, '[' + rows.map((r) => r.text).join(',') + ']');
+      if (prepared.lines) await copyRawEvents(client, linesOf(prepared.lines, rows));
+      else await insertRawEventsJson(client, '[' + rows.map((r) => r.json as string).join(',') + ']');
       await touchHours(client, distinctSorted(rows.map((p) => p.ts.slice(0, 13) + ':00:00Z')));
     }
     stored = rows.length;
@@ -132,14 +132,7 @@ function distinctSorted(values: readonly string[]): string[] {
   return [...new Set(values)].sort();
 }
 
-function* copyChunks(rows: readonly PreparedRow[]): Generator<string> {
-  let chunk = '';
-  for (const row of rows) {
-    chunk += row.text;
-    if (chunk.length >= COPY_CHUNK_CHARS) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk.length > 0) yield chunk;
+/** The COPY bytes of `rows`: every line as rendered, or the kept ones when some were known already. */
+function linesOf(lines: CopyBuffer, rows: readonly PreparedRow[]): Buffer[] {
+  return rows.length === lines.count ? lines.chunks() : lines.select(rows.map((r) => r.line as LineRange));
 }
