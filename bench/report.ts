@@ -6,6 +6,7 @@ import { sizeLabel } from './checks.ts';
 import { formatCount, formatMs } from './progress.ts';
 import type { BenchResults, SizeResult } from './results.ts';
 import type { StatementStat } from './statement-profile.ts';
+import { DEFAULT_WINDOW_CONCURRENCY } from '../shared/jobs/index.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
@@ -66,7 +67,7 @@ export function figuresTable(sizes: readonly SizeResult[]): string {
       'hourly aggregation (runAggregation hour)',
       (s) =>
         s.hourly &&
-        `${formatMs(s.hourly.ms)} (${s.hourly.windows} hours, ${formatCount(s.hourly.rowsOut)} series rows; ${formatMs(s.hourly.windowMs)} inside the window transactions)`,
+        `${formatMs(s.hourly.ms)} (${s.hourly.windows} hours, ${formatCount(s.hourly.rowsOut)} series rows; ${formatMs(s.hourly.windowMs)} summed over the windows, ${DEFAULT_WINDOW_CONCURRENCY} at a time)`,
     ],
     [
       'one GROUP BY with percentile_cont (jit on / off)',
