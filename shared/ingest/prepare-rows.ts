@@ -1,7 +1,7 @@
 // Events → the text of their raw_events rows, before any database work: the first of each idempotency key
 // wins, every row is rendered once (a COPY line or a json_to_recordset object) and events PostgreSQL
-// cannot hold become dead letters. Pure and synchronous, so a batch's parsed events die young: only
-// these strings live on through the transaction's round trips.
+// cannot hold become dead letters. Pure and synchronous (see RowPreparer): only the rendered rows live on
+// through the transaction's round trips.
 import type { ErrorCode } from '../errors/index.ts';
 import { CopyBuffer, type LineRange } from './copy-buffer.ts';
 import { copyLine } from './copy-text.ts';
@@ -38,7 +38,7 @@ function isoTimestamp(value: Date | string | number): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
-function copyText(ts: string, event: IngestEvent, dataJson: string): string {
+function copyLineOf(ts: string, event: IngestEvent, dataJson: string): string {
   return copyLine({
     ts,
     eventType: event.eventType,
@@ -93,7 +93,7 @@ export class RowPreparer {
     this.seen.add(event.idempotencyKey);
     const ts = isoTimestamp(event.timestamp);
     const dataJson = JSON.stringify(event.data ?? {});
-    const text = this.lines ? copyText(ts, event, dataJson) : jsonText(ts, event, dataJson);
+    const text = this.lines ? copyLineOf(ts, event, dataJson) : jsonText(ts, event, dataJson);
     // A COPY line shows cheaply that nothing is wrong; JSON text escapes too much to tell.
     const reason = !this.lines || mayBeUnstorable(text) ? unstorableReason(event, dataJson) : undefined;
     if (reason === undefined) {
