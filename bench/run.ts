@@ -113,7 +113,7 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
     }
 
     if (args.steps.includes('hourly') || args.steps.includes('rollups')) {
-      await step('VACUUM ANALYZE raw_events (untimed, settles both contenders)', () =>
+      await step('VACUUM ANALYZE + CHECKPOINT (untimed, settles both contenders)', () =>
         settleRawEvents(bench.db),
       );
       const { rows } = await bench.db.query<{ n: number }>('SELECT count(*)::int AS n FROM raw_events');

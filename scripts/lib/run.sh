@@ -75,6 +75,8 @@ BEGIN
   ALTER ROLE $PG_USER LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
 END
 \$\$;
+-- The benchmark settles freshly loaded data with a CHECKPOINT (bench/aggregate.ts).
+GRANT pg_checkpoint TO $PG_USER;
 SQL
     fail_with_log postgres-admin "creating role $PG_USER failed"
   if [ "$(as_postgres psql -X -p "$PG_PORT" -tAc "select 1 from pg_database where datname = '$PG_DB'")" != 1 ]; then
