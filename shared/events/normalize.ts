@@ -208,16 +208,16 @@ function checkAge(
   const { limits } = context;
   const received = context.receivedAt.getTime();
   const at = resolved.timestamp.getTime();
-  if (at <= received + limits.maxFutureSkewMs && at >= received - limits.rawRetentionDays * DAY_MS) {
-    return undefined;
-  }
+  const latest = received + limits.maxFutureSkewMs;
+  const earliest = received - limits.rawRetentionDays * DAY_MS;
+  if (at <= latest && at >= earliest) return undefined;
   // Only a refused event pays for the message.
   const what =
     resolved.from === 'event'
       ? `event field "timestamp" (${preview(envelope.timestamp)} = ${resolved.timestamp.toISOString()})`
       : `the Kafka record timestamp (${resolved.timestamp.toISOString()}; the event has no "timestamp")`;
   const field = resolved.from === 'event' ? 'timestamp' : undefined;
-  if (at > received + limits.maxFutureSkewMs) {
+  if (at > latest) {
     return rejection(
       'EVENT_TOO_FAR_IN_FUTURE',
       `${what} is ${describeDuration(at - received)} after the event was received (${context.receivedAt.toISOString()}); ` +
@@ -226,7 +226,6 @@ function checkAge(
       field,
     );
   }
-  const earliest = received - limits.rawRetentionDays * DAY_MS;
   if (at < earliest) {
     const seconds =
       resolved.from === 'event' && typeof envelope.timestamp === 'number' && envelope.timestamp < 1e11

@@ -4,9 +4,14 @@
 // schema": anything unusual (a null source, a `__proto__` key, a field that would fail) is left to
 // EventEnvelopeSchema, which then also writes the message. test/unit/plain-envelope.test.ts holds the
 // two to the same answers.
-import { EVENT_TYPE_PATTERN, EventTimestampSchema, type EventEnvelope } from './schema.ts';
-
-const MAX_EPOCH_MS = 8.64e15;
+import {
+  EVENT_TYPE_PATTERN,
+  EventTimestampSchema,
+  MAX_EPOCH_MS,
+  MAX_EVENT_TYPE_LENGTH,
+  MAX_TEXT_FIELD_LENGTH,
+  type EventEnvelope,
+} from './schema.ts';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -24,20 +29,21 @@ function plainTimestamp(value: unknown): { ok: true; value: string | number | un
   return undefined;
 }
 
-function plainText(value: unknown, max: number): value is string {
-  return typeof value === 'string' && value.length >= 1 && value.length <= max;
+function plainText(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= MAX_TEXT_FIELD_LENGTH;
 }
 
 /** EventEnvelopeSchema's output for `value`, or undefined when the schema itself must look at it. */
 export function plainEnvelope(value: unknown): EventEnvelope | undefined {
   if (!isPlainObject(value)) return undefined;
   const { event_type: eventType, timestamp, source, id, data } = value;
-  if (typeof eventType !== 'string' || eventType.length < 1 || eventType.length > 100) return undefined;
+  if (typeof eventType !== 'string' || eventType.length < 1 || eventType.length > MAX_EVENT_TYPE_LENGTH)
+    return undefined;
   if (!EVENT_TYPE_PATTERN.test(eventType)) return undefined;
   const ts = plainTimestamp(timestamp);
   if (ts === undefined) return undefined;
-  if (source !== undefined && !plainText(source, 200)) return undefined;
-  if (id !== undefined && !plainText(id, 200)) return undefined;
+  if (source !== undefined && !plainText(source)) return undefined;
+  if (id !== undefined && !plainText(id)) return undefined;
   // The schema's record copy drops an own "__proto__" key; such data goes the slow way.
   if (!isPlainObject(data) || Object.hasOwn(data, '__proto__')) return undefined;
   return { event_type: eventType, timestamp: ts.value, source: source ?? 'unknown', id, data };

@@ -5,7 +5,10 @@ import { z } from 'zod';
 
 export const EVENT_TYPE_PATTERN = /^[a-z0-9_.-]+$/;
 /** Largest epoch-millisecond value a JavaScript Date can hold. */
-const MAX_EPOCH_MS = 8.64e15;
+export const MAX_EPOCH_MS = 8.64e15;
+/** Longest event_type, and longest source or id, in UTF-16 code units (string length). */
+export const MAX_EVENT_TYPE_LENGTH = 100;
+export const MAX_TEXT_FIELD_LENGTH = 200;
 
 const required =
   (expected: string) =>
@@ -15,7 +18,7 @@ const required =
 export const EventTypeSchema = z
   .string({ error: required('must be a string such as "llm_request"') })
   .min(1, 'must not be empty; expected e.g. "llm_request"')
-  .max(100, 'must be at most 100 characters')
+  .max(MAX_EVENT_TYPE_LENGTH, `must be at most ${MAX_EVENT_TYPE_LENGTH} characters`)
   .regex(EVENT_TYPE_PATTERN, 'must use only a-z, 0-9, "_", "." and "-" (e.g. "llm_request")');
 
 const TIMESTAMP_FORM =
@@ -41,13 +44,13 @@ export const EventEnvelopeSchema = z.object(
     source: z
       .string({ error: 'must be a string such as "api-1"' })
       .min(1, 'must not be empty; omit it to get "unknown"')
-      .max(200, 'must be at most 200 characters')
+      .max(MAX_TEXT_FIELD_LENGTH, `must be at most ${MAX_TEXT_FIELD_LENGTH} characters`)
       .nullish()
       .transform((v) => v ?? 'unknown'),
     id: z
       .string({ error: 'must be a string (quote numeric ids)' })
       .min(1, 'must not be empty; omit it when there is no id')
-      .max(200, 'must be at most 200 characters')
+      .max(MAX_TEXT_FIELD_LENGTH, `must be at most ${MAX_TEXT_FIELD_LENGTH} characters`)
       .nullish()
       .transform((v) => v ?? undefined),
     data: z.record(z.string(), z.unknown(), {
