@@ -2,7 +2,7 @@
 // the per-record CPU work of pull ingestion (decode, validate, render) happens here, once per batch and
 // outside the transaction, so a retried transaction does not redo it.
 import { kafkaRecordNormalizer, type NormalizeSettings } from './normalize.ts';
-import { RowPreparer, type PreparedRows } from './prepare-rows.ts';
+import { RowPreparer, type PreparedRows, type RowFormat } from './prepare-rows.ts';
 import type { DeadLetter } from './types.ts';
 
 /** The parts of a kafkajs message that ingestion reads. */
@@ -27,7 +27,7 @@ export interface PreparedKafkaBatch {
 export function prepareKafkaBatch(
   batch: KafkaBatchInput,
   settings: NormalizeSettings,
-  format: PreparedRows['format'],
+  format: RowFormat,
 ): PreparedKafkaBatch {
   const normalize = kafkaRecordNormalizer(settings);
   const rows = new RowPreparer(format, 'kafka');
@@ -47,20 +47,14 @@ export function prepareKafkaBatch(
 }
 
 /** The part of a prepared batch at or after `from`: what an earlier commit already covered is dropped. */
-export function fromOffset(
-  batch: PreparedKafkaBatch,
-  from: bigint,
-): { batch: PreparedKafkaBatch; skipped: number } {
+export function fromOffset(batch: PreparedKafkaBatch, from: bigint): PreparedKafkaBatch {
   const keep = (offset: string | number | undefined) => offset === undefined || BigInt(offset) >= from;
-  const rows = batch.prepared.rows.filter((r) => keep(r.kafka?.offset));
-  const unstorable = batch.prepared.unstorable.filter((l) => keep(l.offset));
-  const letters = batch.letters.filter((l) => keep(l.offset));
-  const skipped =
-    batch.prepared.rows.length -
-    rows.length +
-    batch.prepared.unstorable.length -
-    unstorable.length +
-    batch.letters.length -
-    letters.length;
-  return { batch: { prepared: { ...batch.prepared, rows, unstorable }, letters }, skipped };
+  return {
+    prepared: {
+      ...batch.prepared,
+      rows: batch.prepared.rows.filter((r) => keep(r.kafka?.offset)),
+      unstorable: batch.prepared.unstorable.filter((l) => keep(l.offset)),
+    },
+    letters: batch.letters.filter((l) => keep(l.offset)),
+  };
 }

@@ -22,11 +22,13 @@ export interface PreparedRow {
   json: string | undefined;
 }
 
+/** How rows reach raw_events: COPY lines, or JSON objects for one json_to_recordset INSERT. */
+export type RowFormat = 'copy' | 'json';
+
 export interface PreparedRows {
-  format: 'copy' | 'json';
   /** One per distinct idempotency key, in arrival order. */
   rows: PreparedRow[];
-  /** Format 'copy': the rows' COPY lines, in the order of `rows`. */
+  /** Format 'copy': the rows' COPY lines, in the order of `rows`; undefined for format 'json'. */
   lines: CopyBuffer | undefined;
   /** Events dropped as an earlier event of the batch had their key. */
   repeats: number;
@@ -79,7 +81,7 @@ export class RowPreparer {
   private repeats = 0;
 
   constructor(
-    private readonly format: PreparedRows['format'],
+    format: RowFormat,
     private readonly origin: DeadLetter['origin'],
   ) {
     this.lines = format === 'copy' ? new CopyBuffer() : undefined;
@@ -119,14 +121,14 @@ export class RowPreparer {
   }
 
   done(): PreparedRows {
-    const { format, rows, lines, repeats, unstorable } = this;
-    return { format, rows, lines, repeats, unstorable };
+    const { rows, lines, repeats, unstorable } = this;
+    return { rows, lines, repeats, unstorable };
   }
 }
 
 export function prepareRows(
   events: readonly IngestEvent[],
-  format: PreparedRows['format'],
+  format: RowFormat,
   origin: DeadLetter['origin'],
 ): PreparedRows {
   const preparer = new RowPreparer(format, origin);

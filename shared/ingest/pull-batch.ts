@@ -50,8 +50,9 @@ export async function storeBatch(
           return { kind: 'gap', nextOffset: stored as string };
         }
         // Offsets ascend within a batch; only a batch that overlaps the stored offset is cut.
-        const { batch, skipped } =
-          from !== null && from > BigInt(first.offset) ? fromOffset(all, from) : { batch: all, skipped: 0 };
+        const overlaps = from !== null && from > BigInt(first.offset);
+        const batch = overlaps ? fromOffset(all, from) : all;
+        const skipped = overlaps ? work.messages.filter((m) => BigInt(m.offset) < from).length : 0;
         const result = await storePreparedRows(client, batch.prepared, batch.letters);
         if (from === null || BigInt(nextOffset) > from) {
           await saveOffset(client, work.groupId, {

@@ -12,7 +12,7 @@ import type { CopyBuffer, LineRange } from './copy-buffer.ts';
 import { insertDeadLetters } from './dead-letters-sql.ts';
 import { claimKafkaOffsets } from './kafka-claims-sql.ts';
 import { kafkaRecordKey } from './normalize.ts';
-import { prepareRows, type PreparedRow, type PreparedRows } from './prepare-rows.ts';
+import { prepareRows, type PreparedRow, type PreparedRows, type RowFormat } from './prepare-rows.ts';
 import { claimKeys, copyRawEvents, ensurePartitions, insertRawEventsJson, touchHours } from './raw-sql.ts';
 import type { DeadLetter, IngestEvent, StoreResult } from './types.ts';
 
@@ -34,7 +34,7 @@ export interface StoreOptions {
 const DEFAULT_COPY_THRESHOLD = 200;
 
 /** The row format storeEvents would use for a batch of `size` events. */
-export function rowFormat(size: number, options: StoreOptions = {}): PreparedRows['format'] {
+export function rowFormat(size: number, options: StoreOptions = {}): RowFormat {
   const method = options.method ?? 'auto';
   const copy =
     method === 'copy' ||
@@ -111,12 +111,8 @@ async function claim(client: PoolClient, candidates: readonly PreparedRow[]): Pr
           keyed.map((r) => r.idempotencyKey),
           keyed.map((r) => r.ts),
         );
-  for (const id of [...byPartition.keys()].sort()) {
-    const { topic, partition, offsets } = byPartition.get(id) as {
-      topic: string;
-      partition: number;
-      offsets: string[];
-    };
+  const partitions = [...byPartition.entries()].sort(([a], [b]) => compare(a, b));
+  for (const [, { topic, partition, offsets }] of partitions) {
     for (const offset of await claimKafkaOffsets(client, topic, partition, offsets)) {
       known.add(kafkaRecordKey(topic, partition, offset));
     }
