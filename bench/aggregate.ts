@@ -3,6 +3,7 @@
 // should follow the number of buckets, not of events.
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_CALENDAR, markRangeDirty } from '../shared/aggregate/index.ts';
+import { WINDOW_WORK_MEM } from '../shared/aggregate/state-sql.ts';
 import type { Database } from '../shared/db/index.ts';
 import { DEFAULT_JOB_OPTIONS, runAggregation, type AggregationSummary } from '../shared/jobs/index.ts';
 import { baselineSql, compareSql } from './baseline-sql.ts';
@@ -82,7 +83,9 @@ export async function measureBaseline(
 ): Promise<BaselineMeasurement> {
   return db.withClient(async (client) => {
     // Once with the server's settings and once without JIT (whose compile time can dominate a one-off
-    // statement); the faster is the reference, so the yardstick is never handicapped.
+    // statement); the faster is the reference, so the yardstick is never handicapped. It also gets the
+    // work_mem the aggregation gives its windows.
+    await client.query(`SET work_mem = '${WINDOW_WORK_MEM}'`);
     const times: Record<'jitOn' | 'jitOff', number> = { jitOn: 0, jitOff: 0 };
     for (const variant of ['jitOn', 'jitOff'] as const) {
       await client.query(`DROP TABLE IF EXISTS ${BASELINE_TABLE}`);
@@ -91,7 +94,7 @@ export async function measureBaseline(
       await client.query(baselineSql(BASELINE_TABLE, span.start, span.end));
       times[variant] = performance.now() - started;
     }
-    await client.query('RESET jit');
+    await client.query('RESET jit; RESET work_mem');
     const ms = Math.min(times.jitOn, times.jitOff);
     const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${BASELINE_TABLE}`);
     const result: BaselineMeasurement = {

@@ -5,6 +5,7 @@ import type { QueryResult, QueryResultRow } from 'pg';
 import {
   deleteWindowState,
   tuneWindowTransaction,
+  WINDOW_WORK_MEM,
   windowStateParams,
   windowStateSql,
 } from '../shared/aggregate/state-sql.ts';
@@ -29,6 +30,7 @@ export async function explainHourly(db: Database, span: Span): Promise<ExplainOu
   const baseline = await db.withClient(async (client) => {
     await client.query('BEGIN');
     try {
+      await client.query(`SET LOCAL work_mem = '${WINDOW_WORK_MEM}'`);
       return planText(
         await client.query(
           `EXPLAIN (ANALYZE, BUFFERS) ${baselineSql('bench_explain_baseline', span.start, span.end)}`,
