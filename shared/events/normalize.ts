@@ -200,6 +200,15 @@ function describeDuration(ms: number): string {
   return hours < 48 ? `${hours.toFixed(1)} h` : `${(hours / 24).toFixed(1)} days`;
 }
 
+/** The instants an event may carry: from the raw retention before receivedAt to the future skew after it. */
+export function acceptedTimeRange(context: NormalizeContext): { earliest: number; latest: number } {
+  const received = context.receivedAt.getTime();
+  return {
+    earliest: received - context.limits.rawRetentionDays * DAY_MS,
+    latest: received + context.limits.maxFutureSkewMs,
+  };
+}
+
 function checkAge(
   envelope: EventEnvelope,
   resolved: { timestamp: Date; from: 'event' | 'record' | 'received' },
@@ -208,8 +217,7 @@ function checkAge(
   const { limits } = context;
   const received = context.receivedAt.getTime();
   const at = resolved.timestamp.getTime();
-  const latest = received + limits.maxFutureSkewMs;
-  const earliest = received - limits.rawRetentionDays * DAY_MS;
+  const { earliest, latest } = acceptedTimeRange(context);
   if (at <= latest && at >= earliest) return undefined;
   // Only a refused event pays for the message.
   const what =
@@ -258,7 +266,7 @@ function idempotencyKeyOf(envelope: EventEnvelope, context: NormalizeContext): s
 
 // Callers pass the same configured array for every event; build its Set once.
 const dimensionKeySets = new WeakMap<readonly string[], ReadonlySet<string>>();
-function dimensionKeySet(keys: readonly string[]): ReadonlySet<string> {
+export function dimensionKeySet(keys: readonly string[]): ReadonlySet<string> {
   let set = dimensionKeySets.get(keys);
   if (set === undefined) dimensionKeySets.set(keys, (set = new Set(keys)));
   return set;

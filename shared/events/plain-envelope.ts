@@ -29,17 +29,26 @@ function plainTimestamp(value: unknown): { ok: true; value: string | number | un
   return undefined;
 }
 
-function plainText(value: unknown): value is string {
+/** A source or id the schema accepts as is. */
+export function plainText(value: unknown): value is string {
   return typeof value === 'string' && value.length >= 1 && value.length <= MAX_TEXT_FIELD_LENGTH;
+}
+
+/** An event_type the schema accepts. */
+export function plainEventType(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length >= 1 &&
+    value.length <= MAX_EVENT_TYPE_LENGTH &&
+    EVENT_TYPE_PATTERN.test(value)
+  );
 }
 
 /** EventEnvelopeSchema's output for `value`, or undefined when the schema itself must look at it. */
 export function plainEnvelope(value: unknown): EventEnvelope | undefined {
   if (!isPlainObject(value)) return undefined;
   const { event_type: eventType, timestamp, source, id, data } = value;
-  if (typeof eventType !== 'string' || eventType.length < 1 || eventType.length > MAX_EVENT_TYPE_LENGTH)
-    return undefined;
-  if (!EVENT_TYPE_PATTERN.test(eventType)) return undefined;
+  if (!plainEventType(eventType)) return undefined;
   const ts = plainTimestamp(timestamp);
   if (ts === undefined) return undefined;
   if (source !== undefined && !plainText(source)) return undefined;

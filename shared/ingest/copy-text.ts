@@ -2,6 +2,7 @@
 // by tabs, and backslash escapes for backslash, newline, carriage return and tab. Array columns are
 // array literals ({"a","b"}) escaped once more for COPY. NUL cannot be stored in text or jsonb, so
 // rows holding it are rejected before they get here (see storable.ts).
+import type { PlainNormalizedEvent } from '../events/normalize-plain.ts';
 
 const COPY_SPECIAL = /[\\\n\r\t]/;
 const COPY_SPECIAL_ALL = /[\\\n\r\t]/g;
@@ -77,6 +78,35 @@ export function copyLine(row: CopyRow): string {
     copyArrayLiteral(row.dimensionValues) +
     '\t' +
     copyText(row.dataJson) +
+    '\n'
+  );
+}
+
+/** An array literal of strings holding no quote, backslash or control character (nothing to escape). */
+function plainArrayLiteral(values: readonly string[]): string {
+  return values.length === 0 ? '{}' : '{"' + values.join('","') + '"}';
+}
+
+/** copyLine for a plain event, whose strings need no escaping; the key is escaped as usual. */
+export function plainCopyLine(idempotencyKey: string, event: PlainNormalizedEvent): string {
+  return (
+    event.isoTimestamp +
+    '\t' +
+    event.eventType +
+    '\t' +
+    event.source +
+    '\t' +
+    copyText(idempotencyKey) +
+    '\t' +
+    plainArrayLiteral(event.metricNames) +
+    '\t{' +
+    event.metricTexts.join(',') +
+    '}\t' +
+    plainArrayLiteral(event.dimensionNames) +
+    '\t' +
+    plainArrayLiteral(event.dimensionValues) +
+    '\t' +
+    event.dataJson +
     '\n'
   );
 }

@@ -2,7 +2,13 @@
 // this module only supplies the context (idempotency key, fallback timestamps, limits) and turns
 // rejections into dead letters carrying the original bytes.
 import { createHash } from 'node:crypto';
-import { normalizeEvent, parseBatch, type NormalizeLimits, type Rejection } from '../events/index.ts';
+import {
+  normalizeEvent,
+  parseBatch,
+  type NormalizeContext,
+  type NormalizeLimits,
+  type Rejection,
+} from '../events/index.ts';
 import type { DeadLetter, IngestEvent } from './types.ts';
 
 export interface NormalizeSettings {
@@ -40,6 +46,15 @@ export interface KafkaRecordInput {
   value: Buffer | null;
 }
 
+/** What the events of one batch are checked against; the receive time is read now. */
+export function batchContext(settings: NormalizeSettings): NormalizeContext {
+  return {
+    receivedAt: new Date((settings.now ?? Date.now)()),
+    limits: limitsOf(settings),
+    dimensionKeys: settings.dimensionKeys,
+  };
+}
+
 /** `topic:partition:offset` — the key of a Kafka record on both the pull and the connector path. */
 export function kafkaRecordKey(topic: string, partition: number, offset: string): string {
   return `${topic}:${partition}:${offset}`;
@@ -53,9 +68,11 @@ export function normalizeKafkaRecord(record: KafkaRecordInput, settings: Normali
  * normalizeKafkaRecord for a whole fetched batch: the limits and the receive time (one per batch, read when
  * the normaliser is made) are worked out once instead of per record.
  */
-export function kafkaRecordNormalizer(settings: NormalizeSettings): (record: KafkaRecordInput) => Normalized {
-  const receivedAt = new Date((settings.now ?? Date.now)());
-  const limits = limitsOf(settings);
+export function kafkaRecordNormalizer(
+  settings: NormalizeSettings,
+  context: NormalizeContext = batchContext(settings),
+): (record: KafkaRecordInput) => Normalized {
+  const { receivedAt, limits } = context;
   return (record) => {
     const key = kafkaRecordKey(record.topic, record.partition, record.offset);
     const value = record.value ?? Buffer.alloc(0);

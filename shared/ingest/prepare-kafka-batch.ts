@@ -1,7 +1,8 @@
 // One fetched Kafka batch → its rows and dead letters, ready for the transaction that stores them. All
 // the per-record CPU work of pull ingestion (decode, validate, render) happens here, once per batch and
 // outside the transaction, so a retried transaction does not redo it.
-import { kafkaRecordNormalizer, type NormalizeSettings } from './normalize.ts';
+import { normalizePlainEvent } from '../events/normalize-plain.ts';
+import { batchContext, kafkaRecordKey, kafkaRecordNormalizer, type NormalizeSettings } from './normalize.ts';
 import { RowPreparer, type PreparedRows, type RowFormat } from './prepare-rows.ts';
 import type { DeadLetter } from './types.ts';
 
@@ -29,13 +30,22 @@ export function prepareKafkaBatch(
   settings: NormalizeSettings,
   format: RowFormat,
 ): PreparedKafkaBatch {
-  const normalize = kafkaRecordNormalizer(settings);
+  const context = batchContext(settings);
+  const normalize = kafkaRecordNormalizer(settings, context);
+  const { topic, partition } = batch;
   const rows = new RowPreparer(format, 'kafka');
   const letters: DeadLetter[] = [];
   for (const message of batch.messages) {
+    // Most records are plain JSON of valid events: their row is cut from the text without a parse tree.
+    const plain = message.value ? normalizePlainEvent(message.value, context) : undefined;
+    if (plain) {
+      const { offset } = message;
+      rows.addPlain(kafkaRecordKey(topic, partition, offset), { topic, partition, offset }, plain);
+      continue;
+    }
     const result = normalize({
-      topic: batch.topic,
-      partition: batch.partition,
+      topic,
+      partition,
       offset: message.offset,
       timestamp: message.timestamp,
       value: message.value,

@@ -3,8 +3,9 @@
 // cannot hold become dead letters. Pure and synchronous (see RowPreparer): only the rendered rows live on
 // through the transaction's round trips.
 import type { ErrorCode } from '../errors/index.ts';
+import type { PlainNormalizedEvent } from '../events/normalize-plain.ts';
 import { CopyBuffer, type LineRange } from './copy-buffer.ts';
-import { copyLine } from './copy-text.ts';
+import { copyLine, plainCopyLine } from './copy-text.ts';
 import { mayBeUnstorable, unstorableReason } from './storable.ts';
 import type { DeadLetter, IngestEvent, KafkaRecordRef } from './types.ts';
 
@@ -54,7 +55,7 @@ function copyLineOf(ts: string, event: IngestEvent, dataJson: string): string {
   });
 }
 
-function jsonText(ts: string, event: IngestEvent, dataJson: string): string {
+function jsonText(ts: string, event: Omit<IngestEvent, 'timestamp' | 'data'>, dataJson: string): string {
   const row = {
     ts,
     event_type: event.eventType,
@@ -87,12 +88,18 @@ export class RowPreparer {
     this.lines = format === 'copy' ? new CopyBuffer() : undefined;
   }
 
-  add(event: IngestEvent): void {
-    if (this.seen.has(event.idempotencyKey)) {
+  /** True the first time a key is seen; later events with it are counted as repeats. */
+  private isFirst(idempotencyKey: string): boolean {
+    if (this.seen.has(idempotencyKey)) {
       this.repeats++;
-      return;
+      return false;
     }
-    this.seen.add(event.idempotencyKey);
+    this.seen.add(idempotencyKey);
+    return true;
+  }
+
+  add(event: IngestEvent): void {
+    if (!this.isFirst(event.idempotencyKey)) return;
     const ts = isoTimestamp(event.timestamp);
     const dataJson = JSON.stringify(event.data ?? {});
     const text = this.lines ? copyLineOf(ts, event, dataJson) : jsonText(ts, event, dataJson);
@@ -117,6 +124,36 @@ export class RowPreparer {
       topic: event.kafka?.topic,
       partition: event.kafka?.partition,
       offset: event.kafka?.offset,
+    });
+  }
+
+  /**
+   * add() for an event normalised as text (shared/events/normalize-plain.ts): its line is put together
+   * from the pieces as they stand, and none of them can hold anything PostgreSQL refuses.
+   */
+  addPlain(idempotencyKey: string, kafka: KafkaRecordRef | undefined, event: PlainNormalizedEvent): void {
+    if (!this.isFirst(idempotencyKey)) return;
+    const ts = event.isoTimestamp;
+    if (this.lines) {
+      const line = this.lines.append(plainCopyLine(idempotencyKey, event));
+      this.rows.push({ idempotencyKey, kafka, ts, line, json: undefined });
+      return;
+    }
+    const fields = {
+      idempotencyKey,
+      eventType: event.eventType,
+      source: event.source,
+      metricNames: event.metricNames,
+      metricValues: event.metricTexts.map(Number),
+      dimensionNames: event.dimensionNames,
+      dimensionValues: event.dimensionValues,
+    };
+    this.rows.push({
+      idempotencyKey,
+      kafka,
+      ts,
+      line: undefined,
+      json: jsonText(ts, fields, event.dataJson),
     });
   }
 

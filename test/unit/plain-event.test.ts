@@ -1,0 +1,291 @@
+// normalizePlainEvent is a fast path in front of normalizeEvent for Kafka records: whenever it answers, the
+// row it gives must be exactly the row the general path renders; everything else goes the general way.
+import test from 'ava';
+import fc from 'fast-check';
+import { generateDemoEvents } from '../../shared/demo/generate.ts';
+import { normalizeEvent, type NormalizeContext } from '../../shared/events/index.ts';
+import { normalizePlainEvent, type PlainNormalizedEvent } from '../../shared/events/normalize-plain.ts';
+import { DEFAULT_LIMITS } from '../../shared/ingest/normalize.ts';
+import { RowPreparer, type RowFormat } from '../../shared/ingest/prepare-rows.ts';
+
+const context: NormalizeContext = {
+  receivedAt: new Date('2026-11-28T12:00:00Z'),
+  limits: DEFAULT_LIMITS,
+  dimensionKeys: ['model', 'region'],
+};
+const KEY = 'llm.events:3:1234';
+
+const mostly = <T>(good: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: good, weight: 12 }, { arbitrary: odd, weight: 1 });
+const rarely = fc.integer({ min: 0, max: 7 }).map((n) => n === 0);
+const sometimes = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: undefined, freq: 8 });
+
+const numberTexts = mostly(
+  fc.oneof(
+    fc.integer().map(String),
+    fc
+      .tuple(fc.integer({ min: -1e7, max: 1e7 }), fc.integer({ min: 0, max: 9 }))
+      .map(([n, k]) => String(n / 10 ** k)),
+  ),
+  fc.oneof(
+    fc.constantFrom(
+      '0',
+      '-0',
+      '-0.0',
+      '1',
+      '1.5',
+      '1.50',
+      '1.0',
+      '1e5',
+      '1E-7',
+      '0.000001',
+      '0.0000001',
+      '-0.5',
+      '123456789012345',
+      '1234567890123456',
+      '9007199254740993',
+      '100000000000000000000',
+      '1e999',
+      '0.1',
+      '00',
+      '1.',
+      '-',
+    ),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
+  ),
+);
+const stringTexts = mostly(
+  fc.constantFrom('"gpt-4o"', '"llama-3-70b"', '""', '"é✓🙂"', '"NULL"', '"{x}"', '"it\'s"'),
+  fc.oneof(
+    fc.constantFrom('"a\\"b"', '"tab\\there"'),
+    fc.string({ maxLength: 6 }).map((s) => JSON.stringify(s)),
+    fc.string({ maxLength: 4, unit: 'binary' }).map((s) => JSON.stringify(s)),
+  ),
+);
+const valueTexts = fc.oneof(
+  { arbitrary: numberTexts, weight: 4 },
+  { arbitrary: stringTexts, weight: 2 },
+  {
+    arbitrary: mostly(
+      fc.constantFrom('true', 'false', 'null'),
+      fc.constantFrom('{}', '[1]', '{"a":1}', 'tru'),
+    ),
+    weight: 1,
+  },
+);
+const keyTexts = mostly(
+  fc.constantFrom('latency_ms', 'model', 'region', 'tokens_in', 'error', 'a', 'b', 'é', '-1', 'x y'),
+  fc.oneof(fc.constantFrom('0', '12', '__proto__', '', 'a\tb'), fc.string({ maxLength: 4 })),
+);
+// Keys mostly distinct; now and then one repeated (JSON.parse keeps the last value, in the first one's place).
+const dataTexts = fc
+  .tuple(fc.uniqueArray(fc.tuple(keyTexts, valueTexts), { selector: ([k]) => k, maxLength: 7 }), rarely)
+  .map(([fields, repeat]) => {
+    const first = fields[0];
+    const all = repeat && first ? [...fields, first] : fields;
+    return '{' + all.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',') + '}';
+  });
+const timestampTexts = fc.oneof(
+  fc.constantFrom(
+    '"2026-11-28T10:15:00.000Z"',
+    '"2026-11-28T10:15:00Z"',
+    '"2026-11-28T11:15:00.123+01:00"',
+    '"2028-02-29T00:00:00.000Z"',
+    '"2026-02-29T00:00:00.000Z"',
+    '"2026-11-28T24:00:00.000Z"',
+    '"2026-11-28T10:60:00.000Z"',
+    '"2026-11-28t10:15:00.000Z"',
+    '"2025-01-01T00:00:00.000Z"',
+    '"2027-01-01T00:00:00.000Z"',
+    '"0099-01-01T00:00:00.000Z"',
+    String(Date.parse('2026-11-28T10:00:00Z')),
+    String(Date.parse('2026-11-28T10:00:00Z') + 0.5),
+    '1764325000000',
+    '-1',
+    'null',
+  ),
+  fc
+    .date({
+      min: new Date('2026-10-20T00:00:00Z'),
+      max: new Date('2026-11-29T00:00:00Z'),
+      noInvalidDate: true,
+    })
+    .map((d) => JSON.stringify(d.toISOString())),
+);
+const optionalText = mostly(
+  fc.constantFrom('"api-1"', '"é"', JSON.stringify('x'.repeat(200))),
+  fc.constantFrom('null', '""', '1', JSON.stringify('x'.repeat(201))),
+);
+const fieldTexts = fc.record({
+  event_type: sometimes(
+    mostly(fc.constant('"llm_request"'), fc.constantFrom('"Bad"', '""', '1', '"a-b.c_9"')),
+  ),
+  timestamp: sometimes(mostly(fc.constant('"2026-11-28T10:15:00.000Z"'), timestampTexts)),
+  source: sometimes(optionalText),
+  id: fc.option(optionalText, { nil: undefined }),
+  data: sometimes(mostly(dataTexts, fc.constantFrom('null', '[]', '{"a":{"b":1}}', '5'))),
+  extra: rarely.map((present) => (present ? '1' : undefined)),
+});
+// An event as a producer might write it: fields in any order, now and then repeated, spaced, wrapped.
+const eventBytes = fc
+  .tuple(
+    fieldTexts,
+    rarely,
+    mostly(fc.constant(','), fc.constant(', ')),
+    mostly(fc.constant(''), fc.constantFrom('\uFEFF', ' ', '\n')),
+    mostly(fc.constant(''), fc.constantFrom('\n', ' ')),
+    rarely,
+  )
+  .chain(([fields, repeat, comma, before, after, invalidUtf8]) => {
+    const entries = Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined);
+    if (repeat && entries.length > 0) entries.push(entries[0] as [string, string]);
+    return fc.shuffledSubarray(entries, { minLength: entries.length }).map((shuffled) => {
+      const text = before + '{' + shuffled.map(([k, v]) => `"${k}":${v}`).join(comma) + '}' + after;
+      const bytes = Buffer.from(text);
+      // A string holding bytes that are not UTF-8.
+      return invalidUtf8
+        ? Buffer.concat([bytes.subarray(0, -8), Buffer.from([0xc3, 0x28]), bytes.subarray(-8)])
+        : bytes;
+    });
+  });
+
+function renderedBoth(plain: PlainNormalizedEvent, raw: Buffer, format: RowFormat) {
+  const general = normalizeEvent(raw, { ...context, idempotencyKey: KEY });
+  if (!general.ok) return undefined;
+  const fast = new RowPreparer(format, 'kafka');
+  fast.addPlain(KEY, undefined, plain);
+  const slow = new RowPreparer(format, 'kafka');
+  slow.add(general.event);
+  const text = (p: RowPreparer) => {
+    const done = p.done();
+    return done.lines ? Buffer.concat(done.lines.chunks()).toString('utf8') : done.rows[0]?.json;
+  };
+  return { fast: text(fast), slow: text(slow), general: general.event };
+}
+
+test('normalizePlainEvent answers only events the general path stores, with the same row', (t) => {
+  let answered = 0;
+  let runs = 0;
+  fc.assert(
+    fc.property(eventBytes, (raw) => {
+      runs++;
+      const plain = normalizePlainEvent(raw, context);
+      if (plain === undefined) return;
+      answered++;
+      const both = renderedBoth(plain, raw, 'copy');
+      if (both === undefined) {
+        t.fail(`the fast path accepted what normalizeEvent refuses: ${raw.toString()}`);
+        return;
+      }
+      t.is(both.fast, both.slow, raw.toString());
+      t.is(plain.isoTimestamp, both.general.timestamp.toISOString());
+      t.deepEqual(plain.metricTexts, both.general.metricValues.map(String));
+      t.is(plain.dataJson, JSON.stringify(both.general.data));
+      const json = renderedBoth(plain, raw, 'json');
+      t.is(json?.fast, json?.slow);
+    }),
+    { numRuns: 3000 },
+  );
+  // The generator is tilted towards plain events: a fast path that answered almost nothing would pass the
+  // checks above while being useless.
+  t.log(`answered ${answered} of ${runs}`);
+  t.true(answered > runs * 0.1, `answered ${answered} of ${runs}`);
+});
+
+test('normalizePlainEvent answers every event of the demo stream (what the benchmark ingests)', (t) => {
+  const now = new Date('2026-11-28T12:30:00Z');
+  let count = 0;
+  for (const event of generateDemoEvents({ now, days: 1, seed: 3 })) {
+    const raw = Buffer.from(JSON.stringify(event));
+    const plain = normalizePlainEvent(raw, context);
+    if (!plain) t.fail(`not answered: ${raw.toString()}`);
+    else t.is(renderedBoth(plain, raw, 'copy')?.fast, renderedBoth(plain, raw, 'copy')?.slow);
+    count++;
+  }
+  t.true(count > 1000);
+});
+
+const plainOf = (text: string) => normalizePlainEvent(Buffer.from(text), context);
+const withData = (data: string) =>
+  `{"event_type":"llm_request","timestamp":"2026-11-28T10:15:00.000Z","data":${data}}`;
+
+test('number literals are taken as written only in the form String() writes', (t) => {
+  for (const literal of ['0', '-0.5', '0.000001', '123456789012345', '207.5', '-3']) {
+    t.deepEqual(plainOf(withData(`{"x":${literal}}`))?.metricTexts, [literal], literal);
+  }
+  for (const literal of ['-0', '1.50', '1.0', '1e5', '0.0000001', '1234567890123456', '1e999']) {
+    t.is(plainOf(withData(`{"x":${literal}}`)), undefined, literal);
+  }
+});
+
+test('timestamps: the toISOString form is checked field by field, other valid forms are rendered in it', (t) => {
+  // Accepting 60 years back and 400 ahead of 2028-03-01, so that the age checks hide no calendar check.
+  const year = 366 * 86_400_000;
+  const wide = {
+    ...context,
+    receivedAt: new Date('2028-03-01T00:00:00Z'),
+    limits: { ...DEFAULT_LIMITS, rawRetentionDays: 60 * 366, maxFutureSkewMs: 400 * year },
+  };
+  const at = (timestamp: string) =>
+    normalizePlainEvent(Buffer.from(`{"event_type":"a","timestamp":${timestamp},"data":{}}`), wide)
+      ?.isoTimestamp;
+  for (const valid of [
+    '2028-02-29T23:59:59.999Z',
+    '2000-02-29T00:00:00.000Z',
+    '2027-12-31T00:00:00.000Z',
+    '2400-02-29T00:00:00.000Z',
+  ]) {
+    t.is(at(JSON.stringify(valid)), valid);
+  }
+  for (const invalid of [
+    '2026-02-29T00:00:00.000Z',
+    '2100-02-29T00:00:00.000Z',
+    '2027-11-31T00:00:00.000Z',
+    '2027-13-01T00:00:00.000Z',
+    '2028-02-28T24:00:00.000Z',
+    '2027-11-28T10:60:00.000Z',
+    '2027-11-28T10:15:60.000Z',
+    '0099-01-01T00:00:00.000Z',
+  ]) {
+    t.is(at(JSON.stringify(invalid)), undefined, invalid);
+  }
+  t.is(at('"2027-11-28T11:15:00+01:00"'), '2027-11-28T10:15:00.000Z');
+  t.is(at('"2027-11-28T10:15:00Z"'), '2027-11-28T10:15:00.000Z');
+  t.is(at(String(Date.parse('2027-11-28T10:00:00Z'))), '2027-11-28T10:00:00.000Z');
+  // Out of the accepted range (30 days back, 5 minutes ahead): refused by the general path, with a message.
+  const inDefault = (timestamp: string) => plainOf(`{"event_type":"a","timestamp":${timestamp},"data":{}}`);
+  t.truthy(inDefault('"2026-11-28T10:00:00.000Z"'));
+  t.is(inDefault('"2026-10-01T00:00:00.000Z"'), undefined);
+  t.is(inDefault('"2026-11-28T12:06:00.000Z"'), undefined);
+  // No timestamp: the Kafka record's time is the general path's business.
+  t.is(plainOf('{"event_type":"a","data":{}}'), undefined);
+});
+
+test('only one compact object with known top-level fields is answered', (t) => {
+  const base = '{"event_type":"a","timestamp":"2026-11-28T10:00:00.000Z","data":{"x":1}}';
+  t.truthy(plainOf(base));
+  for (const odd of [
+    base + 'x',
+    base + '}',
+    base + ' ',
+    ' ' + base,
+    base.replace(',"data"', ', "data"'),
+    base.replace('{"x":1}', '{"x":1,"x":2}'),
+    base.replace('"a"', '"a","event_type":"a"'),
+    base.replace('"a"', '"a","extra":1'),
+  ]) {
+    t.is(plainOf(odd), undefined, odd);
+  }
+});
+
+test('data is sorted into metrics and configured dimensions, and kept as written', (t) => {
+  const plain = plainOf(
+    withData('{"tokens":12,"model":"m-1","error":false,"note":"hi","region":"eu","z":null}'),
+  );
+  t.deepEqual(plain?.metricNames, ['error', 'tokens']);
+  t.deepEqual(plain?.metricTexts, ['0', '12']);
+  t.deepEqual(plain?.dimensionNames, ['model', 'region']);
+  t.deepEqual(plain?.dimensionValues, ['m-1', 'eu']);
+  t.is(plain?.dataJson, '{"tokens":12,"model":"m-1","error":false,"note":"hi","region":"eu","z":null}');
+  t.is(plain?.source, 'unknown');
+});
