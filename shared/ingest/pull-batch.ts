@@ -1,12 +1,12 @@
 // One fetched Kafka batch of one partition → one PostgreSQL transaction: the partition's stored offset
 // is row-locked, records below it are skipped (already stored), the rest — normalised and rendered once,
-// before the transaction — are stored, and the next offset is saved; all committed together.
+// when the batch was taken from kafkajs — are stored, and the next offset is saved; all committed together.
 import type { KafkaMessage } from 'kafkajs';
 import type { Database } from '../db/index.ts';
 import { isRetriable } from '../errors/index.ts';
 import type { NormalizeSettings } from './normalize.ts';
 import { lockOffset, saveOffset } from './offsets-sql.ts';
-import { fromOffset, prepareKafkaBatch } from './prepare-kafka-batch.ts';
+import { fromOffset, prepareKafkaBatch, type PreparedKafkaBatch } from './prepare-kafka-batch.ts';
 import { rowFormat, storePreparedRows } from './store.ts';
 import type { DeadLetter, StoreResult } from './types.ts';
 
@@ -19,24 +19,53 @@ export interface PartitionBatch {
   checkGap: boolean;
 }
 
+/** A fetched batch with its records decoded, validated and rendered: all the transaction needs of it. */
+export interface PreparedPartitionBatch {
+  groupId: string;
+  topic: string;
+  partition: number;
+  firstOffset: string;
+  /** One past the batch's last record. */
+  nextOffset: string;
+  records: number;
+  checkGap: boolean;
+  prepared: PreparedKafkaBatch;
+}
+
 export type BatchOutcome =
   | { kind: 'gap'; nextOffset: string }
   | { kind: 'stored'; result: StoreResult; skipped: number; letters: DeadLetter[]; nextOffset: string };
 
 const ATTEMPTS = 3;
 
-export async function storeBatch(
-  db: Database,
+/** The CPU work of a batch, done once and before its transaction (a retried transaction does not redo it). */
+export function preparePartitionBatch(
   work: PartitionBatch,
   settings: NormalizeSettings,
-  hooks: { beforeCommit?: () => void | Promise<void> } = {},
-): Promise<BatchOutcome> {
+  embedded: boolean,
+): PreparedPartitionBatch {
   const first = work.messages[0];
   const last = work.messages[work.messages.length - 1];
-  if (!first || !last) throw new Error('storeBatch: empty batch');
-  const nextOffset = (BigInt(last.offset) + 1n).toString();
-  const all = prepareKafkaBatch(work, settings, rowFormat(work.messages.length, { embedded: db.embedded }));
+  if (!first || !last) throw new Error('preparePartitionBatch: empty batch');
+  return {
+    groupId: work.groupId,
+    topic: work.topic,
+    partition: work.partition,
+    firstOffset: first.offset,
+    nextOffset: (BigInt(last.offset) + 1n).toString(),
+    records: work.messages.length,
+    checkGap: work.checkGap,
+    prepared: prepareKafkaBatch(work, settings, rowFormat(work.messages.length, { embedded })),
+  };
+}
 
+export async function storeBatch(
+  db: Database,
+  work: PreparedPartitionBatch,
+  hooks: { beforeCommit?: () => void | Promise<void> } = {},
+): Promise<BatchOutcome> {
+  const { nextOffset } = work;
+  const all = work.prepared;
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(async (client) => {
@@ -46,13 +75,13 @@ export async function storeBatch(
         await client.query('SET LOCAL synchronous_commit = off');
         const stored = await lockOffset(client, work.groupId, work.topic, work.partition);
         const from = stored === null ? null : BigInt(stored);
-        if (from !== null && work.checkGap && BigInt(first.offset) > from) {
+        if (from !== null && work.checkGap && BigInt(work.firstOffset) > from) {
           return { kind: 'gap', nextOffset: stored as string };
         }
         // Offsets ascend within a batch; only a batch that overlaps the stored offset is cut.
-        const overlaps = from !== null && from > BigInt(first.offset);
+        const overlaps = from !== null && from > BigInt(work.firstOffset);
         const batch = overlaps ? fromOffset(all, from) : all;
-        const skipped = overlaps ? work.messages.filter((m) => BigInt(m.offset) < from).length : 0;
+        const skipped = overlaps ? recordsOf(all) - recordsOf(batch) : 0;
         const result = await storePreparedRows(client, batch.prepared, batch.letters);
         if (from === null || BigInt(nextOffset) > from) {
           await saveOffset(client, work.groupId, {
@@ -74,4 +103,9 @@ export async function storeBatch(
       if (attempt >= ATTEMPTS || !isRetriable(err)) throw err;
     }
   }
+}
+
+/** Each record of a Kafka batch is exactly one of: a row, a refused record, an unstorable one. */
+function recordsOf(batch: PreparedKafkaBatch): number {
+  return batch.prepared.rows.length + batch.letters.length + batch.prepared.unstorable.length;
 }
