@@ -13,6 +13,10 @@ import { plainEventType, plainText } from './plain-envelope.ts';
 import { scanPlainEvent } from './plain-event-text.ts';
 import { EventTimestampSchema, MAX_EPOCH_MS } from './schema.ts';
 
+/**
+ * Nothing here needs escaping for a COPY line or an array literal: no string holds a backslash or a control
+ * character, and none but dataJson a quote.
+ */
 export interface PlainNormalizedEvent {
   eventType: string;
   /** UTC, as Date#toISOString writes it. */
@@ -23,7 +27,7 @@ export interface PlainNormalizedEvent {
   metricTexts: string[];
   dimensionNames: string[];
   dimensionValues: string[];
-  /** JSON.stringify of the event's data. None of these strings holds a quote, backslash or control character. */
+  /** JSON.stringify of the event's data. */
   dataJson: string;
 }
 

@@ -7,9 +7,10 @@
 // - data holds only strings, numbers, booleans and null (nothing nested), no repeated key, no key
 //   starting with a digit (V8 lists integer-like keys first) and no "__proto__";
 // - number literals in the form String() writes: no exponent, no "-0", no trailing fraction zeros, at
-//   most 15 significant digits (so the literal is the shortest that round-trips) and no value below 1e-6.
+//   most 15 significant digits (so the literal is the shortest that round-trips) and, but for 0, no
+//   magnitude below 1e-6 (where String() switches to an exponent).
 // Anything else returns undefined and takes the general path (parse + EventEnvelopeSchema), which also
-// writes the messages of refused events. test/unit/plain-event-text.test.ts holds the two to the same
+// writes the messages of refused events. test/unit/plain-event.test.ts holds the two to the same
 // answers.
 
 const QUOTE = 0x22;
