@@ -180,7 +180,8 @@ class Supervised implements FunctionProcess {
       this.state = 'stopped';
       return;
     }
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // 'close', not 'exit': the child's last lines (draining, stopped) may still sit in its pipes at exit.
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     await exited;

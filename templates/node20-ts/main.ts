@@ -86,11 +86,11 @@ export async function startFunction(module: HandlerModule, settings = readSettin
         logger.error({ err }, 'close failed');
       }
       logger.info(result, 'stopped');
-      // Wait for pino's async writes: exiting mid-write would reorder or drop the last lines.
-      await new Promise<void>((resolve) => logger.flush(() => resolve()));
       process.exit(result.drained ? 0 : 1);
     })();
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // `on`, not `once`: a signal sent to the process group and the same one forwarded by a supervisor arrive
+  // both, and the second must not kill a function that is still draining.
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }

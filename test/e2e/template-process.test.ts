@@ -46,10 +46,14 @@ test('from source: logs one listening line with the port, answers, and drains an
   t.is(await fn.exited, 0);
   const stopped = fn.logs.find((e) => e.msg === 'stopped');
   t.deepEqual({ drained: stopped?.drained, abandoned: stopped?.abandoned }, { drained: true, abandoned: 0 });
-  // The slow request was answered and logged as completed before the process exited. (Its completion line
-  // can land just after 'stopped' in the log: the order of those two lines is not asserted.)
-  const completed = fn.logs.find((e) => e.msg === 'request completed' && e.reqId === 'slow-1');
-  t.is(completed?.status, 200, 'the slow request finished before exit');
+  // The slow request was answered and logged as completed before the process said it stopped.
+  const completed = fn.logs.findIndex((e) => e.msg === 'request completed' && e.reqId === 'slow-1');
+  t.is(fn.logs[completed]?.status, 200, 'the slow request finished before exit');
+  t.true(completed < fn.logs.findIndex((e) => e.msg === 'stopped'), 'its line comes before "stopped"');
+  t.true(
+    fn.logs.findIndex((e) => e.msg === 'draining') < completed,
+    '"draining" comes before the completion',
+  );
 });
 
 test('a handler path that does not load exits 1 and says which path', async (t) => {
