@@ -2,7 +2,7 @@
 // database and topic per size, and the psql binary for the COPY ceiling.
 import pg from 'pg';
 import type { Kafka } from 'kafkajs';
-import { migrate, openDatabase, type Database } from '../shared/db/index.ts';
+import { dropDatabaseForce, migrate, openDatabase, type Database } from '../shared/db/index.ts';
 
 export interface ServiceUrls {
   databaseUrl: string;
@@ -60,7 +60,7 @@ export async function freshDatabase(serverUrl: string, name: string): Promise<Be
 }
 
 export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
-  await admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  await dropDatabaseForce((sql) => admin(serverUrl, (c) => c.query(sql)), name);
 }
 
 export async function createTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {

@@ -11,3 +11,4 @@ export {
 export { migrate, loadMigrations, MIGRATIONS_DIR, type Migration, type MigrateOptions } from './migrate.ts';
 export { inTransaction } from './transaction.ts';
 export { errorCode } from './errors.ts';
+export { dropDatabaseForce } from './drop-database.ts';

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import {
+  dropDatabaseForce,
   loadMigrations,
   migrate,
   openDatabase,
@@ -51,24 +52,6 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * DROP … WITH (FORCE) terminates the sessions still on the database, but the role hxp may not terminate an
- * autovacuum worker (owned by the superuser) that has just started on a freshly written test database:
- * "must be a member of the role whose process is being terminated". Such a worker ends within moments;
- * try again for up to ten seconds.
- */
-async function dropDatabase(name: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-      return;
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== '42501' || attempt >= 50) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
-
 /** Creates `hxp_t_<random>` on TEST_DATABASE_URL's server, opens a pool on it, and migrates it. */
 export async function freshPgDatabase(options: FreshOptions = {}): Promise<FreshDatabase & { url: string }> {
   const name = `hxp_t_${randomBytes(6).toString('hex')}`;
@@ -82,7 +65,7 @@ export async function freshPgDatabase(options: FreshOptions = {}): Promise<Fresh
     if (dropped) return;
     dropped = true;
     await db?.close();
-    await dropDatabase(name);
+    await dropDatabaseForce((sql) => admin((c) => c.query(sql)), name);
   };
   try {
     db = await openDatabase({ url, poolSize: options.poolSize ?? 5 });
