@@ -9,9 +9,8 @@ import {
   dimensionKeySet,
   type NormalizeContext,
 } from './normalize.ts';
-import { plainEventType, plainText } from './plain-envelope.ts';
+import { plainEventType, plainText, plainTimestampValue } from './plain-envelope.ts';
 import { scanPlainEvent } from './plain-event-text.ts';
-import { EventTimestampSchema, MAX_EPOCH_MS } from './schema.ts';
 
 /**
  * Nothing here needs escaping for a COPY line or an array literal: no string holds a backslash or a control
@@ -74,14 +73,12 @@ function isoUtcMs(text: string): number | undefined {
 
 /** The instant and its ISO text, for a timestamp field the schema accepts; undefined otherwise. */
 function resolveTimestamp(value: string | number | undefined): { ms: number; iso: string } | undefined {
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_EPOCH_MS) return undefined;
-    return { ms: value, iso: new Date(value).toISOString() };
-  }
   if (value === undefined) return undefined;
-  const ms = isoUtcMs(value);
-  if (ms !== undefined) return { ms, iso: value };
-  if (!EventTimestampSchema.safeParse(value).success) return undefined;
+  if (typeof value === 'string') {
+    const ms = isoUtcMs(value);
+    if (ms !== undefined) return { ms, iso: value };
+  }
+  if (!plainTimestampValue(value)) return undefined;
   const date = new Date(value);
   return { ms: date.getTime(), iso: date.toISOString() };
 }

@@ -17,15 +17,18 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A timestamp the schema accepts: epoch milliseconds in range, or an ISO-8601 string with a zone. */
+export function plainTimestampValue(value: string | number): boolean {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && value <= MAX_EPOCH_MS;
+  // The string form has many shapes (offsets, fractions, leap days): the schema's own check decides.
+  return EventTimestampSchema.safeParse(value).success;
+}
+
 function plainTimestamp(value: unknown): { ok: true; value: string | number | undefined } | undefined {
   if (value === undefined) return { ok: true, value: undefined };
-  if (typeof value === 'number') {
-    return Number.isSafeInteger(value) && value >= 0 && value <= MAX_EPOCH_MS
-      ? { ok: true, value }
-      : undefined;
+  if ((typeof value === 'number' || typeof value === 'string') && plainTimestampValue(value)) {
+    return { ok: true, value };
   }
-  // The string form has many shapes (offsets, fractions, leap days): the schema's own check decides.
-  if (typeof value === 'string' && EventTimestampSchema.safeParse(value).success) return { ok: true, value };
   return undefined;
 }
 

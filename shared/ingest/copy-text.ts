@@ -29,16 +29,20 @@ export function arrayLiteral(values: readonly string[]): string {
   return out + '}';
 }
 
+/** An array literal of strings holding no quote, backslash or control character (nothing to escape). */
+function plainArrayLiteral(values: readonly string[]): string {
+  return values.length === 0 ? '{}' : '{"' + values.join('","') + '"}';
+}
+
 // Anything that needs escaping in an array element or in a COPY column.
 const ARRAY_OR_COPY_SPECIAL = /["\\\n\r\t]/;
 
 /** copyText(arrayLiteral(values)) with one test per element and no escaping pass in the common case. */
 export function copyArrayLiteral(values: readonly string[]): string {
-  if (values.length === 0) return '{}';
   for (const value of values) {
     if (ARRAY_OR_COPY_SPECIAL.test(value)) return copyText(arrayLiteral(values));
   }
-  return '{"' + values.join('","') + '"}';
+  return plainArrayLiteral(values);
 }
 
 /** A float8[] literal. Values are finite (the normaliser rejects the rest); String() gives 1e+21 forms float8in reads. */
@@ -80,11 +84,6 @@ export function copyLine(row: CopyRow): string {
     copyText(row.dataJson) +
     '\n'
   );
-}
-
-/** An array literal of strings holding no quote, backslash or control character (nothing to escape). */
-function plainArrayLiteral(values: readonly string[]): string {
-  return values.length === 0 ? '{}' : '{"' + values.join('","') + '"}';
 }
 
 /** copyLine for a plain event, whose strings need no escaping; the key is escaped as usual. */

@@ -72,7 +72,7 @@ export function kafkaRecordNormalizer(
   settings: NormalizeSettings,
   context: NormalizeContext = batchContext(settings),
 ): (record: KafkaRecordInput) => Normalized {
-  const { receivedAt, limits } = context;
+  const { receivedAt, limits, dimensionKeys } = context;
   return (record) => {
     const key = kafkaRecordKey(record.topic, record.partition, record.offset);
     const value = record.value ?? Buffer.alloc(0);
@@ -82,7 +82,7 @@ export function kafkaRecordNormalizer(
       recordTimestamp: Number.isFinite(recordMs) && recordMs >= 0 ? recordMs : undefined,
       idempotencyKey: key,
       limits,
-      dimensionKeys: settings.dimensionKeys,
+      dimensionKeys,
     });
     if (result.ok) {
       const event: IngestEvent = result.event;
@@ -111,11 +111,10 @@ export function normalizeHttpBody(
   settings: NormalizeSettings,
   contentType?: string,
 ): Normalized[] {
-  const receivedAt = new Date((settings.now ?? Date.now)());
-  const limits = limitsOf(settings);
+  const context = batchContext(settings);
   return parseBatch(body, contentType).map((item): Normalized => {
     if (!item.ok) return { ok: false, letter: httpLetter(Buffer.from(item.raw), item.rejection) };
-    const result = normalizeEvent(item.raw, { receivedAt, limits, dimensionKeys: settings.dimensionKeys });
+    const result = normalizeEvent(item.raw, context);
     if (result.ok) return result;
     const payload = Buffer.from(JSON.stringify(item.raw) ?? String(item.raw));
     return { ok: false, letter: httpLetter(payload, result.rejection) };
