@@ -1,8 +1,8 @@
-// The benchmark's events: shared/demo's deterministic LLM-platform stream (seeded), with its request rate
+// The benchmark's events: runtime/demo's deterministic LLM-platform stream (seeded), with its request rate
 // calibrated so that `events` events fill `days` days ending at the last UTC midnight. Every size covers
 // the same span, so hour/day/week/month bucket counts match between sizes. Streams; never holds more than
 // one hour of events.
-import { dailyLoad, generateDemoEvents, type DemoEvent } from '../shared/demo/generate.ts';
+import { dailyLoad, generateDemoEvents, type DemoEvent } from '../runtime/demo/generate.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -19,7 +19,7 @@ export function benchSpan(days: number, now = new Date()): Span {
   return { start: new Date(end.getTime() - days * DAY), end };
 }
 
-// Per hour, shared/demo emits Poisson(perHour·load) requests, 5 % of them followed by a feedback event,
+// Per hour, runtime/demo emits Poisson(perHour·load) requests, 5 % of them followed by a feedback event,
 // 2 hosts × 12 system samples, and Poisson(3·load) business events.
 const SYSTEM_PER_HOUR = 24;
 const FEEDBACK_SHARE = 0.05;

@@ -3,7 +3,7 @@
 // compression, several sends in flight. Memory stays bounded by the batches in flight.
 import { performance } from 'node:perf_hooks';
 import { CompressionTypes, type Kafka, type Message } from 'kafkajs';
-import type { DemoEvent } from '../shared/demo/generate.ts';
+import type { DemoEvent } from '../runtime/demo/generate.ts';
 import { every, formatCount, say } from './progress.ts';
 
 export interface ProduceOptions {

@@ -120,7 +120,7 @@ export function markdown(results: BenchResults): string {
   return [
     `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${machineLine(results)}, ` +
       `shared with other work. Command: \`${results.command}\`. Every size is ${span?.days ?? '?'} days of synthetic ` +
-      `LLM-platform events (shared/demo, seeded), its own database and ${results.sizes[0]?.partitions ?? '?'}-partition topic.`,
+      `LLM-platform events (runtime/demo, seeded), its own database and ${results.sizes[0]?.partitions ?? '?'}-partition topic.`,
     '',
     checksTable(results),
     '',

@@ -9,7 +9,7 @@ import { cp, mkdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { loadStack, type FunctionSpec } from '../shared/runtime/stack.ts';
+import { loadStack, type FunctionSpec } from '../runtime/stack.ts';
 import { bundleFunction } from '../templates/node20-ts/bundle.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -62,7 +62,7 @@ async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): P
   const config = loadConfig({ env });
   const url = databaseUrl(config);
   // Under the local runtime's embedded PGlite every function shares one session through its gate:
-  // one connection, handed back as soon as it is idle (see shared/runtime/db-gate.ts).
+  // one connection, handed back as soon as it is idle (see runtime/db-gate.ts).
   const db =
     usesEmbeddedSocket(env) && url
       ? gatedDatabase(url)

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { generateDemoEvents } from '../../shared/demo/generate.ts';
-import { runDemo } from '../../shared/demo/run-demo.ts';
-import { startRuntime } from '../../shared/runtime/runtime.ts';
+import { generateDemoEvents } from '../../runtime/demo/generate.ts';
+import { runDemo } from '../../runtime/demo/run-demo.ts';
+import { startRuntime } from '../../runtime/runtime.ts';
 import { recordingLog } from './runtime-fixtures.ts';
 
 test('the demo runs the real functions end to end and the status API reports it', async (t) => {

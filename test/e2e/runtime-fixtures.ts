@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { RuntimeLog } from '../../shared/runtime/supervisor.ts';
+import type { RuntimeLog } from '../../runtime/supervisor.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const require = createRequire(import.meta.url);

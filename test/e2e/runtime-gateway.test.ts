@@ -5,7 +5,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { startRuntime, type Runtime } from '../../shared/runtime/runtime.ts';
+import { startRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
 import {
   CRASHY_HANDLER,

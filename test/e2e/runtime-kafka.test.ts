@@ -2,8 +2,8 @@
 // through the runtime into `ingest`, counted once in the hourly aggregates even when delivered twice.
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
-import { startKafkaBridge, type Deliver } from '../../shared/runtime/kafka-bridge.ts';
-import { startRuntime } from '../../shared/runtime/runtime.ts';
+import { startKafkaBridge, type Deliver } from '../../runtime/kafka-bridge.ts';
+import { startRuntime } from '../../runtime/runtime.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
 import { recordingLog, tempStack, until } from './runtime-fixtures.ts';

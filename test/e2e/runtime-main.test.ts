@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import test from 'ava';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort } from '../../shared/runtime/free-port.ts';
-import { startRuntime } from '../../shared/runtime/runtime.ts';
+import { freePort } from '../../runtime/free-port.ts';
+import { startRuntime } from '../../runtime/runtime.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
 import { ECHO_HANDLER, RECORDER_HANDLER, ROOT, recordingLog, tempStack, until } from './runtime-fixtures.ts';
 
@@ -44,7 +44,7 @@ test('npm start prints what it started and where, and stops its functions on SIG
   const [gatewayPort, apiPort] = [await freePort(), await freePort()];
   const run = launch(
     [
-      'shared/runtime/main.ts',
+      'runtime/main.ts',
       '--stack',
       stack.stackFile,
       '--data-dir',
@@ -114,7 +114,7 @@ serviceTest('kafka')(
     t.is(rt.bridge, undefined, 'no in-process bridge without KAFKA_BOOTSTRAP_SERVERS');
     const bridge = launch(
       [
-        'shared/runtime/kafka-bridge.ts',
+        'runtime/kafka-bridge.ts',
         '--gateway',
         rt.gatewayUrl,
         '--brokers',

@@ -13,7 +13,7 @@ import {
 import type { Level } from '../../shared/aggregate/index.ts';
 import { freshEmbeddedDatabase, freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
-import { prng } from '../../shared/demo/prng.ts';
+import { prng } from '../../runtime/demo/prng.ts';
 
 export interface TestEvent {
   ts: Date | string;

@@ -2,7 +2,7 @@
 import test, { type ExecutionContext } from 'ava';
 import pg from 'pg';
 import type { Database } from '../../shared/db/index.ts';
-import { freePort } from '../../shared/runtime/free-port.ts';
+import { freePort } from '../../runtime/free-port.ts';
 import { databaseProbe, handleStatusRequest, type StatusDeps } from '../../shared/status/index.ts';
 import { freshEmbeddedDatabase, freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';

@@ -1,6 +1,6 @@
 // The optional health probes against the real services: Kafka (admin describeCluster) and S3 (HeadBucket).
 import { checkHealth, kafkaProbe, s3Probe } from '../../shared/status/index.ts';
-import { freePort } from '../../shared/runtime/free-port.ts';
+import { freePort } from '../../runtime/free-port.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
 
 serviceTest('kafka')(

@@ -2,7 +2,7 @@
 // row it gives must be exactly the row the general path renders; everything else goes the general way.
 import test from 'ava';
 import fc from 'fast-check';
-import { generateDemoEvents } from '../../shared/demo/generate.ts';
+import { generateDemoEvents } from '../../runtime/demo/generate.ts';
 import { normalizeEvent, type NormalizeContext } from '../../shared/events/index.ts';
 import { normalizePlainEvent, type PlainNormalizedEvent } from '../../shared/events/normalize-plain.ts';
 import { DEFAULT_LIMITS } from '../../shared/ingest/normalize.ts';

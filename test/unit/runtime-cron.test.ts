@@ -5,8 +5,8 @@ import {
   dueBetween,
   nextFire,
   parseSchedule,
-} from '../../shared/runtime/cron.ts';
-import type { FunctionSpec } from '../../shared/runtime/stack.ts';
+} from '../../runtime/cron.ts';
+import type { FunctionSpec } from '../../runtime/stack.ts';
 import { recordingLog } from '../e2e/runtime-fixtures.ts';
 
 const spec = (name: string, annotations: Record<string, string>): FunctionSpec => ({

@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import test from 'ava';
 import pg from 'pg';
-import { startEmbeddedServer } from '../../shared/runtime/embedded-db.ts';
+import { startEmbeddedServer } from '../../runtime/embedded-db.ts';
 
 test('pglite-socket with maxConnections 1 refuses a second client instead of queueing it', async (t) => {
   const pglite = await PGlite.create();

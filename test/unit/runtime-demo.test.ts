@@ -1,6 +1,6 @@
 import test from 'ava';
-import { batches, dailyLoad, generateDemoEvents, lastClosedHourEnd } from '../../shared/demo/generate.ts';
-import { connectorHeaders } from '../../shared/runtime/kafka-bridge.ts';
+import { batches, dailyLoad, generateDemoEvents, lastClosedHourEnd } from '../../runtime/demo/generate.ts';
+import { connectorHeaders } from '../../runtime/kafka-bridge.ts';
 
 test('the demo week is deterministic, ends at the last closed hour and looks like the platform', (t) => {
   const now = new Date('2026-11-28T10:37:00Z');

@@ -2,9 +2,9 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { authorized, basicAuthFromEnv } from '../../shared/runtime/auth.ts';
-import { parseFunctionRoute } from '../../shared/runtime/gateway.ts';
-import { cronSchedule, envsubst, kafkaTopics, loadStack, parseStack } from '../../shared/runtime/stack.ts';
+import { authorized, basicAuthFromEnv } from '../../runtime/auth.ts';
+import { parseFunctionRoute } from '../../runtime/gateway.ts';
+import { cronSchedule, envsubst, kafkaTopics, loadStack, parseStack } from '../../runtime/stack.ts';
 
 test('envsubst expands ${VAR}, ${VAR:-default} and ${VAR-default} like faas-cli', (t) => {
   const env = { SET: 'yes', EMPTY: '' };

@@ -11,7 +11,7 @@ import {
   keyValue,
   sketchKey,
 } from '../../shared/sketch/index.ts';
-import { prng } from '../../shared/demo/prng.ts';
+import { prng } from '../../runtime/demo/prng.ts';
 
 const ALPHA = RELATIVE_ACCURACY;
 const QUANTILES = [0, 0.5, 0.95, 0.99, 1] as const;

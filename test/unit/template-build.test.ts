@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { buildFunctions, prepareFaasTemplates, ROOT } from '../../scripts/build.ts';
-import { loadStack } from '../../shared/runtime/stack.ts';
+import { loadStack } from '../../runtime/stack.ts';
 
 async function scratch(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'hxp-build-'));

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.ts';
 import type { FunctionSpec } from './stack.ts';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const TEMPLATE_ENTRY = fileURLToPath(new URL('../../templates/node20-ts/index.ts', import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const TEMPLATE_ENTRY = fileURLToPath(new URL('../templates/node20-ts/index.ts', import.meta.url));
 
 export type ProcessState = 'starting' | 'ready' | 'crashed' | 'stopped';
 

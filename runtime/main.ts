@@ -2,10 +2,10 @@
 // week of synthetic events and runs the aggregation chain. Flags: --stack <file>, --data-dir <dir>,
 // --demo, --once (exit after the demo), --no-cron.
 import { parseArgs } from 'node:util';
-import { loadConfigOrExit } from '../config/index.ts';
-import { formatTable, runDemo } from '../demo/run-demo.ts';
-import { isBatchError } from '../errors/index.ts';
-import { createLogger } from '../log/index.ts';
+import { loadConfigOrExit } from '../shared/config/index.ts';
+import { formatTable, runDemo } from './demo/run-demo.ts';
+import { isBatchError } from '../shared/errors/index.ts';
+import { createLogger } from '../shared/log/index.ts';
 import { cronSchedule, kafkaTopics } from './stack.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
 

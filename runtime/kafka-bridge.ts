@@ -13,7 +13,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
-import { createKafka } from '../kafka/index.ts';
+import { createKafka } from '../shared/kafka/index.ts';
 import { CRON_TOPIC } from './stack.ts';
 import type { RuntimeLog } from './supervisor.ts';
 

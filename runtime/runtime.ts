@@ -3,15 +3,15 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { migrate, openDatabase, type Database } from '../db/index.ts';
-import { createRuntimeMetrics, type RuntimeMetrics } from '../metrics/registry.ts';
+import { migrate, openDatabase, type Database } from '../shared/db/index.ts';
+import { createRuntimeMetrics, type RuntimeMetrics } from '../shared/metrics/registry.ts';
 import { createApiServer } from './api-server.ts';
 import { createAsyncQueue } from './async-queue.ts';
 import { basicAuthFromEnv } from './auth.ts';
 import { callFunction } from './proxy.ts';
 import { createCronScheduler, cronJobs, gatewayCronInvoke, type CronScheduler } from './cron.ts';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded-db.ts';
-import { EMBEDDED_SOCKET_FLAG } from '../db/gated.ts';
+import { EMBEDDED_SOCKET_FLAG } from '../shared/db/gated.ts';
 import { createGatewayServer, type Gateway } from './gateway.ts';
 import { DEFAULT_GROUP, gatewayDeliver, startKafkaBridge, type KafkaBridge } from './kafka-bridge.ts';
 import { kafkaTopics, loadStack, type Stack } from './stack.ts';

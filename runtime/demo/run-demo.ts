@@ -1,6 +1,6 @@
 // The demo: a week of synthetic events posted to `ingest` through a gateway, the aggregation chain run
 // hour → day → week → month, and a short daily table read from daily_aggregations.
-import type { Queryable } from '../db/index.ts';
+import type { Queryable } from '../../shared/db/index.ts';
 import { batches, generateDemoEvents, type DemoOptions } from './generate.ts';
 
 // Below shared/ingest's COPY threshold (200 rows): the embedded PGlite socket does not speak COPY, and

@@ -5,10 +5,10 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { lockDataDir } from '../db/data-dir-lock.ts';
-import type { Database } from '../db/types.ts';
+import { lockDataDir } from '../shared/db/data-dir-lock.ts';
+import type { Database } from '../shared/db/types.ts';
 import { startDbGate, type DbGate } from './db-gate.ts';
-import { gatedDatabase } from '../db/gated.ts';
+import { gatedDatabase } from '../shared/db/gated.ts';
 
 export interface EmbeddedServer {
   /** URL of the gate; give it to function processes. */
