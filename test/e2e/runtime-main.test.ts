@@ -43,14 +43,7 @@ test('npm start prints what it started and where, and stops its functions on SIG
   t.teardown(() => stack.cleanup());
   const [gatewayPort, apiPort] = [await freePort(), await freePort()];
   const run = launch(
-    [
-      'runtime/main.ts',
-      '--stack',
-      stack.stackFile,
-      '--data-dir',
-      join(stack.dir, 'pglite'),
-      '--no-cron',
-    ],
+    ['runtime/main.ts', '--stack', stack.stackFile, '--data-dir', join(stack.dir, 'pglite'), '--no-cron'],
     {
       ...process.env,
       GATEWAY_PORT: String(gatewayPort),

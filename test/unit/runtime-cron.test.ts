@@ -1,11 +1,5 @@
 import test from 'ava';
-import {
-  createCronScheduler,
-  cronJobs,
-  dueBetween,
-  nextFire,
-  parseSchedule,
-} from '../../runtime/cron.ts';
+import { createCronScheduler, cronJobs, dueBetween, nextFire, parseSchedule } from '../../runtime/cron.ts';
 import type { FunctionSpec } from '../../runtime/stack.ts';
 import { recordingLog } from '../e2e/runtime-fixtures.ts';
 
