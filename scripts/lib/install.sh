@@ -12,8 +12,14 @@ install_apt() {
   [ -x "/usr/lib/postgresql/$PG_MAJOR/bin/postgres" ] && command -v pg_ctlcluster >/dev/null 2>&1 ||
     missing+=(postgresql "postgresql-$PG_MAJOR")
   [ -x /usr/bin/prometheus-pushgateway ] || missing+=(prometheus-pushgateway)
+  # Prometheus (server + promtool for the alert-rule tests), Chromium for page screenshots and browser
+  # tests, poppler's pdftotext/pdftoppm for report checks, DejaVu for the charts' text.
+  [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || missing+=(prometheus)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
   if [ ${#missing[@]} -eq 0 ]; then
-    say "apt: postgresql-$PG_MAJOR and prometheus-pushgateway already installed"
+    say "apt: postgresql-$PG_MAJOR, prometheus(-pushgateway), chromium, poppler-utils, fonts already installed"
     return 0
   fi
   [ "$(id -u)" = 0 ] || die "apt: need root to install ${missing[*]}"
@@ -73,21 +79,45 @@ go_pinned_tool() {
   echo "$module@$version" >"$stamp"
 }
 
+# vendored_go_tool NAME TARBALL DIR GOFLAGS: build a release source kept beside the repository
+# ($HXP_VENDOR_DIR) whose versions the module proxy will not serve. The stamp is the tarball's sha256,
+# so a new tarball rebuilds.
+vendored_go_tool() {
+  local name="$1" tarball="$HXP_VENDOR_DIR/$2" dir="$3" goflags="$4" stamp sum work
+  stamp="$BIN_DIR/.$name.version"
+  [ -f "$tarball" ] || {
+    say "go: $tarball not found (set HXP_VENDOR_DIR to the folder holding $2)"
+    return 1
+  }
+  sum="$(sha256sum "$tarball" | cut -d' ' -f1)"
+  if [ -x "$BIN_DIR/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$2 sha256:$sum" ]; then
+    say "go: $name from $2 already built"
+    return 0
+  fi
+  say "go: building $name from $2"
+  work="$HXP_CACHE_DIR/src-$name"
+  rm -rf "$work"
+  mkdir -p "$work"
+  tar xzf "$tarball" -C "$work"
+  (
+    cd "$work/$dir"
+    export CGO_ENABLED=0 GOFLAGS="$goflags" GOWORK=off
+    [ -n "$HXP_GOTOOLCHAIN" ] && export GOTOOLCHAIN="$HXP_GOTOOLCHAIN"
+    go build -trimpath -o "$BIN_DIR/$name.tmp" .
+  ) || return 1
+  mv "$BIN_DIR/$name.tmp" "$BIN_DIR/$name"
+  echo "$2 sha256:$sum" >"$stamp"
+}
+
 install_go_tools() {
   local rc=0
   go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION" || rc=1
   go_tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION" || rc=1
-  # The OpenFaaS tools are needed by the e2e suites only: a missing pin is a warning, not a failure.
-  if [ -n "$OF_WATCHDOG_VERSION" ]; then
-    go_pinned_tool of-watchdog github.com/openfaas/of-watchdog "$OF_WATCHDOG_VERSION" "$OF_WATCHDOG_SUM" || rc=1
-  else
-    say "go: WARNING: OF_WATCHDOG_VERSION is not pinned; of-watchdog not installed"
-  fi
-  if [ -n "$FAAS_CLI_VERSION" ]; then
-    go_pinned_tool faas-cli github.com/openfaas/faas-cli "$FAAS_CLI_VERSION" "$FAAS_CLI_SUM" || rc=1
-  else
-    say "go: WARNING: FAAS_CLI_VERSION is not pinned; faas-cli not installed"
-  fi
+  # of-watchdog: the module proxy refuses every version here; its release source has its dependencies
+  # vendored, so it builds offline. cron-connector's go build fetches its modules from the proxy.
+  vendored_go_tool of-watchdog "of-watchdog-$OF_WATCHDOG_RELEASE.tar.gz" "of-watchdog-$OF_WATCHDOG_RELEASE" -mod=vendor || rc=1
+  vendored_go_tool cron-connector "cron-connector-$CRON_CONNECTOR_RELEASE.tar.gz" "cron-connector-$CRON_CONNECTOR_RELEASE" -mod=mod || rc=1
+  go_pinned_tool faas-cli github.com/openfaas/faas-cli "$FAAS_CLI_VERSION" "$FAAS_CLI_SUM" || rc=1
   return $rc
 }
 
