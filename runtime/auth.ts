@@ -1,8 +1,8 @@
 // Basic auth on /system/* as the OpenFaaS gateway does it: credentials from BASIC_AUTH_USER /
 // BASIC_AUTH_PASSWORD, or from the files basic-auth-user / basic-auth-password in SECRET_MOUNT_PATH.
-import { timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sameSecret } from '../shared/auth/index.ts';
 
 export interface BasicCredentials {
   user: string;
@@ -23,12 +23,6 @@ export function basicAuthFromEnv(env: NodeJS.ProcessEnv = process.env): BasicCre
   return undefined;
 }
 
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** true when no credentials are configured or the Authorization header carries the right ones. */
 export function authorized(header: string | undefined, creds: BasicCredentials | undefined): boolean {
   if (!creds) return true;
@@ -37,5 +31,7 @@ export function authorized(header: string | undefined, creds: BasicCredentials |
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return false;
-  return same(decoded.slice(0, colon), creds.user) && same(decoded.slice(colon + 1), creds.password);
+  return (
+    sameSecret(decoded.slice(0, colon), creds.user) && sameSecret(decoded.slice(colon + 1), creds.password)
+  );
 }

@@ -1,0 +1,2 @@
+export { hasApiToken, requireApiToken } from './api-token.ts';
+export { sameSecret } from './constant-time.ts';
