@@ -1,22 +1,30 @@
 // The original batch-processing API paths on BATCH_PROCESSING_API_PORT, each served by a function:
-// /health, /aggregation/status, /runs → status; /reports/* → generate-report; /capacity/analysis →
-// analyze-capacity; /retention/cleanup → retention-sweep (501 until that function is in stack.yml);
-// /metrics → the runtime's registry plus the status function's /metrics when it has one.
+// /health, /aggregation/*, /runs → status; /reports/* → generate-report; /capacity/* → analyze-capacity;
+// /retention/* → retention-sweep (501 until that function is in stack.yml); /metrics → the runtime's
+// registry plus the status function's /metrics when it has one. The path is forwarded unchanged, so a
+// function answers the same paths on the gateway (/function/<name>/<path>) as here.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Gateway } from './gateway.ts';
 import type { Supervisor } from './supervisor.ts';
 
-/** Original path → the function that serves it (the path is forwarded unchanged). */
-export const API_ROUTES: Record<string, string> = {
+/** Path prefix → the function that serves it and every path below it. */
+export const API_ROUTES: Readonly<Record<string, string>> = {
   '/health': 'status',
-  '/aggregation/status': 'status',
+  '/aggregation': 'status',
   '/runs': 'status',
-  '/reports/list': 'generate-report',
-  '/reports/generate': 'generate-report',
-  '/capacity/analysis': 'analyze-capacity',
-  '/retention/cleanup': 'retention-sweep',
+  '/reports': 'generate-report',
+  '/capacity': 'analyze-capacity',
+  '/retention': 'retention-sweep',
 };
+
+/** The function serving `path`: the route whose prefix is the path or a whole segment of it. */
+export function apiRouteFor(path: string): string | undefined {
+  for (const [prefix, fn] of Object.entries(API_ROUTES)) {
+    if (path === prefix || path.startsWith(`${prefix}/`)) return fn;
+  }
+  return undefined;
+}
 
 export interface ApiServerDeps {
   gateway: Gateway;
@@ -53,12 +61,12 @@ export function createApiServer(deps: ApiServerDeps): Server {
       );
       return;
     }
-    const fn = API_ROUTES[path];
+    const fn = apiRouteFor(path);
     if (!fn) {
       send(404, {
         error: {
           code: 'NOT_FOUND',
-          message: `no API route ${path}; routes: /metrics, ${Object.keys(API_ROUTES).join(', ')}`,
+          message: `no API route ${path}; routes: /metrics, ${Object.keys(API_ROUTES).join(', ')} (each with its sub-paths)`,
         },
       });
       return;
