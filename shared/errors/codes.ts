@@ -21,6 +21,7 @@ export const errorCatalogue = {
   REQUEST_TOO_LARGE: spec(413, false, 'The request body is larger than the function allows (MAX_REQUEST_BODY).'),
   UNAUTHORIZED: spec(401, false, 'The API token is missing or wrong.'),
   NOT_FOUND: spec(404, false, 'The requested report, run or resource does not exist.'),
+  METHOD_NOT_ALLOWED: spec(405, false, 'The path exists but not for this HTTP method; the message names the allowed ones.'),
   TIMEZONE_UNSUPPORTED: spec(400, false, 'The time zone is not known to this runtime (Intl).'),
   DB_CONNECT_FAILED: spec(503, true, 'PostgreSQL (or embedded PGlite) could not be reached.'),
   DB_MIGRATION_FAILED: spec(500, false, 'A schema migration failed; the database is left at the last good one.'),

@@ -1,0 +1,1 @@
+export { matchRoute, type HttpMethod, type Route, type RouteMatch } from './routes.ts';
