@@ -107,18 +107,11 @@ export function s3Probe(options: S3ProbeOptions): NamedProbe {
   return {
     code: 'S3_UNAVAILABLE',
     probe: async () => {
-      const { S3Client, HeadBucketCommand } = await import('@aws-sdk/client-s3');
-      const client = new S3Client({
-        region: options.region ?? 'us-east-1',
-        forcePathStyle: true,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-        maxAttempts: 1,
-        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-        ...(options.accessKeyId && options.secretAccessKey
-          ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }
-          : {}),
-      });
+      const [{ HeadBucketCommand }, { createS3Client }] = await Promise.all([
+        import('@aws-sdk/client-s3'),
+        import('../archive/s3-client.ts'),
+      ]);
+      const client = createS3Client({ ...options, region: options.region ?? 'us-east-1', maxAttempts: 1 });
       try {
         await client.send(new HeadBucketCommand({ Bucket: options.bucket }));
       } finally {
