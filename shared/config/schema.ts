@@ -121,7 +121,22 @@ const BatchProcessingConfigObject = z.object({
   retention: section({
     rawDays: setting(k.int(1), 30),
     aggregatedDays: setting(k.int(1), 365),
+    // Hourly state goes after aggregatedDays; the coarser levels may be kept longer (or shorter).
+    aggregatedLevelDays: section({
+      day: optional(k.int(1)),
+      week: optional(k.int(1)),
+      month: optional(k.int(1)),
+    }),
     reportsDays: setting(k.int(1), 730),
+    deadLetterDays: setting(k.int(1), 90),
+    runsDays: setting(k.int(1), 90),
+    dedupKeysDays: optional(k.int(1)),
+    restoredKeepDays: setting(k.int(0, 3650), 7),
+    cron: setting(k.cron, '30 0 * * *'),
+    quota: section({
+      databaseBytes: setting(k.size, 100 * 2 ** 30),
+      archiveBytes: setting(k.size, 2 ** 40),
+    }),
     archival: section({ enabled: setting(k.bool, true), path: setting(k.text(), './.data/archive') }),
   }),
   reports: section({
@@ -192,6 +207,14 @@ const BatchProcessingConfigObject = z.object({
     accessKeyId: optional(k.text({ example: 'AKIA…' })),
     secretAccessKey: optional(secret),
     forcePathStyle: setting(k.bool, true),
+    prefix: optional(
+      k.text({
+        type: 'S3 key prefix',
+        example: 'hxp-batch/prod',
+        pattern: /^[A-Za-z0-9._=-]+(?:\/[A-Za-z0-9._=-]+)*$/,
+        problem: 'not a key prefix ("/"-separated segments of A-Z a-z 0-9 . _ = -, no leading or trailing "/")',
+      }),
+    ),
   }),
 });
 
@@ -209,6 +232,16 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
       's3',
       missing,
     ], 'S3 credentials come in pairs: set both the access key id and the secret access key');
+  }
+  // A dedup key forgotten while its event could still be accepted would let a redelivery in twice.
+  const { dedupKeysDays, rawDays } = config.retention;
+  const minimumDedupDays = rawDays + Math.ceil(config.ingestion.maxFutureSkewSeconds / 86_400);
+  if (dedupKeysDays !== undefined && dedupKeysDays < minimumDedupDays) {
+    require(
+      ['retention', 'dedupKeysDays'],
+      `must be at least ${minimumDedupDays} (${env('retention.rawDays')} plus the future skew, in days): ` +
+        'an idempotency key must outlive every event that could still be accepted with it',
+    );
   }
   if (config.reports.enabled && config.reports.distribution.includes('email')) {
     if (config.reports.email.host === undefined) {

@@ -118,10 +118,11 @@ test('cron annotations: topic cron-function and the configured default schedule 
     'aggregate-daily': { level: 'day', schedule: defaults.aggregation.cron.daily },
     'aggregate-weekly': { level: 'week', schedule: defaults.aggregation.cron.weekly },
     'aggregate-monthly': { level: 'month', schedule: defaults.aggregation.cron.monthly },
+    'retention-sweep': { level: '', schedule: defaults.retention.cron },
   };
   t.deepEqual(
     Object.values(expected).map((e) => e.schedule),
-    ['0 * * * *', '0 0 * * *', '0 0 * * 0', '0 0 1 * *'],
+    ['0 * * * *', '0 0 * * *', '0 0 * * 0', '0 0 1 * *', '30 0 * * *'],
   );
   for (const [name, want] of Object.entries(expected)) {
     const fn = stack.functions[name];
@@ -147,7 +148,7 @@ test('cron annotations: topic cron-function and the configured default schedule 
 test('ingest subscribes to the configured raw topics; the long jobs get the job timeout', (t) => {
   t.is(stack.functions.ingest?.annotations?.topic, defaults.kafka.topics.raw.join(','));
   const timeout = defaults.jobs.timeoutSeconds;
-  for (const [name, fn] of functions.filter(([n]) => n.startsWith('aggregate-'))) {
+  for (const [name, fn] of functions.filter(([n]) => n.startsWith('aggregate-') || n === 'retention-sweep')) {
     t.is(fn.environment.exec_timeout, `${timeout}s`, name);
     t.is(Number(fn.environment.BATCH_PROCESSING_TIMEOUT), timeout, name);
     for (const key of ['read_timeout', 'write_timeout']) {
