@@ -212,7 +212,8 @@ const BatchProcessingConfigObject = z.object({
         type: 'S3 key prefix',
         example: 'hxp-batch/prod',
         pattern: /^[A-Za-z0-9._=-]+(?:\/[A-Za-z0-9._=-]+)*$/,
-        problem: 'not a key prefix ("/"-separated segments of A-Z a-z 0-9 . _ = -, no leading or trailing "/")',
+        problem:
+          'not a key prefix ("/"-separated segments of A-Z a-z 0-9 . _ = -, no leading or trailing "/")',
       }),
     ),
   }),
@@ -237,11 +238,11 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
   const { dedupKeysDays, rawDays } = config.retention;
   const minimumDedupDays = rawDays + Math.ceil(config.ingestion.maxFutureSkewSeconds / 86_400);
   if (dedupKeysDays !== undefined && dedupKeysDays < minimumDedupDays) {
-    require(
-      ['retention', 'dedupKeysDays'],
-      `must be at least ${minimumDedupDays} (${env('retention.rawDays')} plus the future skew, in days): ` +
-        'an idempotency key must outlive every event that could still be accepted with it',
-    );
+    require([
+      'retention',
+      'dedupKeysDays',
+    ], `must be at least ${minimumDedupDays} (${env('retention.rawDays')} plus the future skew, in days): ` +
+      'an idempotency key must outlive every event that could still be accepted with it');
   }
   if (config.reports.enabled && config.reports.distribution.includes('email')) {
     if (config.reports.email.host === undefined) {

@@ -1,3 +1,4 @@
+export { ArchivedDays, type RemovedDay } from './archived-days.ts';
 export { canonicalJson, eventHash } from './canonical.ts';
 export {
   DEFAULT_DIMENSION_KEYS,

@@ -101,6 +101,7 @@ export function normalizePlainEvent(
   if (timestamp === undefined) return undefined;
   const { earliest, latest } = acceptedTimeRange(context);
   if (timestamp.ms < earliest || timestamp.ms > latest) return undefined;
+  if (context.archivedDays?.dayOf(timestamp.ms) !== undefined) return undefined;
   return {
     eventType: text.eventType,
     isoTimestamp: timestamp.iso,

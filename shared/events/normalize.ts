@@ -3,6 +3,7 @@
 // in through the context.
 import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
+import type { ArchivedDays } from './archived-days.ts';
 import { eventHash } from './canonical.ts';
 import { plainEnvelope } from './plain-envelope.ts';
 import { fieldPath, preview, rejection, type Rejection } from './rejection.ts';
@@ -32,6 +33,8 @@ export interface NormalizeContext {
   limits: NormalizeLimits;
   /** String fields of data aggregated as dimensions. Default ['model']. */
   dimensionKeys?: readonly string[] | undefined;
+  /** Days whose raw events are archived and removed: their events are refused (EVENT_DAY_ARCHIVED). */
+  archivedDays?: ArchivedDays | undefined;
 }
 
 export interface NormalizedEvent {
@@ -218,13 +221,27 @@ function checkAge(
   const received = context.receivedAt.getTime();
   const at = resolved.timestamp.getTime();
   const { earliest, latest } = acceptedTimeRange(context);
-  if (at <= latest && at >= earliest) return undefined;
+  const archived = context.archivedDays?.dayOf(at);
+  if (at <= latest && at >= earliest && archived === undefined) return undefined;
   // Only a refused event pays for the message.
   const what =
     resolved.from === 'event'
       ? `event field "timestamp" (${preview(envelope.timestamp)} = ${resolved.timestamp.toISOString()})`
       : `the Kafka record timestamp (${resolved.timestamp.toISOString()}; the event has no "timestamp")`;
   const field = resolved.from === 'event' ? 'timestamp' : undefined;
+  if (archived !== undefined) {
+    const { day } = archived;
+    return rejection(
+      'EVENT_DAY_ARCHIVED',
+      archived.archived
+        ? `${what} falls on ${day}, a day whose raw events are archived (raw/date=${day}/) and no longer in the ` +
+            `database; restore the day (npm run restore -- --from ${day}, or POST /retention/restore ` +
+            `{"from":"${day}"}) and send the event again`
+        : `${what} falls on ${day}, a day whose raw events the retention sweep deleted (archival was off); ` +
+            'events for it can no longer be stored',
+      field,
+    );
+  }
   if (at > latest) {
     return rejection(
       'EVENT_TOO_FAR_IN_FUTURE',

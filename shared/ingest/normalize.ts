@@ -3,6 +3,7 @@
 // rejections into dead letters carrying the original bytes.
 import { createHash } from 'node:crypto';
 import {
+  type ArchivedDays,
   normalizeEvent,
   parseBatch,
   type NormalizeContext,
@@ -18,6 +19,8 @@ export interface NormalizeSettings {
   dimensionKeys?: readonly string[] | undefined;
   /** Receive time; injectable for tests. */
   now?: (() => number) | undefined;
+  /** Days archived and removed by retention; their events become dead letters (EVENT_DAY_ARCHIVED). */
+  archivedDays?: ArchivedDays | undefined;
 }
 
 export type Normalized = { ok: true; event: IngestEvent } | { ok: false; letter: DeadLetter };
@@ -52,6 +55,7 @@ export function batchContext(settings: NormalizeSettings): NormalizeContext {
     receivedAt: new Date((settings.now ?? Date.now)()),
     limits: limitsOf(settings),
     dimensionKeys: settings.dimensionKeys,
+    archivedDays: settings.archivedDays,
   };
 }
 
@@ -72,7 +76,7 @@ export function kafkaRecordNormalizer(
   settings: NormalizeSettings,
   context: NormalizeContext = batchContext(settings),
 ): (record: KafkaRecordInput) => Normalized {
-  const { receivedAt, limits, dimensionKeys } = context;
+  const { receivedAt, limits, dimensionKeys, archivedDays } = context;
   return (record) => {
     const key = kafkaRecordKey(record.topic, record.partition, record.offset);
     const value = record.value ?? Buffer.alloc(0);
@@ -83,6 +87,7 @@ export function kafkaRecordNormalizer(
       idempotencyKey: key,
       limits,
       dimensionKeys,
+      archivedDays,
     });
     if (result.ok) {
       const event: IngestEvent = result.event;

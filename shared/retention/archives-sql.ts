@@ -196,12 +196,12 @@ export async function markRestored(db: Queryable, id: number, keepUntil: Date): 
   );
 }
 
-/** UTC days (YYYY-MM-DD) whose raw events the sweep removed and no restore brought back. */
-export async function archivedRawDays(db: Queryable): Promise<string[]> {
-  const { rows } = await db.query<{ unit: string }>(
-    `SELECT unit FROM archives WHERE kind = 'raw' AND status IN ('archived', 'deleted') ORDER BY unit`,
+/** UTC days whose raw events the sweep removed and no restore brought back (archived: a copy exists). */
+export async function archivedRawDays(db: Queryable): Promise<{ day: string; archived: boolean }[]> {
+  const { rows } = await db.query<{ unit: string; status: ArchiveStatus }>(
+    `SELECT unit, status FROM archives WHERE kind = 'raw' AND status IN ('archived', 'deleted') ORDER BY unit`,
   );
-  return rows.map((r) => r.unit);
+  return rows.map((r) => ({ day: r.unit, archived: r.status === 'archived' }));
 }
 
 /**

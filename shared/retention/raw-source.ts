@@ -6,7 +6,7 @@
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { BinaryCopyDecoder, readTimestampMicros } from './copy-binary.ts';
-import type { Interner} from './raw-columns.ts';
+import type { Interner } from './raw-columns.ts';
 import { EMPTY_LIST, emptyColumns, type RawColumns } from './raw-columns.ts';
 
 /** raw_events' columns in the order of RawColumns and of the Parquet schema. */

@@ -43,7 +43,13 @@ test('defaults match the original service', (t) => {
   t.deepEqual(config.retention, {
     rawDays: 30,
     aggregatedDays: 365,
+    aggregatedLevelDays: {},
     reportsDays: 730,
+    deadLetterDays: 90,
+    runsDays: 90,
+    restoredKeepDays: 7,
+    cron: '30 0 * * *',
+    quota: { databaseBytes: 100 * 2 ** 30, archiveBytes: 2 ** 40 },
     archival: { enabled: true, path: './.data/archive' },
   });
   t.deepEqual(config.reports.formats, ['json', 'csv', 'pdf', 'docx']);
