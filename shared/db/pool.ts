@@ -60,7 +60,10 @@ export function createPoolDatabase(options: PoolDatabaseOptions): Database {
     embedded,
     async query(text, values) {
       assertFree('query');
-      return pool.query(text, values);
+      // pool.query() destroys the connection of a query that failed; against the embedded server, which
+      // takes one connection, the next query's connect then races the old socket's close and is refused
+      // ("Connection terminated unexpectedly"). Through withClient a failed query keeps its connection.
+      return embedded ? withClient((client) => client.query(text, values)) : pool.query(text, values);
     },
     withClient,
     transaction: (fn) => withClient((client) => inTransaction(client, fn)),
