@@ -1,6 +1,6 @@
 // The original batch-processing API paths on BATCH_PROCESSING_API_PORT, each served by a function:
 // /health, /aggregation/*, /runs → status; /reports/* → generate-report; /capacity/* → analyze-capacity;
-// /retention/* → retention-sweep (501 until that function is in stack.yml); /metrics → the runtime's
+// /retention/* → retention-sweep (a path whose function is not in stack.yml answers 501); /metrics → the runtime's
 // registry plus the status function's /metrics when it has one. The path is forwarded unchanged, so a
 // function answers the same paths on the gateway (/function/<name>/<path>) as here.
 import { createServer, type Server } from 'node:http';

@@ -74,5 +74,13 @@ test('the demo runs the real functions end to end and the status API reports it'
   const metrics = await (await fetch(`${rt.apiUrl}/metrics`)).text();
   t.regex(metrics, /gateway_function_invocation_total\{function_name="ingest",code="200"\}/);
   t.regex(metrics, /hxp_aggregation_state\{period="hourly",state="completed"\} 1/);
-  t.is((await fetch(`${rt.apiUrl}/retention/cleanup`)).status, 501);
+  // the retention sweep answers the original path (a dry run plans: two fresh days are past nothing)
+  const plan = await fetch(`${rt.apiUrl}/retention/cleanup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"dry_run": true}',
+  });
+  t.is(plan.status, 200);
+  t.like(await plan.json(), { status: 'planned', dryRun: true, units: [] });
+  t.is((await fetch(`${rt.apiUrl}/retention/status`)).status, 200);
 });
