@@ -2,6 +2,7 @@
 // process: with no services (embedded PGlite, the local archive folder) POST /retention/cleanup archives
 // and drops what is past retention and POST /retention/restore brings a day back; with PostgreSQL and S3
 // the bundled function does the same on a cron tick and over HTTP.
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRuntime } from '../../runtime/runtime.ts';
@@ -11,11 +12,33 @@ import { freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
 import { DAY, loadDemoDays, rawRowsText, s3Target } from '../fixtures/retention.ts';
 import { recordingLog, tempStack } from './runtime-fixtures.ts';
-import { bundleInto, functionEnv, isListening, run, tempDir } from './template-helpers.ts';
+import { bundleInto, functionEnv, isListening, ROOT, run, tempDir } from './template-helpers.ts';
 
 const TOKEN = 'retention-e2e-token';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-const jobOptions = { timeZone: 'UTC', weekStart: 'monday' as const, retries: 3, retryDelayMs: 1, timeoutMs: 600_000 };
+const jobOptions = {
+  timeZone: 'UTC',
+  weekStart: 'monday' as const,
+  retries: 3,
+  retryDelayMs: 1,
+  timeoutMs: 600_000,
+};
+
+function spawnAsync(
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 /** Three days of events ending four days ago: past a 2-day raw retention. */
 function oldDays(): { end: Date; days: string[] } {
@@ -58,17 +81,31 @@ test('no services: curl -X POST :9101/retention/cleanup archives to the local fo
 
   const refused = await fetch(`${rt.apiUrl}/retention/cleanup`, { method: 'POST' });
   t.is(refused.status, 401);
-  const plan = await fetch(`${rt.apiUrl}/retention/cleanup`, { method: 'POST', headers: auth, body: '{"dry_run":true}' });
+  const plan = await fetch(`${rt.apiUrl}/retention/cleanup`, {
+    method: 'POST',
+    headers: auth,
+    body: '{"dry_run":true}',
+  });
   t.is(plan.status, 200);
   t.like(await plan.json(), { status: 'planned', dryRun: true });
-  const bad = await fetch(`${rt.apiUrl}/retention/cleanup`, { method: 'POST', headers: auth, body: '{"dry_run":"yes"}' });
+  const bad = await fetch(`${rt.apiUrl}/retention/cleanup`, {
+    method: 'POST',
+    headers: auth,
+    body: '{"dry_run":"yes"}',
+  });
   t.is(bad.status, 400);
   t.like(await bad.json(), {
-    error: { code: 'REQUEST_INVALID', details: [{ path: 'dry_run', message: '"dry_run" must be true or false' }] },
+    error: {
+      code: 'REQUEST_INVALID',
+      details: [{ path: 'dry_run', message: '"dry_run" must be true or false' }],
+    },
   });
 
   const cleanup = await fetch(`${rt.apiUrl}/retention/cleanup`, { method: 'POST', headers: auth });
-  const summary = (await cleanup.json()) as { status: string; units: { kind: string; unit: string; outcome: string }[] };
+  const summary = (await cleanup.json()) as {
+    status: string;
+    units: { kind: string; unit: string; outcome: string }[];
+  };
   t.is(cleanup.status, 200, JSON.stringify(summary));
   t.deepEqual(
     summary.units.filter((u) => u.kind === 'raw').map((u) => [u.unit, u.outcome]),
@@ -76,7 +113,10 @@ test('no services: curl -X POST :9101/retention/cleanup archives to the local fo
   );
   for (const day of days) {
     t.true(existsSync(join(archive, 'raw', `date=${day}`, 'manifest.json')), day);
-    t.true(readdirSync(join(archive, 'raw', `date=${day}`)).some((f) => f.endsWith('.parquet')), day);
+    t.true(
+      readdirSync(join(archive, 'raw', `date=${day}`)).some((f) => f.endsWith('.parquet')),
+      day,
+    );
   }
   t.deepEqual(await rawRowsText(rt.db, new Date(`${days[0]}T00:00:00Z`), end), []);
 
@@ -84,11 +124,33 @@ test('no services: curl -X POST :9101/retention/cleanup archives to the local fo
     archived: { raw: { from: string; to: string; units: number }[] };
     lastSweep: { status: string };
   };
-  t.deepEqual(status.archived.raw.map((r) => [r.from, r.to, r.units]), [[days[0], days[2], 3]]);
+  t.deepEqual(
+    status.archived.raw.map((r) => [r.from, r.to, r.units]),
+    [[days[0], days[2], 3]],
+  );
   t.is(status.lastSweep.status, 'succeeded');
   const metrics = await (await fetch(`${rt.apiUrl}/retention/metrics`)).text();
   t.regex(metrics, /data_retention_storage_usage\{storage="archive"\} \d/);
   t.regex(metrics, /retention_last_success_timestamp_seconds \d+/);
+
+  // npm run restore while the runtime holds the embedded database: the CLI asks the runtime to do it (run
+  // without blocking: the runtime answering it lives in this process)
+  const cli = await spawnAsync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/restore.ts', '--from', days[2]!, '--data-dir', stack.dataDir],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: '',
+        BATCH_PROCESSING_API_PORT: new URL(rt.apiUrl).port,
+        BATCH_PROCESSING_API_TOKEN: TOKEN,
+      },
+    },
+  );
+  t.is(cli.status, 0, cli.stderr);
+  t.regex(cli.stderr, /the embedded database is open in the runtime \(pid \d+\); asking it to restore/);
+  t.regex(cli.stdout, new RegExp(`${days[2]}  restored  \\d+ rows from 1 file\\(s\\), kept until`));
 
   const restore = await fetch(`${rt.apiUrl}/retention/restore`, {
     method: 'POST',
@@ -96,7 +158,12 @@ test('no services: curl -X POST :9101/retention/cleanup archives to the local fo
     body: JSON.stringify({ from: days[0], to: days[2] }),
   });
   t.is(restore.status, 200);
-  t.like(await restore.json(), { status: 'succeeded' });
+  const restored = (await restore.json()) as { status: string; days: { outcome: string }[] };
+  t.is(restored.status, 'succeeded');
+  t.deepEqual(
+    restored.days.map((d) => d.outcome),
+    ['restored', 'restored', 'live'],
+  );
   t.deepEqual(await rawRowsText(rt.db, new Date(`${days[0]}T00:00:00Z`), end), before);
 });
 
@@ -133,7 +200,10 @@ serviceTest('postgres', 's3')(
     const listening = await fn.waitFor(isListening, 60_000);
     const url = `http://127.0.0.1:${String(listening.port)}`;
 
-    const tick = await fetch(url, { method: 'POST', headers: { 'X-Connector': 'cron-connector', 'X-Topic': 'cron-function' } });
+    const tick = await fetch(url, {
+      method: 'POST',
+      headers: { 'X-Connector': 'cron-connector', 'X-Topic': 'cron-function' },
+    });
     const summary = (await tick.json()) as { status: string; totals: { droppedPartitions: number } };
     t.is(tick.status, 200, JSON.stringify(summary));
     t.is(summary.totals.droppedPartitions, 3);

@@ -1,7 +1,7 @@
 // Restore: archived days back into raw_events exactly once, every column equal to what was archived; kept
 // for restored_keep_days, then verified against the archive and dropped again without a new export;
 // aggregates recomputed on request come out the same; a crash mid-restore restores nothing.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
 import type { ObjectStore } from '../../shared/archive/index.ts';
 import type { Database } from '../../shared/db/index.ts';
@@ -239,5 +239,39 @@ s3Test(
       ['live', 'restored', 'restored'],
     );
     t.deepEqual(await rawRowsText(db, start(PAST[0]!), end(PAST[2]!)), before.rows);
+  },
+);
+
+serviceTest('postgres')(
+  'npm run restore brings archived days back into PostgreSQL from the local archive folder',
+  async (t) => {
+    const { db, drop, url } = await freshPgDatabase();
+    t.teardown(drop);
+    const store = await localStore(t);
+    const before = await archivedThreeDays(db, store);
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'scripts/restore.ts', ...args], {
+        cwd: new URL('../../', import.meta.url).pathname,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          DATABASE_URL: url,
+          BATCH_PROCESSING_ARCHIVAL_PATH: store.root,
+          S3_BUCKET: '',
+          S3_ENDPOINT: '',
+        },
+      });
+    const usage = run(['--to', PAST[0]!]);
+    t.is(usage.status, 2);
+    t.regex(usage.stderr, /--from is required\nusage: npm run restore -- --from YYYY-MM-DD/);
+    const restored = run(['--from', PAST[0]!, '--to', PAST[2]!, '--json']);
+    t.is(restored.status, 0, restored.stderr);
+    const summary = JSON.parse(restored.stdout) as { status: string; rows: number };
+    t.is(summary.status, 'succeeded');
+    t.is(summary.rows, before.rows.length);
+    t.deepEqual(await rawRowsText(db, start(PAST[0]!), end(PAST[2]!)), before.rows);
+    const missing = run(['--from', '2020-01-01']);
+    t.is(missing.status, 1);
+    t.regex(missing.stdout, /2020-01-01  failed    ARCHIVE_MISSING: there is no archive of 2020-01-01/);
   },
 );

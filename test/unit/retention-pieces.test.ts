@@ -7,9 +7,20 @@ import { normalizePlainEvent } from '../../shared/events/normalize-plain.ts';
 import { BinaryCopyDecoder, readTimestampMicros } from '../../shared/retention/copy-binary.ts';
 import { DecimalSum, normalizeDecimal } from '../../shared/retention/decimal.ts';
 import { manifestKey, partKey, rawDayFolder, aggregateFolder } from '../../shared/retention/layout.ts';
-import { parseManifest, rawFigures, rawStatsOf, manifestBytes, type RawManifest } from '../../shared/retention/manifest.ts';
+import {
+  parseManifest,
+  rawFigures,
+  rawStatsOf,
+  manifestBytes,
+  type RawManifest,
+} from '../../shared/retention/manifest.ts';
 import { cutoffsAt, dayStart } from '../../shared/retention/policy.ts';
-import { isoMicros, microsOfIso, rawStatsDifferences, RawStatsBuilder } from '../../shared/retention/raw-stats.ts';
+import {
+  isoMicros,
+  microsOfIso,
+  rawStatsDifferences,
+  RawStatsBuilder,
+} from '../../shared/retention/raw-stats.ts';
 import { restoreDays } from '../../shared/retention/restore.ts';
 import { testPolicy } from '../fixtures/retention.ts';
 
@@ -50,7 +61,10 @@ test('binary COPY: the same tuples whatever the chunk boundaries, and a truncate
           at += size;
         }
         decoder.finish();
-        t.deepEqual(seen, rows.map(([s, m]) => [s, Number(m)]));
+        t.deepEqual(
+          seen,
+          rows.map(([s, m]) => [s, Number(m)]),
+        );
       },
     ),
   );
@@ -71,7 +85,9 @@ test('figures: counts, span, min and max must match; sums within the rounding of
   t.deepEqual(rawStatsDifferences(a.build(), b.build(), 'copy'), []);
   const shifted = b.build();
   shifted.types.x!.metrics.m!.sum += 1e-6;
-  t.deepEqual(rawStatsDifferences(a.build(), shifted, 'copy'), [`copy: "x"."m" sums to ${shifted.types.x!.metrics.m!.sum}, expected ${a.build().types.x!.metrics.m!.sum}`]);
+  t.deepEqual(rawStatsDifferences(a.build(), shifted, 'copy'), [
+    `copy: "x"."m" sums to ${shifted.types.x!.metrics.m!.sum}, expected ${a.build().types.x!.metrics.m!.sum}`,
+  ]);
   const fewer = new RawStatsBuilder();
   RawStatsBuilder.metric(fewer.row('x', 10), 'm', 0.1);
   t.regex(rawStatsDifferences(a.build(), fewer.build(), 'copy').join('\n'), /copy has 1 rows, expected 5/);
@@ -107,7 +123,10 @@ test('cutoffs follow the settings; a raw day goes when its whole day is past the
 
 test('a key retention shorter than the raw retention plus the skew is refused at start', (t) => {
   const err = t.throws(() =>
-    testPolicy({ BATCH_PROCESSING_RAW_DATA_RETENTION_DAYS: '30', BATCH_PROCESSING_DEDUP_KEYS_RETENTION_DAYS: '20' }),
+    testPolicy({
+      BATCH_PROCESSING_RAW_DATA_RETENTION_DAYS: '30',
+      BATCH_PROCESSING_DEDUP_KEYS_RETENTION_DAYS: '20',
+    }),
   );
   t.regex(err?.message ?? '', /BATCH_PROCESSING_DEDUP_KEYS_RETENTION_DAYS.*must be at least 31/);
 });
@@ -133,12 +152,19 @@ test('keys and manifests', (t) => {
   const parsed = parseManifest(manifestBytes(manifest), 'm.json');
   t.deepEqual(parsed, manifest);
   t.deepEqual(rawStatsOf(parsed as RawManifest), builder.build());
-  t.throws(() => parseManifest(Buffer.from('{"kind":"raw"}'), 'x/manifest.json'), { message: /x\/manifest.json is not a manifest/ });
+  t.throws(() => parseManifest(Buffer.from('{"kind":"raw"}'), 'x/manifest.json'), {
+    message: /x\/manifest.json is not a manifest/,
+  });
   t.throws(() => parseManifest(Buffer.from('nope'), 'y'), { message: /y is not JSON/ });
 });
 
 test('restore ranges: both days included, checked', (t) => {
-  t.deepEqual(restoreDays('2026-10-30', '2026-11-02'), ['2026-10-30', '2026-10-31', '2026-11-01', '2026-11-02']);
+  t.deepEqual(restoreDays('2026-10-30', '2026-11-02'), [
+    '2026-10-30',
+    '2026-10-31',
+    '2026-11-01',
+    '2026-11-02',
+  ]);
   t.throws(() => restoreDays('2026-02-30', '2026-03-01'), { message: /"from" is "2026-02-30": not a day/ });
 });
 
@@ -154,12 +180,19 @@ test('an event on an archived day is refused with EVENT_DAY_ARCHIVED on the plai
   };
   const event = (ts: string) =>
     Buffer.from(JSON.stringify({ event_type: 'llm_request', timestamp: ts, data: { latency_ms: 5 } }));
-  t.is(normalizePlainEvent(event('2026-10-01T10:00:00.000Z'), context), undefined, 'the fast path leaves it to the general one');
+  t.is(
+    normalizePlainEvent(event('2026-10-01T10:00:00.000Z'), context),
+    undefined,
+    'the fast path leaves it to the general one',
+  );
   const refused = normalizeEvent(event('2026-10-01T10:00:00.000Z'), context);
   t.false(refused.ok);
   if (!refused.ok) {
     t.is(refused.rejection.code, 'EVENT_DAY_ARCHIVED');
-    t.regex(refused.rejection.reason, /falls on 2026-10-01, a day whose raw events are archived \(raw\/date=2026-10-01\/\)/);
+    t.regex(
+      refused.rejection.reason,
+      /falls on 2026-10-01, a day whose raw events are archived \(raw\/date=2026-10-01\/\)/,
+    );
   }
   const deleted = normalizeEvent(event('2026-10-02T10:00:00.000Z'), context);
   t.regex(deleted.ok ? '' : deleted.rejection.reason, /the retention sweep deleted \(archival was off\)/);
