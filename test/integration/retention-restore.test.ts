@@ -272,6 +272,6 @@ serviceTest('postgres')(
     t.deepEqual(await rawRowsText(db, start(PAST[0]!), end(PAST[2]!)), before.rows);
     const missing = run(['--from', '2020-01-01']);
     t.is(missing.status, 1);
-    t.regex(missing.stdout, /2020-01-01  failed    ARCHIVE_MISSING: there is no archive of 2020-01-01/);
+    t.regex(missing.stdout, /2020-01-01 {2}failed {4}ARCHIVE_MISSING: there is no archive of 2020-01-01/);
   },
 );
