@@ -2,7 +2,7 @@
 // (see templates/node20-ts/bundle.ts), so its peak RSS is not inflated by the tsx loader's hook thread.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -18,11 +18,16 @@ const BANNER = [
 ].join('\n');
 
 /** Writes the bundle to a fresh temp folder and returns the path of its .mjs. */
-export async function bundleIngestChild(): Promise<string> {
+export function bundleIngestChild(): Promise<string> {
+  return bundleChild(ENTRY);
+}
+
+/** Bundles a child entry (a bench/*-child.ts) the same way; returns the path of its .mjs. */
+export async function bundleChild(entry: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'hxp-bench-child-'));
-  const outfile = join(dir, 'ingest-child.mjs');
+  const outfile = join(dir, `${basename(entry, '.ts')}.mjs`);
   await build({
-    entryPoints: [ENTRY],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -22,11 +22,15 @@ export interface BenchArgs {
   quick: boolean;
   /** Run the ingest child through tsx instead of as an esbuild bundle (as deployed). */
   childTsx: boolean;
+  /** Rows per archived day for the retention benchmark, which then runs instead (no Kafka needed). */
+  retention: number[] | undefined;
 }
 
 const USAGE = `usage: npm run bench -- [--events 1000000,10000000] [--quick] [--days 14] [--partitions 4]
        [--seed 42] [--steps ingest,copy,hourly,rollups] [--readme] [--keep] [--explain] [--child-tsx]
-The ingest always runs (it loads the data the other steps measure).`;
+       npm run bench -- --retention 1M,10M [--seed 42] [--readme] [--keep]
+The ingest always runs (it loads the data the other steps measure). --retention runs the retention benchmark
+instead: one day of that many raw events archived against COPY (SELECT …) TO STDOUT (PostgreSQL only).`;
 
 function fail(message: string): never {
   throw new Error(`${message}\n${USAGE}`);
@@ -62,6 +66,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     explain: false,
     quick: false,
     childTsx: false,
+    retention: undefined,
   };
   let sizes: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -104,6 +109,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--explain':
         args.explain = true;
+        break;
+      case '--retention':
+        args.retention = [...new Set(value().split(',').map(parseCount))].sort((a, b) => a - b);
         break;
       case '--help':
       case '-h':

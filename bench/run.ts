@@ -11,6 +11,7 @@ import { createKafka } from '../shared/kafka/index.ts';
 import { measureBaseline, measureHourly, measureRollups, settleRawEvents } from './aggregate.ts';
 import { judge } from './checks.ts';
 import { parseArgs, type BenchArgs } from './cli.ts';
+import { judgeRetention, measureRetention, retentionMarkdown, type RetentionMeasurement } from './retention.ts';
 import { bundleIngestChild } from './bundle-child.ts';
 import { measureCopyCeiling } from './copy-ceiling.ts';
 import { benchEvents, benchSpan, type Span } from './dataset.ts';
@@ -19,7 +20,16 @@ import { measureIngest } from './ingest.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { produceEvents } from './produce.ts';
 import { formatCount, say, step } from './progress.ts';
-import { markdown, profileTable, rewriteReadme, writeResults } from './report.ts';
+import {
+  markdown,
+  profileTable,
+  RETENTION_README_END,
+  RETENTION_README_START,
+  rewriteReadme,
+  rewriteReadmeSection,
+  writeResults,
+  writeRetentionResults,
+} from './report.ts';
 import { profiledDatabase } from './statement-profile.ts';
 import type { BenchResults, SizeResult } from './results.ts';
 import {
@@ -189,8 +199,41 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
   return result;
 }
 
+/** `--retention`: the retention benchmark alone (PostgreSQL only). */
+async function retentionMain(args: BenchArgs, sizes: readonly number[]): Promise<void> {
+  const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (!serverUrl) {
+    throw new Error('the retention benchmark needs PostgreSQL: run `bash scripts/services up` and `eval "$(bash scripts/services env)"`');
+  }
+  const startedAt = new Date().toISOString();
+  const runId = Date.now().toString(36);
+  const results: RetentionMeasurement[] = [];
+  say(`retention benchmark: days of ${sizes.map(formatCount).join(', ')} raw events`);
+  for (const size of sizes) {
+    say(`=== one day of ${formatCount(size)} events`);
+    results.push(await measureRetention(serverUrl, size, { seed: args.seed, keep: args.keep, runId }));
+  }
+  const bench = await freshDatabase(serverUrl, `hxp_bench_machine_${runId}`);
+  const machine = await describeMachine(bench.db).finally(() => bench.db.close());
+  await dropDatabase(serverUrl, `hxp_bench_machine_${runId}`).catch(() => undefined);
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+  const header =
+    `Measured ${startedAt.slice(0, 16).replace('T', ' ')} UTC on ${machine.nproc} vCPU (${machine.cpuModel}), ` +
+    `${machine.memoryGiB} GiB RAM; Node ${machine.node}, PostgreSQL ${machine.postgres}, shared with other work. ` +
+    `Command: \`${command}\`. One UTC day of synthetic LLM-platform events (runtime/demo, seeded) per size.`;
+  const text = retentionMarkdown(results, header);
+  const files = await writeRetentionResults({ startedAt, command, machine, results, checks: judgeRetention(results) });
+  console.log(`\n${text}\n`);
+  say(`results: ${files.latest} and ${files.dated}`);
+  if (args.readme) {
+    await rewriteReadmeSection(RETENTION_README_START, RETENTION_README_END, text);
+    say('README.md retention benchmark section rewritten');
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.retention) return retentionMain(args, args.retention);
   const urls = serviceUrls();
   const startedAt = new Date().toISOString();
   const span = benchSpan(args.days);

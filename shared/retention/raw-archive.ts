@@ -15,7 +15,7 @@ import {
   type RawManifest,
 } from './manifest.ts';
 import { PARQUET_CODEC } from './parquet-file.ts';
-import { Interner } from './raw-columns.ts';
+import { Interner, releaseColumns } from './raw-columns.ts';
 import { addGroupStats, RAW_SCHEMA_VERSION, RawParquetWriter, rawFileStats } from './raw-parquet.ts';
 import { rawRowGroups } from './raw-source.ts';
 import {
@@ -85,6 +85,7 @@ export async function exportRawDay(
         writer ??= new RawParquetWriter({ day: partition.day, part: objects.length, runId });
         writer.write(group);
         addGroupStats(stats, group, interner);
+        releaseColumns(group);
         if (writer.rows >= options.rowsPerPart) {
           await upload(writer);
           writer = undefined;

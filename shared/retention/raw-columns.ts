@@ -7,6 +7,8 @@
 
 export interface RawColumns {
   length: number;
+  /** Holds the bytes of the keys and data; handed back with releaseColumns once the group is written. */
+  arena: Arena | undefined;
   /** Epoch microseconds (exact below 2^53, i.e. until the year 2255). */
   ts: Float64Array;
   eventType: Uint8Array[];
@@ -22,9 +24,10 @@ export interface RawColumns {
 }
 
 /** An empty group with room for `capacity` rows. */
-export function emptyColumns(capacity: number): RawColumns {
+export function emptyColumns(capacity: number, arena?: Arena): RawColumns {
   return {
     length: 0,
+    arena,
     ts: new Float64Array(capacity),
     eventType: [],
     source: [],
@@ -39,6 +42,52 @@ export function emptyColumns(capacity: number): RawColumns {
 }
 
 export const EMPTY_LIST: never[] = Object.freeze([]) as unknown as never[];
+
+const SLAB_BYTES = 4 * 2 ** 20;
+
+/**
+ * Where a group keeps the bytes of its per-row values (keys, data) instead of pointing into the buffers the
+ * database sent them in. Pointing in would hold every network chunk of the group — and, until V8 gets round
+ * to collecting them, every chunk before it: on a 1M-row day that was 100+ MB of buffers. Copied here, the
+ * chunks die young, and the slabs go back to a pool when the group has been written.
+ */
+export class Arena {
+  readonly #pool: Buffer[];
+  readonly #slabs: Buffer[] = [];
+  #slab: Buffer | undefined;
+  #used = 0;
+
+  constructor(pool: Buffer[]) {
+    this.#pool = pool;
+  }
+
+  /** A copy of buffer[start, end) that lives as long as the arena. */
+  copy(buffer: Buffer, start: number, end: number): Uint8Array {
+    const size = end - start;
+    if (size > SLAB_BYTES) return Uint8Array.prototype.slice.call(buffer, start, end);
+    if (this.#slab === undefined || this.#used + size > SLAB_BYTES) {
+      this.#slab = this.#pool.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.#slabs.push(this.#slab);
+      this.#used = 0;
+    }
+    buffer.copy(this.#slab, this.#used, start, end);
+    const out = this.#slab.subarray(this.#used, this.#used + size);
+    this.#used += size;
+    return out;
+  }
+
+  /** Hands the slabs back; nothing copied into them may be used afterwards. */
+  release(): void {
+    this.#pool.push(...this.#slabs);
+    this.#slabs.length = 0;
+    this.#slab = undefined;
+  }
+}
+
+/** Returns a written group's memory for the next groups. */
+export function releaseColumns(group: RawColumns): void {
+  group.arena?.release();
+}
 
 // Past this many distinct values a column is not low-cardinality after all; its values are then kept as
 // they come instead of filling the table.

