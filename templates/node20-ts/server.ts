@@ -101,15 +101,15 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
       send(res, status, headers, Buffer.from(JSON.stringify(answer.body)));
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    log.info(
+      { method: req.method, path: req.url, status, ms: Math.round(ms * 10) / 10 },
+      'request completed',
+    );
     if (metrics) {
       metrics.invocations.inc({ code: String(status) });
       metrics.duration.observe(ms / 1000);
       metricsRecorded(metrics.registry);
     }
-    log.info(
-      { method: req.method, path: req.url, status, ms: Math.round(ms * 10) / 10 },
-      'request completed',
-    );
   }
 
   async function serveMetrics(res: ServerResponse): Promise<void> {
