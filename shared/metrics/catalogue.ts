@@ -109,6 +109,12 @@ export const METRICS = {
   ),
 
   // ---- runs (ours) ----------------------------------------------------------------------------------
+  lastRunDuration: metric(
+    'gauge',
+    'run',
+    'batch_processing_last_run_duration_seconds',
+    'How long the last run took, whatever its result (a run that did nothing because the job was locked is not one)',
+  ),
   runs: metric(
     'counter',
     'run',
