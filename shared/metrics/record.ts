@@ -42,7 +42,7 @@ export function recordRun(registry: Registry, run: RunReport): void {
   metricsRecorded(registry);
 }
 
-export type IngestVia = 'http' | 'connector' | 'pull';
+export type IngestVia = 'http' | 'connector' | 'pull' | 'replay';
 
 export interface IngestCounts {
   stored: number;

@@ -79,7 +79,7 @@ serviceTest('prometheus')(
       };
     };
     const groups = new Map(rules.data.groups.map((g) => [g.name, g.rules]));
-    t.true((groups.get('batch_processing_alerts') ?? []).some((r) => r.name === 'BatchProcessingFailed'));
+    t.true((groups.get('batch_processing') ?? []).some((r) => r.name === 'BatchProcessingFailed'));
     for (const rule of [...groups.values()].flat())
       t.not(rule.health, 'err', `${rule.name}: ${rule.lastError}`);
   },
