@@ -23,3 +23,15 @@ export interface RunFailedEvent {
   runId: number;
   at: string;
 }
+
+/** generate-report stored one or more formats of a report (shared/reports). */
+export interface ReportGeneratedEvent {
+  type: 'report.generated';
+  report_type: string;
+  period: string;
+  period_start: string;
+  formats: string[];
+  ids: number[];
+  runId: number;
+  at: string;
+}

@@ -36,6 +36,8 @@ CREATE TABLE report_deliveries (
   recipient     text        NOT NULL,
   status        text        NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
   mode          text        CHECK (mode IN ('attached', 'linked')),
+  subject       text        NOT NULL,
+  body          text        NOT NULL,
   attempts      integer     NOT NULL DEFAULT 0,
   retry_at      timestamptz,
   response      text,

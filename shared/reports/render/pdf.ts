@@ -1,28 +1,24 @@
 // PDF (pdfmake, A4): a title block, KPI tiles beside the previous period, charts as vector SVG, tables with
 // their units and repeated header rows, page numbers, Roboto embedded. pdfmake 0.3 in Node reads no local file
 // until a local access policy allows it: only the font folder is allowed, and no URL at all.
-import pdfmake from 'pdfmake';
-import type { Content, TableCell, TDocumentDefinitions } from 'pdfmake/interfaces';
+import { join } from 'node:path';
+import pdfmake from 'pdfmake/js/index.js';
 import type { Figure, ReportDocument } from '../model.ts';
 import { CHART_WIDTH, chartSvg } from './charts.ts';
 import { fontDir, FONT_FAMILY, FONT_STYLES } from './fonts.ts';
 import { formatValue } from './format.ts';
 import { cellKind, layout, type Kpi, type Table } from './layout.ts';
-import { join } from 'node:path';
 
-interface PdfMakeNode {
-  setLocalAccessPolicy(allow: (path: string) => boolean): void;
-  setUrlAccessPolicy(allow: (url: string) => boolean): void;
-  setFonts(fonts: Record<string, Record<string, string>>): void;
-  createPdf(doc: TDocumentDefinitions): { getBuffer(): Promise<Buffer> };
-}
+/** pdfmake's document nodes, loosely: text/stack/table/svg objects. */
+type Content = Record<string, unknown>;
+type TableCell = Content;
 
 const ACCENT = '#1f4e79';
 const MUTED = '#666666';
 
 let configured = false;
-function printer(): PdfMakeNode {
-  const p = pdfmake as unknown as PdfMakeNode;
+function printer(): typeof pdfmake {
+  const p = pdfmake;
   if (!configured) {
     const dir = fontDir();
     p.setLocalAccessPolicy((path) => path.startsWith(dir));
@@ -157,7 +153,7 @@ export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
     const [first, ...rest] = parts;
     content.push({ stack: [{ stack: [heading, ...(first ? [first] : [])], unbreakable: true }, ...rest] });
   }
-  const definition: TDocumentDefinitions = {
+  const definition = {
     pageSize: 'A4',
     pageMargins: [40, 40, 40, 50],
     defaultStyle: { font: FONT_FAMILY, fontSize: 9 },
