@@ -225,12 +225,6 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
       missing,
     ], 'S3 credentials come in pairs: set both the access key id and the secret access key');
   }
-  if (!config.reports.distribution.includes('s3')) {
-    require([
-      'reports',
-      'distribution',
-    ], `must include s3: every report is stored (S3, or the local archive folder without S3) before it is served or e-mailed; e.g. ${env('reports.distribution')}=s3,email`);
-  }
   if (config.reports.email.linkTtlSeconds > 7 * 86_400) {
     require(['reports', 'email', 'linkTtlSeconds'], 'at most 604800 (7 days): S3 presigned links cannot live longer');
   }

@@ -8,7 +8,7 @@ import type { ObjectStore } from '../archive/index.ts';
 import type { CalendarOptions } from '../aggregate/index.ts';
 import type { BatchProcessingConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
-import { BatchError, isRetriable } from '../errors/index.ts';
+import { BatchError, isErrorCode, isRetriable } from '../errors/index.ts';
 import { BATCH_EVENTS_TOPIC, finishRun, startRun, type Publish, type Trigger } from '../jobs/index.ts';
 import type { ReportGeneratedEvent } from '../jobs/events.ts';
 import { capacityUnavailable } from './builders/capacity.ts';
@@ -169,7 +169,7 @@ export function assertGeneratable(settings: ReportSettings, type: ReportType, pe
 function errorOf(err: unknown): { code: string; message: string } {
   const code = (err as { code?: unknown }).code;
   return {
-    code: typeof code === 'string' && /^[A-Z_]+$/.test(code) ? code : 'INTERNAL',
+    code: isErrorCode(code) ? code : 'INTERNAL',
     message: err instanceof Error ? err.message : String(err),
   };
 }

@@ -1,6 +1,7 @@
 // Bundles one handler with this template's server into a self-contained folder that runs with plain
 // `node index.js` (no TS loader, no node_modules): index.js, package.json + package-lock.json (no
-// dependencies, so `npm ci --omit=dev` is a no-op check), the migrations and PGlite's runtime assets.
+// dependencies, so `npm ci --omit=dev` is a no-op check), the migrations and PGlite's runtime assets, and —
+// for a function that renders reports — resvg's native binding and pdfmake's Roboto fonts.
 // Used by scripts/build.ts (every function) and by the Dockerfile's build stage (one function):
 //   node --import tsx templates/node20-ts/bundle.ts <handler.ts> <outDir> [functionName]
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -11,8 +12,12 @@ import { build } from 'esbuild';
 
 const TEMPLATE_DIR = fileURLToPath(new URL('.', import.meta.url));
 
-/** Packages left out of the bundle: optional native add-ons their users load inside try/catch. */
-export const EXTERNAL_PACKAGES = ['pg-native'];
+/**
+ * Packages left out of the bundle: optional native add-ons their users load inside try/catch (pg-native,
+ * vega's canvas), and resvg's per-platform binding packages — resvg loads `./resvgjs.<platform>.node` from
+ * beside the bundle first, which is where the build copies the installed binding.
+ */
+export const EXTERNAL_PACKAGES = ['pg-native', 'canvas', '@resvg/resvg-js-*'];
 /** Files PGlite loads next to its module via `new URL('./x', import.meta.url)`: copied next to index.js. */
 export const PGLITE_ASSETS = ['pglite.wasm', 'pglite.data', 'initdb.wasm'];
 
@@ -79,6 +84,25 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
     for (const asset of PGLITE_ASSETS) {
       await copyFile(join(dist, asset), join(outDir, asset));
       files.push(asset);
+    }
+  }
+  if (bundled.some((p) => p.includes('@resvg/resvg-js/'))) {
+    // the binding npm installed for this platform (glibc here, musl in the alpine image's build stage)
+    const scope = join(dirname(createRequire(join(dirname(handlerPath), 'noop.js')).resolve('@resvg/resvg-js')), '..');
+    for (const pkg of (await readdir(scope)).filter((d) => d.startsWith('resvg-js-'))) {
+      for (const file of (await readdir(join(scope, pkg))).filter((f) => f.endsWith('.node'))) {
+        await copyFile(join(scope, pkg, file), join(outDir, file));
+        files.push(file);
+      }
+    }
+  }
+  if (bundled.some((p) => p.includes('pdfmake/'))) {
+    // shared/reports/render/fonts.ts looks for them in fonts/ beside the bundle
+    const fonts = dirname(createRequire(join(dirname(handlerPath), 'noop.js')).resolve('pdfmake/fonts/Roboto/Roboto-Regular.ttf'));
+    await mkdir(join(outDir, 'fonts'), { recursive: true });
+    for (const file of (await readdir(fonts)).filter((f) => f.endsWith('.ttf'))) {
+      await copyFile(join(fonts, file), join(outDir, 'fonts', file));
+      files.push(`fonts/${file}`);
     }
   }
   if (options.migrationsDir) {

@@ -8,7 +8,7 @@ import type { Queryable } from '../../db/index.ts';
 import type { SectionData } from '../model.ts';
 import type { Period } from '../period.ts';
 import { BucketIndex, satisfactionOf } from './summary.ts';
-import { bucketSeries, dailyTotals, requestTimeline, type HourSeriesRow } from './summary-sql.ts';
+import { bucketSeries, dailyTotals, hoursWithData, requestTimeline, type HourSeriesRow, type TimelineRow } from './summary-sql.ts';
 import { clean, linearFit, median, ratio, scaledMad } from './stats.ts';
 
 const DAY_MS = 86_400_000;
@@ -59,13 +59,22 @@ export async function buildBusinessIntelligence(
   calendar: CalendarOptions,
   settings: BiSettings,
 ): Promise<SectionData> {
+  // trends and the heatmap: the lookback up to the period's end; the anomaly baseline: the lookback before it
   const historyStart = new Date(period.end.getTime() - settings.lookbackDays * DAY_MS);
-  const baselineStart = new Date(Math.min(historyStart.getTime(), period.start.getTime() - 7 * DAY_MS));
-  const [days, hours, weekRows] = await Promise.all([
+  const baselineStart = new Date(period.start.getTime() - settings.lookbackDays * DAY_MS);
+  const [days, requestHours, reporting, weekRows] = await Promise.all([
     dailyTotals(db, historyStart, period.end),
     requestTimeline(db, 'hour', baselineStart, period.end),
+    hoursWithData(db, baselineStart, period.end),
     bucketSeries(db, period.level, period.start),
   ]);
+  // an hour with data of other types but no request had 0 requests (the platform was up, nobody asked); an
+  // hour with no data at all is unknown and left out
+  const byHour = new Map<number, TimelineRow>(requestHours.map((h) => [h.bucket.getTime(), h]));
+  for (const hour of reporting) {
+    if (!byHour.has(hour.getTime())) byHour.set(hour.getTime(), { bucket: hour, requests: 0, errors: 0, cost_usd: 0, latency_p95_ms: null });
+  }
+  const hours = [...byHour.values()].sort((a, b) => a.bucket.getTime() - b.bucket.getTime());
   const week = new BucketIndex(weekRows);
 
   // trends: one point per local day and metric

@@ -199,3 +199,13 @@ export async function requestTimeline(
   );
   return rows;
 }
+
+/** Hours of [start, end) with any aggregated data (of any event type): the hours the platform was reporting. */
+export async function hoursWithData(db: Queryable, start: Date, end: Date): Promise<Date[]> {
+  const { rows } = await db.query<{ hour: Date }>(
+    `SELECT DISTINCT "timestamp" AS hour FROM hourly_aggregations
+     WHERE "timestamp" >= $1 AND "timestamp" < $2 AND dimension = 'all' ORDER BY 1`,
+    [start, end],
+  );
+  return rows.map((r) => r.hour);
+}

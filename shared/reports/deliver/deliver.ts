@@ -4,7 +4,7 @@
 // never changes the reports it carries: a failed e-mail leaves them stored.
 import type { Database } from '../../db/index.ts';
 import type { ObjectStore } from '../../archive/index.ts';
-import { BatchError, isRetriable } from '../../errors/index.ts';
+import { BatchError, isErrorCode, isRetriable } from '../../errors/index.ts';
 import type { ReportMetrics } from '../metrics.ts';
 import { getReports, type ReportRow } from '../store/reports-sql.ts';
 import { fill, type ReportTemplate } from '../templates.ts';
@@ -12,6 +12,7 @@ import {
   claimDelivery,
   createDeliveries,
   dueDeliveries,
+  getDeliveries,
   markDeliveryFailed,
   markDeliverySent,
   type DeliveryRow,
@@ -103,7 +104,8 @@ async function attempt(deps: DeliveryDeps, row: DeliveryRow, mode: 'attached' | 
     return 'sent';
   } catch (err) {
     const retriable = isRetriable(err);
-    const code = (err as { code?: string }).code ?? 'INTERNAL';
+    const raw = (err as { code?: unknown }).code;
+    const code = isErrorCode(raw) ? raw : 'INTERNAL';
     const attempts = row.attempts + 1;
     const retryAt = retriable && attempts <= deps.retries ? backoff(now, deps.retryDelayMs, attempts) : null;
     await markDeliveryFailed(deps.db, row.id, {
@@ -141,8 +143,8 @@ export async function emailReports(
     body: message.body,
     mode: message.mode,
   });
-  for (const row of rows) row.status = await attempt(deps, row, message.mode);
-  return rows;
+  for (const row of rows) await attempt(deps, row, message.mode);
+  return getDeliveries(deps.db, rows.map((r) => r.id));
 }
 
 /** Sends again every failed delivery whose retry is due (and pending ones a crash left behind). */

@@ -89,7 +89,7 @@ export async function dueDeliveries(db: Queryable, now: Date, staleMs: number): 
 export async function claimDelivery(db: Queryable, row: DeliveryRow): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE report_deliveries SET status = 'pending', updated_at = clock_timestamp()
-     WHERE id = $1 AND status = $2 AND updated_at = $3`,
+     WHERE id = $1 AND status = $2 AND date_trunc('milliseconds', updated_at) = $3`,
     [row.id, row.status, row.updated_at],
   );
   return rowCount === 1;
@@ -100,5 +100,10 @@ export async function deliveriesOf(db: Queryable, reportId: number): Promise<Del
     `SELECT ${COLUMNS} FROM report_deliveries WHERE report_ids @> ARRAY[$1::bigint] ORDER BY id`,
     [reportId],
   );
+  return rows;
+}
+
+export async function getDeliveries(db: Queryable, ids: readonly number[]): Promise<DeliveryRow[]> {
+  const { rows } = await db.query<DeliveryRow>(`SELECT ${COLUMNS} FROM report_deliveries WHERE id = ANY($1::bigint[]) ORDER BY id`, [ids]);
   return rows;
 }
