@@ -137,7 +137,11 @@ const BatchProcessingConfigObject = z.object({
     formats: setting(k.list(k.oneOf(REPORT_FORMATS)), [...REPORT_FORMATS]),
     templatesDir: optional(k.text({ example: './report-templates' })),
     distribution: setting(k.list(k.oneOf(DISTRIBUTION_CHANNELS)), ['s3']),
-    scheduled: setting(k.list(k.oneOf(SCHEDULABLE_REPORT_TYPES)), ['daily_summary', 'weekly_summary', 'monthly_summary']),
+    scheduled: setting(k.list(k.oneOf(SCHEDULABLE_REPORT_TYPES)), [
+      'daily_summary',
+      'weekly_summary',
+      'monthly_summary',
+    ]),
     catchUpDays: setting(k.int(1, 366), 7),
     cron: setting(k.cron, '15 * * * *'),
     email: section({
@@ -226,7 +230,11 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
     ], 'S3 credentials come in pairs: set both the access key id and the secret access key');
   }
   if (config.reports.email.linkTtlSeconds > 7 * 86_400) {
-    require(['reports', 'email', 'linkTtlSeconds'], 'at most 604800 (7 days): S3 presigned links cannot live longer');
+    require([
+      'reports',
+      'email',
+      'linkTtlSeconds',
+    ], 'at most 604800 (7 days): S3 presigned links cannot live longer');
   }
   if (config.reports.enabled && config.reports.distribution.includes('email')) {
     if (config.reports.email.host === undefined) {

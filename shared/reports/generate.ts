@@ -143,11 +143,20 @@ function deliveryDeps(deps: ReportDeps): DeliveryDeps {
  * Refusals that need no database work: reports off, a type switched off or without its data, a period not
  * over yet. Called before any row is created, so a refused request leaves nothing behind.
  */
-export function assertGeneratable(settings: ReportSettings, type: ReportType, period: Period, at: Date): void {
+export function assertGeneratable(
+  settings: ReportSettings,
+  type: ReportType,
+  period: Period,
+  at: Date,
+): void {
   if (!settings.enabled) {
-    throw new BatchError('REPORT_TYPE_DISABLED', 'reports are switched off (BATCH_PROCESSING_REPORTS_ENABLED=false)', {
-      context: { field: 'report_type', report_type: type },
-    });
+    throw new BatchError(
+      'REPORT_TYPE_DISABLED',
+      'reports are switched off (BATCH_PROCESSING_REPORTS_ENABLED=false)',
+      {
+        context: { field: 'report_type', report_type: type },
+      },
+    );
   }
   if (type === 'business_intelligence' && !settings.businessIntelligence.enabled) {
     throw new BatchError(
@@ -179,7 +188,12 @@ function messageView(doc: ReportDocument) {
   return {
     title: doc.title,
     report_type: doc.report_type,
-    period: { label: doc.period.label, start: doc.period.start, end: doc.period.end, time_zone: doc.period.time_zone },
+    period: {
+      label: doc.period.label,
+      start: doc.period.start,
+      end: doc.period.end,
+      time_zone: doc.period.time_zone,
+    },
     generated_at: doc.generated_at,
     headline: h && {
       requests: formatValue(h.requests.value, 'count'),
@@ -204,7 +218,10 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
     leaseMs: settings.leaseMs,
   });
   if (claimed.length === 0) {
-    deps.log?.info({ report_type: req.type, period: req.period.label }, 'another run is generating this report');
+    deps.log?.info(
+      { report_type: req.type, period: req.period.label },
+      'another run is generating this report',
+    );
     return { runId: null, reports: busy, deliveries: [] };
   }
   const runId = await startRun(db, {
@@ -225,7 +242,10 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
     const out: ReportRow[] = [];
     for (const row of claimed) {
       const attempts = row.attempts + 1;
-      const retryAt = isRetriable(err) && attempts <= settings.retries ? backoff(now(deps), settings.retryDelayMs, attempts) : null;
+      const retryAt =
+        isRetriable(err) && attempts <= settings.retries
+          ? backoff(now(deps), settings.retryDelayMs, attempts)
+          : null;
       const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
       out.push(failed ?? row);
       deps.metrics.generated.inc({ report_type: req.type, format: row.format, result: 'failure' });
@@ -240,7 +260,12 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
   try {
     template = loadTemplate(req.type, settings.templatesDir);
     ({ document, windowSeq } = await buildReportDocument(
-      { db, calendar: settings.calendar, businessIntelligence: settings.businessIntelligence, storeLocation: deps.store.location },
+      {
+        db,
+        calendar: settings.calendar,
+        businessIntelligence: settings.businessIntelligence,
+        storeLocation: deps.store.location,
+      },
       { type: req.type, period: req.period, template, now: now(deps) },
     ));
   } catch (err) {
@@ -281,12 +306,18 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       firstError ??= e;
       if (e.code === 'S3_UNAVAILABLE') deps.metrics.distributed.inc({ channel: 's3', result: 'failure' });
       const attempts = row.attempts + 1;
-      const retryAt = isRetriable(err) && attempts <= settings.retries ? backoff(now(deps), settings.retryDelayMs, attempts) : null;
+      const retryAt =
+        isRetriable(err) && attempts <= settings.retries
+          ? backoff(now(deps), settings.retryDelayMs, attempts)
+          : null;
       const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
       reports.push(failed ?? row);
       deps.metrics.generated.inc({ ...labels, result: 'failure' });
       deps.metrics.status.set(labels, 0);
-      deps.log?.warn({ err, report_type: req.type, format: row.format, period: req.period.label, retryAt }, 'report format failed');
+      deps.log?.warn(
+        { err, report_type: req.type, format: row.format, period: req.period.label, retryAt },
+        'report format failed',
+      );
     }
   }
   const stored = reports.filter((r) => r.status === 'stored' && r.error_code === null);
@@ -308,19 +339,30 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       runId,
       at: now(deps).toISOString(),
     };
-    await deps.publish(BATCH_EVENTS_TOPIC, `${req.type}:${req.period.label}`, event).catch((err: unknown) =>
-      deps.log?.warn({ err }, 'could not publish report.generated'),
-    );
+    await deps
+      .publish(BATCH_EVENTS_TOPIC, `${req.type}:${req.period.label}`, event)
+      .catch((err: unknown) => deps.log?.warn({ err }, 'could not publish report.generated'));
   }
 
   let deliveries: DeliveryRow[] = [];
-  const recipients = req.recipients ?? (settings.emailEnabled ? (template.recipients.length ? template.recipients : settings.recipients) : []);
+  const recipients =
+    req.recipients ??
+    (settings.emailEnabled ? (template.recipients.length ? template.recipients : settings.recipients) : []);
   if (stored.length > 0 && recipients.length > 0) {
     try {
-      deliveries = await emailReports(deliveryDeps(deps), stored, recipients, template, messageView(document));
+      deliveries = await emailReports(
+        deliveryDeps(deps),
+        stored,
+        recipients,
+        template,
+        messageView(document),
+      );
     } catch (err) {
       // the reports are stored; an e-mail that could not even be prepared is logged, never a failed report
-      deps.log?.error({ err, report_type: req.type, period: req.period.label }, 'report e-mail could not be prepared');
+      deps.log?.error(
+        { err, report_type: req.type, period: req.period.label },
+        'report e-mail could not be prepared',
+      );
     }
   }
   return { runId, reports: [...reports, ...busy], deliveries, ...(firstError ? { error: firstError } : {}) };
@@ -338,11 +380,25 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
   const { db, settings } = deps;
   const at = now(deps);
   if (!settings.enabled) {
-    const runId = await startRun(db, { job: REPORT_JOB, trigger, status: 'skipped', details: { reason: 'reports.enabled is false' } });
+    const runId = await startRun(db, {
+      job: REPORT_JOB,
+      trigger,
+      status: 'skipped',
+      details: { reason: 'reports.enabled is false' },
+    });
     return { runId, status: 'skipped', generated: [], emails: { sent: 0, failed: 0 } };
   }
-  const runId = await startRun(db, { job: REPORT_JOB, trigger, details: { step: 'catch-up', now: at.toISOString() } });
-  const summary: CatchUpSummary = { runId, status: 'succeeded', generated: [], emails: { sent: 0, failed: 0 } };
+  const runId = await startRun(db, {
+    job: REPORT_JOB,
+    trigger,
+    details: { step: 'catch-up', now: at.toISOString() },
+  });
+  const summary: CatchUpSummary = {
+    runId,
+    status: 'succeeded',
+    generated: [],
+    emails: { sent: 0, failed: 0 },
+  };
   const record = (type: ReportType, period: Period, result: GenerationResult): void => {
     summary.generated.push({
       report_type: type,
@@ -356,15 +412,42 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
     for (const type of settings.scheduled) {
       if (type === 'business_intelligence' && !settings.businessIntelligence.enabled) continue;
       const level = PERIOD_LEVEL[type];
-      const due = await duePeriods(db, { type, level, formats: settings.formats, since, now: at, timeZone: settings.calendar.timeZone });
+      const due = await duePeriods(db, {
+        type,
+        level,
+        formats: settings.formats,
+        since,
+        now: at,
+        timeZone: settings.calendar.timeZone,
+      });
       for (const window of due) {
         const period = periodContaining(level, window.bucket, settings.calendar);
-        record(type, period, await generateReport(deps, { type, period, formats: settings.formats, trigger, parentRunId: runId }));
+        record(
+          type,
+          period,
+          await generateReport(deps, {
+            type,
+            period,
+            formats: settings.formats,
+            trigger,
+            parentRunId: runId,
+          }),
+        );
       }
     }
     for (const retry of await dueReportRetries(db, at, settings.retries, settings.leaseMs)) {
       const period = periodContaining(PERIOD_LEVEL[retry.report_type], retry.period_start, settings.calendar);
-      record(retry.report_type, period, await generateReport(deps, { type: retry.report_type, period, formats: retry.formats, trigger, parentRunId: runId }));
+      record(
+        retry.report_type,
+        period,
+        await generateReport(deps, {
+          type: retry.report_type,
+          period,
+          formats: retry.formats,
+          trigger,
+          parentRunId: runId,
+        }),
+      );
     }
     summary.emails = await retryDueDeliveries(deliveryDeps(deps));
     const failed = summary.generated.reduce((n, g) => n + g.failed, 0);
@@ -377,7 +460,12 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
     return summary;
   } catch (err) {
     const e = errorOf(err);
-    await finishRun(db, runId, { status: 'failed', errorCode: e.code, error: e.message, details: { generated: summary.generated } });
+    await finishRun(db, runId, {
+      status: 'failed',
+      errorCode: e.code,
+      error: e.message,
+      details: { generated: summary.generated },
+    });
     throw err;
   }
 }

@@ -194,9 +194,7 @@ export const SectionData = z.object({
   event_types: z.array(EventTypeRow).optional(),
   hourly: z.array(HourRow).optional(),
   daily: z.array(DayRow).optional(),
-  latency: z
-    .object({ overall: LatencyRow, by_model: z.array(LatencyRow) })
-    .optional(),
+  latency: z.object({ overall: LatencyRow, by_model: z.array(LatencyRow) }).optional(),
   models: z.array(ModelRow).optional(),
   sources: z.array(SourceRow).optional(),
   satisfaction: Satisfaction.optional(),

@@ -72,7 +72,11 @@ function weeksInIsoYear(year: number): number {
 }
 
 /** The first local day of the period of `level` containing the local date `date`. */
-function periodStartDate(level: Exclude<Level, 'hour'>, date: LocalDate, calendar: CalendarOptions): LocalDate {
+function periodStartDate(
+  level: Exclude<Level, 'hour'>,
+  date: LocalDate,
+  calendar: CalendarOptions,
+): LocalDate {
   switch (level) {
     case 'day':
       return date;
@@ -100,11 +104,7 @@ function labelOf(level: Exclude<Level, 'hour'>, start: LocalDate, calendar: Cale
   return `${year}-W${pad(week)}`;
 }
 
-function calendarPeriod(
-  level: Exclude<Level, 'hour'>,
-  start: LocalDate,
-  calendar: CalendarOptions,
-): Period {
+function calendarPeriod(level: Exclude<Level, 'hour'>, start: LocalDate, calendar: CalendarOptions): Period {
   return {
     level,
     start: localMidnight(start, calendar.timeZone),
@@ -131,7 +131,11 @@ function hourPeriod(startMs: number, calendar: CalendarOptions): Period {
 /** The period of `level` containing the instant `at`. */
 export function periodContaining(level: Level, at: Date, calendar: CalendarOptions): Period {
   if (level === 'hour') return hourPeriod(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS, calendar);
-  return calendarPeriod(level, periodStartDate(level, localDateOf(at, calendar.timeZone), calendar), calendar);
+  return calendarPeriod(
+    level,
+    periodStartDate(level, localDateOf(at, calendar.timeZone), calendar),
+    calendar,
+  );
 }
 
 /** The period just before `period`. */

@@ -81,7 +81,10 @@ export const DEFAULT_TEMPLATES: Readonly<Record<ReportType, ReportTemplate>> = {
     'event_types',
     'completeness',
   ]),
-  daily_summary: defaults('Daily summary {{period.label}}', SUMMARY_SECTIONS.filter((s) => s !== 'daily')),
+  daily_summary: defaults(
+    'Daily summary {{period.label}}',
+    SUMMARY_SECTIONS.filter((s) => s !== 'daily'),
+  ),
   weekly_summary: defaults('Weekly summary {{period.label}}', SUMMARY_SECTIONS),
   monthly_summary: defaults('Monthly summary {{period.label}}', SUMMARY_SECTIONS),
   business_intelligence: defaults('Business intelligence {{period.label}}', BI_SECTIONS),
@@ -94,7 +97,10 @@ const TemplateFile = z
     title: z.string().min(1),
     footer: z.string(),
     sections: z.array(z.string()).min(1),
-    email: z.object({ subject: z.string().min(1), body: z.string() }).partial().strict(),
+    email: z
+      .object({ subject: z.string().min(1), body: z.string() })
+      .partial()
+      .strict(),
     recipients: z.array(z.string().regex(/^(?:[^<>]*<)?[^\s@<>]+@[^\s@<>]+>?$/, 'not an e-mail address')),
   })
   .partial()

@@ -16,7 +16,12 @@ export type ReportType = (typeof REPORT_TYPES)[number];
 export { REPORT_FORMATS };
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-export const SUMMARY_TYPES = ['hourly_summary', 'daily_summary', 'weekly_summary', 'monthly_summary'] as const;
+export const SUMMARY_TYPES = [
+  'hourly_summary',
+  'daily_summary',
+  'weekly_summary',
+  'monthly_summary',
+] as const;
 export type SummaryType = (typeof SUMMARY_TYPES)[number];
 
 /** The aggregation level whose bucket is one period of the type. */

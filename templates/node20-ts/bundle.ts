@@ -88,7 +88,10 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
   }
   if (bundled.some((p) => p.includes('@resvg/resvg-js/'))) {
     // the binding npm installed for this platform (glibc here, musl in the alpine image's build stage)
-    const scope = join(dirname(createRequire(join(dirname(handlerPath), 'noop.js')).resolve('@resvg/resvg-js')), '..');
+    const scope = join(
+      dirname(createRequire(join(dirname(handlerPath), 'noop.js')).resolve('@resvg/resvg-js')),
+      '..',
+    );
     for (const pkg of (await readdir(scope)).filter((d) => d.startsWith('resvg-js-'))) {
       for (const file of (await readdir(join(scope, pkg))).filter((f) => f.endsWith('.node'))) {
         await copyFile(join(scope, pkg, file), join(outDir, file));
@@ -98,7 +101,9 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
   }
   if (bundled.some((p) => p.includes('pdfmake/'))) {
     // shared/reports/render/fonts.ts looks for them in fonts/ beside the bundle
-    const fonts = dirname(createRequire(join(dirname(handlerPath), 'noop.js')).resolve('pdfmake/fonts/Roboto/Roboto-Regular.ttf'));
+    const fonts = dirname(
+      createRequire(join(dirname(handlerPath), 'noop.js')).resolve('pdfmake/fonts/Roboto/Roboto-Regular.ttf'),
+    );
     await mkdir(join(outDir, 'fonts'), { recursive: true });
     for (const file of (await readdir(fonts)).filter((f) => f.endsWith('.ttf'))) {
       await copyFile(join(fonts, file), join(outDir, 'fonts', file));

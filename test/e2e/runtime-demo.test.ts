@@ -90,10 +90,14 @@ test('the demo runs the real functions end to end and the status API reports it'
     report = (await (await fetch(`${rt.apiUrl}/reports/status?id=${id}`)).json()) as typeof report;
   }
   t.is(report?.status, 'stored', JSON.stringify(report));
-  const listed = (await (await fetch(`${rt.apiUrl}/reports/list`)).json()) as { reports: Array<{ id: number }> };
+  const listed = (await (await fetch(`${rt.apiUrl}/reports/list`)).json()) as {
+    reports: Array<{ id: number }>;
+  };
   t.true(listed.reports.some((r) => r.id === id));
-  const status = (await (await fetch(`${rt.apiUrl}/reports/status`)).json()) as { types: Record<string, { last_success: { id: number } | null }> };
-  t.is(status.types.daily_summary?.last_success?.id, id);
+  const reportStatus = (await (await fetch(`${rt.apiUrl}/reports/status`)).json()) as {
+    types: Record<string, { last_success: { id: number } | null }>;
+  };
+  t.is(reportStatus.types.daily_summary?.last_success?.id, id);
   const file = (await (await fetch(`${rt.apiUrl}${report!.download_url}`)).json()) as {
     period: { label: string };
     data: { headline: { requests: { value: number } } };

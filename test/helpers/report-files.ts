@@ -23,7 +23,9 @@ async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 export function pdfText(pdf: Buffer): Promise<string> {
   return withTemp(async (dir) => {
     await writeFile(join(dir, 'r.pdf'), pdf);
-    const { stdout } = await run('pdftotext', ['-layout', join(dir, 'r.pdf'), '-'], { maxBuffer: 64 * 2 ** 20 });
+    const { stdout } = await run('pdftotext', ['-layout', join(dir, 'r.pdf'), '-'], {
+      maxBuffer: 64 * 2 ** 20,
+    });
     return stdout;
   });
 }
@@ -72,7 +74,9 @@ export function docxTableRows(docx: Buffer): string[][] {
   const rows: string[][] = [];
   for (const tr of xml.match(/<w:tr\b[\s\S]*?<\/w:tr>/g) ?? []) {
     const cells = (tr.match(/<w:tc\b[\s\S]*?<\/w:tc>/g) ?? []).map((tc) =>
-      decodeXml((tc.match(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>/g) ?? []).map((t) => t.replace(/<[^>]+>/g, '')).join('')),
+      decodeXml(
+        (tc.match(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>/g) ?? []).map((t) => t.replace(/<[^>]+>/g, '')).join(''),
+      ),
     );
     rows.push(cells);
   }
@@ -86,7 +90,12 @@ export function docxHeadings(docx: Buffer): Array<{ style: string; text: string 
   for (const p of xml.match(/<w:p\b[\s\S]*?<\/w:p>/g) ?? []) {
     const style = /<w:pStyle w:val="([^"]+)"/.exec(p)?.[1];
     if (!style || !/^(Title|Heading\d)$/.test(style)) continue;
-    out.push({ style, text: decodeXml((p.match(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>/g) ?? []).map((t) => t.replace(/<[^>]+>/g, '')).join('')) });
+    out.push({
+      style,
+      text: decodeXml(
+        (p.match(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>/g) ?? []).map((t) => t.replace(/<[^>]+>/g, '')).join(''),
+      ),
+    });
   }
   return out;
 }

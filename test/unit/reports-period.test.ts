@@ -58,14 +58,26 @@ test('last complete, previous and ranges of periods', (t) => {
   t.is(lastCompletePeriod('hour', now, UTC).label, '2026-11-30T23');
   t.is(previousPeriod(parsePeriod('2026-03', 'month', UTC), UTC).label, '2026-02');
   const days = periodsBetween('day', new Date('2026-11-27T00:00:00Z'), new Date('2026-11-30T00:00:00Z'), UTC);
-  t.deepEqual(days.map((p) => p.label), ['2026-11-27', '2026-11-28', '2026-11-29']);
-  t.is(periodContaining('week', new Date('2026-11-29T23:00:00Z'), { ...UTC, weekStart: 'sunday' }).startDate, '2026-11-29');
+  t.deepEqual(
+    days.map((p) => p.label),
+    ['2026-11-27', '2026-11-28', '2026-11-29'],
+  );
+  t.is(
+    periodContaining('week', new Date('2026-11-29T23:00:00Z'), { ...UTC, weekStart: 'sunday' }).startDate,
+    '2026-11-29',
+  );
 });
 
 test('bounds equal agg_bucket_start/agg_bucket_end across DST and for Sunday weeks', async (t) => {
   const { db, drop } = await freshEmbeddedDatabase();
   t.teardown(drop);
-  const instants = ['2026-03-29T00:30:00Z', '2026-03-29T02:30:00Z', '2026-10-25T00:30:00Z', '2026-10-25T23:30:00Z', '2026-11-29T12:00:00Z'];
+  const instants = [
+    '2026-03-29T00:30:00Z',
+    '2026-03-29T02:30:00Z',
+    '2026-10-25T00:30:00Z',
+    '2026-10-25T23:30:00Z',
+    '2026-11-29T12:00:00Z',
+  ];
   for (const calendar of [BERLIN, { ...BERLIN, weekStart: 'sunday' as const }, UTC]) {
     for (const at of instants) {
       for (const level of ['day', 'week', 'month'] as const) {
@@ -81,5 +93,9 @@ test('bounds equal agg_bucket_start/agg_bucket_end across DST and for Sunday wee
       }
     }
   }
-  t.is(parsePeriod('2026-03-29', 'day', BERLIN).end.getTime() - parsePeriod('2026-03-29', 'day', BERLIN).start.getTime(), 23 * 3_600_000);
+  t.is(
+    parsePeriod('2026-03-29', 'day', BERLIN).end.getTime() -
+      parsePeriod('2026-03-29', 'day', BERLIN).start.getTime(),
+    23 * 3_600_000,
+  );
 });

@@ -52,13 +52,15 @@ test('a returned object is sent as JSON with content-type application/json; stat
   t.deepEqual(await res.json(), { path: '/runs', query: { limit: '5' }, method: 'GET' });
 });
 
-test('a Readable answer is streamed with the handler\'s headers (a download of 2 MiB)', async (t) => {
+test("a Readable answer is streamed with the handler's headers (a download of 2 MiB)", async (t) => {
   const chunk = Buffer.alloc(64 * 1024, 7);
   const h = await serve(t, async (_event, context) => {
     context.headers({ 'content-type': 'application/pdf', 'content-length': String(chunk.length * 32) });
-    return Readable.from((function* () {
-      for (let i = 0; i < 32; i++) yield chunk;
-    })());
+    return Readable.from(
+      (function* () {
+        for (let i = 0; i < 32; i++) yield chunk;
+      })(),
+    );
   });
   const res = await fetch(`${h.url}/reports/1/download`);
   t.is(res.status, 200);

@@ -63,18 +63,26 @@ export function parseGenerateBody(raw: unknown): GenerateRequestBody {
     );
   }
   if (!('report_type' in input)) {
-    throw new BatchError('REQUEST_INVALID', `body field "report_type" is required: one of ${list(REPORT_TYPES)}`, {
-      context: { field: 'report_type' },
-    });
+    throw new BatchError(
+      'REQUEST_INVALID',
+      `body field "report_type" is required: one of ${list(REPORT_TYPES)}`,
+      {
+        context: { field: 'report_type' },
+      },
+    );
   }
   const parsed = GenerateBody.safeParse(input);
   if (!parsed.success) throw invalid('body', parsed.error, input);
   const b = parsed.data;
   if (b.format && b.formats) {
-    throw new BatchError('REQUEST_INVALID', 'give "format" or "formats", not both', { context: { field: 'formats' } });
+    throw new BatchError('REQUEST_INVALID', 'give "format" or "formats", not both', {
+      context: { field: 'formats' },
+    });
   }
   if (b.period && (b.from || b.to)) {
-    throw new BatchError('REQUEST_INVALID', 'give "period", or "from" and "to", not both', { context: { field: 'period' } });
+    throw new BatchError('REQUEST_INVALID', 'give "period", or "from" and "to", not both', {
+      context: { field: 'period' },
+    });
   }
   if ((b.from === undefined) !== (b.to === undefined)) {
     throw new BatchError('REQUEST_INVALID', 'a range needs both "from" and "to" (periods, both included)', {
@@ -95,7 +103,10 @@ export function parseGenerateBody(raw: unknown): GenerateRequestBody {
 const STATUSES = ['generating', 'stored', 'failed', 'expired'] as const;
 const instantOrDate = z
   .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) && !Number.isNaN(Date.parse(s)), 'must be a date or an ISO time');
+  .refine(
+    (s) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) && !Number.isNaN(Date.parse(s)),
+    'must be a date or an ISO time',
+  );
 
 export const ListQuery = z
   .object({
@@ -140,9 +151,13 @@ export function parseListQuery(query: Record<string, string | undefined>): ListQ
 /** A report id in a path or query: a positive integer. */
 export function parseId(text: string | undefined, field = 'id'): number {
   if (text === undefined || !/^\d{1,15}$/.test(text) || Number(text) < 1) {
-    throw new BatchError('REQUEST_INVALID', `${field} ${JSON.stringify(text ?? '')} is not a report id (a positive integer)`, {
-      context: { field },
-    });
+    throw new BatchError(
+      'REQUEST_INVALID',
+      `${field} ${JSON.stringify(text ?? '')} is not a report id (a positive integer)`,
+      {
+        context: { field },
+      },
+    );
   }
   return Number(text);
 }

@@ -24,7 +24,13 @@ import {
   type ReportDeps,
 } from '../generate.ts';
 import { lastCompletePeriod, parsePeriod, periodContaining, periodsBetween, type Period } from '../period.ts';
-import { ensureReports, getReport, listReports, reportTypeStatus, type ReportRow } from '../store/reports-sql.ts';
+import {
+  ensureReports,
+  getReport,
+  listReports,
+  reportTypeStatus,
+  type ReportRow,
+} from '../store/reports-sql.ts';
 import { loadTemplate } from '../templates.ts';
 import { PERIOD_LEVEL, REPORT_TYPES, type ReportType } from '../types.ts';
 import { DeliverBody, invalid, parseGenerateBody, parseId, parseListQuery } from './requests.ts';
@@ -69,7 +75,14 @@ export function reportView(row: ReportRow) {
     render_ms: row.render_ms,
     created_at: row.created_at.toISOString(),
     stored_at: row.stored_at?.toISOString() ?? null,
-    error: row.error_code ? { code: row.error_code, message: row.error, attempts: row.attempts, retry_at: row.retry_at?.toISOString() ?? null } : null,
+    error: row.error_code
+      ? {
+          code: row.error_code,
+          message: row.error,
+          attempts: row.attempts,
+          retry_at: row.retry_at?.toISOString() ?? null,
+        }
+      : null,
     status_url: `/reports/status?id=${row.id}`,
     download_url: row.location ? `/reports/${row.id}/download` : null,
   };
@@ -107,26 +120,41 @@ function bodyJson(body: unknown): unknown {
   try {
     return JSON.parse(body) as unknown;
   } catch {
-    throw new BatchError('REQUEST_INVALID', 'the body is not JSON; send e.g. {"report_type":"daily_summary","format":"json"}', {
-      context: { field: 'body' },
-    });
+    throw new BatchError(
+      'REQUEST_INVALID',
+      'the body is not JSON; send e.g. {"report_type":"daily_summary","format":"json"}',
+      {
+        context: { field: 'body' },
+      },
+    );
   }
 }
 
-function periodsOf(deps: ApiDeps, type: ReportType, body: ReturnType<typeof parseGenerateBody>, at: Date): Period[] {
+function periodsOf(
+  deps: ApiDeps,
+  type: ReportType,
+  body: ReturnType<typeof parseGenerateBody>,
+  at: Date,
+): Period[] {
   const level = PERIOD_LEVEL[type];
   const calendar = deps.settings.calendar;
   if (body.from !== undefined && body.to !== undefined) {
     const from = parsePeriod(body.from, level, calendar);
     const to = parsePeriod(body.to, level, calendar);
     if (to.start < from.start) {
-      throw new BatchError('REQUEST_INVALID', `"to" (${to.label}) is before "from" (${from.label})`, { context: { field: 'to' } });
+      throw new BatchError('REQUEST_INVALID', `"to" (${to.label}) is before "from" (${from.label})`, {
+        context: { field: 'to' },
+      });
     }
     const periods = periodsBetween(level, from.start, to.end, calendar);
     if (periods.length > MAX_PERIODS) {
-      throw new BatchError('REQUEST_INVALID', `"from"–"to" spans ${periods.length} periods; at most ${MAX_PERIODS} per request`, {
-        context: { field: 'to' },
-      });
+      throw new BatchError(
+        'REQUEST_INVALID',
+        `"from"–"to" spans ${periods.length} periods; at most ${MAX_PERIODS} per request`,
+        {
+          context: { field: 'to' },
+        },
+      );
     }
     return periods;
   }
@@ -166,7 +194,10 @@ async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer
     const results: GenerationResult[] = [];
     for (const period of periods) results.push(await one(period));
     if (results.length === 1) return answerOfResult(results[0]!, true);
-    return { status: 200, body: { periods: results.length, reports: results.flatMap((r) => r.reports.map(reportView)) } };
+    return {
+      status: 200,
+      body: { periods: results.length, reports: results.flatMap((r) => r.reports.map(reportView)) },
+    };
   }
   const queued: ReportRow[] = [];
   for (const period of periods) {
@@ -193,8 +224,14 @@ async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer
 
 async function oneReport(deps: ApiDeps, id: number): Promise<ReportAnswer> {
   const row = await getReport(deps.db, id);
-  if (!row) throw new BatchError('NOT_FOUND', `no report ${id}; GET /reports/list shows the reports there are`, { context: { id } });
-  return { status: 200, body: { ...reportView(row), deliveries: (await deliveriesOf(deps.db, id)).map(deliveryView) } };
+  if (!row)
+    throw new BatchError('NOT_FOUND', `no report ${id}; GET /reports/list shows the reports there are`, {
+      context: { id },
+    });
+  return {
+    status: 200,
+    body: { ...reportView(row), deliveries: (await deliveriesOf(deps.db, id)).map(deliveryView) },
+  };
 }
 
 async function status(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> {
@@ -209,7 +246,9 @@ async function status(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> 
     const current = periodContaining(PERIOD_LEVEL[type], at, deps.settings.calendar);
     types[type] = {
       scheduled,
-      last_success: r?.last_success_at ? { id: r.last_success_id, at: r.last_success_at.toISOString() } : null,
+      last_success: r?.last_success_at
+        ? { id: r.last_success_id, at: r.last_success_at.toISOString() }
+        : null,
       last_failure: r?.last_failure_at
         ? { id: r.last_failure_id, at: r.last_failure_at.toISOString(), error: r.last_failure_error }
         : null,
@@ -233,7 +272,10 @@ async function status(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> 
 
 async function download(deps: ApiDeps, id: number): Promise<ReportAnswer & { stream?: Readable }> {
   const row = await getReport(deps.db, id);
-  if (!row) throw new BatchError('NOT_FOUND', `no report ${id}; GET /reports/list shows the reports there are`, { context: { id } });
+  if (!row)
+    throw new BatchError('NOT_FOUND', `no report ${id}; GET /reports/list shows the reports there are`, {
+      context: { id },
+    });
   if (!row.location) {
     throw new BatchError(
       'NOT_FOUND',
@@ -260,19 +302,31 @@ async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<R
   const parsed = DeliverBody.safeParse(raw);
   if (!parsed.success) throw invalid('body', parsed.error, raw);
   const row = await getReport(deps.db, id);
-  if (!row) throw new BatchError('NOT_FOUND', `no report ${id}; GET /reports/list shows the reports there are`, { context: { id } });
-  if (!row.location) {
-    throw new BatchError('REPORT_PERIOD_NOT_READY', `report ${id} has no stored file to send (status ${row.status})`, {
+  if (!row)
+    throw new BatchError('NOT_FOUND', `no report ${id}; GET /reports/list shows the reports there are`, {
       context: { id },
-      retriable: false,
     });
+  if (!row.location) {
+    throw new BatchError(
+      'REPORT_PERIOD_NOT_READY',
+      `report ${id} has no stored file to send (status ${row.status})`,
+      {
+        context: { id },
+        retriable: false,
+      },
+    );
   }
   const template = loadTemplate(row.report_type, deps.settings.templatesDir);
-  const recipients = parsed.data.recipients ?? (template.recipients.length ? template.recipients : deps.settings.recipients);
+  const recipients =
+    parsed.data.recipients ?? (template.recipients.length ? template.recipients : deps.settings.recipients);
   if (recipients.length === 0) {
-    throw new BatchError('REQUEST_INVALID', 'no recipients: give "recipients" or configure BATCH_PROCESSING_REPORT_RECIPIENTS', {
-      context: { field: 'recipients' },
-    });
+    throw new BatchError(
+      'REQUEST_INVALID',
+      'no recipients: give "recipients" or configure BATCH_PROCESSING_REPORT_RECIPIENTS',
+      {
+        context: { field: 'recipients' },
+      },
+    );
   }
   const title = `${row.report_type} ${row.period_label ?? ''}`.trim();
   const deliveries = await emailReports(
@@ -295,7 +349,12 @@ async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<R
     {
       title,
       report_type: row.report_type,
-      period: { label: row.period_label ?? '', start: row.period_start.toISOString(), end: row.period_end.toISOString(), time_zone: row.time_zone },
+      period: {
+        label: row.period_label ?? '',
+        start: row.period_start.toISOString(),
+        end: row.period_end.toISOString(),
+        time_zone: row.time_zone,
+      },
       generated_at: row.stored_at?.toISOString() ?? '',
     },
   );
@@ -314,7 +373,10 @@ async function catchUpRoute(req: ReportRequest, deps: ApiDeps): Promise<ReportAn
       type = undefined;
     }
     if (type !== 'aggregation.completed') {
-      return { status: 200, body: { ignored: true, reason: `event type ${JSON.stringify(type)} makes no report due` } };
+      return {
+        status: 200,
+        body: { ignored: true, reason: `event type ${JSON.stringify(type)} makes no report due` },
+      };
     }
   }
   if (!TRIGGERS.includes(trigger)) throw new BatchError('INTERNAL', `unknown trigger ${trigger}`);
@@ -330,8 +392,16 @@ export const REPORT_ROUTES: ReadonlyArray<Route<Handler>> = [
   { method: 'GET', pattern: '/reports/list', handler: (req, deps) => list(req, deps) },
   { method: 'GET', pattern: '/reports/status', handler: status },
   { method: 'GET', pattern: '/reports/:id', handler: (_req, deps, p) => oneReport(deps, parseId(p.id)) },
-  { method: 'GET', pattern: '/reports/:id/download', handler: (_req, deps, p) => download(deps, parseId(p.id)) },
-  { method: 'POST', pattern: '/reports/:id/deliver', handler: (req, deps, p) => deliver(req, deps, parseId(p.id)) },
+  {
+    method: 'GET',
+    pattern: '/reports/:id/download',
+    handler: (_req, deps, p) => download(deps, parseId(p.id)),
+  },
+  {
+    method: 'POST',
+    pattern: '/reports/:id/deliver',
+    handler: (req, deps, p) => deliver(req, deps, parseId(p.id)),
+  },
   {
     method: 'GET',
     pattern: '/metrics',
@@ -357,7 +427,10 @@ async function list(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> {
   });
   return {
     status: 200,
-    body: { reports: rows.map(reportView), next_cursor: rows.length === limit ? String(rows.at(-1)!.id) : null },
+    body: {
+      reports: rows.map(reportView),
+      next_cursor: rows.length === limit ? String(rows.at(-1)!.id) : null,
+    },
   };
 }
 

@@ -8,7 +8,14 @@ import type { Queryable } from '../../db/index.ts';
 import type { SectionData } from '../model.ts';
 import type { Period } from '../period.ts';
 import { BucketIndex, satisfactionOf } from './summary.ts';
-import { bucketSeries, dailyTotals, hoursWithData, requestTimeline, type HourSeriesRow, type TimelineRow } from './summary-sql.ts';
+import {
+  bucketSeries,
+  dailyTotals,
+  hoursWithData,
+  requestTimeline,
+  type HourSeriesRow,
+  type TimelineRow,
+} from './summary-sql.ts';
 import { clean, linearFit, median, ratio, scaledMad } from './stats.ts';
 
 const DAY_MS = 86_400_000;
@@ -37,7 +44,12 @@ function pick(row: HourSeriesRow, statistic: 'sum' | 'mean' | 'p95'): number | n
 }
 
 function localDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
 }
 
 /** (day of the week counted from the configured week start, local hour) of an hour start. */
@@ -72,7 +84,8 @@ export async function buildBusinessIntelligence(
   // hour with no data at all is unknown and left out
   const byHour = new Map<number, TimelineRow>(requestHours.map((h) => [h.bucket.getTime(), h]));
   for (const hour of reporting) {
-    if (!byHour.has(hour.getTime())) byHour.set(hour.getTime(), { bucket: hour, requests: 0, errors: 0, cost_usd: 0, latency_p95_ms: null });
+    if (!byHour.has(hour.getTime()))
+      byHour.set(hour.getTime(), { bucket: hour, requests: 0, errors: 0, cost_usd: 0, latency_p95_ms: null });
   }
   const hours = [...byHour.values()].sort((a, b) => a.bucket.getTime() - b.bucket.getTime());
   const week = new BucketIndex(weekRows);
@@ -155,7 +168,9 @@ export async function buildBusinessIntelligence(
   }
   const baselineWeeks = Math.floor((period.start.getTime() - baselineStart.getTime()) / (7 * DAY_MS));
   const weeksWithData = new Set(
-    hours.filter((h) => h.bucket < period.start).map((h) => Math.floor((period.start.getTime() - h.bucket.getTime() - 1) / (7 * DAY_MS))),
+    hours
+      .filter((h) => h.bucket < period.start)
+      .map((h) => Math.floor((period.start.getTime() - h.bucket.getTime() - 1) / (7 * DAY_MS))),
   ).size;
 
   // cost per model over the week
@@ -163,7 +178,9 @@ export async function buildBusinessIntelligence(
   const costRows = week.values('llm_request', 'model').map((model) => {
     const requests = week.events('llm_request', 'model', model);
     const cost = week.sum('llm_request', 'cost_usd', 'model', model);
-    const tokens = week.sum('llm_request', 'tokens_in', 'model', model) + week.sum('llm_request', 'tokens_out', 'model', model);
+    const tokens =
+      week.sum('llm_request', 'tokens_in', 'model', model) +
+      week.sum('llm_request', 'tokens_out', 'model', model);
     return {
       model,
       requests,

@@ -34,7 +34,12 @@ export interface BuiltReport {
 }
 
 /** Throws unless the period has ended and no window inside it still waits for aggregation. */
-async function assertFinal(db: Queryable, type: ReportType, period: Period, now: Date): Promise<number | null> {
+async function assertFinal(
+  db: Queryable,
+  type: ReportType,
+  period: Period,
+  now: Date,
+): Promise<number | null> {
   if (period.end > now) {
     throw new BatchError(
       'REPORT_PERIOD_NOT_READY',
@@ -92,7 +97,12 @@ export async function buildReportDocument(ctx: BuildContext, req: BuildRequest):
   }
   const view = {
     report_type: type,
-    period: { label: period.label, start: period.start.toISOString(), end: period.end.toISOString(), time_zone: period.timeZone },
+    period: {
+      label: period.label,
+      start: period.start.toISOString(),
+      end: period.end.toISOString(),
+      time_zone: period.timeZone,
+    },
     generated_at: `${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
   };
   const sections = template.sections.filter((s) => data[s] !== undefined);
@@ -110,7 +120,10 @@ export async function buildReportDocument(ctx: BuildContext, req: BuildRequest):
         : { label: previous.label, start: previous.start.toISOString(), end: previous.end.toISOString() },
     generated_at: now.toISOString(),
     source: {
-      views: type === 'test' ? [] : [VIEW_OF[period.level], ...(period.level === 'hour' ? [] : ['hourly_aggregations'])],
+      views:
+        type === 'test'
+          ? []
+          : [VIEW_OF[period.level], ...(period.level === 'hour' ? [] : ['hourly_aggregations'])],
       window_seq: windowSeq,
     },
     sections,

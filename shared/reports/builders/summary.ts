@@ -29,7 +29,8 @@ export class BucketIndex {
 
   constructor(rows: readonly SeriesRow[]) {
     this.rows = rows;
-    for (const r of rows) this.#rows.set(`${r.event_type}|${r.metric}|${r.dimension}|${r.dimension_value}`, r);
+    for (const r of rows)
+      this.#rows.set(`${r.event_type}|${r.metric}|${r.dimension}|${r.dimension_value}`, r);
   }
 
   get(type: string, metric: string, dimension = 'all', value = '*'): SeriesRow | undefined {
@@ -44,7 +45,8 @@ export class BucketIndex {
   events(type: string, dimension = 'all', value = '*'): number {
     let n = 0;
     for (const r of this.rows) {
-      if (r.event_type === type && r.dimension === dimension && r.dimension_value === value) n = Math.max(n, r.count);
+      if (r.event_type === type && r.dimension === dimension && r.dimension_value === value)
+        n = Math.max(n, r.count);
     }
     return n;
   }
@@ -52,7 +54,8 @@ export class BucketIndex {
   /** The values of `dimension` seen for a type, sorted. */
   values(type: string, dimension: string): string[] {
     const seen = new Set<string>();
-    for (const r of this.rows) if (r.event_type === type && r.dimension === dimension) seen.add(r.dimension_value);
+    for (const r of this.rows)
+      if (r.event_type === type && r.dimension === dimension) seen.add(r.dimension_value);
     return [...seen].sort();
   }
 }
@@ -154,7 +157,12 @@ export async function satisfactionOf(db: Queryable, level: Level, bucket: Date, 
 }
 
 function localDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
 }
 
 export interface SummaryInput {
@@ -219,7 +227,14 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
 
   const hostRows = index.rows
     .filter((r) => r.event_type === 'system_metric' && r.dimension === 'source')
-    .map((r) => ({ host: r.dimension_value, metric: r.metric, samples: r.count, mean: r.avg, p95: r.p95, max: r.max }));
+    .map((r) => ({
+      host: r.dimension_value,
+      metric: r.metric,
+      samples: r.count,
+      mean: r.avg,
+      p95: r.p95,
+      max: r.max,
+    }));
   const hostHourly = (await hostHours(db, period.start, period.end)).map((r) => ({
     hour: r.hour.toISOString(),
     host: r.dimension_value,
@@ -231,7 +246,9 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
     hourCompleteness(db, period.start, period.end),
     deadLettersByReason(db, period.start, period.end),
     satisfactionOf(db, level, period.start, index),
-    level === 'week' || level === 'month' ? requestTimeline(db, 'day', period.start, period.end) : Promise.resolve([]),
+    level === 'week' || level === 'month'
+      ? requestTimeline(db, 'day', period.start, period.end)
+      : Promise.resolve([]),
   ]);
 
   const data: SectionData = {
@@ -272,7 +289,9 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
     hosts: { summary: hostRows, hourly: hostHourly },
     top: {
       models_by_cost: [...models].sort((a, b) => b.cost_usd - a.cost_usd).slice(0, TOP_N),
-      sources_by_errors: [...sources].sort((a, b) => b.errors - a.errors || b.requests - a.requests).slice(0, TOP_N),
+      sources_by_errors: [...sources]
+        .sort((a, b) => b.errors - a.errors || b.requests - a.requests)
+        .slice(0, TOP_N),
     },
     completeness: {
       hours_expected: (period.end.getTime() - period.start.getTime()) / HOUR_MS,

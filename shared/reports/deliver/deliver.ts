@@ -52,7 +52,11 @@ export function fileName(row: Pick<ReportRow, 'location'>): string {
 
 function size(bytes: number | null): string {
   const b = bytes ?? 0;
-  return b < 1024 ? `${b} B` : b < 2 ** 20 ? `${(b / 1024).toFixed(0)} KiB` : `${(b / 2 ** 20).toFixed(1)} MiB`;
+  return b < 1024
+    ? `${b} B`
+    : b < 2 ** 20
+      ? `${(b / 1024).toFixed(0)} KiB`
+      : `${(b / 2 ** 20).toFixed(1)} MiB`;
 }
 
 export interface MessageView {
@@ -84,20 +88,36 @@ export async function composeMessage(
   return { subject: fill(template.email.subject, full), body: fill(template.email.body, full), mode };
 }
 
-async function attempt(deps: DeliveryDeps, row: DeliveryRow, mode: 'attached' | 'linked'): Promise<DeliveryRow['status']> {
+async function attempt(
+  deps: DeliveryDeps,
+  row: DeliveryRow,
+  mode: 'attached' | 'linked',
+): Promise<DeliveryRow['status']> {
   const now = deps.clock();
   try {
     if (!deps.mailer) {
-      throw new BatchError('SMTP_UNAVAILABLE', 'no SMTP server is configured (SMTP_HOST); set it and the e-mail is retried');
+      throw new BatchError(
+        'SMTP_UNAVAILABLE',
+        'no SMTP server is configured (SMTP_HOST); set it and the e-mail is retried',
+      );
     }
     const attachments = [];
     if (mode === 'attached') {
       for (const r of await getReports(deps.db, row.report_ids)) {
         if (!r.location) continue;
-        attachments.push({ filename: fileName(r), content: await deps.store.get(r.location), contentType: r.content_type ?? 'application/octet-stream' });
+        attachments.push({
+          filename: fileName(r),
+          content: await deps.store.get(r.location),
+          contentType: r.content_type ?? 'application/octet-stream',
+        });
       }
     }
-    const result = await deps.mailer.send({ to: row.recipient, subject: row.subject, text: row.body, attachments });
+    const result = await deps.mailer.send({
+      to: row.recipient,
+      subject: row.subject,
+      text: row.body,
+      attachments,
+    });
     await markDeliverySent(deps.db, row.id, { mode, response: result.response, messageId: result.messageId });
     deps.metrics.distributed.inc({ channel: 'email', result: 'success' });
     deps.log?.info({ delivery: row.id, recipient: row.recipient, mode }, 'report e-mail sent');
@@ -144,7 +164,10 @@ export async function emailReports(
     mode: message.mode,
   });
   for (const row of rows) await attempt(deps, row, message.mode);
-  return getDeliveries(deps.db, rows.map((r) => r.id));
+  return getDeliveries(
+    deps.db,
+    rows.map((r) => r.id),
+  );
 }
 
 /** Sends again every failed delivery whose retry is due (and pending ones a crash left behind). */

@@ -104,6 +104,9 @@ export async function deliveriesOf(db: Queryable, reportId: number): Promise<Del
 }
 
 export async function getDeliveries(db: Queryable, ids: readonly number[]): Promise<DeliveryRow[]> {
-  const { rows } = await db.query<DeliveryRow>(`SELECT ${COLUMNS} FROM report_deliveries WHERE id = ANY($1::bigint[]) ORDER BY id`, [ids]);
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT ${COLUMNS} FROM report_deliveries WHERE id = ANY($1::bigint[]) ORDER BY id`,
+    [ids],
+  );
   return rows;
 }

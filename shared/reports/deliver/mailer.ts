@@ -62,7 +62,10 @@ export function createMailer(config: BatchProcessingConfig): Mailer | undefined 
   return {
     async send(message) {
       try {
-        const info = (await transport.sendMail({ from, ...message })) as { messageId?: string; response?: string };
+        const info = (await transport.sendMail({ from, ...message })) as {
+          messageId?: string;
+          response?: string;
+        };
         return { messageId: info.messageId ?? null, response: info.response ?? '' };
       } catch (err) {
         throw smtpFailure(err, host);

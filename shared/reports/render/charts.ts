@@ -145,7 +145,12 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         encoding: {
           x: { field: 'hour', type: 'ordinal', title: `hour (${zone})` },
           y: { field: 'weekday_name', type: 'ordinal', sort: order, title: null },
-          color: { field: 'requests_avg', type: 'quantitative', title: 'requests', scale: { scheme: 'blues' } },
+          color: {
+            field: 'requests_avg',
+            type: 'quantitative',
+            title: 'requests',
+            scale: { scheme: 'blues' },
+          },
         },
       } as TopLevelSpec,
     });
@@ -166,8 +171,27 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
           width: 130,
           height: 70,
           layer: [
-            { mark: { type: 'line', point: { size: 12 } }, encoding: { x: { field: 'day', type: 'temporal', scale: { type: 'utc' }, title: null, axis: { format: '%d %b', tickCount: 3 } }, y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } } } },
-            { mark: { type: 'line', color: '#d62728', strokeDash: [4, 3] }, transform: [{ regression: 'value', on: 'day' }], encoding: { x: { field: 'day', type: 'temporal' }, y: { field: 'value', type: 'quantitative' } } },
+            {
+              mark: { type: 'line', point: { size: 12 } },
+              encoding: {
+                x: {
+                  field: 'day',
+                  type: 'temporal',
+                  scale: { type: 'utc' },
+                  title: null,
+                  axis: { format: '%d %b', tickCount: 3 },
+                },
+                y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+              },
+            },
+            {
+              mark: { type: 'line', color: '#d62728', strokeDash: [4, 3] },
+              transform: [{ regression: 'value', on: 'day' }],
+              encoding: {
+                x: { field: 'day', type: 'temporal' },
+                y: { field: 'value', type: 'quantitative' },
+              },
+            },
           ],
         },
         resolve: { scale: { y: 'independent' } },

@@ -5,7 +5,15 @@ import { stringify } from 'csv-stringify/sync';
 import type { ReportDocument } from '../model.ts';
 import { layout } from './layout.ts';
 
-export const CSV_HEADER = ['section', 'table', 'row', 'row_label', 'column', 'column_label', 'value'] as const;
+export const CSV_HEADER = [
+  'section',
+  'table',
+  'row',
+  'row_label',
+  'column',
+  'column_label',
+  'value',
+] as const;
 
 function cell(value: unknown): string | number {
   if (value === null || value === undefined) return '';
@@ -26,14 +34,27 @@ export function renderCsv(doc: ReportDocument): Buffer {
   for (const [key, value] of meta) records.push(['report', 'report', 1, '', key, key, value]);
   for (const block of layout(doc)) {
     for (const table of block.tables) {
-      const labelKey = table.columns.find((c) => c.kind === 'text' || c.kind === 'time' || c.kind === 'date')?.key;
+      const labelKey = table.columns.find(
+        (c) => c.kind === 'text' || c.kind === 'time' || c.kind === 'date',
+      )?.key;
       table.rows.forEach((row, i) => {
         const rowLabel = labelKey === undefined ? '' : String(row[labelKey] ?? '');
         for (const column of table.columns) {
-          records.push([block.id, table.id, i + 1, rowLabel, column.key, column.label, cell(row[column.key])]);
+          records.push([
+            block.id,
+            table.id,
+            i + 1,
+            rowLabel,
+            column.key,
+            column.label,
+            cell(row[column.key]),
+          ]);
         }
       });
     }
   }
-  return Buffer.from(stringify(records, { header: true, columns: [...CSV_HEADER], record_delimiter: '\r\n' }), 'utf8');
+  return Buffer.from(
+    stringify(records, { header: true, columns: [...CSV_HEADER], record_delimiter: '\r\n' }),
+    'utf8',
+  );
 }

@@ -29,7 +29,13 @@ const PAGE = { width: 11906, height: 16838, margin: 1134 };
 const CONTENT_PX = 600;
 
 function text(value: string, options: { bold?: boolean; color?: string; size?: number } = {}): TextRun {
-  return new TextRun({ text: value, bold: options.bold ?? false, color: options.color, size: options.size ?? 18, font: FONT_FAMILY });
+  return new TextRun({
+    text: value,
+    bold: options.bold ?? false,
+    color: options.color,
+    size: options.size ?? 18,
+    font: FONT_FAMILY,
+  });
 }
 
 function cell(value: string, options: { header?: boolean; right?: boolean; shade?: string } = {}): TableCell {
@@ -37,7 +43,13 @@ function cell(value: string, options: { header?: boolean; right?: boolean; shade
     children: [
       new Paragraph({
         alignment: options.right ? AlignmentType.RIGHT : AlignmentType.LEFT,
-        children: [text(value, { bold: options.header ?? false, color: options.header ? 'FFFFFF' : undefined, size: 16 })],
+        children: [
+          text(value, {
+            bold: options.header ?? false,
+            color: options.header ? 'FFFFFF' : undefined,
+            size: 16,
+          }),
+        ],
       }),
     ],
     ...(options.shade ? { shading: { type: ShadingType.CLEAR, color: 'auto', fill: options.shade } } : {}),
@@ -63,7 +75,8 @@ function tableOf(table: Table, timeZone: string): DocxTable {
         ),
       }),
   );
-  if (rows.length === 0) rows.push(new TableRow({ children: table.columns.map((_, i) => cell(i === 0 ? 'none' : '')) }));
+  if (rows.length === 0)
+    rows.push(new TableRow({ children: table.columns.map((_, i) => cell(i === 0 ? 'none' : '')) }));
   return new DocxTable({ rows: [header, ...rows], width: { size: 100, type: WidthType.PERCENTAGE } });
 }
 
@@ -81,7 +94,12 @@ function kpiTable(kpis: Kpi[]): DocxTable {
         new TableCell({
           shading: { type: ShadingType.CLEAR, color: 'auto', fill: 'F3F6FA' },
           margins: { top: 30, bottom: 30, left: 60, right: 60 },
-          children: [new Paragraph({ alignment: AlignmentType.RIGHT, children: [text(formatValue(f.value, k.kind), { bold: true, color: ACCENT, size: 24 })] })],
+          children: [
+            new Paragraph({
+              alignment: AlignmentType.RIGHT,
+              children: [text(formatValue(f.value, k.kind), { bold: true, color: ACCENT, size: 24 })],
+            }),
+          ],
         }),
         cell(previous, { shade: 'F3F6FA' }),
       ],
@@ -93,9 +111,17 @@ function kpiTable(kpis: Kpi[]): DocxTable {
 export async function renderDocx(doc: ReportDocument): Promise<Buffer> {
   const zone = doc.period.time_zone;
   const children: Array<Paragraph | DocxTable> = [
-    new Paragraph({ heading: HeadingLevel.TITLE, children: [new TextRun({ text: doc.title, font: FONT_FAMILY })] }),
     new Paragraph({
-      children: [text(`${formatValue(doc.period.start, 'time', zone)} to ${formatValue(doc.period.end, 'time', zone)} (${zone})`, { size: 20 })],
+      heading: HeadingLevel.TITLE,
+      children: [new TextRun({ text: doc.title, font: FONT_FAMILY })],
+    }),
+    new Paragraph({
+      children: [
+        text(
+          `${formatValue(doc.period.start, 'time', zone)} to ${formatValue(doc.period.end, 'time', zone)} (${zone})`,
+          { size: 20 },
+        ),
+      ],
     }),
     new Paragraph({
       spacing: { after: 200 },
@@ -110,7 +136,13 @@ export async function renderDocx(doc: ReportDocument): Promise<Buffer> {
     }),
   ];
   for (const block of layout(doc)) {
-    children.push(new Paragraph({ heading: HeadingLevel.HEADING_1, keepNext: true, children: [new TextRun({ text: block.title, font: FONT_FAMILY })] }));
+    children.push(
+      new Paragraph({
+        heading: HeadingLevel.HEADING_1,
+        keepNext: true,
+        children: [new TextRun({ text: block.title, font: FONT_FAMILY })],
+      }),
+    );
     if (block.kpis.length > 0) children.push(kpiTable(block.kpis), new Paragraph({ children: [] }));
     for (const chart of block.charts) {
       const { png, width, height } = svgToPng(await chartSvg(chart));
@@ -130,12 +162,28 @@ export async function renderDocx(doc: ReportDocument): Promise<Buffer> {
     }
     for (const table of block.tables) {
       if (table.title !== block.title) {
-        children.push(new Paragraph({ heading: HeadingLevel.HEADING_2, keepNext: true, children: [new TextRun({ text: table.title, font: FONT_FAMILY })] }));
+        children.push(
+          new Paragraph({
+            heading: HeadingLevel.HEADING_2,
+            keepNext: true,
+            children: [new TextRun({ text: table.title, font: FONT_FAMILY })],
+          }),
+        );
       }
       if (table.printable) children.push(tableOf(table, zone), new Paragraph({ children: [] }));
-      else children.push(new Paragraph({ children: [text(`${table.rows.length} rows, in the CSV and JSON formats of this report.`, { color: MUTED })] }));
+      else
+        children.push(
+          new Paragraph({
+            children: [
+              text(`${table.rows.length} rows, in the CSV and JSON formats of this report.`, {
+                color: MUTED,
+              }),
+            ],
+          }),
+        );
     }
-    for (const note of block.notes) children.push(new Paragraph({ children: [text(note, { color: MUTED })] }));
+    for (const note of block.notes)
+      children.push(new Paragraph({ children: [text(note, { color: MUTED })] }));
   }
   const document = new Document({
     creator: 'hxp-batch generate-report',
@@ -158,7 +206,12 @@ export async function renderDocx(doc: ReportDocument): Promise<Buffer> {
                   text(`${doc.footer} · page `, { color: MUTED, size: 14 }),
                   new TextRun({ children: [PageNumber.CURRENT], color: MUTED, size: 14, font: FONT_FAMILY }),
                   text(' of ', { color: MUTED, size: 14 }),
-                  new TextRun({ children: [PageNumber.TOTAL_PAGES], color: MUTED, size: 14, font: FONT_FAMILY }),
+                  new TextRun({
+                    children: [PageNumber.TOTAL_PAGES],
+                    color: MUTED,
+                    size: 14,
+                    font: FONT_FAMILY,
+                  }),
                 ],
               }),
             ],

@@ -22,15 +22,21 @@ export function fontDir(): string {
   if (found) return found;
   const candidates = [fileURLToPath(new URL('./fonts/', import.meta.url))];
   try {
-    candidates.push(dirname(createRequire(import.meta.url).resolve(`pdfmake/fonts/Roboto/${FONT_STYLES.normal}`)));
+    candidates.push(
+      dirname(createRequire(import.meta.url).resolve(`pdfmake/fonts/Roboto/${FONT_STYLES.normal}`)),
+    );
   } catch {
     // not installed as a package (a bundle): only the folder beside the module
   }
   found = candidates.find((dir) => existsSync(join(dir, FONT_STYLES.normal)));
   if (!found) {
-    throw new BatchError('REPORT_RENDER_FAILED', `the report fonts (Roboto) are in none of ${candidates.join(', ')}`, {
-      context: { candidates },
-    });
+    throw new BatchError(
+      'REPORT_RENDER_FAILED',
+      `the report fonts (Roboto) are in none of ${candidates.join(', ')}`,
+      {
+        context: { candidates },
+      },
+    );
   }
   return found;
 }

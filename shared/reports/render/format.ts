@@ -1,7 +1,8 @@
 // How a number of the report document is written in PDF, DOCX and e-mail text (milliseconds without a unit:
 // the column or tile label carries it). One function per kind of
 // column, so the tests can format a JSON value and find exactly that text in the rendered file.
-export type ValueKind = 'text' | 'count' | 'number' | 'usd' | 'ms' | 'rate' | 'pct' | 'change_pct' | 'time' | 'date';
+export type ValueKind =
+  'text' | 'count' | 'number' | 'usd' | 'ms' | 'rate' | 'pct' | 'change_pct' | 'time' | 'date';
 
 const grouped = (digits: number) =>
   new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });

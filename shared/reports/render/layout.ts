@@ -52,7 +52,12 @@ function table(id: string, title: string, columns: Column[], rows: Array<Record<
 
 const col = (key: string, label: string, kind: ValueKind): Column => ({ key, label, kind });
 
-const HEADLINE: Array<{ key: keyof NonNullable<ReportDocument['data']['headline']>; label: string; kind: ValueKind; tile?: boolean }> = [
+const HEADLINE: Array<{
+  key: keyof NonNullable<ReportDocument['data']['headline']>;
+  label: string;
+  kind: ValueKind;
+  tile?: boolean;
+}> = [
   { key: 'requests', label: 'Requests', kind: 'count', tile: true },
   { key: 'errors', label: 'Errors', kind: 'count' },
   { key: 'error_rate', label: 'Error rate', kind: 'rate', tile: true },
@@ -114,7 +119,11 @@ const TIMELINE = [
   col('cost_usd', 'Cost', 'usd'),
   col('latency_p95_ms', 'p95 (ms)', 'ms'),
 ];
-const RATING_COLUMNS = [col('rating', 'Rating', 'count'), col('count', 'Ratings', 'count'), col('share', 'Share', 'rate')];
+const RATING_COLUMNS = [
+  col('rating', 'Rating', 'count'),
+  col('count', 'Ratings', 'count'),
+  col('share', 'Share', 'rate'),
+];
 
 function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSpec>): Block | undefined {
   const d = doc.data;
@@ -127,7 +136,12 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
     case 'headline': {
       const h = d.headline;
       if (!h) return undefined;
-      block.kpis = HEADLINE.filter((m) => m.tile).map((m) => ({ label: m.label, kind: m.kind, figure: h[m.key] as Figure, compare: true }));
+      block.kpis = HEADLINE.filter((m) => m.tile).map((m) => ({
+        label: m.label,
+        kind: m.kind,
+        figure: h[m.key] as Figure,
+        compare: true,
+      }));
       block.tables.push(
         table(
           'headline',
@@ -143,13 +157,23 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
         ),
       );
       const zone = doc.period.time_zone;
-      if (h.peak_hour) block.notes.push(`The busiest hour started at ${formatValue(h.peak_hour, 'time', zone)} (${zone}).`);
+      if (h.peak_hour)
+        block.notes.push(`The busiest hour started at ${formatValue(h.peak_hour, 'time', zone)} (${zone}).`);
       return block;
     }
     case 'event_types':
       if (!d.event_types) return undefined;
       block.tables.push(
-        table('event_types', 'Events by type', [col('event_type', 'Event type', 'text'), col('events', 'Events', 'count'), col('metrics', 'Metrics', 'count')], d.event_types),
+        table(
+          'event_types',
+          'Events by type',
+          [
+            col('event_type', 'Event type', 'text'),
+            col('events', 'Events', 'count'),
+            col('metrics', 'Metrics', 'count'),
+          ],
+          d.event_types,
+        ),
       );
       return block;
     case 'hourly':
@@ -192,15 +216,27 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
     case 'top':
       if (!d.top) return undefined;
       block.tables.push(table('top_models_by_cost', 'Models by cost', MODEL_COLUMNS, d.top.models_by_cost));
-      block.tables.push(table('top_sources_by_errors', 'Sources by errors', SOURCE_COLUMNS, d.top.sources_by_errors));
+      block.tables.push(
+        table('top_sources_by_errors', 'Sources by errors', SOURCE_COLUMNS, d.top.sources_by_errors),
+      );
       return block;
     case 'satisfaction':
     case 'feedback': {
       const s = id === 'satisfaction' ? d.satisfaction : d.feedback;
       if (!s) return undefined;
       block.kpis = [
-        { label: 'Ratings', kind: 'count', figure: { value: s.ratings, previous: null, change: null, change_pct: null }, compare: false },
-        { label: 'Rating, mean (1–5)', kind: 'number', figure: { value: s.rating_avg, previous: null, change: null, change_pct: null }, compare: false },
+        {
+          label: 'Ratings',
+          kind: 'count',
+          figure: { value: s.ratings, previous: null, change: null, change_pct: null },
+          compare: false,
+        },
+        {
+          label: 'Rating, mean (1–5)',
+          kind: 'number',
+          figure: { value: s.rating_avg, previous: null, change: null, change_pct: null },
+          compare: false,
+        },
       ];
       block.tables.push(table(id, 'Ratings', RATING_COLUMNS, s.distribution));
       if (s.ratings === 0) block.notes.push('No user feedback in this period.');
@@ -209,7 +245,17 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
     case 'business':
       if (!d.business) return undefined;
       block.tables.push(
-        table('business', 'Business events', [col('metric', 'Metric', 'text'), col('events', 'Events', 'count'), col('sum', 'Sum', 'number'), col('avg', 'Mean', 'number')], d.business),
+        table(
+          'business',
+          'Business events',
+          [
+            col('metric', 'Metric', 'text'),
+            col('events', 'Events', 'count'),
+            col('sum', 'Sum', 'number'),
+            col('avg', 'Mean', 'number'),
+          ],
+          d.business,
+        ),
       );
       if (d.business.length === 0) block.notes.push('No business events in this period.');
       return block;
@@ -220,12 +266,29 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
         table(
           'hosts',
           'Utilisation (%)',
-          [col('host', 'Host', 'text'), col('metric', 'Metric', 'text'), col('samples', 'Samples', 'count'), col('mean', 'Mean', 'number'), col('p95', 'p95', 'number'), col('max', 'Max', 'number')],
+          [
+            col('host', 'Host', 'text'),
+            col('metric', 'Metric', 'text'),
+            col('samples', 'Samples', 'count'),
+            col('mean', 'Mean', 'number'),
+            col('p95', 'p95', 'number'),
+            col('max', 'Max', 'number'),
+          ],
           d.hosts.summary,
         ),
       );
       block.tables.push(
-        table('hosts_hourly', 'Utilisation per hour (%)', [col('hour', 'Hour', 'time'), col('host', 'Host', 'text'), col('metric', 'Metric', 'text'), col('mean', 'Mean', 'number')], d.hosts.hourly),
+        table(
+          'hosts_hourly',
+          'Utilisation per hour (%)',
+          [
+            col('hour', 'Hour', 'time'),
+            col('host', 'Host', 'text'),
+            col('metric', 'Metric', 'text'),
+            col('mean', 'Mean', 'number'),
+          ],
+          d.hosts.hourly,
+        ),
       );
       block.tables.at(-1)!.printable = false;
       return block;
@@ -247,7 +310,14 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
           ],
         ),
       );
-      block.tables.push(table('dead_letters', 'Dead letters by reason', [col('reason_code', 'Reason', 'text'), col('count', 'Count', 'count')], c.dead_letters_by_reason));
+      block.tables.push(
+        table(
+          'dead_letters',
+          'Dead letters by reason',
+          [col('reason_code', 'Reason', 'text'), col('count', 'Count', 'count')],
+          c.dead_letters_by_reason,
+        ),
+      );
       return block;
     }
     case 'trends':
@@ -270,7 +340,14 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
           d.trends.rows,
         ),
       );
-      block.tables.push(table('trend_points', 'Daily values', [col('day', 'Day', 'date'), col('metric', 'Metric', 'text'), col('value', 'Value', 'number')], d.trends.points));
+      block.tables.push(
+        table(
+          'trend_points',
+          'Daily values',
+          [col('day', 'Day', 'date'), col('metric', 'Metric', 'text'), col('value', 'Value', 'number')],
+          d.trends.points,
+        ),
+      );
       block.tables.at(-1)!.printable = false;
       return block;
     case 'anomalies': {
@@ -321,12 +398,23 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
       if (!d.load_heatmap) return undefined;
       chart('load_heatmap');
       block.tables.push(
-        table('load_heatmap', 'Mean requests per hour of the week', [col('weekday_name', 'Day', 'text'), col('hour', 'Hour', 'count'), col('requests_avg', 'Requests (mean)', 'number')], d.load_heatmap),
+        table(
+          'load_heatmap',
+          'Mean requests per hour of the week',
+          [
+            col('weekday_name', 'Day', 'text'),
+            col('hour', 'Hour', 'count'),
+            col('requests_avg', 'Requests (mean)', 'number'),
+          ],
+          d.load_heatmap,
+        ),
       );
       return block;
     case 'checks':
       if (!d.checks) return undefined;
-      block.tables.push(table('checks', 'Checks', [col('check', 'Check', 'text'), col('result', 'Result', 'text')], d.checks));
+      block.tables.push(
+        table('checks', 'Checks', [col('check', 'Check', 'text'), col('result', 'Result', 'text')], d.checks),
+      );
       return block;
   }
 }

@@ -24,7 +24,9 @@ function printer(): typeof pdfmake {
     p.setLocalAccessPolicy((path) => path.startsWith(dir));
     p.setUrlAccessPolicy(() => false);
     p.setFonts({
-      [FONT_FAMILY]: Object.fromEntries(Object.entries(FONT_STYLES).map(([style, file]) => [style, join(dir, file)])),
+      [FONT_FAMILY]: Object.fromEntries(
+        Object.entries(FONT_STYLES).map(([style, file]) => [style, join(dir, file)]),
+      ),
     });
     configured = true;
   }
@@ -44,7 +46,13 @@ function kpiTiles(kpis: Kpi[]): Content {
     return {
       stack: [
         { text: k.label, fontSize: 8, color: MUTED },
-        { text: formatValue(k.figure.value, k.kind), fontSize: 16, bold: true, color: ACCENT, margin: [0, 2, 0, 2] },
+        {
+          text: formatValue(k.figure.value, k.kind),
+          fontSize: 16,
+          bold: true,
+          color: ACCENT,
+          margin: [0, 2, 0, 2],
+        },
         { text: change.text, fontSize: 7.5, color: change.color },
       ],
       fillColor: '#f3f6fa',
@@ -59,7 +67,12 @@ function kpiTiles(kpis: Kpi[]): Content {
   }
   return {
     table: { widths: ['*', '*', '*'], body: rows },
-    layout: { hLineWidth: () => 3, vLineWidth: () => 3, hLineColor: () => '#ffffff', vLineColor: () => '#ffffff' },
+    layout: {
+      hLineWidth: () => 3,
+      vLineWidth: () => 3,
+      hLineColor: () => '#ffffff',
+      vLineColor: () => '#ffffff',
+    },
     margin: [0, 0, 0, 8],
   };
 }
@@ -129,7 +142,13 @@ export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
     },
   ];
   for (const block of layout(doc)) {
-    const heading: Content = { text: block.title, fontSize: 13, bold: true, color: ACCENT, margin: [0, 8, 0, 4] };
+    const heading: Content = {
+      text: block.title,
+      fontSize: 13,
+      bold: true,
+      color: ACCENT,
+      margin: [0, 8, 0, 4],
+    };
     const parts: Content[] = [];
     if (block.kpis.length > 0) parts.push(kpiTiles(block.kpis));
     for (const chart of block.charts) {
@@ -148,7 +167,8 @@ export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
         });
       }
     }
-    for (const note of block.notes) parts.push({ text: note, fontSize: 8, color: MUTED, margin: [0, 0, 0, 4] });
+    for (const note of block.notes)
+      parts.push({ text: note, fontSize: 8, color: MUTED, margin: [0, 0, 0, 4] });
     // the heading never ends a page alone: it is kept with the section's first element
     const [first, ...rest] = parts;
     content.push({ stack: [{ stack: [heading, ...(first ? [first] : [])], unbreakable: true }, ...rest] });
@@ -157,7 +177,11 @@ export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
     pageSize: 'A4',
     pageMargins: [40, 40, 40, 50],
     defaultStyle: { font: FONT_FAMILY, fontSize: 9 },
-    info: { title: doc.title, subject: `${doc.report_type} ${doc.period.label}`, creator: 'hxp-batch generate-report' },
+    info: {
+      title: doc.title,
+      subject: `${doc.report_type} ${doc.period.label}`,
+      creator: 'hxp-batch generate-report',
+    },
     content,
     footer: (page: number, pages: number) => ({
       columns: [

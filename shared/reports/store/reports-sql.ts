@@ -63,7 +63,16 @@ export async function claimReports(
        WHERE reports.locked_by IS NULL
           OR reports.locked_at < clock_timestamp() - make_interval(secs => $8::double precision / 1000)
      RETURNING ${COLUMNS}`,
-    [req.type, req.periodStart, req.periodEnd, req.periodLabel, req.timeZone, req.formats, req.owner, req.leaseMs],
+    [
+      req.type,
+      req.periodStart,
+      req.periodEnd,
+      req.periodLabel,
+      req.timeZone,
+      req.formats,
+      req.owner,
+      req.leaseMs,
+    ],
   );
   const mine = new Set(claimed.map((r) => r.id));
   const { rows: all } = await db.query<ReportRow>(
@@ -106,7 +115,12 @@ export interface StoredUpdate {
 }
 
 /** The new object is in the store: the row now points at it, its failure state cleared and its claim released. */
-export async function markReportStored(db: Queryable, id: number, owner: string, u: StoredUpdate): Promise<ReportRow | undefined> {
+export async function markReportStored(
+  db: Queryable,
+  id: number,
+  owner: string,
+  u: StoredUpdate,
+): Promise<ReportRow | undefined> {
   const { rows } = await db.query<ReportRow>(
     `UPDATE reports SET status = 'stored', location = $3, content_type = $4, size_bytes = $5, sha256 = $6,
             render_ms = $7, source_seq = $8, run_id = $9, stored_at = clock_timestamp(), attempts = 0,
@@ -146,7 +160,10 @@ export async function getReport(db: Queryable, id: number): Promise<ReportRow | 
 }
 
 export async function getReports(db: Queryable, ids: readonly number[]): Promise<ReportRow[]> {
-  const { rows } = await db.query<ReportRow>(`SELECT ${COLUMNS} FROM reports WHERE id = ANY($1::bigint[]) ORDER BY id`, [ids]);
+  const { rows } = await db.query<ReportRow>(
+    `SELECT ${COLUMNS} FROM reports WHERE id = ANY($1::bigint[]) ORDER BY id`,
+    [ids],
+  );
   return rows;
 }
 
@@ -171,7 +188,15 @@ export async function listReports(db: Queryable, f: ListFilter): Promise<ReportR
        AND ($3::text IS NULL OR status = $3) AND ($4::timestamptz IS NULL OR period_start >= $4)
        AND ($5::timestamptz IS NULL OR period_start < $5) AND ($6::bigint IS NULL OR id < $6)
      ORDER BY id DESC LIMIT $7`,
-    [f.type ?? null, f.format ?? null, f.status ?? null, f.from ?? null, f.to ?? null, f.before ?? null, f.limit],
+    [
+      f.type ?? null,
+      f.format ?? null,
+      f.status ?? null,
+      f.from ?? null,
+      f.to ?? null,
+      f.before ?? null,
+      f.limit,
+    ],
   );
   return rows;
 }
@@ -216,7 +241,12 @@ export interface DuePeriod {
  * Rows to generate again now: a failed attempt whose retry is due (and retries left), or a claim whose holder
  * died (lease expired). Grouped per (type, period).
  */
-export async function dueReportRetries(db: Queryable, now: Date, retries: number, leaseMs: number): Promise<DuePeriod[]> {
+export async function dueReportRetries(
+  db: Queryable,
+  now: Date,
+  retries: number,
+  leaseMs: number,
+): Promise<DuePeriod[]> {
   const { rows } = await db.query<DuePeriod>(
     `SELECT report_type, period_start, array_agg(format ORDER BY format) AS formats
      FROM reports
@@ -237,7 +267,14 @@ export async function dueReportRetries(db: Queryable, now: Date, retries: number
  */
 export async function duePeriods(
   db: Queryable,
-  q: { type: ReportType; level: string; formats: readonly ReportFormat[]; since: Date; now: Date; timeZone: string },
+  q: {
+    type: ReportType;
+    level: string;
+    formats: readonly ReportFormat[];
+    since: Date;
+    now: Date;
+    timeZone: string;
+  },
 ): Promise<Array<{ bucket: Date; done_seq: number }>> {
   const { rows } = await db.query<{ bucket: Date; done_seq: string }>(
     `SELECT w.bucket, w.done_seq
