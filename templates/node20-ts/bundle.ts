@@ -52,6 +52,46 @@ function pgliteDistDir(fromDir: string): string {
   return dirname(require.resolve('@electric-sql/pglite'));
 }
 
+/**
+ * Copies next to a bundle what its bundled packages load from disk at run time: PGlite's wasm/data, resvg's
+ * native binding (the one npm installed for this platform: glibc here, musl in the alpine image's build
+ * stage), pdfmake's Roboto fonts (shared/reports/render/fonts.ts looks in fonts/ beside the bundle).
+ * `inputs` are esbuild's metafile inputs; packages resolve from `fromDir`. Returns the files written.
+ */
+export async function copyRuntimeAssets(
+  inputs: readonly string[],
+  fromDir: string,
+  outDir: string,
+): Promise<string[]> {
+  const files: string[] = [];
+  const resolveFrom = createRequire(join(fromDir, 'noop.js'));
+  if (inputs.some((p) => p.includes('@electric-sql/pglite/'))) {
+    const dist = pgliteDistDir(fromDir);
+    for (const asset of PGLITE_ASSETS) {
+      await copyFile(join(dist, asset), join(outDir, asset));
+      files.push(asset);
+    }
+  }
+  if (inputs.some((p) => p.includes('@resvg/resvg-js/'))) {
+    const scope = join(dirname(resolveFrom.resolve('@resvg/resvg-js')), '..');
+    for (const pkg of (await readdir(scope)).filter((d) => d.startsWith('resvg-js-'))) {
+      for (const file of (await readdir(join(scope, pkg))).filter((f) => f.endsWith('.node'))) {
+        await copyFile(join(scope, pkg, file), join(outDir, file));
+        files.push(file);
+      }
+    }
+  }
+  if (inputs.some((p) => p.includes('pdfmake/'))) {
+    const fonts = dirname(resolveFrom.resolve('pdfmake/fonts/Roboto/Roboto-Regular.ttf'));
+    await mkdir(join(outDir, 'fonts'), { recursive: true });
+    for (const file of (await readdir(fonts)).filter((f) => f.endsWith('.ttf'))) {
+      await copyFile(join(fonts, file), join(outDir, 'fonts', file));
+      files.push(`fonts/${file}`);
+    }
+  }
+  return files;
+}
+
 export async function bundleFunction(options: BundleOptions): Promise<BundleResult> {
   const handlerPath = resolve(options.handlerPath);
   const outDir = resolve(options.outDir);
@@ -77,39 +117,10 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
     logLevel: 'warning',
     metafile: true,
   });
-  const files = ['index.js'];
-  const bundled = Object.keys(result.metafile.inputs);
-  if (bundled.some((p) => p.includes('@electric-sql/pglite/'))) {
-    const dist = pgliteDistDir(dirname(handlerPath));
-    for (const asset of PGLITE_ASSETS) {
-      await copyFile(join(dist, asset), join(outDir, asset));
-      files.push(asset);
-    }
-  }
-  if (bundled.some((p) => p.includes('@resvg/resvg-js/'))) {
-    // the binding npm installed for this platform (glibc here, musl in the alpine image's build stage)
-    const scope = join(
-      dirname(createRequire(join(dirname(handlerPath), 'noop.js')).resolve('@resvg/resvg-js')),
-      '..',
-    );
-    for (const pkg of (await readdir(scope)).filter((d) => d.startsWith('resvg-js-'))) {
-      for (const file of (await readdir(join(scope, pkg))).filter((f) => f.endsWith('.node'))) {
-        await copyFile(join(scope, pkg, file), join(outDir, file));
-        files.push(file);
-      }
-    }
-  }
-  if (bundled.some((p) => p.includes('pdfmake/'))) {
-    // shared/reports/render/fonts.ts looks for them in fonts/ beside the bundle
-    const fonts = dirname(
-      createRequire(join(dirname(handlerPath), 'noop.js')).resolve('pdfmake/fonts/Roboto/Roboto-Regular.ttf'),
-    );
-    await mkdir(join(outDir, 'fonts'), { recursive: true });
-    for (const file of (await readdir(fonts)).filter((f) => f.endsWith('.ttf'))) {
-      await copyFile(join(fonts, file), join(outDir, 'fonts', file));
-      files.push(`fonts/${file}`);
-    }
-  }
+  const files = [
+    'index.js',
+    ...(await copyRuntimeAssets(Object.keys(result.metafile.inputs), dirname(handlerPath), outDir)),
+  ];
   if (options.migrationsDir) {
     await mkdir(join(outDir, 'migrations'), { recursive: true });
     for (const file of (await readdir(options.migrationsDir)).filter((f) => f.endsWith('.sql')).sort()) {

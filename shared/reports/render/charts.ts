@@ -36,7 +36,7 @@ const CONFIG = {
 function base(title: string, width = CHART_WIDTH - 60, height = 140) {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
+    ...(title ? { title } : {}),
     width,
     height,
     config: CONFIG,
@@ -56,7 +56,8 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
       id: 'requests_per_hour',
       title: 'Requests per hour',
       spec: {
-        ...base('Requests per hour'),
+        // the section heading already says "Requests per hour"
+        ...base(''),
         data: { values: d.hourly.map((h) => ({ hour: wall(h.hour, zone), requests: h.requests })) },
         mark: many ? { type: 'area', line: true, opacity: 0.35 } : { type: 'bar' },
         encoding: {
@@ -126,7 +127,7 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
               title: timeTitle,
               axis: { labelOverlap: true, tickCount: 4, format: hours > 48 ? '%d %b' : '%H:%M' },
             },
-            y: { field: 'mean', type: 'quantitative', title: '%', scale: { domain: [0, 100] } },
+            y: { field: 'mean', type: 'quantitative', title: null, scale: { domain: [0, 100] } },
             color: { field: 'host', type: 'nominal', title: 'host', scale: { scheme: 'tableau10' } },
           },
         },
