@@ -23,7 +23,7 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
     db: fx.db,
     store: openObjectStore(fx.config),
     settings: reportSettingsFrom(fx.config),
-    metrics: reportMetrics(),
+    metrics: reportMetrics(fx.metrics.registry),
     mailer,
     log: context.log,
     publish: jobDeps(fx, context.log).publish,

@@ -9,7 +9,14 @@ import type { CalendarOptions } from '../aggregate/index.ts';
 import type { BatchProcessingConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { BatchError, isErrorCode, isRetriable } from '../errors/index.ts';
-import { BATCH_EVENTS_TOPIC, finishRun, startRun, type Publish, type Trigger } from '../jobs/index.ts';
+import {
+  BATCH_EVENTS_TOPIC,
+  finishRun,
+  reportRun,
+  startRun,
+  type Publish,
+  type Trigger,
+} from '../jobs/index.ts';
 import type { ReportGeneratedEvent } from '../jobs/events.ts';
 import { capacityUnavailable } from './builders/capacity.ts';
 import { buildReportDocument, type BuildContext } from './builders/document.ts';
@@ -204,6 +211,35 @@ function messageView(doc: ReportDocument) {
   };
 }
 
+/** The run's summary line and run metrics (a generation inside a catch-up is part of that run's report). */
+function reportGeneration(
+  deps: ReportDeps,
+  req: GenerateRequest,
+  runId: number,
+  startedMs: number,
+  formats: number,
+  stored: number,
+  error: { code: string; message: string } | undefined,
+): void {
+  deps.metrics.recorded();
+  if (req.parentRunId !== undefined) return;
+  reportRun(
+    { log: deps.log, metrics: deps.metrics.registry, clock: deps.clock },
+    {
+      job: REPORT_JOB,
+      runId,
+      trigger: req.trigger,
+      result: stored === formats ? 'succeeded' : stored > 0 ? 'partial' : 'failed',
+      durationMs: Math.round(performance.now() - startedMs),
+      due: formats,
+      attempted: formats,
+      succeeded: stored,
+      error,
+      details: { report_type: req.type, period: req.period.label },
+    },
+  );
+}
+
 export async function generateReport(deps: ReportDeps, req: GenerateRequest): Promise<GenerationResult> {
   const { db, settings } = deps;
   const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
@@ -249,7 +285,6 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
       out.push(failed ?? row);
       deps.metrics.generated.inc({ report_type: req.type, format: row.format, result: 'failure' });
-      deps.metrics.status.set({ report_type: req.type, format: row.format }, 0);
     }
     return out;
   };
@@ -273,6 +308,7 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
     const error = errorOf(err);
     await finishRun(db, runId, { status: 'failed', errorCode: error.code, error: error.message, rowsOut: 0 });
     deps.log?.warn({ err, report_type: req.type, period: req.period.label }, 'report could not be built');
+    reportGeneration(deps, req, runId, started, claimed.length, 0, error);
     return { runId, reports: [...reports, ...busy], deliveries: [], error };
   }
   const buildMs = performance.now() - started;
@@ -299,7 +335,6 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       });
       reports.push(stored ?? row);
       deps.metrics.generated.inc({ ...labels, result: 'success' });
-      deps.metrics.status.set(labels, 1);
       deps.metrics.duration.observe(labels, (performance.now() - t0 + buildMs / claimed.length) / 1000);
     } catch (err) {
       const e = errorOf(err);
@@ -313,7 +348,6 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
       reports.push(failed ?? row);
       deps.metrics.generated.inc({ ...labels, result: 'failure' });
-      deps.metrics.status.set(labels, 0);
       deps.log?.warn(
         { err, report_type: req.type, format: row.format, period: req.period.label, retryAt },
         'report format failed',
@@ -328,6 +362,7 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
     error: firstError?.message,
     details: { durationMs: Math.round(performance.now() - started), ids: reports.map((r) => r.id) },
   });
+  reportGeneration(deps, req, runId, started, claimed.length, stored.length, firstError);
   if (stored.length > 0 && deps.publish) {
     const event: ReportGeneratedEvent = {
       type: 'report.generated',
@@ -366,6 +401,40 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
     }
   }
   return { runId, reports: [...reports, ...busy], deliveries, ...(firstError ? { error: firstError } : {}) };
+}
+
+/** The catch-up's summary line and run metrics: its units are the report formats it generated. */
+function reportCatchUp(
+  deps: ReportDeps,
+  trigger: Trigger,
+  runId: number,
+  startedMs: number,
+  summary: CatchUpSummary,
+  error: { code: string; message: string } | undefined,
+): void {
+  const stored = summary.generated.reduce((n, g) => n + g.stored, 0);
+  const attempted = summary.generated.reduce((n, g) => n + g.stored + g.failed, 0);
+  reportRun(
+    { log: deps.log, metrics: deps.metrics.registry, clock: deps.clock },
+    {
+      job: REPORT_JOB,
+      runId,
+      trigger,
+      result: error
+        ? 'failed'
+        : summary.status === 'failed'
+          ? stored > 0
+            ? 'partial'
+            : 'failed'
+          : 'succeeded',
+      durationMs: Math.round(performance.now() - startedMs),
+      due: attempted,
+      attempted,
+      succeeded: stored,
+      error,
+      details: { step: 'catch-up', generated: summary.generated.length, emails: summary.emails },
+    },
+  );
 }
 
 export interface CatchUpSummary {

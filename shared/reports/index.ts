@@ -21,7 +21,7 @@ export {
   type ReportDeps,
   type ReportSettings,
 } from './generate.ts';
-export { createReportMetrics, reportMetrics, type ReportMetrics } from './metrics.ts';
+export { reportMetrics, type ReportMetrics } from './metrics.ts';
 export { ReportDocument } from './model.ts';
 export { lastCompletePeriod, parsePeriod, periodContaining, previousPeriod, type Period } from './period.ts';
 export { renderReport } from './render/index.ts';

@@ -1,53 +1,25 @@
-// The report metrics, with the original service's names. Defined here, in one registry of the process; the
-// observability function (status /metrics, Pushgateway) collects them — generate-report also serves them at
-// GET /metrics on its own path. State that outlives a process (last success per type) is in the reports table.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// The report metrics, named as the reports issue names them and defined in the metric catalogue
+// (shared/metrics/catalogue.ts): recorded here on the process registry, which the function pushes to the
+// Pushgateway (or the local runtime collects). report_generation_status is state: the status function computes
+// it from the reports table on each scrape, so it survives the process.
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { counterOf, histogramOf, METRICS, metricsRecorded, processRegistry } from '../metrics/index.ts';
 
 export interface ReportMetrics {
   registry: Registry;
-  /** 1 when the last generation of (report_type, format) succeeded, 0 when it failed. */
-  status: Gauge<'report_type' | 'format'>;
   duration: Histogram<'report_type' | 'format'>;
   generated: Counter<'report_type' | 'format' | 'result'>;
   distributed: Counter<'channel' | 'result'>;
+  /** Call after recording, so the Pushgateway pusher sends the new values. */
+  recorded(): void;
 }
 
-export function createReportMetrics(registry = new Registry()): ReportMetrics {
-  const registers = [registry];
+export function reportMetrics(registry: Registry = processRegistry()): ReportMetrics {
   return {
     registry,
-    status: new Gauge({
-      name: 'report_generation_status',
-      help: 'Last generation of a report type and format: 1 succeeded, 0 failed',
-      labelNames: ['report_type', 'format'],
-      registers,
-    }),
-    duration: new Histogram({
-      name: 'report_generation_duration_seconds',
-      help: 'Time to render and store one report format (the shared document build included)',
-      labelNames: ['report_type', 'format'],
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers,
-    }),
-    generated: new Counter({
-      name: 'report_generation_total',
-      help: 'Report formats generated, by result (success, failure)',
-      labelNames: ['report_type', 'format', 'result'],
-      registers,
-    }),
-    distributed: new Counter({
-      name: 'report_distribution_total',
-      help: 'Report distributions by channel (s3 = stored, email = one recipient) and result (success, failure)',
-      labelNames: ['channel', 'result'],
-      registers,
-    }),
+    duration: histogramOf(METRICS.reportGenerationDuration, registry),
+    generated: counterOf(METRICS.reportGenerationTotal, registry),
+    distributed: counterOf(METRICS.reportDistributionTotal, registry),
+    recorded: () => metricsRecorded(registry),
   };
-}
-
-let shared: ReportMetrics | undefined;
-
-/** The process's report metrics (one registry, so a function's handler and library count in one place). */
-export function reportMetrics(): ReportMetrics {
-  shared ??= createReportMetrics();
-  return shared;
 }

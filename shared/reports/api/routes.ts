@@ -6,7 +6,6 @@
 // GET  /reports/:id           one report (the status_url of a generation)
 // GET  /reports/:id/download  the file, streamed
 // POST /reports/:id/deliver   e-mail it again {recipients?}                                      (API token)
-// GET  /metrics               the report metrics (Prometheus text)
 import type { Readable } from 'node:stream';
 import { requireApiToken } from '../../auth/index.ts';
 import { BatchError, errorCatalogue, isErrorCode } from '../../errors/index.ts';
@@ -401,15 +400,6 @@ export const REPORT_ROUTES: ReadonlyArray<Route<Handler>> = [
     method: 'POST',
     pattern: '/reports/:id/deliver',
     handler: (req, deps, p) => deliver(req, deps, parseId(p.id)),
-  },
-  {
-    method: 'GET',
-    pattern: '/metrics',
-    handler: async (_req, deps) => ({
-      status: 200,
-      body: await deps.metrics.registry.metrics(),
-      headers: { 'content-type': deps.metrics.registry.contentType },
-    }),
   },
 ];
 

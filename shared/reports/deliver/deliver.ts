@@ -120,6 +120,7 @@ async function attempt(
     });
     await markDeliverySent(deps.db, row.id, { mode, response: result.response, messageId: result.messageId });
     deps.metrics.distributed.inc({ channel: 'email', result: 'success' });
+    deps.metrics.recorded();
     deps.log?.info({ delivery: row.id, recipient: row.recipient, mode }, 'report e-mail sent');
     return 'sent';
   } catch (err) {
@@ -135,6 +136,7 @@ async function attempt(
       retryAt,
     });
     deps.metrics.distributed.inc({ channel: 'email', result: 'failure' });
+    deps.metrics.recorded();
     deps.log?.warn(
       { err, delivery: row.id, recipient: row.recipient, retryAt: retryAt?.toISOString() ?? null },
       retryAt ? 'report e-mail failed; will retry' : 'report e-mail failed for good',
