@@ -457,6 +457,7 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
     });
     return { runId, status: 'skipped', generated: [], emails: { sent: 0, failed: 0 } };
   }
+  const started = performance.now();
   const runId = await startRun(db, {
     job: REPORT_JOB,
     trigger,
@@ -526,6 +527,7 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
       rowsOut: summary.generated.reduce((n, g) => n + g.stored, 0),
       details: { generated: summary.generated, emails: summary.emails },
     });
+    reportCatchUp(deps, trigger, runId, started, summary, undefined);
     return summary;
   } catch (err) {
     const e = errorOf(err);
@@ -535,6 +537,7 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
       error: e.message,
       details: { generated: summary.generated },
     });
+    reportCatchUp(deps, trigger, runId, started, summary, e);
     throw err;
   }
 }

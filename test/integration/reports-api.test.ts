@@ -94,6 +94,12 @@ test('the original three commands: generate (202, then stored), list, status; th
   t.is((JSON.parse(file.toString('utf8')) as { period: { label: string } }).period.label, '2026-11-28');
   const stored = await h.deps.store.head('reports/daily_summary/2026-11-28/daily_summary-2026-11-28.json');
   t.is(stored?.sha256, one.sha256);
+
+  const metrics = await h.deps.metrics.registry.metrics();
+  t.regex(metrics, /^report_generation_total\{report_type="daily_summary",format="json",result="success"\} 1$/m);
+  t.regex(metrics, /^report_generation_duration_seconds_count\{report_type="daily_summary",format="json"\} 1$/m);
+  t.regex(metrics, /^report_distribution_total\{channel="s3",result="success"\} 1$/m);
+  t.regex(metrics, /^batch_processing_success_rate 1$/m, 'the generation is reported as a run');
 });
 
 test('wait: true answers the finished reports of every format asked for; list filters and pages', async (t) => {
