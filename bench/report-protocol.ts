@@ -14,10 +14,10 @@ export interface ReportChildConfig {
 export interface ReportChildResult {
   reportType: ReportType;
   period: string;
-  /** Median time to build the document from the views (shared by every format). */
+  /** Fastest time to build the document from the views (shared by every format). */
   buildMs: number;
   buildSamples: number[];
-  /** Median render time and size per format. */
+  /** Fastest render time and size per format. */
   formats: Partial<Record<ReportFormat, { ms: number; samples: number[]; bytes: number }>>;
   maxRssKiB: number;
 }

@@ -94,11 +94,11 @@ export function figuresTable(sizes: readonly SizeResult[]): string {
       (s) => s.rollups && `${formatMs(s.rollups.month.ms)} (${s.rollups.month.windows} windows)`,
     ],
     [
-      'monthly_summary: document build from the views (median of 3)',
+      'monthly_summary: document build from the views (fastest of 5)',
       (s) => s.reports && `${formatMs(s.reports.buildMs)} (${s.reports.period})`,
     ],
     [
-      'monthly_summary render JSON / CSV / PDF / DOCX (median of 3)',
+      'monthly_summary render JSON / CSV / PDF / DOCX (fastest of 5)',
       (s) =>
         s.reports &&
         (['json', 'csv', 'pdf', 'docx'] as const)

@@ -179,7 +179,7 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       }
       if (wantsReports && ctx.reportBundle) {
         const { value: reports } = await step(
-          'reports: monthly_summary in every format (3 passes, child process)',
+          'reports: monthly_summary in every format (5 passes, child process)',
           () => measureReports(bench.url, span, ctx.reportBundle!),
         );
         result.reports = reports;
