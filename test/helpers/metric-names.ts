@@ -9,7 +9,6 @@ import { metricDefinitions } from '../../shared/metrics/index.ts';
  * catalogue or its registry then supplies the name).
  */
 export const PENDING_METRICS: Readonly<Record<string, string>> = {
-  report_distribution_total: 'issue 10 (generate-report)',
   capacity_forecast_days_to_threshold: 'issue 11 (analyze-capacity)',
 };
 
