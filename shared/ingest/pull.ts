@@ -9,6 +9,8 @@ import { BatchError } from '../errors/index.ts';
 import { ArchivedDays } from '../events/index.ts';
 import { archivedRawDays } from '../retention/archives-sql.ts';
 import { createPublisher, type Publisher } from '../kafka/index.ts';
+import type { Registry } from 'prom-client';
+import { recordIngest } from '../metrics/index.ts';
 import { PartitionQueue } from './partition-queue.ts';
 import { preparePartitionBatch, storeBatch, type PreparedPartitionBatch } from './pull-batch.ts';
 import { publishDeadLetters } from './dlq.ts';
@@ -25,6 +27,8 @@ export interface PullDeps {
   clock?: () => number;
   /** Needed only with `dlqTopic`; created from `kafka` when absent. */
   publisher?: Publisher;
+  /** Where stored / duplicate / rejected counts go (the process registry in a function). */
+  metrics?: Registry;
 }
 
 /** Test seams for the crash suite: called at the three points where a crash must lose nothing. */
@@ -209,6 +213,13 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
       totals.stored += outcome.result.stored;
       totals.duplicates += outcome.result.duplicates + outcome.skipped;
       totals.rejected += outcome.result.rejected;
+      if (deps.metrics) {
+        recordIngest(deps.metrics, 'pull', {
+          stored: outcome.result.stored,
+          duplicates: outcome.result.duplicates + outcome.skipped,
+          rejectedReasons: outcome.letters.map((l) => l.reasonCode),
+        });
+      }
       lastActivity = clock();
       try {
         await consumer.commitOffsets([

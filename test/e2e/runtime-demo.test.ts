@@ -17,6 +17,8 @@ test('the demo runs the real functions end to end and the status API reports it'
     dataDir: join(dir, 'pglite'),
     gatewayPort: 0,
     apiPort: 0,
+    metricsPort: 0,
+    metricsInstance: 'demo-host',
     cronTimers: false,
     env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', LOG_LEVEL: 'warn' },
     log: recordingLog(),
@@ -74,6 +76,28 @@ test('the demo runs the real functions end to end and the status API reports it'
   const metrics = await (await fetch(`${rt.apiUrl}/metrics`)).text();
   t.regex(metrics, /gateway_function_invocation_total\{function_name="ingest",code="200"\}/);
   t.regex(metrics, /hxp_aggregation_state\{period="hourly",state="completed"\} 1/);
+  t.regex(metrics, /^data_aggregation_hourly_status 1$/m);
+  // Without a Pushgateway the runtime serves each function's own registry, labelled as a push would be.
+  const fromMetricsPort = await fetch(`${rt.metricsUrl}/metrics`);
+  t.regex(fromMetricsPort.headers.get('content-type') ?? '', /^text\/plain/);
+  const scraped = await fromMetricsPort.text();
+  const stored = new RegExp(
+    `hxp_ingest_events_total\\{via="http",outcome="stored",job="ingest",instance="demo-host"\\} ${events.length}\\b`,
+  );
+  t.regex(scraped, stored);
+  t.regex(
+    scraped,
+    /hxp_ingest_events_total\{via="http",outcome="duplicate",job="ingest",instance="demo-host"\}/,
+  );
+  t.regex(scraped, /batch_processing_completion_rate\{job="aggregate-hourly",instance="demo-host"\} 1/);
+  t.regex(
+    scraped,
+    /batch_processing_runs_total\{result="succeeded",job="aggregate-daily",instance="demo-host"\} 2$/m,
+  );
+  t.regex(scraped, /hxp_function_invocations_total\{code="200",job="status",instance="demo-host"\}/);
+  t.regex(scraped, /^data_aggregation_hourly_status 1$/m);
+  t.is((scraped.match(/^# TYPE batch_processing_success_rate /gm) ?? []).length, 1, 'one family per name');
+  t.is((await fetch(`${rt.metricsUrl}/other`)).status, 404);
   // the retention sweep answers the original path (a dry run plans: two fresh days are past nothing)
   const plan = await fetch(`${rt.apiUrl}/retention/cleanup`, {
     method: 'POST',
@@ -83,4 +107,34 @@ test('the demo runs the real functions end to end and the status API reports it'
   t.is(plan.status, 200);
   t.like(await plan.json(), { status: 'planned', dryRun: true, units: [] });
   t.is((await fetch(`${rt.apiUrl}/retention/status`)).status, 200);
+
+  // the original's report commands on port 9101: generate (202), status until stored, list, download
+  const generated = await fetch(`${rt.apiUrl}/reports/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ report_type: 'daily_summary', format: 'json' }),
+  });
+  t.is(generated.status, 202);
+  const { id } = (await generated.json()) as { id: number };
+  let report: { status: string; period: string; download_url: string | null } | undefined;
+  for (let i = 0; i < 120 && report?.status !== 'stored'; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 500));
+    report = (await (await fetch(`${rt.apiUrl}/reports/status?id=${id}`)).json()) as typeof report;
+  }
+  t.is(report?.status, 'stored', JSON.stringify(report));
+  const listed = (await (await fetch(`${rt.apiUrl}/reports/list`)).json()) as {
+    reports: Array<{ id: number }>;
+  };
+  t.true(listed.reports.some((r) => r.id === id));
+  const reportStatus = (await (await fetch(`${rt.apiUrl}/reports/status`)).json()) as {
+    types: Record<string, { last_success: { id: number } | null }>;
+  };
+  t.is(reportStatus.types.daily_summary?.last_success?.id, id);
+  const file = (await (await fetch(`${rt.apiUrl}${report!.download_url}`)).json()) as {
+    period: { label: string };
+    data: { headline: { requests: { value: number } } };
+  };
+  const day = result.table.find((row) => row.day === file.period.label);
+  t.truthy(day, `the demo covers ${file.period.label}`);
+  t.is(file.data.headline.requests.value, day!.requests, 'the report counts what the demo generated');
 });
