@@ -26,7 +26,9 @@ export async function writeResults(results: BenchResults): Promise<{ latest: str
 }
 
 /** bench/results/retention-latest.json plus a dated copy. */
-export async function writeRetentionResults(results: { startedAt: string } & Record<string, unknown>): Promise<{ latest: string; dated: string }> {
+export async function writeRetentionResults(
+  results: { startedAt: string } & Record<string, unknown>,
+): Promise<{ latest: string; dated: string }> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const json = JSON.stringify(results, null, 2) + '\n';
   const latest = `${RESULTS_DIR}retention-latest.json`;
@@ -172,5 +174,8 @@ export async function rewriteReadmeSection(startMark: string, endMark: string, b
   if (start < 0 || end < start) {
     throw new Error(`README.md has no ${startMark} … ${endMark} section; add it under "## Performance"`);
   }
-  await writeFile(README, text.slice(0, start) + `${startMark}\n${body}\n${endMark}` + text.slice(end + endMark.length));
+  await writeFile(
+    README,
+    text.slice(0, start) + `${startMark}\n${body}\n${endMark}` + text.slice(end + endMark.length),
+  );
 }

@@ -11,7 +11,11 @@ import { beginArchive, markVerified, recordArchiveObjects } from '../shared/rete
 import { dropRawDay, exportRawDay, verifyRawArchive } from '../shared/retention/raw-archive.ts';
 import { listRawPartitions } from '../shared/retention/raw-sql.ts';
 import { DEFAULT_RETENTION_OPTIONS } from '../shared/retention/types.ts';
-import { RETENTION_RESULT_PREFIX, type RetentionChildConfig, type RetentionChildResult } from './retention-protocol.ts';
+import {
+  RETENTION_RESULT_PREFIX,
+  type RetentionChildConfig,
+  type RetentionChildResult,
+} from './retention-protocol.ts';
 
 const config = JSON.parse(process.env.BENCH_RETENTION ?? '{}') as RetentionChildConfig;
 const db = await openDatabase({ url: config.databaseUrl, poolSize: 2 });
@@ -30,7 +34,11 @@ const cpu = (): number => {
   return (u.user + u.system) / 1000;
 };
 
-const row = await beginArchive(db, { kind: 'raw', unit: partition.day, start: partition.start, end: partition.end }, 1);
+const row = await beginArchive(
+  db,
+  { kind: 'raw', unit: partition.day, start: partition.start, end: partition.end },
+  1,
+);
 let t0 = performance.now();
 let c0 = cpu();
 const written = await exportRawDay(ctx, partition);

@@ -80,7 +80,9 @@ function psqlCopyOut(url: string, partition: string): Promise<{ ms: number; byte
     child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
     child.once('error', (e) => reject(new Error(`cannot run psql: ${e.message}`)));
     child.once('exit', (code) =>
-      code === 0 ? resolve({ ms: performance.now() - started, bytes }) : reject(new Error(`psql failed: ${err}`)),
+      code === 0
+        ? resolve({ ms: performance.now() - started, bytes })
+        : reject(new Error(`psql failed: ${err}`)),
     );
   });
 }
@@ -94,7 +96,10 @@ async function vmHwm(pid: number): Promise<number> {
   }
 }
 
-async function runChild(bundle: string, config: RetentionChildConfig): Promise<RetentionChildResult & { vmHwmKiB: number }> {
+async function runChild(
+  bundle: string,
+  config: RetentionChildConfig,
+): Promise<RetentionChildResult & { vmHwmKiB: number }> {
   const child = spawn(process.execPath, [bundle], {
     env: { ...process.env, BENCH_RETENTION: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -111,8 +116,12 @@ async function runChild(bundle: string, config: RetentionChildConfig): Promise<R
   });
   clearInterval(sampler);
   const line = stdout.split('\n').find((l) => l.startsWith(RETENTION_RESULT_PREFIX));
-  if (code !== 0 || !line) throw new Error(`the retention child exited with ${code} without a result; its stderr is above`);
-  return { ...(JSON.parse(line.slice(RETENTION_RESULT_PREFIX.length)) as RetentionChildResult), vmHwmKiB: hwm };
+  if (code !== 0 || !line)
+    throw new Error(`the retention child exited with ${code} without a result; its stderr is above`);
+  return {
+    ...(JSON.parse(line.slice(RETENTION_RESULT_PREFIX.length)) as RetentionChildResult),
+    vmHwmKiB: hwm,
+  };
 }
 
 export async function measureRetention(
@@ -125,8 +134,9 @@ export async function measureRetention(
   const archiveDir = await mkdtemp(join(tmpdir(), 'hxp-bench-archive-'));
   const bundle = (await step('bundle the retention child with esbuild', () => bundleChild(CHILD))).value;
   try {
-    const { value: loaded, ms: loadMs } = await step(`load one day of ~${formatCount(size)} events (untimed)`, () =>
-      loadDay(bench.db, size, options.seed),
+    const { value: loaded, ms: loadMs } = await step(
+      `load one day of ~${formatCount(size)} events (untimed)`,
+      () => loadDay(bench.db, size, options.seed),
     );
     say(`  ${formatCount(loaded.rows)} rows on ${loaded.day}`);
     const partition = `raw_events_${loaded.day.replaceAll('-', '')}`;
@@ -138,11 +148,18 @@ export async function measureRetention(
     });
     const copies: { ms: number; bytes: number }[] = [];
     for (const pass of [1, 2]) {
-      copies.push((await step(`COPY (SELECT …) TO STDOUT of the partition, pass ${pass}`, () => psqlCopyOut(bench.url, partition))).value);
+      copies.push(
+        (
+          await step(`COPY (SELECT …) TO STDOUT of the partition, pass ${pass}`, () =>
+            psqlCopyOut(bench.url, partition),
+          )
+        ).value,
+      );
     }
     const copy = copies.reduce((a, b) => (b.ms < a.ms ? b : a));
-    const { value: archived } = await step('archive the day in a child process (export, read back, drop)', () =>
-      runChild(bundle, { databaseUrl: bench.url, day: loaded.day, archiveDir }),
+    const { value: archived } = await step(
+      'archive the day in a child process (export, read back, drop)',
+      () => runChild(bundle, { databaseUrl: bench.url, day: loaded.day, archiveDir }),
     );
     say(
       `  ${formatCount(archived.rows)} rows in ${archived.parts} parts, ${(archived.bytes / 2 ** 20).toFixed(1)} MiB ` +
@@ -175,7 +192,8 @@ export interface RetentionCheck {
   pass: boolean;
 }
 
-const label = (n: number): string => (n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
+const label = (n: number): string =>
+  n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n);
 
 export function judgeRetention(results: readonly RetentionMeasurement[]): RetentionCheck[] {
   const checks: RetentionCheck[] = [];

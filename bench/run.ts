@@ -11,7 +11,12 @@ import { createKafka } from '../shared/kafka/index.ts';
 import { measureBaseline, measureHourly, measureRollups, settleRawEvents } from './aggregate.ts';
 import { judge } from './checks.ts';
 import { parseArgs, type BenchArgs } from './cli.ts';
-import { judgeRetention, measureRetention, retentionMarkdown, type RetentionMeasurement } from './retention.ts';
+import {
+  judgeRetention,
+  measureRetention,
+  retentionMarkdown,
+  type RetentionMeasurement,
+} from './retention.ts';
 import { bundleIngestChild } from './bundle-child.ts';
 import { measureCopyCeiling } from './copy-ceiling.ts';
 import { bundleReportChild, measureReports } from './reports.ts';
@@ -222,7 +227,9 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
 async function retentionMain(args: BenchArgs, sizes: readonly number[]): Promise<void> {
   const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
-    throw new Error('the retention benchmark needs PostgreSQL: run `bash scripts/services up` and `eval "$(bash scripts/services env)"`');
+    throw new Error(
+      'the retention benchmark needs PostgreSQL: run `bash scripts/services up` and `eval "$(bash scripts/services env)"`',
+    );
   }
   const startedAt = new Date().toISOString();
   const runId = Date.now().toString(36);
@@ -241,7 +248,13 @@ async function retentionMain(args: BenchArgs, sizes: readonly number[]): Promise
     `${machine.memoryGiB} GiB RAM; Node ${machine.node}, PostgreSQL ${machine.postgres}, shared with other work. ` +
     `Command: \`${command}\`. One UTC day of synthetic LLM-platform events (runtime/demo, seeded) per size.`;
   const text = retentionMarkdown(results, header);
-  const files = await writeRetentionResults({ startedAt, command, machine, results, checks: judgeRetention(results) });
+  const files = await writeRetentionResults({
+    startedAt,
+    command,
+    machine,
+    results,
+    checks: judgeRetention(results),
+  });
   console.log(`\n${text}\n`);
   say(`results: ${files.latest} and ${files.dated}`);
   if (args.readme) {

@@ -1,23 +1,24 @@
 // retention-sweep: archives what is past retention (raw days and aggregate months to Parquet, verified
 // before anything is removed), deletes expired bookkeeping rows, and restores archived days. Daily cron
-// tick (empty POST), POST /retention/cleanup {"dry_run"}, GET /retention/status, POST /retention/restore,
-// GET /retention/metrics — the library (shared/retention) answers; this only adapts the request.
+// tick (empty POST), POST /retention/cleanup {"dry_run"}, GET /retention/status, POST /retention/restore —
+// the library (shared/retention) answers; this only adapts the request.
 import { S3ObjectStore } from '../../shared/archive/index.ts';
 import { closeFunctionContext, getFunctionContext, jobDeps } from '../../shared/function-context.ts';
 import {
-  createRetentionMetrics,
   handleRetentionRequest,
   retentionDepsFrom,
   type RetentionRouteDeps,
 } from '../../shared/retention/index.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
 
-const metrics = createRetentionMetrics();
 let deps: RetentionRouteDeps | undefined;
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
   const fx = await getFunctionContext({ log: context.log });
-  deps ??= retentionDepsFrom(fx.config, fx.db, { metrics, publish: jobDeps(fx, context.log).publish });
+  deps ??= retentionDepsFrom(fx.config, fx.db, {
+    metrics: fx.metrics.registry,
+    publish: jobDeps(fx, context.log).publish,
+  });
   const answer = await handleRetentionRequest(
     { method: event.method, path: event.path, body: event.body, headers: event.headers },
     { ...deps, log: context.log },

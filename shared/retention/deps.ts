@@ -4,21 +4,21 @@ import type { BatchProcessingConfig } from '../config/index.ts';
 import { openObjectStore } from '../archive/index.ts';
 import type { Database } from '../db/index.ts';
 import type { JobLogger, Publish } from '../jobs/index.ts';
-import type { RetentionMetrics } from './metrics.ts';
+import type { Registry } from 'prom-client';
 import { policyFrom } from './policy.ts';
 import type { RetentionRouteDeps } from './routes.ts';
 
 export function retentionDepsFrom(
   config: BatchProcessingConfig,
   db: Database,
-  extras: { metrics: RetentionMetrics; log?: JobLogger; publish?: Publish | undefined },
+  extras: { metrics?: Registry | undefined; log?: JobLogger; publish?: Publish | undefined },
 ): RetentionRouteDeps {
   const timeoutMs = config.jobs.timeoutSeconds * 1000;
   return {
     db,
     store: openObjectStore(config),
     policy: policyFrom(config),
-    metrics: extras.metrics,
+    ...(extras.metrics ? { metrics: extras.metrics } : {}),
     ...(extras.log ? { log: extras.log } : {}),
     ...(extras.publish ? { publish: extras.publish } : {}),
     options: { timeoutMs, lockLeaseMs: timeoutMs + 60_000, retries: config.jobs.retries },

@@ -1,5 +1,5 @@
 export { retentionDepsFrom } from './deps.ts';
-export { createRetentionMetrics, observeSweep, setStateMetrics, type RetentionMetrics } from './metrics.ts';
+export { recordRetentionState, recordSweep } from './metrics.ts';
 export { cutoffsAt, policyFrom, type Cutoffs, type RetentionPolicy } from './policy.ts';
 export { planSweep, type Plan, type PlannedUnit } from './plan.ts';
 export {

@@ -103,7 +103,9 @@ export async function readParquetGroups(
 ): Promise<void> {
   // hyparquet reads an ArrayBuffer; a Buffer that is its whole ArrayBuffer is passed without a copy
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  const file = (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
+  const file = (
+    whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  ) as ArrayBuffer;
   const metadata = parquetMetadata(file);
   check?.(parquetKeyValues(metadata));
   let rowStart = 0;

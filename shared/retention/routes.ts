@@ -5,12 +5,10 @@
 //   POST /                   (cron-connector tick, or a plain call) a sweep                   — API token
 //   GET  /retention/status   policy, cutoffs, last and next sweep, archived ranges, storage usage
 //   POST /retention/restore  {"from","to","recompute"}  archived days back into raw_events   — API token
-//   GET  /retention/metrics  the retention metrics (Prometheus text)
 import { z } from 'zod';
 import { requireApiToken } from '../auth/index.ts';
 import { matchRoute, type Route } from '../http/index.ts';
 import type { Trigger } from '../jobs/index.ts';
-import { setStateMetrics, type RetentionMetrics } from './metrics.ts';
 import { restoreArchivedDays } from './restore.ts';
 import { retentionStatus } from './status.ts';
 import { runRetentionSweep } from './sweep.ts';
@@ -30,7 +28,6 @@ export interface RetentionAnswer {
 }
 
 export interface RetentionRouteDeps extends RetentionDeps {
-  metrics: RetentionMetrics;
   apiToken: string | undefined;
   /** The sweep's cron schedule (retention.cron), for the next-sweep time. */
   schedule: string;
@@ -115,25 +112,6 @@ const routes: Route<Handler>[] = [
         status: summary.status === 'succeeded' ? 200 : summary.status === 'partial' ? 207 : 500,
         body: summary,
       };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: '/retention/metrics',
-    handler: async (_req, deps) => {
-      const status = await retentionStatus(deps.db, deps.policy, {
-        schedule: deps.schedule,
-        location: deps.store.location,
-        now: deps.clock?.() ?? new Date(),
-      });
-      const failed: Record<string, number> = {};
-      for (const f of status.failed) failed[f.kind] = (failed[f.kind] ?? 0) + 1;
-      setStateMetrics(deps.metrics, {
-        usage: status.storage,
-        lastSuccess: status.lastSuccess ? new Date(status.lastSuccess) : null,
-        failed,
-      });
-      return { status: 200, body: await deps.metrics.registry.metrics() };
     },
   },
 ];

@@ -17,6 +17,7 @@ import {
   unlockJob,
 } from '../jobs/index.ts';
 import { setLockRun } from '../jobs/lock.ts';
+import { reportRun } from '../jobs/run-report.ts';
 import {
   deleteArchivedAggregates,
   exportAggregateUnit,
@@ -31,7 +32,7 @@ import {
 } from './archives-sql.ts';
 import { deleteExpired } from './bookkeeping-sql.ts';
 import type { RetentionCompletedEvent, RetentionFailedEvent } from './events.ts';
-import { observeSweep } from './metrics.ts';
+import { recordSweep } from './metrics.ts';
 import { planSweep, publicEntry, type PlannedUnit } from './plan.ts';
 import {
   dropRawDay,
@@ -251,10 +252,17 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
       details: { reason: 'already_running' },
     });
     summary.durationMs = elapsed();
-    deps.log?.info(
-      { job: RETENTION_JOB, runId: summary.runId },
-      'retention sweep already running; this invocation did nothing',
-    );
+    reportRun(deps, {
+      job: RETENTION_JOB,
+      runId: summary.runId,
+      trigger: request.trigger,
+      result: 'already_running',
+      durationMs: summary.durationMs,
+      due: 0,
+      attempted: 0,
+      succeeded: 0,
+      details: { note: 'another sweep holds the lock; this invocation did nothing' },
+    });
     return summary;
   }
 
@@ -343,11 +351,20 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
       };
       await publishSafely(deps, `${RETENTION_JOB}:${unit.kind}:${unit.unit}`, failed);
     }
-    if (deps.metrics) observeSweep(deps.metrics, summary, new Date());
-    deps.log?.[summary.status === 'succeeded' ? 'info' : 'error'](
-      { job: RETENTION_JOB, runId, status: summary.status, totals: summary.totals },
-      'retention sweep finished',
-    );
+    if (deps.metrics) recordSweep(deps.metrics, summary);
+    const acted = plan.units.filter((u) => u.action !== 'keep');
+    reportRun(deps, {
+      job: RETENTION_JOB,
+      runId,
+      trigger: request.trigger,
+      result: summary.status === 'planned' ? 'succeeded' : summary.status,
+      durationMs: summary.durationMs,
+      due: acted.length,
+      attempted: acted.filter((u) => u.outcome !== 'not_reached').length,
+      succeeded: acted.filter((u) => u.outcome === 'done').length,
+      error: summary.error,
+      details: { ...summary.totals },
+    });
     return summary;
   } catch (err) {
     if (runId !== undefined) {

@@ -2,7 +2,7 @@
 import type { ObjectStore } from '../archive/index.ts';
 import type { Database } from '../db/index.ts';
 import type { JobLogger, Publish, Trigger } from '../jobs/index.ts';
-import type { RetentionMetrics } from './metrics.ts';
+import type { Registry } from 'prom-client';
 import type { RetentionPolicy } from './policy.ts';
 
 export interface RetentionOptions {
@@ -69,7 +69,8 @@ export interface RetentionDeps {
   clock?: () => Date;
   publish?: Publish;
   hooks?: RetentionHooks;
-  metrics?: RetentionMetrics;
+  /** Where the sweep's run metrics go (the process registry in a function; absent = not recorded). */
+  metrics?: Registry;
   options?: Partial<RetentionOptions>;
 }
 

@@ -2,6 +2,7 @@
 // handler stays thin and the runtime or a test can call it directly. A new path is one more row.
 // Bad requests throw a BatchError (REQUEST_INVALID, NOT_FOUND, METHOD_NOT_ALLOWED): the template answers
 // it with the catalogue's status. /metrics answers Prometheus text with its content type.
+import { policyFrom, type RetentionPolicy } from '../retention/policy.ts';
 import type { Kafka } from 'kafkajs';
 import type { BatchProcessingConfig } from '../config/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
@@ -31,6 +32,8 @@ export interface StatusDeps {
   replay?: ReplayDeps | undefined;
   /** api.token: mutating routes require it as a Bearer token when set. */
   apiToken?: string | undefined;
+  /** The retention policy (its quotas): /metrics computes storage usage against it; absent = not reported. */
+  retention?: RetentionPolicy | undefined;
   clock?: () => Date;
   healthTimeoutMs?: number;
 }
@@ -74,6 +77,7 @@ async function metrics({ deps, now }: RouteInput): Promise<StatusAnswer> {
     timeZone: deps.aggregation.timeZone,
     now,
     kafkaLag: deps.kafkaLag,
+    retention: deps.retention,
   });
   return { status: 200, body: text, headers: { 'content-type': contentType } };
 }
@@ -147,6 +151,7 @@ export function statusDepsFromConfig(
     aggregation: { schedules: { ...config.aggregation.cron }, timeZone: config.time.zone },
     replay: { db, settings: normalizeSettingsFrom(config), metrics: options.metrics },
     apiToken: config.api.token,
+    retention: policyFrom(config),
     kafkaLag: kafka && {
       kafka,
       groupId: config.kafka.consumerGroup,

@@ -49,7 +49,10 @@ function oldDays(): { end: Date; days: string[] } {
 
 test('no services: curl -X POST :9101/retention/cleanup archives to the local folder and drops; restore brings a day back', async (t) => {
   t.timeout(240_000, 'a function process, three days of events and their aggregation on a shared machine');
-  const stack = tempStack({ 'retention-sweep': { projectHandler: 'functions/retention-sweep' } });
+  const stack = tempStack({
+    'retention-sweep': { projectHandler: 'functions/retention-sweep' },
+    status: { projectHandler: 'functions/status' },
+  });
   t.teardown(() => stack.cleanup());
   const archive = join(stack.dir, 'archive');
   const rt = await startRuntime({
@@ -129,8 +132,17 @@ test('no services: curl -X POST :9101/retention/cleanup archives to the local fo
     [[days[0], days[2], 3]],
   );
   t.is(status.lastSweep.status, 'succeeded');
-  const metrics = await (await fetch(`${rt.apiUrl}/retention/metrics`)).text();
-  t.regex(metrics, /data_retention_storage_usage\{storage="archive"\} \d/);
+  // the sweep's run metrics (its process, collected by the runtime) and the state ones (the status function)
+  const metrics = await (await fetch(`${rt.apiUrl}/metrics`)).text();
+  t.regex(
+    metrics,
+    new RegExp(
+      `retention_archived_rows_total\\{kind="raw",job="retention-sweep",[^}]*\\} ${before.length}\\b`,
+    ),
+  );
+  t.regex(metrics, /retention_dropped_partitions_total\{job="retention-sweep",[^}]*\} 3\b/);
+  t.regex(metrics, /batch_processing_success_rate\{job="retention-sweep",[^}]*\} 1\b/);
+  t.regex(metrics, /data_retention_storage_usage\{store="archive"\} [0-9.e-]+/);
   t.regex(metrics, /retention_last_success_timestamp_seconds \d+/);
 
   // npm run restore while the runtime holds the embedded database: the CLI asks the runtime to do it (run

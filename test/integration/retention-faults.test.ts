@@ -6,12 +6,8 @@ import { spawn } from 'node:child_process';
 import test, { type ExecutionContext } from 'ava';
 import type { ObjectStore } from '../../shared/archive/index.ts';
 import type { Database } from '../../shared/db/index.ts';
-import {
-  createRetentionMetrics,
-  listArchives,
-  runRetentionSweep,
-  type RetentionDeps,
-} from '../../shared/retention/index.ts';
+import { Registry } from 'prom-client';
+import { listArchives, runRetentionSweep, type RetentionDeps } from '../../shared/retention/index.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
 import {
@@ -170,7 +166,7 @@ s3Test(
   async (t) => {
     const db = await sixDays(t);
     const store = s3Store(t);
-    const metrics = createRetentionMetrics();
+    const metrics = new Registry();
     const events: { type: string; unit?: string; errorCode?: string }[] = [];
     const rotten = `raw/date=${PAST[1]}/part-0000.parquet`;
     const summary = await runRetentionSweep(
@@ -207,7 +203,7 @@ s3Test(
       events.filter((e) => e.type === 'run.failed').map((e) => [e.unit, e.errorCode]),
       [[PAST[1], 'ARCHIVE_VERIFICATION_FAILED']],
     );
-    t.regex(await metrics.registry.metrics(), /retention_verification_failures_total\{kind="raw"\} 1/);
+    t.regex(await metrics.metrics(), /hxp_retention_verification_failures_total\{kind="raw"\} 1/);
     const archive = (await listArchives(db)).find((a) => a.unit === PAST[1]);
     t.is(archive?.status, 'failed');
 
