@@ -3,7 +3,7 @@
 import type { Queryable } from '../db/index.ts';
 import type { ManifestObject } from './manifest.ts';
 
-export type ArchiveKind = 'raw' | 'aggregate';
+export type ArchiveKind = 'raw' | 'aggregate' | 'reports';
 export type ArchiveStatus = 'pending' | 'verified' | 'archived' | 'deleted' | 'restored' | 'failed';
 /** The statuses in which the live data is gone. */
 export const REMOVED: readonly ArchiveStatus[] = ['archived', 'deleted'];
@@ -231,7 +231,7 @@ export async function archivedBytes(db: Queryable): Promise<Record<ArchiveKind, 
     `SELECT kind, coalesce(sum(bytes), 0)::int8 AS bytes FROM archives
      WHERE status IN ('verified', 'archived', 'restored') GROUP BY kind`,
   );
-  const out: Record<ArchiveKind, number> = { raw: 0, aggregate: 0 };
+  const out: Record<ArchiveKind, number> = { raw: 0, aggregate: 0, reports: 0 };
   for (const r of rows) out[r.kind] = Number(r.bytes);
   return out;
 }

@@ -4,10 +4,13 @@
 //   raw/date=YYYY-MM-DD/manifest.json
 //   aggregates/level=<level>/month=YYYY-MM/part-NNNN.parquet   aggregate state of one level and month
 //   aggregates/level=<level>/month=YYYY-MM/manifest.json
+//   reports-expired/month=YYYY-MM/manifest.json    rows of reports deleted past retention (their objects
+//                                                   under reports/… are deleted)
 // `date=`/`level=`/`month=` are Hive-style, so DuckDB, Spark or Athena read the folders as columns.
 
 export const RAW_ROOT = 'raw/';
 export const AGGREGATES_ROOT = 'aggregates/';
+export const EXPIRED_REPORTS_ROOT = 'reports-expired/';
 export const MANIFEST_FILE = 'manifest.json';
 
 /** The folder of one raw day, e.g. `raw/date=2026-10-01/`. */
@@ -26,4 +29,9 @@ export function partKey(folder: string, index: number): string {
 
 export function manifestKey(folder: string): string {
   return `${folder}${MANIFEST_FILE}`;
+}
+
+/** The folder of the manifest of one month of expired reports, e.g. `reports-expired/month=2024-10/`. */
+export function expiredReportsFolder(month: string): string {
+  return `${EXPIRED_REPORTS_ROOT}month=${month}/`;
 }

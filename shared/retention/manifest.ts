@@ -84,7 +84,19 @@ export const AggregateManifest = z.object({
 });
 export type AggregateManifest = z.infer<typeof AggregateManifest>;
 
-export const Manifest = z.discriminatedUnion('kind', [RawManifest, AggregateManifest]);
+/** Reports past retention: their rows and delivery records, kept when the objects and rows go. */
+export const ReportsManifest = z.object({
+  kind: z.literal('reports'),
+  schema: z.literal('reports'),
+  month: z.string().regex(/^\d{4}-\d{2}$/),
+  ...common,
+  rows: z.number().int().nonnegative(),
+  reports: z.array(z.record(z.string(), z.unknown())),
+  deliveries: z.array(z.record(z.string(), z.unknown())),
+});
+export type ReportsManifest = z.infer<typeof ReportsManifest>;
+
+export const Manifest = z.discriminatedUnion('kind', [RawManifest, AggregateManifest, ReportsManifest]);
 export type Manifest = z.infer<typeof Manifest>;
 
 /** The manifest's figures of a raw day. */

@@ -2,7 +2,7 @@
 // remove), reverify (a restored day whose archive exists), delete (no copy: archival off, or bookkeeping
 // rows), or keep with the reason (hours not final, a restored day still within its keep period, …).
 // A dry run answers this plan; a sweep carries it out in this order: raw days, aggregates (hour, day, week,
-// month), bookkeeping rows.
+// month), reports, bookkeeping rows.
 import { LEVELS } from '../aggregate/index.ts';
 import type { Queryable } from '../db/index.ts';
 import {
@@ -15,12 +15,14 @@ import { getArchive, REMOVED, type ArchiveRow } from './archives-sql.ts';
 import { BOOKKEEPING_KINDS, countExpired, type BookkeepingKind } from './bookkeeping-sql.ts';
 import { cutoffsAt, type Cutoffs, type RetentionPolicy } from './policy.ts';
 import { countPartitionRows, listRawPartitions, unfinishedHours, type RawPartition } from './raw-sql.ts';
+import { listReportsUnits, type ReportsUnit } from './reports-sql.ts';
 import type { UnitAction, UnitEntry } from './types.ts';
 
 export type PlannedUnit = UnitEntry &
   (
     | { kind: 'raw'; partition: RawPartition; archive: ArchiveRow | undefined }
     | { kind: 'aggregate'; aggregate: AggregateUnit; archive: ArchiveRow | undefined }
+    | { kind: 'reports'; reports: ReportsUnit; archive: ArchiveRow | undefined }
     | { kind: BookkeepingKind; cutoff: Date }
   );
 
@@ -124,6 +126,32 @@ async function aggregateUnits(
   return units;
 }
 
+async function reportsUnits(
+  db: Queryable,
+  policy: RetentionPolicy,
+  cutoffs: Cutoffs,
+  now: Date,
+): Promise<PlannedUnit[]> {
+  const units: PlannedUnit[] = [];
+  for (const reports of await listReportsUnits(db, cutoffs.reports)) {
+    const archive = await getArchive(db, 'reports', reports.month);
+    const { action, reason } = actionFor(archive, policy, now);
+    units.push({
+      kind: 'reports',
+      unit: reports.month,
+      range: { from: reports.start.toISOString(), to: reports.end.toISOString() },
+      rows: reports.rows,
+      bytes: reports.bytes,
+      action,
+      outcome: 'planned',
+      ...(reason ? { reason } : {}),
+      reports,
+      archive,
+    });
+  }
+  return units;
+}
+
 async function bookkeepingUnits(db: Queryable, cutoffs: Cutoffs): Promise<PlannedUnit[]> {
   const cutoffOf: Record<BookkeepingKind, Date> = {
     dead_letters: cutoffs.deadLetters,
@@ -158,6 +186,7 @@ export async function planSweep(db: Queryable, policy: RetentionPolicy, now: Dat
     units: [
       ...(await rawUnits(db, policy, cutoffs, now)),
       ...(await aggregateUnits(db, policy, cutoffs, now)),
+      ...(await reportsUnits(db, policy, cutoffs, now)),
       ...(await bookkeepingUnits(db, cutoffs)),
     ],
   };

@@ -47,7 +47,7 @@ export interface RetentionStatus {
   lastSweep: LastSweep | null;
   lastSuccess: string | null;
   nextSweep: string;
-  archived: { raw: ArchivedRange[]; aggregate: Record<string, ArchivedRange[]> };
+  archived: { raw: ArchivedRange[]; aggregate: Record<string, ArchivedRange[]>; reports: ArchivedRange[] };
   restored: { day: string; rows: number | null; restoredAt: string | null; keepUntil: string | null }[];
   failed: {
     kind: string;
@@ -164,6 +164,10 @@ export async function retentionStatus(
         (r) => r.unit,
       ),
       aggregate,
+      reports: ranges(
+        removed.filter((a) => a.kind === 'reports'),
+        (r) => r.unit,
+      ),
     },
     restored: archives
       .filter((a) => a.status === 'restored')

@@ -1,5 +1,6 @@
-// Storage usage for data_retention_storage_usage: the database's size and the archive's (from the
-// archives table: bytes of every archive written and not superseded), each over its quota.
+// Storage usage for data_retention_storage_usage: the database's size and the object store's (from the
+// archives table: bytes of every archive written; and the reports table: bytes of the reports it serves),
+// each over its quota.
 import type { Queryable } from '../db/index.ts';
 import { archivedBytes } from './archives-sql.ts';
 import { AGGREGATES_ROOT, RAW_ROOT } from './layout.ts';
@@ -23,11 +24,16 @@ export async function storageUsage(db: Queryable, policy: RetentionPolicy): Prom
   );
   const database = Number(rows[0]?.bytes ?? 0);
   const archived = await archivedBytes(db);
+  // the reports generate-report keeps (reports/…) share the store with the archives
+  const reports = await db.query<{ bytes: number }>(
+    'SELECT coalesce(sum(size_bytes), 0)::float8 AS bytes FROM reports WHERE location IS NOT NULL',
+  );
   const byPrefix = {
     [RAW_ROOT.slice(0, -1)]: archived.raw,
     [AGGREGATES_ROOT.slice(0, -1)]: archived.aggregate,
+    reports: Number(reports.rows[0]?.bytes ?? 0),
   };
-  const archive = archived.raw + archived.aggregate;
+  const archive = Object.values(byPrefix).reduce((sum, n) => sum + n, 0);
   const { databaseBytes, archiveBytes } = policy.quota;
   return {
     database: { bytes: database, quota: databaseBytes, ratio: database / databaseBytes },

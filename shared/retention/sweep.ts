@@ -31,6 +31,8 @@ import {
   type ArchiveRow,
 } from './archives-sql.ts';
 import { deleteExpired } from './bookkeeping-sql.ts';
+import { deleteExpiredReports, writeReportsManifest } from './reports-archive.ts';
+import { reportsOf } from './reports-sql.ts';
 import type { RetentionCompletedEvent, RetentionFailedEvent } from './events.ts';
 import { recordSweep } from './metrics.ts';
 import { planSweep, publicEntry, type PlannedUnit } from './plan.ts';
@@ -134,6 +136,29 @@ async function sweepAggregateUnit(
   unit.outcome = 'done';
 }
 
+type ReportsUnitEntry = Extract<PlannedUnit, { kind: 'reports' }>;
+
+async function sweepReportsUnit(ctx: RawDayContext, unit: ReportsUnitEntry, row: ArchiveRow): Promise<void> {
+  const { deps } = ctx;
+  let ids: number[];
+  if (unit.action === 'archive') {
+    const written = await writeReportsManifest(ctx, unit.reports);
+    await recordArchiveObjects(deps.db, row.id, {
+      objects: [],
+      manifestKey: written.key,
+      manifestSha256: written.sha256,
+      rows: written.manifest.rows,
+    });
+    await markVerified(deps.db, row.id);
+    unit.manifest = written.key;
+    ids = written.manifest.reports.map((r) => Number(r.id));
+  } else {
+    ids = (await reportsOf(deps.db, unit.reports)).map((r) => Number(r.id));
+  }
+  unit.rows = await deleteExpiredReports(ctx, unit.reports, row.id, ids, unit.action === 'archive');
+  unit.outcome = 'done';
+}
+
 /** One unit, retried in the run while its failure is retriable (S3 or the database unreachable). */
 async function sweepUnit(
   ctx: RawDayContext,
@@ -142,7 +167,7 @@ async function sweepUnit(
 ): Promise<void> {
   const { deps, options } = ctx;
   const started = performance.now();
-  if (unit.kind !== 'raw' && unit.kind !== 'aggregate') {
+  if (unit.kind !== 'raw' && unit.kind !== 'aggregate' && unit.kind !== 'reports') {
     unit.rows = await deleteExpired(deps.db, unit.kind, unit.cutoff, options.deleteBatchRows, heartbeat);
     unit.outcome = 'done';
     unit.durationMs = Math.round(performance.now() - started);
@@ -159,7 +184,8 @@ async function sweepUnit(
     unit.attempts = row.attempts;
     try {
       if (unit.kind === 'raw') await sweepRawDay(ctx, unit, row);
-      else await sweepAggregateUnit(ctx, unit, row);
+      else if (unit.kind === 'aggregate') await sweepAggregateUnit(ctx, unit, row);
+      else await sweepReportsUnit(ctx, unit, row);
       break;
     } catch (err) {
       const retry = isRetriable(err) && attempt <= options.retries;
@@ -192,7 +218,7 @@ function summarize(units: readonly PlannedUnit[]): SweepSummary['totals'] {
   for (const u of units) {
     if (u.outcome === 'failed') totals.failed += 1;
     if (u.outcome !== 'done') continue;
-    if (u.kind === 'raw' || u.kind === 'aggregate') {
+    if (u.kind === 'raw' || u.kind === 'aggregate' || u.kind === 'reports') {
       totals.removedRows += u.rows;
       if (u.action !== 'delete') totals.archivedRows += u.rows;
       if (u.kind === 'raw') totals.droppedPartitions += 1;

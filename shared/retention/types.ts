@@ -74,7 +74,8 @@ export interface RetentionDeps {
   options?: Partial<RetentionOptions>;
 }
 
-export type UnitKind = 'raw' | 'aggregate' | 'dead_letters' | 'runs' | 'dedup_keys' | 'kafka_claims';
+export type UnitKind =
+  'raw' | 'aggregate' | 'reports' | 'dead_letters' | 'runs' | 'dedup_keys' | 'kafka_claims';
 
 /** What the sweep does with a unit. */
 export type UnitAction =

@@ -1,7 +1,8 @@
 -- 000008 (retention): the archives ledger, and raw days that stay gone once archived.
 
--- One row per unit the retention sweep archives and removes: a raw day (kind 'raw', unit '2026-10-01') or
--- one level's aggregates of a month (kind 'aggregate', unit 'hour/2026-10'). Status, in order:
+-- One row per unit the retention sweep archives and removes: a raw day (kind 'raw', unit '2026-10-01'), one
+-- level's aggregates of a month (kind 'aggregate', unit 'hour/2026-10') or a month of expired reports (kind
+-- 'reports', unit '2024-10': their rows kept in a manifest, objects and rows deleted). Status, in order:
 --   pending   the export started (objects may be partly written; the next sweep starts it again);
 --   verified  every object and the manifest are written and read back equal to the live data;
 --   archived  the live data is gone; the archive is the only copy;
@@ -11,7 +12,7 @@
 -- shared/retention/archives-sql.ts owns every statement on this table.
 CREATE TABLE archives (
   id              bigserial   PRIMARY KEY,
-  kind            text        NOT NULL CHECK (kind IN ('raw', 'aggregate')),
+  kind            text        NOT NULL CHECK (kind IN ('raw', 'aggregate', 'reports')),
   unit            text        NOT NULL,
   range_start     timestamptz NOT NULL,
   range_end       timestamptz NOT NULL,
