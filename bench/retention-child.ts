@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { LocalObjectStore } from '../shared/archive/index.ts';
 import { loadConfig } from '../shared/config/index.ts';
 import { openDatabase } from '../shared/db/index.ts';
+import { manifestKey, rawDayFolder } from '../shared/retention/layout.ts';
 import { policyFrom } from '../shared/retention/policy.ts';
 import { beginArchive, markVerified, recordArchiveObjects } from '../shared/retention/archives-sql.ts';
 import { dropRawDay, exportRawDay, verifyRawArchive } from '../shared/retention/raw-archive.ts';
@@ -46,7 +47,7 @@ const exportMs = performance.now() - t0;
 const exportCpuMs = cpu() - c0;
 await recordArchiveObjects(db, row.id, {
   objects: written.manifest.objects,
-  manifestKey: `raw/date=${partition.day}/manifest.json`,
+  manifestKey: manifestKey(rawDayFolder(partition.day)),
   manifestSha256: written.sha256,
   rows: written.manifest.rows,
 });

@@ -2,7 +2,7 @@
 // stays thin and tests call it directly. The same paths answer on the gateway (/function/retention-sweep/…)
 // and on the original API port (9101):
 //   POST /retention/cleanup  {"dry_run": bool}  the plan (dry run) or the sweep's result   — API token
-//   POST /                   (cron-connector tick, or a plain call) a sweep                   — API token
+//   POST /                   the scheduled sweep (cron-connector tick: empty body, no token)
 //   GET  /retention/status   policy, cutoffs, last and next sweep, archived ranges, storage usage
 //   POST /retention/restore  {"from","to","recompute"}  archived days back into raw_events   — API token
 import { z } from 'zod';
@@ -72,18 +72,30 @@ const SWEEP_STATUS: Record<SweepSummary['status'], number> = {
 
 type Handler = (req: RetentionRequest, deps: RetentionRouteDeps) => Promise<RetentionAnswer>;
 
-const sweep =
-  (action: string): Handler =>
-  async (req, deps) => {
-    requireApiToken(req.headers, deps.apiToken, action);
-    const body = CleanupBody.parse(objectBody(req.body));
-    const summary = await runRetentionSweep(deps, { trigger: triggerOf(req), dryRun: body.dry_run === true });
-    return { status: SWEEP_STATUS[summary.status], body: summary };
-  };
+async function sweep(
+  req: RetentionRequest,
+  deps: RetentionRouteDeps,
+  dryRun: boolean,
+): Promise<RetentionAnswer> {
+  const summary = await runRetentionSweep(deps, { trigger: triggerOf(req), dryRun });
+  return { status: SWEEP_STATUS[summary.status], body: summary };
+}
+
+const cleanup: Handler = async (req, deps) => {
+  requireApiToken(req.headers, deps.apiToken, 'POST /retention/cleanup');
+  const body = CleanupBody.parse(objectBody(req.body));
+  return sweep(req, deps, body.dry_run === true);
+};
+
+/**
+ * The scheduled sweep: what the cron-connector posts (an empty body, no token — it cannot send one, and the
+ * gateway in front of it is what guards it). It takes no parameters and does only what the schedule does.
+ */
+const scheduled: Handler = async (req, deps) => sweep(req, deps, false);
 
 const routes: Route<Handler>[] = [
-  { method: 'POST', pattern: '/retention/cleanup', handler: sweep('POST /retention/cleanup') },
-  { method: 'POST', pattern: '/', handler: sweep('POST /') },
+  { method: 'POST', pattern: '/retention/cleanup', handler: cleanup },
+  { method: 'POST', pattern: '/', handler: scheduled },
   {
     method: 'GET',
     pattern: '/retention/status',

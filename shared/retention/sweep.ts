@@ -31,6 +31,7 @@ import {
   type ArchiveRow,
 } from './archives-sql.ts';
 import { deleteExpired } from './bookkeeping-sql.ts';
+import { aggregateFolder, manifestKey, rawDayFolder } from './layout.ts';
 import { deleteExpiredReports, writeReportsManifest } from './reports-archive.ts';
 import { reportsOf } from './reports-sql.ts';
 import type { RetentionCompletedEvent, RetentionFailedEvent } from './events.ts';
@@ -83,7 +84,7 @@ async function sweepRawDay(ctx: RawDayContext, unit: RawUnit, row: ArchiveRow): 
     const written = await exportRawDay(ctx, partition);
     await recordArchiveObjects(deps.db, row.id, {
       objects: written.manifest.objects,
-      manifestKey: `raw/date=${partition.day}/manifest.json`,
+      manifestKey: manifestKey(rawDayFolder(partition.day)),
       manifestSha256: written.sha256,
       rows: written.manifest.rows,
     });
@@ -100,7 +101,7 @@ async function sweepRawDay(ctx: RawDayContext, unit: RawUnit, row: ArchiveRow): 
   unit.rows = dropped.rows;
   unit.outcome = 'done';
   if (manifest) {
-    unit.manifest = `raw/date=${partition.day}/manifest.json`;
+    unit.manifest = manifestKey(rawDayFolder(partition.day));
     unit.archiveBytes = manifest.objects.reduce((sum, o) => sum + o.bytes, 0);
   }
 }
@@ -114,7 +115,7 @@ async function sweepAggregateUnit(
   let manifest;
   if (unit.action === 'archive') {
     const written = await exportAggregateUnit(ctx, unit.aggregate);
-    const key = `${written.manifest.objects[0]?.key.replace(/part-\d+\.parquet$/, '') ?? ''}manifest.json`;
+    const key = manifestKey(aggregateFolder(unit.aggregate.level, unit.aggregate.month));
     await recordArchiveObjects(deps.db, row.id, {
       objects: written.manifest.objects,
       manifestKey: key,

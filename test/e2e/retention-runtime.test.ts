@@ -177,6 +177,19 @@ test('no services: curl -X POST :9101/retention/cleanup archives to the local fo
     ['restored', 'restored', 'live'],
   );
   t.deepEqual(await rawRowsText(rt.db, new Date(`${days[0]}T00:00:00Z`), end), before);
+
+  // the cron-connector's tick carries no token: it runs the scheduled sweep, which keeps the restored days
+  const tick = await fetch(`${rt.gatewayUrl}/function/retention-sweep`, {
+    method: 'POST',
+    headers: { 'X-Connector': 'cron-connector', 'X-Topic': 'cron-function' },
+  });
+  t.is(tick.status, 200);
+  const ticked = (await tick.json()) as { units: { kind: string; outcome: string; reason?: string }[] };
+  t.deepEqual(
+    ticked.units.filter((u) => u.kind === 'raw').map((u) => u.outcome),
+    ['kept', 'kept', 'kept'],
+  );
+  t.deepEqual(await rawRowsText(rt.db, new Date(`${days[0]}T00:00:00Z`), end), before);
 });
 
 serviceTest('postgres', 's3')(
