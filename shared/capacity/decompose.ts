@@ -1,0 +1,68 @@
+// An additive decomposition of an hourly series into trend, daily and weekly profiles and a remainder —
+// for the statistics (strength of each seasonality), the filling of missing hours and the outlier test,
+// not for forecasting (MSTL does that). The trend is a centred moving average over the longest period
+// (shorter windows at the ends); each profile is the median of the detrended values at its phase.
+
+export interface Decomposition {
+  trend: number[];
+  /** Profile per period, indexed by the position in the series (already laid out over it). */
+  seasonal: Map<number, number[]>;
+  remainder: number[];
+}
+
+function centredMovingAverage(y: readonly number[], period: number): number[] {
+  const n = y.length;
+  const half = Math.floor(period / 2);
+  const prefix = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + y[i]!;
+  return y.map((_, i) => {
+    if (n < period) return prefix[n]! / n;
+    // 2×period moving average for an even period: period + 1 values, the two ends weighted ½.
+    const lo = i - half;
+    const hi = i + half;
+    if (lo >= 0 && hi < n) {
+      const inner = prefix[hi]! - prefix[lo + 1]!;
+      return (inner + (y[lo]! + y[hi]!) / 2) / period;
+    }
+    const a = Math.max(0, lo);
+    const b = Math.min(n - 1, hi);
+    return (prefix[b + 1]! - prefix[a]!) / (b - a + 1);
+  });
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** `phase0` is the phase of position 0 within each period (hours since an aligned origin). */
+export function decompose(y: readonly number[], periods: readonly number[], phase0 = 0): Decomposition {
+  const longest = Math.max(...periods);
+  const trend = centredMovingAverage(y, longest);
+  let rest = y.map((v, i) => v - trend[i]!);
+  const seasonal = new Map<number, number[]>();
+  for (const period of [...periods].sort((a, b) => a - b)) {
+    const buckets: number[][] = Array.from({ length: period }, () => []);
+    rest.forEach((v, i) => buckets[(phase0 + i) % period]!.push(v));
+    const profile = buckets.map((b) => (b.length ? median(b) : 0));
+    const centre = profile.reduce((a, b) => a + b, 0) / period;
+    const laid = rest.map((_, i) => profile[(phase0 + i) % period]! - centre);
+    seasonal.set(period, laid);
+    rest = rest.map((v, i) => v - laid[i]!);
+  }
+  return { trend, seasonal, remainder: rest };
+}
+
+function variance(values: readonly number[]): number {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length;
+}
+
+/** Strength of a seasonal component: max(0, 1 − Var(R) / Var(S + R)) (Wang, Smith & Hyndman). */
+export function seasonalStrength(seasonal: readonly number[], remainder: readonly number[]): number {
+  const total = variance(seasonal.map((s, i) => s + remainder[i]!));
+  if (total === 0) return 0;
+  return Math.max(0, 1 - variance(remainder) / total);
+}
