@@ -40,7 +40,9 @@ const USAGE = `usage: npm run bench -- --forecast [--data <m4-hourly dir>] [--pe
 
 function parse(argv: readonly string[]): Args {
   const args: Args = {
-    data: process.env.HXP_M4_HOURLY_DIR ?? resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/data/m4-hourly'),
+    data:
+      process.env.HXP_M4_HOURLY_DIR ??
+      resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/data/m4-hourly'),
     peer: false,
     readme: false,
     series: undefined,
@@ -49,11 +51,14 @@ function parse(argv: readonly string[]): Args {
   };
   const int = (flag: string, text: string | undefined): number => {
     const v = Number(text);
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`${flag}: "${text}" is not a positive integer\n${USAGE}`);
+    if (!Number.isInteger(v) || v <= 0)
+      throw new Error(`${flag}: "${text}" is not a positive integer\n${USAGE}`);
     return v;
   };
   for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.includes('=') ? (argv[i]!.split('=', 2) as [string, string]) : [argv[i]!, undefined];
+    const [flag, inline] = argv[i]!.includes('=')
+      ? (argv[i]!.split('=', 2) as [string, string])
+      : [argv[i]!, undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
     if (flag === '--forecast') continue;
     else if (flag === '--data') args.data = resolve(value());
@@ -84,7 +89,11 @@ interface Forecasts {
   hi80?: number[][];
 }
 
-function coverage(series: M4Series[], lo: number[][] | undefined, hi: number[][] | undefined): number | undefined {
+function coverage(
+  series: M4Series[],
+  lo: number[][] | undefined,
+  hi: number[][] | undefined,
+): number | undefined {
   if (!lo || !hi) return undefined;
   let inside = 0;
   let total = 0;
@@ -97,16 +106,31 @@ function coverage(series: M4Series[], lo: number[][] | undefined, hi: number[][]
   return inside / total;
 }
 
-function score(series: M4Series[], f: Forecasts, naive2Scores: { smape: number; mase: number } | undefined, seconds?: number): Scores {
+function score(
+  series: M4Series[],
+  f: Forecasts,
+  naive2Scores: { smape: number; mase: number } | undefined,
+  seconds?: number,
+): Scores {
   const n = series.length;
   const s = series.reduce((sum, x, i) => sum + smape(x.test, f.point[i]!), 0) / n;
   const m = series.reduce((sum, x, i) => sum + mase(x.train, x.test, f.point[i]!, MASE_PERIOD), 0) / n;
   const owa = naive2Scores ? 0.5 * (s / naive2Scores.smape + m / naive2Scores.mase) : 1;
-  return { smape: s, mase: m, owa, coverage95: coverage(series, f.lo95, f.hi95), coverage80: coverage(series, f.lo80, f.hi80), seconds };
+  return {
+    smape: s,
+    mase: m,
+    owa,
+    coverage95: coverage(series, f.lo95, f.hi95),
+    coverage80: coverage(series, f.lo80, f.hi80),
+    seconds,
+  };
 }
 
 /** Forecasts every series on `workers` threads (the function's own forecastSeries); wall time included startup. */
-async function forecastAll(series: M4Series[], args: Args): Promise<{ answers: WorkerAnswer[]; seconds: number }> {
+async function forecastAll(
+  series: M4Series[],
+  args: Args,
+): Promise<{ answers: WorkerAnswer[]; seconds: number }> {
   const started = performance.now();
   const answers: WorkerAnswer[] = new Array(series.length);
   let next = 0;
@@ -120,7 +144,12 @@ async function forecastAll(series: M4Series[], args: Args): Promise<{ answers: W
           return;
         }
         const index = next++;
-        const job: WorkerJob = { index, train: series[index]!.train, horizon: HORIZON, windows: args.windows };
+        const job: WorkerJob = {
+          index,
+          train: series[index]!.train,
+          horizon: HORIZON,
+          windows: args.windows,
+        };
         worker.postMessage(job);
       };
       worker.on('message', (answer: WorkerAnswer) => {
@@ -148,14 +177,22 @@ export async function runForecastBench(argv: readonly string[]): Promise<void> {
   const all = await loadM4Hourly(args.data);
   const series = args.series === undefined ? all : all.slice(0, args.series);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  log(`M4 Hourly: ${series.length} series from ${args.data}; horizon ${HORIZON}; ${args.workers} worker threads; ${args.windows} backtest windows`);
+  log(
+    `M4 Hourly: ${series.length} series from ${args.data}; horizon ${HORIZON}; ${args.workers} worker threads; ${args.windows} backtest windows`,
+  );
 
   const naive2Forecasts = { point: series.map((s) => naive2(s.train, HORIZON, MASE_PERIOD)) };
   const naive2Scores = score(series, naive2Forecasts, undefined);
   const reference = { smape: naive2Scores.smape, mase: naive2Scores.mase };
-  const snaive = score(series, { point: series.map((s) => seasonalNaive(s.train, HORIZON, MASE_PERIOD)) }, reference);
+  const snaive = score(
+    series,
+    { point: series.map((s) => seasonalNaive(s.train, HORIZON, MASE_PERIOD)) },
+    reference,
+  );
 
-  log('ours: forecastSeries (MSTL 24/168 + AutoETS via @bsull/augurs, backtest, seasonal-naive fallback, conformal intervals) …');
+  log(
+    'ours: forecastSeries (MSTL 24/168 + AutoETS via @bsull/augurs, backtest, seasonal-naive fallback, conformal intervals) …',
+  );
   const ours = await forecastAll(series, args);
   const oursScores = score(
     series,
@@ -176,17 +213,34 @@ export async function runForecastBench(argv: readonly string[]): Promise<void> {
     log(`peer: statsforecast ${STATSFORECAST_VERSION} MSTL([24, 168], AutoETS ZZN), n_jobs=-1 …`);
     const result = await runStatsforecast(args.data, HORIZON, args.series, log);
     const pick = (key: 'point' | 'lo95' | 'hi95') => series.map((s) => result.series[s.id]![key]);
-    peer = score(series, { point: pick('point'), lo95: pick('lo95'), hi95: pick('hi95') }, reference, result.seconds);
+    peer = score(
+      series,
+      { point: pick('point'), lo95: pick('lo95'), hi95: pick('hi95') },
+      reference,
+      result.seconds,
+    );
   }
 
   const owaTarget = peer?.owa ?? REFERENCE_OWA;
   const checks = [
-    { name: 'OWA', ours: f3(oursScores.owa), target: `≤ ${owaTarget.toFixed(3)} (${peer ? 'statsforecast, this run' : 'statsforecast MSTL, reference'})`, pass: oursScores.owa <= owaTarget + 1e-9 },
-    { name: '95 % interval coverage', ours: pct(oursScores.coverage95), target: '0.93–0.97', pass: oursScores.coverage95! >= 0.93 && oursScores.coverage95! <= 0.97 },
+    {
+      name: 'OWA',
+      ours: f3(oursScores.owa),
+      target: `≤ ${owaTarget.toFixed(3)} (${peer ? 'statsforecast, this run' : 'statsforecast MSTL, reference'})`,
+      pass: oursScores.owa <= owaTarget + 1e-9,
+    },
+    {
+      name: '95 % interval coverage',
+      ours: pct(oursScores.coverage95),
+      target: '0.93–0.97',
+      pass: oursScores.coverage95! >= 0.93 && oursScores.coverage95! <= 0.97,
+    },
     {
       name: 'time',
       ours: secs(oursScores.seconds),
-      target: peer ? `≤ ${(peer.seconds! / 5).toFixed(1)} s (1/5 of statsforecast's ${secs(peer.seconds)})` : '≤ 1/5 of statsforecast (run with --peer)',
+      target: peer
+        ? `≤ ${(peer.seconds! / 5).toFixed(1)} s (1/5 of statsforecast's ${secs(peer.seconds)})`
+        : '≤ 1/5 of statsforecast (run with --peer)',
       pass: peer ? oursScores.seconds! <= peer.seconds! / 5 : null,
     },
   ];
@@ -205,18 +259,25 @@ export async function runForecastBench(argv: readonly string[]): Promise<void> {
     '',
     '| method | sMAPE | MASE | OWA | 80 % coverage | 95 % coverage | time |',
     '|---|---|---|---|---|---|---|',
-    ...rows.map(([name, s]) => `| ${name} | ${s.smape.toFixed(3)} | ${s.mase.toFixed(3)} | ${s.owa.toFixed(3)} | ${pct(s.coverage80)} | ${pct(s.coverage95)} | ${secs(s.seconds)} |`),
+    ...rows.map(
+      ([name, s]) =>
+        `| ${name} | ${s.smape.toFixed(3)} | ${s.mase.toFixed(3)} | ${s.owa.toFixed(3)} | ${pct(s.coverage80)} | ${pct(s.coverage95)} | ${secs(s.seconds)} |`,
+    ),
     '',
     '| target | ours | goal | result |',
     '|---|---|---|---|',
-    ...checks.map((c) => `| ${c.name} | ${c.ours} | ${c.target} | ${c.pass === null ? 'n/a' : c.pass ? 'PASS' : '**MISS**'} |`),
+    ...checks.map(
+      (c) =>
+        `| ${c.name} | ${c.ours} | ${c.target} | ${c.pass === null ? 'n/a' : c.pass ? 'PASS' : '**MISS**'} |`,
+    ),
   ].join('\n');
   process.stdout.write(`${table}\n`);
   if (args.readme) {
     const text = await readFile(README, 'utf8');
     const start = text.indexOf(FORECAST_START);
     const end = text.indexOf(FORECAST_END);
-    if (start < 0 || end < start) throw new Error(`README.md has no ${FORECAST_START} … ${FORECAST_END} section`);
+    if (start < 0 || end < start)
+      throw new Error(`README.md has no ${FORECAST_START} … ${FORECAST_END} section`);
     await writeFile(README, `${text.slice(0, start + FORECAST_START.length)}\n${table}\n${text.slice(end)}`);
     log('README.md: forecast benchmark table rewritten');
   }

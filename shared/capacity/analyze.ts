@@ -77,7 +77,10 @@ function lastWeekPeak(prepared: PreparedSeries): Peak {
   return { value: best, timestamp: new Date(at).toISOString(), from: 'history' };
 }
 
-function forecastOf(work: SeriesWork, options: AnalyzeOptions): { forecast: Forecast; points: ForecastPoint[] } {
+function forecastOf(
+  work: SeriesWork,
+  options: AnalyzeOptions,
+): { forecast: Forecast; points: ForecastPoint[] } {
   const f = forecastSeries(work.prepared.values, {
     horizon: options.horizonHours,
     floor: 0,
@@ -140,7 +143,11 @@ export function analyzeResource(
   const analyses = works.map((work) => {
     const { prepared } = work;
     const capacity =
-      spec.limit === undefined ? undefined : spec.scaling === 'replicas' && work.isFleet ? spec.limit * hosts : spec.limit;
+      spec.limit === undefined
+        ? undefined
+        : spec.scaling === 'replicas' && work.isFleet
+          ? spec.limit * hosts
+          : spec.limit;
     const threshold = capacity === undefined ? undefined : (capacity * spec.thresholdPercent) / 100;
     const stats = utilization(prepared.observed, prepared.start, options.timeZone);
     const hours = prepared.observed.length;
@@ -161,7 +168,11 @@ export function analyzeResource(
         observed_hours: prepared.observedHours,
         filled_hours: prepared.filledHours,
         outlier_count: prepared.outlierCount,
-        outliers: prepared.outliers.map((o) => ({ ...o, value: round(o.value), expected: round(o.expected) })),
+        outliers: prepared.outliers.map((o) => ({
+          ...o,
+          value: round(o.value),
+          expected: round(o.expected),
+        })),
         last_observed_at: prepared.lastObservedAt.toISOString(),
       },
       utilization: {
@@ -173,7 +184,8 @@ export function analyzeResource(
         headroom: threshold === undefined ? null : round(threshold - stats.p95),
         ratio: capacity === undefined ? null : round(stats.p95 / capacity),
       },
-      growth_per_week: work.status === 'insufficient_history' ? null : nullable(growthPerWeek(prepared.values)),
+      growth_per_week:
+        work.status === 'insufficient_history' ? null : nullable(growthPerWeek(prepared.values)),
       seasonality: {
         daily: round(prepared.seasonality.daily),
         weekly: prepared.seasonality.weekly === null ? null : round(prepared.seasonality.weekly),

@@ -40,7 +40,11 @@ export interface ModelForecast {
  * Fits MSTL (seasonal periods `periods`, AutoETS on the seasonally adjusted series) to `y` and forecasts
  * `horizon` steps with the model's 95 % interval. Throws when the library does (a panic becomes an Error).
  */
-export function mstlForecast(y: ArrayLike<number>, periods: readonly number[], horizon: number): ModelForecast {
+export function mstlForecast(
+  y: ArrayLike<number>,
+  periods: readonly number[],
+  horizon: number,
+): ModelForecast {
   ensureMstl();
   const model = MSTL.ets(Uint32Array.from(periods));
   try {
@@ -50,7 +54,9 @@ export function mstlForecast(y: ArrayLike<number>, periods: readonly number[], h
     const lower = forecast.intervals?.lower;
     const upper = forecast.intervals?.upper;
     if (point.length !== horizon || !point.every(Number.isFinite)) {
-      throw new Error(`MSTL returned ${point.length} points for a horizon of ${horizon}, or non-finite values`);
+      throw new Error(
+        `MSTL returned ${point.length} points for a horizon of ${horizon}, or non-finite values`,
+      );
     }
     const halfWidth95 = point.map((_, i) => {
       const width = (upper?.[i] ?? NaN) - (lower?.[i] ?? NaN);

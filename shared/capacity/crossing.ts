@@ -10,7 +10,10 @@ export interface Crossing {
   dates: { point_at: string | null; earliest_at: string | null; latest_at: string | null };
 }
 
-function first(points: readonly ForecastPoint[], reaches: (p: ForecastPoint) => boolean): ForecastPoint | undefined {
+function first(
+  points: readonly ForecastPoint[],
+  reaches: (p: ForecastPoint) => boolean,
+): ForecastPoint | undefined {
   return points.find(reaches);
 }
 

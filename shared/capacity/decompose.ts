@@ -1,7 +1,9 @@
 // An additive decomposition of an hourly series into trend, daily and weekly profiles and a remainder —
 // for the statistics (strength of each seasonality), the filling of missing hours and the outlier test,
 // not for forecasting (MSTL does that). The trend is a centred moving average over the longest period
-// (shorter windows at the ends); each profile is the median of the detrended values at its phase.
+// (shorter windows at the ends); the daily profile is the median of the detrended values per hour of day,
+// the weekly one the median per day of week of what is left. Per day, not per hour of week: with two or
+// three weeks of history an hour of week has two or three values, and one spike would move its median.
 
 export interface Decomposition {
   trend: number[];
@@ -44,11 +46,14 @@ export function decompose(y: readonly number[], periods: readonly number[], phas
   let rest = y.map((v, i) => v - trend[i]!);
   const seasonal = new Map<number, number[]>();
   for (const period of [...periods].sort((a, b) => a - b)) {
-    const buckets: number[][] = Array.from({ length: period }, () => []);
-    rest.forEach((v, i) => buckets[(phase0 + i) % period]!.push(v));
+    // hours per bucket: 1 for the daily profile, 24 (a day) for the weekly one
+    const width = period > 24 ? 24 : 1;
+    const bucketOf = (i: number): number => Math.floor(((phase0 + i) % period) / width);
+    const buckets: number[][] = Array.from({ length: period / width }, () => []);
+    rest.forEach((v, i) => buckets[bucketOf(i)]!.push(v));
     const profile = buckets.map((b) => (b.length ? median(b) : 0));
-    const centre = profile.reduce((a, b) => a + b, 0) / period;
-    const laid = rest.map((_, i) => profile[(phase0 + i) % period]! - centre);
+    const centre = profile.reduce((a, b) => a + b, 0) / profile.length;
+    const laid = rest.map((_, i) => profile[bucketOf(i)]! - centre);
     seasonal.set(period, laid);
     rest = rest.map((v, i) => v - laid[i]!);
   }

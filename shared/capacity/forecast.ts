@@ -9,9 +9,9 @@
 // Intervals (split conformal, normalised): each backtest error is divided by the half-width of the
 // model's own 95 % interval at that step; the interval of the final forecast is the point ± λ times the
 // model's half-width, λ being the conformal quantile of those ratios. The model's own intervals are too
-// narrow (MSTL's cover ~86 % at nominal 95 % on M4 Hourly); its half-widths still give the shape over the
-// horizon — how much wider step 400 is than step 4 — which the backtest cannot measure when the horizon
-// is longer than its windows.
+// narrow (MSTL's cover ~86 % at nominal 95 % on M4 Hourly); their half-widths still give the shape within
+// the windows. Past the windows' length (a 30-day forecast, 2-day windows) the model's further growth of
+// uncertainty is added in quadrature, uncalibrated: the backtest says nothing about it.
 //
 // The 48 errors of one window are strongly correlated (one bad day spoils them all), so the K windows
 // are K samples much more than K·48: the quantile is taken at level 1 − α·K/(K+1), as if the coming
@@ -151,7 +151,9 @@ function scoreWindow(
   const scale = maseScale(train, MASE_PERIOD);
   const mae = meanAbsoluteError(actual, forecast.point);
   return {
-    scores: forecast.point.map((p, i) => Math.abs(actual[i]! - p) / normaliser(forecast.halfWidth95[i]!, floor)),
+    scores: forecast.point.map(
+      (p, i) => Math.abs(actual[i]! - p) / normaliser(forecast.halfWidth95[i]!, floor),
+    ),
     mase: scale > 0 ? mae / scale : mae === 0 ? 0 : Infinity,
     smape: smape(actual, forecast.point),
   };
@@ -254,12 +256,24 @@ export function forecastSeries(y: ArrayLike<number>, options: ForecastOptions): 
   const lambda95 =
     calibration === 'conformal' ? conformalQuantile(pooled, windowCorrectedLevel(0.95, windows)) : 1;
   const lambda80 =
-    calibration === 'conformal' ? conformalQuantile(pooled, windowCorrectedLevel(0.8, windows)) : 1.2816 / Z95;
+    calibration === 'conformal'
+      ? conformalQuantile(pooled, windowCorrectedLevel(0.8, windows))
+      : 1.2816 / Z95;
 
   const low = options.floor ?? -Infinity;
   const clamp = (v: number): number => Math.max(low, v);
+  // Within the backtested steps the half-width is λ·model's; beyond them the model's own growth (its trend
+  // uncertainty, which the short windows cannot measure) is added in quadrature to the calibrated width at
+  // the last backtested step, so the calibration scales what it measured and not what it did not.
+  const lastCalibrated = Math.min(backtestHorizon, horizon) - 1;
+  const width = (lambda: number, i: number): number => {
+    const hw = normaliser(forecast.halfWidth95[i]!, floor);
+    if (calibration === 'model' || i <= lastCalibrated) return lambda * hw;
+    const edge = normaliser(forecast.halfWidth95[lastCalibrated]!, floor);
+    return Math.sqrt((lambda * edge) ** 2 + Math.max(0, hw ** 2 - edge ** 2));
+  };
   const band = (lambda: number, sign: 1 | -1): number[] =>
-    forecast.point.map((p, i) => clamp(p + sign * lambda * normaliser(forecast.halfWidth95[i]!, floor)));
+    forecast.point.map((p, i) => clamp(p + sign * width(lambda, i)));
 
   const backtest: BacktestSummary | undefined =
     scored.length === 0

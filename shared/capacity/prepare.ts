@@ -8,7 +8,7 @@ import { DAY, periodsFor, WEEK } from './forecast.ts';
 
 const HOUR = 3_600_000;
 /** A remainder more than this many robust standard deviations from its median is an outlier. */
-export const OUTLIER_Z = 4;
+export const OUTLIER_Z = 5;
 /** Outliers listed per series (the count covers all of them). */
 const OUTLIERS_LISTED = 20;
 
@@ -47,7 +47,8 @@ function interpolate(observed: readonly number[]): number[] {
   for (let i = 0; i < out.length; i++) {
     if (Number.isNaN(out[i])) continue;
     if (last >= 0 && i - last > 1) {
-      for (let j = last + 1; j < i; j++) out[j] = out[last]! + ((out[i]! - out[last]!) * (j - last)) / (i - last);
+      for (let j = last + 1; j < i; j++)
+        out[j] = out[last]! + ((out[i]! - out[last]!) * (j - last)) / (i - last);
     }
     last = i;
   }
@@ -86,14 +87,29 @@ export function prepareSeries(
   values = values.map((v, i) => (Number.isNaN(observed[i]) ? expected(i) : v));
   parts = decompose(values, periods, phase0);
 
-  const observedRemainders = parts.remainder.filter((_, i) => !Number.isNaN(observed[i]));
-  const centre = median(observedRemainders);
-  const mad = median(observedRemainders.map((r) => Math.abs(r - centre)));
+  // Outliers: residuals from trend + profiles, robust z over the observed hours; found again once the
+  // first ones no longer shape the trend and profiles they were part of.
   const meanLevel = values.reduce((a, b) => a + Math.abs(b), 0) / n;
-  const scale = Math.max(1.4826 * mad, 1e-6 * (meanLevel + 1));
+  const outlying = (): Set<number> => {
+    const residual = values.map((v, i) => v - expected(i));
+    const observedResiduals = residual.filter((_, i) => !Number.isNaN(observed[i]));
+    const centre = median(observedResiduals);
+    const spread = median(observedResiduals.map((r) => Math.abs(r - centre)));
+    const scale = Math.max(1.4826 * spread, 1e-6 * (meanLevel + 1));
+    const found = new Set<number>();
+    residual.forEach((r, i) => {
+      if (!Number.isNaN(observed[i]) && Math.abs(r - centre) > OUTLIER_Z * scale) found.add(i);
+    });
+    return found;
+  };
+  let found = outlying();
+  if (found.size > 0) {
+    parts = decompose(interpolate(values.map((v, i) => (found.has(i) ? NaN : v))), periods, phase0);
+    found = outlying();
+  }
   const outliers: Outlier[] = [];
   values = values.map((v, i) => {
-    if (Number.isNaN(observed[i]) || Math.abs(parts.remainder[i]! - centre) <= OUTLIER_Z * scale) return v;
+    if (!found.has(i)) return v;
     const fit = expected(i);
     outliers.push({ timestamp: new Date(startMs + i * HOUR).toISOString(), value: v, expected: fit });
     return fit;

@@ -37,7 +37,12 @@ const dateFormats = new Map<string, Intl.DateTimeFormat>();
 function day(timestamp: string, zone: string): string {
   let f = dateFormats.get(zone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
     dateFormats.set(zone, f);
   }
   return f.format(new Date(timestamp));
@@ -51,9 +56,16 @@ export function formatValue(value: number, unit: string): string {
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** "3 hosts keep" / "1 host keeps". */
+const keep = (n: number, word: string): string => `${plural(n, word)} ${n === 1 ? 'keeps' : 'keep'}`;
 const pct = (v: number): string => `${Math.round(v)} %`;
 
-function rec(action: Recommendation['action'], text: string, current?: number, recommended?: number): Recommendation {
+function rec(
+  action: Recommendation['action'],
+  text: string,
+  current?: number,
+  recommended?: number,
+): Recommendation {
   return { action, text, current: current ?? null, recommended: recommended ?? null };
 }
 
@@ -67,7 +79,10 @@ export function recommend(input: RecommendInput): Recommendation[] {
   const unitWord = spec.scaling === 'replicas' ? 'replica' : 'host';
 
   if (limit === undefined) {
-    const each = input.isFleet && hosts > 1 ? ` across ${plural(hosts, 'source')} (${formatValue(peak.value / hosts, spec.unit)} each)` : '';
+    const each =
+      input.isFleet && hosts > 1
+        ? ` across ${plural(hosts, 'source')} (${formatValue(peak.value / hosts, spec.unit)} each)`
+        : '';
     return [
       rec(
         'configure',
@@ -83,12 +98,23 @@ export function recommend(input: RecommendInput): Recommendation[] {
 
   if (spec.scaling === 'objective') {
     return peak.value >= line
-      ? [rec('review', `${name}: ${when} ${formatValue(peak.value, spec.unit)}${on} is over ${pct(percent)} of the ${formatValue(limit, spec.unit)} ${spec.resource === 'cost' ? 'budget' : 'objective'} (${formatValue(line, spec.unit)}); find the cause or raise it — ${spec.resource} does not move in proportion to added capacity, so no count is given`)]
-      : [rec('hold', `${name}: ${when} ${formatValue(peak.value, spec.unit)}${on}, under ${pct(percent)} of the ${formatValue(limit, spec.unit)} ${spec.resource === 'cost' ? 'budget' : 'objective'}: no change needed`)];
+      ? [
+          rec(
+            'review',
+            `${name}: ${when} ${formatValue(peak.value, spec.unit)}${on} is over ${pct(percent)} of the ${formatValue(limit, spec.unit)} ${spec.resource === 'cost' ? 'budget' : 'objective'} (${formatValue(line, spec.unit)}); find the cause or raise it — ${spec.resource} does not move in proportion to added capacity, so no count is given`,
+          ),
+        ]
+      : [
+          rec(
+            'hold',
+            `${name}: ${when} ${formatValue(peak.value, spec.unit)}${on}, under ${pct(percent)} of the ${formatValue(limit, spec.unit)} ${spec.resource === 'cost' ? 'budget' : 'objective'}: no change needed`,
+          ),
+        ];
   }
 
   if (spec.scaling === 'storage') {
-    if (share < percent) return [rec('hold', `${name}: ${when} ${pct(share)}${on}, under ${pct(percent)}: no change needed`)];
+    if (share < percent)
+      return [rec('hold', `${name}: ${when} ${pct(share)}${on}, under ${pct(percent)}: no change needed`)];
     const factor = Math.ceil((share / percent) * 20) / 20;
     return [
       rec(
@@ -99,26 +125,56 @@ export function recommend(input: RecommendInput): Recommendation[] {
   }
 
   if (!input.isFleet) {
-    if (share < percent) return [rec('hold', `${name}: ${when} ${pct(share)}${on}, under ${pct(percent)}: no change needed`)];
+    if (share < percent)
+      return [rec('hold', `${name}: ${when} ${pct(share)}${on}, under ${pct(percent)}: no change needed`)];
     if (input.fleetUnderThreshold) {
-      return [rec('rebalance', `${name}: ${when} ${pct(share)}${on}, over ${pct(percent)}, while the fleet peaks at ${pct(input.fleetPeak ?? 0)}: move load from it to the other ${unitWord}s`)];
+      return [
+        rec(
+          'rebalance',
+          `${name}: ${when} ${pct(share)}${on}, over ${pct(percent)}, while the fleet peaks at ${pct(input.fleetPeak ?? 0)}: move load from it to the other ${unitWord}s`,
+        ),
+      ];
     }
-    return [rec('scale_up', `${name}: ${when} ${pct(share)}${on}, over ${pct(percent)}; the fleet needs more ${unitWord}s (see its recommendation)`)];
+    return [
+      rec(
+        'scale_up',
+        `${name}: ${when} ${pct(share)}${on}, over ${pct(percent)}; the fleet needs more ${unitWord}s (see its recommendation)`,
+      ),
+    ];
   }
 
   // The fleet: how many hosts (replicas) keep the peak under the threshold, the load spread evenly.
-  const peakShare = spec.scaling === 'replicas' ? `${formatValue(peak.value, spec.unit)}${on} with ${plural(hosts, unitWord)} of ${formatValue(limit, spec.unit)} (${pct(share)} of ${formatValue(capacity, spec.unit)})` : `${pct(share)}${on} with ${plural(hosts, unitWord)}`;
+  const peakShare =
+    spec.scaling === 'replicas'
+      ? `${formatValue(peak.value, spec.unit)}${on} with ${plural(hosts, unitWord)} of ${formatValue(limit, spec.unit)} (${pct(share)} of ${formatValue(capacity, spec.unit)})`
+      : `${pct(share)}${on} with ${plural(hosts, unitWord)}`;
   const needed = Math.max(1, Math.ceil((hosts * share) / percent - 1e-9));
   const keptAt = (count: number): number => (share * hosts) / count;
   if (needed > hosts) {
-    return [rec('scale_up', `${name}: ${when} ${peakShare}; ${plural(needed, unitWord)} keep it at ${pct(keptAt(needed))}, under ${pct(percent)}`, hosts, needed)];
+    return [
+      rec(
+        'scale_up',
+        `${name}: ${when} ${peakShare}; ${keep(needed, unitWord)} it at ${pct(keptAt(needed))}, under ${pct(percent)}`,
+        hosts,
+        needed,
+      ),
+    ];
   }
   const weekly = input.weeklyP95;
   const floor = input.scaleDown.percent;
   const capacityNow = spec.scaling === 'replicas' ? capacity : limit;
   if (weekly && hosts > 1 && needed < hosts && weekly.every((p) => (p / capacityNow) * 100 < floor)) {
     const list = weekly.map((p) => pct((p / capacityNow) * 100)).join(', ');
-    return [rec('scale_down', `${name}: weekly p95 stayed under ${pct(floor)} for ${plural(input.scaleDown.weeks, 'week')} (${list}); ${when} ${peakShare}; ${plural(needed, unitWord)} keep it at ${pct(keptAt(needed))}, under ${pct(percent)}`, hosts, needed)];
+    return [
+      rec(
+        'scale_down',
+        `${name}: weekly p95 stayed under ${pct(floor)} for ${plural(input.scaleDown.weeks, 'week')} (${list}); ${when} ${peakShare}; ${keep(needed, unitWord)} it at ${pct(keptAt(needed))}, under ${pct(percent)}`,
+        hosts,
+        needed,
+      ),
+    ];
   }
-  return [rec('hold', `${name}: ${when} ${peakShare}, under ${pct(percent)}: no change needed`, hosts, hosts)];
+  return [
+    rec('hold', `${name}: ${when} ${peakShare}, under ${pct(percent)}: no change needed`, hosts, hosts),
+  ];
 }

@@ -45,7 +45,12 @@ export async function readHourlySeries(
   );
   return rows
     .filter((r) => r.value !== null && Number.isFinite(r.value))
-    .map((r) => ({ hour: r.hour, dimension: r.dimension, dimensionValue: r.dimension_value, value: r.value }));
+    .map((r) => ({
+      hour: r.hour,
+      dimension: r.dimension,
+      dimensionValue: r.dimension_value,
+      value: r.value,
+    }));
 }
 
 /** End of the latest hour with aggregates of `eventType` (exclusive), or undefined when there is none. */

@@ -5,7 +5,15 @@ import { utcOffsetMinutes } from '../aggregate/timezone.ts';
 import { DAY, WEEK } from './forecast.ts';
 
 const HOUR = 3_600_000;
-export const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
+export const WEEKDAYS = [
+  'Monday',
+  'Tuesday',
+  'Wednesday',
+  'Thursday',
+  'Friday',
+  'Saturday',
+  'Sunday',
+] as const;
 
 /** percentile_cont(q): the value at rank q·(n − 1) of the sorted values, interpolated between neighbours. */
 export function percentileCont(values: readonly number[], q: number): number {

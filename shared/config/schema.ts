@@ -116,7 +116,9 @@ const M = '[A-Za-z0-9_-]+';
 const capacitySource = k.text({
   type: 'event_type.metric:avg|sum|count|min|max|p50|p95|p99, event_type.a+b:sum|count, or event_type.*:count',
   example: 'system_metric.cpu_usage:avg',
-  pattern: new RegExp(`^${M}\\.(?:\\*:count|${M}(?:\\+${M})+:(?:sum|count)|${M}:(?:avg|sum|count|min|max|p50|p95|p99))$`),
+  pattern: new RegExp(
+    `^${M}\\.(?:\\*:count|${M}(?:\\+${M})+:(?:sum|count)|${M}:(?:avg|sum|count|min|max|p50|p95|p99))$`,
+  ),
   problem:
     'not event_type.metric:statistic (e.g. system_metric.cpu_usage:avg); several metrics (a+b) take :sum or :count, * takes :count',
 });

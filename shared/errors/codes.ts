@@ -41,6 +41,7 @@ export const errorCatalogue = {
   KAFKA_UNAVAILABLE: spec(503, true, 'The Kafka brokers could not be reached.'),
   S3_UNAVAILABLE: spec(503, true, 'The S3 (MinIO) endpoint could not be reached.'),
   SMTP_UNAVAILABLE: spec(503, true, 'The SMTP server could not be reached.'),
+  CAPACITY_ANALYSIS_DISABLED: spec(409, false, 'Capacity analysis is switched off (capacityAnalysis.enabled = false).'),
   FUNCTION_UNREACHABLE: spec(502, true, 'The local runtime could not reach a function process (crashed or restarting).'),
   BRIDGE_DELIVERY_FAILED: spec(502, true, 'The Kafka bridge gave up on delivering a message to a function and dead-lettered it.'),
 } as const satisfies Record<string, ErrorSpec>;

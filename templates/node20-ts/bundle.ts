@@ -15,6 +15,8 @@ const TEMPLATE_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const EXTERNAL_PACKAGES = ['pg-native'];
 /** Files PGlite loads next to its module via `new URL('./x', import.meta.url)`: copied next to index.js. */
 export const PGLITE_ASSETS = ['pglite.wasm', 'pglite.data', 'initdb.wasm'];
+/** @bsull/augurs modules whose WASM shared/capacity/augurs.ts reads from beside index.js once bundled. */
+export const AUGURS_MODULES = ['mstl'];
 
 // ESM output still contains CommonJS dependencies (pg, kafkajs, pino): give them require/__dirname.
 const BANNER = [
@@ -45,6 +47,11 @@ export interface BundleResult {
 function pgliteDistDir(fromDir: string): string {
   const require = createRequire(join(fromDir, 'noop.js'));
   return dirname(require.resolve('@electric-sql/pglite'));
+}
+
+function augursDir(fromDir: string): string {
+  const require = createRequire(join(fromDir, 'noop.js'));
+  return dirname(require.resolve('@bsull/augurs/mstl'));
 }
 
 export async function bundleFunction(options: BundleOptions): Promise<BundleResult> {
@@ -80,6 +87,12 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
       await copyFile(join(dist, asset), join(outDir, asset));
       files.push(asset);
     }
+  }
+  for (const name of AUGURS_MODULES) {
+    if (!bundled.some((p) => p.includes(`@bsull/augurs/${name}.js`))) continue;
+    const asset = `${name}_bg.wasm`;
+    await copyFile(join(augursDir(dirname(handlerPath)), asset), join(outDir, asset));
+    files.push(asset);
   }
   if (options.migrationsDir) {
     await mkdir(join(outDir, 'migrations'), { recursive: true });
