@@ -15,21 +15,33 @@ export interface Decomposition {
 function centredMovingAverage(y: readonly number[], period: number): number[] {
   const n = y.length;
   const half = Math.floor(period / 2);
+  if (n <= period) {
+    const mean = y.reduce((a, b) => a + b, 0) / n;
+    return y.map(() => mean);
+  }
   const prefix = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + y[i]!;
-  return y.map((_, i) => {
-    if (n < period) return prefix[n]! / n;
-    // 2×period moving average for an even period: period + 1 values, the two ends weighted ½.
-    const lo = i - half;
-    const hi = i + half;
-    if (lo >= 0 && hi < n) {
-      const inner = prefix[hi]! - prefix[lo + 1]!;
-      return (inner + (y[lo]! + y[hi]!) / 2) / period;
-    }
-    const a = Math.max(0, lo);
-    const b = Math.min(n - 1, hi);
-    return (prefix[b + 1]! - prefix[a]!) / (b - a + 1);
-  });
+  // 2×period moving average for an even period: period + 1 values, the two ends weighted ½.
+  const full = (i: number): number =>
+    (prefix[i + half]! - prefix[i - half + 1]! + (y[i - half]! + y[i + half]!) / 2) / period;
+  const trend = new Array<number>(n);
+  for (let i = half; i < n - half; i++) trend[i] = full(i);
+  // At the ends a shorter window would hold part of a cycle and bend the trend; the line through the
+  // nearest half period of full windows is carried on instead.
+  const line = (edge: number, step: 1 | -1): ((i: number) => number) => {
+    const xs: number[] = [];
+    for (let k = 0; k < Math.min(half, n - 2 * half); k++) xs.push(edge + step * k);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = xs.reduce((a, x) => a + trend[x]!, 0) / xs.length;
+    const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    const slope = sxx > 0 ? xs.reduce((a, x) => a + (x - mx) * (trend[x]! - my), 0) / sxx : 0;
+    return (i) => my + slope * (i - mx);
+  };
+  const head = line(half, 1);
+  for (let i = 0; i < half; i++) trend[i] = head(i);
+  const tail = line(n - half - 1, -1);
+  for (let i = n - half; i < n; i++) trend[i] = tail(i);
+  return trend;
 }
 
 export function median(values: readonly number[]): number {
@@ -68,6 +80,6 @@ function variance(values: readonly number[]): number {
 /** Strength of a seasonal component: max(0, 1 − Var(R) / Var(S + R)) (Wang, Smith & Hyndman). */
 export function seasonalStrength(seasonal: readonly number[], remainder: readonly number[]): number {
   const total = variance(seasonal.map((s, i) => s + remainder[i]!));
-  if (total === 0) return 0;
+  if (!(total > 0)) return 0;
   return Math.max(0, 1 - variance(remainder) / total);
 }

@@ -103,9 +103,12 @@ export function prepareSeries(
     return found;
   };
   let found = outlying();
+  // Past a tenth of the hours it is the model of normal that is wrong, not the hours: nothing is an outlier.
+  if (found.size > n / 10) found = new Set();
   if (found.size > 0) {
     parts = decompose(interpolate(values.map((v, i) => (found.has(i) ? NaN : v))), periods, phase0);
     found = outlying();
+    if (found.size > n / 10) found = new Set();
   }
   const outliers: Outlier[] = [];
   values = values.map((v, i) => {

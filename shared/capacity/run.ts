@@ -187,6 +187,13 @@ export async function runCapacityAnalysis(
           dataEnd === undefined
             ? 'no hourly aggregates of the configured resources yet'
             : `the analysis of ${latest!.generatedAt.toISOString()} (run ${latest!.runId}) already covers this day`;
+        result.runId = await startRun(db, {
+          job: CAPACITY_JOB,
+          trigger: req.trigger,
+          windowEnd: dataEnd,
+          status: 'skipped',
+          details: { reason: result.reason, ...(req.cause ? { cause: req.cause } : {}) },
+        });
         return finish();
       }
     }
