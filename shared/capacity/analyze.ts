@@ -4,7 +4,7 @@
 import { crossing } from './crossing.ts';
 import { forecastSeries, type Fitter } from './forecast.ts';
 import { prepareSeries, type PreparedSeries } from './prepare.ts';
-import { recommend, type Peak } from './recommend.ts';
+import { day, recommend, type Peak } from './recommend.ts';
 import type { ResourceSpec } from './resources.ts';
 import type { HourlyRow } from './series-sql.ts';
 import { growthPerWeek, utilization, weeklyP95 } from './statistics.ts';
@@ -235,8 +235,15 @@ export function analyzeResource(
       return;
     }
     if (work.status !== 'ok') return;
+    const c = a.threshold_crossing;
+    // Named when it is a day or more ahead (a series already over its threshold needs no date).
+    const crossing =
+      c?.point_at && (a.days_to_threshold?.point ?? 0) >= 1
+        ? `on ${day(c.point_at, options.timeZone)} (95 %: ${c.earliest_at ? day(c.earliest_at, options.timeZone) : '?'} – ${c.latest_at ? day(c.latest_at, options.timeZone) : 'past the horizon'})`
+        : undefined;
     a.recommendations = recommend({
       spec,
+      crossing,
       series: a.series,
       isFleet: work.isFleet,
       hosts,

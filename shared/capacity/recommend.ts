@@ -30,11 +30,13 @@ export interface RecommendInput {
   /** For a host's series: whether the fleet's own peak stays under its threshold. */
   fleetUnderThreshold?: boolean;
   fleetPeak?: number;
+  /** When the point forecast crosses the threshold, a day or more ahead: "on 2026-12-10 (95 %: 2026-12-09 – 2026-12-11)". */
+  crossing?: string | undefined;
   timeZone: string;
 }
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
-function day(timestamp: string, zone: string): string {
+export function day(timestamp: string, zone: string): string {
   let f = dateFormats.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-CA', {
@@ -76,6 +78,10 @@ export function recommend(input: RecommendInput): Recommendation[] {
   const on = ` on ${day(peak.timestamp, input.timeZone)}`;
   const limit = spec.limit;
   const percent = spec.thresholdPercent;
+  // A share that rounds to the threshold is shown to a tenth, so "79.6 %, under 80 %" never reads "80 %, under 80 %".
+  const share_ = (v: number): string =>
+    Math.round(v) === Math.round(percent) ? `${v.toFixed(1)} %` : pct(v);
+  const crossing = input.crossing ? `, crossing ${pct(percent)} ${input.crossing}` : '';
   const unitWord = spec.scaling === 'replicas' ? 'replica' : 'host';
 
   if (limit === undefined) {
@@ -114,31 +120,31 @@ export function recommend(input: RecommendInput): Recommendation[] {
 
   if (spec.scaling === 'storage') {
     if (share < percent)
-      return [rec('hold', `${name}: ${when} ${pct(share)}${on}, under ${pct(percent)}: no change needed`)];
+      return [rec('hold', `${name}: ${when} ${share_(share)}${on}, under ${pct(percent)}: no change needed`)];
     const factor = Math.ceil((share / percent) * 20) / 20;
     return [
       rec(
         'grow_storage',
-        `${name}: ${when} ${pct(share)}${on}; growing ${input.isFleet ? 'the volumes' : 'its volume'} by ${pct((factor - 1) * 100)} (${factor.toFixed(2)}×) keeps it at ${pct(share / factor)}, under ${pct(percent)}`,
+        `${name}: ${when} ${share_(share)}${on}${crossing}; growing ${input.isFleet ? 'the volumes' : 'its volume'} by ${pct((factor - 1) * 100)} (${factor.toFixed(2)}×) keeps it at ${share_(share / factor)}, under ${pct(percent)}`,
       ),
     ];
   }
 
   if (!input.isFleet) {
     if (share < percent)
-      return [rec('hold', `${name}: ${when} ${pct(share)}${on}, under ${pct(percent)}: no change needed`)];
+      return [rec('hold', `${name}: ${when} ${share_(share)}${on}, under ${pct(percent)}: no change needed`)];
     if (input.fleetUnderThreshold) {
       return [
         rec(
           'rebalance',
-          `${name}: ${when} ${pct(share)}${on}, over ${pct(percent)}, while the fleet peaks at ${pct(input.fleetPeak ?? 0)}: move load from it to the other ${unitWord}s`,
+          `${name}: ${when} ${share_(share)}${on}, over ${pct(percent)}, while the fleet peaks at ${share_(input.fleetPeak ?? 0)}: move load from it to the other ${unitWord}s`,
         ),
       ];
     }
     return [
       rec(
         'scale_up',
-        `${name}: ${when} ${pct(share)}${on}, over ${pct(percent)}; the fleet needs more ${unitWord}s (see its recommendation)`,
+        `${name}: ${when} ${share_(share)}${on}, over ${pct(percent)}; the fleet needs more ${unitWord}s (see its recommendation)`,
       ),
     ];
   }
@@ -146,15 +152,15 @@ export function recommend(input: RecommendInput): Recommendation[] {
   // The fleet: how many hosts (replicas) keep the peak under the threshold, the load spread evenly.
   const peakShare =
     spec.scaling === 'replicas'
-      ? `${formatValue(peak.value, spec.unit)}${on} with ${plural(hosts, unitWord)} of ${formatValue(limit, spec.unit)} (${pct(share)} of ${formatValue(capacity, spec.unit)})`
-      : `${pct(share)}${on} with ${plural(hosts, unitWord)}`;
+      ? `${formatValue(peak.value, spec.unit)}${on} with ${plural(hosts, unitWord)} of ${formatValue(limit, spec.unit)} (${share_(share)} of ${formatValue(capacity, spec.unit)})${crossing}`
+      : `${share_(share)}${on} with ${plural(hosts, unitWord)}${crossing}`;
   const needed = Math.max(1, Math.ceil((hosts * share) / percent - 1e-9));
   const keptAt = (count: number): number => (share * hosts) / count;
   if (needed > hosts) {
     return [
       rec(
         'scale_up',
-        `${name}: ${when} ${peakShare}; ${keep(needed, unitWord)} it at ${pct(keptAt(needed))}, under ${pct(percent)}`,
+        `${name}: ${when} ${peakShare}; ${keep(needed, unitWord)} it at ${share_(keptAt(needed))}, under ${pct(percent)}`,
         hosts,
         needed,
       ),
@@ -168,7 +174,7 @@ export function recommend(input: RecommendInput): Recommendation[] {
     return [
       rec(
         'scale_down',
-        `${name}: weekly p95 stayed under ${pct(floor)} for ${plural(input.scaleDown.weeks, 'week')} (${list}); ${when} ${peakShare}; ${keep(needed, unitWord)} it at ${pct(keptAt(needed))}, under ${pct(percent)}`,
+        `${name}: weekly p95 stayed under ${pct(floor)} for ${plural(input.scaleDown.weeks, 'week')} (${list}); ${when} ${peakShare}; ${keep(needed, unitWord)} it at ${share_(keptAt(needed))}, under ${pct(percent)}`,
         hosts,
         needed,
       ),

@@ -67,10 +67,15 @@ test('a trend with daily and weekly seasonality: the crossing within ±2 days of
   }
   const rec = fleet!.recommendations[0]!;
   t.is(rec.action, 'scale_up');
-  // "gpu: peak forecast 101 % on 2026-12-30 with 1 host; 2 hosts keep it at 50 %, under 80 %"
-  t.regex(
-    rec.text,
-    /^gpu: peak forecast (\d+) % on \d{4}-\d{2}-\d{2} with 1 host; (\d+) hosts keep it at (\d+) %, under 80 %$/,
+  // "gpu: peak forecast 92 % on 2026-12-29 with 1 host, crossing 80 % on 2026-12-14 (95 %: 2026-12-07 –
+  // 2026-12-22); 2 hosts keep it at 46 %, under 80 %"
+  const day = (iso: string): string => iso.slice(0, 10);
+  const c = fleet!.threshold_crossing!;
+  t.is(
+    rec.text
+      .replace(/peak forecast \d+ % on \d{4}-\d{2}-\d{2}/, 'PEAK')
+      .replace(/\d+ hosts keep it at \d+ %/, 'KEPT'),
+    `gpu: PEAK with 1 host, crossing 80 % on ${day(c.point_at!)} (95 %: ${day(c.earliest_at!)} – ${day(c.latest_at!)}); KEPT, under 80 %`,
   );
   const [, peak, hosts, kept] = /forecast (\d+) %.*; (\d+) hosts keep it at (\d+) %/
     .exec(rec.text)!
