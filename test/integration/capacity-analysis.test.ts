@@ -1,7 +1,6 @@
 // analyze-capacity on real PostgreSQL and on PGlite: hourly aggregates in, analyses and forecast points
 // stored in one run, read back typed; statistics equal to SQL over the same aggregates; once-a-day catch-up;
 // capacity.alert; settings; the routes of the function (GET computes a first analysis, POST needs the token).
-import test from 'ava';
 import { Registry } from 'prom-client';
 import {
   capacityGaugeRows,
