@@ -62,7 +62,7 @@ test('a trend with daily and weekly seasonality: the crossing within ±2 days of
     t.true(a.seasonality.daily > 0.5 && (a.seasonality.weekly ?? 0) > 0.2, JSON.stringify(a.seasonality));
     t.is(a.utilization.peak_hour, 15);
     const b = a.forecast!.backtest!;
-    t.is(b.windows, 4);
+    t.is(b.windows, 3);
     t.true(b.mase < b.baseline_mase, 'MSTL beats seasonal naive on a trending series');
   }
   const rec = fleet!.recommendations[0]!;

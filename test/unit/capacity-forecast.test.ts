@@ -1,12 +1,11 @@
 // shared/capacity/forecast.ts: the backtest's choice between MSTL and seasonal naive, the conformal
-// quantile and its window correction, the widths past the backtested steps, and a failing model.
+// quantile, the widths past the backtested steps, and a failing model.
 import test from 'ava';
 import { maseScale, smape } from '../../shared/capacity/accuracy.ts';
 import {
   conformalQuantile,
   forecastSeries,
   seasonalNaiveForecast,
-  windowCorrectedLevel,
   type Fitter,
 } from '../../shared/capacity/forecast.ts';
 
@@ -22,8 +21,6 @@ test('conformalQuantile is the ⌈(n+1)·level⌉-th smallest score, capped at t
   t.is(conformalQuantile(scores, 0.95), 10);
   t.is(conformalQuantile([1, 2, 3], 0.1), 1);
   t.true(Number.isNaN(conformalQuantile([], 0.9)));
-  t.is(windowCorrectedLevel(0.95, 4), 0.96);
-  t.is(windowCorrectedLevel(0.8, 1), 0.9);
 });
 
 test('sMAPE and the MASE scale as the M4 competition computes them', (t) => {
@@ -41,7 +38,7 @@ test('a model that loses to seasonal naive in the backtest is replaced by it, an
   t.is(f.model, 'seasonal_naive');
   t.regex(
     f.fallbackReason!,
-    /^seasonal naive beat MSTL in the backtest \(MASE [\d.]+ vs [\d.]+ over 4 windows of 48 h\); seasonal naive used$/,
+    /^seasonal naive beat MSTL in the backtest \(MASE [\d.]+ vs [\d.]+ over 3 windows of 48 h\); seasonal naive used$/,
   );
   t.deepEqual(f.point, seasonalNaiveForecast(y, 48).point);
   t.deepEqual(f.periods, [24]);
