@@ -11,6 +11,8 @@ const SCRIPT = fileURLToPath(new URL('./peer_statsforecast.py', import.meta.url)
 
 export interface PeerResult {
   seconds: number;
+  /** CPU seconds of the Python process and its worker processes during forecast(). */
+  cpu_seconds: number;
   series: Record<string, { point: number[]; lo95: number[]; hi95: number[] }>;
 }
 

@@ -79,6 +79,7 @@ interface Scores {
   coverage95: number | undefined;
   coverage80: number | undefined;
   seconds: number | undefined;
+  cpuSeconds?: number | undefined;
 }
 
 interface Forecasts {
@@ -130,8 +131,10 @@ function score(
 async function forecastAll(
   series: M4Series[],
   args: Args,
-): Promise<{ answers: WorkerAnswer[]; seconds: number }> {
+): Promise<{ answers: WorkerAnswer[]; seconds: number; cpuSeconds: number }> {
   const started = performance.now();
+  // process.cpuUsage counts every thread of the process: the worker threads' fits included.
+  const cpuStarted = process.cpuUsage();
   const answers: WorkerAnswer[] = new Array(series.length);
   let next = 0;
   let done = 0;
@@ -165,12 +168,18 @@ async function forecastAll(
     });
     if (workers.length === 0) resolveAll();
   });
-  return { answers, seconds: (performance.now() - started) / 1000 };
+  const cpu = process.cpuUsage(cpuStarted);
+  return {
+    answers,
+    seconds: (performance.now() - started) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
 }
 
 const f3 = (v: number | undefined): string => (v === undefined ? '—' : v.toFixed(3));
 const pct = (v: number | undefined): string => (v === undefined ? '—' : v.toFixed(3));
 const secs = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(1)} s`);
+const cpuSecs = secs;
 
 export async function runForecastBench(argv: readonly string[]): Promise<void> {
   const args = parse(argv);
@@ -206,6 +215,7 @@ export async function runForecastBench(argv: readonly string[]): Promise<void> {
     reference,
     ours.seconds,
   );
+  oursScores.cpuSeconds = ours.cpuSeconds;
   const fallbacks = ours.answers.filter((a) => a.model === 'seasonal_naive').length;
 
   let peer: Scores | undefined;
@@ -219,6 +229,7 @@ export async function runForecastBench(argv: readonly string[]): Promise<void> {
       reference,
       result.seconds,
     );
+    peer.cpuSeconds = result.cpu_seconds;
   }
 
   const owaTarget = peer?.owa ?? REFERENCE_OWA;
@@ -235,13 +246,23 @@ export async function runForecastBench(argv: readonly string[]): Promise<void> {
       target: '0.93–0.97',
       pass: oursScores.coverage95! >= 0.93 && oursScores.coverage95! <= 0.97,
     },
+    // The machine is shared: what else runs moves the wall time of one side and not the other, so the
+    // target is judged on CPU seconds (all threads, all worker processes); wall time is shown beside it.
     {
-      name: 'time',
+      name: 'time (CPU)',
+      ours: cpuSecs(oursScores.cpuSeconds),
+      target: peer
+        ? `≤ ${(peer.cpuSeconds! / 5).toFixed(1)} s (1/5 of statsforecast's ${cpuSecs(peer.cpuSeconds)})`
+        : '≤ 1/5 of statsforecast (run with --peer)',
+      pass: peer ? oursScores.cpuSeconds! <= peer.cpuSeconds! / 5 : null,
+    },
+    {
+      name: 'time (wall, for information)',
       ours: secs(oursScores.seconds),
       target: peer
-        ? `≤ ${(peer.seconds! / 5).toFixed(1)} s (1/5 of statsforecast's ${secs(peer.seconds)})`
-        : '≤ 1/5 of statsforecast (run with --peer)',
-      pass: peer ? oursScores.seconds! <= peer.seconds! / 5 : null,
+        ? `statsforecast ${secs(peer.seconds)}, ratio ${(oursScores.seconds! / peer.seconds!).toFixed(2)}`
+        : '—',
+      pass: null,
     },
   ];
   const rows = [
@@ -257,11 +278,11 @@ export async function runForecastBench(argv: readonly string[]): Promise<void> {
       `${series.length} series, horizon ${HORIZON}, ${args.windows} backtest windows, ${args.workers} worker threads; ` +
       `seasonal naive replaced MSTL for ${fallbacks} series.`,
     '',
-    '| method | sMAPE | MASE | OWA | 80 % coverage | 95 % coverage | time |',
-    '|---|---|---|---|---|---|---|',
+    '| method | sMAPE | MASE | OWA | 80 % coverage | 95 % coverage | wall time | CPU time |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows.map(
       ([name, s]) =>
-        `| ${name} | ${s.smape.toFixed(3)} | ${s.mase.toFixed(3)} | ${s.owa.toFixed(3)} | ${pct(s.coverage80)} | ${pct(s.coverage95)} | ${secs(s.seconds)} |`,
+        `| ${name} | ${s.smape.toFixed(3)} | ${s.mase.toFixed(3)} | ${s.owa.toFixed(3)} | ${pct(s.coverage80)} | ${pct(s.coverage95)} | ${secs(s.seconds)} | ${cpuSecs((s as Scores).cpuSeconds)} |`,
     ),
     '',
     '| target | ours | goal | result |',
