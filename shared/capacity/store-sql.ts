@@ -1,4 +1,4 @@
-// The capacity tables (migration 000007): a run's analyses and forecast points written in one transaction,
+// The capacity tables (migration 000008): a run's analyses and forecast points written in one transaction,
 // and the typed reads the API, the status function's gauges and the capacity_analysis report use.
 import type { Queryable } from '../db/index.ts';
 import { CapacityAnalysis, type CapacityAnswer, type ForecastPoint } from './types.ts';

@@ -1,4 +1,4 @@
--- 000007: capacity analyses (shared/capacity, the analyze-capacity function). One row per run, resource and
+-- 000008: capacity analyses (shared/capacity, the analyze-capacity function). One row per run, resource and
 -- series ('fleet' or a host/source), written in one transaction per run, so the newest run_id is a whole
 -- analysis; the document column holds the API's analysis object (shared/capacity/types.ts) without its forecast
 -- points, which are rows of capacity_forecast_points. The columns beside it are what SQL readers (dashboards,
