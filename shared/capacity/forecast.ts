@@ -200,11 +200,7 @@ export function forecastSeries(y: ArrayLike<number>, options: ForecastOptions): 
   let mstlError: string | undefined;
   for (let k = windows; k >= 1; k--) {
     const origin = n - k * backtestHorizon;
-    const train = Array.prototype.slice.call(
-      y,
-      Math.max(0, origin - BACKTEST_TRAINING_HOURS),
-      origin,
-    ) as number[];
+    const train = Array.prototype.slice.call(y, Math.max(0, origin - trainingCap), origin) as number[];
     const actual = Array.prototype.slice.call(y, origin, origin + backtestHorizon) as number[];
     const naive = scoreWindow(train, actual, seasonalNaiveForecast(train, backtestHorizon), floor);
     let mstl: ReturnType<typeof scoreWindow> | undefined;
