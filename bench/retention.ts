@@ -16,6 +16,7 @@ import { storeEvents } from '../shared/ingest/store.ts';
 import type { IngestEvent } from '../shared/ingest/types.ts';
 import { RAW_SELECT } from '../shared/retention/raw-source.ts';
 import { generateDemoEvents } from '../runtime/demo/generate.ts';
+import { loadStack } from '../runtime/stack.ts';
 import { bundleChild } from './bundle-child.ts';
 import { benchSpan, requestsPerHourFor } from './dataset.ts';
 import { formatCount, formatMs, say, step } from './progress.ts';
@@ -27,6 +28,7 @@ import {
 import { dropDatabase, freshDatabase } from './services.ts';
 
 const CHILD = fileURLToPath(new URL('./retention-child.ts', import.meta.url));
+const STACK_FILE = fileURLToPath(new URL('../stack.yml', import.meta.url));
 
 export const RETENTION_TARGETS = { archiveVsCopy: 0.5, peakRssMiB: 256 } as const;
 
@@ -100,7 +102,13 @@ async function runChild(
   bundle: string,
   config: RetentionChildConfig,
 ): Promise<RetentionChildResult & { vmHwmKiB: number }> {
-  const child = spawn(process.execPath, [bundle], {
+  // the Node options the function is deployed with (stack.yml), so the peak RSS is the deployed one
+  const nodeOptions = (
+    loadStack(STACK_FILE).functions.find((f) => f.name === 'retention-sweep')?.environment.NODE_OPTIONS ?? ''
+  )
+    .split(/\s+/)
+    .filter(Boolean);
+  const child = spawn(process.execPath, [...nodeOptions, bundle], {
     env: { ...process.env, BENCH_RETENTION: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

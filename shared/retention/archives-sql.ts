@@ -1,4 +1,4 @@
-// The archives table (migration 000008): one row per archived unit and its state. Every statement on it
+// The archives table (migration 000009): one row per archived unit and its state. Every statement on it
 // lives here; ingest and the aggregation backfill read it through archivedRawDays / archivedSince.
 import type { Queryable } from '../db/index.ts';
 import type { ManifestObject } from './manifest.ts';

@@ -1,4 +1,4 @@
--- 000008 (retention): the archives ledger, and raw days that stay gone once archived.
+-- 000009 (retention): the archives ledger, and raw days that stay gone once archived.
 
 -- One row per unit the retention sweep archives and removes: a raw day (kind 'raw', unit '2026-10-01'), one
 -- level's aggregates of a month (kind 'aggregate', unit 'hour/2026-10') or a month of expired reports (kind
