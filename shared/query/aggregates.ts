@@ -26,29 +26,13 @@ import {
   type AggregateField,
   type AggregatesQuery,
 } from './request.ts';
+import type { AggregatesPage, AggregatesRowView } from './answers.ts';
 import type { ReadAnswer, ReadContext, ReadRequest } from './types.ts';
 
 /** Jobs whose runs delete aggregates: a range they touched may have lost rows. */
 export const DELETING_JOBS: readonly string[] = ['retention-sweep'];
 /** Rows per query while a CSV page streams. */
 const CSV_CHUNK_ROWS = 2000;
-
-export interface AggregatesRowView {
-  timestamp: string;
-  event_type: string;
-  metric: string;
-  dimension: string;
-  dimension_value: string;
-  count?: number;
-  sum?: number;
-  min?: number;
-  max?: number;
-  avg?: number;
-  stddev?: number | null;
-  p50?: number | null;
-  p95?: number | null;
-  p99?: number | null;
-}
 
 function invalid(field: string, message: string, extra: Record<string, unknown> = {}): BatchError {
   return new BatchError('REQUEST_INVALID', `${field}: ${message}`, { context: { field, ...extra } });
@@ -249,22 +233,19 @@ export async function answerAggregates(ctx: ReadContext, req: ReadRequest): Prom
   const more = rows.length > query.limit;
   const nextCursor = more ? encodeCursor(selects, keyOf(page[page.length - 1] as AggregateRow)) : null;
   if (nextCursor) headers['x-next-cursor'] = nextCursor;
-  return {
-    status: 200,
-    headers,
-    body: {
-      level: filter.level,
-      time_zone: ctx.timeZone,
-      event_type: filter.eventType ?? null,
-      metrics: filter.metrics ?? null,
-      dimension: filter.dimension,
-      value: query.dimension === 'all' ? null : (filter.value ?? null),
-      from: filter.fromMs === undefined ? null : new Date(filter.fromMs).toISOString(),
-      to: filter.toMs === undefined ? null : new Date(filter.toMs).toISOString(),
-      fields,
-      rows: page.map(rowView),
-      row_count: page.length,
-      next_cursor: nextCursor,
-    },
+  const body: AggregatesPage = {
+    level: filter.level,
+    time_zone: ctx.timeZone,
+    event_type: filter.eventType ?? null,
+    metrics: filter.metrics ? [...filter.metrics] : null,
+    dimension: filter.dimension,
+    value: query.dimension === 'all' ? null : (filter.value ?? null),
+    from: filter.fromMs === undefined ? null : new Date(filter.fromMs).toISOString(),
+    to: filter.toMs === undefined ? null : new Date(filter.toMs).toISOString(),
+    fields,
+    rows: page.map(rowView),
+    row_count: page.length,
+    next_cursor: nextCursor,
   };
+  return { status: 200, headers, body };
 }

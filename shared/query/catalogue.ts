@@ -6,24 +6,8 @@ import { catalogueRows, lastChangeOf } from './aggregates-sql.ts';
 import { DELETING_JOBS } from './aggregates.ts';
 import { cacheHeaders, notModified, validatorsOf } from './cache.ts';
 import { CatalogueQuerySchema } from './request.ts';
+import type { Catalogue, LevelRanges } from './answers.ts';
 import type { ReadAnswer, ReadContext, ReadRequest } from './types.ts';
-
-export interface BucketRange {
-  first: string;
-  last: string;
-}
-export type LevelRanges = Partial<Record<Level, BucketRange>>;
-
-export interface Catalogue {
-  time_zone: string;
-  levels: Level[];
-  event_types: Array<{
-    event_type: string;
-    levels: LevelRanges;
-    metrics: Array<{ metric: string; levels: LevelRanges }>;
-    dimensions: Array<{ dimension: string; values: Array<{ value: string; levels: LevelRanges }> }>;
-  }>;
-}
 
 function widen(ranges: LevelRanges, level: Level, first: string, last: string): void {
   const had = ranges[level];

@@ -10,39 +10,8 @@ import { dailyUsageRows, lastChangeOf, type UsageRow } from './aggregates-sql.ts
 import { DELETING_JOBS } from './aggregates.ts';
 import { cacheHeaders, notModified, validatorsOf } from './cache.ts';
 import { DailyUsageQuerySchema, MAX_USAGE_DAYS } from './request.ts';
+import type { DailyUsage, DayUsage, ModelUsage, Usage } from './answers.ts';
 import type { ReadAnswer, ReadContext, ReadRequest } from './types.ts';
-
-export interface Usage {
-  /** Events of the type that day: the count of its most frequent metric. */
-  requests: number;
-  /** Sum of the `error` metric (true counts 1). */
-  errors: number;
-  error_rate: number | null;
-  tokens_in: number;
-  tokens_out: number;
-  /** Reported and inferred together. */
-  cost_usd: number;
-  cost_reported_usd: number;
-  /** Inferred from the price table (pricing) for events that reported no cost. */
-  cost_inferred_usd: number;
-  /** Events whose cost was inferred. */
-  inferred_requests: number;
-}
-
-export type ModelUsage = Usage & { model: string };
-export type DayUsage = Usage & { date: string; models: ModelUsage[] };
-
-export interface DailyUsage {
-  time_zone: string;
-  event_type: string;
-  from: string;
-  to: string;
-  days: DayUsage[];
-  totals: Usage & { models: ModelUsage[] };
-  previous: Usage & { from: string; to: string };
-  /** (this period − previous) / previous per figure; null where the previous period had none. */
-  change: Record<keyof Omit<Usage, 'error_rate'>, number | null> & { error_rate: number | null };
-}
 
 const DAY_MS = 86_400_000;
 const addDays = (date: string, days: number): string =>

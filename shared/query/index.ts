@@ -1,18 +1,18 @@
+export { answerAggregates, DELETING_JOBS, rowView, seriesFilter } from './aggregates.ts';
+export { answerCatalogue, buildCatalogue } from './catalogue.ts';
+export { answerDailyUsage, buildDailyUsage, dailyUsageRange } from './daily-usage.ts';
 export {
-  answerAggregates,
-  DELETING_JOBS,
-  rowView,
-  seriesFilter,
+  AggregateRowSchema,
+  AggregatesPageSchema,
+  CatalogueSchema,
+  DailyUsageSchema,
+  UsageSchema,
+  type AggregatesPage,
   type AggregatesRowView,
-} from './aggregates.ts';
-export { answerCatalogue, buildCatalogue, type Catalogue } from './catalogue.ts';
-export {
-  answerDailyUsage,
-  buildDailyUsage,
-  dailyUsageRange,
+  type Catalogue,
   type DailyUsage,
   type Usage,
-} from './daily-usage.ts';
+} from './answers.ts';
 export {
   AGGREGATE_FIELDS,
   AggregatesQuerySchema,

@@ -1,0 +1,15 @@
+// Every documented route, gathered from the modules that serve them. A module that adds routes adds its
+// list here; test/unit/openapi.test.ts validates the document and test/e2e/openapi-contract.test.ts calls
+// every route it names.
+import { ingestOperations } from '../ingest/api.ts';
+import { aggregationOperations } from '../jobs/api.ts';
+import { queryOperations } from '../query/api.ts';
+import { statusOperations } from '../status/api.ts';
+import type { ApiOperation } from './operation.ts';
+
+export const apiOperations: readonly ApiOperation[] = [
+  ...statusOperations,
+  ...queryOperations,
+  ...ingestOperations,
+  ...aggregationOperations,
+];
