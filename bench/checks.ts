@@ -9,6 +9,7 @@ export const TARGETS = {
   /** "≈ 1": the larger size's rollup may take at most this many times the smaller's. */
   rollupGrowth: 1.5,
   peakRssMiB: 256,
+  queryVsPsql: 1.5,
 } as const;
 
 const mib = (kib: number): number => kib / 1024;
@@ -71,6 +72,20 @@ export function judge(sizes: readonly SizeResult[]): Check[] {
         ratio,
         target: `≈ 1 (≤ ${TARGETS.rollupGrowth}×)`,
         pass: ratio <= TARGETS.rollupGrowth && a.windows === b.windows && a.failed + b.failed === 0,
+      });
+    }
+  }
+  for (const r of sizes) {
+    if (r.query) {
+      const ratio = r.query.jsonMs / r.query.psqlMs;
+      checks.push({
+        name: `GET /aggregates, a month of hourly rows per model, vs the same SELECT in psql (${sizeLabel(r)})`,
+        events: r.events,
+        ours: `${formatMs(r.query.jsonMs)} (${formatCount(r.query.rows)} rows)`,
+        reference: `${formatMs(r.query.psqlMs)}`,
+        ratio,
+        target: `≤ ${TARGETS.queryVsPsql}×`,
+        pass: ratio <= TARGETS.queryVsPsql,
       });
     }
   }

@@ -10,7 +10,7 @@ import type { Kafka } from 'kafkajs';
 import { createKafka } from '../shared/kafka/index.ts';
 import { measureBaseline, measureHourly, measureRollups, settleRawEvents } from './aggregate.ts';
 import { judge } from './checks.ts';
-import { parseArgs, type BenchArgs } from './cli.ts';
+import { parseArgs, type BenchArgs, type Step } from './cli.ts';
 import { bundleIngestChild } from './bundle-child.ts';
 import { measureCopyCeiling } from './copy-ceiling.ts';
 import { benchEvents, benchSpan, type Span } from './dataset.ts';
@@ -18,6 +18,7 @@ import { explainHourly } from './explain.ts';
 import { measureIngest } from './ingest.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { produceEvents } from './produce.ts';
+import { measureQuery } from './query.ts';
 import { formatCount, say, step } from './progress.ts';
 import { markdown, profileTable, rewriteReadme, writeResults } from './report.ts';
 import { profiledDatabase } from './statement-profile.ts';
@@ -112,7 +113,7 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       );
     }
 
-    if (args.steps.includes('hourly') || args.steps.includes('rollups')) {
+    if (['hourly', 'rollups', 'query'].some((s) => args.steps.includes(s as Step))) {
       await step('VACUUM ANALYZE + CHECKPOINT (untimed, settles both contenders)', () =>
         settleRawEvents(bench.db),
       );
@@ -172,6 +173,17 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
             `  ${level}: ${m.windows} windows, median ${m.ms.toFixed(0)} ms of ${m.samples.map((x) => x.toFixed(0)).join(', ')} (${m.failed} failed, ${m.status})`,
           );
         }
+      }
+      if (args.steps.includes('query')) {
+        const { value: query } = await step('read side: GET /aggregates vs psql', () =>
+          measureQuery(bench.url, span),
+        );
+        result.query = query;
+        await ctx.checkpoint(result);
+        say(
+          `  ${query.rows} rows in ${query.pages} page(s): JSON ${query.jsonMs.toFixed(1)} ms, CSV ${query.csvMs.toFixed(1)} ms, ` +
+            `psql ${query.psqlMs.toFixed(1)} ms; peak RSS function ${(query.functionRssKiB / 1024).toFixed(0)} MiB, psql ${(query.psqlRssKiB / 1024).toFixed(0)} MiB`,
+        );
       }
     }
   } finally {

@@ -1,5 +1,5 @@
 // The original batch-processing API paths on BATCH_PROCESSING_API_PORT, each served by a function:
-// /health, /aggregation/*, /runs → status; /reports/* → generate-report; /capacity/* → analyze-capacity;
+// /health, /aggregation/*, /runs, /aggregates/*, /openapi.json → status; /reports/* → generate-report; /capacity/* → analyze-capacity;
 // /retention/* → retention-sweep (501 until that function is in stack.yml); /metrics → the runtime's
 // registry plus the status function's /metrics when it has one. The path is forwarded unchanged, so a
 // function answers the same paths on the gateway (/function/<name>/<path>) as here.
@@ -13,6 +13,8 @@ export const API_ROUTES: Readonly<Record<string, string>> = {
   '/health': 'status',
   '/aggregation': 'status',
   '/runs': 'status',
+  '/aggregates': 'status',
+  '/openapi.json': 'status',
   '/reports': 'generate-report',
   '/capacity': 'analyze-capacity',
   '/retention': 'retention-sweep',

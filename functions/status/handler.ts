@@ -1,4 +1,4 @@
-// status: GET /health, /aggregation/status, /runs — the status library answers; this only adapts the
+// status: GET /health, /aggregation/status, /runs, /aggregates/*, /openapi.json — the status library answers; this only adapts the
 // request and copies its answer's status.
 import { closeFunctionContext, getFunctionContext } from '../../shared/function-context.ts';
 import { handleStatusRequest, statusDepsFromConfig, type StatusDeps } from '../../shared/status/index.ts';
@@ -10,10 +10,11 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   const fx = await getFunctionContext({ log: context.log });
   deps ??= statusDepsFromConfig(fx.config, fx.db);
   const answer = await handleStatusRequest(
-    { method: event.method, path: event.path, query: event.query },
+    { method: event.method, path: event.path, query: event.query, headers: event.headers },
     deps,
   );
   context.status(answer.status);
+  if (answer.headers) context.headers(answer.headers);
   return answer.body;
 }
 

@@ -46,9 +46,11 @@ function parameters(op: ApiOperation): object[] {
 
 function response(r: ApiResponse): object {
   const out: Record<string, unknown> = { description: r.description };
-  if (r.schema)
-    out.content = { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.schema, 'output') } };
-  else if (r.contentType) out.content = { [r.contentType]: { schema: { type: 'string' } } };
+  const content: Record<string, object> = {};
+  if (r.schema) content[r.contentType ?? 'application/json'] = { schema: jsonSchema(r.schema, 'output') };
+  else if (r.contentType) content[r.contentType] = { schema: { type: 'string' } };
+  for (const type of r.alternatives ?? []) content[type] = { schema: { type: 'string' } };
+  if (Object.keys(content).length > 0) out.content = content;
   if (r.headers) {
     out.headers = Object.fromEntries(
       Object.entries(r.headers).map(([name, description]) => [

@@ -3,6 +3,9 @@
 // (Prometheus text as a string body: the template sends strings as text/plain).
 import type { BatchProcessingConfig } from '../config/index.ts';
 import type { Queryable } from '../db/index.ts';
+import { matchRoute } from '../http/index.ts';
+import { apiOperations, buildOpenApiDocument, type DocumentOptions } from '../openapi/index.ts';
+import { queryRoutes } from '../query/api.ts';
 import { aggregationStatus, type AggregationStatusOptions } from './aggregation-status.ts';
 import { checkHealth, databaseProbe, kafkaProbe, s3Probe, type HealthProbes } from './health.ts';
 import { aggregationMetrics } from './metrics.ts';
@@ -14,6 +17,8 @@ export interface StatusDeps {
   aggregation: Omit<AggregationStatusOptions, 'now'>;
   clock?: () => Date;
   healthTimeoutMs?: number;
+  /** Servers and version of /openapi.json. */
+  openApi?: DocumentOptions;
 }
 
 export interface StatusRequest {
@@ -21,14 +26,25 @@ export interface StatusRequest {
   /** Path inside the function, e.g. `/health` (a leading `/status` is accepted too). */
   path: string;
   query: Record<string, string | undefined>;
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 export interface StatusAnswer {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
-export const STATUS_PATHS = ['/health', '/aggregation/status', '/runs', '/metrics'] as const;
+export const STATUS_PATHS = [
+  '/health',
+  '/aggregation/status',
+  '/runs',
+  '/metrics',
+  '/aggregates',
+  '/aggregates/catalogue',
+  '/aggregates/daily-usage',
+  '/openapi.json',
+] as const;
 
 export async function handleStatusRequest(req: StatusRequest, deps: StatusDeps): Promise<StatusAnswer> {
   const path = (req.path.split('?')[0] ?? '/').replace(/^\/status(?=\/)/, '').replace(/\/+$/, '') || '/';
@@ -39,7 +55,17 @@ export async function handleStatusRequest(req: StatusRequest, deps: StatusDeps):
     };
   }
   const now = deps.clock?.() ?? new Date();
+  if (path === '/aggregates' || path.startsWith('/aggregates/')) {
+    const { route } = matchRoute(queryRoutes, req.method, path);
+    const ctx = { db: deps.db, timeZone: deps.aggregation.timeZone, now: () => now };
+    return route.handler(ctx, { query: req.query, headers: req.headers ?? {} });
+  }
   switch (path) {
+    case '/openapi.json':
+      return {
+        status: 200,
+        body: buildOpenApiDocument(apiOperations, deps.openApi ?? OPENAPI_DEFAULTS),
+      };
     case '/':
     case '/health':
       return checkHealth(deps.probes, {
@@ -71,6 +97,12 @@ export async function handleStatusRequest(req: StatusRequest, deps: StatusDeps):
   }
 }
 
+const OPENAPI_DEFAULTS: DocumentOptions = {
+  apiUrl: 'http://127.0.0.1:9101',
+  gatewayUrl: 'http://127.0.0.1:8080',
+  version: '0.1.0',
+};
+
 /** Status deps from the loaded configuration: database always, Kafka and S3 only when configured. */
 export function statusDepsFromConfig(config: BatchProcessingConfig, db: Queryable): StatusDeps {
   const probes: HealthProbes = { database: databaseProbe(db) };
@@ -89,5 +121,10 @@ export function statusDepsFromConfig(config: BatchProcessingConfig, db: Queryabl
     db,
     probes,
     aggregation: { schedules: { ...config.aggregation.cron }, timeZone: config.time.zone },
+    openApi: {
+      apiUrl: `http://127.0.0.1:${config.api.port}`,
+      gatewayUrl: config.openfaas.gatewayUrl,
+      version: OPENAPI_DEFAULTS.version,
+    },
   };
 }

@@ -52,6 +52,9 @@ test('every schema of the document compiles as JSON Schema 2020-12; operation id
   }
   t.is(ids.size, apiOperations.length);
   t.true(schemas > 20);
+  const csv = (document.paths['/aggregates']?.get as { responses: Record<string, { content: object }> })
+    .responses['200']!.content;
+  t.deepEqual(Object.keys(csv), ['application/json', 'text/csv']);
 });
 
 test('API routes are at their path, gateway-only functions under /function/<name>', (t) => {
