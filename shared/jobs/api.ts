@@ -19,6 +19,7 @@ export const AggregationSummarySchema = z.object({
   status: z.enum(['succeeded', 'partial', 'failed', 'already_running', 'timed_out']),
   level: LevelSchema,
   runId: z.number(),
+  windowsDue: z.number().meta({ description: 'windows closed and dirty (or due for a retry) when the run started' }),
   windowsDone: z.number(),
   windowsFailed: z.number(),
   windowsMarked: z.number().optional(),
@@ -41,6 +42,7 @@ export const AggregationSummarySchema = z.object({
     }),
   ),
   ingest: z.object({ rowsIn: z.number(), lag: z.number().optional() }).optional(),
+  ingestError: errorOf.optional().meta({ description: 'why the pull before an hourly run failed' }),
   error: errorOf.optional(),
 });
 
