@@ -69,14 +69,6 @@ export const settings: Record<SettingKey, SettingSource> = {
   'capacityAnalysis.analyses': { env: 'BATCH_PROCESSING_CAPACITY_ANALYSES', yaml: `${BP}.capacity_analysis.analyses`, description: 'Resources the capacity analysis covers.' },
   'capacityAnalysis.forecasting.enabled': { env: 'BATCH_PROCESSING_FORECASTING_ENABLED', yaml: `${BP}.capacity_analysis.forecasting.enabled`, description: 'Capacity forecasts on/off.' },
   'capacityAnalysis.forecasting.horizonDays': { env: 'BATCH_PROCESSING_FORECAST_HORIZON_DAYS', yaml: `${BP}.capacity_analysis.forecasting.horizon_days`, description: 'How far forecasts look ahead.' },
-  'pricing.models': {
-    env: 'BATCH_PROCESSING_PRICING', yaml: `${BP}.pricing.models`,
-    description: 'Model prices (USD per 1k input/output/cached tokens, valid_from) used to infer cost_usd of an llm_request that reports none; empty = no inference.',
-  },
-  'pricing.file': {
-    env: 'BATCH_PROCESSING_PRICING_FILE', yaml: `${BP}.pricing.file`,
-    description: 'A YAML or JSON file holding the price list instead of pricing.models (read at start).',
-  },
   'ingestion.maxEventBytes': { env: 'BATCH_PROCESSING_MAX_EVENT_BYTES', yaml: `${BP}.ingestion.max_event_bytes`, description: 'Largest accepted event (bigger ones go to dead letters).' },
   'ingestion.maxFields': { env: 'BATCH_PROCESSING_MAX_EVENT_FIELDS', yaml: `${BP}.ingestion.max_fields`, description: 'Most fields in an event\'s data.' },
   'ingestion.maxFutureSkewSeconds': { env: 'BATCH_PROCESSING_MAX_FUTURE_SKEW', yaml: `${BP}.ingestion.max_future_skew`, description: 'How far in the future an event timestamp may be.' },

@@ -147,10 +147,6 @@ const BatchProcessingConfigObject = z.object({
     analyses: setting(k.list(k.oneOf(CAPACITY_ANALYSES)), ['cpu', 'memory', 'gpu', 'disk', 'requests']),
     forecasting: section({ enabled: setting(k.bool, true), horizonDays: setting(k.int(1, 3650), 30) }),
   }),
-  pricing: section({
-    models: setting(k.priceList, []),
-    file: optional(k.text({ type: 'path of a YAML or JSON file', example: './pricing.yaml' })),
-  }),
   ingestion: section({
     maxEventBytes: setting(k.size, 64 * 1024),
     maxFields: setting(k.int(1), 256),
@@ -225,12 +221,6 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
       's3',
       missing,
     ], 'S3 credentials come in pairs: set both the access key id and the secret access key');
-  }
-  if (config.pricing.file !== undefined && config.pricing.models.length > 0) {
-    require([
-      'pricing',
-      'file',
-    ], `set the price table in one place: ${env('pricing.file')} or ${env('pricing.models')}, not both`);
   }
   if (config.reports.enabled && config.reports.distribution.includes('email')) {
     if (config.reports.email.host === undefined) {

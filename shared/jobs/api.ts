@@ -19,7 +19,9 @@ export const AggregationSummarySchema = z.object({
   status: z.enum(['succeeded', 'partial', 'failed', 'already_running', 'timed_out']),
   level: LevelSchema,
   runId: z.number(),
-  windowsDue: z.number().meta({ description: 'windows closed and dirty (or due for a retry) when the run started' }),
+  windowsDue: z
+    .number()
+    .meta({ description: 'windows closed and dirty (or due for a retry) when the run started' }),
   windowsDone: z.number(),
   windowsFailed: z.number(),
   windowsMarked: z.number().optional(),

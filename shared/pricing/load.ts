@@ -4,7 +4,6 @@
 // the entry and field, as a bad setting does.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { BatchProcessingConfig } from '../config/index.ts';
 import { configInvalid } from '../config/problems.ts';
 import { PriceListSchema, priceListProblems, type PriceEntry } from './schema.ts';
 import { buildPriceTable, EMPTY_PRICE_TABLE, type PriceTable } from './table.ts';
@@ -44,8 +43,4 @@ export function loadPriceTable(pricing: PricingSettings, timeZone: string): Pric
     throw configInvalid(built.problems.map((l) => `${where}: ${l}`));
   }
   return built.table;
-}
-
-export function priceTableFrom(config: BatchProcessingConfig): PriceTable {
-  return loadPriceTable(config.pricing, config.time.zone);
 }

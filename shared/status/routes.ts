@@ -87,17 +87,15 @@ export const STATUS_ROUTES: readonly Route<StatusRoute>[] = [
   },
   { method: 'GET', pattern: '/metrics', handler: metrics },
   // The read side of the aggregates (shared/query) and the API's own description (shared/openapi).
-  ...queryRoutes.map(
-    ({ method, pattern, handler }): Route<StatusRoute> => ({
-      method,
-      pattern,
-      handler: ({ req, deps, now }) =>
-        handler(
-          { db: deps.db, timeZone: deps.aggregation.timeZone, now: () => now },
-          { query: req.query, headers: req.headers ?? {} },
-        ),
-    }),
-  ),
+  ...queryRoutes.map(({ method, pattern, handler }): Route<StatusRoute> => ({
+    method,
+    pattern,
+    handler: ({ req, deps, now }) =>
+      handler(
+        { db: deps.db, timeZone: deps.aggregation.timeZone, now: () => now },
+        { query: req.query, headers: req.headers ?? {} },
+      ),
+  })),
   {
     method: 'GET',
     pattern: '/openapi.json',

@@ -5,19 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { parseZonedInstant } from '../../shared/aggregate/index.ts';
-import { loadConfig } from '../../shared/config/index.ts';
 import {
   buildPriceTable,
   EMPTY_PRICE_TABLE,
   inferCost,
   priceAt,
-  priceTableFrom,
+  loadPriceTable,
   withInferredCost,
   type CostInput,
   type PriceTable,
 } from '../../shared/pricing/index.ts';
 
-const noSecrets = join(tmpdir(), 'hxp-no-such-secrets-dir');
 const file = (name: string, text: string): string => {
   const path = join(mkdtempSync(join(tmpdir(), 'hxp-pricing-')), name);
   writeFileSync(path, text);
@@ -121,63 +119,22 @@ test('withInferredCost keeps the metric lists sorted as Array#sort orders them',
   t.deepEqual(values, [1, 1, 0.5, 0.5, 2, 3, 4]);
 });
 
-test('pricing from the YAML config, from the environment as JSON, and from a file', (t) => {
-  const yaml = file(
-    'config.yaml',
-    [
-      'batch_processing:',
-      '  timezone: Europe/Berlin',
-      '  pricing:',
-      '    models:',
-      '      - model: llama-3-70b',
-      '        input_usd_per_1k: 0.001',
-      '        output_usd_per_1k: 0.002',
-      '        valid_from: 2026-11-15',
-    ].join('\n'),
+test('a price file (YAML or JSON) is read and checked entry by entry, naming the file', (t) => {
+  const priceFile = file(
+    'prices.yaml',
+    '- {model: m, input_usd_per_1k: 3, output_usd_per_1k: 4, valid_from: 2026-11-15}\n',
   );
-  const fromYaml = loadConfig({ env: {}, file: yaml, secretsDir: noSecrets });
-  t.deepEqual(fromYaml.pricing.models, [
-    { model: 'llama-3-70b', input_usd_per_1k: 0.001, output_usd_per_1k: 0.002, valid_from: '2026-11-15' },
-  ]);
-  const prices = priceTableFrom(fromYaml);
-  t.is(priceAt(prices, 'llama-3-70b', Date.parse('2026-11-14T23:00:00Z'))?.outputPer1k, 0.002);
-
-  const fromEnv = loadConfig({
-    env: { BATCH_PROCESSING_PRICING: '[{"model":"m","input_usd_per_1k":1,"output_usd_per_1k":2}]' },
-    secretsDir: noSecrets,
-  });
-  t.is(priceAt(priceTableFrom(fromEnv), 'm', 0)?.outputPer1k, 2);
-
-  const priceFile = file('prices.yaml', '- {model: m, input_usd_per_1k: 3, output_usd_per_1k: 4}\n');
-  const fromFile = loadConfig({ env: { BATCH_PROCESSING_PRICING_FILE: priceFile }, secretsDir: noSecrets });
-  t.is(priceAt(priceTableFrom(fromFile), 'm', 0)?.inputPer1k, 3);
-  t.is(priceTableFrom(loadConfig({ env: {}, secretsDir: noSecrets })).models.size, 0);
-});
-
-test('a bad price table names the entry and the field', (t) => {
-  const bad = t.throws(() =>
-    loadConfig({
-      env: {
-        BATCH_PROCESSING_PRICING: '[{"model":"m","input_usd_per_1k":-1,"output_usd_per_1k":2,"tier":1}]',
-      },
-      secretsDir: noSecrets,
-    }),
+  const prices = loadPriceTable({ models: [], file: priceFile }, 'Europe/Berlin');
+  t.is(priceAt(prices, 'm', Date.parse('2026-11-14T23:00:00Z'))?.inputPer1k, 3);
+  t.is(priceAt(prices, 'm', Date.parse('2026-11-14T22:59:59Z')), undefined);
+  t.is(loadPriceTable({ models: [] }, 'UTC').models.size, 0);
+  const bad = file(
+    'bad.json',
+    JSON.stringify([{ model: 'm', input_usd_per_1k: -1, output_usd_per_1k: 2, tier: 1 }]),
   );
-  t.regex(
-    bad.message,
-    /BATCH_PROCESSING_PRICING=.*entry 0 \(model "m"\) input_usd_per_1k: must not be negative/,
-  );
-  t.regex(bad.message, /Unrecognized key.*tier/);
-  const both = t.throws(() =>
-    loadConfig({
-      env: {
-        BATCH_PROCESSING_PRICING: '[{"model":"m","input_usd_per_1k":1,"output_usd_per_1k":2}]',
-        BATCH_PROCESSING_PRICING_FILE: './prices.yaml',
-      },
-      secretsDir: noSecrets,
-    }),
-  );
-  t.regex(both.message, /BATCH_PROCESSING_PRICING_FILE.*not both/);
+  const error = t.throws(() => loadPriceTable({ models: [], file: bad }, 'UTC'));
+  t.regex(error.message, /bad\.json: entry 0 \(model "m"\) input_usd_per_1k: must not be negative/);
+  t.regex(error.message, /Unrecognized key.*tier/);
   const twice = file(
     'twice.json',
     JSON.stringify([
@@ -185,13 +142,10 @@ test('a bad price table names the entry and the field', (t) => {
       { model: 'm', input_usd_per_1k: 2, output_usd_per_1k: 2, valid_from: '2026-11-01' },
     ]),
   );
-  const config = loadConfig({ env: { BATCH_PROCESSING_PRICING_FILE: twice }, secretsDir: noSecrets });
-  t.throws(() => priceTableFrom(config), {
+  t.throws(() => loadPriceTable({ models: [], file: twice }, 'UTC'), {
     message: /twice\.json: entry 1 \(model "m"\): a second price valid from 2026-11-01/,
   });
-  const missing = loadConfig({
-    env: { BATCH_PROCESSING_PRICING_FILE: '/no/such/prices.yaml' },
-    secretsDir: noSecrets,
+  t.throws(() => loadPriceTable({ models: [], file: '/no/such/prices.yaml' }, 'UTC'), {
+    message: /cannot read the price file \(ENOENT\)/,
   });
-  t.throws(() => priceTableFrom(missing), { message: /cannot read the price file \(ENOENT\)/ });
 });
