@@ -12,6 +12,7 @@ import type { Machine } from './machine.ts';
 import type { QueryMeasurement } from './query.ts';
 import type { ProduceResult } from './produce.ts';
 import type { StatementStat } from './statement-profile.ts';
+import type { ReportMeasurement } from './reports.ts';
 
 export interface SizeResult {
   /** Requested event count. */
@@ -30,6 +31,8 @@ export interface SizeResult {
   rollups?: Record<RollupLevel, RollupMeasurement>;
   /** GET /aggregates (a month of hourly rows of one metric per model) against the same SELECT in psql. */
   query?: QueryMeasurement;
+  /** monthly_summary in every format, from this size's aggregates. */
+  reports?: ReportMeasurement;
   explain?: ExplainOutput;
   /** With --explain: the hourly run's statements by total time. */
   hourlyProfile?: StatementStat[];

@@ -60,6 +60,23 @@ export function int(min: number, max = Number.MAX_SAFE_INTEGER, noun = 'an integ
 
 export const port = int(1, 65535, 'a port number');
 
+/** A decimal number in [min, max]. */
+export function decimal(min: number, max: number): Kind<number> {
+  const expected = `a number ${min}–${max}`;
+  return {
+    type: `number ${min}–${max}`,
+    example: String(min),
+    parse(raw) {
+      const text = scalarText(raw);
+      if (text === undefined || !/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text)) return bad(`not ${expected}`);
+      const value = Number(text);
+      if (value < min || value > max) return bad(`out of range; expected ${expected}`);
+      return ok(value);
+    },
+    format: String,
+  };
+}
+
 /** CPU cores: a positive number, or Kubernetes millicores ("500m" = 0.5). */
 export const cpu: Kind<number> = {
   type: 'number of cores > 0 (or millicores, e.g. 500m)',

@@ -114,7 +114,7 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
       const returned = await handler(event, context);
       if (context.outcome.kind === 'none') context.succeed(returned);
       if (context.outcome.kind === 'error') throw context.outcome.error;
-      const headers = { ...context.headers(), 'x-request-id': requestId };
+      const headers: Record<string, string> = { ...context.headers(), 'x-request-id': requestId };
       const value = context.outcome.kind === 'value' ? context.outcome.value : undefined;
       status = context.status();
       if (value instanceof Readable) await stream(req, res, status, headers, value, log);
