@@ -18,6 +18,8 @@ export interface ApiResponse {
 }
 
 export interface ApiExample {
+  /** Values of the path's `{name}` parameters. */
+  params?: Record<string, string>;
   query?: Record<string, string>;
   headers?: Record<string, string>;
   body?: unknown;

@@ -4,12 +4,14 @@
 import { ingestOperations } from '../ingest/api.ts';
 import { aggregationOperations } from '../jobs/api.ts';
 import { queryOperations } from '../query/api.ts';
+import { reportOperations } from '../reports/api/openapi.ts';
 import { statusOperations } from '../status/api.ts';
 import type { ApiOperation } from './operation.ts';
 
 export const apiOperations: readonly ApiOperation[] = [
   ...statusOperations,
   ...queryOperations,
+  ...reportOperations,
   ...ingestOperations,
   ...aggregationOperations,
 ];

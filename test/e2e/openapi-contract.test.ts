@@ -11,7 +11,7 @@ import addFormats from 'ajv-formats';
 import test from 'ava';
 import { runDemo } from '../../runtime/demo/run-demo.ts';
 import { startRuntime } from '../../runtime/runtime.ts';
-import { apiOperations, wirePath, type ApiOperation } from '../../shared/openapi/index.ts';
+import { apiOperations, wirePath, type ApiExample, type ApiOperation } from '../../shared/openapi/index.ts';
 import { recordingLog } from './runtime-fixtures.ts';
 
 interface Documented {
@@ -21,14 +21,14 @@ interface Documented {
   >;
 }
 
-function urlOf(
-  op: ApiOperation,
-  bases: { api: string; gateway: string },
-  query?: Record<string, string>,
-): string {
+function urlOf(op: ApiOperation, bases: { api: string; gateway: string }, example: ApiExample): string {
   const base = op.served === 'api' ? bases.api : bases.gateway;
-  const search = query && Object.keys(query).length > 0 ? `?${new URLSearchParams(query)}` : '';
-  return `${base}${wirePath(op)}${search}`;
+  const query = example.query ?? {};
+  const search = Object.keys(query).length > 0 ? `?${new URLSearchParams(query)}` : '';
+  const path = wirePath(op).replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(example.params?.[name] ?? ''),
+  );
+  return `${base}${path}${search}`;
 }
 
 test('every documented route exists and answers what the document says', async (t) => {
@@ -40,7 +40,13 @@ test('every documented route exists and answers what the document says', async (
     gatewayPort: 0,
     apiPort: 0,
     cronTimers: false,
-    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      KAFKA_BOOTSTRAP_SERVERS: '',
+      LOG_LEVEL: 'warn',
+      BATCH_PROCESSING_ARCHIVAL_PATH: join(dir, 'archive'),
+    },
     log: recordingLog(),
     output: () => undefined,
   });
@@ -68,7 +74,7 @@ test('every documented route exists and answers what the document says', async (
         init.body = JSON.stringify(example.body);
         (init.headers as Record<string, string>)['content-type'] = 'application/json';
       }
-      const url = urlOf(op, bases, example.query);
+      const url = urlOf(op, bases, example);
       const res = await fetch(url, init);
       calls += 1;
       const what = `${op.method.toUpperCase()} ${url.replace(/^http:\/\/127\.0\.0\.1:\d+/, '')}`;

@@ -13,6 +13,8 @@ import type { AggregationSummary } from '../../shared/jobs/index.ts';
 import { apiOperations, buildOpenApiDocument, wirePath } from '../../shared/openapi/index.ts';
 import type { AggregationStatusSchema, HealthReportSchema, RunsListSchema } from '../../shared/status/api.ts';
 import type { AggregationStatusReport, HealthReport, RunView } from '../../shared/status/index.ts';
+import type { ReportViewSchema } from '../../shared/reports/api/openapi.ts';
+import type { reportView } from '../../shared/reports/api/routes.ts';
 
 const document = buildOpenApiDocument(apiOperations, {
   apiUrl: 'http://127.0.0.1:9101',
@@ -101,8 +103,9 @@ const aligned: [
   Same<z.output<typeof RunsListSchema>['runs'][number], RunView>,
   Same<z.output<typeof PushResultSchema>, PushResult>,
   Same<z.output<typeof AggregationSummarySchema>, AggregationSummary>,
-] = [true, true, true, true, true];
+  Same<z.output<typeof ReportViewSchema>, ReturnType<typeof reportView>>,
+] = [true, true, true, true, true, true];
 
 test('answer schemas and route types agree (checked by the type checker)', (t) => {
-  t.deepEqual(aligned, [true, true, true, true, true]);
+  t.deepEqual(aligned, [true, true, true, true, true, true]);
 });
