@@ -6,6 +6,7 @@ export {
   PRICED_EVENT_TYPE,
   TOKEN_FIELDS,
   inferCost,
+  inferCostOfMetrics,
   withInferredCost,
   type CostInput,
   type CostOutcome,

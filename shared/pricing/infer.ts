@@ -25,7 +25,7 @@ export interface CostInput {
   tokensIn: number | undefined;
   tokensOut: number | undefined;
   tokensCached: number | undefined;
-  /** data holds cost_usd, cost_inferred or cost_usd_inferred (any value but null). */
+  /** data holds cost_usd, cost_inferred or cost_usd_inferred as a number (or boolean). */
   hasCost: boolean;
 }
 
@@ -77,4 +77,40 @@ export function withInferredCost<V>(
   add(COST_METRIC, render(costUsd));
   add(COST_INFERRED_FLAG_METRIC, render(1));
   add(COST_INFERRED_METRIC, render(costUsd));
+}
+
+/**
+ * inferCost for an event already split into sorted metric names and values, as both ingest paths hold it:
+ * the token counts and the reported cost are read from the metrics (a cost field that is not a number
+ * reports nothing). `value(i)` gives the i-th metric as a number.
+ */
+export function inferCostOfMetrics(
+  prices: PriceTable,
+  eventType: string,
+  timestampMs: number,
+  model: string | undefined,
+  names: readonly string[],
+  value: (index: number) => number,
+): CostOutcome {
+  if (eventType !== PRICED_EVENT_TYPE || prices.models.size === 0) return NONE;
+  let tokensIn: number | undefined;
+  let tokensOut: number | undefined;
+  let tokensCached: number | undefined;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    if (name === COST_METRIC || name === COST_INFERRED_FLAG_METRIC || name === COST_INFERRED_METRIC)
+      return NONE;
+    if (name === TOKEN_FIELDS.input) tokensIn = value(i);
+    else if (name === TOKEN_FIELDS.output) tokensOut = value(i);
+    else if (name === TOKEN_FIELDS.cached) tokensCached = value(i);
+  }
+  return inferCost(prices, {
+    eventType,
+    timestampMs,
+    model,
+    tokensIn,
+    tokensOut,
+    tokensCached,
+    hasCost: false,
+  });
 }
