@@ -2,6 +2,7 @@
 // list here; test/unit/openapi.test.ts validates the document and test/e2e/openapi-contract.test.ts calls
 // every route it names.
 import { ingestOperations } from '../ingest/api.ts';
+import { deadLetterOperations } from '../ingest/dead-letters-api.ts';
 import { aggregationOperations } from '../jobs/api.ts';
 import { queryOperations } from '../query/api.ts';
 import { reportOperations } from '../reports/api/openapi.ts';
@@ -11,6 +12,7 @@ import type { ApiOperation } from './operation.ts';
 export const apiOperations: readonly ApiOperation[] = [
   ...statusOperations,
   ...queryOperations,
+  ...deadLetterOperations,
   ...reportOperations,
   ...ingestOperations,
   ...aggregationOperations,

@@ -19,14 +19,7 @@ import {
 } from '../../shared/query/index.ts';
 import { freshEmbeddedDatabase, freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
-import {
-  bothBackends,
-  deps,
-  rng,
-  runAllLevels,
-  storeTestEvents,
-  type TestEvent,
-} from './aggregate-fixtures.ts';
+import { bothBackends, deps, rng, storeTestEvents, type TestEvent } from './aggregate-fixtures.ts';
 
 const ZONE = 'Europe/Berlin';
 const MODELS = ['llama-3-70b', 'mistral-7b', 'gpt-x'];

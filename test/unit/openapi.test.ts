@@ -14,6 +14,8 @@ import { apiOperations, buildOpenApiDocument, wirePath } from '../../shared/open
 import type { AggregationStatusSchema, HealthReportSchema, RunsListSchema } from '../../shared/status/api.ts';
 import type { AggregationStatusReport, HealthReport, RunView } from '../../shared/status/index.ts';
 import type { ReportViewSchema } from '../../shared/reports/api/openapi.ts';
+import type { DeadLetterViewSchema, ReplayResultSchema } from '../../shared/ingest/dead-letters-api.ts';
+import type { DeadLetterView, ReplayResult } from '../../shared/ingest/dead-letters.ts';
 import type { reportView } from '../../shared/reports/api/routes.ts';
 
 const document = buildOpenApiDocument(apiOperations, {
@@ -104,8 +106,10 @@ const aligned: [
   Same<z.output<typeof PushResultSchema>, PushResult>,
   Same<z.output<typeof AggregationSummarySchema>, AggregationSummary>,
   Same<z.output<typeof ReportViewSchema>, ReturnType<typeof reportView>>,
-] = [true, true, true, true, true, true];
+  Same<z.output<typeof DeadLetterViewSchema>, DeadLetterView>,
+  Same<z.output<typeof ReplayResultSchema>, ReplayResult>,
+] = [true, true, true, true, true, true, true, true];
 
 test('answer schemas and route types agree (checked by the type checker)', (t) => {
-  t.deepEqual(aligned, [true, true, true, true, true, true]);
+  t.deepEqual(aligned, [true, true, true, true, true, true, true, true]);
 });
