@@ -1,6 +1,7 @@
 // Every documented route, gathered from the modules that serve them. A module that adds routes adds its
 // list here; test/unit/openapi.test.ts validates the document and test/e2e/openapi-contract.test.ts calls
 // every route it names.
+import { capacityOperations } from '../capacity/openapi.ts';
 import { ingestOperations } from '../ingest/api.ts';
 import { deadLetterOperations } from '../ingest/dead-letters-api.ts';
 import { aggregationOperations } from '../jobs/api.ts';
@@ -14,6 +15,7 @@ export const apiOperations: readonly ApiOperation[] = [
   ...queryOperations,
   ...deadLetterOperations,
   ...reportOperations,
+  ...capacityOperations,
   ...ingestOperations,
   ...aggregationOperations,
 ];
