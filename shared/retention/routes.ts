@@ -33,12 +33,14 @@ export interface RetentionRouteDeps extends RetentionDeps {
   schedule: string;
 }
 
-const CleanupBody = z
+export const CleanupBody = z
   .object({ dry_run: z.boolean({ error: '"dry_run" must be true or false' }).optional() })
   .strict();
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day as YYYY-MM-DD, e.g. "2026-10-01"');
-const RestoreBody = z.object({ from: day, to: day.optional(), recompute: z.boolean().optional() }).strict();
+export const RestoreBody = z
+  .object({ from: day, to: day.optional(), recompute: z.boolean().optional() })
+  .strict();
 
 /** The body as an object: parsed JSON, JSON text, or nothing. Throws a ZodError-shaped 400 otherwise. */
 function objectBody(body: unknown): unknown {

@@ -23,13 +23,15 @@ export interface LastSweep {
   startedAt: string;
   finishedAt: string | null;
   error: { code: string; message: string } | null;
-  details: unknown;
+  /** The run's details in the ledger (its totals, once finished). */
+  details: Record<string, unknown>;
 }
 
 export interface RetentionStatus {
   policy: {
     rawDays: number;
     aggregateDays: RetentionPolicy['aggregateDays'];
+    reportsDays: number;
     deadLetterDays: number;
     runsDays: number;
     dedupKeysDays: number;
@@ -39,6 +41,7 @@ export interface RetentionStatus {
   cutoffs: {
     raw: string;
     aggregate: Record<string, string>;
+    reports: string;
     deadLetters: string;
     runs: string;
     dedupKeys: string;
@@ -116,7 +119,7 @@ export async function retentionStatus(
     finished_at: Date | null;
     error_code: string | null;
     error: string | null;
-    details: unknown;
+    details: Record<string, unknown>;
   }>(
     `SELECT id, status, trigger, started_at, finished_at, error_code, error, details FROM runs
      WHERE job = $1 AND status <> 'skipped' ORDER BY started_at DESC, id DESC LIMIT 1`,
@@ -131,6 +134,7 @@ export async function retentionStatus(
     policy: {
       rawDays: policy.rawDays,
       aggregateDays: policy.aggregateDays,
+      reportsDays: policy.reportsDays,
       deadLetterDays: policy.deadLetterDays,
       runsDays: policy.runsDays,
       dedupKeysDays: policy.dedupKeysDays,
@@ -140,6 +144,7 @@ export async function retentionStatus(
     cutoffs: {
       raw: cutoffs.raw.toISOString(),
       aggregate: Object.fromEntries(Object.entries(cutoffs.aggregate).map(([l, d]) => [l, d.toISOString()])),
+      reports: cutoffs.reports.toISOString(),
       deadLetters: cutoffs.deadLetters.toISOString(),
       runs: cutoffs.runs.toISOString(),
       dedupKeys: cutoffs.dedupKeys.toISOString(),

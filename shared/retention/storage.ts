@@ -13,9 +13,14 @@ export interface StorageFigure {
   ratio: number;
 }
 
+export interface ArchiveStorageFigure extends StorageFigure {
+  /** Bytes per key prefix: raw, aggregates, reports. */
+  byPrefix: Record<string, number>;
+}
+
 export interface StorageUsage {
   database: StorageFigure;
-  archive: StorageFigure & { byPrefix: Record<string, number> };
+  archive: ArchiveStorageFigure;
 }
 
 export async function storageUsage(db: Queryable, policy: RetentionPolicy): Promise<StorageUsage> {

@@ -1,7 +1,7 @@
 // The retention sweep's safety rules, each against real PostgreSQL (and the S3 gateway where S3 matters):
 // hours not final keep their day; S3 unreachable removes nothing and is retried; a corrupted object removes
 // nothing and raises an alert; rows changed after the export stop the drop; two sweeps at once — one works;
-// archival off deletes without a copy.
+// archival off deletes without a copy; kill -9 at every step of a raw day and of an aggregate month.
 import { spawn } from 'node:child_process';
 import test, { type ExecutionContext } from 'ava';
 import type { ObjectStore } from '../../shared/archive/index.ts';
@@ -412,3 +412,87 @@ test('the kill points cover every step of a raw day', (t) => {
     ['part-uploaded', 'parts-uploaded', 'manifest-written', 'verified', 'drop-locked', 'dropped'],
   );
 });
+
+// The aggregate side of "kill -9 at any point": after a month's export (manifest written, nothing deleted)
+// and after its delete committed. The next sweep finishes: the hourly state of the month is gone, the
+// rollups are as they were, and the folder holds exactly the manifest's objects with every row once.
+const AGGREGATE_POLICY = {
+  ...THREE_DAYS,
+  BATCH_PROCESSING_AGGREGATED_DATA_RETENTION_DAYS: '4',
+  BATCH_PROCESSING_DAILY_AGGREGATES_RETENTION_DAYS: '365',
+  BATCH_PROCESSING_WEEKLY_AGGREGATES_RETENTION_DAYS: '365',
+  BATCH_PROCESSING_MONTHLY_AGGREGATES_RETENTION_DAYS: '365',
+};
+const OCTOBER_HOURS = `FROM aggregate_state WHERE level = 'hour' AND bucket < '2026-11-01'`;
+
+for (const killAt of ['aggregate-exported', 'aggregate-deleted'] as const) {
+  pgTest(
+    `kill -9 at ${killAt}: the next sweep finishes the month with no lost rows and no duplicates`,
+    async (t) => {
+      const { db, drop, url } = await freshPgDatabase();
+      t.teardown(drop);
+      await loadDemoDays(db, { days: 6, requestsPerHour: 4 });
+      await aggregateAll(db);
+      const store = await localStore(t);
+      const rollups = (await aggregatesText(db)).filter((row) => !row.startsWith('hour|'));
+      const hours = Number(
+        (await db.query<{ n: number }>(`SELECT count(*)::int8 AS n ${OCTOBER_HOURS}`)).rows[0]?.n,
+      );
+      t.true(hours > 0);
+
+      const killed = await runChild({
+        databaseUrl: url,
+        storeDir: store.root,
+        env: AGGREGATE_POLICY,
+        now: NOW.toISOString(),
+        killAt,
+        options: { rowsPerPart: 20, rowsPerGroup: 10, lockLeaseMs: 1_000 },
+      });
+      t.is(killed.signal, 'SIGKILL', killed.stderr.slice(-2000));
+
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const resumed = await runRetentionSweep(
+        retentionDeps(db, store, {
+          policy: testPolicy(AGGREGATE_POLICY),
+          options: { rowsPerPart: 50, rowsPerGroup: 10, lockLeaseMs: 1_000 },
+        }),
+        { trigger: 'manual' },
+      );
+      t.is(resumed.status, 'succeeded', JSON.stringify(resumed.error));
+      t.deepEqual(
+        (await listArchives(db, { kind: 'aggregate' })).map((a) => [a.unit, a.status, a.rows]),
+        [['hour/2026-10', 'archived', hours]],
+      );
+      t.is(
+        Number((await db.query<{ n: number }>(`SELECT count(*)::int8 AS n ${OCTOBER_HOURS}`)).rows[0]?.n),
+        0,
+      );
+      t.deepEqual(
+        (await aggregatesText(db)).filter((row) => !row.startsWith('hour|')),
+        rollups,
+      );
+
+      const folder = 'aggregates/level=hour/month=2026-10/';
+      const manifest = JSON.parse((await store.get(`${folder}manifest.json`)).toString()) as {
+        rows: number;
+        objects: { key: string }[];
+      };
+      t.is(manifest.rows, hours);
+      t.deepEqual(
+        (await store.list('aggregates/')).map((o) => o.key).sort(),
+        [`${folder}manifest.json`, ...manifest.objects.map((o) => o.key)].sort(),
+      );
+      const { downloadParquet } = await import('../fixtures/duckdb-reader.ts');
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      const { files, cleanup } = await downloadParquet(store, 'aggregates/');
+      t.teardown(cleanup);
+      const duck = await (await DuckDBInstance.create(':memory:')).connect();
+      const read = await duck.runAndReadAll(
+        `SELECT count(*) AS n, count(DISTINCT (bucket, event_type, metric, dimension, dimension_value)) AS distinct_rows
+       FROM read_parquet([${files.map((f) => `'${f}'`).join(', ')}])`,
+      );
+      duck.disconnectSync();
+      t.like(read.getRowObjectsJson()[0], { n: String(hours), distinct_rows: String(hours) });
+    },
+  );
+}
