@@ -2,7 +2,6 @@
 // hours not final keep their day; S3 unreachable removes nothing and is retried; a corrupted object removes
 // nothing and raises an alert; rows changed after the export stop the drop; two sweeps at once — one works;
 // archival off deletes without a copy; kill -9 at every step of a raw day and of an aggregate month.
-import { spawn } from 'node:child_process';
 import test, { type ExecutionContext } from 'ava';
 import type { ObjectStore } from '../../shared/archive/index.ts';
 import type { Database } from '../../shared/db/index.ts';
@@ -19,6 +18,7 @@ import {
   NOW,
   rawRowsText,
   retentionDeps,
+  runRetentionChild,
   s3Store,
   s3Target,
   testPolicy,
@@ -308,34 +308,6 @@ pgTest('archival off: past-retention days are deleted without a copy, and record
 
 // ---- kill -9 ---------------------------------------------------------------------------------------------
 
-interface ChildRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runChild(config: object): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        new URL('../fixtures/retention-child.ts', import.meta.url).pathname,
-        JSON.stringify(config),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
 const KILL_POINTS = [
   // mid-export: parts of the first day written, no manifest
   { killAt: 'part-uploaded', killAfter: 2 },
@@ -361,7 +333,7 @@ for (const point of KILL_POINTS) {
       const to = new Date(`${dayOf(-3)}T00:00:00Z`);
       const before = await rawRowsText(db, from, to);
       const { store, settings: s3 } = s3Target(t);
-      const killed = await runChild({
+      const killed = await runRetentionChild({
         databaseUrl: url,
         s3,
         env: THREE_DAYS,
@@ -440,7 +412,7 @@ for (const killAt of ['aggregate-exported', 'aggregate-deleted'] as const) {
       );
       t.true(hours > 0);
 
-      const killed = await runChild({
+      const killed = await runRetentionChild({
         databaseUrl: url,
         storeDir: store.root,
         env: AGGREGATE_POLICY,

@@ -1,7 +1,7 @@
 // Restore: archived days back into raw_events exactly once, every column equal to what was archived; kept
 // for restored_keep_days, then verified against the archive and dropped again without a new export;
 // aggregates recomputed on request come out the same; a crash mid-restore restores nothing.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
 import type { ObjectStore } from '../../shared/archive/index.ts';
 import type { Database } from '../../shared/db/index.ts';
@@ -25,6 +25,7 @@ import {
   localStore,
   rawRowsText,
   retentionDeps,
+  runRetentionChild,
   s3Store,
   s3Target,
   testPolicy,
@@ -193,30 +194,14 @@ s3Test(
     t.teardown(drop);
     const { store, settings } = s3Target(t);
     const before = await archivedThreeDays(db, store);
-    const child = await new Promise<{ signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
-      const config = {
-        databaseUrl: url,
-        s3: settings,
-        env: THREE_DAYS,
-        now: NOW.toISOString(),
-        killAt: 'restore-inserted',
-        killAfter: 2,
-        restore: { from: PAST[0], to: PAST[2] },
-      };
-      const proc = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          new URL('../fixtures/retention-child.ts', import.meta.url).pathname,
-          JSON.stringify(config),
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      let stderr = '';
-      proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      proc.on('error', reject);
-      proc.on('close', (_code, signal) => resolve({ signal, stderr }));
+    const child = await runRetentionChild({
+      databaseUrl: url,
+      s3: settings,
+      env: THREE_DAYS,
+      now: NOW.toISOString(),
+      killAt: 'restore-inserted',
+      killAfter: 2,
+      restore: { from: PAST[0], to: PAST[2] },
     });
     t.is(child.signal, 'SIGKILL', child.stderr.slice(-2000));
     // the first day committed before the kill; the second was rolled back whole
