@@ -43,15 +43,20 @@ export async function recordRetentionState(
   bytes.set({ store: 'database', prefix: '' }, usage.database.bytes);
   for (const [prefix, n] of Object.entries(usage.archive.byPrefix))
     bytes.set({ store: 'archive', prefix }, n);
-  const { rows } = await db.query<{ finished_at: Date | null; raw: number; aggregate: number }>(
+  const { rows } = await db.query<{
+    finished_at: Date | null;
+    raw: number;
+    aggregate: number;
+    reports: number;
+  }>(
     `SELECT (SELECT max(finished_at) FROM runs WHERE job = 'retention-sweep' AND status = 'succeeded') AS finished_at,
             (SELECT count(*) FROM archives WHERE kind = 'raw' AND status = 'failed')::int AS raw,
-            (SELECT count(*) FROM archives WHERE kind = 'aggregate' AND status = 'failed')::int AS aggregate`,
+            (SELECT count(*) FROM archives WHERE kind = 'aggregate' AND status = 'failed')::int AS aggregate,
+            (SELECT count(*) FROM archives WHERE kind = 'reports' AND status = 'failed')::int AS reports`,
   );
   const state = rows[0];
   if (state?.finished_at)
     gaugeOf(METRICS.retentionLastSuccess, registry).set(state.finished_at.getTime() / 1000);
   const failed = gaugeOf(METRICS.retentionFailedUnits, registry);
-  failed.set({ kind: 'raw' }, state?.raw ?? 0);
-  failed.set({ kind: 'aggregate' }, state?.aggregate ?? 0);
+  for (const kind of ['raw', 'aggregate', 'reports'] as const) failed.set({ kind }, state?.[kind] ?? 0);
 }

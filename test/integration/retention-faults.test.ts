@@ -6,7 +6,12 @@ import test, { type ExecutionContext } from 'ava';
 import type { ObjectStore } from '../../shared/archive/index.ts';
 import type { Database } from '../../shared/db/index.ts';
 import { Registry } from 'prom-client';
-import { listArchives, runRetentionSweep, type RetentionDeps } from '../../shared/retention/index.ts';
+import {
+  listArchives,
+  recordRetentionState,
+  runRetentionSweep,
+  type RetentionDeps,
+} from '../../shared/retention/index.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
 import {
@@ -206,6 +211,23 @@ s3Test(
     t.regex(await metrics.metrics(), /hxp_retention_verification_failures_total\{kind="raw"\} 1/);
     const archive = (await listArchives(db)).find((a) => a.unit === PAST[1]);
     t.is(archive?.status, 'failed');
+    // the state gauge the alert reads, as the status function's /metrics computes it
+    const failedUnits = async (): Promise<string> => {
+      const state = new Registry();
+      await recordRetentionState(state, db, testPolicy(THREE_DAYS));
+      return (await state.metrics())
+        .split('\n')
+        .filter((line) => line.startsWith('hxp_retention_failed_units_count{'))
+        .join('\n');
+    };
+    t.is(
+      await failedUnits(),
+      [
+        'hxp_retention_failed_units_count{kind="raw"} 1',
+        'hxp_retention_failed_units_count{kind="aggregate"} 0',
+        'hxp_retention_failed_units_count{kind="reports"} 0',
+      ].join('\n'),
+    );
 
     const next = await runRetentionSweep(deps(db, store), { trigger: 'manual' });
     t.is(next.status, 'succeeded');
@@ -214,6 +236,7 @@ s3Test(
       [[PAST[1], 'done']],
     );
     t.false((await liveDays(db)).includes(PAST[1]!));
+    t.regex(await failedUnits(), /\{kind="raw"\} 0\n/);
   },
 );
 
