@@ -4,7 +4,6 @@
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'puppeteer-core';
 import { startRuntime, type Runtime } from '../../runtime/runtime.ts';
 import type { DeadLetterPage } from '../../shared/ingest/index.ts';
 import type { AggregationStatusReport, RunView } from '../../shared/status/index.ts';
@@ -90,9 +89,8 @@ binaryTest('chromium')(
     const runs = await json<{ runs: RunView[] }>(`${rt.apiUrl}/runs?limit=15`);
     const letters = await json<DeadLetterPage>(`${rt.apiUrl}/dead-letters?limit=8`);
 
-    let browser: Browser | undefined;
-    t.teardown(() => browser?.close());
-    browser = await launchChromium(requireBinary('chromium')!);
+    const browser = await launchChromium(requireBinary('chromium')!);
+    t.teardown(() => browser.close());
     const { page, problems } = await watchedPage(browser);
     const requested: string[] = [];
     page.on('request', (req) => requested.push(req.url()));
