@@ -4,12 +4,12 @@
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRuntime, type Runtime } from '../../runtime/runtime.ts';
+import type { Runtime } from '../../runtime/runtime.ts';
 import type { DeadLetterPage } from '../../shared/ingest/index.ts';
 import type { AggregationStatusReport, RunView } from '../../shared/status/index.ts';
 import { launchChromium, watchedPage } from '../../scripts/lib/browser.ts';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
-import { recordingLog, tempStack } from './runtime-fixtures.ts';
+import { projectRuntime } from './runtime-fixtures.ts';
 
 const HOUR = 3_600_000;
 
@@ -54,24 +54,7 @@ binaryTest('chromium')(
   'the web dashboard loads without errors and shows the figures the API returns',
   async (t) => {
     t.timeout(240_000, 'three function processes and a browser on a shared 2-core machine');
-    const stack = tempStack({
-      ingest: { projectHandler: 'functions/ingest' },
-      'aggregate-hourly': { projectHandler: 'functions/aggregate-hourly' },
-      status: { projectHandler: 'functions/status' },
-      'generate-report': { projectHandler: 'functions/generate-report' },
-    });
-    t.teardown(stack.cleanup);
-    const rt = await startRuntime({
-      stackFile: stack.stackFile,
-      dataDir: stack.dataDir,
-      gatewayPort: 0,
-      apiPort: 0,
-      cronTimers: false,
-      env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', PROMETHEUS_PUSHGATEWAY_URL: '' },
-      log: recordingLog(),
-      output: () => undefined,
-    });
-    t.teardown(() => rt.stop());
+    const rt = await projectRuntime(t, ['ingest', 'aggregate-hourly', 'status', 'generate-report']);
     t.like(await seed(rt), { stored: 20, rejected: 2 });
     const run = await fetch(`${rt.gatewayUrl}/function/aggregate-hourly`, { method: 'POST' });
     t.like(await run.json(), { status: 'succeeded', windowsDone: 4 });

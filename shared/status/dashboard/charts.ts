@@ -25,35 +25,47 @@ function hourAxis(data: DashboardData): Spec {
   };
 }
 
-/** Events per hour by event type (from the hourly aggregates), stacked. */
-export function ingestionChart(data: DashboardData): Spec {
+/** A bar per hour of the span; `extra` sets the mark colour or the colour channel. */
+function hourlyBars(
+  data: DashboardData,
+  values: readonly object[],
+  y: { field: string; title: string },
+  height: number,
+  extra: { color?: string; colorField?: string },
+): Spec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 'container',
-    height: 180,
+    height,
     config: CONFIG,
-    data: { values: data.ingestion.perHour },
-    mark: { type: 'bar', tooltip: true },
+    data: { values },
+    mark: { type: 'bar', tooltip: true, ...(extra.color ? { color: extra.color } : {}) },
     encoding: {
       x: hourAxis(data),
-      y: { field: 'events', type: 'quantitative', title: 'events per hour', stack: 'zero' },
-      color: { field: 'eventType', type: 'nominal', scale: { scheme: 'tableau10' } },
+      y: { field: y.field, type: 'quantitative', title: y.title, stack: 'zero' },
+      ...(extra.colorField
+        ? { color: { field: extra.colorField, type: 'nominal', scale: { scheme: 'tableau10' } } }
+        : {}),
     },
   };
 }
 
+/** Events per hour by event type (from the hourly aggregates), stacked. */
+export function ingestionChart(data: DashboardData): Spec {
+  return hourlyBars(data, data.ingestion.perHour, { field: 'events', title: 'events per hour' }, 180, {
+    colorField: 'eventType',
+  });
+}
+
 /** Dead letters received per hour. */
 export function rejectedChart(data: DashboardData): Spec {
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: 'container',
-    height: 110,
-    config: CONFIG,
-    data: { values: data.ingestion.rejectedPerHour },
-    mark: { type: 'bar', color: '#c0392b', tooltip: true },
-    encoding: {
-      x: hourAxis(data),
-      y: { field: 'rejected', type: 'quantitative', title: 'rejected per hour' },
+  return hourlyBars(
+    data,
+    data.ingestion.rejectedPerHour,
+    { field: 'rejected', title: 'rejected per hour' },
+    110,
+    {
+      color: '#c0392b',
     },
-  };
+  );
 }
