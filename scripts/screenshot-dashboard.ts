@@ -1,6 +1,6 @@
 // `npm run dashboard:screenshot`: the README's picture of the web dashboard. Starts the local runtime on the
-// embedded database in a temporary folder, feeds two days of demo events (and a few bad ones, so dead letters
-// show), runs the aggregations, generates a daily summary, and photographs http://<api>/ in headless
+// embedded database in a temporary folder, feeds a week of demo events (and a few bad ones, so dead letters
+// show), runs the aggregations and a capacity analysis, generates a daily summary, and photographs http://<api>/ in headless
 // Chromium at a laptop's 1440×900 — the whole page — into docs/web-dashboard.png. Fails when the page logs
 // an error. Flags: --out <png>, --chromium <path> (default CHROMIUM_BIN or /usr/bin/chromium).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -35,14 +35,17 @@ const rt = await startRuntime({
   output: () => undefined,
 });
 try {
-  say(`runtime up: ${rt.apiUrl}; feeding two days of demo events`);
+  say(`runtime up: ${rt.apiUrl}; feeding a week of demo events`);
+  // A week: the capacity analysis needs 72 hours of history before it forecasts.
   const result = await runDemo(rt.gatewayUrl, rt.db, {
     now: new Date(),
-    days: 2,
-    requestsPerHour: 40,
+    days: 7,
+    requestsPerHour: 30,
     seed: 7,
   });
-  say(`stored ${result.events} events; aggregated`);
+  say(
+    `stored ${result.events} events; aggregated; capacity analysis: HTTP ${result.capacity?.status ?? 'n/a'}`,
+  );
   const now = Date.now();
   const bad = [
     { event_type: 'llm_request', timestamp: new Date(now - 3_600_000).toISOString(), data: 'not an object' },
@@ -71,6 +74,8 @@ try {
     await page.goto(`${rt.apiUrl}/`, { waitUntil: 'networkidle0' });
     await page.waitForSelector('[data-chart="ingestion"] svg', { timeout: 30_000 });
     if (problems.length > 0) throw new Error(`the page logged problems:\n${problems.join('\n')}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 0) throw new Error(`the page is ${overflow} px wider than the 1440 px screen`);
     await writeFile(out, await page.screenshot({ fullPage: true }));
     say(`wrote ${out}`);
   } finally {

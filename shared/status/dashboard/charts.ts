@@ -1,5 +1,6 @@
 // Vega-Lite specifications of the web dashboard's charts, with their data inline; the page embeds them with
 // vega-embed (SVG renderer, no actions menu). Times are UTC on the axis, as everywhere on the page.
+import type { CapacityAnalysis } from '../../capacity/types.ts';
 import type { DashboardData } from './data.ts';
 
 type Spec = Record<string, unknown>;
@@ -34,7 +35,6 @@ function hourlyBars(
   extra: { color?: string; colorField?: string },
 ): Spec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 'container',
     height,
     config: CONFIG,
@@ -68,4 +68,57 @@ export function rejectedChart(data: DashboardData): Spec {
       color: '#c0392b',
     },
   );
+}
+
+/** At most this many forecast points per chart (the page carries them inline). */
+const MAX_FORECAST_POINTS = 240;
+
+/**
+ * One resource's forecast: the 95 % band, the point forecast and the threshold line (dashed). `points` are
+ * thinned to MAX_FORECAST_POINTS, keeping each stretch's highest upper bound so no peak is lost.
+ */
+export function capacityChart(analysis: CapacityAnalysis): Spec | undefined {
+  const points = analysis.forecast?.points ?? [];
+  if (points.length === 0) return undefined;
+  const step = Math.ceil(points.length / MAX_FORECAST_POINTS);
+  const thinned = [];
+  for (let i = 0; i < points.length; i += step) {
+    const slice = points.slice(i, i + step);
+    const peak = slice.reduce((a, b) => (b.hi95 > a.hi95 ? b : a));
+    thinned.push({ ts: peak.timestamp, value: peak.value, lo95: peak.lo95, hi95: peak.hi95 });
+  }
+  const x = {
+    field: 'ts',
+    type: 'temporal',
+    title: null,
+    scale: { type: 'utc' },
+    axis: { format: '%d %b', labelAngle: 0 },
+  };
+  const layers: Spec[] = [
+    {
+      mark: { type: 'area', color: '#4c78a8', opacity: 0.2 },
+      encoding: {
+        x,
+        y: { field: 'lo95', type: 'quantitative', title: analysis.unit },
+        y2: { field: 'hi95' },
+      },
+    },
+    {
+      mark: { type: 'line', color: '#4c78a8', strokeWidth: 1.5 },
+      encoding: { x, y: { field: 'value', type: 'quantitative' } },
+    },
+  ];
+  if (analysis.threshold !== null) {
+    layers.push({
+      mark: { type: 'rule', color: '#c0392b', strokeDash: [4, 3] },
+      encoding: { y: { datum: analysis.threshold } },
+    });
+  }
+  return {
+    width: 'container',
+    height: 130,
+    config: CONFIG,
+    data: { values: thinned },
+    layer: layers,
+  };
 }

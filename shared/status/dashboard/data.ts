@@ -10,6 +10,8 @@ import {
 } from '../aggregation-status.ts';
 import { checkHealth, type HealthReport } from '../health.ts';
 import type { StatusDeps } from '../routes.ts';
+import { latestCapacityAnalysis } from '../../capacity/store-sql.ts';
+import type { CapacityAnswer } from '../../capacity/types.ts';
 import { listReports, type ReportRow } from '../../reports/store/reports-sql.ts';
 import { listRuns, type RunView } from '../runs.ts';
 import { readPartitionLags } from '../state-metrics.ts';
@@ -44,6 +46,8 @@ export interface DashboardData {
   deadLetters: { recent: DeadLetterView[]; pending: number };
   /** The newest reports (generate-report writes them), newest first. */
   reports: ReportRow[];
+  /** The newest capacity analysis of the fleet series (analyze-capacity writes it); undefined before the first. */
+  capacity: CapacityAnswer | undefined;
 }
 
 async function lagOf(deps: StatusDeps, db: Queryable): Promise<DashboardData['ingestion']['lag']> {
@@ -54,23 +58,36 @@ async function lagOf(deps: StatusDeps, db: Queryable): Promise<DashboardData['in
 export async function dashboardData(deps: StatusDeps, now: Date): Promise<DashboardData> {
   const { db } = deps;
   const since = new Date(Math.floor(now.getTime() / HOUR) * HOUR - INGESTION_HOURS * HOUR);
-  const [health, aggregation, dirty, runs, failures, perHour, rejected, letters, counts, lag, reports] =
-    await Promise.all([
-      checkHealth(deps.probes, {
-        now: () => now,
-        ...(deps.healthTimeoutMs === undefined ? {} : { timeoutMs: deps.healthTimeoutMs }),
-      }),
-      aggregationStatus(db, { ...deps.aggregation, now }),
-      dirtyClosedWindowCounts(db, deps.aggregation.timeZone, now),
-      listRuns(db, { limit: 15 }),
-      listRuns(db, { status: 'failed', limit: 8 }),
-      aggregatedEventsPerHour(db, since),
-      deadLettersPerHour(db, since),
-      listDeadLetters(db, { limit: '8' }),
-      deadLetterCounts(db),
-      lagOf(deps, db),
-      listReports(db, { limit: 8 }),
-    ]);
+  const [
+    health,
+    aggregation,
+    dirty,
+    runs,
+    failures,
+    perHour,
+    rejected,
+    letters,
+    counts,
+    lag,
+    reports,
+    capacity,
+  ] = await Promise.all([
+    checkHealth(deps.probes, {
+      now: () => now,
+      ...(deps.healthTimeoutMs === undefined ? {} : { timeoutMs: deps.healthTimeoutMs }),
+    }),
+    aggregationStatus(db, { ...deps.aggregation, now }),
+    dirtyClosedWindowCounts(db, deps.aggregation.timeZone, now),
+    listRuns(db, { limit: 15 }),
+    listRuns(db, { status: 'failed', limit: 8 }),
+    aggregatedEventsPerHour(db, since),
+    deadLettersPerHour(db, since),
+    listDeadLetters(db, { limit: '8' }),
+    deadLetterCounts(db),
+    lagOf(deps, db),
+    listReports(db, { limit: 8 }),
+    latestCapacityAnalysis(db, { series: 'fleet' }),
+  ]);
   const dirtyByLevel = new Map(dirty.map((d) => [d.level, d.dirty]));
   return {
     generatedAt: now,
@@ -98,5 +115,6 @@ export async function dashboardData(deps: StatusDeps, now: Date): Promise<Dashbo
     },
     deadLetters: { recent: letters.deadLetters, pending: counts.reduce((n, c) => n + c.count, 0) },
     reports,
+    capacity,
   };
 }

@@ -7,7 +7,8 @@ import type { RunView } from '../runs.ts';
 import type { DeadLetterView } from '../../ingest/index.ts';
 import type { ReportRow } from '../../reports/store/reports-sql.ts';
 import { DASHBOARD_ASSETS } from './assets.ts';
-import { ingestionChart, rejectedChart } from './charts.ts';
+import { capacityChart, ingestionChart, rejectedChart } from './charts.ts';
+import type { CapacityAnalysis, CapacityAnswer } from '../../capacity/types.ts';
 import type { DashboardData } from './data.ts';
 import { count, duration, relative, runDuration, utcTime } from './format.ts';
 import { html, jsonIsland, raw, type SafeHtml } from './html.ts';
@@ -180,6 +181,67 @@ function reportRows(reports: ReportRow[], now: Date): SafeHtml {
   )}`;
 }
 
+/** "61.2 %", "1,840 requests/h": a figure in its resource's unit. */
+function inUnit(value: number, unit: string): string {
+  const text = Math.abs(value) >= 100 ? count(Math.round(value)) : String(Math.round(value * 10) / 10);
+  return unit === '%' ? `${text} %` : `${text} ${unit}`;
+}
+
+function capacityCard(a: CapacityAnalysis, now: Date): SafeHtml {
+  const days = a.days_to_threshold?.point ?? null;
+  const state = a.status !== 'ok' ? a.status.replace('_', ' ') : a.alert ? 'alert' : 'ok';
+  const crossing =
+    a.threshold === null
+      ? html`<span class="muted">no limit configured</span>`
+      : days === null
+        ? html`stays under ${inUnit(a.threshold, a.unit)} within the forecast`
+        : html`crosses ${inUnit(a.threshold, a.unit)} in
+            <strong data-field="days-to-threshold">${days.toFixed(1)} d</strong>
+            (${time(a.crossing_at, now, false)})`;
+  return html`<article class="capacity" data-resource="${a.resource}">
+    <header>
+      <h3>${a.resource}</h3>
+      <span class="badge badge-${a.alert ? 'failed' : a.status === 'ok' ? 'completed' : 'scheduled'}"
+        >${state}</span
+      >
+    </header>
+    ${
+      a.forecast?.points?.length
+        ? html`<div class="chart" data-chart="capacity-${a.resource}"></div>`
+        : html`<p class="muted">${a.reason ?? 'no forecast'}</p>`
+    }
+    <p>
+      p95
+      ${inUnit(a.utilization.p95, a.unit)}${
+        a.utilization.ratio === null
+          ? ''
+          : html` <span class="muted">(${Math.round(a.utilization.ratio * 100)} % of the limit)</span>`
+      }
+      · ${crossing}
+    </p>
+    ${a.recommendations[0] ? html`<p class="muted">${a.recommendations[0].text}</p>` : ''}
+  </article>`;
+}
+
+function capacitySection(capacity: CapacityAnswer | undefined, now: Date): SafeHtml {
+  if (!capacity) {
+    return html`<section id="capacity" class="card">
+      <h2>Capacity forecast</h2>
+      <p class="muted">
+        No capacity analysis yet: analyze-capacity runs once a day, or <code>POST /capacity/analysis</code>.
+      </p>
+    </section>`;
+  }
+  return html`<section id="capacity" class="card">
+    <h2>Capacity forecast <span class="muted">fleet, analysed ${time(capacity.generated_at, now)}</span></h2>
+    <p class="muted">
+      Point forecast with its 95 % band; the dashed line is the threshold. Per host:
+      <a href="/capacity/analysis">/capacity/analysis</a>
+    </p>
+    <div class="capacity-grid">${capacity.analyses.map((a) => capacityCard(a, now))}</div>
+  </section>`;
+}
+
 function lagSummary(lag: DashboardData['ingestion']['lag']): SafeHtml {
   if (lag === null) return html`<span class="muted">Kafka not configured (HTTP ingestion)</span>`;
   if (lag === 'unavailable') return html`<span class="bad">Kafka did not answer</span>`;
@@ -194,8 +256,22 @@ function notAvailable(id: string, title: string, what: string, issue: string): S
   </section>`;
 }
 
+/** The chart islands of the page: [name, Vega-Lite spec], drawn into [data-chart="<name>"]. */
+function chartsOf(data: DashboardData): Array<[string, object]> {
+  const charts: Array<[string, object]> = [
+    ['ingestion', ingestionChart(data)],
+    ['rejected', rejectedChart(data)],
+  ];
+  for (const a of data.capacity?.analyses ?? []) {
+    const spec = capacityChart(a);
+    if (spec) charts.push([`capacity-${a.resource}`, spec]);
+  }
+  return charts;
+}
+
 export function renderDashboard(data: DashboardData): string {
   const now = data.generatedAt;
+  const charts = chartsOf(data);
   const dayAgo = now.getTime() - 24 * 3_600_000;
   const events24h = data.ingestion.perHour
     .filter((r) => Date.parse(r.hour) >= dayAgo)
@@ -343,21 +419,19 @@ export function renderDashboard(data: DashboardData): string {
             </p>
           </section>
 
-          <div class="grid2 even">
-            ${notAvailable('capacity', 'Capacity forecast', 'the forecast chart per resource', 'the analyze-capacity function (issue 11)')}
-            ${notAvailable('retention', 'Retention', 'the last sweep, archived ranges and storage usage', 'the retention-sweep function (issue 12)')}
-          </div>
+          ${capacitySection(data.capacity, now)}
+          ${notAvailable('retention', 'Retention', 'the last sweep, archived ranges and storage usage', 'the retention-sweep function (issue 12)')}
         </main>
         <footer class="muted">
           JSON: <a href="health">health</a> · <a href="aggregation/status">aggregation/status</a> ·
           <a href="runs">runs</a> · <a href="dead-letters">dead-letters</a> · <a href="metrics">metrics</a>
         </footer>
-        <script type="application/json" id="chart-ingestion">
-          ${jsonIsland(ingestionChart(data))}
-        </script>
-        <script type="application/json" id="chart-rejected">
-          ${jsonIsland(rejectedChart(data))}
-        </script>
+        ${charts.map(
+          ([name, spec]) =>
+            html`<script type="application/json" id="chart-${name}">
+              ${jsonIsland(spec)}
+            </script>`,
+        )}
         ${Object.keys(DASHBOARD_ASSETS).map((file) => html`<script src="ui/${file}"></script>`)}
         <script>
           ${raw(EMBED_SCRIPT)};
@@ -372,5 +446,5 @@ const EMBED_SCRIPT = `
 for (const el of document.querySelectorAll('[data-chart]')) {
   const spec = JSON.parse(document.getElementById('chart-' + el.dataset.chart).textContent);
   if (spec.data.values.length === 0) { el.textContent = 'No data in this period.'; el.classList.add('empty'); continue; }
-  vegaEmbed(el, spec, { actions: false, renderer: 'svg' }).catch((err) => { el.textContent = 'Chart failed: ' + err.message; });
+  vegaEmbed(el, spec, { mode: 'vega-lite', actions: false, renderer: 'svg' }).catch((err) => { el.textContent = 'Chart failed: ' + err.message; });
 }`;
