@@ -1,8 +1,9 @@
 // The original batch-processing API paths on BATCH_PROCESSING_API_PORT, each served by a function:
-// / (the web dashboard), /ui/*, /health, /aggregation/*, /runs, /dead-letters/* → status; /reports/* →
-// generate-report; /capacity/* → analyze-capacity; /retention/* → retention-sweep (501 until that function is
-// in stack.yml); /metrics → metrics-text.ts (also served alone on the metrics port). The path is forwarded
-// unchanged, so a function answers the same paths on the gateway (/function/<name>/<path>) as here.
+// / (the web dashboard), /ui/*, /health, /aggregation/*, /runs, /dead-letters/*, /aggregates/*, /openapi.json →
+// status; /reports/* → generate-report; /capacity/* → analyze-capacity; /retention/* → retention-sweep (501
+// until that function is in stack.yml); /metrics → metrics-text.ts (also served alone on the metrics port). The
+// path is forwarded unchanged, so a function answers the same paths on the gateway (/function/<name>/<path>)
+// as here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Gateway } from './gateway.ts';
 import type { Supervisor } from './supervisor.ts';
@@ -14,6 +15,8 @@ export const API_ROUTES: Readonly<Record<string, string>> = {
   '/aggregation': 'status',
   '/runs': 'status',
   '/dead-letters': 'status',
+  '/aggregates': 'status',
+  '/openapi.json': 'status',
   '/reports': 'generate-report',
   '/capacity': 'analyze-capacity',
   '/retention': 'retention-sweep',

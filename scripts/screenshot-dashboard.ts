@@ -74,7 +74,9 @@ try {
     await page.goto(`${rt.apiUrl}/`, { waitUntil: 'networkidle0' });
     await page.waitForSelector('[data-chart="ingestion"] svg', { timeout: 30_000 });
     if (problems.length > 0) throw new Error(`the page logged problems:\n${problems.join('\n')}`);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = (await page.evaluate(
+      'document.documentElement.scrollWidth - window.innerWidth',
+    )) as number;
     if (overflow > 0) throw new Error(`the page is ${overflow} px wider than the 1440 px screen`);
     await writeFile(out, await page.screenshot({ fullPage: true }));
     say(`wrote ${out}`);

@@ -143,7 +143,7 @@ binaryTest('chromium')(
 
     // Readable on a laptop: nothing wider than the 1440-pixel viewport.
     t.true(
-      await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+      await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'),
       'no sideways scroll',
     );
     const dir = await mkdtemp(join(tmpdir(), 'hxp-dash-'));
