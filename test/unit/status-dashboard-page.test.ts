@@ -6,6 +6,7 @@ import type { CapacityAnalysis } from '../../shared/capacity/types.ts';
 import type { DashboardData } from '../../shared/status/dashboard/data.ts';
 import { escapeHtml, html } from '../../shared/status/dashboard/html.ts';
 import { renderDashboard } from '../../shared/status/dashboard/page.ts';
+import { capacityChart, dailyPeaks } from '../../shared/status/dashboard/charts.ts';
 
 const NOW = new Date('2026-11-28T10:20:00Z');
 
@@ -160,7 +161,7 @@ test('each level shows its state; a failed run shows its error', (t) => {
   t.regex(page, /<span data-field="dirty">2<\/span>/);
 });
 
-test('capacity: a card per fleet resource with its forecast chart, thinned, and when it crosses', (t) => {
+test('capacity: a card per fleet resource with its forecast chart, as daily peaks, and when it crosses', (t) => {
   const page = renderDashboard(
     data({
       capacity: {
@@ -177,9 +178,57 @@ test('capacity: a card per fleet resource with its forecast chart, thinned, and 
   t.regex(page, /data-resource="disk"[\s\S]*?stays under 80 % within the forecast/);
   const island = /<script type="application\/json" id="chart-capacity-gpu">([^<]*)<\/script>/.exec(page);
   t.truthy(island);
-  const spec = JSON.parse(island![1]!) as { data: { values: Array<{ hi95: number }> }; layer: unknown[] };
-  t.true(spec.data.values.length <= 240, 'thinned for the page');
-  t.is(Math.max(...spec.data.values.map((v) => v.hi95)), 99, 'the highest upper bound survives the thinning');
+  const spec = JSON.parse(island![1]!) as {
+    data: { values: Array<{ ts: string; value: number; hi95: number }> };
+    layer: unknown[];
+  };
+  // 720 hours from 28 Nov 10:00: 31 UTC days, the first and last partial.
+  t.is(spec.data.values.length, 31, 'a point per day');
+  t.is(spec.data.values[0]?.ts, '2026-11-28T00:00:00Z');
+  t.is(spec.data.values[0]?.value, 60 + 13, "the first day's peak (its 23:00, the 14th hour)");
+  t.is(Math.max(...spec.data.values.map((v) => v.hi95)), 99, 'the highest upper bound survives');
   t.is(spec.layer.length, 3, 'band, forecast and threshold');
   t.regex(renderDashboard(data()), /No capacity analysis yet/);
+});
+
+test('capacity: a forecast of a week or less is drawn hour by hour', (t) => {
+  const points = [
+    { timestamp: '2026-11-28T10:00:00Z', value: 70, lo80: 65, hi80: 75, lo95: 60, hi95: 80 },
+    { timestamp: '2026-11-28T11:00:00Z', value: 72, lo80: 66, hi80: 78, lo95: 61, hi95: 83 },
+  ];
+  const a = analysis('gpu', 1);
+  const spec = capacityChart({ ...a, forecast: { ...a.forecast!, horizon_hours: 2, points } });
+  t.deepEqual((spec as { data: { values: unknown[] } }).data.values, [
+    { ts: '2026-11-28T10:00:00Z', value: 70, lo95: 60, hi95: 80 },
+    { ts: '2026-11-28T11:00:00Z', value: 72, lo95: 61, hi95: 83 },
+  ]);
+  t.deepEqual(dailyPeaks(points), [{ ts: '2026-11-28T00:00:00Z', value: 72, lo95: 61, hi95: 83 }]);
+});
+
+test('the recent runs name the invocation row of a run beside its window rows', (t) => {
+  const run = {
+    job: 'aggregate-day',
+    trigger: 'cron',
+    attempt: 1,
+    status: 'succeeded',
+    startedAt: '2026-11-28T00:00:00.000Z',
+    finishedAt: '2026-11-28T00:00:01.000Z',
+    durationMs: 1000,
+    rowsIn: 10,
+    rowsOut: 2,
+    error: null,
+  };
+  const page = renderDashboard(
+    data({
+      runs: [
+        { ...run, id: 2, window: { start: '2026-11-27T00:00:00.000Z', end: '2026-11-28T00:00:00.000Z' } },
+        { ...run, id: 1, window: null },
+      ],
+    }),
+  );
+  t.regex(page, /data-run-id="2"[\s\S]*?<time datetime="2026-11-27T00:00:00.000Z">/);
+  t.regex(
+    page,
+    /data-run-id="1"[\s\S]*?<span\s+class="muted"\s+title="the invocation as a whole[^"]*"\s*>invocation<\/span\s*>/,
+  );
 });

@@ -1,6 +1,6 @@
 // Vega-Lite specifications of the web dashboard's charts, with their data inline; the page embeds them with
 // vega-embed (SVG renderer, no actions menu). Times are UTC on the axis, as everywhere on the page.
-import type { CapacityAnalysis } from '../../capacity/types.ts';
+import type { CapacityAnalysis, ForecastPoint } from '../../capacity/types.ts';
 import type { DashboardData } from './data.ts';
 
 type Spec = Record<string, unknown>;
@@ -11,6 +11,8 @@ const CONFIG = {
   font: FONT,
   view: { stroke: null },
   axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', gridColor: '#e8ebf0' },
+  // One width for every y axis's labels, so charts stacked in one card share their x positions.
+  axisY: { minExtent: 36 },
   legend: { labelFontSize: 11, titleFontSize: 11, orient: 'top', title: null },
 };
 
@@ -70,23 +72,47 @@ export function rejectedChart(data: DashboardData): Spec {
   );
 }
 
-/** At most this many forecast points per chart (the page carries them inline). */
-const MAX_FORECAST_POINTS = 240;
+/** Forecasts longer than this many hourly points are drawn as one point per day (its peak). */
+const MAX_HOURLY_POINTS = 7 * 24;
+
+interface ChartPoint {
+  ts: string;
+  value: number;
+  lo95: number;
+  hi95: number;
+}
 
 /**
- * One resource's forecast: the 95 % band, the point forecast and the threshold line (dashed). `points` are
- * thinned to MAX_FORECAST_POINTS, keeping each stretch's highest upper bound so no peak is lost.
+ * A long forecast's daily peaks: per UTC day the highest point forecast, and the band the hourly bands give
+ * that peak (highest lower bound to highest upper bound). Hundreds of hourly oscillations in a card-wide
+ * chart read as a solid block; the daily peak is what meets the threshold.
+ */
+export function dailyPeaks(points: readonly ForecastPoint[]): ChartPoint[] {
+  const days = new Map<string, ChartPoint>();
+  for (const p of points) {
+    const day = `${p.timestamp.slice(0, 10)}T00:00:00Z`;
+    const peak = days.get(day);
+    if (!peak) days.set(day, { ts: day, value: p.value, lo95: p.lo95, hi95: p.hi95 });
+    else {
+      peak.value = Math.max(peak.value, p.value);
+      peak.lo95 = Math.max(peak.lo95, p.lo95);
+      peak.hi95 = Math.max(peak.hi95, p.hi95);
+    }
+  }
+  return [...days.values()];
+}
+
+/**
+ * One resource's forecast: the 95 % band, the point forecast and the threshold line (dashed). Up to a week
+ * ahead hour by hour; a longer horizon as daily peaks (dailyPeaks), with a dot per day.
  */
 export function capacityChart(analysis: CapacityAnalysis): Spec | undefined {
   const points = analysis.forecast?.points ?? [];
   if (points.length === 0) return undefined;
-  const step = Math.ceil(points.length / MAX_FORECAST_POINTS);
-  const thinned = [];
-  for (let i = 0; i < points.length; i += step) {
-    const slice = points.slice(i, i + step);
-    const peak = slice.reduce((a, b) => (b.hi95 > a.hi95 ? b : a));
-    thinned.push({ ts: peak.timestamp, value: peak.value, lo95: peak.lo95, hi95: peak.hi95 });
-  }
+  const daily = points.length > MAX_HOURLY_POINTS;
+  const values: ChartPoint[] = daily
+    ? dailyPeaks(points)
+    : points.map((p) => ({ ts: p.timestamp, value: p.value, lo95: p.lo95, hi95: p.hi95 }));
   const x = {
     field: 'ts',
     type: 'temporal',
@@ -104,7 +130,12 @@ export function capacityChart(analysis: CapacityAnalysis): Spec | undefined {
       },
     },
     {
-      mark: { type: 'line', color: '#4c78a8', strokeWidth: 1.5 },
+      mark: {
+        type: 'line',
+        color: '#4c78a8',
+        strokeWidth: 1.5,
+        ...(daily ? { point: { size: 14, color: '#4c78a8' } } : {}),
+      },
       encoding: { x, y: { field: 'value', type: 'quantitative' } },
     },
   ];
@@ -118,7 +149,7 @@ export function capacityChart(analysis: CapacityAnalysis): Spec | undefined {
     width: 'container',
     height: 130,
     config: CONFIG,
-    data: { values: thinned },
+    data: { values },
     layer: layers,
   };
 }

@@ -77,7 +77,13 @@ function periodCard(period: Period, p: PeriodStatus, dirty: number, now: Date): 
 }
 
 function windowText(run: RunView, now: Date): SafeHtml {
-  if (!run.window) return html`<span class="muted">—</span>`;
+  // The ledger's row for an invocation as a whole; its window attempts have rows of their own.
+  if (!run.window)
+    return html`<span
+      class="muted"
+      title="the invocation as a whole; each window it worked has a row of its own"
+      >invocation</span
+    >`;
   return time(run.window.start, now, false);
 }
 
@@ -235,7 +241,8 @@ function capacitySection(capacity: CapacityAnswer | undefined, now: Date): SafeH
   return html`<section id="capacity" class="card">
     <h2>Capacity forecast <span class="muted">fleet, analysed ${time(capacity.generated_at, now)}</span></h2>
     <p class="muted">
-      Point forecast with its 95 % band; the dashed line is the threshold. Per host:
+      Point forecast with its 95 % band (a week ahead hour by hour, further as each day's peak); the dashed
+      line is the threshold. Per host:
       <a href="/capacity/analysis">/capacity/analysis</a>
     </p>
     <div class="capacity-grid">${capacity.analyses.map((a) => capacityCard(a, now))}</div>
@@ -381,7 +388,7 @@ export function renderDashboard(data: DashboardData): string {
                   <th>received</th>
                   <th>reason</th>
                   <th>source</th>
-                  <th>payload</th>
+                  <th class="payload-col">payload</th>
                 </tr>
               </thead>
               <tbody>

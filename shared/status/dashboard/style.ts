@@ -52,7 +52,8 @@ td { border-bottom: 1px solid var(--line); padding: 5px 6px; vertical-align: top
 .failures { list-style: none; padding: 0; margin: 0; display: grid; gap: 8px; }
 .failures li { border-left: 3px solid var(--bad); padding-left: 8px; }
 .reason { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
-.payload { display: block; max-width: 520px; white-space: pre-wrap; overflow-wrap: anywhere; color: #344054; }
+.payload-col { width: 34%; }
+.payload { display: block; white-space: pre-wrap; overflow-wrap: anywhere; color: #344054; }
 .pending { border-style: dashed; }
 .capacity-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 12px 20px; margin-top: 8px; }
 .capacity header { display: flex; justify-content: space-between; align-items: center; }
