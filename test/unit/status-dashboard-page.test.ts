@@ -182,10 +182,10 @@ test('capacity: a card per fleet resource with its forecast chart, as daily peak
     data: { values: Array<{ ts: string; value: number; hi95: number }> };
     layer: unknown[];
   };
-  // 720 hours from 28 Nov 10:00: 31 UTC days, the first and last partial.
-  t.is(spec.data.values.length, 31, 'a point per day');
-  t.is(spec.data.values[0]?.ts, '2026-11-28T00:00:00Z');
-  t.is(spec.data.values[0]?.value, 60 + 13, "the first day's peak (its 23:00, the 14th hour)");
+  // 720 hours from 28 Nov 10:00: 30 daily cycles.
+  t.is(spec.data.values.length, 30, 'a point per 24 hours');
+  t.is(spec.data.values[0]?.ts, '2026-11-28T10:00:00.000Z');
+  t.is(spec.data.values[0]?.value, 60 + 23, 'the highest of its first 24 hours');
   t.is(Math.max(...spec.data.values.map((v) => v.hi95)), 99, 'the highest upper bound survives');
   t.is(spec.layer.length, 3, 'band, forecast and threshold');
   t.regex(renderDashboard(data()), /No capacity analysis yet/);
@@ -202,7 +202,16 @@ test('capacity: a forecast of a week or less is drawn hour by hour', (t) => {
     { ts: '2026-11-28T10:00:00Z', value: 70, lo95: 60, hi95: 80 },
     { ts: '2026-11-28T11:00:00Z', value: 72, lo95: 61, hi95: 83 },
   ]);
-  t.deepEqual(dailyPeaks(points), [{ ts: '2026-11-28T00:00:00Z', value: 72, lo95: 61, hi95: 83 }]);
+  // Daily peaks keep whole 24-hour cycles only: the 6 hours past the first day are no point of their own.
+  const hours = Array.from({ length: 30 }, (_, i) => ({
+    timestamp: new Date(Date.parse('2026-11-28T10:00:00Z') + i * 3_600_000).toISOString(),
+    value: i,
+    lo80: 0,
+    hi80: 0,
+    lo95: i - 5,
+    hi95: i === 3 ? 99 : i + 5,
+  }));
+  t.deepEqual(dailyPeaks(hours), [{ ts: '2026-11-28T10:00:00.000Z', value: 23, lo95: 18, hi95: 99 }]);
 });
 
 test('the recent runs name the invocation row of a run beside its window rows', (t) => {

@@ -83,23 +83,23 @@ interface ChartPoint {
 }
 
 /**
- * A long forecast's daily peaks: per UTC day the highest point forecast, and the band the hourly bands give
- * that peak (highest lower bound to highest upper bound). Hundreds of hourly oscillations in a card-wide
- * chart read as a solid block; the daily peak is what meets the threshold.
+ * A long forecast's daily peaks: per 24 hours from its first point, the highest point forecast, and the band
+ * the hourly bands give that peak (highest lower bound to highest upper bound). Whole daily cycles only (a
+ * trailing part of a day would show its night as a drop). Hundreds of hourly swings in a card-wide chart read
+ * as a solid block; the daily peak is what meets the threshold.
  */
 export function dailyPeaks(points: readonly ForecastPoint[]): ChartPoint[] {
-  const days = new Map<string, ChartPoint>();
-  for (const p of points) {
-    const day = `${p.timestamp.slice(0, 10)}T00:00:00Z`;
-    const peak = days.get(day);
-    if (!peak) days.set(day, { ts: day, value: p.value, lo95: p.lo95, hi95: p.hi95 });
-    else {
-      peak.value = Math.max(peak.value, p.value);
-      peak.lo95 = Math.max(peak.lo95, p.lo95);
-      peak.hi95 = Math.max(peak.hi95, p.hi95);
-    }
+  const out: ChartPoint[] = [];
+  for (let i = 0; i + 24 <= points.length; i += 24) {
+    const day = points.slice(i, i + 24);
+    out.push({
+      ts: day[0]!.timestamp,
+      value: Math.max(...day.map((p) => p.value)),
+      lo95: Math.max(...day.map((p) => p.lo95)),
+      hi95: Math.max(...day.map((p) => p.hi95)),
+    });
   }
-  return [...days.values()];
+  return out;
 }
 
 /**
