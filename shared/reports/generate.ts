@@ -273,19 +273,19 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
     },
   });
   const started = performance.now();
+  /** Records a failed attempt of one format: retried with backoff while retriable and retries are left. */
+  const fail = async (row: ReportRow, err: unknown): Promise<ReportRow> => {
+    const attempts = row.attempts + 1;
+    const retryAt =
+      isRetriable(err) && attempts <= settings.retries
+        ? backoff(now(deps), settings.retryDelayMs, attempts)
+        : null;
+    deps.metrics.generated.inc({ report_type: req.type, format: row.format, result: 'failure' });
+    return (await markReportFailed(db, row.id, owner, { ...errorOf(err), retryAt, runId })) ?? row;
+  };
   const failAll = async (err: unknown): Promise<ReportRow[]> => {
-    const e = errorOf(err);
     const out: ReportRow[] = [];
-    for (const row of claimed) {
-      const attempts = row.attempts + 1;
-      const retryAt =
-        isRetriable(err) && attempts <= settings.retries
-          ? backoff(now(deps), settings.retryDelayMs, attempts)
-          : null;
-      const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
-      out.push(failed ?? row);
-      deps.metrics.generated.inc({ report_type: req.type, format: row.format, result: 'failure' });
-    }
+    for (const row of claimed) out.push(await fail(row, err));
     return out;
   };
 
@@ -340,16 +340,16 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       const e = errorOf(err);
       firstError ??= e;
       if (e.code === 'S3_UNAVAILABLE') deps.metrics.distributed.inc({ channel: 's3', result: 'failure' });
-      const attempts = row.attempts + 1;
-      const retryAt =
-        isRetriable(err) && attempts <= settings.retries
-          ? backoff(now(deps), settings.retryDelayMs, attempts)
-          : null;
-      const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
-      reports.push(failed ?? row);
-      deps.metrics.generated.inc({ ...labels, result: 'failure' });
+      const failed = await fail(row, err);
+      reports.push(failed);
       deps.log?.warn(
-        { err, report_type: req.type, format: row.format, period: req.period.label, retryAt },
+        {
+          err,
+          report_type: req.type,
+          format: row.format,
+          period: req.period.label,
+          retryAt: failed.retry_at,
+        },
         'report format failed',
       );
     }

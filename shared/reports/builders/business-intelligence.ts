@@ -6,7 +6,7 @@ import type { CalendarOptions } from '../../aggregate/index.ts';
 import { utcOffsetMinutes } from '../../aggregate/index.ts';
 import type { Queryable } from '../../db/index.ts';
 import type { SectionData } from '../model.ts';
-import type { Period } from '../period.ts';
+import { localDayText, type Period } from '../period.ts';
 import { BucketIndex, satisfactionOf } from './summary.ts';
 import {
   bucketSeries,
@@ -41,15 +41,6 @@ function pick(row: HourSeriesRow, statistic: 'sum' | 'mean' | 'p95'): number | n
   if (statistic === 'sum') return row.sum;
   if (statistic === 'mean') return row.avg;
   return row.p95;
-}
-
-function localDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
 }
 
 /** (day of the week counted from the configured week start, local hour) of an hour start. */
@@ -104,7 +95,7 @@ export async function buildBusinessIntelligence(
     const xy: Array<{ x: number; y: number }> = [];
     for (const d of chosen) {
       const y = pick(d, statistic);
-      points.push({ day: localDay(d.hour, period.timeZone), metric, value: y });
+      points.push({ day: localDayText(d.hour, period.timeZone), metric, value: y });
       if (y !== null) xy.push({ x: (d.hour.getTime() - historyStart.getTime()) / DAY_MS, y });
     }
     const fit = linearFit(xy);
