@@ -156,7 +156,10 @@ export const AnomalyRow = z.object({
   metric: z.string(),
   value: z.number(),
   median: z.number(),
-  /** Scaled median absolute deviation (1.4826·MAD) of the same hour-of-week in the lookback. */
+  /**
+   * The noise the score divides by: the scaled median absolute deviation (1.4826·MAD) of the same hour of the
+   * week in the lookback, at least √median for requests and 10 % of the median for p95 latency.
+   */
   mad: z.number(),
   score: z.number(),
   direction: z.enum(['high', 'low']),

@@ -19,6 +19,8 @@ import {
 import { clean, linearFit, median, ratio, scaledMad } from './stats.ts';
 
 const DAY_MS = 86_400_000;
+/** An hour's p95 latency is compared only over at least this many requests: below it, p95 is about the maximum. */
+const MIN_P95_REQUESTS = 20;
 const WEEKDAYS_FROM_MONDAY = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
 export interface BiSettings {
@@ -123,7 +125,7 @@ export async function buildBusinessIntelligence(
     const k = key(h.bucket);
     const b = baseline.get(k) ?? { requests: [], p95: [] };
     b.requests.push(h.requests);
-    if (h.latency_p95_ms !== null) b.p95.push(h.latency_p95_ms);
+    if (h.latency_p95_ms !== null && h.requests >= MIN_P95_REQUESTS) b.p95.push(h.latency_p95_ms);
     baseline.set(k, b);
   }
   const current = hours.filter((h) => h.bucket >= period.start);
@@ -133,15 +135,17 @@ export async function buildBusinessIntelligence(
     const b = baseline.get(key(h.bucket));
     const candidates: Array<[string, number | null, number[]]> = [
       ['requests', h.requests, b?.requests ?? []],
-      ['latency_p95_ms', h.latency_p95_ms, b?.p95 ?? []],
+      ['latency_p95_ms', h.requests >= MIN_P95_REQUESTS ? h.latency_p95_ms : null, b?.p95 ?? []],
     ];
     let any = false;
     for (const [metric, value, history] of candidates) {
       if (value === null || history.length < 3) continue;
       any = true;
       const center = median(history);
-      // a flat baseline has no spread: allow 1 % of its level (and at least a tiny absolute amount)
-      const mad = Math.max(scaledMad(history, center), Math.abs(center) * 0.01, 1e-9);
+      // A few weeks of history give a noisy MAD (three equal counts give 0). It is floored by the noise the
+      // value has anyway: √median for a count of requests (Poisson), 10 % of the median for a p95 latency.
+      const noise = metric === 'requests' ? Math.sqrt(Math.max(center, 1)) : Math.abs(center) * 0.1;
+      const mad = Math.max(scaledMad(history, center), noise, 1e-9);
       const score = (value - center) / mad;
       if (Math.abs(score) > settings.anomalyThreshold) {
         anomalies.push({

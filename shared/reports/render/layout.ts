@@ -331,9 +331,9 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
             col('metric', 'Metric', 'text'),
             col('statistic', 'Per day', 'text'),
             col('points', 'Days', 'count'),
-            col('first', 'First', 'number'),
-            col('last', 'Last', 'number'),
-            col('slope_per_day', 'Slope per day', 'number'),
+            col('first', 'First', 'significant'),
+            col('last', 'Last', 'significant'),
+            col('slope_per_day', 'Slope per day', 'significant'),
             col('slope_pct_per_day', 'Slope % per day', 'change_pct'),
             col('r_squared', 'R²', 'number'),
           ],
@@ -344,7 +344,7 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
         table(
           'trend_points',
           'Daily values',
-          [col('day', 'Day', 'date'), col('metric', 'Metric', 'text'), col('value', 'Value', 'number')],
+          [col('day', 'Day', 'date'), col('metric', 'Metric', 'text'), col('value', 'Value', 'significant')],
           d.trends.points,
         ),
       );
@@ -354,7 +354,7 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
       const a = d.anomalies;
       if (!a) return undefined;
       block.notes.push(
-        `Hours more than ${a.threshold} scaled MADs from the median of the same hour of the week (${a.baseline_weeks} earlier weeks; ${a.hours_checked} hours checked).`,
+        `Hours further than ${a.threshold} × the noise from the median of the same hour of the week in ${a.baseline_weeks} earlier weeks (noise: the scaled MAD, at least √median for requests and 10 % of the median for p95 latency, which is compared in hours of 20 requests or more); ${a.hours_checked} hours checked.`,
       );
       if (a.note) block.notes.push(a.note);
       else if (a.rows.length === 0) block.notes.push('No anomalous hour.');
@@ -365,9 +365,9 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
           [
             col('hour', 'Hour', 'time'),
             col('metric', 'Metric', 'text'),
-            col('value', 'Value', 'number'),
-            col('median', 'Median', 'number'),
-            col('mad', 'Scaled MAD', 'number'),
+            col('value', 'Value', 'significant'),
+            col('median', 'Median', 'significant'),
+            col('mad', 'Noise (scaled MAD)', 'significant'),
             col('score', 'Score', 'number'),
             col('direction', 'Direction', 'text'),
           ],
