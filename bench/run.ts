@@ -16,6 +16,7 @@ import { measureCopyCeiling } from './copy-ceiling.ts';
 import { bundleReportChild, measureReports } from './reports.ts';
 import { benchEvents, benchSpan, type Span } from './dataset.ts';
 import { explainHourly } from './explain.ts';
+import { runForecastBench } from './forecast/run.ts';
 import { measureIngest } from './ingest.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { produceEvents } from './produce.ts';
@@ -209,6 +210,10 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--forecast')) {
+    await runForecastBench(process.argv.slice(2));
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const urls = serviceUrls();
   const startedAt = new Date().toISOString();
