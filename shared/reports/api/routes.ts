@@ -33,6 +33,7 @@ import {
 } from '../store/reports-sql.ts';
 import { loadTemplate } from '../templates.ts';
 import { PERIOD_LEVEL, REPORT_TYPES, type ReportType } from '../types.ts';
+import { requireCapacityRun } from '../builders/capacity.ts';
 import { DeliverBody, invalid, parseGenerateBody, parseId, parseListQuery } from './requests.ts';
 
 export interface ReportRequest {
@@ -177,6 +178,8 @@ async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer
   const at = deps.clock?.() ?? new Date();
   const periods = periodsOf(deps, body.type, body, at);
   for (const p of periods) assertGeneratable(deps.settings, body.type, p, at);
+  // refused before any row exists: a capacity report of a day analyze-capacity has not analysed
+  if (body.type === 'capacity_analysis') for (const p of periods) await requireCapacityRun(deps.db, p);
   const formats = body.formats ?? deps.settings.formats;
   const one = (period: Period) =>
     generateReport(deps, { type: body.type, period, formats, trigger: 'http', recipients: body.recipients });

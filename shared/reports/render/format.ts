@@ -68,3 +68,8 @@ export function formatValue(value: unknown, kind: ValueKind, timeZone = 'UTC'): 
       return `${v > 0 ? '+' : ''}${ONE.format(v)} %`;
   }
 }
+
+/** Where a report's numbers come from, for its subtitle: the views and tables it read. */
+export function sourceText(doc: { source: { views: readonly string[] } }): string {
+  return doc.source.views.length > 0 ? doc.source.views.join(', ') : 'the database';
+}

@@ -92,6 +92,9 @@ const TITLES: Record<SectionId, string> = {
   feedback: 'Feedback distribution',
   load_heatmap: 'Load by hour of the week',
   checks: 'Checks',
+  capacity: 'Utilisation against limits',
+  capacity_forecast: 'Forecast',
+  recommendations: 'Recommendations',
 };
 
 const MODEL_COLUMNS = [
@@ -407,6 +410,70 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
             col('requests_avg', 'Requests (mean)', 'number'),
           ],
           d.load_heatmap,
+        ),
+      );
+      return block;
+    case 'capacity': {
+      const c = d.capacity;
+      if (!c) return undefined;
+      block.notes.push(
+        `analyze-capacity run ${c.run_id}, ${formatValue(c.generated_at, 'time', doc.period.time_zone)}; hourly history up to ${formatValue(c.data_end, 'time', doc.period.time_zone)}${c.forecasting ? '' : '; forecasting is off'}.`,
+      );
+      block.tables.push(
+        table(
+          'capacity',
+          'Per resource and series',
+          [
+            col('resource', 'Resource', 'text'),
+            col('series', 'Series', 'text'),
+            col('unit', 'Unit', 'text'),
+            col('mean', 'Mean', 'significant'),
+            col('p95', 'p95', 'significant'),
+            col('max', 'Max', 'significant'),
+            col('limit', 'Limit', 'significant'),
+            col('utilization_ratio', 'p95 / limit', 'rate'),
+            col('days_to_threshold', 'Days to threshold', 'number'),
+            col('status', 'Status', 'text'),
+          ],
+          c.rows,
+        ),
+      );
+      for (const r of c.rows) if (r.note) block.notes.push(`${r.resource} ${r.series}: ${r.note}`);
+      return block;
+    }
+    case 'capacity_forecast':
+      if (!d.capacity_forecast) return undefined;
+      chart('capacity_forecast');
+      block.tables.push(
+        table(
+          'capacity_forecast',
+          'Forecast points (fleet)',
+          [
+            col('resource', 'Resource', 'text'),
+            col('timestamp', 'Hour', 'time'),
+            col('value', 'Forecast', 'significant'),
+            col('lo95', '95 % low', 'significant'),
+            col('hi95', '95 % high', 'significant'),
+          ],
+          d.capacity_forecast,
+        ),
+      );
+      if (d.capacity_forecast.length === 0)
+        block.notes.push('No series was forecast (forecasting off or history too short).');
+      return block;
+    case 'recommendations':
+      if (!d.recommendations) return undefined;
+      block.tables.push(
+        table(
+          'recommendations',
+          'Recommendations',
+          [
+            col('resource', 'Resource', 'text'),
+            col('series', 'Series', 'text'),
+            col('action', 'Action', 'text'),
+            col('text', 'Why', 'text'),
+          ],
+          d.recommendations,
         ),
       );
       return block;
