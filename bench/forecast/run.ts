@@ -33,10 +33,12 @@ interface Args {
   series: number | undefined;
   workers: number;
   windows: number;
+  /** Most hours a backtest model is fitted on (default: the function's). */
+  training: number | undefined;
 }
 
 const USAGE = `usage: npm run bench -- --forecast [--data <m4-hourly dir>] [--peer] [--readme] [--series N]
-       [--workers N] [--windows K]`;
+       [--workers N] [--windows K] [--training HOURS]`;
 
 function parse(argv: readonly string[]): Args {
   const args: Args = {
@@ -48,6 +50,7 @@ function parse(argv: readonly string[]): Args {
     series: undefined,
     workers: availableParallelism(),
     windows: DEFAULT_BACKTEST_WINDOWS,
+    training: undefined,
   };
   const int = (flag: string, text: string | undefined): number => {
     const v = Number(text);
@@ -67,6 +70,7 @@ function parse(argv: readonly string[]): Args {
     else if (flag === '--series') args.series = int(flag, value());
     else if (flag === '--workers') args.workers = int(flag, value());
     else if (flag === '--windows') args.windows = int(flag, value());
+    else if (flag === '--training') args.training = int(flag, value());
     else throw new Error(`unknown flag "${flag}"\n${USAGE}`);
   }
   return args;
@@ -152,6 +156,7 @@ async function forecastAll(
           train: series[index]!.train,
           horizon: HORIZON,
           windows: args.windows,
+          training: args.training,
         };
         worker.postMessage(job);
       };

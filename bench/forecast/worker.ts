@@ -8,6 +8,7 @@ export interface WorkerJob {
   train: number[];
   horizon: number;
   windows: number;
+  training: number | undefined;
 }
 
 export interface WorkerAnswer {
@@ -22,7 +23,11 @@ export interface WorkerAnswer {
 }
 
 parentPort?.on('message', (job: WorkerJob) => {
-  const f = forecastSeries(job.train, { horizon: job.horizon, windows: job.windows });
+  const f = forecastSeries(job.train, {
+    horizon: job.horizon,
+    windows: job.windows,
+    ...(job.training ? { backtestTraining: job.training } : {}),
+  });
   const answer: WorkerAnswer = {
     index: job.index,
     point: f.point,

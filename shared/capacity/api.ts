@@ -38,7 +38,7 @@ export interface CapacityResponse {
   body: unknown;
 }
 
-const Query = z.object({
+export const CapacityQuery = z.object({
   resource: z
     .enum(CAPACITY_ANALYSES, { error: `resource must be one of ${CAPACITY_ANALYSES.join(', ')}` })
     .optional(),
@@ -74,7 +74,7 @@ function runAnswer(run: CapacityRunResult): CapacityResponse {
 
 async function getAnalysis(req: CapacityRequest, deps: CapacityApiDeps): Promise<CapacityResponse> {
   assertCapacityEnabled(deps.config);
-  const parsed = Query.safeParse({
+  const parsed = CapacityQuery.safeParse({
     resource: single(req.query.resource),
     series: single(req.query.series),
     points: single(req.query.points),
