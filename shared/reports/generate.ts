@@ -17,8 +17,7 @@ import {
   type Publish,
   type Trigger,
 } from '../jobs/index.ts';
-import type { ReportGeneratedEvent } from '../jobs/events.ts';
-import { capacityUnavailable } from './builders/capacity.ts';
+import { chainHeaders, type EventCause, type ReportGeneratedEvent } from '../jobs/events.ts';
 import { buildReportDocument, type BuildContext } from './builders/document.ts';
 import { backoff, emailReports, retryDueDeliveries, type DeliveryDeps } from './deliver/deliver.ts';
 import type { DeliveryRow } from './deliver/deliveries-sql.ts';
@@ -104,6 +103,8 @@ export interface ReportDeps {
   log?: ReportLogger | undefined;
   clock?: () => Date;
   publish?: Publish | undefined;
+  /** The invocation's request id: the chain id the events this function publishes carry (shared/jobs/events.ts). */
+  requestId?: string | undefined;
 }
 
 export interface GenerateRequest {
@@ -172,8 +173,8 @@ export function assertGeneratable(
       { context: { field: 'report_type', report_type: type } },
     );
   }
-  if (type === 'capacity_analysis') throw capacityUnavailable();
-  if (type !== 'test' && period.end > at) {
+  // a capacity analysis covers the history up to its run: one exists for a day or not (builders/capacity.ts)
+  if (type !== 'test' && type !== 'capacity_analysis' && period.end > at) {
     throw new BatchError(
       'REPORT_PERIOD_NOT_READY',
       `${type} ${period.label} ends at ${period.end.toISOString()}; a report is made once its period is over and aggregated — ask for an earlier period, or leave "period" out for the last complete one`,
@@ -273,19 +274,19 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
     },
   });
   const started = performance.now();
+  /** Records a failed attempt of one format: retried with backoff while retriable and retries are left. */
+  const fail = async (row: ReportRow, err: unknown): Promise<ReportRow> => {
+    const attempts = row.attempts + 1;
+    const retryAt =
+      isRetriable(err) && attempts <= settings.retries
+        ? backoff(now(deps), settings.retryDelayMs, attempts)
+        : null;
+    deps.metrics.generated.inc({ report_type: req.type, format: row.format, result: 'failure' });
+    return (await markReportFailed(db, row.id, owner, { ...errorOf(err), retryAt, runId })) ?? row;
+  };
   const failAll = async (err: unknown): Promise<ReportRow[]> => {
-    const e = errorOf(err);
     const out: ReportRow[] = [];
-    for (const row of claimed) {
-      const attempts = row.attempts + 1;
-      const retryAt =
-        isRetriable(err) && attempts <= settings.retries
-          ? backoff(now(deps), settings.retryDelayMs, attempts)
-          : null;
-      const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
-      out.push(failed ?? row);
-      deps.metrics.generated.inc({ report_type: req.type, format: row.format, result: 'failure' });
-    }
+    for (const row of claimed) out.push(await fail(row, err));
     return out;
   };
 
@@ -340,16 +341,16 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       const e = errorOf(err);
       firstError ??= e;
       if (e.code === 'S3_UNAVAILABLE') deps.metrics.distributed.inc({ channel: 's3', result: 'failure' });
-      const attempts = row.attempts + 1;
-      const retryAt =
-        isRetriable(err) && attempts <= settings.retries
-          ? backoff(now(deps), settings.retryDelayMs, attempts)
-          : null;
-      const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
-      reports.push(failed ?? row);
-      deps.metrics.generated.inc({ ...labels, result: 'failure' });
+      const failed = await fail(row, err);
+      reports.push(failed);
       deps.log?.warn(
-        { err, report_type: req.type, format: row.format, period: req.period.label, retryAt },
+        {
+          err,
+          report_type: req.type,
+          format: row.format,
+          period: req.period.label,
+          retryAt: failed.retry_at,
+        },
         'report format failed',
       );
     }
@@ -372,10 +373,11 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       formats: stored.map((r) => r.format),
       ids: stored.map((r) => r.id),
       runId,
+      ...(deps.requestId ? { requestId: deps.requestId } : {}),
       at: now(deps).toISOString(),
     };
     await deps
-      .publish(BATCH_EVENTS_TOPIC, `${req.type}:${req.period.label}`, event)
+      .publish(BATCH_EVENTS_TOPIC, `${req.type}:${req.period.label}`, event, chainHeaders(event))
       .catch((err: unknown) => deps.log?.warn({ err }, 'could not publish report.generated'));
   }
 
@@ -411,6 +413,7 @@ function reportCatchUp(
   startedMs: number,
   summary: CatchUpSummary,
   error: { code: string; message: string } | undefined,
+  cause: EventCause | undefined,
 ): void {
   const stored = summary.generated.reduce((n, g) => n + g.stored, 0);
   const attempted = summary.generated.reduce((n, g) => n + g.stored + g.failed, 0);
@@ -432,6 +435,7 @@ function reportCatchUp(
       attempted,
       succeeded: stored,
       error,
+      cause,
       details: { step: 'catch-up', generated: summary.generated.length, emails: summary.emails },
     },
   );
@@ -445,7 +449,12 @@ export interface CatchUpSummary {
 }
 
 /** The step every trigger runs (event, cron, HTTP): scheduled periods due, failed reports and e-mails due. */
-export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<CatchUpSummary> {
+/** `cause`: the hxp.batch.events message that made this catch-up run, kept in its ledger row and summary line. */
+export async function catchUp(
+  deps: ReportDeps,
+  trigger: Trigger,
+  cause?: EventCause,
+): Promise<CatchUpSummary> {
   const { db, settings } = deps;
   const at = now(deps);
   if (!settings.enabled) {
@@ -461,7 +470,7 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
   const runId = await startRun(db, {
     job: REPORT_JOB,
     trigger,
-    details: { step: 'catch-up', now: at.toISOString() },
+    details: { step: 'catch-up', now: at.toISOString(), ...(cause ? { cause } : {}) },
   });
   const summary: CatchUpSummary = {
     runId,
@@ -527,7 +536,7 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
       rowsOut: summary.generated.reduce((n, g) => n + g.stored, 0),
       details: { generated: summary.generated, emails: summary.emails },
     });
-    reportCatchUp(deps, trigger, runId, started, summary, undefined);
+    reportCatchUp(deps, trigger, runId, started, summary, undefined, cause);
     return summary;
   } catch (err) {
     const e = errorOf(err);
@@ -537,7 +546,7 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
       error: e.message,
       details: { generated: summary.generated },
     });
-    reportCatchUp(deps, trigger, runId, started, summary, e);
+    reportCatchUp(deps, trigger, runId, started, summary, e, cause);
     throw err;
   }
 }
