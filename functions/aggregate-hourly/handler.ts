@@ -18,7 +18,8 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
     ? async () => {
         const deps = { db: fx.db, kafka, log: context.log, ...(publisher ? { publisher } : {}) };
         const pulled = await pullFromKafka(deps, pullOptionsFrom(fx.config));
-        return { rowsIn: pulled.stored, lag: pulled.lag };
+        const { stored: rowsIn, lag, duplicates, conflictingDuplicates, rejected } = pulled;
+        return { rowsIn, lag, duplicates, conflictingDuplicates, rejected };
       }
     : undefined;
   const summary = await runAggregation(jobDeps(fx, context.log), {

@@ -14,6 +14,7 @@ export {
   connectorRecord,
   ingestPayload,
   type ConnectorRecord,
+  type PushConflict,
   type PushDeps,
   type PushRejection,
   type PushRequest,
@@ -28,3 +29,4 @@ export {
   type PullResult,
 } from './pull.ts';
 export { normalizeSettingsFrom, pullOptionsFrom } from './settings.ts';
+export { countIngest, ingestMetrics, type IngestMetrics, type IngestPath } from './metrics.ts';

@@ -6,12 +6,19 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
-import { createPublisher, type Publisher } from '../kafka/index.ts';
+import {
+  createPublisher,
+  DEFAULT_TOPIC_SETTINGS,
+  ensureTopics,
+  type Publisher,
+  type TopicSettings,
+} from '../kafka/index.ts';
 import { PartitionQueue } from './partition-queue.ts';
 import { preparePartitionBatch, storeBatch, type PreparedPartitionBatch } from './pull-batch.ts';
 import { publishDeadLetters } from './dlq.ts';
 import type { NormalizeSettings } from './normalize.ts';
 import { measureLag, watermarks } from './kafka-lag.ts';
+import { countIngest, ingestMetrics, type IngestMetrics } from './metrics.ts';
 import { readOffsets } from './offsets-sql.ts';
 import { silentLogger, type IngestLogger } from './types.ts';
 
@@ -23,6 +30,8 @@ export interface PullDeps {
   clock?: () => number;
   /** Needed only with `dlqTopic`; created from `kafka` when absent. */
   publisher?: Publisher;
+  /** Counts what each invocation stored, found twice and refused (default: on prom-client's registry). */
+  metrics?: IngestMetrics;
 }
 
 /** Test seams for the crash suite: called at the three points where a crash must lose nothing. */
@@ -68,13 +77,21 @@ export interface PullOptions extends NormalizeSettings {
    * many connections.
    */
   batchesInFlight?: number;
+  /**
+   * How a topic the broker lacks is created (default: the configuration defaults). A topic that cannot be
+   * created is left out of this invocation with a warning naming it; the next invocation looks again.
+   */
+  topicSettings?: TopicSettings;
   hooks?: PullHooks;
 }
 
 export interface PullResult {
   recordsIn: number;
   stored: number;
+  /** Records whose event was stored before (same id, or same record), by any path. */
   duplicates: number;
+  /** The duplicates whose id was stored before with other content (each a dead letter). */
+  conflictingDuplicates: number;
   rejected: number;
   /** Sum over the topics' partitions of high watermark − next offset stored in PostgreSQL. */
   lag: number;
@@ -91,13 +108,14 @@ type StopReason = PullResult['stoppedBy'];
 
 export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promise<PullResult> {
   const log = deps.log ?? silentLogger;
+  const metrics = deps.metrics ?? ingestMetrics();
   const clock = deps.clock ?? Date.now;
   const groupId = options.groupId ?? DEFAULT_GROUP_ID;
   const maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
   const idleMs = options.idleMs ?? 2000;
   const fromBeginning = options.fromBeginning ?? true;
   const started = clock();
-  const totals = { recordsIn: 0, stored: 0, duplicates: 0, rejected: 0 };
+  const totals = { recordsIn: 0, stored: 0, duplicates: 0, conflictingDuplicates: 0, rejected: 0 };
   if (options.topics.length === 0) {
     throw new BatchError(
       'CONFIG_INVALID',
@@ -202,7 +220,15 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
       totals.recordsIn += work.records;
       totals.stored += outcome.result.stored;
       totals.duplicates += outcome.result.duplicates + outcome.skipped;
+      totals.conflictingDuplicates += outcome.result.conflictingDuplicates;
       totals.rejected += outcome.result.rejected;
+      countIngest(metrics, 'pull', {
+        stored: outcome.result.stored,
+        duplicates: outcome.result.duplicates + outcome.skipped,
+        conflictingDuplicates: outcome.result.conflictingDuplicates,
+        rejected: outcome.result.rejected,
+        letters: outcome.letters,
+      });
       lastActivity = clock();
       try {
         await consumer.commitOffsets([
@@ -214,7 +240,12 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
       }
       await options.hooks?.afterKafkaCommit?.();
       if (options.dlqTopic && outcome.letters.length > 0) {
-        publisher ??= deps.publisher ?? (ownPublisher = createPublisher(deps.kafka));
+        publisher ??=
+          deps.publisher ??
+          (ownPublisher = createPublisher(deps.kafka, {
+            topics: options.topicSettings ?? DEFAULT_TOPIC_SETTINGS,
+            log,
+          }));
         await publishDeadLetters(publisher, options.dlqTopic, outcome.letters, log);
       }
       if (totals.recordsIn >= maxRecords) stop('budget');
@@ -271,23 +302,28 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
     },
     Math.max(20, Math.min(250, Math.floor(idleMs / 4))),
   );
+  let topics: string[] = [];
   try {
-    for (const o of await readOffsets(deps.db, groupId, options.topics)) {
-      positions.set(`${o.topic}:${o.partition}`, o.nextOffset);
+    topics = await presentTopics(deps.kafka, options.topics, options.topicSettings, log);
+    if (topics.length === 0) stop('idle');
+    else {
+      for (const o of await readOffsets(deps.db, groupId, topics)) {
+        positions.set(`${o.topic}:${o.partition}`, o.nextOffset);
+      }
+      for (const w of await watermarks(deps.kafka, topics)) {
+        starts.set(`${w.topic}:${w.partition}`, fromBeginning ? w.low : w.high);
+      }
+      await consumer.connect();
+      for (const topic of topics) {
+        await consumer.subscribe({ topic, fromBeginning });
+      }
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: handleBatch,
+      });
+      await stopped;
     }
-    for (const w of await watermarks(deps.kafka, options.topics)) {
-      starts.set(`${w.topic}:${w.partition}`, fromBeginning ? w.low : w.high);
-    }
-    await consumer.connect();
-    for (const topic of options.topics) {
-      await consumer.subscribe({ topic, fromBeginning });
-    }
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: handleBatch,
-    });
-    await stopped;
   } catch (err) {
     failure ??= err;
   } finally {
@@ -303,11 +339,31 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
       .catch((err: unknown) => log.warn({ err }, 'kafka DLQ producer disconnect failed'));
   }
   if (failure !== undefined) throw asBatchError(failure, groupId, options.topics);
-  const lag = await measureLag(deps, groupId, options.topics).catch((err: unknown) => {
-    log.warn({ err }, 'could not measure kafka lag');
-    return -1;
-  });
+  const lag =
+    topics.length === 0
+      ? 0
+      : await measureLag(deps, groupId, topics).catch((err: unknown) => {
+          log.warn({ err }, 'could not measure kafka lag');
+          return -1;
+        });
   return { ...totals, lag, durationMs: clock() - started, stoppedBy: stopReason ?? 'time' };
+}
+
+/**
+ * The raw topics that exist, missing ones created first when allowed. One that cannot be created is left out
+ * of this invocation (subscribing to it would fail the whole consumer), with a warning naming it.
+ */
+async function presentTopics(
+  kafka: Kafka,
+  topics: readonly string[],
+  settings: TopicSettings | undefined,
+  log: IngestLogger,
+): Promise<string[]> {
+  const check = await ensureTopics(kafka, topics, settings ?? DEFAULT_TOPIC_SETTINGS, log);
+  for (const { topic, reason } of check.missing) {
+    log.warn({ topic, reason }, `kafka topic "${topic}" is missing: ${reason}; not pulled this time`);
+  }
+  return topics.filter((t) => check.present.includes(t));
 }
 
 // kafkajs names its errors; those that mean "no broker answered" become KAFKA_UNAVAILABLE (retriable).

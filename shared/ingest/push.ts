@@ -3,12 +3,15 @@
 // `topic:partition:offset`, so pulling and pushing the same record stores it once.
 import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
+import { conflictId } from './conflicts.ts';
 import {
   normalizeHttpBody,
   normalizeKafkaRecord,
   type NormalizeSettings,
   type Normalized,
 } from './normalize.ts';
+import { countIngest, ingestMetrics, type IngestMetrics } from './metrics.ts';
+import { retriedTransaction } from './retry.ts';
 import { storeEvents } from './store.ts';
 import type { DeadLetter, IngestEvent, IngestLogger } from './types.ts';
 
@@ -16,6 +19,8 @@ import type { DeadLetter, IngestEvent, IngestLogger } from './types.ts';
 export interface PushDeps extends NormalizeSettings {
   db: Database;
   log?: IngestLogger | undefined;
+  /** Counts what each push stored, found twice and refused (default: on prom-client's registry). */
+  metrics?: IngestMetrics | undefined;
 }
 
 export interface PushRequest {
@@ -30,11 +35,22 @@ export interface PushRejection {
   reason: string;
 }
 
+/** An event not stored because its id names a stored event with other content (see conflicts.ts). */
+export interface PushConflict {
+  id: string;
+  code: string;
+  reason: string;
+}
+
 export interface PushResult {
   stored: number;
+  /** Events stored before under the same identity (id, connector record or content), by any path. */
   duplicates: number;
+  /** The duplicates whose id was stored with other content; each is in `conflicts` and in dead letters. */
+  conflictingDuplicates: number;
   rejected: number;
   rejections: PushRejection[];
+  conflicts: PushConflict[];
 }
 
 export interface ConnectorRecord {
@@ -104,17 +120,30 @@ export async function ingestPayload(deps: PushDeps, request: PushRequest): Promi
       rejections.push({ index, code: result.letter.reasonCode, reason: result.letter.reason });
     }
   });
-  const { stored, duplicates, rejected, unstorable } = await deps.db.transaction((client) =>
-    storeEvents(client, events, letters, { embedded: deps.db.embedded, origin: record ? 'kafka' : 'http' }),
+  const origin = record ? 'kafka' : 'http';
+  const result = await retriedTransaction(() =>
+    deps.db.transaction((client) =>
+      storeEvents(client, events, letters, { embedded: deps.db.embedded, origin }),
+    ),
   );
+  const { stored, duplicates, conflictingDuplicates, rejected, unstorable } = result;
   for (const letter of unstorable) {
     const index = eventIndex.get(letter.idempotencyKey) ?? 0;
     rejections.push({ index, code: letter.reasonCode, reason: letter.reason });
   }
   rejections.sort((a, b) => a.index - b.index);
+  countIngest(deps.metrics ?? ingestMetrics(), record ? 'connector' : 'push', {
+    ...result,
+    letters: [...letters, ...unstorable, ...result.conflicts],
+  });
+  const conflicts = result.conflicts.map((letter) => ({
+    id: conflictId(letter.idempotencyKey),
+    code: letter.reasonCode,
+    reason: letter.reason,
+  }));
   deps.log?.debug(
-    { stored, duplicates, rejected, connector: record !== undefined },
+    { stored, duplicates, conflictingDuplicates, rejected, connector: record !== undefined },
     'ingested pushed payload',
   );
-  return { stored, duplicates, rejected, rejections };
+  return { stored, duplicates, conflictingDuplicates, rejected, rejections, conflicts };
 }

@@ -1,11 +1,14 @@
 // The statements that write raw_events, event_keys and the 'hour' rows of aggregation_windows. Nothing
-// else writes them. event_keys is the arbiter of exactly-once: only rows whose key it newly accepted
-// (in this transaction) are written to raw_events.
+// else writes them. event_keys is the arbiter of exactly-once for events with an id (on every path) and
+// pushed events without one; Kafka records without an id are claimed by offset (kafka-claims-sql.ts). Only
+// rows whose key or offset was newly accepted (in this transaction) are written to raw_events.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Queryable } from '../db/index.ts';
+import { errorCode, type Queryable } from '../db/index.ts';
+
+const UNIQUE_VIOLATION = '23505';
 
 /** raw_events columns in the order of COPY lines (copy-text.ts) and of json rows; ingested_at defaults. */
 export const RAW_COLUMNS =
@@ -47,6 +50,28 @@ export async function claimKeys(
     [keys, timestamps],
   );
   return new Set(rows.map((r) => r.k));
+}
+
+/**
+ * Records keys none of which is expected to be known yet — the common case — by COPY, which is about half
+ * the cost of INSERT … ON CONFLICT per key. Inside a savepoint: a key that is known (or being inserted by
+ * another open transaction, which is waited for) raises unique_violation, the savepoint is rolled back and
+ * false comes back; the caller then claims the keys with claimKeys. `lines` are `key<TAB>ts` COPY lines.
+ */
+export async function copyNewKeys(client: PoolClient, lines: string): Promise<boolean> {
+  await client.query('SAVEPOINT hxp_claim_keys');
+  try {
+    await pipeline(
+      Readable.from([lines], { objectMode: false }),
+      client.query(copyFrom('COPY event_keys (idempotency_key, ts) FROM STDIN')),
+    );
+  } catch (err) {
+    if (errorCode(err) !== UNIQUE_VIOLATION) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT hxp_claim_keys');
+    return false;
+  }
+  await client.query('RELEASE SAVEPOINT hxp_claim_keys');
+  return true;
 }
 
 /** Streams COPY text lines (see copy-text.ts), as strings or UTF-8 bytes, into raw_events. */

@@ -100,9 +100,10 @@ test('a JSON array and a single event are accepted; an id makes a resend a dupli
   t.like(single, { stored: 0, duplicates: 1, rejected: 0 });
 });
 
-test('a connector record is keyed topic:partition:offset whatever the header case', async (t) => {
+test('a connector record without id is keyed topic:partition:offset whatever the header case', async (t) => {
   const deps = await setup(t);
-  const body = JSON.stringify(event('ignored-id'));
+  const { id: _id, ...anonymous } = event('unused');
+  const body = JSON.stringify(anonymous);
   const first = await ingestPayload(deps, {
     body,
     headers: { 'X-Topic': 'hxp.events.raw', 'X-Kafka-Partition': '2', 'X-Kafka-Offset': '41' },
@@ -127,6 +128,28 @@ test('a connector record is keyed topic:partition:offset whatever the header cas
     'SELECT idempotency_key, origin, kafka_offset FROM dead_letters',
   );
   t.deepEqual(rows, [{ idempotency_key: 'hxp.events.raw:2:42', origin: 'kafka', kafka_offset: 42 }]);
+});
+
+test('a connector record with an id is keyed by it: the same event pushed by HTTP is a duplicate', async (t) => {
+  const deps = await setup(t);
+  const body = JSON.stringify(event('order-7'));
+  const connector = await ingestPayload(deps, {
+    body,
+    headers: { 'X-Topic': 'hxp.events.raw', 'X-Kafka-Partition': '2', 'X-Kafka-Offset': '41' },
+  });
+  t.like(connector, { stored: 1, duplicates: 0 });
+  // Another record (a producer's retry lands at another offset) and a plain HTTP push: the same event.
+  const retried = await ingestPayload(deps, {
+    body,
+    headers: { 'X-Topic': 'hxp.events.raw', 'X-Kafka-Partition': '0', 'X-Kafka-Offset': '7' },
+  });
+  t.like(retried, { stored: 0, duplicates: 1, conflictingDuplicates: 0 });
+  const http = await ingestPayload(deps, { body: JSON.stringify([event('order-7')]), headers: {} });
+  t.like(http, { stored: 0, duplicates: 1, conflictingDuplicates: 0, conflicts: [] });
+  t.deepEqual(
+    (await storedRows(deps.db)).map((r) => r.idempotency_key),
+    ['id:order-7'],
+  );
 });
 
 test('incomplete or malformed connector headers are a request error naming the headers', async (t) => {
