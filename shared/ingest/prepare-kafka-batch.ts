@@ -66,6 +66,9 @@ export function fromOffset(batch: PreparedKafkaBatch, from: bigint): PreparedKaf
       rows: batch.prepared.rows.filter((r) => keep(r.kafka?.offset)),
       repeats: batch.prepared.repeats.filter((r) => keep(r.kafka?.offset)),
       unstorable: batch.prepared.unstorable.filter((l) => keep(l.offset)),
+      keyed: batch.prepared.keyed.filter((r) => keep(r.kafka?.offset)),
+      // Rendered again from what is left, by the store.
+      keyLines: undefined,
     },
     letters: batch.letters.filter((l) => keep(l.offset)),
   };

@@ -6,7 +6,7 @@ import type { ErrorCode } from '../errors/index.ts';
 import { idKey } from '../events/index.ts';
 import type { PlainNormalizedEvent } from '../events/normalize-plain.ts';
 import { CopyBuffer, type LineRange } from './copy-buffer.ts';
-import { copyFields, copyLine, plainCopyLine } from './copy-text.ts';
+import { copyFields, copyLine, copyText, plainCopyLine } from './copy-text.ts';
 import { mayBeUnstorable, unstorableReason } from './storable.ts';
 import type { DeadLetter, IngestEvent, KafkaRecordRef } from './types.ts';
 
@@ -52,6 +52,34 @@ export interface PreparedRows {
   repeats: RepeatedRow[];
   /** Events PostgreSQL cannot store, as dead letters. */
   unstorable: DeadLetter[];
+  /**
+   * The rows claimed by key in event_keys (see claimedByKey), sorted by key: every claimer takes its keys'
+   * locks in this one order, so two batches sharing keys wait for each other but never deadlock.
+   */
+  keyed: PreparedRow[];
+  /** Format 'copy': `keyed` as COPY lines of event_keys (key, ts), rendered with the rows. */
+  keyLines: string | undefined;
+}
+
+/** An event with an id, or one that is no Kafka record, is claimed by its key; a Kafka record by offset. */
+export function claimedByKey(row: PreparedRow): boolean {
+  return row.id !== undefined || row.kafka === undefined;
+}
+
+function byKey(a: PreparedRow, b: PreparedRow): number {
+  return a.idempotencyKey < b.idempotencyKey ? -1 : a.idempotencyKey > b.idempotencyKey ? 1 : 0;
+}
+
+/** The rows of `rows` claimed by key, in key order. */
+export function keyedRows(rows: readonly PreparedRow[]): PreparedRow[] {
+  return rows.filter(claimedByKey).sort(byKey);
+}
+
+/** COPY lines of event_keys (idempotency_key, ts) for `keyed`. */
+export function keyClaimLines(keyed: readonly PreparedRow[]): string {
+  let text = '';
+  for (const row of keyed) text += copyText(row.idempotencyKey) + '\t' + row.ts + '\n';
+  return text;
 }
 
 function isoTimestamp(value: Date | string | number): string {
@@ -209,9 +237,11 @@ export class RowPreparer {
     });
   }
 
+  /** The batch; its key claims are sorted and rendered here, before any transaction. */
   done(): PreparedRows {
     const { rows, lines, repeats, unstorable } = this;
-    return { rows, lines, repeats, unstorable };
+    const keyed = keyedRows(rows);
+    return { rows, lines, repeats, unstorable, keyed, keyLines: lines ? keyClaimLines(keyed) : undefined };
   }
 }
 

@@ -13,12 +13,13 @@ import type { PoolClient } from 'pg';
 import { idKey } from '../events/index.ts';
 import { conflictLetter, type ConflictingEvent } from './conflicts.ts';
 import type { CopyBuffer, LineRange } from './copy-buffer.ts';
-import { copyText } from './copy-text.ts';
 import { insertDeadLetters } from './dead-letters-sql.ts';
 import { findConflicts } from './duplicates-sql.ts';
 import { claimKafkaOffsets } from './kafka-claims-sql.ts';
 import { kafkaRecordKey } from './normalize.ts';
 import {
+  claimedByKey,
+  keyClaimLines,
   prepareRows,
   storedContent,
   type PreparedRow,
@@ -87,7 +88,7 @@ export async function storePreparedRows(
   let known = new Set<string>();
   if (candidates.length > 0) {
     await ensurePartitions(client, distinctSorted(candidates.map((p) => p.ts.slice(0, 10))));
-    known = await claim(client, candidates, prepared.lines !== undefined);
+    known = await claim(client, prepared);
     const rows = known.size === 0 ? candidates : candidates.filter((p) => !known.has(p.idempotencyKey));
     if (rows.length > 0) {
       if (prepared.lines) await copyRawEvents(client, linesOf(prepared.lines, rows));
@@ -145,24 +146,16 @@ async function conflictsOf(
 /**
  * Claims every candidate and returns the keys that were already claimed. Events with an id, and pushed
  * events without one, are claimed by key in event_keys; Kafka records without an id by offset in their
- * partition's ranges. Keys go first; with `copy` (a large batch on PostgreSQL) they are first tried by COPY,
- * which fails as a whole if any is known, and only then one by one. Keys are otherwise sorted, and
- * partitions taken by topic:partition, so that concurrent batches take their locks alike (an unsorted COPY
- * that meets another batch's keys in the other order is a deadlock PostgreSQL breaks; the batch is retried).
+ * partition's ranges. Keys go first, in key order (prepare-rows.ts), then partitions by topic:partition, so
+ * that concurrent batches take their locks alike. In a large batch on PostgreSQL (`lines` rendered) the keys
+ * are first tried by COPY, which fails as a whole if any is known, and only then one by one.
  */
-async function claim(
-  client: PoolClient,
-  candidates: readonly PreparedRow[],
-  copy: boolean,
-): Promise<Set<string>> {
-  const keyed: PreparedRow[] = [];
+async function claim(client: PoolClient, prepared: PreparedRows): Promise<Set<string>> {
+  const known = await claimByKey(client, prepared);
   const byPartition = new Map<string, { topic: string; partition: number; offsets: string[] }>();
-  for (const row of candidates) {
+  for (const row of prepared.rows) {
     const record = row.kafka;
-    if (record === undefined || row.id !== undefined) {
-      keyed.push(row);
-      continue;
-    }
+    if (record === undefined || claimedByKey(row)) continue;
     const id = `${record.topic}:${record.partition}`;
     let group = byPartition.get(id);
     if (group === undefined) {
@@ -170,7 +163,6 @@ async function claim(
     }
     group.offsets.push(record.offset);
   }
-  const known = await claimByKey(client, keyed, copy);
   const partitions = [...byPartition.entries()].sort(([a], [b]) => compare(a, b));
   for (const [, { topic, partition, offsets }] of partitions) {
     for (const offset of await claimKafkaOffsets(client, topic, partition, offsets)) {
@@ -180,14 +172,12 @@ async function claim(
   return known;
 }
 
-async function claimByKey(client: PoolClient, keyed: PreparedRow[], copy: boolean): Promise<Set<string>> {
+async function claimByKey(client: PoolClient, prepared: PreparedRows): Promise<Set<string>> {
+  const { keyed } = prepared;
   if (keyed.length === 0) return new Set();
-  if (copy && keyed.length >= MIN_COPIED_KEYS) {
-    let lines = '';
-    for (const row of keyed) lines += copyText(row.idempotencyKey) + '\t' + row.ts + '\n';
-    if (await copyNewKeys(client, lines)) return new Set();
+  if (prepared.lines && keyed.length >= MIN_COPIED_KEYS) {
+    if (await copyNewKeys(client, prepared.keyLines ?? keyClaimLines(keyed))) return new Set();
   }
-  keyed.sort((a, b) => compare(a.idempotencyKey, b.idempotencyKey));
   return claimKeys(
     client,
     keyed.map((r) => r.idempotencyKey),
