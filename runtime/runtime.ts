@@ -188,19 +188,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (brokers.length > 0) {
       const config = loadConfig({ env });
       const topicSettings = topicSettingsFrom(config);
-      // A broker that has never seen this project lacks its topics: they are created (or waited for, with
-      // a warning naming each) in the background, so the runtime is up meanwhile.
-      const topicsWatch = new AbortController();
-      const kafka = createKafka({ brokers, clientId: 'hxp-runtime', log: kafkaLogOf(options.log) });
-      const topics = [...new Set([...configuredTopics(config), ...routes.flatMap((r) => r.topics)])];
-      const topicsReady = waitForTopics(kafka, topics, topicSettings, options.log, {
-        signal: topicsWatch.signal,
-        ...(options.kafka?.startBackoffMs ? { backoffMs: options.kafka.startBackoffMs } : {}),
-      });
-      cleanups.push(async () => {
-        topicsWatch.abort();
-        await topicsReady;
-      });
       if (routes.length > 0) {
         bridge = await startKafkaBridge({
           brokers,
@@ -223,6 +210,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         });
         cleanups.push(() => bridge!.stop());
       }
+      // A broker that has never seen this project lacks its topics: the bridge made sure of its own above;
+      // the rest are created (or waited for, with a warning naming each) in the background, so the runtime
+      // is up meanwhile. One after the other, so two creators do not race for one topic.
+      const topicsWatch = new AbortController();
+      const kafka = createKafka({ brokers, clientId: 'hxp-runtime', log: kafkaLogOf(options.log) });
+      const bridged = new Set(bridge ? [...bridge.topics, config.kafka.topics.dlq] : []);
+      const topics = configuredTopics(config).filter((topic) => !bridged.has(topic));
+      const topicsReady = waitForTopics(kafka, topics, topicSettings, options.log, {
+        signal: topicsWatch.signal,
+        ...(options.kafka?.startBackoffMs ? { backoffMs: options.kafka.startBackoffMs } : {}),
+      });
+      cleanups.push(async () => {
+        topicsWatch.abort();
+        await topicsReady;
+      });
     }
 
     return {
