@@ -58,11 +58,11 @@ export async function claimKeys(
  * another open transaction, which is waited for) raises unique_violation, the savepoint is rolled back and
  * false comes back; the caller then claims the keys with claimKeys. `lines` are `key<TAB>ts` COPY lines.
  */
-export async function copyNewKeys(client: PoolClient, lines: string): Promise<boolean> {
+export async function copyNewKeys(client: PoolClient, lines: Iterable<string | Buffer>): Promise<boolean> {
   await client.query('SAVEPOINT hxp_claim_keys');
   try {
     await pipeline(
-      Readable.from([lines], { objectMode: false }),
+      Readable.from(lines, { objectMode: false }),
       client.query(copyFrom('COPY event_keys (idempotency_key, ts) FROM STDIN')),
     );
   } catch (err) {

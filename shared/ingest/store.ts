@@ -21,7 +21,7 @@ import {
   claimedByKey,
   keyClaimLines,
   prepareRows,
-  storedContent,
+  rowContent,
   type PreparedRow,
   type PreparedRows,
   type RowFormat,
@@ -126,7 +126,7 @@ async function conflictsOf(
   if (known.size > 0) {
     for (const row of prepared.rows) {
       if (row.id !== undefined && known.has(row.idempotencyKey)) {
-        withId.push({ id: row.id, kafka: row.kafka, content: storedContent(prepared, row) });
+        withId.push({ id: row.id, kafka: row.kafka, content: rowContent(prepared.lines, row) });
       }
     }
   }
@@ -176,7 +176,7 @@ async function claimByKey(client: PoolClient, prepared: PreparedRows): Promise<S
   const { keyed } = prepared;
   if (keyed.length === 0) return new Set();
   if (prepared.lines && keyed.length >= MIN_COPIED_KEYS) {
-    if (await copyNewKeys(client, prepared.keyLines ?? keyClaimLines(keyed))) return new Set();
+    if (await copyNewKeys(client, (prepared.keyLines ?? keyClaimLines(keyed)).chunks())) return new Set();
   }
   return claimKeys(
     client,

@@ -206,7 +206,7 @@ for (const v of variants) {
       );
       t.like(r, { stored: 2, duplicates: 3, conflictingDuplicates: 2, rejected: 0 });
       t.deepEqual(
-        r.conflicts.map((l) => [l.reasonCode, l.idempotencyKey.split(':').slice(0, 2).join(':')]),
+        r.conflicts.map((l) => [l.reasonCode, l.idempotencyKey.split(':').slice(0, 2).join(':')]).sort(),
         [
           ['EVENT_CONFLICTING_DUPLICATE', 'conflict:a'],
           ['EVENT_CONFLICTING_DUPLICATE', 'conflict:b'],
@@ -221,7 +221,9 @@ for (const v of variants) {
           ['id:c', { cost_usd: 4 }, 'api-1'],
         ],
       );
-      const { rows } = await db.query<{ payload: Buffer }>('SELECT payload FROM dead_letters ORDER BY id');
+      const { rows } = await db.query<{ payload: Buffer }>(
+        'SELECT payload FROM dead_letters ORDER BY idempotency_key',
+      );
       t.deepEqual(
         rows
           .map(
