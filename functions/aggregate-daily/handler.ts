@@ -20,7 +20,11 @@ const level = Level.parse(process.env.AGGREGATION_LEVEL ?? 'day');
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
   const request = parseAggregationRequest(event);
   const fx = await getFunctionContext({ log: context.log });
-  const summary = await runAggregation(jobDeps(fx, context.log), { level, ...request });
+  const summary = await runAggregation(jobDeps(fx, context.log), {
+    level,
+    ...request,
+    requestId: context.requestId,
+  });
   context.status(summary.status === 'failed' ? 500 : 200);
   return summary;
 }

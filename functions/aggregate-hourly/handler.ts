@@ -16,7 +16,13 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   const { kafka, publisher } = fx;
   const pull = kafka
     ? async () => {
-        const deps = { db: fx.db, kafka, log: context.log, ...(publisher ? { publisher } : {}) };
+        const deps = {
+          db: fx.db,
+          kafka,
+          log: context.log,
+          metrics: fx.metrics.registry,
+          ...(publisher ? { publisher } : {}),
+        };
         const pulled = await pullFromKafka(deps, pullOptionsFrom(fx.config));
         const { stored: rowsIn, lag, duplicates, conflictingDuplicates, rejected } = pulled;
         return { rowsIn, lag, duplicates, conflictingDuplicates, rejected };
@@ -25,6 +31,7 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   const summary = await runAggregation(jobDeps(fx, context.log), {
     level: 'hour',
     ...request,
+    requestId: context.requestId,
     ...(pull ? { beforeAggregate: pull } : {}),
   });
   context.status(summary.status === 'failed' ? 500 : 200);

@@ -29,4 +29,4 @@ export {
   type PullResult,
 } from './pull.ts';
 export { normalizeSettingsFrom, pullOptionsFrom } from './settings.ts';
-export { countIngest, ingestMetrics, type IngestMetrics, type IngestPath } from './metrics.ts';
+export { partitionLags, type PartitionLag } from './kafka-lag.ts';

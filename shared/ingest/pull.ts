@@ -13,12 +13,14 @@ import {
   type Publisher,
   type TopicSettings,
 } from '../kafka/index.ts';
+import type { Registry } from 'prom-client';
+import { recordIngest } from '../metrics/index.ts';
+import { CONFLICT_CODE } from './conflicts.ts';
 import { PartitionQueue } from './partition-queue.ts';
 import { preparePartitionBatch, storeBatch, type PreparedPartitionBatch } from './pull-batch.ts';
 import { publishDeadLetters } from './dlq.ts';
 import type { NormalizeSettings } from './normalize.ts';
 import { measureLag, watermarks } from './kafka-lag.ts';
-import { countIngest, ingestMetrics, type IngestMetrics } from './metrics.ts';
 import { readOffsets } from './offsets-sql.ts';
 import { silentLogger, type IngestLogger } from './types.ts';
 
@@ -30,8 +32,8 @@ export interface PullDeps {
   clock?: () => number;
   /** Needed only with `dlqTopic`; created from `kafka` when absent. */
   publisher?: Publisher;
-  /** Counts what each invocation stored, found twice and refused (default: on prom-client's registry). */
-  metrics?: IngestMetrics;
+  /** Where stored / duplicate / rejected counts go (the process registry in a function). */
+  metrics?: Registry;
 }
 
 /** Test seams for the crash suite: called at the three points where a crash must lose nothing. */
@@ -108,7 +110,6 @@ type StopReason = PullResult['stoppedBy'];
 
 export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promise<PullResult> {
   const log = deps.log ?? silentLogger;
-  const metrics = deps.metrics ?? ingestMetrics();
   const clock = deps.clock ?? Date.now;
   const groupId = options.groupId ?? DEFAULT_GROUP_ID;
   const maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
@@ -222,13 +223,16 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
       totals.duplicates += outcome.result.duplicates + outcome.skipped;
       totals.conflictingDuplicates += outcome.result.conflictingDuplicates;
       totals.rejected += outcome.result.rejected;
-      countIngest(metrics, 'pull', {
-        stored: outcome.result.stored,
-        duplicates: outcome.result.duplicates + outcome.skipped,
-        conflictingDuplicates: outcome.result.conflictingDuplicates,
-        rejected: outcome.result.rejected,
-        letters: outcome.letters,
-      });
+      if (deps.metrics) {
+        recordIngest(deps.metrics, 'pull', {
+          stored: outcome.result.stored,
+          duplicates: outcome.result.duplicates + outcome.skipped,
+          conflictingDuplicates: outcome.result.conflictingDuplicates,
+          rejectedReasons: outcome.letters
+            .filter((l) => l.reasonCode !== CONFLICT_CODE)
+            .map((l) => l.reasonCode),
+        });
+      }
       lastActivity = clock();
       try {
         await consumer.commitOffsets([

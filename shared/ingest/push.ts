@@ -3,6 +3,8 @@
 // `topic:partition:offset`, so pulling and pushing the same record stores it once.
 import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
+import type { Registry } from 'prom-client';
+import { recordIngest } from '../metrics/index.ts';
 import { conflictId } from './conflicts.ts';
 import {
   normalizeHttpBody,
@@ -10,7 +12,6 @@ import {
   type NormalizeSettings,
   type Normalized,
 } from './normalize.ts';
-import { countIngest, ingestMetrics, type IngestMetrics } from './metrics.ts';
 import { retriedTransaction } from './retry.ts';
 import { storeEvents } from './store.ts';
 import type { DeadLetter, IngestEvent, IngestLogger } from './types.ts';
@@ -19,8 +20,8 @@ import type { DeadLetter, IngestEvent, IngestLogger } from './types.ts';
 export interface PushDeps extends NormalizeSettings {
   db: Database;
   log?: IngestLogger | undefined;
-  /** Counts what each push stored, found twice and refused (default: on prom-client's registry). */
-  metrics?: IngestMetrics | undefined;
+  /** Where stored / duplicate / rejected counts go (the process registry in a function). */
+  metrics?: Registry | undefined;
 }
 
 export interface PushRequest {
@@ -132,10 +133,14 @@ export async function ingestPayload(deps: PushDeps, request: PushRequest): Promi
     rejections.push({ index, code: letter.reasonCode, reason: letter.reason });
   }
   rejections.sort((a, b) => a.index - b.index);
-  countIngest(deps.metrics ?? ingestMetrics(), record ? 'connector' : 'push', {
-    ...result,
-    letters: [...letters, ...unstorable, ...result.conflicts],
-  });
+  if (deps.metrics) {
+    recordIngest(deps.metrics, record ? 'connector' : 'http', {
+      stored,
+      duplicates,
+      conflictingDuplicates,
+      rejectedReasons: rejections.map((r) => r.code),
+    });
+  }
   const conflicts = result.conflicts.map((letter) => ({
     id: conflictId(letter.idempotencyKey),
     code: letter.reasonCode,

@@ -19,6 +19,7 @@ import { BatchError } from '../errors/index.ts';
 import { processWindow } from './window.ts';
 import { processDueWindows } from './window-loop.ts';
 import { TRIGGERS, finishRun, startRun } from './ledger.ts';
+import { reportRun } from './run-report.ts';
 import { heartbeatJobLock, newLockOwner, setLockRun, tryLockJob, unlockJob } from './lock.ts';
 import {
   DEFAULT_WINDOW_CONCURRENCY,
@@ -91,6 +92,33 @@ function assertRequest(req: RunAggregationRequest): void {
   }
 }
 
+/** The run's one summary line and its metrics. The ingestion step before an hourly run counts as a unit. */
+function report(deps: JobDeps, req: RunAggregationRequest, summary: AggregationSummary, note?: string): void {
+  const pulled = summary.ingest !== undefined || summary.ingestError !== undefined ? 1 : 0;
+  reportRun(deps, {
+    job: aggregationJobName(req.level),
+    runId: summary.runId,
+    trigger: req.trigger,
+    result: summary.status,
+    durationMs: summary.durationMs,
+    due: summary.windowsDue + pulled,
+    attempted: summary.windows.length + pulled,
+    succeeded: summary.windowsDone + (summary.ingest !== undefined ? 1 : 0),
+    error: summary.error,
+    cause: req.cause,
+    details: {
+      level: req.level,
+      windowsDue: summary.windowsDue,
+      windowsDone: summary.windowsDone,
+      windowsFailed: summary.windowsFailed,
+      rowsIn: summary.rowsIn,
+      rowsOut: summary.rowsOut,
+      ...(summary.ingest ? { ingested: summary.ingest } : {}),
+      ...(note ? { note } : {}),
+    },
+  });
+}
+
 export async function runAggregation(deps: JobDeps, req: RunAggregationRequest): Promise<AggregationSummary> {
   const started = performance.now();
   assertRequest(req);
@@ -105,6 +133,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     status: 'succeeded',
     level: req.level,
     runId: 0,
+    windowsDue: 0,
     windowsDone: 0,
     windowsFailed: 0,
     rowsIn: 0,
@@ -125,7 +154,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
       details: { level: req.level, reason: 'already_running' },
     });
     summary.durationMs = elapsed();
-    deps.log?.info({ job, runId: summary.runId }, 'aggregation already running; this invocation did nothing');
+    report(deps, req, summary, 'another invocation holds the job lock; this one did nothing');
     return summary;
   }
 
@@ -136,7 +165,12 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
       trigger: req.trigger,
       windowStart: range?.from,
       windowEnd: range?.to,
-      details: { level: req.level, now: now.toISOString() },
+      details: {
+        level: req.level,
+        now: now.toISOString(),
+        ...(req.requestId ? { requestId: req.requestId } : {}),
+        ...(req.cause ? { cause: req.cause } : {}),
+      },
     });
     summary.runId = runId;
     await setLockRun(db, job, owner, runId);
@@ -160,6 +194,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
         summary.ingest = ingest;
       } catch (err) {
         ingestFailed = { code: codeOf(err), message: messageOf(err) };
+        summary.ingestError = ingestFailed;
         deps.log?.error(
           { err, job, runId },
           'ingestion before the hourly aggregation failed; aggregating what is stored',
@@ -169,6 +204,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     if (range) summary.windowsMarked = await markRangeDirty(db, req.level, range.from, range.to, calendar);
 
     const due: DueWindow[] = await listDueWindows(db, req.level, now, options.retries, calendar);
+    summary.windowsDue = due.length;
     const parentRunId = runId;
     const workers = db.embedded
       ? 1
@@ -181,7 +217,16 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
       process: (window) =>
         processWindow(
           deps,
-          { job, level: req.level, trigger: req.trigger, runId: parentRunId, now, calendar, heartbeat },
+          {
+            job,
+            level: req.level,
+            trigger: req.trigger,
+            runId: parentRunId,
+            requestId: req.requestId,
+            now,
+            calendar,
+            heartbeat,
+          },
           window,
         ),
       outOfTime: () => elapsed() > options.timeoutMs,
@@ -235,16 +280,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
         durationMs: summary.durationMs,
       },
     });
-    deps.log?.info(
-      {
-        job,
-        runId,
-        status: summary.status,
-        windowsDone: summary.windowsDone,
-        windowsFailed: summary.windowsFailed,
-      },
-      'aggregation run finished',
-    );
+    report(deps, req, summary);
     return summary;
   } catch (err) {
     if (runId !== undefined) {
@@ -252,6 +288,10 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
         () => undefined,
       );
     }
+    summary.status = 'failed';
+    summary.durationMs = elapsed();
+    summary.error = { code: codeOf(err), message: messageOf(err) };
+    report(deps, req, summary);
     throw err;
   } finally {
     await unlockJob(db, job, owner).catch((err: unknown) =>

@@ -1,5 +1,5 @@
 export { createKafka, type CreateKafkaOptions, type KafkaLogLevelName, type KafkaLogSink } from './client.ts';
-export { createPublisher, type Publisher, type PublisherOptions } from './producer.ts';
+export { createPublisher, type PublishMessage, type Publisher, type PublisherOptions } from './producer.ts';
 export {
   configuredTopics,
   DEFAULT_TOPIC_SETTINGS,

@@ -1,6 +1,7 @@
 // Starts the template server for one handler module: reads the env, listens, logs `listening`, and on
 // SIGTERM/SIGINT drains in-flight requests, runs the module's `close`, then exits.
 import type { AddressInfo } from 'node:net';
+import { functionMetrics } from '../../shared/metrics/index.ts';
 import { createTemplateLogger } from './logger.ts';
 import { createFunctionServer } from './server.ts';
 import type { Handler, HandlerModule } from './types.ts';
@@ -65,7 +66,9 @@ export function handlerOf(module: HandlerModule): Handler {
 export async function startFunction(module: HandlerModule, settings = readSettings()): Promise<void> {
   const logger = createTemplateLogger(settings.functionName);
   const handler = handlerOf(module);
-  const fn = createFunctionServer({ handler, logger, maxBodyBytes: settings.maxBodyBytes });
+  const metrics = functionMetrics();
+  metrics.start.set(Math.floor(Date.now() / 1000));
+  const fn = createFunctionServer({ handler, logger, maxBodyBytes: settings.maxBodyBytes, metrics });
   await new Promise<void>((resolve, reject) => {
     fn.server.once('error', reject);
     fn.server.listen(settings.port, '127.0.0.1', () => resolve());

@@ -121,10 +121,11 @@ test.serial(
 
     const runs = await fetch(`${wd.url}/runs`, { headers: { 'X-Call-Id': 'through-watchdog' } });
     t.is(runs.status, 200);
-    t.true(
-      wd.proc.logs.some((e) => e.reqId === 'through-watchdog' && e.msg === 'request completed'),
-      'the template server logged the request under the caller’s X-Call-Id',
-    );
+    // The line is written after the answer and reaches us through the watchdog's pipe: wait for it.
+    const logged = (): boolean =>
+      wd.proc.logs.some((e) => e.reqId === 'through-watchdog' && e.msg === 'request completed');
+    for (let i = 0; i < 100 && !logged(); i++) await sleep(50);
+    t.true(logged(), 'the template server logged the request under the caller’s X-Call-Id');
     const missing = await fetch(`${wd.url}/no-such-route`);
     t.is(missing.status, 404);
     t.is(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
