@@ -16,7 +16,7 @@ export interface PreparedRow {
   idempotencyKey: string;
   /** The event's own id: claimed by its key in event_keys, whichever path the event came by. */
   id: string | undefined;
-  /** The Kafka record of the event; one without an id is claimed by this offset. */
+  /** The Kafka record of the event, claimed by its offset (and by its id when it has one). */
   kafka: KafkaRecordRef | undefined;
   /** UTC ISO-8601; its first 10 characters name the daily partition, its first 13 the hour. */
   ts: string;
@@ -61,7 +61,10 @@ export interface PreparedRows {
   keyLines: CopyBuffer | undefined;
 }
 
-/** An event with an id, or one that is no Kafka record, is claimed by its key; a Kafka record by offset. */
+/**
+ * An event with an id, or one that is no Kafka record, is claimed by its key in event_keys; a Kafka record
+ * without an id only by its offset (every Kafka record is claimed by offset too, see store.ts).
+ */
 export function claimedByKey(row: PreparedRow): boolean {
   return row.id !== undefined || row.kafka === undefined;
 }
@@ -215,11 +218,12 @@ function keyHash(key: string): number {
 const INDEX_LIMIT = 2 ** 21;
 
 /**
- * The rows in key order with the repeats of a key taken out. The order is the keys' hash, then the key:
- * every claimer takes its keys' locks in it (so two batches sharing keys wait for each other but never
- * deadlock), and a key's repeats lie right behind its first arrival. A native sort of packed numbers
- * (hash · 2^21 + arrival index; equal hashes stay in arrival order) instead of a string sort and a set:
- * this runs for every ingested event.
+ * The rows in key order with the repeats of a key taken out. The order is the key's hash (equal hashes in
+ * arrival order): every claimer takes its keys' locks in it, so two batches sharing keys wait for each other
+ * but do not deadlock (but for two shared keys of one hash arriving in opposite orders, which PostgreSQL
+ * detects and the retry of the transaction resolves), and a key's repeats lie right behind its first
+ * arrival. One native sort of packed numbers (hash · 2^21 + arrival index) instead of a string sort and a
+ * set: this runs for every ingested event.
  */
 function firstOfEachKey(
   arrived: PreparedRow[],

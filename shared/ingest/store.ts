@@ -2,9 +2,9 @@
 // per idempotency key, raw rows in their daily partition, touched hours marked for aggregation.
 //   1. rows are rendered and duplicates within the batch dropped in memory (prepare-rows.ts);
 //   2. missing daily partitions are created;
-//   3. each event is claimed — an event with an id by `id:<id>` in event_keys whichever path it came by,
-//      a Kafka record without one by offset in its partition's claimed ranges, any other by its key in
-//      event_keys; what was claimed before comes back: duplicates;
+//   3. each event is claimed — an event with an id by `id:<id>` in event_keys whichever path it came by, a
+//      pushed event without one by its key there, and every Kafka record by offset in its partition's
+//      claimed ranges too; what was claimed before, either way, comes back: duplicates;
 //   4. only the new rows are written to raw_events — streamed as COPY text, or for small batches and PGlite
 //      as one json_to_recordset INSERT — and their hours get a new changed_seq;
 //   5. duplicates with an id are compared with the kept event: other content is a conflicting duplicate;
@@ -16,9 +16,7 @@ import type { CopyBuffer, LineRange } from './copy-buffer.ts';
 import { insertDeadLetters } from './dead-letters-sql.ts';
 import { findConflicts } from './duplicates-sql.ts';
 import { claimKafkaOffsets } from './kafka-claims-sql.ts';
-import { kafkaRecordKey } from './normalize.ts';
 import {
-  claimedByKey,
   keyClaimLines,
   prepareRows,
   rowContent,
@@ -144,18 +142,20 @@ async function conflictsOf(
 }
 
 /**
- * Claims every candidate and returns the keys that were already claimed. Events with an id, and pushed
- * events without one, are claimed by key in event_keys; Kafka records without an id by offset in their
- * partition's ranges. Keys go first, in key order (prepare-rows.ts), then partitions by topic:partition, so
- * that concurrent batches take their locks alike. In a large batch on PostgreSQL (`lines` rendered) the keys
- * are first tried by COPY, which fails as a whole if any is known, and only then one by one.
+ * Claims every candidate and returns the keys (idempotency keys of the rows) that were already claimed.
+ * Events with an id, and pushed events without one, are claimed by key in event_keys; every Kafka record
+ * also by offset in its partition's ranges (one row per batch), so a record is known as a record too — one
+ * stored by its offset before ids were identities, by either Kafka path, is not stored again under its id.
+ * Keys go first, in key order (prepare-rows.ts), then partitions by topic:partition, so that concurrent
+ * batches take their locks alike. In a large batch on PostgreSQL (`lines` rendered) the keys are first
+ * tried by COPY, which fails as a whole if any is known, and only then one by one.
  */
 async function claim(client: PoolClient, prepared: PreparedRows): Promise<Set<string>> {
   const known = await claimByKey(client, prepared);
   const byPartition = new Map<string, { topic: string; partition: number; offsets: string[] }>();
   for (const row of prepared.rows) {
     const record = row.kafka;
-    if (record === undefined || claimedByKey(row)) continue;
+    if (record === undefined) continue;
     const id = `${record.topic}:${record.partition}`;
     let group = byPartition.get(id);
     if (group === undefined) {
@@ -165,8 +165,14 @@ async function claim(client: PoolClient, prepared: PreparedRows): Promise<Set<st
   }
   const partitions = [...byPartition.entries()].sort(([a], [b]) => compare(a, b));
   for (const [, { topic, partition, offsets }] of partitions) {
-    for (const offset of await claimKafkaOffsets(client, topic, partition, offsets)) {
-      known.add(kafkaRecordKey(topic, partition, offset));
+    const knownOffsets = await claimKafkaOffsets(client, topic, partition, offsets);
+    if (knownOffsets.size === 0) continue;
+    // Rare: look the records' rows up only now.
+    for (const row of prepared.rows) {
+      const record = row.kafka;
+      if (record?.topic === topic && record.partition === partition && knownOffsets.has(record.offset)) {
+        known.add(row.idempotencyKey);
+      }
     }
   }
   return known;

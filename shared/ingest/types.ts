@@ -20,8 +20,8 @@ export interface IngestEvent {
   dimensionValues: readonly string[];
   data: unknown;
   /**
-   * The Kafka record the event came from (pull, or a connector push). Such events without an id are claimed
-   * by offset (kafka-claims-sql.ts) rather than by key in event_keys; `idempotencyKey` is then
+   * The Kafka record the event came from (pull, or a connector push). It is claimed by offset
+   * (kafka-claims-sql.ts) as well; without an id, only so — its `idempotencyKey` is then
    * topic:partition:offset.
    */
   kafka?: KafkaRecordRef | undefined;

@@ -125,9 +125,9 @@ test("a non-idempotent producer's retried records are stored once: the hour's co
   t.like(rows[0]?.ingest, { rowsIn: 2, duplicates: 2, conflictingDuplicates: 0, rejected: 0 });
   t.deepEqual(await counted(metrics, 'pull'), { stored: 2, duplicate: 2 });
   t.is(
-    await countOf(db, 'SELECT count(*) AS n FROM kafka_record_claims'),
-    0,
-    'events with an id are claimed by it',
+    await countOf(db, "SELECT count(*) AS n FROM event_keys WHERE idempotency_key LIKE 'id:%'"),
+    2,
+    'an event with an id is claimed by it',
   );
 });
 

@@ -2,6 +2,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { isBatchError } from '../../shared/errors/index.ts';
 import { ingestPayload, type PushDeps } from '../../shared/ingest/index.ts';
+import { claimKafkaOffsets } from '../../shared/ingest/kafka-claims-sql.ts';
 import { freshEmbeddedDatabase } from '../helpers/db.ts';
 import { countOf, storedRows } from '../fixtures/ingest-events.ts';
 
@@ -165,5 +166,18 @@ test('incomplete or malformed connector headers are a request error naming the h
     }),
   );
   t.true(isBatchError(malformed, 'REQUEST_INVALID'));
+  t.is(await countOf(deps.db, 'SELECT count(*) AS n FROM raw_events'), 0);
+});
+
+test('a record stored by its offset before ids were identities stays known: not stored again under its id', async (t) => {
+  const deps = await setup(t);
+  // What an earlier version left: the record at hxp.events.raw:2:41 claimed by its offset only.
+  await deps.db.transaction((c) => claimKafkaOffsets(c, 'hxp.events.raw', 2, ['41']));
+  const headers = { 'X-Topic': 'hxp.events.raw', 'X-Kafka-Partition': '2', 'X-Kafka-Offset': '41' };
+  const redelivered = await ingestPayload(deps, { body: JSON.stringify(event('legacy-1')), headers });
+  t.like(redelivered, { stored: 0, duplicates: 1, conflictingDuplicates: 0 });
+  // Its id is known from now on, by every path.
+  const http = await ingestPayload(deps, { body: JSON.stringify(event('legacy-1')), headers: {} });
+  t.like(http, { stored: 0, duplicates: 1, conflictingDuplicates: 0 });
   t.is(await countOf(deps.db, 'SELECT count(*) AS n FROM raw_events'), 0);
 });
