@@ -13,6 +13,7 @@
 //   Topics the broker lacks are created first (KAFKA_TOPIC_CREATE, KAFKA_TOPIC_PARTITIONS,
 //   KAFKA_TOPIC_REPLICATION_FACTOR), or waited for with a warning naming each: it never fails its start
 //   for a missing topic.
+import { setTimeout as pause } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
@@ -128,8 +129,6 @@ export function connectorHeaders(
   return headers;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** POST through a gateway, as the connector does. */
 export function gatewayDeliver(gatewayUrl: string, authHeader?: string): Deliver {
   const base = gatewayUrl.replace(/\/$/, '');
@@ -189,7 +188,7 @@ export async function startKafkaBridge(options: KafkaBridgeOptions): Promise<Kaf
           { fn, topic, partition, offset: message.offset, attempt, retryInMs: delay, reason },
           'delivery failed; retrying',
         );
-        await sleep(delay);
+        await pause(delay);
       }
     }
     await producer.send({
@@ -263,7 +262,7 @@ export async function startKafkaBridge(options: KafkaBridgeOptions): Promise<Kaf
     : (async () => {
         const { initial: first, max: most } = options.startBackoffMs ?? { initial: 1000, max: 30_000 };
         for (let delay = first; !stopping.signal.aborted; delay = Math.min(most, delay * 2)) {
-          await abortableSleep(delay, stopping.signal);
+          await pause(delay, undefined, { signal: stopping.signal }).catch(() => undefined);
           if (stopping.signal.aborted) break;
           if ((running = await attempt())) return true;
         }
@@ -282,18 +281,6 @@ export async function startKafkaBridge(options: KafkaBridgeOptions): Promise<Kaf
       await producer.disconnect().catch(() => undefined);
     },
   };
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 // ---- standalone ---------------------------------------------------------------------------------------

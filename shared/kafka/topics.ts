@@ -6,6 +6,7 @@
 // created with the admin API, with the configured partitions and replication factor; where creating is
 // switched off or refused (ACLs, a create policy, too few brokers for the replication factor) it warns,
 // naming the topic and why, and waits for someone else to create it, without failing its own start.
+import { setTimeout as pause } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
 import type { BatchProcessingConfig } from '../config/index.ts';
 
@@ -133,19 +134,6 @@ export interface WaitOptions {
   backoffMs?: { initial: number; max: number };
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * ensureTopics until every topic exists: each round that leaves one missing (or finds no broker) logs a
  * warning naming the topics and why, then waits with backoff. Resolves true once all exist, false when
@@ -173,7 +161,8 @@ export async function waitForTopics(
         `could not check kafka topics ${topics.join(', ')} (no broker answered)`,
       );
     }
-    await sleep(delay, options.signal);
+    // An abort ends the wait early; the loop then sees it.
+    await pause(delay, undefined, { signal: options.signal }).catch(() => undefined);
   }
 }
 
