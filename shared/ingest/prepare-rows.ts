@@ -202,7 +202,8 @@ export class RowPreparer {
   done(): PreparedRows {
     const { lines, unstorable } = this;
     const { rows, repeats } = firstOfEachKey(this.rows, lines);
-    const keyed = rows.filter(claimedByKey);
+    // Usually every row (events with ids) or none (Kafka records without): no copy then.
+    const keyed = rows.every(claimedByKey) ? rows : rows.filter(claimedByKey);
     return { rows, lines, repeats, unstorable, keyed, keyLines: lines ? keyClaimLines(keyed) : undefined };
   }
 }

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import type { ExecutionContext } from 'ava';
+import { startRuntime, type Runtime, type RuntimeOptions } from '../../runtime/runtime.ts';
 import type { RuntimeLog } from '../../runtime/supervisor.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -81,6 +83,40 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * The runtime on the real PostgreSQL database `databaseUrl` and the real Kafka `brokers` (free ports, no cron
+ * timers, function output dropped), stopped at teardown.
+ */
+export async function startServiceRuntime(
+  t: ExecutionContext,
+  options: {
+    stackFile: string;
+    databaseUrl: string;
+    brokers: string[];
+    env?: Record<string, string>;
+    kafka: RuntimeOptions['kafka'];
+    log?: RuntimeLog;
+  },
+): Promise<Runtime> {
+  const rt = await startRuntime({
+    stackFile: options.stackFile,
+    gatewayPort: 0,
+    apiPort: 0,
+    cronTimers: false,
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      KAFKA_BOOTSTRAP_SERVERS: options.brokers.join(','),
+      ...options.env,
+    },
+    ...(options.kafka ? { kafka: options.kafka } : {}),
+    log: options.log ?? recordingLog(),
+    output: () => undefined,
+  });
+  t.teardown(() => rt.stop());
+  return rt;
 }
 
 export const ECHO_HANDLER = `

@@ -6,11 +6,17 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
 import { Kafka, logLevel } from 'kafkajs';
-import { startRuntime, type Runtime } from '../../runtime/runtime.ts';
+import type { Runtime } from '../../runtime/runtime.ts';
 import type { Database } from '../../shared/db/index.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
-import { recordingLog, tempStack, until, type RecordingLog } from './runtime-fixtures.ts';
+import {
+  recordingLog,
+  startServiceRuntime,
+  tempStack,
+  until,
+  type RecordingLog,
+} from './runtime-fixtures.ts';
 
 const test = serviceTest('kafka', 'postgres').serial;
 const suffix = (): string => randomBytes(4).toString('hex');
@@ -69,15 +75,11 @@ async function startFresh(t: ExecutionContext, env: Record<string, string>): Pro
   });
   t.teardown(() => stack.cleanup());
   const log = recordingLog();
-  const rt = await startRuntime({
+  const rt = await startServiceRuntime(t, {
     stackFile: stack.stackFile,
-    gatewayPort: 0,
-    apiPort: 0,
-    cronTimers: false,
+    databaseUrl: url as string,
+    brokers: requireService('kafka')!.brokers,
     env: {
-      ...process.env,
-      DATABASE_URL: url,
-      KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','),
       KAFKA_RAW_TOPICS: topics.raw,
       KAFKA_EVENTS_TOPIC: topics.events,
       KAFKA_DLQ_TOPIC: topics.dlq,
@@ -87,9 +89,7 @@ async function startFresh(t: ExecutionContext, env: Record<string, string>): Pro
     },
     kafka: { groupId: group, maxWaitTimeInMs: 100, startBackoffMs: { initial: 100, max: 300 } },
     log,
-    output: () => undefined,
   });
-  t.teardown(() => rt.stop());
   return { rt, db, log, topics, group };
 }
 

@@ -3,10 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { startKafkaBridge, type Deliver } from '../../runtime/kafka-bridge.ts';
-import { startRuntime } from '../../runtime/runtime.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
-import { recordingLog, tempStack, until } from './runtime-fixtures.ts';
+import { recordingLog, startServiceRuntime, tempStack, until } from './runtime-fixtures.ts';
 
 const suffix = (): string => randomBytes(4).toString('hex');
 
@@ -146,21 +145,12 @@ serviceTest('kafka', 'postgres').serial(
       },
     });
     t.teardown(() => stack.cleanup());
-    const rt = await startRuntime({
+    const rt = await startServiceRuntime(t, {
       stackFile: stack.stackFile,
-      gatewayPort: 0,
-      apiPort: 0,
-      cronTimers: false,
-      env: {
-        ...process.env,
-        DATABASE_URL: url,
-        KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','),
-      },
+      databaseUrl: url as string,
+      brokers: requireService('kafka')!.brokers,
       kafka: { groupId, maxWaitTimeInMs: 100 },
-      log: recordingLog(),
-      output: () => undefined,
     });
-    t.teardown(() => rt.stop());
     t.deepEqual(rt.bridge?.topics, [topic]);
 
     const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000);
