@@ -1,6 +1,6 @@
-// Events → the text of their raw_events rows, before any database work: every row is rendered once (a COPY
-// line or a json_to_recordset object), events PostgreSQL cannot hold become dead letters, and the first of
-// each idempotency key wins. Pure and synchronous (see RowPreparer): only the rendered rows live on
+// Events → the text of their raw_events rows, before any database work: the first of each idempotency key
+// wins, every row is rendered once (a COPY line or a json_to_recordset object) and events PostgreSQL
+// cannot hold become dead letters. Pure and synchronous (see RowPreparer): only the rendered rows live on
 // through the transaction's round trips.
 import type { ErrorCode } from '../errors/index.ts';
 import { idKey } from '../events/index.ts';
@@ -44,21 +44,18 @@ export interface RepeatedRow {
 export type RowFormat = 'copy' | 'json';
 
 export interface PreparedRows {
-  /** One per distinct idempotency key (its first arrival), in key order (see firstOfEachKey). */
+  /** One per distinct idempotency key, in arrival order. */
   rows: PreparedRow[];
-  /**
-   * Format 'copy': the COPY lines of every event rendered, repeats included, in arrival order (a row's
-   * `line` says where its own is); undefined for format 'json'.
-   */
+  /** Format 'copy': the rows' COPY lines, in the order of `rows`; undefined for format 'json'. */
   lines: CopyBuffer | undefined;
   /** Events dropped as an earlier event of the batch had their key. */
   repeats: RepeatedRow[];
   /** Events PostgreSQL cannot store, as dead letters. */
   unstorable: DeadLetter[];
-  /** The rows claimed by key in event_keys (see claimedByKey), in the rows' key order. */
+  /** The rows claimed by key in event_keys (see claimedByKey), in arrival order. */
   keyed: PreparedRow[];
   /** Format 'copy': `keyed` as COPY lines of event_keys (key, ts), rendered with the rows. */
-  keyLines: CopyBuffer | undefined;
+  keyLines: string | undefined;
 }
 
 /**
@@ -69,10 +66,15 @@ export function claimedByKey(row: PreparedRow): boolean {
   return row.id !== undefined || row.kafka === undefined;
 }
 
-/** COPY lines of event_keys (idempotency_key, ts) for `keyed`, as bytes (see copy-buffer.ts). */
-export function keyClaimLines(keyed: readonly PreparedRow[]): CopyBuffer {
-  const lines = new CopyBuffer();
-  for (const row of keyed) lines.append(copyText(row.idempotencyKey) + '\t' + row.ts + '\n');
+/** The COPY line of event_keys (idempotency_key, ts) claiming `row`. */
+function keyClaimLine(row: PreparedRow): string {
+  return copyText(row.idempotencyKey) + '\t' + row.ts + '\n';
+}
+
+/** COPY lines of event_keys (idempotency_key, ts) for `keyed`. */
+export function keyClaimLines(keyed: readonly PreparedRow[]): string {
+  let lines = '';
+  for (const row of keyed) lines += keyClaimLine(row);
   return lines;
 }
 
@@ -119,9 +121,13 @@ export function contentText(eventType: string, source: string, ts: string | null
  * parsed event alive past its own turn (a batch held whole would be copied by every young-generation GC).
  */
 export class RowPreparer {
+  private readonly seen = new Set<string>();
   private readonly rows: PreparedRow[] = [];
+  private readonly repeats: RepeatedRow[] = [];
   private readonly unstorable: DeadLetter[] = [];
   private readonly lines: CopyBuffer | undefined;
+  /** Format 'copy': the event_keys COPY lines of the rows claimed by key, as they arrive. */
+  private keyLines = '';
 
   constructor(
     format: RowFormat,
@@ -130,15 +136,44 @@ export class RowPreparer {
     this.lines = format === 'copy' ? new CopyBuffer() : undefined;
   }
 
+  /** True the first time a key is seen; a later event with it is a repeat. */
+  private isFirst(idempotencyKey: string): boolean {
+    if (this.seen.has(idempotencyKey)) return false;
+    this.seen.add(idempotencyKey);
+    return true;
+  }
+
+  /** A repeat keeps its content only when it has an id (rendered only then: repeats are rare). */
+  private repeat(row: Omit<RepeatedRow, 'content'>, content: () => string): void {
+    this.repeats.push({ ...row, content: row.id === undefined ? undefined : content() });
+  }
+
+  private keep(row: PreparedRow): void {
+    this.rows.push(row);
+    if (this.lines && claimedByKey(row)) this.keyLines += keyClaimLine(row);
+  }
+
   add(event: IngestEvent): void {
     const ts = isoTimestamp(event.timestamp);
     const ownTimestamp = (event.timestampSource ?? 'event') === 'event';
+    if (!this.isFirst(event.idempotencyKey)) {
+      const { idempotencyKey, id, kafka } = event;
+      this.repeat({ idempotencyKey, id, kafka }, () =>
+        contentText(
+          event.eventType,
+          event.source,
+          ownTimestamp ? ts : null,
+          JSON.stringify(event.data ?? {}),
+        ),
+      );
+      return;
+    }
     const dataJson = JSON.stringify(event.data ?? {});
     const text = this.lines ? copyLineOf(ts, event, dataJson) : jsonText(ts, event, dataJson);
     // A COPY line shows cheaply that nothing is wrong; JSON text escapes too much to tell.
     const reason = !this.lines || mayBeUnstorable(text) ? unstorableReason(event, dataJson) : undefined;
     if (reason === undefined) {
-      this.rows.push({
+      this.keep({
         idempotencyKey: event.idempotencyKey,
         id: event.id,
         kafka: event.kafka,
@@ -170,9 +205,15 @@ export class RowPreparer {
     const { id } = event;
     const idempotencyKey = id === undefined ? fallbackKey : idKey(id);
     const ts = event.isoTimestamp;
+    if (!this.isFirst(idempotencyKey)) {
+      this.repeat({ idempotencyKey, id, kafka }, () =>
+        contentText(event.eventType, event.source, ts, event.dataJson),
+      );
+      return;
+    }
     if (this.lines) {
       const line = this.lines.append(plainCopyLine(idempotencyKey, event));
-      this.rows.push({ idempotencyKey, id, kafka, ts, ownTimestamp: true, line, json: undefined });
+      this.keep({ idempotencyKey, id, kafka, ts, ownTimestamp: true, line, json: undefined });
       return;
     }
     const fields = {
@@ -184,7 +225,7 @@ export class RowPreparer {
       dimensionNames: event.dimensionNames,
       dimensionValues: event.dimensionValues,
     };
-    this.rows.push({
+    this.keep({
       idempotencyKey,
       id,
       kafka,
@@ -195,78 +236,12 @@ export class RowPreparer {
     });
   }
 
-  /**
-   * The batch, with what needs all of it worked out here, before any transaction: the repeats of a key
-   * dropped (the first in arrival order stays) and the key claims put in their one order and rendered.
-   */
   done(): PreparedRows {
-    const { lines, unstorable } = this;
-    const { rows, repeats } = firstOfEachKey(this.rows, lines);
+    const { rows, lines, repeats, unstorable } = this;
     // Usually every row (events with ids) or none (Kafka records without): no copy then.
     const keyed = rows.every(claimedByKey) ? rows : rows.filter(claimedByKey);
-    return { rows, lines, repeats, unstorable, keyed, keyLines: lines ? keyClaimLines(keyed) : undefined };
+    return { rows, lines, repeats, unstorable, keyed, keyLines: lines ? this.keyLines : undefined };
   }
-}
-
-/** FNV-1a over the UTF-16 code units: a cheap, fixed order for keys (any fixed total order would do). */
-function keyHash(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
-}
-
-/** Row indexes fit below this in a packed sort entry (hash · 2^21 + index stays an exact double). */
-const INDEX_LIMIT = 2 ** 21;
-
-/**
- * The rows in key order with the repeats of a key taken out. The order is the key's hash (equal hashes in
- * arrival order): every claimer takes its keys' locks in it, so two batches sharing keys wait for each other
- * but do not deadlock (but for two shared keys of one hash arriving in opposite orders, which PostgreSQL
- * detects and the retry of the transaction resolves), and a key's repeats lie right behind its first
- * arrival. One native sort of packed numbers (hash · 2^21 + arrival index) instead of a string sort and a
- * set: this runs for every ingested event.
- */
-function firstOfEachKey(
-  arrived: PreparedRow[],
-  lines: CopyBuffer | undefined,
-): { rows: PreparedRow[]; repeats: RepeatedRow[] } {
-  const n = arrived.length;
-  if (n >= INDEX_LIMIT) throw new RangeError(`a batch holds at most ${INDEX_LIMIT - 1} events; got ${n}`);
-  const packed = new Float64Array(n);
-  for (let i = 0; i < n; i++)
-    packed[i] = keyHash((arrived[i] as PreparedRow).idempotencyKey) * INDEX_LIMIT + i;
-  packed.sort();
-  const rows: PreparedRow[] = new Array<PreparedRow>(n);
-  const repeats: RepeatedRow[] = [];
-  let kept = 0;
-  // The start, in `rows`, of the current run of one hash (usually one row long).
-  let runStart = 0;
-  let runHash = -1;
-  for (let i = 0; i < n; i++) {
-    const entry = packed[i] as number;
-    const hash = Math.floor(entry / INDEX_LIMIT);
-    const row = arrived[entry - hash * INDEX_LIMIT] as PreparedRow;
-    if (hash !== runHash) {
-      runHash = hash;
-      runStart = kept;
-    } else if (isRepeat(rows, runStart, kept, row.idempotencyKey)) {
-      repeats.push({
-        idempotencyKey: row.idempotencyKey,
-        id: row.id,
-        kafka: row.kafka,
-        content: row.id === undefined ? undefined : rowContent(lines, row),
-      });
-      continue;
-    }
-    rows[kept++] = row;
-  }
-  rows.length = kept;
-  return { rows, repeats };
-}
-
-function isRepeat(rows: readonly PreparedRow[], from: number, to: number, key: string): boolean {
-  for (let j = from; j < to; j++) if ((rows[j] as PreparedRow).idempotencyKey === key) return true;
-  return false;
 }
 
 export function prepareRows(

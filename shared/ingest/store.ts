@@ -146,9 +146,10 @@ async function conflictsOf(
  * Events with an id, and pushed events without one, are claimed by key in event_keys; every Kafka record
  * also by offset in its partition's ranges (one row per batch), so a record is known as a record too — one
  * stored by its offset before ids were identities, by either Kafka path, is not stored again under its id.
- * Keys go first, in key order (prepare-rows.ts), then partitions by topic:partition, so that concurrent
- * batches take their locks alike. In a large batch on PostgreSQL (`lines` rendered) the keys are first
- * tried by COPY, which fails as a whole if any is known, and only then one by one.
+ * Keys go first, then partitions by topic:partition. In a large batch on PostgreSQL (`lines` rendered) the
+ * keys are first tried by one COPY, in arrival order, which fails as a whole if any is known (or PostgreSQL
+ * breaks a deadlock with another batch by failing it); only then are they claimed one by one, sorted, so
+ * that claimers take their locks alike (raw-sql.ts).
  */
 async function claim(client: PoolClient, prepared: PreparedRows): Promise<Set<string>> {
   const known = await claimByKey(client, prepared);
@@ -182,12 +183,14 @@ async function claimByKey(client: PoolClient, prepared: PreparedRows): Promise<S
   const { keyed } = prepared;
   if (keyed.length === 0) return new Set();
   if (prepared.lines && keyed.length >= MIN_COPIED_KEYS) {
-    if (await copyNewKeys(client, (prepared.keyLines ?? keyClaimLines(keyed)).chunks())) return new Set();
+    if (await copyNewKeys(client, [prepared.keyLines ?? keyClaimLines(keyed)])) return new Set();
   }
+  // Sorted: claimers one by one take their keys' locks in one order.
+  const sorted = [...keyed].sort((a, b) => compare(a.idempotencyKey, b.idempotencyKey));
   return claimKeys(
     client,
-    keyed.map((r) => r.idempotencyKey),
-    keyed.map((r) => r.ts),
+    sorted.map((r) => r.idempotencyKey),
+    sorted.map((r) => r.ts),
   );
 }
 
