@@ -10,14 +10,17 @@ import type { Kafka } from 'kafkajs';
 import { createKafka } from '../shared/kafka/index.ts';
 import { measureBaseline, measureHourly, measureRollups, settleRawEvents } from './aggregate.ts';
 import { judge } from './checks.ts';
-import { parseArgs, type BenchArgs } from './cli.ts';
+import { parseArgs, type BenchArgs, type Step } from './cli.ts';
 import { bundleIngestChild } from './bundle-child.ts';
 import { measureCopyCeiling } from './copy-ceiling.ts';
+import { bundleReportChild, measureReports } from './reports.ts';
 import { benchEvents, benchSpan, type Span } from './dataset.ts';
 import { explainHourly } from './explain.ts';
+import { runForecastBench } from './forecast/run.ts';
 import { measureIngest } from './ingest.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { produceEvents } from './produce.ts';
+import { measureQuery } from './query.ts';
 import { formatCount, say, step } from './progress.ts';
 import { markdown, profileTable, rewriteReadme, writeResults } from './report.ts';
 import { profiledDatabase } from './statement-profile.ts';
@@ -39,6 +42,8 @@ interface SizeContext {
   runId: string;
   /** The esbuild bundle of the ingest child; undefined runs it through tsx. */
   childBundle: string | undefined;
+  /** The esbuild bundle of the report child (with its fonts and resvg binding), when the reports step runs. */
+  reportBundle: string | undefined;
   onMachine: (m: Machine) => void;
   /** Writes the results so far (a run stopped midway still leaves its finished steps on disk). */
   checkpoint: (current: SizeResult) => Promise<void>;
@@ -112,7 +117,8 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       );
     }
 
-    if (args.steps.includes('hourly') || args.steps.includes('rollups')) {
+    const wantsReports = args.steps.includes('reports');
+    if (['hourly', 'rollups', 'reports', 'query'].some((s) => args.steps.includes(s as Step))) {
       await step('VACUUM ANALYZE + CHECKPOINT (untimed, settles both contenders)', () =>
         settleRawEvents(bench.db),
       );
@@ -161,7 +167,7 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
           }
         }
       }
-      if (args.steps.includes('rollups')) {
+      if (args.steps.includes('rollups') || wantsReports) {
         const { value: rollups } = await step('rollups: day, week, month (3 passes)', () =>
           measureRollups(bench.db, span),
         );
@@ -172,6 +178,32 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
             `  ${level}: ${m.windows} windows, median ${m.ms.toFixed(0)} ms of ${m.samples.map((x) => x.toFixed(0)).join(', ')} (${m.failed} failed, ${m.status})`,
           );
         }
+      }
+      if (args.steps.includes('query')) {
+        const { value: query } = await step('read side: GET /aggregates vs psql', () =>
+          measureQuery(bench.url, span),
+        );
+        result.query = query;
+        await ctx.checkpoint(result);
+        say(
+          `  ${query.rows} rows in ${query.pages} page(s): JSON ${query.jsonMs.toFixed(1)} ms, CSV ${query.csvMs.toFixed(1)} ms, ` +
+            `psql ${query.psqlMs.toFixed(1)} ms; peak RSS function ${(query.functionRssKiB / 1024).toFixed(0)} MiB, psql ${(query.psqlRssKiB / 1024).toFixed(0)} MiB`,
+        );
+      }
+      if (wantsReports && ctx.reportBundle) {
+        const { value: reports } = await step(
+          'reports: monthly_summary in every format (5 passes, child process)',
+          () => measureReports(bench.url, span, ctx.reportBundle!),
+        );
+        result.reports = reports;
+        await ctx.checkpoint(result);
+        say(
+          `  ${reports.period}: build ${reports.buildMs.toFixed(0)} ms; ` +
+            Object.entries(reports.formats)
+              .map(([f, m]) => `${f} ${m.ms.toFixed(0)} ms`)
+              .join(', ') +
+            `; peak RSS ${(reports.maxRssKiB / 1024).toFixed(0)} MiB`,
+        );
       }
     }
   } finally {
@@ -190,6 +222,10 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--forecast')) {
+    await runForecastBench(process.argv.slice(2));
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const urls = serviceUrls();
   const startedAt = new Date().toISOString();
@@ -203,6 +239,9 @@ async function main(): Promise<void> {
   const childBundle = args.childTsx
     ? undefined
     : (await step('bundle the ingest child with esbuild', bundleIngestChild)).value;
+  const reportBundle = args.steps.includes('reports')
+    ? (await step('bundle the report child with esbuild', bundleReportChild)).value
+    : undefined;
   const sizes: SizeResult[] = [];
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const collect = (all: SizeResult[], complete: boolean): BenchResults | undefined =>
@@ -223,6 +262,7 @@ async function main(): Promise<void> {
     span,
     runId: Date.now().toString(36),
     childBundle,
+    reportBundle,
     onMachine: (m) => (machine ??= m),
     checkpoint: async (current) => {
       const partial = collect([...sizes, current], false);
@@ -233,6 +273,7 @@ async function main(): Promise<void> {
     for (const size of args.sizes) sizes.push(await benchSize(size, ctx));
   } finally {
     if (childBundle) await rm(dirname(childBundle), { recursive: true, force: true });
+    if (reportBundle) await rm(dirname(reportBundle), { recursive: true, force: true });
   }
   const results = collect(sizes, true);
   if (!results) throw new Error('no size ran');

@@ -5,6 +5,7 @@ export {
   chainHeaders,
   eventCause,
   type AggregationCompletedEvent,
+  type CapacityAlertEvent,
   type EventCause,
   type RunFailedEvent,
 } from './events.ts';

@@ -99,6 +99,31 @@ export const METRICS = {
     'Per report type and format: 1 = its newest report was stored, 0 = its newest attempt failed',
     ['report_type', 'format'],
   ),
+  // The reports issue names these three exactly (beside the original's report_generation_status).
+  reportGenerationDuration: metric(
+    'histogram',
+    'run',
+    'report_generation_duration_seconds',
+    'Time to render and store one report format, plus its share of the document build its formats have in common',
+    ['report_type', 'format'],
+    { buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], filledBy: 'issue 10 (shared/reports)' },
+  ),
+  reportGenerationTotal: metric(
+    'counter',
+    'run',
+    'report_generation_total',
+    'Report formats generated, by type, format and result (success, failure)',
+    ['report_type', 'format', 'result'],
+    { filledBy: 'issue 10 (shared/reports)' },
+  ),
+  reportDistributionTotal: metric(
+    'counter',
+    'run',
+    'report_distribution_total',
+    'Report distributions by channel (s3 = one stored object, email = one recipient) and result (success, failure)',
+    ['channel', 'result'],
+    { filledBy: 'issue 10 (shared/reports)' },
+  ),
   storageUsage: metric(
     'gauge',
     'state',
@@ -108,7 +133,29 @@ export const METRICS = {
     { filledBy: 'issue 12 (retention-sweep)' },
   ),
 
+  // ---- capacity (the issue's names; shared/capacity fills them from its newest stored analysis) ----
+  capacityDaysToThreshold: metric(
+    'gauge',
+    'state',
+    'capacity_forecast_days_to_threshold',
+    'Days until the point forecast of a resource series crosses its threshold, from the newest capacity analysis; +Inf when it does not within the forecast horizon; absent without a limit or a forecast',
+    ['resource', 'series'],
+  ),
+  capacityUtilization: metric(
+    'gauge',
+    'state',
+    'capacity_utilization_ratio',
+    'p95 of the hourly utilisation over the analysed history divided by the limit, per resource and series (newest capacity analysis)',
+    ['resource', 'series'],
+  ),
+
   // ---- runs (ours) ----------------------------------------------------------------------------------
+  lastRunDuration: metric(
+    'gauge',
+    'run',
+    'batch_processing_last_run_duration_seconds',
+    'How long the last run took, whatever its result (a run that did nothing because the job was locked is not one)',
+  ),
   runs: metric(
     'counter',
     'run',
@@ -157,14 +204,14 @@ export const METRICS = {
     'counter',
     'ingest',
     'hxp_ingest_events_total',
-    'Events received, by way in (http, connector, pull) and outcome: stored, duplicate (stored before by any way: same id, record or content), conflicting_duplicate (its id stored before with other content; the first is kept), rejected',
+    'Events received, by way in (http, connector, pull, replay of dead letters) and outcome: stored, duplicate (stored before by any way: same id, record or content), conflicting_duplicate (its id stored before with other content; the first is kept), rejected',
     ['via', 'outcome'],
   ),
   ingestRejected: metric(
     'counter',
     'ingest',
     'hxp_ingest_rejected_total',
-    'Events rejected to dead_letters, by way in (http, connector, pull) and reason code (EVENT_*, INGEST_*)',
+    'Events rejected, by way in (http, connector, pull, replay) and reason code (EVENT_*, INGEST_*); a rejected replay leaves its dead letter in place',
     ['via', 'reason'],
   ),
   deadLetters: metric('gauge', 'state', 'hxp_dead_letters', 'Dead letters in the database, by reason code', [

@@ -34,6 +34,7 @@ export function recordRun(registry: Registry, run: RunReport): void {
   // An invocation that found the job locked did no work: it must not move the rates of the run that holds it.
   if (run.result !== 'already_running') {
     metrics.duration.observe(run.durationSeconds);
+    metrics.lastDuration.set(run.durationSeconds);
     metrics.successRate.set(share(run.succeeded, run.attempted));
     metrics.completionRate.set(share(run.attempted, run.due));
     if (run.result === 'succeeded') metrics.lastSuccess.set(finished);
@@ -41,7 +42,7 @@ export function recordRun(registry: Registry, run: RunReport): void {
   metricsRecorded(registry);
 }
 
-export type IngestVia = 'http' | 'connector' | 'pull';
+export type IngestVia = 'http' | 'connector' | 'pull' | 'replay';
 
 export interface IngestCounts {
   stored: number;

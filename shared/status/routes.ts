@@ -4,8 +4,20 @@
 // it with the catalogue's status. /metrics answers Prometheus text with its content type.
 import type { Kafka } from 'kafkajs';
 import type { BatchProcessingConfig } from '../config/index.ts';
-import type { Queryable } from '../db/index.ts';
+import type { Database, Queryable } from '../db/index.ts';
+import type { Registry } from 'prom-client';
+import { requireApiToken } from '../auth/index.ts';
+import { BatchError } from '../errors/index.ts';
 import { matchRoute, type Route } from '../http/index.ts';
+import {
+  getDeadLetter,
+  listDeadLetters,
+  normalizeSettingsFrom,
+  replayDeadLetters,
+  type ReplayDeps,
+} from '../ingest/index.ts';
+import { apiOperations, buildOpenApiDocument, type DocumentOptions } from '../openapi/index.ts';
+import { queryRoutes } from '../query/api.ts';
 import { aggregationStatus, type AggregationStatusOptions } from './aggregation-status.ts';
 import { checkHealth, databaseProbe, kafkaProbe, s3Probe, type HealthProbes } from './health.ts';
 import { listRuns } from './runs.ts';
@@ -17,8 +29,14 @@ export interface StatusDeps {
   aggregation: Omit<AggregationStatusOptions, 'now'>;
   /** Where /metrics reads the raw topics' lag; absent without Kafka. */
   kafkaLag?: KafkaLagSource | undefined;
+  /** What POST /dead-letters/replay stores with: the database, today's ingest settings, the metrics. */
+  replay?: ReplayDeps | undefined;
+  /** api.token: mutating routes require it as a Bearer token when set. */
+  apiToken?: string | undefined;
   clock?: () => Date;
   healthTimeoutMs?: number;
+  /** Servers and version of /openapi.json. */
+  openApi?: DocumentOptions;
 }
 
 export interface StatusRequest {
@@ -82,7 +100,43 @@ export const STATUS_ROUTES: readonly Route<StatusRoute>[] = [
     handler: async ({ req, deps }) => ({ status: 200, body: await listRuns(deps.db, req.query) }),
   },
   { method: 'GET', pattern: '/metrics', handler: metrics },
+  {
+    method: 'GET',
+    pattern: '/dead-letters',
+    handler: async ({ req, deps }) => ({ status: 200, body: await listDeadLetters(deps.db, req.query) }),
+  },
+  {
+    method: 'GET',
+    pattern: '/dead-letters/:id',
+    handler: async ({ params, deps }) => ({ status: 200, body: await getDeadLetter(deps.db, params.id!) }),
+  },
+  { method: 'POST', pattern: '/dead-letters/replay', handler: replay },
+  // The read side of the aggregates (shared/query) and the API's own description (shared/openapi).
+  ...queryRoutes.map(({ method, pattern, handler }): Route<StatusRoute> => ({
+    method,
+    pattern,
+    handler: ({ req, deps, now }) =>
+      handler(
+        { db: deps.db, timeZone: deps.aggregation.timeZone, now: () => now },
+        { query: req.query, headers: req.headers ?? {} },
+      ),
+  })),
+  {
+    method: 'GET',
+    pattern: '/openapi.json',
+    handler: async ({ deps }) => ({
+      status: 200,
+      body: buildOpenApiDocument(apiOperations, deps.openApi ?? OPENAPI_DEFAULTS),
+    }),
+  },
 ];
+
+async function replay({ req, deps }: RouteInput): Promise<StatusAnswer> {
+  requireApiToken(req.headers ?? {}, deps.apiToken, 'POST /dead-letters/replay');
+  if (!deps.replay)
+    throw new BatchError('INTERNAL', 'the status function was started without its ingest settings');
+  return { status: 200, body: await replayDeadLetters(deps.replay, req.body) };
+}
 
 export async function handleStatusRequest(req: StatusRequest, deps: StatusDeps): Promise<StatusAnswer> {
   const path = (req.path.split('?')[0] ?? '/').replace(/^\/status(?=\/|$)/, '') || '/';
@@ -90,12 +144,19 @@ export async function handleStatusRequest(req: StatusRequest, deps: StatusDeps):
   return route.handler({ req, params, deps, now: deps.clock?.() ?? new Date() });
 }
 
+const OPENAPI_DEFAULTS: DocumentOptions = {
+  apiUrl: 'http://127.0.0.1:9101',
+  gatewayUrl: 'http://127.0.0.1:8080',
+  version: '0.1.0',
+};
+
 /** Status deps from the loaded configuration: database always, Kafka and S3 only when configured. */
 export function statusDepsFromConfig(
   config: BatchProcessingConfig,
-  db: Queryable,
-  kafka?: Kafka,
+  db: Database,
+  options: { kafka?: Kafka | undefined; metrics?: Registry | undefined } = {},
 ): StatusDeps {
+  const { kafka } = options;
   const probes: HealthProbes = { database: databaseProbe(db) };
   if (config.kafka.bootstrapServers?.length)
     probes.kafka = kafkaProbe(config.kafka.bootstrapServers, config.kafka.clientId);
@@ -112,10 +173,17 @@ export function statusDepsFromConfig(
     db,
     probes,
     aggregation: { schedules: { ...config.aggregation.cron }, timeZone: config.time.zone },
+    replay: { db, settings: normalizeSettingsFrom(config), metrics: options.metrics },
+    apiToken: config.api.token,
     kafkaLag: kafka && {
       kafka,
       groupId: config.kafka.consumerGroup,
       topics: config.kafka.topics.raw,
+    },
+    openApi: {
+      apiUrl: `http://127.0.0.1:${config.api.port}`,
+      gatewayUrl: config.openfaas.gatewayUrl,
+      version: OPENAPI_DEFAULTS.version,
     },
   };
 }

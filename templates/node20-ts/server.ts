@@ -2,6 +2,8 @@
 // log line, and a graceful drain on shutdown. All HTTP work happens here; handlers stay thin.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../../shared/log/index.ts';
 import { metricsRecorded, type FunctionMetrics } from '../../shared/metrics/index.ts';
 import { RequestContext } from './context.ts';
@@ -72,6 +74,34 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
     res.end(body);
   }
 
+  /**
+   * A Readable answer (a CSV export, a download) is sent as it is produced, chunked. Once its headers are
+   * out an error can only cut the response short: the client sees an incomplete body, never a wrong one.
+   */
+  async function stream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string>,
+    body: Readable,
+    log: Logger,
+  ): Promise<void> {
+    headers['content-type'] ??= 'application/octet-stream';
+    if (draining) headers['connection'] = 'close';
+    res.writeHead(status, headers);
+    if (req.method === 'HEAD') {
+      body.destroy();
+      res.end();
+      return;
+    }
+    try {
+      await pipeline(body, res);
+    } catch (err) {
+      if (!res.destroyed) res.destroy(err as Error);
+      log.error({ err, status }, 'streamed answer failed part way');
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = requestIdOf(req);
     const log = logger.child({ reqId: requestId });
@@ -84,11 +114,11 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
       const returned = await handler(event, context);
       if (context.outcome.kind === 'none') context.succeed(returned);
       if (context.outcome.kind === 'error') throw context.outcome.error;
-      const headers = { ...context.headers(), 'x-request-id': requestId };
+      const headers: Record<string, string> = { ...context.headers(), 'x-request-id': requestId };
       const value = context.outcome.kind === 'value' ? context.outcome.value : undefined;
-      const body = serialize(value, headers);
       status = context.status();
-      send(res, status, headers, body);
+      if (value instanceof Readable) await stream(req, res, status, headers, value, log);
+      else send(res, status, headers, serialize(value, headers));
     } catch (err) {
       const answer = answerForError(err);
       status = answer.status;

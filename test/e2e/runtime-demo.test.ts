@@ -10,7 +10,7 @@ import { startRuntime } from '../../runtime/runtime.ts';
 import { recordingLog } from './runtime-fixtures.ts';
 
 test('the demo runs the real functions end to end and the status API reports it', async (t) => {
-  t.timeout(240_000, 'six function processes and the whole chain on a shared 2-core machine');
+  t.timeout(240_000, 'eight function processes and the whole chain on a shared 2-core machine');
   const dir = mkdtempSync(join(tmpdir(), 'hxp-demo-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const rt = await startRuntime({
@@ -50,6 +50,19 @@ test('the demo runs the real functions end to end and the status API reports it'
       (e) => e.event_type === 'llm_request' && e.timestamp.startsWith(row.day),
     ).length;
     t.is(row.requests, expected, row.day);
+  }
+  // the demo's capacity analysis: two days are too short a history to forecast, and the answer says so
+  t.is(result.capacity?.status, 200);
+  const capacity = (await (await fetch(`${rt.apiUrl}/capacity/analysis?points=false`)).json()) as {
+    analyses: Array<{ resource: string; series: string; status: string; reason: string }>;
+  };
+  t.deepEqual(
+    [...new Set(capacity.analyses.map((a) => a.resource))],
+    ['cpu', 'disk', 'gpu', 'memory', 'requests'],
+  );
+  for (const a of capacity.analyses) {
+    t.is(a.status, 'insufficient_history', `${a.resource}/${a.series}`);
+    t.regex(a.reason, /^insufficient history: \d+ hours, need 72$/);
   }
   // running the demo again stores nothing new (stable ids)
   const again = await runDemo(rt.gatewayUrl, rt.db, options);
@@ -99,4 +112,34 @@ test('the demo runs the real functions end to end and the status API reports it'
   t.is((scraped.match(/^# TYPE batch_processing_success_rate /gm) ?? []).length, 1, 'one family per name');
   t.is((await fetch(`${rt.metricsUrl}/other`)).status, 404);
   t.is((await fetch(`${rt.apiUrl}/retention/cleanup`)).status, 501);
+
+  // the original's report commands on port 9101: generate (202), status until stored, list, download
+  const generated = await fetch(`${rt.apiUrl}/reports/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ report_type: 'daily_summary', format: 'json' }),
+  });
+  t.is(generated.status, 202);
+  const { id } = (await generated.json()) as { id: number };
+  let report: { status: string; period: string; download_url: string | null } | undefined;
+  for (let i = 0; i < 120 && report?.status !== 'stored'; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 500));
+    report = (await (await fetch(`${rt.apiUrl}/reports/status?id=${id}`)).json()) as typeof report;
+  }
+  t.is(report?.status, 'stored', JSON.stringify(report));
+  const listed = (await (await fetch(`${rt.apiUrl}/reports/list`)).json()) as {
+    reports: Array<{ id: number }>;
+  };
+  t.true(listed.reports.some((r) => r.id === id));
+  const reportStatus = (await (await fetch(`${rt.apiUrl}/reports/status`)).json()) as {
+    types: Record<string, { last_success: { id: number } | null }>;
+  };
+  t.is(reportStatus.types.daily_summary?.last_success?.id, id);
+  const file = (await (await fetch(`${rt.apiUrl}${report!.download_url}`)).json()) as {
+    period: { label: string };
+    data: { headline: { requests: { value: number } } };
+  };
+  const day = result.table.find((row) => row.day === file.period.label);
+  t.truthy(day, `the demo covers ${file.period.label}`);
+  t.is(file.data.headline.requests.value, day!.requests, 'the report counts what the demo generated');
 });

@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import test from 'ava';
 import { z } from 'zod';
 import { BatchError } from '../../shared/errors/index.ts';
@@ -54,6 +55,24 @@ test('a returned object is sent as JSON with content-type application/json; stat
   t.deepEqual(await res.json(), { path: '/runs', query: { limit: '5' }, method: 'GET' });
 });
 
+test("a Readable answer is streamed with the handler's headers (a download of 2 MiB)", async (t) => {
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  const h = await serve(t, async (_event, context) => {
+    context.headers({ 'content-type': 'application/pdf', 'content-length': String(chunk.length * 32) });
+    return Readable.from(
+      (function* () {
+        for (let i = 0; i < 32; i++) yield chunk;
+      })(),
+    );
+  });
+  const res = await fetch(`${h.url}/reports/1/download`);
+  t.is(res.status, 200);
+  t.is(res.headers.get('content-type'), 'application/pdf');
+  const body = Buffer.from(await res.arrayBuffer());
+  t.is(body.length, 32 * 64 * 1024);
+  t.true(body.every((b) => b === 7));
+});
+
 test('succeed() wins over the return value; strings are text/plain; undefined is an empty 200', async (t) => {
   const h = await serve(t, async (event, context) => {
     if (event.path === '/succeed') {
@@ -70,6 +89,33 @@ test('succeed() wins over the return value; strings are text/plain; undefined is
   const empty = await fetch(`${h.url}/empty`);
   t.is(empty.status, 200);
   t.is(await empty.text(), '');
+});
+
+test('a Readable answer is streamed chunked with its headers; a stream that fails cuts the response', async (t) => {
+  const h = await serve(t, async (event, context) => {
+    context.headers({ 'content-type': 'text/csv' });
+    if (event.path === '/broken') {
+      return Readable.from(
+        (async function* () {
+          yield 'a,b\n';
+          throw new Error('database went away');
+        })(),
+      );
+    }
+    return Readable.from(['a,b\n', '1,2\n', '3,4\n']);
+  });
+  const res = await fetch(`${h.url}/csv`);
+  t.is(res.status, 200);
+  t.is(res.headers.get('content-type'), 'text/csv');
+  t.is(res.headers.get('transfer-encoding'), 'chunked');
+  t.is(await res.text(), 'a,b\n1,2\n3,4\n');
+  const head = await fetch(`${h.url}/csv`, { method: 'HEAD' });
+  t.is(head.status, 200);
+  t.is(await head.text(), '');
+  const broken = await fetch(`${h.url}/broken`);
+  t.is(broken.status, 200);
+  await t.throwsAsync(broken.text());
+  t.true(h.logs.some((l) => l.msg === 'streamed answer failed part way' && l.level === 'error'));
 });
 
 test('a thrown error answers 500 with a JSON error and no message or stack; it is logged at error level', async (t) => {

@@ -136,6 +136,23 @@ test('cron annotations: topic cron-function and the configured default schedule 
       t.is(fn.environment.AGGREGATION_LEVEL, want.level, name);
     }
   }
+  const reportCron = stack.functions['generate-report-cron'];
+  t.is(
+    reportCron?.handler,
+    './functions/generate-report',
+    'generate-report-cron is the generate-report handler',
+  );
+  t.is(reportCron?.annotations?.topic, 'cron-function');
+  t.is(
+    reportCron?.annotations?.schedule,
+    defaults.reports.cron,
+    'generate-report-cron fires on reports.cron',
+  );
+  t.is(
+    stack.functions['generate-report']?.annotations?.topic,
+    defaults.kafka.topics.events,
+    'generate-report hears hxp.batch.events',
+  );
   for (const [name, fn] of functions) {
     if (fn.annotations?.topic !== 'cron-function') continue;
     const schedule = fn.annotations.schedule ?? '';
