@@ -52,6 +52,12 @@ export function figuresTable(sizes: readonly SizeResult[]): string {
         `${formatMs(s.ingest.busyMs)} (${formatCount(s.ingest.eventsPerSec)} events/s, ${s.ingest.commits} transactions, ${formatMs(s.ingest.cpuMs)} CPU in Node)`,
     ],
     [
+      'ingest before (--ingest-before, its own database, same topic, run first)',
+      (s) =>
+        s.ingestBefore &&
+        `${s.ingestBefore.ref} ${s.ingestBefore.commit.slice(0, 7)}: ${formatMs(s.ingestBefore.busyMs)} (${formatCount(s.ingestBefore.eventsPerSec)} events/s, ${s.ingestBefore.commits} transactions, ${formatMs(s.ingestBefore.cpuMs)} CPU in Node)`,
+    ],
+    [
       'COPY of the same rows (psql \\copy)',
       (s) =>
         s.copy &&
@@ -121,7 +127,12 @@ export function figuresTable(sizes: readonly SizeResult[]): string {
     ['whole size, setup included', (s) => formatMs(s.totalMs)],
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
-  for (const [name, get] of rows) lines.push(`| ${name} | ${sizes.map((s) => cell(get(s))).join(' | ')} |`);
+  for (const [name, get] of rows) {
+    const cells = sizes.map(get);
+    // a step no size ran (e.g. --ingest-before not given) leaves no row of dashes
+    if (cells.every((c) => c === undefined)) continue;
+    lines.push(`| ${name} | ${cells.map(cell).join(' | ')} |`);
+  }
   return lines.join('\n');
 }
 
