@@ -82,7 +82,8 @@ async function ingestBefore(
     );
     say(
       `  before: stored ${formatCount(m.stored)} of ${formatCount(m.recordsIn)} records in ${(m.busyMs / 1000).toFixed(2)} s: ` +
-        `${formatCount(m.eventsPerSec)} events/s, ${(m.cpuMs / 1000).toFixed(2)} s CPU in Node, peak RSS ${(m.maxRssKiB / 1024).toFixed(0)} MiB`,
+        `${formatCount(m.eventsPerSec)} events/s, CPU ${(m.cpuMs / 1000).toFixed(2)} s in Node + ${(m.backendCpuMs / 1000).toFixed(2)} s in PostgreSQL, ` +
+        `peak RSS ${(m.maxRssKiB / 1024).toFixed(0)} MiB`,
     );
     return { ...m, ref: before.ref, commit: before.commit };
   } finally {
@@ -141,7 +142,8 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
     say(
       `  stored ${formatCount(ingest.stored)} of ${formatCount(ingest.recordsIn)} records (${ingest.rejected} rejected, ` +
         `${ingest.duplicates} duplicates, lag ${ingest.lag}) in ${(ingest.busyMs / 1000).toFixed(2)} s: ` +
-        `${formatCount(ingest.eventsPerSec)} events/s, peak RSS ${(ingest.maxRssKiB / 1024).toFixed(0)} MiB`,
+        `${formatCount(ingest.eventsPerSec)} events/s, CPU ${(ingest.cpuMs / 1000).toFixed(2)} s in Node + ` +
+        `${(ingest.backendCpuMs / 1000).toFixed(2)} s in PostgreSQL, peak RSS ${(ingest.maxRssKiB / 1024).toFixed(0)} MiB`,
     );
     if (ingest.stored !== produced.events) {
       say(
@@ -156,7 +158,8 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       result.copy = copy;
       await ctx.checkpoint(result);
       say(
-        `  ${formatCount(copy.rows)} rows in ${(copy.ms / 1000).toFixed(2)} s: ${formatCount(copy.rowsPerSec)} rows/s`,
+        `  ${formatCount(copy.rows)} rows in ${(copy.ms / 1000).toFixed(2)} s: ${formatCount(copy.rowsPerSec)} rows/s, ` +
+          `${(copy.backendCpuMs / 1000).toFixed(2)} s CPU in PostgreSQL`,
       );
     }
 

@@ -54,8 +54,12 @@ export interface PreparedRows {
   unstorable: DeadLetter[];
   /** The rows claimed by key in event_keys (see claimedByKey), in arrival order. */
   keyed: PreparedRow[];
-  /** Format 'copy': `keyed` as COPY lines of event_keys (key, ts), rendered with the rows. */
-  keyLines: string | undefined;
+  /**
+   * Format 'copy': `keyed` as COPY lines of event_keys (key, ts), rendered with the rows — as bytes, like
+   * them: kept as strings through the batch's wait they were copied by every young-generation GC (~0.7 µs
+   * of Node CPU per event more).
+   */
+  keyLines: CopyBuffer | undefined;
 }
 
 /**
@@ -127,13 +131,14 @@ export class RowPreparer {
   private readonly unstorable: DeadLetter[] = [];
   private readonly lines: CopyBuffer | undefined;
   /** Format 'copy': the event_keys COPY lines of the rows claimed by key, as they arrive. */
-  private keyLines = '';
+  private readonly keyLines: CopyBuffer | undefined;
 
   constructor(
     format: RowFormat,
     private readonly origin: DeadLetter['origin'],
   ) {
     this.lines = format === 'copy' ? new CopyBuffer() : undefined;
+    this.keyLines = format === 'copy' ? new CopyBuffer() : undefined;
   }
 
   /** True the first time a key is seen; a later event with it is a repeat. */
@@ -150,7 +155,7 @@ export class RowPreparer {
 
   private keep(row: PreparedRow): void {
     this.rows.push(row);
-    if (this.lines && claimedByKey(row)) this.keyLines += keyClaimLine(row);
+    if (this.keyLines && claimedByKey(row)) this.keyLines.append(keyClaimLine(row));
   }
 
   add(event: IngestEvent): void {
@@ -240,7 +245,7 @@ export class RowPreparer {
     const { rows, lines, repeats, unstorable } = this;
     // Usually every row (events with ids) or none (Kafka records without): no copy then.
     const keyed = rows.every(claimedByKey) ? rows : rows.filter(claimedByKey);
-    return { rows, lines, repeats, unstorable, keyed, keyLines: lines ? this.keyLines : undefined };
+    return { rows, lines, repeats, unstorable, keyed, keyLines: this.keyLines };
   }
 }
 

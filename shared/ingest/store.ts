@@ -183,7 +183,8 @@ async function claimByKey(client: PoolClient, prepared: PreparedRows): Promise<S
   const { keyed } = prepared;
   if (keyed.length === 0) return new Set();
   if (prepared.lines && keyed.length >= MIN_COPIED_KEYS) {
-    if (await copyNewKeys(client, [prepared.keyLines ?? keyClaimLines(keyed)])) return new Set();
+    const lines = prepared.keyLines?.chunks() ?? [keyClaimLines(keyed)];
+    if (await copyNewKeys(client, lines)) return new Set();
   }
   // Sorted: claimers one by one take their keys' locks in one order.
   const sorted = [...keyed].sort((a, b) => compare(a.idempotencyKey, b.idempotencyKey));
