@@ -30,6 +30,11 @@ export function sizeLabel(r: SizeResult): string {
   return short(r.requested);
 }
 
+/** The ref --ingest-before named, and its commit unless the ref is that commit's hash. */
+export function beforeLabel({ ref, commit }: { ref: string; commit: string }): string {
+  return commit.startsWith(ref) ? commit.slice(0, 10) : `${ref} ${commit.slice(0, 10)}`;
+}
+
 export function judge(sizes: readonly SizeResult[]): Check[] {
   const checks: Check[] = [];
   for (const r of sizes) {
@@ -38,7 +43,7 @@ export function judge(sizes: readonly SizeResult[]): Check[] {
         ? [
             {
               m: r.ingestBefore,
-              label: `, before: ${r.ingestBefore.ref} ${r.ingestBefore.commit.slice(0, 7)}`,
+              label: `, before: ${beforeLabel(r.ingestBefore)}`,
             },
           ]
         : []),

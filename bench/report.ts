@@ -2,7 +2,7 @@
 // the README section between <!-- bench:start --> and <!-- bench:end -->.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { sizeLabel } from './checks.ts';
+import { beforeLabel, sizeLabel } from './checks.ts';
 import { formatCount, formatMs } from './progress.ts';
 import type { IngestMeasurement } from './ingest.ts';
 import type { BenchResults, SizeResult } from './results.ts';
@@ -60,9 +60,7 @@ export function figuresTable(sizes: readonly SizeResult[]): string {
     ['ingest: pullFromKafka until the last commit', (s) => s.ingest && ingestFigures(s.ingest)],
     [
       'ingest before (--ingest-before, its own database, same topic, run first)',
-      (s) =>
-        s.ingestBefore &&
-        `${s.ingestBefore.ref} ${s.ingestBefore.commit.slice(0, 7)}: ${ingestFigures(s.ingestBefore)}`,
+      (s) => s.ingestBefore && `${beforeLabel(s.ingestBefore)}: ${ingestFigures(s.ingestBefore)}`,
     ],
     [
       'COPY of the same rows (psql \\copy)',
