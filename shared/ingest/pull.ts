@@ -136,7 +136,9 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
   };
   if (maxRecords <= 0) stop('budget');
 
-  let joined = false;
+  // Idle time counts from the first fetch answered after a join, not from the join: on a loaded machine the
+  // first fetch can take longer than idleMs, and a pull must not stop with records waiting for it.
+  let fetchedSinceJoin = false;
   // Records of the batches queued or being stored (counted against maxRecords up front).
   let reserved = 0;
   let lastActivity = started;
@@ -178,7 +180,7 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
   const readPosition = (key: string): string => `${joins}:${gapSeeks.get(key) ?? 0}`;
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     joins += 1;
-    joined = true;
+    fetchedSinceJoin = false;
     lastActivity = clock();
     confirmed.clear();
     try {
@@ -186,6 +188,11 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
     } catch (err) {
       stop('time', err);
     }
+  });
+  consumer.on(consumer.events.FETCH, () => {
+    if (fetchedSinceJoin) return;
+    fetchedSinceJoin = true;
+    lastActivity = clock();
   });
   consumer.on(consumer.events.CRASH, (event) => {
     // kafkajs restarts itself after retriable crashes (the rejoin seeks again); anything else ends the run.
@@ -302,7 +309,7 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
   const timer = setTimeout(() => stop('time'), options.maxDurationMs ?? 60_000);
   const idleCheck = setInterval(
     () => {
-      if (joined && queue.size === 0 && clock() - lastActivity >= idleMs) stop('idle');
+      if (fetchedSinceJoin && queue.size === 0 && clock() - lastActivity >= idleMs) stop('idle');
     },
     Math.max(20, Math.min(250, Math.floor(idleMs / 4))),
   );
