@@ -122,7 +122,7 @@ export async function ensureTopics(
       } catch (err) {
         // kafkajs reports a topic whose leaders it waited for in vain as UNKNOWN_TOPIC_OR_PARTITION, though
         // the broker created it (a busy broker elects them late): what the broker lists exists.
-        if ((await admin.listTopics().catch(() => [])).includes(topic)) {
+        if ((await admin.listTopics().catch((): string[] => [])).includes(topic)) {
           check.present.push(topic);
           check.created.push(topic);
           log?.info({ topic, err }, 'created kafka topic (its partition leaders were not elected yet)');
