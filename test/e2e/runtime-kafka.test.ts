@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { startKafkaBridge, type Deliver } from '../../runtime/kafka-bridge.ts';
-import { startRuntime } from '../../runtime/runtime.ts';
+import type { ExecutionContext } from 'ava';
+import { startRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { loadReportFixture } from '../fixtures/report-data.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
@@ -42,6 +43,27 @@ async function committed(k: Kafka, groupId: string, topic: string): Promise<stri
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The runtime on a temporary stack, its Kafka bridge on the test broker under `groupId`; stopped at teardown. */
+async function bridgedRuntime(
+  t: ExecutionContext,
+  stackFile: string,
+  groupId: string,
+  env: Record<string, string>,
+): Promise<Runtime> {
+  const rt = await startRuntime({
+    stackFile,
+    gatewayPort: 0,
+    apiPort: 0,
+    cronTimers: false,
+    env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','), ...env },
+    kafka: { groupId, maxWaitTimeInMs: 100 },
+    log: recordingLog(),
+    output: () => undefined,
+  });
+  t.teardown(() => rt.stop());
+  return rt;
 }
 
 serviceTest('kafka').serial(
@@ -148,21 +170,7 @@ serviceTest('kafka', 'postgres').serial(
       },
     });
     t.teardown(() => stack.cleanup());
-    const rt = await startRuntime({
-      stackFile: stack.stackFile,
-      gatewayPort: 0,
-      apiPort: 0,
-      cronTimers: false,
-      env: {
-        ...process.env,
-        DATABASE_URL: url,
-        KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','),
-      },
-      kafka: { groupId, maxWaitTimeInMs: 100 },
-      log: recordingLog(),
-      output: () => undefined,
-    });
-    t.teardown(() => rt.stop());
+    const rt = await bridgedRuntime(t, stack.stackFile, groupId, { DATABASE_URL: url });
     t.deepEqual(rt.bridge?.topics, [topic]);
 
     const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000);
@@ -266,23 +274,11 @@ serviceTest('kafka', 'postgres').serial(
       },
     });
     t.teardown(() => stack.cleanup());
-    const rt = await startRuntime({
-      stackFile: stack.stackFile,
-      gatewayPort: 0,
-      apiPort: 0,
-      cronTimers: false,
-      env: {
-        ...process.env,
-        DATABASE_URL: url,
-        KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','),
-        KAFKA_EVENTS_TOPIC: eventsTopic,
-        BATCH_PROCESSING_ARCHIVAL_PATH: join(stack.dir, 'archive'),
-      },
-      kafka: { groupId, maxWaitTimeInMs: 100 },
-      log: recordingLog(),
-      output: () => undefined,
+    const rt = await bridgedRuntime(t, stack.stackFile, groupId, {
+      DATABASE_URL: url,
+      KAFKA_EVENTS_TOPIC: eventsTopic,
+      BATCH_PROCESSING_ARCHIVAL_PATH: join(stack.dir, 'archive'),
     });
-    t.teardown(() => rt.stop());
     t.deepEqual(rt.bridge?.topics, [eventsTopic]);
 
     const daily = await fetch(`${rt.gatewayUrl}/function/aggregate-daily`, { method: 'POST' });
