@@ -19,9 +19,14 @@ import {
 } from '../jobs/index.ts';
 import type { ReportGeneratedEvent } from '../jobs/events.ts';
 import { buildReportDocument, type BuildContext } from './builders/document.ts';
-import { backoff, emailReports, retryDueDeliveries, type DeliveryDeps } from './deliver/deliver.ts';
+import {
+  backoff,
+  emailReports,
+  retryDueDeliveries,
+  type DeliveryDeps,
+  type MessageView,
+} from './deliver/deliver.ts';
 import type { DeliveryRow } from './deliver/deliveries-sql.ts';
-import type { MessageView } from './deliver/deliver.ts';
 import type { Mailer } from './deliver/mailer.ts';
 import { ReportDocument } from './model.ts';
 import type { ReportMetrics } from './metrics.ts';
