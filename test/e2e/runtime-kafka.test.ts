@@ -4,12 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { startKafkaBridge, type Deliver } from '../../runtime/kafka-bridge.ts';
-import type { ExecutionContext } from 'ava';
-import { startRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { loadReportFixture } from '../fixtures/report-data.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
-import { recordingLog, tempStack, until } from './runtime-fixtures.ts';
+import { recordingLog, startServiceRuntime, tempStack, until } from './runtime-fixtures.ts';
 
 const suffix = (): string => randomBytes(4).toString('hex');
 
@@ -43,27 +41,6 @@ async function committed(k: Kafka, groupId: string, topic: string): Promise<stri
   } finally {
     await admin.disconnect();
   }
-}
-
-/** The runtime on a temporary stack, its Kafka bridge on the test broker under `groupId`; stopped at teardown. */
-async function bridgedRuntime(
-  t: ExecutionContext,
-  stackFile: string,
-  groupId: string,
-  env: Record<string, string>,
-): Promise<Runtime> {
-  const rt = await startRuntime({
-    stackFile,
-    gatewayPort: 0,
-    apiPort: 0,
-    cronTimers: false,
-    env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','), ...env },
-    kafka: { groupId, maxWaitTimeInMs: 100 },
-    log: recordingLog(),
-    output: () => undefined,
-  });
-  t.teardown(() => rt.stop());
-  return rt;
 }
 
 serviceTest('kafka').serial(
@@ -170,7 +147,12 @@ serviceTest('kafka', 'postgres').serial(
       },
     });
     t.teardown(() => stack.cleanup());
-    const rt = await bridgedRuntime(t, stack.stackFile, groupId, { DATABASE_URL: url });
+    const rt = await startServiceRuntime(t, {
+      stackFile: stack.stackFile,
+      databaseUrl: url as string,
+      brokers: requireService('kafka')!.brokers,
+      kafka: { groupId, maxWaitTimeInMs: 100 },
+    });
     t.deepEqual(rt.bridge?.topics, [topic]);
 
     const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000);
@@ -274,10 +256,12 @@ serviceTest('kafka', 'postgres').serial(
       },
     });
     t.teardown(() => stack.cleanup());
-    const rt = await bridgedRuntime(t, stack.stackFile, groupId, {
-      DATABASE_URL: url,
-      KAFKA_EVENTS_TOPIC: eventsTopic,
-      BATCH_PROCESSING_ARCHIVAL_PATH: join(stack.dir, 'archive'),
+    const rt = await startServiceRuntime(t, {
+      stackFile: stack.stackFile,
+      databaseUrl: url as string,
+      brokers: requireService('kafka')!.brokers,
+      env: { KAFKA_EVENTS_TOPIC: eventsTopic, BATCH_PROCESSING_ARCHIVAL_PATH: join(stack.dir, 'archive') },
+      kafka: { groupId, maxWaitTimeInMs: 100 },
     });
     t.deepEqual(rt.bridge?.topics, [eventsTopic]);
 
