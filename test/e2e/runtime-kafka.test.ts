@@ -1,5 +1,6 @@
 // The Kafka bridge on a real broker: connector headers, retries, dead letters, commits; and end to end
-// through the runtime into `ingest`, counted once in the hourly aggregates even when delivered twice.
+// through the runtime into `ingest`, counted once in the hourly aggregates even when delivered twice; and a
+// day's aggregation.completed into generate-report, which makes that day's report once.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
