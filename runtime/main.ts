@@ -3,6 +3,7 @@
 // --demo, --once (exit after the demo), --no-cron.
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../shared/config/index.ts';
+import { demoPriceTable } from './demo/generate.ts';
 import { capacitySummary, formatTable, runDemo } from './demo/run-demo.ts';
 import { isBatchError } from '../shared/errors/index.ts';
 import { createLogger } from '../shared/log/index.ts';
@@ -50,7 +51,13 @@ async function main(): Promise<void> {
   // The whole configuration is validated before anything starts: a bad value exits non-zero naming it.
   const config = loadConfigOrExit();
   const log = createLogger(config, { component: 'runtime' });
+  // The demo's api-3 reports tokens but no cost: unless a price table is configured, price the demo models.
+  const demoPricing =
+    values.demo && config.pricing.models.length === 0 && config.pricing.file === undefined
+      ? { env: { ...process.env, BATCH_PROCESSING_PRICING: JSON.stringify(demoPriceTable()) } }
+      : {};
   const rt = await startRuntime({
+    ...demoPricing,
     log,
     gatewayPort: config.openfaas.gatewayPort,
     apiPort: config.api.port,
@@ -71,6 +78,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown(0));
   process.once('SIGTERM', () => shutdown(0));
   if (values.demo) {
+    if ('env' in demoPricing) {
+      process.stdout.write(
+        'demo: api-3 reports no cost_usd; its cost is inferred from the demo price table (BATCH_PROCESSING_PRICING, docs/pricing.md)\n',
+      );
+    }
     try {
       const result = await runDemo(rt.gatewayUrl, rt.db, {
         onProgress: (m) => process.stdout.write(`demo: ${m}\n`),

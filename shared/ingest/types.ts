@@ -16,6 +16,8 @@ export interface IngestEvent {
    * (kafka-claims-sql.ts) rather than by key in event_keys; `idempotencyKey` is then topic:partition:offset.
    */
   kafka?: KafkaRecordRef | undefined;
+  /** What the price table did: cost_usd inferred, or tokens without a price (shared/pricing). */
+  cost?: 'inferred' | 'unpriced' | undefined;
 }
 
 export interface KafkaRecordRef {
