@@ -119,7 +119,8 @@ export function normalizePlainEvent(
     );
     // Without `model` among the dimension keys the scan does not read data.model: the general path decides.
     if (outcome.kind !== 'none' && model === undefined && !dimensionKeys.has('model')) return undefined;
-    if (outcome.kind === 'inferred') withInferredCost(text.metricNames, text.metricTexts, outcome.costUsd, String);
+    if (outcome.kind === 'inferred')
+      withInferredCost(text.metricNames, text.metricTexts, outcome.costUsd, String);
     if (outcome.kind !== 'none') cost = outcome.kind;
   }
   return {
