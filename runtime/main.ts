@@ -3,7 +3,7 @@
 // --demo, --once (exit after the demo), --no-cron.
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../shared/config/index.ts';
-import { demoPriceTable } from './demo/generate.ts';
+import { withDemoPricing } from './demo/generate.ts';
 import { capacitySummary, formatTable, runDemo } from './demo/run-demo.ts';
 import { isBatchError } from '../shared/errors/index.ts';
 import { createLogger } from '../shared/log/index.ts';
@@ -52,12 +52,9 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger(config, { component: 'runtime' });
   // The demo's api-3 reports tokens but no cost: unless a price table is configured, price the demo models.
-  const demoPricing =
-    values.demo && config.pricing.models.length === 0 && config.pricing.file === undefined
-      ? { env: { ...process.env, BATCH_PROCESSING_PRICING: JSON.stringify(demoPriceTable()) } }
-      : {};
+  const demoPricing = values.demo ? withDemoPricing(process.env, config.pricing) : undefined;
   const rt = await startRuntime({
-    ...demoPricing,
+    ...(demoPricing ? { env: demoPricing.env } : {}),
     log,
     gatewayPort: config.openfaas.gatewayPort,
     apiPort: config.api.port,
@@ -78,7 +75,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown(0));
   process.once('SIGTERM', () => shutdown(0));
   if (values.demo) {
-    if ('env' in demoPricing) {
+    if (demoPricing?.priced) {
       process.stdout.write(
         'demo: api-3 reports no cost_usd; its cost is inferred from the demo price table (BATCH_PROCESSING_PRICING, docs/pricing.md)\n',
       );

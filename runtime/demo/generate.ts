@@ -47,6 +47,18 @@ export function demoPriceTable(): Array<{
     output_usd_per_1k: m.pricePer1k,
   }));
 }
+
+/**
+ * The environment `npm run demo` starts its functions with: the demo models' prices
+ * (BATCH_PROCESSING_PRICING), unless a price table is configured already — then `env` as it is.
+ */
+export function withDemoPricing(
+  env: NodeJS.ProcessEnv,
+  configured: { models: readonly unknown[]; file?: string | undefined },
+): { env: NodeJS.ProcessEnv; priced: boolean } {
+  if (configured.models.length > 0 || configured.file !== undefined) return { env, priced: false };
+  return { env: { ...env, BATCH_PROCESSING_PRICING: JSON.stringify(demoPriceTable()) }, priced: true };
+}
 export const DEMO_HOSTS = ['gpu-node-1', 'gpu-node-2'] as const;
 /** Disk use per host at the start of the stream and its growth per day (gpu-node-2 fills towards 80 %). */
 export const DEMO_DISKS: Record<(typeof DEMO_HOSTS)[number], { start: number; perDay: number }> = {
