@@ -1,9 +1,9 @@
 // Cost from the price table at ingest, end to end: pushed llm_requests without cost_usd get it from the
 // price valid at their time (a price change mid-day splits the day's cost), reported costs are kept,
 // unknown models are counted in the answer and stored without cost; the aggregates and the daily usage
-// then show reported and inferred cost apart. Real PostgreSQL and PGlite.
+// then show reported and inferred cost apart. Real PostgreSQL and PGlite; the pull path with real Kafka.
 import type { Database } from '../../shared/db/index.ts';
-import { ingestPayload, type PushDeps } from '../../shared/ingest/index.ts';
+import { ingestPayload, pullFromKafka, type PushDeps } from '../../shared/ingest/index.ts';
 import { buildPriceTable } from '../../shared/pricing/index.ts';
 import {
   answerAggregates,
@@ -11,6 +11,9 @@ import {
   type AggregatesPage,
   type DailyUsage,
 } from '../../shared/query/index.ts';
+import { createTopics, produceValues, testKafka, uniqueSuffix } from '../fixtures/ingest-kafka.ts';
+import { freshPgDatabase } from '../helpers/db.ts';
+import { serviceTest } from '../helpers/services.ts';
 import { bothBackends, deps as jobDeps, runAllLevels } from './aggregate-fixtures.ts';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
@@ -123,6 +126,53 @@ bothBackends(
         ['15', 'cost_usd', 0.001],
         ['15', 'cost_usd_inferred', 0.001],
         ['16', 'cost_usd', 0.25],
+      ],
+    );
+  },
+);
+
+serviceTest('postgres', 'kafka')(
+  'pull from Kafka infers the same costs, on the plain fast path and the general path alike',
+  async (t) => {
+    const suffix = uniqueSuffix();
+    const topic = `hxp.test.pricing.${suffix}`;
+    const groupId = `hxp-test-pricing-${suffix}`;
+    const kafka = testKafka();
+    await createTopics(t, kafka, [topic], 1, [groupId]);
+    const fresh = await freshPgDatabase();
+    t.teardown(fresh.drop);
+    const llama = { model: 'llama-3-70b', tokens_in: 1000, tokens_out: 500 };
+    await produceValues(
+      kafka,
+      topic,
+      [
+        // compact JSON of known fields: the fast path cuts the row from the text
+        JSON.stringify(request('k1', '2026-11-28T09:00:00Z', llama)),
+        // indented JSON is not plain: the general path decides
+        JSON.stringify(request('k2', '2026-11-28T15:00:00Z', llama), null, 2),
+        JSON.stringify(request('k3', '2026-11-28T16:00:00Z', { ...llama, cost_usd: 0.25 })),
+        JSON.stringify(request('k4', '2026-11-28T17:00:00Z', { model: 'mystery-7b', tokens_in: 10 })),
+      ],
+      1,
+    );
+    const result = await pullFromKafka(
+      { db: fresh.db, kafka },
+      { groupId, topics: [topic], idleMs: 1500, maxWaitTimeMs: 200, now: () => NOW, prices },
+    );
+    t.like(result, { recordsIn: 4, stored: 4, rejected: 0 });
+    const { rows } = await fresh.db.query<{ id: string; cost: number | null; inferred: number | null }>(
+      `SELECT metric_values[array_position(metric_names, 'cost_usd')] AS cost,
+              metric_values[array_position(metric_names, 'cost_usd_inferred')] AS inferred,
+              to_char(ts AT TIME ZONE 'UTC', 'HH24') AS id
+         FROM raw_events ORDER BY ts`,
+    );
+    t.deepEqual(
+      rows.map((r) => [r.id, r.cost, r.inferred]),
+      [
+        ['09', 0.002, 0.002], // old price
+        ['15', 0.001, 0.001], // new price, general path
+        ['16', 0.25, null], // reported
+        ['17', null, null], // unpriced
       ],
     );
   },
