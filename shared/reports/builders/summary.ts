@@ -6,7 +6,7 @@ import type { Queryable } from '../../db/index.ts';
 import { COST_INFERRED_METRIC, COST_METRIC } from '../../pricing/index.ts';
 import { keyValue } from '../../sketch/index.ts';
 import type { Figure, SectionData } from '../model.ts';
-import type { Period } from '../period.ts';
+import { localDayText, type Period } from '../period.ts';
 import {
   bucketSeries,
   deadLettersByReason,
@@ -160,15 +160,6 @@ export async function satisfactionOf(db: Queryable, level: Level, bucket: Date, 
   };
 }
 
-function localDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
-}
-
 export interface SummaryInput {
   period: Period;
   previous: Period;
@@ -309,7 +300,7 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
   };
   if (days.length > 0) {
     data.daily = days.map((d) => ({
-      day: localDay(d.bucket, period.timeZone),
+      day: localDayText(d.bucket, period.timeZone),
       requests: d.requests,
       errors: d.errors,
       cost_usd: d.cost_usd,
