@@ -19,6 +19,8 @@ import { scanPlainEvent } from './plain-event-text.ts';
  * character, and none but dataJson a quote.
  */
 export interface PlainNormalizedEvent {
+  /** The event's own id (its identity on every path), when it has one. */
+  id: string | undefined;
   eventType: string;
   /** UTC, as Date#toISOString writes it. */
   isoTimestamp: string;
@@ -124,6 +126,7 @@ export function normalizePlainEvent(
     if (outcome.kind !== 'none') cost = outcome.kind;
   }
   return {
+    id: text.id,
     eventType: text.eventType,
     isoTimestamp: timestamp.iso,
     source: text.source ?? 'unknown',
