@@ -158,5 +158,14 @@ export async function ingestPayload(deps: PushDeps, request: PushRequest): Promi
     { stored, duplicates, conflictingDuplicates, rejected, connector: record !== undefined },
     'ingested pushed payload',
   );
-  return { stored, duplicates, conflictingDuplicates, rejected, rejections, conflicts, costInferred, unpriced };
+  return {
+    stored,
+    duplicates,
+    conflictingDuplicates,
+    rejected,
+    rejections,
+    conflicts,
+    costInferred,
+    unpriced,
+  };
 }

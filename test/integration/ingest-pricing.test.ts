@@ -159,7 +159,7 @@ serviceTest('postgres', 'kafka')(
       { db: fresh.db, kafka },
       { groupId, topics: [topic], idleMs: 1500, maxWaitTimeMs: 200, now: () => NOW, prices },
     );
-    t.like(result, { recordsIn: 4, stored: 4, rejected: 0 });
+    t.like(result, { recordsIn: 4, stored: 4, rejected: 0, costInferred: 2, unpriced: 1 });
     const { rows } = await fresh.db.query<{ id: string; cost: number | null; inferred: number | null }>(
       `SELECT metric_values[array_position(metric_names, 'cost_usd')] AS cost,
               metric_values[array_position(metric_names, 'cost_usd_inferred')] AS inferred,
