@@ -5,6 +5,8 @@ import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../shared/db/index.ts';
 import { pullFromKafka } from '../shared/ingest/index.ts';
 import { createKafka } from '../shared/kafka/index.ts';
+import { buildPriceTable } from '../shared/pricing/index.ts';
+import { demoPriceTable } from '../runtime/demo/generate.ts';
 import { RESULT_PREFIX, type IngestChildConfig, type IngestChildResult } from './ingest-protocol.ts';
 
 async function main(): Promise<void> {
@@ -12,6 +14,10 @@ async function main(): Promise<void> {
   if (!config) throw new Error('BENCH_INGEST is not set; this process is started by bench/ingest.ts');
   const db = await openDatabase({ url: config.databaseUrl, poolSize: 3 });
   const kafka = createKafka({ brokers: config.brokers, clientId: 'hxp-bench-ingest', logLevel: 'error' });
+  // Ingest as `npm run demo` configures it: with the demo's price table, so the requests of the source that
+  // reports no cost (a third of them) have their cost inferred on the way in.
+  const priced = buildPriceTable(demoPriceTable(), 'UTC');
+  if (!priced.ok) throw new Error(priced.problems.join('; '));
   let commits = 0;
   let firstCommit = 0;
   let lastCommit = 0;
@@ -41,6 +47,7 @@ async function main(): Promise<void> {
         maxDurationMs: config.maxDurationMs,
         maxWaitTimeMs: 100,
         fromBeginning: true,
+        prices: priced.table,
         hooks: {
           afterCommit: () => {
             commits += 1;

@@ -214,6 +214,8 @@ function messageView(doc: ReportDocument): MessageView {
       requests: formatValue(h.requests.value, 'count'),
       error_rate: formatValue(h.error_rate.value, 'rate'),
       cost_usd: formatValue(h.cost_usd.value, 'usd'),
+      // only when some cost was inferred: the e-mail then says how much
+      cost_inferred_usd: h.cost_inferred_usd.value ? formatValue(h.cost_inferred_usd.value, 'usd') : '',
       latency_p95_ms: `${formatValue(h.latency_p95_ms.value, 'ms')} ms`,
     },
   };

@@ -162,6 +162,8 @@ test("stored in S3 with the row's SHA-256; e-mailed with every format attached a
     body.reports.find((r) => r.format === 'pdf')!.sha256,
   );
   t.regex(detail.Text, new RegExp(`Period: ${day}`));
+  // the fixture's api-3 reports no cost: the e-mail says how much of the cost was inferred from prices
+  t.regex(detail.Text, /cost: \$\d+\.\d+ \(inferred from prices: \$\d+\.\d+\) ·/);
 
   // POST /reports/<id>/deliver sends one format again, to whom it is asked, reading as the first e-mail
   const pdf = body.reports.find((r) => r.format === 'pdf')!;
