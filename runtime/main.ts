@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   // The whole configuration is validated before anything starts: a bad value exits non-zero naming it.
   const config = loadConfigOrExit();
   const log = createLogger(config, { component: 'runtime' });
+  process.stdout.write('starting the local runtime: database, then the functions of the stack…\n');
   const rt = await startRuntime({
     log,
     gatewayPort: config.openfaas.gatewayPort,
@@ -60,6 +61,9 @@ async function main(): Promise<void> {
     ...(values.stack ? { stackFile: values.stack } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     cronTimers: !values['no-cron'],
+    // Starting ten function processes takes seconds on two cores: say how far it got.
+    onFunctionReady: (fn, ready, total) =>
+      process.stdout.write(`started ${fn} (${ready} of ${total} functions)\n`),
   });
   process.stdout.write(describe(rt));
   let stopping = false;
@@ -74,6 +78,7 @@ async function main(): Promise<void> {
     try {
       const result = await runDemo(rt.gatewayUrl, rt.db, {
         onProgress: (m) => process.stdout.write(`demo: ${m}\n`),
+        timeZone: config.time.zone,
       });
       process.stdout.write(
         `\ndaily_aggregations (all sources and models, UTC days):\n${formatTable(result.table)}\n\n`,

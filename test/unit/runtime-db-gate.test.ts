@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import test from 'ava';
@@ -106,4 +107,29 @@ test('COPY FROM STDIN through the gate fails with a clear error instead of hangi
   const simple = await client.query<{ n: number }>(`SELECT length('${big}') AS n`);
   t.is(simple.rows[0]?.n, 300_000, 'a large simple query is inspected, then forwarded whole');
   t.is((await client.query('SELECT * FROM copied')).rowCount, 1);
+});
+
+// Regression: the gate wrote each message to pglite-socket as header and body, with Nagle's algorithm on;
+// the body then waited for the header's ACK, which the kernel delays by 40 ms (Linux's minimum delayed-ACK
+// time) — every statement took ≥ 40 ms however fast the machine, and the demo's hourly windows 0.5 s each.
+// The bound is that floor, not a speed: a statement in a busy test run takes a few ms.
+test('a statement through the gate does not wait for a delayed ACK', async (t) => {
+  const s = await startEmbeddedServer({});
+  t.teardown(() => s.close());
+  const client = new pg.Client({ connectionString: s.url });
+  await client.connect();
+  t.teardown(() => client.end());
+  const ms: number[] = [];
+  for (let i = 0; i < 25; i += 1) {
+    const started = performance.now();
+    const { rows } = await client.query<{ n: number }>('SELECT $1::int + 1 AS n', [i]);
+    ms.push(performance.now() - started);
+    t.is(rows[0]?.n, i + 1);
+  }
+  const sorted = [...ms].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  t.true(
+    median < 40,
+    `median round trip ${median.toFixed(1)} ms; each: ${ms.map((m) => m.toFixed(0)).join(' ')}`,
+  );
 });
