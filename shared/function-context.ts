@@ -197,18 +197,22 @@ function header(headers: RequestLike['headers'], name: string): string | undefin
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The body as JSON: already parsed (JSON content-type), or text that must be JSON; '' means none. */
-export function jsonBody(body: unknown): unknown {
+/**
+ * The body as JSON: already parsed (JSON content-type), or text that must be JSON; '' means none. `expected`
+ * finishes the error message: what to send instead.
+ */
+export function jsonBody(
+  body: unknown,
+  expected = 'send nothing, or {"from":"<ISO time>","to":"<ISO time>"} to backfill',
+): unknown {
   if (typeof body !== 'string') return body;
   if (body.trim() === '') return undefined;
   try {
     return JSON.parse(body) as unknown;
   } catch {
-    throw new BatchError(
-      'REQUEST_INVALID',
-      'the request body is not JSON; send nothing, or {"from":"<ISO time>","to":"<ISO time>"} to backfill',
-      { context: { body: body.slice(0, 80) } },
-    );
+    throw new BatchError('REQUEST_INVALID', `the request body is not JSON; ${expected}`, {
+      context: { field: 'body', body: body.slice(0, 80) },
+    });
   }
 }
 
