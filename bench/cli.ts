@@ -22,11 +22,17 @@ export interface BenchArgs {
   quick: boolean;
   /** Run the ingest child through tsx instead of as an esbuild bundle (as deployed). */
   childTsx: boolean;
+  /** Peers run on the same events beside ours (`--peer pandas`). */
+  peers: Peer[];
 }
 
+export const PEERS = ['pandas'] as const;
+export type Peer = (typeof PEERS)[number];
+
 const USAGE = `usage: npm run bench -- [--events 1000000,10000000] [--quick] [--days 14] [--partitions 4]
-       [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--readme] [--keep] [--explain] [--child-tsx]
-The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly aggregation.`;
+       [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--peer pandas] [--readme] [--keep] [--explain] [--child-tsx]
+The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly aggregation.
+--peer pandas: pandas (a venv under ~/.cache/hxp-batch) computes the same hourly series from the same events as\nNDJSON after the hourly aggregation, which it is checked against; its time and peak RSS stand beside ours.`;
 
 function fail(message: string): never {
   throw new Error(`${message}\n${USAGE}`);
@@ -62,6 +68,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     explain: false,
     quick: false,
     childTsx: false,
+    peers: [],
   };
   let sizes: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -99,6 +106,13 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--keep':
         args.keep = true;
         break;
+      case '--peer': {
+        const peer = value();
+        if (!(PEERS as readonly string[]).includes(peer))
+          fail(`--peer: "${peer}" is not one of ${PEERS.join(', ')}`);
+        if (!args.peers.includes(peer as Peer)) args.peers.push(peer as Peer);
+        break;
+      }
       case '--child-tsx':
         args.childTsx = true;
         break;

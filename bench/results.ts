@@ -13,6 +13,7 @@ import type { QueryMeasurement } from './query.ts';
 import type { ProduceResult } from './produce.ts';
 import type { StatementStat } from './statement-profile.ts';
 import type { ReportMeasurement } from './reports.ts';
+import type { PandasMeasurement } from './pandas-peer.ts';
 
 export interface SizeResult {
   /** Requested event count. */
@@ -33,6 +34,8 @@ export interface SizeResult {
   query?: QueryMeasurement;
   /** monthly_summary in every format, from this size's aggregates. */
   reports?: ReportMeasurement;
+  /** --peer pandas: the same hourly series by pandas from the same events as NDJSON, checked against ours. */
+  pandas?: PandasMeasurement;
   explain?: ExplainOutput;
   /** With --explain: the hourly run's statements by total time. */
   hourlyProfile?: StatementStat[];
