@@ -156,5 +156,19 @@ export function judge(sizes: readonly SizeResult[]): Check[] {
       pass: c.mismatchCount === 0,
     });
   }
+  for (const r of sizes) {
+    for (const run of r.scaleOut?.runs ?? []) {
+      const one = r.scaleOut!.runs.find((x) => x.consumers === 1);
+      checks.push({
+        name: `Ingest by ${run.consumers} process(es) of one group, ${r.scaleOut!.partitions} partitions (${sizeLabel(r)})`,
+        events: r.events,
+        ours: `${formatCount(run.eventsPerSec)} events/s${run.efficiency === null ? '' : `, efficiency ${(run.efficiency * 100).toFixed(0)} %`}`,
+        reference: one ? `${formatCount(one.eventsPerSec)} events/s by 1` : '—',
+        ratio: one ? run.eventsPerSec / one.eventsPerSec : null,
+        target: 'every event stored once',
+        pass: run.stored === r.scaleOut!.events,
+      });
+    }
+  }
   return checks;
 }

@@ -24,15 +24,18 @@ export interface BenchArgs {
   childTsx: boolean;
   /** Peers run on the same events beside ours (`--peer pandas`). */
   peers: Peer[];
+  /** Ingest process counts of the scale-out measurement (`--scale-out 1,2,4`); empty = not measured. */
+  scaleOut: number[];
 }
 
 export const PEERS = ['pandas'] as const;
 export type Peer = (typeof PEERS)[number];
 
 const USAGE = `usage: npm run bench -- [--events 1000000,10000000] [--quick] [--days 14] [--partitions 4]
-       [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--peer pandas] [--readme] [--keep] [--explain] [--child-tsx]
+       [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--peer pandas] [--scale-out 1,2,4] [--readme] [--keep] [--explain] [--child-tsx]
 The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly aggregation.
---peer pandas: pandas (a venv under ~/.cache/hxp-batch) computes the same hourly series from the same events as\nNDJSON after the hourly aggregation, which it is checked against; its time and peak RSS stand beside ours.`;
+--peer pandas: pandas (a venv under ~/.cache/hxp-batch) computes the same hourly series from the same events as\nNDJSON after the hourly aggregation, which it is checked against; its time and peak RSS stand beside ours.
+--scale-out 1,2,4: the events again on an 8-partition topic, drained by 1, 2, 4 ingest processes of one group.`;
 
 function fail(message: string): never {
   throw new Error(`${message}\n${USAGE}`);
@@ -69,6 +72,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     quick: false,
     childTsx: false,
     peers: [],
+    scaleOut: [],
   };
   let sizes: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -113,6 +117,15 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         if (!args.peers.includes(peer as Peer)) args.peers.push(peer as Peer);
         break;
       }
+      case '--scale-out':
+        args.scaleOut = [
+          ...new Set(
+            value()
+              .split(',')
+              .map((n) => positiveInt(flag, n, 8)),
+          ),
+        ].sort((a, b) => a - b);
+        break;
       case '--child-tsx':
         args.childTsx = true;
         break;

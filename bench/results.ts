@@ -14,6 +14,7 @@ import type { ProduceResult } from './produce.ts';
 import type { StatementStat } from './statement-profile.ts';
 import type { ReportMeasurement } from './reports.ts';
 import type { PandasMeasurement } from './pandas-peer.ts';
+import type { ScaleOutMeasurement } from './scale-out.ts';
 
 export interface SizeResult {
   /** Requested event count. */
@@ -36,6 +37,8 @@ export interface SizeResult {
   reports?: ReportMeasurement;
   /** --peer pandas: the same hourly series by pandas from the same events as NDJSON, checked against ours. */
   pandas?: PandasMeasurement;
+  /** --scale-out: ingest by 1, 2, 4 … processes of one group on an 8-partition topic. */
+  scaleOut?: ScaleOutMeasurement;
   explain?: ExplainOutput;
   /** With --explain: the hourly run's statements by total time. */
   hourlyProfile?: StatementStat[];

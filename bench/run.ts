@@ -19,6 +19,7 @@ import { explainHourly } from './explain.ts';
 import { runForecastBench } from './forecast/run.ts';
 import { measureIngest } from './ingest.ts';
 import { measurePandas } from './pandas-peer.ts';
+import { measureScaleOut } from './scale-out.ts';
 import { DEFAULT_DIMENSION_KEYS } from '../shared/events/index.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { produceEvents } from './produce.ts';
@@ -227,6 +228,16 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
             `; peak RSS ${(reports.maxRssKiB / 1024).toFixed(0)} MiB`,
         );
       }
+    }
+    if (args.scaleOut.length > 0) {
+      result.scaleOut = await measureScaleOut(benchEvents(size, span, args.seed), args.scaleOut, {
+        kafka,
+        databaseUrl: urls.databaseUrl,
+        brokers: urls.brokers,
+        tag: `${size}-${ctx.runId}`,
+        childBundle: ctx.childBundle,
+      });
+      await ctx.checkpoint(result);
     }
   } finally {
     await bench.db.close();
