@@ -4,6 +4,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import test from 'ava';
 import pg from 'pg';
 import { startEmbeddedServer } from '../../runtime/embedded-db.ts';
+import { gatedDatabase } from '../../shared/db/gated.ts';
 
 test('pglite-socket with maxConnections 1 refuses a second client instead of queueing it', async (t) => {
   const pglite = await PGlite.create();
@@ -132,4 +133,29 @@ test('a statement through the gate does not wait for a delayed ACK', async (t) =
     median < 40,
     `median round trip ${median.toFixed(1)} ms; each: ${ms.map((m) => m.toFixed(0)).join(' ')}`,
   );
+});
+
+// Regression: pg-pool handed a released client to a query made within its 1 ms idle time, so a job running
+// units of work back to back (the hourly windows) kept PGlite's session for its whole run while the API, the
+// demo's progress line and every other process waited. Each unit of work now gets its own connection.
+test('units of work on a gated database take turns with other processes instead of holding the session', async (t) => {
+  const s = await startEmbeddedServer({});
+  t.teardown(() => s.close());
+  const job = gatedDatabase(s.url);
+  const other = gatedDatabase(s.url);
+  t.teardown(() => Promise.all([job.close(), other.close()]).then(() => undefined));
+  let done = 0;
+  let doneWhenOtherAnswered = -1;
+  const units = (async () => {
+    for (let i = 0; i < 40; i += 1) {
+      await job.query('SELECT $1::int AS i', [i]);
+      done += 1;
+      if (done === 2) {
+        void other.query('SELECT 1').then(() => (doneWhenOtherAnswered = done));
+      }
+    }
+  })();
+  await units;
+  t.true(doneWhenOtherAnswered >= 2, 'the other process was answered');
+  t.true(doneWhenOtherAnswered < 10, `answered after ${doneWhenOtherAnswered} of the job's 40 units`);
 });
