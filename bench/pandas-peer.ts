@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import type { DemoEvent } from '../runtime/demo/generate.ts';
 import type { Queryable } from '../shared/db/index.ts';
+import type { SeriesRow } from '../shared/reports/builders/summary-sql.ts';
 import { runCommand, venvPython } from './python-venv.ts';
 
 export const PANDAS_VERSION = '3.1.1';
@@ -81,22 +82,8 @@ async function writeNdjson(events: Iterable<DemoEvent>, path: string): Promise<n
   return bytes;
 }
 
-interface OurRow {
-  timestamp: Date;
-  event_type: string;
-  metric: string;
-  dimension: string;
-  dimension_value: string;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  avg: number;
-  stddev: number | null;
-  p50: number;
-  p95: number;
-  p99: number;
-}
+/** A row of hourly_aggregations (the report builders' series row, with its hour and stddev). */
+type OurRow = SeriesRow & { timestamp: Date; stddev: number | null };
 
 const keyOf = (ts: string, type: string, metric: string, dim: string, value: string): string =>
   [ts, type, metric, dim, value].join('\u0000');
@@ -163,12 +150,13 @@ export async function checkAgainstOurs(db: Queryable, pandasRows: Row[]): Promis
     if (o.count !== num('count')) disagree(label, `count ${o.count} ≠ ${p.count}`);
     const close: Array<[string, number, number, number]> = [
       ['sum', o.sum, num('sum'), FLOAT_REL_ERROR],
-      ['min', o.min, num('min'), FLOAT_REL_ERROR],
-      ['max', o.max, num('max'), FLOAT_REL_ERROR],
-      ['mean', o.avg, num('mean'), FLOAT_REL_ERROR],
+      ['min', o.min ?? NaN, num('min'), FLOAT_REL_ERROR],
+      ['max', o.max ?? NaN, num('max'), FLOAT_REL_ERROR],
+      ['mean', o.avg ?? NaN, num('mean'), FLOAT_REL_ERROR],
     ];
     for (const [field, mine, theirs, tolerance] of close) {
-      if (Math.abs(mine - theirs) > tolerance * Math.max(1, Math.abs(theirs)))
+      // written so that a NULL of ours (NaN) disagrees
+      if (!(Math.abs(mine - theirs) <= tolerance * Math.max(1, Math.abs(theirs))))
         disagree(label, `${field} ${mine} ≠ ${theirs}`);
     }
     // pandas' std of one value is NaN (empty in the CSV); ours is NULL
@@ -178,10 +166,11 @@ export async function checkAgainstOurs(db: Queryable, pandasRows: Row[]): Promis
       disagree(label, `std ${o.stddev} ≠ ${std}`);
     for (const q of ['p50', 'p95', 'p99'] as const) {
       const exact = num(q);
-      const err = exact === 0 ? Math.abs(o[q]) : relError(o[q], exact);
-      check.maxQuantileRelError = Math.max(check.maxQuantileRelError ?? 0, err);
-      if (err > QUANTILE_REL_ERROR)
-        disagree(label, `${q} ${o[q]} vs exact ${exact} (${(err * 100).toFixed(2)} %)`);
+      const mine = o[q] ?? NaN;
+      const err = exact === 0 ? Math.abs(mine) : relError(mine, exact);
+      if (Number.isFinite(err)) check.maxQuantileRelError = Math.max(check.maxQuantileRelError ?? 0, err);
+      if (!(err <= QUANTILE_REL_ERROR))
+        disagree(label, `${q} ${mine} vs exact ${exact} (${(err * 100).toFixed(2)} %)`);
     }
   }
   if (check.ourRows !== check.pandasRows)
