@@ -37,6 +37,8 @@ export interface SizeResult {
   reports?: ReportMeasurement;
   /** --peer pandas: the same hourly series by pandas from the same events as NDJSON, checked against ours. */
   pandas?: PandasMeasurement;
+  /** --peer pandas on a size whose estimated pandas peak would not fit in this machine's memory: why. */
+  pandasSkipped?: string;
   /** --scale-out: ingest by 1, 2, 4 … processes of one group on an 8-partition topic. */
   scaleOut?: ScaleOutMeasurement;
   explain?: ExplainOutput;

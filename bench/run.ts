@@ -18,7 +18,7 @@ import { benchEvents, benchSpan, type Span } from './dataset.ts';
 import { explainHourly } from './explain.ts';
 import { runForecastBench } from './forecast/run.ts';
 import { measureIngest } from './ingest.ts';
-import { measurePandas } from './pandas-peer.ts';
+import { measurePandas, pandasWontFit } from './pandas-peer.ts';
 import { measureScaleOut } from './scale-out.ts';
 import { DEFAULT_DIMENSION_KEYS } from '../shared/events/index.ts';
 import { describeMachine, type Machine } from './machine.ts';
@@ -174,7 +174,11 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
           }
         }
       }
-      if (wantsPandas) {
+      const pandasSkip = wantsPandas ? pandasWontFit(result.events) : undefined;
+      if (pandasSkip) {
+        result.pandasSkipped = pandasSkip;
+        say(`  pandas peer skipped: ${pandasSkip}`);
+      } else if (wantsPandas) {
         const { value: pandas } = await step(
           'pandas peer: the same hourly series from the same events as NDJSON (then checked against ours)',
           () => measurePandas(bench.db, benchEvents(size, span, args.seed), DEFAULT_DIMENSION_KEYS, say),

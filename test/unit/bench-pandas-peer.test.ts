@@ -4,7 +4,7 @@
 import test from 'ava';
 import { judge } from '../../bench/checks.ts';
 import { parseArgs } from '../../bench/cli.ts';
-import { checkAgainstOurs, type PandasMeasurement } from '../../bench/pandas-peer.ts';
+import { checkAgainstOurs, pandasWontFit, type PandasMeasurement } from '../../bench/pandas-peer.ts';
 import type { SizeResult } from '../../bench/results.ts';
 import { runAggregation } from '../../shared/jobs/index.ts';
 import { freshEmbeddedDatabase } from '../helpers/db.ts';
@@ -148,4 +148,13 @@ test('--peer pandas is parsed, and its two verdicts judge the speed-up and the n
     ['Events → hourly aggregates', false, 600 / 800],
     ["Hourly series equal to pandas'", false, null],
   ]);
+});
+
+test('pandas is not started on a size whose estimated peak would not fit in memory', (t) => {
+  const gib = 2 ** 30;
+  t.is(pandasWontFit(1_000_000, 23.5 * gib), undefined, '1M events: ~3.3 GiB');
+  t.is(
+    pandasWontFit(10_000_000, 23.5 * gib),
+    'pandas would need ~33.4 GiB for 10000000 events (3.5 KiB each, measured); this machine has 23.5 GiB',
+  );
 });
