@@ -26,14 +26,19 @@ export interface BenchArgs {
   peers: Peer[];
   /** Ingest process counts of the scale-out measurement (`--scale-out 1,2,4`); empty = not measured. */
   scaleOut: number[];
+  /** Also ingest each size with this commit's ingest child (into its own database), before ours. */
+  ingestBefore: string | undefined;
 }
 
 export const PEERS = ['pandas'] as const;
 export type Peer = (typeof PEERS)[number];
 
 const USAGE = `usage: npm run bench -- [--events 1000000,10000000] [--quick] [--days 14] [--partitions 4]
-       [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--peer pandas] [--scale-out 1,2,4] [--readme] [--keep] [--explain] [--child-tsx]
+       [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--peer pandas] [--scale-out 1,2,4] [--readme] [--keep]
+       [--explain] [--child-tsx] [--ingest-before <git ref>]
 The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly aggregation.
+--ingest-before main: the same topic is also ingested by main's ingest child (bundled from git, into its own
+database) just before ours, and both are judged against the one COPY — a change's cost, measured in one run.
 --peer pandas: pandas (a venv under ~/.cache/hxp-batch) computes the same hourly series from the same events as\nNDJSON after the hourly aggregation, which it is checked against; its time and peak RSS stand beside ours.
 --scale-out 1,2,4: the events again on an 8-partition topic, drained by 1, 2, 4 ingest processes of one group.`;
 
@@ -73,6 +78,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     childTsx: false,
     peers: [],
     scaleOut: [],
+    ingestBefore: undefined,
   };
   let sizes: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -128,6 +134,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--child-tsx':
         args.childTsx = true;
+        break;
+      case '--ingest-before':
+        args.ingestBefore = value();
         break;
       case '--explain':
         args.explain = true;
