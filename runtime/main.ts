@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   const log = createLogger(config, { component: 'runtime' });
   // The demo's api-3 reports tokens but no cost: unless a price table is configured, price the demo models.
   const demoPricing = values.demo ? withDemoPricing(process.env, config.pricing) : undefined;
+  process.stdout.write('starting the local runtime: database, then the functions of the stack…\n');
   const rt = await startRuntime({
     ...(demoPricing ? { env: demoPricing.env } : {}),
     log,
@@ -73,6 +74,9 @@ async function main(): Promise<void> {
     ...(values.stack ? { stackFile: values.stack } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     cronTimers: !values['no-cron'],
+    // Starting ten function processes takes seconds on two cores: say how far it got.
+    onFunctionReady: (fn, ready, total) =>
+      process.stdout.write(`started ${fn} (${ready} of ${total} functions)\n`),
   });
   process.stdout.write(describe(rt));
   let stopping = false;
@@ -92,6 +96,7 @@ async function main(): Promise<void> {
     try {
       const result = await runDemo(rt.gatewayUrl, rt.db, {
         onProgress: (m) => process.stdout.write(`demo: ${m}\n`),
+        timeZone: config.time.zone,
       });
       process.stdout.write(
         `\ndaily_aggregations (all sources and models, UTC days):\n${formatTable(result.table)}\n\n`,

@@ -24,7 +24,9 @@ test('the demo runs the real functions end to end and the status API reports it'
   t.timeout(240_000, 'eight function processes and the whole chain on a shared 2-core machine');
   const dir = mkdtempSync(join(tmpdir(), 'hxp-demo-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const started: Array<[string, number, number]> = [];
   const rt = await startRuntime({
+    onFunctionReady: (fn, ready, total) => started.push([fn, ready, total]),
     dataDir: join(dir, 'pglite'),
     gatewayPort: 0,
     apiPort: 0,
@@ -40,10 +42,26 @@ test('the demo runs the real functions end to end and the status API reports it'
   });
   t.teardown(() => rt.stop());
   t.is(rt.database.mode, 'embedded');
+  // the start reports each function as it comes up, counting to all of them
+  t.deepEqual(
+    started.map(([, ready]) => ready),
+    rt.stack.functions.map((_, i) => i + 1),
+  );
+  t.deepEqual(started.map(([fn]) => fn).sort(), rt.stack.functions.map((f) => f.name).sort());
+  t.true(started.every(([, , total]) => total === rt.stack.functions.length));
 
   const now = new Date();
   const options = { now, days: 2, requestsPerHour: 8, seed: 3 };
-  const result = await runDemo(rt.gatewayUrl, rt.db, options);
+  const progress: string[] = [];
+  const result = await runDemo(rt.gatewayUrl, rt.db, {
+    ...options,
+    onProgress: (m) => progress.push(m),
+    progressEveryMs: 20,
+  });
+  // progress while a step runs: ingested events per POST, then windows done while the hourly job works
+  t.regex(progress[0] ?? '', /^ingested \d+ events \(\d+ new, 0 duplicates, 0 rejected\)$/);
+  const hourly = progress.filter((m) => /^aggregate-hourly: \d+ of \d+ hour windows done/.test(m));
+  t.true(hourly.length > 0, progress.join('\n'));
   const events = [...generateDemoEvents(options)];
   t.is(result.events, events.length);
   t.is(result.stored, events.length);
