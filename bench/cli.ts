@@ -24,15 +24,28 @@ export interface BenchArgs {
   childTsx: boolean;
   /** Rows per archived day for the retention benchmark, which then runs instead (no Kafka needed). */
   retention: number[] | undefined;
+  /** Peers run on the same events beside ours (`--peer pandas`). */
+  peers: Peer[];
+  /** Ingest process counts of the scale-out measurement (`--scale-out 1,2,4`); empty = not measured. */
+  scaleOut: number[];
+  /** Also ingest each size with this commit's ingest child (into its own database), before ours. */
+  ingestBefore: string | undefined;
 }
 
+export const PEERS = ['pandas'] as const;
+export type Peer = (typeof PEERS)[number];
+
 const USAGE = `usage: npm run bench -- [--events 1000000,10000000] [--quick] [--days 14] [--partitions 4]
-       [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--readme] [--keep] [--explain] [--child-tsx]
+       [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--peer pandas] [--scale-out 1,2,4] [--readme] [--keep]
+       [--explain] [--child-tsx] [--ingest-before <git ref>]
        npm run bench -- --retention 1M,10M [--seed 42] [--readme] [--keep]
-The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the
-hourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly
-aggregation. --retention runs the retention benchmark instead: one day of that many raw events archived
-against COPY (SELECT …) TO STDOUT (PostgreSQL only).`;
+The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly aggregation.
+--ingest-before main: the same topic is also ingested by main's ingest child (bundled from git, into its own
+database) just before ours, and both are judged against the one COPY — a change's cost, measured in one run.
+--peer pandas: pandas (a venv under ~/.cache/hxp-batch) computes the same hourly series from the same events as\nNDJSON after the hourly aggregation, which it is checked against; its time and peak RSS stand beside ours.
+--scale-out 1,2,4: the events again on an 8-partition topic, drained by 1, 2, 4 ingest processes of one group.
+--retention runs the retention benchmark instead: one day of that many raw events archived against
+COPY (SELECT …) TO STDOUT (PostgreSQL only).`;
 
 function fail(message: string): never {
   throw new Error(`${message}\n${USAGE}`);
@@ -69,6 +82,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     quick: false,
     childTsx: false,
     retention: undefined,
+    peers: [],
+    scaleOut: [],
+    ingestBefore: undefined,
   };
   let sizes: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -106,8 +122,27 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--keep':
         args.keep = true;
         break;
+      case '--peer': {
+        const peer = value();
+        if (!(PEERS as readonly string[]).includes(peer))
+          fail(`--peer: "${peer}" is not one of ${PEERS.join(', ')}`);
+        if (!args.peers.includes(peer as Peer)) args.peers.push(peer as Peer);
+        break;
+      }
+      case '--scale-out':
+        args.scaleOut = [
+          ...new Set(
+            value()
+              .split(',')
+              .map((n) => positiveInt(flag, n, 8)),
+          ),
+        ].sort((a, b) => a - b);
+        break;
       case '--child-tsx':
         args.childTsx = true;
+        break;
+      case '--ingest-before':
+        args.ingestBefore = value();
         break;
       case '--explain':
         args.explain = true;

@@ -17,13 +17,16 @@ import {
   retentionMarkdown,
   type RetentionMeasurement,
 } from './retention.ts';
-import { bundleIngestChild } from './bundle-child.ts';
+import { bundleIngestChild, bundleIngestChildAt, type RefBundle } from './bundle-child.ts';
 import { measureCopyCeiling } from './copy-ceiling.ts';
 import { bundleReportChild, measureReports } from './reports.ts';
 import { benchEvents, benchSpan, type Span } from './dataset.ts';
 import { explainHourly } from './explain.ts';
 import { runForecastBench } from './forecast/run.ts';
 import { measureIngest } from './ingest.ts';
+import { measurePandas, pandasWontFit } from './pandas-peer.ts';
+import { measureScaleOut } from './scale-out.ts';
+import { DEFAULT_DIMENSION_KEYS } from '../shared/events/index.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { produceEvents } from './produce.ts';
 import { measureQuery } from './query.ts';
@@ -57,11 +60,53 @@ interface SizeContext {
   runId: string;
   /** The esbuild bundle of the ingest child; undefined runs it through tsx. */
   childBundle: string | undefined;
+  /** With --ingest-before: that commit's ingest child, bundled. */
+  beforeBundle: RefBundle | undefined;
   /** The esbuild bundle of the report child (with its fonts and resvg binding), when the reports step runs. */
   reportBundle: string | undefined;
   onMachine: (m: Machine) => void;
   /** Writes the results so far (a run stopped midway still leaves its finished steps on disk). */
   checkpoint: (current: SizeResult) => Promise<void>;
+}
+
+/**
+ * The same topic drained by another commit's ingest child into a database of its own (dropped afterwards),
+ * before ours, so that both face the same data and machine and the one COPY ceiling judges both.
+ */
+async function ingestBefore(
+  ctx: SizeContext,
+  before: RefBundle,
+  name: string,
+  topic: string,
+): Promise<NonNullable<SizeResult['ingestBefore']>> {
+  const dbName = `${name}_before`;
+  const { value: bench } = await step(`create database ${dbName}`, () =>
+    freshDatabase(ctx.urls.databaseUrl, dbName),
+  );
+  await bench.db.close();
+  try {
+    const { value: m } = await step(`ingest before: ${before.ref} (${before.commit.slice(0, 10)})`, () =>
+      measureIngest(
+        {
+          databaseUrl: bench.url,
+          brokers: ctx.urls.brokers,
+          topic,
+          groupId: `hxp-bench-before-${name}-${ctx.runId}`,
+          idleMs: 1500,
+          maxDurationMs: 3_600_000,
+        },
+        before.bundle,
+      ),
+    );
+    say(
+      `  before: stored ${formatCount(m.stored)} of ${formatCount(m.recordsIn)} records in ${(m.busyMs / 1000).toFixed(2)} s: ` +
+        `${formatCount(m.eventsPerSec)} events/s, CPU ${(m.cpuMs / 1000).toFixed(2)} s in Node + ${(m.backendCpuMs / 1000).toFixed(2)} s in PostgreSQL, ` +
+        `peak RSS ${(m.maxRssKiB / 1024).toFixed(0)} MiB`,
+    );
+    return { ...m, ref: before.ref, commit: before.commit };
+  } finally {
+    if (!ctx.args.keep) await dropDatabase(ctx.urls.databaseUrl, dbName).catch(() => undefined);
+  }
 }
 
 async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
@@ -95,6 +140,8 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       `  ${formatCount(produced.events)} events, ${(produced.bytes / 2 ** 20).toFixed(0)} MiB, ${JSON.stringify(produced.byType)}`,
     );
 
+    if (ctx.beforeBundle) result.ingestBefore = await ingestBefore(ctx, ctx.beforeBundle, name, topic);
+
     const { value: ingest } = await step('ingest: pullFromKafka in a child process', () =>
       measureIngest(
         {
@@ -113,7 +160,8 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
     say(
       `  stored ${formatCount(ingest.stored)} of ${formatCount(ingest.recordsIn)} records (${ingest.rejected} rejected, ` +
         `${ingest.duplicates} duplicates, lag ${ingest.lag}) in ${(ingest.busyMs / 1000).toFixed(2)} s: ` +
-        `${formatCount(ingest.eventsPerSec)} events/s, peak RSS ${(ingest.maxRssKiB / 1024).toFixed(0)} MiB`,
+        `${formatCount(ingest.eventsPerSec)} events/s, CPU ${(ingest.cpuMs / 1000).toFixed(2)} s in Node + ` +
+        `${(ingest.backendCpuMs / 1000).toFixed(2)} s in PostgreSQL, peak RSS ${(ingest.maxRssKiB / 1024).toFixed(0)} MiB`,
     );
     if (ingest.stored !== produced.events) {
       say(
@@ -128,12 +176,17 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       result.copy = copy;
       await ctx.checkpoint(result);
       say(
-        `  ${formatCount(copy.rows)} rows in ${(copy.ms / 1000).toFixed(2)} s: ${formatCount(copy.rowsPerSec)} rows/s`,
+        `  ${formatCount(copy.rows)} rows in ${(copy.ms / 1000).toFixed(2)} s: ${formatCount(copy.rowsPerSec)} rows/s, ` +
+          `${(copy.backendCpuMs / 1000).toFixed(2)} s CPU in PostgreSQL`,
       );
     }
 
     const wantsReports = args.steps.includes('reports');
-    if (['hourly', 'rollups', 'reports', 'query'].some((s) => args.steps.includes(s as Step))) {
+    const wantsPandas = args.peers.includes('pandas');
+    if (
+      wantsPandas ||
+      ['hourly', 'rollups', 'reports', 'query'].some((s) => args.steps.includes(s as Step))
+    ) {
       await step('VACUUM ANALYZE + CHECKPOINT (untimed, settles both contenders)', () =>
         settleRawEvents(bench.db),
       );
@@ -182,6 +235,26 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
           }
         }
       }
+      const pandasSkip = wantsPandas ? pandasWontFit(result.events) : undefined;
+      if (pandasSkip) {
+        result.pandasSkipped = pandasSkip;
+        say(`  pandas peer skipped: ${pandasSkip}`);
+      } else if (wantsPandas) {
+        const { value: pandas } = await step(
+          'pandas peer: the same hourly series from the same events as NDJSON (then checked against ours)',
+          () => measurePandas(bench.db, benchEvents(size, span, args.seed), DEFAULT_DIMENSION_KEYS, say),
+        );
+        result.pandas = pandas;
+        await ctx.checkpoint(result);
+        const c = pandas.check;
+        say(
+          `  pandas ${pandas.version}: ${formatCount(pandas.events)} events, ${formatCount(c.pandasRows)} series rows in ${(pandas.ms / 1000).toFixed(2)} s ` +
+            `(reading ${(pandas.readMs / 1000).toFixed(2)} s), peak RSS ${(pandas.peakRssKiB / 1024).toFixed(0)} MiB; ours: ` +
+            `${formatCount(c.ourRows)} rows; ${c.sampled} sampled rows compared, ${c.mismatchCount} disagreements` +
+            `${c.maxQuantileRelError === null ? '' : `, max p50/p95/p99 difference ${(c.maxQuantileRelError * 100).toFixed(2)} %`}` +
+            c.mismatches.map((m) => `\n    ${m}`).join(''),
+        );
+      }
       if (args.steps.includes('rollups') || wantsReports) {
         const { value: rollups } = await step('rollups: day, week, month (3 passes)', () =>
           measureRollups(bench.db, span),
@@ -220,6 +293,16 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
             `; peak RSS ${(reports.maxRssKiB / 1024).toFixed(0)} MiB`,
         );
       }
+    }
+    if (args.scaleOut.length > 0) {
+      result.scaleOut = await measureScaleOut(benchEvents(size, span, args.seed), args.scaleOut, {
+        kafka,
+        databaseUrl: urls.databaseUrl,
+        brokers: urls.brokers,
+        tag: `${size}-${ctx.runId}`,
+        childBundle: ctx.childBundle,
+      });
+      await ctx.checkpoint(result);
     }
   } finally {
     await bench.db.close();
@@ -295,6 +378,13 @@ async function main(): Promise<void> {
   const childBundle = args.childTsx
     ? undefined
     : (await step('bundle the ingest child with esbuild', bundleIngestChild)).value;
+  const beforeBundle = args.ingestBefore
+    ? (
+        await step(`bundle ${args.ingestBefore}'s ingest child (git archive + esbuild)`, () =>
+          bundleIngestChildAt(args.ingestBefore!),
+        )
+      ).value
+    : undefined;
   const reportBundle = args.steps.includes('reports')
     ? (await step('bundle the report child with esbuild', bundleReportChild)).value
     : undefined;
@@ -318,6 +408,7 @@ async function main(): Promise<void> {
     span,
     runId: Date.now().toString(36),
     childBundle,
+    beforeBundle,
     reportBundle,
     onMachine: (m) => (machine ??= m),
     checkpoint: async (current) => {
@@ -329,6 +420,7 @@ async function main(): Promise<void> {
     for (const size of args.sizes) sizes.push(await benchSize(size, ctx));
   } finally {
     if (childBundle) await rm(dirname(childBundle), { recursive: true, force: true });
+    if (beforeBundle) await rm(dirname(beforeBundle.bundle), { recursive: true, force: true });
     if (reportBundle) await rm(dirname(reportBundle), { recursive: true, force: true });
   }
   const results = collect(sizes, true);

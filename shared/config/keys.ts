@@ -93,6 +93,14 @@ export const settings: Record<SettingKey, SettingSource> = {
   'capacityAnalysis.scaleDown.weeks': { env: 'BATCH_PROCESSING_CAPACITY_SCALE_DOWN_WEEKS', yaml: `${BP}.capacity_analysis.scale_down.weeks`, description: '… for this many whole weeks in a row.' },
   'capacityAnalysis.forecasting.enabled': { env: 'BATCH_PROCESSING_FORECASTING_ENABLED', yaml: `${BP}.capacity_analysis.forecasting.enabled`, description: 'Capacity forecasts on/off (off: statistics and recommendations from history only).' },
   'capacityAnalysis.forecasting.horizonDays': { env: 'BATCH_PROCESSING_FORECAST_HORIZON_DAYS', yaml: `${BP}.capacity_analysis.forecasting.horizon_days`, description: 'How far forecasts look ahead.' },
+  'pricing.models': {
+    env: 'BATCH_PROCESSING_PRICING', yaml: `${BP}.pricing.models`,
+    description: 'Model prices (USD per 1k input/output/cached tokens, valid_from) from which ingest infers cost_usd of an llm_request that reports none (docs/pricing.md); empty = no inference.',
+  },
+  'pricing.file': {
+    env: 'BATCH_PROCESSING_PRICING_FILE', yaml: `${BP}.pricing.file`,
+    description: 'A YAML or JSON file holding the price list instead of pricing.models (read when a function starts).',
+  },
   'ingestion.maxEventBytes': { env: 'BATCH_PROCESSING_MAX_EVENT_BYTES', yaml: `${BP}.ingestion.max_event_bytes`, description: 'Largest accepted event (bigger ones go to dead letters).' },
   'ingestion.maxFields': { env: 'BATCH_PROCESSING_MAX_EVENT_FIELDS', yaml: `${BP}.ingestion.max_fields`, description: 'Most fields in an event\'s data.' },
   'ingestion.maxFutureSkewSeconds': { env: 'BATCH_PROCESSING_MAX_FUTURE_SKEW', yaml: `${BP}.ingestion.max_future_skew`, description: 'How far in the future an event timestamp may be.' },
@@ -107,6 +115,9 @@ export const settings: Record<SettingKey, SettingSource> = {
   'kafka.topics.raw': { env: 'KAFKA_RAW_TOPICS', yaml: 'kafka.topics.raw', description: 'Topics of raw events.' },
   'kafka.topics.events': { env: 'KAFKA_EVENTS_TOPIC', yaml: 'kafka.topics.events', description: 'Topic of the functions\' own events (aggregation.completed, …).' },
   'kafka.topics.dlq': { env: 'KAFKA_DLQ_TOPIC', yaml: 'kafka.topics.dlq', description: 'Dead-letter topic of rejected events.' },
+  'kafka.topics.create': { env: 'KAFKA_TOPIC_CREATE', yaml: 'kafka.topics.create', description: 'Create the raw, events and DLQ topics with the admin API when the broker lacks them; false (or a broker that refuses) = warn naming the topic and wait for it.' },
+  'kafka.topics.partitions': { env: 'KAFKA_TOPIC_PARTITIONS', yaml: 'kafka.topics.partitions', description: 'Partitions of a topic this project creates (pull ingestion stores two partitions\' batches at once).' },
+  'kafka.topics.replicationFactor': { env: 'KAFKA_TOPIC_REPLICATION_FACTOR', yaml: 'kafka.topics.replication_factor', description: 'Replication factor of a topic this project creates; at most the number of brokers (1 suits a single broker).' },
   'database.url': {
     env: 'DATABASE_URL', yaml: 'database.url', secretFile: 'database-url', secret: true,
     description: 'PostgreSQL connection URL; unset = embedded PGlite.',

@@ -3,10 +3,12 @@
 // (refused, unusual, or simply not plain) — the caller then runs normalizeEvent, which decides and
 // explains. Only events that carry their own timestamp are answered here; the fallbacks stay with
 // normalizeEvent.
+import { inferCostOfMetrics, withInferredCost } from '../pricing/infer.ts';
 import {
   DEFAULT_DIMENSION_KEYS,
   acceptedTimeRange,
   dimensionKeySet,
+  type CostInference,
   type NormalizeContext,
 } from './normalize.ts';
 import { plainEventType, plainText, plainTimestampValue } from './plain-envelope.ts';
@@ -17,6 +19,8 @@ import { scanPlainEvent } from './plain-event-text.ts';
  * character, and none but dataJson a quote.
  */
 export interface PlainNormalizedEvent {
+  /** The event's own id (its identity on every path), when it has one. */
+  id: string | undefined;
   eventType: string;
   /** UTC, as Date#toISOString writes it. */
   isoTimestamp: string;
@@ -28,6 +32,8 @@ export interface PlainNormalizedEvent {
   dimensionValues: string[];
   /** JSON.stringify of the event's data. */
   dataJson: string;
+  /** Set when the price table applied (context.prices), as NormalizedEvent's. */
+  cost?: CostInference | undefined;
 }
 
 const DIGIT_0 = 0x30;
@@ -102,7 +108,26 @@ export function normalizePlainEvent(
   const { earliest, latest } = acceptedTimeRange(context);
   if (timestamp.ms < earliest || timestamp.ms > latest) return undefined;
   if (context.archivedDays?.dayOf(timestamp.ms) !== undefined) return undefined;
+  let cost: CostInference | undefined;
+  if (context.prices) {
+    const modelAt = text.dimensionNames.indexOf('model');
+    const model = modelAt < 0 ? undefined : text.dimensionValues[modelAt];
+    const outcome = inferCostOfMetrics(
+      context.prices,
+      text.eventType,
+      timestamp.ms,
+      model,
+      text.metricNames,
+      (i) => Number(text.metricTexts[i]),
+    );
+    // Without `model` among the dimension keys the scan does not read data.model: the general path decides.
+    if (outcome.kind !== 'none' && model === undefined && !dimensionKeys.has('model')) return undefined;
+    if (outcome.kind === 'inferred')
+      withInferredCost(text.metricNames, text.metricTexts, outcome.costUsd, String);
+    if (outcome.kind !== 'none') cost = outcome.kind;
+  }
   return {
+    id: text.id,
     eventType: text.eventType,
     isoTimestamp: timestamp.iso,
     source: text.source ?? 'unknown',
@@ -111,5 +136,6 @@ export function normalizePlainEvent(
     dimensionNames: text.dimensionNames,
     dimensionValues: text.dimensionValues,
     dataJson: text.dataJson,
+    ...(cost ? { cost } : {}),
   };
 }

@@ -4,6 +4,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
 import type { ArchivedDays } from './archived-days.ts';
+import { inferCostOfMetrics, withInferredCost } from '../pricing/infer.ts';
+import type { PriceTable } from '../pricing/table.ts';
 import { eventHash } from './canonical.ts';
 import { plainEnvelope } from './plain-envelope.ts';
 import { fieldPath, preview, rejection, type Rejection } from './rejection.ts';
@@ -28,17 +30,28 @@ export interface NormalizeContext {
   receivedAt: Date;
   /** The Kafka record timestamp (a Date or epoch milliseconds), the fallback before receivedAt. */
   recordTimestamp?: Date | number | undefined;
-  /** Wins over id and hash; the Kafka paths pass `topic:partition:offset`. */
+  /**
+   * The key of an event without `id`, instead of its content hash; the Kafka paths pass
+   * `topic:partition:offset`. An event's own id always wins: it is the event's identity on every path.
+   */
   idempotencyKey?: string | undefined;
   limits: NormalizeLimits;
   /** String fields of data aggregated as dimensions. Default ['model']. */
   dimensionKeys?: readonly string[] | undefined;
   /** Days whose raw events are archived and removed: their events are refused (EVENT_DAY_ARCHIVED). */
   archivedDays?: ArchivedDays | undefined;
+  /** Model prices: an llm_request that reports no cost gets cost_usd inferred (shared/pricing). */
+  prices?: PriceTable | undefined;
 }
 
+/** What the price table did for an event: inferred its cost, or found tokens but no price (`unpriced`). */
+export type CostInference = 'inferred' | 'unpriced';
+
 export interface NormalizedEvent {
+  /** `id:<id>` when the event has an id, else the context's key, else `sha256:<content hash>`. */
   idempotencyKey: string;
+  /** The event's own id, when it has one. */
+  id: string | undefined;
   eventType: string;
   timestamp: Date;
   /** Where `timestamp` came from: the event, the Kafka record, or the receive time. */
@@ -50,8 +63,10 @@ export interface NormalizedEvent {
   /** Sorted; the configured dimension keys whose value is a string. */
   dimensionNames: string[];
   dimensionValues: string[];
-  /** The event's data object as received (strings, nested values and all). */
+  /** The event's data object as received (strings, nested values and all); an inferred cost is in the metrics only. */
   data: Record<string, unknown>;
+  /** Set when the price table applied (context.prices). */
+  cost?: CostInference | undefined;
 }
 
 export type NormalizeResult = { ok: true; event: NormalizedEvent } | { ok: false; rejection: Rejection };
@@ -266,9 +281,14 @@ function checkAge(
   return undefined;
 }
 
+/** The key of an event with an id, whichever path it came by. */
+export function idKey(id: string): string {
+  return `id:${id}`;
+}
+
 function idempotencyKeyOf(envelope: EventEnvelope, context: NormalizeContext): string {
+  if (envelope.id !== undefined) return idKey(envelope.id);
   if (context.idempotencyKey) return context.idempotencyKey;
-  if (envelope.id !== undefined) return `id:${envelope.id}`;
   // The hash covers what is stored: type, source (after its default), the timestamp as an instant (so
   // "10:15:00Z" and "11:15:00+01:00" agree) when the event has one, and data. Fallback timestamps are
   // deliberately left out, so a retried event without timestamp or id is still recognised.
@@ -341,10 +361,26 @@ export function normalizeEvent(raw: unknown, context: NormalizeContext): Normali
     }
   }
 
+  let cost: CostInference | undefined;
+  if (context.prices) {
+    const model = envelope.data.model;
+    const outcome = inferCostOfMetrics(
+      context.prices,
+      envelope.event_type,
+      resolved.timestamp.getTime(),
+      typeof model === 'string' ? model : undefined,
+      metricNames,
+      (i) => metricValues[i] as number,
+    );
+    if (outcome.kind === 'inferred') withInferredCost(metricNames, metricValues, outcome.costUsd, (n) => n);
+    if (outcome.kind !== 'none') cost = outcome.kind;
+  }
+
   return {
     ok: true,
     event: {
       idempotencyKey: idempotencyKeyOf(envelope, context),
+      id: envelope.id,
       eventType: envelope.event_type,
       timestamp: resolved.timestamp,
       timestampSource: resolved.from,
@@ -354,6 +390,7 @@ export function normalizeEvent(raw: unknown, context: NormalizeContext): Normali
       dimensionNames,
       dimensionValues,
       data: envelope.data,
+      ...(cost ? { cost } : {}),
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   type NormalizeLimits,
   type Rejection,
 } from '../events/index.ts';
+import type { PriceTable } from '../pricing/table.ts';
 import type { DeadLetter, IngestEvent } from './types.ts';
 
 export interface NormalizeSettings {
@@ -17,6 +18,8 @@ export interface NormalizeSettings {
   limits?: Partial<NormalizeLimits> | undefined;
   /** String fields of data aggregated as dimensions (default ['model']). */
   dimensionKeys?: readonly string[] | undefined;
+  /** Model prices for the cost inference of llm_request events (pricing.*); absent = none. */
+  prices?: PriceTable | undefined;
   /** Receive time; injectable for tests. */
   now?: (() => number) | undefined;
   /** Days archived and removed by retention; their events become dead letters (EVENT_DAY_ARCHIVED). */
@@ -56,6 +59,7 @@ export function batchContext(settings: NormalizeSettings): NormalizeContext {
     limits: limitsOf(settings),
     dimensionKeys: settings.dimensionKeys,
     archivedDays: settings.archivedDays,
+    prices: settings.prices,
   };
 }
 
@@ -76,7 +80,7 @@ export function kafkaRecordNormalizer(
   settings: NormalizeSettings,
   context: NormalizeContext = batchContext(settings),
 ): (record: KafkaRecordInput) => Normalized {
-  const { receivedAt, limits, dimensionKeys, archivedDays } = context;
+  const { receivedAt, limits, dimensionKeys, archivedDays, prices } = context;
   return (record) => {
     const key = kafkaRecordKey(record.topic, record.partition, record.offset);
     const value = record.value ?? Buffer.alloc(0);
@@ -88,6 +92,7 @@ export function kafkaRecordNormalizer(
       limits,
       dimensionKeys,
       archivedDays,
+      prices,
     });
     if (result.ok) {
       const event: IngestEvent = result.event;

@@ -7,12 +7,14 @@ import { ArchivedDays } from '../events/index.ts';
 import { archivedRawDays } from '../retention/archives-sql.ts';
 import type { Registry } from 'prom-client';
 import { recordIngest } from '../metrics/index.ts';
+import { conflictId } from './conflicts.ts';
 import {
   normalizeHttpBody,
   normalizeKafkaRecord,
   type NormalizeSettings,
   type Normalized,
 } from './normalize.ts';
+import { retriedTransaction } from './retry.ts';
 import { storeEvents } from './store.ts';
 import type { DeadLetter, IngestEvent, IngestLogger } from './types.ts';
 
@@ -36,11 +38,26 @@ export interface PushRejection {
   reason: string;
 }
 
+/** An event not stored because its id names a stored event with other content (see conflicts.ts). */
+export interface PushConflict {
+  id: string;
+  code: string;
+  reason: string;
+}
+
 export interface PushResult {
   stored: number;
+  /** Events stored before under the same identity (id, connector record or content), by any path. */
   duplicates: number;
+  /** The duplicates whose id was stored with other content; each is in `conflicts` and in dead letters. */
+  conflictingDuplicates: number;
   rejected: number;
   rejections: PushRejection[];
+  conflicts: PushConflict[];
+  /** llm_request events of the body whose cost_usd was inferred from the price table (pricing.*). */
+  costInferred: number;
+  /** llm_request events with tokens but no cost and no price for their model at their time: stored without cost. */
+  unpriced: number;
 }
 
 export interface ConnectorRecord {
@@ -104,18 +121,26 @@ export async function ingestPayload(deps: PushDeps, request: PushRequest): Promi
   const letters: DeadLetter[] = [];
   const rejections: PushRejection[] = [];
   const eventIndex = new Map<string, number>();
+  let costInferred = 0;
+  let unpriced = 0;
   normalized.forEach((result, index) => {
     if (result.ok) {
       events.push(result.event);
+      if (result.event.cost === 'inferred') costInferred += 1;
+      else if (result.event.cost === 'unpriced') unpriced += 1;
       eventIndex.set(result.event.idempotencyKey, index);
     } else {
       letters.push(result.letter);
       rejections.push({ index, code: result.letter.reasonCode, reason: result.letter.reason });
     }
   });
-  const { stored, duplicates, rejected, unstorable } = await deps.db.transaction((client) =>
-    storeEvents(client, events, letters, { embedded: deps.db.embedded, origin: record ? 'kafka' : 'http' }),
+  const origin = record ? 'kafka' : 'http';
+  const result = await retriedTransaction(() =>
+    deps.db.transaction((client) =>
+      storeEvents(client, events, letters, { embedded: deps.db.embedded, origin }),
+    ),
   );
+  const { stored, duplicates, conflictingDuplicates, rejected, unstorable } = result;
   for (const letter of unstorable) {
     const index = eventIndex.get(letter.idempotencyKey) ?? 0;
     rejections.push({ index, code: letter.reasonCode, reason: letter.reason });
@@ -125,12 +150,27 @@ export async function ingestPayload(deps: PushDeps, request: PushRequest): Promi
     recordIngest(deps.metrics, record ? 'connector' : 'http', {
       stored,
       duplicates,
+      conflictingDuplicates,
       rejectedReasons: rejections.map((r) => r.code),
     });
   }
+  const conflicts = result.conflicts.map((letter) => ({
+    id: conflictId(letter.idempotencyKey),
+    code: letter.reasonCode,
+    reason: letter.reason,
+  }));
   deps.log?.debug(
-    { stored, duplicates, rejected, connector: record !== undefined },
+    { stored, duplicates, conflictingDuplicates, rejected, connector: record !== undefined },
     'ingested pushed payload',
   );
-  return { stored, duplicates, rejected, rejections };
+  return {
+    stored,
+    duplicates,
+    conflictingDuplicates,
+    rejected,
+    rejections,
+    conflicts,
+    costInferred,
+    unpriced,
+  };
 }

@@ -1,6 +1,8 @@
 // The ingest settings that come from the one configuration: normalising limits and dimension keys for
 // both paths, and the pull options (group, topics, DLQ) for the Kafka path.
 import type { BatchProcessingConfig } from '../config/index.ts';
+import { topicSettingsFrom } from '../kafka/index.ts';
+import { priceTableFrom } from '../pricing/load.ts';
 import type { NormalizeSettings } from './normalize.ts';
 import type { PullOptions } from './pull.ts';
 
@@ -13,6 +15,7 @@ export function normalizeSettingsFrom(config: BatchProcessingConfig): NormalizeS
       rawRetentionDays: config.retention.rawDays,
     },
     dimensionKeys: config.ingestion.dimensionKeys,
+    prices: priceTableFrom(config),
   };
 }
 
@@ -27,6 +30,7 @@ export function pullOptionsFrom(
     topics: config.kafka.topics.raw,
     dlqTopic: config.kafka.topics.dlq,
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    topicSettings: topicSettingsFrom(config),
     ...overrides,
   };
 }

@@ -43,7 +43,22 @@ export const AggregationSummarySchema = z.object({
       exhausted: z.boolean().optional(),
     }),
   ),
-  ingest: z.object({ rowsIn: z.number(), lag: z.number().optional() }).optional(),
+  ingest: z
+    .object({
+      rowsIn: z.number(),
+      lag: z.number().optional(),
+      duplicates: z.number().optional(),
+      conflictingDuplicates: z.number().optional(),
+      rejected: z.number().optional(),
+      costInferred: z
+        .number()
+        .optional()
+        .meta({ description: 'llm_request records whose cost_usd was inferred from the price table' }),
+      unpriced: z.number().optional().meta({
+        description: 'llm_request records with tokens but no cost_usd and no price for their model',
+      }),
+    })
+    .optional(),
   ingestError: errorOf.optional().meta({ description: 'why the pull before an hourly run failed' }),
   error: errorOf.optional(),
 });
