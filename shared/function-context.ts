@@ -7,7 +7,9 @@ import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { loadConfig, type BatchProcessingConfig } from './config/index.ts';
 import { gatedDatabase, usesEmbeddedSocket } from './db/gated.ts';
-import { migrate, openDatabase, type Database } from './db/index.ts';
+import { migrate } from './db/migrate.ts';
+import { openPostgres } from './db/open-postgres.ts';
+import type { Database } from './db/types.ts';
 import { BatchError } from './errors/index.ts';
 import {
   BATCH_EVENTS_TOPIC,
@@ -58,15 +60,44 @@ export function jobOptionsOf(config: BatchProcessingConfig): AggregationJobOptio
   };
 }
 
-async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): Promise<FunctionContext> {
+/**
+ * The configuration a function runs with, validated, and its database URL. A function has no embedded
+ * fallback: without DATABASE_URL it would answer 200 for events an in-memory database loses on restart,
+ * so it refuses to start instead (only the local runtime runs the embedded database, on disk, and hands
+ * its functions a DATABASE_URL).
+ */
+export function functionSettings(env: NodeJS.ProcessEnv = process.env): {
+  config: BatchProcessingConfig;
+  url: string;
+} {
   const config = loadConfig({ env });
   const url = databaseUrl(config);
+  if (url === undefined) {
+    throw new BatchError(
+      'DATABASE_URL_REQUIRED',
+      'DATABASE_URL is not set: a deployed function stores into PostgreSQL — set DATABASE_URL or mount the ' +
+        'secret database-url (faas-cli secret create database-url …); the embedded database runs only ' +
+        'under the local runtime (npm start)',
+    );
+  }
+  return { config, url };
+}
+
+/**
+ * The template's start hook (handlers export it as `init`): a bad configuration or a missing
+ * DATABASE_URL stops the process before it listens, with the catalogued error.
+ */
+export function initFunction(): void {
+  functionSettings();
+}
+
+async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): Promise<FunctionContext> {
+  const { config, url } = functionSettings(env);
   // Under the local runtime's embedded PGlite every function shares one session through its gate:
   // one connection, handed back as soon as it is idle (see runtime/db-gate.ts).
-  const db =
-    usesEmbeddedSocket(env) && url
-      ? gatedDatabase(url)
-      : await openDatabase({ url, poolSize: config.database.poolSize });
+  const db = usesEmbeddedSocket(env)
+    ? gatedDatabase(url)
+    : await openPostgres({ url, poolSize: config.database.poolSize });
   try {
     await migrate(db, log ? { logger: log } : {});
   } catch (err) {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   closeFunctionContext,
   getFunctionContext,
+  initFunction,
   jobDeps,
   parseAggregationRequest,
 } from '../../shared/function-context.ts';
@@ -25,4 +26,5 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   return summary;
 }
 
+export const init = initFunction;
 export const close = closeFunctionContext;

@@ -3,6 +3,7 @@
 import {
   closeFunctionContext,
   getFunctionContext,
+  initFunction,
   jobDeps,
   parseAggregationRequest,
 } from '../../shared/function-context.ts';
@@ -30,4 +31,5 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   return summary;
 }
 
+export const init = initFunction;
 export const close = closeFunctionContext;

@@ -2,7 +2,7 @@
 // the Kafka connector (X-Topic, X-Kafka-Partition, X-Kafka-Offset). Answers what was stored, what was a
 // duplicate, and why each rejected event went to dead letters.
 import { z } from 'zod';
-import { closeFunctionContext, getFunctionContext } from '../../shared/function-context.ts';
+import { closeFunctionContext, getFunctionContext, initFunction } from '../../shared/function-context.ts';
 import { ingestPayload } from '../../shared/ingest/index.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
 
@@ -24,4 +24,5 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   return result;
 }
 
+export const init = initFunction;
 export const close = closeFunctionContext;

@@ -1,6 +1,6 @@
 // status: GET /health, /aggregation/status, /runs — the status library answers; this only adapts the
 // request and copies its answer's status.
-import { closeFunctionContext, getFunctionContext } from '../../shared/function-context.ts';
+import { closeFunctionContext, getFunctionContext, initFunction } from '../../shared/function-context.ts';
 import { handleStatusRequest, statusDepsFromConfig, type StatusDeps } from '../../shared/status/index.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
 
@@ -16,6 +16,8 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   context.status(answer.status);
   return answer.body;
 }
+
+export const init = initFunction;
 
 export async function close(): Promise<void> {
   deps = undefined;

@@ -15,6 +15,7 @@ function spec(status: number, retriable: boolean, description: string): ErrorSpe
 // prettier-ignore
 export const errorCatalogue = {
   CONFIG_INVALID: spec(500, false, 'The configuration failed validation; the message lists every bad key.'),
+  DATABASE_URL_REQUIRED: spec(500, false, 'A function was started without DATABASE_URL; only the local runtime runs the embedded database.'),
   INTERNAL: spec(500, false, 'An unexpected error (a bug); the cause is attached.'),
   NOT_IMPLEMENTED_YET: spec(501, false, 'The operation is on the map but not built yet.'),
   REQUEST_INVALID: spec(400, false, 'The request body, query or path failed validation.'),

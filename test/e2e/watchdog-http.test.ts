@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
 import {
   bundleInto,
+  embeddedDatabaseEnv,
   fixtureHandler,
   freePort,
   ROOT,
@@ -107,8 +108,9 @@ test.serial(
   async (t) => {
     const dir = await tempDir(t, 'wd');
     const out = await bundleInto(dir, 'status');
-    // The first request opens and migrates the embedded PGlite: give it time.
+    // The first request opens and migrates the database (the local runtime's embedded one): give it time.
     const wd = await startWatchdog(t, dir, `${process.execPath} ${join(out, 'index.js')}`, {
+      ...(await embeddedDatabaseEnv(t)),
       exec_timeout: '60s',
       read_timeout: '65s',
       write_timeout: '65s',
@@ -121,10 +123,11 @@ test.serial(
 
     const runs = await fetch(`${wd.url}/runs`, { headers: { 'X-Call-Id': 'through-watchdog' } });
     t.is(runs.status, 200);
-    t.true(
-      wd.proc.logs.some((e) => e.reqId === 'through-watchdog' && e.msg === 'request completed'),
-      'the template server logged the request under the caller’s X-Call-Id',
+    // The watchdog relays the function's stdout line by line, a moment after the answer went out.
+    const completed = await wd.proc.waitFor(
+      (e) => e.reqId === 'through-watchdog' && e.msg === 'request completed',
     );
+    t.is(completed.status, 200, 'the template server logged the request under the caller’s X-Call-Id');
     const missing = await fetch(`${wd.url}/no-such-route`);
     t.is(missing.status, 404);
     t.is(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');

@@ -11,6 +11,8 @@ import {
 } from '../../shared/function-context.ts';
 import { normalizeSettingsFrom, pullOptionsFrom } from '../../shared/ingest/index.ts';
 import { isBatchError } from '../../shared/errors/index.ts';
+import { EMBEDDED_SOCKET_FLAG } from '../../shared/db/gated.ts';
+import { startEmbeddedServer } from '../../runtime/embedded-db.ts';
 
 const cron = { 'x-connector': 'cron-connector', 'x-topic': 'cron-function' };
 
@@ -77,14 +79,22 @@ test('config → library options: job timeouts in ms, ingest limits, pull topics
   const url = new URL(databaseUrl(config)!);
   t.is(decodeURIComponent(url.password), 'p@ss word');
   t.is(url.host, 'db:5432');
-  t.is(databaseUrl(parseConfig({})), undefined, 'no URL means embedded PGlite');
+  t.is(databaseUrl(parseConfig({})), undefined, 'no URL configured');
 });
 
 test.serial(
   'getFunctionContext opens and migrates once per process; close lets the next call start afresh',
   async (t) => {
+    // The local runtime's embedded database (in memory here), as a function under `npm start` gets it.
+    const embedded = await startEmbeddedServer();
+    t.teardown(() => embedded.close());
     t.teardown(closeFunctionContext);
-    const env = { SECRETS_DIR: '/nonexistent-hxp-secrets', LOG_LEVEL: 'silent' };
+    const env = {
+      SECRETS_DIR: '/nonexistent-hxp-secrets',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: embedded.url,
+      [EMBEDDED_SOCKET_FLAG]: '1',
+    };
     const migrations: string[] = [];
     const log = { info: (_o: object, msg?: string) => void migrations.push(String(msg)) };
     const [a, b] = await Promise.all([getFunctionContext({ env, log }), getFunctionContext({ env, log })]);
@@ -114,7 +124,20 @@ test.serial(
     );
     t.true(isBatchError(bad, 'CONFIG_INVALID'));
     t.regex(bad.message, /BATCH_PROCESSING_TIMEOUT/);
-    const good = await getFunctionContext({ env: { SECRETS_DIR: '/nonexistent-hxp-secrets' } });
+    const missing = await t.throwsAsync(
+      getFunctionContext({ env: { SECRETS_DIR: '/nonexistent-hxp-secrets' } }),
+    );
+    t.true(isBatchError(missing, 'DATABASE_URL_REQUIRED'), 'no silent in-memory database');
+    t.regex(missing.message, /DATABASE_URL is not set/);
+    const embedded = await startEmbeddedServer();
+    t.teardown(() => embedded.close());
+    const good = await getFunctionContext({
+      env: {
+        SECRETS_DIR: '/nonexistent-hxp-secrets',
+        DATABASE_URL: embedded.url,
+        [EMBEDDED_SOCKET_FLAG]: '1',
+      },
+    });
     t.is(good.config.jobs.timeoutSeconds, 3600);
   },
 );
