@@ -14,7 +14,7 @@ import { startEmbeddedServer, type EmbeddedServer } from './embedded-db.ts';
 import { EMBEDDED_SOCKET_FLAG } from '../shared/db/gated.ts';
 import { createGatewayServer, type Gateway } from './gateway.ts';
 import { DEFAULT_GROUP, gatewayDeliver, startKafkaBridge, type KafkaBridge } from './kafka-bridge.ts';
-import { kafkaTopics, loadStack, type Stack } from './stack.ts';
+import { invocationLimits, kafkaTopics, loadStack, type Stack } from './stack.ts';
 import { createSupervisor, PROJECT_ROOT, type RuntimeLog, type Supervisor } from './supervisor.ts';
 
 export const DEFAULT_DATA_DIR = './.data/pglite';
@@ -129,7 +129,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         const proc = supervisor.get(job.fn);
         if (!proc) throw new Error(`function ${job.fn} is not in stack.yml`);
         const port = await proc.ready();
-        return callFunction(port, job.method, job.path, job.headers, job.body);
+        return callFunction(port, job.method, job.path, job.headers, job.body, {
+          fn: job.fn,
+          timeoutMs: invocationLimits(proc.spec).execTimeoutMs,
+        });
       },
     });
     const auth = basicAuthFromEnv(env);

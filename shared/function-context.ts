@@ -2,9 +2,7 @@
 // validated once), the database (opened and migrated once), and Kafka clients when brokers are
 // configured. Handlers call `getFunctionContext()` and stay thin; the template server calls
 // `closeFunctionContext()` (re-exported by handlers as `close`) after SIGTERM has drained requests.
-// Also holds the one parser of an aggregation request (cron tick / HTTP / backfill) the aggregate-* handlers use.
 import type { Kafka } from 'kafkajs';
-import { z } from 'zod';
 import { loadConfig, type BatchProcessingConfig } from './config/index.ts';
 import { gatedDatabase, usesEmbeddedSocket } from './db/gated.ts';
 import { migrate } from './db/migrate.ts';
@@ -16,7 +14,6 @@ import {
   type AggregationJobOptions,
   type JobDeps,
   type JobLogger,
-  type Trigger,
 } from './jobs/index.ts';
 import { normalizeSettingsFrom, type NormalizeSettings } from './ingest/index.ts';
 import { createKafka, createPublisher, type Publisher } from './kafka/index.ts';
@@ -145,6 +142,16 @@ export async function closeFunctionContext(): Promise<void> {
   await context?.db.close();
 }
 
+const INTERVAL_OF_LEVEL = { hour: 'hourly', day: 'daily', week: 'weekly', month: 'monthly' } as const;
+
+/** Whether `level` runs: the master switch aggregation.enabled and the level's aggregation.intervals.*. */
+export function aggregationEnabled(
+  config: Pick<BatchProcessingConfig, 'aggregation'>,
+  level: keyof typeof INTERVAL_OF_LEVEL,
+): boolean {
+  return config.aggregation.enabled && config.aggregation.intervals[INTERVAL_OF_LEVEL[level]];
+}
+
 /** The deps of shared/jobs for one request: its logger carries the request id. */
 export function jobDeps(context: FunctionContext, log: JobLogger): JobDeps {
   const deps: JobDeps = { db: context.db, log, options: context.jobOptions };
@@ -158,60 +165,10 @@ export function jobDeps(context: FunctionContext, log: JobLogger): JobDeps {
   return deps;
 }
 
-// ---- the aggregation request: a cron tick, an HTTP call, or a backfill --------------------------------
-
-const isoInstant = z.iso.datetime({ offset: true });
-export const AggregationBody = z
-  .object({ from: isoInstant, to: isoInstant })
-  .strict()
-  .refine((b) => Date.parse(b.from) < Date.parse(b.to), {
-    message: '"from" must be before "to" (to is exclusive)',
-  })
-  .optional();
-
-export interface AggregationRequest {
-  trigger: Trigger;
-  from?: string;
-  to?: string;
-}
-
-interface RequestLike {
-  body: unknown;
-  headers: Record<string, string | string[] | undefined>;
-}
-
-function header(headers: RequestLike['headers'], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** The body as JSON: already parsed (JSON content-type), or text that must be JSON; '' means none. */
-export function jsonBody(body: unknown): unknown {
-  if (typeof body !== 'string') return body;
-  if (body.trim() === '') return undefined;
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    throw new BatchError(
-      'REQUEST_INVALID',
-      'the request body is not JSON; send nothing, or {"from":"<ISO time>","to":"<ISO time>"} to backfill',
-      { context: { body: body.slice(0, 80) } },
-    );
-  }
-}
-
-/**
- * `{"from","to"}` → backfill; an empty body with `X-Connector: cron-connector` → a cron tick; a Kafka
- * connector delivery (`X-Topic`) → kafka; anything else → an HTTP call. Throws a ZodError (→ 400) on a bad body.
- */
-export function parseAggregationRequest(event: RequestLike): AggregationRequest {
-  const raw = jsonBody(event.body);
-  const body = AggregationBody.parse(
-    raw === null || (typeof raw === 'object' && Object.keys(raw).length === 0) ? undefined : raw,
-  );
-  if (body) return { trigger: 'backfill', from: body.from, to: body.to };
-  if (header(event.headers, 'x-connector') === 'cron-connector') return { trigger: 'cron' };
-  if (header(event.headers, 'x-topic') && header(event.headers, 'x-kafka-partition') !== undefined)
-    return { trigger: 'kafka' };
-  return { trigger: 'http' };
-}
+// The aggregation request parser lives with the jobs; handlers have always found it here.
+export {
+  AggregationBody,
+  jsonBody,
+  parseAggregationRequest,
+  type AggregationRequest,
+} from './jobs/aggregation-request.ts';

@@ -1,8 +1,11 @@
 // aggregate-daily (deployed as aggregate-daily, aggregate-weekly and aggregate-monthly, told apart by
 // AGGREGATION_LEVEL=day|week|month): rolls the finer level's state up into this level's windows.
-// Cron tick (empty body, X-Connector: cron-connector), HTTP call, or backfill {"from","to"}.
+// Cron tick (empty body, X-Connector: cron-connector), HTTP call, or backfill {"from","to"} (which needs
+// the API token when one is set).
 import { z } from 'zod';
+import { requireApiToken } from '../../shared/auth/index.ts';
 import {
+  aggregationEnabled,
   closeFunctionContext,
   getFunctionContext,
   initFunction,
@@ -19,9 +22,15 @@ const Level = z.enum(['day', 'week', 'month'], {
 const level = Level.parse(process.env.AGGREGATION_LEVEL ?? 'day');
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
-  const request = parseAggregationRequest(event);
   const fx = await getFunctionContext({ log: context.log });
-  const summary = await runAggregation(jobDeps(fx, context.log), { level, ...request });
+  const { config } = fx;
+  const request = parseAggregationRequest(event, config.time.zone);
+  if (request.trigger === 'backfill') requireApiToken(event.headers, config.api.token, 'a backfill');
+  const summary = await runAggregation(jobDeps(fx, context.log), {
+    level,
+    ...request,
+    enabled: aggregationEnabled(config, level),
+  });
   context.status(summary.status === 'failed' ? 500 : 200);
   return summary;
 }

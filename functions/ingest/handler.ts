@@ -1,9 +1,13 @@
 // ingest: push ingestion. An HTTP POST of one event, a JSON array or NDJSON, or one record forwarded by
 // the Kafka connector (X-Topic, X-Kafka-Partition, X-Kafka-Offset). Answers what was stored, what was a
-// duplicate, and why each rejected event went to dead letters.
+// duplicate, and why each rejected event went to dead letters. Takes the configured limits, dimension
+// keys and raw retention (ingestion.*, retention.rawDays), as the pull path does; needs the API token
+// unless ingest is configured open (api.ingestOpen).
 import { z } from 'zod';
+import { requireApiToken } from '../../shared/auth/index.ts';
 import { closeFunctionContext, getFunctionContext, initFunction } from '../../shared/function-context.ts';
-import { ingestPayload } from '../../shared/ingest/index.ts';
+import { connectorRecord, ingestPayload } from '../../shared/ingest/index.ts';
+import { assertPushAccepted } from '../../shared/ingest/consumption.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
 
 const IngestRequest = z.object({
@@ -14,10 +18,13 @@ const IngestRequest = z.object({
 });
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
-  const { rawBody } = IngestRequest.parse(event);
   const fx = await getFunctionContext({ log: context.log });
+  const { config } = fx;
+  if (!config.api.ingestOpen) requireApiToken(event.headers, config.api.token, 'POST /function/ingest');
+  const { rawBody } = IngestRequest.parse(event);
+  assertPushAccepted(config, connectorRecord(event.headers)?.topic);
   const result = await ingestPayload(
-    { db: fx.db, log: context.log },
+    { db: fx.db, log: context.log, ...fx.normalize },
     { body: rawBody, headers: event.headers },
   );
   context.status(result.rejected > 0 && result.stored + result.duplicates === 0 ? 422 : 200);

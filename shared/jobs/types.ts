@@ -73,6 +73,12 @@ export interface RunAggregationRequest {
   now?: Date;
   /** Hourly entry only: pull ingestion before aggregating (supplied by shared/ingest). */
   beforeAggregate?: () => Promise<BeforeAggregateResult>;
+  /**
+   * false when the level is switched off (aggregation.enabled, aggregation.intervals.*): the run is
+   * recorded as skipped and processes no window (the hourly pull still runs, so Kafka does not back up);
+   * windows stay due and are caught up once it is on again. A backfill of a switched-off level is refused.
+   */
+  enabled?: boolean;
 }
 
 export interface WindowOutcome {
@@ -90,7 +96,8 @@ export interface WindowOutcome {
   exhausted?: boolean;
 }
 
-export type AggregationStatus = 'succeeded' | 'partial' | 'failed' | 'already_running' | 'timed_out';
+export type AggregationStatus =
+  'succeeded' | 'partial' | 'failed' | 'already_running' | 'timed_out' | 'disabled';
 
 export interface AggregationSummary {
   status: AggregationStatus;

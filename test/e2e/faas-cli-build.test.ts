@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
+import { envsubst } from '../../runtime/stack.ts';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
 import { functionEnv, isListening, ROOT, run, tempDir } from './template-helpers.ts';
 
@@ -34,10 +35,10 @@ interface StackFunction {
   limits?: Record<string, string>;
 }
 
+/** stack.yml's functions as faas-cli reads them: `${VAR:-default}` expanded (none set in its env here). */
 async function stackFunctions(): Promise<Record<string, StackFunction>> {
-  return (
-    parse(await readFile(join(ROOT, 'stack.yml'), 'utf8')) as { functions: Record<string, StackFunction> }
-  ).functions;
+  const text = envsubst(await readFile(join(ROOT, 'stack.yml'), 'utf8'), {});
+  return (parse(text) as { functions: Record<string, StackFunction> }).functions;
 }
 
 /** A scratch project: stack.yml, functions/, shared/, the manifests, and templates/ copied to template/. */
@@ -222,5 +223,6 @@ test.serial(
       '0 0 1 * *',
     );
     t.is((byName.get('ingest')?.annotations as Record<string, string>).topic, 'hxp.events.raw');
+    t.is((byName.get('aggregate-hourly')?.annotations as Record<string, string>).schedule, '0 * * * *');
   },
 );

@@ -125,3 +125,12 @@ export default async () => {
 };
 export const close = () => db.close();
 `;
+
+/** Sleeps `?ms=` milliseconds before answering (exec_timeout tests). */
+export const SLEEPY_HANDLER = `
+export default async (event: { query: Record<string, string> }) => {
+  const ms = Number(event.query.ms ?? 0);
+  await new Promise((r) => setTimeout(r, ms));
+  return { slept: ms };
+};
+`;
