@@ -56,6 +56,14 @@ function unreachable(fn: string, err: Error): BatchError {
   );
 }
 
+/**
+ * What the gateway records when the caller went away before the function answered (nginx's 499). The call
+ * to the function is cut at once: left open, an unsent request sat on an idle connection until the
+ * function's server gave up on its headers and answered 408 — which is what health pollers with a short
+ * timeout saw in the gateway's metrics while a function was starting.
+ */
+export const CLIENT_CLOSED = 499;
+
 /** true when the request declares a body larger than `limit` (Content-Length). */
 export function declaresTooLarge(req: IncomingMessage, limit: number | undefined): boolean {
   const declared = Number(req.headers['content-length']);
@@ -77,6 +85,11 @@ export function proxyRequest(
       clearTimeout(timer);
       resolve(status);
     };
+    if (req.destroyed || res.destroyed) {
+      // The caller gave up while the function was starting: nothing to forward, nobody to answer.
+      settle(CLIENT_CLOSED);
+      return;
+    }
     // The gateway answers instead of the function: stop sending to it, let the client finish sending
     // (its body is read and dropped, so it gets to read this answer), and close the connection after it.
     const answerInstead = (err: BatchError): void => {
@@ -108,6 +121,11 @@ export function proxyRequest(
       },
     );
     upstream.once('error', (err) => answerInstead(unreachable(target.fn, err)));
+    res.once('close', () => {
+      if (settled) return;
+      upstream.destroy();
+      settle(CLIENT_CLOSED);
+    });
     if (target.timeoutMs !== undefined) {
       const ms = target.timeoutMs;
       timer = setTimeout(() => {

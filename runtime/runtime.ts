@@ -3,7 +3,10 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
+import { loadConfig, type BatchProcessingConfig } from '../shared/config/index.ts';
 import { migrate, openDatabase, type Database } from '../shared/db/index.ts';
+import { databaseUrl } from '../shared/function-context.ts';
+import { pushedRawTopics } from '../shared/ingest/consumption.ts';
 import { createRuntimeMetrics, type RuntimeMetrics } from '../shared/metrics/registry.ts';
 import { createApiServer } from './api-server.ts';
 import { createAsyncQueue } from './async-queue.ts';
@@ -13,7 +16,14 @@ import { createCronScheduler, cronJobs, gatewayCronInvoke, type CronScheduler } 
 import { startEmbeddedServer, type EmbeddedServer } from './embedded-db.ts';
 import { EMBEDDED_SOCKET_FLAG } from '../shared/db/gated.ts';
 import { createGatewayServer, type Gateway } from './gateway.ts';
-import { DEFAULT_GROUP, gatewayDeliver, startKafkaBridge, type KafkaBridge } from './kafka-bridge.ts';
+import {
+  DEFAULT_GROUP,
+  bridgedRoutes,
+  deliveryHeaders,
+  gatewayDeliver,
+  startKafkaBridge,
+  type KafkaBridge,
+} from './kafka-bridge.ts';
 import { invocationLimits, kafkaTopics, loadStack, type Stack } from './stack.ts';
 import { createSupervisor, PROJECT_ROOT, type RuntimeLog, type Supervisor } from './supervisor.ts';
 
@@ -82,6 +92,7 @@ const close = (server: Server): Promise<void> =>
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const env = options.env ?? process.env;
+  const config: BatchProcessingConfig = loadConfig({ env });
   const stack = loadStack(options.stackFile ?? resolve(PROJECT_ROOT, 'stack.yml'), env);
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
@@ -92,7 +103,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     let embedded: EmbeddedServer | undefined;
     let db: Database;
     let database: Runtime['database'];
-    const externalUrl = env.DATABASE_URL?.trim();
+    const externalUrl = databaseUrl(config);
     if (externalUrl) {
       db = await openDatabase({ url: externalUrl, poolSize: 2 });
       cleanups.push(() => db.close());
@@ -151,7 +162,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       metrics.replicas.set({ function_name: p.spec.name }, p.state === 'ready' ? 1 : 0);
 
     const cron = createCronScheduler(
-      cronJobs(stack.functions, env.BATCH_PROCESSING_TIMEZONE || 'UTC'),
+      cronJobs(stack.functions, config.time.zone),
       async (fn, headers) => {
         metrics.cronFired.inc({ function_name: fn });
         return gatewayCronInvoke(gatewayServer.url)(fn, headers);
@@ -161,22 +172,23 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (options.cronTimers !== false) cron.start();
     cleanups.push(async () => cron.stop());
 
+    // The connector's part: every Kafka topic annotation, except the raw topics when the pull path is
+    // chosen (kafka.consumption), so no record is consumed by both paths.
     let bridge: KafkaBridge | undefined;
-    const brokers = (env.KAFKA_BOOTSTRAP_SERVERS ?? '')
-      .split(',')
-      .map((b) => b.trim())
-      .filter(Boolean);
-    const routes = stack.functions
-      .map((f) => ({ fn: f.name, topics: kafkaTopics(f) }))
-      .filter((r) => r.topics.length);
+    const brokers = config.kafka.bootstrapServers ?? [];
+    const routes = bridgedRoutes(
+      stack.functions.map((f) => ({ fn: f.name, topics: kafkaTopics(f) })),
+      config.kafka.topics.raw,
+      pushedRawTopics(config),
+    );
     if (brokers.length > 0 && routes.length > 0) {
       bridge = await startKafkaBridge({
         brokers,
         routes,
-        deliver: gatewayDeliver(gatewayServer.url),
+        deliver: gatewayDeliver(gatewayServer.url, deliveryHeaders(config.api.token)),
         log: options.log,
         groupId: options.kafka?.groupId ?? env.KAFKA_CONNECTOR_GROUP ?? DEFAULT_GROUP,
-        ...(env.KAFKA_DLQ_TOPIC ? { dlqTopic: env.KAFKA_DLQ_TOPIC } : {}),
+        dlqTopic: config.kafka.topics.dlq,
         ...(options.kafka?.maxWaitTimeInMs === undefined
           ? {}
           : { maxWaitTimeInMs: options.kafka.maxWaitTimeInMs }),

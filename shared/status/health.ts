@@ -100,6 +100,7 @@ export interface S3ProbeOptions {
   region?: string | undefined;
   accessKeyId?: string | undefined;
   secretAccessKey?: string | undefined;
+  forcePathStyle?: boolean;
 }
 
 /** S3: HeadBucket on the configured bucket. */

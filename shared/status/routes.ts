@@ -2,6 +2,7 @@
 // the runtime or a test can call it directly. Paths: /health, /aggregation/status, /runs, /metrics
 // (Prometheus text as a string body: the template sends strings as text/plain).
 import type { BatchProcessingConfig } from '../config/index.ts';
+import { s3SettingsFrom } from '../archive/s3-client.ts';
 import type { Queryable } from '../db/index.ts';
 import { aggregationStatus, type AggregationStatusOptions } from './aggregation-status.ts';
 import { checkHealth, databaseProbe, kafkaProbe, s3Probe, type HealthProbes } from './health.ts';
@@ -76,15 +77,9 @@ export function statusDepsFromConfig(config: BatchProcessingConfig, db: Queryabl
   const probes: HealthProbes = { database: databaseProbe(db) };
   if (config.kafka.bootstrapServers?.length)
     probes.kafka = kafkaProbe(config.kafka.bootstrapServers, config.kafka.clientId);
-  if (config.s3.bucket) {
-    probes.s3 = s3Probe({
-      endpoint: config.s3.endpoint,
-      bucket: config.s3.bucket,
-      region: config.s3.region,
-      accessKeyId: config.s3.accessKeyId,
-      secretAccessKey: config.s3.secretAccessKey,
-    });
-  }
+  // The probe reaches S3 the way the archive does (endpoint, credentials, path-style addressing).
+  const s3 = s3SettingsFrom(config);
+  if (s3) probes.s3 = s3Probe(s3);
   return {
     db,
     probes,

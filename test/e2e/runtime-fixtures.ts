@@ -134,3 +134,15 @@ export default async (event: { query: Record<string, string> }) => {
   return { slept: ms };
 };
 `;
+
+/** Takes `LAZY_START_MS` to load (a slow start), then counts the calls that reach it. */
+export const LAZY_HANDLER = `
+// A synchronous wait: the module may load as CommonJS, where top-level await is not allowed.
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.LAZY_START_MS ?? 0));
+let hits = 0;
+export default async (event: { path: string }) => {
+  if (event.path === '/hits') return { hits };
+  hits += 1;
+  return { hits };
+};
+`;

@@ -2,7 +2,7 @@
 // callbacks, cron through the injectable clock, crash restarts, the embedded database gate, faas-cli.
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { startRuntime, type Runtime } from '../../runtime/runtime.ts';
@@ -10,6 +10,7 @@ import { binaryTest, requireBinary } from '../helpers/services.ts';
 import {
   CRASHY_HANDLER,
   ECHO_HANDLER,
+  LAZY_HANDLER,
   RECORDER_HANDLER,
   SLEEPY_HANDLER,
   TX_HANDLER,
@@ -33,6 +34,7 @@ test.before(async () => {
     'tx-a': { source: TX_HANDLER },
     'tx-b': { source: TX_HANDLER },
     sleepy: { source: SLEEPY_HANDLER, environment: { exec_timeout: '1s', MAX_REQUEST_BODY: '1048576' } },
+    lazy: { source: LAZY_HANDLER, environment: { LAZY_START_MS: '1500' } },
   });
   rt = await startRuntime({
     stackFile: stack.stackFile,
@@ -167,12 +169,55 @@ test.serial(
   },
 );
 
+test.serial(
+  'a caller that gives up while the function starts is recorded as 499 and never forwarded (no 408 a minute later)',
+  async (t) => {
+    // Health polls with a short timeout during a slow start left an unsent request on an idle connection to
+    // the function; its server answered that connection 408 after headersTimeout, and the gateway counted it.
+    const proc = rt.supervisor.get('lazy')!;
+    proc.kill('SIGKILL');
+    await until(
+      () => (proc.state === 'starting' || proc.state === 'crashed' ? true : undefined),
+      10_000,
+      'restart',
+    );
+    const { port } = new URL(rt.gatewayUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write('GET /function/lazy/health HTTP/1.1\r\nHost: gw\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    socket.destroy(); // the poller's timeout
+    await proc.ready(30_000);
+    const metric = await until(
+      async () => {
+        const text = await (await fetch(`${rt.apiUrl}/metrics`)).text();
+        return /gateway_function_invocation_total\{function_name="lazy",code="499"\} 1/.test(text)
+          ? text
+          : undefined;
+      },
+      10_000,
+      'the 499 in the gateway metrics',
+    );
+    t.notRegex(metric, /function_name="lazy",code="408"/);
+    const hits = (await (await fetch(`${rt.gatewayUrl}/function/lazy/hits`)).json()) as { hits: number };
+    t.is(hits.hits, 0, 'the abandoned call never reached the function');
+  },
+);
+
 test.serial('/system/functions speaks the OpenFaaS shape behind basic auth', async (t) => {
   t.is((await fetch(`${rt.gatewayUrl}/system/functions`)).status, 401);
   const res = await fetch(`${rt.gatewayUrl}/system/functions`, { headers: auth });
   t.is(res.status, 200);
   const fns = (await res.json()) as Array<Record<string, unknown>>;
-  t.deepEqual(fns.map((f) => f.name).sort(), ['crashy', 'echo', 'recorder', 'sleepy', 'tx-a', 'tx-b']);
+  t.deepEqual(fns.map((f) => f.name).sort(), [
+    'crashy',
+    'echo',
+    'lazy',
+    'recorder',
+    'sleepy',
+    'tx-a',
+    'tx-b',
+  ]);
   const echo = fns.find((f) => f.name === 'echo')!;
   for (const key of [
     'name',
