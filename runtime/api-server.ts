@@ -1,10 +1,9 @@
 // The original batch-processing API paths on BATCH_PROCESSING_API_PORT, each served by a function:
 // /health, /aggregation/*, /runs → status; /reports/* → generate-report; /capacity/* → analyze-capacity;
-// /retention/* → retention-sweep (501 until that function is in stack.yml); /metrics → the runtime's
-// registry plus the status function's /metrics when it has one. The path is forwarded unchanged, so a
-// function answers the same paths on the gateway (/function/<name>/<path>) as here.
-import { createServer, type Server } from 'node:http';
-import type { Registry } from 'prom-client';
+// /retention/* → retention-sweep (501 until that function is in stack.yml); /metrics → metrics-text.ts
+// (also served alone on the metrics port). The path is forwarded unchanged, so a function answers the same
+// paths on the gateway (/function/<name>/<path>) as here.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Gateway } from './gateway.ts';
 import type { Supervisor } from './supervisor.ts';
 
@@ -26,39 +25,55 @@ export function apiRouteFor(path: string): string | undefined {
   return undefined;
 }
 
+/** The Prometheus exposition the runtime answers on /metrics. */
+export interface MetricsEndpoint {
+  contentType: string;
+  text(): Promise<string>;
+}
+
 export interface ApiServerDeps {
   gateway: Gateway;
   supervisor: Supervisor;
-  registry: Registry;
+  metrics: MetricsEndpoint;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** GET /metrics: the exposition, or 500 naming what failed. */
+export function serveMetrics(metrics: MetricsEndpoint, res: ServerResponse): void {
+  metrics
+    .text()
+    .then((text) => sendJson(res, 200, text, metrics.contentType))
+    .catch((err: unknown) =>
+      sendJson(res, 500, { error: { code: 'INTERNAL', message: (err as Error).message } }),
+    );
+}
+
+/** The metrics port (metrics.port): /metrics only. */
+export function createMetricsServer(metrics: MetricsEndpoint): Server {
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://metrics').pathname;
+    if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      serveMetrics(metrics, res);
+      return;
+    }
+    sendJson(res, 404, {
+      error: { code: 'NOT_FOUND', message: `no route ${path} on the metrics port; scrape GET /metrics` },
+    });
+  });
 }
 
 export function createApiServer(deps: ApiServerDeps): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://api');
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const send = (status: number, body: unknown, type = 'application/json'): void => {
-      const text = typeof body === 'string' ? body : JSON.stringify(body);
-      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
-      res.end(text);
-    };
+    const send = (status: number, body: unknown): void => sendJson(res, status, body);
     if (path === '/metrics') {
-      void (async () => {
-        let text = await deps.registry.metrics();
-        const status = deps.supervisor.get('status');
-        if (status?.state === 'ready' && status.port !== undefined) {
-          try {
-            const answer = await fetch(`http://127.0.0.1:${status.port}/metrics`);
-            const type = answer.headers.get('content-type') ?? '';
-            const body = await answer.text();
-            if (answer.ok && type.startsWith('text/plain')) text += `\n${body}`;
-          } catch {
-            // the status function exposes no metrics (yet): the runtime's alone
-          }
-        }
-        send(200, text, deps.registry.contentType);
-      })().catch((err: unknown) =>
-        send(500, { error: { code: 'INTERNAL', message: (err as Error).message } }),
-      );
+      serveMetrics(deps.metrics, res);
       return;
     }
     const fn = apiRouteFor(path);

@@ -1,7 +1,7 @@
 // The gateway's HTTP routes: /function/<name>[.<ns>][/path], /async-function/<name>, /system/*, /healthz.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { RuntimeMetrics } from '../shared/metrics/registry.ts';
+import type { RuntimeMetrics } from './metrics.ts';
 import { functionStatus, systemInfo } from './api-compat.ts';
 import type { AsyncQueue } from './async-queue.ts';
 import { authorized, type BasicCredentials } from './auth.ts';

@@ -15,6 +15,7 @@ function describe(rt: Runtime): string {
     'hxp-batch local runtime',
     `  gateway   ${rt.gatewayUrl}   (faas-cli list --gateway ${rt.gatewayUrl})`,
     `  API       ${rt.apiUrl}   (/health /aggregation/status /runs /metrics …)`,
+    ...(rt.metricsUrl ? [`  metrics   ${rt.metricsUrl}/metrics   (Prometheus)`] : []),
     rt.database.mode === 'embedded'
       ? `  database  embedded PGlite at ${rt.database.dataDir}, served to functions one connection at a time (${rt.database.url})`
       : `  database  PostgreSQL ${rt.database.url.replace(/\/\/[^@/]*@/, '//***@')}`,
@@ -53,6 +54,9 @@ async function main(): Promise<void> {
     log,
     gatewayPort: config.openfaas.gatewayPort,
     apiPort: config.api.port,
+    metricsPort: config.metrics.port,
+    functionMetrics: config.metrics.pushgatewayUrl ? 'pushgateway' : 'collect',
+    ...(config.metrics.instance ? { metricsInstance: config.metrics.instance } : {}),
     ...(values.stack ? { stackFile: values.stack } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     cronTimers: !values['no-cron'],

@@ -7,8 +7,10 @@ import { loadConfig, type BatchProcessingConfig } from '../shared/config/index.t
 import { migrate, openDatabase, type Database } from '../shared/db/index.ts';
 import { databaseUrl } from '../shared/function-context.ts';
 import { pushedRawTopics } from '../shared/ingest/consumption.ts';
-import { createRuntimeMetrics, type RuntimeMetrics } from '../shared/metrics/registry.ts';
-import { createApiServer } from './api-server.ts';
+import { createRuntimeMetrics, type RuntimeMetrics } from './metrics.ts';
+import { hostname } from 'node:os';
+import { createApiServer, createMetricsServer, type MetricsEndpoint } from './api-server.ts';
+import { runtimeMetricsText } from './metrics-text.ts';
 import { createAsyncQueue } from './async-queue.ts';
 import { basicAuthFromEnv } from './auth.ts';
 import { callFunction } from './proxy.ts';
@@ -37,6 +39,15 @@ export interface RuntimeOptions {
   gatewayPort?: number;
   /** 0 picks a free port; default BATCH_PROCESSING_API_PORT or 9101. */
   apiPort?: number;
+  /** The metrics port (metrics.port, 9102 from `npm start`); 0 picks a free one; absent = none. */
+  metricsPort?: number;
+  /**
+   * Where the function processes' metrics go: 'pushgateway' when metrics.pushgatewayUrl is set (they push
+   * them; /metrics leaves them out), else 'collect' (default: /metrics reads them from each process).
+   */
+  functionMetrics?: 'collect' | 'pushgateway';
+  /** The `instance` label of collected function metrics (metrics.instance; default the host name). */
+  metricsInstance?: string;
   /** Embedded PGlite folder (default ./.data/pglite); ignored when env has DATABASE_URL. */
   dataDir?: string;
   /** Start node-cron timers (default true; tests call `cron.fireDue`). */
@@ -58,6 +69,8 @@ export interface Runtime {
   stack: Stack;
   gatewayUrl: string;
   apiUrl: string;
+  /** http://127.0.0.1:<metrics port>, when one was asked for. */
+  metricsUrl: string | undefined;
   database: { mode: 'embedded' | 'external'; url: string; dataDir?: string };
   /** The runtime's own connection (through the gate in embedded mode). */
   db: Database;
@@ -75,7 +88,7 @@ function listen(server: Server, port: number): Promise<number> {
       reject(
         err.code === 'EADDRINUSE'
           ? new Error(
-              `port ${port} on 127.0.0.1 is in use; stop the other process or set another port (GATEWAY_PORT / BATCH_PROCESSING_API_PORT)`,
+              `port ${port} on 127.0.0.1 is in use; stop the other process or set another port (GATEWAY_PORT / BATCH_PROCESSING_API_PORT / BATCH_PROCESSING_METRICS_PORT)`,
             )
           : err,
       ),
@@ -153,9 +166,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     gatewayServer.url = `http://127.0.0.1:${gatewayPort}`;
     // Functions that call the gateway find it here unless the env says otherwise.
     baseEnv.OPENFAAS_GATEWAY_URL = env.OPENFAAS_GATEWAY_URL || gatewayServer.url;
-    const api = createApiServer({ gateway, supervisor, registry: metrics.registry });
+    const endpoint: MetricsEndpoint = {
+      contentType: metrics.registry.contentType,
+      text: () =>
+        runtimeMetricsText({
+          registry: metrics.registry,
+          supervisor,
+          collectFunctions: options.functionMetrics !== 'pushgateway',
+          instance: options.metricsInstance ?? hostname(),
+        }),
+    };
+    const api = createApiServer({ gateway, supervisor, metrics: endpoint });
     const apiPort = await listen(api, options.apiPort ?? Number(env.BATCH_PROCESSING_API_PORT || 9101));
     cleanups.push(() => close(api));
+    let metricsUrl: string | undefined;
+    if (options.metricsPort !== undefined) {
+      const metricsServer = createMetricsServer(endpoint);
+      metricsUrl = `http://127.0.0.1:${await listen(metricsServer, options.metricsPort)}`;
+      cleanups.push(() => close(metricsServer));
+    }
 
     await supervisor.startAll();
     for (const p of supervisor.all())
@@ -203,6 +232,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       stack,
       gatewayUrl: gatewayServer.url,
       apiUrl: `http://127.0.0.1:${apiPort}`,
+      metricsUrl,
       database,
       db,
       supervisor,

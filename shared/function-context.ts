@@ -18,6 +18,14 @@ import {
 import { normalizeSettingsFrom, type NormalizeSettings } from './ingest/index.ts';
 import { createKafka, createPublisher, type Publisher } from './kafka/index.ts';
 import { createLogger } from './log/index.ts';
+import type { Registry } from 'prom-client';
+import {
+  createMetricsPusher,
+  onMetricsRecorded,
+  processRegistry,
+  pushGrouping,
+  type MetricsPusher,
+} from './metrics/index.ts';
 
 export interface FunctionContext {
   readonly config: BatchProcessingConfig;
@@ -29,6 +37,11 @@ export interface FunctionContext {
   readonly jobOptions: AggregationJobOptions;
   /** Event limits and dimension keys for both ingest paths. */
   readonly normalize: NormalizeSettings;
+  /**
+   * The process registry (runs, ingestion, invocations, domain metrics), pushed to the Pushgateway when
+   * metrics.pushgatewayUrl is set.
+   */
+  readonly metrics: { registry: Registry; pusher: MetricsPusher | undefined };
 }
 
 /** Where the first request's migration messages go (its logger, so they carry its request id). */
@@ -116,7 +129,27 @@ async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): P
     publisher: kafka && createPublisher(kafka),
     jobOptions: jobOptionsOf(config),
     normalize: normalizeSettingsFrom(config),
+    metrics: { registry: processRegistry(), pusher: startPusher(config, env) },
   };
+}
+
+let stopPushing: (() => void) | undefined;
+
+/** Pushes the process registry after each recording when a Pushgateway is configured. */
+function startPusher(config: BatchProcessingConfig, env: NodeJS.ProcessEnv): MetricsPusher | undefined {
+  const url = config.metrics.pushgatewayUrl;
+  if (url === undefined) return undefined;
+  const registry = processRegistry();
+  const pusher = createMetricsPusher({
+    url,
+    registry,
+    grouping: pushGrouping(env, config.metrics.instance),
+    log: createLogger(config, { fn: env.HXP_FUNCTION_NAME ?? 'function', component: 'metrics' }),
+  });
+  stopPushing?.();
+  stopPushing = onMetricsRecorded(registry, () => pusher.schedule());
+  pusher.schedule();
+  return pusher;
 }
 
 /**
@@ -138,6 +171,11 @@ export async function closeFunctionContext(): Promise<void> {
   const current = pending;
   pending = undefined;
   const context = await current?.catch(() => undefined);
+  stopPushing?.();
+  stopPushing = undefined;
+  // The last push carries what the final requests recorded (the template records an invocation after
+  // its response, which is before close).
+  await context?.metrics.pusher?.flush();
   await context?.publisher?.disconnect().catch(() => undefined);
   await context?.db.close();
 }
@@ -154,13 +192,18 @@ export function aggregationEnabled(
 
 /** The deps of shared/jobs for one request: its logger carries the request id. */
 export function jobDeps(context: FunctionContext, log: JobLogger): JobDeps {
-  const deps: JobDeps = { db: context.db, log, options: context.jobOptions };
+  const deps: JobDeps = {
+    db: context.db,
+    log,
+    options: context.jobOptions,
+    metrics: context.metrics.registry,
+  };
   const { publisher } = context;
   // The jobs name the default events topic; the configured one (kafka.topics.events) wins.
   const eventsTopic = context.config.kafka.topics.events;
   if (publisher) {
-    deps.publish = (topic, key, value) =>
-      publisher.publish(topic === BATCH_EVENTS_TOPIC ? eventsTopic : topic, key, value);
+    deps.publish = (topic, key, value, headers) =>
+      publisher.publish(topic === BATCH_EVENTS_TOPIC ? eventsTopic : topic, key, value, headers);
   }
   return deps;
 }

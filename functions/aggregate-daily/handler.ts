@@ -29,6 +29,7 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   const summary = await runAggregation(jobDeps(fx, context.log), {
     level,
     ...request,
+    requestId: context.requestId,
     enabled: aggregationEnabled(config, level),
   });
   context.status(summary.status === 'failed' ? 500 : 200);

@@ -23,7 +23,13 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   const pull =
     kafka && pullsRawTopics(config)
       ? async () => {
-          const deps = { db: fx.db, kafka, log: context.log, ...(publisher ? { publisher } : {}) };
+          const deps = {
+            db: fx.db,
+            kafka,
+            log: context.log,
+            metrics: fx.metrics.registry,
+            ...(publisher ? { publisher } : {}),
+          };
           const pulled = await pullFromKafka(deps, pullOptionsFrom(config));
           return { rowsIn: pulled.stored, lag: pulled.lag };
         }
@@ -31,6 +37,7 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   const summary = await runAggregation(jobDeps(fx, context.log), {
     level: 'hour',
     ...request,
+    requestId: context.requestId,
     enabled: aggregationEnabled(config, 'hour'),
     ...(pull ? { beforeAggregate: pull } : {}),
   });

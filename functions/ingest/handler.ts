@@ -24,7 +24,7 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   const { rawBody } = IngestRequest.parse(event);
   assertPushAccepted(config, connectorRecord(event.headers)?.topic);
   const result = await ingestPayload(
-    { db: fx.db, log: context.log, ...fx.normalize },
+    { db: fx.db, log: context.log, metrics: fx.metrics.registry, ...fx.normalize },
     { body: rawBody, headers: event.headers },
   );
   context.status(result.rejected > 0 && result.stored + result.duplicates === 0 ? 422 : 200);

@@ -1,5 +1,5 @@
-// status: GET /health, /aggregation/status, /runs — the status library answers; this only adapts the
-// request and copies its answer's status.
+// status: GET /health, /aggregation/status, /runs, /metrics — the status library's route table answers;
+// this only adapts the request and copies its answer's status and headers.
 import { closeFunctionContext, getFunctionContext, initFunction } from '../../shared/function-context.ts';
 import { handleStatusRequest, statusDepsFromConfig, type StatusDeps } from '../../shared/status/index.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
@@ -8,12 +8,13 @@ let deps: StatusDeps | undefined;
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
   const fx = await getFunctionContext({ log: context.log });
-  deps ??= statusDepsFromConfig(fx.config, fx.db);
+  deps ??= statusDepsFromConfig(fx.config, fx.db, fx.kafka);
   const answer = await handleStatusRequest(
-    { method: event.method, path: event.path, query: event.query },
+    { method: event.method, path: event.path, query: event.query, headers: event.headers, body: event.body },
     deps,
   );
   context.status(answer.status);
+  if (answer.headers) context.headers(answer.headers);
   return answer.body;
 }
 

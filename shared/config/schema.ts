@@ -175,7 +175,19 @@ const BatchProcessingConfigObject = z.object({
     password: optional(secret),
     poolSize: setting(k.int(1, 1000), 10),
   }),
-  metrics: section({ port: setting(k.port, 9102), pushgatewayUrl: optional(k.httpUrl) }),
+  metrics: section({
+    port: setting(k.port, 9102),
+    pushgatewayUrl: optional(k.httpUrl),
+    instance: optional(
+      k.text({
+        type: 'label value',
+        example: 'aggregate-hourly-0',
+        pattern: /^[A-Za-z0-9._:-]{1,128}$/,
+        problem:
+          'not a label value for the Pushgateway grouping key (1-128 of A-Z, a-z, 0-9, ".", "_", ":", "-")',
+      }),
+    ),
+  }),
   openfaas: section({
     gatewayUrl: setting(k.httpUrl, 'http://127.0.0.1:8080'),
     gatewayPort: setting(k.port, 8080),

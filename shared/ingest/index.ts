@@ -28,3 +28,4 @@ export {
   type PullResult,
 } from './pull.ts';
 export { normalizeSettingsFrom, pullOptionsFrom } from './settings.ts';
+export { partitionLags, type PartitionLag } from './kafka-lag.ts';

@@ -1,7 +1,7 @@
 // Where a consumer group stands against the topics' ends: Kafka's watermarks, and the lag measured
 // against PostgreSQL's stored offsets (the truth), not against Kafka's committed ones.
 import type { Kafka } from 'kafkajs';
-import type { Database } from '../db/index.ts';
+import type { Queryable } from '../db/index.ts';
 import { readOffsets } from './offsets-sql.ts';
 
 interface Watermark {
@@ -27,22 +27,37 @@ export async function watermarks(kafka: Kafka, topics: readonly string[]): Promi
   }
 }
 
-/** High watermark − stored next offset (or the low watermark when none is stored), summed. */
-export async function measureLag(
-  deps: { db: Database; kafka: Kafka },
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** Records not stored yet: high watermark − stored next offset (the low watermark when none is stored). */
+  lag: number;
+}
+
+/** The lag of every partition of `topics`, against the offsets `groupId` stored in PostgreSQL. */
+export async function partitionLags(
+  deps: { db: Queryable; kafka: Kafka },
   groupId: string,
   topics: readonly string[],
-): Promise<number> {
+): Promise<PartitionLag[]> {
   const stored = new Map(
     (await readOffsets(deps.db, groupId, topics)).map((o) => [
       `${o.topic}:${o.partition}`,
       BigInt(o.nextOffset),
     ]),
   );
-  let lag = 0n;
-  for (const w of await watermarks(deps.kafka, topics)) {
+  return (await watermarks(deps.kafka, topics)).map((w) => {
     const next = stored.get(`${w.topic}:${w.partition}`) ?? BigInt(w.low);
-    if (BigInt(w.high) > next) lag += BigInt(w.high) - next;
-  }
-  return Number(lag);
+    const high = BigInt(w.high);
+    return { topic: w.topic, partition: w.partition, lag: high > next ? Number(high - next) : 0 };
+  });
+}
+
+/** The lags of partitionLags, summed. */
+export async function measureLag(
+  deps: { db: Queryable; kafka: Kafka },
+  groupId: string,
+  topics: readonly string[],
+): Promise<number> {
+  return (await partitionLags(deps, groupId, topics)).reduce((sum, p) => sum + p.lag, 0);
 }

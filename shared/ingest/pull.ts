@@ -7,6 +7,8 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
 import { createPublisher, type Publisher } from '../kafka/index.ts';
+import type { Registry } from 'prom-client';
+import { recordIngest } from '../metrics/index.ts';
 import { PartitionQueue } from './partition-queue.ts';
 import { preparePartitionBatch, storeBatch, type PreparedPartitionBatch } from './pull-batch.ts';
 import { publishDeadLetters } from './dlq.ts';
@@ -23,6 +25,8 @@ export interface PullDeps {
   clock?: () => number;
   /** Needed only with `dlqTopic`; created from `kafka` when absent. */
   publisher?: Publisher;
+  /** Where stored / duplicate / rejected counts go (the process registry in a function). */
+  metrics?: Registry;
 }
 
 /** Test seams for the crash suite: called at the three points where a crash must lose nothing. */
@@ -203,6 +207,13 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
       totals.stored += outcome.result.stored;
       totals.duplicates += outcome.result.duplicates + outcome.skipped;
       totals.rejected += outcome.result.rejected;
+      if (deps.metrics) {
+        recordIngest(deps.metrics, 'pull', {
+          stored: outcome.result.stored,
+          duplicates: outcome.result.duplicates + outcome.skipped,
+          rejectedReasons: outcome.letters.map((l) => l.reasonCode),
+        });
+      }
       lastActivity = clock();
       try {
         await consumer.commitOffsets([

@@ -3,6 +3,8 @@
 // `topic:partition:offset`, so pulling and pushing the same record stores it once.
 import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
+import type { Registry } from 'prom-client';
+import { recordIngest } from '../metrics/index.ts';
 import {
   normalizeHttpBody,
   normalizeKafkaRecord,
@@ -16,6 +18,8 @@ import type { DeadLetter, IngestEvent, IngestLogger } from './types.ts';
 export interface PushDeps extends NormalizeSettings {
   db: Database;
   log?: IngestLogger | undefined;
+  /** Where stored / duplicate / rejected counts go (the process registry in a function). */
+  metrics?: Registry | undefined;
 }
 
 export interface PushRequest {
@@ -112,6 +116,13 @@ export async function ingestPayload(deps: PushDeps, request: PushRequest): Promi
     rejections.push({ index, code: letter.reasonCode, reason: letter.reason });
   }
   rejections.sort((a, b) => a.index - b.index);
+  if (deps.metrics) {
+    recordIngest(deps.metrics, record ? 'connector' : 'http', {
+      stored,
+      duplicates,
+      rejectedReasons: rejections.map((r) => r.code),
+    });
+  }
   deps.log?.debug(
     { stored, duplicates, rejected, connector: record !== undefined },
     'ingested pushed payload',

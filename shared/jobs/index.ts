@@ -1,5 +1,14 @@
 export { runAggregation, aggregationJobName } from './run-aggregation.ts';
-export { BATCH_EVENTS_TOPIC, type AggregationCompletedEvent, type RunFailedEvent } from './events.ts';
+export {
+  BATCH_EVENTS_TOPIC,
+  CHAIN_HEADER,
+  chainHeaders,
+  eventCause,
+  type AggregationCompletedEvent,
+  type EventCause,
+  type RunFailedEvent,
+} from './events.ts';
+export { reportRun, type RunOutcome, type RunReportDeps } from './run-report.ts';
 export {
   TRIGGERS,
   finishRun,

@@ -19,6 +19,7 @@ import { BatchError } from '../errors/index.ts';
 import { processWindow } from './window.ts';
 import { processDueWindows } from './window-loop.ts';
 import { TRIGGERS, expireAbandonedRuns, finishRun, startRun } from './ledger.ts';
+import { reportRun } from './run-report.ts';
 import { heartbeatJobLock, newLockOwner, setLockRun, tryLockJob, unlockJob } from './lock.ts';
 import {
   DEFAULT_WINDOW_CONCURRENCY,
@@ -91,6 +92,33 @@ function assertRequest(req: RunAggregationRequest): void {
   }
 }
 
+/** The run's one summary line and its metrics. The ingestion step before an hourly run counts as a unit. */
+function report(deps: JobDeps, req: RunAggregationRequest, summary: AggregationSummary, note?: string): void {
+  const pulled = summary.ingest !== undefined || summary.ingestError !== undefined ? 1 : 0;
+  reportRun(deps, {
+    job: aggregationJobName(req.level),
+    runId: summary.runId,
+    trigger: req.trigger,
+    result: summary.status,
+    durationMs: summary.durationMs,
+    due: summary.windowsDue + pulled,
+    attempted: summary.windows.length + pulled,
+    succeeded: summary.windowsDone + (summary.ingest !== undefined ? 1 : 0),
+    error: summary.error,
+    cause: req.cause,
+    details: {
+      level: req.level,
+      windowsDue: summary.windowsDue,
+      windowsDone: summary.windowsDone,
+      windowsFailed: summary.windowsFailed,
+      rowsIn: summary.rowsIn,
+      rowsOut: summary.rowsOut,
+      ...(summary.ingest ? { ingested: summary.ingest } : {}),
+      ...(note ? { note } : {}),
+    },
+  });
+}
+
 export async function runAggregation(deps: JobDeps, req: RunAggregationRequest): Promise<AggregationSummary> {
   const started = performance.now();
   assertRequest(req);
@@ -105,6 +133,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     status: 'succeeded',
     level: req.level,
     runId: 0,
+    windowsDue: 0,
     windowsDone: 0,
     windowsFailed: 0,
     rowsIn: 0,
@@ -134,7 +163,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
       details: { level: req.level, reason: 'already_running' },
     });
     summary.durationMs = elapsed();
-    deps.log?.info({ job, runId: summary.runId }, 'aggregation already running; this invocation did nothing');
+    report(deps, req, summary, 'another invocation holds the job lock; this one did nothing');
     // A tick or catch-up call has nothing to add: the running invocation processes every due window. A
     // backfill's range was not marked, so its caller must hear that it did not happen (and retry).
     if (range) {
@@ -156,7 +185,12 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
       trigger: req.trigger,
       windowStart: range?.from,
       windowEnd: range?.to,
-      details: { level: req.level, now: now.toISOString() },
+      details: {
+        level: req.level,
+        now: now.toISOString(),
+        ...(req.requestId ? { requestId: req.requestId } : {}),
+        ...(req.cause ? { cause: req.cause } : {}),
+      },
     });
     summary.runId = runId;
     await setLockRun(db, job, owner, runId);
@@ -187,6 +221,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
         summary.ingest = ingest;
       } catch (err) {
         ingestFailed = { code: codeOf(err), message: messageOf(err) };
+        summary.ingestError = ingestFailed;
         deps.log?.error(
           { err, job, runId },
           'ingestion before the hourly aggregation failed; aggregating what is stored',
@@ -206,7 +241,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
           durationMs: summary.durationMs,
         },
       });
-      deps.log?.info({ job, runId }, 'aggregation is switched off; no window processed');
+      report(deps, req, summary, 'the level is switched off (aggregation.enabled / aggregation.intervals)');
       return summary;
     }
     if (range) summary.windowsMarked = await markRangeDirty(db, req.level, range.from, range.to, calendar);
@@ -216,6 +251,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     const due: DueWindow[] = (await listDueWindows(db, req.level, now, options.retries, calendar)).filter(
       (w) => !range || (w.end > range.from && w.bucket < range.to),
     );
+    summary.windowsDue = due.length;
     const parentRunId = runId;
     const workers = db.embedded
       ? 1
@@ -228,7 +264,16 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
       process: (window) =>
         processWindow(
           deps,
-          { job, level: req.level, trigger: req.trigger, runId: parentRunId, now, calendar, heartbeat },
+          {
+            job,
+            level: req.level,
+            trigger: req.trigger,
+            runId: parentRunId,
+            requestId: req.requestId,
+            now,
+            calendar,
+            heartbeat,
+          },
           window,
         ),
       outOfTime: () => elapsed() > options.timeoutMs,
@@ -282,16 +327,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
         durationMs: summary.durationMs,
       },
     });
-    deps.log?.info(
-      {
-        job,
-        runId,
-        status: summary.status,
-        windowsDone: summary.windowsDone,
-        windowsFailed: summary.windowsFailed,
-      },
-      'aggregation run finished',
-    );
+    report(deps, req, summary);
     return summary;
   } catch (err) {
     if (runId !== undefined) {
@@ -304,6 +340,10 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
           ),
       );
     }
+    summary.status = 'failed';
+    summary.durationMs = elapsed();
+    summary.error = { code: codeOf(err), message: messageOf(err) };
+    report(deps, req, summary);
     throw err;
   } finally {
     await unlockJob(db, job, owner).catch((err: unknown) =>

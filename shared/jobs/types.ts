@@ -1,6 +1,8 @@
 // What the aggregation jobs take and return. Plain options: the mapping from shared/config comes later.
 import type { Database } from '../db/index.ts';
 import type { Level, WeekStart } from '../aggregate/index.ts';
+import type { Registry } from 'prom-client';
+import type { EventCause } from './events.ts';
 import type { Trigger } from './ledger.ts';
 
 export interface AggregationJobOptions {
@@ -47,7 +49,12 @@ export interface JobLogger {
   error(obj: object, msg?: string): void;
 }
 
-export type Publish = (topic: string, key: string, value: object) => Promise<void>;
+export type Publish = (
+  topic: string,
+  key: string,
+  value: object,
+  headers?: Record<string, string>,
+) => Promise<void>;
 
 export interface JobDeps {
   db: Database;
@@ -55,6 +62,8 @@ export interface JobDeps {
   /** The clock deciding which windows are closed and when retries are due (tests inject one). */
   clock?: () => Date;
   publish?: Publish;
+  /** Where each run's metrics go (the process registry in a function; absent = not recorded). */
+  metrics?: Registry;
   options: AggregationJobOptions;
 }
 
@@ -73,6 +82,10 @@ export interface RunAggregationRequest {
   now?: Date;
   /** Hourly entry only: pull ingestion before aggregating (supplied by shared/ingest). */
   beforeAggregate?: () => Promise<BeforeAggregateResult>;
+  /** The request id of the invocation, carried by the events this run publishes (see events.ts). */
+  requestId?: string;
+  /** What caused this run, when an hxp.batch.events message did; logged and kept in the ledger. */
+  cause?: EventCause;
   /**
    * false when the level is switched off (aggregation.enabled, aggregation.intervals.*): the run is
    * recorded as skipped and processes no window (the hourly pull still runs, so Kafka does not back up);
@@ -103,6 +116,8 @@ export interface AggregationSummary {
   status: AggregationStatus;
   level: Level;
   runId: number;
+  /** Windows that were due (closed and dirty, or failed and due for a retry) when the run started. */
+  windowsDue: number;
   windowsDone: number;
   windowsFailed: number;
   /** Windows a backfill marked dirty. */
@@ -112,5 +127,7 @@ export interface AggregationSummary {
   durationMs: number;
   windows: WindowOutcome[];
   ingest?: BeforeAggregateResult;
+  /** Why the ingestion step before an hourly run failed (the run aggregated what was stored). */
+  ingestError?: { code: string; message: string };
   error?: { code: string; message: string };
 }

@@ -9,7 +9,12 @@ import {
 } from '../aggregate/index.ts';
 import { codeOf, messageOf } from '../aggregate/errors.ts';
 import type { Queryable } from '../db/index.ts';
-import { BATCH_EVENTS_TOPIC, type AggregationCompletedEvent, type RunFailedEvent } from './events.ts';
+import {
+  BATCH_EVENTS_TOPIC,
+  chainHeaders,
+  type AggregationCompletedEvent,
+  type RunFailedEvent,
+} from './events.ts';
 import { finishRun, startRun, type Trigger } from './ledger.ts';
 import type { JobDeps, WindowOutcome } from './types.ts';
 
@@ -18,6 +23,8 @@ export interface WindowContext {
   level: Level;
   trigger: Trigger;
   runId: number;
+  /** The invocation's request id, carried by the events (the chain's id). */
+  requestId?: string | undefined;
   now: Date;
   calendar: CalendarOptions;
   /**
@@ -27,10 +34,14 @@ export interface WindowContext {
   heartbeat: (db: Queryable) => Promise<void>;
 }
 
-async function publishSafely(deps: JobDeps, key: string, value: object): Promise<void> {
+async function publishSafely(
+  deps: JobDeps,
+  key: string,
+  value: AggregationCompletedEvent | RunFailedEvent,
+): Promise<void> {
   if (!deps.publish) return;
   try {
-    await deps.publish(BATCH_EVENTS_TOPIC, key, value);
+    await deps.publish(BATCH_EVENTS_TOPIC, key, value, chainHeaders(value));
   } catch (err) {
     // The window is committed; a lost notification must not undo or fail it.
     deps.log?.warn({ err, topic: BATCH_EVENTS_TOPIC, key }, 'could not publish an aggregation event');
@@ -77,6 +88,7 @@ export async function processWindow(
       bucket,
       rows: result.rowsOut,
       runId: ctx.runId,
+      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
       at: (deps.clock?.() ?? new Date()).toISOString(),
     };
     await publishSafely(deps, `${ctx.level}:${bucket}`, event);
@@ -109,6 +121,7 @@ export async function processWindow(
         errorCode: code,
         error: message,
         runId: ctx.runId,
+        ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
         at: (deps.clock?.() ?? new Date()).toISOString(),
       };
       await publishSafely(deps, `${ctx.job}:${bucket}`, event);

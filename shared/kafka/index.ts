@@ -1,2 +1,2 @@
 export { createKafka, type CreateKafkaOptions, type KafkaLogLevelName, type KafkaLogSink } from './client.ts';
-export { createPublisher, type Publisher } from './producer.ts';
+export { createPublisher, type PublishMessage, type Publisher } from './producer.ts';

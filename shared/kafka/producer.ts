@@ -2,11 +2,17 @@
 // broker drops a retried duplicate), connects on first use and is shared by every publish.
 import type { Kafka, Producer } from 'kafkajs';
 
+export interface PublishMessage {
+  key: string | null;
+  value: object;
+  headers?: Record<string, string> | undefined;
+}
+
 export interface Publisher {
   /** Sends one JSON message; `key` keeps one entity's messages in one partition and in order. */
-  publish(topic: string, key: string | null, value: object): Promise<void>;
+  publish(topic: string, key: string | null, value: object, headers?: Record<string, string>): Promise<void>;
   /** Sends several messages of one topic in one request. */
-  publishMany(topic: string, messages: readonly { key: string | null; value: object }[]): Promise<void>;
+  publishMany(topic: string, messages: readonly PublishMessage[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -33,11 +39,15 @@ export function createPublisher(kafka: Kafka): Publisher {
     await p.send({
       topic,
       acks: -1,
-      messages: messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value) })),
+      messages: messages.map((m) => ({
+        key: m.key,
+        value: JSON.stringify(m.value),
+        ...(m.headers && Object.keys(m.headers).length > 0 ? { headers: m.headers } : {}),
+      })),
     });
   };
   return {
-    publish: (topic, key, value) => publishMany(topic, [{ key, value }]),
+    publish: (topic, key, value, headers) => publishMany(topic, [{ key, value, headers }]),
     publishMany,
     async disconnect() {
       const p = producer;

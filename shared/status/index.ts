@@ -1,5 +1,5 @@
-export { handleStatusRequest, statusDepsFromConfig, STATUS_PATHS } from './routes.ts';
-export type { StatusAnswer, StatusDeps, StatusRequest } from './routes.ts';
+export { handleStatusRequest, statusDepsFromConfig, STATUS_ROUTES } from './routes.ts';
+export type { StatusAnswer, StatusDeps, StatusRequest, StatusRoute } from './routes.ts';
 export { checkHealth, databaseProbe, kafkaProbe, s3Probe } from './health.ts';
 export type { CheckResult, HealthProbes, HealthReport, Probe } from './health.ts';
 export { aggregationStatus, nextCronFire, PERIODS } from './aggregation-status.ts';
@@ -9,6 +9,6 @@ export type {
   Period,
   PeriodStatus,
 } from './aggregation-status.ts';
-export { listRuns, parseRunsQuery, runView, RunsQueryError } from './runs.ts';
+export { listRuns, parseRunsQuery, runView } from './runs.ts';
 export type { RunView, RunsQuery } from './runs.ts';
-export { aggregationMetrics } from './metrics.ts';
+export { periodStatusValue, stateMetrics, type KafkaLagSource } from './state-metrics.ts';

@@ -1,18 +1,23 @@
-// The status API as one function of (request, deps) → answer, so the `status` handler stays thin and
-// the runtime or a test can call it directly. Paths: /health, /aggregation/status, /runs, /metrics
-// (Prometheus text as a string body: the template sends strings as text/plain).
+// The status API as one route table (shared/http matchRoute) of (request, deps) → answer, so the `status`
+// handler stays thin and the runtime or a test can call it directly. A new path is one more row.
+// Bad requests throw a BatchError (REQUEST_INVALID, NOT_FOUND, METHOD_NOT_ALLOWED): the template answers
+// it with the catalogue's status. /metrics answers Prometheus text with its content type.
+import type { Kafka } from 'kafkajs';
 import type { BatchProcessingConfig } from '../config/index.ts';
 import { s3SettingsFrom } from '../archive/s3-client.ts';
 import type { Queryable } from '../db/index.ts';
+import { matchRoute, type Route } from '../http/index.ts';
 import { aggregationStatus, type AggregationStatusOptions } from './aggregation-status.ts';
 import { checkHealth, databaseProbe, kafkaProbe, s3Probe, type HealthProbes } from './health.ts';
-import { aggregationMetrics } from './metrics.ts';
-import { listRuns, RunsQueryError } from './runs.ts';
+import { listRuns } from './runs.ts';
+import { stateMetrics, type KafkaLagSource } from './state-metrics.ts';
 
 export interface StatusDeps {
   db: Queryable;
   probes: HealthProbes;
   aggregation: Omit<AggregationStatusOptions, 'now'>;
+  /** Where /metrics reads the raw topics' lag; absent without Kafka. */
+  kafkaLag?: KafkaLagSource | undefined;
   clock?: () => Date;
   healthTimeoutMs?: number;
 }
@@ -22,58 +27,76 @@ export interface StatusRequest {
   /** Path inside the function, e.g. `/health` (a leading `/status` is accepted too). */
   path: string;
   query: Record<string, string | undefined>;
+  headers?: Record<string, string | string[] | undefined>;
+  body?: unknown;
 }
 
 export interface StatusAnswer {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
-export const STATUS_PATHS = ['/health', '/aggregation/status', '/runs', '/metrics'] as const;
+interface RouteInput {
+  req: StatusRequest;
+  params: Record<string, string>;
+  deps: StatusDeps;
+  now: Date;
+}
+
+export type StatusRoute = (input: RouteInput) => Promise<StatusAnswer>;
+
+async function health({ deps, now }: RouteInput): Promise<StatusAnswer> {
+  return checkHealth(deps.probes, {
+    now: () => now,
+    ...(deps.healthTimeoutMs === undefined ? {} : { timeoutMs: deps.healthTimeoutMs }),
+  });
+}
+
+async function metrics({ deps, now }: RouteInput): Promise<StatusAnswer> {
+  const report = await aggregationStatus(deps.db, { ...deps.aggregation, now });
+  const { contentType, text } = await stateMetrics({
+    db: deps.db,
+    report,
+    timeZone: deps.aggregation.timeZone,
+    now,
+    kafkaLag: deps.kafkaLag,
+  });
+  return { status: 200, body: text, headers: { 'content-type': contentType } };
+}
+
+/** The status function's routes; GET routes answer HEAD too. */
+export const STATUS_ROUTES: readonly Route<StatusRoute>[] = [
+  { method: 'GET', pattern: '/', handler: health },
+  { method: 'GET', pattern: '/health', handler: health },
+  {
+    method: 'GET',
+    pattern: '/aggregation/status',
+    handler: async ({ deps, now }) => ({
+      status: 200,
+      body: await aggregationStatus(deps.db, { ...deps.aggregation, now }),
+    }),
+  },
+  {
+    method: 'GET',
+    pattern: '/runs',
+    handler: async ({ req, deps }) => ({ status: 200, body: await listRuns(deps.db, req.query) }),
+  },
+  { method: 'GET', pattern: '/metrics', handler: metrics },
+];
 
 export async function handleStatusRequest(req: StatusRequest, deps: StatusDeps): Promise<StatusAnswer> {
-  const path = (req.path.split('?')[0] ?? '/').replace(/^\/status(?=\/)/, '').replace(/\/+$/, '') || '/';
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    return {
-      status: 405,
-      body: { error: { code: 'REQUEST_INVALID', message: `${req.method} ${path}: use GET` } },
-    };
-  }
-  const now = deps.clock?.() ?? new Date();
-  switch (path) {
-    case '/':
-    case '/health':
-      return checkHealth(deps.probes, {
-        now: () => now,
-        ...(deps.healthTimeoutMs === undefined ? {} : { timeoutMs: deps.healthTimeoutMs }),
-      });
-    case '/aggregation/status':
-      return { status: 200, body: await aggregationStatus(deps.db, { ...deps.aggregation, now }) };
-    case '/metrics': {
-      const report = await aggregationStatus(deps.db, { ...deps.aggregation, now });
-      return { status: 200, body: (await aggregationMetrics(report)).text };
-    }
-    case '/runs':
-      try {
-        return { status: 200, body: await listRuns(deps.db, req.query) };
-      } catch (err) {
-        if (err instanceof RunsQueryError) {
-          return { status: 400, body: { error: { code: err.code, message: err.message } } };
-        }
-        throw err;
-      }
-    default:
-      return {
-        status: 404,
-        body: {
-          error: { code: 'NOT_FOUND', message: `no status route ${path}; try ${STATUS_PATHS.join(', ')}` },
-        },
-      };
-  }
+  const path = (req.path.split('?')[0] ?? '/').replace(/^\/status(?=\/|$)/, '') || '/';
+  const { route, params } = matchRoute(STATUS_ROUTES, req.method, path);
+  return route.handler({ req, params, deps, now: deps.clock?.() ?? new Date() });
 }
 
 /** Status deps from the loaded configuration: database always, Kafka and S3 only when configured. */
-export function statusDepsFromConfig(config: BatchProcessingConfig, db: Queryable): StatusDeps {
+export function statusDepsFromConfig(
+  config: BatchProcessingConfig,
+  db: Queryable,
+  kafka?: Kafka,
+): StatusDeps {
   const probes: HealthProbes = { database: databaseProbe(db) };
   if (config.kafka.bootstrapServers?.length)
     probes.kafka = kafkaProbe(config.kafka.bootstrapServers, config.kafka.clientId);
@@ -84,5 +107,10 @@ export function statusDepsFromConfig(config: BatchProcessingConfig, db: Queryabl
     db,
     probes,
     aggregation: { schedules: { ...config.aggregation.cron }, timeZone: config.time.zone },
+    kafkaLag: kafka && {
+      kafka,
+      groupId: config.kafka.consumerGroup,
+      topics: config.kafka.topics.raw,
+    },
   };
 }

@@ -1,5 +1,6 @@
 // GET /runs?job=&status=&limit=: the newest entries of the runs ledger.
 import type { Queryable } from '../db/index.ts';
+import { BatchError } from '../errors/index.ts';
 import { recentRuns, type RunRow } from './sql.ts';
 
 export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'skipped'] as const;
@@ -11,17 +12,15 @@ export interface RunsQuery {
   limit?: string | number | undefined;
 }
 
-export class RunsQueryError extends Error {
-  readonly code = 'REQUEST_INVALID';
-}
-
 export function parseRunsQuery(query: RunsQuery): { job?: string; status?: string; limit: number } {
   const out: { job?: string; status?: string; limit: number } = { limit: 50 };
   if (query.job) out.job = query.job;
   if (query.status) {
     if (!(RUN_STATUSES as readonly string[]).includes(query.status)) {
-      throw new RunsQueryError(
+      throw new BatchError(
+        'REQUEST_INVALID',
         `status=${JSON.stringify(query.status)} is not one of ${RUN_STATUSES.join(', ')}`,
+        { context: { status: query.status } },
       );
     }
     out.status = query.status;
@@ -29,8 +28,10 @@ export function parseRunsQuery(query: RunsQuery): { job?: string; status?: strin
   if (query.limit !== undefined && query.limit !== '') {
     const n = Number(query.limit);
     if (!Number.isInteger(n) || n < 1 || n > MAX_RUNS_LIMIT) {
-      throw new RunsQueryError(
+      throw new BatchError(
+        'REQUEST_INVALID',
         `limit=${JSON.stringify(query.limit)} must be a whole number from 1 to ${MAX_RUNS_LIMIT}`,
+        { context: { limit: query.limit } },
       );
     }
     out.limit = n;

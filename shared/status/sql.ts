@@ -89,3 +89,49 @@ export async function recentRuns(db: Queryable, filter: RunFilter): Promise<RunR
   );
   return rows;
 }
+
+/**
+ * Closed windows per level whose data is not aggregated yet (never done, or changed since). A window is
+ * closed once its bucket has ended in the configured zone; the open hour (or day, …) is not counted.
+ */
+export async function dirtyClosedWindowCounts(
+  db: Queryable,
+  timeZone: string,
+  now: Date,
+): Promise<Array<{ level: string; dirty: number }>> {
+  const { rows } = await db.query<{ level: string; dirty: number }>(
+    `SELECT level, count(*)::int AS dirty
+       FROM aggregation_windows
+      WHERE (done_seq IS NULL OR done_seq < changed_seq)
+        AND CASE level
+              WHEN 'hour' THEN bucket + interval '1 hour'
+              WHEN 'day' THEN ((bucket AT TIME ZONE $1) + interval '1 day') AT TIME ZONE $1
+              WHEN 'week' THEN ((bucket AT TIME ZONE $1) + interval '7 days') AT TIME ZONE $1
+              ELSE ((bucket AT TIME ZONE $1) + interval '1 month') AT TIME ZONE $1
+            END <= $2
+      GROUP BY level`,
+    [timeZone, now],
+  );
+  return rows;
+}
+
+/** Dead letters per reason code. */
+export async function deadLetterCounts(db: Queryable): Promise<Array<{ reason: string; count: number }>> {
+  const { rows } = await db.query<{ reason: string; count: number }>(
+    `SELECT reason_code AS reason, count(*)::int AS count FROM dead_letters GROUP BY reason_code ORDER BY 1`,
+  );
+  return rows;
+}
+
+/** The newest finished attempt per report type and format: stored (1) or failed (0). */
+export async function latestReportOutcomes(
+  db: Queryable,
+): Promise<Array<{ report_type: string; format: string; stored: boolean }>> {
+  const { rows } = await db.query<{ report_type: string; format: string; stored: boolean }>(
+    `SELECT DISTINCT ON (report_type, format) report_type, format, status = 'stored' AS stored
+       FROM reports
+      WHERE status IN ('stored', 'failed')
+      ORDER BY report_type, format, created_at DESC, id DESC`,
+  );
+  return rows;
+}

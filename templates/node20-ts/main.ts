@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT drains in-flight requests, runs the module's `close`, then exits.
 import type { AddressInfo } from 'node:net';
 import { isBatchError } from '../../shared/errors/index.ts';
+import { functionMetrics } from '../../shared/metrics/index.ts';
 import { createTemplateLogger } from './logger.ts';
 import { createFunctionServer } from './server.ts';
 import type { Handler, HandlerModule } from './types.ts';
@@ -75,7 +76,9 @@ export async function startFunction(module: HandlerModule, settings = readSettin
     logger.fatal(fields, `cannot start: ${(err as Error).message}`);
     process.exit(1);
   }
-  const fn = createFunctionServer({ handler, logger, maxBodyBytes: settings.maxBodyBytes });
+  const metrics = functionMetrics();
+  metrics.start.set(Math.floor(Date.now() / 1000));
+  const fn = createFunctionServer({ handler, logger, maxBodyBytes: settings.maxBodyBytes, metrics });
   await new Promise<void>((resolve, reject) => {
     fn.server.once('error', reject);
     fn.server.listen(settings.port, '127.0.0.1', () => resolve());

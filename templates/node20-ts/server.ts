@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/log/index.ts';
+import { metricsRecorded, type FunctionMetrics } from '../../shared/metrics/index.ts';
 import { RequestContext } from './context.ts';
 import { answerForError } from './errors.ts';
 import { buildEvent, readBody } from './request.ts';
@@ -13,7 +14,15 @@ export interface FunctionServerOptions {
   logger: Logger;
   /** Bytes; a larger body answers 413. */
   maxBodyBytes: number;
+  /** Where each invocation is counted and timed; its registry is served on GET /_/metrics as JSON. */
+  metrics?: FunctionMetrics;
 }
+
+/**
+ * The process registry as prom-client's JSON (getMetricsAsJSON), for the local runtime, which labels it with
+ * the function's job and instance and serves it on its /metrics. Not the handler's: no log line, not counted.
+ */
+export const METRICS_JSON_PATH = '/_/metrics';
 
 export interface FunctionServer {
   server: Server;
@@ -23,8 +32,11 @@ export interface FunctionServer {
   drain(timeoutMs: number): Promise<{ drained: boolean; abandoned: number }>;
 }
 
+// X-Kafka-request-id first: an hxp.batch.events message's chain id as the Kafka connector forwards its
+// header (shared/jobs/events.ts). It wins over the X-Call-Id the gateway gives every call, so the next
+// function's log lines carry the request id of the chain's start.
 function requestIdOf(req: IncomingMessage): string {
-  for (const name of ['x-call-id', 'x-request-id']) {
+  for (const name of ['x-kafka-request-id', 'x-call-id', 'x-request-id']) {
     const value = req.headers[name];
     const first = Array.isArray(value) ? value[0] : value;
     if (first && first.length <= 200) return first;
@@ -47,7 +59,7 @@ function serialize(value: unknown, headers: Record<string, string>): Buffer {
 }
 
 export function createFunctionServer(options: FunctionServerOptions): FunctionServer {
-  const { handler, logger, maxBodyBytes } = options;
+  const { handler, logger, maxBodyBytes, metrics } = options;
   let active = 0;
   let draining = false;
   let onIdle: (() => void) | undefined;
@@ -93,6 +105,16 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
       { method: req.method, path: req.url, status, ms: Math.round(ms * 10) / 10 },
       'request completed',
     );
+    if (metrics) {
+      metrics.invocations.inc({ code: String(status) });
+      metrics.duration.observe(ms / 1000);
+      metricsRecorded(metrics.registry);
+    }
+  }
+
+  async function serveMetrics(res: ServerResponse): Promise<void> {
+    const body = Buffer.from(JSON.stringify((await metrics?.registry.getMetricsAsJSON()) ?? []), 'utf8');
+    send(res, 200, { 'content-type': 'application/json' }, body);
   }
 
   const server = createServer((req, res) => {
@@ -104,6 +126,13 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
         if (active === 0) onIdle?.();
       }
     });
+    if (req.method === 'GET' && req.url === METRICS_JSON_PATH) {
+      serveMetrics(res).catch((err: unknown) => {
+        logger.error({ err }, 'could not read the metrics registry');
+        send(res, 500, { 'content-type': 'application/json' }, Buffer.from('[]'));
+      });
+      return;
+    }
     void handle(req, res);
   });
   // Let the watchdog's timeouts decide; node's own 5-minute request timeout must not cut long jobs short.

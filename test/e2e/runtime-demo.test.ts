@@ -17,6 +17,8 @@ test('the demo runs the real functions end to end and the status API reports it'
     dataDir: join(dir, 'pglite'),
     gatewayPort: 0,
     apiPort: 0,
+    metricsPort: 0,
+    metricsInstance: 'demo-host',
     cronTimers: false,
     env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', LOG_LEVEL: 'warn' },
     log: recordingLog(),
@@ -74,5 +76,27 @@ test('the demo runs the real functions end to end and the status API reports it'
   const metrics = await (await fetch(`${rt.apiUrl}/metrics`)).text();
   t.regex(metrics, /gateway_function_invocation_total\{function_name="ingest",code="200"\}/);
   t.regex(metrics, /hxp_aggregation_state\{period="hourly",state="completed"\} 1/);
+  t.regex(metrics, /^data_aggregation_hourly_status 1$/m);
+  // Without a Pushgateway the runtime serves each function's own registry, labelled as a push would be.
+  const fromMetricsPort = await fetch(`${rt.metricsUrl}/metrics`);
+  t.regex(fromMetricsPort.headers.get('content-type') ?? '', /^text\/plain/);
+  const scraped = await fromMetricsPort.text();
+  const stored = new RegExp(
+    `hxp_ingest_events_total\\{via="http",outcome="stored",job="ingest",instance="demo-host"\\} ${events.length}\\b`,
+  );
+  t.regex(scraped, stored);
+  t.regex(
+    scraped,
+    /hxp_ingest_events_total\{via="http",outcome="duplicate",job="ingest",instance="demo-host"\}/,
+  );
+  t.regex(scraped, /batch_processing_completion_rate\{job="aggregate-hourly",instance="demo-host"\} 1/);
+  t.regex(
+    scraped,
+    /batch_processing_runs_total\{result="succeeded",job="aggregate-daily",instance="demo-host"\} 2$/m,
+  );
+  t.regex(scraped, /hxp_function_invocations_total\{code="200",job="status",instance="demo-host"\}/);
+  t.regex(scraped, /^data_aggregation_hourly_status 1$/m);
+  t.is((scraped.match(/^# TYPE batch_processing_success_rate /gm) ?? []).length, 1, 'one family per name');
+  t.is((await fetch(`${rt.metricsUrl}/other`)).status, 404);
   t.is((await fetch(`${rt.apiUrl}/retention/cleanup`)).status, 501);
 });

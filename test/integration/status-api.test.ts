@@ -2,6 +2,7 @@
 import test, { type ExecutionContext } from 'ava';
 import pg from 'pg';
 import type { Database } from '../../shared/db/index.ts';
+import { isBatchError, type BatchError } from '../../shared/errors/index.ts';
 import { freePort } from '../../runtime/free-port.ts';
 import { databaseProbe, handleStatusRequest, type StatusDeps } from '../../shared/status/index.ts';
 import { freshEmbeddedDatabase, freshPgDatabase } from '../helpers/db.ts';
@@ -30,6 +31,18 @@ async function seed(db: Database): Promise<void> {
             ('aggregate-week', 'cron', NULL, NULL, 'running', '2026-11-28T10:19:00Z', NULL, NULL, NULL)`,
   );
   await db.query(`UPDATE runs SET error_code = 'WINDOW_FAILED', error = 'boom' WHERE job = 'aggregate-day'`);
+  await db.query(
+    `INSERT INTO dead_letters (origin, idempotency_key, reason_code, reason, payload)
+     VALUES ('http', 'k1', 'EVENT_SCHEMA', 'bad', '\\x7b7d'), ('http', 'k2', 'EVENT_SCHEMA', 'bad', '\\x7b7d'),
+            ('http', 'k3', 'EVENT_TOO_OLD', 'old', '\\x7b7d')`,
+  );
+  await db.query(
+    `INSERT INTO reports (report_type, period_start, period_end, format, status, created_at)
+     VALUES ('daily_summary', '2026-11-26', '2026-11-27', 'pdf', 'stored', '2026-11-27T01:00:00Z'),
+            ('daily_summary', '2026-11-27', '2026-11-28', 'pdf', 'failed', '2026-11-28T01:00:00Z'),
+            ('daily_summary', '2026-11-27', '2026-11-28', 'json', 'stored', '2026-11-28T01:00:00Z'),
+            ('daily_summary', '2026-11-28', '2026-11-29', 'json', 'generating', '2026-11-28T10:00:00Z')`,
+  );
   await db.query(
     `INSERT INTO aggregation_windows (level, bucket, changed_seq, done_seq, last_error)
      VALUES ('hour', '2026-11-28T08:00:00Z', 1, 1, NULL),
@@ -97,14 +110,37 @@ async function suite(t: ExecutionContext, db: Database): Promise<void> {
   );
   const metrics = await handleStatusRequest({ method: 'GET', path: '/metrics', query: {} }, deps(db));
   t.is(metrics.status, 200);
-  t.regex(String(metrics.body), /hxp_aggregation_freshness_seconds\{period="hourly"\} 1200/);
-  t.regex(String(metrics.body), /hxp_aggregation_state\{period="daily",state="failed"\} 1/);
-  const bad = await handleStatusRequest(
-    { method: 'GET', path: '/runs', query: { status: 'weird' } },
-    deps(db),
+  t.regex(metrics.headers?.['content-type'] ?? '', /^text\/plain; version=0\.0\.4/);
+  const text = String(metrics.body);
+  t.regex(text, /hxp_aggregation_freshness_seconds\{period="hourly"\} 1200/);
+  t.regex(text, /hxp_aggregation_state\{period="daily",state="failed"\} 1/);
+  // The original's per-level status: completed and running are healthy, failed 0, never run -1.
+  t.regex(text, /^data_aggregation_hourly_status 1$/m);
+  t.regex(text, /^data_aggregation_daily_status 0$/m);
+  t.regex(text, /^data_aggregation_weekly_status 1$/m);
+  t.regex(text, /^data_aggregation_monthly_status -1$/m);
+  // 10:00 is the open hour at 10:20: not dirty yet; the failed day is closed and not done.
+  t.regex(text, /hxp_aggregation_dirty_windows\{period="hourly"\} 0/);
+  t.regex(text, /hxp_aggregation_dirty_windows\{period="daily"\} 1/);
+  t.regex(text, /hxp_dead_letters\{reason="EVENT_SCHEMA"\} 2/);
+  t.regex(text, /hxp_dead_letters\{reason="EVENT_TOO_OLD"\} 1/);
+  t.regex(text, /report_generation_status\{report_type="daily_summary",format="pdf"\} 0/);
+  t.regex(text, /report_generation_status\{report_type="daily_summary",format="json"\} 1/);
+  t.notRegex(text, /hxp_kafka_consumer_lag_messages\{/, 'no Kafka configured, no lag series');
+  const bad = await t.throwsAsync(
+    handleStatusRequest({ method: 'GET', path: '/runs', query: { status: 'weird' } }, deps(db)),
   );
-  t.is(bad.status, 400);
-  t.regex(JSON.stringify(bad.body), /running, succeeded, failed, skipped/);
+  t.is((bad as BatchError).status, 400);
+  t.regex(bad.message, /running, succeeded, failed, skipped/);
+  const missing = await t.throwsAsync(
+    handleStatusRequest({ method: 'GET', path: '/nope', query: {} }, deps(db)),
+  );
+  t.true(isBatchError(missing, 'NOT_FOUND'));
+  t.regex(missing.message, /GET \/aggregation\/status/);
+  const post = await t.throwsAsync(
+    handleStatusRequest({ method: 'POST', path: '/runs', query: {} }, deps(db)),
+  );
+  t.true(isBatchError(post, 'METHOD_NOT_ALLOWED'));
 }
 
 test('status API shapes on the embedded database', async (t) => {

@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { z } from 'zod';
 import { BatchError } from '../../shared/errors/index.ts';
+import { Registry } from 'prom-client';
 import { createLogger } from '../../shared/log/index.ts';
+import { functionMetrics, onMetricsRecorded, type FunctionMetrics } from '../../shared/metrics/index.ts';
 import { createFunctionServer, type FunctionServer } from '../../templates/node20-ts/server.ts';
 import type { Handler } from '../../templates/node20-ts/types.ts';
 
@@ -23,6 +25,7 @@ async function serve(
   t: { teardown(fn: () => unknown): void },
   handler: Handler,
   maxBodyBytes = 1024,
+  metrics?: FunctionMetrics,
 ): Promise<Harness> {
   const logs: LogLine[] = [];
   const logger = createLogger(
@@ -30,7 +33,7 @@ async function serve(
     { fn: 'test' },
     { write: (s: string) => void logs.push(JSON.parse(s)) },
   );
-  const fn = createFunctionServer({ handler, logger, maxBodyBytes });
+  const fn = createFunctionServer({ handler, logger, maxBodyBytes, ...(metrics ? { metrics } : {}) });
   fn.server.listen(0, '127.0.0.1');
   await once(fn.server, 'listening');
   const { port } = fn.server.address() as AddressInfo;
@@ -210,7 +213,7 @@ test('a body over MAX_REQUEST_BODY answers 413 JSON, declared or streamed, and t
   t.is(calls, 1);
 });
 
-test('every log line of a request carries its id: X-Call-Id, else X-Request-Id, else a generated one', async (t) => {
+test('every log line of a request carries its id: the chain id from Kafka, else X-Call-Id, else X-Request-Id, else a generated one', async (t) => {
   const h = await serve(t, async (_event, context) => {
     context.log.info({ step: 'inside' }, 'handler says hi');
     return { id: context.requestId };
@@ -223,7 +226,10 @@ test('every log line of a request carries its id: X-Call-Id, else X-Request-Id, 
   const c = await fetch(h.url);
   const generated = ((await c.json()) as { id: string }).id;
   t.regex(generated, /^[0-9a-f-]{36}$/);
-  for (const id of ['call-abc', 'req-def', generated]) {
+  // An hxp.batch.events message delivered by the Kafka connector: its request-id header names the chain.
+  const d = await fetch(h.url, { headers: { 'X-Kafka-request-id': 'chain-1', 'X-Call-Id': 'call-per-hop' } });
+  t.deepEqual(await d.json(), { id: 'chain-1' });
+  for (const id of ['call-abc', 'req-def', generated, 'chain-1']) {
     const lines = h.logs.filter((l) => l.reqId === id);
     t.deepEqual(
       lines.map((l) => l.msg),
@@ -264,4 +270,39 @@ test('drain() gives up after its timeout and reports the abandoned requests', as
   const result = await h.fn.drain(100);
   t.deepEqual(result, { drained: false, abandoned: 1 });
   t.true((await pending) instanceof Error);
+});
+
+test('every invocation is counted by status and timed; GET /_/metrics serves the registry as JSON, unlogged', async (t) => {
+  const metrics = functionMetrics(new Registry());
+  let recorded = 0;
+  onMetricsRecorded(metrics.registry, () => (recorded += 1));
+  const h = await serve(
+    t,
+    async (event) => {
+      if (event.path === '/bad') throw new BatchError('REQUEST_INVALID', 'no');
+      return { ok: true };
+    },
+    1024,
+    metrics,
+  );
+  await fetch(`${h.url}/x`);
+  await fetch(`${h.url}/x`);
+  await fetch(`${h.url}/bad`);
+  const res = await fetch(`${h.url}/_/metrics`);
+  t.is(res.status, 200);
+  const json = (await res.json()) as Array<{ name: string; values: Array<Record<string, unknown>> }>;
+  const invocations = json.find((m) => m.name === 'hxp_function_invocations_total');
+  t.deepEqual(
+    invocations?.values.map((v) => [(v.labels as { code: string }).code, v.value]),
+    [
+      ['200', 2],
+      ['400', 1],
+    ],
+  );
+  const count = json
+    .find((m) => m.name === 'hxp_function_duration_seconds')
+    ?.values.find((v) => v.metricName === 'hxp_function_duration_seconds_count');
+  t.is(count?.value, 3);
+  t.is(recorded, 3, 'the pusher is told after each invocation');
+  t.is(h.logs.filter((l) => l.msg === 'request completed').length, 3, 'the metrics read is not logged');
 });

@@ -1,0 +1,282 @@
+// The one catalogue of hxp-batch's Prometheus metrics: name, type, HELP, labels and buckets, and where the
+// samples come from. Registries are built from these entries (define.ts), docs/metrics.md is generated from
+// them, and the dashboard and alert-rule tests check their queries against them. The original service's
+// names are kept exactly; ours start with hxp_. Labels are bounded sets (a level, a reason code, an HTTP
+// status, a partition) — never an event id, a run id or a path with an id in it.
+//
+// Sources:
+//   run      — a job's process records it after each run; pushed to the Pushgateway (grouping key job =
+//              the function's name, instance) or, under the local runtime, collected from the process.
+//              These carry no `job` label of their own: the grouping key (or the runtime) adds it.
+//   function — the template server records every invocation of its handler; collected like `run`.
+//   ingest   — both ingest paths (push and Kafka pull) in whichever function runs them; collected like `run`.
+//   state    — computed from the database (and Kafka's watermarks) by the status function's /metrics on each
+//              scrape, so every replica answers the same and nothing is lost when a job process goes away.
+//   runtime  — the local runtime's own registry (gateway, supervisor, cron, Kafka bridge).
+
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+export type MetricSource = 'run' | 'function' | 'ingest' | 'state' | 'runtime';
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  readonly buckets?: readonly number[];
+  readonly source: MetricSource;
+  /** Which issue's module fills it, when not this one (the definition still lives here). */
+  readonly filledBy?: string;
+}
+
+function metric<L extends string>(
+  type: MetricType,
+  source: MetricSource,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+  extra: { buckets?: readonly number[]; filledBy?: string } = {},
+): MetricDefinition & { readonly labelNames: readonly L[] } {
+  return { name, type, help, labelNames, source, ...extra };
+}
+
+/** Run durations: a second to the job timeout's 1 h and beyond. */
+const RUN_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 2700, 3600, 7200];
+/** Function invocations: a health probe to a long job. */
+const INVOCATION_BUCKETS = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 10, 60, 300, 1800, 3600];
+
+export const AGGREGATION_PERIODS = ['hourly', 'daily', 'weekly', 'monthly'] as const;
+
+export const METRICS = {
+  // ---- the original service's names -----------------------------------------------------------------
+  successRate: metric(
+    'gauge',
+    'run',
+    'batch_processing_success_rate',
+    "Share (0-1) of the last run's work units (aggregation windows, reports, archive units) that succeeded; 1 when nothing was due",
+  ),
+  completionRate: metric(
+    'gauge',
+    'run',
+    'batch_processing_completion_rate',
+    'Share (0-1) of the work due at the start of the last run that the run got through (below 1 when it ran out of time or lost its lock)',
+  ),
+  duration: metric(
+    'histogram',
+    'run',
+    'batch_processing_duration_seconds',
+    'How long runs of the batch jobs took, from taking the job lock to writing the ledger entry',
+    [],
+    { buckets: RUN_BUCKETS },
+  ),
+  hourlyStatus: metric(
+    'gauge',
+    'state',
+    'data_aggregation_hourly_status',
+    'Hourly aggregation: 1 = the last run succeeded or is running and no window is failing, 0 = a run or a window failed, -1 = never run',
+  ),
+  dailyStatus: metric(
+    'gauge',
+    'state',
+    'data_aggregation_daily_status',
+    'Daily aggregation: 1 = the last run succeeded or is running and no window is failing, 0 = a run or a window failed, -1 = never run',
+  ),
+  weeklyStatus: metric(
+    'gauge',
+    'state',
+    'data_aggregation_weekly_status',
+    'Weekly aggregation: 1 = the last run succeeded or is running and no window is failing, 0 = a run or a window failed, -1 = never run',
+  ),
+  monthlyStatus: metric(
+    'gauge',
+    'state',
+    'data_aggregation_monthly_status',
+    'Monthly aggregation: 1 = the last run succeeded or is running and no window is failing, 0 = a run or a window failed, -1 = never run',
+  ),
+  reportGenerationStatus: metric(
+    'gauge',
+    'state',
+    'report_generation_status',
+    'Per report type and format: 1 = its newest report was stored, 0 = its newest attempt failed',
+    ['report_type', 'format'],
+  ),
+  storageUsage: metric(
+    'gauge',
+    'state',
+    'data_retention_storage_usage',
+    'Used share (0-1) of the storage quota, per store (database, archive)',
+    ['store'],
+    { filledBy: 'issue 12 (retention-sweep)' },
+  ),
+
+  // ---- runs (ours) ----------------------------------------------------------------------------------
+  runs: metric(
+    'counter',
+    'run',
+    'batch_processing_runs_total',
+    'Runs finished, by result (succeeded, partial, failed, timed_out, already_running, disabled)',
+    ['result'],
+  ),
+  lastRun: metric(
+    'gauge',
+    'run',
+    'batch_processing_last_run_timestamp_seconds',
+    'When the last run finished, whatever its result (Unix seconds)',
+  ),
+  lastSuccess: metric(
+    'gauge',
+    'run',
+    'batch_processing_last_success_timestamp_seconds',
+    'When the last run that succeeded finished (Unix seconds)',
+  ),
+
+  // ---- function processes (ours) --------------------------------------------------------------------
+  invocations: metric(
+    'counter',
+    'function',
+    'hxp_function_invocations_total',
+    'Handler invocations of the function process, by HTTP status',
+    ['code'],
+  ),
+  invocationDuration: metric(
+    'histogram',
+    'function',
+    'hxp_function_duration_seconds',
+    'Handler invocation duration of the function process, from request to response',
+    [],
+    { buckets: INVOCATION_BUCKETS },
+  ),
+  functionStart: metric(
+    'gauge',
+    'function',
+    'hxp_function_start_time_seconds',
+    'When the function process started (Unix seconds); a new value is a restart',
+  ),
+
+  // ---- ingestion (ours) -----------------------------------------------------------------------------
+  ingestEvents: metric(
+    'counter',
+    'ingest',
+    'hxp_ingest_events_total',
+    'Events received, by way in (http, connector, pull) and outcome (stored, duplicate, rejected)',
+    ['via', 'outcome'],
+  ),
+  ingestRejected: metric(
+    'counter',
+    'ingest',
+    'hxp_ingest_rejected_total',
+    'Events rejected to dead_letters, by way in (http, connector, pull) and reason code (EVENT_*, INGEST_*)',
+    ['via', 'reason'],
+  ),
+  deadLetters: metric('gauge', 'state', 'hxp_dead_letters', 'Dead letters in the database, by reason code', [
+    'reason',
+  ]),
+  kafkaLag: metric(
+    'gauge',
+    'state',
+    'hxp_kafka_consumer_lag_messages',
+    "Records on a raw topic's partition not yet stored: high watermark minus the offset stored in PostgreSQL",
+    ['topic', 'partition'],
+  ),
+  kafkaLagUp: metric(
+    'gauge',
+    'state',
+    'hxp_kafka_lag_scrape_success',
+    "1 when the last scrape read Kafka's watermarks, 0 when Kafka did not answer (the lag series are then missing)",
+  ),
+
+  // ---- aggregation state (ours) ---------------------------------------------------------------------
+  aggregationState: metric(
+    'gauge',
+    'state',
+    'hxp_aggregation_state',
+    'One-hot state of each period: completed, running, failed, scheduled (never run)',
+    ['period', 'state'],
+  ),
+  freshness: metric(
+    'gauge',
+    'state',
+    'hxp_aggregation_freshness_seconds',
+    'Seconds since the end of the newest completely aggregated bucket, per period',
+    ['period'],
+  ),
+  dirtyWindows: metric(
+    'gauge',
+    'state',
+    'hxp_aggregation_dirty_windows',
+    'Closed windows with data not aggregated yet (new or late events), per period',
+    ['period'],
+  ),
+  failingWindows: metric(
+    'gauge',
+    'state',
+    'hxp_aggregation_failing_windows',
+    'Windows whose last attempt failed and that are not redone yet, per period',
+    ['period'],
+  ),
+  nextRun: metric(
+    'gauge',
+    'state',
+    'hxp_aggregation_next_run_timestamp_seconds',
+    "When the period's job is scheduled to fire next (Unix seconds)",
+    ['period'],
+  ),
+
+  // ---- the local runtime (ours; names of the OpenFaaS gateway's own metrics where it has them) -------
+  gatewayInvocations: metric(
+    'counter',
+    'runtime',
+    'gateway_function_invocation_total',
+    'Function invocations through the local gateway, by function and HTTP status',
+    ['function_name', 'code'],
+  ),
+  gatewayDuration: metric(
+    'histogram',
+    'runtime',
+    'gateway_functions_seconds',
+    'Function call duration through the local gateway',
+    ['function_name'],
+    { buckets: [0.005, 0.025, 0.1, 0.5, 1, 2.5, 10, 60, 300] },
+  ),
+  gatewayReplicas: metric(
+    'gauge',
+    'runtime',
+    'gateway_service_count',
+    'Ready replicas per function (0 or 1 locally)',
+    ['function_name'],
+  ),
+  runtimeRestarts: metric(
+    'counter',
+    'runtime',
+    'hxp_runtime_function_restarts_total',
+    'Function processes restarted after they exited on their own',
+    ['function_name'],
+  ),
+  runtimeAsyncQueue: metric(
+    'gauge',
+    'runtime',
+    'hxp_runtime_async_queue_depth',
+    'Async invocations accepted and not yet finished',
+  ),
+  runtimeCronFired: metric(
+    'counter',
+    'runtime',
+    'hxp_runtime_cron_fired_total',
+    'Cron-connector invocations fired',
+    ['function_name'],
+  ),
+  bridgeMessages: metric(
+    'counter',
+    'runtime',
+    'hxp_kafka_bridge_messages_total',
+    'Kafka messages the bridge delivered, by outcome (delivered, dead_lettered)',
+    ['topic', 'function_name', 'outcome'],
+  ),
+} as const;
+
+export type MetricId = keyof typeof METRICS;
+
+/** Every definition, in catalogue order. */
+export const metricDefinitions: readonly MetricDefinition[] = Object.values(METRICS);
+
+/** Label names no metric may carry: unbounded values, or the target labels Prometheus and the Pushgateway set. */
+export const FORBIDDEN_LABELS = ['job', 'instance', 'id', 'event_id', 'run_id', 'request_id', 'key', 'path'];
