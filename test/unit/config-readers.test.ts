@@ -46,9 +46,6 @@ const PENDING: Readonly<Record<string, string>> = {
   'retention.aggregatedDays': 'issue 12',
   'retention.reportsDays': 'issue 12',
   'retention.archival.enabled': 'issue 12',
-  // Issue 13 — observability (metrics server, Pushgateway).
-  'metrics.port': 'issue 13',
-  'metrics.pushgatewayUrl': 'issue 13',
 };
 
 const keyPaths = settingKeys.map((key) => ({ key, path: key.split('.') }));
