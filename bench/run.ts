@@ -180,7 +180,9 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       await step('drop database and topic', async () => {
         await dropDatabase(urls.databaseUrl, name);
         await deleteTopic(kafka, topic);
-      }).catch(() => undefined);
+      })
+        // step() already printed the failure; the next size still runs in its own database and topic.
+        .catch(() => undefined);
     } else {
       say(`kept database ${name} and topic ${topic} (--keep)`);
     }

@@ -109,7 +109,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const stack = loadStack(options.stackFile ?? resolve(PROJECT_ROOT, 'stack.yml'), env);
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+    for (const c of cleanups.splice(0).reverse()) {
+      await c().catch((err: unknown) =>
+        options.log.warn({ err: (err as Error).message }, 'a part of the runtime failed to stop cleanly'),
+      );
+    }
   };
   try {
     // Database first: functions migrate on first use, but one migration here avoids N racing ones.
@@ -123,7 +127,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       database = { mode: 'external', url: externalUrl };
     } else {
       const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-      embedded = await startEmbeddedServer({ dataDir });
+      embedded = await startEmbeddedServer({
+        dataDir,
+        onResetFailed: (err) =>
+          options.log.error(
+            { err: (err as Error).message },
+            'the embedded database session could not be reset; the next connection is refused',
+          ),
+      });
       cleanups.push(() => embedded!.close());
       db = embedded.db;
       database = { mode: 'embedded', url: embedded.url, dataDir };

@@ -76,10 +76,23 @@ export function jobOptionsOf(config: BatchProcessingConfig): AggregationJobOptio
  * so it refuses to start instead (only the local runtime runs the embedded database, on disk, and hands
  * its functions a DATABASE_URL).
  */
-export function functionSettings(env: NodeJS.ProcessEnv = process.env): {
+export function functionSettings(env: NodeJS.ProcessEnv = process.env): FunctionSettings {
+  if (settings?.env === env) return settings.value;
+  const value = resolveSettings(env);
+  settings = { env, value };
+  return value;
+}
+
+interface FunctionSettings {
   config: BatchProcessingConfig;
   url: string;
-} {
+}
+
+// Resolved once per process (per environment object): handlers read the configuration before they touch
+// the database — the API token, the time zone of a backfill's dates — so a refused call costs nothing.
+let settings: { env: NodeJS.ProcessEnv; value: FunctionSettings } | undefined;
+
+function resolveSettings(env: NodeJS.ProcessEnv): FunctionSettings {
   const config = loadConfig({ env });
   const url = databaseUrl(config);
   if (url === undefined) {
@@ -170,12 +183,15 @@ export function getFunctionContext(
 export async function closeFunctionContext(): Promise<void> {
   const current = pending;
   pending = undefined;
+  settings = undefined;
+  // A context that failed to start holds nothing to close; its error went to the request that started it.
   const context = await current?.catch(() => undefined);
   stopPushing?.();
   stopPushing = undefined;
   // The last push carries what the final requests recorded (the template records an invocation after
   // its response, which is before close).
   await context?.metrics.pusher?.flush();
+  // Shutting down: a producer that cannot say goodbye to the broker is dropped with the process anyway.
   await context?.publisher?.disconnect().catch(() => undefined);
   await context?.db.close();
 }

@@ -7,6 +7,7 @@ import { requireApiToken } from '../../shared/auth/index.ts';
 import {
   aggregationEnabled,
   closeFunctionContext,
+  functionSettings,
   getFunctionContext,
   initFunction,
   jobDeps,
@@ -22,10 +23,10 @@ const Level = z.enum(['day', 'week', 'month'], {
 const level = Level.parse(process.env.AGGREGATION_LEVEL ?? 'day');
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
-  const fx = await getFunctionContext({ log: context.log });
-  const { config } = fx;
+  const { config } = functionSettings();
   const request = parseAggregationRequest(event, config.time.zone);
   if (request.trigger === 'backfill') requireApiToken(event.headers, config.api.token, 'a backfill');
+  const fx = await getFunctionContext({ log: context.log });
   const summary = await runAggregation(jobDeps(fx, context.log), {
     level,
     ...request,

@@ -5,6 +5,7 @@ import { requireApiToken } from '../../shared/auth/index.ts';
 import {
   aggregationEnabled,
   closeFunctionContext,
+  functionSettings,
   getFunctionContext,
   initFunction,
   jobDeps,
@@ -16,10 +17,11 @@ import { runAggregation } from '../../shared/jobs/index.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
-  const fx = await getFunctionContext({ log: context.log });
-  const { config, kafka, publisher } = fx;
+  const { config } = functionSettings();
   const request = parseAggregationRequest(event, config.time.zone);
   if (request.trigger === 'backfill') requireApiToken(event.headers, config.api.token, 'a backfill');
+  const fx = await getFunctionContext({ log: context.log });
+  const { kafka, publisher } = fx;
   const pull =
     kafka && pullsRawTopics(config)
       ? async () => {

@@ -5,7 +5,12 @@
 // unless ingest is configured open (api.ingestOpen).
 import { z } from 'zod';
 import { requireApiToken } from '../../shared/auth/index.ts';
-import { closeFunctionContext, getFunctionContext, initFunction } from '../../shared/function-context.ts';
+import {
+  closeFunctionContext,
+  functionSettings,
+  getFunctionContext,
+  initFunction,
+} from '../../shared/function-context.ts';
 import { connectorRecord, ingestPayload } from '../../shared/ingest/index.ts';
 import { assertPushAccepted } from '../../shared/ingest/consumption.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
@@ -18,11 +23,11 @@ const IngestRequest = z.object({
 });
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
-  const fx = await getFunctionContext({ log: context.log });
-  const { config } = fx;
+  const { config } = functionSettings();
   if (!config.api.ingestOpen) requireApiToken(event.headers, config.api.token, 'POST /function/ingest');
   const { rawBody } = IngestRequest.parse(event);
   assertPushAccepted(config, connectorRecord(event.headers)?.topic);
+  const fx = await getFunctionContext({ log: context.log });
   const result = await ingestPayload(
     { db: fx.db, log: context.log, metrics: fx.metrics.registry, ...fx.normalize },
     { body: rawBody, headers: event.headers },

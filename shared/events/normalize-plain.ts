@@ -9,6 +9,7 @@ import {
   dimensionKeySet,
   type NormalizeContext,
 } from './normalize.ts';
+import { mayHideNonNumericMetric } from './metric-fields.ts';
 import { plainEventType, plainText, plainTimestampValue } from './plain-envelope.ts';
 import { scanPlainEvent } from './plain-event-text.ts';
 
@@ -95,6 +96,7 @@ export function normalizePlainEvent(
   if (text === undefined || text.fieldCount > limits.maxFields || !plainEventType(text.eventType)) {
     return undefined;
   }
+  if (mayHideNonNumericMetric(text.eventType, text.metricNames, text.dataJson)) return undefined;
   if (text.source !== undefined && !plainText(text.source)) return undefined;
   if (text.id !== undefined && !plainText(text.id)) return undefined;
   const timestamp = resolveTimestamp(text.timestamp);

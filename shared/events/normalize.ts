@@ -4,6 +4,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
 import { eventHash } from './canonical.ts';
+import { nonNumericMetric } from './metric-fields.ts';
 import { plainEnvelope } from './plain-envelope.ts';
 import { fieldPath, preview, rejection, type Rejection } from './rejection.ts';
 import { EventEnvelopeSchema, type EventEnvelope } from './schema.ts';
@@ -300,6 +301,9 @@ export function normalizeEvent(raw: unknown, context: NormalizeContext): Normali
       ),
     );
   }
+
+  const notNumber = nonNumericMetric(envelope.event_type, envelope.data);
+  if (notNumber) return fail(notNumber);
 
   const resolved = resolveTimestamp(envelope, context);
   const tooFar = checkAge(envelope, resolved, context);

@@ -289,3 +289,18 @@ test('data is sorted into metrics and configured dimensions, and kept as written
   t.is(plain?.dataJson, '{"tokens":12,"model":"m-1","error":false,"note":"hi","region":"eu","z":null}');
   t.is(plain?.source, 'unknown');
 });
+
+test('a known metric field holding a string is left to the general path, which refuses it', (t) => {
+  const text = (data: string) =>
+    `{"event_type":"llm_request","timestamp":"2026-11-28T10:15:00.000Z","source":"api-1","data":${data}}`;
+  t.is(plainOf(text('{"model":"m","latency_ms":"fast"}')), undefined);
+  t.deepEqual(
+    plainOf(text('{"model":"m","latency_ms":5}'))?.metricTexts,
+    ['5'],
+    'numbers still take the fast path',
+  );
+  // Nested under another key it is only raw data: the general path accepts what the fast path declined.
+  t.is(plainOf(text('{"meta":{"tokens_in":"x"},"latency_ms":5}')), undefined);
+  t.true(normalizeEvent(Buffer.from(text('{"meta":{"tokens_in":"x"},"latency_ms":5}')), context).ok);
+  t.false(normalizeEvent(Buffer.from(text('{"model":"m","latency_ms":"fast"}')), context).ok);
+});
