@@ -2,14 +2,27 @@
 // week of synthetic events and runs the aggregation chain. Flags: --stack <file>, --data-dir <dir>,
 // --demo, --once (exit after the demo), --no-cron.
 import { parseArgs } from 'node:util';
-import { loadConfigOrExit } from '../shared/config/index.ts';
+import { loadConfigOrExit, type BatchProcessingConfig } from '../shared/config/index.ts';
 import { formatTable, runDemo } from './demo/run-demo.ts';
 import { isBatchError } from '../shared/errors/index.ts';
 import { createLogger } from '../shared/log/index.ts';
 import { cronSchedule, kafkaTopics } from './stack.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
 
-function describe(rt: Runtime): string {
+/** Where raw events come from Kafka, and what the bridge carries (one consumption path, see KAFKA_CONSUMPTION). */
+function kafkaLine(rt: Runtime, config: BatchProcessingConfig): string {
+  const raw = config.kafka.topics.raw.join(', ');
+  if (!config.kafka.bootstrapServers?.length) {
+    return 'off (set KAFKA_BOOTSTRAP_SERVERS; ingestion by HTTP meanwhile)';
+  }
+  const path =
+    config.kafka.consumption === 'pull'
+      ? `${raw} pulled by aggregate-hourly before each run (KAFKA_CONSUMPTION=pull)`
+      : `${raw} pushed to ingest by the bridge (KAFKA_CONSUMPTION=push)`;
+  return `${path}; bridge ${rt.bridge ? `consuming ${rt.bridge.topics.join(', ')}` : 'idle'}`;
+}
+
+function describe(rt: Runtime, config: BatchProcessingConfig): string {
   const lines = [
     '',
     'hxp-batch local runtime',
@@ -19,12 +32,13 @@ function describe(rt: Runtime): string {
     rt.database.mode === 'embedded'
       ? `  database  embedded PGlite at ${rt.database.dataDir}, served to functions one connection at a time (${rt.database.url})`
       : `  database  PostgreSQL ${rt.database.url.replace(/\/\/[^@/]*@/, '//***@')}`,
-    `  kafka     ${rt.bridge ? `bridge consuming ${rt.bridge.topics.join(', ')}` : 'off (set KAFKA_BOOTSTRAP_SERVERS to bridge topic annotations)'}`,
+    `  kafka     ${kafkaLine(rt, config)}`,
     '  functions',
   ];
   for (const p of rt.supervisor.all()) {
     const schedule = cronSchedule(p.spec);
-    const topics = kafkaTopics(p.spec);
+    // Only the topics the bridge delivers are this function's trigger here.
+    const topics = kafkaTopics(p.spec).filter((t) => rt.bridge?.topics.includes(t));
     const trigger = [
       `${rt.gatewayUrl}/function/${p.spec.name}`,
       schedule ? `cron "${schedule}"` : '',
@@ -61,7 +75,7 @@ async function main(): Promise<void> {
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     cronTimers: !values['no-cron'],
   });
-  process.stdout.write(describe(rt));
+  process.stdout.write(describe(rt, config));
   let stopping = false;
   const shutdown = (code: number): void => {
     if (stopping) return;

@@ -98,7 +98,7 @@ export const settings: Record<SettingKey, SettingSource> = {
   'metrics.port': { env: 'BATCH_PROCESSING_METRICS_PORT', yaml: 'monitoring.metrics_port', description: 'Port of the Prometheus endpoint (/metrics) of the local runtime; the API port serves it too.' },
   'metrics.pushgatewayUrl': { env: 'PROMETHEUS_PUSHGATEWAY_URL', yaml: 'monitoring.pushgateway_url', description: 'Pushgateway the functions push their metrics to (grouping key job = function name, instance); unset = no push (the local runtime then serves them on its /metrics).' },
   'metrics.instance': { env: 'BATCH_PROCESSING_METRICS_INSTANCE', yaml: 'monitoring.instance', description: 'The `instance` label of pushed and runtime-collected function metrics; unset = the host name (the pod name on Kubernetes).' },
-  'openfaas.gatewayUrl': { env: 'OPENFAAS_GATEWAY_URL', yaml: 'openfaas.gateway_url', description: 'OpenFaaS gateway the functions call.' },
+  'openfaas.gatewayUrl': { env: 'OPENFAAS_GATEWAY_URL', yaml: 'openfaas.gateway_url', description: 'OpenFaaS gateway faas-cli deploys to (stack.yml provider.gateway) and the standalone Kafka bridge delivers to.' },
   'openfaas.gatewayPort': { env: 'GATEWAY_PORT', yaml: 'openfaas.gateway_port', description: 'Port of the local runtime\'s gateway.' },
   'log.level': { env: 'LOG_LEVEL', yaml: 'logging.level', description: 'Lowest pino level written.' },
   's3.endpoint': { env: 'S3_ENDPOINT', yaml: 's3.endpoint', description: 'S3/MinIO endpoint; unset with no bucket = local archive folder.' },

@@ -379,9 +379,17 @@ binaryTest('faas-cli').serial('faas-cli list and invoke work against the runtime
   }).catch((err: { stdout?: string; stderr?: string }) => err);
   // faas-cli answers 401 without credentials; log in the way users do
   t.regex(`${list.stdout ?? ''}${list.stderr ?? ''}`, /401|unauthorized/i);
-  await run(bin, ['login', '--gateway', rt.gatewayUrl, '-u', 'admin', '-p', 's3cret'], {
-    env: { ...env, HOME: stack.dir },
+  // as the OpenFaaS docs have it: the password on stdin, never in the process list
+  const login = await new Promise<string>((resolve, reject) => {
+    const child = execFile(
+      bin,
+      ['login', '--gateway', rt.gatewayUrl, '-u', 'admin', '--password-stdin'],
+      { env: { ...env, HOME: stack.dir } },
+      (err, stdout, stderr) => (err ? reject(err) : resolve(`${stdout}${stderr}`)),
+    );
+    child.stdin!.end('s3cret');
   });
+  t.regex(login, /credentials saved/i);
   const listed = await run(bin, ['list', '--gateway', rt.gatewayUrl], { env: { ...env, HOME: stack.dir } });
   for (const name of ['echo', 'recorder', 'crashy']) t.regex(listed.stdout, new RegExp(`^${name}\\s`, 'm'));
   const invoked = await new Promise<string>((resolve, reject) => {
@@ -397,4 +405,8 @@ binaryTest('faas-cli').serial('faas-cli list and invoke work against the runtime
   t.is(body.body, 'from faas-cli');
   t.is(body.query.q, '2');
   t.is(body.method, 'POST');
+  // Neither the runtime nor a function logged the credentials.
+  const logged = [...output, ...log.lines.map((l) => `${l.msg} ${JSON.stringify(l.obj)}`)].join('\n');
+  t.false(logged.includes('s3cret'));
+  t.false(logged.includes(Buffer.from('admin:s3cret').toString('base64')));
 });

@@ -115,7 +115,8 @@ serviceTest('kafka')(
         '--group',
         `rt-sa-${randomBytes(4).toString('hex')}`,
       ],
-      { ...process.env, KAFKA_BOOTSTRAP_SERVERS: '' },
+      // With an API token configured, deliveries carry it (ingest needs it) and it is never printed.
+      { ...process.env, KAFKA_BOOTSTRAP_SERVERS: '', BATCH_PROCESSING_API_TOKEN: 'bridge-tok-5e1a9c' },
     );
     t.teardown(() => {
       if (bridge.child.exitCode === null) bridge.child.kill('SIGKILL');
@@ -151,8 +152,10 @@ serviceTest('kafka')(
       'x-kafka-offset': '0',
       'x-kafka-key': 'user-7',
       'x-kafka-origin': 'test',
+      authorization: 'Bearer bridge-tok-5e1a9c',
     });
     bridge.child.kill('SIGTERM');
     t.is(await bridge.exited, 0);
+    t.false(bridge.output().includes('bridge-tok-5e1a9c'), 'the token is in none of its log lines');
   },
 );
