@@ -9,7 +9,11 @@ export const TARGETS = {
   /** "≈ 1": the larger size's rollup may take at most this many times the smaller's. */
   rollupGrowth: 1.5,
   peakRssMiB: 256,
+  /** A report reads aggregates only: the larger size's report may take at most this many times the smaller's. */
+  reportGrowth: 1.2,
 } as const;
+
+const REPORT_FORMATS = ['json', 'csv', 'pdf', 'docx'] as const;
 
 const mib = (kib: number): number => kib / 1024;
 
@@ -71,6 +75,40 @@ export function judge(sizes: readonly SizeResult[]): Check[] {
         ratio,
         target: `≈ 1 (≤ ${TARGETS.rollupGrowth}×)`,
         pass: ratio <= TARGETS.rollupGrowth && a.windows === b.windows && a.failed + b.failed === 0,
+      });
+    }
+  }
+  const withReports = sizes.filter((r) => r.reports);
+  const smallR = withReports[0];
+  const largeR = withReports[withReports.length - 1];
+  if (smallR?.reports && largeR?.reports && smallR !== largeR) {
+    // each format's time as a generation spends it: the shared document build plus its render
+    for (const format of REPORT_FORMATS) {
+      const a = smallR.reports.buildMs + (smallR.reports.formats[format]?.ms ?? NaN);
+      const b = largeR.reports.buildMs + (largeR.reports.formats[format]?.ms ?? NaN);
+      const ratio = b / a;
+      checks.push({
+        name: `monthly_summary ${format.toUpperCase()}, ${sizeLabel(largeR)} vs ${sizeLabel(smallR)} events`,
+        events: largeR.events,
+        ours: formatMs(b),
+        reference: formatMs(a),
+        ratio,
+        target: `≤ ${TARGETS.reportGrowth}×`,
+        pass: ratio <= TARGETS.reportGrowth,
+      });
+    }
+  }
+  for (const r of sizes) {
+    if (r.reports) {
+      const peak = mib(r.reports.maxRssKiB);
+      checks.push({
+        name: `Peak RSS of the report process (${sizeLabel(r)})`,
+        events: r.events,
+        ours: `${peak.toFixed(0)} MiB`,
+        reference: '—',
+        ratio: null,
+        target: `< ${TARGETS.peakRssMiB} MiB`,
+        pass: peak < TARGETS.peakRssMiB,
       });
     }
   }

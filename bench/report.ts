@@ -93,6 +93,25 @@ export function figuresTable(sizes: readonly SizeResult[]): string {
       'month rollup (median of 3)',
       (s) => s.rollups && `${formatMs(s.rollups.month.ms)} (${s.rollups.month.windows} windows)`,
     ],
+    [
+      'monthly_summary: document build from the views (fastest of 5)',
+      (s) => s.reports && `${formatMs(s.reports.buildMs)} (${s.reports.period})`,
+    ],
+    [
+      'monthly_summary render JSON / CSV / PDF / DOCX (fastest of 5)',
+      (s) =>
+        s.reports &&
+        (['json', 'csv', 'pdf', 'docx'] as const)
+          .map((f) => {
+            const m = s.reports!.formats[f];
+            return m ? `${formatMs(m.ms)} (${(m.bytes / 1024).toFixed(0)} KiB)` : '—';
+          })
+          .join(' / '),
+    ],
+    [
+      'report process peak RSS (maxRSS)',
+      (s) => s.reports && `${(s.reports.maxRssKiB / 1024).toFixed(0)} MiB`,
+    ],
     ['whole size, setup included', (s) => formatMs(s.totalMs)],
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];

@@ -11,6 +11,7 @@ import type { IngestMeasurement } from './ingest.ts';
 import type { Machine } from './machine.ts';
 import type { ProduceResult } from './produce.ts';
 import type { StatementStat } from './statement-profile.ts';
+import type { ReportMeasurement } from './reports.ts';
 
 export interface SizeResult {
   /** Requested event count. */
@@ -27,6 +28,8 @@ export interface SizeResult {
   baseline?: BaselineMeasurement;
   hourly?: AggregationMeasurement;
   rollups?: Record<RollupLevel, RollupMeasurement>;
+  /** monthly_summary in every format, from this size's aggregates. */
+  reports?: ReportMeasurement;
   explain?: ExplainOutput;
   /** With --explain: the hourly run's statements by total time. */
   hourlyProfile?: StatementStat[];

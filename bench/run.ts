@@ -13,6 +13,7 @@ import { judge } from './checks.ts';
 import { parseArgs, type BenchArgs } from './cli.ts';
 import { bundleIngestChild } from './bundle-child.ts';
 import { measureCopyCeiling } from './copy-ceiling.ts';
+import { bundleReportChild, measureReports } from './reports.ts';
 import { benchEvents, benchSpan, type Span } from './dataset.ts';
 import { explainHourly } from './explain.ts';
 import { measureIngest } from './ingest.ts';
@@ -39,6 +40,8 @@ interface SizeContext {
   runId: string;
   /** The esbuild bundle of the ingest child; undefined runs it through tsx. */
   childBundle: string | undefined;
+  /** The esbuild bundle of the report child (with its fonts and resvg binding), when the reports step runs. */
+  reportBundle: string | undefined;
   onMachine: (m: Machine) => void;
   /** Writes the results so far (a run stopped midway still leaves its finished steps on disk). */
   checkpoint: (current: SizeResult) => Promise<void>;
@@ -112,7 +115,8 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       );
     }
 
-    if (args.steps.includes('hourly') || args.steps.includes('rollups')) {
+    const wantsReports = args.steps.includes('reports');
+    if (args.steps.includes('hourly') || args.steps.includes('rollups') || wantsReports) {
       await step('VACUUM ANALYZE + CHECKPOINT (untimed, settles both contenders)', () =>
         settleRawEvents(bench.db),
       );
@@ -161,7 +165,7 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
           }
         }
       }
-      if (args.steps.includes('rollups')) {
+      if (args.steps.includes('rollups') || wantsReports) {
         const { value: rollups } = await step('rollups: day, week, month (3 passes)', () =>
           measureRollups(bench.db, span),
         );
@@ -172,6 +176,21 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
             `  ${level}: ${m.windows} windows, median ${m.ms.toFixed(0)} ms of ${m.samples.map((x) => x.toFixed(0)).join(', ')} (${m.failed} failed, ${m.status})`,
           );
         }
+      }
+      if (wantsReports && ctx.reportBundle) {
+        const { value: reports } = await step(
+          'reports: monthly_summary in every format (5 passes, child process)',
+          () => measureReports(bench.url, span, ctx.reportBundle!),
+        );
+        result.reports = reports;
+        await ctx.checkpoint(result);
+        say(
+          `  ${reports.period}: build ${reports.buildMs.toFixed(0)} ms; ` +
+            Object.entries(reports.formats)
+              .map(([f, m]) => `${f} ${m.ms.toFixed(0)} ms`)
+              .join(', ') +
+            `; peak RSS ${(reports.maxRssKiB / 1024).toFixed(0)} MiB`,
+        );
       }
     }
   } finally {
@@ -205,6 +224,9 @@ async function main(): Promise<void> {
   const childBundle = args.childTsx
     ? undefined
     : (await step('bundle the ingest child with esbuild', bundleIngestChild)).value;
+  const reportBundle = args.steps.includes('reports')
+    ? (await step('bundle the report child with esbuild', bundleReportChild)).value
+    : undefined;
   const sizes: SizeResult[] = [];
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const collect = (all: SizeResult[], complete: boolean): BenchResults | undefined =>
@@ -225,6 +247,7 @@ async function main(): Promise<void> {
     span,
     runId: Date.now().toString(36),
     childBundle,
+    reportBundle,
     onMachine: (m) => (machine ??= m),
     checkpoint: async (current) => {
       const partial = collect([...sizes, current], false);
@@ -235,6 +258,7 @@ async function main(): Promise<void> {
     for (const size of args.sizes) sizes.push(await benchSize(size, ctx));
   } finally {
     if (childBundle) await rm(dirname(childBundle), { recursive: true, force: true });
+    if (reportBundle) await rm(dirname(reportBundle), { recursive: true, force: true });
   }
   const results = collect(sizes, true);
   if (!results) throw new Error('no size ran');

@@ -60,6 +60,23 @@ export function int(min: number, max = Number.MAX_SAFE_INTEGER, noun = 'an integ
 
 export const port = int(1, 65535, 'a port number');
 
+/** A decimal number in [min, max]. */
+export function decimal(min: number, max: number): Kind<number> {
+  const expected = `a number ${min}–${max}`;
+  return {
+    type: `number ${min}–${max}`,
+    example: String(min),
+    parse(raw) {
+      const text = scalarText(raw);
+      if (text === undefined || !/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text)) return bad(`not ${expected}`);
+      const value = Number(text);
+      if (value < min || value > max) return bad(`out of range; expected ${expected}`);
+      return ok(value);
+    },
+    format: String,
+  };
+}
+
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** A duration; a bare number is in `unit`, the result is in `unit`. */

@@ -80,6 +80,14 @@ const postgresUrl = k.url(
 );
 
 export const REPORT_FORMATS = ['json', 'csv', 'pdf', 'docx'] as const;
+/** Report types made without being asked (by aggregation.completed and the cron fallback). */
+export const SCHEDULABLE_REPORT_TYPES = [
+  'hourly_summary',
+  'daily_summary',
+  'weekly_summary',
+  'monthly_summary',
+  'business_intelligence',
+] as const;
 export const DISTRIBUTION_CHANNELS = ['email', 's3'] as const;
 export const CAPACITY_ANALYSES = [
   'cpu',
@@ -134,6 +142,13 @@ const BatchProcessingConfigObject = z.object({
     formats: setting(k.list(k.oneOf(REPORT_FORMATS)), [...REPORT_FORMATS]),
     templatesDir: optional(k.text({ example: './report-templates' })),
     distribution: setting(k.list(k.oneOf(DISTRIBUTION_CHANNELS)), ['s3']),
+    scheduled: setting(k.list(k.oneOf(SCHEDULABLE_REPORT_TYPES)), [
+      'daily_summary',
+      'weekly_summary',
+      'monthly_summary',
+    ]),
+    catchUpDays: setting(k.int(1, 366), 7),
+    cron: setting(k.cron, '15 * * * *'),
     email: section({
       host: optional(k.text({ example: 'smtp.example.com' })),
       port: setting(k.port, 587),
@@ -141,11 +156,15 @@ const BatchProcessingConfigObject = z.object({
       password: optional(secret),
       from: setting(email, 'hxp-batch@localhost'),
       recipients: setting(k.list(email), []),
+      attachLimitBytes: setting(k.size, 10 * 2 ** 20),
+      linkTtlSeconds: setting(k.duration('s', 60), 7 * 86_400),
     }),
   }),
   businessIntelligence: section({
     enabled: setting(k.bool, true),
     metrics: setting(k.list(name), ['cost_usd', 'tokens_in', 'tokens_out', 'latency_ms', 'error', 'rating']),
+    lookbackDays: setting(k.int(7, 365), 28),
+    anomalyThreshold: setting(k.decimal(1, 20), 3.5),
   }),
   capacityAnalysis: section({
     enabled: setting(k.bool, true),
@@ -241,6 +260,13 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
         finer,
       ], `the ${level} rollup is made from ${finer} aggregates, so switch ${env(`aggregation.intervals.${level}`)} off too or keep this on`);
     }
+  }
+  if (config.reports.email.linkTtlSeconds > 7 * 86_400) {
+    require([
+      'reports',
+      'email',
+      'linkTtlSeconds',
+    ], 'at most 604800 (7 days): S3 presigned links cannot live longer');
   }
   if (config.reports.enabled && config.reports.distribution.includes('email')) {
     if (config.reports.email.host === undefined) {

@@ -46,6 +46,12 @@ export const errorCatalogue = {
   S3_UNAVAILABLE: spec(503, true, 'The S3 (MinIO) endpoint could not be reached.'),
   SMTP_UNAVAILABLE: spec(503, true, 'The SMTP server could not be reached.'),
   FUNCTION_TIMEOUT: spec(504, true, 'A function did not answer within its exec_timeout (of-watchdog, or the local runtime\'s gateway).'),
+  REPORT_PERIOD_NOT_READY: spec(409, true, 'The report period has not ended, or its aggregation is not final yet.'),
+  REPORT_TYPE_DISABLED: spec(409, false, 'Reports, or this report type, are switched off in the configuration.'),
+  REPORT_SOURCE_MISSING: spec(409, false, 'The data a report type renders is not stored on this database (capacity_analysis without analyze-capacity).'),
+  REPORT_TEMPLATE_INVALID: spec(500, false, 'A report template under reports.templatesDir is not valid.'),
+  REPORT_RENDER_FAILED: spec(500, false, 'Rendering a report format failed.'),
+  EMAIL_REJECTED: spec(502, false, 'The SMTP server refused a report e-mail for good (5xx answer).'),
   FUNCTION_UNREACHABLE: spec(502, true, 'The local runtime could not reach a function process (crashed or restarting).'),
   BRIDGE_DELIVERY_FAILED: spec(502, true, 'The Kafka bridge gave up on delivering a message to a function and dead-lettered it.'),
 } as const satisfies Record<string, ErrorSpec>;

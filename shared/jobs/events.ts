@@ -57,3 +57,15 @@ export function eventCause(event: unknown): EventCause | undefined {
 export function chainHeaders(event: { requestId?: string | undefined }): Record<string, string> {
   return event.requestId ? { [CHAIN_HEADER]: event.requestId } : {};
 }
+
+/** generate-report stored one or more formats of a report (shared/reports). */
+export interface ReportGeneratedEvent {
+  type: 'report.generated';
+  report_type: string;
+  period: string;
+  period_start: string;
+  formats: string[];
+  ids: number[];
+  runId: number;
+  at: string;
+}

@@ -99,6 +99,31 @@ export const METRICS = {
     'Per report type and format: 1 = its newest report was stored, 0 = its newest attempt failed',
     ['report_type', 'format'],
   ),
+  // The reports issue names these three exactly (beside the original's report_generation_status).
+  reportGenerationDuration: metric(
+    'histogram',
+    'run',
+    'report_generation_duration_seconds',
+    'Time to render and store one report format, plus its share of the document build its formats have in common',
+    ['report_type', 'format'],
+    { buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], filledBy: 'issue 10 (shared/reports)' },
+  ),
+  reportGenerationTotal: metric(
+    'counter',
+    'run',
+    'report_generation_total',
+    'Report formats generated, by type, format and result (success, failure)',
+    ['report_type', 'format', 'result'],
+    { filledBy: 'issue 10 (shared/reports)' },
+  ),
+  reportDistributionTotal: metric(
+    'counter',
+    'run',
+    'report_distribution_total',
+    'Report distributions by channel (s3 = one stored object, email = one recipient) and result (success, failure)',
+    ['channel', 'result'],
+    { filledBy: 'issue 10 (shared/reports)' },
+  ),
   storageUsage: metric(
     'gauge',
     'state',

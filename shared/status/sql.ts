@@ -123,15 +123,20 @@ export async function deadLetterCounts(db: Queryable): Promise<Array<{ reason: s
   return rows;
 }
 
-/** The newest finished attempt per report type and format: stored (1) or failed (0). */
+/**
+ * The newest finished attempt per report type and format: stored (1) or failed (0). A reports row is one
+ * (type, period, format) and is updated by each attempt; a failed regeneration keeps the row `stored` (the
+ * previous file is still served) with its error_code set, so success is stored without an error.
+ */
 export async function latestReportOutcomes(
   db: Queryable,
 ): Promise<Array<{ report_type: string; format: string; stored: boolean }>> {
   const { rows } = await db.query<{ report_type: string; format: string; stored: boolean }>(
-    `SELECT DISTINCT ON (report_type, format) report_type, format, status = 'stored' AS stored
+    `SELECT DISTINCT ON (report_type, format) report_type, format,
+            status = 'stored' AND error_code IS NULL AS stored
        FROM reports
       WHERE status IN ('stored', 'failed')
-      ORDER BY report_type, format, created_at DESC, id DESC`,
+      ORDER BY report_type, format, updated_at DESC, id DESC`,
   );
   return rows;
 }

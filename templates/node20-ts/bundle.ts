@@ -1,6 +1,7 @@
 // Bundles one handler with this template's server into a self-contained folder that runs with plain
 // `node index.js` (no TS loader, no node_modules): index.js, package.json + package-lock.json (no
-// dependencies, so `npm ci --omit=dev` is a no-op check), the migrations and PGlite's runtime assets.
+// dependencies, so `npm ci --omit=dev` is a no-op check), the migrations and PGlite's runtime assets, and —
+// for a function that renders reports — resvg's native binding and pdfmake's Roboto fonts.
 // Used by scripts/build.ts (every function) and by the Dockerfile's build stage (one function):
 //   node --import tsx templates/node20-ts/bundle.ts <handler.ts> <outDir> [functionName]
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -11,8 +12,12 @@ import { build } from 'esbuild';
 
 const TEMPLATE_DIR = fileURLToPath(new URL('.', import.meta.url));
 
-/** Packages left out of the bundle: optional native add-ons their users load inside try/catch. */
-export const EXTERNAL_PACKAGES = ['pg-native'];
+/**
+ * Packages left out of the bundle: optional native add-ons their users load inside try/catch (pg-native,
+ * vega's canvas), and resvg's per-platform binding packages — resvg loads `./resvgjs.<platform>.node` from
+ * beside the bundle first, which is where the build copies the installed binding.
+ */
+export const EXTERNAL_PACKAGES = ['pg-native', 'canvas', '@resvg/resvg-js-*'];
 /** Files PGlite loads next to its module via `new URL('./x', import.meta.url)`: copied next to index.js. */
 export const PGLITE_ASSETS = ['pglite.wasm', 'pglite.data', 'initdb.wasm'];
 
@@ -47,6 +52,46 @@ function pgliteDistDir(fromDir: string): string {
   return dirname(require.resolve('@electric-sql/pglite'));
 }
 
+/**
+ * Copies next to a bundle what its bundled packages load from disk at run time: PGlite's wasm/data, resvg's
+ * native binding (the one npm installed for this platform: glibc here, musl in the alpine image's build
+ * stage), pdfmake's Roboto fonts (shared/reports/render/fonts.ts looks in fonts/ beside the bundle).
+ * `inputs` are esbuild's metafile inputs; packages resolve from `fromDir`. Returns the files written.
+ */
+export async function copyRuntimeAssets(
+  inputs: readonly string[],
+  fromDir: string,
+  outDir: string,
+): Promise<string[]> {
+  const files: string[] = [];
+  const resolveFrom = createRequire(join(fromDir, 'noop.js'));
+  if (inputs.some((p) => p.includes('@electric-sql/pglite/'))) {
+    const dist = pgliteDistDir(fromDir);
+    for (const asset of PGLITE_ASSETS) {
+      await copyFile(join(dist, asset), join(outDir, asset));
+      files.push(asset);
+    }
+  }
+  if (inputs.some((p) => p.includes('@resvg/resvg-js/'))) {
+    const scope = join(dirname(resolveFrom.resolve('@resvg/resvg-js')), '..');
+    for (const pkg of (await readdir(scope)).filter((d) => d.startsWith('resvg-js-'))) {
+      for (const file of (await readdir(join(scope, pkg))).filter((f) => f.endsWith('.node'))) {
+        await copyFile(join(scope, pkg, file), join(outDir, file));
+        files.push(file);
+      }
+    }
+  }
+  if (inputs.some((p) => p.includes('pdfmake/'))) {
+    const fonts = dirname(resolveFrom.resolve('pdfmake/fonts/Roboto/Roboto-Regular.ttf'));
+    await mkdir(join(outDir, 'fonts'), { recursive: true });
+    for (const file of (await readdir(fonts)).filter((f) => f.endsWith('.ttf'))) {
+      await copyFile(join(fonts, file), join(outDir, 'fonts', file));
+      files.push(`fonts/${file}`);
+    }
+  }
+  return files;
+}
+
 export async function bundleFunction(options: BundleOptions): Promise<BundleResult> {
   const handlerPath = resolve(options.handlerPath);
   const outDir = resolve(options.outDir);
@@ -72,15 +117,10 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
     logLevel: 'warning',
     metafile: true,
   });
-  const files = ['index.js'];
-  const bundled = Object.keys(result.metafile.inputs);
-  if (bundled.some((p) => p.includes('@electric-sql/pglite/'))) {
-    const dist = pgliteDistDir(dirname(handlerPath));
-    for (const asset of PGLITE_ASSETS) {
-      await copyFile(join(dist, asset), join(outDir, asset));
-      files.push(asset);
-    }
-  }
+  const files = [
+    'index.js',
+    ...(await copyRuntimeAssets(Object.keys(result.metafile.inputs), dirname(handlerPath), outDir)),
+  ];
   if (options.migrationsDir) {
     await mkdir(join(outDir, 'migrations'), { recursive: true });
     for (const file of (await readdir(options.migrationsDir)).filter((f) => f.endsWith('.sql')).sort()) {

@@ -2,6 +2,8 @@
 // log line, and a graceful drain on shutdown. All HTTP work happens here; handlers stay thin.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../../shared/log/index.ts';
 import { metricsRecorded, type FunctionMetrics } from '../../shared/metrics/index.ts';
 import { RequestContext } from './context.ts';
@@ -84,11 +86,21 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
       const returned = await handler(event, context);
       if (context.outcome.kind === 'none') context.succeed(returned);
       if (context.outcome.kind === 'error') throw context.outcome.error;
-      const headers = { ...context.headers(), 'x-request-id': requestId };
+      const headers: Record<string, string> = { ...context.headers(), 'x-request-id': requestId };
       const value = context.outcome.kind === 'value' ? context.outcome.value : undefined;
-      const body = serialize(value, headers);
       status = context.status();
-      send(res, status, headers, body);
+      if (value instanceof Readable) {
+        // a file (a report download): streamed, never held whole in memory
+        headers['content-type'] ??= 'application/octet-stream';
+        if (draining) headers['connection'] = 'close';
+        res.writeHead(status, headers);
+        await pipeline(value, res).catch((err: unknown) => {
+          log.warn({ err }, 'response stream ended early');
+          res.destroy();
+        });
+      } else {
+        send(res, status, headers, serialize(value, headers));
+      }
     } catch (err) {
       const answer = answerForError(err);
       status = answer.status;

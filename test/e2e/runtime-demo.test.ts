@@ -99,4 +99,34 @@ test('the demo runs the real functions end to end and the status API reports it'
   t.is((scraped.match(/^# TYPE batch_processing_success_rate /gm) ?? []).length, 1, 'one family per name');
   t.is((await fetch(`${rt.metricsUrl}/other`)).status, 404);
   t.is((await fetch(`${rt.apiUrl}/retention/cleanup`)).status, 501);
+
+  // the original's report commands on port 9101: generate (202), status until stored, list, download
+  const generated = await fetch(`${rt.apiUrl}/reports/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ report_type: 'daily_summary', format: 'json' }),
+  });
+  t.is(generated.status, 202);
+  const { id } = (await generated.json()) as { id: number };
+  let report: { status: string; period: string; download_url: string | null } | undefined;
+  for (let i = 0; i < 120 && report?.status !== 'stored'; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 500));
+    report = (await (await fetch(`${rt.apiUrl}/reports/status?id=${id}`)).json()) as typeof report;
+  }
+  t.is(report?.status, 'stored', JSON.stringify(report));
+  const listed = (await (await fetch(`${rt.apiUrl}/reports/list`)).json()) as {
+    reports: Array<{ id: number }>;
+  };
+  t.true(listed.reports.some((r) => r.id === id));
+  const reportStatus = (await (await fetch(`${rt.apiUrl}/reports/status`)).json()) as {
+    types: Record<string, { last_success: { id: number } | null }>;
+  };
+  t.is(reportStatus.types.daily_summary?.last_success?.id, id);
+  const file = (await (await fetch(`${rt.apiUrl}${report!.download_url}`)).json()) as {
+    period: { label: string };
+    data: { headline: { requests: { value: number } } };
+  };
+  const day = result.table.find((row) => row.day === file.period.label);
+  t.truthy(day, `the demo covers ${file.period.label}`);
+  t.is(file.data.headline.requests.value, day!.requests, 'the report counts what the demo generated');
 });

@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import test from 'ava';
 import { z } from 'zod';
 import { BatchError } from '../../shared/errors/index.ts';
@@ -52,6 +53,24 @@ test('a returned object is sent as JSON with content-type application/json; stat
   t.is(res.headers.get('content-type'), 'application/json');
   t.is(res.headers.get('x-custom'), 'yes');
   t.deepEqual(await res.json(), { path: '/runs', query: { limit: '5' }, method: 'GET' });
+});
+
+test("a Readable answer is streamed with the handler's headers (a download of 2 MiB)", async (t) => {
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  const h = await serve(t, async (_event, context) => {
+    context.headers({ 'content-type': 'application/pdf', 'content-length': String(chunk.length * 32) });
+    return Readable.from(
+      (function* () {
+        for (let i = 0; i < 32; i++) yield chunk;
+      })(),
+    );
+  });
+  const res = await fetch(`${h.url}/reports/1/download`);
+  t.is(res.status, 200);
+  t.is(res.headers.get('content-type'), 'application/pdf');
+  const body = Buffer.from(await res.arrayBuffer());
+  t.is(body.length, 32 * 64 * 1024);
+  t.true(body.every((b) => b === 7));
 });
 
 test('succeed() wins over the return value; strings are text/plain; undefined is an empty 200', async (t) => {

@@ -141,6 +141,23 @@ test('cron annotations: topic cron-function and the configured default schedule 
       t.is(fn.environment.AGGREGATION_LEVEL, want.level, name);
     }
   }
+  const reportCron = stack.functions['generate-report-cron'];
+  t.is(
+    reportCron?.handler,
+    './functions/generate-report',
+    'generate-report-cron is the generate-report handler',
+  );
+  t.is(reportCron?.annotations?.topic, 'cron-function');
+  t.is(
+    reportCron?.annotations?.schedule,
+    defaults.reports.cron,
+    'generate-report-cron fires on reports.cron',
+  );
+  t.is(
+    stack.functions['generate-report']?.annotations?.topic,
+    defaults.kafka.topics.events,
+    'generate-report hears hxp.batch.events',
+  );
   for (const [name, fn] of functions) {
     if (fn.annotations?.topic !== 'cron-function') continue;
     const schedule = fn.annotations.schedule ?? '';
@@ -190,6 +207,13 @@ test('schedules, raw topics and the gateway follow the configuration variables o
   // Every ${VAR} in stack.yml is a configuration variable, so it is documented and validated.
   const known = new Set(Object.values(settings).map((s) => s.env));
   for (const [, name] of text.matchAll(/\$\{([A-Z0-9_]+)/g)) t.true(known.has(name!), `${name} is a setting`);
+});
+
+test('every handler starts through initFunction: no DATABASE_URL or a bad setting stops it before it listens', (t) => {
+  for (const handler of new Set(functions.map(([, fn]) => fn.handler))) {
+    const source = readFileSync(join(ROOT, handler, 'handler.ts'), 'utf8');
+    t.regex(source, /^export const init = initFunction;$/m, `${handler}/handler.ts exports init`);
+  }
 });
 
 test('functions that take mutating calls mount the api-token secret', (t) => {

@@ -1,0 +1,60 @@
+// generate-report (also deployed as generate-report-cron): the /reports API, the hxp.batch.events trigger
+// (aggregation.completed makes a period's report due) and the cron fallback — all answered by shared/reports.
+// A 202 generation finishes after the answer; shutdown (close) waits for it.
+import { openObjectStore } from '../../shared/archive/index.ts';
+import {
+  closeFunctionContext,
+  getFunctionContext,
+  initFunction,
+  jobDeps,
+} from '../../shared/function-context.ts';
+import {
+  createMailer,
+  handleReportRequest,
+  reportMetrics,
+  reportSettingsFrom,
+  type ApiDeps,
+  type Mailer,
+} from '../../shared/reports/index.ts';
+import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
+
+const pending = new Set<Promise<unknown>>();
+let mailer: Mailer | undefined;
+
+export default async function handle(event: FunctionEvent, context: FunctionContext) {
+  const fx = await getFunctionContext({ log: context.log });
+  mailer ??= createMailer(fx.config);
+  const deps: ApiDeps = {
+    db: fx.db,
+    store: openObjectStore(fx.config),
+    settings: reportSettingsFrom(fx.config),
+    metrics: reportMetrics(fx.metrics.registry),
+    mailer,
+    log: context.log,
+    publish: jobDeps(fx, context.log).publish,
+    apiToken: fx.config.api.token,
+    cron: fx.config.reports.cron,
+    background: (work) => {
+      const job = work()
+        .catch((err: unknown) => context.log.error({ err }, 'background report generation failed'))
+        .finally(() => pending.delete(job));
+      pending.add(job);
+    },
+  };
+  const answer = await handleReportRequest(
+    { method: event.method, path: event.path, query: event.query, headers: event.headers, body: event.body },
+    deps,
+  );
+  context.status(answer.status);
+  if (answer.headers) context.headers(answer.headers);
+  return answer.body;
+}
+
+export const init = initFunction;
+
+export async function close(): Promise<void> {
+  await Promise.allSettled([...pending]);
+  mailer?.close();
+  mailer = undefined;
+  await closeFunctionContext();
+}

@@ -1,0 +1,543 @@
+// One generation of a (type, period): claim its format rows, build the document once, render and store each
+// format (the object is written whole before its row points at it), record the run, announce it, e-mail it.
+// And the catch-up step every trigger runs: the periods that are due, the retries that are due.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { ObjectStore } from '../archive/index.ts';
+import type { CalendarOptions } from '../aggregate/index.ts';
+import type { BatchProcessingConfig } from '../config/index.ts';
+import type { Database } from '../db/index.ts';
+import { BatchError, isErrorCode, isRetriable } from '../errors/index.ts';
+import {
+  BATCH_EVENTS_TOPIC,
+  finishRun,
+  reportRun,
+  startRun,
+  type Publish,
+  type Trigger,
+} from '../jobs/index.ts';
+import type { ReportGeneratedEvent } from '../jobs/events.ts';
+import { capacityUnavailable } from './builders/capacity.ts';
+import { buildReportDocument, type BuildContext } from './builders/document.ts';
+import { backoff, emailReports, retryDueDeliveries, type DeliveryDeps } from './deliver/deliver.ts';
+import type { DeliveryRow } from './deliver/deliveries-sql.ts';
+import type { Mailer } from './deliver/mailer.ts';
+import type { ReportDocument } from './model.ts';
+import type { ReportMetrics } from './metrics.ts';
+import { periodContaining, type Period } from './period.ts';
+import { formatValue } from './render/format.ts';
+import { renderReport } from './render/index.ts';
+import {
+  claimReports,
+  dueReportRetries,
+  duePeriods,
+  markReportFailed,
+  markReportStored,
+  type ReportRow,
+} from './store/reports-sql.ts';
+import { loadTemplate, type ReportTemplate } from './templates.ts';
+import { CONTENT_TYPES, PERIOD_LEVEL, type ReportFormat, type ReportType } from './types.ts';
+
+export const REPORT_JOB = 'generate-report';
+const DAY_MS = 86_400_000;
+
+export interface ReportLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What the report library takes from the configuration. */
+export interface ReportSettings {
+  enabled: boolean;
+  formats: ReportFormat[];
+  scheduled: ReportType[];
+  catchUpDays: number;
+  emailEnabled: boolean;
+  recipients: string[];
+  templatesDir: string | undefined;
+  calendar: CalendarOptions;
+  retries: number;
+  retryDelayMs: number;
+  /** A claim not released within this long belongs to a dead run (jobs.timeoutSeconds + 60 s). */
+  leaseMs: number;
+  attachLimitBytes: number;
+  linkTtlSeconds: number;
+  /** Base of download links in e-mails when the store cannot presign (the gateway's function URL). */
+  downloadBase: string;
+  businessIntelligence: BuildContext['businessIntelligence'];
+}
+
+export function reportSettingsFrom(config: BatchProcessingConfig): ReportSettings {
+  const r = config.reports;
+  return {
+    enabled: r.enabled,
+    formats: [...r.formats],
+    scheduled: [...r.scheduled],
+    catchUpDays: r.catchUpDays,
+    emailEnabled: r.distribution.includes('email'),
+    recipients: [...r.email.recipients],
+    templatesDir: r.templatesDir,
+    calendar: { timeZone: config.time.zone, weekStart: config.time.weekStart },
+    retries: config.jobs.retries,
+    retryDelayMs: config.jobs.retryDelaySeconds * 1000,
+    leaseMs: config.jobs.timeoutSeconds * 1000 + 60_000,
+    attachLimitBytes: r.email.attachLimitBytes,
+    linkTtlSeconds: r.email.linkTtlSeconds,
+    downloadBase: `${config.openfaas.gatewayUrl.replace(/\/+$/, '')}/function/${REPORT_JOB}`,
+    businessIntelligence: {
+      enabled: config.businessIntelligence.enabled,
+      metrics: [...config.businessIntelligence.metrics],
+      lookbackDays: config.businessIntelligence.lookbackDays,
+      anomalyThreshold: config.businessIntelligence.anomalyThreshold,
+    },
+  };
+}
+
+export interface ReportDeps {
+  db: Database;
+  store: ObjectStore;
+  settings: ReportSettings;
+  metrics: ReportMetrics;
+  mailer?: Mailer | undefined;
+  log?: ReportLogger | undefined;
+  clock?: () => Date;
+  publish?: Publish | undefined;
+}
+
+export interface GenerateRequest {
+  type: ReportType;
+  period: Period;
+  formats: readonly ReportFormat[];
+  trigger: Trigger;
+  /** E-mail these instead of the type's recipients (and even when e-mail is not a scheduled channel). */
+  recipients?: readonly string[] | undefined;
+  parentRunId?: number | undefined;
+}
+
+export interface GenerationResult {
+  runId: number | null;
+  reports: ReportRow[];
+  deliveries: DeliveryRow[];
+  error?: { code: string; message: string };
+}
+
+export function objectKey(type: ReportType, period: Period, format: ReportFormat): string {
+  return `reports/${type}/${period.startDate}/${type}-${period.label}.${format}`;
+}
+
+const now = (deps: ReportDeps): Date => deps.clock?.() ?? new Date();
+
+function deliveryDeps(deps: ReportDeps): DeliveryDeps {
+  const s = deps.settings;
+  return {
+    db: deps.db,
+    store: deps.store,
+    mailer: deps.mailer,
+    metrics: deps.metrics,
+    ...(deps.log ? { log: deps.log } : {}),
+    clock: () => now(deps),
+    retries: s.retries,
+    retryDelayMs: s.retryDelayMs,
+    attachLimitBytes: s.attachLimitBytes,
+    linkTtlSeconds: s.linkTtlSeconds,
+    downloadUrl: (id) => `${s.downloadBase}/reports/${id}/download`,
+  };
+}
+
+/**
+ * Refusals that need no database work: reports off, a type switched off or without its data, a period not
+ * over yet. Called before any row is created, so a refused request leaves nothing behind.
+ */
+export function assertGeneratable(
+  settings: ReportSettings,
+  type: ReportType,
+  period: Period,
+  at: Date,
+): void {
+  if (!settings.enabled) {
+    throw new BatchError(
+      'REPORT_TYPE_DISABLED',
+      'reports are switched off (BATCH_PROCESSING_REPORTS_ENABLED=false)',
+      {
+        context: { field: 'report_type', report_type: type },
+      },
+    );
+  }
+  if (type === 'business_intelligence' && !settings.businessIntelligence.enabled) {
+    throw new BatchError(
+      'REPORT_TYPE_DISABLED',
+      'business_intelligence reports are switched off (BATCH_PROCESSING_BUSINESS_INTELLIGENCE_ENABLED=false)',
+      { context: { field: 'report_type', report_type: type } },
+    );
+  }
+  if (type === 'capacity_analysis') throw capacityUnavailable();
+  if (type !== 'test' && period.end > at) {
+    throw new BatchError(
+      'REPORT_PERIOD_NOT_READY',
+      `${type} ${period.label} ends at ${period.end.toISOString()}; a report is made once its period is over and aggregated — ask for an earlier period, or leave "period" out for the last complete one`,
+      { context: { field: 'period', period: period.label, end: period.end.toISOString() }, retriable: false },
+    );
+  }
+}
+
+function errorOf(err: unknown): { code: string; message: string } {
+  const code = (err as { code?: unknown }).code;
+  return {
+    code: isErrorCode(code) ? code : 'INTERNAL',
+    message: err instanceof Error ? err.message : String(err),
+  };
+}
+
+function messageView(doc: ReportDocument) {
+  const h = doc.data.headline;
+  return {
+    title: doc.title,
+    report_type: doc.report_type,
+    period: {
+      label: doc.period.label,
+      start: doc.period.start,
+      end: doc.period.end,
+      time_zone: doc.period.time_zone,
+    },
+    generated_at: doc.generated_at,
+    headline: h && {
+      requests: formatValue(h.requests.value, 'count'),
+      error_rate: formatValue(h.error_rate.value, 'rate'),
+      cost_usd: formatValue(h.cost_usd.value, 'usd'),
+      latency_p95_ms: `${formatValue(h.latency_p95_ms.value, 'ms')} ms`,
+    },
+  };
+}
+
+/** The run's summary line and run metrics (a generation inside a catch-up is part of that run's report). */
+function reportGeneration(
+  deps: ReportDeps,
+  req: GenerateRequest,
+  runId: number,
+  startedMs: number,
+  formats: number,
+  stored: number,
+  error: { code: string; message: string } | undefined,
+): void {
+  deps.metrics.recorded();
+  if (req.parentRunId !== undefined) return;
+  reportRun(
+    { log: deps.log, metrics: deps.metrics.registry, clock: deps.clock },
+    {
+      job: REPORT_JOB,
+      runId,
+      trigger: req.trigger,
+      result: stored === formats ? 'succeeded' : stored > 0 ? 'partial' : 'failed',
+      durationMs: Math.round(performance.now() - startedMs),
+      due: formats,
+      attempted: formats,
+      succeeded: stored,
+      error,
+      details: { report_type: req.type, period: req.period.label },
+    },
+  );
+}
+
+export async function generateReport(deps: ReportDeps, req: GenerateRequest): Promise<GenerationResult> {
+  const { db, settings } = deps;
+  const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  const { claimed, busy } = await claimReports(db, {
+    type: req.type,
+    periodStart: req.period.start,
+    periodEnd: req.period.end,
+    periodLabel: req.period.label,
+    timeZone: req.period.timeZone,
+    formats: req.formats,
+    owner,
+    leaseMs: settings.leaseMs,
+  });
+  if (claimed.length === 0) {
+    deps.log?.info(
+      { report_type: req.type, period: req.period.label },
+      'another run is generating this report',
+    );
+    return { runId: null, reports: busy, deliveries: [] };
+  }
+  const runId = await startRun(db, {
+    job: REPORT_JOB,
+    trigger: req.trigger,
+    windowStart: req.period.start,
+    windowEnd: req.period.end,
+    details: {
+      report_type: req.type,
+      period: req.period.label,
+      formats: claimed.map((r) => r.format),
+      ...(req.parentRunId ? { parentRunId: req.parentRunId } : {}),
+    },
+  });
+  const started = performance.now();
+  const failAll = async (err: unknown): Promise<ReportRow[]> => {
+    const e = errorOf(err);
+    const out: ReportRow[] = [];
+    for (const row of claimed) {
+      const attempts = row.attempts + 1;
+      const retryAt =
+        isRetriable(err) && attempts <= settings.retries
+          ? backoff(now(deps), settings.retryDelayMs, attempts)
+          : null;
+      const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
+      out.push(failed ?? row);
+      deps.metrics.generated.inc({ report_type: req.type, format: row.format, result: 'failure' });
+    }
+    return out;
+  };
+
+  let template: ReportTemplate;
+  let document: ReportDocument;
+  let windowSeq: number | null;
+  try {
+    template = loadTemplate(req.type, settings.templatesDir);
+    ({ document, windowSeq } = await buildReportDocument(
+      {
+        db,
+        calendar: settings.calendar,
+        businessIntelligence: settings.businessIntelligence,
+        storeLocation: deps.store.location,
+      },
+      { type: req.type, period: req.period, template, now: now(deps) },
+    ));
+  } catch (err) {
+    const reports = await failAll(err);
+    const error = errorOf(err);
+    await finishRun(db, runId, { status: 'failed', errorCode: error.code, error: error.message, rowsOut: 0 });
+    deps.log?.warn({ err, report_type: req.type, period: req.period.label }, 'report could not be built');
+    reportGeneration(deps, req, runId, started, claimed.length, 0, error);
+    return { runId, reports: [...reports, ...busy], deliveries: [], error };
+  }
+  const buildMs = performance.now() - started;
+
+  const reports: ReportRow[] = [];
+  let firstError: { code: string; message: string } | undefined;
+  for (const row of claimed) {
+    const t0 = performance.now();
+    const labels = { report_type: req.type, format: row.format };
+    try {
+      const body = await renderReport(document, row.format);
+      const renderMs = Math.round(performance.now() - t0);
+      const key = objectKey(req.type, req.period, row.format);
+      const put = await deps.store.put(key, body, { contentType: CONTENT_TYPES[row.format] });
+      deps.metrics.distributed.inc({ channel: 's3', result: 'success' });
+      const stored = await markReportStored(db, row.id, owner, {
+        location: key,
+        contentType: CONTENT_TYPES[row.format],
+        sizeBytes: put.size,
+        sha256: put.sha256,
+        renderMs,
+        sourceSeq: windowSeq,
+        runId,
+      });
+      reports.push(stored ?? row);
+      deps.metrics.generated.inc({ ...labels, result: 'success' });
+      deps.metrics.duration.observe(labels, (performance.now() - t0 + buildMs / claimed.length) / 1000);
+    } catch (err) {
+      const e = errorOf(err);
+      firstError ??= e;
+      if (e.code === 'S3_UNAVAILABLE') deps.metrics.distributed.inc({ channel: 's3', result: 'failure' });
+      const attempts = row.attempts + 1;
+      const retryAt =
+        isRetriable(err) && attempts <= settings.retries
+          ? backoff(now(deps), settings.retryDelayMs, attempts)
+          : null;
+      const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
+      reports.push(failed ?? row);
+      deps.metrics.generated.inc({ ...labels, result: 'failure' });
+      deps.log?.warn(
+        { err, report_type: req.type, format: row.format, period: req.period.label, retryAt },
+        'report format failed',
+      );
+    }
+  }
+  const stored = reports.filter((r) => r.status === 'stored' && r.error_code === null);
+  await finishRun(db, runId, {
+    status: firstError ? 'failed' : 'succeeded',
+    rowsOut: stored.length,
+    errorCode: firstError?.code,
+    error: firstError?.message,
+    details: { durationMs: Math.round(performance.now() - started), ids: reports.map((r) => r.id) },
+  });
+  reportGeneration(deps, req, runId, started, claimed.length, stored.length, firstError);
+  if (stored.length > 0 && deps.publish) {
+    const event: ReportGeneratedEvent = {
+      type: 'report.generated',
+      report_type: req.type,
+      period: req.period.label,
+      period_start: req.period.start.toISOString(),
+      formats: stored.map((r) => r.format),
+      ids: stored.map((r) => r.id),
+      runId,
+      at: now(deps).toISOString(),
+    };
+    await deps
+      .publish(BATCH_EVENTS_TOPIC, `${req.type}:${req.period.label}`, event)
+      .catch((err: unknown) => deps.log?.warn({ err }, 'could not publish report.generated'));
+  }
+
+  let deliveries: DeliveryRow[] = [];
+  const recipients =
+    req.recipients ??
+    (settings.emailEnabled ? (template.recipients.length ? template.recipients : settings.recipients) : []);
+  if (stored.length > 0 && recipients.length > 0) {
+    try {
+      deliveries = await emailReports(
+        deliveryDeps(deps),
+        stored,
+        recipients,
+        template,
+        messageView(document),
+      );
+    } catch (err) {
+      // the reports are stored; an e-mail that could not even be prepared is logged, never a failed report
+      deps.log?.error(
+        { err, report_type: req.type, period: req.period.label },
+        'report e-mail could not be prepared',
+      );
+    }
+  }
+  return { runId, reports: [...reports, ...busy], deliveries, ...(firstError ? { error: firstError } : {}) };
+}
+
+/** The catch-up's summary line and run metrics: its units are the report formats it generated. */
+function reportCatchUp(
+  deps: ReportDeps,
+  trigger: Trigger,
+  runId: number,
+  startedMs: number,
+  summary: CatchUpSummary,
+  error: { code: string; message: string } | undefined,
+): void {
+  const stored = summary.generated.reduce((n, g) => n + g.stored, 0);
+  const attempted = summary.generated.reduce((n, g) => n + g.stored + g.failed, 0);
+  reportRun(
+    { log: deps.log, metrics: deps.metrics.registry, clock: deps.clock },
+    {
+      job: REPORT_JOB,
+      runId,
+      trigger,
+      result: error
+        ? 'failed'
+        : summary.status === 'failed'
+          ? stored > 0
+            ? 'partial'
+            : 'failed'
+          : 'succeeded',
+      durationMs: Math.round(performance.now() - startedMs),
+      due: attempted,
+      attempted,
+      succeeded: stored,
+      error,
+      details: { step: 'catch-up', generated: summary.generated.length, emails: summary.emails },
+    },
+  );
+}
+
+export interface CatchUpSummary {
+  runId: number;
+  status: 'succeeded' | 'failed' | 'skipped';
+  generated: Array<{ report_type: ReportType; period: string; stored: number; failed: number }>;
+  emails: { sent: number; failed: number };
+}
+
+/** The step every trigger runs (event, cron, HTTP): scheduled periods due, failed reports and e-mails due. */
+export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<CatchUpSummary> {
+  const { db, settings } = deps;
+  const at = now(deps);
+  if (!settings.enabled) {
+    const runId = await startRun(db, {
+      job: REPORT_JOB,
+      trigger,
+      status: 'skipped',
+      details: { reason: 'reports.enabled is false' },
+    });
+    return { runId, status: 'skipped', generated: [], emails: { sent: 0, failed: 0 } };
+  }
+  const started = performance.now();
+  const runId = await startRun(db, {
+    job: REPORT_JOB,
+    trigger,
+    details: { step: 'catch-up', now: at.toISOString() },
+  });
+  const summary: CatchUpSummary = {
+    runId,
+    status: 'succeeded',
+    generated: [],
+    emails: { sent: 0, failed: 0 },
+  };
+  const record = (type: ReportType, period: Period, result: GenerationResult): void => {
+    summary.generated.push({
+      report_type: type,
+      period: period.label,
+      stored: result.reports.filter((r) => r.status === 'stored' && r.error_code === null).length,
+      failed: result.reports.filter((r) => r.error_code !== null).length,
+    });
+  };
+  try {
+    const since = new Date(at.getTime() - settings.catchUpDays * DAY_MS);
+    for (const type of settings.scheduled) {
+      if (type === 'business_intelligence' && !settings.businessIntelligence.enabled) continue;
+      const level = PERIOD_LEVEL[type];
+      const due = await duePeriods(db, {
+        type,
+        level,
+        formats: settings.formats,
+        since,
+        now: at,
+        timeZone: settings.calendar.timeZone,
+      });
+      for (const window of due) {
+        const period = periodContaining(level, window.bucket, settings.calendar);
+        record(
+          type,
+          period,
+          await generateReport(deps, {
+            type,
+            period,
+            formats: settings.formats,
+            trigger,
+            parentRunId: runId,
+          }),
+        );
+      }
+    }
+    for (const retry of await dueReportRetries(db, at, settings.retries, settings.leaseMs)) {
+      const period = periodContaining(PERIOD_LEVEL[retry.report_type], retry.period_start, settings.calendar);
+      record(
+        retry.report_type,
+        period,
+        await generateReport(deps, {
+          type: retry.report_type,
+          period,
+          formats: retry.formats,
+          trigger,
+          parentRunId: runId,
+        }),
+      );
+    }
+    summary.emails = await retryDueDeliveries(deliveryDeps(deps));
+    const failed = summary.generated.reduce((n, g) => n + g.failed, 0);
+    summary.status = failed > 0 ? 'failed' : 'succeeded';
+    await finishRun(db, runId, {
+      status: summary.status,
+      rowsOut: summary.generated.reduce((n, g) => n + g.stored, 0),
+      details: { generated: summary.generated, emails: summary.emails },
+    });
+    reportCatchUp(deps, trigger, runId, started, summary, undefined);
+    return summary;
+  } catch (err) {
+    const e = errorOf(err);
+    await finishRun(db, runId, {
+      status: 'failed',
+      errorCode: e.code,
+      error: e.message,
+      details: { generated: summary.generated },
+    });
+    reportCatchUp(deps, trigger, runId, started, summary, e);
+    throw err;
+  }
+}

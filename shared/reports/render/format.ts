@@ -1,0 +1,56 @@
+// How a number of the report document is written in PDF, DOCX and e-mail text (milliseconds without a unit:
+// the column or tile label carries it). One function per kind of
+// column, so the tests can format a JSON value and find exactly that text in the rendered file.
+export type ValueKind =
+  'text' | 'count' | 'number' | 'usd' | 'ms' | 'rate' | 'pct' | 'change_pct' | 'time' | 'date';
+
+const grouped = (digits: number) =>
+  new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const COUNT = grouped(0);
+const ONE = grouped(1);
+const TWO = grouped(2);
+const FOUR = grouped(4);
+
+/** Cost: cents for amounts of a dollar or more, four decimals below (LLM requests cost fractions of a cent). */
+function usd(v: number): string {
+  const text = Math.abs(v) >= 1 ? TWO.format(v) : FOUR.format(v);
+  return v < 0 ? `-$${text.slice(1)}` : `$${text}`;
+}
+
+function time(iso: string, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(iso));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+}
+
+/** The display text of a value; null is an em dash ("no data"). */
+export function formatValue(value: unknown, kind: ValueKind, timeZone = 'UTC'): string {
+  if (value === null || value === undefined) return '—';
+  if (kind === 'text' || kind === 'date') return String(value);
+  if (kind === 'time') return time(String(value), timeZone);
+  const v = Number(value);
+  switch (kind) {
+    case 'count':
+      return Number.isInteger(v) ? COUNT.format(v) : ONE.format(v);
+    case 'number':
+      return TWO.format(v);
+    case 'usd':
+      return usd(v);
+    case 'ms':
+      return ONE.format(v);
+    case 'rate':
+      return `${TWO.format(v * 100)} %`;
+    case 'pct':
+      return `${ONE.format(v)} %`;
+    case 'change_pct':
+      return `${v > 0 ? '+' : ''}${ONE.format(v)} %`;
+  }
+}

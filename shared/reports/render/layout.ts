@@ -1,0 +1,426 @@
+// The report document laid out as blocks (one per section, in the template's order): KPI tiles, tables with
+// typed columns, charts. CSV, PDF and DOCX all render these blocks, which only read the document, so every
+// format shows the same numbers. CSV takes the raw values; PDF and DOCX the text of format.ts.
+import type { Figure, ReportDocument, SectionId } from '../model.ts';
+import { chartsOf, type ChartSpec } from './charts.ts';
+import { formatValue, type ValueKind } from './format.ts';
+
+export interface Column {
+  key: string;
+  label: string;
+  kind: ValueKind;
+  /** The row field holding this cell's kind instead (the headline table mixes counts, costs and rates). */
+  kindFrom?: string;
+}
+
+/** The kind of one cell. */
+export function cellKind(column: Column, row: Record<string, unknown>): ValueKind {
+  return column.kindFrom ? ((row[column.kindFrom] as ValueKind | undefined) ?? column.kind) : column.kind;
+}
+
+export interface Table {
+  id: string;
+  title: string;
+  columns: Column[];
+  rows: Array<Record<string, unknown>>;
+  /** false: too long for a page (an hour per row over a month); PDF/DOCX show the chart and say so. */
+  printable: boolean;
+}
+
+export interface Kpi {
+  label: string;
+  kind: ValueKind;
+  figure: Figure;
+  /** Shown beside the previous period (false: a figure the previous period is not read for). */
+  compare: boolean;
+}
+
+export interface Block {
+  id: SectionId;
+  title: string;
+  kpis: Kpi[];
+  tables: Table[];
+  charts: ChartSpec[];
+  notes: string[];
+}
+
+const PRINTABLE_ROWS = 48;
+
+function table(id: string, title: string, columns: Column[], rows: Array<Record<string, unknown>>): Table {
+  return { id, title, columns, rows, printable: rows.length <= PRINTABLE_ROWS };
+}
+
+const col = (key: string, label: string, kind: ValueKind): Column => ({ key, label, kind });
+
+const HEADLINE: Array<{
+  key: keyof NonNullable<ReportDocument['data']['headline']>;
+  label: string;
+  kind: ValueKind;
+  tile?: boolean;
+}> = [
+  { key: 'requests', label: 'Requests', kind: 'count', tile: true },
+  { key: 'errors', label: 'Errors', kind: 'count' },
+  { key: 'error_rate', label: 'Error rate', kind: 'rate', tile: true },
+  { key: 'tokens_in', label: 'Tokens in', kind: 'count' },
+  { key: 'tokens_out', label: 'Tokens out', kind: 'count' },
+  { key: 'cost_usd', label: 'Cost', kind: 'usd', tile: true },
+  { key: 'throughput_mean_per_hour', label: 'Throughput, mean (requests/h)', kind: 'count' },
+  { key: 'throughput_peak_per_hour', label: 'Throughput, peak hour (requests/h)', kind: 'count', tile: true },
+  { key: 'latency_p50_ms', label: 'Latency p50 (ms)', kind: 'ms' },
+  { key: 'latency_p95_ms', label: 'Latency p95 (ms)', kind: 'ms', tile: true },
+  { key: 'latency_p99_ms', label: 'Latency p99 (ms)', kind: 'ms' },
+  { key: 'rating_avg', label: 'Rating, mean (1–5)', kind: 'number', tile: true },
+  { key: 'business_value_usd', label: 'Business value', kind: 'usd' },
+];
+
+const TITLES: Record<SectionId, string> = {
+  headline: 'Headline figures',
+  event_types: 'Events by type',
+  hourly: 'Requests per hour',
+  daily: 'Per day',
+  latency: 'Latency per model',
+  models: 'Models',
+  sources: 'Sources',
+  satisfaction: 'User satisfaction',
+  business: 'Business events',
+  hosts: 'Host utilisation',
+  top: 'Top models and sources',
+  completeness: 'Data completeness',
+  trends: 'Trends',
+  anomalies: 'Anomalies',
+  cost_efficiency: 'Cost efficiency per model',
+  feedback: 'Feedback distribution',
+  load_heatmap: 'Load by hour of the week',
+  checks: 'Checks',
+};
+
+const MODEL_COLUMNS = [
+  col('model', 'Model', 'text'),
+  col('requests', 'Requests', 'count'),
+  col('errors', 'Errors', 'count'),
+  col('error_rate', 'Error rate', 'rate'),
+  col('tokens_in', 'Tokens in', 'count'),
+  col('tokens_out', 'Tokens out', 'count'),
+  col('cost_usd', 'Cost', 'usd'),
+  col('cost_share', 'Share of cost', 'rate'),
+  col('latency_p95_ms', 'p95 (ms)', 'ms'),
+];
+const SOURCE_COLUMNS = [
+  col('source', 'Source', 'text'),
+  col('requests', 'Requests', 'count'),
+  col('errors', 'Errors', 'count'),
+  col('error_rate', 'Error rate', 'rate'),
+  col('cost_usd', 'Cost', 'usd'),
+  col('latency_p95_ms', 'p95 (ms)', 'ms'),
+];
+const TIMELINE = [
+  col('requests', 'Requests', 'count'),
+  col('errors', 'Errors', 'count'),
+  col('cost_usd', 'Cost', 'usd'),
+  col('latency_p95_ms', 'p95 (ms)', 'ms'),
+];
+const RATING_COLUMNS = [
+  col('rating', 'Rating', 'count'),
+  col('count', 'Ratings', 'count'),
+  col('share', 'Share', 'rate'),
+];
+
+function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSpec>): Block | undefined {
+  const d = doc.data;
+  const block: Block = { id, title: TITLES[id], kpis: [], tables: [], charts: [], notes: [] };
+  const chart = (chartId: string) => {
+    const c = charts.get(chartId);
+    if (c) block.charts.push(c);
+  };
+  switch (id) {
+    case 'headline': {
+      const h = d.headline;
+      if (!h) return undefined;
+      block.kpis = HEADLINE.filter((m) => m.tile).map((m) => ({
+        label: m.label,
+        kind: m.kind,
+        figure: h[m.key] as Figure,
+        compare: true,
+      }));
+      block.tables.push(
+        table(
+          'headline',
+          'This period beside the previous one',
+          [
+            col('figure', 'Figure', 'text'),
+            { ...col('value', 'This period', 'number'), kindFrom: 'kind' },
+            { ...col('previous', 'Previous period', 'number'), kindFrom: 'kind' },
+            { ...col('change', 'Change', 'number'), kindFrom: 'kind' },
+            col('change_pct', 'Change %', 'change_pct'),
+          ],
+          HEADLINE.map((m) => ({ figure: m.label, ...(h[m.key] as Figure), kind: m.kind })),
+        ),
+      );
+      const zone = doc.period.time_zone;
+      if (h.peak_hour)
+        block.notes.push(`The busiest hour started at ${formatValue(h.peak_hour, 'time', zone)} (${zone}).`);
+      return block;
+    }
+    case 'event_types':
+      if (!d.event_types) return undefined;
+      block.tables.push(
+        table(
+          'event_types',
+          'Events by type',
+          [
+            col('event_type', 'Event type', 'text'),
+            col('events', 'Events', 'count'),
+            col('metrics', 'Metrics', 'count'),
+          ],
+          d.event_types,
+        ),
+      );
+      return block;
+    case 'hourly':
+      if (!d.hourly) return undefined;
+      chart('requests_per_hour');
+      block.tables.push(table('hourly', 'Per hour', [col('hour', 'Hour', 'time'), ...TIMELINE], d.hourly));
+      return block;
+    case 'daily':
+      if (!d.daily) return undefined;
+      block.tables.push(table('daily', 'Per day', [col('day', 'Day', 'date'), ...TIMELINE], d.daily));
+      return block;
+    case 'latency':
+      if (!d.latency) return undefined;
+      chart('latency_p95_per_model');
+      block.tables.push(
+        table(
+          'latency',
+          'Latency (ms)',
+          [
+            col('model', 'Model', 'text'),
+            col('requests', 'Requests', 'count'),
+            col('latency_avg_ms', 'Mean (ms)', 'ms'),
+            col('latency_p50_ms', 'p50 (ms)', 'ms'),
+            col('latency_p95_ms', 'p95 (ms)', 'ms'),
+            col('latency_p99_ms', 'p99 (ms)', 'ms'),
+          ],
+          [d.latency.overall, ...d.latency.by_model],
+        ),
+      );
+      return block;
+    case 'models':
+      if (!d.models) return undefined;
+      chart('cost_by_model');
+      block.tables.push(table('models', 'Models', MODEL_COLUMNS, d.models));
+      return block;
+    case 'sources':
+      if (!d.sources) return undefined;
+      block.tables.push(table('sources', 'Sources', SOURCE_COLUMNS, d.sources));
+      return block;
+    case 'top':
+      if (!d.top) return undefined;
+      block.tables.push(table('top_models_by_cost', 'Models by cost', MODEL_COLUMNS, d.top.models_by_cost));
+      block.tables.push(
+        table('top_sources_by_errors', 'Sources by errors', SOURCE_COLUMNS, d.top.sources_by_errors),
+      );
+      return block;
+    case 'satisfaction':
+    case 'feedback': {
+      const s = id === 'satisfaction' ? d.satisfaction : d.feedback;
+      if (!s) return undefined;
+      block.kpis = [
+        {
+          label: 'Ratings',
+          kind: 'count',
+          figure: { value: s.ratings, previous: null, change: null, change_pct: null },
+          compare: false,
+        },
+        {
+          label: 'Rating, mean (1–5)',
+          kind: 'number',
+          figure: { value: s.rating_avg, previous: null, change: null, change_pct: null },
+          compare: false,
+        },
+      ];
+      block.tables.push(table(id, 'Ratings', RATING_COLUMNS, s.distribution));
+      if (s.ratings === 0) block.notes.push('No user feedback in this period.');
+      return block;
+    }
+    case 'business':
+      if (!d.business) return undefined;
+      block.tables.push(
+        table(
+          'business',
+          'Business events',
+          [
+            col('metric', 'Metric', 'text'),
+            col('events', 'Events', 'count'),
+            col('sum', 'Sum', 'number'),
+            col('avg', 'Mean', 'number'),
+          ],
+          d.business,
+        ),
+      );
+      if (d.business.length === 0) block.notes.push('No business events in this period.');
+      return block;
+    case 'hosts':
+      if (!d.hosts) return undefined;
+      chart('utilisation_per_host');
+      block.tables.push(
+        table(
+          'hosts',
+          'Utilisation (%)',
+          [
+            col('host', 'Host', 'text'),
+            col('metric', 'Metric', 'text'),
+            col('samples', 'Samples', 'count'),
+            col('mean', 'Mean', 'number'),
+            col('p95', 'p95', 'number'),
+            col('max', 'Max', 'number'),
+          ],
+          d.hosts.summary,
+        ),
+      );
+      block.tables.push(
+        table(
+          'hosts_hourly',
+          'Utilisation per hour (%)',
+          [
+            col('hour', 'Hour', 'time'),
+            col('host', 'Host', 'text'),
+            col('metric', 'Metric', 'text'),
+            col('mean', 'Mean', 'number'),
+          ],
+          d.hosts.hourly,
+        ),
+      );
+      block.tables.at(-1)!.printable = false;
+      return block;
+    case 'completeness': {
+      const c = d.completeness;
+      if (!c) return undefined;
+      block.tables.push(
+        table(
+          'completeness',
+          'Data completeness',
+          [col('item', 'Item', 'text'), col('value', 'Value', 'count')],
+          [
+            { item: 'Hours in the period', value: c.hours_expected },
+            { item: 'Hours with data', value: c.hours_with_data },
+            { item: 'Hours aggregated (final)', value: c.hours_aggregated },
+            { item: 'Hours pending aggregation', value: c.hours_pending },
+            { item: 'Hours re-opened by late data or backfill', value: c.hours_reopened },
+            { item: 'Dead letters received', value: c.dead_letters },
+          ],
+        ),
+      );
+      block.tables.push(
+        table(
+          'dead_letters',
+          'Dead letters by reason',
+          [col('reason_code', 'Reason', 'text'), col('count', 'Count', 'count')],
+          c.dead_letters_by_reason,
+        ),
+      );
+      return block;
+    }
+    case 'trends':
+      if (!d.trends) return undefined;
+      chart('trends');
+      block.tables.push(
+        table(
+          'trends',
+          `Daily trends over ${d.trends.days} days`,
+          [
+            col('metric', 'Metric', 'text'),
+            col('statistic', 'Per day', 'text'),
+            col('points', 'Days', 'count'),
+            col('first', 'First', 'number'),
+            col('last', 'Last', 'number'),
+            col('slope_per_day', 'Slope per day', 'number'),
+            col('slope_pct_per_day', 'Slope % per day', 'change_pct'),
+            col('r_squared', 'R²', 'number'),
+          ],
+          d.trends.rows,
+        ),
+      );
+      block.tables.push(
+        table(
+          'trend_points',
+          'Daily values',
+          [col('day', 'Day', 'date'), col('metric', 'Metric', 'text'), col('value', 'Value', 'number')],
+          d.trends.points,
+        ),
+      );
+      block.tables.at(-1)!.printable = false;
+      return block;
+    case 'anomalies': {
+      const a = d.anomalies;
+      if (!a) return undefined;
+      block.notes.push(
+        `Hours more than ${a.threshold} scaled MADs from the median of the same hour of the week (${a.baseline_weeks} earlier weeks; ${a.hours_checked} hours checked).`,
+      );
+      if (a.note) block.notes.push(a.note);
+      else if (a.rows.length === 0) block.notes.push('No anomalous hour.');
+      block.tables.push(
+        table(
+          'anomalies',
+          'Anomalous hours',
+          [
+            col('hour', 'Hour', 'time'),
+            col('metric', 'Metric', 'text'),
+            col('value', 'Value', 'number'),
+            col('median', 'Median', 'number'),
+            col('mad', 'Scaled MAD', 'number'),
+            col('score', 'Score', 'number'),
+            col('direction', 'Direction', 'text'),
+          ],
+          a.rows,
+        ),
+      );
+      return block;
+    }
+    case 'cost_efficiency':
+      if (!d.cost_efficiency) return undefined;
+      block.tables.push(
+        table(
+          'cost_efficiency',
+          'Cost per model',
+          [
+            col('model', 'Model', 'text'),
+            col('requests', 'Requests', 'count'),
+            col('cost_usd', 'Cost', 'usd'),
+            col('cost_per_request_usd', 'Per request', 'usd'),
+            col('cost_per_1k_tokens_usd', 'Per 1k tokens', 'usd'),
+            col('cost_share', 'Share of spend', 'rate'),
+          ],
+          d.cost_efficiency,
+        ),
+      );
+      return block;
+    case 'load_heatmap':
+      if (!d.load_heatmap) return undefined;
+      chart('load_heatmap');
+      block.tables.push(
+        table(
+          'load_heatmap',
+          'Mean requests per hour of the week',
+          [
+            col('weekday_name', 'Day', 'text'),
+            col('hour', 'Hour', 'count'),
+            col('requests_avg', 'Requests (mean)', 'number'),
+          ],
+          d.load_heatmap,
+        ),
+      );
+      return block;
+    case 'checks':
+      if (!d.checks) return undefined;
+      block.tables.push(
+        table('checks', 'Checks', [col('check', 'Check', 'text'), col('result', 'Result', 'text')], d.checks),
+      );
+      return block;
+  }
+}
+
+/** The blocks of a document, in its sections' order (sections without data are left out). */
+export function layout(doc: ReportDocument): Block[] {
+  const charts = new Map(chartsOf(doc).map((c) => [c.id, c]));
+  return doc.sections.flatMap((id) => blockOf(id, doc, charts) ?? []);
+}

@@ -1,0 +1,195 @@
+// PDF (pdfmake, A4): a title block, KPI tiles beside the previous period, charts as vector SVG, tables with
+// their units and repeated header rows, page numbers, Roboto embedded. pdfmake 0.3 in Node reads no local file
+// until a local access policy allows it: only the font folder is allowed, and no URL at all.
+import { join } from 'node:path';
+import pdfmake from 'pdfmake/js/index.js';
+import type { Figure, ReportDocument } from '../model.ts';
+import { CHART_WIDTH, chartSvg } from './charts.ts';
+import { fontDir, FONT_FAMILY, FONT_STYLES } from './fonts.ts';
+import { formatValue } from './format.ts';
+import { cellKind, layout, type Kpi, type Table } from './layout.ts';
+
+/** pdfmake's document nodes, loosely: text/stack/table/svg objects. */
+type Content = Record<string, unknown>;
+type TableCell = Content;
+
+const ACCENT = '#1f4e79';
+const MUTED = '#666666';
+
+let configured = false;
+function printer(): typeof pdfmake {
+  const p = pdfmake;
+  if (!configured) {
+    const dir = fontDir();
+    p.setLocalAccessPolicy((path) => path.startsWith(dir));
+    p.setUrlAccessPolicy(() => false);
+    p.setFonts({
+      [FONT_FAMILY]: Object.fromEntries(
+        Object.entries(FONT_STYLES).map(([style, file]) => [style, join(dir, file)]),
+      ),
+    });
+    configured = true;
+  }
+  return p;
+}
+
+function changeText(f: Figure, kind: Kpi['kind'], compare: boolean): { text: string; color: string } {
+  if (!compare) return { text: ' ', color: MUTED };
+  if (f.previous === null) return { text: 'no data in the previous period', color: MUTED };
+  const pct = f.change_pct === null ? '' : ` (${formatValue(f.change_pct, 'change_pct')})`;
+  return { text: `previous ${formatValue(f.previous, kind)}${pct}`, color: MUTED };
+}
+
+function kpiTiles(kpis: Kpi[]): Content {
+  const cells: TableCell[] = kpis.map((k) => {
+    const change = changeText(k.figure, k.kind, k.compare);
+    return {
+      stack: [
+        { text: k.label, fontSize: 8, color: MUTED },
+        {
+          text: formatValue(k.figure.value, k.kind),
+          fontSize: 16,
+          bold: true,
+          color: ACCENT,
+          margin: [0, 2, 0, 2],
+        },
+        { text: change.text, fontSize: 7.5, color: change.color },
+      ],
+      fillColor: '#f3f6fa',
+      margin: [6, 5, 6, 5],
+    };
+  });
+  const rows: TableCell[][] = [];
+  for (let i = 0; i < cells.length; i += 3) {
+    const row = cells.slice(i, i + 3);
+    while (row.length < 3) row.push({ text: '' });
+    rows.push(row);
+  }
+  return {
+    table: { widths: ['*', '*', '*'], body: rows },
+    layout: {
+      hLineWidth: () => 3,
+      vLineWidth: () => 3,
+      hLineColor: () => '#ffffff',
+      vLineColor: () => '#ffffff',
+    },
+    margin: [0, 0, 0, 8],
+  };
+}
+
+function tableContent(table: Table, timeZone: string, showTitle: boolean): Content {
+  const numeric = table.columns.map((c) => c.kind !== 'text' && c.kind !== 'time' && c.kind !== 'date');
+  const anyText = numeric.includes(false);
+  const header: TableCell[] = table.columns.map((c, i) => ({
+    text: c.label,
+    bold: true,
+    fontSize: 8,
+    color: '#ffffff',
+    fillColor: ACCENT,
+    alignment: numeric[i] ? 'right' : 'left',
+  }));
+  const body: TableCell[][] = table.rows.map((row) =>
+    table.columns.map((c, i) => ({
+      text: formatValue(row[c.key], cellKind(c, row), timeZone),
+      fontSize: 8,
+      alignment: numeric[i] ? 'right' : 'left',
+    })),
+  );
+  if (body.length === 0) {
+    body.push(table.columns.map((_, i) => ({ text: i === 0 ? 'none' : '', fontSize: 8, color: MUTED })));
+  }
+  return {
+    // a short table is kept on one page with its title; a long one repeats its header row
+    unbreakable: body.length <= 25,
+    stack: [
+      ...(showTitle ? [{ text: table.title, fontSize: 9, bold: true, margin: [0, 4, 0, 3] } as Content] : []),
+      {
+        table: {
+          headerRows: 1,
+          dontBreakRows: true,
+          widths: table.columns.map((_, i) => (!anyText || !numeric[i] ? '*' : 'auto')),
+          body: [header, ...body],
+        },
+        layout: {
+          fillColor: (row: number) => (row > 0 && row % 2 === 0 ? '#f5f5f5' : null),
+          hLineWidth: (i: number) => (i === 1 ? 0.8 : 0),
+          vLineWidth: () => 0,
+          paddingTop: () => 2,
+          paddingBottom: () => 2,
+        },
+      },
+    ],
+    margin: [0, 0, 0, 8],
+  };
+}
+
+export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
+  const zone = doc.period.time_zone;
+  const content: Content[] = [
+    { text: doc.title, fontSize: 20, bold: true, color: ACCENT },
+    {
+      text: `${formatValue(doc.period.start, 'time', zone)} to ${formatValue(doc.period.end, 'time', zone)} (${zone})`,
+      fontSize: 10,
+      margin: [0, 2, 0, 0],
+    },
+    {
+      text: `Generated ${formatValue(doc.generated_at, 'time', zone)} from the aggregate views${
+        doc.previous_period ? `; compared with ${doc.previous_period.label}` : ''
+      }`,
+      fontSize: 8,
+      color: MUTED,
+      margin: [0, 2, 0, 10],
+    },
+  ];
+  for (const block of layout(doc)) {
+    const heading: Content = {
+      text: block.title,
+      fontSize: 13,
+      bold: true,
+      color: ACCENT,
+      margin: [0, 8, 0, 4],
+    };
+    const parts: Content[] = [];
+    if (block.kpis.length > 0) parts.push(kpiTiles(block.kpis));
+    for (const chart of block.charts) {
+      const svg = await chartSvg(chart);
+      const width = Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1] ?? CHART_WIDTH);
+      parts.push({ svg, width: Math.min(width, CHART_WIDTH), margin: [0, 0, 0, 6] });
+    }
+    for (const table of block.tables) {
+      if (table.printable) parts.push(tableContent(table, zone, table.title !== block.title));
+      else {
+        parts.push({
+          text: `${table.title}: ${table.rows.length} rows, in the CSV and JSON formats of this report.`,
+          fontSize: 8,
+          color: MUTED,
+          margin: [0, 0, 0, 6],
+        });
+      }
+    }
+    for (const note of block.notes)
+      parts.push({ text: note, fontSize: 8, color: MUTED, margin: [0, 0, 0, 4] });
+    // the heading never ends a page alone: it is kept with the section's first element
+    const [first, ...rest] = parts;
+    content.push({ stack: [{ stack: [heading, ...(first ? [first] : [])], unbreakable: true }, ...rest] });
+  }
+  const definition = {
+    pageSize: 'A4',
+    pageMargins: [40, 40, 40, 50],
+    defaultStyle: { font: FONT_FAMILY, fontSize: 9 },
+    info: {
+      title: doc.title,
+      subject: `${doc.report_type} ${doc.period.label}`,
+      creator: 'hxp-batch generate-report',
+    },
+    content,
+    footer: (page: number, pages: number) => ({
+      columns: [
+        { text: doc.footer, fontSize: 7, color: MUTED },
+        { text: `page ${page} of ${pages}`, fontSize: 7, color: MUTED, alignment: 'right', width: 80 },
+      ],
+      margin: [40, 20, 40, 0],
+    }),
+  };
+  return printer().createPdf(definition).getBuffer();
+}
