@@ -117,10 +117,10 @@ export function proxyRequest(
         res.writeHead(status, { ...forwardHeaders(answer.headers), ...target.responseHeaders?.() });
         answer.pipe(res);
         answer.once('end', () => settle(status));
-        answer.once('error', () => settle(status));
+        answer.on('error', () => settle(status));
       },
     );
-    upstream.once('error', (err) => answerInstead(unreachable(target.fn, err)));
+    upstream.on('error', (err) => answerInstead(unreachable(target.fn, err)));
     res.once('close', () => {
       if (settled) return;
       upstream.destroy();

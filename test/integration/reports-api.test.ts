@@ -96,8 +96,14 @@ test('the original three commands: generate (202, then stored), list, status; th
   t.is(stored?.sha256, one.sha256);
 
   const metrics = await h.deps.metrics.registry.metrics();
-  t.regex(metrics, /^report_generation_total\{report_type="daily_summary",format="json",result="success"\} 1$/m);
-  t.regex(metrics, /^report_generation_duration_seconds_count\{report_type="daily_summary",format="json"\} 1$/m);
+  t.regex(
+    metrics,
+    /^report_generation_total\{report_type="daily_summary",format="json",result="success"\} 1$/m,
+  );
+  t.regex(
+    metrics,
+    /^report_generation_duration_seconds_count\{report_type="daily_summary",format="json"\} 1$/m,
+  );
   t.regex(metrics, /^report_distribution_total\{channel="s3",result="success"\} 1$/m);
   t.regex(metrics, /^batch_processing_success_rate 1$/m, 'the generation is reported as a run');
 });
