@@ -227,7 +227,6 @@ export function jobDeps(context: FunctionContext, log: JobLogger): JobDeps {
 // The aggregation request parser lives with the jobs; handlers have always found it here.
 export {
   AggregationBody,
-  jsonBody,
   parseAggregationRequest,
   type AggregationRequest,
 } from './jobs/aggregation-request.ts';

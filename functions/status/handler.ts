@@ -1,4 +1,5 @@
-// status: GET /health, /aggregation/status, /runs, /metrics — the status library's route table answers;
+// status: GET /health, /aggregation/status, /runs, /metrics, /dead-letters (+ POST /dead-letters/replay) —
+// the status library's route table answers;
 // this only adapts the request and copies its answer's status and headers.
 import { closeFunctionContext, getFunctionContext, initFunction } from '../../shared/function-context.ts';
 import { handleStatusRequest, statusDepsFromConfig, type StatusDeps } from '../../shared/status/index.ts';
@@ -8,7 +9,7 @@ let deps: StatusDeps | undefined;
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
   const fx = await getFunctionContext({ log: context.log });
-  deps ??= statusDepsFromConfig(fx.config, fx.db, fx.kafka);
+  deps ??= statusDepsFromConfig(fx.config, fx.db, { kafka: fx.kafka, metrics: fx.metrics.registry });
   const answer = await handleStatusRequest(
     { method: event.method, path: event.path, query: event.query, headers: event.headers, body: event.body },
     deps,

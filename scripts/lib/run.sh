@@ -169,6 +169,29 @@ start_pushgateway() {
 }
 wait_pushgateway() { wait_started pushgateway; }
 
+# ---- Prometheus (scrapes the Pushgateway and the local runtime; evaluates deploy/prometheus/rules) ------
+PROMETHEUS_DIR="$HXP_STATE_DIR/prometheus"
+is_up_prometheus() { http_ok "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"; }
+start_prometheus() {
+  already_up prometheus "$PROMETHEUS_PORT" && return 0
+  [ -x /usr/bin/prometheus ] || die "prometheus: not installed; run scripts/services install"
+  mkdir -p "$PROMETHEUS_DIR/data" "$PROMETHEUS_DIR/targets" "$PROMETHEUS_DIR/rules"
+  # The rules of the checkout that starts it, copied: the running server must not depend on a worktree.
+  rm -f "$PROMETHEUS_DIR/rules/"*.yml
+  cp "$REPO_DIR/deploy/prometheus/rules/"*.yml "$PROMETHEUS_DIR/rules/" 2>/dev/null || true
+  sed -e "s|@PROMETHEUS_PORT@|$PROMETHEUS_PORT|g" -e "s|@PUSHGATEWAY_PORT@|$PUSHGATEWAY_PORT|g" \
+    -e "s|@METRICS_PORT@|$RUNTIME_METRICS_PORT|g" -e "s|@RULES_DIR@|$PROMETHEUS_DIR/rules|g" \
+    -e "s|@TARGETS_DIR@|$PROMETHEUS_DIR/targets|g" \
+    "$REPO_DIR/deploy/prometheus/prometheus.yml.template" >"$PROMETHEUS_DIR/prometheus.yml"
+  /usr/bin/promtool check config "$PROMETHEUS_DIR/prometheus.yml" >>"$(log_file prometheus)" 2>&1 ||
+    fail_with_log prometheus "promtool check config failed"
+  say "prometheus: starting on 127.0.0.1:$PROMETHEUS_PORT"
+  start_bg prometheus /usr/bin/prometheus --config.file="$PROMETHEUS_DIR/prometheus.yml" \
+    --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --storage.tsdb.path="$PROMETHEUS_DIR/data" \
+    --storage.tsdb.retention.time=2d --log.level=warn
+}
+wait_prometheus() { wait_started prometheus; }
+
 # ---- mailpit (SMTP sink with an HTTP API) --------------------------------------------------------
 is_up_mailpit() { port_open "$SMTP_PORT" && http_ok "http://127.0.0.1:$MAILPIT_HTTP_PORT/api/v1/info"; }
 start_mailpit() {
@@ -189,6 +212,7 @@ port_of() {
     kafka) echo "127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)" ;;
     s3) echo "127.0.0.1:$S3_PORT" ;;
     pushgateway) echo "127.0.0.1:$PUSHGATEWAY_PORT" ;;
+    prometheus) echo "127.0.0.1:$PROMETHEUS_PORT" ;;
     mailpit) echo "127.0.0.1:$SMTP_PORT smtp, 127.0.0.1:$MAILPIT_HTTP_PORT http" ;;
   esac
 }

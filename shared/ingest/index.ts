@@ -29,3 +29,19 @@ export {
 } from './pull.ts';
 export { normalizeSettingsFrom, pullOptionsFrom } from './settings.ts';
 export { partitionLags, type PartitionLag } from './kafka-lag.ts';
+export {
+  LIST_PAYLOAD_BYTES,
+  MAX_DEAD_LETTERS_LIMIT,
+  MAX_REPLAY_IDS,
+  deadLetterView,
+  getDeadLetter,
+  listDeadLetters,
+  parseDeadLettersQuery,
+  replayDeadLetters,
+  type DeadLetterPage,
+  type DeadLetterView,
+  type ReplayDeps,
+  type ReplayItem,
+  type ReplayOutcome,
+  type ReplayResult,
+} from './dead-letters.ts';

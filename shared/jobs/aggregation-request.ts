@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { utcOffsetMinutes } from '../aggregate/timezone.ts';
 import { BatchError } from '../errors/index.ts';
+import { jsonBody } from '../http/json-body.ts';
 import type { Trigger } from './ledger.ts';
 
 const DAY_MS = 86_400_000;
@@ -37,20 +38,7 @@ function header(headers: RequestLike['headers'], name: string): string | undefin
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The body as JSON: already parsed (JSON content-type), or text that must be JSON; '' means none. */
-export function jsonBody(body: unknown): unknown {
-  if (typeof body !== 'string') return body;
-  if (body.trim() === '') return undefined;
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    throw new BatchError(
-      'REQUEST_INVALID',
-      'the request body is not JSON; send nothing, or {"from":"2026-11-01","to":"2026-11-28"} to backfill',
-      { context: { body: body.slice(0, 80) } },
-    );
-  }
-}
+const EXPECTED = 'send nothing, or {"from":"2026-11-01","to":"2026-11-28"} to backfill';
 
 /** Local midnight starting `date` (YYYY-MM-DD) in `zone`, as an instant. */
 export function startOfLocalDay(date: string, zone: string): Date {
@@ -76,7 +64,7 @@ export function boundInstant(value: string, zone: string, edge: 'from' | 'to'): 
  * Throws a ZodError (→ 400) on a bad body, REQUEST_INVALID when `from` is not before `to`.
  */
 export function parseAggregationRequest(event: RequestLike, timeZone = 'UTC'): AggregationRequest {
-  const raw = jsonBody(event.body);
+  const raw = jsonBody(event.body, EXPECTED);
   const body = AggregationBody.parse(
     raw === null || (typeof raw === 'object' && Object.keys(raw).length === 0) ? undefined : raw,
   );

@@ -134,6 +134,12 @@ export const METRICS = {
   ),
 
   // ---- runs (ours) ----------------------------------------------------------------------------------
+  lastRunDuration: metric(
+    'gauge',
+    'run',
+    'batch_processing_last_run_duration_seconds',
+    'How long the last run took, whatever its result (a run that did nothing because the job was locked is not one)',
+  ),
   runs: metric(
     'counter',
     'run',
@@ -182,14 +188,14 @@ export const METRICS = {
     'counter',
     'ingest',
     'hxp_ingest_events_total',
-    'Events received, by way in (http, connector, pull) and outcome (stored, duplicate, rejected)',
+    'Events received, by way in (http, connector, pull, replay of dead letters) and outcome (stored, duplicate, rejected)',
     ['via', 'outcome'],
   ),
   ingestRejected: metric(
     'counter',
     'ingest',
     'hxp_ingest_rejected_total',
-    'Events rejected to dead_letters, by way in (http, connector, pull) and reason code (EVENT_*, INGEST_*)',
+    'Events rejected, by way in (http, connector, pull, replay) and reason code (EVENT_*, INGEST_*); a rejected replay leaves its dead letter in place',
     ['via', 'reason'],
   ),
   deadLetters: metric('gauge', 'state', 'hxp_dead_letters', 'Dead letters in the database, by reason code', [

@@ -54,6 +54,9 @@ export function renderMetricsDocs(): string {
     '- **Local runtime** (`npm start`): `/metrics` on the metrics port (`metrics.port`, 9102) and on the API port',
     "  (9101) joins the runtime's registry, the status function's state metrics and, without a Pushgateway, every",
     "  function process's registry labelled with the same `job` and `instance` a push would carry.",
+    '- **Prometheus**: scrape configuration for OpenFaaS in `deploy/prometheus/prometheus.openfaas.yml`; alert and',
+    '  recording rules in `deploy/prometheus/rules/` (see `deploy/prometheus/README.md`). The services harness runs',
+    '  Prometheus on 127.0.0.1:9090 with those rules, scraping the Pushgateway and the runtime on 9102.',
     '',
   ];
   for (const [source, { title, how }] of Object.entries(SOURCES) as [

@@ -45,6 +45,7 @@ export interface RunMetrics {
   successRate: Gauge;
   completionRate: Gauge;
   duration: Histogram;
+  lastDuration: Gauge;
   runs: Counter<'result'>;
   lastRun: Gauge;
   lastSuccess: Gauge;
@@ -71,6 +72,7 @@ export function runMetrics(target: Registry = processRegistry()): RunMetrics {
     successRate: gaugeOf(METRICS.successRate, target),
     completionRate: gaugeOf(METRICS.completionRate, target),
     duration: histogramOf(METRICS.duration, target),
+    lastDuration: gaugeOf(METRICS.lastRunDuration, target),
     runs: counterOf(METRICS.runs, target),
     lastRun: gaugeOf(METRICS.lastRun, target),
     lastSuccess: gaugeOf(METRICS.lastSuccess, target),

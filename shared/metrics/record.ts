@@ -42,6 +42,7 @@ export function recordRun(registry: Registry, run: RunReport): void {
   // rates of the runs that do.
   if (run.result !== 'already_running' && run.result !== 'disabled') {
     metrics.duration.observe(run.durationSeconds);
+    metrics.lastDuration.set(run.durationSeconds);
     metrics.successRate.set(share(run.succeeded, run.attempted));
     metrics.completionRate.set(share(run.attempted, run.due));
     if (run.result === 'succeeded') metrics.lastSuccess.set(finished);
@@ -49,7 +50,7 @@ export function recordRun(registry: Registry, run: RunReport): void {
   metricsRecorded(registry);
 }
 
-export type IngestVia = 'http' | 'connector' | 'pull';
+export type IngestVia = 'http' | 'connector' | 'pull' | 'replay';
 
 export interface IngestCounts {
   stored: number;

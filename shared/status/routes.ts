@@ -5,8 +5,18 @@
 import type { Kafka } from 'kafkajs';
 import type { BatchProcessingConfig } from '../config/index.ts';
 import { s3SettingsFrom } from '../archive/s3-client.ts';
-import type { Queryable } from '../db/index.ts';
-import { matchRoute, type Route } from '../http/index.ts';
+import type { Database, Queryable } from '../db/index.ts';
+import type { Registry } from 'prom-client';
+import { requireApiToken } from '../auth/index.ts';
+import { BatchError } from '../errors/index.ts';
+import { jsonBody, matchRoute, type Route } from '../http/index.ts';
+import {
+  getDeadLetter,
+  listDeadLetters,
+  normalizeSettingsFrom,
+  replayDeadLetters,
+  type ReplayDeps,
+} from '../ingest/index.ts';
 import { aggregationStatus, type AggregationStatusOptions } from './aggregation-status.ts';
 import { checkHealth, databaseProbe, kafkaProbe, s3Probe, type HealthProbes } from './health.ts';
 import { listRuns } from './runs.ts';
@@ -18,6 +28,10 @@ export interface StatusDeps {
   aggregation: Omit<AggregationStatusOptions, 'now'>;
   /** Where /metrics reads the raw topics' lag; absent without Kafka. */
   kafkaLag?: KafkaLagSource | undefined;
+  /** What POST /dead-letters/replay stores with: the database, today's ingest settings, the metrics. */
+  replay?: ReplayDeps | undefined;
+  /** api.token: mutating routes require it as a Bearer token when set. */
+  apiToken?: string | undefined;
   clock?: () => Date;
   healthTimeoutMs?: number;
 }
@@ -83,7 +97,26 @@ export const STATUS_ROUTES: readonly Route<StatusRoute>[] = [
     handler: async ({ req, deps }) => ({ status: 200, body: await listRuns(deps.db, req.query) }),
   },
   { method: 'GET', pattern: '/metrics', handler: metrics },
+  {
+    method: 'GET',
+    pattern: '/dead-letters',
+    handler: async ({ req, deps }) => ({ status: 200, body: await listDeadLetters(deps.db, req.query) }),
+  },
+  {
+    method: 'GET',
+    pattern: '/dead-letters/:id',
+    handler: async ({ params, deps }) => ({ status: 200, body: await getDeadLetter(deps.db, params.id!) }),
+  },
+  { method: 'POST', pattern: '/dead-letters/replay', handler: replay },
 ];
+
+async function replay({ req, deps }: RouteInput): Promise<StatusAnswer> {
+  requireApiToken(req.headers ?? {}, deps.apiToken, 'POST /dead-letters/replay');
+  if (!deps.replay)
+    throw new BatchError('INTERNAL', 'the status function was started without its ingest settings');
+  const body = jsonBody(req.body, 'send {"ids":[12,13]} (the dead letters to replay)');
+  return { status: 200, body: await replayDeadLetters(deps.replay, body) };
+}
 
 export async function handleStatusRequest(req: StatusRequest, deps: StatusDeps): Promise<StatusAnswer> {
   const path = (req.path.split('?')[0] ?? '/').replace(/^\/status(?=\/|$)/, '') || '/';
@@ -94,9 +127,10 @@ export async function handleStatusRequest(req: StatusRequest, deps: StatusDeps):
 /** Status deps from the loaded configuration: database always, Kafka and S3 only when configured. */
 export function statusDepsFromConfig(
   config: BatchProcessingConfig,
-  db: Queryable,
-  kafka?: Kafka,
+  db: Database,
+  options: { kafka?: Kafka | undefined; metrics?: Registry | undefined } = {},
 ): StatusDeps {
+  const { kafka } = options;
   const probes: HealthProbes = { database: databaseProbe(db) };
   if (config.kafka.bootstrapServers?.length)
     probes.kafka = kafkaProbe(config.kafka.bootstrapServers, config.kafka.clientId);
@@ -107,6 +141,8 @@ export function statusDepsFromConfig(
     db,
     probes,
     aggregation: { schedules: { ...config.aggregation.cron }, timeZone: config.time.zone },
+    replay: { db, settings: normalizeSettingsFrom(config), metrics: options.metrics },
+    apiToken: config.api.token,
     kafkaLag: kafka && {
       kafka,
       groupId: config.kafka.consumerGroup,

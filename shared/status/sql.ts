@@ -115,10 +115,11 @@ export async function dirtyClosedWindowCounts(
   return rows;
 }
 
-/** Dead letters per reason code. */
+/** Dead letters not replayed yet, per reason code. */
 export async function deadLetterCounts(db: Queryable): Promise<Array<{ reason: string; count: number }>> {
   const { rows } = await db.query<{ reason: string; count: number }>(
-    `SELECT reason_code AS reason, count(*)::int AS count FROM dead_letters GROUP BY reason_code ORDER BY 1`,
+    `SELECT reason_code AS reason, count(*)::int AS count FROM dead_letters
+      WHERE replayed_at IS NULL GROUP BY reason_code ORDER BY 1`,
   );
   return rows;
 }

@@ -4,13 +4,15 @@
 import { accessSync, constants } from 'node:fs';
 import test, { type ImplementationFn } from 'ava';
 
-export type ServiceName = 'postgres' | 'kafka' | 's3' | 'pushgateway' | 'smtp';
+export type ServiceName = 'postgres' | 'kafka' | 's3' | 'pushgateway' | 'prometheus' | 'smtp';
 
 export interface ServiceEndpoints {
   postgres: { url: string };
   kafka: { brokers: string[] };
   s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; bucket: string; region: string };
   pushgateway: { url: string };
+  /** The harness's Prometheus and the folder of its file_sd runtime targets. */
+  prometheus: { url: string; targetsDir: string };
   smtp: { url: string; apiUrl: string };
 }
 
@@ -19,6 +21,7 @@ const requiredVariables: Record<ServiceName, string[]> = {
   kafka: ['TEST_KAFKA_BROKERS'],
   s3: ['TEST_S3_ENDPOINT', 'TEST_S3_ACCESS_KEY', 'TEST_S3_SECRET_KEY', 'TEST_S3_BUCKET'],
   pushgateway: ['TEST_PUSHGATEWAY_URL'],
+  prometheus: ['TEST_PROMETHEUS_URL', 'TEST_PROMETHEUS_TARGETS_DIR'],
   smtp: ['TEST_SMTP_URL', 'TEST_MAILPIT_URL'],
 };
 
@@ -47,6 +50,7 @@ export function requireService<N extends ServiceName>(name: N): ServiceEndpoints
       region: env('TEST_S3_REGION') || 'us-east-1',
     },
     pushgateway: { url: env('TEST_PUSHGATEWAY_URL') },
+    prometheus: { url: env('TEST_PROMETHEUS_URL'), targetsDir: env('TEST_PROMETHEUS_TARGETS_DIR') },
     smtp: { url: env('TEST_SMTP_URL'), apiUrl: env('TEST_MAILPIT_URL') },
   };
   return endpoints[name];
@@ -94,12 +98,13 @@ export function serviceTest(...names: ServiceName[]): ServiceTest {
 
 // ---- binaries (faas-cli, of-watchdog, cron-connector): the same run / skip / fail-in-CI rule as services -------------
 
-export type BinaryName = 'faas-cli' | 'of-watchdog' | 'cron-connector';
+export type BinaryName = 'faas-cli' | 'of-watchdog' | 'cron-connector' | 'promtool';
 
 const binaryVariables: Record<BinaryName, string> = {
   'faas-cli': 'FAAS_CLI_BIN',
   'of-watchdog': 'OF_WATCHDOG_BIN',
   'cron-connector': 'CRON_CONNECTOR_BIN',
+  promtool: 'PROMTOOL_BIN',
 };
 
 function missingBinary(name: BinaryName): string | undefined {

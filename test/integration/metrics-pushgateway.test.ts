@@ -10,6 +10,7 @@ import { createMetricsPusher, recordRun } from '../../shared/metrics/index.ts';
 import { EMBEDDED_SOCKET_FLAG } from '../../shared/db/gated.ts';
 import { startEmbeddedServer } from '../../runtime/embedded-db.ts';
 import { freePort } from '../../runtime/free-port.ts';
+import { waitForSamples } from '../helpers/prometheus.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
 
 const pushgatewayTest = serviceTest('pushgateway');
@@ -37,8 +38,8 @@ async function deleteGroup(url: string, job: string, instance: string): Promise<
   await fetch(`${url}/metrics/job/${job}/instance/${instance}`, { method: 'DELETE' });
 }
 
-pushgatewayTest.serial(
-  "after an aggregation run the function context pushes the original's run metrics, grouped by job and instance",
+serviceTest('pushgateway', 'prometheus').serial(
+  "after an aggregation run the function context pushes the original's run metrics, grouped by job and instance, and Prometheus scrapes them",
   async (t) => {
     const { url } = requireService('pushgateway')!;
     const instance = uniqueInstance();
@@ -66,6 +67,13 @@ pushgatewayTest.serial(
     t.regex(text, new RegExp(`batch_processing_runs_total\\{${labels},result="succeeded"\\} 1`));
     t.regex(text, new RegExp(`batch_processing_duration_seconds_count\\{${labels}\\} 1`));
     t.regex(text, new RegExp(`push_time_seconds\\{${labels}\\}`));
+    // The harness's Prometheus scrapes the Pushgateway with honor_labels: the push's job and instance stay.
+    const prometheus = requireService('prometheus')!;
+    const samples = await waitForSamples(
+      prometheus.url,
+      `batch_processing_completion_rate{job="aggregate-hourly",instance="${instance}"}`,
+    );
+    t.is(samples[0]?.value[1], '1');
   },
 );
 

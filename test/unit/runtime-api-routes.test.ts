@@ -4,6 +4,8 @@ import { apiRouteFor } from '../../runtime/api-server.ts';
 test('an original API path goes to the function owning its prefix, sub-paths included', (t) => {
   t.is(apiRouteFor('/health'), 'status');
   t.is(apiRouteFor('/aggregation/status'), 'status');
+  t.is(apiRouteFor('/dead-letters'), 'status');
+  t.is(apiRouteFor('/dead-letters/replay'), 'status');
   t.is(apiRouteFor('/reports/generate'), 'generate-report');
   t.is(apiRouteFor('/reports/42/download'), 'generate-report');
   t.is(apiRouteFor('/capacity/analysis'), 'analyze-capacity');
