@@ -7,10 +7,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRuntime } from '../../runtime/runtime.ts';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
-import { RECORDER_HANDLER, recordingLog, tempStack, until } from './runtime-fixtures.ts';
-import { run } from './template-helpers.ts';
+import { RECORDER_HANDLER, startTestRuntime, tempStack, until, type TempStack } from './runtime-fixtures.ts';
+import type { Runtime } from '../../runtime/runtime.ts';
+import { run, type Running } from './template-helpers.ts';
 
 const test = binaryTest('cron-connector');
 
@@ -19,6 +19,32 @@ interface Seen {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+}
+
+/** The real cron-connector against `rt`, with basic-auth credentials in a secret mount as on OpenFaaS. */
+async function launchConnector(
+  t: { teardown(fn: () => unknown): void },
+  rt: Runtime,
+  stack: TempStack,
+  credentials: { user: string; password: string },
+): Promise<Running> {
+  const secrets = await mkdtemp(join(tmpdir(), 'hxp-cron-secrets-'));
+  t.teardown(() => rm(secrets, { recursive: true, force: true }));
+  await writeFile(join(secrets, 'basic-auth-user'), credentials.user);
+  await writeFile(join(secrets, 'basic-auth-password'), credentials.password);
+  return run(
+    t,
+    requireBinary('cron-connector')!,
+    [],
+    {
+      PATH: process.env.PATH,
+      gateway_url: rt.gatewayUrl,
+      basic_auth: 'true',
+      secret_mount_path: secrets,
+      rebuild_interval: '1s',
+    },
+    stack.dir,
+  );
 }
 
 test.serial(
@@ -33,42 +59,11 @@ test.serial(
       // Not a cron function: the connector must leave it alone.
       bystander: { source: RECORDER_HANDLER, annotations: { topic: 'hxp.batch.events' } },
     });
-    t.teardown(() => stack.cleanup());
-    const rt = await startRuntime({
-      stackFile: stack.stackFile,
-      dataDir: stack.dataDir,
-      gatewayPort: 0,
-      apiPort: 0,
-      cronTimers: false,
-      env: {
-        ...process.env,
-        DATABASE_URL: '',
-        KAFKA_BOOTSTRAP_SERVERS: '',
-        BASIC_AUTH_USER: 'admin',
-        BASIC_AUTH_PASSWORD: 'cron-s3cret',
-      },
-      log: recordingLog(),
-      output: () => undefined,
+    const rt = await startTestRuntime(t, stack, {
+      BASIC_AUTH_USER: 'admin',
+      BASIC_AUTH_PASSWORD: 'cron-s3cret',
     });
-    t.teardown(() => rt.stop());
-
-    const secrets = await mkdtemp(join(tmpdir(), 'hxp-cron-secrets-'));
-    t.teardown(() => rm(secrets, { recursive: true, force: true }));
-    await writeFile(join(secrets, 'basic-auth-user'), 'admin');
-    await writeFile(join(secrets, 'basic-auth-password'), 'cron-s3cret');
-    const connector = run(
-      t,
-      requireBinary('cron-connector')!,
-      [],
-      {
-        PATH: process.env.PATH,
-        gateway_url: rt.gatewayUrl,
-        basic_auth: 'true',
-        secret_mount_path: secrets,
-        rebuild_interval: '1s',
-      },
-      stack.dir,
-    );
+    const connector = await launchConnector(t, rt, stack, { user: 'admin', password: 'cron-s3cret' });
     const output = () => connector.lines.join('\n');
     await until(
       () => (/Added: ticker\.openfaas-fn \[\* \* \* \* \*\]/.test(output()) ? true : undefined),
@@ -105,41 +100,8 @@ test.serial('with wrong credentials the connector cannot list functions and sche
   const stack = tempStack({
     ticker: { source: RECORDER_HANDLER, annotations: { topic: 'cron-function', schedule: '* * * * *' } },
   });
-  t.teardown(() => stack.cleanup());
-  const rt = await startRuntime({
-    stackFile: stack.stackFile,
-    dataDir: stack.dataDir,
-    gatewayPort: 0,
-    apiPort: 0,
-    cronTimers: false,
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      KAFKA_BOOTSTRAP_SERVERS: '',
-      BASIC_AUTH_USER: 'admin',
-      BASIC_AUTH_PASSWORD: 'right',
-    },
-    log: recordingLog(),
-    output: () => undefined,
-  });
-  t.teardown(() => rt.stop());
-  const secrets = await mkdtemp(join(tmpdir(), 'hxp-cron-secrets-'));
-  t.teardown(() => rm(secrets, { recursive: true, force: true }));
-  await writeFile(join(secrets, 'basic-auth-user'), 'admin');
-  await writeFile(join(secrets, 'basic-auth-password'), 'wrong');
-  const connector = run(
-    t,
-    requireBinary('cron-connector')!,
-    [],
-    {
-      PATH: process.env.PATH,
-      gateway_url: rt.gatewayUrl,
-      basic_auth: 'true',
-      secret_mount_path: secrets,
-      rebuild_interval: '1s',
-    },
-    stack.dir,
-  );
+  const rt = await startTestRuntime(t, stack, { BASIC_AUTH_USER: 'admin', BASIC_AUTH_PASSWORD: 'right' });
+  const connector = await launchConnector(t, rt, stack, { user: 'admin', password: 'wrong' });
   await until(
     () => (/error listing namespaces/.test(connector.lines.join('\n')) ? true : undefined),
     30_000,

@@ -5,9 +5,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
-import { ROOT, recordingLog, tempStack } from './runtime-fixtures.ts';
+import { ROOT, startTestRuntime, tempStack } from './runtime-fixtures.ts';
 
 const exec = promisify(execFile);
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -92,20 +91,13 @@ function toolsEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 test.serial('"Using it" and the original service\'s checks run as written against npm start', async (t) => {
-  const stack = tempStack({});
-  t.teardown(() => stack.cleanup());
-  const rt: Runtime = await startRuntime({
-    stackFile: join(ROOT, 'stack.yml'),
-    dataDir: stack.dataDir,
-    gatewayPort: 0,
-    apiPort: 0,
-    metricsPort: 0,
-    cronTimers: false,
-    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', BATCH_PROCESSING_API_TOKEN: '' },
-    log: recordingLog(),
-    output: () => undefined,
-  });
-  t.teardown(() => rt.stop());
+  // The project's own stack.yml, as `npm start` runs it.
+  const rt = await startTestRuntime(
+    t,
+    tempStack({}),
+    { BATCH_PROCESSING_API_TOKEN: '' },
+    { stackFile: join(ROOT, 'stack.yml'), metricsPort: 0 },
+  );
   const ports = {
     gateway: hostPort(rt.gatewayUrl),
     api: hostPort(rt.apiUrl),
@@ -151,18 +143,7 @@ test.serial('the API token example: with the token the backfill runs, without it
       environment: { AGGREGATION_LEVEL: 'day' },
     },
   });
-  t.teardown(() => stack.cleanup());
-  const rt = await startRuntime({
-    stackFile: stack.stackFile,
-    dataDir: stack.dataDir,
-    gatewayPort: 0,
-    apiPort: 0,
-    cronTimers: false,
-    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', BATCH_PROCESSING_API_TOKEN: token },
-    log: recordingLog(),
-    output: () => undefined,
-  });
-  t.teardown(() => rt.stop());
+  const rt = await startTestRuntime(t, stack, { BATCH_PROCESSING_API_TOKEN: token });
   const ports = { gateway: hostPort(rt.gatewayUrl), api: hostPort(rt.apiUrl) };
   // The block's first line makes the token the runtime was started with; this one was set up front.
   const [exportLine, ...commands] = shellBlock(README, '**API token.**');

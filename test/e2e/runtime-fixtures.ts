@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { startRuntime, type Runtime, type RuntimeOptions } from '../../runtime/runtime.ts';
 import type { RuntimeLog } from '../../runtime/supervisor.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -146,3 +147,29 @@ export default async (event: { path: string }) => {
   return { hits };
 };
 `;
+
+/**
+ * The local runtime on `stack` for one test, on free ports, with its own embedded database and no
+ * services or cron timers unless `env` brings them; stopped (and the stack removed) at teardown.
+ */
+export async function startTestRuntime(
+  t: { teardown(fn: () => unknown): void },
+  stack: TempStack,
+  env: Record<string, string> = {},
+  options: Partial<RuntimeOptions> = {},
+): Promise<Runtime> {
+  t.teardown(() => stack.cleanup());
+  const rt = await startRuntime({
+    stackFile: stack.stackFile,
+    dataDir: stack.dataDir,
+    gatewayPort: 0,
+    apiPort: 0,
+    cronTimers: false,
+    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', ...env },
+    log: recordingLog(),
+    output: () => undefined,
+    ...options,
+  });
+  t.teardown(() => rt.stop());
+  return rt;
+}
