@@ -9,6 +9,7 @@ export const TARGETS = {
   /** "≈ 1": the larger size's rollup may take at most this many times the smaller's. */
   rollupGrowth: 1.5,
   peakRssMiB: 256,
+  queryVsPsql: 1.5,
   /** A report reads aggregates only: the larger size's report may take at most this many times the smaller's. */
   reportGrowth: 1.2,
 } as const;
@@ -109,6 +110,20 @@ export function judge(sizes: readonly SizeResult[]): Check[] {
         ratio: null,
         target: `< ${TARGETS.peakRssMiB} MiB`,
         pass: peak < TARGETS.peakRssMiB,
+      });
+    }
+  }
+  for (const r of sizes) {
+    if (r.query) {
+      const ratio = r.query.jsonMs / r.query.psqlMs;
+      checks.push({
+        name: `GET /aggregates, a month of hourly rows per model, vs the same SELECT in psql (${sizeLabel(r)})`,
+        events: r.events,
+        ours: `${formatMs(r.query.jsonMs)} (${formatCount(r.query.rows)} rows)`,
+        reference: `${formatMs(r.query.psqlMs)}`,
+        ratio,
+        target: `≤ ${TARGETS.queryVsPsql}×`,
+        pass: ratio <= TARGETS.queryVsPsql,
       });
     }
   }

@@ -1,7 +1,7 @@
 // Command-line flags of `npm run bench`. Sizes are event counts; every size gets its own database and
 // topic, and all sizes share one time span so that rollup bucket counts match.
 
-export const STEPS = ['ingest', 'copy', 'hourly', 'rollups', 'reports'] as const;
+export const STEPS = ['ingest', 'copy', 'hourly', 'rollups', 'reports', 'query'] as const;
 export type Step = (typeof STEPS)[number];
 
 export interface BenchArgs {
@@ -25,8 +25,8 @@ export interface BenchArgs {
 }
 
 const USAGE = `usage: npm run bench -- [--events 1000000,10000000] [--quick] [--days 14] [--partitions 4]
-       [--seed 42] [--steps ingest,copy,hourly,rollups,reports] [--readme] [--keep] [--explain] [--child-tsx]
-The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it.`;
+       [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--readme] [--keep] [--explain] [--child-tsx]
+The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly aggregation.`;
 
 function fail(message: string): never {
   throw new Error(`${message}\n${USAGE}`);

@@ -94,6 +94,12 @@ export function figuresTable(sizes: readonly SizeResult[]): string {
       (s) => s.rollups && `${formatMs(s.rollups.month.ms)} (${s.rollups.month.windows} windows)`,
     ],
     [
+      'GET /aggregates month of hourly rows per model: JSON / CSV / psql (median of 5); peak RSS function / psql',
+      (s) =>
+        s.query &&
+        `${formatMs(s.query.jsonMs)} / ${formatMs(s.query.csvMs)} / ${formatMs(s.query.psqlMs)} (${formatCount(s.query.rows)} rows); ${(s.query.functionRssKiB / 1024).toFixed(0)} / ${(s.query.psqlRssKiB / 1024).toFixed(0)} MiB`,
+    ],
+    [
       'monthly_summary: document build from the views (fastest of 5)',
       (s) => s.reports && `${formatMs(s.reports.buildMs)} (${s.reports.period})`,
     ],

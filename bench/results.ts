@@ -9,6 +9,7 @@ import type { CopyMeasurement } from './copy-ceiling.ts';
 import type { ExplainOutput } from './explain.ts';
 import type { IngestMeasurement } from './ingest.ts';
 import type { Machine } from './machine.ts';
+import type { QueryMeasurement } from './query.ts';
 import type { ProduceResult } from './produce.ts';
 import type { StatementStat } from './statement-profile.ts';
 import type { ReportMeasurement } from './reports.ts';
@@ -28,6 +29,8 @@ export interface SizeResult {
   baseline?: BaselineMeasurement;
   hourly?: AggregationMeasurement;
   rollups?: Record<RollupLevel, RollupMeasurement>;
+  /** GET /aggregates (a month of hourly rows of one metric per model) against the same SELECT in psql. */
+  query?: QueryMeasurement;
   /** monthly_summary in every format, from this size's aggregates. */
   reports?: ReportMeasurement;
   explain?: ExplainOutput;

@@ -10,15 +10,17 @@ import type { Kafka } from 'kafkajs';
 import { createKafka } from '../shared/kafka/index.ts';
 import { measureBaseline, measureHourly, measureRollups, settleRawEvents } from './aggregate.ts';
 import { judge } from './checks.ts';
-import { parseArgs, type BenchArgs } from './cli.ts';
+import { parseArgs, type BenchArgs, type Step } from './cli.ts';
 import { bundleIngestChild } from './bundle-child.ts';
 import { measureCopyCeiling } from './copy-ceiling.ts';
 import { bundleReportChild, measureReports } from './reports.ts';
 import { benchEvents, benchSpan, type Span } from './dataset.ts';
 import { explainHourly } from './explain.ts';
+import { runForecastBench } from './forecast/run.ts';
 import { measureIngest } from './ingest.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { produceEvents } from './produce.ts';
+import { measureQuery } from './query.ts';
 import { formatCount, say, step } from './progress.ts';
 import { markdown, profileTable, rewriteReadme, writeResults } from './report.ts';
 import { profiledDatabase } from './statement-profile.ts';
@@ -116,7 +118,7 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
     }
 
     const wantsReports = args.steps.includes('reports');
-    if (args.steps.includes('hourly') || args.steps.includes('rollups') || wantsReports) {
+    if (['hourly', 'rollups', 'reports', 'query'].some((s) => args.steps.includes(s as Step))) {
       await step('VACUUM ANALYZE + CHECKPOINT (untimed, settles both contenders)', () =>
         settleRawEvents(bench.db),
       );
@@ -177,6 +179,17 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
           );
         }
       }
+      if (args.steps.includes('query')) {
+        const { value: query } = await step('read side: GET /aggregates vs psql', () =>
+          measureQuery(bench.url, span),
+        );
+        result.query = query;
+        await ctx.checkpoint(result);
+        say(
+          `  ${query.rows} rows in ${query.pages} page(s): JSON ${query.jsonMs.toFixed(1)} ms, CSV ${query.csvMs.toFixed(1)} ms, ` +
+            `psql ${query.psqlMs.toFixed(1)} ms; peak RSS function ${(query.functionRssKiB / 1024).toFixed(0)} MiB, psql ${(query.psqlRssKiB / 1024).toFixed(0)} MiB`,
+        );
+      }
       if (wantsReports && ctx.reportBundle) {
         const { value: reports } = await step(
           'reports: monthly_summary in every format (5 passes, child process)',
@@ -211,6 +224,10 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--forecast')) {
+    await runForecastBench(process.argv.slice(2));
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const urls = serviceUrls();
   const startedAt = new Date().toISOString();

@@ -1,6 +1,7 @@
 // The original batch-processing API paths on BATCH_PROCESSING_API_PORT, each served by a function:
-// /health, /aggregation/*, /runs, /dead-letters/* → status; /reports/* → generate-report; /capacity/* →
-// analyze-capacity; /retention/* → retention-sweep (501 until that function is in stack.yml); /metrics → metrics-text.ts
+// /health, /aggregation/*, /runs, /dead-letters/*, /aggregates/*, /openapi.json → status; /reports/* →
+// generate-report; /capacity/* → analyze-capacity; /retention/* → retention-sweep (501 until that function is
+// in stack.yml); /metrics → metrics-text.ts
 // (also served alone on the metrics port). The path is forwarded unchanged, so a function answers the same
 // paths on the gateway (/function/<name>/<path>) as here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,6 +14,8 @@ export const API_ROUTES: Readonly<Record<string, string>> = {
   '/aggregation': 'status',
   '/runs': 'status',
   '/dead-letters': 'status',
+  '/aggregates': 'status',
+  '/openapi.json': 'status',
   '/reports': 'generate-report',
   '/capacity': 'analyze-capacity',
   '/retention': 'retention-sweep',

@@ -3,7 +3,7 @@
 // --demo, --once (exit after the demo), --no-cron.
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit, type BatchProcessingConfig } from '../shared/config/index.ts';
-import { formatTable, runDemo } from './demo/run-demo.ts';
+import { capacitySummary, formatTable, runDemo } from './demo/run-demo.ts';
 import { isBatchError } from '../shared/errors/index.ts';
 import { createLogger } from '../shared/log/index.ts';
 import { cronSchedule, kafkaTopics } from './stack.ts';
@@ -92,6 +92,12 @@ async function main(): Promise<void> {
       process.stdout.write(
         `\ndaily_aggregations (all sources and models, UTC days):\n${formatTable(result.table)}\n\n`,
       );
+      if (result.capacity?.status === 200) {
+        const lines = await capacitySummary(rt.db);
+        process.stdout.write(
+          `capacity (the fleet; every series: curl ${rt.apiUrl}/capacity/analysis):\n${lines.map((l) => `  ${l}`).join('\n')}\n\n`,
+        );
+      }
     } catch (err) {
       process.stderr.write(`demo failed: ${(err as Error).message}\n`);
       shutdown(1);

@@ -1,6 +1,6 @@
-// status: GET /health, /aggregation/status, /runs, /metrics, /dead-letters (+ POST /dead-letters/replay) —
-// the status library's route table answers;
-// this only adapts the request and copies its answer's status and headers.
+// status: GET /health, /aggregation/status, /runs, /metrics, /dead-letters (+ POST /dead-letters/replay),
+// /aggregates/*, /openapi.json — the status library's route table answers; this only adapts the request and
+// copies its answer's status and headers.
 import { closeFunctionContext, getFunctionContext, initFunction } from '../../shared/function-context.ts';
 import { handleStatusRequest, statusDepsFromConfig, type StatusDeps } from '../../shared/status/index.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';

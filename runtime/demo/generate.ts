@@ -1,6 +1,7 @@
 // Synthetic LLM-platform events for the demo and the benchmark: a deterministic stream (seeded PRNG)
 // with daily seasonality, log-normal latencies and token counts, per-model prices, ~1.5 % errors,
-// host metrics (cpu/memory/gpu) every five minutes, user feedback and business events. Every event has
+// host metrics (cpu/memory/gpu, and disk filling up at a steady rate per host) every five minutes, user
+// feedback and business events. Every event has
 // a stable `id`, so posting the same demo twice stores it once.
 
 import { prng } from './prng.ts';
@@ -32,6 +33,11 @@ export const DEMO_MODELS = [
 ] as const;
 export const DEMO_API_SOURCES = ['api-1', 'api-2', 'api-3'] as const;
 export const DEMO_HOSTS = ['gpu-node-1', 'gpu-node-2'] as const;
+/** Disk use per host at the start of the stream and its growth per day (gpu-node-2 fills towards 80 %). */
+export const DEMO_DISKS: Record<(typeof DEMO_HOSTS)[number], { start: number; perDay: number }> = {
+  'gpu-node-1': { start: 48, perDay: 0.8 },
+  'gpu-node-2': { start: 66, perDay: 1.2 },
+};
 
 const HOUR = 3_600_000;
 
@@ -137,6 +143,12 @@ export function* generateDemoEvents(options: DemoOptions = {}): Generator<DemoEv
             cpu_usage: clamp(20 + 60 * l + normal(rand) * 5),
             memory_usage: clamp(55 + 25 * l + normal(rand) * 3),
             gpu_usage: clamp(10 + 85 * l + normal(rand) * 6),
+            // no draw from rand: the other values of the stream stay what they were before disks were added
+            disk_usage: clamp(
+              DEMO_DISKS[host].start +
+                (DEMO_DISKS[host].perDay * (t.getTime() - start.getTime())) / (24 * HOUR) +
+                0.2 * Math.sin(t.getTime() / 3_600_000),
+            ),
           },
         });
       }

@@ -1,5 +1,7 @@
 // The demo: a week of synthetic events posted to `ingest` through a gateway, the aggregation chain run
-// hour → day → week → month, and a short daily table read from daily_aggregations.
+// hour → day → week → month, a capacity analysis of the result, and a short daily table read from
+// daily_aggregations.
+import { latestCapacityAnalysis } from '../../shared/capacity/index.ts';
 import type { Queryable } from '../../shared/db/index.ts';
 import { batches, generateDemoEvents, type DemoOptions } from './generate.ts';
 
@@ -13,6 +15,8 @@ export interface DemoResult {
   duplicates: number;
   rejected: number;
   aggregations: Array<{ fn: string; status: number; body: unknown }>;
+  /** POST /capacity/analysis on analyze-capacity; undefined when the stack has no such function. */
+  capacity: { status: number; body: unknown } | undefined;
   table: DailyRow[];
 }
 
@@ -30,8 +34,13 @@ async function post(
   url: string,
   body: string,
   contentType = 'application/json',
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': contentType, ...headers },
+    body,
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -77,6 +86,14 @@ export function formatTable(rows: DailyRow[]): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
+/** One line per fleet series of the newest capacity analysis: its first recommendation (or why none). */
+export async function capacitySummary(db: Queryable): Promise<string[]> {
+  const answer = await latestCapacityAnalysis(db, { series: 'fleet', points: false });
+  return (answer?.analyses ?? []).map(
+    (a) => a.recommendations[0]?.text ?? `${a.resource}: ${a.reason ?? 'no recommendation'}`,
+  );
+}
+
 export async function runDemo(
   gatewayUrl: string,
   db: Queryable,
@@ -90,6 +107,7 @@ export async function runDemo(
     duplicates: 0,
     rejected: 0,
     aggregations: [],
+    capacity: undefined,
     table: [],
   };
   for (const batch of batches(generateDemoEvents(options), options.batchSize ?? DEFAULT_BATCH)) {
@@ -113,6 +131,21 @@ export async function runDemo(
     say(`${fn}: HTTP ${answer.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (answer.status >= 300)
       throw new Error(`${fn} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
+  }
+  const started = Date.now();
+  const token = process.env.BATCH_PROCESSING_API_TOKEN;
+  const capacity = await post(`${base}/function/analyze-capacity/capacity/analysis`, '', 'text/plain', {
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  });
+  if (capacity.status !== 404) {
+    result.capacity = capacity;
+    const c = capacity.body as { analyses?: number; alerts?: number };
+    say(
+      `analyze-capacity: HTTP ${capacity.status} in ${((Date.now() - started) / 1000).toFixed(1)} s` +
+        (capacity.status === 200
+          ? ` (${c.analyses} series analysed, ${c.alerts} alerts)`
+          : `: ${JSON.stringify(capacity.body).slice(0, 200)}`),
+    );
   }
   result.table = await dailySummary(db);
   return result;

@@ -20,3 +20,4 @@ export {
   type DueWindow,
   type FailedWindow,
 } from './windows-sql.ts';
+export { LOCAL_DATE_TIME, localDate, parseZonedInstant, wallClockToInstant } from './local-time.ts';

@@ -8,7 +8,7 @@ export {
   REPORT_FORMATS,
   WEEK_STARTS,
 } from './schema.ts';
-export type { SettingKey } from './schema.ts';
+export type { CapacityAnalysis, SettingKey } from './schema.ts';
 export { secretKeys, settingKeys, settings } from './keys.ts';
 export type { SettingSource } from './keys.ts';
 export { DEFAULT_SECRETS_DIR } from './sources.ts';

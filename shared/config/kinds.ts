@@ -243,3 +243,69 @@ export const timeZone: Kind<string> = {
   },
   format: (value) => value,
 };
+
+/** A decimal number in [min, max]; min 0 with `positive` excludes 0 itself. */
+export function number(min: number, max = Number.MAX_VALUE, unit = '', positive = false): Kind<number> {
+  const range = positive ? '> 0' : max === Number.MAX_VALUE ? `≥ ${min}` : `${min}–${max}`;
+  return {
+    type: `number ${range}${unit ? ` (${unit})` : ''}`,
+    example: String(Math.max(min, 1)),
+    parse(raw) {
+      const text = scalarText(raw);
+      const value = text === undefined || text === '' ? NaN : Number(text);
+      if (!Number.isFinite(value)) return bad(`not a number (${range})`);
+      if (value < min || value > max || (positive && value <= 0))
+        return bad(`out of range; expected a number ${range}`);
+      return ok(value);
+    },
+    format: String,
+  };
+}
+
+declare const nameMapBrand: unique symbol;
+/** What mapOf parses to; the brand (types only) tells the key paths a map is one setting, not a section. */
+export type NameMap<K extends string, V> = Partial<Record<K, V>> & { readonly [nameMapBrand]: V };
+
+/**
+ * Values per name: `name=value,name=value` in the environment, a mapping in YAML. Names come from `names`;
+ * names not given keep their value from `base` (the setting's default), so setting one does not drop the
+ * others.
+ */
+export function mapOf<const K extends string, V>(
+  names: readonly K[],
+  value: Kind<V>,
+  base: Partial<Record<K, V>>,
+): Kind<NameMap<K, V>> {
+  const format = (map: Partial<Record<K, V>>): string =>
+    names
+      .filter((n) => map[n] !== undefined)
+      .map((n) => `${n}=${value.format(map[n] as V)}`)
+      .join(',');
+  return {
+    type: `comma-separated name=value list (names: ${names.join(', ')}; value: ${value.type}); names not given keep their default`,
+    example: `${names[0] ?? 'name'}=${value.example}`,
+    parse(raw) {
+      let entries: Array<[string, unknown]>;
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) entries = Object.entries(raw);
+      else if (typeof raw === 'string') {
+        entries = [];
+        for (const item of raw.split(',')) {
+          if (item.trim() === '') continue;
+          const at = item.indexOf('=');
+          if (at < 0) return bad(`item ${JSON.stringify(item.trim())} is not name=value`);
+          entries.push([item.slice(0, at).trim(), item.slice(at + 1)]);
+        }
+      } else return bad('not a name=value list (or a YAML mapping)');
+      const map: Partial<Record<K, V>> = { ...base };
+      for (const [name, rawValue] of entries) {
+        const key = names.find((n) => n === name.toLowerCase());
+        if (!key) return bad(`"${name}" is not one of ${names.join(', ')}`);
+        const parsed = value.parse(rawValue);
+        if (!parsed.ok) return bad(`${key}: ${JSON.stringify(rawValue)} is ${parsed.problem}`);
+        map[key] = parsed.value;
+      }
+      return ok(map as NameMap<K, V>);
+    },
+    format,
+  };
+}

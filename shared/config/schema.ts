@@ -99,6 +99,37 @@ export const CAPACITY_ANALYSES = [
   'tokens',
   'cost',
 ] as const;
+export type CapacityAnalysis = (typeof CAPACITY_ANALYSES)[number];
+/** Where each resource's hourly series comes from: `event_type.metric[+metric…]:statistic` (shared/capacity). */
+export const CAPACITY_SOURCES = {
+  cpu: 'system_metric.cpu_usage:avg',
+  memory: 'system_metric.memory_usage:avg',
+  gpu: 'system_metric.gpu_usage:avg',
+  disk: 'system_metric.disk_usage:avg',
+  requests: 'llm_request.*:count',
+  latency: 'llm_request.latency_ms:p95',
+  tokens: 'llm_request.tokens_in+tokens_out:sum',
+  cost: 'llm_request.cost_usd:sum',
+} as k.NameMap<CapacityAnalysis, string>;
+/** Utilisation in percent has a limit of 100; the others have none until one is configured. */
+export const CAPACITY_LIMITS = { cpu: 100, memory: 100, gpu: 100, disk: 100 } as k.NameMap<
+  CapacityAnalysis,
+  number
+>;
+export const CAPACITY_THRESHOLDS = Object.fromEntries(CAPACITY_ANALYSES.map((r) => [r, 80])) as k.NameMap<
+  CapacityAnalysis,
+  number
+>;
+const M = '[A-Za-z0-9_-]+';
+const capacitySource = k.text({
+  type: 'event_type.metric:avg|sum|count|min|max|p50|p95|p99, event_type.a+b:sum|count, or event_type.*:count',
+  example: 'system_metric.cpu_usage:avg',
+  pattern: new RegExp(
+    `^${M}\\.(?:\\*:count|${M}(?:\\+${M})+:(?:sum|count)|${M}:(?:avg|sum|count|min|max|p50|p95|p99))$`,
+  ),
+  problem:
+    'not event_type.metric:statistic (e.g. system_metric.cpu_usage:avg); several metrics (a+b) take :sum or :count, * takes :count',
+});
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const WEEK_STARTS = ['monday', 'sunday'] as const;
 /** How raw events get from Kafka into PostgreSQL: one path per deployment (docs/configuration.md). */
@@ -169,6 +200,21 @@ const BatchProcessingConfigObject = z.object({
   capacityAnalysis: section({
     enabled: setting(k.bool, true),
     analyses: setting(k.list(k.oneOf(CAPACITY_ANALYSES)), ['cpu', 'memory', 'gpu', 'disk', 'requests']),
+    sources: setting(k.mapOf(CAPACITY_ANALYSES, capacitySource, CAPACITY_SOURCES), CAPACITY_SOURCES),
+    limits: setting(
+      k.mapOf(CAPACITY_ANALYSES, k.number(0, Number.MAX_VALUE, '', true), CAPACITY_LIMITS),
+      CAPACITY_LIMITS,
+    ),
+    thresholds: setting(
+      k.mapOf(CAPACITY_ANALYSES, k.number(1, 100, 'percent of the limit'), CAPACITY_THRESHOLDS),
+      CAPACITY_THRESHOLDS,
+    ),
+    historyDays: setting(k.int(3, 3650), 56),
+    alertHorizonDays: setting(k.int(1, 3650), 14),
+    scaleDown: section({
+      percent: setting(k.number(1, 100, 'percent'), 30),
+      weeks: setting(k.int(1, 52), 4),
+    }),
     forecasting: section({ enabled: setting(k.bool, true), horizonDays: setting(k.int(1, 3650), 30) }),
   }),
   ingestion: section({
@@ -287,7 +333,7 @@ export type BatchProcessingConfig = z.output<typeof BatchProcessingConfig>;
 /** Every leaf key path of the configuration, e.g. 'api.port' | 'aggregation.cron.hourly'. */
 export type SettingKey = LeafPath<BatchProcessingConfig>;
 
-type Leaf = string | number | boolean | readonly unknown[];
+type Leaf = string | number | boolean | readonly unknown[] | k.NameMap<string, unknown>;
 type LeafPath<T, P extends string = ''> = {
   [K in keyof T & string]-?: NonNullable<T[K]> extends Leaf
     ? `${P}${K}`

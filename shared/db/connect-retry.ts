@@ -15,7 +15,19 @@ export interface ConnectRetryOptions {
   maxElapsedMs?: number;
   /** One attempt that neither connects nor fails within this counts as ETIMEDOUT (default 10000 ms). */
   attemptTimeoutMs?: number;
+  /** The clock the budget is measured on and the waits run on (tests pass a virtual one). */
+  clock?: RetryClock;
 }
+
+export interface RetryClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realClock: RetryClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
 
 export interface ConnectTarget {
   host: string;
@@ -24,7 +36,7 @@ export interface ConnectTarget {
   user: string;
 }
 
-const DEFAULTS: Required<ConnectRetryOptions> = {
+const DEFAULTS: Required<Omit<ConnectRetryOptions, 'clock'>> = {
   attempts: 10,
   initialDelayMs: 250,
   maxDelayMs: 5000,
@@ -130,9 +142,9 @@ async function connectOnce(pool: PoolLike, timeoutMs: number): Promise<void> {
 }
 
 /** The defaults, overridden by the options that are set; refuses settings that would never stop. */
-function retrySettings(options: ConnectRetryOptions): Required<ConnectRetryOptions> {
+function retrySettings(options: ConnectRetryOptions): typeof DEFAULTS {
   const o = { ...DEFAULTS };
-  for (const key of Object.keys(DEFAULTS) as Array<keyof ConnectRetryOptions>) {
+  for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
     const value = options[key];
     if (value === undefined) continue;
     if (
@@ -149,8 +161,6 @@ function retrySettings(options: ConnectRetryOptions): Required<ConnectRetryOptio
   return o;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Opens (and returns to the pool) one connection, retrying transient failures with exponential backoff.
  * Throws BatchError DB_CONNECT_FAILED when it gives up or the failure is not transient. Returns the attempts used.
@@ -162,15 +172,16 @@ export async function connectWithRetry(
   logger?: DbLogger,
 ): Promise<number> {
   const o = retrySettings(options);
+  const clock = options.clock ?? realClock;
   const target = describeTarget(connectionString);
-  const started = Date.now();
+  const started = clock.now();
   let delay = o.initialDelayMs;
   for (let attempt = 1; ; attempt++) {
     try {
       await connectOnce(pool, o.attemptTimeoutMs);
       return attempt;
     } catch (err) {
-      const elapsed = Date.now() - started;
+      const elapsed = clock.now() - started;
       if (!isRetriableConnectError(err) || attempt >= o.attempts || elapsed + delay > o.maxElapsedMs) {
         throw connectFailed(target, err, attempt, elapsed);
       }
@@ -185,7 +196,7 @@ export async function connectWithRetry(
         },
         'PostgreSQL not reachable yet; retrying',
       );
-      await sleep(delay);
+      await clock.sleep(delay);
       delay = Math.min(delay * 2, o.maxDelayMs);
     }
   }

@@ -52,6 +52,7 @@ export const errorCatalogue = {
   REPORT_TEMPLATE_INVALID: spec(500, false, 'A report template under reports.templatesDir is not valid.'),
   REPORT_RENDER_FAILED: spec(500, false, 'Rendering a report format failed.'),
   EMAIL_REJECTED: spec(502, false, 'The SMTP server refused a report e-mail for good (5xx answer).'),
+  CAPACITY_ANALYSIS_DISABLED: spec(409, false, 'Capacity analysis is switched off (capacityAnalysis.enabled = false).'),
   FUNCTION_UNREACHABLE: spec(502, true, 'The local runtime could not reach a function process (crashed or restarting).'),
   BRIDGE_DELIVERY_FAILED: spec(502, true, 'The Kafka bridge gave up on delivering a message to a function and dead-lettered it.'),
 } as const satisfies Record<string, ErrorSpec>;

@@ -84,7 +84,7 @@ const isoInstant = z.iso.datetime({
   offset: true,
   error: 'must be an ISO 8601 time, e.g. 2026-11-28T00:00:00Z',
 });
-const DeadLettersQuery = z
+export const DeadLettersQuery = z
   .object({
     reason: z
       .string()

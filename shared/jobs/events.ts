@@ -35,6 +35,22 @@ export interface RunFailedEvent extends ChainFields {
   error: string;
 }
 
+/** analyze-capacity: a forecast crosses its threshold within capacityAnalysis.alertHorizonDays. */
+export interface CapacityAlertEvent extends ChainFields {
+  type: 'capacity.alert';
+  resource: string;
+  /** 'fleet' or the host/source. */
+  series: string;
+  unit: string;
+  threshold: number;
+  limit: number;
+  /** Days to the threshold: point forecast, earliest (95 % band's upper edge), latest (its lower edge). */
+  daysToThreshold: { point: number | null; earliest: number | null; latest: number | null };
+  crossingAt: string | null;
+  /** The first recommendation's sentence, with its arithmetic. */
+  recommendation: string | null;
+}
+
 /** What a run caused by an event records about it (logged on its summary line, kept in the ledger). */
 export interface EventCause {
   type: string;

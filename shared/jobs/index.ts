@@ -5,12 +5,14 @@ export {
   chainHeaders,
   eventCause,
   type AggregationCompletedEvent,
+  type CapacityAlertEvent,
   type EventCause,
   type RunFailedEvent,
 } from './events.ts';
 export { reportRun, type RunOutcome, type RunReportDeps } from './run-report.ts';
 export {
   TRIGGERS,
+  expireAbandonedRuns,
   finishRun,
   startRun,
   type FinishRun,

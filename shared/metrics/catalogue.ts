@@ -133,6 +133,22 @@ export const METRICS = {
     { filledBy: 'issue 12 (retention-sweep)' },
   ),
 
+  // ---- capacity (the issue's names; shared/capacity fills them from its newest stored analysis) ----
+  capacityDaysToThreshold: metric(
+    'gauge',
+    'state',
+    'capacity_forecast_days_to_threshold',
+    'Days until the point forecast of a resource series crosses its threshold, from the newest capacity analysis; +Inf when it does not within the forecast horizon; absent without a limit or a forecast',
+    ['resource', 'series'],
+  ),
+  capacityUtilization: metric(
+    'gauge',
+    'state',
+    'capacity_utilization_ratio',
+    'p95 of the hourly utilisation over the analysed history divided by the limit, per resource and series (newest capacity analysis)',
+    ['resource', 'series'],
+  ),
+
   // ---- runs (ours) ----------------------------------------------------------------------------------
   lastRunDuration: metric(
     'gauge',

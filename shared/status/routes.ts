@@ -17,6 +17,8 @@ import {
   replayDeadLetters,
   type ReplayDeps,
 } from '../ingest/index.ts';
+import { apiOperations, buildOpenApiDocument, type DocumentOptions } from '../openapi/index.ts';
+import { queryRoutes } from '../query/api.ts';
 import { aggregationStatus, type AggregationStatusOptions } from './aggregation-status.ts';
 import { checkHealth, databaseProbe, kafkaProbe, s3Probe, type HealthProbes } from './health.ts';
 import { listRuns } from './runs.ts';
@@ -34,6 +36,8 @@ export interface StatusDeps {
   apiToken?: string | undefined;
   clock?: () => Date;
   healthTimeoutMs?: number;
+  /** Servers and version of /openapi.json. */
+  openApi?: DocumentOptions;
 }
 
 export interface StatusRequest {
@@ -108,6 +112,24 @@ export const STATUS_ROUTES: readonly Route<StatusRoute>[] = [
     handler: async ({ params, deps }) => ({ status: 200, body: await getDeadLetter(deps.db, params.id!) }),
   },
   { method: 'POST', pattern: '/dead-letters/replay', handler: replay },
+  // The read side of the aggregates (shared/query) and the API's own description (shared/openapi).
+  ...queryRoutes.map(({ method, pattern, handler }): Route<StatusRoute> => ({
+    method,
+    pattern,
+    handler: ({ req, deps, now }) =>
+      handler(
+        { db: deps.db, timeZone: deps.aggregation.timeZone, now: () => now },
+        { query: req.query, headers: req.headers ?? {} },
+      ),
+  })),
+  {
+    method: 'GET',
+    pattern: '/openapi.json',
+    handler: async ({ deps }) => ({
+      status: 200,
+      body: buildOpenApiDocument(apiOperations, deps.openApi ?? OPENAPI_DEFAULTS),
+    }),
+  },
 ];
 
 async function replay({ req, deps }: RouteInput): Promise<StatusAnswer> {
@@ -123,6 +145,12 @@ export async function handleStatusRequest(req: StatusRequest, deps: StatusDeps):
   const { route, params } = matchRoute(STATUS_ROUTES, req.method, path);
   return route.handler({ req, params, deps, now: deps.clock?.() ?? new Date() });
 }
+
+const OPENAPI_DEFAULTS: DocumentOptions = {
+  apiUrl: 'http://127.0.0.1:9101',
+  gatewayUrl: 'http://127.0.0.1:8080',
+  version: '0.1.0',
+};
 
 /** Status deps from the loaded configuration: database always, Kafka and S3 only when configured. */
 export function statusDepsFromConfig(
@@ -147,6 +175,11 @@ export function statusDepsFromConfig(
       kafka,
       groupId: config.kafka.consumerGroup,
       topics: config.kafka.topics.raw,
+    },
+    openApi: {
+      apiUrl: `http://127.0.0.1:${config.api.port}`,
+      gatewayUrl: config.openfaas.gatewayUrl,
+      version: OPENAPI_DEFAULTS.version,
     },
   };
 }

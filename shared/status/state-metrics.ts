@@ -8,6 +8,8 @@ import type { Queryable } from '../db/index.ts';
 import { partitionLags } from '../ingest/index.ts';
 import { AGGREGATION_PERIODS, METRICS, gaugeOf } from '../metrics/index.ts';
 import { PERIOD_LEVEL, type AggregationStatusReport, type Period } from './aggregation-status.ts';
+import { capacityGaugeRows } from '../capacity/store-sql.ts';
+import { setCapacityGauges } from '../capacity/metrics.ts';
 import { deadLetterCounts, dirtyClosedWindowCounts, latestReportOutcomes } from './sql.ts';
 
 /** Where the lag of the raw topics is measured: the ingest consumer group's offsets stored in PostgreSQL. */
@@ -89,10 +91,11 @@ async function kafkaLagGauges(registry: Registry, db: Queryable, source: KafkaLa
 export async function stateMetrics(input: StateMetricsInput): Promise<{ contentType: string; text: string }> {
   const registry = new Registry();
   const { db } = input;
-  const [dirty, letters, reports] = await Promise.all([
+  const [dirty, letters, reports, capacity] = await Promise.all([
     dirtyClosedWindowCounts(db, input.timeZone, input.now),
     deadLetterCounts(db),
     latestReportOutcomes(db),
+    capacityGaugeRows(db),
     input.kafkaLag ? kafkaLagGauges(registry, db, input.kafkaLag) : undefined,
   ]);
   aggregationGauges(registry, input, new Map(dirty.map((d) => [d.level, d.dirty])));
@@ -101,5 +104,6 @@ export async function stateMetrics(input: StateMetricsInput): Promise<{ contentT
   const reportStatus = gaugeOf(METRICS.reportGenerationStatus, registry);
   for (const r of reports)
     reportStatus.set({ report_type: r.report_type, format: r.format }, r.stored ? 1 : 0);
+  setCapacityGauges(registry, capacity);
   return { contentType: registry.contentType, text: await registry.metrics() };
 }

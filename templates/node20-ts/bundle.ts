@@ -20,6 +20,8 @@ const TEMPLATE_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const EXTERNAL_PACKAGES = ['pg-native', 'canvas', '@resvg/resvg-js-*'];
 /** Files PGlite loads next to its module via `new URL('./x', import.meta.url)`: copied next to index.js. */
 export const PGLITE_ASSETS = ['pglite.wasm', 'pglite.data', 'initdb.wasm'];
+/** @bsull/augurs modules whose WASM shared/capacity/augurs.ts reads from beside index.js once bundled. */
+export const AUGURS_MODULES = ['mstl'];
 
 // ESM output still contains CommonJS dependencies (pg, kafkajs, pino): give them require/__dirname.
 const BANNER = [
@@ -55,7 +57,8 @@ function pgliteDistDir(fromDir: string): string {
 /**
  * Copies next to a bundle what its bundled packages load from disk at run time: PGlite's wasm/data, resvg's
  * native binding (the one npm installed for this platform: glibc here, musl in the alpine image's build
- * stage), pdfmake's Roboto fonts (shared/reports/render/fonts.ts looks in fonts/ beside the bundle).
+ * stage), pdfmake's Roboto fonts (shared/reports/render/fonts.ts looks in fonts/ beside the bundle), augurs' WASM
+ * (shared/capacity/augurs.ts reads it from beside the bundle).
  * `inputs` are esbuild's metafile inputs; packages resolve from `fromDir`. Returns the files written.
  */
 export async function copyRuntimeAssets(
@@ -88,6 +91,12 @@ export async function copyRuntimeAssets(
       await copyFile(join(fonts, file), join(outDir, 'fonts', file));
       files.push(`fonts/${file}`);
     }
+  }
+  for (const name of AUGURS_MODULES) {
+    if (!inputs.some((p) => p.includes(`@bsull/augurs/${name}.js`))) continue;
+    const asset = `${name}_bg.wasm`;
+    await copyFile(join(dirname(resolveFrom.resolve('@bsull/augurs/mstl')), asset), join(outDir, asset));
+    files.push(asset);
   }
   return files;
 }

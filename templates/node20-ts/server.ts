@@ -74,6 +74,34 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
     res.end(body);
   }
 
+  /**
+   * A Readable answer (a CSV export, a download) is sent as it is produced, chunked. Once its headers are
+   * out an error can only cut the response short: the client sees an incomplete body, never a wrong one.
+   */
+  async function stream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string>,
+    body: Readable,
+    log: Logger,
+  ): Promise<void> {
+    headers['content-type'] ??= 'application/octet-stream';
+    if (draining) headers['connection'] = 'close';
+    res.writeHead(status, headers);
+    if (req.method === 'HEAD') {
+      body.destroy();
+      res.end();
+      return;
+    }
+    try {
+      await pipeline(body, res);
+    } catch (err) {
+      if (!res.destroyed) res.destroy(err as Error);
+      log.error({ err, status }, 'streamed answer failed part way');
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = requestIdOf(req);
     const log = logger.child({ reqId: requestId });
@@ -89,18 +117,8 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
       const headers: Record<string, string> = { ...context.headers(), 'x-request-id': requestId };
       const value = context.outcome.kind === 'value' ? context.outcome.value : undefined;
       status = context.status();
-      if (value instanceof Readable) {
-        // a file (a report download): streamed, never held whole in memory
-        headers['content-type'] ??= 'application/octet-stream';
-        if (draining) headers['connection'] = 'close';
-        res.writeHead(status, headers);
-        await pipeline(value, res).catch((err: unknown) => {
-          log.warn({ err }, 'response stream ended early');
-          res.destroy();
-        });
-      } else {
-        send(res, status, headers, serialize(value, headers));
-      }
+      if (value instanceof Readable) await stream(req, res, status, headers, value, log);
+      else send(res, status, headers, serialize(value, headers));
     } catch (err) {
       const answer = answerForError(err);
       status = answer.status;

@@ -10,7 +10,7 @@ import { startRuntime } from '../../runtime/runtime.ts';
 import { recordingLog } from './runtime-fixtures.ts';
 
 test('the demo runs the real functions end to end and the status API reports it', async (t) => {
-  t.timeout(240_000, 'six function processes and the whole chain on a shared 2-core machine');
+  t.timeout(240_000, 'eight function processes and the whole chain on a shared 2-core machine');
   const dir = mkdtempSync(join(tmpdir(), 'hxp-demo-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const rt = await startRuntime({
@@ -50,6 +50,19 @@ test('the demo runs the real functions end to end and the status API reports it'
       (e) => e.event_type === 'llm_request' && e.timestamp.startsWith(row.day),
     ).length;
     t.is(row.requests, expected, row.day);
+  }
+  // the demo's capacity analysis: two days are too short a history to forecast, and the answer says so
+  t.is(result.capacity?.status, 200);
+  const capacity = (await (await fetch(`${rt.apiUrl}/capacity/analysis?points=false`)).json()) as {
+    analyses: Array<{ resource: string; series: string; status: string; reason: string }>;
+  };
+  t.deepEqual(
+    [...new Set(capacity.analyses.map((a) => a.resource))],
+    ['cpu', 'disk', 'gpu', 'memory', 'requests'],
+  );
+  for (const a of capacity.analyses) {
+    t.is(a.status, 'insufficient_history', `${a.resource}/${a.series}`);
+    t.regex(a.reason, /^insufficient history: \d+ hours, need 72$/);
   }
   // running the demo again stores nothing new (stable ids)
   const again = await runDemo(rt.gatewayUrl, rt.db, options);

@@ -24,11 +24,6 @@ const NOT_READERS = ['shared/config/']; // the schema and its loader define keys
  * for an entry that has a reader, and for an entry that is no longer a key.
  */
 const PENDING: Readonly<Record<string, string>> = {
-  // Issue 11 — capacity analysis and forecasting (analyze-capacity).
-  'capacityAnalysis.enabled': 'issue 11',
-  'capacityAnalysis.analyses': 'issue 11',
-  'capacityAnalysis.forecasting.enabled': 'issue 11',
-  'capacityAnalysis.forecasting.horizonDays': 'issue 11',
   // Issue 12 — retention and archival (retention-sweep).
   'retention.aggregatedDays': 'issue 12',
   'retention.reportsDays': 'issue 12',
@@ -78,6 +73,32 @@ function aliasesOf(source: ts.SourceFile): Map<string, string[]> {
   return aliases;
 }
 
+const SECTIONS = new Set(
+  keyPaths.flatMap(({ path }) => path.slice(0, -1).map((_, i) => path.slice(0, i + 1).join('.'))),
+);
+
+/** The chain ends in a whole section, named from its top (`…capacityAnalysis`, `…aggregation.cron`). */
+function isSection(chain: readonly string[]): boolean {
+  return chain.some((_, i) => SECTIONS.has(chain.slice(i).join('.')));
+}
+
+/**
+ * A section object given away whole — an argument, a property value, a return value — may have any of
+ * its keys read by whoever gets it (`resourceSpecs(config.capacityAnalysis)`), like a spread. Reading a
+ * property of it, or naming it in an alias (followed separately), is not that.
+ */
+function handedOver(node: ts.Expression): boolean {
+  const parent = node.parent;
+  if (
+    (ts.isPropertyAccessExpression(parent) || ts.isElementAccessExpression(parent)) &&
+    parent.expression === node
+  ) {
+    return false;
+  }
+  if (ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return false;
+  return ts.isCallExpression(parent) || ts.isPropertyAssignment(parent) || ts.isReturnStatement(parent);
+}
+
 /** Every key the source reads. */
 export function keysReadBy(code: string, file = 'x.ts'): Set<string> {
   const read = new Set<string>();
@@ -111,6 +132,8 @@ export function keysReadBy(code: string, file = 'x.ts'): Set<string> {
             e.propertyName && ts.isIdentifier(e.propertyName) ? e.propertyName.text : e.name.getText(),
           );
           sectionRead(chain, names);
+        } else if (isSection(chain) && handedOver(node)) {
+          sectionRead(chain);
         }
       }
     }
@@ -164,6 +187,7 @@ test('the reader scan sees chains, destructuring, spreads and computed access of
     const lvl = source.log?.level;
     const r = config.reports;
     const fmt = r.formats;
+    const specs = resourceSpecs(deps.config.capacityAnalysis.scaleDown);
     const { port } = something.else;
   `;
   t.deepEqual([...keysReadBy(source)].sort(), [
@@ -175,6 +199,8 @@ test('the reader scan sees chains, destructuring, spreads and computed access of
     'aggregation.intervals.hourly',
     'aggregation.intervals.monthly',
     'aggregation.intervals.weekly',
+    'capacityAnalysis.scaleDown.percent',
+    'capacityAnalysis.scaleDown.weeks',
     'database.password',
     'database.url',
     'kafka.topics.raw',

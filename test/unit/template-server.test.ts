@@ -91,6 +91,33 @@ test('succeed() wins over the return value; strings are text/plain; undefined is
   t.is(await empty.text(), '');
 });
 
+test('a Readable answer is streamed chunked with its headers; a stream that fails cuts the response', async (t) => {
+  const h = await serve(t, async (event, context) => {
+    context.headers({ 'content-type': 'text/csv' });
+    if (event.path === '/broken') {
+      return Readable.from(
+        (async function* () {
+          yield 'a,b\n';
+          throw new Error('database went away');
+        })(),
+      );
+    }
+    return Readable.from(['a,b\n', '1,2\n', '3,4\n']);
+  });
+  const res = await fetch(`${h.url}/csv`);
+  t.is(res.status, 200);
+  t.is(res.headers.get('content-type'), 'text/csv');
+  t.is(res.headers.get('transfer-encoding'), 'chunked');
+  t.is(await res.text(), 'a,b\n1,2\n3,4\n');
+  const head = await fetch(`${h.url}/csv`, { method: 'HEAD' });
+  t.is(head.status, 200);
+  t.is(await head.text(), '');
+  const broken = await fetch(`${h.url}/broken`);
+  t.is(broken.status, 200);
+  await t.throwsAsync(broken.text());
+  t.true(h.logs.some((l) => l.msg === 'streamed answer failed part way' && l.level === 'error'));
+});
+
 test('a thrown error answers 500 with a JSON error and no message or stack; it is logged at error level', async (t) => {
   const h = await serve(t, async () => {
     throw new Error('connection to 10.0.0.7 refused: secret internals');

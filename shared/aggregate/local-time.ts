@@ -1,0 +1,49 @@
+// Local dates and wall-clock times of the configured zone as instants: the query API's `from`/`to` and the
+// price table's `valid_from` read "2026-11-28" as midnight where the platform's days are counted.
+import { utcOffsetMinutes } from './timezone.ts';
+
+const MINUTE_MS = 60_000;
+
+/** A calendar date or a date-time without offset (YYYY-MM-DD[THH:MM[:SS[.sss]]]). */
+export const LOCAL_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?$/;
+
+/**
+ * The instant of a wall-clock time in `zone`, given as the milliseconds it would have in UTC. Two passes
+ * settle the offset around a transition; a time skipped by a DST gap lands after the gap.
+ */
+export function wallClockToInstant(wallMs: number, zone: string): number {
+  let instant = wallMs - utcOffsetMinutes(zone, new Date(wallMs)) * MINUTE_MS;
+  instant = wallMs - utcOffsetMinutes(zone, new Date(instant)) * MINUTE_MS;
+  return instant;
+}
+
+/**
+ * `text` as an instant (epoch ms): a date is its local midnight in `zone`, a date-time without offset its
+ * local time there, a date-time with `Z` or an offset that instant. undefined when it is none of these
+ * or names a day that does not exist (2026-02-30).
+ */
+export function parseZonedInstant(text: string, zone: string): number | undefined {
+  const local = LOCAL_DATE_TIME.exec(text);
+  if (local) {
+    const [y, mo, d, h, mi, s] = local.slice(1, 7).map((part) => (part === undefined ? 0 : Number(part)));
+    const ms = Number((local[7] ?? '').padEnd(3, '0'));
+    const wall = Date.UTC(y!, mo! - 1, d!, h, mi, s, ms);
+    const check = new Date(wall);
+    if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo! - 1 || check.getUTCDate() !== d) {
+      return undefined;
+    }
+    if (h! > 23 || mi! > 59 || s! > 59) return undefined;
+    return wallClockToInstant(wall, zone);
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i.test(text))
+    return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** The local calendar date (YYYY-MM-DD) of an instant in `zone`. */
+export function localDate(instantMs: number, zone: string): string {
+  const shifted = new Date(instantMs + utcOffsetMinutes(zone, new Date(instantMs)) * MINUTE_MS);
+  return shifted.toISOString().slice(0, 10);
+}

@@ -1,0 +1,186 @@
+// Scaling recommendations, each one sentence with its arithmetic, from a series' peak (the forecast's, or
+// the last week's when forecasting is off) against its threshold:
+//   hosts     (cpu, memory, gpu; the fleet's load spreads over its hosts)  N·peak/threshold hosts, rounded up
+//   replicas  (requests, tokens; a limit per replica)                      peak/(limit·threshold) replicas
+//   storage   (disk; each host's own volume)                               grow by peak/threshold, in 5 % steps
+//   objective (latency, cost; no proportional lever)                       review, no count
+// Scale-down when the weekly p95 stayed under capacityAnalysis.scaleDown.percent of the limit for
+// scaleDown.weeks whole weeks and fewer hosts or replicas still keep the peak under the threshold.
+import type { ResourceSpec } from './resources.ts';
+import type { Recommendation } from './types.ts';
+
+export interface Peak {
+  value: number;
+  timestamp: string;
+  /** forecast: the point forecast's maximum; history: the last week's maximum (forecasting off). */
+  from: 'forecast' | 'history';
+}
+
+export interface RecommendInput {
+  spec: ResourceSpec;
+  /** 'fleet' or the host/source. */
+  series: string;
+  isFleet: boolean;
+  /** Hosts or replicas reporting (the fleet's). */
+  hosts: number;
+  peak: Peak;
+  /** Weekly p95 of the last scaleDown.weeks whole weeks, oldest first; undefined with less history. */
+  weeklyP95: number[] | undefined;
+  scaleDown: { percent: number; weeks: number };
+  /** For a host's series: whether the fleet's own peak stays under its threshold. */
+  fleetUnderThreshold?: boolean;
+  fleetPeak?: number;
+  /** When the point forecast crosses the threshold, a day or more ahead: "on 2026-12-10 (95 %: 2026-12-09 – 2026-12-11)". */
+  crossing?: string | undefined;
+  timeZone: string;
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+export function day(timestamp: string, zone: string): string {
+  let f = dateFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    dateFormats.set(zone, f);
+  }
+  return f.format(new Date(timestamp));
+}
+
+/** 91 → "91 %"; 5400 → "5,400 requests/h"; 0.4213 → "0.42 USD/h". */
+export function formatValue(value: number, unit: string): string {
+  if (unit === '%') return `${Math.round(value)} %`;
+  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  return `${value.toLocaleString('en-US', { maximumFractionDigits: digits })} ${unit}`;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** "3 hosts keep" / "1 host keeps". */
+const keep = (n: number, word: string): string => `${plural(n, word)} ${n === 1 ? 'keeps' : 'keep'}`;
+const pct = (v: number): string => `${Math.round(v)} %`;
+
+function rec(
+  action: Recommendation['action'],
+  text: string,
+  current?: number,
+  recommended?: number,
+): Recommendation {
+  return { action, text, current: current ?? null, recommended: recommended ?? null };
+}
+
+export function recommend(input: RecommendInput): Recommendation[] {
+  const { spec, peak, hosts } = input;
+  const name = input.isFleet ? spec.resource : `${spec.resource} on ${input.series}`;
+  const when = peak.from === 'forecast' ? `peak forecast` : 'peak in the last 7 days';
+  const on = ` on ${day(peak.timestamp, input.timeZone)}`;
+  const limit = spec.limit;
+  const percent = spec.thresholdPercent;
+  // A share that rounds to the threshold is shown to a tenth, so "79.6 %, under 80 %" never reads "80 %, under 80 %".
+  const share_ = (v: number): string =>
+    Math.round(v) === Math.round(percent) ? `${v.toFixed(1)} %` : pct(v);
+  const crossing = input.crossing ? `, crossing ${pct(percent)} ${input.crossing}` : '';
+  const unitWord = spec.scaling === 'replicas' ? 'replica' : 'host';
+
+  if (limit === undefined) {
+    const each =
+      input.isFleet && hosts > 1
+        ? ` across ${plural(hosts, 'source')} (${formatValue(peak.value / hosts, spec.unit)} each)`
+        : '';
+    return [
+      rec(
+        'configure',
+        `${name}: ${when} ${formatValue(peak.value, spec.unit)}${on}${each}; set BATCH_PROCESSING_CAPACITY_LIMITS=${spec.resource}=<${spec.unit} one ${unitWord} handles> to get a threshold, days to it and a ${unitWord} count`,
+      ),
+    ];
+  }
+
+  // The series' own capacity: a replica fleet's is limit × replicas; everything else is in percent of one.
+  const capacity = spec.scaling === 'replicas' && input.isFleet ? limit * hosts : limit;
+  const line = (capacity * percent) / 100;
+  const share = (peak.value / capacity) * 100;
+
+  if (spec.scaling === 'objective') {
+    return peak.value >= line
+      ? [
+          rec(
+            'review',
+            `${name}: ${when} ${formatValue(peak.value, spec.unit)}${on} is over ${pct(percent)} of the ${formatValue(limit, spec.unit)} ${spec.resource === 'cost' ? 'budget' : 'objective'} (${formatValue(line, spec.unit)}); find the cause or raise it — ${spec.resource} does not move in proportion to added capacity, so no count is given`,
+          ),
+        ]
+      : [
+          rec(
+            'hold',
+            `${name}: ${when} ${formatValue(peak.value, spec.unit)}${on}, under ${pct(percent)} of the ${formatValue(limit, spec.unit)} ${spec.resource === 'cost' ? 'budget' : 'objective'}: no change needed`,
+          ),
+        ];
+  }
+
+  if (spec.scaling === 'storage') {
+    if (share < percent)
+      return [rec('hold', `${name}: ${when} ${share_(share)}${on}, under ${pct(percent)}: no change needed`)];
+    const factor = Math.ceil((share / percent) * 20) / 20;
+    return [
+      rec(
+        'grow_storage',
+        `${name}: ${when} ${share_(share)}${on}${crossing}; growing ${input.isFleet ? 'the volumes' : 'its volume'} by ${pct((factor - 1) * 100)} (${factor.toFixed(2)}×) keeps it at ${share_(share / factor)}, under ${pct(percent)}`,
+      ),
+    ];
+  }
+
+  if (!input.isFleet) {
+    if (share < percent)
+      return [rec('hold', `${name}: ${when} ${share_(share)}${on}, under ${pct(percent)}: no change needed`)];
+    if (input.fleetUnderThreshold) {
+      return [
+        rec(
+          'rebalance',
+          `${name}: ${when} ${share_(share)}${on}, over ${pct(percent)}, while the fleet peaks at ${share_(input.fleetPeak ?? 0)}: move load from it to the other ${unitWord}s`,
+        ),
+      ];
+    }
+    return [
+      rec(
+        'scale_up',
+        `${name}: ${when} ${share_(share)}${on}, over ${pct(percent)}; the fleet needs more ${unitWord}s (see its recommendation)`,
+      ),
+    ];
+  }
+
+  // The fleet: how many hosts (replicas) keep the peak under the threshold, the load spread evenly.
+  const peakShare =
+    spec.scaling === 'replicas'
+      ? `${formatValue(peak.value, spec.unit)}${on} with ${plural(hosts, unitWord)} of ${formatValue(limit, spec.unit)} (${share_(share)} of ${formatValue(capacity, spec.unit)})${crossing}`
+      : `${share_(share)}${on} with ${plural(hosts, unitWord)}${crossing}`;
+  const needed = Math.max(1, Math.ceil((hosts * share) / percent - 1e-9));
+  const keptAt = (count: number): number => (share * hosts) / count;
+  if (needed > hosts) {
+    return [
+      rec(
+        'scale_up',
+        `${name}: ${when} ${peakShare}; ${keep(needed, unitWord)} it at ${share_(keptAt(needed))}, under ${pct(percent)}`,
+        hosts,
+        needed,
+      ),
+    ];
+  }
+  const weekly = input.weeklyP95;
+  const floor = input.scaleDown.percent;
+  const capacityNow = spec.scaling === 'replicas' ? capacity : limit;
+  if (weekly && hosts > 1 && needed < hosts && weekly.every((p) => (p / capacityNow) * 100 < floor)) {
+    const list = weekly.map((p) => pct((p / capacityNow) * 100)).join(', ');
+    return [
+      rec(
+        'scale_down',
+        `${name}: weekly p95 stayed under ${pct(floor)} for ${plural(input.scaleDown.weeks, 'week')} (${list}); ${when} ${peakShare}; ${keep(needed, unitWord)} it at ${share_(keptAt(needed))}, under ${pct(percent)}`,
+        hosts,
+        needed,
+      ),
+    ];
+  }
+  return [
+    rec('hold', `${name}: ${when} ${peakShare}, under ${pct(percent)}: no change needed`, hosts, hosts),
+  ];
+}

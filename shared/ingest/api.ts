@@ -1,0 +1,56 @@
+// The ingest function in the OpenAPI document (shared/openapi): what a push takes and answers.
+import { z } from 'zod';
+import { EventEnvelopeSchema } from '../events/schema.ts';
+import { BAD_REQUEST, errorResponse, type ApiOperation } from '../openapi/operation.ts';
+
+export const PushResultSchema = z.object({
+  stored: z.number().int().meta({ description: 'events newly stored' }),
+  duplicates: z.number().int().meta({ description: 'events already stored before (same idempotency key)' }),
+  rejected: z.number().int().meta({ description: 'events sent to dead letters' }),
+  rejections: z.array(
+    z.object({
+      index: z.number().int().meta({ description: 'position of the event in the body' }),
+      code: z.string().meta({ description: 'EVENT_* or INGEST_* (docs/errors.md)' }),
+      reason: z.string(),
+    }),
+  ),
+});
+
+export const ingestOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/',
+    function: 'ingest',
+    served: 'gateway',
+    operationId: 'ingestEvents',
+    summary: 'Push events: one JSON event, a JSON array, or NDJSON (or one record from the Kafka connector)',
+    description:
+      'Each event is stored once by its idempotency key; bad events go to dead letters with the reason and ' +
+      'never block the good ones around them. Kafka connector deliveries carry X-Topic, X-Kafka-Partition and ' +
+      'X-Kafka-Offset.',
+    tags: ['ingest'],
+    body: {
+      schema: z.union([EventEnvelopeSchema, z.array(EventEnvelopeSchema)]),
+      description: 'application/x-ndjson (one event per line) is accepted too',
+    },
+    responses: {
+      200: {
+        description: 'what was stored, what was a duplicate, and why each rejected event was',
+        schema: PushResultSchema,
+      },
+      400: BAD_REQUEST,
+      413: errorResponse('the body is larger than MAX_REQUEST_BODY'),
+      422: { description: 'every event of the body was rejected', schema: PushResultSchema },
+    },
+    examples: [
+      {
+        body: {
+          event_type: 'llm_request',
+          source: 'openapi-contract',
+          data: { model: 'contract-model', latency_ms: 1 },
+        },
+      },
+      { body: { event_type: 'llm_request' }, status: 422 },
+    ],
+  },
+];
