@@ -15,19 +15,7 @@ export interface ConnectRetryOptions {
   maxElapsedMs?: number;
   /** One attempt that neither connects nor fails within this counts as ETIMEDOUT (default 10000 ms). */
   attemptTimeoutMs?: number;
-  /** The clock the budget is measured on and the waits run on (tests pass a virtual one). */
-  clock?: RetryClock;
 }
-
-export interface RetryClock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-const realClock: RetryClock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-};
 
 export interface ConnectTarget {
   host: string;
@@ -36,7 +24,7 @@ export interface ConnectTarget {
   user: string;
 }
 
-const DEFAULTS: Required<Omit<ConnectRetryOptions, 'clock'>> = {
+const DEFAULTS: Required<ConnectRetryOptions> = {
   attempts: 10,
   initialDelayMs: 250,
   maxDelayMs: 5000,
@@ -142,9 +130,9 @@ async function connectOnce(pool: PoolLike, timeoutMs: number): Promise<void> {
 }
 
 /** The defaults, overridden by the options that are set; refuses settings that would never stop. */
-function retrySettings(options: ConnectRetryOptions): typeof DEFAULTS {
+function retrySettings(options: ConnectRetryOptions): Required<ConnectRetryOptions> {
   const o = { ...DEFAULTS };
-  for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
+  for (const key of Object.keys(DEFAULTS) as Array<keyof ConnectRetryOptions>) {
     const value = options[key];
     if (value === undefined) continue;
     if (
@@ -161,6 +149,16 @@ function retrySettings(options: ConnectRetryOptions): typeof DEFAULTS {
   return o;
 }
 
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The clock of the backoff; tests inject a virtual one so the time budget is checked without real waits. */
+export interface RetryClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const REAL_CLOCK: RetryClock = { now: () => Date.now(), sleep: realSleep };
+
 /**
  * Opens (and returns to the pool) one connection, retrying transient failures with exponential backoff.
  * Throws BatchError DB_CONNECT_FAILED when it gives up or the failure is not transient. Returns the attempts used.
@@ -170,9 +168,9 @@ export async function connectWithRetry(
   connectionString: string,
   options: ConnectRetryOptions = {},
   logger?: DbLogger,
+  clock: RetryClock = REAL_CLOCK,
 ): Promise<number> {
   const o = retrySettings(options);
-  const clock = options.clock ?? realClock;
   const target = describeTarget(connectionString);
   const started = clock.now();
   let delay = o.initialDelayMs;
