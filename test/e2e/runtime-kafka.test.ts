@@ -31,6 +31,34 @@ async function createTopics(k: Kafka, ...topics: string[]): Promise<void> {
   }
 }
 
+/** The runtime on a temporary stack, its database and raw topic given, on the consumption path `consumption`. */
+async function kafkaRuntime(opts: {
+  stackFile: string;
+  url: string;
+  topic: string;
+  consumption: string;
+  pullGroup: string;
+  connectorGroup: string;
+}) {
+  return startRuntime({
+    stackFile: opts.stackFile,
+    gatewayPort: 0,
+    apiPort: 0,
+    cronTimers: false,
+    env: {
+      ...process.env,
+      DATABASE_URL: opts.url,
+      KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','),
+      KAFKA_RAW_TOPICS: opts.topic,
+      KAFKA_CONSUMPTION: opts.consumption,
+      KAFKA_CONSUMER_GROUP: opts.pullGroup,
+    },
+    kafka: { groupId: opts.connectorGroup, maxWaitTimeInMs: 100 },
+    log: recordingLog(),
+    output: () => undefined,
+  });
+}
+
 async function committed(k: Kafka, groupId: string, topic: string): Promise<string | undefined> {
   const admin = k.admin();
   await admin.connect();
@@ -139,22 +167,13 @@ serviceTest('kafka', 'postgres').serial(
       'aggregate-hourly': { projectHandler: 'functions/aggregate-hourly' },
     });
     t.teardown(() => stack.cleanup());
-    const rt = await startRuntime({
+    const rt = await kafkaRuntime({
       stackFile: stack.stackFile,
-      gatewayPort: 0,
-      apiPort: 0,
-      cronTimers: false,
-      env: {
-        ...process.env,
-        DATABASE_URL: url,
-        KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','),
-        KAFKA_RAW_TOPICS: topic,
-        KAFKA_CONSUMPTION: 'push',
-        KAFKA_CONSUMER_GROUP: `rt-pull-${suffix()}`,
-      },
-      kafka: { groupId, maxWaitTimeInMs: 100 },
-      log: recordingLog(),
-      output: () => undefined,
+      url,
+      topic,
+      consumption: 'push',
+      pullGroup: `rt-pull-${suffix()}`,
+      connectorGroup: groupId,
     });
     t.teardown(() => rt.stop());
     t.deepEqual(rt.bridge?.topics, [topic]);
@@ -249,22 +268,13 @@ serviceTest('kafka', 'postgres').serial(
       },
     });
     t.teardown(() => stack.cleanup());
-    const rt = await startRuntime({
+    const rt = await kafkaRuntime({
       stackFile: stack.stackFile,
-      gatewayPort: 0,
-      apiPort: 0,
-      cronTimers: false,
-      env: {
-        ...process.env,
-        DATABASE_URL: url,
-        KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','),
-        KAFKA_RAW_TOPICS: topic,
-        KAFKA_CONSUMPTION: '',
-        KAFKA_CONSUMER_GROUP: pullGroup,
-      },
-      kafka: { groupId: `rt-connector-${suffix()}`, maxWaitTimeInMs: 100 },
-      log: recordingLog(),
-      output: () => undefined,
+      url,
+      topic,
+      consumption: '', // unset: the default path
+      pullGroup,
+      connectorGroup: `rt-connector-${suffix()}`,
     });
     t.teardown(() => rt.stop());
     t.deepEqual(rt.bridge?.topics, [other], 'the raw topic is not bridged');

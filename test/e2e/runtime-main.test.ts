@@ -6,9 +6,15 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from '../../runtime/free-port.ts';
-import { startRuntime } from '../../runtime/runtime.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
-import { ECHO_HANDLER, RECORDER_HANDLER, ROOT, recordingLog, tempStack, until } from './runtime-fixtures.ts';
+import {
+  ECHO_HANDLER,
+  RECORDER_HANDLER,
+  ROOT,
+  startTestRuntime,
+  tempStack,
+  until,
+} from './runtime-fixtures.ts';
 
 function launch(
   args: string[],
@@ -92,18 +98,7 @@ serviceTest('kafka')(
     const stack = tempStack({
       recorder: { source: RECORDER_HANDLER, annotations: { topic: `${topic},cron-function` } },
     });
-    t.teardown(() => stack.cleanup());
-    const rt = await startRuntime({
-      stackFile: stack.stackFile,
-      dataDir: stack.dataDir,
-      gatewayPort: 0,
-      apiPort: 0,
-      cronTimers: false,
-      env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '' },
-      log: recordingLog(),
-      output: () => undefined,
-    });
-    t.teardown(() => rt.stop());
+    const rt = await startTestRuntime(t, stack);
     t.is(rt.bridge, undefined, 'no in-process bridge without KAFKA_BOOTSTRAP_SERVERS');
     const bridge = launch(
       [

@@ -56,6 +56,18 @@ export function requireService<N extends ServiceName>(name: N): ServiceEndpoints
   return endpoints[name];
 }
 
+/** The S3 test bucket as the S3_* variables a deployment sets (requires the s3 service). */
+export function s3Env(): Record<string, string> {
+  const s3 = requireService('s3')!;
+  return {
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: s3.bucket,
+    S3_REGION: s3.region,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  };
+}
+
 export const servicesRequired = process.env.HXP_REQUIRE_SERVICES === '1';
 
 type Register = (title: string, implementation: ImplementationFn<[]>) => void;

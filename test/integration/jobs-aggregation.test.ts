@@ -23,6 +23,25 @@ function events(hours: number[], perHour: number, value = 10): TestEvent[] {
 }
 
 /** Everything aggregation writes, in a stable order, for before/after comparisons. */
+/** An hourly cron run held inside its pull step until `release()`: `inside` resolves once it holds the lock. */
+function heldHourlyRun(d: JobDeps, ingest: { rowsIn: number; lag?: number }) {
+  let release: () => void = () => undefined;
+  const hold = new Promise<void>((resolve) => (release = resolve));
+  let entered: () => void = () => undefined;
+  const inside = new Promise<void>((resolve) => (entered = resolve));
+  const first = runAggregation(d, {
+    level: 'hour',
+    trigger: 'cron',
+    now: LATER,
+    beforeAggregate: async () => {
+      entered();
+      await hold;
+      return ingest;
+    },
+  });
+  return { first, inside, release };
+}
+
 async function snapshot(db: Database): Promise<string> {
   const tables = {
     state:
@@ -135,21 +154,8 @@ bothBackends(
   'two invocations at once: one works, the other answers already_running and does nothing',
   async (t, db) => {
     await storeTestEvents(db, events([1, 2], 5));
-    let release: () => void = () => undefined;
-    const hold = new Promise<void>((resolve) => (release = resolve));
-    let entered: () => void = () => undefined;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
     const d = deps(db);
-    const first = runAggregation(d, {
-      level: 'hour',
-      trigger: 'cron',
-      now: LATER,
-      beforeAggregate: async () => {
-        entered();
-        await hold;
-        return { rowsIn: 7, lag: 0 };
-      },
-    });
+    const { first, inside, release } = heldHourlyRun(d, { rowsIn: 7, lag: 0 });
     await inside;
     const second = await runAggregation(d, { level: 'hour', trigger: 'http', now: LATER });
     release();
@@ -513,21 +519,8 @@ bothBackends(
   'a backfill while the job runs is refused with 409 JOB_ALREADY_RUNNING and recorded; a tick is not',
   async (t, db) => {
     await storeTestEvents(db, events([1], 2));
-    let release: () => void = () => undefined;
-    const hold = new Promise<void>((resolve) => (release = resolve));
-    let entered: () => void = () => undefined;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
     const d = deps(db);
-    const first = runAggregation(d, {
-      level: 'hour',
-      trigger: 'cron',
-      now: LATER,
-      beforeAggregate: async () => {
-        entered();
-        await hold;
-        return { rowsIn: 0 };
-      },
-    });
+    const { first, inside, release } = heldHourlyRun(d, { rowsIn: 0 });
     await inside;
     const tick = await runAggregation(d, { level: 'hour', trigger: 'cron', now: LATER });
     t.is(tick.status, 'already_running', 'a tick has nothing to add: the running one does every due window');

@@ -6,20 +6,9 @@ import test from 'ava';
 import { openObjectStore, S3ObjectStore } from '../../shared/archive/index.ts';
 import { loadConfig } from '../../shared/config/index.ts';
 import { checkHealth, statusDepsFromConfig } from '../../shared/status/index.ts';
-import { requireService, serviceTest } from '../helpers/services.ts';
+import { s3Env, serviceTest } from '../helpers/services.ts';
 
 const noSecrets = '/nonexistent-hxp-secrets';
-
-function s3Env(): Record<string, string> {
-  const s3 = requireService('s3')!;
-  return {
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-  };
-}
 
 serviceTest('s3')(
   'S3_* from the environment: the store writes and reads the bucket; a wrong secret fails',
