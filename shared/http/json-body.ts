@@ -10,7 +10,7 @@ export function jsonBody(body: unknown, expected: string): unknown {
     return JSON.parse(body) as unknown;
   } catch {
     throw new BatchError('REQUEST_INVALID', `the request body is not JSON; ${expected}`, {
-      context: { body: body.slice(0, 80) },
+      context: { field: 'body', body: body.slice(0, 80) },
     });
   }
 }
