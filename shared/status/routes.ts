@@ -168,7 +168,12 @@ export function statusDepsFromConfig(
   return {
     db,
     probes,
-    aggregation: { schedules: { ...config.aggregation.cron }, timeZone: config.time.zone },
+    aggregation: {
+      schedules: { ...config.aggregation.cron },
+      timeZone: config.time.zone,
+      // the job lock's lease (shared/jobs run-aggregation): past it, no invocation still owns the run
+      runLeaseMs: config.jobs.timeoutSeconds * 1000 + 60_000,
+    },
     replay: { db, settings: normalizeSettingsFrom(config), metrics: options.metrics },
     apiToken: config.api.token,
     kafkaLag: kafka && {
