@@ -9,6 +9,15 @@ import { createLogger } from '../shared/log/index.ts';
 import { cronSchedule, kafkaTopics } from './stack.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
 
+/** What the bridge does: consuming its topics, or waiting for topics the broker lacks. */
+function bridgeState(rt: Runtime): string {
+  if (!rt.bridge) return 'bridge idle';
+  const topics = rt.bridge.topics.join(', ');
+  return rt.bridge.running
+    ? `bridge consuming ${topics}`
+    : `bridge waiting for ${topics} (see the warnings above; it starts once they exist)`;
+}
+
 /** Where raw events come from Kafka, and what the bridge carries (one consumption path, see KAFKA_CONSUMPTION). */
 function kafkaLine(rt: Runtime, config: BatchProcessingConfig): string {
   const raw = config.kafka.topics.raw.join(', ');
@@ -19,7 +28,7 @@ function kafkaLine(rt: Runtime, config: BatchProcessingConfig): string {
     config.kafka.consumption === 'pull'
       ? `${raw} pulled by aggregate-hourly before each run (KAFKA_CONSUMPTION=pull)`
       : `${raw} pushed to ingest by the bridge (KAFKA_CONSUMPTION=push)`;
-  return `${path}; bridge ${rt.bridge ? `consuming ${rt.bridge.topics.join(', ')}` : 'idle'}`;
+  return `${path}; ${bridgeState(rt)}`;
 }
 
 function describe(rt: Runtime, config: BatchProcessingConfig): string {
@@ -27,7 +36,8 @@ function describe(rt: Runtime, config: BatchProcessingConfig): string {
     '',
     'hxp-batch local runtime',
     `  gateway   ${rt.gatewayUrl}   (faas-cli list --gateway ${rt.gatewayUrl})`,
-    `  API       ${rt.apiUrl}   (/health /aggregation/status /runs /metrics …)`,
+    `  dashboard ${rt.apiUrl}/   (web: status, runs, ingestion, dead letters, reports)`,
+    `  API       ${rt.apiUrl}   (/health /aggregation/status /runs /dead-letters /metrics …)`,
     ...(rt.metricsUrl ? [`  metrics   ${rt.metricsUrl}/metrics   (Prometheus)`] : []),
     rt.database.mode === 'embedded'
       ? `  database  embedded PGlite at ${rt.database.dataDir}, served to functions one connection at a time (${rt.database.url})`

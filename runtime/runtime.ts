@@ -7,6 +7,13 @@ import { loadConfig, type BatchProcessingConfig } from '../shared/config/index.t
 import { migrate, openDatabase, type Database } from '../shared/db/index.ts';
 import { databaseUrl } from '../shared/function-context.ts';
 import { pushedRawTopics } from '../shared/ingest/consumption.ts';
+import {
+  configuredTopics,
+  createKafka,
+  topicSettingsFrom,
+  waitForTopics,
+  type KafkaLogSink,
+} from '../shared/kafka/index.ts';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics.ts';
 import { hostname } from 'node:os';
 import { createApiServer, createMetricsServer, type MetricsEndpoint } from './api-server.ts';
@@ -30,6 +37,15 @@ import { invocationLimits, kafkaTopics, loadStack, type Stack } from './stack.ts
 import { createSupervisor, PROJECT_ROOT, type RuntimeLog, type Supervisor } from './supervisor.ts';
 
 export const DEFAULT_DATA_DIR = './.data/pglite';
+
+/** kafkajs' own warnings and errors in the runtime log (its chatter stays out). */
+function kafkaLogOf(log: RuntimeLog): KafkaLogSink {
+  return {
+    debug: () => undefined,
+    warn: (o, m) => log.warn(o, m ?? ''),
+    error: (o, m) => log.error(o, m ?? ''),
+  };
+}
 
 export interface RuntimeOptions {
   stackFile?: string;
@@ -58,6 +74,8 @@ export interface RuntimeOptions {
     maxWaitTimeInMs?: number;
     attempts?: number;
     backoffMs?: { initial: number; max: number };
+    /** Backoff while topics are missing or no broker answers (default 1 s → 30 s). */
+    startBackoffMs?: { initial: number; max: number };
   };
   templateEntry?: string;
   log: RuntimeLog;
@@ -221,22 +239,45 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       config.kafka.topics.raw,
       pushedRawTopics(config),
     );
-    if (brokers.length > 0 && routes.length > 0) {
-      bridge = await startKafkaBridge({
-        brokers,
-        routes,
-        deliver: gatewayDeliver(gatewayServer.url, deliveryHeaders(config.api.token)),
-        log: options.log,
-        groupId: options.kafka?.groupId ?? env.KAFKA_CONNECTOR_GROUP ?? DEFAULT_GROUP,
-        dlqTopic: config.kafka.topics.dlq,
-        ...(options.kafka?.maxWaitTimeInMs === undefined
-          ? {}
-          : { maxWaitTimeInMs: options.kafka.maxWaitTimeInMs }),
-        ...(options.kafka?.attempts === undefined ? {} : { attempts: options.kafka.attempts }),
-        ...(options.kafka?.backoffMs === undefined ? {} : { backoffMs: options.kafka.backoffMs }),
-        onOutcome: (topic, fn, outcome) => metrics.bridgeMessages.inc({ topic, function_name: fn, outcome }),
+    if (brokers.length > 0) {
+      const topicSettings = topicSettingsFrom(config);
+      if (routes.length > 0) {
+        bridge = await startKafkaBridge({
+          brokers,
+          routes,
+          deliver: gatewayDeliver(gatewayServer.url, deliveryHeaders(config.api.token)),
+          log: options.log,
+          groupId: options.kafka?.groupId ?? env.KAFKA_CONNECTOR_GROUP ?? DEFAULT_GROUP,
+          dlqTopic: config.kafka.topics.dlq,
+          topicSettings,
+          ...(options.kafka?.maxWaitTimeInMs === undefined
+            ? {}
+            : { maxWaitTimeInMs: options.kafka.maxWaitTimeInMs }),
+          ...(options.kafka?.attempts === undefined ? {} : { attempts: options.kafka.attempts }),
+          ...(options.kafka?.backoffMs === undefined ? {} : { backoffMs: options.kafka.backoffMs }),
+          ...(options.kafka?.startBackoffMs === undefined
+            ? {}
+            : { startBackoffMs: options.kafka.startBackoffMs }),
+          onOutcome: (topic, fn, outcome) =>
+            metrics.bridgeMessages.inc({ topic, function_name: fn, outcome }),
+        });
+        cleanups.push(() => bridge!.stop());
+      }
+      // A broker that has never seen this project lacks its topics: the bridge made sure of its own above;
+      // the rest are created (or waited for, with a warning naming each) in the background, so the runtime
+      // is up meanwhile. One after the other, so two creators do not race for one topic.
+      const topicsWatch = new AbortController();
+      const kafka = createKafka({ brokers, clientId: 'hxp-runtime', log: kafkaLogOf(options.log) });
+      const bridged = new Set(bridge ? [...bridge.topics, config.kafka.topics.dlq] : []);
+      const topics = configuredTopics(config).filter((topic) => !bridged.has(topic));
+      const topicsReady = waitForTopics(kafka, topics, topicSettings, options.log, {
+        signal: topicsWatch.signal,
+        ...(options.kafka?.startBackoffMs ? { backoffMs: options.kafka.startBackoffMs } : {}),
       });
-      cleanups.push(() => bridge!.stop());
+      cleanups.push(async () => {
+        topicsWatch.abort();
+        await topicsReady;
+      });
     }
 
     return {

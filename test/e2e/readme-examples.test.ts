@@ -68,9 +68,11 @@ function onRuntime(command: string, ports: Ports): string {
   let cmd = command
     .replaceAll('localhost:8080', ports.gateway)
     .replaceAll('127.0.0.1:8080', ports.gateway)
-    .replaceAll('localhost:9101', ports.api);
+    .replaceAll('localhost:9101', ports.api)
+    .replaceAll('127.0.0.1:9101', ports.api);
   if (ports.metrics) cmd = cmd.replaceAll('localhost:9102', ports.metrics);
-  return cmd.replace(/^curl /, 'curl --fail-with-body ');
+  // A test opens no browser: the page `xdg-open` would show must answer.
+  return cmd.replace(/^curl /, 'curl --fail-with-body ').replace(/^xdg-open /, 'curl --fail-with-body -s ');
 }
 
 async function shell(command: string, env: NodeJS.ProcessEnv): Promise<string> {

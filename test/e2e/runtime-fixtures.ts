@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import type { ExecutionContext } from 'ava';
 import { startRuntime, type Runtime, type RuntimeOptions } from '../../runtime/runtime.ts';
 import type { RuntimeLog } from '../../runtime/supervisor.ts';
 
@@ -60,6 +61,35 @@ export function tempStack(functions: Record<string, FixtureFunction>): TempStack
   };
 }
 
+/**
+ * A runtime on free ports and its own embedded database, serving some of the project's functions
+ * (e.g. ['ingest', 'status']), with no external service configured whatever the test's environment says;
+ * stopped and removed at teardown.
+ */
+export async function projectRuntime(
+  t: ExecutionContext,
+  functions: readonly string[],
+  options: Partial<Omit<RuntimeOptions, 'log'>> = {},
+): Promise<Runtime> {
+  const stack = tempStack(
+    Object.fromEntries(functions.map((name) => [name, { projectHandler: `functions/${name}` }])),
+  );
+  t.teardown(stack.cleanup);
+  const rt = await startRuntime({
+    stackFile: stack.stackFile,
+    dataDir: stack.dataDir,
+    gatewayPort: 0,
+    apiPort: 0,
+    cronTimers: false,
+    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', PROMETHEUS_PUSHGATEWAY_URL: '' },
+    log: recordingLog(),
+    output: () => undefined,
+    ...options,
+  });
+  t.teardown(() => rt.stop());
+  return rt;
+}
+
 export interface RecordingLog extends RuntimeLog {
   lines: Array<{ level: string; msg: string; obj: object }>;
 }
@@ -82,6 +112,40 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * The runtime on the real PostgreSQL database `databaseUrl` and the real Kafka `brokers` (free ports, no cron
+ * timers, function output dropped), stopped at teardown.
+ */
+export async function startServiceRuntime(
+  t: ExecutionContext,
+  options: {
+    stackFile: string;
+    databaseUrl: string;
+    brokers: string[];
+    env?: Record<string, string>;
+    kafka: RuntimeOptions['kafka'];
+    log?: RuntimeLog;
+  },
+): Promise<Runtime> {
+  const rt = await startRuntime({
+    stackFile: options.stackFile,
+    gatewayPort: 0,
+    apiPort: 0,
+    cronTimers: false,
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      KAFKA_BOOTSTRAP_SERVERS: options.brokers.join(','),
+      ...options.env,
+    },
+    ...(options.kafka ? { kafka: options.kafka } : {}),
+    log: options.log ?? recordingLog(),
+    output: () => undefined,
+  });
+  t.teardown(() => rt.stop());
+  return rt;
 }
 
 export const ECHO_HANDLER = `

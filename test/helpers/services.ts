@@ -110,13 +110,14 @@ export function serviceTest(...names: ServiceName[]): ServiceTest {
 
 // ---- binaries (faas-cli, of-watchdog, cron-connector): the same run / skip / fail-in-CI rule as services -------------
 
-export type BinaryName = 'faas-cli' | 'of-watchdog' | 'cron-connector' | 'promtool';
+export type BinaryName = 'faas-cli' | 'of-watchdog' | 'cron-connector' | 'promtool' | 'chromium';
 
 const binaryVariables: Record<BinaryName, string> = {
   'faas-cli': 'FAAS_CLI_BIN',
   'of-watchdog': 'OF_WATCHDOG_BIN',
   'cron-connector': 'CRON_CONNECTOR_BIN',
   promtool: 'PROMTOOL_BIN',
+  chromium: 'CHROMIUM_BIN',
 };
 
 function missingBinary(name: BinaryName): string | undefined {
