@@ -32,9 +32,17 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
             metrics: fx.metrics.registry,
             ...(publisher ? { publisher } : {}),
           };
-          const pulled = await pullFromKafka(deps, pullOptionsFrom(config));
-          const { stored: rowsIn, lag, duplicates, conflictingDuplicates, rejected } = pulled;
-          return { rowsIn, lag, duplicates, conflictingDuplicates, rejected };
+          const pulled = await pullFromKafka(deps, pullOptionsFrom(fx.config));
+          const {
+            stored: rowsIn,
+            lag,
+            duplicates,
+            conflictingDuplicates,
+            rejected,
+            costInferred,
+            unpriced,
+          } = pulled;
+          return { rowsIn, lag, duplicates, conflictingDuplicates, rejected, costInferred, unpriced };
         }
       : undefined;
   const summary = await runAggregation(jobDeps(fx, context.log), {
