@@ -74,20 +74,7 @@ export async function projectRuntime(
   const stack = tempStack(
     Object.fromEntries(functions.map((name) => [name, { projectHandler: `functions/${name}` }])),
   );
-  t.teardown(stack.cleanup);
-  const rt = await startRuntime({
-    stackFile: stack.stackFile,
-    dataDir: stack.dataDir,
-    gatewayPort: 0,
-    apiPort: 0,
-    cronTimers: false,
-    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', PROMETHEUS_PUSHGATEWAY_URL: '' },
-    log: recordingLog(),
-    output: () => undefined,
-    ...options,
-  });
-  t.teardown(() => rt.stop());
-  return rt;
+  return startTestRuntime(t, stack, { PROMETHEUS_PUSHGATEWAY_URL: '' }, options);
 }
 
 export interface RecordingLog extends RuntimeLog {
