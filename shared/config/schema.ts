@@ -132,10 +132,15 @@ const capacitySource = k.text({
 });
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const WEEK_STARTS = ['monday', 'sunday'] as const;
+/** How raw events get from Kafka into PostgreSQL: one path per deployment (docs/configuration.md). */
+export const KAFKA_CONSUMPTION_PATHS = ['pull', 'push'] as const;
 
 const BatchProcessingConfigObject = z.object({
-  api: section({ port: setting(k.port, 9101), token: optional(secret) }),
-  resources: section({ memoryLimitBytes: setting(k.size, 3 * 2 ** 30), cpuLimit: setting(k.cpu, 4) }),
+  api: section({
+    port: setting(k.port, 9101),
+    token: optional(secret),
+    ingestOpen: setting(k.bool, false),
+  }),
   jobs: section({
     timeoutSeconds: setting(k.duration('s', 1), 3600),
     retries: setting(k.int(0, 100), 3),
@@ -241,10 +246,8 @@ const BatchProcessingConfigObject = z.object({
     bootstrapServers: optional(k.list(k.hostPort)),
     clientId: setting(k.text(), 'hxp-batch'),
     consumerGroup: setting(k.text(), 'hxp-batch-processing'),
-    autoCommit: setting(k.bool, true),
-    autoCommitIntervalMs: setting(k.duration('ms', 1), 5000),
+    consumption: setting(k.oneOf(KAFKA_CONSUMPTION_PATHS), 'pull'),
     sessionTimeoutMs: setting(k.duration('ms', 1000), 30_000),
-    maxPollRecords: setting(k.int(1), 1000),
     topics: section({
       raw: setting(k.list(topic), ['hxp.events.raw']),
       events: setting(topic, 'hxp.batch.events'),
@@ -327,6 +330,23 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
       'dedupKeysDays',
     ], `must be at least ${minimumDedupDays} (${env('retention.rawDays')} plus the future skew, in days): ` +
       'an idempotency key must outlive every event that could still be accepted with it');
+  }
+  // A level is rolled up from the one below it (hour → day → week, month): switching off a finer level
+  // while a coarser one stays on would leave the coarser one empty without a word.
+  const { intervals } = config.aggregation;
+  const needs = [
+    ['daily', 'hourly'],
+    ['weekly', 'daily'],
+    ['monthly', 'daily'],
+  ] as const;
+  for (const [level, finer] of needs) {
+    if (intervals[level] && !intervals[finer]) {
+      require([
+        'aggregation',
+        'intervals',
+        finer,
+      ], `the ${level} rollup is made from ${finer} aggregates, so switch ${env(`aggregation.intervals.${level}`)} off too or keep this on`);
+    }
   }
   if (config.reports.email.linkTtlSeconds > 7 * 86_400) {
     require([

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { BatchError } from '../errors/index.ts';
-import { inTransaction } from './transaction.ts';
+import { inTransaction, isUnusable } from './transaction.ts';
 import type { Database, PoolFactory, PoolLike } from './types.ts';
 
 // numeric and int8 arrive as strings by default; aggregates are read as numbers, with bigint
@@ -52,7 +52,10 @@ export function createPoolDatabase(options: PoolDatabaseOptions): Database {
       return await holder.run(slot, () => fn(client));
     } finally {
       slot.held = false;
-      client.release();
+      // A connection left in an unknown state (failed ROLLBACK or unlock) is closed, never handed on.
+      client.release(
+        isUnusable(client) ? new Error('session state unknown; connection discarded') : undefined,
+      );
     }
   };
 

@@ -7,6 +7,7 @@ import type { ArchivedDays } from './archived-days.ts';
 import { inferCostOfMetrics, withInferredCost } from '../pricing/infer.ts';
 import type { PriceTable } from '../pricing/table.ts';
 import { eventHash } from './canonical.ts';
+import { nonNumericMetric } from './metric-fields.ts';
 import { plainEnvelope } from './plain-envelope.ts';
 import { fieldPath, preview, rejection, type Rejection } from './rejection.ts';
 import { EventEnvelopeSchema, type EventEnvelope } from './schema.ts';
@@ -337,6 +338,9 @@ export function normalizeEvent(raw: unknown, context: NormalizeContext): Normali
       ),
     );
   }
+
+  const notNumber = nonNumericMetric(envelope.event_type, envelope.data);
+  if (notNumber) return fail(notNumber);
 
   const resolved = resolveTimestamp(envelope, context);
   const tooFar = checkAge(envelope, resolved, context);

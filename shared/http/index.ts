@@ -1,1 +1,2 @@
+export { jsonBody } from './json-body.ts';
 export { matchRoute, type HttpMethod, type Route, type RouteMatch } from './routes.ts';

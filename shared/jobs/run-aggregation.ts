@@ -20,7 +20,7 @@ import { BatchError } from '../errors/index.ts';
 import { removedUnitsOverlapping } from '../retention/archives-sql.ts';
 import { processWindow } from './window.ts';
 import { processDueWindows } from './window-loop.ts';
-import { TRIGGERS, finishRun, startRun } from './ledger.ts';
+import { TRIGGERS, expireAbandonedRuns, finishRun, startRun } from './ledger.ts';
 import { reportRun } from './run-report.ts';
 import { heartbeatJobLock, newLockOwner, setLockRun, tryLockJob, unlockJob } from './lock.ts';
 import {
@@ -179,6 +179,15 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     windows: [],
   };
   const elapsed = (): number => Math.round(performance.now() - started);
+  const enabled = req.enabled ?? true;
+  if (range && !enabled) {
+    throw new BatchError(
+      'AGGREGATION_DISABLED',
+      `the ${req.level} aggregation is switched off (aggregation.enabled / aggregation.intervals); switch it ` +
+        'on to backfill — its windows are caught up then anyway',
+      { context: { level: req.level } },
+    );
+  }
 
   if (!(await tryLockJob(db, job, owner, lease))) {
     summary.status = 'already_running';
@@ -192,6 +201,17 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     });
     summary.durationMs = elapsed();
     report(deps, req, summary, 'another invocation holds the job lock; this one did nothing');
+    // A tick or catch-up call has nothing to add: the running invocation processes every due window. A
+    // backfill's range was not marked, so its caller must hear that it did not happen (and retry).
+    if (range) {
+      throw new BatchError(
+        'JOB_ALREADY_RUNNING',
+        `${job} is already running (this request is run ${summary.runId}, recorded as skipped); the backfill ` +
+          `${range.from.toISOString()} – ${range.to.toISOString()} was not started: send it again when the ` +
+          'running invocation has finished',
+        { context: { job, runId: summary.runId } },
+      );
+    }
     return summary;
   }
 
@@ -224,6 +244,13 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
       new Date(Math.max(now.getTime(), range?.to.getTime() ?? 0)),
     );
 
+    // Expires runs of this job that a crashed or cut-off invocation left 'running': holding the lock
+    // proves no other invocation of the job is alive.
+    const abandoned = await expireAbandonedRuns(db, job, runId);
+    if (abandoned.length > 0) {
+      deps.log?.warn({ job, runIds: abandoned }, 'runs left running by an earlier invocation marked failed');
+    }
+
     let ingestFailed: { code: string; message: string } | undefined;
     if (req.level === 'hour' && req.beforeAggregate) {
       try {
@@ -238,12 +265,32 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
         );
       }
     }
+    if (!enabled) {
+      summary.status = 'disabled';
+      summary.durationMs = elapsed();
+      await finishRun(db, runId, {
+        status: 'skipped',
+        rowsIn: summary.ingest?.rowsIn,
+        details: {
+          status: 'disabled',
+          reason: 'disabled',
+          ingest: summary.ingest,
+          durationMs: summary.durationMs,
+        },
+      });
+      report(deps, req, summary, 'the level is switched off (aggregation.enabled / aggregation.intervals)');
+      return summary;
+    }
     if (range) {
       await refuseArchivedSource(db, req.level, range);
       summary.windowsMarked = await markRangeDirty(db, req.level, range.from, range.to, calendar);
     }
 
-    const due: DueWindow[] = await listDueWindows(db, req.level, now, options.retries, calendar);
+    // A backfill does its range and nothing else: other due windows are the next tick's, so what a
+    // backfill answers is exactly what it was asked to redo.
+    const due: DueWindow[] = (await listDueWindows(db, req.level, now, options.retries, calendar)).filter(
+      (w) => !range || (w.end > range.from && w.bucket < range.to),
+    );
     summary.windowsDue = due.length;
     const parentRunId = runId;
     const workers = db.embedded
@@ -325,7 +372,12 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
   } catch (err) {
     if (runId !== undefined) {
       await finishRun(db, runId, { status: 'failed', errorCode: codeOf(err), error: messageOf(err) }).catch(
-        () => undefined,
+        (finishErr: unknown) =>
+          // The run stays 'running' until the next invocation of the job expires it (expireAbandonedRuns).
+          deps.log?.error(
+            { err: finishErr, job, runId },
+            'could not mark the run failed; it is expired later',
+          ),
       );
     }
     summary.status = 'failed';

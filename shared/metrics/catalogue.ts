@@ -225,7 +225,7 @@ export const METRICS = {
     'counter',
     'run',
     'batch_processing_runs_total',
-    'Runs finished, by result (succeeded, partial, failed, timed_out, already_running)',
+    'Runs finished, by result (succeeded, partial, failed, timed_out, already_running, disabled)',
     ['result'],
   ),
   lastRun: metric(
