@@ -25,6 +25,7 @@ import { explainHourly } from './explain.ts';
 import { runForecastBench } from './forecast/run.ts';
 import { measureIngest } from './ingest.ts';
 import { measurePandas, pandasWontFit } from './pandas-peer.ts';
+import { demoPriceTable } from '../runtime/demo/generate.ts';
 import { measureScaleOut } from './scale-out.ts';
 import { DEFAULT_DIMENSION_KEYS } from '../shared/events/index.ts';
 import { describeMachine, type Machine } from './machine.ts';
@@ -243,7 +244,14 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       } else if (wantsPandas) {
         const { value: pandas } = await step(
           'pandas peer: the same hourly series from the same events as NDJSON (then checked against ours)',
-          () => measurePandas(bench.db, benchEvents(size, span, args.seed), DEFAULT_DIMENSION_KEYS, say),
+          () =>
+            measurePandas(
+              bench.db,
+              benchEvents(size, span, args.seed),
+              DEFAULT_DIMENSION_KEYS,
+              demoPriceTable(),
+              say,
+            ),
         );
         result.pandas = pandas;
         await ctx.checkpoint(result);
