@@ -187,6 +187,7 @@ export async function measureRetention(
     await rm(archiveDir, { recursive: true, force: true });
     await rm(join(bundle, '..'), { recursive: true, force: true });
     await bench.db.close();
+    // a scratch database left behind is harmless and named hxp_bench_*: the result matters more
     if (!options.keep) await dropDatabase(serverUrl, name).catch(() => undefined);
   }
 }

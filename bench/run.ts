@@ -348,6 +348,7 @@ async function retentionMain(args: BenchArgs, sizes: readonly number[]): Promise
   }
   const bench = await freshDatabase(serverUrl, `hxp_bench_machine_${runId}`);
   const machine = await describeMachine(bench.db).finally(() => bench.db.close());
+  // a scratch database left behind is harmless and named hxp_bench_*: the run goes on
   await dropDatabase(serverUrl, `hxp_bench_machine_${runId}`).catch(() => undefined);
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
   const header =

@@ -3,7 +3,12 @@
 // tick (empty POST), POST /retention/cleanup {"dry_run"}, GET /retention/status, POST /retention/restore —
 // the library (shared/retention) answers; this only adapts the request.
 import { S3ObjectStore } from '../../shared/archive/index.ts';
-import { closeFunctionContext, getFunctionContext, jobDeps } from '../../shared/function-context.ts';
+import {
+  closeFunctionContext,
+  getFunctionContext,
+  initFunction,
+  jobDeps,
+} from '../../shared/function-context.ts';
 import {
   handleRetentionRequest,
   retentionDepsFrom,
@@ -12,6 +17,8 @@ import {
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
 
 let deps: RetentionRouteDeps | undefined;
+
+export const init = initFunction;
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
   const fx = await getFunctionContext({ log: context.log });

@@ -28,6 +28,7 @@ import {
 } from './manifest.ts';
 import { PARQUET_CODEC, ParquetFileWriter, readParquetGroups } from './parquet-file.ts';
 import type { RawDayContext } from './raw-archive.ts';
+import { markUnusable } from '../db/transaction.ts';
 
 export const AGGREGATE_SCHEMA_VERSION = 1;
 
@@ -276,7 +277,7 @@ export async function exportAggregateUnit(
       if (writer) await upload(writer);
       await client.query('COMMIT');
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch(() => markUnusable(client));
       throw err;
     }
   });

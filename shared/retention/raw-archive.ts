@@ -29,6 +29,7 @@ import {
 import { markRemoved } from './archives-sql.ts';
 import { mergeRawStats, RawStatsBuilder, rawStatsDifferences, type RawStats } from './raw-stats.ts';
 import type { RetentionDeps, RetentionOptions } from './types.ts';
+import { markUnusable } from '../db/transaction.ts';
 
 export interface RawDayContext {
   deps: RetentionDeps;
@@ -94,7 +95,7 @@ export async function exportRawDay(
       if (writer) await upload(writer);
       await client.query('COMMIT');
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch(() => markUnusable(client));
       throw err;
     }
   });

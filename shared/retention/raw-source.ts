@@ -9,6 +9,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { BinaryCopyDecoder, readTimestampMicros } from './copy-binary.ts';
 import type { Interner } from './raw-columns.ts';
 import { Arena, EMPTY_LIST, emptyColumns, type RawColumns } from './raw-columns.ts';
+import { markUnusable } from '../db/transaction.ts';
 
 /** raw_events' columns in the order of RawColumns and of the Parquet schema. */
 export const RAW_SELECT =
@@ -176,6 +177,7 @@ async function* cursorGroups(
       if (rows.length < groupRows) break;
     }
   } finally {
-    await client.query(`CLOSE ${CURSOR}`).catch(() => undefined);
+    // A cursor that cannot be closed leaves the session in an unknown state: the connection is discarded.
+    await client.query(`CLOSE ${CURSOR}`).catch(() => markUnusable(client));
   }
 }

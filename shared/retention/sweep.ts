@@ -197,7 +197,9 @@ async function sweepUnit(
         retry ? 'retention unit failed; retrying' : 'retention unit failed; nothing of it was removed',
       );
       if (!retry) {
-        await markFailed(deps.db, row.id, code, message).catch(() => undefined);
+        await markFailed(deps.db, row.id, code, message).catch((markErr: unknown) =>
+          deps.log?.warn({ err: markErr, unit: unit.unit }, 'could not record the failed retention unit'),
+        );
         unit.outcome = 'failed';
         unit.error = { code, message };
         break;
@@ -396,7 +398,11 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
   } catch (err) {
     if (runId !== undefined) {
       await finishRun(db, runId, { status: 'failed', errorCode: codeOf(err), error: messageOf(err) }).catch(
-        () => undefined,
+        (finishErr: unknown) =>
+          deps.log?.warn(
+            { err: finishErr, runId },
+            'could not mark the retention run failed (expired later as abandoned)',
+          ),
       );
     }
     throw err;
