@@ -17,7 +17,6 @@ export const errorCatalogue = {
   CONFIG_INVALID: spec(500, false, 'The configuration failed validation; the message lists every bad key.'),
   DATABASE_URL_REQUIRED: spec(500, false, 'A function was started without DATABASE_URL; only the local runtime runs the embedded database.'),
   INTERNAL: spec(500, false, 'An unexpected error (a bug); the cause is attached.'),
-  NOT_IMPLEMENTED_YET: spec(501, false, 'The operation is on the map but not built yet.'),
   REQUEST_INVALID: spec(400, false, 'The request body, query or path failed validation.'),
   REQUEST_TOO_LARGE: spec(413, false, 'The request body is larger than the function allows (MAX_REQUEST_BODY).'),
   UNAUTHORIZED: spec(401, false, 'The API token is missing or wrong.'),
@@ -57,6 +56,7 @@ export const errorCatalogue = {
   REPORT_RENDER_FAILED: spec(500, false, 'Rendering a report format failed.'),
   EMAIL_REJECTED: spec(502, false, 'The SMTP server refused a report e-mail for good (5xx answer).'),
   CAPACITY_ANALYSIS_DISABLED: spec(409, false, 'Capacity analysis is switched off (capacityAnalysis.enabled = false).'),
+  FUNCTION_NOT_DEPLOYED: spec(503, false, 'The path belongs to a function that this stack.yml does not deploy; the message names it.'),
   FUNCTION_UNREACHABLE: spec(502, true, 'The local runtime could not reach a function process (crashed or restarting).'),
   BRIDGE_DELIVERY_FAILED: spec(502, true, 'The Kafka bridge gave up on delivering a message to a function and dead-lettered it.'),
 } as const satisfies Record<string, ErrorSpec>;
