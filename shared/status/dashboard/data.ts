@@ -13,7 +13,7 @@ import type { StatusDeps } from '../routes.ts';
 import { latestCapacityAnalysis } from '../../capacity/store-sql.ts';
 import type { CapacityAnswer } from '../../capacity/types.ts';
 import { listReports, type ReportRow } from '../../reports/store/reports-sql.ts';
-import { retentionStatus, type RetentionStatus } from '../../retention/index.ts';
+import { retentionStatus, type RetentionStatus } from '../../retention/status.ts';
 import { listRuns, type RunView } from '../runs.ts';
 import { readPartitionLags } from '../state-metrics.ts';
 import {

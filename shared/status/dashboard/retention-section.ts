@@ -1,8 +1,7 @@
 // The dashboard's retention section: the last sweep and the next, how long each kind of data is kept, what is
 // archived (raw days, aggregate and report months, as ranges), what failed, and storage usage against the
 // quotas — all from retentionStatus(), the call behind GET /retention/status.
-import type { RetentionStatus } from '../../retention/index.ts';
-import type { ArchivedRange } from '../../retention/status.ts';
+import type { ArchivedRange, RetentionStatus } from '../../retention/status.ts';
 import { bytes, count, percent } from './format.ts';
 import { html, type SafeHtml } from './html.ts';
 import { badge, time } from './parts.ts';
