@@ -1,6 +1,7 @@
 // `npm run dashboard:screenshot`: the README's picture of the web dashboard. Starts the local runtime on the
 // embedded database in a temporary folder, feeds a week of demo events (and a few bad ones, so dead letters
-// show), runs the aggregations and a capacity analysis, generates a daily summary, and photographs http://<api>/ in headless
+// show), runs the aggregations and a capacity analysis, generates a daily summary, sweeps retention (nothing
+// is old enough to archive yet: the card shows the sweep and the storage), and photographs http://<api>/ in headless
 // Chromium at a laptop's 1440×900 — the whole page — into docs/web-dashboard.png. Fails when the page logs
 // an error. Flags: --out <png>, --chromium <path> (default CHROMIUM_BIN or /usr/bin/chromium).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -29,6 +30,7 @@ const rt = await startRuntime({
     DATABASE_URL: '',
     KAFKA_BOOTSTRAP_SERVERS: '',
     PROMETHEUS_PUSHGATEWAY_URL: '',
+    BATCH_PROCESSING_ARCHIVAL_PATH: join(dir, 'archive'),
     LOG_LEVEL: 'warn',
   },
   log: quiet,
@@ -67,6 +69,8 @@ try {
     body: JSON.stringify({ report_type: 'daily_summary', formats: ['pdf', 'json'], wait: true }),
   });
   say(`daily summary: HTTP ${report.status}`);
+  const sweep = await fetch(`${rt.apiUrl}/retention/cleanup`, { method: 'POST' });
+  say(`retention sweep: HTTP ${sweep.status}`);
 
   const browser = await launchChromium(chromium);
   try {

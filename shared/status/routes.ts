@@ -4,6 +4,7 @@
 // it with the catalogue's status. /metrics answers Prometheus text with its content type.
 import { policyFrom, type RetentionPolicy } from '../retention/policy.ts';
 import type { Kafka } from 'kafkajs';
+import { openObjectStore } from '../archive/index.ts';
 import type { BatchProcessingConfig } from '../config/index.ts';
 import { s3SettingsFrom } from '../archive/s3-client.ts';
 import type { Database, Queryable } from '../db/index.ts';
@@ -40,6 +41,8 @@ export interface StatusDeps {
   apiToken?: string | undefined;
   /** The retention policy (its quotas): /metrics computes storage usage against it; absent = not reported. */
   retention?: RetentionPolicy | undefined;
+  /** The sweep's cron schedule and the archive's location, which the dashboard's retention card shows. */
+  retentionSweep?: { schedule: string; location: string } | undefined;
   clock?: () => Date;
   healthTimeoutMs?: number;
   /** Servers and version of /openapi.json. */
@@ -208,6 +211,7 @@ export function statusDepsFromConfig(
     replay: { db, settings: normalizeSettingsFrom(config), metrics: options.metrics },
     apiToken: config.api.token,
     retention: policyFrom(config),
+    retentionSweep: { schedule: config.retention.cron, location: openObjectStore(config).location },
     kafkaLag: kafka && {
       kafka,
       groupId: config.kafka.consumerGroup,

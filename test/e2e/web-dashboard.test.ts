@@ -1,11 +1,12 @@
 // The web dashboard at the runtime's API port, in real headless Chromium: it loads with no console error,
 // no failed request and no CDN (the libraries come from the status function), draws its charts, and shows
-// the figures the JSON API returns — per aggregation level, the recent runs, the dead letters.
+// the figures the JSON API returns — per aggregation level, the recent runs, the dead letters, retention.
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { DeadLetterPage } from '../../shared/ingest/index.ts';
+import type { RetentionStatus } from '../../shared/retention/index.ts';
 import type { AggregationStatusReport, RunView } from '../../shared/status/index.ts';
 import { launchChromium, watchedPage } from '../../scripts/lib/browser.ts';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
@@ -54,7 +55,13 @@ binaryTest('chromium')(
   'the web dashboard loads without errors and shows the figures the API returns',
   async (t) => {
     t.timeout(240_000, 'three function processes and a browser on a shared 2-core machine');
-    const rt = await projectRuntime(t, ['ingest', 'aggregate-hourly', 'status', 'generate-report']);
+    const rt = await projectRuntime(t, [
+      'ingest',
+      'aggregate-hourly',
+      'status',
+      'generate-report',
+      'retention-sweep',
+    ]);
     t.like(await seed(rt), { stored: 20, rejected: 2 });
     const run = await fetch(`${rt.gatewayUrl}/function/aggregate-hourly`, { method: 'POST' });
     t.like(await run.json(), { status: 'succeeded', windowsDone: 4 });
@@ -65,6 +72,11 @@ binaryTest('chromium')(
       body: JSON.stringify({ report_type: 'test', format: 'json', wait: true }),
     });
     t.is(generated.status, 200);
+    // A sweep with nothing past retention yet: the card shows it, and the storage it measured.
+    const sweep = await fetch(`${rt.apiUrl}/retention/cleanup`, { method: 'POST' });
+    t.is(sweep.status, 200);
+    t.like(await sweep.json(), { status: 'succeeded' });
+    const retention = await json<RetentionStatus>(`${rt.apiUrl}/retention/status`);
     const status = await json<AggregationStatusReport>(`${rt.apiUrl}/aggregation/status`);
     const reports = await json<{ reports: Array<{ id: number; download_url: string | null }> }>(
       `${rt.apiUrl}/reports/list`,
@@ -137,9 +149,28 @@ binaryTest('chromium')(
     const download = await fetch(`${rt.apiUrl}${reportLinks[0]![1]}`);
     t.is(download.status, 200);
     t.like(await download.json(), { report_type: 'test' });
-    // No analyze-capacity in this stack: the section says how to get one; retention is not built yet.
+    // No analyze-capacity in this stack: the section says how to get one.
     t.regex(await page.$eval('#capacity', (el) => el.textContent ?? ''), /No capacity analysis yet/);
-    t.regex(await page.$eval('#retention', (el) => el.textContent ?? ''), /Not available yet/);
+    // Retention says what /retention/status says: the sweep that ran, the next, nothing archived, the quotas.
+    const card = await page.$eval('#retention', (el) => ({
+      available: el.getAttribute('data-available'),
+      lastSweep: el.querySelector('[data-field="last-sweep"] time')?.getAttribute('datetime'),
+      badge: el.querySelector('[data-field="last-sweep"] .badge')?.textContent?.trim(),
+      nextSweep: el.querySelector('[data-field="next-sweep"] time')?.getAttribute('datetime'),
+      archived: el.querySelector('[data-field="archived"]')?.textContent?.trim(),
+      stores: [...el.querySelectorAll('[data-store]')].map((s) => s.getAttribute('data-store')),
+      text: el.textContent ?? '',
+    }));
+    t.like(card, {
+      available: 'true',
+      lastSweep: retention.lastSweep?.startedAt,
+      badge: 'succeeded',
+      nextSweep: retention.nextSweep,
+    });
+    t.is(retention.lastSweep?.status, 'succeeded');
+    t.regex(card.archived ?? '', /Nothing archived yet/);
+    t.deepEqual(card.stores, ['database', 'archive']);
+    t.true(card.text.includes(`raw events ${retention.policy.rawDays} d`));
 
     // Readable on a laptop: nothing wider than the 1440-pixel viewport.
     t.true(

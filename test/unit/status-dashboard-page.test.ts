@@ -3,6 +3,7 @@
 // loads its libraries from the status function, nowhere else.
 import test from 'ava';
 import type { CapacityAnalysis } from '../../shared/capacity/types.ts';
+import type { RetentionStatus } from '../../shared/retention/index.ts';
 import type { DashboardData } from '../../shared/status/dashboard/data.ts';
 import { escapeHtml, html } from '../../shared/status/dashboard/html.ts';
 import { renderDashboard } from '../../shared/status/dashboard/page.ts';
@@ -125,6 +126,7 @@ function data(overrides: Partial<DashboardData> = {}): DashboardData {
     deadLetters: { recent: [], pending: 0 },
     reports: [],
     capacity: undefined,
+    retention: undefined,
     ...overrides,
   };
 }
@@ -240,4 +242,127 @@ test('the recent runs name the invocation row of a run beside its window rows', 
     page,
     /data-run-id="1"[\s\S]*?<span\s+class="muted"\s+title="the invocation as a whole[^"]*"\s*>invocation<\/span\s*>/,
   );
+});
+
+function retention(overrides: Partial<RetentionStatus> = {}): RetentionStatus {
+  const range = (from: string, to: string, units: number) => ({
+    from,
+    to,
+    units,
+    rows: 1000 * units,
+    bytes: 2048 * units,
+  });
+  return {
+    policy: {
+      rawDays: 30,
+      aggregateDays: { hour: 365, day: 365, week: 365, month: 365 },
+      reportsDays: 90,
+      deadLetterDays: 30,
+      runsDays: 90,
+      dedupKeysDays: 32,
+      restoredKeepDays: 7,
+      archival: true,
+    },
+    cutoffs: {
+      raw: '2026-10-29T10:20:00.000Z',
+      aggregate: {},
+      reports: '2026-08-30T10:20:00.000Z',
+      deadLetters: '2026-10-29T10:20:00.000Z',
+      runs: '2026-08-30T10:20:00.000Z',
+      dedupKeys: '2026-10-27T10:20:00.000Z',
+    },
+    location: 's3://hxp-batch',
+    lastSweep: {
+      runId: 41,
+      status: 'failed',
+      trigger: 'cron',
+      startedAt: '2026-11-28T02:00:00.000Z',
+      finishedAt: '2026-11-28T02:00:09.000Z',
+      error: { code: 'ARCHIVE_VERIFY_FAILED', message: 'raw/date=2026-10-27 <read back> differs' },
+      details: {},
+    },
+    lastSuccess: '2026-11-27T02:00:08.000Z',
+    nextSweep: '2026-11-29T02:00:00.000Z',
+    archived: {
+      raw: [range('2026-09-01', '2026-10-26', 56), range('2026-10-28', '2026-10-28', 1)],
+      aggregate: { hour: [range('2025-10', '2025-10', 1)] },
+      reports: [],
+    },
+    restored: [],
+    failed: [
+      {
+        kind: 'raw',
+        unit: '2026-10-27',
+        attempts: 3,
+        errorCode: 'ARCHIVE_VERIFY_FAILED',
+        error: 'read back <differs>',
+        at: '2026-11-28T02:00:09.000Z',
+      },
+    ],
+    pending: [],
+    storage: {
+      database: { bytes: 3 * 1024 ** 3, quota: 10 * 1024 ** 3, ratio: 0.3 },
+      archive: { bytes: 95 * 1024 ** 2, quota: 100 * 1024 ** 2, ratio: 0.95, byPrefix: {} },
+    },
+    ...overrides,
+  } as RetentionStatus;
+}
+
+test('retention: the last sweep and its error, archived ranges, failed units and storage against the quotas', (t) => {
+  const page = renderDashboard(data({ retention: retention() }));
+  t.regex(page, /id="retention" class="card" data-available="true"/);
+  t.regex(page, /data-field="last-sweep"[\s\S]*?28 Nov 02:00 UTC[\s\S]*?badge-failed[\s\S]*?cron/);
+  t.regex(page, /data-field="next-sweep">\s*<time datetime="2026-11-29T02:00:00.000Z">/);
+  t.regex(page, /raw events 30 d · aggregates 365 d · reports 90\s+d/);
+  t.regex(page, /<code>s3:\/\/hxp-batch<\/code>/);
+  t.regex(
+    page,
+    /<dt>raw events<\/dt>[\s\S]*?2026-09-01 – 2026-10-26[\s\S]*?\(56 days · 56,000 rows ·\s+112\.0 KiB\)/,
+  );
+  t.regex(page, /2026-10-28\s*<span class="muted"\s*>\(1 day · 1,000 rows/);
+  t.regex(page, /<dt>hourly aggregates<\/dt>[\s\S]*?2025-10[\s\S]*?\(1 month /);
+  t.notRegex(page, /<dt>reports<\/dt>/, 'no row for what has nothing archived');
+  t.regex(page, /<code>ARCHIVE_VERIFY_FAILED<\/code> raw\/date=2026-10-27 &lt;read back&gt; differs/);
+  t.regex(page, /<strong>raw 2026-10-27<\/strong> · 3 attempts/);
+  t.regex(
+    page,
+    /data-store="database"[\s\S]*?3\.0 GiB[\s\S]*?of 10\.0 GiB \(<span data-field="ratio">30<\/span> %\)/,
+  );
+  t.regex(
+    page,
+    /data-store="archive"[\s\S]*?<span\s+class="full"\s+style="width: 95%"\s*>/,
+    'at 90 % and past: full',
+  );
+});
+
+test('retention: before any sweep, and with archival off', (t) => {
+  const page = renderDashboard(
+    data({
+      retention: retention({
+        lastSweep: null,
+        lastSuccess: null,
+        archived: { raw: [], aggregate: {}, reports: [] },
+        failed: [],
+        policy: {
+          ...retention().policy,
+          archival: false,
+          aggregateDays: { hour: 90, day: 365, week: 365, month: 730 },
+        },
+        storage: {
+          database: { bytes: 20 * 1024 ** 2, quota: 100 * 1024 ** 3, ratio: 20 / 102_400 },
+          archive: { bytes: 0, quota: 1024 ** 4, ratio: 0, byPrefix: {} },
+        },
+      }),
+    }),
+  );
+  t.regex(page, /data-field="last-sweep">\s*<span class="muted">never<\/span>/);
+  t.regex(page, /Nothing archived yet: no data is past its retention/);
+  t.regex(page, /off: data past retention is deleted without a copy/);
+  t.regex(page, /aggregates hourly 90 d, daily 365 d, weekly 365 d, monthly 730 d/);
+  t.regex(
+    page,
+    /20\.0 MiB<\/strong>\s*<span class="muted">of 100\.0 GiB \(<span data-field="ratio">&lt; 0\.1<\/span>/,
+  );
+  t.regex(page, /of 1\.0 TiB \(<span data-field="ratio">0<\/span> %\)/);
+  t.regex(renderDashboard(data()), /id="retention" class="card" data-available="false"[\s\S]*?Not reported/);
 });

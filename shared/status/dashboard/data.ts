@@ -13,6 +13,7 @@ import type { StatusDeps } from '../routes.ts';
 import { latestCapacityAnalysis } from '../../capacity/store-sql.ts';
 import type { CapacityAnswer } from '../../capacity/types.ts';
 import { listReports, type ReportRow } from '../../reports/store/reports-sql.ts';
+import { retentionStatus, type RetentionStatus } from '../../retention/status.ts';
 import { listRuns, type RunView } from '../runs.ts';
 import { readPartitionLags } from '../state-metrics.ts';
 import {
@@ -48,6 +49,8 @@ export interface DashboardData {
   reports: ReportRow[];
   /** The newest capacity analysis of the fleet series (analyze-capacity writes it); undefined before the first. */
   capacity: CapacityAnswer | undefined;
+  /** The retention sweep's state (GET /retention/status's answer); undefined without the retention settings. */
+  retention: RetentionStatus | undefined;
 }
 
 async function lagOf(deps: StatusDeps, db: Queryable): Promise<DashboardData['ingestion']['lag']> {
@@ -71,6 +74,7 @@ export async function dashboardData(deps: StatusDeps, now: Date): Promise<Dashbo
     lag,
     reports,
     capacity,
+    retention,
   ] = await Promise.all([
     checkHealth(deps.probes, {
       now: () => now,
@@ -87,6 +91,9 @@ export async function dashboardData(deps: StatusDeps, now: Date): Promise<Dashbo
     lagOf(deps, db),
     listReports(db, { limit: 8 }),
     latestCapacityAnalysis(db, { series: 'fleet' }),
+    deps.retention && deps.retentionSweep
+      ? retentionStatus(db, deps.retention, { ...deps.retentionSweep, now })
+      : undefined,
   ]);
   const dirtyByLevel = new Map(dirty.map((d) => [d.level, d.dirty]));
   return {
@@ -116,5 +123,6 @@ export async function dashboardData(deps: StatusDeps, now: Date): Promise<Dashbo
     deadLetters: { recent: letters.deadLetters, pending: counts.reduce((n, c) => n + c.count, 0) },
     reports,
     capacity,
+    retention,
   };
 }

@@ -44,3 +44,24 @@ export function runDuration(ms: number | null): string {
 export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/** "512 B", "46.1 KiB", "3.2 MiB", "1.0 TiB"; empty for no size. */
+export function bytes(n: number | null): string {
+  if (n === null) return '';
+  if (n < 1024) return `${n} B`;
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
+/** A share (0-1) as a percentage with one decimal; "< 0.1" for a share too small to show but not zero. */
+export function percent(ratio: number): string {
+  const value = Math.round(ratio * 1000) / 10;
+  return value === 0 && ratio > 0 ? '< 0.1' : String(value);
+}

@@ -7,11 +7,13 @@ import type { RunView } from '../runs.ts';
 import type { DeadLetterView } from '../../ingest/index.ts';
 import type { ReportRow } from '../../reports/store/reports-sql.ts';
 import { DASHBOARD_ASSETS } from './assets.ts';
+import { capacitySection } from './capacity-section.ts';
 import { capacityChart, ingestionChart, rejectedChart } from './charts.ts';
-import type { CapacityAnalysis, CapacityAnswer } from '../../capacity/types.ts';
 import type { DashboardData } from './data.ts';
-import { count, duration, relative, runDuration, utcTime } from './format.ts';
+import { bytes, count, duration, runDuration } from './format.ts';
 import { html, jsonIsland, raw, type SafeHtml } from './html.ts';
+import { badge, time } from './parts.ts';
+import { retentionSection } from './retention-section.ts';
 import { DASHBOARD_CSS } from './style.ts';
 
 export const REFRESH_SECONDS = 60;
@@ -22,17 +24,6 @@ const PERIOD_TITLE: Record<Period, string> = {
   weekly: 'Weekly',
   monthly: 'Monthly',
 };
-
-function time(iso: string | null, now: Date, withRelative = true): SafeHtml {
-  if (iso === null) return html`<span class="muted">—</span>`;
-  return html`<time datetime="${iso}">${utcTime(iso, now)}</time>${
-      withRelative ? html` <span class="muted">(${relative(iso, now)})</span>` : ''
-    }`;
-}
-
-function badge(status: string): SafeHtml {
-  return html`<span class="badge badge-${status}">${status.replace('_', ' ')}</span>`;
-}
 
 function periodCard(period: Period, p: PeriodStatus, dirty: number, now: Date): SafeHtml {
   const run = p.lastRun;
@@ -153,13 +144,6 @@ function deadLetterRows(letters: DeadLetterView[], now: Date): SafeHtml {
   )}`;
 }
 
-function bytes(n: number | null): string {
-  if (n === null) return '';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
-
 function reportRows(reports: ReportRow[], now: Date): SafeHtml {
   if (reports.length === 0) {
     return html`<tr>
@@ -187,80 +171,11 @@ function reportRows(reports: ReportRow[], now: Date): SafeHtml {
   )}`;
 }
 
-/** "61.2 %", "1,840 requests/h": a figure in its resource's unit. */
-function inUnit(value: number, unit: string): string {
-  const text = Math.abs(value) >= 100 ? count(Math.round(value)) : String(Math.round(value * 10) / 10);
-  return unit === '%' ? `${text} %` : `${text} ${unit}`;
-}
-
-function capacityCard(a: CapacityAnalysis, now: Date): SafeHtml {
-  const days = a.days_to_threshold?.point ?? null;
-  const state = a.status !== 'ok' ? a.status.replace('_', ' ') : a.alert ? 'alert' : 'ok';
-  const crossing =
-    a.threshold === null
-      ? html`<span class="muted">no limit configured</span>`
-      : days === null
-        ? html`stays under ${inUnit(a.threshold, a.unit)} within the forecast`
-        : html`crosses ${inUnit(a.threshold, a.unit)} in
-            <strong data-field="days-to-threshold">${days.toFixed(1)} d</strong>
-            (${time(a.crossing_at, now, false)})`;
-  return html`<article class="capacity" data-resource="${a.resource}">
-    <header>
-      <h3>${a.resource}</h3>
-      <span class="badge badge-${a.alert ? 'failed' : a.status === 'ok' ? 'completed' : 'scheduled'}"
-        >${state}</span
-      >
-    </header>
-    ${
-      a.forecast?.points?.length
-        ? html`<div class="chart" data-chart="capacity-${a.resource}"></div>`
-        : html`<p class="muted">${a.reason ?? 'no forecast'}</p>`
-    }
-    <p>
-      p95
-      ${inUnit(a.utilization.p95, a.unit)}${
-        a.utilization.ratio === null
-          ? ''
-          : html` <span class="muted">(${Math.round(a.utilization.ratio * 100)} % of the limit)</span>`
-      }
-      · ${crossing}
-    </p>
-    ${a.recommendations[0] ? html`<p class="muted">${a.recommendations[0].text}</p>` : ''}
-  </article>`;
-}
-
-function capacitySection(capacity: CapacityAnswer | undefined, now: Date): SafeHtml {
-  if (!capacity) {
-    return html`<section id="capacity" class="card">
-      <h2>Capacity forecast</h2>
-      <p class="muted">
-        No capacity analysis yet: analyze-capacity runs once a day, or <code>POST /capacity/analysis</code>.
-      </p>
-    </section>`;
-  }
-  return html`<section id="capacity" class="card">
-    <h2>Capacity forecast <span class="muted">fleet, analysed ${time(capacity.generated_at, now)}</span></h2>
-    <p class="muted">
-      Point forecast with its 95 % band (a week ahead hour by hour, further as each day's peak); the dashed
-      line is the threshold. Per host:
-      <a href="/capacity/analysis">/capacity/analysis</a>
-    </p>
-    <div class="capacity-grid">${capacity.analyses.map((a) => capacityCard(a, now))}</div>
-  </section>`;
-}
-
 function lagSummary(lag: DashboardData['ingestion']['lag']): SafeHtml {
   if (lag === null) return html`<span class="muted">Kafka not configured (HTTP ingestion)</span>`;
   if (lag === 'unavailable') return html`<span class="bad">Kafka did not answer</span>`;
   const total = lag.reduce((n, p) => n + p.lag, 0);
   return html`<span data-field="kafka-lag">${count(total)}</span> records behind over ${lag.length} partitions`;
-}
-
-function notAvailable(id: string, title: string, what: string, issue: string): SafeHtml {
-  return html`<section id="${id}" class="card pending" data-available="false">
-    <h2>${title}</h2>
-    <p class="muted">Not available yet: ${what} arrives with ${issue}.</p>
-  </section>`;
 }
 
 /** The chart islands of the page: [name, Vega-Lite spec], drawn into [data-chart="<name>"]. */
@@ -427,7 +342,16 @@ export function renderDashboard(data: DashboardData): string {
           </section>
 
           ${capacitySection(data.capacity, now)}
-          ${notAvailable('retention', 'Retention', 'the last sweep, archived ranges and storage usage', 'the retention-sweep function (issue 12)')}
+          ${
+            data.retention
+              ? retentionSection(data.retention, now)
+              : html`<section id="retention" class="card" data-available="false">
+                  <h2>Retention</h2>
+                  <p class="muted">
+                    Not reported: this status function was started without the retention settings.
+                  </p>
+                </section>`
+          }
         </main>
         <footer class="muted">
           JSON: <a href="health">health</a> · <a href="aggregation/status">aggregation/status</a> ·

@@ -23,8 +23,9 @@ code { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
 .grid4 { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 12px; }
 .grid2 { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; }
 .grid2.even { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+.grid3 { display: grid; grid-template-columns: minmax(0, 4fr) minmax(0, 4fr) minmax(0, 3fr); gap: 12px 28px; }
 @media (max-width: 1100px) { .grid4 { grid-template-columns: repeat(2, minmax(0, 1fr)); }
-  .grid2, .grid2.even { grid-template-columns: minmax(0, 1fr); } }
+  .grid2, .grid2.even, .grid3 { grid-template-columns: minmax(0, 1fr); } }
 .period header { display: flex; justify-content: space-between; align-items: center; margin-bottom: 8px; }
 dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 3px 10px; margin: 0; font-size: 13px; }
 dt { color: var(--muted); }
@@ -54,7 +55,10 @@ td { border-bottom: 1px solid var(--line); padding: 5px 6px; vertical-align: top
 .reason { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
 .payload-col { width: 34%; }
 .payload { display: block; white-space: pre-wrap; overflow-wrap: anywhere; color: #344054; }
-.pending { border-style: dashed; }
+.usage { font-size: 13px; margin-bottom: 10px; }
+.bar { height: 8px; background: var(--line); border-radius: 4px; overflow: hidden; margin-top: 3px; }
+.bar span { display: block; height: 100%; background: var(--ok); }
+.bar span.full { background: var(--bad); }
 .capacity-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 12px 20px; margin-top: 8px; }
 .capacity header { display: flex; justify-content: space-between; align-items: center; }
 .capacity p { font-size: 13px; overflow-wrap: anywhere; }
