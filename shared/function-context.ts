@@ -8,7 +8,6 @@ import { z } from 'zod';
 import { loadConfig, type BatchProcessingConfig } from './config/index.ts';
 import { gatedDatabase, usesEmbeddedSocket } from './db/gated.ts';
 import { migrate, openDatabase, type Database } from './db/index.ts';
-import { BatchError } from './errors/index.ts';
 import {
   BATCH_EVENTS_TOPIC,
   type AggregationJobOptions,
@@ -17,6 +16,7 @@ import {
   type Trigger,
 } from './jobs/index.ts';
 import { normalizeSettingsFrom, type NormalizeSettings } from './ingest/index.ts';
+import { parseJsonText } from './json/index.ts';
 import { createKafka, createPublisher, type Publisher } from './kafka/index.ts';
 import { createLogger } from './log/index.ts';
 import type { Registry } from 'prom-client';
@@ -201,15 +201,11 @@ function header(headers: RequestLike['headers'], name: string): string | undefin
 export function jsonBody(body: unknown): unknown {
   if (typeof body !== 'string') return body;
   if (body.trim() === '') return undefined;
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    throw new BatchError(
-      'REQUEST_INVALID',
-      'the request body is not JSON; send nothing, or {"from":"<ISO time>","to":"<ISO time>"} to backfill',
-      { context: { body: body.slice(0, 80) } },
-    );
-  }
+  return parseJsonText(
+    body,
+    'send nothing, or {"from":"<ISO time>","to":"<ISO time>"} to backfill',
+    'the request body',
+  );
 }
 
 /**

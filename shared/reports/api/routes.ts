@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { requireApiToken } from '../../auth/index.ts';
 import { BatchError, errorCatalogue, isErrorCode } from '../../errors/index.ts';
 import { matchRoute, type Route } from '../../http/index.ts';
+import { parseJsonText } from '../../json/index.ts';
 import { TRIGGERS, type Trigger } from '../../jobs/index.ts';
 import { nextCronFire } from '../../status/aggregation-status.ts';
 import { deliveriesOf, type DeliveryRow } from '../deliver/deliveries-sql.ts';
@@ -116,17 +117,7 @@ function triggerOf(headers: ReportRequest['headers']): Trigger {
 function bodyJson(body: unknown): unknown {
   if (typeof body !== 'string') return body;
   if (body.trim() === '') return undefined;
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    throw new BatchError(
-      'REQUEST_INVALID',
-      'the body is not JSON; send e.g. {"report_type":"daily_summary","format":"json"}',
-      {
-        context: { field: 'body' },
-      },
-    );
-  }
+  return parseJsonText(body, 'send e.g. {"report_type":"daily_summary","format":"json"}', 'the body');
 }
 
 function periodsOf(
