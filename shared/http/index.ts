@@ -1,1 +1,2 @@
 export { matchRoute, type HttpMethod, type Route, type RouteMatch } from './routes.ts';
+export { badTargetMessage, requestTarget } from './request-target.ts';

@@ -1,6 +1,7 @@
 // Reads a request into the handler's `event`: the body up to a byte limit, then JSON or text.
 import type { IncomingMessage } from 'node:http';
 import { BatchError } from '../../shared/errors/index.ts';
+import { badTargetMessage, requestTarget } from '../../shared/http/index.ts';
 import { parseJsonText } from '../../shared/json/index.ts';
 import type { FunctionEvent } from './types.ts';
 
@@ -48,7 +49,8 @@ function tooLarge(limit: number, size: number): BatchError {
  * text that is not JSON and REQUEST_JSON_LIMIT (422) past JSON_LIMITS, which the server answers as such.
  */
 export function buildEvent(req: IncomingMessage, rawBody: Buffer): FunctionEvent {
-  const url = new URL(req.url ?? '/', 'http://function.local');
+  const url = requestTarget(req.url);
+  if (url === undefined) throw new BatchError('REQUEST_INVALID', badTargetMessage(req.url));
   const query: Record<string, string> = {};
   for (const [key, value] of url.searchParams) query[key] = value;
   const text = rawBody.toString('utf8');
