@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 const ENTRY = fileURLToPath(new URL('./ingest-child.ts', import.meta.url));
 
 // ESM output with CommonJS dependencies (pg, kafkajs) inside needs require/__dirname.
-const BANNER = [
+export const CHILD_BANNER = [
   "import { createRequire as __benchCreateRequire } from 'node:module';",
   "import { fileURLToPath as __benchFileURLToPath } from 'node:url';",
   'const require = __benchCreateRequire(import.meta.url);',
@@ -29,7 +29,7 @@ export async function bundleIngestChild(): Promise<string> {
     target: 'node20',
     outfile,
     external: ['pg-native'],
-    banner: { js: BANNER },
+    banner: { js: CHILD_BANNER },
     legalComments: 'none',
     logLevel: 'warning',
   });

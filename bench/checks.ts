@@ -99,20 +99,19 @@ export function judge(sizes: readonly SizeResult[]): Check[] {
       });
     }
   }
-  for (const r of sizes) {
-    if (r.reports) {
-      const peak = mib(r.reports.maxRssKiB);
-      checks.push({
-        name: `Peak RSS of the report process (${sizeLabel(r)})`,
-        events: r.events,
-        ours: `${peak.toFixed(0)} MiB`,
-        reference: '—',
-        ratio: null,
-        target: `< ${TARGETS.peakRssMiB} MiB`,
-        pass: peak < TARGETS.peakRssMiB,
-      });
-    }
-  }
+  const rssCheck = (r: SizeResult, what: string, kib: number): Check => {
+    const peak = mib(kib);
+    return {
+      name: `Peak RSS of the ${what} (${sizeLabel(r)})`,
+      events: r.events,
+      ours: `${peak.toFixed(0)} MiB`,
+      reference: '—',
+      ratio: null,
+      target: `< ${TARGETS.peakRssMiB} MiB`,
+      pass: peak < TARGETS.peakRssMiB,
+    };
+  };
+  for (const r of sizes) if (r.reports) checks.push(rssCheck(r, 'report process', r.reports.maxRssKiB));
   for (const r of sizes) {
     if (r.query) {
       const ratio = r.query.jsonMs / r.query.psqlMs;
@@ -128,18 +127,8 @@ export function judge(sizes: readonly SizeResult[]): Check[] {
     }
   }
   for (const r of sizes) {
-    if (r.ingest) {
-      const peak = mib(Math.max(r.ingest.maxRssKiB, r.ingest.vmHwmKiB));
-      checks.push({
-        name: `Peak RSS of the ingesting process (${sizeLabel(r)})`,
-        events: r.events,
-        ours: `${peak.toFixed(0)} MiB`,
-        reference: '—',
-        ratio: null,
-        target: `< ${TARGETS.peakRssMiB} MiB`,
-        pass: peak < TARGETS.peakRssMiB,
-      });
-    }
+    if (r.ingest)
+      checks.push(rssCheck(r, 'ingesting process', Math.max(r.ingest.maxRssKiB, r.ingest.vmHwmKiB)));
   }
   return checks;
 }

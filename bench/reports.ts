@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { loadStack } from '../runtime/stack.ts';
 import { copyRuntimeAssets, EXTERNAL_PACKAGES } from '../templates/node20-ts/bundle.ts';
+import { CHILD_BANNER } from './bundle-child.ts';
 import type { Span } from './dataset.ts';
 import { RESULT_PREFIX } from './ingest-protocol.ts';
 import type { ReportChildConfig, ReportChildResult } from './report-protocol.ts';
@@ -18,14 +19,6 @@ const STACK_FILE = fileURLToPath(new URL('../stack.yml', import.meta.url));
 const DAY = 86_400_000;
 
 export type ReportMeasurement = ReportChildResult;
-
-const BANNER = [
-  "import { createRequire as __benchCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __benchFileURLToPath } from 'node:url';",
-  'const require = __benchCreateRequire(import.meta.url);',
-  'const __filename = __benchFileURLToPath(import.meta.url);',
-  "const __dirname = __benchFileURLToPath(new URL('.', import.meta.url));",
-].join('\n');
 
 /** The report child as one bundle beside its fonts and resvg binding; returns the .mjs path. */
 export async function bundleReportChild(): Promise<string> {
@@ -39,7 +32,7 @@ export async function bundleReportChild(): Promise<string> {
     target: 'node20',
     outfile,
     external: EXTERNAL_PACKAGES,
-    banner: { js: BANNER },
+    banner: { js: CHILD_BANNER },
     legalComments: 'none',
     logLevel: 'error',
     metafile: true,

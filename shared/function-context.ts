@@ -197,15 +197,17 @@ function header(headers: RequestLike['headers'], name: string): string | undefin
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The body as JSON: already parsed (JSON content-type), or text that must be JSON; '' means none. */
-export function jsonBody(body: unknown): unknown {
+/**
+ * The body as JSON: already parsed (JSON content-type), or text that must be JSON; '' means none. `expected`
+ * finishes the error message: what to send instead.
+ */
+export function jsonBody(
+  body: unknown,
+  expected = 'send nothing, or {"from":"<ISO time>","to":"<ISO time>"} to backfill',
+): unknown {
   if (typeof body !== 'string') return body;
   if (body.trim() === '') return undefined;
-  return parseJsonText(
-    body,
-    'send nothing, or {"from":"<ISO time>","to":"<ISO time>"} to backfill',
-    'the request body',
-  );
+  return parseJsonText(body, expected, 'the request body');
 }
 
 /**

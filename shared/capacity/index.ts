@@ -14,6 +14,7 @@ export {
 } from './run.ts';
 export {
   capacityGaugeRows,
+  capacityRunEndingIn,
   latestCapacityAnalysis,
   latestCapacityRun,
   readCapacityAnalyses,

@@ -86,17 +86,10 @@ export interface CapacityRunInfo {
   forecasting: boolean;
 }
 
-/** The newest stored run, or undefined before the first one. */
-export async function latestCapacityRun(db: Queryable): Promise<CapacityRunInfo | undefined> {
-  const { rows } = await db.query<{
-    run_id: string;
-    generated_at: Date;
-    data_end: Date;
-    forecasting: boolean;
-  }>(
-    `SELECT run_id, generated_at, data_end, forecasting FROM capacity_analyses ORDER BY run_id DESC LIMIT 1`,
-  );
-  const row = rows[0];
+type RunRow = { run_id: string; generated_at: Date; data_end: Date; forecasting: boolean };
+const RUN_COLUMNS = 'run_id, generated_at, data_end, forecasting';
+
+function runInfoOf(row: RunRow | undefined): CapacityRunInfo | undefined {
   return row
     ? {
         runId: Number(row.run_id),
@@ -105,6 +98,31 @@ export async function latestCapacityRun(db: Queryable): Promise<CapacityRunInfo 
         forecasting: row.forecasting,
       }
     : undefined;
+}
+
+/** The newest stored run, or undefined before the first one. */
+export async function latestCapacityRun(db: Queryable): Promise<CapacityRunInfo | undefined> {
+  const { rows } = await db.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM capacity_analyses ORDER BY run_id DESC LIMIT 1`,
+  );
+  return runInfoOf(rows[0]);
+}
+
+/**
+ * The newest run whose analysed history ends in (from, to] — the analysis of that period (the
+ * capacity_analysis report of a day reads the run made after that day's aggregation); undefined when none.
+ */
+export async function capacityRunEndingIn(
+  db: Queryable,
+  from: Date,
+  to: Date,
+): Promise<CapacityRunInfo | undefined> {
+  const { rows } = await db.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM capacity_analyses
+      WHERE data_end > $1 AND data_end <= $2 ORDER BY run_id DESC LIMIT 1`,
+    [from, to],
+  );
+  return runInfoOf(rows[0]);
 }
 
 export interface AnalysisFilter {

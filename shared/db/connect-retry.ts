@@ -149,7 +149,15 @@ function retrySettings(options: ConnectRetryOptions): Required<ConnectRetryOptio
   return o;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The clock of the backoff; tests inject a virtual one so the time budget is checked without real waits. */
+export interface RetryClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const REAL_CLOCK: RetryClock = { now: () => Date.now(), sleep: realSleep };
 
 /**
  * Opens (and returns to the pool) one connection, retrying transient failures with exponential backoff.
@@ -160,17 +168,18 @@ export async function connectWithRetry(
   connectionString: string,
   options: ConnectRetryOptions = {},
   logger?: DbLogger,
+  clock: RetryClock = REAL_CLOCK,
 ): Promise<number> {
   const o = retrySettings(options);
   const target = describeTarget(connectionString);
-  const started = Date.now();
+  const started = clock.now();
   let delay = o.initialDelayMs;
   for (let attempt = 1; ; attempt++) {
     try {
       await connectOnce(pool, o.attemptTimeoutMs);
       return attempt;
     } catch (err) {
-      const elapsed = Date.now() - started;
+      const elapsed = clock.now() - started;
       if (!isRetriableConnectError(err) || attempt >= o.attempts || elapsed + delay > o.maxElapsedMs) {
         throw connectFailed(target, err, attempt, elapsed);
       }
@@ -185,7 +194,7 @@ export async function connectWithRetry(
         },
         'PostgreSQL not reachable yet; retrying',
       );
-      await sleep(delay);
+      await clock.sleep(delay);
       delay = Math.min(delay * 2, o.maxDelayMs);
     }
   }

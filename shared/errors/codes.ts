@@ -45,7 +45,7 @@ export const errorCatalogue = {
   SMTP_UNAVAILABLE: spec(503, true, 'The SMTP server could not be reached.'),
   REPORT_PERIOD_NOT_READY: spec(409, true, 'The report period has not ended, or its aggregation is not final yet.'),
   REPORT_TYPE_DISABLED: spec(409, false, 'Reports, or this report type, are switched off in the configuration.'),
-  REPORT_SOURCE_MISSING: spec(409, false, 'The data a report type renders is not stored on this database (capacity_analysis without analyze-capacity).'),
+  REPORT_SOURCE_MISSING: spec(409, false, 'What the report type renders is not stored for the period (capacity_analysis: no analyze-capacity run covers the day).'),
   REPORT_TEMPLATE_INVALID: spec(500, false, 'A report template under reports.templatesDir is not valid.'),
   REPORT_RENDER_FAILED: spec(500, false, 'Rendering a report format failed.'),
   EMAIL_REJECTED: spec(502, false, 'The SMTP server refused a report e-mail for good (5xx answer).'),

@@ -33,7 +33,7 @@ export function parseJsonText(text: string, expected: string, subject = 'request
       'REQUEST_INVALID',
       `${subject} is not valid JSON (${(err as Error).message}); ${expected}`,
       {
-        context: { body: text.slice(0, 80) },
+        context: { field: 'body', body: text.slice(0, 80) },
       },
     );
   }

@@ -18,7 +18,6 @@ import {
   type Trigger,
 } from '../jobs/index.ts';
 import type { ReportGeneratedEvent } from '../jobs/events.ts';
-import { capacityUnavailable } from './builders/capacity.ts';
 import { buildReportDocument, type BuildContext } from './builders/document.ts';
 import { backoff, emailReports, retryDueDeliveries, type DeliveryDeps } from './deliver/deliver.ts';
 import type { DeliveryRow } from './deliver/deliveries-sql.ts';
@@ -172,8 +171,8 @@ export function assertGeneratable(
       { context: { field: 'report_type', report_type: type } },
     );
   }
-  if (type === 'capacity_analysis') throw capacityUnavailable();
-  if (type !== 'test' && period.end > at) {
+  // a capacity analysis covers the history up to its run: one exists for a day or not (builders/capacity.ts)
+  if (type !== 'test' && type !== 'capacity_analysis' && period.end > at) {
     throw new BatchError(
       'REPORT_PERIOD_NOT_READY',
       `${type} ${period.label} ends at ${period.end.toISOString()}; a report is made once its period is over and aggregated — ask for an earlier period, or leave "period" out for the last complete one`,
@@ -273,19 +272,19 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
     },
   });
   const started = performance.now();
+  /** Records a failed attempt of one format: retried with backoff while retriable and retries are left. */
+  const fail = async (row: ReportRow, err: unknown): Promise<ReportRow> => {
+    const attempts = row.attempts + 1;
+    const retryAt =
+      isRetriable(err) && attempts <= settings.retries
+        ? backoff(now(deps), settings.retryDelayMs, attempts)
+        : null;
+    deps.metrics.generated.inc({ report_type: req.type, format: row.format, result: 'failure' });
+    return (await markReportFailed(db, row.id, owner, { ...errorOf(err), retryAt, runId })) ?? row;
+  };
   const failAll = async (err: unknown): Promise<ReportRow[]> => {
-    const e = errorOf(err);
     const out: ReportRow[] = [];
-    for (const row of claimed) {
-      const attempts = row.attempts + 1;
-      const retryAt =
-        isRetriable(err) && attempts <= settings.retries
-          ? backoff(now(deps), settings.retryDelayMs, attempts)
-          : null;
-      const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
-      out.push(failed ?? row);
-      deps.metrics.generated.inc({ report_type: req.type, format: row.format, result: 'failure' });
-    }
+    for (const row of claimed) out.push(await fail(row, err));
     return out;
   };
 
@@ -340,16 +339,16 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       const e = errorOf(err);
       firstError ??= e;
       if (e.code === 'S3_UNAVAILABLE') deps.metrics.distributed.inc({ channel: 's3', result: 'failure' });
-      const attempts = row.attempts + 1;
-      const retryAt =
-        isRetriable(err) && attempts <= settings.retries
-          ? backoff(now(deps), settings.retryDelayMs, attempts)
-          : null;
-      const failed = await markReportFailed(db, row.id, owner, { ...e, retryAt, runId });
-      reports.push(failed ?? row);
-      deps.metrics.generated.inc({ ...labels, result: 'failure' });
+      const failed = await fail(row, err);
+      reports.push(failed);
       deps.log?.warn(
-        { err, report_type: req.type, format: row.format, period: req.period.label, retryAt },
+        {
+          err,
+          report_type: req.type,
+          format: row.format,
+          period: req.period.label,
+          retryAt: failed.retry_at,
+        },
         'report format failed',
       );
     }

@@ -156,7 +156,10 @@ export const AnomalyRow = z.object({
   metric: z.string(),
   value: z.number(),
   median: z.number(),
-  /** Scaled median absolute deviation (1.4826·MAD) of the same hour-of-week in the lookback. */
+  /**
+   * The noise the score divides by: the scaled median absolute deviation (1.4826·MAD) of the same hour of the
+   * week in the lookback, at least √median for requests and 10 % of the median for p95 latency.
+   */
   mad: z.number(),
   score: z.number(),
   direction: z.enum(['high', 'low']),
@@ -188,6 +191,49 @@ export const HeatCell = z.object({
 
 export const CheckRow = z.object({ check: z.string(), result: z.string() });
 
+/** One analysed series of analyze-capacity's run (shared/capacity), in its unit (percent, requests/h, …). */
+export const CapacityRow = z.object({
+  resource: z.string(),
+  /** 'fleet' or a host/source. */
+  series: z.string(),
+  unit: z.string(),
+  status: z.string(),
+  mean: z.number(),
+  p95: z.number(),
+  max: z.number(),
+  limit: value,
+  threshold: value,
+  /** p95 / limit. */
+  utilization_ratio: value,
+  /** threshold − p95. */
+  headroom: value,
+  growth_per_week: value,
+  /** Days until the point forecast crosses the threshold; earliest/latest by the 95 % band. */
+  days_to_threshold: value,
+  days_to_threshold_earliest: value,
+  days_to_threshold_latest: value,
+  crossing_at: instant.nullable(),
+  alert: z.boolean(),
+  model: z.string().nullable(),
+  note: z.string().nullable(),
+});
+
+export const CapacityPoint = z.object({
+  resource: z.string(),
+  timestamp: instant,
+  value: z.number(),
+  lo95: z.number(),
+  hi95: z.number(),
+  threshold: value,
+});
+
+export const RecommendationRow = z.object({
+  resource: z.string(),
+  series: z.string(),
+  action: z.string(),
+  text: z.string(),
+});
+
 /** Every section a report can show; a type's template picks which and in what order. */
 export const SectionData = z.object({
   headline: Headline.optional(),
@@ -208,6 +254,19 @@ export const SectionData = z.object({
   feedback: Satisfaction.optional(),
   load_heatmap: z.array(HeatCell).optional(),
   checks: z.array(CheckRow).optional(),
+  capacity: z
+    .object({
+      run_id: z.number(),
+      generated_at: instant,
+      /** End of the hourly history the analysis read (exclusive). */
+      data_end: instant,
+      forecasting: z.boolean(),
+      rows: z.array(CapacityRow),
+    })
+    .optional(),
+  /** The fleet series' hourly forecast per resource, with the calibrated 95 % band. */
+  capacity_forecast: z.array(CapacityPoint).optional(),
+  recommendations: z.array(RecommendationRow).optional(),
 });
 export type SectionData = z.infer<typeof SectionData>;
 export type SectionId = keyof SectionData;

@@ -43,6 +43,11 @@ export function localDateOf(at: Date, zone: string): LocalDate {
   return { y: wall.getUTCFullYear(), m: wall.getUTCMonth() + 1, d: wall.getUTCDate() };
 }
 
+/** The local date of an instant in `zone` as YYYY-MM-DD. */
+export function localDayText(at: Date, zone: string): string {
+  return dateText(localDateOf(at, zone));
+}
+
 function addDays(date: LocalDate, days: number): LocalDate {
   const t = new Date(Date.UTC(date.y, date.m - 1, date.d) + days * DAY_MS);
   return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };

@@ -43,7 +43,7 @@ export const SECTIONS_OF: Readonly<Record<ReportType, readonly SectionId[]>> = {
   weekly_summary: SUMMARY_SECTIONS,
   monthly_summary: SUMMARY_SECTIONS,
   business_intelligence: BI_SECTIONS,
-  capacity_analysis: [],
+  capacity_analysis: ['capacity', 'capacity_forecast', 'recommendations'],
   test: ['checks'],
 };
 
@@ -88,7 +88,11 @@ export const DEFAULT_TEMPLATES: Readonly<Record<ReportType, ReportTemplate>> = {
   weekly_summary: defaults('Weekly summary {{period.label}}', SUMMARY_SECTIONS),
   monthly_summary: defaults('Monthly summary {{period.label}}', SUMMARY_SECTIONS),
   business_intelligence: defaults('Business intelligence {{period.label}}', BI_SECTIONS),
-  capacity_analysis: defaults('Capacity analysis {{period.label}}', []),
+  capacity_analysis: defaults('Capacity analysis {{period.label}}', [
+    'capacity',
+    'capacity_forecast',
+    'recommendations',
+  ]),
   test: defaults('Test report {{period.label}}', ['checks']),
 };
 

@@ -8,9 +8,9 @@
 // POST /reports/:id/deliver   e-mail it again {recipients?}                                      (API token)
 import type { Readable } from 'node:stream';
 import { requireApiToken } from '../../auth/index.ts';
+import { jsonBody } from '../../function-context.ts';
 import { BatchError, errorCatalogue, isErrorCode } from '../../errors/index.ts';
 import { matchRoute, type Route } from '../../http/index.ts';
-import { parseJsonText } from '../../json/index.ts';
 import { TRIGGERS, type Trigger } from '../../jobs/index.ts';
 import { nextCronFire } from '../../status/aggregation-status.ts';
 import { deliveriesOf, type DeliveryRow } from '../deliver/deliveries-sql.ts';
@@ -33,6 +33,7 @@ import {
 } from '../store/reports-sql.ts';
 import { loadTemplate } from '../templates.ts';
 import { PERIOD_LEVEL, REPORT_TYPES, type ReportType } from '../types.ts';
+import { requireCapacityRun } from '../builders/capacity.ts';
 import { DeliverBody, invalid, parseGenerateBody, parseId, parseListQuery } from './requests.ts';
 
 export interface ReportRequest {
@@ -114,10 +115,10 @@ function triggerOf(headers: ReportRequest['headers']): Trigger {
   return 'http';
 }
 
+const GENERATE_EXAMPLE = 'send e.g. {"report_type":"daily_summary","format":"json"}';
+
 function bodyJson(body: unknown): unknown {
-  if (typeof body !== 'string') return body;
-  if (body.trim() === '') return undefined;
-  return parseJsonText(body, 'send e.g. {"report_type":"daily_summary","format":"json"}', 'the body');
+  return jsonBody(body, GENERATE_EXAMPLE);
 }
 
 function periodsOf(
@@ -177,6 +178,8 @@ async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer
   const at = deps.clock?.() ?? new Date();
   const periods = periodsOf(deps, body.type, body, at);
   for (const p of periods) assertGeneratable(deps.settings, body.type, p, at);
+  // refused before any row exists: a capacity report of a day analyze-capacity has not analysed
+  if (body.type === 'capacity_analysis') for (const p of periods) await requireCapacityRun(deps.db, p);
   const formats = body.formats ?? deps.settings.formats;
   const one = (period: Period) =>
     generateReport(deps, { type: body.type, period, formats, trigger: 'http', recipients: body.recipients });
@@ -212,12 +215,18 @@ async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer
   };
 }
 
-async function oneReport(deps: ApiDeps, id: number): Promise<ReportAnswer> {
+async function existingReport(deps: ApiDeps, id: number): Promise<ReportRow> {
   const row = await getReport(deps.db, id);
-  if (!row)
+  if (!row) {
     throw new BatchError('NOT_FOUND', `no report ${id}; GET /reports/list shows the reports there are`, {
       context: { id },
     });
+  }
+  return row;
+}
+
+async function oneReport(deps: ApiDeps, id: number): Promise<ReportAnswer> {
+  const row = await existingReport(deps, id);
   return {
     status: 200,
     body: { ...reportView(row), deliveries: (await deliveriesOf(deps.db, id)).map(deliveryView) },
@@ -261,11 +270,7 @@ async function status(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> 
 }
 
 async function download(deps: ApiDeps, id: number): Promise<ReportAnswer & { stream?: Readable }> {
-  const row = await getReport(deps.db, id);
-  if (!row)
-    throw new BatchError('NOT_FOUND', `no report ${id}; GET /reports/list shows the reports there are`, {
-      context: { id },
-    });
+  const row = await existingReport(deps, id);
   if (!row.location) {
     throw new BatchError(
       'NOT_FOUND',
@@ -291,11 +296,7 @@ async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<R
   const raw = bodyJson(req.body) ?? {};
   const parsed = DeliverBody.safeParse(raw);
   if (!parsed.success) throw invalid('body', parsed.error, raw);
-  const row = await getReport(deps.db, id);
-  if (!row)
-    throw new BatchError('NOT_FOUND', `no report ${id}; GET /reports/list shows the reports there are`, {
-      context: { id },
-    });
+  const row = await existingReport(deps, id);
   if (!row.location) {
     throw new BatchError(
       'REPORT_PERIOD_NOT_READY',

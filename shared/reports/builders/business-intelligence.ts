@@ -6,7 +6,7 @@ import type { CalendarOptions } from '../../aggregate/index.ts';
 import { utcOffsetMinutes } from '../../aggregate/index.ts';
 import type { Queryable } from '../../db/index.ts';
 import type { SectionData } from '../model.ts';
-import type { Period } from '../period.ts';
+import { localDayText, type Period } from '../period.ts';
 import { BucketIndex, satisfactionOf } from './summary.ts';
 import {
   bucketSeries,
@@ -19,6 +19,8 @@ import {
 import { clean, linearFit, median, ratio, scaledMad } from './stats.ts';
 
 const DAY_MS = 86_400_000;
+/** An hour's p95 latency is compared only over at least this many requests: below it, p95 is about the maximum. */
+const MIN_P95_REQUESTS = 20;
 const WEEKDAYS_FROM_MONDAY = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
 export interface BiSettings {
@@ -41,15 +43,6 @@ function pick(row: HourSeriesRow, statistic: 'sum' | 'mean' | 'p95'): number | n
   if (statistic === 'sum') return row.sum;
   if (statistic === 'mean') return row.avg;
   return row.p95;
-}
-
-function localDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
 }
 
 /** (day of the week counted from the configured week start, local hour) of an hour start. */
@@ -104,7 +97,7 @@ export async function buildBusinessIntelligence(
     const xy: Array<{ x: number; y: number }> = [];
     for (const d of chosen) {
       const y = pick(d, statistic);
-      points.push({ day: localDay(d.hour, period.timeZone), metric, value: y });
+      points.push({ day: localDayText(d.hour, period.timeZone), metric, value: y });
       if (y !== null) xy.push({ x: (d.hour.getTime() - historyStart.getTime()) / DAY_MS, y });
     }
     const fit = linearFit(xy);
@@ -132,7 +125,7 @@ export async function buildBusinessIntelligence(
     const k = key(h.bucket);
     const b = baseline.get(k) ?? { requests: [], p95: [] };
     b.requests.push(h.requests);
-    if (h.latency_p95_ms !== null) b.p95.push(h.latency_p95_ms);
+    if (h.latency_p95_ms !== null && h.requests >= MIN_P95_REQUESTS) b.p95.push(h.latency_p95_ms);
     baseline.set(k, b);
   }
   const current = hours.filter((h) => h.bucket >= period.start);
@@ -142,15 +135,17 @@ export async function buildBusinessIntelligence(
     const b = baseline.get(key(h.bucket));
     const candidates: Array<[string, number | null, number[]]> = [
       ['requests', h.requests, b?.requests ?? []],
-      ['latency_p95_ms', h.latency_p95_ms, b?.p95 ?? []],
+      ['latency_p95_ms', h.requests >= MIN_P95_REQUESTS ? h.latency_p95_ms : null, b?.p95 ?? []],
     ];
     let any = false;
     for (const [metric, value, history] of candidates) {
       if (value === null || history.length < 3) continue;
       any = true;
       const center = median(history);
-      // a flat baseline has no spread: allow 1 % of its level (and at least a tiny absolute amount)
-      const mad = Math.max(scaledMad(history, center), Math.abs(center) * 0.01, 1e-9);
+      // A few weeks of history give a noisy MAD (three equal counts give 0). It is floored by the noise the
+      // value has anyway: √median for a count of requests (Poisson), 10 % of the median for a p95 latency.
+      const noise = metric === 'requests' ? Math.sqrt(Math.max(center, 1)) : Math.abs(center) * 0.1;
+      const mad = Math.max(scaledMad(history, center), noise, 1e-9);
       const score = (value - center) / mad;
       if (Math.abs(score) > settings.anomalyThreshold) {
         anomalies.push({

@@ -9,7 +9,7 @@ import { fill, type ReportTemplate } from '../templates.ts';
 import { isSummaryType, type ReportType } from '../types.ts';
 import { buildBusinessIntelligence, type BiSettings } from './business-intelligence.ts';
 import { buildSummary } from './summary.ts';
-import { capacityUnavailable } from './capacity.ts';
+import { buildCapacity } from './capacity.ts';
 import { periodReadiness, VIEW_OF } from './summary-sql.ts';
 
 export interface BuildRequest {
@@ -91,7 +91,7 @@ export async function buildReportDocument(ctx: BuildContext, req: BuildRequest):
     windowSeq = await assertFinal(ctx.db, type, period, now);
     data = await buildBusinessIntelligence(ctx.db, period, ctx.calendar, ctx.businessIntelligence);
   } else if (type === 'capacity_analysis') {
-    throw capacityUnavailable();
+    data = await buildCapacity(ctx.db, period);
   } else {
     data = await testChecks(ctx, now);
   }
@@ -115,7 +115,7 @@ export async function buildReportDocument(ctx: BuildContext, req: BuildRequest):
     footer: fill(template.footer, view),
     period: { ...view.period, level: period.level },
     previous_period:
-      type === 'test'
+      type === 'test' || type === 'capacity_analysis'
         ? null
         : { label: previous.label, start: previous.start.toISOString(), end: previous.end.toISOString() },
     generated_at: now.toISOString(),
@@ -123,7 +123,9 @@ export async function buildReportDocument(ctx: BuildContext, req: BuildRequest):
       views:
         type === 'test'
           ? []
-          : [VIEW_OF[period.level], ...(period.level === 'hour' ? [] : ['hourly_aggregations'])],
+          : type === 'capacity_analysis'
+            ? ['capacity_analyses', 'capacity_forecast_points']
+            : [VIEW_OF[period.level], ...(period.level === 'hour' ? [] : ['hourly_aggregations'])],
       window_seq: windowSeq,
     },
     sections,

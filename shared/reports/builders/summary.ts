@@ -5,7 +5,7 @@ import type { Level } from '../../aggregate/index.ts';
 import type { Queryable } from '../../db/index.ts';
 import { keyValue } from '../../sketch/index.ts';
 import type { Figure, SectionData } from '../model.ts';
-import type { Period } from '../period.ts';
+import { localDayText, type Period } from '../period.ts';
 import {
   bucketSeries,
   deadLettersByReason,
@@ -156,15 +156,6 @@ export async function satisfactionOf(db: Queryable, level: Level, bucket: Date, 
   };
 }
 
-function localDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
-}
-
 export interface SummaryInput {
   period: Period;
   previous: Period;
@@ -302,7 +293,7 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
   };
   if (days.length > 0) {
     data.daily = days.map((d) => ({
-      day: localDay(d.bucket, period.timeZone),
+      day: localDayText(d.bucket, period.timeZone),
       requests: d.requests,
       errors: d.errors,
       cost_usd: d.cost_usd,

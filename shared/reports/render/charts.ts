@@ -156,6 +156,59 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
       } as TopLevelSpec,
     });
   }
+  if (d.capacity_forecast && d.capacity_forecast.length > 0) {
+    const values = d.capacity_forecast.map((p) => ({ ...p, timestamp: wall(p.timestamp, zone) }));
+    const thresholds = [
+      ...new Map(
+        d.capacity_forecast.filter((p) => p.threshold !== null).map((p) => [p.resource, p.threshold]),
+      ).entries(),
+    ].map(([resource, threshold]) => ({ resource, threshold }));
+    const x = {
+      field: 'timestamp',
+      type: 'temporal',
+      scale: { type: 'utc' },
+      title: timeTitle,
+      axis: { format: '%d %b', labelOverlap: true },
+    };
+    out.push({
+      id: 'capacity_forecast',
+      title: 'Capacity forecast',
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+        title: 'Fleet forecast with its 95 % band; the dashed line is the threshold',
+        config: CONFIG,
+        background: 'white',
+        facet: { row: { field: 'resource', type: 'nominal', title: null } },
+        data: { values: [...values, ...thresholds.map((t) => ({ ...t, kind: 'threshold' }))] },
+        spec: {
+          width: CHART_WIDTH - 110,
+          height: 110,
+          layer: [
+            {
+              transform: [{ filter: 'datum.kind !== "threshold"' }],
+              mark: { type: 'area', opacity: 0.25, color: '#3b6ea8' },
+              encoding: {
+                x,
+                y: { field: 'lo95', type: 'quantitative', title: null, scale: { zero: false } },
+                y2: { field: 'hi95' },
+              },
+            },
+            {
+              transform: [{ filter: 'datum.kind !== "threshold"' }],
+              mark: { type: 'line', color: '#1f4e79' },
+              encoding: { x, y: { field: 'value', type: 'quantitative' } },
+            },
+            {
+              transform: [{ filter: 'datum.kind === "threshold"' }],
+              mark: { type: 'rule', color: '#d62728', strokeDash: [5, 4] },
+              encoding: { y: { field: 'threshold', type: 'quantitative' } },
+            },
+          ],
+        },
+        resolve: { scale: { y: 'independent' } },
+      } as TopLevelSpec,
+    });
+  }
   if (d.trends && d.trends.points.length > 0) {
     out.push({
       id: 'trends',

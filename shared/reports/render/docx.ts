@@ -19,7 +19,7 @@ import {
 import type { ReportDocument } from '../model.ts';
 import { chartSvg, svgToPng } from './charts.ts';
 import { FONT_FAMILY } from './fonts.ts';
-import { formatValue } from './format.ts';
+import { formatValue, sourceText } from './format.ts';
 import { cellKind, layout, type Kpi, type Table } from './layout.ts';
 
 const ACCENT = '1F4E79';
@@ -127,7 +127,7 @@ export async function renderDocx(doc: ReportDocument): Promise<Buffer> {
       spacing: { after: 200 },
       children: [
         text(
-          `Generated ${formatValue(doc.generated_at, 'time', zone)} from the aggregate views${
+          `Generated ${formatValue(doc.generated_at, 'time', zone)} from ${sourceText(doc)}${
             doc.previous_period ? `; compared with ${doc.previous_period.label}` : ''
           }`,
           { color: MUTED, size: 16 },

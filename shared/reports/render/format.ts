@@ -1,8 +1,18 @@
 // How a number of the report document is written in PDF, DOCX and e-mail text (milliseconds without a unit:
-// the column or tile label carries it). One function per kind of
-// column, so the tests can format a JSON value and find exactly that text in the rendered file.
+// the column or tile label carries it). One function per kind of column, so the tests can format a JSON
+// value and find exactly that text in the rendered file.
 export type ValueKind =
-  'text' | 'count' | 'number' | 'usd' | 'ms' | 'rate' | 'pct' | 'change_pct' | 'time' | 'date';
+  | 'text'
+  | 'count'
+  | 'number'
+  | 'significant'
+  | 'usd'
+  | 'ms'
+  | 'rate'
+  | 'pct'
+  | 'change_pct'
+  | 'time'
+  | 'date';
 
 const grouped = (digits: number) =>
   new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -10,6 +20,8 @@ const COUNT = grouped(0);
 const ONE = grouped(1);
 const TWO = grouped(2);
 const FOUR = grouped(4);
+/** Four significant digits: slopes and levels of any size (0.0001234 as much as 81,140). */
+const SIGNIFICANT = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4 });
 
 /** Cost: cents for amounts of a dollar or more, four decimals below (LLM requests cost fractions of a cent). */
 function usd(v: number): string {
@@ -42,6 +54,8 @@ export function formatValue(value: unknown, kind: ValueKind, timeZone = 'UTC'): 
       return Number.isInteger(v) ? COUNT.format(v) : ONE.format(v);
     case 'number':
       return TWO.format(v);
+    case 'significant':
+      return SIGNIFICANT.format(v);
     case 'usd':
       return usd(v);
     case 'ms':
@@ -53,4 +67,9 @@ export function formatValue(value: unknown, kind: ValueKind, timeZone = 'UTC'): 
     case 'change_pct':
       return `${v > 0 ? '+' : ''}${ONE.format(v)} %`;
   }
+}
+
+/** Where a report's numbers come from, for its subtitle: the views and tables it read. */
+export function sourceText(doc: { source: { views: readonly string[] } }): string {
+  return doc.source.views.length > 0 ? doc.source.views.join(', ') : 'the database';
 }

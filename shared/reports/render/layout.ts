@@ -92,6 +92,9 @@ const TITLES: Record<SectionId, string> = {
   feedback: 'Feedback distribution',
   load_heatmap: 'Load by hour of the week',
   checks: 'Checks',
+  capacity: 'Utilisation against limits',
+  capacity_forecast: 'Forecast',
+  recommendations: 'Recommendations',
 };
 
 const MODEL_COLUMNS = [
@@ -331,9 +334,9 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
             col('metric', 'Metric', 'text'),
             col('statistic', 'Per day', 'text'),
             col('points', 'Days', 'count'),
-            col('first', 'First', 'number'),
-            col('last', 'Last', 'number'),
-            col('slope_per_day', 'Slope per day', 'number'),
+            col('first', 'First', 'significant'),
+            col('last', 'Last', 'significant'),
+            col('slope_per_day', 'Slope per day', 'significant'),
             col('slope_pct_per_day', 'Slope % per day', 'change_pct'),
             col('r_squared', 'R²', 'number'),
           ],
@@ -344,7 +347,7 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
         table(
           'trend_points',
           'Daily values',
-          [col('day', 'Day', 'date'), col('metric', 'Metric', 'text'), col('value', 'Value', 'number')],
+          [col('day', 'Day', 'date'), col('metric', 'Metric', 'text'), col('value', 'Value', 'significant')],
           d.trends.points,
         ),
       );
@@ -354,7 +357,7 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
       const a = d.anomalies;
       if (!a) return undefined;
       block.notes.push(
-        `Hours more than ${a.threshold} scaled MADs from the median of the same hour of the week (${a.baseline_weeks} earlier weeks; ${a.hours_checked} hours checked).`,
+        `Hours further than ${a.threshold} × the noise from the median of the same hour of the week in ${a.baseline_weeks} earlier weeks (noise: the scaled MAD, at least √median for requests and 10 % of the median for p95 latency, which is compared in hours of 20 requests or more); ${a.hours_checked} hours checked.`,
       );
       if (a.note) block.notes.push(a.note);
       else if (a.rows.length === 0) block.notes.push('No anomalous hour.');
@@ -365,9 +368,9 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
           [
             col('hour', 'Hour', 'time'),
             col('metric', 'Metric', 'text'),
-            col('value', 'Value', 'number'),
-            col('median', 'Median', 'number'),
-            col('mad', 'Scaled MAD', 'number'),
+            col('value', 'Value', 'significant'),
+            col('median', 'Median', 'significant'),
+            col('mad', 'Noise (scaled MAD)', 'significant'),
             col('score', 'Score', 'number'),
             col('direction', 'Direction', 'text'),
           ],
@@ -407,6 +410,70 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
             col('requests_avg', 'Requests (mean)', 'number'),
           ],
           d.load_heatmap,
+        ),
+      );
+      return block;
+    case 'capacity': {
+      const c = d.capacity;
+      if (!c) return undefined;
+      block.notes.push(
+        `analyze-capacity run ${c.run_id}, ${formatValue(c.generated_at, 'time', doc.period.time_zone)}; hourly history up to ${formatValue(c.data_end, 'time', doc.period.time_zone)}${c.forecasting ? '' : '; forecasting is off'}.`,
+      );
+      block.tables.push(
+        table(
+          'capacity',
+          'Per resource and series',
+          [
+            col('resource', 'Resource', 'text'),
+            col('series', 'Series', 'text'),
+            col('unit', 'Unit', 'text'),
+            col('mean', 'Mean', 'significant'),
+            col('p95', 'p95', 'significant'),
+            col('max', 'Max', 'significant'),
+            col('limit', 'Limit', 'significant'),
+            col('utilization_ratio', 'p95 / limit', 'rate'),
+            col('days_to_threshold', 'Days to threshold', 'number'),
+            col('status', 'Status', 'text'),
+          ],
+          c.rows,
+        ),
+      );
+      for (const r of c.rows) if (r.note) block.notes.push(`${r.resource} ${r.series}: ${r.note}`);
+      return block;
+    }
+    case 'capacity_forecast':
+      if (!d.capacity_forecast) return undefined;
+      chart('capacity_forecast');
+      block.tables.push(
+        table(
+          'capacity_forecast',
+          'Forecast points (fleet)',
+          [
+            col('resource', 'Resource', 'text'),
+            col('timestamp', 'Hour', 'time'),
+            col('value', 'Forecast', 'significant'),
+            col('lo95', '95 % low', 'significant'),
+            col('hi95', '95 % high', 'significant'),
+          ],
+          d.capacity_forecast,
+        ),
+      );
+      if (d.capacity_forecast.length === 0)
+        block.notes.push('No series was forecast (forecasting off or history too short).');
+      return block;
+    case 'recommendations':
+      if (!d.recommendations) return undefined;
+      block.tables.push(
+        table(
+          'recommendations',
+          'Recommendations',
+          [
+            col('resource', 'Resource', 'text'),
+            col('series', 'Series', 'text'),
+            col('action', 'Action', 'text'),
+            col('text', 'Why', 'text'),
+          ],
+          d.recommendations,
         ),
       );
       return block;

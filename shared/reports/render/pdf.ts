@@ -6,7 +6,7 @@ import pdfmake from 'pdfmake/js/index.js';
 import type { Figure, ReportDocument } from '../model.ts';
 import { CHART_WIDTH, chartSvg } from './charts.ts';
 import { fontDir, FONT_FAMILY, FONT_STYLES } from './fonts.ts';
-import { formatValue } from './format.ts';
+import { formatValue, sourceText } from './format.ts';
 import { cellKind, layout, type Kpi, type Table } from './layout.ts';
 
 /** pdfmake's document nodes, loosely: text/stack/table/svg objects. */
@@ -79,7 +79,17 @@ function kpiTiles(kpis: Kpi[]): Content {
 
 function tableContent(table: Table, timeZone: string, showTitle: boolean): Content {
   const numeric = table.columns.map((c) => c.kind !== 'text' && c.kind !== 'time' && c.kind !== 'date');
-  const anyText = numeric.includes(false);
+  // the longest text column takes the free width; the others are as wide as their content
+  const longest = (i: number): number =>
+    Math.max(
+      table.columns[i]!.label.length,
+      ...table.rows.map((r) => String(r[table.columns[i]!.key] ?? '').length),
+    );
+  const textColumns = table.columns.map((_, i) => i).filter((i) => !numeric[i]);
+  const wide = textColumns.reduce<number | undefined>(
+    (best, i) => (best === undefined || longest(i) > longest(best) ? i : best),
+    undefined,
+  );
   const header: TableCell[] = table.columns.map((c, i) => ({
     text: c.label,
     bold: true,
@@ -107,7 +117,7 @@ function tableContent(table: Table, timeZone: string, showTitle: boolean): Conte
         table: {
           headerRows: 1,
           dontBreakRows: true,
-          widths: table.columns.map((_, i) => (!anyText || !numeric[i] ? '*' : 'auto')),
+          widths: table.columns.map((_, i) => (wide === undefined || i === wide ? '*' : 'auto')),
           body: [header, ...body],
         },
         layout: {
@@ -133,7 +143,7 @@ export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
       margin: [0, 2, 0, 0],
     },
     {
-      text: `Generated ${formatValue(doc.generated_at, 'time', zone)} from the aggregate views${
+      text: `Generated ${formatValue(doc.generated_at, 'time', zone)} from ${sourceText(doc)}${
         doc.previous_period ? `; compared with ${doc.previous_period.label}` : ''
       }`,
       fontSize: 8,
