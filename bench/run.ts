@@ -18,6 +18,7 @@ import { benchEvents, benchSpan, type Span } from './dataset.ts';
 import { explainHourly } from './explain.ts';
 import { runForecastBench } from './forecast/run.ts';
 import { measureIngest } from './ingest.ts';
+import { runLoadBench } from './load.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { produceEvents } from './produce.ts';
 import { measureQuery } from './query.ts';
@@ -224,6 +225,10 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
 async function main(): Promise<void> {
   if (process.argv.includes('--forecast')) {
     await runForecastBench(process.argv.slice(2));
+    return;
+  }
+  if (process.argv.includes('--load')) {
+    await runLoadBench(process.argv.slice(2));
     return;
   }
   const args = parseArgs(process.argv.slice(2));
