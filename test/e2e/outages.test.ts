@@ -3,13 +3,16 @@
 // touched; a function process is killed mid-request. Producers retry what was not acknowledged, as a real
 // producer does; afterwards every event is stored exactly once and every failure seen was a catalogued one.
 import { connect } from 'node:net';
-import test from 'ava';
 import { startRuntime } from '../../runtime/runtime.ts';
 import { openDatabase } from '../../shared/db/index.ts';
 import { errorCatalogue, isErrorCode } from '../../shared/errors/index.ts';
 import { privatePostgresAvailable, startPrivatePostgres } from '../helpers/private-postgres.ts';
 import { recordingLog, until } from './runtime-fixtures.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
+import { serviceTest } from '../helpers/services.ts';
+
+// The private cluster needs the PostgreSQL binaries the postgres service installs.
+const pgTest = serviceTest('postgres');
 
 const event = (id: string, minutesAgo: number) => ({
   event_type: 'llm_request',
@@ -29,7 +32,7 @@ function failureOf(status: number, text: string): string {
   return `${status} ${String(code)}`;
 }
 
-test.serial(
+pgTest.serial(
   'PostgreSQL restarted during push ingest: clean failures, then every event stored exactly once',
   async (t) => {
     t.timeout(300_000);
@@ -125,7 +128,7 @@ test.serial(
   },
 );
 
-test.serial(
+pgTest.serial(
   'a function process killed mid-request: a catalogued 502, a restart, and the retried request stored once',
   async (t) => {
     t.timeout(300_000);

@@ -18,7 +18,7 @@ import {
 } from '../helpers/private-postgres.ts';
 import { recordingLog } from './runtime-fixtures.ts';
 
-const servicesTest = serviceTest('s3', 'smtp');
+const servicesTest = serviceTest('postgres', 's3', 'smtp');
 
 servicesTest('no secret shows in any log line or answer, whatever the functions are asked', async (t) => {
   t.timeout(600_000, 'every function process and route on a shared 2-core machine');
