@@ -4,7 +4,8 @@
 // bodies, then 500-event bodies; each phase checks that every acknowledged event is stored exactly once
 // (count = distinct keys). Then as many events as the 500-event phase stored go through Kafka into
 // pullFromKafka (bench/ingest.ts), and the push/pull ratio is judged against its 0.5× target. `--soak S`
-// runs the 20-event load for S seconds instead and reports each function process's RSS at start and end.
+// runs the 20-event load for S seconds instead (after a 30 s warm-up) and reports each function process's
+// RSS at its start and end.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +28,9 @@ export interface LoadArgs {
   soak: number | undefined;
   keep: boolean;
 }
+
+/** Seconds of load before a soak's RSS at start is read. */
+const SOAK_WARMUP_S = 30;
 
 const USAGE = `usage: npm run bench -- --load [--duration 60] [--connections 32] [--bodies 20,500] [--soak [600]] [--keep]`;
 
@@ -198,6 +202,11 @@ export async function runLoadBench(argv: readonly string[]): Promise<void> {
     ).value;
     const runtime = rt;
     if (args.soak !== undefined) {
+      // RSS at start is taken after a warm-up under the same load: the first requests grow the heap, JIT
+      // code and connection pool to their working size once, which is not the growth a soak looks for.
+      await step(`soak warm-up: 20-event bodies, ${args.connections} connections, ${SOAK_WARMUP_S} s`, () =>
+        pushPhase(runtime, 20, SOAK_WARMUP_S, args.connections),
+      );
       const before = await rssByFunction(runtime);
       const { value: phase } = await step(
         `soak: 20-event bodies, ${args.connections} connections, ${args.soak} s`,
