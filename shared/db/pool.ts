@@ -71,7 +71,7 @@ export function createPoolDatabase(options: PoolDatabaseOptions): Database {
       if (!isRetriable(err)) throw err;
       throw new BatchError(
         'DB_CONNECT_FAILED',
-        `PostgreSQL cannot be reached (${describe(err)}); the request did nothing — send it again once the database is back`,
+        `PostgreSQL cannot be reached (${describe(err)}); send the request again once the database is back (every write is idempotent)`,
         { cause: err },
       );
     }
@@ -89,8 +89,8 @@ export function createPoolDatabase(options: PoolDatabaseOptions): Database {
       lost = gone;
       throw new BatchError(
         'DB_CONNECTION_LOST',
-        `the connection to PostgreSQL was lost during the request (${describe(gone)}); nothing of it was ` +
-          'committed — send it again (every write is idempotent)',
+        `the connection to PostgreSQL was lost during the request (${describe(gone)}); the transaction in ` +
+          'progress was not committed — send the request again (every write is idempotent)',
         { cause: err },
       );
     } finally {

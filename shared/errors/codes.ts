@@ -25,7 +25,7 @@ export const errorCatalogue = {
   METHOD_NOT_ALLOWED: spec(405, false, 'The path exists but not for this HTTP method; the message names the allowed ones.'),
   TIMEZONE_UNSUPPORTED: spec(400, false, 'The time zone is not known to this runtime (Intl).'),
   DB_CONNECT_FAILED: spec(503, true, 'PostgreSQL (or embedded PGlite) could not be reached.'),
-  DB_CONNECTION_LOST: spec(503, true, 'The connection to PostgreSQL was lost during the request (a restart, failover or crash); nothing of it was committed: send it again.'),
+  DB_CONNECTION_LOST: spec(503, true, 'The connection to PostgreSQL was lost during the request (a restart, failover or crash); its open transaction was not committed: send it again.'),
   DB_MIGRATION_FAILED: spec(500, false, 'A schema migration failed; the database is left at the last good one.'),
   DB_EMBEDDED_NESTED_CONNECTION: spec(500, false, 'Embedded mode: a db call was made inside withClient/transaction, which holds the only connection; use the callback client.'),
   EVENT_NOT_JSON: spec(400, false, 'An event is not valid JSON.'),
