@@ -1,9 +1,9 @@
 // The original batch-processing API paths on BATCH_PROCESSING_API_PORT, each served by a function:
-// /health, /aggregation/*, /runs, /dead-letters/*, /aggregates/*, /openapi.json → status; /reports/* →
-// generate-report; /capacity/* → analyze-capacity; /retention/* → retention-sweep (501 until that function is
-// in stack.yml); /metrics → metrics-text.ts
-// (also served alone on the metrics port). The path is forwarded unchanged, so a function answers the same
-// paths on the gateway (/function/<name>/<path>) as here.
+// / (the web dashboard), /ui/*, /health, /aggregation/*, /runs, /dead-letters/*, /aggregates/*, /openapi.json →
+// status; /reports/* → generate-report; /capacity/* → analyze-capacity; /retention/* → retention-sweep (501
+// until that function is in stack.yml); /metrics → metrics-text.ts (also served alone on the metrics port). The
+// path is forwarded unchanged, so a function answers the same paths on the gateway (/function/<name>/<path>)
+// as here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { badTargetMessage, requestTarget } from '../shared/http/index.ts';
 import type { Gateway } from './gateway.ts';
@@ -11,6 +11,7 @@ import type { Supervisor } from './supervisor.ts';
 
 /** Path prefix → the function that serves it and every path below it. */
 export const API_ROUTES: Readonly<Record<string, string>> = {
+  '/ui': 'status',
   '/health': 'status',
   '/aggregation': 'status',
   '/runs': 'status',
@@ -22,8 +23,12 @@ export const API_ROUTES: Readonly<Record<string, string>> = {
   '/retention': 'retention-sweep',
 };
 
+/** The web dashboard, at the root (a prefix of everything, so matched exactly). */
+export const API_ROOT_FUNCTION = 'status';
+
 /** The function serving `path`: the route whose prefix is the path or a whole segment of it. */
 export function apiRouteFor(path: string): string | undefined {
+  if (path === '/') return API_ROOT_FUNCTION;
   for (const [prefix, fn] of Object.entries(API_ROUTES)) {
     if (path === prefix || path.startsWith(`${prefix}/`)) return fn;
   }

@@ -14,7 +14,8 @@ function describe(rt: Runtime): string {
     '',
     'hxp-batch local runtime',
     `  gateway   ${rt.gatewayUrl}   (faas-cli list --gateway ${rt.gatewayUrl})`,
-    `  API       ${rt.apiUrl}   (/health /aggregation/status /runs /metrics …)`,
+    `  dashboard ${rt.apiUrl}/   (web: status, runs, ingestion, dead letters, reports)`,
+    `  API       ${rt.apiUrl}   (/health /aggregation/status /runs /dead-letters /metrics …)`,
     ...(rt.metricsUrl ? [`  metrics   ${rt.metricsUrl}/metrics   (Prometheus)`] : []),
     rt.database.mode === 'embedded'
       ? `  database  embedded PGlite at ${rt.database.dataDir}, served to functions one connection at a time (${rt.database.url})`

@@ -26,6 +26,7 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
     metrics: reportMetrics(fx.metrics.registry),
     mailer,
     log: context.log,
+    requestId: context.requestId,
     publish: jobDeps(fx, context.log).publish,
     apiToken: fx.config.api.token,
     cron: fx.config.reports.cron,

@@ -75,13 +75,11 @@ export function chainHeaders(event: { requestId?: string | undefined }): Record<
 }
 
 /** generate-report stored one or more formats of a report (shared/reports). */
-export interface ReportGeneratedEvent {
+export interface ReportGeneratedEvent extends ChainFields {
   type: 'report.generated';
   report_type: string;
   period: string;
   period_start: string;
   formats: string[];
   ids: number[];
-  runId: number;
-  at: string;
 }

@@ -17,7 +17,7 @@ import {
   type Publish,
   type Trigger,
 } from '../jobs/index.ts';
-import type { ReportGeneratedEvent } from '../jobs/events.ts';
+import { chainHeaders, type EventCause, type ReportGeneratedEvent } from '../jobs/events.ts';
 import { buildReportDocument, type BuildContext } from './builders/document.ts';
 import { backoff, emailReports, retryDueDeliveries, type DeliveryDeps } from './deliver/deliver.ts';
 import type { DeliveryRow } from './deliver/deliveries-sql.ts';
@@ -103,6 +103,8 @@ export interface ReportDeps {
   log?: ReportLogger | undefined;
   clock?: () => Date;
   publish?: Publish | undefined;
+  /** The invocation's request id: the chain id the events this function publishes carry (shared/jobs/events.ts). */
+  requestId?: string | undefined;
 }
 
 export interface GenerateRequest {
@@ -371,10 +373,11 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       formats: stored.map((r) => r.format),
       ids: stored.map((r) => r.id),
       runId,
+      ...(deps.requestId ? { requestId: deps.requestId } : {}),
       at: now(deps).toISOString(),
     };
     await deps
-      .publish(BATCH_EVENTS_TOPIC, `${req.type}:${req.period.label}`, event)
+      .publish(BATCH_EVENTS_TOPIC, `${req.type}:${req.period.label}`, event, chainHeaders(event))
       .catch((err: unknown) => deps.log?.warn({ err }, 'could not publish report.generated'));
   }
 
@@ -410,6 +413,7 @@ function reportCatchUp(
   startedMs: number,
   summary: CatchUpSummary,
   error: { code: string; message: string } | undefined,
+  cause: EventCause | undefined,
 ): void {
   const stored = summary.generated.reduce((n, g) => n + g.stored, 0);
   const attempted = summary.generated.reduce((n, g) => n + g.stored + g.failed, 0);
@@ -431,6 +435,7 @@ function reportCatchUp(
       attempted,
       succeeded: stored,
       error,
+      cause,
       details: { step: 'catch-up', generated: summary.generated.length, emails: summary.emails },
     },
   );
@@ -444,7 +449,12 @@ export interface CatchUpSummary {
 }
 
 /** The step every trigger runs (event, cron, HTTP): scheduled periods due, failed reports and e-mails due. */
-export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<CatchUpSummary> {
+/** `cause`: the hxp.batch.events message that made this catch-up run, kept in its ledger row and summary line. */
+export async function catchUp(
+  deps: ReportDeps,
+  trigger: Trigger,
+  cause?: EventCause,
+): Promise<CatchUpSummary> {
   const { db, settings } = deps;
   const at = now(deps);
   if (!settings.enabled) {
@@ -460,7 +470,7 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
   const runId = await startRun(db, {
     job: REPORT_JOB,
     trigger,
-    details: { step: 'catch-up', now: at.toISOString() },
+    details: { step: 'catch-up', now: at.toISOString(), ...(cause ? { cause } : {}) },
   });
   const summary: CatchUpSummary = {
     runId,
@@ -526,7 +536,7 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
       rowsOut: summary.generated.reduce((n, g) => n + g.stored, 0),
       details: { generated: summary.generated, emails: summary.emails },
     });
-    reportCatchUp(deps, trigger, runId, started, summary, undefined);
+    reportCatchUp(deps, trigger, runId, started, summary, undefined, cause);
     return summary;
   } catch (err) {
     const e = errorOf(err);
@@ -536,7 +546,7 @@ export async function catchUp(deps: ReportDeps, trigger: Trigger): Promise<Catch
       error: e.message,
       details: { generated: summary.generated },
     });
-    reportCatchUp(deps, trigger, runId, started, summary, e);
+    reportCatchUp(deps, trigger, runId, started, summary, e, cause);
     throw err;
   }
 }

@@ -1,7 +1,8 @@
 // The status function's own routes in the OpenAPI document (shared/openapi): their answers as zod schemas.
 // test/unit/openapi.test.ts holds these to the TypeScript types the routes build.
 import { z } from 'zod';
-import { BAD_REQUEST, type ApiOperation } from '../openapi/operation.ts';
+import { BAD_REQUEST, errorResponse, type ApiOperation } from '../openapi/operation.ts';
+import { DASHBOARD_ASSETS } from './dashboard/assets.ts';
 import { MAX_RUNS_LIMIT, RUN_STATUSES } from './runs.ts';
 
 const instant = z.string().meta({ description: 'ISO-8601 instant in UTC' });
@@ -79,6 +80,33 @@ export const RunsQuerySchema = z.object({
 const UNHEALTHY = { description: 'a dependency failed; `failed` names it', schema: HealthReportSchema };
 
 export const statusOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/',
+    function: 'status',
+    served: 'api',
+    operationId: 'getDashboard',
+    summary: 'The web dashboard: aggregation per level, ingestion, runs, dead letters, reports, capacity',
+    tags: ['status'],
+    responses: { 200: { description: 'one server-rendered HTML page', contentType: 'text/html' } },
+    examples: [{}],
+  },
+  {
+    method: 'get',
+    path: '/ui/{file}',
+    function: 'status',
+    served: 'api',
+    operationId: 'getDashboardAsset',
+    summary:
+      'A browser library of the web dashboard (vega, vega-lite, vega-embed), served so it works offline',
+    tags: ['status'],
+    params: z.object({ file: z.enum(Object.keys(DASHBOARD_ASSETS) as [string, ...string[]]) }),
+    responses: {
+      200: { description: 'the script', contentType: 'text/javascript' },
+      404: errorResponse('not one of the dashboard’s files'),
+    },
+    examples: [{ params: { file: 'vega-embed.min.js' } }, { params: { file: 'jquery.js' }, status: 404 }],
+  },
   {
     method: 'get',
     path: '/health',

@@ -20,6 +20,9 @@ import { apiOperations, buildOpenApiDocument, type DocumentOptions } from '../op
 import { queryRoutes } from '../query/api.ts';
 import { aggregationStatus, type AggregationStatusOptions } from './aggregation-status.ts';
 import { checkHealth, databaseProbe, kafkaProbe, s3Probe, type HealthProbes } from './health.ts';
+import { DASHBOARD_ASSETS, readAsset } from './dashboard/assets.ts';
+import { dashboardData } from './dashboard/data.ts';
+import { renderDashboard } from './dashboard/page.ts';
 import { listRuns } from './runs.ts';
 import { stateMetrics, type KafkaLagSource } from './state-metrics.ts';
 
@@ -82,9 +85,33 @@ async function metrics({ deps, now }: RouteInput): Promise<StatusAnswer> {
   return { status: 200, body: text, headers: { 'content-type': contentType } };
 }
 
+async function dashboard({ deps, now }: RouteInput): Promise<StatusAnswer> {
+  return {
+    status: 200,
+    body: renderDashboard(await dashboardData(deps, now)),
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+  };
+}
+
+async function asset({ params }: RouteInput): Promise<StatusAnswer> {
+  const bytes = await readAsset(params.file!);
+  if (bytes === undefined) {
+    throw new BatchError(
+      'NOT_FOUND',
+      `no dashboard asset ${params.file}; there are ${Object.keys(DASHBOARD_ASSETS).join(', ')}`,
+    );
+  }
+  return {
+    status: 200,
+    body: bytes,
+    headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },
+  };
+}
+
 /** The status function's routes; GET routes answer HEAD too. */
 export const STATUS_ROUTES: readonly Route<StatusRoute>[] = [
-  { method: 'GET', pattern: '/', handler: health },
+  { method: 'GET', pattern: '/', handler: dashboard },
+  { method: 'GET', pattern: '/ui/:file', handler: asset },
   { method: 'GET', pattern: '/health', handler: health },
   {
     method: 'GET',

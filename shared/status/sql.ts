@@ -141,3 +141,32 @@ export async function latestReportOutcomes(
   );
   return rows;
 }
+
+/** Events per hour and event type since `since`, from the hourly aggregates (the largest count of a type's metrics). */
+export async function aggregatedEventsPerHour(
+  db: Queryable,
+  since: Date,
+): Promise<Array<{ hour: Date; event_type: string; events: number }>> {
+  const { rows } = await db.query<{ hour: Date; event_type: string; events: number }>(
+    `SELECT "timestamp" AS hour, event_type, max(count)::float8 AS events
+       FROM hourly_aggregations
+      WHERE dimension = 'all' AND "timestamp" >= $1
+      GROUP BY 1, 2
+      ORDER BY 1, 2`,
+    [since],
+  );
+  return rows;
+}
+
+/** Dead letters received per hour since `since`. */
+export async function deadLettersPerHour(
+  db: Queryable,
+  since: Date,
+): Promise<Array<{ hour: Date; rejected: number }>> {
+  const { rows } = await db.query<{ hour: Date; rejected: number }>(
+    `SELECT date_trunc('hour', received_at) AS hour, count(*)::int AS rejected
+       FROM dead_letters WHERE received_at >= $1 GROUP BY 1 ORDER BY 1`,
+    [since],
+  );
+  return rows;
+}

@@ -5,7 +5,7 @@
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Queryable } from '../db/index.ts';
-import { partitionLags } from '../ingest/index.ts';
+import { partitionLags, type PartitionLag } from '../ingest/index.ts';
 import { AGGREGATION_PERIODS, METRICS, gaugeOf } from '../metrics/index.ts';
 import { PERIOD_LEVEL, type AggregationStatusReport, type Period } from './aggregation-status.ts';
 import { capacityGaugeRows } from '../capacity/store-sql.ts';
@@ -71,21 +71,28 @@ function aggregationGauges(registry: Registry, input: StateMetricsInput, dirty: 
   }
 }
 
-async function kafkaLagGauges(registry: Registry, db: Queryable, source: KafkaLagSource): Promise<void> {
-  const up = gaugeOf(METRICS.kafkaLagUp, registry);
+/** The raw topics' lag per partition, or undefined when Kafka did not answer within the source's timeout. */
+export async function readPartitionLags(
+  db: Queryable,
+  source: KafkaLagSource,
+): Promise<PartitionLag[] | undefined> {
   try {
-    const lags = await withTimeout(
+    return await withTimeout(
       partitionLags({ db, kafka: source.kafka }, source.groupId, source.topics),
       source.timeoutMs ?? 3_000,
       'reading Kafka watermarks',
     );
-    const lag = gaugeOf(METRICS.kafkaLag, registry);
-    for (const p of lags) lag.set({ topic: p.topic, partition: String(p.partition) }, p.lag);
-    up.set(1);
   } catch {
-    // A Kafka outage must not take the other metrics down: the lag series go missing and this says why.
-    up.set(0);
+    return undefined;
   }
+}
+
+async function kafkaLagGauges(registry: Registry, db: Queryable, source: KafkaLagSource): Promise<void> {
+  const lags = await readPartitionLags(db, source);
+  // A Kafka outage must not take the other metrics down: the lag series go missing and this says why.
+  gaugeOf(METRICS.kafkaLagUp, registry).set(lags ? 1 : 0);
+  const lag = gaugeOf(METRICS.kafkaLag, registry);
+  for (const p of lags ?? []) lag.set({ topic: p.topic, partition: String(p.partition) }, p.lag);
 }
 
 export async function stateMetrics(input: StateMetricsInput): Promise<{ contentType: string; text: string }> {

@@ -1,7 +1,8 @@
 // Bundles one handler with this template's server into a self-contained folder that runs with plain
 // `node index.js` (no TS loader, no node_modules): index.js, package.json + package-lock.json (no
 // dependencies, so `npm ci --omit=dev` is a no-op check), the migrations and PGlite's runtime assets, and —
-// for a function that renders reports — resvg's native binding and pdfmake's Roboto fonts.
+// for a function that renders reports — resvg's native binding and pdfmake's Roboto fonts; for the status
+// function, the web dashboard's browser libraries.
 // Used by scripts/build.ts (every function) and by the Dockerfile's build stage (one function):
 //   node --import tsx templates/node20-ts/bundle.ts <handler.ts> <outDir> [functionName]
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +10,11 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import {
+  assetSourcePath,
+  BUNDLED_ASSETS_DIR,
+  DASHBOARD_ASSETS,
+} from '../../shared/status/dashboard/assets.ts';
 
 const TEMPLATE_DIR = fileURLToPath(new URL('.', import.meta.url));
 
@@ -58,7 +64,8 @@ function pgliteDistDir(fromDir: string): string {
  * Copies next to a bundle what its bundled packages load from disk at run time: PGlite's wasm/data, resvg's
  * native binding (the one npm installed for this platform: glibc here, musl in the alpine image's build
  * stage), pdfmake's Roboto fonts (shared/reports/render/fonts.ts looks in fonts/ beside the bundle), augurs' WASM
- * (shared/capacity/augurs.ts reads it from beside the bundle).
+ * (shared/capacity/augurs.ts reads it from beside the bundle), the web dashboard's browser libraries
+ * (shared/status/dashboard/assets.ts looks in ui-assets/).
  * `inputs` are esbuild's metafile inputs; packages resolve from `fromDir`. Returns the files written.
  */
 export async function copyRuntimeAssets(
@@ -97,6 +104,14 @@ export async function copyRuntimeAssets(
     const asset = `${name}_bg.wasm`;
     await copyFile(join(dirname(resolveFrom.resolve('@bsull/augurs/mstl')), asset), join(outDir, asset));
     files.push(asset);
+  }
+  // The status function's web dashboard serves vega, vega-lite and vega-embed from files (no CDN).
+  if (inputs.some((p) => p.endsWith('shared/status/dashboard/assets.ts'))) {
+    await mkdir(join(outDir, BUNDLED_ASSETS_DIR), { recursive: true });
+    for (const name of Object.keys(DASHBOARD_ASSETS)) {
+      await copyFile(assetSourcePath(name), join(outDir, BUNDLED_ASSETS_DIR, name));
+      files.push(`${BUNDLED_ASSETS_DIR}/${name}`);
+    }
   }
   return files;
 }

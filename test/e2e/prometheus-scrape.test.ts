@@ -3,10 +3,9 @@
 // — returns a sample, with the function's job and instance, next to the state metrics of the status function.
 import { randomBytes } from 'node:crypto';
 import { URL as NodeURL } from 'node:url';
-import { startRuntime } from '../../runtime/runtime.ts';
 import { query, registerScrapeTarget, waitForSamples } from '../helpers/prometheus.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
-import { recordingLog, tempStack } from './runtime-fixtures.ts';
+import { projectRuntime } from './runtime-fixtures.ts';
 
 serviceTest('prometheus')(
   'Prometheus scrapes the runtime: the original query answers after an aggregation run',
@@ -14,25 +13,10 @@ serviceTest('prometheus')(
     t.timeout(180_000, 'three function processes, then two scrapes by the real Prometheus');
     const prometheus = requireService('prometheus')!;
     const instance = `e2e-${randomBytes(5).toString('hex')}`;
-    const stack = tempStack({
-      ingest: { projectHandler: 'functions/ingest' },
-      'aggregate-hourly': { projectHandler: 'functions/aggregate-hourly' },
-      status: { projectHandler: 'functions/status' },
-    });
-    t.teardown(stack.cleanup);
-    const rt = await startRuntime({
-      stackFile: stack.stackFile,
-      dataDir: stack.dataDir,
-      gatewayPort: 0,
-      apiPort: 0,
+    const rt = await projectRuntime(t, ['ingest', 'aggregate-hourly', 'status'], {
       metricsPort: 0,
       metricsInstance: instance,
-      cronTimers: false,
-      env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', PROMETHEUS_PUSHGATEWAY_URL: '' },
-      log: recordingLog(),
-      output: () => undefined,
     });
-    t.teardown(() => rt.stop());
     const event = {
       event_type: 'llm_request',
       timestamp: new Date(Date.now() - 3 * 3_600_000).toISOString(),

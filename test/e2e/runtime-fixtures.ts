@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import type { ExecutionContext } from 'ava';
+import { startRuntime, type Runtime, type RuntimeOptions } from '../../runtime/runtime.ts';
 import type { RuntimeLog } from '../../runtime/supervisor.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,6 +59,35 @@ export function tempStack(functions: Record<string, FixtureFunction>): TempStack
     dataDir: join(dir, 'pglite'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * A runtime on free ports and its own embedded database, serving some of the project's functions
+ * (e.g. ['ingest', 'status']), with no external service configured whatever the test's environment says;
+ * stopped and removed at teardown.
+ */
+export async function projectRuntime(
+  t: ExecutionContext,
+  functions: readonly string[],
+  options: Partial<Omit<RuntimeOptions, 'log'>> = {},
+): Promise<Runtime> {
+  const stack = tempStack(
+    Object.fromEntries(functions.map((name) => [name, { projectHandler: `functions/${name}` }])),
+  );
+  t.teardown(stack.cleanup);
+  const rt = await startRuntime({
+    stackFile: stack.stackFile,
+    dataDir: stack.dataDir,
+    gatewayPort: 0,
+    apiPort: 0,
+    cronTimers: false,
+    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', PROMETHEUS_PUSHGATEWAY_URL: '' },
+    log: recordingLog(),
+    output: () => undefined,
+    ...options,
+  });
+  t.teardown(() => rt.stop());
+  return rt;
 }
 
 export interface RecordingLog extends RuntimeLog {

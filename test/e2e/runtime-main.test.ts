@@ -41,13 +41,14 @@ test('npm start prints what it started and where, and stops its functions on SIG
     recorder: { source: RECORDER_HANDLER, annotations: { topic: 'cron-function', schedule: '*/5 * * * *' } },
   });
   t.teardown(() => stack.cleanup());
-  const [gatewayPort, apiPort] = [await freePort(), await freePort()];
+  const [gatewayPort, apiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const run = launch(
     ['runtime/main.ts', '--stack', stack.stackFile, '--data-dir', join(stack.dir, 'pglite'), '--no-cron'],
     {
       ...process.env,
       GATEWAY_PORT: String(gatewayPort),
       BATCH_PROCESSING_API_PORT: String(apiPort),
+      BATCH_PROCESSING_METRICS_PORT: String(metricsPort),
       DATABASE_URL: '',
       KAFKA_BOOTSTRAP_SERVERS: '',
       LOG_LEVEL: 'warn',
@@ -63,6 +64,8 @@ test('npm start prints what it started and where, and stops its functions on SIG
   );
   t.true(printed.includes(`gateway   http://127.0.0.1:${gatewayPort}`));
   t.true(printed.includes(`API       http://127.0.0.1:${apiPort}`));
+  t.true(printed.includes(`metrics   http://127.0.0.1:${metricsPort}/metrics`));
+  t.regex(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), /gateway_service_count/);
   t.regex(printed, /database {2}embedded PGlite at .*pglite/);
   t.regex(printed, /kafka {5}off/);
   t.regex(printed, new RegExp(`^ {4}echo +pid \\d+ +http://127.0.0.1:${gatewayPort}/function/echo$`, 'm'));

@@ -126,6 +126,11 @@ test.serial(
       wd.proc.logs.some((e) => e.reqId === 'through-watchdog' && e.msg === 'request completed');
     for (let i = 0; i < 100 && !logged(); i++) await sleep(50);
     t.true(logged(), 'the template server logged the request under the caller’s X-Call-Id');
+    // The bundle carries the web dashboard's browser libraries (no node_modules in an image).
+    const lib = await fetch(`${wd.url}/ui/vega-embed.min.js`);
+    t.is(lib.status, 200);
+    t.regex(lib.headers.get('content-type') ?? '', /^text\/javascript/);
+    t.regex(await lib.text(), /vegaEmbed/);
     const missing = await fetch(`${wd.url}/no-such-route`);
     t.is(missing.status, 404);
     t.is(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');

@@ -109,12 +109,13 @@ export function serviceTest(...names: ServiceName[]): ServiceTest {
 
 // ---- binaries (faas-cli, of-watchdog): the same run / skip / fail-in-CI rule as services -------------
 
-export type BinaryName = 'faas-cli' | 'of-watchdog' | 'promtool';
+export type BinaryName = 'faas-cli' | 'of-watchdog' | 'promtool' | 'chromium';
 
 const binaryVariables: Record<BinaryName, string> = {
   'faas-cli': 'FAAS_CLI_BIN',
   'of-watchdog': 'OF_WATCHDOG_BIN',
   promtool: 'PROMTOOL_BIN',
+  chromium: 'CHROMIUM_BIN',
 };
 
 function missingBinary(name: BinaryName): string | undefined {

@@ -5,6 +5,8 @@ test('an original API path goes to the function owning its prefix, sub-paths inc
   t.is(apiRouteFor('/health'), 'status');
   t.is(apiRouteFor('/aggregation/status'), 'status');
   t.is(apiRouteFor('/dead-letters'), 'status');
+  t.is(apiRouteFor('/'), 'status', 'the web dashboard');
+  t.is(apiRouteFor('/ui/vega.min.js'), 'status');
   t.is(apiRouteFor('/dead-letters/replay'), 'status');
   t.is(apiRouteFor('/reports/generate'), 'generate-report');
   t.is(apiRouteFor('/reports/42/download'), 'generate-report');

@@ -11,7 +11,7 @@ import { requireApiToken } from '../../auth/index.ts';
 import { jsonBody } from '../../function-context.ts';
 import { BatchError, errorCatalogue, isErrorCode } from '../../errors/index.ts';
 import { matchRoute, type Route } from '../../http/index.ts';
-import { TRIGGERS, type Trigger } from '../../jobs/index.ts';
+import { eventCause, TRIGGERS, type EventCause, type Trigger } from '../../jobs/index.ts';
 import { nextCronFire } from '../../status/aggregation-status.ts';
 import { deliveriesOf, type DeliveryRow } from '../deliver/deliveries-sql.ts';
 import { emailReports, fileName } from '../deliver/deliver.ts';
@@ -355,14 +355,17 @@ async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<R
 
 async function catchUpRoute(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> {
   const trigger = triggerOf(req.headers);
+  let cause: EventCause | undefined;
   if (trigger === 'kafka') {
     // a hxp.batch.events message: only a finished aggregation can make a report due; the rest is acknowledged
-    let type: unknown;
+    let event: unknown;
     try {
-      type = (bodyJson(req.body) as { type?: unknown } | undefined)?.type;
+      event = bodyJson(req.body);
     } catch {
-      type = undefined;
+      event = undefined;
     }
+    cause = eventCause(event);
+    const type = cause?.type;
     if (type !== 'aggregation.completed') {
       return {
         status: 200,
@@ -371,7 +374,7 @@ async function catchUpRoute(req: ReportRequest, deps: ApiDeps): Promise<ReportAn
     }
   }
   if (!TRIGGERS.includes(trigger)) throw new BatchError('INTERNAL', `unknown trigger ${trigger}`);
-  const summary = await catchUp(deps, trigger);
+  const summary = await catchUp(deps, trigger, cause);
   return { status: 200, body: { job: REPORT_JOB, ...summary } };
 }
 

@@ -1,0 +1,243 @@
+// The web dashboard's HTML from fixed data: everything from the database is escaped, the chart islands
+// cannot close their <script>, capacity cards say when a resource crosses its threshold, and the page
+// loads its libraries from the status function, nowhere else.
+import test from 'ava';
+import type { CapacityAnalysis } from '../../shared/capacity/types.ts';
+import type { DashboardData } from '../../shared/status/dashboard/data.ts';
+import { escapeHtml, html } from '../../shared/status/dashboard/html.ts';
+import { renderDashboard } from '../../shared/status/dashboard/page.ts';
+import { capacityChart, dailyPeaks } from '../../shared/status/dashboard/charts.ts';
+
+const NOW = new Date('2026-11-28T10:20:00Z');
+
+function period(status: 'completed' | 'failed' | 'scheduled' | 'running') {
+  return {
+    status,
+    job: 'aggregate-hour',
+    schedule: '0 * * * *',
+    lastWindow: null,
+    lastRun:
+      status === 'scheduled'
+        ? null
+        : {
+            id: 7,
+            status: status === 'failed' ? 'failed' : 'succeeded',
+            trigger: 'cron',
+            startedAt: '2026-11-28T10:00:00.000Z',
+            finishedAt: '2026-11-28T10:00:01.000Z',
+            error: status === 'failed' ? { code: 'WINDOW_FAILED', message: 'boom <b>bold</b>' } : null,
+          },
+    freshnessSeconds: 1200,
+    newestCompletedBucketEnd: '2026-11-28T10:00:00.000Z',
+    failingWindows: status === 'failed' ? 1 : 0,
+    nextRun: '2026-11-28T11:00:00.000Z',
+  };
+}
+
+function analysis(resource: 'gpu' | 'disk', days: number | null): CapacityAnalysis {
+  return {
+    resource,
+    series: 'fleet',
+    unit: '%',
+    status: 'ok',
+    reason: null,
+    threshold: 80,
+    threshold_percent: 80,
+    limit: 100,
+    hosts: 2,
+    history: {
+      start: '2026-11-21T00:00:00Z',
+      end: '2026-11-28T10:00:00Z',
+      hours: 178,
+      observed_hours: 178,
+      filled_hours: 0,
+      outlier_count: 0,
+      outliers: [],
+      last_observed_at: '2026-11-28T09:00:00Z',
+    },
+    utilization: {
+      mean: 60,
+      p95: 79.3,
+      max: 88,
+      peak_hour: 14,
+      peak_weekday: 'Tue',
+      headroom: 0.7,
+      ratio: 0.793,
+    },
+    growth_per_week: 1,
+    seasonality: { daily: 0.8, weekly: null },
+    forecast: {
+      model: 'mstl',
+      periods: [24, 168],
+      fallback_reason: null,
+      horizon_hours: 720,
+      calibration: 'conformal',
+      peak: { value: 91, timestamp: '2026-12-03T14:00:00Z' },
+      backtest: null,
+      points: Array.from({ length: 720 }, (_, i) => ({
+        timestamp: new Date(Date.parse('2026-11-28T10:00:00Z') + i * 3_600_000).toISOString(),
+        value: 60 + (i % 24),
+        lo80: 50,
+        hi80: 90,
+        lo95: 45,
+        hi95: 95 + (i === 500 ? 4 : 0),
+      })),
+    },
+    days_to_threshold: days === null ? null : { point: days, earliest: days - 1, latest: days + 1 },
+    crossing_at: days === null ? null : '2026-12-07T14:00:00Z',
+    threshold_crossing: null,
+    days_to_limit: null,
+    limit_crossing: null,
+    alert: days !== null,
+    recommendations: [
+      { action: 'scale_up', text: 'gpu: 3 hosts keep it at 61 %', current: 2, recommended: 3 },
+    ],
+  };
+}
+
+function data(overrides: Partial<DashboardData> = {}): DashboardData {
+  return {
+    generatedAt: NOW,
+    timeZone: 'UTC',
+    health: { status: 'healthy', service: 'batch-processing-api', timestamp: NOW.toISOString(), checks: {} },
+    aggregation: {
+      timestamp: NOW.toISOString(),
+      timeZone: 'UTC',
+      periods: {
+        hourly: period('completed'),
+        daily: period('failed'),
+        weekly: period('running'),
+        monthly: period('scheduled'),
+      },
+    },
+    dirtyWindows: { hourly: 0, daily: 2, weekly: 0, monthly: 0 },
+    runs: [],
+    failures: [],
+    ingestion: {
+      since: new Date('2026-11-26T10:00:00Z'),
+      until: new Date('2026-11-28T11:00:00Z'),
+      perHour: [
+        { hour: '2026-11-28T09:00:00.000Z', eventType: 'llm_request</script><script>x()', events: 5 },
+      ],
+      rejectedPerHour: [],
+      lag: null,
+    },
+    deadLetters: { recent: [], pending: 0 },
+    reports: [],
+    capacity: undefined,
+    ...overrides,
+  };
+}
+
+test('html`` escapes what it interpolates and nests markup', (t) => {
+  t.is(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  t.is(
+    html`<p>${'<b>'}${html`<i>${'&'}</i>`}${[1, null, false, undefined, 2]}</p>`.value,
+    '<p>&lt;b&gt;<i>&amp;</i>12</p>',
+  );
+});
+
+test('database text is escaped and a chart island cannot close its script element', (t) => {
+  const page = renderDashboard(data());
+  t.true(page.includes('boom &lt;b&gt;bold&lt;/b&gt;'));
+  t.false(page.includes('<b>bold</b>'));
+  t.false(page.includes('llm_request</script>'));
+  t.true(page.includes('llm_request\\u003c/script>'));
+  const scripts = [...page.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]);
+  t.deepEqual(scripts, ['ui/vega.min.js', 'ui/vega-lite.min.js', 'ui/vega-embed.min.js']);
+  t.notRegex(page, /https?:\/\/(?!127\.0\.0\.1)[a-z]/i, 'no absolute link to anywhere');
+});
+
+test('each level shows its state; a failed run shows its error', (t) => {
+  const page = renderDashboard(data());
+  for (const [p, s] of [
+    ['hourly', 'completed'],
+    ['daily', 'failed'],
+    ['weekly', 'running'],
+    ['monthly', 'scheduled'],
+  ])
+    t.regex(page, new RegExp(`data-period="${p}"[\\s\\S]*?badge-${s}`));
+  t.regex(page, /<code>WINDOW_FAILED<\/code>/);
+  t.regex(page, /<span data-field="dirty">2<\/span>/);
+});
+
+test('capacity: a card per fleet resource with its forecast chart, as daily peaks, and when it crosses', (t) => {
+  const page = renderDashboard(
+    data({
+      capacity: {
+        generated_at: NOW.toISOString(),
+        run_id: 3,
+        data_end: '2026-11-28T10:00:00Z',
+        forecasting: true,
+        analyses: [analysis('gpu', 9.2), analysis('disk', null)],
+      },
+    }),
+  );
+  t.regex(page, /data-resource="gpu"[\s\S]*?badge-failed"\s*>alert/);
+  t.regex(page, /crosses 80 % in\s+<strong data-field="days-to-threshold">9\.2 d<\/strong>/);
+  t.regex(page, /data-resource="disk"[\s\S]*?stays under 80 % within the forecast/);
+  const island = /<script type="application\/json" id="chart-capacity-gpu">([^<]*)<\/script>/.exec(page);
+  t.truthy(island);
+  const spec = JSON.parse(island![1]!) as {
+    data: { values: Array<{ ts: string; value: number; hi95: number }> };
+    layer: unknown[];
+  };
+  // 720 hours from 28 Nov 10:00: 30 daily cycles.
+  t.is(spec.data.values.length, 30, 'a point per 24 hours');
+  t.is(spec.data.values[0]?.ts, '2026-11-28T10:00:00.000Z');
+  t.is(spec.data.values[0]?.value, 60 + 23, 'the highest of its first 24 hours');
+  t.is(Math.max(...spec.data.values.map((v) => v.hi95)), 99, 'the highest upper bound survives');
+  t.is(spec.layer.length, 3, 'band, forecast and threshold');
+  t.regex(renderDashboard(data()), /No capacity analysis yet/);
+});
+
+test('capacity: a forecast of a week or less is drawn hour by hour', (t) => {
+  const points = [
+    { timestamp: '2026-11-28T10:00:00Z', value: 70, lo80: 65, hi80: 75, lo95: 60, hi95: 80 },
+    { timestamp: '2026-11-28T11:00:00Z', value: 72, lo80: 66, hi80: 78, lo95: 61, hi95: 83 },
+  ];
+  const a = analysis('gpu', 1);
+  const spec = capacityChart({ ...a, forecast: { ...a.forecast!, horizon_hours: 2, points } });
+  t.deepEqual((spec as { data: { values: unknown[] } }).data.values, [
+    { ts: '2026-11-28T10:00:00Z', value: 70, lo95: 60, hi95: 80 },
+    { ts: '2026-11-28T11:00:00Z', value: 72, lo95: 61, hi95: 83 },
+  ]);
+  // Daily peaks keep whole 24-hour cycles only: the 6 hours past the first day are no point of their own.
+  const hours = Array.from({ length: 30 }, (_, i) => ({
+    timestamp: new Date(Date.parse('2026-11-28T10:00:00Z') + i * 3_600_000).toISOString(),
+    value: i,
+    lo80: 0,
+    hi80: 0,
+    lo95: i - 5,
+    hi95: i === 3 ? 99 : i + 5,
+  }));
+  t.deepEqual(dailyPeaks(hours), [{ ts: '2026-11-28T10:00:00.000Z', value: 23, lo95: 18, hi95: 99 }]);
+});
+
+test('the recent runs name the invocation row of a run beside its window rows', (t) => {
+  const run = {
+    job: 'aggregate-day',
+    trigger: 'cron',
+    attempt: 1,
+    status: 'succeeded',
+    startedAt: '2026-11-28T00:00:00.000Z',
+    finishedAt: '2026-11-28T00:00:01.000Z',
+    durationMs: 1000,
+    rowsIn: 10,
+    rowsOut: 2,
+    error: null,
+  };
+  const page = renderDashboard(
+    data({
+      runs: [
+        { ...run, id: 2, window: { start: '2026-11-27T00:00:00.000Z', end: '2026-11-28T00:00:00.000Z' } },
+        { ...run, id: 1, window: null },
+      ],
+    }),
+  );
+  t.regex(page, /data-run-id="2"[\s\S]*?<time datetime="2026-11-27T00:00:00.000Z">/);
+  t.regex(
+    page,
+    /data-run-id="1"[\s\S]*?<span\s+class="muted"\s+title="the invocation as a whole[^"]*"\s*>invocation<\/span\s*>/,
+  );
+});
