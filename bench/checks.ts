@@ -30,16 +30,32 @@ export function sizeLabel(r: SizeResult): string {
   return short(r.requested);
 }
 
+/** The ref --ingest-before named, and its commit unless the ref is that commit's hash. */
+export function beforeLabel({ ref, commit }: { ref: string; commit: string }): string {
+  return commit.startsWith(ref) ? commit.slice(0, 10) : `${ref} ${commit.slice(0, 10)}`;
+}
+
 export function judge(sizes: readonly SizeResult[]): Check[] {
   const checks: Check[] = [];
   for (const r of sizes) {
-    if (r.ingest && r.copy) {
-      const ratio = r.ingest.eventsPerSec / r.copy.rowsPerSec;
+    const contenders = [
+      ...(r.ingestBefore
+        ? [
+            {
+              m: r.ingestBefore,
+              label: `, before: ${beforeLabel(r.ingestBefore)}`,
+            },
+          ]
+        : []),
+      ...(r.ingest ? [{ m: r.ingest, label: r.ingestBefore ? ', this checkout' : '' }] : []),
+    ];
+    for (const { m, label } of r.copy ? contenders : []) {
+      const ratio = m.eventsPerSec / r.copy!.rowsPerSec;
       checks.push({
-        name: `Ingest Kafka → PostgreSQL vs COPY (${sizeLabel(r)})`,
+        name: `Ingest Kafka → PostgreSQL vs COPY (${sizeLabel(r)}${label})`,
         events: r.events,
-        ours: `${formatCount(r.ingest.eventsPerSec)} events/s`,
-        reference: `${formatCount(r.copy.rowsPerSec)} rows/s`,
+        ours: `${formatCount(m.eventsPerSec)} events/s`,
+        reference: `${formatCount(r.copy!.rowsPerSec)} rows/s`,
         ratio,
         target: `≥ ${TARGETS.ingestVsCopy}×`,
         pass: ratio >= TARGETS.ingestVsCopy,

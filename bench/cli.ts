@@ -22,11 +22,16 @@ export interface BenchArgs {
   quick: boolean;
   /** Run the ingest child through tsx instead of as an esbuild bundle (as deployed). */
   childTsx: boolean;
+  /** Also ingest each size with this commit's ingest child (into its own database), before ours. */
+  ingestBefore: string | undefined;
 }
 
 const USAGE = `usage: npm run bench -- [--events 1000000,10000000] [--quick] [--days 14] [--partitions 4]
        [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--readme] [--keep] [--explain] [--child-tsx]
-The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly aggregation.`;
+       [--ingest-before <git ref>]
+The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly aggregation.
+--ingest-before main: the same topic is also ingested by main's ingest child (bundled from git, into its own
+database) just before ours, and both are judged against the one COPY — a change's cost, measured in one run.`;
 
 function fail(message: string): never {
   throw new Error(`${message}\n${USAGE}`);
@@ -62,6 +67,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     explain: false,
     quick: false,
     childTsx: false,
+    ingestBefore: undefined,
   };
   let sizes: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -101,6 +107,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--child-tsx':
         args.childTsx = true;
+        break;
+      case '--ingest-before':
+        args.ingestBefore = value();
         break;
       case '--explain':
         args.explain = true;

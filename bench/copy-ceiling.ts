@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Database } from '../shared/db/index.ts';
+import { statCpuMs } from './backend-cpu.ts';
 
 const COLUMNS =
   'ts, event_type, source, idempotency_key, metric_names, metric_values, dimension_names, dimension_values, data, ingested_at';
@@ -17,13 +18,17 @@ export interface CopyMeasurement {
   fileBytes: number;
   ms: number;
   rowsPerSec: number;
+  /** CPU time of the COPY's PostgreSQL backend (from /proc; 0 when PostgreSQL runs elsewhere). */
+  backendCpuMs: number;
 }
 
-function psql(url: string, command: string): Promise<string> {
+/** Runs `script` (SQL and psql meta-commands, one per line) with psql; resolves to its stdout. */
+function psql(url: string, script: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', command], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    child.stdin.end(script + '\n');
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -38,7 +43,7 @@ function psql(url: string, command: string): Promise<string> {
     child.once('exit', (code) =>
       code === 0
         ? resolve(out)
-        : reject(new Error(`psql ${JSON.stringify(command)} failed (${code}): ${err.trim()}`)),
+        : reject(new Error(`psql ${JSON.stringify(script)} failed (${code}): ${err.trim()}`)),
     );
   });
 }
@@ -71,11 +76,21 @@ export async function measureCopyCeiling(
     const fileBytes = (await stat(file)).size;
     await createTarget(db);
     const started = performance.now();
-    await psql(databaseUrl, `\\copy ${TARGET} (${COLUMNS}) FROM '${file}'`);
+    // …and then the CPU time its backend spent, read by the backend's own session before it ends
+    const out = await psql(
+      databaseUrl,
+      [
+        `\\copy ${TARGET} (${COLUMNS}) FROM '${file}'`,
+        'SELECT pg_backend_pid() AS bench_backend \\gset',
+        '\\setenv BENCH_BACKEND :bench_backend',
+        '\\! cat /proc/$BENCH_BACKEND/stat 2>/dev/null || true',
+      ].join('\n'),
+    );
     const ms = performance.now() - started;
+    const backendCpuMs = out.includes(')') ? statCpuMs(out) : 0;
     const { rows } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${TARGET}`);
     const n = Number(rows[0]?.n ?? 0);
-    return { rows: n, fileBytes, ms, rowsPerSec: n / (ms / 1000) };
+    return { rows: n, fileBytes, ms, rowsPerSec: n / (ms / 1000), backendCpuMs };
   } finally {
     await rm(file, { force: true });
     await db.query(`DROP TABLE IF EXISTS ${TARGET}`).catch(() => undefined);

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { sampleBackendCpu } from './backend-cpu.ts';
 import { RESULT_PREFIX, type IngestChildConfig, type IngestChildResult } from './ingest-protocol.ts';
 
 const CHILD = fileURLToPath(new URL('./ingest-child.ts', import.meta.url));
@@ -11,6 +12,8 @@ export interface IngestMeasurement extends IngestChildResult {
   eventsPerSec: number;
   /** Highest VmHWM sampled from /proc/<pid>/status (KiB); 0 when /proc is unavailable. */
   vmHwmKiB: number;
+  /** CPU time of the child's PostgreSQL backends (from /proc; 0 when PostgreSQL runs elsewhere). */
+  backendCpuMs: number;
 }
 
 async function vmHwm(pid: number): Promise<number> {
@@ -29,6 +32,7 @@ async function vmHwm(pid: number): Promise<number> {
  */
 export async function measureIngest(config: IngestChildConfig, bundle?: string): Promise<IngestMeasurement> {
   const argv = bundle ? [bundle] : ['--import', 'tsx', CHILD];
+  const backends = await sampleBackendCpu(config.databaseUrl);
   const child = spawn(process.execPath, argv, {
     env: { ...process.env, BENCH_INGEST: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -44,10 +48,11 @@ export async function measureIngest(config: IngestChildConfig, bundle?: string):
     child.once('exit', (c) => resolve(c));
   });
   clearInterval(sampler);
+  const backendCpuMs = await backends.stop();
   const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
   if (code !== 0 || !line) {
     throw new Error(`the ingest child process exited with ${code} without a result; its stderr is above`);
   }
   const result = JSON.parse(line.slice(RESULT_PREFIX.length)) as IngestChildResult;
-  return { ...result, eventsPerSec: result.stored / (result.busyMs / 1000), vmHwmKiB: hwm };
+  return { ...result, eventsPerSec: result.stored / (result.busyMs / 1000), vmHwmKiB: hwm, backendCpuMs };
 }

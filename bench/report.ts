@@ -2,8 +2,9 @@
 // the README section between <!-- bench:start --> and <!-- bench:end -->.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { sizeLabel } from './checks.ts';
+import { beforeLabel, sizeLabel } from './checks.ts';
 import { formatCount, formatMs } from './progress.ts';
+import type { IngestMeasurement } from './ingest.ts';
 import type { BenchResults, SizeResult } from './results.ts';
 import type { StatementStat } from './statement-profile.ts';
 import { DEFAULT_WINDOW_CONCURRENCY } from '../shared/jobs/index.ts';
@@ -36,6 +37,17 @@ export function checksTable(results: BenchResults): string {
 
 const cell = (v: string | undefined): string => v ?? '—';
 
+/** Microseconds per event of a total in milliseconds. */
+const perEvent = (ms: number, events: number): string => ((ms * 1000) / events).toFixed(1);
+
+/** An ingest run's time, rate and CPU per event: in Node, and in PostgreSQL when it was measured. */
+function ingestFigures(m: IngestMeasurement): string {
+  const cpu =
+    `CPU per event ${perEvent(m.cpuMs, m.stored)} µs in Node` +
+    (m.backendCpuMs ? ` + ${perEvent(m.backendCpuMs, m.stored)} µs in PostgreSQL` : '');
+  return `${formatMs(m.busyMs)} (${formatCount(m.eventsPerSec)} events/s, ${m.commits} transactions, ${cpu})`;
+}
+
 export function figuresTable(sizes: readonly SizeResult[]): string {
   const header = ['', ...sizes.map((s) => `${sizeLabel(s)} (${formatCount(s.events)} events)`)];
   const rows: [string, (s: SizeResult) => string | undefined][] = [
@@ -45,17 +57,17 @@ export function figuresTable(sizes: readonly SizeResult[]): string {
         s.produce &&
         `${formatMs(s.produce.ms)} (${formatCount(s.produce.events / (s.produce.ms / 1000))}/s, ${(s.produce.bytes / 2 ** 20).toFixed(0)} MiB)`,
     ],
+    ['ingest: pullFromKafka until the last commit', (s) => s.ingest && ingestFigures(s.ingest)],
     [
-      'ingest: pullFromKafka until the last commit',
-      (s) =>
-        s.ingest &&
-        `${formatMs(s.ingest.busyMs)} (${formatCount(s.ingest.eventsPerSec)} events/s, ${s.ingest.commits} transactions, ${formatMs(s.ingest.cpuMs)} CPU in Node)`,
+      'ingest before (--ingest-before, its own database, same topic, run first)',
+      (s) => s.ingestBefore && `${beforeLabel(s.ingestBefore)}: ${ingestFigures(s.ingestBefore)}`,
     ],
     [
       'COPY of the same rows (psql \\copy)',
       (s) =>
         s.copy &&
-        `${formatMs(s.copy.ms)} (${formatCount(s.copy.rowsPerSec)} rows/s, ${(s.copy.fileBytes / 2 ** 20).toFixed(0)} MiB file)`,
+        `${formatMs(s.copy.ms)} (${formatCount(s.copy.rowsPerSec)} rows/s, ${(s.copy.fileBytes / 2 ** 20).toFixed(0)} MiB file` +
+          `${s.copy.backendCpuMs ? `; ${perEvent(s.copy.backendCpuMs, s.copy.rows)} µs of PostgreSQL CPU per row` : ''})`,
     ],
     [
       'ingest peak RSS (maxRSS / VmHWM)',
@@ -121,7 +133,12 @@ export function figuresTable(sizes: readonly SizeResult[]): string {
     ['whole size, setup included', (s) => formatMs(s.totalMs)],
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
-  for (const [name, get] of rows) lines.push(`| ${name} | ${sizes.map((s) => cell(get(s))).join(' | ')} |`);
+  for (const [name, get] of rows) {
+    const cells = sizes.map(get);
+    // a step no size ran (e.g. --ingest-before not given) leaves no row of dashes
+    if (cells.every((c) => c === undefined)) continue;
+    lines.push(`| ${name} | ${cells.map(cell).join(' | ')} |`);
+  }
   return lines.join('\n');
 }
 

@@ -25,6 +25,8 @@ export interface SizeResult {
   partitions: number;
   produce?: ProduceResult;
   ingest?: IngestMeasurement;
+  /** With --ingest-before: the same topic ingested by that commit's child, into its own database, first. */
+  ingestBefore?: IngestMeasurement & { ref: string; commit: string };
   copy?: CopyMeasurement;
   baseline?: BaselineMeasurement;
   hourly?: AggregationMeasurement;

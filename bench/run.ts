@@ -11,7 +11,7 @@ import { createKafka } from '../shared/kafka/index.ts';
 import { measureBaseline, measureHourly, measureRollups, settleRawEvents } from './aggregate.ts';
 import { judge } from './checks.ts';
 import { parseArgs, type BenchArgs, type Step } from './cli.ts';
-import { bundleIngestChild } from './bundle-child.ts';
+import { bundleIngestChild, bundleIngestChildAt, type RefBundle } from './bundle-child.ts';
 import { measureCopyCeiling } from './copy-ceiling.ts';
 import { bundleReportChild, measureReports } from './reports.ts';
 import { benchEvents, benchSpan, type Span } from './dataset.ts';
@@ -43,11 +43,53 @@ interface SizeContext {
   runId: string;
   /** The esbuild bundle of the ingest child; undefined runs it through tsx. */
   childBundle: string | undefined;
+  /** With --ingest-before: that commit's ingest child, bundled. */
+  beforeBundle: RefBundle | undefined;
   /** The esbuild bundle of the report child (with its fonts and resvg binding), when the reports step runs. */
   reportBundle: string | undefined;
   onMachine: (m: Machine) => void;
   /** Writes the results so far (a run stopped midway still leaves its finished steps on disk). */
   checkpoint: (current: SizeResult) => Promise<void>;
+}
+
+/**
+ * The same topic drained by another commit's ingest child into a database of its own (dropped afterwards),
+ * before ours, so that both face the same data and machine and the one COPY ceiling judges both.
+ */
+async function ingestBefore(
+  ctx: SizeContext,
+  before: RefBundle,
+  name: string,
+  topic: string,
+): Promise<NonNullable<SizeResult['ingestBefore']>> {
+  const dbName = `${name}_before`;
+  const { value: bench } = await step(`create database ${dbName}`, () =>
+    freshDatabase(ctx.urls.databaseUrl, dbName),
+  );
+  await bench.db.close();
+  try {
+    const { value: m } = await step(`ingest before: ${before.ref} (${before.commit.slice(0, 10)})`, () =>
+      measureIngest(
+        {
+          databaseUrl: bench.url,
+          brokers: ctx.urls.brokers,
+          topic,
+          groupId: `hxp-bench-before-${name}-${ctx.runId}`,
+          idleMs: 1500,
+          maxDurationMs: 3_600_000,
+        },
+        before.bundle,
+      ),
+    );
+    say(
+      `  before: stored ${formatCount(m.stored)} of ${formatCount(m.recordsIn)} records in ${(m.busyMs / 1000).toFixed(2)} s: ` +
+        `${formatCount(m.eventsPerSec)} events/s, CPU ${(m.cpuMs / 1000).toFixed(2)} s in Node + ${(m.backendCpuMs / 1000).toFixed(2)} s in PostgreSQL, ` +
+        `peak RSS ${(m.maxRssKiB / 1024).toFixed(0)} MiB`,
+    );
+    return { ...m, ref: before.ref, commit: before.commit };
+  } finally {
+    if (!ctx.args.keep) await dropDatabase(ctx.urls.databaseUrl, dbName).catch(() => undefined);
+  }
 }
 
 async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
@@ -81,6 +123,8 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       `  ${formatCount(produced.events)} events, ${(produced.bytes / 2 ** 20).toFixed(0)} MiB, ${JSON.stringify(produced.byType)}`,
     );
 
+    if (ctx.beforeBundle) result.ingestBefore = await ingestBefore(ctx, ctx.beforeBundle, name, topic);
+
     const { value: ingest } = await step('ingest: pullFromKafka in a child process', () =>
       measureIngest(
         {
@@ -99,7 +143,8 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
     say(
       `  stored ${formatCount(ingest.stored)} of ${formatCount(ingest.recordsIn)} records (${ingest.rejected} rejected, ` +
         `${ingest.duplicates} duplicates, lag ${ingest.lag}) in ${(ingest.busyMs / 1000).toFixed(2)} s: ` +
-        `${formatCount(ingest.eventsPerSec)} events/s, peak RSS ${(ingest.maxRssKiB / 1024).toFixed(0)} MiB`,
+        `${formatCount(ingest.eventsPerSec)} events/s, CPU ${(ingest.cpuMs / 1000).toFixed(2)} s in Node + ` +
+        `${(ingest.backendCpuMs / 1000).toFixed(2)} s in PostgreSQL, peak RSS ${(ingest.maxRssKiB / 1024).toFixed(0)} MiB`,
     );
     if (ingest.stored !== produced.events) {
       say(
@@ -114,7 +159,8 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       result.copy = copy;
       await ctx.checkpoint(result);
       say(
-        `  ${formatCount(copy.rows)} rows in ${(copy.ms / 1000).toFixed(2)} s: ${formatCount(copy.rowsPerSec)} rows/s`,
+        `  ${formatCount(copy.rows)} rows in ${(copy.ms / 1000).toFixed(2)} s: ${formatCount(copy.rowsPerSec)} rows/s, ` +
+          `${(copy.backendCpuMs / 1000).toFixed(2)} s CPU in PostgreSQL`,
       );
     }
 
@@ -244,6 +290,13 @@ async function main(): Promise<void> {
   const childBundle = args.childTsx
     ? undefined
     : (await step('bundle the ingest child with esbuild', bundleIngestChild)).value;
+  const beforeBundle = args.ingestBefore
+    ? (
+        await step(`bundle ${args.ingestBefore}'s ingest child (git archive + esbuild)`, () =>
+          bundleIngestChildAt(args.ingestBefore!),
+        )
+      ).value
+    : undefined;
   const reportBundle = args.steps.includes('reports')
     ? (await step('bundle the report child with esbuild', bundleReportChild)).value
     : undefined;
@@ -267,6 +320,7 @@ async function main(): Promise<void> {
     span,
     runId: Date.now().toString(36),
     childBundle,
+    beforeBundle,
     reportBundle,
     onMachine: (m) => (machine ??= m),
     checkpoint: async (current) => {
@@ -278,6 +332,7 @@ async function main(): Promise<void> {
     for (const size of args.sizes) sizes.push(await benchSize(size, ctx));
   } finally {
     if (childBundle) await rm(dirname(childBundle), { recursive: true, force: true });
+    if (beforeBundle) await rm(dirname(beforeBundle.bundle), { recursive: true, force: true });
     if (reportBundle) await rm(dirname(reportBundle), { recursive: true, force: true });
   }
   const results = collect(sizes, true);

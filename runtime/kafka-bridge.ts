@@ -3,17 +3,28 @@
 // message's raw value to /function/<name> with the connector's headers. 5xx and network errors are
 // retried with backoff; after the last try the message is dead-lettered to `hxp.batch.dlq` with the
 // reason. An offset is committed only after every function answered (any status < 500 acks) or the
-// message was dead-lettered, so a crash before that redelivers it (functions dedupe by
-// topic:partition:offset).
+// message was dead-lettered, so a crash before that redelivers it (functions dedupe by the event's id,
+// else by topic:partition:offset).
 //
-// Standalone:  node --import tsx shared/runtime/kafka-bridge.ts --gateway http://127.0.0.1:8080
+// Standalone:  node --import tsx runtime/kafka-bridge.ts --gateway http://127.0.0.1:8080
 //   [--brokers host:port,…] [--group hxp-batch-connector] [--dlq-topic hxp.batch.dlq]
-//   Brokers default to KAFKA_BOOTSTRAP_SERVERS; functions are read from GET <gateway>/system/functions
-//   (BASIC_AUTH_USER/BASIC_AUTH_PASSWORD when the gateway needs them).
+//   Brokers default to KAFKA_BOOTSTRAP_SERVERS, the DLQ to KAFKA_DLQ_TOPIC; functions are read from
+//   GET <gateway>/system/functions (BASIC_AUTH_USER/BASIC_AUTH_PASSWORD when the gateway needs them).
+//   Topics the broker lacks are created first (KAFKA_TOPIC_CREATE, KAFKA_TOPIC_PARTITIONS,
+//   KAFKA_TOPIC_REPLICATION_FACTOR), or waited for with a warning naming each: it never fails its start
+//   for a missing topic.
+import { setTimeout as pause } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
-import { createKafka } from '../shared/kafka/index.ts';
+import {
+  createKafka,
+  DEFAULT_TOPIC_SETTINGS,
+  ensureTopics,
+  topicSettingsFrom,
+  type TopicSettings,
+} from '../shared/kafka/index.ts';
+import { loadConfigOrExit } from '../shared/config/index.ts';
 import { CRON_TOPIC } from './stack.ts';
 import type { RuntimeLog } from './supervisor.ts';
 
@@ -41,11 +52,19 @@ export interface KafkaBridgeOptions {
   fromBeginning?: boolean;
   /** kafkajs maxWaitTimeInMs (lower it in tests). */
   maxWaitTimeInMs?: number;
+  /** How missing topics are created (default: the configuration defaults: create, 4 partitions, RF 1). */
+  topicSettings?: TopicSettings;
+  /** Backoff between start attempts while topics are missing or no broker answers (default 1 s → 30 s). */
+  startBackoffMs?: { initial: number; max: number };
   onOutcome?: (topic: string, fn: string, outcome: 'delivered' | 'dead_lettered') => void;
 }
 
 export interface KafkaBridge {
   topics: string[];
+  /** Resolves true once the bridge consumes (at once on a ready broker), false if stopped before that. */
+  ready: Promise<boolean>;
+  /** False while it waits for its topics (or a broker). */
+  readonly running: boolean;
   stop(): Promise<void>;
 }
 
@@ -110,8 +129,6 @@ export function connectorHeaders(
   return headers;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** POST through a gateway, as the connector does. */
 export function gatewayDeliver(gatewayUrl: string, authHeader?: string): Deliver {
   const base = gatewayUrl.replace(/\/$/, '');
@@ -131,15 +148,17 @@ export async function startKafkaBridge(options: KafkaBridgeOptions): Promise<Kaf
   for (const r of options.routes) for (const t of r.topics) byTopic.set(t, [...(byTopic.get(t) ?? []), r.fn]);
   const topics = [...byTopic.keys()];
   const kafka = createKafka({ brokers: options.brokers, clientId: options.clientId ?? 'hxp-kafka-bridge' });
+  const groupId = options.groupId ?? DEFAULT_GROUP;
   const consumer: Consumer = kafka.consumer({
-    groupId: options.groupId ?? DEFAULT_GROUP,
+    groupId,
     ...(options.maxWaitTimeInMs === undefined ? {} : { maxWaitTimeInMs: options.maxWaitTimeInMs }),
   });
   const producer: Producer = kafka.producer();
   const attempts = options.attempts ?? 5;
   const { initial, max } = options.backoffMs ?? { initial: 500, max: 30_000 };
   const dlqTopic = options.dlqTopic ?? DEFAULT_DLQ_TOPIC;
-  let stopping = false;
+  const topicSettings = options.topicSettings ?? DEFAULT_TOPIC_SETTINGS;
+  const stopping = new AbortController();
 
   async function deliverOne(
     fn: string,
@@ -161,7 +180,7 @@ export async function startKafkaBridge(options: KafkaBridgeOptions): Promise<Kaf
       } catch (err) {
         reason = `function ${fn} unreachable: ${(err as Error).message}`;
       }
-      if (stopping)
+      if (stopping.signal.aborted)
         throw new Error(`bridge stopping; ${topic}/${partition}@${message.offset} not acknowledged`);
       if (attempt < attempts) {
         const delay = Math.min(max, initial * 2 ** (attempt - 1));
@@ -169,7 +188,7 @@ export async function startKafkaBridge(options: KafkaBridgeOptions): Promise<Kaf
           { fn, topic, partition, offset: message.offset, attempt, retryInMs: delay, reason },
           'delivery failed; retrying',
         );
-        await sleep(delay);
+        await pause(delay);
       }
     }
     await producer.send({
@@ -198,22 +217,66 @@ export async function startKafkaBridge(options: KafkaBridgeOptions): Promise<Kaf
     options.onOutcome?.(topic, fn, 'dead_lettered');
   }
 
-  await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
-  // eachMessage with autoCommit: kafkajs resolves (and later commits) an offset only after the
-  // handler returned, i.e. after every function acknowledged the message or it was dead-lettered. A
-  // throw (DLQ unreachable, stopping) leaves it uncommitted and kafkajs re-reads it.
-  await consumer.run({
-    eachMessage: async ({ topic, partition, message }) => {
-      for (const fn of byTopic.get(topic) ?? []) await deliverOne(fn, topic, partition, message);
-    },
-  });
-  options.log.info({ topics, groupId: options.groupId ?? DEFAULT_GROUP }, 'kafka bridge consuming');
+  // Subscribing to a topic the broker lacks fails the consumer ("This server does not host this
+  // topic-partition"), so the topics, the DLQ included, are made sure of first (created, or waited for).
+  async function consume(): Promise<boolean> {
+    const check = await ensureTopics(kafka, [...topics, dlqTopic], topicSettings, options.log);
+    if (check.missing.length > 0) {
+      for (const { topic, reason } of check.missing) {
+        options.log.warn(
+          { topic, reason },
+          `kafka topic "${topic}" is missing: ${reason}; the bridge waits for it`,
+        );
+      }
+      return false;
+    }
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+    // eachMessage with autoCommit: kafkajs resolves (and later commits) an offset only after the
+    // handler returned, i.e. after every function acknowledged the message or it was dead-lettered. A
+    // throw (DLQ unreachable, stopping) leaves it uncommitted and kafkajs re-reads it.
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        for (const fn of byTopic.get(topic) ?? []) await deliverOne(fn, topic, partition, message);
+      },
+    });
+    options.log.info({ topics, groupId }, 'kafka bridge consuming');
+    return true;
+  }
+
+  // The first try is awaited, so a bridge on a ready broker consumes when this returns. Otherwise it keeps
+  // trying in the background and the runtime around it starts anyway.
+  const attempt = async (): Promise<boolean> => {
+    try {
+      return await consume();
+    } catch (err) {
+      if (stopping.signal.aborted) return false;
+      options.log.warn({ err, topics, dlqTopic }, 'kafka bridge could not start yet; retrying');
+      return false;
+    }
+  };
+  let running = await attempt();
+  const ready = running
+    ? Promise.resolve(true)
+    : (async () => {
+        const { initial: first, max: most } = options.startBackoffMs ?? { initial: 1000, max: 30_000 };
+        for (let delay = first; !stopping.signal.aborted; delay = Math.min(most, delay * 2)) {
+          await pause(delay, undefined, { signal: stopping.signal }).catch(() => undefined);
+          if (stopping.signal.aborted) break;
+          if ((running = await attempt())) return true;
+        }
+        return false;
+      })();
   return {
     topics,
+    ready,
+    get running() {
+      return running;
+    },
     async stop() {
-      stopping = true;
+      stopping.abort();
+      await ready.catch(() => false);
       await consumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
     },
@@ -265,13 +328,16 @@ async function standalone(): Promise<void> {
     consoleLog.warn({ gateway }, 'no function carries a Kafka topic annotation; nothing to bridge');
     return;
   }
+  // Topics the broker lacks are created as the configuration says (KAFKA_TOPIC_CREATE, _PARTITIONS, …).
+  const config = loadConfigOrExit();
   const bridge = await startKafkaBridge({
     brokers,
     routes,
     deliver: gatewayDeliver(gateway, auth),
     log: consoleLog,
+    topicSettings: topicSettingsFrom(config),
+    dlqTopic: values['dlq-topic'] ?? config.kafka.topics.dlq,
     ...(values.group ? { groupId: values.group } : {}),
-    ...(values['dlq-topic'] ? { dlqTopic: values['dlq-topic'] } : {}),
   });
   const stop = (): void => void bridge.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);

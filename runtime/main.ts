@@ -9,6 +9,14 @@ import { createLogger } from '../shared/log/index.ts';
 import { cronSchedule, kafkaTopics } from './stack.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
 
+function bridgeLine(rt: Runtime): string {
+  if (!rt.bridge) return 'off (set KAFKA_BOOTSTRAP_SERVERS to bridge topic annotations)';
+  const topics = rt.bridge.topics.join(', ');
+  return rt.bridge.running
+    ? `bridge consuming ${topics}`
+    : `bridge waiting for ${topics} (see the warnings above; it starts once they exist)`;
+}
+
 function describe(rt: Runtime): string {
   const lines = [
     '',
@@ -20,7 +28,7 @@ function describe(rt: Runtime): string {
     rt.database.mode === 'embedded'
       ? `  database  embedded PGlite at ${rt.database.dataDir}, served to functions one connection at a time (${rt.database.url})`
       : `  database  PostgreSQL ${rt.database.url.replace(/\/\/[^@/]*@/, '//***@')}`,
-    `  kafka     ${rt.bridge ? `bridge consuming ${rt.bridge.topics.join(', ')}` : 'off (set KAFKA_BOOTSTRAP_SERVERS to bridge topic annotations)'}`,
+    `  kafka     ${bridgeLine(rt)}`,
     '  functions',
   ];
   for (const p of rt.supervisor.all()) {

@@ -3,7 +3,15 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
+import { loadConfig } from '../shared/config/index.ts';
 import { migrate, openDatabase, type Database } from '../shared/db/index.ts';
+import {
+  configuredTopics,
+  createKafka,
+  topicSettingsFrom,
+  waitForTopics,
+  type KafkaLogSink,
+} from '../shared/kafka/index.ts';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics.ts';
 import { hostname } from 'node:os';
 import { createApiServer, createMetricsServer, type MetricsEndpoint } from './api-server.ts';
@@ -20,6 +28,15 @@ import { kafkaTopics, loadStack, type Stack } from './stack.ts';
 import { createSupervisor, PROJECT_ROOT, type RuntimeLog, type Supervisor } from './supervisor.ts';
 
 export const DEFAULT_DATA_DIR = './.data/pglite';
+
+/** kafkajs' own warnings and errors in the runtime log (its chatter stays out). */
+function kafkaLogOf(log: RuntimeLog): KafkaLogSink {
+  return {
+    debug: () => undefined,
+    warn: (o, m) => log.warn(o, m ?? ''),
+    error: (o, m) => log.error(o, m ?? ''),
+  };
+}
 
 export interface RuntimeOptions {
   stackFile?: string;
@@ -48,6 +65,8 @@ export interface RuntimeOptions {
     maxWaitTimeInMs?: number;
     attempts?: number;
     backoffMs?: { initial: number; max: number };
+    /** Backoff while topics are missing or no broker answers (default 1 s → 30 s). */
+    startBackoffMs?: { initial: number; max: number };
   };
   templateEntry?: string;
   log: RuntimeLog;
@@ -195,22 +214,46 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const routes = stack.functions
       .map((f) => ({ fn: f.name, topics: kafkaTopics(f) }))
       .filter((r) => r.topics.length);
-    if (brokers.length > 0 && routes.length > 0) {
-      bridge = await startKafkaBridge({
-        brokers,
-        routes,
-        deliver: gatewayDeliver(gatewayServer.url),
-        log: options.log,
-        groupId: options.kafka?.groupId ?? env.KAFKA_CONNECTOR_GROUP ?? DEFAULT_GROUP,
-        ...(env.KAFKA_DLQ_TOPIC ? { dlqTopic: env.KAFKA_DLQ_TOPIC } : {}),
-        ...(options.kafka?.maxWaitTimeInMs === undefined
-          ? {}
-          : { maxWaitTimeInMs: options.kafka.maxWaitTimeInMs }),
-        ...(options.kafka?.attempts === undefined ? {} : { attempts: options.kafka.attempts }),
-        ...(options.kafka?.backoffMs === undefined ? {} : { backoffMs: options.kafka.backoffMs }),
-        onOutcome: (topic, fn, outcome) => metrics.bridgeMessages.inc({ topic, function_name: fn, outcome }),
+    if (brokers.length > 0) {
+      const config = loadConfig({ env });
+      const topicSettings = topicSettingsFrom(config);
+      if (routes.length > 0) {
+        bridge = await startKafkaBridge({
+          brokers,
+          routes,
+          deliver: gatewayDeliver(gatewayServer.url),
+          log: options.log,
+          groupId: options.kafka?.groupId ?? env.KAFKA_CONNECTOR_GROUP ?? DEFAULT_GROUP,
+          dlqTopic: config.kafka.topics.dlq,
+          topicSettings,
+          ...(options.kafka?.maxWaitTimeInMs === undefined
+            ? {}
+            : { maxWaitTimeInMs: options.kafka.maxWaitTimeInMs }),
+          ...(options.kafka?.attempts === undefined ? {} : { attempts: options.kafka.attempts }),
+          ...(options.kafka?.backoffMs === undefined ? {} : { backoffMs: options.kafka.backoffMs }),
+          ...(options.kafka?.startBackoffMs === undefined
+            ? {}
+            : { startBackoffMs: options.kafka.startBackoffMs }),
+          onOutcome: (topic, fn, outcome) =>
+            metrics.bridgeMessages.inc({ topic, function_name: fn, outcome }),
+        });
+        cleanups.push(() => bridge!.stop());
+      }
+      // A broker that has never seen this project lacks its topics: the bridge made sure of its own above;
+      // the rest are created (or waited for, with a warning naming each) in the background, so the runtime
+      // is up meanwhile. One after the other, so two creators do not race for one topic.
+      const topicsWatch = new AbortController();
+      const kafka = createKafka({ brokers, clientId: 'hxp-runtime', log: kafkaLogOf(options.log) });
+      const bridged = new Set(bridge ? [...bridge.topics, config.kafka.topics.dlq] : []);
+      const topics = configuredTopics(config).filter((topic) => !bridged.has(topic));
+      const topicsReady = waitForTopics(kafka, topics, topicSettings, options.log, {
+        signal: topicsWatch.signal,
+        ...(options.kafka?.startBackoffMs ? { backoffMs: options.kafka.startBackoffMs } : {}),
       });
-      cleanups.push(() => bridge!.stop());
+      cleanups.push(async () => {
+        topicsWatch.abort();
+        await topicsReady;
+      });
     }
 
     return {

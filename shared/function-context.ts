@@ -17,7 +17,7 @@ import {
 } from './jobs/index.ts';
 import { normalizeSettingsFrom, type NormalizeSettings } from './ingest/index.ts';
 import { parseJsonText } from './json/index.ts';
-import { createKafka, createPublisher, type Publisher } from './kafka/index.ts';
+import { createKafka, createPublisher, topicSettingsFrom, type Publisher } from './kafka/index.ts';
 import { createLogger } from './log/index.ts';
 import type { Registry } from 'prom-client';
 import {
@@ -87,18 +87,16 @@ async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): P
     throw err;
   }
   const brokers = config.kafka.bootstrapServers;
+  const kafkaLog = createLogger(config, { fn: env.HXP_FUNCTION_NAME ?? 'function', component: 'kafka' });
   const kafka = brokers?.length
-    ? createKafka({
-        brokers,
-        clientId: config.kafka.clientId,
-        log: createLogger(config, { fn: env.HXP_FUNCTION_NAME ?? 'function', component: 'kafka' }),
-      })
+    ? createKafka({ brokers, clientId: config.kafka.clientId, log: kafkaLog })
     : undefined;
   return {
     config,
     db,
     kafka,
-    publisher: kafka && createPublisher(kafka),
+    // Creates a topic the broker lacks on its first send to it (kafka.topics.create/partitions/…).
+    publisher: kafka && createPublisher(kafka, { topics: topicSettingsFrom(config), log: kafkaLog }),
     jobOptions: jobOptionsOf(config),
     normalize: normalizeSettingsFrom(config),
     metrics: { registry: processRegistry(), pusher: startPusher(config, env) },

@@ -24,7 +24,8 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
           ...(publisher ? { publisher } : {}),
         };
         const pulled = await pullFromKafka(deps, pullOptionsFrom(fx.config));
-        return { rowsIn: pulled.stored, lag: pulled.lag };
+        const { stored: rowsIn, lag, duplicates, conflictingDuplicates, rejected } = pulled;
+        return { rowsIn, lag, duplicates, conflictingDuplicates, rejected };
       }
     : undefined;
   const summary = await runAggregation(jobDeps(fx, context.log), {

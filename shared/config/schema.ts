@@ -230,6 +230,9 @@ const BatchProcessingConfigObject = z.object({
       raw: setting(k.list(topic), ['hxp.events.raw']),
       events: setting(topic, 'hxp.batch.events'),
       dlq: setting(topic, 'hxp.batch.dlq'),
+      create: setting(k.bool, true),
+      partitions: setting(k.int(1, 10_000), 4),
+      replicationFactor: setting(k.int(1, 32), 1),
     }),
   }),
   database: section({

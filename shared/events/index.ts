@@ -1,6 +1,7 @@
 export { canonicalJson, eventHash } from './canonical.ts';
 export {
   DEFAULT_DIMENSION_KEYS,
+  idKey,
   normalizeEvent,
   type NormalizeContext,
   type NormalizedEvent,

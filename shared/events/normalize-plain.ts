@@ -17,6 +17,8 @@ import { scanPlainEvent } from './plain-event-text.ts';
  * character, and none but dataJson a quote.
  */
 export interface PlainNormalizedEvent {
+  /** The event's own id (its identity on every path), when it has one. */
+  id: string | undefined;
   eventType: string;
   /** UTC, as Date#toISOString writes it. */
   isoTimestamp: string;
@@ -102,6 +104,7 @@ export function normalizePlainEvent(
   const { earliest, latest } = acceptedTimeRange(context);
   if (timestamp.ms < earliest || timestamp.ms > latest) return undefined;
   return {
+    id: text.id,
     eventType: text.eventType,
     isoTimestamp: timestamp.iso,
     source: text.source ?? 'unknown',

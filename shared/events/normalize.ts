@@ -28,7 +28,10 @@ export interface NormalizeContext {
   receivedAt: Date;
   /** The Kafka record timestamp (a Date or epoch milliseconds), the fallback before receivedAt. */
   recordTimestamp?: Date | number | undefined;
-  /** Wins over id and hash; the Kafka paths pass `topic:partition:offset`. */
+  /**
+   * The key of an event without `id`, instead of its content hash; the Kafka paths pass
+   * `topic:partition:offset`. An event's own id always wins: it is the event's identity on every path.
+   */
   idempotencyKey?: string | undefined;
   limits: NormalizeLimits;
   /** String fields of data aggregated as dimensions. Default ['model']. */
@@ -36,7 +39,10 @@ export interface NormalizeContext {
 }
 
 export interface NormalizedEvent {
+  /** `id:<id>` when the event has an id, else the context's key, else `sha256:<content hash>`. */
   idempotencyKey: string;
+  /** The event's own id, when it has one. */
+  id: string | undefined;
   eventType: string;
   timestamp: Date;
   /** Where `timestamp` came from: the event, the Kafka record, or the receive time. */
@@ -203,9 +209,14 @@ function checkAge(
   return undefined;
 }
 
+/** The key of an event with an id, whichever path it came by. */
+export function idKey(id: string): string {
+  return `id:${id}`;
+}
+
 function idempotencyKeyOf(envelope: EventEnvelope, context: NormalizeContext): string {
+  if (envelope.id !== undefined) return idKey(envelope.id);
   if (context.idempotencyKey) return context.idempotencyKey;
-  if (envelope.id !== undefined) return `id:${envelope.id}`;
   // The hash covers what is stored: type, source (after its default), the timestamp as an instant (so
   // "10:15:00Z" and "11:15:00+01:00" agree) when the event has one, and data. Fallback timestamps are
   // deliberately left out, so a retried event without timestamp or id is still recognised.
@@ -282,6 +293,7 @@ export function normalizeEvent(raw: unknown, context: NormalizeContext): Normali
     ok: true,
     event: {
       idempotencyKey: idempotencyKeyOf(envelope, context),
+      id: envelope.id,
       eventType: envelope.event_type,
       timestamp: resolved.timestamp,
       timestampSource: resolved.from,

@@ -5,13 +5,27 @@ import { BAD_REQUEST, errorResponse, type ApiOperation } from '../openapi/operat
 
 export const PushResultSchema = z.object({
   stored: z.number().int().meta({ description: 'events newly stored' }),
-  duplicates: z.number().int().meta({ description: 'events already stored before (same idempotency key)' }),
+  duplicates: z.number().int().meta({
+    description:
+      'events stored before, by any path: the same id, the same Kafka record, or (without id) the same content',
+  }),
+  conflictingDuplicates: z.number().int().meta({
+    description:
+      'the duplicates whose id was stored before with other content: the first is kept, each is in `conflicts` and in dead letters',
+  }),
   rejected: z.number().int().meta({ description: 'events sent to dead letters' }),
   rejections: z.array(
     z.object({
       index: z.number().int().meta({ description: 'position of the event in the body' }),
       code: z.string().meta({ description: 'EVENT_* or INGEST_* (docs/errors.md)' }),
       reason: z.string(),
+    }),
+  ),
+  conflicts: z.array(
+    z.object({
+      id: z.string().meta({ description: 'the event id stored before with other content' }),
+      code: z.string().meta({ description: 'EVENT_CONFLICTING_DUPLICATE' }),
+      reason: z.string().meta({ description: 'which fields differ' }),
     }),
   ),
 });
@@ -25,7 +39,9 @@ export const ingestOperations: ApiOperation[] = [
     operationId: 'ingestEvents',
     summary: 'Push events: one JSON event, a JSON array, or NDJSON (or one record from the Kafka connector)',
     description:
-      'Each event is stored once by its idempotency key; bad events go to dead letters with the reason and ' +
+      'Each event is stored once: by its id when it has one (whichever path it came by), else by its Kafka ' +
+      'record or its content; the same id with other content keeps the first (a conflicting duplicate); bad ' +
+      'events go to dead letters with the reason and ' +
       'never block the good ones around them. Kafka connector deliveries carry X-Topic, X-Kafka-Partition and ' +
       'X-Kafka-Offset.',
     tags: ['ingest'],

@@ -32,6 +32,12 @@ export class CopyBuffer {
     return { chunk: this.full.length, start, end: this.used };
   }
 
+  /** One line as text (for the rare look back at a row, e.g. a duplicate's content). */
+  text({ chunk, start, end }: LineRange): string {
+    const buffer = chunk === this.full.length ? this.current : this.full[chunk];
+    return (buffer as Buffer).toString('utf8', start, end);
+  }
+
   /** Every line, in order. */
   chunks(): Buffer[] {
     return this.used > 0 ? [...this.full, this.current.subarray(0, this.used)] : [...this.full];

@@ -109,3 +109,14 @@ export function plainCopyLine(idempotencyKey: string, event: PlainNormalizedEven
     '\n'
   );
 }
+
+const COPY_ESCAPE = /\\(.)/g;
+const COPY_UNESCAPED: Record<string, string> = { n: '\n', r: '\r', t: '\t' };
+
+/** The columns of one COPY text line (with or without its newline), unescaped: the inverse of copyLine. */
+export function copyFields(line: string): string[] {
+  const body = line.endsWith('\n') ? line.slice(0, -1) : line;
+  return body
+    .split('\t')
+    .map((field) => field.replace(COPY_ESCAPE, (_, c: string) => COPY_UNESCAPED[c] ?? c));
+}

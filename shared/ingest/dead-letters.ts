@@ -3,7 +3,8 @@
 // once its cause is fixed (a limit raised, a producer's clock corrected) the event lands — exactly once: the
 // letters are locked for the transaction, a letter already replayed is skipped, and the event's own key
 // (its id, its Kafka offset, or its hash) makes a second store a duplicate. A letter that is still bad stays
-// a dead letter with the new reason recorded; replay never creates new dead letters.
+// a dead letter with the new reason recorded; replay creates no new dead letters, but for an event whose id
+// was stored before with other content, which lands as a conflicting duplicate as on every path.
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/index.ts';
@@ -232,10 +233,12 @@ function renormalize(row: DeadLetterRow, settings: NormalizeSettings): Normalize
 
 export async function replayDeadLetters(deps: ReplayDeps, body: unknown): Promise<ReplayResult> {
   const { ids } = ReplayRequest.parse(body);
+  let conflicting = 0;
   const wanted = [...new Set(ids.map((id) => String(id)))];
   const result = await deps.db.transaction(async (client): Promise<ReplayResult> => {
     const rows = new Map((await lockDeadLetters(client, wanted)).map((r) => [r.id, r]));
     const out: ReplayResult = { results: [], stored: 0, duplicates: 0, rejected: 0 };
+    conflicting = 0;
     const marks: ReplayMark[] = [];
     for (const id of wanted) {
       const row = rows.get(id);
@@ -273,6 +276,7 @@ export async function replayDeadLetters(deps: ReplayDeps, body: unknown): Promis
       out.results.push({ id: Number(id), outcome, stored: stored.stored });
       out.stored += stored.stored;
       out.duplicates += stored.duplicates;
+      conflicting += stored.conflictingDuplicates;
       marks.push({ id, outcome, error: null });
     }
     await markReplayed(client, marks);
@@ -282,6 +286,7 @@ export async function replayDeadLetters(deps: ReplayDeps, body: unknown): Promis
     recordIngest(deps.metrics, 'replay', {
       stored: result.stored,
       duplicates: result.duplicates,
+      conflictingDuplicates: conflicting,
       rejectedReasons: result.results.flatMap((r) => (r.reason ? [r.reason.code] : [])),
     });
   }

@@ -14,6 +14,7 @@ export {
   connectorRecord,
   ingestPayload,
   type ConnectorRecord,
+  type PushConflict,
   type PushDeps,
   type PushRejection,
   type PushRequest,

@@ -37,6 +37,7 @@ export function prepareKafkaBatch(
   const letters: DeadLetter[] = [];
   for (const message of batch.messages) {
     // Most records are plain JSON of valid events: their row is cut from the text without a parse tree.
+    // Its key is the event's id when it has one, else the record's coordinates.
     const plain = message.value ? normalizePlainEvent(message.value, context) : undefined;
     if (plain) {
       const { offset } = message;
@@ -63,7 +64,11 @@ export function fromOffset(batch: PreparedKafkaBatch, from: bigint): PreparedKaf
     prepared: {
       ...batch.prepared,
       rows: batch.prepared.rows.filter((r) => keep(r.kafka?.offset)),
+      repeats: batch.prepared.repeats.filter((r) => keep(r.kafka?.offset)),
       unstorable: batch.prepared.unstorable.filter((l) => keep(l.offset)),
+      keyed: batch.prepared.keyed.filter((r) => keep(r.kafka?.offset)),
+      // Rendered again from what is left, by the store.
+      keyLines: undefined,
     },
     letters: batch.letters.filter((l) => keep(l.offset)),
   };

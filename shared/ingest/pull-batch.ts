@@ -3,10 +3,10 @@
 // when the batch was taken from kafkajs — are stored, and the next offset is saved; all committed together.
 import type { KafkaMessage } from 'kafkajs';
 import type { Database } from '../db/index.ts';
-import { isRetriable } from '../errors/index.ts';
 import type { NormalizeSettings } from './normalize.ts';
 import { lockOffset, saveOffset } from './offsets-sql.ts';
 import { fromOffset, prepareKafkaBatch, type PreparedKafkaBatch } from './prepare-kafka-batch.ts';
+import { retriedTransaction } from './retry.ts';
 import { rowFormat, storePreparedRows } from './store.ts';
 import type { DeadLetter, StoreResult } from './types.ts';
 
@@ -36,8 +36,6 @@ export type BatchOutcome =
   | { kind: 'gap'; nextOffset: string }
   | { kind: 'stored'; result: StoreResult; skipped: number; letters: DeadLetter[]; nextOffset: string };
 
-const ATTEMPTS = 3;
-
 /** The CPU work of a batch, done once and before its transaction (a retried transaction does not redo it). */
 export function preparePartitionBatch(
   work: PartitionBatch,
@@ -66,46 +64,43 @@ export async function storeBatch(
 ): Promise<BatchOutcome> {
   const { nextOffset } = work;
   const all = work.prepared;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.transaction(async (client) => {
-        // The rows and their offset commit or vanish together, and the offset says where to read again;
-        // so a commit lost to a PostgreSQL crash is re-read from Kafka, and waiting for its flush buys
-        // nothing. (A later synchronous commit that saw these rows flushes them first: WAL is ordered.)
-        await client.query('SET LOCAL synchronous_commit = off');
-        const stored = await lockOffset(client, work.groupId, work.topic, work.partition);
-        const from = stored === null ? null : BigInt(stored);
-        if (from !== null && work.checkGap && BigInt(work.firstOffset) > from) {
-          return { kind: 'gap', nextOffset: stored as string };
-        }
-        // Offsets ascend within a batch; only a batch that overlaps the stored offset is cut.
-        const overlaps = from !== null && from > BigInt(work.firstOffset);
-        const batch = overlaps ? fromOffset(all, from) : all;
-        const skipped = overlaps ? recordsOf(all) - recordsOf(batch) : 0;
-        const result = await storePreparedRows(client, batch.prepared, batch.letters);
-        if (from === null || BigInt(nextOffset) > from) {
-          await saveOffset(client, work.groupId, {
-            topic: work.topic,
-            partition: work.partition,
-            nextOffset,
-          });
-        }
-        await hooks.beforeCommit?.();
-        return {
-          kind: 'stored',
-          result,
-          skipped,
-          letters: [...batch.letters, ...result.unstorable],
+  return retriedTransaction(() =>
+    db.transaction(async (client): Promise<BatchOutcome> => {
+      // The rows and their offset commit or vanish together, and the offset says where to read again;
+      // so a commit lost to a PostgreSQL crash is re-read from Kafka, and waiting for its flush buys
+      // nothing. (A later synchronous commit that saw these rows flushes them first: WAL is ordered.)
+      await client.query('SET LOCAL synchronous_commit = off');
+      const stored = await lockOffset(client, work.groupId, work.topic, work.partition);
+      const from = stored === null ? null : BigInt(stored);
+      if (from !== null && work.checkGap && BigInt(work.firstOffset) > from) {
+        return { kind: 'gap', nextOffset: stored as string };
+      }
+      // Offsets ascend within a batch; only a batch that overlaps the stored offset is cut.
+      const overlaps = from !== null && from > BigInt(work.firstOffset);
+      const batch = overlaps ? fromOffset(all, from) : all;
+      const skipped = overlaps ? recordsOf(all) - recordsOf(batch) : 0;
+      const result = await storePreparedRows(client, batch.prepared, batch.letters, 'kafka');
+      if (from === null || BigInt(nextOffset) > from) {
+        await saveOffset(client, work.groupId, {
+          topic: work.topic,
+          partition: work.partition,
           nextOffset,
-        };
-      });
-    } catch (err) {
-      if (attempt >= ATTEMPTS || !isRetriable(err)) throw err;
-    }
-  }
+        });
+      }
+      await hooks.beforeCommit?.();
+      return {
+        kind: 'stored',
+        result,
+        skipped,
+        letters: [...batch.letters, ...result.unstorable, ...result.conflicts],
+        nextOffset,
+      };
+    }),
+  );
 }
 
-/** Each record of a Kafka batch is exactly one of: a row, a refused record, an unstorable one. */
+/** Each record of a Kafka batch is exactly one of: a row, a repeat, a refused record, an unstorable one. */
 function recordsOf(batch: PreparedKafkaBatch): number {
-  return batch.prepared.rows.length + batch.letters.length + batch.prepared.unstorable.length;
+  const { prepared } = batch;
+  return prepared.rows.length + prepared.repeats.length + batch.letters.length + prepared.unstorable.length;
 }

@@ -6,9 +6,16 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
-import { createPublisher, type Publisher } from '../kafka/index.ts';
+import {
+  createPublisher,
+  DEFAULT_TOPIC_SETTINGS,
+  ensureTopics,
+  type Publisher,
+  type TopicSettings,
+} from '../kafka/index.ts';
 import type { Registry } from 'prom-client';
 import { recordIngest } from '../metrics/index.ts';
+import { CONFLICT_CODE } from './conflicts.ts';
 import { PartitionQueue } from './partition-queue.ts';
 import { preparePartitionBatch, storeBatch, type PreparedPartitionBatch } from './pull-batch.ts';
 import { publishDeadLetters } from './dlq.ts';
@@ -72,13 +79,21 @@ export interface PullOptions extends NormalizeSettings {
    * many connections.
    */
   batchesInFlight?: number;
+  /**
+   * How a topic the broker lacks is created (default: the configuration defaults). A topic that cannot be
+   * created is left out of this invocation with a warning naming it; the next invocation looks again.
+   */
+  topicSettings?: TopicSettings;
   hooks?: PullHooks;
 }
 
 export interface PullResult {
   recordsIn: number;
   stored: number;
+  /** Records whose event was stored before (same id, or same record), by any path. */
   duplicates: number;
+  /** The duplicates whose id was stored before with other content (each a dead letter). */
+  conflictingDuplicates: number;
   rejected: number;
   /** Sum over the topics' partitions of high watermark − next offset stored in PostgreSQL. */
   lag: number;
@@ -101,7 +116,7 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
   const idleMs = options.idleMs ?? 2000;
   const fromBeginning = options.fromBeginning ?? true;
   const started = clock();
-  const totals = { recordsIn: 0, stored: 0, duplicates: 0, rejected: 0 };
+  const totals = { recordsIn: 0, stored: 0, duplicates: 0, conflictingDuplicates: 0, rejected: 0 };
   if (options.topics.length === 0) {
     throw new BatchError(
       'CONFIG_INVALID',
@@ -121,7 +136,9 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
   };
   if (maxRecords <= 0) stop('budget');
 
-  let joined = false;
+  // Idle time counts from the first fetch answered after a join, not from the join: on a loaded machine the
+  // first fetch can take longer than idleMs, and a pull must not stop with records waiting for it.
+  let fetchedSinceJoin = false;
   // Records of the batches queued or being stored (counted against maxRecords up front).
   let reserved = 0;
   let lastActivity = started;
@@ -163,7 +180,7 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
   const readPosition = (key: string): string => `${joins}:${gapSeeks.get(key) ?? 0}`;
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     joins += 1;
-    joined = true;
+    fetchedSinceJoin = false;
     lastActivity = clock();
     confirmed.clear();
     try {
@@ -171,6 +188,11 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
     } catch (err) {
       stop('time', err);
     }
+  });
+  consumer.on(consumer.events.FETCH, () => {
+    if (fetchedSinceJoin) return;
+    fetchedSinceJoin = true;
+    lastActivity = clock();
   });
   consumer.on(consumer.events.CRASH, (event) => {
     // kafkajs restarts itself after retriable crashes (the rejoin seeks again); anything else ends the run.
@@ -206,12 +228,16 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
       totals.recordsIn += work.records;
       totals.stored += outcome.result.stored;
       totals.duplicates += outcome.result.duplicates + outcome.skipped;
+      totals.conflictingDuplicates += outcome.result.conflictingDuplicates;
       totals.rejected += outcome.result.rejected;
       if (deps.metrics) {
         recordIngest(deps.metrics, 'pull', {
           stored: outcome.result.stored,
           duplicates: outcome.result.duplicates + outcome.skipped,
-          rejectedReasons: outcome.letters.map((l) => l.reasonCode),
+          conflictingDuplicates: outcome.result.conflictingDuplicates,
+          rejectedReasons: outcome.letters
+            .filter((l) => l.reasonCode !== CONFLICT_CODE)
+            .map((l) => l.reasonCode),
         });
       }
       lastActivity = clock();
@@ -225,7 +251,12 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
       }
       await options.hooks?.afterKafkaCommit?.();
       if (options.dlqTopic && outcome.letters.length > 0) {
-        publisher ??= deps.publisher ?? (ownPublisher = createPublisher(deps.kafka));
+        publisher ??=
+          deps.publisher ??
+          (ownPublisher = createPublisher(deps.kafka, {
+            topics: options.topicSettings ?? DEFAULT_TOPIC_SETTINGS,
+            log,
+          }));
         await publishDeadLetters(publisher, options.dlqTopic, outcome.letters, log);
       }
       if (totals.recordsIn >= maxRecords) stop('budget');
@@ -278,27 +309,32 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
   const timer = setTimeout(() => stop('time'), options.maxDurationMs ?? 60_000);
   const idleCheck = setInterval(
     () => {
-      if (joined && queue.size === 0 && clock() - lastActivity >= idleMs) stop('idle');
+      if (fetchedSinceJoin && queue.size === 0 && clock() - lastActivity >= idleMs) stop('idle');
     },
     Math.max(20, Math.min(250, Math.floor(idleMs / 4))),
   );
+  let topics: string[] = [];
   try {
-    for (const o of await readOffsets(deps.db, groupId, options.topics)) {
-      positions.set(`${o.topic}:${o.partition}`, o.nextOffset);
+    topics = await presentTopics(deps.kafka, options.topics, options.topicSettings, log);
+    if (topics.length === 0) stop('idle');
+    else {
+      for (const o of await readOffsets(deps.db, groupId, topics)) {
+        positions.set(`${o.topic}:${o.partition}`, o.nextOffset);
+      }
+      for (const w of await watermarks(deps.kafka, topics)) {
+        starts.set(`${w.topic}:${w.partition}`, fromBeginning ? w.low : w.high);
+      }
+      await consumer.connect();
+      for (const topic of topics) {
+        await consumer.subscribe({ topic, fromBeginning });
+      }
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: handleBatch,
+      });
+      await stopped;
     }
-    for (const w of await watermarks(deps.kafka, options.topics)) {
-      starts.set(`${w.topic}:${w.partition}`, fromBeginning ? w.low : w.high);
-    }
-    await consumer.connect();
-    for (const topic of options.topics) {
-      await consumer.subscribe({ topic, fromBeginning });
-    }
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: handleBatch,
-    });
-    await stopped;
   } catch (err) {
     failure ??= err;
   } finally {
@@ -314,11 +350,31 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
       .catch((err: unknown) => log.warn({ err }, 'kafka DLQ producer disconnect failed'));
   }
   if (failure !== undefined) throw asBatchError(failure, groupId, options.topics);
-  const lag = await measureLag(deps, groupId, options.topics).catch((err: unknown) => {
-    log.warn({ err }, 'could not measure kafka lag');
-    return -1;
-  });
+  const lag =
+    topics.length === 0
+      ? 0
+      : await measureLag(deps, groupId, topics).catch((err: unknown) => {
+          log.warn({ err }, 'could not measure kafka lag');
+          return -1;
+        });
   return { ...totals, lag, durationMs: clock() - started, stoppedBy: stopReason ?? 'time' };
+}
+
+/**
+ * The raw topics that exist, missing ones created first when allowed. One that cannot be created is left out
+ * of this invocation (subscribing to it would fail the whole consumer), with a warning naming it.
+ */
+async function presentTopics(
+  kafka: Kafka,
+  topics: readonly string[],
+  settings: TopicSettings | undefined,
+  log: IngestLogger,
+): Promise<string[]> {
+  const check = await ensureTopics(kafka, topics, settings ?? DEFAULT_TOPIC_SETTINGS, log);
+  for (const { topic, reason } of check.missing) {
+    log.warn({ topic, reason }, `kafka topic "${topic}" is missing: ${reason}; not pulled this time`);
+  }
+  return topics.filter((t) => check.present.includes(t));
 }
 
 // kafkajs names its errors; those that mean "no broker answered" become KAFKA_UNAVAILABLE (retriable).

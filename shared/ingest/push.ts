@@ -5,12 +5,14 @@ import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
 import type { Registry } from 'prom-client';
 import { recordIngest } from '../metrics/index.ts';
+import { conflictId } from './conflicts.ts';
 import {
   normalizeHttpBody,
   normalizeKafkaRecord,
   type NormalizeSettings,
   type Normalized,
 } from './normalize.ts';
+import { retriedTransaction } from './retry.ts';
 import { storeEvents } from './store.ts';
 import type { DeadLetter, IngestEvent, IngestLogger } from './types.ts';
 
@@ -34,11 +36,22 @@ export interface PushRejection {
   reason: string;
 }
 
+/** An event not stored because its id names a stored event with other content (see conflicts.ts). */
+export interface PushConflict {
+  id: string;
+  code: string;
+  reason: string;
+}
+
 export interface PushResult {
   stored: number;
+  /** Events stored before under the same identity (id, connector record or content), by any path. */
   duplicates: number;
+  /** The duplicates whose id was stored with other content; each is in `conflicts` and in dead letters. */
+  conflictingDuplicates: number;
   rejected: number;
   rejections: PushRejection[];
+  conflicts: PushConflict[];
 }
 
 export interface ConnectorRecord {
@@ -108,9 +121,13 @@ export async function ingestPayload(deps: PushDeps, request: PushRequest): Promi
       rejections.push({ index, code: result.letter.reasonCode, reason: result.letter.reason });
     }
   });
-  const { stored, duplicates, rejected, unstorable } = await deps.db.transaction((client) =>
-    storeEvents(client, events, letters, { embedded: deps.db.embedded, origin: record ? 'kafka' : 'http' }),
+  const origin = record ? 'kafka' : 'http';
+  const result = await retriedTransaction(() =>
+    deps.db.transaction((client) =>
+      storeEvents(client, events, letters, { embedded: deps.db.embedded, origin }),
+    ),
   );
+  const { stored, duplicates, conflictingDuplicates, rejected, unstorable } = result;
   for (const letter of unstorable) {
     const index = eventIndex.get(letter.idempotencyKey) ?? 0;
     rejections.push({ index, code: letter.reasonCode, reason: letter.reason });
@@ -120,12 +137,18 @@ export async function ingestPayload(deps: PushDeps, request: PushRequest): Promi
     recordIngest(deps.metrics, record ? 'connector' : 'http', {
       stored,
       duplicates,
+      conflictingDuplicates,
       rejectedReasons: rejections.map((r) => r.code),
     });
   }
+  const conflicts = result.conflicts.map((letter) => ({
+    id: conflictId(letter.idempotencyKey),
+    code: letter.reasonCode,
+    reason: letter.reason,
+  }));
   deps.log?.debug(
-    { stored, duplicates, rejected, connector: record !== undefined },
+    { stored, duplicates, conflictingDuplicates, rejected, connector: record !== undefined },
     'ingested pushed payload',
   );
-  return { stored, duplicates, rejected, rejections };
+  return { stored, duplicates, conflictingDuplicates, rejected, rejections, conflicts };
 }

@@ -1,11 +1,16 @@
 // The statements that write raw_events, event_keys and the 'hour' rows of aggregation_windows. Nothing
-// else writes them. event_keys is the arbiter of exactly-once: only rows whose key it newly accepted
-// (in this transaction) are written to raw_events.
+// else writes them. event_keys is the arbiter of exactly-once for events with an id (on every path) and
+// pushed events without one; Kafka records without an id are claimed by offset (kafka-claims-sql.ts). Only
+// rows whose key or offset was newly accepted (in this transaction) are written to raw_events.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Queryable } from '../db/index.ts';
+import { errorCode, type Queryable } from '../db/index.ts';
+
+const UNIQUE_VIOLATION = '23505';
+const DEADLOCK_DETECTED = '40P01';
+const CLAIM_ATTEMPTS = 3;
 
 /** raw_events columns in the order of COPY lines (copy-text.ts) and of json rows; ingested_at defaults. */
 export const RAW_COLUMNS =
@@ -27,26 +32,64 @@ export async function ensurePartitions(client: Queryable, days: readonly string[
 }
 
 /**
- * Records the keys (distinct, sorted by the caller so concurrent batches lock alike) and returns those
+ * Records the keys (distinct, sorted by the caller, so claimers one by one lock alike) and returns those
  * that were already known — usually none, so almost nothing travels back. A key another open transaction
- * is inserting waits for it, then counts as known.
+ * is inserting waits for it, then counts as known. Inside a savepoint: should PostgreSQL still break a
+ * deadlock with a batch that claims its keys by COPY in arrival order (copyNewKeys) by failing this one, the
+ * claim is undone and run again, by which time the other batch holds what it needs.
  */
 export async function claimKeys(
   client: Queryable,
   keys: readonly string[],
   timestamps: readonly string[],
 ): Promise<Set<string>> {
-  const { rows } = await client.query<{ k: string }>(
-    `WITH input AS (SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS i(k, ts)),
-     claimed AS (
-       INSERT INTO event_keys (idempotency_key, ts) SELECT k, ts FROM input
-       ON CONFLICT (idempotency_key) DO NOTHING
-       RETURNING idempotency_key
-     )
-     SELECT k FROM input WHERE k NOT IN (SELECT idempotency_key FROM claimed)`,
-    [keys, timestamps],
-  );
-  return new Set(rows.map((r) => r.k));
+  for (let attempt = 1; ; attempt++) {
+    await client.query('SAVEPOINT hxp_claim_keys');
+    try {
+      const { rows } = await client.query<{ k: string }>(
+        `WITH input AS (SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS i(k, ts)),
+         claimed AS (
+           INSERT INTO event_keys (idempotency_key, ts) SELECT k, ts FROM input
+           ON CONFLICT (idempotency_key) DO NOTHING
+           RETURNING idempotency_key
+         )
+         SELECT k FROM input WHERE k NOT IN (SELECT idempotency_key FROM claimed)`,
+        [keys, timestamps],
+      );
+      await client.query('RELEASE SAVEPOINT hxp_claim_keys');
+      return new Set(rows.map((r) => r.k));
+    } catch (err) {
+      if (errorCode(err) !== DEADLOCK_DETECTED || attempt >= CLAIM_ATTEMPTS) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT hxp_claim_keys');
+    }
+  }
+}
+
+/**
+ * Records keys none of which is expected to be known yet — the common case — by COPY, which is about half
+ * the cost of INSERT … ON CONFLICT per key. Inside a savepoint: a key that is known (or being inserted by
+ * another open transaction, which is waited for) raises unique_violation; a batch sharing keys with this
+ * one in the opposite order may make PostgreSQL break a deadlock by failing this COPY. Either way the
+ * savepoint is rolled back and false comes back: the caller then claims the keys sorted, with claimKeys.
+ * `lines` are `key<TAB>ts` COPY lines, in arrival order (sorting every batch's keys would cost more than the
+ * rare deadlock).
+ */
+export async function copyNewKeys(client: PoolClient, lines: Iterable<string | Buffer>): Promise<boolean> {
+  await client.query('SAVEPOINT hxp_claim_keys');
+  try {
+    await pipeline(
+      Readable.from(lines, { objectMode: false }),
+      client.query(copyFrom('COPY event_keys (idempotency_key, ts) FROM STDIN')),
+    );
+  } catch (err) {
+    const code = errorCode(err);
+    if (code !== UNIQUE_VIOLATION && code !== DEADLOCK_DETECTED) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT hxp_claim_keys');
+    return false;
+  }
+  // Not released: COMMIT ends it with the transaction, and a round trip fewer per batch counts when the
+  // machine is busy (the claim added three to the pull batch's nine).
+  return true;
 }
 
 /** Streams COPY text lines (see copy-text.ts), as strings or UTF-8 bytes, into raw_events. */

@@ -1,6 +1,7 @@
 // The ingest settings that come from the one configuration: normalising limits and dimension keys for
 // both paths, and the pull options (group, topics, DLQ) for the Kafka path.
 import type { BatchProcessingConfig } from '../config/index.ts';
+import { topicSettingsFrom } from '../kafka/index.ts';
 import type { NormalizeSettings } from './normalize.ts';
 import type { PullOptions } from './pull.ts';
 
@@ -27,6 +28,7 @@ export function pullOptionsFrom(
     topics: config.kafka.topics.raw,
     dlqTopic: config.kafka.topics.dlq,
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    topicSettings: topicSettingsFrom(config),
     ...overrides,
   };
 }

@@ -2,18 +2,36 @@
 // per idempotency key, raw rows in their daily partition, touched hours marked for aggregation.
 //   1. rows are rendered and duplicates within the batch dropped in memory (prepare-rows.ts);
 //   2. missing daily partitions are created;
-//   3. each event is claimed — by key in event_keys, or a Kafka record by offset in its partition's claimed
-//      ranges; what was claimed before comes back: duplicates;
-//   4. only those rows are written to raw_events — streamed as COPY text, or for small batches and PGlite
+//   3. each event is claimed — an event with an id by `id:<id>` in event_keys whichever path it came by, a
+//      pushed event without one by its key there, and every Kafka record by offset in its partition's
+//      claimed ranges too; what was claimed before, either way, comes back: duplicates;
+//   4. only the new rows are written to raw_events — streamed as COPY text, or for small batches and PGlite
 //      as one json_to_recordset INSERT — and their hours get a new changed_seq;
-//   5. rejections go to dead_letters, once per key.
+//   5. duplicates with an id are compared with the kept event: other content is a conflicting duplicate;
+//   6. rejections and conflicts go to dead_letters, once per key.
 import type { PoolClient } from 'pg';
+import { idKey } from '../events/index.ts';
+import { conflictLetter, type ConflictingEvent } from './conflicts.ts';
 import type { CopyBuffer, LineRange } from './copy-buffer.ts';
 import { insertDeadLetters } from './dead-letters-sql.ts';
+import { findConflicts } from './duplicates-sql.ts';
 import { claimKafkaOffsets } from './kafka-claims-sql.ts';
-import { kafkaRecordKey } from './normalize.ts';
-import { prepareRows, type PreparedRow, type PreparedRows, type RowFormat } from './prepare-rows.ts';
-import { claimKeys, copyRawEvents, ensurePartitions, insertRawEventsJson, touchHours } from './raw-sql.ts';
+import {
+  keyClaimLines,
+  prepareRows,
+  rowContent,
+  type PreparedRow,
+  type PreparedRows,
+  type RowFormat,
+} from './prepare-rows.ts';
+import {
+  claimKeys,
+  copyNewKeys,
+  copyRawEvents,
+  ensurePartitions,
+  insertRawEventsJson,
+  touchHours,
+} from './raw-sql.ts';
 import type { DeadLetter, IngestEvent, StoreResult } from './types.ts';
 
 export { UNSTORABLE_CODE } from './prepare-rows.ts';
@@ -32,6 +50,8 @@ export interface StoreOptions {
 }
 
 const DEFAULT_COPY_THRESHOLD = 200;
+/** Below this many keys a failed COPY (some key known) would cost more than claiming one by one saves. */
+const MIN_COPIED_KEYS = 64;
 
 /** The row format storeEvents would use for a batch of `size` events. */
 export function rowFormat(size: number, options: StoreOptions = {}): RowFormat {
@@ -49,8 +69,9 @@ export async function storeEvents(
   rejections: readonly DeadLetter[],
   options: StoreOptions = {},
 ): Promise<StoreResult> {
-  const prepared = prepareRows(events, rowFormat(events.length, options), options.origin ?? 'http');
-  return storePreparedRows(client, prepared, rejections);
+  const origin = options.origin ?? 'http';
+  const prepared = prepareRows(events, rowFormat(events.length, options), origin);
+  return storePreparedRows(client, prepared, rejections, origin);
 }
 
 /** storeEvents for rows prepared beforehand (see prepare-rows.ts); same transaction rule. */
@@ -58,12 +79,14 @@ export async function storePreparedRows(
   client: PoolClient,
   prepared: PreparedRows,
   rejections: readonly DeadLetter[],
+  origin: DeadLetter['origin'] = 'http',
 ): Promise<StoreResult> {
   const { rows: candidates, unstorable } = prepared;
   let stored = 0;
+  let known = new Set<string>();
   if (candidates.length > 0) {
     await ensurePartitions(client, distinctSorted(candidates.map((p) => p.ts.slice(0, 10))));
-    const known = await claim(client, candidates);
+    known = await claim(client, prepared);
     const rows = known.size === 0 ? candidates : candidates.filter((p) => !known.has(p.idempotencyKey));
     if (rows.length > 0) {
       if (prepared.lines) await copyRawEvents(client, linesOf(prepared.lines, rows));
@@ -72,29 +95,68 @@ export async function storePreparedRows(
     }
     stored = rows.length;
   }
-  await insertDeadLetters(client, unstorable.length === 0 ? rejections : [...rejections, ...unstorable]);
+  const conflicts = await conflictsOf(client, prepared, known, origin);
+  await insertDeadLetters(client, [...rejections, ...unstorable, ...conflicts]);
   return {
     stored,
-    duplicates: prepared.repeats + candidates.length - stored,
+    duplicates: prepared.repeats.length + candidates.length - stored,
+    conflictingDuplicates: conflicts.length,
     rejected: rejections.length + unstorable.length,
     unstorable,
+    conflicts,
   };
 }
 
 /**
- * Claims every candidate and returns the keys that were already claimed. Keyed events go to event_keys,
- * Kafka records to their partition's offset ranges — in one fixed order (keys sorted, then partitions by
- * topic:partition) so that concurrent batches take their locks alike.
+ * The duplicates with an id whose kept event has other content, as dead letters. Every duplicate with an id
+ * is compared: one known from an earlier transaction, and a repeat within the batch (its kept event may be
+ * the batch's own first, written above).
  */
-async function claim(client: PoolClient, candidates: readonly PreparedRow[]): Promise<Set<string>> {
-  const keyed: PreparedRow[] = [];
-  const byPartition = new Map<string, { topic: string; partition: number; offsets: string[] }>();
-  for (const row of candidates) {
-    const record = row.kafka;
-    if (record === undefined) {
-      keyed.push(row);
-      continue;
+async function conflictsOf(
+  client: PoolClient,
+  prepared: PreparedRows,
+  known: ReadonlySet<string>,
+  origin: DeadLetter['origin'],
+): Promise<DeadLetter[]> {
+  // A key's row came before its repeats: in this order, the first of several identical conflicting records
+  // is the one whose letter is kept.
+  const withId: ConflictingEvent[] = [];
+  if (known.size > 0) {
+    for (const row of prepared.rows) {
+      if (row.id !== undefined && known.has(row.idempotencyKey)) {
+        withId.push({ id: row.id, kafka: row.kafka, content: rowContent(prepared.lines, row) });
+      }
     }
+  }
+  for (const row of prepared.repeats) {
+    if (row.id !== undefined && row.content !== undefined) {
+      withId.push({ id: row.id, kafka: row.kafka, content: row.content });
+    }
+  }
+  if (withId.length === 0) return [];
+  const found = await findConflicts(
+    client,
+    withId.map((e, index) => ({ index, idempotencyKey: idKey(e.id), content: e.content })),
+  );
+  return found.map((c) => conflictLetter(origin, withId[c.index] as ConflictingEvent, c.kept));
+}
+
+/**
+ * Claims every candidate and returns the keys (idempotency keys of the rows) that were already claimed.
+ * Events with an id, and pushed events without one, are claimed by key in event_keys; every Kafka record
+ * also by offset in its partition's ranges (one row per batch), so a record is known as a record too — one
+ * stored by its offset before ids were identities, by either Kafka path, is not stored again under its id.
+ * Keys go first, then partitions by topic:partition. In a large batch on PostgreSQL (`lines` rendered) the
+ * keys are first tried by one COPY, in arrival order, which fails as a whole if any is known (or PostgreSQL
+ * breaks a deadlock with another batch by failing it); only then are they claimed one by one, sorted, so
+ * that claimers take their locks alike (raw-sql.ts).
+ */
+async function claim(client: PoolClient, prepared: PreparedRows): Promise<Set<string>> {
+  const known = await claimByKey(client, prepared);
+  const byPartition = new Map<string, { topic: string; partition: number; offsets: string[] }>();
+  for (const row of prepared.rows) {
+    const record = row.kafka;
+    if (record === undefined) continue;
     const id = `${record.topic}:${record.partition}`;
     let group = byPartition.get(id);
     if (group === undefined) {
@@ -102,22 +164,35 @@ async function claim(client: PoolClient, candidates: readonly PreparedRow[]): Pr
     }
     group.offsets.push(record.offset);
   }
-  keyed.sort((a, b) => compare(a.idempotencyKey, b.idempotencyKey));
-  const known =
-    keyed.length === 0
-      ? new Set<string>()
-      : await claimKeys(
-          client,
-          keyed.map((r) => r.idempotencyKey),
-          keyed.map((r) => r.ts),
-        );
   const partitions = [...byPartition.entries()].sort(([a], [b]) => compare(a, b));
   for (const [, { topic, partition, offsets }] of partitions) {
-    for (const offset of await claimKafkaOffsets(client, topic, partition, offsets)) {
-      known.add(kafkaRecordKey(topic, partition, offset));
+    const knownOffsets = await claimKafkaOffsets(client, topic, partition, offsets);
+    if (knownOffsets.size === 0) continue;
+    // Rare: look the records' rows up only now.
+    for (const row of prepared.rows) {
+      const record = row.kafka;
+      if (record?.topic === topic && record.partition === partition && knownOffsets.has(record.offset)) {
+        known.add(row.idempotencyKey);
+      }
     }
   }
   return known;
+}
+
+async function claimByKey(client: PoolClient, prepared: PreparedRows): Promise<Set<string>> {
+  const { keyed } = prepared;
+  if (keyed.length === 0) return new Set();
+  if (prepared.lines && keyed.length >= MIN_COPIED_KEYS) {
+    const lines = prepared.keyLines?.chunks() ?? [keyClaimLines(keyed)];
+    if (await copyNewKeys(client, lines)) return new Set();
+  }
+  // Sorted: claimers one by one take their keys' locks in one order.
+  const sorted = [...keyed].sort((a, b) => compare(a.idempotencyKey, b.idempotencyKey));
+  return claimKeys(
+    client,
+    sorted.map((r) => r.idempotencyKey),
+    sorted.map((r) => r.ts),
+  );
 }
 
 function compare(a: string, b: string): number {

@@ -2,7 +2,15 @@
 
 /** What the store needs of an event: the fields of shared/events' NormalizedEvent. */
 export interface IngestEvent {
+  /** `id:<id>` for an event with an id; else its Kafka coordinates or content hash (shared/events). */
   idempotencyKey: string;
+  /**
+   * The event's own id. An event with an id is claimed by it in event_keys on every path, so a second
+   * arrival by Kafka, the connector or HTTP is a duplicate; one with other content is a conflicting one.
+   */
+  id?: string | undefined;
+  /** Where `timestamp` came from; a fallback (Kafka record, receive time) is not compared between arrivals. */
+  timestampSource?: 'event' | 'record' | 'received' | undefined;
   eventType: string;
   timestamp: Date | string | number;
   source: string;
@@ -12,8 +20,9 @@ export interface IngestEvent {
   dimensionValues: readonly string[];
   data: unknown;
   /**
-   * The Kafka record the event came from (pull, or a connector push). Such events are claimed by offset
-   * (kafka-claims-sql.ts) rather than by key in event_keys; `idempotencyKey` is then topic:partition:offset.
+   * The Kafka record the event came from (pull, or a connector push). It is claimed by offset
+   * (kafka-claims-sql.ts) as well; without an id, only so — its `idempotencyKey` is then
+   * topic:partition:offset.
    */
   kafka?: KafkaRecordRef | undefined;
 }
@@ -44,10 +53,17 @@ export interface StoreResult {
   stored: number;
   /** Events whose idempotency key was already known (earlier batch or earlier in this batch). */
   duplicates: number;
+  /**
+   * The duplicates whose id was known with other content: the first is kept and each lands in dead_letters
+   * as EVENT_CONFLICTING_DUPLICATE with both payloads (`conflicts`).
+   */
+  conflictingDuplicates: number;
   /** Rejections handed in (each lands in dead_letters at most once). */
   rejected: number;
   /** Dead letters the store itself added: events PostgreSQL cannot hold (NUL, lone surrogates). */
   unstorable: DeadLetter[];
+  /** Dead letters of the conflicting duplicates. */
+  conflicts: DeadLetter[];
 }
 
 /** The logging surface the ingest layer uses; a pino logger fits it. */

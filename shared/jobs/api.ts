@@ -43,7 +43,15 @@ export const AggregationSummarySchema = z.object({
       exhausted: z.boolean().optional(),
     }),
   ),
-  ingest: z.object({ rowsIn: z.number(), lag: z.number().optional() }).optional(),
+  ingest: z
+    .object({
+      rowsIn: z.number(),
+      lag: z.number().optional(),
+      duplicates: z.number().optional(),
+      conflictingDuplicates: z.number().optional(),
+      rejected: z.number().optional(),
+    })
+    .optional(),
   ingestError: errorOf.optional().meta({ description: 'why the pull before an hourly run failed' }),
   error: errorOf.optional(),
 });

@@ -70,6 +70,11 @@ export interface JobDeps {
 export interface BeforeAggregateResult {
   rowsIn: number;
   lag?: number;
+  /** Records whose event was stored before, by any path (recorded in the run's details). */
+  duplicates?: number;
+  /** The duplicates whose id was stored before with other content (each a dead letter). */
+  conflictingDuplicates?: number;
+  rejected?: number;
 }
 
 export interface RunAggregationRequest {

@@ -1,6 +1,8 @@
 // A small publisher for our own topics (hxp.batch.events, the DLQ). The producer is idempotent (the
-// broker drops a retried duplicate), connects on first use and is shared by every publish.
+// broker drops a retried duplicate), connects on first use and is shared by every publish. The first send
+// to a topic makes sure the topic exists (topics.ts): a broker that has never seen this project lacks it.
 import type { Kafka, Producer } from 'kafkajs';
+import { DEFAULT_TOPIC_SETTINGS, ensureTopics, type TopicSettings, type TopicsLog } from './topics.ts';
 
 export interface PublishMessage {
   key: string | null;
@@ -16,7 +18,13 @@ export interface Publisher {
   disconnect(): Promise<void>;
 }
 
-export function createPublisher(kafka: Kafka): Publisher {
+export interface PublisherOptions {
+  /** How a missing topic is created (default: the configuration defaults). */
+  topics?: TopicSettings;
+  log?: TopicsLog;
+}
+
+export function createPublisher(kafka: Kafka, options: PublisherOptions = {}): Publisher {
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
   const connected = (): Promise<Producer> => {
@@ -33,8 +41,25 @@ export function createPublisher(kafka: Kafka): Publisher {
     })();
     return connecting;
   };
+  // Topics known to exist. A topic still missing is looked at again on the next send: someone may have
+  // created it meanwhile.
+  const ready = new Set<string>();
+  const ensure = async (topic: string): Promise<void> => {
+    if (ready.has(topic)) return;
+    const check = await ensureTopics(kafka, [topic], options.topics ?? DEFAULT_TOPIC_SETTINGS, options.log);
+    if (check.missing.length === 0) {
+      ready.add(topic);
+      return;
+    }
+    // The send below may still work where the broker creates topics on first use; if not, it fails and
+    // says so to the caller.
+    for (const { reason } of check.missing) {
+      options.log?.warn({ topic, reason }, `kafka topic "${topic}" is missing: ${reason}`);
+    }
+  };
   const publishMany: Publisher['publishMany'] = async (topic, messages) => {
     if (messages.length === 0) return;
+    await ensure(topic);
     const p = await connected();
     await p.send({
       topic,

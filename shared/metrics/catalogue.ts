@@ -204,7 +204,7 @@ export const METRICS = {
     'counter',
     'ingest',
     'hxp_ingest_events_total',
-    'Events received, by way in (http, connector, pull, replay of dead letters) and outcome (stored, duplicate, rejected)',
+    'Events received, by way in (http, connector, pull, replay of dead letters) and outcome: stored, duplicate (stored before by any way: same id, record or content), conflicting_duplicate (its id stored before with other content; the first is kept), rejected',
     ['via', 'outcome'],
   ),
   ingestRejected: metric(

@@ -46,15 +46,22 @@ export type IngestVia = 'http' | 'connector' | 'pull' | 'replay';
 
 export interface IngestCounts {
   stored: number;
+  /** Events stored before (same id, record or content), by any path; the conflicting ones included. */
   duplicates: number;
+  /** The duplicates whose id was stored with other content (each also a dead letter of its own reason). */
+  conflictingDuplicates?: number;
   /** Reason code of every rejected event (dead letter) of the batch. */
   rejectedReasons: readonly string[];
 }
 
 export function recordIngest(registry: Registry, via: IngestVia, counts: IngestCounts): void {
   const metrics = ingestMetrics(registry);
+  const conflicting = counts.conflictingDuplicates ?? 0;
   if (counts.stored > 0) metrics.events.inc({ via, outcome: 'stored' }, counts.stored);
-  if (counts.duplicates > 0) metrics.events.inc({ via, outcome: 'duplicate' }, counts.duplicates);
+  if (counts.duplicates > conflicting) {
+    metrics.events.inc({ via, outcome: 'duplicate' }, counts.duplicates - conflicting);
+  }
+  if (conflicting > 0) metrics.events.inc({ via, outcome: 'conflicting_duplicate' }, conflicting);
   if (counts.rejectedReasons.length > 0) {
     metrics.events.inc({ via, outcome: 'rejected' }, counts.rejectedReasons.length);
     const byReason = new Map<string, number>();

@@ -114,6 +114,40 @@ export async function until<T>(
   }
 }
 
+/**
+ * The runtime on the real PostgreSQL database `databaseUrl` and the real Kafka `brokers` (free ports, no cron
+ * timers, function output dropped), stopped at teardown.
+ */
+export async function startServiceRuntime(
+  t: ExecutionContext,
+  options: {
+    stackFile: string;
+    databaseUrl: string;
+    brokers: string[];
+    env?: Record<string, string>;
+    kafka: RuntimeOptions['kafka'];
+    log?: RuntimeLog;
+  },
+): Promise<Runtime> {
+  const rt = await startRuntime({
+    stackFile: options.stackFile,
+    gatewayPort: 0,
+    apiPort: 0,
+    cronTimers: false,
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      KAFKA_BOOTSTRAP_SERVERS: options.brokers.join(','),
+      ...options.env,
+    },
+    ...(options.kafka ? { kafka: options.kafka } : {}),
+    log: options.log ?? recordingLog(),
+    output: () => undefined,
+  });
+  t.teardown(() => rt.stop());
+  return rt;
+}
+
 export const ECHO_HANDLER = `
 import type { FunctionContext, FunctionEvent } from ${JSON.stringify(join(ROOT, 'templates/node20-ts/types.ts'))};
 export default async (event: FunctionEvent, context: FunctionContext) => {

@@ -1,12 +1,14 @@
 // The Kafka bridge on a real broker: connector headers, retries, dead letters, commits; and end to end
 // through the runtime into `ingest`, counted once in the hourly aggregates even when delivered twice.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { startKafkaBridge, type Deliver } from '../../runtime/kafka-bridge.ts';
 import { startRuntime } from '../../runtime/runtime.ts';
+import { loadReportFixture } from '../fixtures/report-data.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
-import { recordingLog, tempStack, until } from './runtime-fixtures.ts';
+import { recordingLog, startServiceRuntime, tempStack, until } from './runtime-fixtures.ts';
 
 const suffix = (): string => randomBytes(4).toString('hex');
 
@@ -146,21 +148,12 @@ serviceTest('kafka', 'postgres').serial(
       },
     });
     t.teardown(() => stack.cleanup());
-    const rt = await startRuntime({
+    const rt = await startServiceRuntime(t, {
       stackFile: stack.stackFile,
-      gatewayPort: 0,
-      apiPort: 0,
-      cronTimers: false,
-      env: {
-        ...process.env,
-        DATABASE_URL: url,
-        KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','),
-      },
+      databaseUrl: url as string,
+      brokers: requireService('kafka')!.brokers,
       kafka: { groupId, maxWaitTimeInMs: 100 },
-      log: recordingLog(),
-      output: () => undefined,
     });
-    t.teardown(() => rt.stop());
     t.deepEqual(rt.bridge?.topics, [topic]);
 
     const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000);
@@ -228,5 +221,124 @@ serviceTest('kafka', 'postgres').serial(
       [eventType, hour],
     );
     t.deepEqual(rows, [{ count: 1, sum: 42 }]);
+  },
+);
+
+serviceTest('kafka', 'postgres').serial(
+  'aggregation.completed on the events topic makes the day’s report through the runtime, once even when delivered twice',
+  async (t) => {
+    t.timeout(300_000, 'fixture, two function processes and a report on a shared machine');
+    const k = kafka();
+    const eventsTopic = `rt.events.${suffix()}`;
+    const groupId = `rt-connector-${suffix()}`;
+    await createTopics(k, eventsTopic);
+    const { url, db, drop } = await freshPgDatabase();
+    t.teardown(drop);
+    // two whole days that ended well before now (inside the default catch-up window), stored and aggregated
+    // hourly; their days are left to aggregate-daily, whose completion is the event under test
+    const midnight = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    const end = new Date(midnight - 86_400_000);
+    const fixtureNow = new Date(end.getTime() + 30 * 60_000);
+    await loadReportFixture(db, { end, days: 2, requestsPerHour: 6, now: fixtureNow, levels: ['hour'] });
+    const lastDay = new Date(end.getTime() - 86_400_000).toISOString().slice(0, 10);
+
+    const stack = tempStack({
+      'aggregate-daily': {
+        projectHandler: 'functions/aggregate-daily',
+        environment: { AGGREGATION_LEVEL: 'day' },
+      },
+      'generate-report': {
+        projectHandler: 'functions/generate-report',
+        annotations: { topic: eventsTopic },
+        environment: {
+          BATCH_PROCESSING_REPORT_SCHEDULED_TYPES: 'daily_summary',
+          BATCH_PROCESSING_REPORT_FORMATS: 'json',
+        },
+      },
+    });
+    t.teardown(() => stack.cleanup());
+    const rt = await startRuntime({
+      stackFile: stack.stackFile,
+      gatewayPort: 0,
+      apiPort: 0,
+      cronTimers: false,
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','),
+        KAFKA_EVENTS_TOPIC: eventsTopic,
+        BATCH_PROCESSING_ARCHIVAL_PATH: join(stack.dir, 'archive'),
+      },
+      kafka: { groupId, maxWaitTimeInMs: 100 },
+      log: recordingLog(),
+      output: () => undefined,
+    });
+    t.teardown(() => rt.stop());
+    t.deepEqual(rt.bridge?.topics, [eventsTopic]);
+
+    const daily = await fetch(`${rt.gatewayUrl}/function/aggregate-daily`, { method: 'POST' });
+    t.is(daily.status, 200, await daily.text());
+    const reports = async () =>
+      (
+        await db.query<{ id: number; period_label: string; status: string; sha256: string }>(
+          `SELECT id, period_label, status, sha256 FROM reports
+            WHERE report_type = 'daily_summary' AND format = 'json' ORDER BY period_start`,
+        )
+      ).rows;
+    const made = await until(
+      async () => {
+        const rows = await reports();
+        return rows.length === 2 && rows.every((r) => r.status === 'stored') ? rows : undefined;
+      },
+      120_000,
+      'the daily_summary of both days, made by the event',
+    );
+    t.is(made.at(-1)!.period_label, lastDay);
+    const events = (
+      await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM runs WHERE job = 'generate-report' AND trigger = 'kafka'`,
+      )
+    ).rows[0]!.n;
+    t.true(events >= 1, 'the catch-up ran on the Kafka trigger');
+    const file = await fetch(
+      `${rt.gatewayUrl}/function/generate-report/reports/${made.find((r) => r.period_label === lastDay)!.id}/download`,
+    );
+    t.is(file.status, 200);
+    t.is(((await file.json()) as { period: { label: string } }).period.label, lastDay);
+
+    // the same completion delivered again (a redelivery after a crash, a replay): handled, nothing new made
+    const admin = k.admin();
+    await admin.connect();
+    const { high } = (await admin.fetchTopicOffsets(eventsTopic))[0]!;
+    await admin.disconnect();
+    await until(
+      async () => ((await committed(k, groupId, eventsTopic)) === high ? true : undefined),
+      60_000,
+      'every completion handled and committed',
+    );
+    const producer = k.producer();
+    await producer.connect();
+    const consumer = k.consumer({ groupId: `${groupId}-reader`, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: eventsTopic, fromBeginning: true });
+    const completion = await new Promise<KafkaMessage>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.value?.toString().includes('"aggregation.completed"')) resolve(message);
+        },
+      });
+    });
+    await consumer.disconnect();
+    await producer.send({
+      topic: eventsTopic,
+      messages: [{ key: completion.key, value: completion.value }],
+    });
+    await producer.disconnect();
+    await until(
+      async () => (Number(await committed(k, groupId, eventsTopic)) > Number(high) ? true : undefined),
+      60_000,
+      'the redelivered event handled and committed',
+    );
+    t.deepEqual(await reports(), made, 'one report per day and format, not replaced by the duplicate');
   },
 );

@@ -2,6 +2,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { isBatchError } from '../../shared/errors/index.ts';
 import { ingestPayload, type PushDeps } from '../../shared/ingest/index.ts';
+import { claimKafkaOffsets } from '../../shared/ingest/kafka-claims-sql.ts';
 import { freshEmbeddedDatabase } from '../helpers/db.ts';
 import { countOf, storedRows } from '../fixtures/ingest-events.ts';
 
@@ -100,9 +101,10 @@ test('a JSON array and a single event are accepted; an id makes a resend a dupli
   t.like(single, { stored: 0, duplicates: 1, rejected: 0 });
 });
 
-test('a connector record is keyed topic:partition:offset whatever the header case', async (t) => {
+test('a connector record without id is keyed topic:partition:offset whatever the header case', async (t) => {
   const deps = await setup(t);
-  const body = JSON.stringify(event('ignored-id'));
+  const { id: _id, ...anonymous } = event('unused');
+  const body = JSON.stringify(anonymous);
   const first = await ingestPayload(deps, {
     body,
     headers: { 'X-Topic': 'hxp.events.raw', 'X-Kafka-Partition': '2', 'X-Kafka-Offset': '41' },
@@ -129,6 +131,28 @@ test('a connector record is keyed topic:partition:offset whatever the header cas
   t.deepEqual(rows, [{ idempotency_key: 'hxp.events.raw:2:42', origin: 'kafka', kafka_offset: 42 }]);
 });
 
+test('a connector record with an id is keyed by it: the same event pushed by HTTP is a duplicate', async (t) => {
+  const deps = await setup(t);
+  const body = JSON.stringify(event('order-7'));
+  const connector = await ingestPayload(deps, {
+    body,
+    headers: { 'X-Topic': 'hxp.events.raw', 'X-Kafka-Partition': '2', 'X-Kafka-Offset': '41' },
+  });
+  t.like(connector, { stored: 1, duplicates: 0 });
+  // Another record (a producer's retry lands at another offset) and a plain HTTP push: the same event.
+  const retried = await ingestPayload(deps, {
+    body,
+    headers: { 'X-Topic': 'hxp.events.raw', 'X-Kafka-Partition': '0', 'X-Kafka-Offset': '7' },
+  });
+  t.like(retried, { stored: 0, duplicates: 1, conflictingDuplicates: 0 });
+  const http = await ingestPayload(deps, { body: JSON.stringify([event('order-7')]), headers: {} });
+  t.like(http, { stored: 0, duplicates: 1, conflictingDuplicates: 0, conflicts: [] });
+  t.deepEqual(
+    (await storedRows(deps.db)).map((r) => r.idempotency_key),
+    ['id:order-7'],
+  );
+});
+
 test('incomplete or malformed connector headers are a request error naming the headers', async (t) => {
   const deps = await setup(t);
   const body = JSON.stringify(event('z'));
@@ -142,5 +166,18 @@ test('incomplete or malformed connector headers are a request error naming the h
     }),
   );
   t.true(isBatchError(malformed, 'REQUEST_INVALID'));
+  t.is(await countOf(deps.db, 'SELECT count(*) AS n FROM raw_events'), 0);
+});
+
+test('a record stored by its offset before ids were identities stays known: not stored again under its id', async (t) => {
+  const deps = await setup(t);
+  // What an earlier version left: the record at hxp.events.raw:2:41 claimed by its offset only.
+  await deps.db.transaction((c) => claimKafkaOffsets(c, 'hxp.events.raw', 2, ['41']));
+  const headers = { 'X-Topic': 'hxp.events.raw', 'X-Kafka-Partition': '2', 'X-Kafka-Offset': '41' };
+  const redelivered = await ingestPayload(deps, { body: JSON.stringify(event('legacy-1')), headers });
+  t.like(redelivered, { stored: 0, duplicates: 1, conflictingDuplicates: 0 });
+  // Its id is known from now on, by every path.
+  const http = await ingestPayload(deps, { body: JSON.stringify(event('legacy-1')), headers: {} });
+  t.like(http, { stored: 0, duplicates: 1, conflictingDuplicates: 0 });
   t.is(await countOf(deps.db, 'SELECT count(*) AS n FROM raw_events'), 0);
 });

@@ -4,6 +4,7 @@ import {
   storeEvents,
   UNSTORABLE_CODE,
   type DeadLetter,
+  type IngestEvent,
   type StoreOptions,
 } from '../../shared/ingest/index.ts';
 import { freshEmbeddedDatabase, freshPgDatabase, type FreshDatabase } from '../helpers/db.ts';
@@ -181,7 +182,80 @@ for (const v of variants) {
     t.like(r, { stored: 1, duplicates: 0, rejected: 1 });
     t.deepEqual((await storedRows(db))[0]?.data, { s: '😀', t: 'a\\u0000b' });
   });
+
+  v.register(
+    `${v.name}: an id known with other content is a conflicting duplicate; the first stays`,
+    async (t) => {
+      const { db } = await open(t);
+      const withId = (id: string, data: Record<string, unknown>, extra: Partial<IngestEvent> = {}) =>
+        makeEvent(`id:${id}`, { id, data, ...extra });
+      await db.transaction((c) => storeEvents(c, [withId('a', { cost_usd: 1 })], [], v.options));
+      const r = await db.transaction((c) =>
+        storeEvents(
+          c,
+          [
+            withId('a', { cost_usd: 1.0 }), // the same event (1 and 1.0 are one number)
+            withId('a', { cost_usd: 2 }), // a repeat in the batch, other content
+            withId('b', { cost_usd: 3 }),
+            withId('b', { cost_usd: 3 }, { source: 'api-2' }), // its first is this batch's own row
+            withId('c', { cost_usd: 4 }, { timestamp: '2026-11-28T10:16:00Z', timestampSource: 'received' }),
+          ],
+          [],
+          v.options,
+        ),
+      );
+      t.like(r, { stored: 2, duplicates: 3, conflictingDuplicates: 2, rejected: 0 });
+      t.deepEqual(
+        r.conflicts.map((l) => [l.reasonCode, l.idempotencyKey.split(':').slice(0, 2).join(':')]).sort(),
+        [
+          ['EVENT_CONFLICTING_DUPLICATE', 'conflict:a'],
+          ['EVENT_CONFLICTING_DUPLICATE', 'conflict:b'],
+        ],
+      );
+      const kept = await storedRows(db);
+      t.deepEqual(
+        kept.map((row) => [row.idempotency_key, row.data, row.source]),
+        [
+          ['id:a', { cost_usd: 1 }, 'api-1'],
+          ['id:b', { cost_usd: 3 }, 'api-1'],
+          ['id:c', { cost_usd: 4 }, 'api-1'],
+        ],
+      );
+      const { rows } = await db.query<{ payload: Buffer }>(
+        'SELECT payload FROM dead_letters ORDER BY idempotency_key',
+      );
+      t.deepEqual(
+        rows
+          .map(
+            (l) =>
+              JSON.parse(l.payload.toString()) as { kept: { data: unknown }; conflicting: { data: unknown } },
+          )
+          .map((p) => [p.kept.data, p.conflicting.data]),
+        [
+          [{ cost_usd: 1 }, { cost_usd: 2 }],
+          [{ cost_usd: 3 }, { cost_usd: 3 }],
+        ],
+      );
+    },
+  );
 }
+
+pg('pg: a large batch with known keys falls back from COPY to claiming key by key, exactly', async (t) => {
+  const { db } = await freshPgDatabase();
+  t.teardown(() => db.close());
+  const ids = Array.from({ length: 500 }, (_, i) => `e${i}`);
+  const events = (list: string[]) => list.map((id) => makeEvent(`id:${id}`, { id, data: { id } }));
+  const first = await db.transaction((c) =>
+    storeEvents(c, events(ids.slice(100, 110)), [], { method: 'copy' }),
+  );
+  t.like(first, { stored: 10 });
+  const all = await db.transaction((c) => storeEvents(c, events(ids), [], { method: 'copy' }));
+  t.like(all, { stored: 490, duplicates: 10, conflictingDuplicates: 0 });
+  t.is(await countOf(db, 'SELECT count(*) AS n FROM event_keys'), 500);
+  t.is(await countOf(db, 'SELECT count(*) AS n FROM raw_events'), 500);
+  const again = await db.transaction((c) => storeEvents(c, events(ids), [], { method: 'copy' }));
+  t.like(again, { stored: 0, duplicates: 500 });
+});
 
 pg('pg: concurrent stores of one new day create its partition once and all succeed', async (t) => {
   const { db } = await freshPgDatabase({ poolSize: 8 });

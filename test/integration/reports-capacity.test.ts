@@ -96,6 +96,15 @@ test('capacity_analysis: refused until analyze-capacity covers the day, then the
   const zone = doc.period.time_zone;
   const printable = layout(doc).flatMap((b) => b.tables.filter((x) => x.printable));
   t.deepEqual(
+    printable[0]!.rows.map((r) => r.state),
+    stored.analyses.map((a) => (a.alert ? 'alert' : a.status.replaceAll('_', ' '))),
+    'a series crossing its threshold within the alert horizon reads "alert", not "ok"',
+  );
+  t.true(
+    printable[0]!.rows.some((r) => r.state === 'alert'),
+    'the fixture crosses within the horizon',
+  );
+  t.deepEqual(
     printable.map((x) => x.id),
     ['capacity', 'recommendations'],
   );

@@ -108,8 +108,11 @@ async function checkAgainstRawEvents(t: ExecutionContext, db: Database, doc: Rep
     byType.rows,
   );
   const ratings = await db.query<{ rating: number; count: number }>(
-    `SELECT (data->>'rating')::int AS rating, count(*)::int AS count FROM raw_events
-     WHERE event_type = 'user_feedback' AND ts >= $1 AND ts < $2 GROUP BY 1 ORDER BY 1`,
+    // the whole 1–5 scale, a rating nobody gave counted 0
+    `SELECT s.rating, count(e.ts)::int AS count FROM generate_series(1, 5) AS s(rating)
+       LEFT JOIN raw_events e ON (e.data->>'rating')::int = s.rating
+        AND e.event_type = 'user_feedback' AND e.ts >= $1 AND e.ts < $2
+     GROUP BY 1 ORDER BY 1`,
     DAY,
   );
   t.deepEqual(

@@ -63,6 +63,9 @@ test('defaults match the original service', (t) => {
     raw: ['hxp.events.raw'],
     events: 'hxp.batch.events',
     dlq: 'hxp.batch.dlq',
+    create: true,
+    partitions: 4,
+    replicationFactor: 1,
   });
   t.is(config.database.url, undefined);
   t.is(config.openfaas.gatewayUrl, 'http://127.0.0.1:8080');

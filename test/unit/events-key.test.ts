@@ -52,12 +52,15 @@ test('eventHash is a hex sha256 of the canonical JSON', (t) => {
   t.not(eventHash({ a: 1 }), eventHash({ a: 2 }));
 });
 
-test('idempotency key: context key, then id:<id>, then sha256:<hash>', (t) => {
+test('idempotency key: id:<id> on every path, then the context key (Kafka coordinates), then sha256:<hash>', (t) => {
   const event = { event_type: 'llm_request', id: 'req-7', data: { latency_ms: 5 } };
-  t.is(keyOf(event, { idempotencyKey: 'hxp.events:3:1042' }), 'hxp.events:3:1042');
+  t.is(keyOf(event, { idempotencyKey: 'hxp.events:3:1042' }), 'id:req-7', 'the id wins over the record');
   t.is(keyOf(event), 'id:req-7');
   const { id: _drop, ...anonymous } = event;
+  t.is(keyOf(anonymous, { idempotencyKey: 'hxp.events:3:1042' }), 'hxp.events:3:1042');
   t.regex(keyOf(anonymous), /^sha256:[0-9a-f]{64}$/);
+  const result = normalizeEvent(event, context);
+  t.is(result.ok ? result.event.id : undefined, 'req-7');
 });
 
 test('hashed keys: same event twice → same key, independent of JSON key order and instant notation', (t) => {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   arrayLiteral,
   copyArrayLiteral,
+  copyFields,
   copyLine,
   copyText,
   floatArrayLiteral,
@@ -92,4 +93,29 @@ test('copyArrayLiteral is copyText(arrayLiteral(…)) for any strings', (t) => {
     { numRuns: 2000 },
   );
   t.is(copyArrayLiteral(['a', 'b"c', 'tab\there']), copyText(arrayLiteral(['a', 'b"c', 'tab\there'])));
+});
+
+test('copyFields reads back every column of copyLine (property)', (t) => {
+  const text = fc.string({ unit: 'binary', maxLength: 12 });
+  fc.assert(
+    fc.property(text, text, text, text, (eventType, source, key, dataJson) => {
+      const line = copyLine({
+        ts: '2026-11-28T10:00:00.000Z',
+        eventType,
+        source,
+        idempotencyKey: key,
+        metricNames: [],
+        metricValues: [],
+        dimensionNames: [],
+        dimensionValues: [],
+        dataJson,
+      });
+      const fields = copyFields(line);
+      t.deepEqual(
+        [fields[0], fields[1], fields[2], fields[3], fields[8]],
+        ['2026-11-28T10:00:00.000Z', eventType, source, key, dataJson],
+      );
+    }),
+    { numRuns: 2000 },
+  );
 });

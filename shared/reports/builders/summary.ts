@@ -141,9 +141,17 @@ export function ratingDistribution(bins: ReadonlyArray<{ sign: number; key: numb
     counts.set(rating, (counts.get(rating) ?? 0) + b.count);
     total += b.count;
   }
-  return [...counts.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([rating, count]) => ({ rating, count, share: ratio(count, total) }));
+  if (total === 0) return [];
+  // the whole 1–5 scale (and any rating outside it), so a rating nobody gave shows as 0, not as a missing row
+  const ratings = [...counts.keys()];
+  const low = Math.min(1, ...ratings);
+  const high = Math.max(5, ...ratings);
+  return Array.from({ length: high - low + 1 }, (_, i) => low + i)
+    .filter((rating) => (rating >= 1 && rating <= 5) || counts.has(rating))
+    .map((rating) => {
+      const count = counts.get(rating) ?? 0;
+      return { rating, count, share: ratio(count, total) };
+    });
 }
 
 export async function satisfactionOf(db: Queryable, level: Level, bucket: Date, index: BucketIndex) {

@@ -20,7 +20,7 @@ import type { ReportDocument } from '../model.ts';
 import { chartSvg, svgToPng } from './charts.ts';
 import { FONT_FAMILY } from './fonts.ts';
 import { formatValue, sourceText } from './format.ts';
-import { cellKind, layout, type Kpi, type Table } from './layout.ts';
+import { cellKind, kpiChangeText, layout, type Kpi, type Table } from './layout.ts';
 
 const ACCENT = '1F4E79';
 const MUTED = '666666';
@@ -83,11 +83,7 @@ function tableOf(table: Table, timeZone: string): DocxTable {
 function kpiTable(kpis: Kpi[]): DocxTable {
   const rows = kpis.map((k) => {
     const f = k.figure;
-    const previous = !k.compare
-      ? ''
-      : f.previous === null
-        ? 'no data in the previous period'
-        : `previous ${formatValue(f.previous, k.kind)}${f.change_pct === null ? '' : ` (${formatValue(f.change_pct, 'change_pct')})`}`;
+    const previous = kpiChangeText(k);
     return new TableRow({
       children: [
         cell(k.label, { shade: 'F3F6FA' }),

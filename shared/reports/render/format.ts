@@ -9,6 +9,7 @@ export type ValueKind =
   | 'usd'
   | 'ms'
   | 'rate'
+  | 'rate_change'
   | 'pct'
   | 'change_pct'
   | 'time'
@@ -62,6 +63,9 @@ export function formatValue(value: unknown, kind: ValueKind, timeZone = 'UTC'): 
       return ONE.format(v);
     case 'rate':
       return `${TWO.format(v * 100)} %`;
+    case 'rate_change':
+      // a rate's change is in percentage points: "-0.02 %" beside a "Change %" column reads as a relative change
+      return `${v > 0 ? '+' : ''}${TWO.format(v * 100)} pp`;
     case 'pct':
       return `${ONE.format(v)} %`;
     case 'change_pct':

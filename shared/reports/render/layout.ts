@@ -35,6 +35,17 @@ export interface Kpi {
   compare: boolean;
 }
 
+/** The line under a KPI tile: the previous period's value and the change ('' when not compared). */
+export function kpiChangeText(k: Kpi): string {
+  if (!k.compare) return '';
+  const f = k.figure;
+  if (f.previous === null) {
+    return f.value === null ? 'no data in this or the previous period' : 'no data in the previous period';
+  }
+  const pct = f.change_pct === null ? '' : ` (${formatValue(f.change_pct, 'change_pct')})`;
+  return `previous ${formatValue(f.previous, k.kind)}${pct}`;
+}
+
 export interface Block {
   id: SectionId;
   title: string;
@@ -153,10 +164,15 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
             col('figure', 'Figure', 'text'),
             { ...col('value', 'This period', 'number'), kindFrom: 'kind' },
             { ...col('previous', 'Previous period', 'number'), kindFrom: 'kind' },
-            { ...col('change', 'Change', 'number'), kindFrom: 'kind' },
+            { ...col('change', 'Change', 'number'), kindFrom: 'change_kind' },
             col('change_pct', 'Change %', 'change_pct'),
           ],
-          HEADLINE.map((m) => ({ figure: m.label, ...(h[m.key] as Figure), kind: m.kind })),
+          HEADLINE.map((m) => ({
+            figure: m.label,
+            ...(h[m.key] as Figure),
+            kind: m.kind,
+            change_kind: m.kind === 'rate' ? 'rate_change' : m.kind,
+          })),
         ),
       );
       const zone = doc.period.time_zone;
@@ -417,7 +433,7 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
       const c = d.capacity;
       if (!c) return undefined;
       block.notes.push(
-        `analyze-capacity run ${c.run_id}, ${formatValue(c.generated_at, 'time', doc.period.time_zone)}; hourly history up to ${formatValue(c.data_end, 'time', doc.period.time_zone)}${c.forecasting ? '' : '; forecasting is off'}.`,
+        `analyze-capacity run ${c.run_id}, ${formatValue(c.generated_at, 'time', doc.period.time_zone)}; hourly history up to ${formatValue(c.data_end, 'time', doc.period.time_zone)}${c.forecasting ? '' : '; forecasting is off'}. Status "alert": the point forecast crosses the threshold within the alert horizon (BATCH_PROCESSING_CAPACITY_ALERT_HORIZON_DAYS).`,
       );
       block.tables.push(
         table(
@@ -431,11 +447,14 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
             col('p95', 'p95', 'significant'),
             col('max', 'Max', 'significant'),
             col('limit', 'Limit', 'significant'),
+            col('threshold', 'Threshold', 'significant'),
             col('utilization_ratio', 'p95 / limit', 'rate'),
             col('days_to_threshold', 'Days to threshold', 'number'),
-            col('status', 'Status', 'text'),
+            col('state', 'Status', 'text'),
           ],
-          c.rows,
+          // "ok" beside a threshold days away would read as all clear: a series whose forecast crosses within
+          // the alert horizon says so; otherwise the status is the analysis' (ok, insufficient history, stale)
+          c.rows.map((r) => ({ ...r, state: r.alert ? 'alert' : r.status.replaceAll('_', ' ') })),
         ),
       );
       for (const r of c.rows) if (r.note) block.notes.push(`${r.resource} ${r.series}: ${r.note}`);

@@ -3,11 +3,11 @@
 // until a local access policy allows it: only the font folder is allowed, and no URL at all.
 import { join } from 'node:path';
 import pdfmake from 'pdfmake/js/index.js';
-import type { Figure, ReportDocument } from '../model.ts';
+import type { ReportDocument } from '../model.ts';
 import { CHART_WIDTH, chartSvg } from './charts.ts';
 import { fontDir, FONT_FAMILY, FONT_STYLES } from './fonts.ts';
 import { formatValue, sourceText } from './format.ts';
-import { cellKind, layout, type Kpi, type Table } from './layout.ts';
+import { cellKind, kpiChangeText, layout, type Kpi, type Table } from './layout.ts';
 
 /** pdfmake's document nodes, loosely: text/stack/table/svg objects. */
 type Content = Record<string, unknown>;
@@ -33,16 +33,10 @@ function printer(): typeof pdfmake {
   return p;
 }
 
-function changeText(f: Figure, kind: Kpi['kind'], compare: boolean): { text: string; color: string } {
-  if (!compare) return { text: ' ', color: MUTED };
-  if (f.previous === null) return { text: 'no data in the previous period', color: MUTED };
-  const pct = f.change_pct === null ? '' : ` (${formatValue(f.change_pct, 'change_pct')})`;
-  return { text: `previous ${formatValue(f.previous, kind)}${pct}`, color: MUTED };
-}
-
 function kpiTiles(kpis: Kpi[]): Content {
   const cells: TableCell[] = kpis.map((k) => {
-    const change = changeText(k.figure, k.kind, k.compare);
+    // a tile not compared keeps its line (' '), so the tiles of a row stay one height
+    const change = kpiChangeText(k) || ' ';
     return {
       stack: [
         { text: k.label, fontSize: 8, color: MUTED },
@@ -53,7 +47,7 @@ function kpiTiles(kpis: Kpi[]): Content {
           color: ACCENT,
           margin: [0, 2, 0, 2],
         },
-        { text: change.text, fontSize: 7.5, color: change.color },
+        { text: change, fontSize: 7.5, color: MUTED },
       ],
       fillColor: '#f3f6fa',
       margin: [6, 5, 6, 5],
@@ -98,11 +92,14 @@ function tableContent(table: Table, timeZone: string, showTitle: boolean): Conte
     fillColor: ACCENT,
     alignment: numeric[i] ? 'right' : 'left',
   }));
+  // pdfmake breaks words at hyphens when it narrows an 'auto' column ("gpu-" / "node-1"): short labels stay whole
+  const noWrap = table.columns.map((_, i) => i !== wide && (numeric[i] || longest(i) <= 24));
   const body: TableCell[][] = table.rows.map((row) =>
     table.columns.map((c, i) => ({
       text: formatValue(row[c.key], cellKind(c, row), timeZone),
       fontSize: 8,
       alignment: numeric[i] ? 'right' : 'left',
+      ...(noWrap[i] ? { noWrap: true } : {}),
     })),
   );
   if (body.length === 0) {
@@ -117,7 +114,8 @@ function tableContent(table: Table, timeZone: string, showTitle: boolean): Conte
         table: {
           headerRows: 1,
           dontBreakRows: true,
-          widths: table.columns.map((_, i) => (wide === undefined || i === wide ? '*' : 'auto')),
+          // a table of numbers only (a rating distribution) is as wide as its content, not the page
+          widths: table.columns.map((_, i) => (i === wide ? '*' : 'auto')),
           body: [header, ...body],
         },
         layout: {
