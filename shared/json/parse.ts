@@ -31,7 +31,7 @@ export function parseJsonText(text: string, expected: string, subject = 'request
   } catch (err) {
     throw new BatchError(
       'REQUEST_INVALID',
-      `${subject} is not valid JSON (${(err as Error).message}); ${expected}`,
+      `${subject} is not JSON (${(err as Error).message}); ${expected}`,
       {
         context: { field: 'body', body: text.slice(0, 80) },
       },

@@ -66,7 +66,7 @@ test('keys per object, string length and non-finite numbers are bounded', (t) =>
 test('text that is not JSON is REQUEST_INVALID with the fix', (t) => {
   const err = t.throws(() => parseJsonText('{"a":NaN}', 'send {"a":1}'));
   t.true(isBatchError(err) && err.code === 'REQUEST_INVALID');
-  t.regex(err?.message ?? '', /is not valid JSON .*; send \{"a":1\}$/);
+  t.regex(err?.message ?? '', /is not JSON .*; send \{"a":1\}$/);
 });
 
 test('a pushed array with a too-deep element stores its neighbours; the element is a dead letter', (t) => {
