@@ -12,6 +12,8 @@ export const TARGETS = {
   queryVsPsql: 1.5,
   /** A report reads aggregates only: the larger size's report may take at most this many times the smaller's. */
   reportGrowth: 1.2,
+  /** Events → hourly aggregates (ingest + hourly job) at least this many times faster than pandas. */
+  pandasSpeedup: 1.5,
 } as const;
 
 const REPORT_FORMATS = ['json', 'csv', 'pdf', 'docx'] as const;
@@ -145,6 +147,44 @@ export function judge(sizes: readonly SizeResult[]): Check[] {
   for (const r of sizes) {
     if (r.ingest)
       checks.push(rssCheck(r, 'ingesting process', Math.max(r.ingest.maxRssKiB, r.ingest.vmHwmKiB)));
+  }
+  for (const r of sizes) {
+    if (!r.pandas || !r.ingest || !r.hourly) continue;
+    const ours = r.ingest.busyMs + r.hourly.ms;
+    const ratio = ours / r.pandas.ms;
+    const c = r.pandas.check;
+    checks.push({
+      name: `Events → hourly aggregates (ingest + hourly job) vs pandas from NDJSON (${sizeLabel(r)})`,
+      events: r.events,
+      ours: `${formatMs(ours)}, peak RSS ${mib(Math.max(r.ingest.maxRssKiB, r.ingest.vmHwmKiB)).toFixed(0)} MiB`,
+      reference: `${formatMs(r.pandas.ms)}, peak RSS ${mib(r.pandas.peakRssKiB).toFixed(0)} MiB (pandas ${r.pandas.version})`,
+      ratio,
+      target: `≤ ${(1 / TARGETS.pandasSpeedup).toFixed(2)}× (${TARGETS.pandasSpeedup}× faster)`,
+      pass: ratio <= 1 / TARGETS.pandasSpeedup && r.hourly.failed === 0,
+    });
+    checks.push({
+      name: `Hourly series equal to pandas' (${sizeLabel(r)})`,
+      events: r.events,
+      ours: `${formatCount(c.ourRows)} rows; ${c.sampled - c.missing} sampled rows found`,
+      reference: `${formatCount(c.pandasRows)} rows; ${c.mismatchCount} disagreements`,
+      ratio: null,
+      target: 'same rows; counts exact, p50/p95/p99 ≤ 1 % of exact',
+      pass: c.mismatchCount === 0,
+    });
+  }
+  for (const r of sizes) {
+    for (const run of r.scaleOut?.runs ?? []) {
+      const one = r.scaleOut!.runs.find((x) => x.consumers === 1);
+      checks.push({
+        name: `Ingest by ${run.consumers} process(es) of one group, ${r.scaleOut!.partitions} partitions (${sizeLabel(r)})`,
+        events: r.events,
+        ours: `${formatCount(run.eventsPerSec)} events/s${run.efficiency === null ? '' : `, efficiency ${(run.efficiency * 100).toFixed(0)} %`}`,
+        reference: one ? `${formatCount(one.eventsPerSec)} events/s by 1` : '—',
+        ratio: one ? run.eventsPerSec / one.eventsPerSec : null,
+        target: 'every event stored once',
+        pass: run.stored === r.scaleOut!.events,
+      });
+    }
   }
   return checks;
 }

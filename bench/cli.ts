@@ -22,16 +22,25 @@ export interface BenchArgs {
   quick: boolean;
   /** Run the ingest child through tsx instead of as an esbuild bundle (as deployed). */
   childTsx: boolean;
+  /** Peers run on the same events beside ours (`--peer pandas`). */
+  peers: Peer[];
+  /** Ingest process counts of the scale-out measurement (`--scale-out 1,2,4`); empty = not measured. */
+  scaleOut: number[];
   /** Also ingest each size with this commit's ingest child (into its own database), before ours. */
   ingestBefore: string | undefined;
 }
 
+export const PEERS = ['pandas'] as const;
+export type Peer = (typeof PEERS)[number];
+
 const USAGE = `usage: npm run bench -- [--events 1000000,10000000] [--quick] [--days 14] [--partitions 4]
-       [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--readme] [--keep] [--explain] [--child-tsx]
-       [--ingest-before <git ref>]
+       [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--peer pandas] [--scale-out 1,2,4] [--readme] [--keep]
+       [--explain] [--child-tsx] [--ingest-before <git ref>]
 The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly aggregation.
 --ingest-before main: the same topic is also ingested by main's ingest child (bundled from git, into its own
-database) just before ours, and both are judged against the one COPY — a change's cost, measured in one run.`;
+database) just before ours, and both are judged against the one COPY — a change's cost, measured in one run.
+--peer pandas: pandas (a venv under ~/.cache/hxp-batch) computes the same hourly series from the same events as\nNDJSON after the hourly aggregation, which it is checked against; its time and peak RSS stand beside ours.
+--scale-out 1,2,4: the events again on an 8-partition topic, drained by 1, 2, 4 ingest processes of one group.`;
 
 function fail(message: string): never {
   throw new Error(`${message}\n${USAGE}`);
@@ -67,6 +76,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     explain: false,
     quick: false,
     childTsx: false,
+    peers: [],
+    scaleOut: [],
     ingestBefore: undefined,
   };
   let sizes: number[] | undefined;
@@ -104,6 +115,22 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--keep':
         args.keep = true;
+        break;
+      case '--peer': {
+        const peer = value();
+        if (!(PEERS as readonly string[]).includes(peer))
+          fail(`--peer: "${peer}" is not one of ${PEERS.join(', ')}`);
+        if (!args.peers.includes(peer as Peer)) args.peers.push(peer as Peer);
+        break;
+      }
+      case '--scale-out':
+        args.scaleOut = [
+          ...new Set(
+            value()
+              .split(',')
+              .map((n) => positiveInt(flag, n, 8)),
+          ),
+        ].sort((a, b) => a - b);
         break;
       case '--child-tsx':
         args.childTsx = true;

@@ -2,16 +2,34 @@
 // one `BENCH_RESULT {json}` line with its timings and peak RSS. Run by ingest.ts in a child process so its
 // memory is measured alone; runnable by hand with BENCH_INGEST='{"databaseUrl":…,"brokers":[…],"topic":…,"groupId":…}'.
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { openDatabase } from '../shared/db/index.ts';
 import { pullFromKafka } from '../shared/ingest/index.ts';
 import { createKafka } from '../shared/kafka/index.ts';
-import { RESULT_PREFIX, type IngestChildConfig, type IngestChildResult } from './ingest-protocol.ts';
+import { buildPriceTable } from '../shared/pricing/index.ts';
+import { demoPriceTable } from '../runtime/demo/generate.ts';
+import {
+  GO_LINE,
+  READY_LINE,
+  RESULT_PREFIX,
+  type IngestChildConfig,
+  type IngestChildResult,
+} from './ingest-protocol.ts';
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_INGEST ?? 'null') as IngestChildConfig | null;
   if (!config) throw new Error('BENCH_INGEST is not set; this process is started by bench/ingest.ts');
   const db = await openDatabase({ url: config.databaseUrl, poolSize: 3 });
   const kafka = createKafka({ brokers: config.brokers, clientId: 'hxp-bench-ingest', logLevel: 'error' });
+  // Ingest as `npm run demo` configures it: with the demo's price table, so the requests of the source that
+  // reports no cost (a third of them) have their cost inferred on the way in.
+  const priced = buildPriceTable(demoPriceTable(), 'UTC');
+  if (!priced.ok) throw new Error(priced.problems.join('; '));
+  if (config.startGate) {
+    await db.query('SELECT 1');
+    process.stdout.write(`${READY_LINE}\n`);
+    for await (const line of createInterface({ input: process.stdin })) if (line === GO_LINE) break;
+  }
   let commits = 0;
   let firstCommit = 0;
   let lastCommit = 0;
@@ -41,6 +59,7 @@ async function main(): Promise<void> {
         maxDurationMs: config.maxDurationMs,
         maxWaitTimeMs: 100,
         fromBeginning: true,
+        prices: priced.table,
         hooks: {
           afterCommit: () => {
             commits += 1;
@@ -64,6 +83,8 @@ async function main(): Promise<void> {
       commits,
       maxRssKiB: process.resourceUsage().maxRSS,
       cpuMs: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000,
+      startedAtMs: performance.timeOrigin + started,
+      lastCommitAtMs: performance.timeOrigin + lastCommit,
     };
     process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(out)}\n`);
   } finally {

@@ -8,6 +8,11 @@ export interface IngestChildConfig {
   /** Stop when nothing arrived for this long (the topic is drained). */
   idleMs: number;
   maxDurationMs: number;
+  /**
+   * Print READY_LINE once connected, then wait for GO_LINE on stdin before pulling: the scale-out measurement
+   * starts all consumers of a group together, so that none has drained the topic before the others joined.
+   */
+  startGate?: boolean;
 }
 
 export interface IngestChildResult {
@@ -27,6 +32,11 @@ export interface IngestChildResult {
   maxRssKiB: number;
   /** CPU time of the ingesting process itself (user + system), to tell Node-bound from PostgreSQL-bound. */
   cpuMs: number;
+  /** Epoch ms of pullFromKafka's start and of its last commit: several consumers' spans are put together. */
+  startedAtMs: number;
+  lastCommitAtMs: number;
 }
 
 export const RESULT_PREFIX = 'BENCH_RESULT ';
+export const READY_LINE = 'BENCH_READY';
+export const GO_LINE = 'BENCH_GO';

@@ -4,7 +4,13 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { sampleBackendCpu } from './backend-cpu.ts';
-import { RESULT_PREFIX, type IngestChildConfig, type IngestChildResult } from './ingest-protocol.ts';
+import {
+  GO_LINE,
+  READY_LINE,
+  RESULT_PREFIX,
+  type IngestChildConfig,
+  type IngestChildResult,
+} from './ingest-protocol.ts';
 
 const CHILD = fileURLToPath(new URL('./ingest-child.ts', import.meta.url));
 
@@ -14,6 +20,12 @@ export interface IngestMeasurement extends IngestChildResult {
   vmHwmKiB: number;
   /** CPU time of the child's PostgreSQL backends (from /proc; 0 when PostgreSQL runs elsewhere). */
   backendCpuMs: number;
+}
+
+/** Several children started together: each calls ready() once connected and starts pulling when go resolves. */
+export interface StartGate {
+  ready: () => void;
+  go: Promise<void>;
 }
 
 async function vmHwm(pid: number): Promise<number> {
@@ -30,15 +42,27 @@ async function vmHwm(pid: number): Promise<number> {
  * Runs the child and waits for its result. `bundle` is the esbuild bundle of ingest-child.ts (run with plain
  * node, as deployed); without it the child runs through tsx.
  */
-export async function measureIngest(config: IngestChildConfig, bundle?: string): Promise<IngestMeasurement> {
+export async function measureIngest(
+  config: IngestChildConfig,
+  bundle?: string,
+  gate?: StartGate,
+): Promise<IngestMeasurement> {
   const argv = bundle ? [bundle] : ['--import', 'tsx', CHILD];
   const backends = await sampleBackendCpu(config.databaseUrl);
   const child = spawn(process.execPath, argv, {
-    env: { ...process.env, BENCH_INGEST: JSON.stringify(config) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_INGEST: JSON.stringify({ ...config, startGate: gate !== undefined }) },
+    stdio: [gate ? 'pipe' : 'ignore', 'pipe', 'inherit'],
   });
   let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  let readied = false;
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    if (gate && !readied && stdout.includes(READY_LINE)) {
+      readied = true;
+      gate.ready();
+      void gate.go.then(() => child.stdin?.end(`${GO_LINE}\n`));
+    }
+  });
   let hwm = 0;
   const sampler = setInterval(() => {
     if (child.pid !== undefined) void vmHwm(child.pid).then((v) => (hwm = Math.max(hwm, v)));

@@ -94,6 +94,13 @@ export function figuresTable(sizes: readonly SizeResult[]): string {
         `${s.baseline.matched} matched, ${s.baseline.onlyHourly + s.baseline.onlyBaseline} unmatched / ${s.baseline.maxQuantileRelError === null ? '—' : `${(s.baseline.maxQuantileRelError * 100).toFixed(2)} %`}`,
     ],
     [
+      'pandas peer: read NDJSON + hourly series (reading alone); peak RSS',
+      (s) =>
+        s.pandasSkipped ??
+        (s.pandas &&
+          `${formatMs(s.pandas.ms)} (${formatMs(s.pandas.readMs)}; ${(s.pandas.ndjsonBytes / 2 ** 20).toFixed(0)} MiB NDJSON); ${(s.pandas.peakRssKiB / 1024).toFixed(0)} MiB`),
+    ],
+    [
       'day rollup (median of 3)',
       (s) => s.rollups && `${formatMs(s.rollups.day.ms)} (${s.rollups.day.windows} windows)`,
     ],

@@ -55,7 +55,7 @@ export async function measureReports(
   databaseUrl: string,
   span: Span,
   bundle: string,
-  repeats = 3,
+  repeats = 5,
 ): Promise<ReportMeasurement> {
   const config: ReportChildConfig = {
     databaseUrl,

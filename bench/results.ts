@@ -13,6 +13,8 @@ import type { QueryMeasurement } from './query.ts';
 import type { ProduceResult } from './produce.ts';
 import type { StatementStat } from './statement-profile.ts';
 import type { ReportMeasurement } from './reports.ts';
+import type { PandasMeasurement } from './pandas-peer.ts';
+import type { ScaleOutMeasurement } from './scale-out.ts';
 
 export interface SizeResult {
   /** Requested event count. */
@@ -35,6 +37,12 @@ export interface SizeResult {
   query?: QueryMeasurement;
   /** monthly_summary in every format, from this size's aggregates. */
   reports?: ReportMeasurement;
+  /** --peer pandas: the same hourly series by pandas from the same events as NDJSON, checked against ours. */
+  pandas?: PandasMeasurement;
+  /** --peer pandas on a size whose estimated pandas peak would not fit in this machine's memory: why. */
+  pandasSkipped?: string;
+  /** --scale-out: ingest by 1, 2, 4 … processes of one group on an 8-partition topic. */
+  scaleOut?: ScaleOutMeasurement;
   explain?: ExplainOutput;
   /** With --explain: the hourly run's statements by total time. */
   hourlyProfile?: StatementStat[];

@@ -19,6 +19,9 @@ import { explainHourly } from './explain.ts';
 import { runForecastBench } from './forecast/run.ts';
 import { measureIngest } from './ingest.ts';
 import { runLoadBench } from './load.ts';
+import { measurePandas, pandasWontFit } from './pandas-peer.ts';
+import { measureScaleOut } from './scale-out.ts';
+import { DEFAULT_DIMENSION_KEYS } from '../shared/events/index.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { produceEvents } from './produce.ts';
 import { measureQuery } from './query.ts';
@@ -165,7 +168,11 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
     }
 
     const wantsReports = args.steps.includes('reports');
-    if (['hourly', 'rollups', 'reports', 'query'].some((s) => args.steps.includes(s as Step))) {
+    const wantsPandas = args.peers.includes('pandas');
+    if (
+      wantsPandas ||
+      ['hourly', 'rollups', 'reports', 'query'].some((s) => args.steps.includes(s as Step))
+    ) {
       await step('VACUUM ANALYZE + CHECKPOINT (untimed, settles both contenders)', () =>
         settleRawEvents(bench.db),
       );
@@ -214,6 +221,26 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
           }
         }
       }
+      const pandasSkip = wantsPandas ? pandasWontFit(result.events) : undefined;
+      if (pandasSkip) {
+        result.pandasSkipped = pandasSkip;
+        say(`  pandas peer skipped: ${pandasSkip}`);
+      } else if (wantsPandas) {
+        const { value: pandas } = await step(
+          'pandas peer: the same hourly series from the same events as NDJSON (then checked against ours)',
+          () => measurePandas(bench.db, benchEvents(size, span, args.seed), DEFAULT_DIMENSION_KEYS, say),
+        );
+        result.pandas = pandas;
+        await ctx.checkpoint(result);
+        const c = pandas.check;
+        say(
+          `  pandas ${pandas.version}: ${formatCount(pandas.events)} events, ${formatCount(c.pandasRows)} series rows in ${(pandas.ms / 1000).toFixed(2)} s ` +
+            `(reading ${(pandas.readMs / 1000).toFixed(2)} s), peak RSS ${(pandas.peakRssKiB / 1024).toFixed(0)} MiB; ours: ` +
+            `${formatCount(c.ourRows)} rows; ${c.sampled} sampled rows compared, ${c.mismatchCount} disagreements` +
+            `${c.maxQuantileRelError === null ? '' : `, max p50/p95/p99 difference ${(c.maxQuantileRelError * 100).toFixed(2)} %`}` +
+            c.mismatches.map((m) => `\n    ${m}`).join(''),
+        );
+      }
       if (args.steps.includes('rollups') || wantsReports) {
         const { value: rollups } = await step('rollups: day, week, month (3 passes)', () =>
           measureRollups(bench.db, span),
@@ -252,6 +279,16 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
             `; peak RSS ${(reports.maxRssKiB / 1024).toFixed(0)} MiB`,
         );
       }
+    }
+    if (args.scaleOut.length > 0) {
+      result.scaleOut = await measureScaleOut(benchEvents(size, span, args.seed), args.scaleOut, {
+        kafka,
+        databaseUrl: urls.databaseUrl,
+        brokers: urls.brokers,
+        tag: `${size}-${ctx.runId}`,
+        childBundle: ctx.childBundle,
+      });
+      await ctx.checkpoint(result);
     }
   } finally {
     await bench.db.close();

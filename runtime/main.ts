@@ -3,6 +3,7 @@
 // --demo, --once (exit after the demo), --no-cron.
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../shared/config/index.ts';
+import { withDemoPricing } from './demo/generate.ts';
 import { capacitySummary, formatTable, runDemo } from './demo/run-demo.ts';
 import { isBatchError } from '../shared/errors/index.ts';
 import { createLogger } from '../shared/log/index.ts';
@@ -59,7 +60,11 @@ async function main(): Promise<void> {
   // The whole configuration is validated before anything starts: a bad value exits non-zero naming it.
   const config = loadConfigOrExit();
   const log = createLogger(config, { component: 'runtime' });
+  // The demo's api-3 reports tokens but no cost: unless a price table is configured, price the demo models.
+  const demoPricing = values.demo ? withDemoPricing(process.env, config.pricing) : undefined;
+  process.stdout.write('starting the local runtime: database, then the functions of the stack…\n');
   const rt = await startRuntime({
+    ...(demoPricing ? { env: demoPricing.env } : {}),
     log,
     gatewayPort: config.openfaas.gatewayPort,
     apiPort: config.api.port,
@@ -69,6 +74,9 @@ async function main(): Promise<void> {
     ...(values.stack ? { stackFile: values.stack } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     cronTimers: !values['no-cron'],
+    // Starting ten function processes takes seconds on two cores: say how far it got.
+    onFunctionReady: (fn, ready, total) =>
+      process.stdout.write(`started ${fn} (${ready} of ${total} functions)\n`),
   });
   process.stdout.write(describe(rt));
   let stopping = false;
@@ -80,9 +88,15 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown(0));
   process.once('SIGTERM', () => shutdown(0));
   if (values.demo) {
+    if (demoPricing?.priced) {
+      process.stdout.write(
+        'demo: api-3 reports no cost_usd; its cost is inferred from the demo price table (BATCH_PROCESSING_PRICING, docs/pricing.md)\n',
+      );
+    }
     try {
       const result = await runDemo(rt.gatewayUrl, rt.db, {
         onProgress: (m) => process.stdout.write(`demo: ${m}\n`),
+        timeZone: config.time.zone,
       });
       process.stdout.write(
         `\ndaily_aggregations (all sources and models, UTC days):\n${formatTable(result.table)}\n\n`,

@@ -69,6 +69,8 @@ export interface RuntimeOptions {
     startBackoffMs?: { initial: number; max: number };
   };
   templateEntry?: string;
+  /** Hears of each function process as it starts listening (the runtime waits for all of them). */
+  onFunctionReady?: (fn: string, ready: number, total: number) => void;
   log: RuntimeLog;
   output?: (fn: string, line: string) => void;
   backoffMs?: { initial: number; max: number };
@@ -191,7 +193,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       cleanups.push(() => close(metricsServer));
     }
 
-    await supervisor.startAll();
+    await supervisor.startAll(undefined, options.onFunctionReady);
     for (const p of supervisor.all())
       metrics.replicas.set({ function_name: p.spec.name }, p.state === 'ready' ? 1 : 0);
 

@@ -192,8 +192,8 @@ class Supervised implements FunctionProcess {
 export interface Supervisor {
   get(name: string): FunctionProcess | undefined;
   all(): FunctionProcess[];
-  /** Starts every function and waits until each is listening. */
-  startAll(timeoutMs?: number): Promise<void>;
+  /** Starts every function and waits until each is listening; `onReady` hears of each as it gets there. */
+  startAll(timeoutMs?: number, onReady?: (fn: string, ready: number, total: number) => void): Promise<void>;
   stopAll(): Promise<void>;
 }
 
@@ -202,9 +202,16 @@ export function createSupervisor(functions: FunctionSpec[], options: SupervisorO
   return {
     get: (name) => procs.get(name),
     all: () => [...procs.values()],
-    async startAll(timeoutMs = 60_000) {
+    async startAll(timeoutMs = 60_000, onReady) {
       await Promise.all([...procs.values()].map((p) => p.start()));
-      await Promise.all([...procs.values()].map((p) => p.ready(timeoutMs)));
+      let ready = 0;
+      await Promise.all(
+        [...procs.values()].map(async (p) => {
+          await p.ready(timeoutMs);
+          ready += 1;
+          onReady?.(p.spec.name, ready, procs.size);
+        }),
+      );
     },
     async stopAll() {
       await Promise.all([...procs.values()].map((p) => p.stop()));

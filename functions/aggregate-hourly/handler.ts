@@ -24,8 +24,16 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
           ...(publisher ? { publisher } : {}),
         };
         const pulled = await pullFromKafka(deps, pullOptionsFrom(fx.config));
-        const { stored: rowsIn, lag, duplicates, conflictingDuplicates, rejected } = pulled;
-        return { rowsIn, lag, duplicates, conflictingDuplicates, rejected };
+        const {
+          stored: rowsIn,
+          lag,
+          duplicates,
+          conflictingDuplicates,
+          rejected,
+          costInferred,
+          unpriced,
+        } = pulled;
+        return { rowsIn, lag, duplicates, conflictingDuplicates, rejected, costInferred, unpriced };
       }
     : undefined;
   const summary = await runAggregation(jobDeps(fx, context.log), {

@@ -17,7 +17,8 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   const { rawBody } = IngestRequest.parse(event);
   const fx = await getFunctionContext({ log: context.log });
   const result = await ingestPayload(
-    { db: fx.db, log: context.log, metrics: fx.metrics.registry },
+    // the configured limits, dimension keys and price table (fx.normalize) on this path as on the pull path
+    { ...fx.normalize, db: fx.db, log: context.log, metrics: fx.metrics.registry },
     { body: rawBody, headers: event.headers },
   );
   context.status(result.rejected > 0 && result.stored + result.duplicates === 0 ? 422 : 200);

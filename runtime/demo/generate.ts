@@ -32,6 +32,33 @@ export const DEMO_MODELS = [
   { model: 'qwen-2.5-32b', share: 0.15, latencyMs: 650, pricePer1k: 0.0007 },
 ] as const;
 export const DEMO_API_SOURCES = ['api-1', 'api-2', 'api-3'] as const;
+/** A client that reports tokens but no cost_usd: its cost comes from the price table (docs/pricing.md). */
+export const DEMO_UNMETERED_SOURCE = 'api-3';
+
+/** The demo models' prices as a price table (pricing.models): what `npm run demo` configures. */
+export function demoPriceTable(): Array<{
+  model: string;
+  input_usd_per_1k: number;
+  output_usd_per_1k: number;
+}> {
+  return DEMO_MODELS.map((m) => ({
+    model: m.model,
+    input_usd_per_1k: m.pricePer1k,
+    output_usd_per_1k: m.pricePer1k,
+  }));
+}
+
+/**
+ * The environment `npm run demo` starts its functions with: the demo models' prices
+ * (BATCH_PROCESSING_PRICING), unless a price table is configured already — then `env` as it is.
+ */
+export function withDemoPricing(
+  env: NodeJS.ProcessEnv,
+  configured: { models: readonly unknown[]; file?: string | undefined },
+): { env: NodeJS.ProcessEnv; priced: boolean } {
+  if (configured.models.length > 0 || configured.file !== undefined) return { env, priced: false };
+  return { env: { ...env, BATCH_PROCESSING_PRICING: JSON.stringify(demoPriceTable()) }, priced: true };
+}
 export const DEMO_HOSTS = ['gpu-node-1', 'gpu-node-2'] as const;
 /** Disk use per host at the start of the stream and its growth per day (gpu-node-2 fills towards 80 %). */
 export const DEMO_DISKS: Record<(typeof DEMO_HOSTS)[number], { start: number; perDay: number }> = {
@@ -102,17 +129,20 @@ export function* generateDemoEvents(options: DemoOptions = {}): Generator<DemoEv
       const tokensIn = Math.max(1, Math.round(logNormal(rand, 350, 0.6)));
       const tokensOut = error ? 0 : Math.max(1, Math.round(logNormal(rand, 140, 0.7)));
       const latency = logNormal(rand, m.latencyMs * (0.8 + 0.4 * load) * (error ? 2 : 1), 0.45);
+      const timestamp = at();
+      const source = DEMO_API_SOURCES[Math.floor(rand() * DEMO_API_SOURCES.length)]!;
+      const cost = round(((tokensIn + tokensOut) / 1000) * m.pricePer1k, 6);
       events.push({
         event_type: 'llm_request',
-        timestamp: at(),
-        source: DEMO_API_SOURCES[Math.floor(rand() * DEMO_API_SOURCES.length)]!,
+        timestamp,
+        source,
         id: id(),
         data: {
           model: m.model,
           latency_ms: round(latency, 1),
           tokens_in: tokensIn,
           tokens_out: tokensOut,
-          cost_usd: round(((tokensIn + tokensOut) / 1000) * m.pricePer1k, 6),
+          ...(source === DEMO_UNMETERED_SOURCE ? {} : { cost_usd: cost }),
           error,
         },
       });

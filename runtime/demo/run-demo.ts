@@ -3,11 +3,23 @@
 // daily_aggregations.
 import { latestCapacityAnalysis } from '../../shared/capacity/index.ts';
 import type { Queryable } from '../../shared/db/index.ts';
+import { dirtyClosedWindowCounts } from '../../shared/status/index.ts';
 import { batches, generateDemoEvents, type DemoOptions } from './generate.ts';
 
-// Below shared/ingest's COPY threshold (200 rows): the embedded PGlite socket does not speak COPY, and
-// functions opened on it without the embedded flag would try it for larger batches.
-const DEFAULT_BATCH = 150;
+// Events per POST. Functions on the embedded database insert with unnest (the runtime starts them with the
+// embedded flag; pglite-socket does not speak COPY), so a batch may pass shared/ingest's COPY threshold.
+// Per POST the fixed cost is one request and one transaction: 1,000 events make the demo week ~12 of them.
+const DEFAULT_BATCH = 1000;
+
+/** How often a running aggregation step reports its progress (the hourly step of the demo week takes seconds). */
+const PROGRESS_EVERY_MS = 2_000;
+
+const LEVEL_OF: Record<string, string> = {
+  'aggregate-hourly': 'hour',
+  'aggregate-daily': 'day',
+  'aggregate-weekly': 'week',
+  'aggregate-monthly': 'month',
+};
 
 export interface DemoResult {
   events: number;
@@ -94,10 +106,38 @@ export async function capacitySummary(db: Queryable): Promise<string[]> {
   );
 }
 
+/**
+ * Awaits `work`, calling `tick` every `everyMs` meanwhile (one at a time; a failed tick is only a
+ * missed progress line).
+ */
+async function whileWaiting<T>(work: Promise<T>, everyMs: number, tick: () => Promise<void>): Promise<T> {
+  let done = false;
+  const ticking = (async () => {
+    for (;;) {
+      await Promise.race([work.catch(() => undefined), new Promise((r) => setTimeout(r, everyMs))]);
+      if (done) return;
+      await tick().catch(() => undefined);
+    }
+  })();
+  try {
+    return await work;
+  } finally {
+    done = true;
+    await ticking;
+  }
+}
+
 export async function runDemo(
   gatewayUrl: string,
   db: Queryable,
-  options: DemoOptions & { batchSize?: number; onProgress?: (msg: string) => void } = {},
+  options: DemoOptions & {
+    batchSize?: number;
+    onProgress?: (msg: string) => void;
+    /** How often a running aggregation step says how many of its windows are done (default 2 s). */
+    progressEveryMs?: number;
+    /** The configured time zone (time.zone), for which rollup windows have closed; UTC by default. */
+    timeZone?: string;
+  } = {},
 ): Promise<DemoResult> {
   const base = gatewayUrl.replace(/\/$/, '');
   const say = options.onProgress ?? (() => undefined);
@@ -126,7 +166,19 @@ export async function runDemo(
   }
   for (const fn of ['aggregate-hourly', 'aggregate-daily', 'aggregate-weekly', 'aggregate-monthly']) {
     const started = Date.now();
-    const answer = await post(`${base}/function/${fn}`, '', 'text/plain');
+    const level = LEVEL_OF[fn]!;
+    const dirty = async (): Promise<number> =>
+      (await dirtyClosedWindowCounts(db, options.timeZone ?? 'UTC', new Date())).find(
+        (c) => c.level === level,
+      )?.dirty ?? 0;
+    const due = await dirty();
+    const every = options.progressEveryMs ?? PROGRESS_EVERY_MS;
+    const answer = await whileWaiting(post(`${base}/function/${fn}`, '', 'text/plain'), every, async () => {
+      const left = await dirty();
+      say(
+        `${fn}: ${due - left} of ${due} ${level} windows done (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+      );
+    });
     result.aggregations.push({ fn, ...answer });
     say(`${fn}: HTTP ${answer.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (answer.status >= 300)

@@ -83,6 +83,14 @@ export const settings: Record<SettingKey, SettingSource> = {
   'capacityAnalysis.scaleDown.weeks': { env: 'BATCH_PROCESSING_CAPACITY_SCALE_DOWN_WEEKS', yaml: `${BP}.capacity_analysis.scale_down.weeks`, description: '… for this many whole weeks in a row.' },
   'capacityAnalysis.forecasting.enabled': { env: 'BATCH_PROCESSING_FORECASTING_ENABLED', yaml: `${BP}.capacity_analysis.forecasting.enabled`, description: 'Capacity forecasts on/off (off: statistics and recommendations from history only).' },
   'capacityAnalysis.forecasting.horizonDays': { env: 'BATCH_PROCESSING_FORECAST_HORIZON_DAYS', yaml: `${BP}.capacity_analysis.forecasting.horizon_days`, description: 'How far forecasts look ahead.' },
+  'pricing.models': {
+    env: 'BATCH_PROCESSING_PRICING', yaml: `${BP}.pricing.models`,
+    description: 'Model prices (USD per 1k input/output/cached tokens, valid_from) from which ingest infers cost_usd of an llm_request that reports none (docs/pricing.md); empty = no inference.',
+  },
+  'pricing.file': {
+    env: 'BATCH_PROCESSING_PRICING_FILE', yaml: `${BP}.pricing.file`,
+    description: 'A YAML or JSON file holding the price list instead of pricing.models (read when a function starts).',
+  },
   'ingestion.maxEventBytes': { env: 'BATCH_PROCESSING_MAX_EVENT_BYTES', yaml: `${BP}.ingestion.max_event_bytes`, description: 'Largest accepted event (bigger ones go to dead letters).' },
   'ingestion.maxFields': { env: 'BATCH_PROCESSING_MAX_EVENT_FIELDS', yaml: `${BP}.ingestion.max_fields`, description: 'Most fields in an event\'s data.' },
   'ingestion.maxFutureSkewSeconds': { env: 'BATCH_PROCESSING_MAX_FUTURE_SKEW', yaml: `${BP}.ingestion.max_future_skew`, description: 'How far in the future an event timestamp may be.' },

@@ -3,6 +3,7 @@
 // written back in docs and examples. Every problem text names what is wrong and the expected form; the
 // caller adds the offending value and an example.
 import { CronExpressionParser } from 'cron-parser';
+import { PriceListSchema, priceListProblems, type PriceEntry } from '../pricing/schema.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
@@ -323,3 +324,26 @@ export function mapOf<const K extends string, V>(
     format,
   };
 }
+
+/**
+ * The model price table (shared/pricing): a YAML list of entries, or the same list as JSON text (the
+ * environment variable). Every problem names the entry and field.
+ */
+export const priceList: Kind<PriceEntry[]> = {
+  type: 'list of model prices: YAML list, or JSON in the environment (see docs/pricing.md)',
+  example: '[{"model":"llama-3-70b","input_usd_per_1k":0.0009,"output_usd_per_1k":0.0009}]',
+  parse(raw) {
+    let value = raw;
+    if (typeof raw === 'string') {
+      try {
+        value = JSON.parse(raw) as unknown;
+      } catch (error) {
+        return bad(`not a JSON list of prices (${(error as Error).message})`);
+      }
+    }
+    const parsed = PriceListSchema.safeParse(value);
+    if (parsed.success) return ok(parsed.data);
+    return bad(priceListProblems(parsed.error, value).join('; '));
+  },
+  format: (entries) => (entries.length === 0 ? '' : JSON.stringify(entries)),
+};

@@ -212,6 +212,10 @@ const BatchProcessingConfigObject = z.object({
     }),
     forecasting: section({ enabled: setting(k.bool, true), horizonDays: setting(k.int(1, 3650), 30) }),
   }),
+  pricing: section({
+    models: setting(k.priceList, []),
+    file: optional(k.text({ type: 'path of a YAML or JSON file', example: './pricing.yaml' })),
+  }),
   ingestion: section({
     maxEventBytes: setting(k.size, 64 * 1024),
     maxFields: setting(k.int(1), 256),
@@ -296,6 +300,12 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
       'email',
       'linkTtlSeconds',
     ], 'at most 604800 (7 days): S3 presigned links cannot live longer');
+  }
+  if (config.pricing.file !== undefined && config.pricing.models.length > 0) {
+    require([
+      'pricing',
+      'file',
+    ], `set the price table in one place: ${env('pricing.file')} or ${env('pricing.models')}, not both`);
   }
   if (config.reports.enabled && config.reports.distribution.includes('email')) {
     if (config.reports.email.host === undefined) {

@@ -8,7 +8,10 @@ import type { Database } from './types.ts';
 export const EMBEDDED_SOCKET_FLAG = 'HXP_DB_EMBEDDED_SOCKET';
 
 export function gatedDatabase(url: string): Database {
-  const pool = new pg.Pool({ connectionString: url, max: 1, idleTimeoutMillis: 1 });
+  // maxUses 1: a released client is closed, never handed to the next unit of work. Without it pg-pool gave the
+  // idle client to a query made within the 1 ms, so a job's back-to-back windows kept PGlite's session for
+  // the whole run and every other process (the API, the demo's progress) waited until it ended.
+  const pool = new pg.Pool({ connectionString: url, max: 1, idleTimeoutMillis: 1, maxUses: 1 });
   return createPoolDatabase({ pool, embedded: true });
 }
 

@@ -3,10 +3,12 @@
 // (refused, unusual, or simply not plain) — the caller then runs normalizeEvent, which decides and
 // explains. Only events that carry their own timestamp are answered here; the fallbacks stay with
 // normalizeEvent.
+import { inferCostOfMetrics, withInferredCost } from '../pricing/infer.ts';
 import {
   DEFAULT_DIMENSION_KEYS,
   acceptedTimeRange,
   dimensionKeySet,
+  type CostInference,
   type NormalizeContext,
 } from './normalize.ts';
 import { plainEventType, plainText, plainTimestampValue } from './plain-envelope.ts';
@@ -30,6 +32,8 @@ export interface PlainNormalizedEvent {
   dimensionValues: string[];
   /** JSON.stringify of the event's data. */
   dataJson: string;
+  /** Set when the price table applied (context.prices), as NormalizedEvent's. */
+  cost?: CostInference | undefined;
 }
 
 const DIGIT_0 = 0x30;
@@ -103,6 +107,24 @@ export function normalizePlainEvent(
   if (timestamp === undefined) return undefined;
   const { earliest, latest } = acceptedTimeRange(context);
   if (timestamp.ms < earliest || timestamp.ms > latest) return undefined;
+  let cost: CostInference | undefined;
+  if (context.prices) {
+    const modelAt = text.dimensionNames.indexOf('model');
+    const model = modelAt < 0 ? undefined : text.dimensionValues[modelAt];
+    const outcome = inferCostOfMetrics(
+      context.prices,
+      text.eventType,
+      timestamp.ms,
+      model,
+      text.metricNames,
+      (i) => Number(text.metricTexts[i]),
+    );
+    // Without `model` among the dimension keys the scan does not read data.model: the general path decides.
+    if (outcome.kind !== 'none' && model === undefined && !dimensionKeys.has('model')) return undefined;
+    if (outcome.kind === 'inferred')
+      withInferredCost(text.metricNames, text.metricTexts, outcome.costUsd, String);
+    if (outcome.kind !== 'none') cost = outcome.kind;
+  }
   return {
     id: text.id,
     eventType: text.eventType,
@@ -113,5 +135,6 @@ export function normalizePlainEvent(
     dimensionNames: text.dimensionNames,
     dimensionValues: text.dimensionValues,
     dataJson: text.dataJson,
+    ...(cost ? { cost } : {}),
   };
 }

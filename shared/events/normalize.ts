@@ -3,6 +3,8 @@
 // in through the context.
 import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
+import { inferCostOfMetrics, withInferredCost } from '../pricing/infer.ts';
+import type { PriceTable } from '../pricing/table.ts';
 import { eventHash } from './canonical.ts';
 import { plainEnvelope } from './plain-envelope.ts';
 import { describeBreach, jsonBreach } from '../json/index.ts';
@@ -36,7 +38,12 @@ export interface NormalizeContext {
   limits: NormalizeLimits;
   /** String fields of data aggregated as dimensions. Default ['model']. */
   dimensionKeys?: readonly string[] | undefined;
+  /** Model prices: an llm_request that reports no cost gets cost_usd inferred (shared/pricing). */
+  prices?: PriceTable | undefined;
 }
+
+/** What the price table did for an event: inferred its cost, or found tokens but no price (`unpriced`). */
+export type CostInference = 'inferred' | 'unpriced';
 
 export interface NormalizedEvent {
   /** `id:<id>` when the event has an id, else the context's key, else `sha256:<content hash>`. */
@@ -54,8 +61,10 @@ export interface NormalizedEvent {
   /** Sorted; the configured dimension keys whose value is a string. */
   dimensionNames: string[];
   dimensionValues: string[];
-  /** The event's data object as received (strings, nested values and all). */
+  /** The event's data object as received (strings, nested values and all); an inferred cost is in the metrics only. */
   data: Record<string, unknown>;
+  /** Set when the price table applied (context.prices). */
+  cost?: CostInference | undefined;
 }
 
 export type NormalizeResult = { ok: true; event: NormalizedEvent } | { ok: false; rejection: Rejection };
@@ -289,6 +298,21 @@ export function normalizeEvent(raw: unknown, context: NormalizeContext): Normali
     }
   }
 
+  let cost: CostInference | undefined;
+  if (context.prices) {
+    const model = envelope.data.model;
+    const outcome = inferCostOfMetrics(
+      context.prices,
+      envelope.event_type,
+      resolved.timestamp.getTime(),
+      typeof model === 'string' ? model : undefined,
+      metricNames,
+      (i) => metricValues[i] as number,
+    );
+    if (outcome.kind === 'inferred') withInferredCost(metricNames, metricValues, outcome.costUsd, (n) => n);
+    if (outcome.kind !== 'none') cost = outcome.kind;
+  }
+
   return {
     ok: true,
     event: {
@@ -303,6 +327,7 @@ export function normalizeEvent(raw: unknown, context: NormalizeContext): Normali
       dimensionNames,
       dimensionValues,
       data: envelope.data,
+      ...(cost ? { cost } : {}),
     },
   };
 }

@@ -28,6 +28,13 @@ export const PushResultSchema = z.object({
       reason: z.string().meta({ description: 'which fields differ' }),
     }),
   ),
+  costInferred: z
+    .number()
+    .int()
+    .meta({ description: 'llm_request events whose cost_usd was inferred from the price table (pricing)' }),
+  unpriced: z.number().int().meta({
+    description: 'llm_request events with tokens but no cost_usd and no price for their model at their time',
+  }),
 });
 
 export const ingestOperations: ApiOperation[] = [

@@ -9,6 +9,7 @@ import {
   type NormalizeLimits,
   type Rejection,
 } from '../events/index.ts';
+import type { PriceTable } from '../pricing/table.ts';
 import type { DeadLetter, IngestEvent } from './types.ts';
 
 export interface NormalizeSettings {
@@ -16,6 +17,8 @@ export interface NormalizeSettings {
   limits?: Partial<NormalizeLimits> | undefined;
   /** String fields of data aggregated as dimensions (default ['model']). */
   dimensionKeys?: readonly string[] | undefined;
+  /** Model prices for the cost inference of llm_request events (pricing.*); absent = none. */
+  prices?: PriceTable | undefined;
   /** Receive time; injectable for tests. */
   now?: (() => number) | undefined;
 }
@@ -52,6 +55,7 @@ export function batchContext(settings: NormalizeSettings): NormalizeContext {
     receivedAt: new Date((settings.now ?? Date.now)()),
     limits: limitsOf(settings),
     dimensionKeys: settings.dimensionKeys,
+    prices: settings.prices,
   };
 }
 
@@ -72,7 +76,7 @@ export function kafkaRecordNormalizer(
   settings: NormalizeSettings,
   context: NormalizeContext = batchContext(settings),
 ): (record: KafkaRecordInput) => Normalized {
-  const { receivedAt, limits, dimensionKeys } = context;
+  const { receivedAt, limits, dimensionKeys, prices } = context;
   return (record) => {
     const key = kafkaRecordKey(record.topic, record.partition, record.offset);
     const value = record.value ?? Buffer.alloc(0);
@@ -83,6 +87,7 @@ export function kafkaRecordNormalizer(
       idempotencyKey: key,
       limits,
       dimensionKeys,
+      prices,
     });
     if (result.ok) {
       const event: IngestEvent = result.event;

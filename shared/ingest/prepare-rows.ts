@@ -4,6 +4,7 @@
 // through the transaction's round trips.
 import type { ErrorCode } from '../errors/index.ts';
 import { idKey } from '../events/index.ts';
+import type { CostInference } from '../events/normalize.ts';
 import type { PlainNormalizedEvent } from '../events/normalize-plain.ts';
 import { CopyBuffer, type LineRange } from './copy-buffer.ts';
 import { copyFields, copyLine, copyText, plainCopyLine } from './copy-text.ts';
@@ -26,6 +27,8 @@ export interface PreparedRow {
   line: LineRange | undefined;
   /** Format 'json': the row as a JSON object for json_to_recordset. */
   json: string | undefined;
+  /** What the price table did for the event (shared/pricing); undefined: nothing. */
+  cost?: CostInference | undefined;
 }
 
 /** An event dropped because an earlier event of the batch had its key. */
@@ -186,6 +189,7 @@ export class RowPreparer {
         ownTimestamp,
         line: this.lines?.append(text),
         json: this.lines ? undefined : text,
+        cost: event.cost,
       });
       return;
     }
@@ -218,7 +222,16 @@ export class RowPreparer {
     }
     if (this.lines) {
       const line = this.lines.append(plainCopyLine(idempotencyKey, event));
-      this.keep({ idempotencyKey, id, kafka, ts, ownTimestamp: true, line, json: undefined });
+      this.keep({
+        idempotencyKey,
+        id,
+        kafka,
+        ts,
+        ownTimestamp: true,
+        line,
+        json: undefined,
+        cost: event.cost,
+      });
       return;
     }
     const fields = {
@@ -238,6 +251,7 @@ export class RowPreparer {
       ownTimestamp: true,
       line: undefined,
       json: jsonText(ts, fields, event.dataJson),
+      cost: event.cost,
     });
   }
 

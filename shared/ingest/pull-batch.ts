@@ -34,7 +34,26 @@ export interface PreparedPartitionBatch {
 
 export type BatchOutcome =
   | { kind: 'gap'; nextOffset: string }
-  | { kind: 'stored'; result: StoreResult; skipped: number; letters: DeadLetter[]; nextOffset: string };
+  | {
+      kind: 'stored';
+      result: StoreResult;
+      skipped: number;
+      letters: DeadLetter[];
+      nextOffset: string;
+      /** Records of the batch whose cost the price table inferred, or found no price for (as push counts). */
+      costs: CostCounts;
+    };
+
+export interface CostCounts {
+  inferred: number;
+  unpriced: number;
+}
+
+export function costCounts(rows: readonly { cost?: 'inferred' | 'unpriced' | undefined }[]): CostCounts {
+  const counts = { inferred: 0, unpriced: 0 };
+  for (const row of rows) if (row.cost) counts[row.cost] += 1;
+  return counts;
+}
 
 /** The CPU work of a batch, done once and before its transaction (a retried transaction does not redo it). */
 export function preparePartitionBatch(
@@ -94,6 +113,7 @@ export async function storeBatch(
         skipped,
         letters: [...batch.letters, ...result.unstorable, ...result.conflicts],
         nextOffset,
+        costs: costCounts(batch.prepared.rows),
       };
     }),
   );

@@ -95,6 +95,10 @@ export interface PullResult {
   /** The duplicates whose id was stored before with other content (each a dead letter). */
   conflictingDuplicates: number;
   rejected: number;
+  /** llm_request records whose cost_usd was inferred from the price table (pricing.*). */
+  costInferred: number;
+  /** llm_request records with tokens but no cost and no price for their model at their time. */
+  unpriced: number;
   /** Sum over the topics' partitions of high watermark − next offset stored in PostgreSQL. */
   lag: number;
   durationMs: number;
@@ -116,7 +120,15 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
   const idleMs = options.idleMs ?? 2000;
   const fromBeginning = options.fromBeginning ?? true;
   const started = clock();
-  const totals = { recordsIn: 0, stored: 0, duplicates: 0, conflictingDuplicates: 0, rejected: 0 };
+  const totals = {
+    recordsIn: 0,
+    stored: 0,
+    duplicates: 0,
+    conflictingDuplicates: 0,
+    rejected: 0,
+    costInferred: 0,
+    unpriced: 0,
+  };
   if (options.topics.length === 0) {
     throw new BatchError(
       'CONFIG_INVALID',
@@ -230,6 +242,8 @@ export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promi
       totals.duplicates += outcome.result.duplicates + outcome.skipped;
       totals.conflictingDuplicates += outcome.result.conflictingDuplicates;
       totals.rejected += outcome.result.rejected;
+      totals.costInferred += outcome.costs.inferred;
+      totals.unpriced += outcome.costs.unpriced;
       if (deps.metrics) {
         recordIngest(deps.metrics, 'pull', {
           stored: outcome.result.stored,

@@ -52,6 +52,10 @@ export interface PushResult {
   rejected: number;
   rejections: PushRejection[];
   conflicts: PushConflict[];
+  /** llm_request events of the body whose cost_usd was inferred from the price table (pricing.*). */
+  costInferred: number;
+  /** llm_request events with tokens but no cost and no price for their model at their time: stored without cost. */
+  unpriced: number;
 }
 
 export interface ConnectorRecord {
@@ -112,9 +116,13 @@ export async function ingestPayload(deps: PushDeps, request: PushRequest): Promi
   const letters: DeadLetter[] = [];
   const rejections: PushRejection[] = [];
   const eventIndex = new Map<string, number>();
+  let costInferred = 0;
+  let unpriced = 0;
   normalized.forEach((result, index) => {
     if (result.ok) {
       events.push(result.event);
+      if (result.event.cost === 'inferred') costInferred += 1;
+      else if (result.event.cost === 'unpriced') unpriced += 1;
       eventIndex.set(result.event.idempotencyKey, index);
     } else {
       letters.push(result.letter);
@@ -150,5 +158,14 @@ export async function ingestPayload(deps: PushDeps, request: PushRequest): Promi
     { stored, duplicates, conflictingDuplicates, rejected, connector: record !== undefined },
     'ingested pushed payload',
   );
-  return { stored, duplicates, conflictingDuplicates, rejected, rejections, conflicts };
+  return {
+    stored,
+    duplicates,
+    conflictingDuplicates,
+    rejected,
+    rejections,
+    conflicts,
+    costInferred,
+    unpriced,
+  };
 }

@@ -2,6 +2,7 @@
 // both paths, and the pull options (group, topics, DLQ) for the Kafka path.
 import type { BatchProcessingConfig } from '../config/index.ts';
 import { topicSettingsFrom } from '../kafka/index.ts';
+import { priceTableFrom } from '../pricing/load.ts';
 import type { NormalizeSettings } from './normalize.ts';
 import type { PullOptions } from './pull.ts';
 
@@ -14,6 +15,7 @@ export function normalizeSettingsFrom(config: BatchProcessingConfig): NormalizeS
       rawRetentionDays: config.retention.rawDays,
     },
     dimensionKeys: config.ingestion.dimensionKeys,
+    prices: priceTableFrom(config),
   };
 }
 

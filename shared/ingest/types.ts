@@ -25,6 +25,8 @@ export interface IngestEvent {
    * topic:partition:offset.
    */
   kafka?: KafkaRecordRef | undefined;
+  /** What the price table did: cost_usd inferred, or tokens without a price (shared/pricing). */
+  cost?: 'inferred' | 'unpriced' | undefined;
 }
 
 export interface KafkaRecordRef {

@@ -50,6 +50,13 @@ export const AggregationSummarySchema = z.object({
       duplicates: z.number().optional(),
       conflictingDuplicates: z.number().optional(),
       rejected: z.number().optional(),
+      costInferred: z
+        .number()
+        .optional()
+        .meta({ description: 'llm_request records whose cost_usd was inferred from the price table' }),
+      unpriced: z.number().optional().meta({
+        description: 'llm_request records with tokens but no cost_usd and no price for their model',
+      }),
     })
     .optional(),
   ingestError: errorOf.optional().meta({ description: 'why the pull before an hourly run failed' }),

@@ -75,6 +75,9 @@ export interface BeforeAggregateResult {
   /** The duplicates whose id was stored before with other content (each a dead letter). */
   conflictingDuplicates?: number;
   rejected?: number;
+  /** llm_request records whose cost was inferred from the price table, and those it had no price for. */
+  costInferred?: number;
+  unpriced?: number;
 }
 
 export interface RunAggregationRequest {

@@ -120,7 +120,15 @@ export async function ensureTopics(
           );
         }
       } catch (err) {
-        check.missing.push({ topic, reason: refusal(err, settings) });
+        // kafkajs reports a topic whose leaders it waited for in vain as UNKNOWN_TOPIC_OR_PARTITION, though
+        // the broker created it (a busy broker elects them late): what the broker lists exists.
+        if ((await admin.listTopics().catch((): string[] => [])).includes(topic)) {
+          check.present.push(topic);
+          check.created.push(topic);
+          log?.info({ topic, err }, 'created kafka topic (its partition leaders were not elected yet)');
+        } else {
+          check.missing.push({ topic, reason: refusal(err, settings) });
+        }
       }
     }
     return check;

@@ -11,6 +11,6 @@ export {
   type CostInput,
   type CostOutcome,
 } from './infer.ts';
-export { loadPriceTable, type PricingSettings } from './load.ts';
+export { loadPriceTable, priceTableFrom, type PricingSettings } from './load.ts';
 export { PriceEntrySchema, PriceListSchema, priceListProblems, type PriceEntry } from './schema.ts';
 export { buildPriceTable, EMPTY_PRICE_TABLE, priceAt, type Price, type PriceTable } from './table.ts';

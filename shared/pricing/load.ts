@@ -4,6 +4,7 @@
 // the entry and field, as a bad setting does.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import type { BatchProcessingConfig } from '../config/index.ts';
 import { configInvalid } from '../config/problems.ts';
 import { PriceListSchema, priceListProblems, type PriceEntry } from './schema.ts';
 import { buildPriceTable, EMPTY_PRICE_TABLE, type PriceTable } from './table.ts';
@@ -43,4 +44,13 @@ export function loadPriceTable(pricing: PricingSettings, timeZone: string): Pric
     throw configInvalid(built.problems.map((l) => `${where}: ${l}`));
   }
   return built.table;
+}
+
+const fromConfig = new WeakMap<BatchProcessingConfig, PriceTable>();
+
+/** The price table of a (frozen) configuration, read once per configuration object. */
+export function priceTableFrom(config: BatchProcessingConfig): PriceTable {
+  let table = fromConfig.get(config);
+  if (!table) fromConfig.set(config, (table = loadPriceTable(config.pricing, config.time.zone)));
+  return table;
 }

@@ -19,10 +19,16 @@ import {
 } from '../jobs/index.ts';
 import { chainHeaders, type EventCause, type ReportGeneratedEvent } from '../jobs/events.ts';
 import { buildReportDocument, type BuildContext } from './builders/document.ts';
-import { backoff, emailReports, retryDueDeliveries, type DeliveryDeps } from './deliver/deliver.ts';
+import {
+  backoff,
+  emailReports,
+  retryDueDeliveries,
+  type DeliveryDeps,
+  type MessageView,
+} from './deliver/deliver.ts';
 import type { DeliveryRow } from './deliver/deliveries-sql.ts';
 import type { Mailer } from './deliver/mailer.ts';
-import type { ReportDocument } from './model.ts';
+import { ReportDocument } from './model.ts';
 import type { ReportMetrics } from './metrics.ts';
 import { periodContaining, type Period } from './period.ts';
 import { formatValue } from './render/format.ts';
@@ -33,9 +39,10 @@ import {
   duePeriods,
   markReportFailed,
   markReportStored,
+  storedReportOf,
   type ReportRow,
 } from './store/reports-sql.ts';
-import { loadTemplate, type ReportTemplate } from './templates.ts';
+import { fill, loadTemplate, type ReportTemplate } from './templates.ts';
 import { CONTENT_TYPES, PERIOD_LEVEL, type ReportFormat, type ReportType } from './types.ts';
 
 export const REPORT_JOB = 'generate-report';
@@ -130,7 +137,7 @@ export function objectKey(type: ReportType, period: Period, format: ReportFormat
 
 const now = (deps: ReportDeps): Date => deps.clock?.() ?? new Date();
 
-function deliveryDeps(deps: ReportDeps): DeliveryDeps {
+export function deliveryDeps(deps: ReportDeps): DeliveryDeps {
   const s = deps.settings;
   return {
     db: deps.db,
@@ -191,7 +198,7 @@ function errorOf(err: unknown): { code: string; message: string } {
   };
 }
 
-function messageView(doc: ReportDocument) {
+function messageView(doc: ReportDocument): MessageView {
   const h = doc.data.headline;
   return {
     title: doc.title,
@@ -207,8 +214,48 @@ function messageView(doc: ReportDocument) {
       requests: formatValue(h.requests.value, 'count'),
       error_rate: formatValue(h.error_rate.value, 'rate'),
       cost_usd: formatValue(h.cost_usd.value, 'usd'),
+      // only when some cost was inferred: the e-mail then says how much
+      cost_inferred_usd: h.cost_inferred_usd.value ? formatValue(h.cost_inferred_usd.value, 'usd') : '',
       latency_p95_ms: `${formatValue(h.latency_p95_ms.value, 'ms')} ms`,
     },
+  };
+}
+
+/**
+ * The e-mail view of a stored report for a re-send: its (type, period)'s stored JSON document, so the subject
+ * and body read as in the first e-mail (title, headline); without one, the template's title over the period.
+ */
+export async function storedMessageView(
+  deps: Pick<ReportDeps, 'db' | 'store' | 'log'>,
+  row: ReportRow,
+  template: ReportTemplate,
+): Promise<MessageView> {
+  const json =
+    row.format === 'json' ? row : await storedReportOf(deps.db, row.report_type, row.period_start, 'json');
+  if (json?.location) {
+    try {
+      return messageView(
+        ReportDocument.parse(JSON.parse((await deps.store.get(json.location)).toString('utf8'))),
+      );
+    } catch (err) {
+      deps.log?.warn(
+        { err, id: json.id },
+        'the JSON document of the report could not be read; e-mail without its figures',
+      );
+    }
+  }
+  const period = {
+    label: row.period_label ?? '',
+    start: row.period_start.toISOString(),
+    end: row.period_end.toISOString(),
+    time_zone: row.time_zone,
+  };
+  const generatedAt = (row.stored_at ?? row.updated_at).toISOString();
+  return {
+    title: fill(template.title, { report_type: row.report_type, period }),
+    report_type: row.report_type,
+    period,
+    generated_at: generatedAt,
   };
 }
 

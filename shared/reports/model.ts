@@ -27,6 +27,8 @@ export const Headline = z.object({
   tokens_in: Figure,
   tokens_out: Figure,
   cost_usd: Figure,
+  /** The part of cost_usd inferred at ingest from the model price table (docs/pricing.md); the rest was reported. */
+  cost_inferred_usd: Figure,
   throughput_mean_per_hour: Figure,
   throughput_peak_per_hour: Figure,
   /** Start of the busiest hour (ISO), null without requests. */
@@ -62,6 +64,8 @@ export const ModelRow = z.object({
   tokens_in: z.number(),
   tokens_out: z.number(),
   cost_usd: z.number(),
+  /** The part of cost_usd inferred from the price table. */
+  cost_inferred_usd: z.number(),
   cost_share: value,
   latency_p95_ms: value,
 });
@@ -72,6 +76,8 @@ export const SourceRow = z.object({
   errors: z.number(),
   error_rate: value,
   cost_usd: z.number(),
+  /** The part of cost_usd inferred from the price table. */
+  cost_inferred_usd: z.number(),
   latency_p95_ms: value,
 });
 

@@ -51,7 +51,7 @@ const EMAIL_BODY = `{{title}}
 
 Period: {{period.label}} ({{period.start}} to {{period.end}}, time zone {{period.time_zone}})
 {{#headline}}
-Requests: {{requests}} · errors: {{error_rate}} · cost: {{cost_usd}} · p95 latency: {{latency_p95_ms}}
+Requests: {{requests}} · errors: {{error_rate}} · cost: {{cost_usd}}{{#cost_inferred_usd}} (inferred from prices: {{cost_inferred_usd}}){{/cost_inferred_usd}} · p95 latency: {{latency_p95_ms}}
 {{/headline}}
 
 {{#files}}

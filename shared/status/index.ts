@@ -10,5 +10,6 @@ export type {
   PeriodStatus,
 } from './aggregation-status.ts';
 export { listRuns, parseRunsQuery, runView } from './runs.ts';
+export { dirtyClosedWindowCounts } from './sql.ts';
 export type { RunView, RunsQuery } from './runs.ts';
 export { periodStatusValue, stateMetrics, type KafkaLagSource } from './state-metrics.ts';

@@ -1,35 +1,67 @@
 // The project's own stack.yml on the embedded database: the demo pipeline (ingest → hourly → daily →
-// weekly → monthly) through the gateway, then the status function behind the original API paths.
+// weekly → monthly) through the gateway, then the status function behind the original API paths, with the
+// demo's price table as `npm run demo` configures it (api-3 reports no cost).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { generateDemoEvents } from '../../runtime/demo/generate.ts';
+import {
+  DEMO_MODELS,
+  DEMO_UNMETERED_SOURCE,
+  generateDemoEvents,
+  withDemoPricing,
+} from '../../runtime/demo/generate.ts';
+import { parseConfig } from '../../shared/config/index.ts';
+import type { AggregatesPage, DailyUsage } from '../../shared/query/index.ts';
 import { runDemo } from '../../runtime/demo/run-demo.ts';
 import { startRuntime } from '../../runtime/runtime.ts';
 import { recordingLog } from './runtime-fixtures.ts';
+
+const nextDay = (date: string): string =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 test('the demo runs the real functions end to end and the status API reports it', async (t) => {
   t.timeout(240_000, 'eight function processes and the whole chain on a shared 2-core machine');
   const dir = mkdtempSync(join(tmpdir(), 'hxp-demo-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const started: Array<[string, number, number]> = [];
   const rt = await startRuntime({
+    onFunctionReady: (fn, ready, total) => started.push([fn, ready, total]),
     dataDir: join(dir, 'pglite'),
     gatewayPort: 0,
     apiPort: 0,
     metricsPort: 0,
     metricsInstance: 'demo-host',
     cronTimers: false,
-    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', LOG_LEVEL: 'warn' },
+    env: withDemoPricing(
+      { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', LOG_LEVEL: 'warn' },
+      parseConfig({}).pricing,
+    ).env,
     log: recordingLog(),
     output: () => undefined,
   });
   t.teardown(() => rt.stop());
   t.is(rt.database.mode, 'embedded');
+  // the start reports each function as it comes up, counting to all of them
+  t.deepEqual(
+    started.map(([, ready]) => ready),
+    rt.stack.functions.map((_, i) => i + 1),
+  );
+  t.deepEqual(started.map(([fn]) => fn).sort(), rt.stack.functions.map((f) => f.name).sort());
+  t.true(started.every(([, , total]) => total === rt.stack.functions.length));
 
   const now = new Date();
   const options = { now, days: 2, requestsPerHour: 8, seed: 3 };
-  const result = await runDemo(rt.gatewayUrl, rt.db, options);
+  const progress: string[] = [];
+  const result = await runDemo(rt.gatewayUrl, rt.db, {
+    ...options,
+    onProgress: (m) => progress.push(m),
+    progressEveryMs: 20,
+  });
+  // progress while a step runs: ingested events per POST, then windows done while the hourly job works
+  t.regex(progress[0] ?? '', /^ingested \d+ events \(\d+ new, 0 duplicates, 0 rejected\)$/);
+  const hourly = progress.filter((m) => /^aggregate-hourly: \d+ of \d+ hour windows done/.test(m));
+  t.true(hourly.length > 0, progress.join('\n'));
   const events = [...generateDemoEvents(options)];
   t.is(result.events, events.length);
   t.is(result.stored, events.length);
@@ -50,6 +82,38 @@ test('the demo runs the real functions end to end and the status API reports it'
       (e) => e.event_type === 'llm_request' && e.timestamp.startsWith(row.day),
     ).length;
     t.is(row.requests, expected, row.day);
+  }
+  // The README's query: the days per model, each day's count of a model what was generated for it.
+  const perModel = (await (
+    await fetch(`${rt.apiUrl}/aggregates?level=day&event_type=llm_request&metric=latency_ms&dimension=model`)
+  ).json()) as AggregatesPage;
+  const days = result.table.map((row) => row.day);
+  t.deepEqual(
+    [...new Set(perModel.rows.map((r) => r.dimension_value))].sort(),
+    DEMO_MODELS.map((m) => m.model).sort(),
+  );
+  for (const day of days) {
+    for (const { model } of DEMO_MODELS) {
+      const row = perModel.rows.find((r) => r.timestamp.startsWith(day) && r.dimension_value === model);
+      const expected = events.filter(
+        (e) => e.event_type === 'llm_request' && e.data.model === model && e.timestamp.startsWith(day),
+      ).length;
+      t.is(row?.count ?? 0, expected, `${day} ${model}`);
+    }
+  }
+  // api-3 reports no cost: its requests' cost is inferred from the demo prices and shown apart.
+  const usage = (await (
+    await fetch(`${rt.apiUrl}/aggregates/daily-usage?from=${days[0]}&to=${nextDay(days.at(-1)!)}`)
+  ).json()) as DailyUsage;
+  for (const day of usage.days) {
+    const requests = events.filter((e) => e.event_type === 'llm_request' && e.timestamp.startsWith(day.date));
+    const unmetered = requests.filter((e) => e.source === DEMO_UNMETERED_SOURCE);
+    const reported = requests.reduce((sum, e) => sum + Number(e.data.cost_usd ?? 0), 0);
+    t.is(day.requests, requests.length, day.date);
+    t.true(unmetered.length > 0 && unmetered.every((e) => e.data.cost_usd === undefined));
+    t.is(day.inferred_requests, unmetered.length, day.date);
+    t.true(day.cost_inferred_usd > 0, day.date);
+    t.true(Math.abs(day.cost_reported_usd - reported) < 1e-9, `${day.date} reported cost`);
   }
   // the demo's capacity analysis: two days are too short a history to forecast, and the answer says so
   t.is(result.capacity?.status, 200);

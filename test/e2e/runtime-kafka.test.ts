@@ -1,10 +1,10 @@
 // The Kafka bridge on a real broker: connector headers, retries, dead letters, commits; and end to end
-// through the runtime into `ingest`, counted once in the hourly aggregates even when delivered twice.
+// through the runtime into `ingest`, counted once in the hourly aggregates even when delivered twice; and a
+// day's aggregation.completed into generate-report, which makes that day's report once.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { startKafkaBridge, type Deliver } from '../../runtime/kafka-bridge.ts';
-import { startRuntime } from '../../runtime/runtime.ts';
 import { loadReportFixture } from '../fixtures/report-data.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
@@ -257,23 +257,13 @@ serviceTest('kafka', 'postgres').serial(
       },
     });
     t.teardown(() => stack.cleanup());
-    const rt = await startRuntime({
+    const rt = await startServiceRuntime(t, {
       stackFile: stack.stackFile,
-      gatewayPort: 0,
-      apiPort: 0,
-      cronTimers: false,
-      env: {
-        ...process.env,
-        DATABASE_URL: url,
-        KAFKA_BOOTSTRAP_SERVERS: requireService('kafka')!.brokers.join(','),
-        KAFKA_EVENTS_TOPIC: eventsTopic,
-        BATCH_PROCESSING_ARCHIVAL_PATH: join(stack.dir, 'archive'),
-      },
+      databaseUrl: url as string,
+      brokers: requireService('kafka')!.brokers,
+      env: { KAFKA_EVENTS_TOPIC: eventsTopic, BATCH_PROCESSING_ARCHIVAL_PATH: join(stack.dir, 'archive') },
       kafka: { groupId, maxWaitTimeInMs: 100 },
-      log: recordingLog(),
-      output: () => undefined,
     });
-    t.teardown(() => rt.stop());
     t.deepEqual(rt.bridge?.topics, [eventsTopic]);
 
     const daily = await fetch(`${rt.gatewayUrl}/function/aggregate-daily`, { method: 'POST' });

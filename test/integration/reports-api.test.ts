@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import test from 'ava';
 import type { Database } from '../../shared/db/index.ts';
 import { ingestPayload } from '../../shared/ingest/index.ts';
-import { aggregateAll, FIXTURE_NOW, loadReportFixture } from '../fixtures/report-data.ts';
+import { aggregateAll, FIXTURE_NOW, loadReportFixture, rawMetric } from '../fixtures/report-data.ts';
 import { reportHarness, type ReportHarness } from '../fixtures/report-deps.ts';
 import { freshEmbeddedDatabase } from '../helpers/db.ts';
 
@@ -440,7 +440,7 @@ test('business_intelligence: trends over lookbackDays, anomalies against the sam
   t.is(doc.data.load_heatmap.length, 168);
   t.is(doc.data.load_heatmap[0]!.weekday_name, 'Mon');
   const { rows } = await db.query<{ cost: number; requests: number }>(
-    `SELECT sum((data->>'cost_usd')::numeric)::float8 AS cost, count(*)::int AS requests FROM raw_events
+    `SELECT sum(${rawMetric('cost_usd')}::numeric)::float8 AS cost, count(*)::int AS requests FROM raw_events
      WHERE event_type = 'llm_request' AND data->>'model' = 'llama-3-70b' AND ts >= '2026-11-23' AND ts < '2026-11-30'`,
   );
   const model = doc.data.cost_efficiency.find((r) => r.model === 'llama-3-70b')!;

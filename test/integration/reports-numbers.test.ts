@@ -11,7 +11,7 @@ import { formatValue, layout, renderReport } from '../../shared/reports/render/i
 import { cellKind } from '../../shared/reports/render/layout.ts';
 import { reportSettingsFrom } from '../../shared/reports/generate.ts';
 import { loadTemplate } from '../../shared/reports/templates.ts';
-import { loadReportFixture } from '../fixtures/report-data.ts';
+import { loadReportFixture, rawMetric } from '../fixtures/report-data.ts';
 import { csvRecords, docxHeadings, docxTableRows, pdfPageInk, pdfText } from '../helpers/report-files.ts';
 import { bothBackends } from './aggregate-fixtures.ts';
 
@@ -43,6 +43,8 @@ async function checkAgainstRawEvents(t: ExecutionContext, db: Database, doc: Rep
     tokens_in: number;
     tokens_out: number;
     cost_usd: number;
+    cost_inferred_usd: number;
+    inferred: number;
     business: number;
     ratings: number;
   }>(
@@ -50,7 +52,10 @@ async function checkAgainstRawEvents(t: ExecutionContext, db: Database, doc: Rep
             count(*) FILTER (WHERE event_type = 'llm_request' AND (data->>'error')::boolean)::int AS errors,
             sum((data->>'tokens_in')::numeric) FILTER (WHERE event_type = 'llm_request')::float8 AS tokens_in,
             sum((data->>'tokens_out')::numeric) FILTER (WHERE event_type = 'llm_request')::float8 AS tokens_out,
-            sum((data->>'cost_usd')::numeric) FILTER (WHERE event_type = 'llm_request')::float8 AS cost_usd,
+            sum(${rawMetric('cost_usd')}::numeric) FILTER (WHERE event_type = 'llm_request')::float8 AS cost_usd,
+            sum(${rawMetric('cost_usd_inferred')}::numeric) FILTER (WHERE event_type = 'llm_request')::float8
+              AS cost_inferred_usd,
+            count(*) FILTER (WHERE event_type = 'llm_request' AND NOT data ? 'cost_usd')::int AS inferred,
             sum((data->>'value_usd')::numeric) FILTER (WHERE event_type = 'business_event')::float8 AS business,
             count(*) FILTER (WHERE event_type = 'user_feedback')::int AS ratings
      FROM raw_events WHERE ts >= $1 AND ts < $2`,
@@ -64,6 +69,10 @@ async function checkAgainstRawEvents(t: ExecutionContext, db: Database, doc: Rep
   t.is(h.tokens_in.value, raw.tokens_in);
   t.is(h.tokens_out.value, raw.tokens_out);
   t.is(h.cost_usd.value, raw.cost_usd);
+  // api-3 reports no cost: its requests' cost is inferred from the demo prices at ingest, and shown apart
+  t.true(raw.inferred > 10, `${raw.inferred} requests without cost_usd`);
+  t.is(h.cost_inferred_usd.value, raw.cost_inferred_usd);
+  t.true(raw.cost_inferred_usd > 0 && raw.cost_inferred_usd < raw.cost_usd);
   t.is(h.business_value_usd.value, raw.business);
   t.is(doc.data.satisfaction!.ratings, raw.ratings);
 
@@ -72,11 +81,14 @@ async function checkAgainstRawEvents(t: ExecutionContext, db: Database, doc: Rep
     requests: number;
     errors: number;
     cost_usd: number;
+    cost_inferred_usd: number;
     tokens_in: number;
   }>(
     `SELECT data->>'model' AS model, count(*)::int AS requests,
             count(*) FILTER (WHERE (data->>'error')::boolean)::int AS errors,
-            sum((data->>'cost_usd')::numeric)::float8 AS cost_usd, sum((data->>'tokens_in')::numeric)::float8 AS tokens_in
+            sum(${rawMetric('cost_usd')}::numeric)::float8 AS cost_usd,
+            coalesce(sum(${rawMetric('cost_usd_inferred')}::numeric), 0)::float8 AS cost_inferred_usd,
+            sum((data->>'tokens_in')::numeric)::float8 AS tokens_in
      FROM raw_events WHERE event_type = 'llm_request' AND ts >= $1 AND ts < $2 GROUP BY 1 ORDER BY 1`,
     DAY,
   );
@@ -86,17 +98,29 @@ async function checkAgainstRawEvents(t: ExecutionContext, db: Database, doc: Rep
       requests: m.requests,
       errors: m.errors,
       cost_usd: m.cost_usd,
+      cost_inferred_usd: m.cost_inferred_usd,
       tokens_in: m.tokens_in,
     })),
     byModel.rows,
   );
-  const bySource = await db.query<{ source: string; requests: number; errors: number }>(
-    `SELECT source, count(*)::int AS requests, count(*) FILTER (WHERE (data->>'error')::boolean)::int AS errors
+  const bySource = await db.query<{
+    source: string;
+    requests: number;
+    errors: number;
+    cost_inferred_usd: number;
+  }>(
+    `SELECT source, count(*)::int AS requests, count(*) FILTER (WHERE (data->>'error')::boolean)::int AS errors,
+            coalesce(sum(${rawMetric('cost_usd_inferred')}::numeric), 0)::float8 AS cost_inferred_usd
      FROM raw_events WHERE event_type = 'llm_request' AND ts >= $1 AND ts < $2 GROUP BY 1 ORDER BY 1`,
     DAY,
   );
   t.deepEqual(
-    doc.data.sources!.map((s) => ({ source: s.source, requests: s.requests, errors: s.errors })),
+    doc.data.sources!.map((s) => ({
+      source: s.source,
+      requests: s.requests,
+      errors: s.errors,
+      cost_inferred_usd: s.cost_inferred_usd,
+    })),
     bySource.rows,
   );
   const byType = await db.query<{ event_type: string; events: number }>(

@@ -162,6 +162,25 @@ test("stored in S3 with the row's SHA-256; e-mailed with every format attached a
     body.reports.find((r) => r.format === 'pdf')!.sha256,
   );
   t.regex(detail.Text, new RegExp(`Period: ${day}`));
+  // the fixture's api-3 reports no cost: the e-mail says how much of the cost was inferred from prices
+  t.regex(detail.Text, /cost: \$\d+\.\d+ \(inferred from prices: \$\d+\.\d+\) ·/);
+
+  // POST /reports/<id>/deliver sends one format again, to whom it is asked, reading as the first e-mail
+  const pdf = body.reports.find((r) => r.format === 'pdf')!;
+  const again = `again-${randomBytes(5).toString('hex')}@example.com`;
+  const resent = await h.call('POST', `/reports/${pdf.id}/deliver`, { body: { recipients: [again] } });
+  t.is(resent.status, 200, JSON.stringify(resent.body));
+  t.like((resent.body as { deliveries: object[] }).deliveries[0], { recipient: again, status: 'sent' });
+  const [mail] = await mailsTo(again);
+  t.is(mail?.Subject, mails[0]!.Subject, 'the same subject, with the figures of the JSON document');
+  t.deepEqual(
+    (await mailDetail(mail!.ID)).Attachments.map((a) => a.FileName),
+    [`daily_summary-${day}.pdf`],
+  );
+  const status = (await h.call('GET', '/reports/status', { query: { id: String(pdf.id) } })).body as {
+    deliveries: Array<{ recipient: string }>;
+  };
+  t.deepEqual(status.deliveries.map((d) => d.recipient).sort(), [again, rcpt].sort());
 });
 
 test('above reports.email.attachLimitBytes the e-mail links the files (presigned S3 URLs that fetch the same bytes)', async (t) => {

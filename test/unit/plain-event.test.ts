@@ -7,6 +7,7 @@ import { normalizeEvent, type NormalizeContext } from '../../shared/events/index
 import { normalizePlainEvent, type PlainNormalizedEvent } from '../../shared/events/normalize-plain.ts';
 import { DEFAULT_LIMITS } from '../../shared/ingest/normalize.ts';
 import { RowPreparer, type RowFormat } from '../../shared/ingest/prepare-rows.ts';
+import { buildPriceTable, type PriceTable } from '../../shared/pricing/index.ts';
 
 const context: NormalizeContext = {
   receivedAt: new Date('2026-11-28T12:00:00Z'),
@@ -14,6 +15,26 @@ const context: NormalizeContext = {
   dimensionKeys: ['model', 'region'],
 };
 const KEY = 'llm.events:3:1234';
+
+const built = buildPriceTable(
+  [
+    { model: 'gpt-4o', input_usd_per_1k: 0.0025, output_usd_per_1k: 0.01, cached_input_usd_per_1k: 0.00125 },
+    { model: 'llama-3-70b', input_usd_per_1k: 0.0009, output_usd_per_1k: 0.0009 },
+    {
+      model: 'llama-3-70b',
+      input_usd_per_1k: 0.0005,
+      output_usd_per_1k: 0.0007,
+      valid_from: '2026-11-28T10:00:00Z',
+    },
+  ],
+  'UTC',
+);
+if (!built.ok) throw new Error(built.problems.join('; '));
+const prices: PriceTable = built.table;
+/** With a price table: the cost inference must add the same metrics on both paths. */
+const priced: NormalizeContext = { ...context, prices };
+/** `model` not a dimension: the fast path cannot read data.model and must hand priced events over. */
+const pricedNoModelDimension: NormalizeContext = { ...context, prices, dimensionKeys: ['region'] };
 
 const mostly = <T>(good: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) =>
   fc.oneof({ arbitrary: good, weight: 12 }, { arbitrary: odd, weight: 1 });
@@ -74,7 +95,21 @@ const valueTexts = fc.oneof(
   },
 );
 const keyTexts = mostly(
-  fc.constantFrom('latency_ms', 'model', 'region', 'tokens_in', 'error', 'a', 'b', 'é', '-1', 'x y'),
+  fc.constantFrom(
+    'latency_ms',
+    'model',
+    'region',
+    'tokens_in',
+    'tokens_out',
+    'tokens_cached',
+    'cost_usd',
+    'error',
+    'a',
+    'b',
+    'é',
+    '-1',
+    'x y',
+  ),
   fc.oneof(fc.constantFrom('0', '12', '__proto__', '', 'a\tb'), fc.string({ maxLength: 4 })),
 );
 // Keys mostly distinct; now and then one repeated (JSON.parse keeps the last value, in the first one's place).
@@ -149,8 +184,13 @@ const eventBytes = fc
     });
   });
 
-function renderedBoth(plain: PlainNormalizedEvent, raw: Buffer, format: RowFormat) {
-  const general = normalizeEvent(raw, { ...context, idempotencyKey: KEY });
+function renderedBoth(
+  plain: PlainNormalizedEvent,
+  raw: Buffer,
+  format: RowFormat,
+  ctx: NormalizeContext = context,
+) {
+  const general = normalizeEvent(raw, { ...ctx, idempotencyKey: KEY });
   if (!general.ok) return undefined;
   const fast = new RowPreparer(format, 'kafka');
   fast.addPlain(KEY, undefined, plain);
@@ -163,34 +203,103 @@ function renderedBoth(plain: PlainNormalizedEvent, raw: Buffer, format: RowForma
   return { fast: text(fast), slow: text(slow), general: general.event };
 }
 
-test('normalizePlainEvent answers only events the general path stores, with the same row', (t) => {
-  let answered = 0;
-  let runs = 0;
-  fc.assert(
-    fc.property(eventBytes, (raw) => {
-      runs++;
-      const plain = normalizePlainEvent(raw, context);
-      if (plain === undefined) return;
-      answered++;
-      const both = renderedBoth(plain, raw, 'copy');
-      if (both === undefined) {
-        t.fail(`the fast path accepted what normalizeEvent refuses: ${raw.toString()}`);
-        return;
-      }
-      t.is(both.fast, both.slow, raw.toString());
-      t.is(plain.isoTimestamp, both.general.timestamp.toISOString());
-      t.deepEqual(plain.metricTexts, both.general.metricValues.map(String));
-      t.is(plain.dataJson, JSON.stringify(both.general.data));
-      const json = renderedBoth(plain, raw, 'json');
-      t.is(json?.fast, json?.slow);
-    }),
-    { numRuns: 3000 },
+for (const [name, ctx] of [
+  ['', context],
+  [' (with a price table)', priced],
+  [' (with a price table, model not a dimension)', pricedNoModelDimension],
+] as const) {
+  test(`normalizePlainEvent answers only events the general path stores, with the same row${name}`, (t) => {
+    let answered = 0;
+    let runs = 0;
+    let inferred = 0;
+    fc.assert(
+      fc.property(eventBytes, (raw) => {
+        runs++;
+        const plain = normalizePlainEvent(raw, ctx);
+        if (plain === undefined) return;
+        answered++;
+        if (plain.cost === 'inferred') inferred++;
+        const both = renderedBoth(plain, raw, 'copy', ctx);
+        if (both === undefined) {
+          t.fail(`the fast path accepted what normalizeEvent refuses: ${raw.toString()}`);
+          return;
+        }
+        t.is(both.fast, both.slow, raw.toString());
+        t.is(plain.isoTimestamp, both.general.timestamp.toISOString());
+        t.deepEqual(plain.metricTexts, both.general.metricValues.map(String));
+        t.is(plain.dataJson, JSON.stringify(both.general.data));
+        const json = renderedBoth(plain, raw, 'json', ctx);
+        t.is(plain.cost, both.general.cost);
+        t.is(json?.fast, json?.slow);
+      }),
+      { numRuns: 3000 },
+    );
+    // The generator is tilted towards plain events: a fast path that answered almost nothing would pass the
+    // checks above while being useless.
+    t.log(`answered ${answered} of ${runs}, ${inferred} with an inferred cost`);
+    t.true(answered > runs * 0.1, `answered ${answered} of ${runs}`);
+  });
+}
+
+/** llm_request events as metering producers write them: model, token counts, sometimes a cost. */
+const pricedRequests = fc
+  .record({
+    model: fc.constantFrom('"gpt-4o"', '"llama-3-70b"', '"mystery"', '"NULL"', '1', 'null'),
+    tokens_in: sometimes(
+      fc.oneof(fc.nat({ max: 100_000 }).map(String), fc.constantFrom('-5', '0.5', 'true')),
+    ),
+    tokens_out: sometimes(fc.nat({ max: 20_000 }).map(String)),
+    tokens_cached: sometimes(fc.nat({ max: 100_000 }).map(String)),
+    cost_usd: fc.option(fc.constantFrom('0.0042', '0', 'null', '"0.1"', 'true'), { nil: undefined, freq: 3 }),
+    latency_ms: fc.nat({ max: 10_000 }).map(String),
+  })
+  .chain((fields) =>
+    fc
+      .constantFrom('2026-11-28T09:59:59.999Z', '2026-11-28T10:00:00.000Z', '2026-11-27T00:00:00.000Z')
+      .map((timestamp) => {
+        const data = Object.entries(fields)
+          .filter((e): e is [string, string] => e[1] !== undefined)
+          .map(([k, v]) => `"${k}":${v}`)
+          .join(',');
+        return Buffer.from(`{"event_type":"llm_request","timestamp":"${timestamp}","data":{${data}}}`);
+      }),
   );
-  // The generator is tilted towards plain events: a fast path that answered almost nothing would pass the
-  // checks above while being useless.
-  t.log(`answered ${answered} of ${runs}`);
-  t.true(answered > runs * 0.1, `answered ${answered} of ${runs}`);
-});
+
+for (const [name, ctx] of [
+  ['', priced],
+  [', model not a dimension', pricedNoModelDimension],
+] as const) {
+  test(`priced llm_request events: the fast path gives the general path's row and cost outcome${name}`, (t) => {
+    const outcomes = { inferred: 0, unpriced: 0, none: 0, handedOver: 0 };
+    fc.assert(
+      fc.property(pricedRequests, (raw) => {
+        const plain = normalizePlainEvent(raw, ctx);
+        const general = normalizeEvent(raw, { ...ctx, idempotencyKey: KEY });
+        if (plain === undefined) {
+          outcomes.handedOver++;
+          return;
+        }
+        outcomes[plain.cost ?? 'none']++;
+        t.true(general.ok, raw.toString());
+        const both = renderedBoth(plain, raw, 'copy', ctx);
+        t.is(both?.fast, both?.slow, raw.toString());
+        t.is(plain.cost, both?.general.cost, raw.toString());
+      }),
+      { numRuns: 2000 },
+    );
+    t.log(JSON.stringify(outcomes));
+    if (ctx === priced) {
+      t.true(
+        outcomes.inferred > 100 && outcomes.unpriced > 20 && outcomes.none > 100,
+        JSON.stringify(outcomes),
+      );
+    } else {
+      // Without model among the dimensions every event the price table applies to goes the general way.
+      t.is(outcomes.inferred + outcomes.unpriced, 0);
+      t.true(outcomes.handedOver > 100);
+    }
+  });
+}
 
 test('normalizePlainEvent answers every event of the demo stream (what the benchmark ingests)', (t) => {
   const now = new Date('2026-11-28T12:30:00Z');
@@ -288,4 +397,50 @@ test('data is sorted into metrics and configured dimensions, and kept as written
   t.deepEqual(plain?.dimensionValues, ['m-1', 'eu']);
   t.is(plain?.dataJson, '{"tokens":12,"model":"m-1","error":false,"note":"hi","region":"eu","z":null}');
   t.is(plain?.source, 'unknown');
+});
+
+test('with a price table, the fast path infers the same cost as the general path, at the price of the time', (t) => {
+  const request = (timestamp: string, data: string) =>
+    Buffer.from(`{"event_type":"llm_request","timestamp":"${timestamp}","data":${data}}`);
+  const before = request(
+    '2026-11-28T09:59:59.999Z',
+    '{"model":"llama-3-70b","tokens_in":1000,"tokens_out":500}',
+  );
+  const after = request(
+    '2026-11-28T10:00:00.000Z',
+    '{"model":"llama-3-70b","tokens_in":1000,"tokens_out":500}',
+  );
+  const plainBefore = normalizePlainEvent(before, priced);
+  const plainAfter = normalizePlainEvent(after, priced);
+  t.deepEqual(plainBefore?.metricNames, [
+    'cost_inferred',
+    'cost_usd',
+    'cost_usd_inferred',
+    'tokens_in',
+    'tokens_out',
+  ]);
+  t.deepEqual(plainBefore?.metricTexts, ['1', '0.00135', '0.00135', '1000', '500']);
+  t.deepEqual(plainAfter?.metricTexts, ['1', '0.00085', '0.00085', '1000', '500']);
+  t.is(plainAfter?.cost, 'inferred');
+  t.is(
+    renderedBoth(plainAfter!, after, 'copy', priced)?.fast,
+    renderedBoth(plainAfter!, after, 'copy', priced)?.slow,
+  );
+  // A reported cost is kept; an unknown model is unpriced (stored without cost, counted).
+  const reported = normalizePlainEvent(
+    request('2026-11-28T10:00:00.000Z', '{"model":"llama-3-70b","tokens_in":1000,"cost_usd":0.5}'),
+    priced,
+  );
+  t.deepEqual(reported?.metricNames, ['cost_usd', 'tokens_in']);
+  t.is(reported?.cost, undefined);
+  const unknown = normalizePlainEvent(
+    request('2026-11-28T10:00:00.000Z', '{"model":"mystery","tokens_in":10}'),
+    priced,
+  );
+  t.deepEqual(unknown?.metricNames, ['tokens_in']);
+  t.is(unknown?.cost, 'unpriced');
+  // model not a dimension key: the general path reads data.model and decides.
+  t.is(normalizePlainEvent(after, pricedNoModelDimension), undefined);
+  const general = normalizeEvent(after, { ...pricedNoModelDimension, idempotencyKey: KEY });
+  t.true(general.ok && general.event.metricNames.includes('cost_usd'));
 });

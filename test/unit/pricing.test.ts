@@ -5,17 +5,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { parseZonedInstant } from '../../shared/aggregate/index.ts';
+import { loadConfig } from '../../shared/config/index.ts';
+import { normalizeEvent } from '../../shared/events/index.ts';
+import { normalizeSettingsFrom, pullOptionsFrom } from '../../shared/ingest/index.ts';
+import { batchContext } from '../../shared/ingest/normalize.ts';
 import {
   buildPriceTable,
   EMPTY_PRICE_TABLE,
   inferCost,
   priceAt,
   loadPriceTable,
+  priceTableFrom,
   withInferredCost,
   type CostInput,
   type PriceTable,
 } from '../../shared/pricing/index.ts';
 
+const noSecrets = join(tmpdir(), 'hxp-no-such-secrets-dir');
 const file = (name: string, text: string): string => {
   const path = join(mkdtempSync(join(tmpdir(), 'hxp-pricing-')), name);
   writeFileSync(path, text);
@@ -148,4 +154,87 @@ test('a price file (YAML or JSON) is read and checked entry by entry, naming the
   t.throws(() => loadPriceTable({ models: [], file: '/no/such/prices.yaml' }, 'UTC'), {
     message: /cannot read the price file \(ENOENT\)/,
   });
+});
+
+test('pricing from the YAML config, from the environment as JSON, and from a file', (t) => {
+  const yaml = file(
+    'config.yaml',
+    [
+      'batch_processing:',
+      '  timezone: Europe/Berlin',
+      '  pricing:',
+      '    models:',
+      '      - model: llama-3-70b',
+      '        input_usd_per_1k: 0.001',
+      '        output_usd_per_1k: 0.002',
+      '        valid_from: 2026-11-15',
+    ].join('\n'),
+  );
+  const fromYaml = loadConfig({ env: {}, file: yaml, secretsDir: noSecrets });
+  t.deepEqual(fromYaml.pricing.models, [
+    { model: 'llama-3-70b', input_usd_per_1k: 0.001, output_usd_per_1k: 0.002, valid_from: '2026-11-15' },
+  ]);
+  const prices = priceTableFrom(fromYaml);
+  t.is(priceAt(prices, 'llama-3-70b', Date.parse('2026-11-14T23:00:00Z'))?.outputPer1k, 0.002);
+
+  const fromEnv = loadConfig({
+    env: { BATCH_PROCESSING_PRICING: '[{"model":"m","input_usd_per_1k":1,"output_usd_per_1k":2}]' },
+    secretsDir: noSecrets,
+  });
+  t.is(priceAt(priceTableFrom(fromEnv), 'm', 0)?.outputPer1k, 2);
+
+  const priceFile = file('prices.yaml', '- {model: m, input_usd_per_1k: 3, output_usd_per_1k: 4}\n');
+  const fromFile = loadConfig({ env: { BATCH_PROCESSING_PRICING_FILE: priceFile }, secretsDir: noSecrets });
+  t.is(priceAt(priceTableFrom(fromFile), 'm', 0)?.inputPer1k, 3);
+  t.is(priceTableFrom(loadConfig({ env: {}, secretsDir: noSecrets })).models.size, 0);
+});
+
+test('a bad price table in the configuration names the entry and the field; one place only', (t) => {
+  const bad = t.throws(() =>
+    loadConfig({
+      env: {
+        BATCH_PROCESSING_PRICING: '[{"model":"m","input_usd_per_1k":-1,"output_usd_per_1k":2,"tier":1}]',
+      },
+      secretsDir: noSecrets,
+    }),
+  );
+  t.regex(
+    bad.message,
+    /BATCH_PROCESSING_PRICING=.*entry 0 \(model "m"\) input_usd_per_1k: must not be negative/,
+  );
+  t.regex(bad.message, /Unrecognized key.*tier/);
+  const both = t.throws(() =>
+    loadConfig({
+      env: {
+        BATCH_PROCESSING_PRICING: '[{"model":"m","input_usd_per_1k":1,"output_usd_per_1k":2}]',
+        BATCH_PROCESSING_PRICING_FILE: './prices.yaml',
+      },
+      secretsDir: noSecrets,
+    }),
+  );
+  t.regex(both.message, /BATCH_PROCESSING_PRICING_FILE.*not both/);
+});
+
+test('the configured price table reaches both ingest paths through their settings', (t) => {
+  const config = loadConfig({
+    env: { BATCH_PROCESSING_PRICING: '[{"model":"m","input_usd_per_1k":1,"output_usd_per_1k":2}]' },
+    secretsDir: noSecrets,
+  });
+  const settings = normalizeSettingsFrom(config);
+  t.is(settings.prices, priceTableFrom(config));
+  t.is(pullOptionsFrom(config).prices, settings.prices);
+  const context = { ...batchContext({ ...settings, now: () => Date.parse('2026-11-28T12:00:00Z') }) };
+  const result = normalizeEvent(
+    {
+      event_type: 'llm_request',
+      timestamp: '2026-11-28T10:00:00Z',
+      data: { model: 'm', tokens_in: 10, tokens_out: 5 },
+    },
+    context,
+  );
+  t.true(result.ok);
+  if (result.ok) {
+    t.is(result.event.cost, 'inferred');
+    t.is(result.event.metricValues[result.event.metricNames.indexOf('cost_usd')], 0.02);
+  }
 });

@@ -1,8 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import test from 'ava';
 import pg from 'pg';
 import { startEmbeddedServer } from '../../runtime/embedded-db.ts';
+import { gatedDatabase } from '../../shared/db/gated.ts';
 
 test('pglite-socket with maxConnections 1 refuses a second client instead of queueing it', async (t) => {
   const pglite = await PGlite.create();
@@ -106,4 +108,54 @@ test('COPY FROM STDIN through the gate fails with a clear error instead of hangi
   const simple = await client.query<{ n: number }>(`SELECT length('${big}') AS n`);
   t.is(simple.rows[0]?.n, 300_000, 'a large simple query is inspected, then forwarded whole');
   t.is((await client.query('SELECT * FROM copied')).rowCount, 1);
+});
+
+// Regression: the gate wrote each message to pglite-socket as header and body, with Nagle's algorithm on;
+// the body then waited for the header's ACK, which the kernel delays by 40 ms (Linux's minimum delayed-ACK
+// time) — every statement took ≥ 40 ms however fast the machine, and the demo's hourly windows 0.5 s each.
+// The bound is that floor, not a speed: a statement in a busy test run takes a few ms.
+test('a statement through the gate does not wait for a delayed ACK', async (t) => {
+  const s = await startEmbeddedServer({});
+  t.teardown(() => s.close());
+  const client = new pg.Client({ connectionString: s.url });
+  await client.connect();
+  t.teardown(() => client.end());
+  const ms: number[] = [];
+  for (let i = 0; i < 25; i += 1) {
+    const started = performance.now();
+    const { rows } = await client.query<{ n: number }>('SELECT $1::int + 1 AS n', [i]);
+    ms.push(performance.now() - started);
+    t.is(rows[0]?.n, i + 1);
+  }
+  const sorted = [...ms].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  t.true(
+    median < 40,
+    `median round trip ${median.toFixed(1)} ms; each: ${ms.map((m) => m.toFixed(0)).join(' ')}`,
+  );
+});
+
+// Regression: pg-pool handed a released client to a query made within its 1 ms idle time, so a job running
+// units of work back to back (the hourly windows) kept PGlite's session for its whole run while the API, the
+// demo's progress line and every other process waited. Each unit of work now gets its own connection.
+test('units of work on a gated database take turns with other processes instead of holding the session', async (t) => {
+  const s = await startEmbeddedServer({});
+  t.teardown(() => s.close());
+  const job = gatedDatabase(s.url);
+  const other = gatedDatabase(s.url);
+  t.teardown(() => Promise.all([job.close(), other.close()]).then(() => undefined));
+  let done = 0;
+  let doneWhenOtherAnswered = -1;
+  const units = (async () => {
+    for (let i = 0; i < 40; i += 1) {
+      await job.query('SELECT $1::int AS i', [i]);
+      done += 1;
+      if (done === 2) {
+        void other.query('SELECT 1').then(() => (doneWhenOtherAnswered = done));
+      }
+    }
+  })();
+  await units;
+  t.true(doneWhenOtherAnswered >= 2, 'the other process was answered');
+  t.true(doneWhenOtherAnswered < 10, `answered after ${doneWhenOtherAnswered} of the job's 40 units`);
 });

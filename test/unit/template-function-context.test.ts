@@ -68,10 +68,12 @@ test('config → library options: job timeouts in ms, ingest limits, pull topics
     retryDelayMs: 5000,
     timeoutMs: 120_000,
   });
-  t.deepEqual(normalizeSettingsFrom(config), {
+  const { prices, ...normalize } = normalizeSettingsFrom(config);
+  t.deepEqual(normalize, {
     limits: { maxEventBytes: 65_536, maxFields: 256, maxFutureSkewMs: 10_000, rawRetentionDays: 7 },
     dimensionKeys: ['model', 'region'],
   });
+  t.is(prices?.models.size, 0, 'no price table configured: nothing is inferred');
   const pull = pullOptionsFrom(config);
   t.deepEqual([pull.topics, pull.groupId, pull.dlqTopic], [['hxp.events.raw'], 'g1', 'hxp.batch.dlq']);
   const url = new URL(databaseUrl(config)!);

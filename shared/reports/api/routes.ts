@@ -18,8 +18,10 @@ import { emailReports, fileName } from '../deliver/deliver.ts';
 import {
   assertGeneratable,
   catchUp,
+  deliveryDeps,
   generateReport,
   REPORT_JOB,
+  storedMessageView,
   type GenerationResult,
   type ReportDeps,
 } from '../generate.ts';
@@ -319,35 +321,12 @@ async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<R
       },
     );
   }
-  const title = `${row.report_type} ${row.period_label ?? ''}`.trim();
   const deliveries = await emailReports(
-    {
-      db: deps.db,
-      store: deps.store,
-      mailer: deps.mailer,
-      metrics: deps.metrics,
-      ...(deps.log ? { log: deps.log } : {}),
-      clock: () => deps.clock?.() ?? new Date(),
-      retries: deps.settings.retries,
-      retryDelayMs: deps.settings.retryDelayMs,
-      attachLimitBytes: deps.settings.attachLimitBytes,
-      linkTtlSeconds: deps.settings.linkTtlSeconds,
-      downloadUrl: (rid) => `${deps.settings.downloadBase}/reports/${rid}/download`,
-    },
+    deliveryDeps(deps),
     [row],
     recipients,
     template,
-    {
-      title,
-      report_type: row.report_type,
-      period: {
-        label: row.period_label ?? '',
-        start: row.period_start.toISOString(),
-        end: row.period_end.toISOString(),
-        time_zone: row.time_zone,
-      },
-      generated_at: row.stored_at?.toISOString() ?? '',
-    },
+    await storedMessageView(deps, row, template),
   );
   const failed = deliveries.filter((d) => d.status !== 'sent').length;
   return { status: failed === 0 ? 200 : 502, body: { id, deliveries: deliveries.map(deliveryView) } };

@@ -3,6 +3,7 @@
 // `rating`, host utilisation is system_metric *_usage per source, business value is business_event `value_usd`.
 import type { Level } from '../../aggregate/index.ts';
 import type { Queryable } from '../../db/index.ts';
+import { COST_INFERRED_METRIC, COST_METRIC } from '../../pricing/index.ts';
 import { keyValue } from '../../sketch/index.ts';
 import type { Figure, SectionData } from '../model.ts';
 import { localDayText, type Period } from '../period.ts';
@@ -77,6 +78,7 @@ interface Totals {
   tokens_in: number;
   tokens_out: number;
   cost_usd: number;
+  cost_inferred_usd: number;
   throughput_mean_per_hour: number | null;
   throughput_peak_per_hour: number | null;
   peak_hour: string | null;
@@ -100,7 +102,8 @@ function totalsOf(index: BucketIndex, hours: readonly TimelineRow[], period: Per
     error_rate: index.get(REQUEST, 'error')?.avg ?? null,
     tokens_in: index.sum(REQUEST, 'tokens_in'),
     tokens_out: index.sum(REQUEST, 'tokens_out'),
-    cost_usd: index.sum(REQUEST, 'cost_usd'),
+    cost_usd: index.sum(REQUEST, COST_METRIC),
+    cost_inferred_usd: index.sum(REQUEST, COST_INFERRED_METRIC),
     throughput_mean_per_hour: ratio(requests, periodHours),
     throughput_peak_per_hour: peak ? peak.requests : null,
     peak_hour: peak ? peak.bucket.toISOString() : null,
@@ -113,10 +116,10 @@ function totalsOf(index: BucketIndex, hours: readonly TimelineRow[], period: Per
 }
 
 function requestRows(index: BucketIndex, dimension: string) {
-  const totalCost = index.sum(REQUEST, 'cost_usd');
+  const totalCost = index.sum(REQUEST, COST_METRIC);
   return index.values(REQUEST, dimension).map((v) => {
     const requests = index.events(REQUEST, dimension, v);
-    const cost = index.sum(REQUEST, 'cost_usd', dimension, v);
+    const cost = index.sum(REQUEST, COST_METRIC, dimension, v);
     const latency = index.get(REQUEST, 'latency_ms', dimension, v);
     return {
       value: v,
@@ -126,6 +129,7 @@ function requestRows(index: BucketIndex, dimension: string) {
       tokens_in: index.sum(REQUEST, 'tokens_in', dimension, v),
       tokens_out: index.sum(REQUEST, 'tokens_out', dimension, v),
       cost_usd: cost,
+      cost_inferred_usd: index.sum(REQUEST, COST_INFERRED_METRIC, dimension, v),
       cost_share: ratio(cost, totalCost),
       latency,
     };
@@ -201,6 +205,7 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
     tokens_in: m.tokens_in,
     tokens_out: m.tokens_out,
     cost_usd: m.cost_usd,
+    cost_inferred_usd: m.cost_inferred_usd,
     cost_share: m.cost_share,
     latency_p95_ms: m.latency?.p95 ?? null,
   }));
@@ -210,6 +215,7 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
     errors: s.errors,
     error_rate: s.error_rate,
     cost_usd: s.cost_usd,
+    cost_inferred_usd: s.cost_inferred_usd,
     latency_p95_ms: s.latency?.p95 ?? null,
   }));
   const latencyRow = (model: string, dimension: string, value: string) => {
@@ -258,6 +264,7 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
       tokens_in: fig('tokens_in'),
       tokens_out: fig('tokens_out'),
       cost_usd: fig('cost_usd'),
+      cost_inferred_usd: fig('cost_inferred_usd'),
       throughput_mean_per_hour: fig('throughput_mean_per_hour'),
       throughput_peak_per_hour: fig('throughput_peak_per_hour'),
       peak_hour: now.peak_hour,

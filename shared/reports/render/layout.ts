@@ -75,6 +75,7 @@ const HEADLINE: Array<{
   { key: 'tokens_in', label: 'Tokens in', kind: 'count' },
   { key: 'tokens_out', label: 'Tokens out', kind: 'count' },
   { key: 'cost_usd', label: 'Cost', kind: 'usd', tile: true },
+  { key: 'cost_inferred_usd', label: 'Cost inferred from prices', kind: 'usd' },
   { key: 'throughput_mean_per_hour', label: 'Throughput, mean (requests/h)', kind: 'count' },
   { key: 'throughput_peak_per_hour', label: 'Throughput, peak hour (requests/h)', kind: 'count', tile: true },
   { key: 'latency_p50_ms', label: 'Latency p50 (ms)', kind: 'ms' },
@@ -116,6 +117,7 @@ const MODEL_COLUMNS = [
   col('tokens_in', 'Tokens in', 'count'),
   col('tokens_out', 'Tokens out', 'count'),
   col('cost_usd', 'Cost', 'usd'),
+  col('cost_inferred_usd', 'Of it inferred', 'usd'),
   col('cost_share', 'Share of cost', 'rate'),
   col('latency_p95_ms', 'p95 (ms)', 'ms'),
 ];
@@ -125,6 +127,7 @@ const SOURCE_COLUMNS = [
   col('errors', 'Errors', 'count'),
   col('error_rate', 'Error rate', 'rate'),
   col('cost_usd', 'Cost', 'usd'),
+  col('cost_inferred_usd', 'Of it inferred', 'usd'),
   col('latency_p95_ms', 'p95 (ms)', 'ms'),
 ];
 const TIMELINE = [

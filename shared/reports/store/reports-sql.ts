@@ -167,6 +167,21 @@ export async function getReports(db: Queryable, ids: readonly number[]): Promise
   return rows;
 }
 
+/** The stored row of one (type, period, format), if any. */
+export async function storedReportOf(
+  db: Queryable,
+  type: ReportType,
+  periodStart: Date,
+  format: ReportFormat,
+): Promise<ReportRow | undefined> {
+  const { rows } = await db.query<ReportRow>(
+    `SELECT ${COLUMNS} FROM reports
+     WHERE report_type = $1 AND period_start = $2 AND format = $3 AND location IS NOT NULL`,
+    [type, periodStart, format],
+  );
+  return rows[0];
+}
+
 export interface ListFilter {
   type?: string | undefined;
   format?: string | undefined;
