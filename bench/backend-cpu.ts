@@ -50,6 +50,7 @@ export async function sampleBackendCpu(databaseUrl: string, everyMs = 200): Prom
   await sample(before);
   let busy = Promise.resolve();
   const timer = setInterval(() => {
+    // A missed sample only widens the interval between the ones around it; the measurement goes on.
     busy = busy.then(() => sample(last)).catch(() => undefined);
   }, everyMs);
   return {

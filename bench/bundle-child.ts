@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -22,7 +22,7 @@ export const CHILD_BANNER = [
 ].join('\n');
 
 async function bundle(entry: string, dir: string): Promise<string> {
-  const outfile = join(dir, 'ingest-child.mjs');
+  const outfile = join(dir, `${basename(entry, '.ts')}.mjs`);
   await build({
     entryPoints: [entry],
     bundle: true,
@@ -39,8 +39,13 @@ async function bundle(entry: string, dir: string): Promise<string> {
 }
 
 /** Writes the bundle to a fresh temp folder and returns the path of its .mjs. */
-export async function bundleIngestChild(): Promise<string> {
-  return bundle(ENTRY, await mkdtemp(join(tmpdir(), 'hxp-bench-child-')));
+export function bundleIngestChild(): Promise<string> {
+  return bundleChild(ENTRY);
+}
+
+/** Bundles a child entry (a bench/*-child.ts) the same way into a fresh temp folder; returns its .mjs. */
+export async function bundleChild(entry: string): Promise<string> {
+  return bundle(entry, await mkdtemp(join(tmpdir(), 'hxp-bench-child-')));
 }
 
 function run(command: string, args: readonly string[], stdin?: NodeJS.ReadableStream): Promise<string> {

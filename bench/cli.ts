@@ -22,6 +22,8 @@ export interface BenchArgs {
   quick: boolean;
   /** Run the ingest child through tsx instead of as an esbuild bundle (as deployed). */
   childTsx: boolean;
+  /** Rows per archived day for the retention benchmark, which then runs instead (no Kafka needed). */
+  retention: number[] | undefined;
   /** Peers run on the same events beside ours (`--peer pandas`). */
   peers: Peer[];
   /** Ingest process counts of the scale-out measurement (`--scale-out 1,2,4`); empty = not measured. */
@@ -36,11 +38,14 @@ export type Peer = (typeof PEERS)[number];
 const USAGE = `usage: npm run bench -- [--events 1000000,10000000] [--quick] [--days 14] [--partitions 4]
        [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--peer pandas] [--scale-out 1,2,4] [--readme] [--keep]
        [--explain] [--child-tsx] [--ingest-before <git ref>]
+       npm run bench -- --retention 1M,10M [--seed 42] [--readme] [--keep]
 The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly aggregation.
 --ingest-before main: the same topic is also ingested by main's ingest child (bundled from git, into its own
 database) just before ours, and both are judged against the one COPY — a change's cost, measured in one run.
 --peer pandas: pandas (a venv under ~/.cache/hxp-batch) computes the same hourly series from the same events as\nNDJSON after the hourly aggregation, which it is checked against; its time and peak RSS stand beside ours.
---scale-out 1,2,4: the events again on an 8-partition topic, drained by 1, 2, 4 ingest processes of one group.`;
+--scale-out 1,2,4: the events again on an 8-partition topic, drained by 1, 2, 4 ingest processes of one group.
+--retention runs the retention benchmark instead: one day of that many raw events archived against
+COPY (SELECT …) TO STDOUT (PostgreSQL only).`;
 
 function fail(message: string): never {
   throw new Error(`${message}\n${USAGE}`);
@@ -76,6 +81,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     explain: false,
     quick: false,
     childTsx: false,
+    retention: undefined,
     peers: [],
     scaleOut: [],
     ingestBefore: undefined,
@@ -140,6 +146,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--explain':
         args.explain = true;
+        break;
+      case '--retention':
+        args.retention = [...new Set(value().split(',').map(parseCount))].sort((a, b) => a - b);
         break;
       case '--help':
       case '-h':

@@ -93,6 +93,7 @@ export async function measureCopyCeiling(
     return { rows: n, fileBytes, ms, rowsPerSec: n / (ms / 1000), backendCpuMs };
   } finally {
     await rm(file, { force: true });
+    // The scratch table lives in the benchmark's own database, which is dropped after the run anyway.
     await db.query(`DROP TABLE IF EXISTS ${TARGET}`).catch(() => undefined);
   }
 }

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
           `  ingest: ${n.toLocaleString('en-US')} records committed, ${Math.round(n / s).toLocaleString('en-US')}/s, rss ${rss} MiB\n`,
         );
       })
+      // A progress line is a courtesy: a query lost to the busy database just skips one.
       .catch(() => undefined);
   }, 5000);
   try {

@@ -198,6 +198,8 @@ export async function measurePandas(
   db: Queryable,
   events: Iterable<DemoEvent>,
   dimensionKeys: readonly string[],
+  /** The price table the ingest ran with (pricing.models entries), so that both infer the same costs. */
+  prices: readonly object[],
   log: (line: string) => void,
 ): Promise<PandasMeasurement> {
   const python = await venvPython('pandas', PANDAS_VERSION, log);
@@ -211,7 +213,7 @@ export async function measurePandas(
       `  wrote ${(ndjsonBytes / 2 ** 20).toFixed(0)} MiB of NDJSON in ${((performance.now() - written) / 1000).toFixed(1)} s (untimed)`,
     );
     const out = JSON.parse(
-      await runCommand(python, [SCRIPT, ndjson, dimensionKeys.join(','), csv], true),
+      await runCommand(python, [SCRIPT, ndjson, dimensionKeys.join(','), JSON.stringify(prices), csv], true),
     ) as PeerOutput;
     const pandasRows = parse(await readFile(csv), { columns: true }) as Row[];
     return {

@@ -4,9 +4,13 @@
 # max, mean, std (sample) and exact p50/p95/p99 (linear interpolation, as percentile_cont). A numeric field
 # of `data` is a metric, a boolean one counts as 0/1, a string field named in the dimension keys is a
 # dimension; other strings are not aggregated.
+# An llm_request that reports no cost gets it from the price table as our ingest does (shared/pricing/infer.ts):
+# cost_usd = (tokens_in x input + tokens_out x output price per 1k) / 1000 to 12 significant digits, with
+# cost_inferred = 1 and cost_usd_inferred = that cost; the table is a JSON list of {model, input_usd_per_1k,
+# output_usd_per_1k} (prices valid at every time, no cached-input price: what the benchmark ingests with).
 # Prints one JSON document: events, series rows, the wall seconds of reading and of computing, peak RSS.
 # Writes every series row to <out.csv> (after the timing) for the comparison with ours.
-# usage: python peer_pandas.py <events.ndjson> <dimension keys, comma-separated> <out.csv>
+# usage: python peer_pandas.py <events.ndjson> <dimension keys, comma-separated> <price table JSON> <out.csv>
 import json
 import resource
 import sys
@@ -27,6 +31,50 @@ def read(path):
         events['source'] = 'unknown'
     events['source'] = events['source'].fillna('unknown')
     return events, data
+
+
+COST_FIELDS = ['cost_usd', 'cost_inferred', 'cost_usd_inferred']
+
+
+def infer_costs(events, data, prices):
+    """Adds cost_usd, cost_inferred and cost_usd_inferred to the requests without a cost that have a price."""
+    for price in prices:
+        unsupported = set(price) - {'model', 'input_usd_per_1k', 'output_usd_per_1k'}
+        if unsupported:
+            raise SystemExit(f'price table: {sorted(unsupported)} not supported by this peer')
+    if not prices or 'model' not in data.columns:
+        return data
+    numeric = lambda name: pd.to_numeric(data[name], errors='coerce') if name in data.columns else None
+    tokens_in, tokens_out = numeric('tokens_in'), numeric('tokens_out')
+    if tokens_in is None and tokens_out is None:
+        return data
+    zero = pd.Series(0.0, index=data.index)
+    tokens_in = zero if tokens_in is None else tokens_in
+    tokens_out = zero if tokens_out is None else tokens_out
+    has_cost = pd.Series(False, index=data.index)
+    for name in COST_FIELDS:
+        if name in data.columns:
+            has_cost |= data[name].map(lambda v: pd.api.types.is_number(v) and not pd.isna(v))
+    price_in = data['model'].map({p['model']: p['input_usd_per_1k'] for p in prices})
+    price_out = data['model'].map({p['model']: p['output_usd_per_1k'] for p in prices})
+    need = (
+        (events['event_type'] == 'llm_request')
+        & ~has_cost
+        & (tokens_in.notna() | tokens_out.notna())
+        & price_in.notna()
+        & (tokens_in.fillna(0) >= 0)
+        & (tokens_out.fillna(0) >= 0)
+    )
+    micro = tokens_in[need].fillna(0) * price_in[need] + tokens_out[need].fillna(0) * price_out[need]
+    cost = (micro / 1000).map(lambda v: float(f'{v:.12g}'))
+    data = data.copy()
+    for name in COST_FIELDS:
+        if name not in data.columns:
+            data[name] = np.nan
+    data.loc[need, 'cost_usd'] = cost
+    data.loc[need, 'cost_inferred'] = 1.0
+    data.loc[need, 'cost_usd_inferred'] = cost
+    return data
 
 
 def as_metric(column):
@@ -76,10 +124,12 @@ def series(long, by, dimension):
 
 
 def main():
-    path, dimensions, out_path = sys.argv[1], [d for d in sys.argv[2].split(',') if d], sys.argv[3]
+    path, dimensions = sys.argv[1], [d for d in sys.argv[2].split(',') if d]
+    prices, out_path = json.loads(sys.argv[3]), sys.argv[4]
     started = time.perf_counter()
     events, data = read(path)
     read_seconds = time.perf_counter() - started
+    data = infer_costs(events, data, prices)
     long, present = long_values(events, data, dimensions)
     table = pd.concat(
         [series(long, None, None), series(long, 'source', 'source')]

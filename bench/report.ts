@@ -13,12 +13,27 @@ const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 export const README_START = '<!-- bench:start -->';
 export const README_END = '<!-- bench:end -->';
+export const RETENTION_README_START = '<!-- bench-retention:start -->';
+export const RETENTION_README_END = '<!-- bench-retention:end -->';
 
 export async function writeResults(results: BenchResults): Promise<{ latest: string; dated: string }> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const json = JSON.stringify(results, null, 2) + '\n';
   const latest = `${RESULTS_DIR}latest.json`;
   const dated = `${RESULTS_DIR}${results.startedAt.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}.json`;
+  await writeFile(latest, json);
+  await writeFile(dated, json);
+  return { latest, dated };
+}
+
+/** bench/results/retention-latest.json plus a dated copy. */
+export async function writeRetentionResults(
+  results: { startedAt: string } & Record<string, unknown>,
+): Promise<{ latest: string; dated: string }> {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const json = JSON.stringify(results, null, 2) + '\n';
+  const latest = `${RESULTS_DIR}retention-latest.json`;
+  const dated = `${RESULTS_DIR}retention-${results.startedAt.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}.json`;
   await writeFile(latest, json);
   await writeFile(dated, json);
   return { latest, dated };
@@ -178,14 +193,19 @@ export function markdown(results: BenchResults): string {
 }
 
 export async function rewriteReadme(results: BenchResults): Promise<void> {
+  await rewriteReadmeSection(README_START, README_END, markdown(results));
+}
+
+/** Replaces the README's text between the two markers (kept) with `body`. */
+export async function rewriteReadmeSection(startMark: string, endMark: string, body: string): Promise<void> {
   const text = await readFile(README, 'utf8');
-  const start = text.indexOf(README_START);
-  const end = text.indexOf(README_END);
+  const start = text.indexOf(startMark);
+  const end = text.indexOf(endMark);
   if (start < 0 || end < start) {
-    throw new Error(
-      `README.md has no ${README_START} … ${README_END} section; add it under "## Performance"`,
-    );
+    throw new Error(`README.md has no ${startMark} … ${endMark} section; add it under "## Performance"`);
   }
-  const body = `${README_START}\n${markdown(results)}\n${README_END}`;
-  await writeFile(README, text.slice(0, start) + body + text.slice(end + README_END.length));
+  await writeFile(
+    README,
+    text.slice(0, start) + `${startMark}\n${body}\n${endMark}` + text.slice(end + endMark.length),
+  );
 }

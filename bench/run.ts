@@ -11,6 +11,12 @@ import { createKafka } from '../shared/kafka/index.ts';
 import { measureBaseline, measureHourly, measureRollups, settleRawEvents } from './aggregate.ts';
 import { judge } from './checks.ts';
 import { parseArgs, type BenchArgs, type Step } from './cli.ts';
+import {
+  judgeRetention,
+  measureRetention,
+  retentionMarkdown,
+  type RetentionMeasurement,
+} from './retention.ts';
 import { bundleIngestChild, bundleIngestChildAt, type RefBundle } from './bundle-child.ts';
 import { measureCopyCeiling } from './copy-ceiling.ts';
 import { bundleReportChild, measureReports } from './reports.ts';
@@ -20,13 +26,23 @@ import { runForecastBench } from './forecast/run.ts';
 import { measureIngest } from './ingest.ts';
 import { runLoadBench } from './load.ts';
 import { measurePandas, pandasWontFit } from './pandas-peer.ts';
+import { demoPriceTable } from '../runtime/demo/generate.ts';
 import { measureScaleOut } from './scale-out.ts';
 import { DEFAULT_DIMENSION_KEYS } from '../shared/events/index.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { produceEvents } from './produce.ts';
 import { measureQuery } from './query.ts';
 import { formatCount, say, step } from './progress.ts';
-import { markdown, profileTable, rewriteReadme, writeResults } from './report.ts';
+import {
+  markdown,
+  profileTable,
+  RETENTION_README_END,
+  RETENTION_README_START,
+  rewriteReadme,
+  rewriteReadmeSection,
+  writeResults,
+  writeRetentionResults,
+} from './report.ts';
 import { profiledDatabase } from './statement-profile.ts';
 import type { BenchResults, SizeResult } from './results.ts';
 import {
@@ -91,6 +107,7 @@ async function ingestBefore(
     );
     return { ...m, ref: before.ref, commit: before.commit };
   } finally {
+    // A scratch database left behind costs disk, not a result; the measurement is already made.
     if (!ctx.args.keep) await dropDatabase(ctx.urls.databaseUrl, dbName).catch(() => undefined);
   }
 }
@@ -228,7 +245,14 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       } else if (wantsPandas) {
         const { value: pandas } = await step(
           'pandas peer: the same hourly series from the same events as NDJSON (then checked against ours)',
-          () => measurePandas(bench.db, benchEvents(size, span, args.seed), DEFAULT_DIMENSION_KEYS, say),
+          () =>
+            measurePandas(
+              bench.db,
+              benchEvents(size, span, args.seed),
+              DEFAULT_DIMENSION_KEYS,
+              demoPriceTable(),
+              say,
+            ),
         );
         result.pandas = pandas;
         await ctx.checkpoint(result);
@@ -296,13 +320,56 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       await step('drop database and topic', async () => {
         await dropDatabase(urls.databaseUrl, name);
         await deleteTopic(kafka, topic);
-      }).catch(() => undefined);
+      })
+        // step() already printed the failure; the next size still runs in its own database and topic.
+        .catch(() => undefined);
     } else {
       say(`kept database ${name} and topic ${topic} (--keep)`);
     }
   }
   result.totalMs = performance.now() - started;
   return result;
+}
+
+/** `--retention`: the retention benchmark alone (PostgreSQL only). */
+async function retentionMain(args: BenchArgs, sizes: readonly number[]): Promise<void> {
+  const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (!serverUrl) {
+    throw new Error(
+      'the retention benchmark needs PostgreSQL: run `bash scripts/services up` and `eval "$(bash scripts/services env)"`',
+    );
+  }
+  const startedAt = new Date().toISOString();
+  const runId = Date.now().toString(36);
+  const results: RetentionMeasurement[] = [];
+  say(`retention benchmark: days of ${sizes.map(formatCount).join(', ')} raw events`);
+  for (const size of sizes) {
+    say(`=== one day of ${formatCount(size)} events`);
+    results.push(await measureRetention(serverUrl, size, { seed: args.seed, keep: args.keep, runId }));
+  }
+  const bench = await freshDatabase(serverUrl, `hxp_bench_machine_${runId}`);
+  const machine = await describeMachine(bench.db).finally(() => bench.db.close());
+  // a scratch database left behind is harmless and named hxp_bench_*: the run goes on
+  await dropDatabase(serverUrl, `hxp_bench_machine_${runId}`).catch(() => undefined);
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+  const header =
+    `Measured ${startedAt.slice(0, 16).replace('T', ' ')} UTC on ${machine.nproc} vCPU (${machine.cpuModel}), ` +
+    `${machine.memoryGiB} GiB RAM; Node ${machine.node}, PostgreSQL ${machine.postgres}, shared with other work. ` +
+    `Command: \`${command}\`. One UTC day of synthetic LLM-platform events (runtime/demo, seeded) per size.`;
+  const text = retentionMarkdown(results, header);
+  const files = await writeRetentionResults({
+    startedAt,
+    command,
+    machine,
+    results,
+    checks: judgeRetention(results),
+  });
+  console.log(`\n${text}\n`);
+  say(`results: ${files.latest} and ${files.dated}`);
+  if (args.readme) {
+    await rewriteReadmeSection(RETENTION_README_START, RETENTION_README_END, text);
+    say('README.md retention benchmark section rewritten');
+  }
 }
 
 async function main(): Promise<void> {
@@ -315,6 +382,7 @@ async function main(): Promise<void> {
     return;
   }
   const args = parseArgs(process.argv.slice(2));
+  if (args.retention) return retentionMain(args, args.retention);
   const urls = serviceUrls();
   const startedAt = new Date().toISOString();
   const span = benchSpan(args.days);

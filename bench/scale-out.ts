@@ -93,6 +93,7 @@ async function drainWith(
     };
   } finally {
     await bench.db.close();
+    // A scratch database left behind costs disk, not a result; the measurement is already made.
     await dropDatabase(ctx.databaseUrl, name).catch(() => undefined);
   }
 }
@@ -122,6 +123,7 @@ export async function measureScaleOut(
     }
     return out;
   } finally {
+    // A scratch topic left behind costs disk, not a result; the measurement is already made.
     await deleteTopic(ctx.kafka, topic).catch(() => undefined);
   }
 }

@@ -1,9 +1,9 @@
 // The original batch-processing API paths on BATCH_PROCESSING_API_PORT, each served by a function:
 // / (the web dashboard), /ui/*, /health, /aggregation/*, /runs, /dead-letters/*, /aggregates/*, /openapi.json →
-// status; /reports/* → generate-report; /capacity/* → analyze-capacity; /retention/* → retention-sweep (501
-// until that function is in stack.yml); /metrics → metrics-text.ts (also served alone on the metrics port). The
-// path is forwarded unchanged, so a function answers the same paths on the gateway (/function/<name>/<path>)
-// as here.
+// status; /reports/* → generate-report; /capacity/* → analyze-capacity; /retention/* → retention-sweep (a path
+// whose function the stack leaves out answers 503 FUNCTION_NOT_DEPLOYED); /metrics → metrics-text.ts (also served alone on the metrics
+// port). The path is forwarded unchanged, so a function answers the same paths on the gateway
+// (/function/<name>/<path>) as here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { badTargetMessage, requestTarget } from '../shared/http/index.ts';
 import type { Gateway } from './gateway.ts';
@@ -105,10 +105,11 @@ export function createApiServer(deps: ApiServerDeps): Server {
       return;
     }
     if (!deps.supervisor.get(fn)) {
-      send(501, {
+      // A stack may leave a function out (a test stack, a trimmed deployment): say which one answers here.
+      send(503, {
         error: {
-          code: 'NOT_IMPLEMENTED_YET',
-          message: `${path} is served by the function "${fn}", which is not in stack.yml yet`,
+          code: 'FUNCTION_NOT_DEPLOYED',
+          message: `${path} is served by the function "${fn}", which this stack does not deploy; add it to stack.yml`,
           function: fn,
         },
       });

@@ -1,6 +1,7 @@
 // /async-function/<name>: accepted with 202 + X-Call-Id, run in the background (bounded concurrency,
 // FIFO), and the result POSTed to X-Callback-Url with the queue-worker's headers.
 import type { IncomingHttpHeaders } from 'node:http';
+import { errorAnswer } from './error-answer.ts';
 import type { BufferedAnswer } from './proxy.ts';
 import type { RuntimeLog } from './supervisor.ts';
 
@@ -49,13 +50,8 @@ export function createAsyncQueue(options: AsyncQueueOptions): AsyncQueue {
     try {
       answer = await options.invoke(job);
     } catch (err) {
-      answer = {
-        status: 502,
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.from(
-          JSON.stringify({ error: { code: 'FUNCTION_UNREACHABLE', message: (err as Error).message } }),
-        ),
-      };
+      // FUNCTION_TIMEOUT (504) or FUNCTION_UNREACHABLE (502), reported to the callback like an answer.
+      answer = errorAnswer(err);
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     options.log.info(

@@ -93,19 +93,28 @@ function message(type: string, body: Buffer): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/** A PostgreSQL ErrorResponse message ('E'). */
+export function errorResponse(severity: 'ERROR' | 'FATAL', sqlstate: string, text: string): Buffer {
+  const field = (code: string, value: string): Buffer => Buffer.from(`${code}${value}\0`, 'utf8');
+  return message(
+    'E',
+    Buffer.concat([
+      field('S', severity),
+      field('V', severity),
+      field('C', sqlstate),
+      field('M', text),
+      Buffer.from([0]),
+    ]),
+  );
+}
+
 /** ErrorResponse + ReadyForQuery, as the server would answer a refused query. */
 export function copyRefusal(inTransaction: boolean): Buffer {
-  const field = (code: string, value: string): Buffer => Buffer.from(`${code}${value}\0`, 'utf8');
-  const error = Buffer.concat([
-    field('S', 'ERROR'),
-    field('V', 'ERROR'),
-    field('C', '0A000'),
-    field(
-      'M',
-      'COPY FROM STDIN is not supported by the embedded database (pglite-socket); open it with ' +
-        'gatedDatabase() from shared/runtime/gated-database.ts (embedded: true) so writers use INSERT',
-    ),
-    Buffer.from([0]),
-  ]);
-  return Buffer.concat([message('E', error), message('Z', Buffer.from(inTransaction ? 'E' : 'I', 'latin1'))]);
+  const error = errorResponse(
+    'ERROR',
+    '0A000',
+    'COPY FROM STDIN is not supported by the embedded database (pglite-socket); open it with ' +
+      'gatedDatabase() from shared/db/gated.ts (embedded: true) so writers use INSERT',
+  );
+  return Buffer.concat([error, message('Z', Buffer.from(inTransaction ? 'E' : 'I', 'latin1'))]);
 }

@@ -7,14 +7,16 @@
 // which `pg` reports as a protocol error. So the gate accepts every client, queues them FIFO, and
 // pipes exactly one at a time to the single upstream connection. Between two clients it waits until
 // pglite-socket has dropped the previous handler (which rolls back an open transaction) and then runs
-// `DISCARD ALL` on PGlite, so every client starts with a clean session, as on a real server.
+// `DISCARD ALL` on PGlite, so every client starts with a clean session, as on a real server. When that
+// reset fails, the session is never handed on dirty: the next client is refused (a FATAL ErrorResponse,
+// as a server that cannot take a connection answers) and the reset is tried again before the one after.
 // Clients must connect per unit of work and release (function processes get HXP_DB_EMBEDDED_SOCKET=1
 // for that). As a safety net a client idle outside a transaction (last ReadyForQuery 'I') for
 // `preemptIdleMs` while others wait is disconnected — a pooled idle connection then reconnects.
 // pglite-socket cannot do COPY FROM STDIN (PGlite spins); copy-guard.ts refuses it with an error.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { CopyGuard, copyRefusal } from './copy-guard.ts';
+import { CopyGuard, copyRefusal, errorResponse } from './copy-guard.ts';
 
 export interface DbGateOptions {
   upstreamHost: string;
@@ -23,6 +25,8 @@ export interface DbGateOptions {
   upstreamIdle: () => Promise<void>;
   /** Runs between two clients with no client connected (DISCARD ALL on PGlite). */
   resetSession?: () => Promise<void>;
+  /** Told when the session could not be reset (the runtime logs it). */
+  onResetFailed?: (err: unknown) => void;
   preemptIdleMs?: number;
   host?: string;
   port?: number;
@@ -31,7 +35,7 @@ export interface DbGateOptions {
 export interface DbGate {
   port: number;
   url(database?: string): string;
-  stats(): { active: boolean; waiting: number; served: number; preempted: number };
+  stats(): { active: boolean; waiting: number; served: number; preempted: number; refused: number };
   close(): Promise<void>;
 }
 
@@ -78,9 +82,28 @@ export async function startDbGate(options: DbGateOptions): Promise<DbGate> {
     { client: Socket; upstream: Socket; tracker: BackendTracker; lastClientData: number } | undefined;
   let switching = false;
   let closing = false;
+  // The last reset failed: the session may hold the previous client's state.
+  let dirty = false;
   let served = 0;
   let preempted = 0;
+  let refused = 0;
   const preemptIdleMs = options.preemptIdleMs ?? 1_000;
+
+  /** Resets the session (after the previous client's connection is gone), then serves the next client. */
+  const resetThenPump = async (waitForUpstream: boolean): Promise<void> => {
+    switching = true;
+    try {
+      if (waitForUpstream) await options.upstreamIdle();
+      await options.resetSession?.();
+      dirty = false;
+    } catch (err) {
+      dirty = true;
+      options.onResetFailed?.(err);
+    } finally {
+      switching = false;
+      pump();
+    }
+  };
 
   const pump = (): void => {
     if (active || switching || closing) return;
@@ -88,6 +111,19 @@ export async function startDbGate(options: DbGateOptions): Promise<DbGate> {
     while (client && client.destroyed) client = waiting.shift();
     if (!client) return;
     const c = client;
+    if (dirty) {
+      refused += 1;
+      c.end(
+        errorResponse(
+          'FATAL',
+          '08006',
+          'the embedded database could not reset its session after the previous client, so this ' +
+            'connection is refused rather than handed that session; connect again',
+        ),
+      );
+      void resetThenPump(false);
+      return;
+    }
     const upstream = connect(options.upstreamPort, options.upstreamHost);
     // Nagle's algorithm off, as on the client side. The copy guard hands a message on as header and body;
     // written as two segments under Nagle, the body waited for the ACK of the 5-byte header, which
@@ -127,18 +163,7 @@ export async function startDbGate(options: DbGateOptions): Promise<DbGate> {
       if (closed < 2) return;
       // Both sockets are gone: wait for pglite-socket to drop its handler, reset the session, go on.
       active = undefined;
-      switching = true;
-      void (async () => {
-        try {
-          await options.upstreamIdle();
-          await options.resetSession?.();
-        } catch {
-          // a failed reset leaves the session as it was; the next client still gets its turn
-        } finally {
-          switching = false;
-          pump();
-        }
-      })();
+      void resetThenPump(true);
     };
     c.once('close', finish);
     upstream.once('close', finish);
@@ -175,7 +200,7 @@ export async function startDbGate(options: DbGateOptions): Promise<DbGate> {
   return {
     port,
     url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}?sslmode=disable`,
-    stats: () => ({ active: active !== undefined, waiting: waiting.length, served, preempted }),
+    stats: () => ({ active: active !== undefined, waiting: waiting.length, served, preempted, refused }),
     async close() {
       closing = true;
       clearInterval(timer);

@@ -28,7 +28,7 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
 }
 
 export async function startEmbeddedServer(
-  options: { dataDir?: string; preemptIdleMs?: number } = {},
+  options: { dataDir?: string; preemptIdleMs?: number; onResetFailed?: (err: unknown) => void } = {},
 ): Promise<EmbeddedServer> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // PGlite lets two processes open one folder and corrupt it: a second `npm start` here must refuse.
@@ -45,8 +45,12 @@ export async function startEmbeddedServer(
     upstreamPort: Number(port),
     upstreamIdle: () => until(() => socket.getStats().activeConnections === 0),
     resetSession: async () => {
-      if (!pglite.isInTransaction()) await pglite.exec('DISCARD ALL');
+      // pglite-socket rolls back what a client left open; if it did not, roll back here, then clean the
+      // session. A failure of either makes the gate refuse the next client (see db-gate.ts).
+      if (pglite.isInTransaction()) await pglite.exec('ROLLBACK');
+      await pglite.exec('DISCARD ALL');
     },
+    ...(options.onResetFailed ? { onResetFailed: options.onResetFailed } : {}),
     ...(options.preemptIdleMs === undefined ? {} : { preemptIdleMs: options.preemptIdleMs }),
   });
   const url = gate.url();

@@ -6,8 +6,10 @@ import type { RuntimeMetrics } from './metrics.ts';
 import { functionStatus, systemInfo } from './api-compat.ts';
 import type { AsyncQueue } from './async-queue.ts';
 import { authorized, type BasicCredentials } from './auth.ts';
-import { proxyRequest } from './proxy.ts';
-import { NAMESPACE } from './stack.ts';
+import { bodyTooLarge } from '../templates/node20-ts/request.ts';
+import { sendError } from './error-answer.ts';
+import { declaresTooLarge, proxyRequest } from './proxy.ts';
+import { invocationLimits, NAMESPACE } from './stack.ts';
 import type { RuntimeLog, Supervisor } from './supervisor.ts';
 
 export interface GatewayDeps {
@@ -65,11 +67,16 @@ function text(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-function readAll(req: IncomingMessage): Promise<Buffer> {
+/** The whole body, or undefined once it passes `limit` bytes (the rest is read and dropped). */
+function readAll(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.once('end', () => resolve(Buffer.concat(chunks)));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) chunks.push(c);
+    });
+    req.once('end', () => resolve(size <= limit ? Buffer.concat(chunks) : undefined));
     req.once('error', reject);
   });
 }
@@ -102,8 +109,24 @@ export function createGatewayServer(deps: GatewayDeps): Gateway {
       return;
     }
     const callId = header(req, 'x-call-id') ?? randomUUID();
+    const limits = invocationLimits(proc.spec);
+    // A body over the function's MAX_REQUEST_BODY is refused here, by its Content-Length when it has one.
+    if (declaresTooLarge(req, limits.maxBodyBytes)) {
+      req.resume();
+      const status = sendError(
+        res,
+        bodyTooLarge(limits.maxBodyBytes, Number(req.headers['content-length'])),
+        { 'X-Call-Id': callId, connection: 'close' },
+      );
+      deps.metrics.invocations.inc({ function_name: route.name, code: String(status) });
+      return;
+    }
     if (route.kind === 'async-function') {
-      const body = await readAll(req);
+      const body = await readAll(req, limits.maxBodyBytes);
+      if (body === undefined) {
+        sendError(res, bodyTooLarge(limits.maxBodyBytes, limits.maxBodyBytes + 1), { 'X-Call-Id': callId });
+        return;
+      }
       bump(route.name);
       deps.asyncQueue.enqueue({
         callId,
@@ -129,8 +152,11 @@ export function createGatewayServer(deps: GatewayDeps): Gateway {
     const started = process.hrtime.bigint();
     const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     const status = await proxyRequest(req, res, {
+      fn: route.name,
       port,
       path: route.path,
+      maxBodyBytes: limits.maxBodyBytes,
+      timeoutMs: limits.execTimeoutMs,
       extraHeaders: {
         'X-Call-Id': callId,
         'X-Start-Time': String(Date.now() * 1e6),
@@ -180,8 +206,7 @@ export function createGatewayServer(deps: GatewayDeps): Gateway {
     const route = parseFunctionRoute(raw);
     const done = (err: unknown): void => {
       deps.log.error({ err: (err as Error).message, url: raw }, 'gateway request failed');
-      if (!res.headersSent) json(res, 500, { error: { code: 'INTERNAL', message: (err as Error).message } });
-      else res.destroy();
+      sendError(res, err);
     };
     if (route) {
       invoke(req, res, route).catch(done);

@@ -6,17 +6,23 @@
 // message was dead-lettered, so a crash before that redelivers it (functions dedupe by the event's id,
 // else by topic:partition:offset).
 //
-// Standalone:  node --import tsx runtime/kafka-bridge.ts --gateway http://127.0.0.1:8080
+// The raw topics are bridged only when the push path is chosen (KAFKA_CONSUMPTION=push); under the default
+// pull path aggregate-hourly reads them itself, and bridging them too would consume every record twice.
+// With an API token configured, deliveries carry it (ingest needs it unless BATCH_PROCESSING_INGEST_OPEN).
+//
+// Standalone:  node --import tsx runtime/kafka-bridge.ts [--gateway http://127.0.0.1:8080]
 //   [--brokers host:port,…] [--group hxp-batch-connector] [--dlq-topic hxp.batch.dlq]
-//   Brokers default to KAFKA_BOOTSTRAP_SERVERS, the DLQ to KAFKA_DLQ_TOPIC; functions are read from
-//   GET <gateway>/system/functions (BASIC_AUTH_USER/BASIC_AUTH_PASSWORD when the gateway needs them).
-//   Topics the broker lacks are created first (KAFKA_TOPIC_CREATE, KAFKA_TOPIC_PARTITIONS,
-//   KAFKA_TOPIC_REPLICATION_FACTOR), or waited for with a warning naming each: it never fails its start
-//   for a missing topic.
+//   Defaults come from the configuration (OPENFAAS_GATEWAY_URL, KAFKA_BOOTSTRAP_SERVERS, KAFKA_DLQ_TOPIC,
+//   KAFKA_CONSUMPTION, BATCH_PROCESSING_API_TOKEN); functions are read from GET <gateway>/system/functions
+//   (BASIC_AUTH_USER/BASIC_AUTH_PASSWORD when the gateway needs them). Topics the broker lacks are created
+//   first (KAFKA_TOPIC_CREATE, KAFKA_TOPIC_PARTITIONS, KAFKA_TOPIC_REPLICATION_FACTOR), or waited for with a
+//   warning naming each: it never fails its start for a missing topic.
 import { setTimeout as pause } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
+import { loadConfigOrExit } from '../shared/config/index.ts';
+import { pushedRawTopics } from '../shared/ingest/consumption.ts';
 import {
   createKafka,
   DEFAULT_TOPIC_SETTINGS,
@@ -24,7 +30,6 @@ import {
   topicSettingsFrom,
   type TopicSettings,
 } from '../shared/kafka/index.ts';
-import { loadConfigOrExit } from '../shared/config/index.ts';
 import { CRON_TOPIC } from './stack.ts';
 import type { RuntimeLog } from './supervisor.ts';
 
@@ -83,6 +88,26 @@ export function routesFromFunctions(
     .filter((r) => r.topics.length > 0);
 }
 
+/**
+ * The routes the bridge serves: every topic annotation except the raw topics not in `pushedRaw` (the
+ * pull path's, under KAFKA_CONSUMPTION=pull). A route left without topics is dropped.
+ */
+export function bridgedRoutes(
+  routes: readonly BridgeRoute[],
+  rawTopics: readonly string[],
+  pushedRaw: readonly string[],
+): BridgeRoute[] {
+  const skipped = new Set(rawTopics.filter((t) => !pushedRaw.includes(t)));
+  return routes
+    .map((r) => ({ fn: r.fn, topics: r.topics.filter((t) => !skipped.has(t)) }))
+    .filter((r) => r.topics.length > 0);
+}
+
+/** Headers every delivery carries: the API token when one is configured (never logged). */
+export function deliveryHeaders(apiToken: string | undefined): Record<string, string> {
+  return apiToken === undefined ? {} : { Authorization: `Bearer ${apiToken}` };
+}
+
 function utf8(buf: Buffer): string | undefined {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buf);
@@ -129,13 +154,13 @@ export function connectorHeaders(
   return headers;
 }
 
-/** POST through a gateway, as the connector does. */
-export function gatewayDeliver(gatewayUrl: string, authHeader?: string): Deliver {
+/** POST through a gateway, as the connector does, with `extraHeaders` (the API token) on every call. */
+export function gatewayDeliver(gatewayUrl: string, extraHeaders: Record<string, string> = {}): Deliver {
   const base = gatewayUrl.replace(/\/$/, '');
   return async (fn, headers, body) => {
     const res = await fetch(`${base}/function/${fn}`, {
       method: 'POST',
-      headers: authHeader ? { ...headers, Authorization: authHeader } : headers,
+      headers: { ...headers, ...extraHeaders },
       body,
     });
     await res.arrayBuffer();
@@ -262,6 +287,7 @@ export async function startKafkaBridge(options: KafkaBridgeOptions): Promise<Kaf
     : (async () => {
         const { initial: first, max: most } = options.startBackoffMs ?? { initial: 1000, max: 30_000 };
         for (let delay = first; !stopping.signal.aborted; delay = Math.min(most, delay * 2)) {
+          // An abort ends the wait early; the loop condition below sees it.
           await pause(delay, undefined, { signal: stopping.signal }).catch(() => undefined);
           if (stopping.signal.aborted) break;
           if ((running = await attempt())) return true;
@@ -276,9 +302,10 @@ export async function startKafkaBridge(options: KafkaBridgeOptions): Promise<Kaf
     },
     async stop() {
       stopping.abort();
-      await ready.catch(() => false);
-      await consumer.disconnect().catch(() => undefined);
-      await producer.disconnect().catch(() => undefined);
+      // `ready` settles once the background retry sees the abort; it never rejects (attempt catches).
+      await ready;
+      // Stopping: uncommitted offsets are re-read by the next consumer, so a failed goodbye loses nothing.
+      await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
     },
   };
 }
@@ -300,40 +327,47 @@ async function standalone(): Promise<void> {
       'dlq-topic': { type: 'string' },
     },
   });
-  const gateway = values.gateway ?? process.env.OPENFAAS_GATEWAY_URL ?? process.env.gateway_url;
-  const brokers = (values.brokers ?? process.env.KAFKA_BOOTSTRAP_SERVERS ?? '')
-    .split(',')
-    .map((b) => b.trim())
-    .filter(Boolean);
-  if (!gateway || brokers.length === 0) {
+  const config = loadConfigOrExit();
+  const gateway = values.gateway ?? config.openfaas.gatewayUrl;
+  const brokers = values.brokers
+    ? values.brokers
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean)
+    : (config.kafka.bootstrapServers ?? []);
+  if (brokers.length === 0) {
     console.error(
-      'usage: kafka-bridge.ts --gateway http://127.0.0.1:8080 [--brokers host:9092] (or KAFKA_BOOTSTRAP_SERVERS)',
+      'usage: kafka-bridge.ts [--gateway http://127.0.0.1:8080] --brokers host:9092 (or KAFKA_BOOTSTRAP_SERVERS)',
     );
     process.exit(2);
   }
   const user = process.env.BASIC_AUTH_USER;
-  const auth = user
+  const basic = user
     ? `Basic ${Buffer.from(`${user}:${process.env.BASIC_AUTH_PASSWORD ?? ''}`).toString('base64')}`
     : undefined;
   const res = await fetch(
     `${gateway.replace(/\/$/, '')}/system/functions`,
-    auth ? { headers: { Authorization: auth } } : {},
+    basic ? { headers: { Authorization: basic } } : {},
   );
   if (!res.ok)
     throw new Error(`GET ${gateway}/system/functions answered ${res.status}; check the URL and basic auth`);
-  const routes = routesFromFunctions(
-    (await res.json()) as Array<{ name: string; annotations?: Record<string, string> }>,
+  const routes = bridgedRoutes(
+    routesFromFunctions((await res.json()) as Array<{ name: string; annotations?: Record<string, string> }>),
+    config.kafka.topics.raw,
+    pushedRawTopics(config),
   );
   if (routes.length === 0) {
-    consoleLog.warn({ gateway }, 'no function carries a Kafka topic annotation; nothing to bridge');
+    consoleLog.warn(
+      { gateway, consumption: config.kafka.consumption },
+      'no function carries a Kafka topic annotation to bridge (the raw topics are bridged only with KAFKA_CONSUMPTION=push)',
+    );
     return;
   }
   // Topics the broker lacks are created as the configuration says (KAFKA_TOPIC_CREATE, _PARTITIONS, …).
-  const config = loadConfigOrExit();
   const bridge = await startKafkaBridge({
     brokers,
     routes,
-    deliver: gatewayDeliver(gateway, auth),
+    deliver: gatewayDeliver(gateway, deliveryHeaders(config.api.token)),
     log: consoleLog,
     topicSettings: topicSettingsFrom(config),
     dlqTopic: values['dlq-topic'] ?? config.kafka.topics.dlq,

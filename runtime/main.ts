@@ -2,7 +2,7 @@
 // week of synthetic events and runs the aggregation chain. Flags: --stack <file>, --data-dir <dir>,
 // --demo, --once (exit after the demo), --no-cron.
 import { parseArgs } from 'node:util';
-import { loadConfigOrExit } from '../shared/config/index.ts';
+import { loadConfigOrExit, type BatchProcessingConfig } from '../shared/config/index.ts';
 import { withDemoPricing } from './demo/generate.ts';
 import { capacitySummary, formatTable, runDemo } from './demo/run-demo.ts';
 import { isBatchError } from '../shared/errors/index.ts';
@@ -10,15 +10,29 @@ import { createLogger } from '../shared/log/index.ts';
 import { cronSchedule, kafkaTopics } from './stack.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
 
-function bridgeLine(rt: Runtime): string {
-  if (!rt.bridge) return 'off (set KAFKA_BOOTSTRAP_SERVERS to bridge topic annotations)';
+/** What the bridge does: consuming its topics, or waiting for topics the broker lacks. */
+function bridgeState(rt: Runtime): string {
+  if (!rt.bridge) return 'bridge idle';
   const topics = rt.bridge.topics.join(', ');
   return rt.bridge.running
     ? `bridge consuming ${topics}`
     : `bridge waiting for ${topics} (see the warnings above; it starts once they exist)`;
 }
 
-function describe(rt: Runtime): string {
+/** Where raw events come from Kafka, and what the bridge carries (one consumption path, see KAFKA_CONSUMPTION). */
+function kafkaLine(rt: Runtime, config: BatchProcessingConfig): string {
+  const raw = config.kafka.topics.raw.join(', ');
+  if (!config.kafka.bootstrapServers?.length) {
+    return 'off (set KAFKA_BOOTSTRAP_SERVERS; ingestion by HTTP meanwhile)';
+  }
+  const path =
+    config.kafka.consumption === 'pull'
+      ? `${raw} pulled by aggregate-hourly before each run (KAFKA_CONSUMPTION=pull)`
+      : `${raw} pushed to ingest by the bridge (KAFKA_CONSUMPTION=push)`;
+  return `${path}; ${bridgeState(rt)}`;
+}
+
+function describe(rt: Runtime, config: BatchProcessingConfig): string {
   const lines = [
     '',
     'hxp-batch local runtime',
@@ -29,12 +43,13 @@ function describe(rt: Runtime): string {
     rt.database.mode === 'embedded'
       ? `  database  embedded PGlite at ${rt.database.dataDir}, served to functions one connection at a time (${rt.database.url})`
       : `  database  PostgreSQL ${rt.database.url.replace(/\/\/[^@/]*@/, '//***@')}`,
-    `  kafka     ${bridgeLine(rt)}`,
+    `  kafka     ${kafkaLine(rt, config)}`,
     '  functions',
   ];
   for (const p of rt.supervisor.all()) {
     const schedule = cronSchedule(p.spec);
-    const topics = kafkaTopics(p.spec);
+    // Only the topics the bridge delivers are this function's trigger here.
+    const topics = kafkaTopics(p.spec).filter((t) => rt.bridge?.topics.includes(t));
     const trigger = [
       `${rt.gatewayUrl}/function/${p.spec.name}`,
       schedule ? `cron "${schedule}"` : '',
@@ -78,7 +93,7 @@ async function main(): Promise<void> {
     onFunctionReady: (fn, ready, total) =>
       process.stdout.write(`started ${fn} (${ready} of ${total} functions)\n`),
   });
-  process.stdout.write(describe(rt));
+  process.stdout.write(describe(rt, config));
   let stopping = false;
   const shutdown = (code: number): void => {
     if (stopping) return;

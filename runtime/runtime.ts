@@ -3,8 +3,10 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { loadConfig } from '../shared/config/index.ts';
+import { loadConfig, type BatchProcessingConfig } from '../shared/config/index.ts';
 import { migrate, openDatabase, type Database } from '../shared/db/index.ts';
+import { databaseUrl } from '../shared/function-context.ts';
+import { pushedRawTopics } from '../shared/ingest/consumption.ts';
 import {
   configuredTopics,
   createKafka,
@@ -23,8 +25,15 @@ import { createCronScheduler, cronJobs, gatewayCronInvoke, type CronScheduler } 
 import { startEmbeddedServer, type EmbeddedServer } from './embedded-db.ts';
 import { EMBEDDED_SOCKET_FLAG } from '../shared/db/gated.ts';
 import { createGatewayServer, type Gateway } from './gateway.ts';
-import { DEFAULT_GROUP, gatewayDeliver, startKafkaBridge, type KafkaBridge } from './kafka-bridge.ts';
-import { kafkaTopics, loadStack, type Stack } from './stack.ts';
+import {
+  DEFAULT_GROUP,
+  bridgedRoutes,
+  deliveryHeaders,
+  gatewayDeliver,
+  startKafkaBridge,
+  type KafkaBridge,
+} from './kafka-bridge.ts';
+import { invocationLimits, kafkaTopics, loadStack, type Stack } from './stack.ts';
 import { createSupervisor, PROJECT_ROOT, type RuntimeLog, type Supervisor } from './supervisor.ts';
 
 export const DEFAULT_DATA_DIR = './.data/pglite';
@@ -116,24 +125,36 @@ const close = (server: Server): Promise<void> =>
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const env = options.env ?? process.env;
+  const config: BatchProcessingConfig = loadConfig({ env });
   const stack = loadStack(options.stackFile ?? resolve(PROJECT_ROOT, 'stack.yml'), env);
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+    for (const c of cleanups.splice(0).reverse()) {
+      await c().catch((err: unknown) =>
+        options.log.warn({ err: (err as Error).message }, 'a part of the runtime failed to stop cleanly'),
+      );
+    }
   };
   try {
     // Database first: functions migrate on first use, but one migration here avoids N racing ones.
     let embedded: EmbeddedServer | undefined;
     let db: Database;
     let database: Runtime['database'];
-    const externalUrl = env.DATABASE_URL?.trim();
+    const externalUrl = databaseUrl(config);
     if (externalUrl) {
       db = await openDatabase({ url: externalUrl, poolSize: 2 });
       cleanups.push(() => db.close());
       database = { mode: 'external', url: externalUrl };
     } else {
       const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-      embedded = await startEmbeddedServer({ dataDir });
+      embedded = await startEmbeddedServer({
+        dataDir,
+        onResetFailed: (err) =>
+          options.log.error(
+            { err: (err as Error).message },
+            'the embedded database session could not be reset; the next connection is refused',
+          ),
+      });
       cleanups.push(() => embedded!.close());
       db = embedded.db;
       database = { mode: 'embedded', url: embedded.url, dataDir };
@@ -163,7 +184,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         const proc = supervisor.get(job.fn);
         if (!proc) throw new Error(`function ${job.fn} is not in stack.yml`);
         const port = await proc.ready();
-        return callFunction(port, job.method, job.path, job.headers, job.body);
+        return callFunction(port, job.method, job.path, job.headers, job.body, {
+          fn: job.fn,
+          timeoutMs: invocationLimits(proc.spec).execTimeoutMs,
+        });
       },
     });
     const auth = basicAuthFromEnv(env);
@@ -198,7 +222,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       metrics.replicas.set({ function_name: p.spec.name }, p.state === 'ready' ? 1 : 0);
 
     const cron = createCronScheduler(
-      cronJobs(stack.functions, env.BATCH_PROCESSING_TIMEZONE || 'UTC'),
+      cronJobs(stack.functions, config.time.zone),
       async (fn, headers) => {
         metrics.cronFired.inc({ function_name: fn });
         return gatewayCronInvoke(gatewayServer.url)(fn, headers);
@@ -208,22 +232,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (options.cronTimers !== false) cron.start();
     cleanups.push(async () => cron.stop());
 
+    // The connector's part: every Kafka topic annotation, except the raw topics when the pull path is
+    // chosen (kafka.consumption), so no record is consumed by both paths.
     let bridge: KafkaBridge | undefined;
-    const brokers = (env.KAFKA_BOOTSTRAP_SERVERS ?? '')
-      .split(',')
-      .map((b) => b.trim())
-      .filter(Boolean);
-    const routes = stack.functions
-      .map((f) => ({ fn: f.name, topics: kafkaTopics(f) }))
-      .filter((r) => r.topics.length);
+    const brokers = config.kafka.bootstrapServers ?? [];
+    const routes = bridgedRoutes(
+      stack.functions.map((f) => ({ fn: f.name, topics: kafkaTopics(f) })),
+      config.kafka.topics.raw,
+      pushedRawTopics(config),
+    );
     if (brokers.length > 0) {
-      const config = loadConfig({ env });
       const topicSettings = topicSettingsFrom(config);
       if (routes.length > 0) {
         bridge = await startKafkaBridge({
           brokers,
           routes,
-          deliver: gatewayDeliver(gatewayServer.url),
+          deliver: gatewayDeliver(gatewayServer.url, deliveryHeaders(config.api.token)),
           log: options.log,
           groupId: options.kafka?.groupId ?? env.KAFKA_CONNECTOR_GROUP ?? DEFAULT_GROUP,
           dlqTopic: config.kafka.topics.dlq,

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { DEFAULT_MAX_REQUEST_BODY, durationMs } from '../templates/node20-ts/main.ts';
 
 export const NAMESPACE = 'openfaas-fn';
 export const CRON_TOPIC = 'cron-function';
@@ -137,4 +138,21 @@ export function kafkaTopics(fn: Pick<FunctionSpec, 'annotations'>): string[] {
 export function cronSchedule(fn: Pick<FunctionSpec, 'annotations'>): string | undefined {
   const topics = (fn.annotations.topic ?? '').split(',').map((t) => t.trim());
   return topics.includes(CRON_TOPIC) ? fn.annotations.schedule : undefined;
+}
+
+/** What a function's template server and of-watchdog enforce, read from its stack.yml environment. */
+export interface InvocationLimits {
+  /** MAX_REQUEST_BODY (the template's default when unset): a larger body is answered 413. */
+  maxBodyBytes: number;
+  /** of-watchdog's exec_timeout (Go duration); undefined when unset or 0, i.e. no limit. */
+  execTimeoutMs: number | undefined;
+}
+
+export function invocationLimits(fn: Pick<FunctionSpec, 'environment'>): InvocationLimits {
+  const body = Number(fn.environment.MAX_REQUEST_BODY);
+  const exec = durationMs(fn.environment.exec_timeout);
+  return {
+    maxBodyBytes: Number.isInteger(body) && body > 0 ? body : DEFAULT_MAX_REQUEST_BODY,
+    execTimeoutMs: exec !== undefined && exec > 0 ? exec : undefined,
+  };
 }

@@ -2,7 +2,7 @@
 // prepares what faas-cli needs.
 //   1. copies templates/ to ./template/ (faas-cli reads templates only from ./template/<lang>)
 //   2. bundles each function with esbuild into build/functions/<name>/ (index.js = template server +
-//      handler + shared library; migrations/; PGlite's wasm/data; package.json) — `node index.js` runs it
+//      handler + shared library; migrations/; package.json) — `DATABASE_URL=… node index.js` runs it
 // Flags: --only <name>[,<name>]  build some functions;  --check  start each bundle and wait for `listening`.
 import { spawn } from 'node:child_process';
 import { cp, mkdir, rm } from 'node:fs/promises';
@@ -29,7 +29,9 @@ export function checkBundle(dir: string, timeoutMs = 15_000): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const child = spawn(process.execPath, [join(dir, 'index.js')], {
       cwd: dir,
-      env: { ...process.env, PORT: '0' },
+      // A function refuses to start without DATABASE_URL; it connects on its first request, so an
+      // unreachable placeholder is enough to see it listen.
+      env: { DATABASE_URL: 'postgres://build-check@127.0.0.1:1/none', ...process.env, PORT: '0' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const timer = setTimeout(() => {

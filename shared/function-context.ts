@@ -2,21 +2,20 @@
 // validated once), the database (opened and migrated once), and Kafka clients when brokers are
 // configured. Handlers call `getFunctionContext()` and stay thin; the template server calls
 // `closeFunctionContext()` (re-exported by handlers as `close`) after SIGTERM has drained requests.
-// Also holds the one parser of an aggregation request (cron tick / HTTP / backfill) the aggregate-* handlers use.
 import type { Kafka } from 'kafkajs';
-import { z } from 'zod';
 import { loadConfig, type BatchProcessingConfig } from './config/index.ts';
 import { gatedDatabase, usesEmbeddedSocket } from './db/gated.ts';
-import { migrate, openDatabase, type Database } from './db/index.ts';
+import { migrate } from './db/migrate.ts';
+import { openPostgres } from './db/open-postgres.ts';
+import type { Database } from './db/types.ts';
+import { BatchError } from './errors/index.ts';
 import {
   BATCH_EVENTS_TOPIC,
   type AggregationJobOptions,
   type JobDeps,
   type JobLogger,
-  type Trigger,
 } from './jobs/index.ts';
 import { normalizeSettingsFrom, type NormalizeSettings } from './ingest/index.ts';
-import { parseJsonText } from './json/index.ts';
 import { createKafka, createPublisher, topicSettingsFrom, type Publisher } from './kafka/index.ts';
 import { createLogger } from './log/index.ts';
 import type { Registry } from 'prom-client';
@@ -71,15 +70,57 @@ export function jobOptionsOf(config: BatchProcessingConfig): AggregationJobOptio
   };
 }
 
-async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): Promise<FunctionContext> {
+/**
+ * The configuration a function runs with, validated, and its database URL. A function has no embedded
+ * fallback: without DATABASE_URL it would answer 200 for events an in-memory database loses on restart,
+ * so it refuses to start instead (only the local runtime runs the embedded database, on disk, and hands
+ * its functions a DATABASE_URL).
+ */
+export function functionSettings(env: NodeJS.ProcessEnv = process.env): FunctionSettings {
+  if (settings?.env === env) return settings.value;
+  const value = resolveSettings(env);
+  settings = { env, value };
+  return value;
+}
+
+interface FunctionSettings {
+  config: BatchProcessingConfig;
+  url: string;
+}
+
+// Resolved once per process (per environment object): handlers read the configuration before they touch
+// the database — the API token, the time zone of a backfill's dates — so a refused call costs nothing.
+let settings: { env: NodeJS.ProcessEnv; value: FunctionSettings } | undefined;
+
+function resolveSettings(env: NodeJS.ProcessEnv): FunctionSettings {
   const config = loadConfig({ env });
   const url = databaseUrl(config);
+  if (url === undefined) {
+    throw new BatchError(
+      'DATABASE_URL_REQUIRED',
+      'DATABASE_URL is not set: a deployed function stores into PostgreSQL — set DATABASE_URL or mount the ' +
+        'secret database-url (faas-cli secret create database-url …); the embedded database runs only ' +
+        'under the local runtime (npm start)',
+    );
+  }
+  return { config, url };
+}
+
+/**
+ * The template's start hook (handlers export it as `init`): a bad configuration or a missing
+ * DATABASE_URL stops the process before it listens, with the catalogued error.
+ */
+export function initFunction(): void {
+  functionSettings();
+}
+
+async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): Promise<FunctionContext> {
+  const { config, url } = functionSettings(env);
   // Under the local runtime's embedded PGlite every function shares one session through its gate:
   // one connection, handed back as soon as it is idle (see runtime/db-gate.ts).
-  const db =
-    usesEmbeddedSocket(env) && url
-      ? gatedDatabase(url)
-      : await openDatabase({ url, poolSize: config.database.poolSize });
+  const db = usesEmbeddedSocket(env)
+    ? gatedDatabase(url)
+    : await openPostgres({ url, poolSize: config.database.poolSize });
   try {
     await migrate(db, log ? { logger: log } : {});
   } catch (err) {
@@ -140,14 +181,27 @@ export function getFunctionContext(
 export async function closeFunctionContext(): Promise<void> {
   const current = pending;
   pending = undefined;
+  settings = undefined;
+  // A context that failed to start holds nothing to close; its error went to the request that started it.
   const context = await current?.catch(() => undefined);
   stopPushing?.();
   stopPushing = undefined;
   // The last push carries what the final requests recorded (the template records an invocation after
   // its response, which is before close).
   await context?.metrics.pusher?.flush();
+  // Shutting down: a producer that cannot say goodbye to the broker is dropped with the process anyway.
   await context?.publisher?.disconnect().catch(() => undefined);
   await context?.db.close();
+}
+
+const INTERVAL_OF_LEVEL = { hour: 'hourly', day: 'daily', week: 'weekly', month: 'monthly' } as const;
+
+/** Whether `level` runs: the master switch aggregation.enabled and the level's aggregation.intervals.*. */
+export function aggregationEnabled(
+  config: Pick<BatchProcessingConfig, 'aggregation'>,
+  level: keyof typeof INTERVAL_OF_LEVEL,
+): boolean {
+  return config.aggregation.enabled && config.aggregation.intervals[INTERVAL_OF_LEVEL[level]];
 }
 
 /** The deps of shared/jobs for one request: its logger carries the request id. */
@@ -168,58 +222,9 @@ export function jobDeps(context: FunctionContext, log: JobLogger): JobDeps {
   return deps;
 }
 
-// ---- the aggregation request: a cron tick, an HTTP call, or a backfill --------------------------------
-
-const isoInstant = z.iso.datetime({ offset: true });
-export const AggregationBody = z
-  .object({ from: isoInstant, to: isoInstant })
-  .strict()
-  .refine((b) => Date.parse(b.from) < Date.parse(b.to), {
-    message: '"from" must be before "to" (to is exclusive)',
-  })
-  .optional();
-
-export interface AggregationRequest {
-  trigger: Trigger;
-  from?: string;
-  to?: string;
-}
-
-interface RequestLike {
-  body: unknown;
-  headers: Record<string, string | string[] | undefined>;
-}
-
-function header(headers: RequestLike['headers'], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/**
- * The body as JSON: already parsed (JSON content-type), or text that must be JSON; '' means none. `expected`
- * finishes the error message: what to send instead.
- */
-export function jsonBody(
-  body: unknown,
-  expected = 'send nothing, or {"from":"<ISO time>","to":"<ISO time>"} to backfill',
-): unknown {
-  if (typeof body !== 'string') return body;
-  if (body.trim() === '') return undefined;
-  return parseJsonText(body, expected, 'the request body');
-}
-
-/**
- * `{"from","to"}` → backfill; an empty body with `X-Connector: cron-connector` → a cron tick; a Kafka
- * connector delivery (`X-Topic`) → kafka; anything else → an HTTP call. Throws a ZodError (→ 400) on a bad body.
- */
-export function parseAggregationRequest(event: RequestLike): AggregationRequest {
-  const raw = jsonBody(event.body);
-  const body = AggregationBody.parse(
-    raw === null || (typeof raw === 'object' && Object.keys(raw).length === 0) ? undefined : raw,
-  );
-  if (body) return { trigger: 'backfill', from: body.from, to: body.to };
-  if (header(event.headers, 'x-connector') === 'cron-connector') return { trigger: 'cron' };
-  if (header(event.headers, 'x-topic') && header(event.headers, 'x-kafka-partition') !== undefined)
-    return { trigger: 'kafka' };
-  return { trigger: 'http' };
-}
+// The aggregation request parser lives with the jobs; handlers have always found it here.
+export {
+  AggregationBody,
+  parseAggregationRequest,
+  type AggregationRequest,
+} from './jobs/aggregation-request.ts';

@@ -3,7 +3,12 @@
 // hxp.batch.events (a day's aggregation.completed) and HTTP (GET/POST /capacity/analysis),
 // analyze-capacity-cron the daily cron fallback. This only adapts the request and copies the answer.
 import { handleCapacityRequest } from '../../shared/capacity/index.ts';
-import { closeFunctionContext, getFunctionContext, jobDeps } from '../../shared/function-context.ts';
+import {
+  closeFunctionContext,
+  getFunctionContext,
+  initFunction,
+  jobDeps,
+} from '../../shared/function-context.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
@@ -24,4 +29,5 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   return answer.body;
 }
 
+export const init = initFunction;
 export const close = closeFunctionContext;

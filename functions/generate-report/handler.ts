@@ -2,7 +2,12 @@
 // (aggregation.completed makes a period's report due) and the cron fallback — all answered by shared/reports.
 // A 202 generation finishes after the answer; shutdown (close) waits for it.
 import { openObjectStore } from '../../shared/archive/index.ts';
-import { closeFunctionContext, getFunctionContext, jobDeps } from '../../shared/function-context.ts';
+import {
+  closeFunctionContext,
+  getFunctionContext,
+  initFunction,
+  jobDeps,
+} from '../../shared/function-context.ts';
 import {
   createMailer,
   handleReportRequest,
@@ -45,6 +50,8 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   if (answer.headers) context.headers(answer.headers);
   return answer.body;
 }
+
+export const init = initFunction;
 
 export async function close(): Promise<void> {
   await Promise.allSettled([...pending]);

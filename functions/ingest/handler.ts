@@ -1,9 +1,18 @@
 // ingest: push ingestion. An HTTP POST of one event, a JSON array or NDJSON, or one record forwarded by
 // the Kafka connector (X-Topic, X-Kafka-Partition, X-Kafka-Offset). Answers what was stored, what was a
-// duplicate, and why each rejected event went to dead letters.
+// duplicate, and why each rejected event went to dead letters. Takes the configured limits, dimension
+// keys and raw retention (ingestion.*, retention.rawDays), as the pull path does; needs the API token
+// unless ingest is configured open (api.ingestOpen).
 import { z } from 'zod';
-import { closeFunctionContext, getFunctionContext } from '../../shared/function-context.ts';
-import { ingestPayload } from '../../shared/ingest/index.ts';
+import { requireApiToken } from '../../shared/auth/index.ts';
+import {
+  closeFunctionContext,
+  functionSettings,
+  getFunctionContext,
+  initFunction,
+} from '../../shared/function-context.ts';
+import { connectorRecord, ingestPayload } from '../../shared/ingest/index.ts';
+import { assertPushAccepted } from '../../shared/ingest/consumption.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
 
 const IngestRequest = z.object({
@@ -14,7 +23,10 @@ const IngestRequest = z.object({
 });
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
+  const { config } = functionSettings();
+  if (!config.api.ingestOpen) requireApiToken(event.headers, config.api.token, 'POST /function/ingest');
   const { rawBody } = IngestRequest.parse(event);
+  assertPushAccepted(config, connectorRecord(event.headers)?.topic);
   const fx = await getFunctionContext({ log: context.log });
   const result = await ingestPayload(
     // the configured limits, dimension keys and price table (fx.normalize) on this path as on the pull path
@@ -25,4 +37,5 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   return result;
 }
 
+export const init = initFunction;
 export const close = closeFunctionContext;

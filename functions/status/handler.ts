@@ -1,7 +1,7 @@
 // status: GET /health, /aggregation/status, /runs, /metrics, /dead-letters (+ POST /dead-letters/replay),
 // /aggregates/*, /openapi.json — the status library's route table answers; this only adapts the request and
 // copies its answer's status and headers.
-import { closeFunctionContext, getFunctionContext } from '../../shared/function-context.ts';
+import { closeFunctionContext, getFunctionContext, initFunction } from '../../shared/function-context.ts';
 import { handleStatusRequest, statusDepsFromConfig, type StatusDeps } from '../../shared/status/index.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
 
@@ -18,6 +18,8 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   if (answer.headers) context.headers(answer.headers);
   return answer.body;
 }
+
+export const init = initFunction;
 
 export async function close(): Promise<void> {
   deps = undefined;

@@ -114,8 +114,10 @@ async function whileWaiting<T>(work: Promise<T>, everyMs: number, tick: () => Pr
   let done = false;
   const ticking = (async () => {
     for (;;) {
+      // The work's own failure is the caller's to see (it awaits `work`); here it only ends a wait.
       await Promise.race([work.catch(() => undefined), new Promise((r) => setTimeout(r, everyMs))]);
       if (done) return;
+      // A progress line that could not be made is skipped; the next tick tries again.
       await tick().catch(() => undefined);
     }
   })();

@@ -12,6 +12,8 @@ export interface S3Settings {
   forcePathStyle?: boolean;
   /** SDK attempts per call (default 3); a probe uses 1. */
   maxAttempts?: number;
+  /** Keys live under `<prefix>/` in the bucket (s3.prefix); unset = the bucket root. */
+  prefix?: string | undefined;
 }
 
 export function createS3Client(settings: S3Settings): S3Client {
@@ -39,5 +41,6 @@ export function s3SettingsFrom(config: BatchProcessingConfig): S3Settings | unde
     accessKeyId: s3.accessKeyId,
     secretAccessKey: s3.secretAccessKey,
     forcePathStyle: s3.forcePathStyle,
+    prefix: s3.prefix,
   };
 }

@@ -1,5 +1,6 @@
 // ObjectStore on an S3 bucket. Uploads carry x-amz-checksum-sha256, so the server verifies the bytes it
-// received, and the hex digest as metadata, so head() can report it without reading the object.
+// received, and the hex digest as metadata, so head() can report it without reading the object. With a
+// prefix (s3.prefix) every key lives under `<prefix>/` in the bucket; callers never see the prefix.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
@@ -51,11 +52,18 @@ export class S3ObjectStore implements ObjectStore {
   readonly location: string;
   readonly #client: S3Client;
   readonly #bucket: string;
+  readonly #prefix: string;
 
   constructor(settings: S3Settings, client: S3Client = createS3Client(settings)) {
     this.#client = client;
     this.#bucket = settings.bucket;
-    this.location = `s3://${settings.bucket}`;
+    this.#prefix = settings.prefix ? `${checkedKey(settings.prefix)}/` : '';
+    this.location = `s3://${settings.bucket}${settings.prefix ? `/${settings.prefix}` : ''}`;
+  }
+
+  /** The bucket key of a store key. */
+  #key(key: string): string {
+    return this.#prefix + checkedKey(key);
   }
 
   async #call<T>(op: string, key: string, fn: () => Promise<T>): Promise<T> {
@@ -67,14 +75,14 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Uint8Array, options: PutOptions = {}) {
-    checkedKey(key);
+    const Key = this.#key(key);
     const digest = createHash('sha256').update(body).digest();
     const sha256 = digest.toString('hex');
     await this.#call('PutObject', key, () =>
       this.#client.send(
         new PutObjectCommand({
           Bucket: this.#bucket,
-          Key: key,
+          Key,
           Body: body,
           ContentLength: body.byteLength,
           ChecksumSHA256: digest.toString('base64'),
@@ -87,25 +95,25 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Buffer> {
-    checkedKey(key);
+    const Key = this.#key(key);
     return this.#call('GetObject', key, async () => {
-      const res = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }));
+      const res = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key }));
       return Buffer.from(await res.Body!.transformToByteArray());
     });
   }
 
   async stream(key: string): Promise<Readable> {
-    checkedKey(key);
+    const Key = this.#key(key);
     return this.#call('GetObject', key, async () => {
-      const res = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }));
+      const res = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key }));
       return res.Body as Readable;
     });
   }
 
   async head(key: string): Promise<StoredObject | undefined> {
-    checkedKey(key);
+    const Key = this.#key(key);
     try {
-      const res = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }));
+      const res = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key }));
       const sha256 = res.Metadata?.sha256;
       return {
         key,
@@ -126,13 +134,17 @@ export class S3ObjectStore implements ObjectStore {
     do {
       const page = await this.#call('ListObjectsV2', prefix, () =>
         this.#client.send(
-          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            ContinuationToken: token,
+          }),
         ),
       );
       for (const o of page.Contents ?? []) {
-        if (!o.Key) continue;
+        if (!o.Key?.startsWith(this.#prefix)) continue;
         found.push({
-          key: o.Key,
+          key: o.Key.slice(this.#prefix.length),
           size: o.Size ?? 0,
           ...(o.LastModified ? { lastModified: o.LastModified } : {}),
         });
@@ -143,10 +155,10 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    keys.forEach(checkedKey);
+    const bucketKeys = keys.map((key) => this.#key(key));
     // DeleteObjects takes at most 1000 keys per call.
     for (let i = 0; i < keys.length; i += 1000) {
-      const batch = keys.slice(i, i + 1000);
+      const batch = bucketKeys.slice(i, i + 1000);
       const res = await this.#call('DeleteObjects', batch[0]!, () =>
         this.#client.send(
           new DeleteObjectsCommand({
@@ -165,8 +177,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async presign(key: string, seconds: number): Promise<string> {
-    checkedKey(key);
-    return getSignedUrl(this.#client, new GetObjectCommand({ Bucket: this.#bucket, Key: key }), {
+    return getSignedUrl(this.#client, new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }), {
       expiresIn: seconds,
     });
   }

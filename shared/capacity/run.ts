@@ -16,6 +16,7 @@ import { BatchError } from '../errors/index.ts';
 import {
   BATCH_EVENTS_TOPIC,
   chainHeaders,
+  expireAbandonedRuns,
   finishRun,
   newLockOwner,
   reportRun,
@@ -208,6 +209,8 @@ export async function runCapacityAnalysis(
       },
     });
     result.runId = runId;
+    // Holding the lock proves no other analysis is alive: a run an earlier one left 'running' is expired.
+    await expireAbandonedRuns(db, CAPACITY_JOB, runId);
     try {
       const analyses: CapacityAnalysis[] = [];
       let rowsIn = 0;
@@ -277,7 +280,9 @@ export async function runCapacityAnalysis(
       return finish();
     } catch (err) {
       await finishRun(db, runId, { status: 'failed', errorCode: codeOf(err), error: messageOf(err) }).catch(
-        () => undefined,
+        (finishErr: unknown) =>
+          // The run stays 'running' until the next run of the job expires it (expireAbandonedRuns).
+          deps.log?.error({ err: finishErr, runId }, 'could not mark the capacity run failed'),
       );
       throw err;
     }

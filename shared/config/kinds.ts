@@ -78,20 +78,6 @@ export function decimal(min: number, max: number): Kind<number> {
   };
 }
 
-/** CPU cores: a positive number, or Kubernetes millicores ("500m" = 0.5). */
-export const cpu: Kind<number> = {
-  type: 'number of cores > 0 (or millicores, e.g. 500m)',
-  example: '4',
-  parse(raw) {
-    const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(scalarText(raw) ?? '');
-    const value = match ? Number(match[1]) / (match[2] ? 1000 : 1) : 0;
-    return value > 0
-      ? ok(value)
-      : bad('not a CPU count (a positive number of cores, or millicores such as 500m)');
-  },
-  format: String,
-};
-
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** A duration; a bare number is in `unit`, the result is in `unit`. */

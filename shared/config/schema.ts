@@ -132,10 +132,15 @@ const capacitySource = k.text({
 });
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const WEEK_STARTS = ['monday', 'sunday'] as const;
+/** How raw events get from Kafka into PostgreSQL: one path per deployment (docs/configuration.md). */
+export const KAFKA_CONSUMPTION_PATHS = ['pull', 'push'] as const;
 
 const BatchProcessingConfigObject = z.object({
-  api: section({ port: setting(k.port, 9101), token: optional(secret) }),
-  resources: section({ memoryLimitBytes: setting(k.size, 3 * 2 ** 30), cpuLimit: setting(k.cpu, 4) }),
+  api: section({
+    port: setting(k.port, 9101),
+    token: optional(secret),
+    ingestOpen: setting(k.bool, false),
+  }),
   jobs: section({
     timeoutSeconds: setting(k.duration('s', 1), 3600),
     retries: setting(k.int(0, 100), 3),
@@ -160,7 +165,22 @@ const BatchProcessingConfigObject = z.object({
   retention: section({
     rawDays: setting(k.int(1), 30),
     aggregatedDays: setting(k.int(1), 365),
+    // Hourly state goes after aggregatedDays; the coarser levels may be kept longer (or shorter).
+    aggregatedLevelDays: section({
+      day: optional(k.int(1)),
+      week: optional(k.int(1)),
+      month: optional(k.int(1)),
+    }),
     reportsDays: setting(k.int(1), 730),
+    deadLetterDays: setting(k.int(1), 90),
+    runsDays: setting(k.int(1), 90),
+    dedupKeysDays: optional(k.int(1)),
+    restoredKeepDays: setting(k.int(0, 3650), 7),
+    cron: setting(k.cron, '30 0 * * *'),
+    quota: section({
+      databaseBytes: setting(k.size, 100 * 2 ** 30),
+      archiveBytes: setting(k.size, 2 ** 40),
+    }),
     archival: section({ enabled: setting(k.bool, true), path: setting(k.text(), './.data/archive') }),
   }),
   reports: section({
@@ -226,10 +246,8 @@ const BatchProcessingConfigObject = z.object({
     bootstrapServers: optional(k.list(k.hostPort)),
     clientId: setting(k.text(), 'hxp-batch'),
     consumerGroup: setting(k.text(), 'hxp-batch-processing'),
-    autoCommit: setting(k.bool, true),
-    autoCommitIntervalMs: setting(k.duration('ms', 1), 5000),
+    consumption: setting(k.oneOf(KAFKA_CONSUMPTION_PATHS), 'pull'),
     sessionTimeoutMs: setting(k.duration('ms', 1000), 30_000),
-    maxPollRecords: setting(k.int(1), 1000),
     topics: section({
       raw: setting(k.list(topic), ['hxp.events.raw']),
       events: setting(topic, 'hxp.batch.events'),
@@ -276,6 +294,15 @@ const BatchProcessingConfigObject = z.object({
     accessKeyId: optional(k.text({ example: 'AKIA…' })),
     secretAccessKey: optional(secret),
     forcePathStyle: setting(k.bool, true),
+    prefix: optional(
+      k.text({
+        type: 'S3 key prefix',
+        example: 'hxp-batch/prod',
+        pattern: /^[A-Za-z0-9._=-]+(?:\/[A-Za-z0-9._=-]+)*$/,
+        problem:
+          'not a key prefix ("/"-separated segments of A-Z a-z 0-9 . _ = -, no leading or trailing "/")',
+      }),
+    ),
   }),
 });
 
@@ -293,6 +320,33 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
       's3',
       missing,
     ], 'S3 credentials come in pairs: set both the access key id and the secret access key');
+  }
+  // A dedup key forgotten while its event could still be accepted would let a redelivery in twice.
+  const { dedupKeysDays, rawDays } = config.retention;
+  const minimumDedupDays = rawDays + Math.ceil(config.ingestion.maxFutureSkewSeconds / 86_400);
+  if (dedupKeysDays !== undefined && dedupKeysDays < minimumDedupDays) {
+    require([
+      'retention',
+      'dedupKeysDays',
+    ], `must be at least ${minimumDedupDays} (${env('retention.rawDays')} plus the future skew, in days): ` +
+      'an idempotency key must outlive every event that could still be accepted with it');
+  }
+  // A level is rolled up from the one below it (hour → day → week, month): switching off a finer level
+  // while a coarser one stays on would leave the coarser one empty without a word.
+  const { intervals } = config.aggregation;
+  const needs = [
+    ['daily', 'hourly'],
+    ['weekly', 'daily'],
+    ['monthly', 'daily'],
+  ] as const;
+  for (const [level, finer] of needs) {
+    if (intervals[level] && !intervals[finer]) {
+      require([
+        'aggregation',
+        'intervals',
+        finer,
+      ], `the ${level} rollup is made from ${finer} aggregates, so switch ${env(`aggregation.intervals.${level}`)} off too or keep this on`);
+    }
   }
   if (config.reports.email.linkTtlSeconds > 7 * 86_400) {
     require([

@@ -25,6 +25,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       const handle = await open(file, 'wx');
       await handle.writeFile(String(process.pid));
       await handle.close();
+      // Unlocking a folder whose lock file is already gone (removed by hand) has nothing left to do.
       return () => unlink(file).catch(() => undefined);
     } catch (err) {
       if (errorCode(err) !== 'EEXIST') throw err;

@@ -61,6 +61,7 @@ async function serve(options: EmbeddedOptions): Promise<{ pglite: PGlite; server
     await server.start();
     return { pglite, server };
   } catch (err) {
+    // The start failed already and that error is thrown; a failure to close the half-started PGlite adds nothing.
     await pglite.close().catch(() => undefined);
     throw err;
   }

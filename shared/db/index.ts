@@ -1,5 +1,6 @@
 export type { Database, Queryable, PoolConfig, PoolLike, PoolFactory, DbLogger } from './types.ts';
 export { openDatabase, type DatabaseOptions } from './open.ts';
+export { openPostgres, type PostgresOptions } from './open-postgres.ts';
 export { openEmbeddedDatabase, DEFAULT_EMBEDDED_DATA_DIR, type EmbeddedOptions } from './embedded.ts';
 export { createPoolDatabase, pgPoolFactory, type PoolDatabaseOptions } from './pool.ts';
 export {

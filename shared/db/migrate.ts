@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchError } from '../errors/index.ts';
 import { errorCode } from './errors.ts';
-import { inTransaction } from './transaction.ts';
+import { inTransaction, markUnusable } from './transaction.ts';
 import type { Database, DbLogger } from './types.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -126,7 +126,9 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
       if (done.length === 0) logger?.info({ latest: all.at(-1)?.version ?? null }, 'schema is up to date');
       return done;
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+      // The migration's own error (if any) is the one to report; a lock that could not be released must
+      // not travel on with the connection, so the connection is dropped (which releases it).
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => markUnusable(client));
     }
   });
 }

@@ -1,6 +1,6 @@
-import { connectWithRetry, type ConnectRetryOptions } from './connect-retry.ts';
+import type { ConnectRetryOptions } from './connect-retry.ts';
 import { openEmbeddedDatabase } from './embedded.ts';
-import { createPoolDatabase, pgPoolFactory } from './pool.ts';
+import { openPostgres } from './open-postgres.ts';
 import type { Database, DbLogger, PoolFactory } from './types.ts';
 
 export interface DatabaseOptions {
@@ -19,21 +19,11 @@ export interface DatabaseOptions {
 }
 
 /**
- * Opens the database: a pool on `url` once one connection succeeded (retrying transient failures, then
- * BatchError DB_CONNECT_FAILED), or the embedded PGlite when `url` is absent.
+ * Opens the database: a pool on `url` (see openPostgres), or the embedded PGlite when `url` is absent —
+ * for the local runtime, tests and tools. Deployed functions never get here without a URL
+ * (shared/function-context.ts refuses to start).
  */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
   if (!options.url) return openEmbeddedDatabase({ dataDir: options.embeddedDataDir });
-  const factory = options.poolFactory ?? pgPoolFactory;
-  const pool = factory({ connectionString: options.url, max: options.poolSize ?? 10 });
-  // Attach the error listener before the first connect so a dropped idle client cannot crash us.
-  const db = createPoolDatabase({ pool });
-  try {
-    const attempts = await connectWithRetry(pool, options.url, options.connectRetry, options.logger);
-    if (attempts > 1) options.logger?.info({ attempts }, 'connected to PostgreSQL after retrying');
-  } catch (err) {
-    await pool.end().catch(() => undefined);
-    throw err;
-  }
-  return db;
+  return openPostgres({ ...options, url: options.url });
 }

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { BatchError, isRetriable } from '../errors/index.ts';
-import { inTransaction } from './transaction.ts';
+import { inTransaction, isUnusable } from './transaction.ts';
 import type { Database, PoolFactory, PoolLike } from './types.ts';
 
 // numeric and int8 arrive as strings by default; aggregates are read as numbers, with bigint
@@ -96,7 +96,10 @@ export function createPoolDatabase(options: PoolDatabaseOptions): Database {
     } finally {
       slot.held = false;
       client.off('error', onError);
-      client.release(lost);
+      // A connection lost, or left in an unknown state (failed ROLLBACK or unlock), is closed, never handed on.
+      client.release(
+        lost ?? (isUnusable(client) ? new Error('session state unknown; connection discarded') : undefined),
+      );
     }
   };
 
@@ -109,6 +112,9 @@ export function createPoolDatabase(options: PoolDatabaseOptions): Database {
     embedded,
     async query(text, values) {
       assertFree('query');
+      // On a checked-out client, not pool.query(): a lost server becomes DB_CONNECTION_LOST (onClient), and
+      // against the embedded server, which takes one connection, pool.query() destroying a failed query's
+      // connection made the next connect race the old socket's close and be refused.
       return onClient((client) => client.query(text, values));
     },
     withClient,

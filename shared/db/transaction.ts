@@ -1,5 +1,19 @@
 import type { PoolClient } from 'pg';
 
+// Connections whose session state is unknown: a ROLLBACK (or another cleanup statement) failed on them,
+// so they may still sit in a transaction or hold a session lock. The pool destroys them on release
+// instead of handing them to the next caller (pool.ts).
+const unusable = new WeakSet<object>();
+
+/** Marks `client` so that releasing it closes it rather than returning it to the pool. */
+export function markUnusable(client: object): void {
+  unusable.add(client);
+}
+
+export function isUnusable(client: object): boolean {
+  return unusable.has(client);
+}
+
 export async function inTransaction<T>(
   client: PoolClient,
   fn: (client: PoolClient) => Promise<T>,
@@ -10,7 +24,9 @@ export async function inTransaction<T>(
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // The error to report is the one that aborted the transaction; a failed ROLLBACK leaves the session
+    // dirty, so the connection is dropped instead of being reused.
+    await client.query('ROLLBACK').catch(() => markUnusable(client));
     throw err;
   }
 }

@@ -1,3 +1,4 @@
+export { ArchivedDays, type RemovedDay } from './archived-days.ts';
 export { canonicalJson, eventHash } from './canonical.ts';
 export {
   DEFAULT_DIMENSION_KEYS,
@@ -8,6 +9,7 @@ export {
   type NormalizeLimits,
   type NormalizeResult,
 } from './normalize.ts';
+export { KNOWN_METRIC_FIELDS } from './metric-fields.ts';
 export { parseBatch, type BatchItem } from './parse-batch.ts';
 export { REJECTION_CODES, type Rejection, type RejectionCode } from './rejection.ts';
 export {

@@ -11,6 +11,7 @@ import {
   type CostInference,
   type NormalizeContext,
 } from './normalize.ts';
+import { mayHideNonNumericMetric } from './metric-fields.ts';
 import { plainEventType, plainText, plainTimestampValue } from './plain-envelope.ts';
 import { scanPlainEvent } from './plain-event-text.ts';
 
@@ -101,12 +102,14 @@ export function normalizePlainEvent(
   if (text === undefined || text.fieldCount > limits.maxFields || !plainEventType(text.eventType)) {
     return undefined;
   }
+  if (mayHideNonNumericMetric(text.eventType, text.metricNames, text.dataJson)) return undefined;
   if (text.source !== undefined && !plainText(text.source)) return undefined;
   if (text.id !== undefined && !plainText(text.id)) return undefined;
   const timestamp = resolveTimestamp(text.timestamp);
   if (timestamp === undefined) return undefined;
   const { earliest, latest } = acceptedTimeRange(context);
   if (timestamp.ms < earliest || timestamp.ms > latest) return undefined;
+  if (context.archivedDays?.dayOf(timestamp.ms) !== undefined) return undefined;
   let cost: CostInference | undefined;
   if (context.prices) {
     const modelAt = text.dimensionNames.indexOf('model');

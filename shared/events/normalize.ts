@@ -3,9 +3,11 @@
 // in through the context.
 import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
+import type { ArchivedDays } from './archived-days.ts';
 import { inferCostOfMetrics, withInferredCost } from '../pricing/infer.ts';
 import type { PriceTable } from '../pricing/table.ts';
 import { eventHash } from './canonical.ts';
+import { nonNumericMetric } from './metric-fields.ts';
 import { plainEnvelope } from './plain-envelope.ts';
 import { describeBreach, jsonBreach } from '../json/index.ts';
 import { fieldPath, preview, rejection, type Rejection } from './rejection.ts';
@@ -38,6 +40,8 @@ export interface NormalizeContext {
   limits: NormalizeLimits;
   /** String fields of data aggregated as dimensions. Default ['model']. */
   dimensionKeys?: readonly string[] | undefined;
+  /** Days whose raw events are archived and removed: their events are refused (EVENT_DAY_ARCHIVED). */
+  archivedDays?: ArchivedDays | undefined;
   /** Model prices: an llm_request that reports no cost gets cost_usd inferred (shared/pricing). */
   prices?: PriceTable | undefined;
 }
@@ -187,13 +191,27 @@ function checkAge(
   const received = context.receivedAt.getTime();
   const at = resolved.timestamp.getTime();
   const { earliest, latest } = acceptedTimeRange(context);
-  if (at <= latest && at >= earliest) return undefined;
+  const archived = context.archivedDays?.dayOf(at);
+  if (at <= latest && at >= earliest && archived === undefined) return undefined;
   // Only a refused event pays for the message.
   const what =
     resolved.from === 'event'
       ? `event field "timestamp" (${preview(envelope.timestamp)} = ${resolved.timestamp.toISOString()})`
       : `the Kafka record timestamp (${resolved.timestamp.toISOString()}; the event has no "timestamp")`;
   const field = resolved.from === 'event' ? 'timestamp' : undefined;
+  if (archived !== undefined) {
+    const { day } = archived;
+    return rejection(
+      'EVENT_DAY_ARCHIVED',
+      archived.archived
+        ? `${what} falls on ${day}, a day whose raw events are archived (raw/date=${day}/) and no longer in the ` +
+            `database; restore the day (npm run restore -- --from ${day}, or POST /retention/restore ` +
+            `{"from":"${day}"}) and send the event again`
+        : `${what} falls on ${day}, a day whose raw events the retention sweep deleted (archival was off); ` +
+            'events for it can no longer be stored',
+      field,
+    );
+  }
   if (at > latest) {
     return rejection(
       'EVENT_TOO_FAR_IN_FUTURE',
@@ -274,6 +292,9 @@ export function normalizeEvent(raw: unknown, context: NormalizeContext): Normali
       ),
     );
   }
+
+  const notNumber = nonNumericMetric(envelope.event_type, envelope.data);
+  if (notNumber) return fail(notNumber);
 
   const resolved = resolveTimestamp(envelope, context);
   const tooFar = checkAge(envelope, resolved, context);

@@ -12,6 +12,7 @@ export type RejectionCode = Extract<
   | 'EVENT_TOO_MANY_FIELDS'
   | 'EVENT_TOO_FAR_IN_FUTURE'
   | 'EVENT_TOO_OLD'
+  | 'EVENT_DAY_ARCHIVED'
 >;
 
 export const REJECTION_CODES: readonly RejectionCode[] = Object.freeze([
@@ -23,6 +24,7 @@ export const REJECTION_CODES: readonly RejectionCode[] = Object.freeze([
   'EVENT_TOO_MANY_FIELDS',
   'EVENT_TOO_FAR_IN_FUTURE',
   'EVENT_TOO_OLD',
+  'EVENT_DAY_ARCHIVED',
 ]);
 
 export interface Rejection {

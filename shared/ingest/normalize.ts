@@ -3,6 +3,7 @@
 // rejections into dead letters carrying the original bytes.
 import { createHash } from 'node:crypto';
 import {
+  type ArchivedDays,
   normalizeEvent,
   parseBatch,
   type NormalizeContext,
@@ -21,6 +22,8 @@ export interface NormalizeSettings {
   prices?: PriceTable | undefined;
   /** Receive time; injectable for tests. */
   now?: (() => number) | undefined;
+  /** Days archived and removed by retention; their events become dead letters (EVENT_DAY_ARCHIVED). */
+  archivedDays?: ArchivedDays | undefined;
 }
 
 export type Normalized = { ok: true; event: IngestEvent } | { ok: false; letter: DeadLetter };
@@ -55,6 +58,7 @@ export function batchContext(settings: NormalizeSettings): NormalizeContext {
     receivedAt: new Date((settings.now ?? Date.now)()),
     limits: limitsOf(settings),
     dimensionKeys: settings.dimensionKeys,
+    archivedDays: settings.archivedDays,
     prices: settings.prices,
   };
 }
@@ -76,7 +80,7 @@ export function kafkaRecordNormalizer(
   settings: NormalizeSettings,
   context: NormalizeContext = batchContext(settings),
 ): (record: KafkaRecordInput) => Normalized {
-  const { receivedAt, limits, dimensionKeys, prices } = context;
+  const { receivedAt, limits, dimensionKeys, archivedDays, prices } = context;
   return (record) => {
     const key = kafkaRecordKey(record.topic, record.partition, record.offset);
     const value = record.value ?? Buffer.alloc(0);
@@ -87,6 +91,7 @@ export function kafkaRecordNormalizer(
       idempotencyKey: key,
       limits,
       dimensionKeys,
+      archivedDays,
       prices,
     });
     if (result.ok) {

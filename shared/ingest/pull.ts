@@ -6,6 +6,8 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
+import { ArchivedDays } from '../events/index.ts';
+import { archivedRawDays } from '../retention/archives-sql.ts';
 import {
   createPublisher,
   DEFAULT_TOPIC_SETTINGS,
@@ -112,7 +114,11 @@ const DEFAULT_BATCHES_IN_FLIGHT = 2;
 
 type StopReason = PullResult['stoppedBy'];
 
-export async function pullFromKafka(deps: PullDeps, options: PullOptions): Promise<PullResult> {
+export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): Promise<PullResult> {
+  // read once per invocation; a day archived meanwhile is refused by the store's partition guard instead
+  const options: PullOptions = pullOptions.archivedDays
+    ? pullOptions
+    : { ...pullOptions, archivedDays: new ArchivedDays(await archivedRawDays(deps.db)) };
   const log = deps.log ?? silentLogger;
   const clock = deps.clock ?? Date.now;
   const groupId = options.groupId ?? DEFAULT_GROUP_ID;

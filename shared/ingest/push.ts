@@ -3,6 +3,8 @@
 // `topic:partition:offset`, so pulling and pushing the same record stores it once.
 import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
+import { ArchivedDays } from '../events/index.ts';
+import { archivedRawDays } from '../retention/archives-sql.ts';
 import type { Registry } from 'prom-client';
 import { recordIngest } from '../metrics/index.ts';
 import { conflictId } from './conflicts.ts';
@@ -108,9 +110,12 @@ export function connectorRecord(headers: PushRequest['headers']): ConnectorRecor
 export async function ingestPayload(deps: PushDeps, request: PushRequest): Promise<PushResult> {
   const record = connectorRecord(request.headers);
   const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
+  const settings: PushDeps = deps.archivedDays
+    ? deps
+    : { ...deps, archivedDays: new ArchivedDays(await archivedRawDays(deps.db)) };
   const normalized: Normalized[] = record
-    ? [normalizeKafkaRecord({ ...record, timestamp: undefined, value: body }, deps)]
-    : normalizeHttpBody(body, deps, header(request.headers, 'Content-Type'));
+    ? [normalizeKafkaRecord({ ...record, timestamp: undefined, value: body }, settings)]
+    : normalizeHttpBody(body, settings, header(request.headers, 'Content-Type'));
 
   const events: IngestEvent[] = [];
   const letters: DeadLetter[] = [];

@@ -10,13 +10,21 @@ const LevelSchema = z.enum(LEVELS as [Level, ...Level[]]);
 
 export const AggregationRequestSchema = z
   .object({
-    from: z.string().meta({ description: 'first instant of the backfill range (ISO-8601 with offset)' }),
-    to: z.string().meta({ description: 'end of the range (exclusive)' }),
+    from: z.string().meta({
+      description:
+        'start of the backfill: a date ("2026-11-01", its local midnight in time.zone) or an ISO-8601 date-time with offset',
+    }),
+    to: z.string().meta({
+      description: 'end of the backfill: a date (that whole day included) or a date-time (excluded)',
+    }),
   })
-  .meta({ description: 'backfill: every window overlapping [from, to) is redone; no body = catch-up' });
+  .meta({
+    description:
+      'backfill: exactly the windows overlapping the range are redone (needs the API token when one is set); no body = catch-up',
+  });
 
 export const AggregationSummarySchema = z.object({
-  status: z.enum(['succeeded', 'partial', 'failed', 'already_running', 'timed_out']),
+  status: z.enum(['succeeded', 'partial', 'failed', 'already_running', 'timed_out', 'disabled']),
   level: LevelSchema,
   runId: z.number(),
   windowsDue: z
@@ -90,6 +98,10 @@ export const aggregationOperations: ApiOperation[] = FUNCTIONS.map(([fn, level, 
       schema: AggregationSummarySchema,
     },
     400: BAD_REQUEST,
+    401: errorResponse('a backfill without the API token, when one is configured (UNAUTHORIZED)'),
+    409: errorResponse(
+      'a backfill while another invocation runs (JOB_ALREADY_RUNNING) or of a level switched off (AGGREGATION_DISABLED)',
+    ),
     500: {
       description: 'the run failed (the summary says which windows and why)',
       schema: AggregationSummarySchema,

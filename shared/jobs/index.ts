@@ -12,6 +12,7 @@ export {
 export { reportRun, type RunOutcome, type RunReportDeps } from './run-report.ts';
 export {
   TRIGGERS,
+  expireAbandonedRuns,
   finishRun,
   startRun,
   type FinishRun,

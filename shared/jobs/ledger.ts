@@ -60,3 +60,29 @@ export async function finishRun(db: Queryable, id: number, result: FinishRun): P
     ],
   );
 }
+
+/**
+ * Marks failed (RUN_ABANDONED) every run of `job` before `currentRunId` still 'running': an invocation
+ * that crashed, was cut off by its timeout, or lost the database before it could finish its run. Call it
+ * while holding the job's lock, which proves no other invocation of the job is alive (a lock is taken
+ * over only after its lease ran out). A job without one lock (runs of several invocations may overlap)
+ * passes `leaseMs` instead: only runs started longer ago than that, which no live invocation still owns,
+ * are expired. Returns the ids it expired.
+ */
+export async function expireAbandonedRuns(
+  db: Queryable,
+  job: string,
+  currentRunId: number,
+  leaseMs?: number,
+): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `UPDATE runs SET status = 'failed', finished_at = clock_timestamp(), error_code = 'RUN_ABANDONED',
+            error = 'the invocation running it ended without finishing it (crash, timeout or lost database); ' ||
+                    'expired by run ' || $2::text
+     WHERE job = $1 AND status = 'running' AND id < $2
+       AND ($3::float8 IS NULL OR started_at < clock_timestamp() - $3::float8 * interval '1 millisecond')
+     RETURNING id`,
+    [job, currentRunId, leaseMs ?? null],
+  );
+  return rows.map((r) => Number(r.id));
+}

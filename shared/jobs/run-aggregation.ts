@@ -6,6 +6,7 @@ import {
   LEVELS,
   assertSupportedTimeZone,
   isLevel,
+  levelBelow,
   listDueWindows,
   markRangeDirty,
   oldestDirtyBucket,
@@ -16,9 +17,10 @@ import {
 import { codeOf, messageOf } from '../aggregate/errors.ts';
 import type { Queryable } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
+import { removedUnitsOverlapping } from '../retention/archives-sql.ts';
 import { processWindow } from './window.ts';
 import { processDueWindows } from './window-loop.ts';
-import { TRIGGERS, finishRun, startRun } from './ledger.ts';
+import { TRIGGERS, expireAbandonedRuns, finishRun, startRun } from './ledger.ts';
 import { reportRun } from './run-report.ts';
 import { heartbeatJobLock, newLockOwner, setLockRun, tryLockJob, unlockJob } from './lock.ts';
 import {
@@ -92,6 +94,41 @@ function assertRequest(req: RunAggregationRequest): void {
   }
 }
 
+/**
+ * A backfill recomputes windows from what lies below them: raw events for hours, the finer level's state for
+ * rollups. Where the retention sweep archived and removed that, the recompute would replace good aggregates
+ * with ones made of nothing, so the backfill is refused and says what to restore.
+ */
+async function refuseArchivedSource(
+  db: Queryable,
+  level: Level,
+  range: { from: Date; to: Date },
+): Promise<void> {
+  const below = levelBelow(level);
+  const units = below
+    ? await removedUnitsOverlapping(db, 'aggregate', range.from, range.to, below)
+    : await removedUnitsOverlapping(db, 'raw', range.from, range.to);
+  if (units.length === 0) return;
+  const shown = `${units.slice(0, 5).join(', ')}${units.length > 5 ? ` and ${units.length - 5} more` : ''}`;
+  throw new BatchError(
+    'REQUEST_INVALID',
+    below
+      ? `backfill of ${level} windows ${range.from.toISOString()}..${range.to.toISOString()} would roll up ${below} ` +
+          `state the retention sweep archived and removed (${shown}); their ${level} aggregates are final, backfill a later range`
+      : `backfill of hours ${range.from.toISOString()}..${range.to.toISOString()} would recompute them from raw events ` +
+          `the retention sweep archived and removed (${shown}); restore those days first (npm run restore -- --from ` +
+          `${units[0]} --to ${units.at(-1)}) or backfill a later range`,
+    {
+      context: {
+        level,
+        from: range.from.toISOString(),
+        to: range.to.toISOString(),
+        archived: units.slice(0, 20),
+      },
+    },
+  );
+}
+
 /** The run's one summary line and its metrics. The ingestion step before an hourly run counts as a unit. */
 function report(deps: JobDeps, req: RunAggregationRequest, summary: AggregationSummary, note?: string): void {
   const pulled = summary.ingest !== undefined || summary.ingestError !== undefined ? 1 : 0;
@@ -142,6 +179,15 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     windows: [],
   };
   const elapsed = (): number => Math.round(performance.now() - started);
+  const enabled = req.enabled ?? true;
+  if (range && !enabled) {
+    throw new BatchError(
+      'AGGREGATION_DISABLED',
+      `the ${req.level} aggregation is switched off (aggregation.enabled / aggregation.intervals); switch it ` +
+        'on to backfill — its windows are caught up then anyway',
+      { context: { level: req.level } },
+    );
+  }
 
   if (!(await tryLockJob(db, job, owner, lease))) {
     summary.status = 'already_running';
@@ -155,6 +201,17 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     });
     summary.durationMs = elapsed();
     report(deps, req, summary, 'another invocation holds the job lock; this one did nothing');
+    // A tick or catch-up call has nothing to add: the running invocation processes every due window. A
+    // backfill's range was not marked, so its caller must hear that it did not happen (and retry).
+    if (range) {
+      throw new BatchError(
+        'JOB_ALREADY_RUNNING',
+        `${job} is already running (this request is run ${summary.runId}, recorded as skipped); the backfill ` +
+          `${range.from.toISOString()} – ${range.to.toISOString()} was not started: send it again when the ` +
+          'running invocation has finished',
+        { context: { job, runId: summary.runId } },
+      );
+    }
     return summary;
   }
 
@@ -187,6 +244,13 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
       new Date(Math.max(now.getTime(), range?.to.getTime() ?? 0)),
     );
 
+    // Expires runs of this job that a crashed or cut-off invocation left 'running': holding the lock
+    // proves no other invocation of the job is alive.
+    const abandoned = await expireAbandonedRuns(db, job, runId);
+    if (abandoned.length > 0) {
+      deps.log?.warn({ job, runIds: abandoned }, 'runs left running by an earlier invocation marked failed');
+    }
+
     let ingestFailed: { code: string; message: string } | undefined;
     if (req.level === 'hour' && req.beforeAggregate) {
       try {
@@ -201,9 +265,32 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
         );
       }
     }
-    if (range) summary.windowsMarked = await markRangeDirty(db, req.level, range.from, range.to, calendar);
+    if (!enabled) {
+      summary.status = 'disabled';
+      summary.durationMs = elapsed();
+      await finishRun(db, runId, {
+        status: 'skipped',
+        rowsIn: summary.ingest?.rowsIn,
+        details: {
+          status: 'disabled',
+          reason: 'disabled',
+          ingest: summary.ingest,
+          durationMs: summary.durationMs,
+        },
+      });
+      report(deps, req, summary, 'the level is switched off (aggregation.enabled / aggregation.intervals)');
+      return summary;
+    }
+    if (range) {
+      await refuseArchivedSource(db, req.level, range);
+      summary.windowsMarked = await markRangeDirty(db, req.level, range.from, range.to, calendar);
+    }
 
-    const due: DueWindow[] = await listDueWindows(db, req.level, now, options.retries, calendar);
+    // A backfill does its range and nothing else: other due windows are the next tick's, so what a
+    // backfill answers is exactly what it was asked to redo.
+    const due: DueWindow[] = (await listDueWindows(db, req.level, now, options.retries, calendar)).filter(
+      (w) => !range || (w.end > range.from && w.bucket < range.to),
+    );
     summary.windowsDue = due.length;
     const parentRunId = runId;
     const workers = db.embedded
@@ -285,7 +372,12 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
   } catch (err) {
     if (runId !== undefined) {
       await finishRun(db, runId, { status: 'failed', errorCode: codeOf(err), error: messageOf(err) }).catch(
-        () => undefined,
+        (finishErr: unknown) =>
+          // The run stays 'running' until the next invocation of the job expires it (expireAbandonedRuns).
+          deps.log?.error(
+            { err: finishErr, job, runId },
+            'could not mark the run failed; it is expired later',
+          ),
       );
     }
     summary.status = 'failed';

@@ -94,6 +94,12 @@ export interface RunAggregationRequest {
   requestId?: string;
   /** What caused this run, when an hxp.batch.events message did; logged and kept in the ledger. */
   cause?: EventCause;
+  /**
+   * false when the level is switched off (aggregation.enabled, aggregation.intervals.*): the run is
+   * recorded as skipped and processes no window (the hourly pull still runs, so Kafka does not back up);
+   * windows stay due and are caught up once it is on again. A backfill of a switched-off level is refused.
+   */
+  enabled?: boolean;
 }
 
 export interface WindowOutcome {
@@ -111,7 +117,8 @@ export interface WindowOutcome {
   exhausted?: boolean;
 }
 
-export type AggregationStatus = 'succeeded' | 'partial' | 'failed' | 'already_running' | 'timed_out';
+export type AggregationStatus =
+  'succeeded' | 'partial' | 'failed' | 'already_running' | 'timed_out' | 'disabled';
 
 export interface AggregationSummary {
   status: AggregationStatus;

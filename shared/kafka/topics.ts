@@ -75,6 +75,7 @@ async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): P
   try {
     return await work(admin);
   } finally {
+    // The work's answer is already known; a failed goodbye to the broker changes nothing about it.
     await admin.disconnect().catch(() => undefined);
   }
 }

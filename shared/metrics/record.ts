@@ -6,7 +6,14 @@
 import type { Registry } from 'prom-client';
 import { ingestMetrics, metricsRecorded, runMetrics } from './process.ts';
 
-export const RUN_RESULTS = ['succeeded', 'partial', 'failed', 'timed_out', 'already_running'] as const;
+export const RUN_RESULTS = [
+  'succeeded',
+  'partial',
+  'failed',
+  'timed_out',
+  'already_running',
+  'disabled',
+] as const;
 export type RunResult = (typeof RUN_RESULTS)[number];
 
 export interface RunReport {
@@ -31,8 +38,9 @@ export function recordRun(registry: Registry, run: RunReport): void {
   metrics.runs.inc({ result: run.result });
   const finished = run.finishedAt.getTime() / 1000;
   metrics.lastRun.set(finished);
-  // An invocation that found the job locked did no work: it must not move the rates of the run that holds it.
-  if (run.result !== 'already_running') {
+  // An invocation that found the job locked, or its level switched off, did no work: it must not move the
+  // rates of the runs that do.
+  if (run.result !== 'already_running' && run.result !== 'disabled') {
     metrics.duration.observe(run.durationSeconds);
     metrics.lastDuration.set(run.durationSeconds);
     metrics.successRate.set(share(run.succeeded, run.attempted));

@@ -7,6 +7,7 @@ import { deadLetterOperations } from '../ingest/dead-letters-api.ts';
 import { aggregationOperations } from '../jobs/api.ts';
 import { queryOperations } from '../query/api.ts';
 import { reportOperations } from '../reports/api/openapi.ts';
+import { retentionOperations } from '../retention/openapi.ts';
 import { statusOperations } from '../status/api.ts';
 import type { ApiOperation } from './operation.ts';
 
@@ -16,6 +17,7 @@ export const apiOperations: readonly ApiOperation[] = [
   ...deadLetterOperations,
   ...reportOperations,
   ...capacityOperations,
+  ...retentionOperations,
   ...ingestOperations,
   ...aggregationOperations,
 ];

@@ -11,6 +11,7 @@ import type { Database } from '../db/index.ts';
 import { BatchError, isErrorCode, isRetriable } from '../errors/index.ts';
 import {
   BATCH_EVENTS_TOPIC,
+  expireAbandonedRuns,
   finishRun,
   reportRun,
   startRun,
@@ -519,6 +520,15 @@ export async function catchUp(
     trigger,
     details: { step: 'catch-up', now: at.toISOString(), ...(cause ? { cause } : {}) },
   });
+  // Report runs of several invocations may overlap, so no lock proves an older one dead; one started longer
+  // ago than the lease was abandoned (its process crashed, or it could not mark itself finished).
+  const abandoned = await expireAbandonedRuns(db, REPORT_JOB, runId, settings.leaseMs);
+  if (abandoned.length > 0) {
+    deps.log?.warn(
+      { job: REPORT_JOB, runIds: abandoned },
+      'report runs left running past their lease marked failed',
+    );
+  }
   const summary: CatchUpSummary = {
     runId,
     status: 'succeeded',

@@ -19,6 +19,11 @@ export interface AggregationStatusOptions {
   timeZone: string;
   /** Job name in the runs ledger per period (default `aggregate-<level>`, as shared/jobs writes it). */
   jobNames?: Partial<Record<Period, string>>;
+  /**
+   * A run still 'running' after this long is past its job lock's lease (jobs.timeoutSeconds + 60 s): its
+   * invocation ended without finishing it. It shows as failed now, not only once the job runs again.
+   */
+  runLeaseMs?: number;
   now?: Date;
 }
 
@@ -54,10 +59,31 @@ export function nextCronFire(schedule: string, timeZone: string, after: Date): D
   return CronExpressionParser.parse(schedule, { tz: timeZone, currentDate: after }).next().toDate();
 }
 
-function stateOf(run: RunRow | undefined, failing: number): PeriodStatus['status'] {
+/** The run's error as shown; a run running past its lease gets RUN_ABANDONED (the ledger row says 'running' until the next run). */
+function shownError(
+  run: RunRow,
+  now: Date,
+  leaseMs: number | undefined,
+): { code: string | null; message: string } | null {
+  if (run.error !== null) return { code: run.error_code, message: run.error };
+  const runningMs = now.getTime() - new Date(run.started_at).getTime();
+  if (run.status !== 'running' || leaseMs === undefined || runningMs <= leaseMs) return null;
+  return {
+    code: 'RUN_ABANDONED',
+    message:
+      `running for ${Math.round(runningMs / 1000)} s, past the job's lease of ${Math.round(leaseMs / 1000)} s: ` +
+      'its invocation ended without finishing it; the next invocation of the job marks it failed',
+  };
+}
+
+function stateOf(
+  run: RunRow | undefined,
+  error: { code: string | null } | null,
+  failing: number,
+): PeriodStatus['status'] {
   if (!run) return 'scheduled';
-  if (run.status === 'running') return 'running';
-  if (run.status === 'failed' || failing > 0) return 'failed';
+  if (run.status === 'running' && error?.code !== 'RUN_ABANDONED') return 'running';
+  if (run.status === 'failed' || run.status === 'running' || failing > 0) return 'failed';
   return 'completed';
 }
 
@@ -80,10 +106,11 @@ export async function aggregationStatus(
       const win = latestWindows.find((r) => r.job === job(p));
       const end = fresh.find((f) => f.level === PERIOD_LEVEL[p])?.bucket_end ?? null;
       const failingCount = failing.find((f) => f.level === PERIOD_LEVEL[p])?.failing ?? 0;
+      const error = run ? shownError(run, now, options.runLeaseMs) : null;
       return [
         p,
         {
-          status: stateOf(run, failingCount),
+          status: stateOf(run, error, failingCount),
           job: job(p),
           schedule: options.schedules[p],
           lastWindow: win?.window_start
@@ -96,7 +123,7 @@ export async function aggregationStatus(
                 trigger: run.trigger,
                 startedAt: iso(run.started_at)!,
                 finishedAt: iso(run.finished_at),
-                error: run.error === null ? null : { code: run.error_code, message: run.error },
+                error,
               }
             : null,
           freshnessSeconds:

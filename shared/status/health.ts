@@ -88,6 +88,7 @@ export function kafkaProbe(brokers: string[], clientId = 'hxp-batch-status'): Na
         await admin.connect();
         await admin.describeCluster();
       } finally {
+        // The probe's answer is already known; a failed goodbye to the broker changes nothing about it.
         await admin.disconnect().catch(() => undefined);
       }
     },
@@ -100,6 +101,7 @@ export interface S3ProbeOptions {
   region?: string | undefined;
   accessKeyId?: string | undefined;
   secretAccessKey?: string | undefined;
+  forcePathStyle?: boolean;
 }
 
 /** S3: HeadBucket on the configured bucket. */

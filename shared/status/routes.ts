@@ -2,13 +2,15 @@
 // handler stays thin and the runtime or a test can call it directly. A new path is one more row.
 // Bad requests throw a BatchError (REQUEST_INVALID, NOT_FOUND, METHOD_NOT_ALLOWED): the template answers
 // it with the catalogue's status. /metrics answers Prometheus text with its content type.
+import { policyFrom, type RetentionPolicy } from '../retention/policy.ts';
 import type { Kafka } from 'kafkajs';
 import type { BatchProcessingConfig } from '../config/index.ts';
+import { s3SettingsFrom } from '../archive/s3-client.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import type { Registry } from 'prom-client';
 import { requireApiToken } from '../auth/index.ts';
 import { BatchError } from '../errors/index.ts';
-import { matchRoute, type Route } from '../http/index.ts';
+import { jsonBody, matchRoute, type Route } from '../http/index.ts';
 import {
   getDeadLetter,
   listDeadLetters,
@@ -36,6 +38,8 @@ export interface StatusDeps {
   replay?: ReplayDeps | undefined;
   /** api.token: mutating routes require it as a Bearer token when set. */
   apiToken?: string | undefined;
+  /** The retention policy (its quotas): /metrics computes storage usage against it; absent = not reported. */
+  retention?: RetentionPolicy | undefined;
   clock?: () => Date;
   healthTimeoutMs?: number;
   /** Servers and version of /openapi.json. */
@@ -81,6 +85,7 @@ async function metrics({ deps, now }: RouteInput): Promise<StatusAnswer> {
     timeZone: deps.aggregation.timeZone,
     now,
     kafkaLag: deps.kafkaLag,
+    retention: deps.retention,
   });
   return { status: 200, body: text, headers: { 'content-type': contentType } };
 }
@@ -162,7 +167,8 @@ async function replay({ req, deps }: RouteInput): Promise<StatusAnswer> {
   requireApiToken(req.headers ?? {}, deps.apiToken, 'POST /dead-letters/replay');
   if (!deps.replay)
     throw new BatchError('INTERNAL', 'the status function was started without its ingest settings');
-  return { status: 200, body: await replayDeadLetters(deps.replay, req.body) };
+  const body = jsonBody(req.body, 'send {"ids":[12,13]} (the dead letters to replay)');
+  return { status: 200, body: await replayDeadLetters(deps.replay, body) };
 }
 
 export async function handleStatusRequest(req: StatusRequest, deps: StatusDeps): Promise<StatusAnswer> {
@@ -187,21 +193,21 @@ export function statusDepsFromConfig(
   const probes: HealthProbes = { database: databaseProbe(db) };
   if (config.kafka.bootstrapServers?.length)
     probes.kafka = kafkaProbe(config.kafka.bootstrapServers, config.kafka.clientId);
-  if (config.s3.bucket) {
-    probes.s3 = s3Probe({
-      endpoint: config.s3.endpoint,
-      bucket: config.s3.bucket,
-      region: config.s3.region,
-      accessKeyId: config.s3.accessKeyId,
-      secretAccessKey: config.s3.secretAccessKey,
-    });
-  }
+  // The probe reaches S3 the way the archive does (endpoint, credentials, path-style addressing).
+  const s3 = s3SettingsFrom(config);
+  if (s3) probes.s3 = s3Probe(s3);
   return {
     db,
     probes,
-    aggregation: { schedules: { ...config.aggregation.cron }, timeZone: config.time.zone },
+    aggregation: {
+      schedules: { ...config.aggregation.cron },
+      timeZone: config.time.zone,
+      // the job lock's lease (shared/jobs run-aggregation): past it, no invocation still owns the run
+      runLeaseMs: config.jobs.timeoutSeconds * 1000 + 60_000,
+    },
     replay: { db, settings: normalizeSettingsFrom(config), metrics: options.metrics },
     apiToken: config.api.token,
+    retention: policyFrom(config),
     kafkaLag: kafka && {
       kafka,
       groupId: config.kafka.consumerGroup,

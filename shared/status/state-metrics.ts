@@ -2,6 +2,8 @@
 // fresh from the database — and Kafka's watermarks when brokers are configured — on every scrape, into a
 // registry made for that scrape. Every replica answers the same, and a job process that is gone loses
 // nothing: its last state is in the tables. The local runtime's /metrics appends this text to its own.
+import { recordRetentionState } from '../retention/metrics.ts';
+import type { RetentionPolicy } from '../retention/policy.ts';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Queryable } from '../db/index.ts';
@@ -27,6 +29,8 @@ export interface StateMetricsInput {
   timeZone: string;
   now: Date;
   kafkaLag?: KafkaLagSource | undefined;
+  /** Storage usage, last sweep and failed units of the retention sweep (shared/retention). */
+  retention?: RetentionPolicy | undefined;
 }
 
 const STATES = ['completed', 'running', 'failed', 'scheduled'] as const;
@@ -104,6 +108,7 @@ export async function stateMetrics(input: StateMetricsInput): Promise<{ contentT
     latestReportOutcomes(db),
     capacityGaugeRows(db),
     input.kafkaLag ? kafkaLagGauges(registry, db, input.kafkaLag) : undefined,
+    input.retention ? recordRetentionState(registry, db, input.retention) : undefined,
   ]);
   aggregationGauges(registry, input, new Map(dirty.map((d) => [d.level, d.dirty])));
   const deadLetters = gaugeOf(METRICS.deadLetters, registry);

@@ -1,6 +1,7 @@
 // Starts the template server for one handler module: reads the env, listens, logs `listening`, and on
 // SIGTERM/SIGINT drains in-flight requests, runs the module's `close`, then exits.
 import type { AddressInfo } from 'node:net';
+import { isBatchError } from '../../shared/errors/index.ts';
 import { functionMetrics } from '../../shared/metrics/index.ts';
 import { createTemplateLogger } from './logger.ts';
 import { createFunctionServer } from './server.ts';
@@ -66,6 +67,15 @@ export function handlerOf(module: HandlerModule): Handler {
 export async function startFunction(module: HandlerModule, settings = readSettings()): Promise<void> {
   const logger = createTemplateLogger(settings.functionName);
   const handler = handlerOf(module);
+  try {
+    await module.init?.();
+  } catch (err) {
+    // A function that cannot work (bad configuration, no database) must not listen and answer 200s. A
+    // catalogued error's message says what to fix; a stack is only for the unexpected.
+    const fields = isBatchError(err) ? { code: err.code } : { err };
+    logger.fatal(fields, `cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
   const metrics = functionMetrics();
   metrics.start.set(Math.floor(Date.now() / 1000));
   const fn = createFunctionServer({ handler, logger, maxBodyBytes: settings.maxBodyBytes, metrics });

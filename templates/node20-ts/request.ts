@@ -14,7 +14,7 @@ export function isJsonContentType(value: string | undefined): boolean {
 /** Collects the body; rejects with FUNCTION_BODY_TOO_LARGE (413) once it passes `limit` bytes. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit, declared));
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(bodyTooLarge(limit, declared));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -23,7 +23,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         req.off('data', onData);
         req.resume();
-        reject(tooLarge(limit, size));
+        reject(bodyTooLarge(limit, size));
         return;
       }
       chunks.push(chunk);
@@ -34,7 +34,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function tooLarge(limit: number, size: number): BatchError {
+/** REQUEST_TOO_LARGE (413) for a body of `size` bytes over `limit`; the local runtime's gateway sends it too. */
+export function bodyTooLarge(limit: number, size: number): BatchError {
   return new BatchError(
     'REQUEST_TOO_LARGE',
     `request body of ${size}${size > limit ? '+' : ''} bytes exceeds the limit of ${limit} bytes (MAX_REQUEST_BODY); send smaller batches`,

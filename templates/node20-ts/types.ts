@@ -38,9 +38,13 @@ export interface FunctionContext {
 
 export type Handler = (event: FunctionEvent, context: FunctionContext) => unknown;
 
-/** What a handler module exports: a default export or `handle`; `close` runs after SIGTERM drained. */
+/**
+ * What a handler module exports: a default export or `handle`; `init` runs before the server listens (a
+ * throw stops the process with exit code 1); `close` runs after SIGTERM drained.
+ */
 export interface HandlerModule {
   default?: Handler;
   handle?: Handler;
+  init?: () => Promise<void> | void;
   close?: () => Promise<void> | void;
 }

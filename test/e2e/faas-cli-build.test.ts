@@ -4,14 +4,26 @@
 import { execFile } from 'node:child_process';
 import { cp, readFile, readdir, symlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
+import { envsubst } from '../../runtime/stack.ts';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
 import { functionEnv, isListening, ROOT, run, tempDir } from './template-helpers.ts';
 
 const exec = promisify(execFile);
 const test = binaryTest('faas-cli');
+
+/** The of-watchdog release scripts/services builds and the watchdog tests run. */
+const OF_WATCHDOG_RELEASE = /^OF_WATCHDOG_RELEASE=(\S+)/m.exec(
+  await readFile(join(ROOT, 'scripts/services'), 'utf8'),
+)![1]!;
+
+/** Every file under `dir`, relative to it. */
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+}
 
 interface StackFunction {
   handler: string;
@@ -23,10 +35,10 @@ interface StackFunction {
   limits?: Record<string, string>;
 }
 
+/** stack.yml's functions as faas-cli reads them: `${VAR:-default}` expanded (none set in its env here). */
 async function stackFunctions(): Promise<Record<string, StackFunction>> {
-  return (
-    parse(await readFile(join(ROOT, 'stack.yml'), 'utf8')) as { functions: Record<string, StackFunction> }
-  ).functions;
+  const text = envsubst(await readFile(join(ROOT, 'stack.yml'), 'utf8'), {});
+  return (parse(text) as { functions: Record<string, StackFunction> }).functions;
 }
 
 /** A scratch project: stack.yml, functions/, shared/, the manifests, and templates/ copied to template/. */
@@ -89,8 +101,26 @@ test.serial(
           `${name}: configuration.copy put ${file} in function/`,
         );
       }
+      // Only what the function imports: no local runtime, no demo generator, no tests.
+      const context = await listFiles(ctx);
+      t.deepEqual(
+        context.filter((f) => /(^|\/)(runtime|test|bench|scripts)\//.test(f)),
+        [],
+        `${name}: nothing from runtime/, test/, bench/ or scripts/ in the build context`,
+      );
+      for (const file of context.filter((f) => f.endsWith('.ts'))) {
+        const source = await readFile(join(ctx, file), 'utf8');
+        t.notRegex(source, /from ['"][./]*\/?runtime\//, `${name}: ${file} imports nothing from runtime/`);
+      }
       const dockerfile = await readFile(join(ctx, 'Dockerfile'), 'utf8');
-      t.regex(dockerfile, /^FROM .*ghcr\.io\/openfaas\/of-watchdog:\d+\.\d+\.\d+ AS watchdog$/m);
+      t.regex(
+        dockerfile,
+        new RegExp(
+          `^FROM .*ghcr\\.io/openfaas/of-watchdog:${OF_WATCHDOG_RELEASE.replaceAll('.', '\\.')} AS watchdog$`,
+          'm',
+        ),
+        'the image pins the of-watchdog release the tests run (scripts/services OF_WATCHDOG_RELEASE)',
+      );
       t.regex(dockerfile, /FROM .*node:20-alpine AS build/);
       t.regex(dockerfile, /npm ci --omit=dev/);
       t.regex(dockerfile, /^USER app$/m);
@@ -128,23 +158,18 @@ test.serial(
         timeout: 120_000,
       },
     );
-    for (const file of [
-      'index.js',
-      'package.json',
-      'package-lock.json',
-      'pglite.wasm',
-      'pglite.data',
-      'migrations/000001_initial.sql',
-    ]) {
+    for (const file of ['index.js', 'package.json', 'package-lock.json', 'migrations/000001_initial.sql']) {
       t.true(existsSync(join(out, file)), `bundle has ${file}`);
     }
+    t.false(existsSync(join(out, 'pglite.wasm')), 'no embedded database in a function image');
     const pkg = JSON.parse(await readFile(join(out, 'package.json'), 'utf8')) as { dependencies: object };
     t.deepEqual(pkg.dependencies, {}, 'nothing to install at run time');
     const fn = run(
       t,
       process.execPath,
       ['index.js'],
-      functionEnv({ PORT: '0', AGGREGATION_LEVEL: 'week' }),
+      // It connects on its first request; this one is refused before that.
+      functionEnv({ PORT: '0', AGGREGATION_LEVEL: 'week', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x' }),
       out,
     );
     const listening = await fn.waitFor(isListening);
@@ -198,5 +223,6 @@ test.serial(
       '0 0 1 * *',
     );
     t.is((byName.get('ingest')?.annotations as Record<string, string>).topic, 'hxp.events.raw');
+    t.is((byName.get('aggregate-hourly')?.annotations as Record<string, string>).schedule, '0 * * * *');
   },
 );

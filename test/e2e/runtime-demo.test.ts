@@ -175,7 +175,15 @@ test('the demo runs the real functions end to end and the status API reports it'
   t.regex(scraped, /^data_aggregation_hourly_status 1$/m);
   t.is((scraped.match(/^# TYPE batch_processing_success_rate /gm) ?? []).length, 1, 'one family per name');
   t.is((await fetch(`${rt.metricsUrl}/other`)).status, 404);
-  t.is((await fetch(`${rt.apiUrl}/retention/cleanup`)).status, 501);
+  // the retention sweep answers the original path (a dry run plans: two fresh days are past nothing)
+  const plan = await fetch(`${rt.apiUrl}/retention/cleanup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"dry_run": true}',
+  });
+  t.is(plan.status, 200);
+  t.like(await plan.json(), { status: 'planned', dryRun: true, units: [] });
+  t.is((await fetch(`${rt.apiUrl}/retention/status`)).status, 200);
 
   // the original's report commands on port 9101: generate (202), status until stored, list, download
   const generated = await fetch(`${rt.apiUrl}/reports/generate`, {

@@ -74,20 +74,7 @@ export async function projectRuntime(
   const stack = tempStack(
     Object.fromEntries(functions.map((name) => [name, { projectHandler: `functions/${name}` }])),
   );
-  t.teardown(stack.cleanup);
-  const rt = await startRuntime({
-    stackFile: stack.stackFile,
-    dataDir: stack.dataDir,
-    gatewayPort: 0,
-    apiPort: 0,
-    cronTimers: false,
-    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', PROMETHEUS_PUSHGATEWAY_URL: '' },
-    log: recordingLog(),
-    output: () => undefined,
-    ...options,
-  });
-  t.teardown(() => rt.stop());
-  return rt;
+  return startTestRuntime(t, stack, { PROMETHEUS_PUSHGATEWAY_URL: '' }, options);
 }
 
 export interface RecordingLog extends RuntimeLog {
@@ -190,3 +177,50 @@ export default async () => {
 };
 export const close = () => db.close();
 `;
+
+/** Sleeps `?ms=` milliseconds before answering (exec_timeout tests). */
+export const SLEEPY_HANDLER = `
+export default async (event: { query: Record<string, string> }) => {
+  const ms = Number(event.query.ms ?? 0);
+  await new Promise((r) => setTimeout(r, ms));
+  return { slept: ms };
+};
+`;
+
+/** Takes `LAZY_START_MS` to load (a slow start), then counts the calls that reach it. */
+export const LAZY_HANDLER = `
+// A synchronous wait: the module may load as CommonJS, where top-level await is not allowed.
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.LAZY_START_MS ?? 0));
+let hits = 0;
+export default async (event: { path: string }) => {
+  if (event.path === '/hits') return { hits };
+  hits += 1;
+  return { hits };
+};
+`;
+
+/**
+ * The local runtime on `stack` for one test, on free ports, with its own embedded database and no
+ * services or cron timers unless `env` brings them; stopped (and the stack removed) at teardown.
+ */
+export async function startTestRuntime(
+  t: { teardown(fn: () => unknown): void },
+  stack: TempStack,
+  env: Record<string, string> = {},
+  options: Partial<RuntimeOptions> = {},
+): Promise<Runtime> {
+  t.teardown(() => stack.cleanup());
+  const rt = await startRuntime({
+    stackFile: stack.stackFile,
+    dataDir: stack.dataDir,
+    gatewayPort: 0,
+    apiPort: 0,
+    cronTimers: false,
+    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', ...env },
+    log: recordingLog(),
+    output: () => undefined,
+    ...options,
+  });
+  t.teardown(() => rt.stop());
+  return rt;
+}

@@ -2,7 +2,7 @@
 // callbacks, cron through the injectable clock, crash restarts, the embedded database gate, faas-cli.
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { startRuntime, type Runtime } from '../../runtime/runtime.ts';
@@ -10,7 +10,9 @@ import { binaryTest, requireBinary } from '../helpers/services.ts';
 import {
   CRASHY_HANDLER,
   ECHO_HANDLER,
+  LAZY_HANDLER,
   RECORDER_HANDLER,
+  SLEEPY_HANDLER,
   TX_HANDLER,
   recordingLog,
   tempStack,
@@ -31,6 +33,8 @@ test.before(async () => {
     crashy: { source: CRASHY_HANDLER },
     'tx-a': { source: TX_HANDLER },
     'tx-b': { source: TX_HANDLER },
+    sleepy: { source: SLEEPY_HANDLER, environment: { exec_timeout: '1s', MAX_REQUEST_BODY: '1048576' } },
+    lazy: { source: LAZY_HANDLER, environment: { LAZY_START_MS: '1500' } },
   });
   rt = await startRuntime({
     stackFile: stack.stackFile,
@@ -92,12 +96,128 @@ test.serial('the gateway preserves method, path suffix, query, headers, body and
   t.regex(await missing.text(), /nope/);
 });
 
+test.serial(
+  'a body over the function’s MAX_REQUEST_BODY is answered 413 every time, never 502',
+  async (t) => {
+    // A new user sent 20 MB and got `502 FUNCTION_UNREACHABLE "write EPIPE"` in 3 of 8 tries: the function
+    // refused the body and closed while the gateway was still sending it.
+    const body = Buffer.alloc(20 * 2 ** 20, 'x');
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${rt.gatewayUrl}/function/sleepy`, { method: 'POST', body });
+      const answer = (await res.json()) as { error: { code: string; message: string } };
+      statuses.push(res.status);
+      t.is(answer.error.code, 'REQUEST_TOO_LARGE');
+      t.regex(answer.error.message, /exceeds the limit of 1048576 bytes \(MAX_REQUEST_BODY\)/);
+    }
+    t.deepEqual(statuses, Array(20).fill(413));
+    // Without a Content-Length (chunked), the gateway counts while it forwards.
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 40; i++) controller.enqueue(new Uint8Array(64 * 1024).fill(120));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(`${rt.gatewayUrl}/function/sleepy`, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    t.is(chunked.status, 413);
+    t.like(await chunked.json(), { error: { code: 'REQUEST_TOO_LARGE' } });
+    const small = await fetch(`${rt.gatewayUrl}/function/sleepy`, { method: 'POST', body: 'x'.repeat(1000) });
+    t.is(small.status, 200, 'a body within the limit still gets through');
+  },
+);
+
+test.serial(
+  'exec_timeout: a call that outlives it is answered 504 FUNCTION_TIMEOUT, sync and async',
+  async (t) => {
+    const quick = await fetch(`${rt.gatewayUrl}/function/sleepy?ms=10`);
+    t.deepEqual(await quick.json(), { slept: 10 });
+    const started = Date.now();
+    const slow = await fetch(`${rt.gatewayUrl}/function/sleepy?ms=5000`);
+    t.is(slow.status, 504);
+    t.true(Date.now() - started < 4000, 'answered at exec_timeout, not when the handler finished');
+    const answer = (await slow.json()) as { error: { code: string; message: string } };
+    t.is(answer.error.code, 'FUNCTION_TIMEOUT');
+    t.regex(answer.error.message, /sleepy did not answer within its exec_timeout of 1s/);
+
+    const received: Array<{ status: string; body: string }> = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({
+          status: String(req.headers['x-function-status']),
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    t.teardown(() => receiver.close());
+    const callback = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`;
+    const accepted = await fetch(`${rt.gatewayUrl}/async-function/sleepy?ms=5000`, {
+      method: 'POST',
+      headers: { 'X-Callback-Url': callback },
+    });
+    t.is(accepted.status, 202);
+    const got = await until(() => received[0], 20_000, 'the async callback');
+    t.is(got.status, '504');
+    t.like(JSON.parse(got.body), { error: { code: 'FUNCTION_TIMEOUT' } });
+  },
+);
+
+test.serial(
+  'a caller that gives up while the function starts is recorded as 499 and never forwarded (no 408 a minute later)',
+  async (t) => {
+    // Health polls with a short timeout during a slow start left an unsent request on an idle connection to
+    // the function; its server answered that connection 408 after headersTimeout, and the gateway counted it.
+    const proc = rt.supervisor.get('lazy')!;
+    proc.kill('SIGKILL');
+    await until(
+      () => (proc.state === 'starting' || proc.state === 'crashed' ? true : undefined),
+      10_000,
+      'restart',
+    );
+    const { port } = new URL(rt.gatewayUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write('GET /function/lazy/health HTTP/1.1\r\nHost: gw\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    socket.destroy(); // the poller's timeout
+    await proc.ready(30_000);
+    const metric = await until(
+      async () => {
+        const text = await (await fetch(`${rt.apiUrl}/metrics`)).text();
+        return /gateway_function_invocation_total\{function_name="lazy",code="499"\} 1/.test(text)
+          ? text
+          : undefined;
+      },
+      10_000,
+      'the 499 in the gateway metrics',
+    );
+    t.notRegex(metric, /function_name="lazy",code="408"/);
+    const hits = (await (await fetch(`${rt.gatewayUrl}/function/lazy/hits`)).json()) as { hits: number };
+    t.is(hits.hits, 0, 'the abandoned call never reached the function');
+  },
+);
+
 test.serial('/system/functions speaks the OpenFaaS shape behind basic auth', async (t) => {
   t.is((await fetch(`${rt.gatewayUrl}/system/functions`)).status, 401);
   const res = await fetch(`${rt.gatewayUrl}/system/functions`, { headers: auth });
   t.is(res.status, 200);
   const fns = (await res.json()) as Array<Record<string, unknown>>;
-  t.deepEqual(fns.map((f) => f.name).sort(), ['crashy', 'echo', 'recorder', 'tx-a', 'tx-b']);
+  t.deepEqual(fns.map((f) => f.name).sort(), [
+    'crashy',
+    'echo',
+    'lazy',
+    'recorder',
+    'sleepy',
+    'tx-a',
+    'tx-b',
+  ]);
   const echo = fns.find((f) => f.name === 'echo')!;
   for (const key of [
     'name',
@@ -239,12 +359,12 @@ test.serial(
 );
 
 test.serial(
-  'the original API routes to functions, answers 501 for missing ones, and serves /metrics',
+  'the original API routes to functions, names a function the stack leaves out, and serves /metrics',
   async (t) => {
     const reports = await fetch(`${rt.apiUrl}/reports/list`);
-    t.is(reports.status, 501);
-    t.like(await reports.json(), { error: { code: 'NOT_IMPLEMENTED_YET', function: 'generate-report' } });
-    t.is((await fetch(`${rt.apiUrl}/health`)).status, 501, 'no status function in this stack');
+    t.is(reports.status, 503);
+    t.like(await reports.json(), { error: { code: 'FUNCTION_NOT_DEPLOYED', function: 'generate-report' } });
+    t.is((await fetch(`${rt.apiUrl}/health`)).status, 503, 'no status function in this stack');
     const metrics = await fetch(`${rt.apiUrl}/metrics`);
     t.is(metrics.status, 200);
     t.regex(await metrics.text(), /gateway_function_invocation_total\{function_name="echo",code="201"\} 1/);
@@ -259,9 +379,17 @@ binaryTest('faas-cli').serial('faas-cli list and invoke work against the runtime
   }).catch((err: { stdout?: string; stderr?: string }) => err);
   // faas-cli answers 401 without credentials; log in the way users do
   t.regex(`${list.stdout ?? ''}${list.stderr ?? ''}`, /401|unauthorized/i);
-  await run(bin, ['login', '--gateway', rt.gatewayUrl, '-u', 'admin', '-p', 's3cret'], {
-    env: { ...env, HOME: stack.dir },
+  // as the OpenFaaS docs have it: the password on stdin, never in the process list
+  const login = await new Promise<string>((resolve, reject) => {
+    const child = execFile(
+      bin,
+      ['login', '--gateway', rt.gatewayUrl, '-u', 'admin', '--password-stdin'],
+      { env: { ...env, HOME: stack.dir } },
+      (err, stdout, stderr) => (err ? reject(err) : resolve(`${stdout}${stderr}`)),
+    );
+    child.stdin!.end('s3cret');
   });
+  t.regex(login, /credentials saved/i);
   const listed = await run(bin, ['list', '--gateway', rt.gatewayUrl], { env: { ...env, HOME: stack.dir } });
   for (const name of ['echo', 'recorder', 'crashy']) t.regex(listed.stdout, new RegExp(`^${name}\\s`, 'm'));
   const invoked = await new Promise<string>((resolve, reject) => {
@@ -277,4 +405,8 @@ binaryTest('faas-cli').serial('faas-cli list and invoke work against the runtime
   t.is(body.body, 'from faas-cli');
   t.is(body.query.q, '2');
   t.is(body.method, 'POST');
+  // Neither the runtime nor a function logged the credentials.
+  const logged = [...output, ...log.lines.map((l) => `${l.msg} ${JSON.stringify(l.obj)}`)].join('\n');
+  t.false(logged.includes('s3cret'));
+  t.false(logged.includes(Buffer.from('admin:s3cret').toString('base64')));
 });

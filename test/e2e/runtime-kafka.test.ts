@@ -127,7 +127,7 @@ serviceTest('kafka').serial(
 );
 
 serviceTest('kafka', 'postgres').serial(
-  'a raw Kafka message reaches ingest through the runtime and counts once, even when delivered again',
+  'KAFKA_CONSUMPTION=push: a raw Kafka message reaches ingest through the bridge and counts once, even when delivered again',
   async (t) => {
     const k = kafka();
     const topic = `rt.raw.${suffix()}`;
@@ -136,22 +136,20 @@ serviceTest('kafka', 'postgres').serial(
     const { url, db, drop } = await freshPgDatabase();
     t.teardown(drop);
     const stack = tempStack({
-      // The functions must not pull Kafka themselves here: only the bridge delivers.
-      ingest: {
-        projectHandler: 'functions/ingest',
-        annotations: { topic },
-        environment: { KAFKA_BOOTSTRAP_SERVERS: '' },
-      },
-      'aggregate-hourly': {
-        projectHandler: 'functions/aggregate-hourly',
-        environment: { KAFKA_BOOTSTRAP_SERVERS: '' },
-      },
+      ingest: { projectHandler: 'functions/ingest', annotations: { topic } },
+      // With brokers configured, but the push path chosen: it must not pull the topic too.
+      'aggregate-hourly': { projectHandler: 'functions/aggregate-hourly' },
     });
     t.teardown(() => stack.cleanup());
     const rt = await startServiceRuntime(t, {
       stackFile: stack.stackFile,
-      databaseUrl: url as string,
+      databaseUrl: url,
       brokers: requireService('kafka')!.brokers,
+      env: {
+        KAFKA_RAW_TOPICS: topic,
+        KAFKA_CONSUMPTION: 'push',
+        KAFKA_CONSUMER_GROUP: `rt-pull-${suffix()}`,
+      },
       kafka: { groupId, maxWaitTimeInMs: 100 },
     });
     t.deepEqual(rt.bridge?.topics, [topic]);
@@ -214,13 +212,86 @@ serviceTest('kafka', 'postgres').serial(
     await until(() => (redelivered === 1 ? true : undefined), 60_000, 'the redelivery');
 
     const agg = await fetch(`${rt.gatewayUrl}/function/aggregate-hourly`, { method: 'POST' });
-    t.is(agg.status, 200, await agg.text());
+    const summary = (await agg.json()) as { status: string; ingest?: unknown };
+    t.is(agg.status, 200, JSON.stringify(summary));
+    t.is(summary.ingest, undefined, 'the hourly job did not pull: one consumption path');
     const { rows } = await db.query<{ count: number; sum: number }>(
       `SELECT count, sum FROM hourly_aggregations
         WHERE event_type = $1 AND metric = 'latency_ms' AND dimension = 'all' AND "timestamp" = $2`,
       [eventType, hour],
     );
     t.deepEqual(rows, [{ count: 1, sum: 42 }]);
+  },
+);
+
+serviceTest('kafka', 'postgres').serial(
+  'KAFKA_CONSUMPTION=pull (the default): the bridge leaves the raw topics alone, aggregate-hourly pulls them, ingest refuses a connector copy',
+  async (t) => {
+    const k = kafka();
+    const topic = `rt.raw.${suffix()}`;
+    const other = `rt.other.${suffix()}`;
+    await createTopics(k, topic, other);
+    const { url, db, drop } = await freshPgDatabase();
+    t.teardown(drop);
+    const pullGroup = `rt-pull-${suffix()}`;
+    const stack = tempStack({
+      ingest: { projectHandler: 'functions/ingest', annotations: { topic } },
+      'aggregate-hourly': { projectHandler: 'functions/aggregate-hourly' },
+      // A second-wave function on another topic is still bridged.
+      listener: {
+        source: 'export default async () => "seen";',
+        annotations: { topic: other },
+      },
+    });
+    t.teardown(() => stack.cleanup());
+    const rt = await startServiceRuntime(t, {
+      stackFile: stack.stackFile,
+      databaseUrl: url,
+      brokers: requireService('kafka')!.brokers,
+      // KAFKA_CONSUMPTION unset: the default path
+      env: { KAFKA_RAW_TOPICS: topic, KAFKA_CONSUMPTION: '', KAFKA_CONSUMER_GROUP: pullGroup },
+      kafka: { groupId: `rt-connector-${suffix()}`, maxWaitTimeInMs: 100 },
+    });
+    t.deepEqual(rt.bridge?.topics, [other], 'the raw topic is not bridged');
+
+    const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000);
+    const eventType = `pull_test_${suffix()}`;
+    const event = JSON.stringify({
+      event_type: eventType,
+      timestamp: new Date(hour.getTime() + 600_000).toISOString(),
+      data: { latency_ms: 7 },
+    });
+    const producer = k.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: event }] });
+    await producer.disconnect();
+
+    // A connector delivering the raw topic anyway (a misconfigured deployment) is refused, visibly.
+    const copy = await fetch(`${rt.gatewayUrl}/function/ingest`, {
+      method: 'POST',
+      headers: { 'X-Topic': topic, 'X-Kafka-Partition': '0', 'X-Kafka-Offset': '0' },
+      body: event,
+    });
+    t.is(copy.status, 409);
+    t.like(await copy.json(), { error: { code: 'KAFKA_PUSH_OFF' } });
+
+    const agg = await fetch(`${rt.gatewayUrl}/function/aggregate-hourly`, { method: 'POST' });
+    const summary = (await agg.json()) as { status: string; ingest?: { rowsIn: number } };
+    t.is(agg.status, 200, JSON.stringify(summary));
+    t.is(summary.ingest?.rowsIn, 1, 'pulled by the hourly job');
+    const { rows } = await db.query<{ count: number; sum: number }>(
+      `SELECT count, sum FROM hourly_aggregations
+        WHERE event_type = $1 AND metric = 'latency_ms' AND dimension = 'all' AND "timestamp" = $2`,
+      [eventType, hour],
+    );
+    t.deepEqual(rows, [{ count: 1, sum: 7 }]);
+    t.is(await committed(k, pullGroup, topic), '1', 'the pull consumed as KAFKA_CONSUMER_GROUP');
+    // An HTTP push (no connector headers) is always taken: it is not a copy of a Kafka record.
+    const http = await fetch(`${rt.gatewayUrl}/function/ingest`, {
+      method: 'POST',
+      body: JSON.stringify({ event_type: eventType, timestamp: new Date().toISOString(), data: { x: 1 } }),
+    });
+    t.is(http.status, 200);
   },
 );
 

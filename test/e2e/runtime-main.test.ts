@@ -6,9 +6,15 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from '../../runtime/free-port.ts';
-import { startRuntime } from '../../runtime/runtime.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
-import { ECHO_HANDLER, RECORDER_HANDLER, ROOT, recordingLog, tempStack, until } from './runtime-fixtures.ts';
+import {
+  ECHO_HANDLER,
+  RECORDER_HANDLER,
+  ROOT,
+  startTestRuntime,
+  tempStack,
+  until,
+} from './runtime-fixtures.ts';
 
 function launch(
   args: string[],
@@ -95,18 +101,7 @@ serviceTest('kafka')(
     const stack = tempStack({
       recorder: { source: RECORDER_HANDLER, annotations: { topic: `${topic},cron-function` } },
     });
-    t.teardown(() => stack.cleanup());
-    const rt = await startRuntime({
-      stackFile: stack.stackFile,
-      dataDir: stack.dataDir,
-      gatewayPort: 0,
-      apiPort: 0,
-      cronTimers: false,
-      env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '' },
-      log: recordingLog(),
-      output: () => undefined,
-    });
-    t.teardown(() => rt.stop());
+    const rt = await startTestRuntime(t, stack);
     t.is(rt.bridge, undefined, 'no in-process bridge without KAFKA_BOOTSTRAP_SERVERS');
     const bridge = launch(
       [
@@ -118,7 +113,8 @@ serviceTest('kafka')(
         '--group',
         `rt-sa-${randomBytes(4).toString('hex')}`,
       ],
-      { ...process.env, KAFKA_BOOTSTRAP_SERVERS: '' },
+      // With an API token configured, deliveries carry it (ingest needs it) and it is never printed.
+      { ...process.env, KAFKA_BOOTSTRAP_SERVERS: '', BATCH_PROCESSING_API_TOKEN: 'bridge-tok-5e1a9c' },
     );
     t.teardown(() => {
       if (bridge.child.exitCode === null) bridge.child.kill('SIGKILL');
@@ -154,8 +150,10 @@ serviceTest('kafka')(
       'x-kafka-offset': '0',
       'x-kafka-key': 'user-7',
       'x-kafka-origin': 'test',
+      authorization: 'Bearer bridge-tok-5e1a9c',
     });
     bridge.child.kill('SIGTERM');
     t.is(await bridge.exited, 0);
+    t.false(bridge.output().includes('bridge-tok-5e1a9c'), 'the token is in none of its log lines');
   },
 );

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { bundleFunction } from '../../templates/node20-ts/bundle.ts';
+import { EMBEDDED_SOCKET_FLAG } from '../../shared/db/gated.ts';
+import { startEmbeddedServer } from '../../runtime/embedded-db.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const TEMPLATE_ENTRY = join(ROOT, 'templates/node20-ts/index.ts');
@@ -162,4 +164,14 @@ export async function bundleInto(dir: string, name: string, handlerFolder = name
 export function functionEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info' };
   return { ...env, SECRETS_DIR: '/nonexistent-hxp-secrets', ...extra };
+}
+
+/**
+ * The database env a function gets under `npm start` without services: the local runtime's embedded
+ * PGlite (in memory here) behind its one-connection gate. A function has no database of its own.
+ */
+export async function embeddedDatabaseEnv(t: Teardown): Promise<Record<string, string>> {
+  const embedded = await startEmbeddedServer();
+  t.teardown(() => embedded.close());
+  return { DATABASE_URL: embedded.url, [EMBEDDED_SOCKET_FLAG]: '1' };
 }

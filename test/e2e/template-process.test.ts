@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import {
   bundleInto,
+  embeddedDatabaseEnv,
   fixtureHandler,
   functionEnv,
   isListening,
@@ -81,10 +82,32 @@ test('a module without a handler export is refused with the expected form', asyn
   t.regex(fn.lines.join('\n'), /export default async \(event, context\)/);
 });
 
-test('bundled: aggregate-hourly runs as plain JavaScript with no node_modules, migrates PGlite and answers a cron tick', async (t) => {
+test('bundled: a function started without DATABASE_URL exits 1 with DATABASE_URL_REQUIRED before it listens', async (t) => {
+  const dir = await tempDir(t, 'bundle');
+  const out = await bundleInto(dir, 'ingest');
+  const fn = run(t, process.execPath, [join(out, 'index.js')], functionEnv({ PORT: '0' }), out);
+  t.is(await fn.exited, 1);
+  t.false(fn.logs.some(isListening), 'it never listened, so it never answered 200 for events it would lose');
+  const fatal = fn.logs.find((e) => e.level === 'fatal');
+  t.is(fatal?.code, 'DATABASE_URL_REQUIRED');
+  t.regex(String(fatal?.msg), /DATABASE_URL is not set.*secret database-url/);
+
+  const badConfig = run(
+    t,
+    process.execPath,
+    [join(out, 'index.js')],
+    functionEnv({ PORT: '0', DATABASE_URL: 'postgres://h/db', BATCH_PROCESSING_MAX_EVENT_FIELDS: 'many' }),
+    out,
+  );
+  t.is(await badConfig.exited, 1, 'a bad setting stops it before it listens, too');
+  t.is(badConfig.logs.find((e) => e.level === 'fatal')?.code, 'CONFIG_INVALID');
+});
+
+test('bundled: aggregate-hourly runs as plain JavaScript with no node_modules, migrates the database and answers a cron tick', async (t) => {
   const dir = await tempDir(t, 'bundle');
   const out = await bundleInto(dir, 'aggregate-hourly');
-  const fn = run(t, process.execPath, [join(out, 'index.js')], functionEnv({ PORT: '0' }), out);
+  const db = await embeddedDatabaseEnv(t);
+  const fn = run(t, process.execPath, [join(out, 'index.js')], functionEnv({ PORT: '0', ...db }), out);
   const listening = await fn.waitFor(isListening);
   t.is(listening.fn, 'aggregate-hourly', 'the bundle knows its function name');
   const url = `http://127.0.0.1:${String(listening.port)}`;
@@ -118,6 +141,7 @@ test('bundled: one handler folder serves aggregate-weekly by AGGREGATION_LEVEL, 
   const dir = await tempDir(t, 'bundle');
   const weekly = await bundleInto(dir, 'aggregate-weekly', 'aggregate-daily');
   const status = await bundleInto(dir, 'status');
+  const db = await embeddedDatabaseEnv(t);
   // Moved after bundling: the folder must be self-contained.
   const moved = join(dir, 'moved-status');
   await cp(status, moved, { recursive: true });
@@ -126,10 +150,10 @@ test('bundled: one handler folder serves aggregate-weekly by AGGREGATION_LEVEL, 
     t,
     process.execPath,
     [join(weekly, 'index.js')],
-    functionEnv({ PORT: '0', AGGREGATION_LEVEL: 'week' }),
+    functionEnv({ PORT: '0', AGGREGATION_LEVEL: 'week', ...db }),
     weekly,
   );
-  const s = run(t, process.execPath, [join(moved, 'index.js')], functionEnv({ PORT: '0' }), moved);
+  const s = run(t, process.execPath, [join(moved, 'index.js')], functionEnv({ PORT: '0', ...db }), moved);
   const [wl, sl] = await Promise.all([w.waitFor(isListening), s.waitFor(isListening)]);
   const tick = await fetch(`http://127.0.0.1:${String(wl.port)}/`, {
     method: 'POST',
@@ -148,7 +172,7 @@ test('bundled: one handler folder serves aggregate-weekly by AGGREGATION_LEVEL, 
     t,
     process.execPath,
     [join(weekly, 'index.js')],
-    functionEnv({ PORT: '0', AGGREGATION_LEVEL: 'fortnight' }),
+    functionEnv({ PORT: '0', AGGREGATION_LEVEL: 'fortnight', ...db }),
     weekly,
   );
   t.is(await wrong.exited, 1);

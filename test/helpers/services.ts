@@ -56,6 +56,18 @@ export function requireService<N extends ServiceName>(name: N): ServiceEndpoints
   return endpoints[name];
 }
 
+/** The S3 test bucket as the S3_* variables a deployment sets (requires the s3 service). */
+export function s3Env(): Record<string, string> {
+  const s3 = requireService('s3')!;
+  return {
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: s3.bucket,
+    S3_REGION: s3.region,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  };
+}
+
 export const servicesRequired = process.env.HXP_REQUIRE_SERVICES === '1';
 
 type Register = (title: string, implementation: ImplementationFn<[]>) => void;
@@ -63,40 +75,29 @@ export interface ServiceTest extends Register {
   serial: Register;
 }
 
+export type Gate = { kind: 'run' } | { kind: 'skip' | 'fail'; reason: string };
+
 /**
- * Tools that cannot be had on this kind of machine at all, named with the reason by `scripts/services env`
- * (HXP_BLOCKED="name: reason; …"). Their tests are skipped with that reason even in CI: failing CI would
- * block every other change, and skipping silently would hide it. Anything not listed stays required.
+ * The one rule for every gated suite: run when nothing is missing; otherwise fail when CI requires the
+ * dependencies (HXP_REQUIRE_SERVICES=1), else skip with the reason. There is no exception list: every
+ * service and tool installs here (scripts/services install), so CI runs every suite.
  */
-function blockedReasons(): Map<string, string> {
-  const reasons = new Map<string, string>();
-  for (const entry of env('HXP_BLOCKED').split(';')) {
-    const colon = entry.indexOf(':');
-    if (colon > 0) reasons.set(entry.slice(0, colon).trim(), entry.slice(colon + 1).trim());
-  }
-  return reasons;
+export function gate(problems: readonly string[], fix: string, env: NodeJS.ProcessEnv = process.env): Gate {
+  if (problems.length === 0) return { kind: 'run' };
+  const reason = `${problems.join(', ')}; ${fix}`;
+  return env.HXP_REQUIRE_SERVICES === '1'
+    ? { kind: 'fail', reason: `HXP_REQUIRE_SERVICES=1 but ${reason}` }
+    : { kind: 'skip', reason };
 }
 
-/** The one rule for every gated suite: run, skip with the reason, or fail when CI requires the dependency. */
-function gatedTest(names: readonly string[], problems: readonly string[], fix: string): ServiceTest {
-  const blocked = names.flatMap((n) => {
-    const reason = blockedReasons().get(n);
-    return reason === undefined ? [] : [`${n} blocked: ${reason}`];
-  });
+function gatedTest(problems: readonly string[], fix: string): ServiceTest {
+  const decided = gate(problems, fix);
   const make =
     (runner: typeof test | typeof test.serial): Register =>
     (title, implementation) => {
-      if (problems.length === 0) {
-        runner(title, implementation);
-      } else if (blocked.length > 0) {
-        runner.skip(`${title} (skipped: ${blocked.join('; ')})`, () => {});
-      } else if (servicesRequired) {
-        runner(title, (t) => {
-          t.fail(`HXP_REQUIRE_SERVICES=1 but ${problems.join(', ')}; ${fix}`);
-        });
-      } else {
-        runner.skip(`${title} (skipped: ${problems.join(', ')}; ${fix})`, () => {});
-      }
+      if (decided.kind === 'run') runner(title, implementation);
+      else if (decided.kind === 'fail') runner(title, (t) => t.fail(decided.reason));
+      else runner.skip(`${title} (skipped: ${decided.reason})`, () => {});
     };
   return Object.assign(make(test), { serial: make(test.serial) });
 }
@@ -104,16 +105,17 @@ function gatedTest(names: readonly string[], problems: readonly string[], fix: s
 /** `test` for a suite that needs `names`: runs, skips with the reason, or fails when CI requires it. */
 export function serviceTest(...names: ServiceName[]): ServiceTest {
   const problems = names.flatMap(missingVariables).map((v) => `${v} not set`);
-  return gatedTest(names, problems, 'run: bash scripts/services up && eval "$(bash scripts/services env)"');
+  return gatedTest(problems, 'run: bash scripts/services up && eval "$(bash scripts/services env)"');
 }
 
-// ---- binaries (faas-cli, of-watchdog): the same run / skip / fail-in-CI rule as services -------------
+// ---- binaries (faas-cli, of-watchdog, cron-connector): the same run / skip / fail-in-CI rule as services -------------
 
-export type BinaryName = 'faas-cli' | 'of-watchdog' | 'promtool' | 'chromium';
+export type BinaryName = 'faas-cli' | 'of-watchdog' | 'cron-connector' | 'promtool' | 'chromium';
 
 const binaryVariables: Record<BinaryName, string> = {
   'faas-cli': 'FAAS_CLI_BIN',
   'of-watchdog': 'OF_WATCHDOG_BIN',
+  'cron-connector': 'CRON_CONNECTOR_BIN',
   promtool: 'PROMTOOL_BIN',
   chromium: 'CHROMIUM_BIN',
 };
@@ -138,9 +140,5 @@ export function requireBinary(name: BinaryName): string | undefined {
 /** `test` for a suite that runs a binary: runs, skips with the reason, or fails when CI requires it. */
 export function binaryTest(...names: BinaryName[]): ServiceTest {
   const problems = names.map(missingBinary).filter((m): m is string => m !== undefined);
-  return gatedTest(
-    names,
-    problems,
-    'run: bash scripts/services install && eval "$(bash scripts/services env)"',
-  );
+  return gatedTest(problems, 'run: bash scripts/services install && eval "$(bash scripts/services env)"');
 }

@@ -4,7 +4,13 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { LocalObjectStore, S3ObjectStore, type ObjectStore } from '../../shared/archive/index.ts';
+import {
+  LocalObjectStore,
+  openObjectStore,
+  S3ObjectStore,
+  type ObjectStore,
+} from '../../shared/archive/index.ts';
+import { loadConfig } from '../../shared/config/index.ts';
 import { BatchError } from '../../shared/errors/index.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
 
@@ -115,4 +121,48 @@ s3Test('S3 store: an unreachable endpoint is S3_UNAVAILABLE (retriable), not a c
   });
   t.is(err.code, 'S3_UNAVAILABLE');
   t.true(err.retriable);
+});
+
+s3Test('S3 store with s3.prefix: the same contract under the prefix, which callers never see', async (t) => {
+  const cfg = requireService('s3')!;
+  const prefix = `it/prefixed/${Date.now()}-${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    env: {
+      S3_ENDPOINT: cfg.endpoint,
+      S3_BUCKET: cfg.bucket,
+      S3_ACCESS_KEY_ID: cfg.accessKeyId,
+      S3_SECRET_ACCESS_KEY: cfg.secretAccessKey,
+      S3_PREFIX: prefix,
+    },
+    file: null,
+    secretsDir: '/nonexistent',
+  });
+  const store = openObjectStore(config) as S3ObjectStore;
+  const root = new S3ObjectStore(cfg);
+  t.teardown(async () => {
+    await root.delete((await root.list(`${prefix}/`)).map((o) => o.key)).catch(() => undefined);
+    store.destroy();
+    root.destroy();
+  });
+  t.is(store.location, `s3://${cfg.bucket}/${prefix}`);
+  await contract(t, { store, prefix: '' });
+  await store.put('extra/date=2026-10-01/manifest.json', Buffer.from('{}'));
+  t.deepEqual(
+    (await store.list('extra/')).map((o) => o.key),
+    ['extra/date=2026-10-01/manifest.json'],
+  );
+  t.deepEqual(
+    (await root.list(`${prefix}/extra/`)).map((o) => o.key),
+    [`${prefix}/extra/date=2026-10-01/manifest.json`],
+  );
+  const url = await store.presign('extra/date=2026-10-01/manifest.json', 60);
+  t.is(await (await fetch(url)).text(), '{}');
+  const bad = t.throws(() =>
+    loadConfig({
+      env: { S3_BUCKET: cfg.bucket, S3_PREFIX: '/leading/slash' },
+      file: null,
+      secretsDir: '/nonexistent',
+    }),
+  );
+  t.regex(bad?.message ?? '', /S3_PREFIX="\/leading\/slash": not a key prefix/);
 });

@@ -3,6 +3,7 @@
 import type { Database } from '../../shared/db/index.ts';
 import { listFailedWindows } from '../../shared/aggregate/index.ts';
 import { runAggregation, type JobDeps } from '../../shared/jobs/index.ts';
+import { listRuns } from '../../shared/status/runs.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
 import { bothBackends, deps, runAllLevels, storeTestEvents, type TestEvent } from './aggregate-fixtures.ts';
@@ -22,6 +23,25 @@ function events(hours: number[], perHour: number, value = 10): TestEvent[] {
 }
 
 /** Everything aggregation writes, in a stable order, for before/after comparisons. */
+/** An hourly cron run held inside its pull step until `release()`: `inside` resolves once it holds the lock. */
+function heldHourlyRun(d: JobDeps, ingest: { rowsIn: number; lag?: number }) {
+  let release: () => void = () => undefined;
+  const hold = new Promise<void>((resolve) => (release = resolve));
+  let entered: () => void = () => undefined;
+  const inside = new Promise<void>((resolve) => (entered = resolve));
+  const first = runAggregation(d, {
+    level: 'hour',
+    trigger: 'cron',
+    now: LATER,
+    beforeAggregate: async () => {
+      entered();
+      await hold;
+      return ingest;
+    },
+  });
+  return { first, inside, release };
+}
+
 async function snapshot(db: Database): Promise<string> {
   const tables = {
     state:
@@ -134,21 +154,8 @@ bothBackends(
   'two invocations at once: one works, the other answers already_running and does nothing',
   async (t, db) => {
     await storeTestEvents(db, events([1, 2], 5));
-    let release: () => void = () => undefined;
-    const hold = new Promise<void>((resolve) => (release = resolve));
-    let entered: () => void = () => undefined;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
     const d = deps(db);
-    const first = runAggregation(d, {
-      level: 'hour',
-      trigger: 'cron',
-      now: LATER,
-      beforeAggregate: async () => {
-        entered();
-        await hold;
-        return { rowsIn: 7, lag: 0 };
-      },
-    });
+    const { first, inside, release } = heldHourlyRun(d, { rowsIn: 7, lag: 0 });
     await inside;
     const second = await runAggregation(d, { level: 'hour', trigger: 'http', now: LATER });
     release();
@@ -471,3 +478,158 @@ async function waitFor(db: Database, sql: string): Promise<void> {
   }
   throw new Error(`timed out waiting for: ${sql}`);
 }
+
+bothBackends(
+  'a backfill redoes its range and nothing else; other due windows wait for the next tick',
+  async (t, db) => {
+    // A new user's backfill of 1–27 November also processed 28 November, which was merely due.
+    await storeTestEvents(db, [
+      { ts: '2026-10-31T23:30:00Z', metrics: { latency_ms: 1 } },
+      { ts: '2026-11-01T10:00:00Z', metrics: { latency_ms: 2 } },
+      { ts: '2026-11-27T23:59:00Z', metrics: { latency_ms: 3 } },
+      { ts: '2026-11-28T00:00:00Z', metrics: { latency_ms: 4 } },
+    ]);
+    const d = deps(db);
+    const hours = await runAggregation(d, {
+      level: 'hour',
+      trigger: 'backfill',
+      from: '2026-11-01T00:00:00Z',
+      to: '2026-11-28T00:00:00Z',
+      now: LATER,
+    });
+    t.deepEqual(
+      hours.windows.map((w) => w.bucket),
+      ['2026-11-01T10:00:00.000Z', '2026-11-27T23:00:00.000Z'],
+    );
+    t.deepEqual(await dirty(db), [
+      'day 2026-11-01T00:00:00.000Z',
+      'day 2026-11-27T00:00:00.000Z',
+      'hour 2026-10-31T23:00:00.000Z',
+      'hour 2026-11-28T00:00:00.000Z',
+    ]);
+    const tick = await runAggregation(d, { level: 'hour', trigger: 'cron', now: LATER });
+    t.deepEqual(
+      tick.windows.map((w) => w.bucket),
+      ['2026-10-31T23:00:00.000Z', '2026-11-28T00:00:00.000Z'],
+    );
+  },
+);
+
+bothBackends(
+  'a backfill while the job runs is refused with 409 JOB_ALREADY_RUNNING and recorded; a tick is not',
+  async (t, db) => {
+    await storeTestEvents(db, events([1], 2));
+    const d = deps(db);
+    const { first, inside, release } = heldHourlyRun(d, { rowsIn: 0 });
+    await inside;
+    const tick = await runAggregation(d, { level: 'hour', trigger: 'cron', now: LATER });
+    t.is(tick.status, 'already_running', 'a tick has nothing to add: the running one does every due window');
+    const refused = await t.throwsAsync(
+      runAggregation(d, {
+        level: 'hour',
+        trigger: 'backfill',
+        from: '2026-10-01T00:00:00Z',
+        to: '2026-10-02T00:00:00Z',
+        now: LATER,
+      }),
+    );
+    release();
+    await first;
+    t.is((refused as { code?: string }).code, 'JOB_ALREADY_RUNNING');
+    t.regex(refused.message, /was not started: send it again when the running invocation has finished/);
+    const { rows } = await db.query<{ trigger: string; status: string }>(
+      `SELECT trigger, status FROM runs WHERE details->>'reason' = 'already_running' ORDER BY id`,
+    );
+    t.deepEqual(rows, [
+      { trigger: 'cron', status: 'skipped' },
+      { trigger: 'backfill', status: 'skipped' },
+    ]);
+  },
+);
+
+bothBackends(
+  'a switched-off level records a skipped run and processes nothing (the pull still runs); a backfill of it is refused',
+  async (t, db) => {
+    await storeTestEvents(db, events([1, 2], 2));
+    const d = deps(db);
+    let pulled = 0;
+    const off = await runAggregation(d, {
+      level: 'hour',
+      trigger: 'cron',
+      now: LATER,
+      enabled: false,
+      beforeAggregate: async () => {
+        pulled += 1;
+        return { rowsIn: 4 };
+      },
+    });
+    t.is(off.status, 'disabled');
+    t.is(off.windowsDone, 0);
+    t.is(pulled, 1, 'ingestion goes on, so Kafka does not back up while aggregation is off');
+    t.deepEqual(await dirty(db), ['hour 2026-11-02T01:00:00.000Z', 'hour 2026-11-02T02:00:00.000Z']);
+    const { rows } = await db.query<{ status: string; reason: string }>(
+      `SELECT status, details->>'reason' AS reason FROM runs WHERE id = $1`,
+      [off.runId],
+    );
+    t.deepEqual(rows, [{ status: 'skipped', reason: 'disabled' }]);
+    const refused = await t.throwsAsync(
+      runAggregation(d, {
+        level: 'hour',
+        trigger: 'backfill',
+        from: '2026-11-02T00:00:00Z',
+        to: '2026-11-03T00:00:00Z',
+        now: LATER,
+        enabled: false,
+      }),
+    );
+    t.is((refused as { code?: string }).code, 'AGGREGATION_DISABLED');
+    // Switched on again, the windows that came due meanwhile are caught up.
+    t.is((await runAggregation(d, { level: 'hour', trigger: 'cron', now: LATER })).windowsDone, 2);
+  },
+);
+
+bothBackends(
+  'a run its invocation could not mark failed is expired as RUN_ABANDONED by the next invocation',
+  async (t, db) => {
+    // The database goes away just as the run is to be marked failed: that one statement fails.
+    const refusing: Database = {
+      ...db,
+      query: (text, values) =>
+        /^UPDATE runs SET status/.test(text) && values?.[1] === 'failed'
+          ? Promise.reject(new Error('injected: connection lost'))
+          : db.query(text, values),
+    };
+    const logged: string[] = [];
+    const log = {
+      info: () => undefined,
+      warn: (_o: object, msg?: string) => void logged.push(`warn ${msg}`),
+      error: (_o: object, msg?: string) => void logged.push(`error ${msg}`),
+    };
+    const broken = deps(refusing, { timeZone: 'Asia/Kolkata' }, { log }); // a half-hour zone: the run throws
+    const err = await t.throwsAsync(runAggregation(broken, { level: 'day', trigger: 'cron', now: LATER }));
+    t.is((err as { code?: string }).code, 'TIMEZONE_UNSUPPORTED');
+    t.true(logged.includes('error could not mark the run failed; it is expired later'));
+    const stuck = await db.query<{ id: number; status: string }>(`SELECT id, status FROM runs`);
+    t.deepEqual(
+      stuck.rows.map((r) => r.status),
+      ['running'],
+    );
+
+    const next = await runAggregation(deps(db, {}, { log }), { level: 'day', trigger: 'cron', now: LATER });
+    t.is(next.status, 'succeeded');
+    t.true(logged.includes('warn runs left running by an earlier invocation marked failed'));
+    const { rows } = await db.query<{ status: string; error_code: string; error: string }>(
+      `SELECT status, error_code, error FROM runs WHERE id = $1`,
+      [stuck.rows[0]!.id],
+    );
+    t.is(rows[0]?.status, 'failed');
+    t.is(rows[0]?.error_code, 'RUN_ABANDONED');
+    t.regex(rows[0]?.error ?? '', new RegExp(`expired by run ${next.runId}$`));
+    // Shown where failures are looked for: GET /runs?status=failed.
+    const failed = await listRuns(db, { status: 'failed' });
+    t.deepEqual(
+      failed.runs.map((r) => [r.id, r.error?.code]),
+      [[stuck.rows[0]!.id, 'RUN_ABANDONED']],
+    );
+  },
+);

@@ -7,6 +7,8 @@ import { Registry } from 'prom-client';
 import { closeFunctionContext, getFunctionContext, jobDeps } from '../../shared/function-context.ts';
 import { runAggregation } from '../../shared/jobs/index.ts';
 import { createMetricsPusher, recordRun } from '../../shared/metrics/index.ts';
+import { EMBEDDED_SOCKET_FLAG } from '../../shared/db/gated.ts';
+import { startEmbeddedServer } from '../../runtime/embedded-db.ts';
 import { freePort } from '../../runtime/free-port.ts';
 import { waitForSamples } from '../helpers/prometheus.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
@@ -42,9 +44,14 @@ serviceTest('pushgateway', 'prometheus').serial(
     const { url } = requireService('pushgateway')!;
     const instance = uniqueInstance();
     t.teardown(() => deleteGroup(url, 'aggregate-hourly', instance));
+    // A function has no database of its own: the local runtime's embedded one, as under `npm start`.
+    const embedded = await startEmbeddedServer();
+    t.teardown(() => embedded.close());
     t.teardown(closeFunctionContext);
     const fx = await getFunctionContext({
       env: {
+        DATABASE_URL: embedded.url,
+        [EMBEDDED_SOCKET_FLAG]: '1',
         PROMETHEUS_PUSHGATEWAY_URL: url,
         BATCH_PROCESSING_METRICS_INSTANCE: instance,
         HXP_FUNCTION_NAME: 'aggregate-hourly',

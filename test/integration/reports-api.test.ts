@@ -303,6 +303,33 @@ test('after downtime the cron tick catches up every scheduled period within repo
   );
 });
 
+test('a report run left running past its lease is marked failed (RUN_ABANDONED) by the next tick; a younger one stays', async (t) => {
+  const { db, h } = await fixture(t, { BATCH_PROCESSING_REPORT_FORMATS: 'json' });
+  // What a crash leaves behind: runs nobody will finish. The lease is jobs.timeoutSeconds + 60 s (61 min).
+  const { rows: left } = await db.query<{ id: number }>(
+    `INSERT INTO runs (job, trigger, status, started_at)
+     VALUES ('generate-report', 'cron', 'running', now() - interval '2 hours'),
+            ('generate-report', 'http', 'running', now() - interval '5 minutes'),
+            ('aggregate-daily', 'cron', 'running', now() - interval '2 hours')
+     RETURNING id`,
+  );
+  const [old, young, otherJob] = left.map((r) => Number(r.id));
+  const tick = await h.call('POST', '/', { headers: { 'x-connector': 'cron-connector' } });
+  t.is(tick.status, 200);
+  const { rows } = await db.query<{
+    id: number;
+    status: string;
+    error_code: string | null;
+    error: string | null;
+  }>(`SELECT id, status, error_code, error FROM runs WHERE id = ANY($1::bigint[]) ORDER BY id`, [
+    [old, young, otherJob],
+  ]);
+  t.like(rows[0], { status: 'failed', error_code: 'RUN_ABANDONED' });
+  t.regex(rows[0]!.error ?? '', /ended without finishing it/);
+  t.like(rows[1], { status: 'running', error_code: null }, 'a run within its lease may still be alive');
+  t.like(rows[2], { status: 'running' }, "another job's runs are its own job's to expire");
+});
+
 test('late data re-aggregates a day: its report is due again and replaced; the first file was served until then', async (t) => {
   const { db, h } = await fixture(t, {
     BATCH_PROCESSING_REPORT_FORMATS: 'json',

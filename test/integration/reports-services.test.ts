@@ -13,7 +13,7 @@ import { freePort } from '../../runtime/free-port.ts';
 import { loadReportFixture } from '../fixtures/report-data.ts';
 import { reportHarness, type ReportHarness } from '../fixtures/report-deps.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
-import { requireService, serviceTest } from '../helpers/services.ts';
+import { requireService, s3Env, serviceTest } from '../helpers/services.ts';
 
 const test = serviceTest('postgres', 's3', 'smtp');
 
@@ -32,17 +32,6 @@ interface View {
   sha256: string;
   size_bytes: number | null;
   error: { code: string; attempts: number; retry_at: string | null } | null;
-}
-
-function s3Env(): Record<string, string> {
-  const s3 = requireService('s3')!;
-  return {
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-  };
 }
 
 function smtpEnv(port?: number): Record<string, string> {

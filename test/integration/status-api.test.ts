@@ -155,6 +155,34 @@ serviceTest('postgres')('status API shapes on PostgreSQL', async (t) => {
   await suite(t, db);
 });
 
+test('a run running past the job lease shows failed (RUN_ABANDONED) before the job runs again; a younger one running', async (t) => {
+  const { db, drop } = await freshEmbeddedDatabase();
+  t.teardown(drop);
+  await db.query(
+    `INSERT INTO runs (job, trigger, status, started_at)
+     VALUES ('aggregate-week', 'cron', 'running', '2026-11-28T09:30:00Z'),
+            ('aggregate-month', 'cron', 'running', '2026-11-01T00:45:00Z')`,
+  );
+  const leased: StatusDeps = {
+    ...deps(db),
+    aggregation: { schedules, timeZone: 'UTC', runLeaseMs: 3_660_000 },
+  };
+  const agg = await handleStatusRequest({ method: 'GET', path: '/aggregation/status', query: {} }, leased);
+  const periods = (agg.body as { periods: Record<string, Record<string, unknown>> }).periods;
+  t.like(periods.weekly, { status: 'running', lastRun: { status: 'running', error: null } });
+  t.like(periods.monthly, {
+    status: 'failed',
+    lastRun: { status: 'running', error: { code: 'RUN_ABANDONED' } },
+  });
+  t.regex(
+    (periods.monthly?.lastRun as { error: { message: string } }).error.message,
+    /past the job's lease of 3660 s: its invocation ended without finishing it/,
+  );
+  const metrics = await handleStatusRequest({ method: 'GET', path: '/metrics', query: {} }, leased);
+  t.regex(String(metrics.body), /^data_aggregation_weekly_status 1$/m);
+  t.regex(String(metrics.body), /^data_aggregation_monthly_status 0$/m);
+});
+
 test('/health answers 503 naming the database when it is unreachable', async (t) => {
   const port = await freePort();
   const pool = new pg.Pool({

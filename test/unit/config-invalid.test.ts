@@ -102,8 +102,8 @@ const invalid: [string, Record<string, string>, RegExp][] = [
   ['negative duration', { KAFKA_SESSION_TIMEOUT_MS: '-5' }, /^KAFKA_SESSION_TIMEOUT_MS="-5": not a duration/],
   [
     'size',
-    { BATCH_PROCESSING_MEMORY_LIMIT: '3 elephants' },
-    /^BATCH_PROCESSING_MEMORY_LIMIT="3 elephants": not a size .*3Gi.*, e\.g\. "3GiB"$/,
+    { BATCH_PROCESSING_MAX_EVENT_BYTES: '3 elephants' },
+    /^BATCH_PROCESSING_MAX_EVENT_BYTES="3 elephants": not a size .*3Gi.*, e\.g\. "64KiB"$/,
   ],
   [
     'size with an unknown unit',
@@ -150,7 +150,7 @@ const invalid: [string, Record<string, string>, RegExp][] = [
     { BATCH_PROCESSING_RAW_DATA_RETENTION_DAYS: '0' },
     /^BATCH_PROCESSING_RAW_DATA_RETENTION_DAYS="0": out of range; expected an integer ≥ 1/,
   ],
-  ['CPU', { BATCH_PROCESSING_CPU_LIMIT: '0' }, /^BATCH_PROCESSING_CPU_LIMIT="0": not a CPU count/],
+  ['consumption path', { KAFKA_CONSUMPTION: 'both' }, /^KAFKA_CONSUMPTION="both": not one of pull, push/],
   [
     'host:port list',
     { KAFKA_BOOTSTRAP_SERVERS: 'kafka-1:9092,kafka-2' },
@@ -178,7 +178,7 @@ test('one error lists every bad key at once', (t) => {
     BATCH_PROCESSING_API_PORT: '99999',
     BATCH_PROCESSING_TIMEZONE: 'Nowhere/Land',
     BATCH_PROCESSING_ARCHIVAL_ENABLED: 'perhaps',
-    BATCH_PROCESSING_MEMORY_LIMIT: 'lots',
+    BATCH_PROCESSING_MAX_EVENT_BYTES: 'lots',
     LOG_LEVEL: 'loud',
   });
   const sources = problems.map((line) => line.split('=')[0]).sort();
@@ -186,7 +186,7 @@ test('one error lists every bad key at once', (t) => {
     'BATCH_PROCESSING_API_PORT',
     'BATCH_PROCESSING_ARCHIVAL_ENABLED',
     'BATCH_PROCESSING_HOURLY_CRON',
-    'BATCH_PROCESSING_MEMORY_LIMIT',
+    'BATCH_PROCESSING_MAX_EVENT_BYTES',
     'BATCH_PROCESSING_TIMEZONE',
     'LOG_LEVEL',
   ]);
@@ -240,6 +240,20 @@ test('rules across keys point at the key to set', (t) => {
     'BATCH_PROCESSING_REPORT_RECIPIENTS (not set): required when BATCH_PROCESSING_REPORT_DISTRIBUTION includes email, e.g. "ops@example.com,finance@example.com"',
     'SMTP_HOST (not set): required when BATCH_PROCESSING_REPORT_DISTRIBUTION includes email, e.g. "smtp.example.com"',
   ]);
+  // A rollup is made from the level below it: switching that one off alone would leave it empty.
+  t.deepEqual(problemsOfEnv({ BATCH_PROCESSING_DAILY_ENABLED: 'false' }).sort(), [
+    'BATCH_PROCESSING_DAILY_ENABLED="false": the monthly rollup is made from daily aggregates, so switch BATCH_PROCESSING_MONTHLY_ENABLED off too or keep this on, e.g. "true"',
+    'BATCH_PROCESSING_DAILY_ENABLED="false": the weekly rollup is made from daily aggregates, so switch BATCH_PROCESSING_WEEKLY_ENABLED off too or keep this on, e.g. "true"',
+  ]);
+  const config = loadConfig({
+    env: {
+      BATCH_PROCESSING_DAILY_ENABLED: 'false',
+      BATCH_PROCESSING_WEEKLY_ENABLED: 'false',
+      BATCH_PROCESSING_MONTHLY_ENABLED: 'false',
+    },
+    secretsDir: noSecrets,
+  });
+  t.deepEqual(config.aggregation.intervals, { hourly: true, daily: false, weekly: false, monthly: false });
 });
 
 test('loadConfigOrExit prints the error to stderr and exits 1 before any work', (t) => {

@@ -28,8 +28,7 @@ test('defaults match the original service', (t) => {
   const config = loadConfig({ env: {}, secretsDir: noSecrets });
   t.is(config.api.port, 9101);
   t.is(config.api.token, undefined);
-  t.is(config.resources.memoryLimitBytes, 3 * 1024 ** 3);
-  t.is(config.resources.cpuLimit, 4);
+  t.false(config.api.ingestOpen);
   t.deepEqual(config.jobs, { timeoutSeconds: 3600, retries: 3, retryDelaySeconds: 300 });
   t.true(config.aggregation.enabled);
   t.deepEqual(config.aggregation.intervals, { hourly: true, daily: true, weekly: true, monthly: true });
@@ -43,7 +42,13 @@ test('defaults match the original service', (t) => {
   t.deepEqual(config.retention, {
     rawDays: 30,
     aggregatedDays: 365,
+    aggregatedLevelDays: {},
     reportsDays: 730,
+    deadLetterDays: 90,
+    runsDays: 90,
+    restoredKeepDays: 7,
+    cron: '30 0 * * *',
+    quota: { databaseBytes: 100 * 2 ** 30, archiveBytes: 2 ** 40 },
     archival: { enabled: true, path: './.data/archive' },
   });
   t.deepEqual(config.reports.formats, ['json', 'csv', 'pdf', 'docx']);
@@ -58,7 +63,7 @@ test('defaults match the original service', (t) => {
   });
   t.is(config.kafka.bootstrapServers, undefined);
   t.is(config.kafka.consumerGroup, 'hxp-batch-processing');
-  t.is(config.kafka.maxPollRecords, 1000);
+  t.is(config.kafka.consumption, 'pull');
   t.deepEqual(config.kafka.topics, {
     raw: ['hxp.events.raw'],
     events: 'hxp.batch.events',
@@ -84,13 +89,12 @@ test('environment strings are coerced: booleans, numbers, durations, sizes, list
       BATCH_PROCESSING_ARCHIVAL_ENABLED: 'FALSE',
       BATCH_PROCESSING_FORECASTING_ENABLED: 'yes',
       BATCH_PROCESSING_API_PORT: '9200',
-      BATCH_PROCESSING_CPU_LIMIT: '500m',
       BATCH_PROCESSING_TIMEOUT: '1h',
       BATCH_PROCESSING_RETRY_DELAY: '5m',
       BATCH_PROCESSING_MAX_FUTURE_SKEW: '300s',
       KAFKA_SESSION_TIMEOUT_MS: '45s',
-      KAFKA_AUTO_COMMIT_INTERVAL_MS: '2500',
-      BATCH_PROCESSING_MEMORY_LIMIT: '512MiB',
+      KAFKA_CONSUMPTION: 'PUSH',
+      BATCH_PROCESSING_INGEST_OPEN: 'true',
       BATCH_PROCESSING_MAX_EVENT_BYTES: '3GB',
       BATCH_PROCESSING_REPORT_FORMATS: ' csv , PDF,,csv ',
       KAFKA_BOOTSTRAP_SERVERS: 'kafka-1:9092,kafka-2:9092',
@@ -107,13 +111,12 @@ test('environment strings are coerced: booleans, numbers, durations, sizes, list
   t.false(config.retention.archival.enabled);
   t.true(config.capacityAnalysis.forecasting.enabled);
   t.is(config.api.port, 9200);
-  t.is(config.resources.cpuLimit, 0.5);
   t.is(config.jobs.timeoutSeconds, 3600);
   t.is(config.jobs.retryDelaySeconds, 300);
   t.is(config.ingestion.maxFutureSkewSeconds, 300);
   t.is(config.kafka.sessionTimeoutMs, 45_000);
-  t.is(config.kafka.autoCommitIntervalMs, 2500);
-  t.is(config.resources.memoryLimitBytes, 512 * 1024 ** 2);
+  t.is(config.kafka.consumption, 'push');
+  t.true(config.api.ingestOpen);
   t.is(config.ingestion.maxEventBytes, 3_000_000_000);
   t.deepEqual(config.reports.formats, ['csv', 'pdf']);
   t.deepEqual(config.kafka.bootstrapServers, ['kafka-1:9092', 'kafka-2:9092']);
@@ -126,8 +129,8 @@ test('environment strings are coerced: booleans, numbers, durations, sizes, list
 
 test('sizes: 3Gi and 3GiB are IEC, 3GB is SI, a bare number is bytes', (t) => {
   const bytes = (value: string) =>
-    loadConfig({ env: { BATCH_PROCESSING_MEMORY_LIMIT: value }, secretsDir: noSecrets }).resources
-      .memoryLimitBytes;
+    loadConfig({ env: { BATCH_PROCESSING_MAX_EVENT_BYTES: value }, secretsDir: noSecrets }).ingestion
+      .maxEventBytes;
   t.is(bytes('3Gi'), 3 * 2 ** 30);
   t.is(bytes('3GiB'), 3 * 2 ** 30);
   t.is(bytes('3GB'), 3e9);
@@ -148,7 +151,7 @@ test('the YAML file is read from CONFIG_FILE, snake_case and nested like the ori
   const file = yamlFile(`
 batch_processing:
   api: { port: 9300 }
-  resources: { memory_limit: 2Gi, cpu_limit: 2 }
+  ingestion: { max_event_bytes: 2Mi }
   jobs: { timeout: 10m, retries: 5 }
   aggregation:
     enabled: true
@@ -167,7 +170,7 @@ database:
 `);
   const config = loadConfig({ env: { CONFIG_FILE: file }, secretsDir: noSecrets });
   t.is(config.api.port, 9300);
-  t.is(config.resources.memoryLimitBytes, 2 * 2 ** 30);
+  t.is(config.ingestion.maxEventBytes, 2 * 2 ** 20);
   t.is(config.jobs.timeoutSeconds, 600);
   t.is(config.jobs.retries, 5);
   t.false(config.aggregation.intervals.monthly);

@@ -9,6 +9,16 @@ import { BatchError } from '../../shared/errors/index.ts';
 import { LOCK_FILE } from '../../shared/db/data-dir-lock.ts';
 import { freshEmbeddedDatabase } from '../helpers/db.ts';
 
+test('a failed query keeps the one connection: the next query runs (regression: it was refused)', async (t) => {
+  const { db, drop } = await freshEmbeddedDatabase({ migrate: false });
+  t.teardown(drop);
+  const division = await t.throwsAsync(db.query('SELECT 1/0'));
+  t.is((division as { code?: string }).code, '22012');
+  t.deepEqual((await db.query<{ x: number }>('SELECT 1 AS x')).rows, [{ x: 1 }]);
+  await t.throwsAsync(db.query('SELECT $1::int', ['not a number']));
+  t.deepEqual((await db.query<{ x: number }>('SELECT 2 AS x')).rows, [{ x: 2 }]);
+});
+
 test('transaction commits on success and rolls back on error', async (t) => {
   const { db, drop } = await freshEmbeddedDatabase({ migrate: false });
   t.teardown(drop);

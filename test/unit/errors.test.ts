@@ -45,7 +45,7 @@ test('the catalogue holds the codes other modules rely on, with sane statuses', 
     'DB_CONNECT_FAILED',
     'EVENT_TOO_LARGE',
     'JOB_TIMEOUT',
-    'NOT_IMPLEMENTED_YET',
+    'FUNCTION_NOT_DEPLOYED',
   ]) {
     t.true(errorCodes.includes(code as never), code);
   }
@@ -127,7 +127,7 @@ test('isRetriable follows cause and AggregateError members; socket codes are ret
 
 test('httpStatusOf maps catalogue codes and falls back to 500', (t) => {
   t.is(httpStatusOf(new BatchError('REQUEST_INVALID')), 400);
-  t.is(httpStatusOf(new BatchError('NOT_IMPLEMENTED_YET')), 501);
+  t.is(httpStatusOf(new BatchError('FUNCTION_NOT_DEPLOYED')), 503);
   t.is(httpStatusOf(withCode('23505')), 500);
   t.is(httpStatusOf(new Error('x')), 500);
 });

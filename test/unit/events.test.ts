@@ -257,3 +257,35 @@ test('a bad context is a programming error, not a rejection', (t) => {
     instanceOf: TypeError,
   });
 });
+
+test('a known metric field that is not a number is refused with the field named, not stored and left out', (t) => {
+  // A new user's `latency_ms: "fast"` was stored with 200 and silently missing from the aggregates.
+  const fast = rejected(
+    normalizeEvent({ ...llmRequest, data: { ...llmRequest.data, latency_ms: 'fast' } }, context),
+  );
+  t.is(fast.code, 'EVENT_SCHEMA');
+  t.is(fast.field, 'data.latency_ms');
+  t.regex(fast.reason, /"data\.latency_ms" is a metric of llm_request and must be a number .*got "fast"/);
+  t.is(
+    rejected(normalizeEvent({ event_type: 'system_metric', data: { cpu_usage: { pct: 75 } } }, context))
+      .field,
+    'data.cpu_usage',
+  );
+  t.is(
+    rejected(normalizeEvent({ event_type: 'user_feedback', data: { rating: '5' } }, context)).code,
+    'EVENT_SCHEMA',
+  );
+  // Numbers, booleans and null (absent) are fine; another type, or another field, may hold a string.
+  t.deepEqual(
+    accepted(normalizeEvent({ ...llmRequest, data: { latency_ms: null, error: true } }, context)).metricNames,
+    ['error'],
+  );
+  const other = accepted(
+    normalizeEvent({ event_type: 'custom', data: { latency_ms: 'fast', n: 1 } }, context),
+  );
+  t.deepEqual(other.metricNames, ['n']);
+  const note = accepted(
+    normalizeEvent({ ...llmRequest, data: { ...llmRequest.data, note: 'slow' } }, context),
+  );
+  t.is(note.data.note, 'slow', 'other strings are kept raw');
+});

@@ -17,6 +17,12 @@ import type { ReportViewSchema } from '../../shared/reports/api/openapi.ts';
 import type { DeadLetterViewSchema, ReplayResultSchema } from '../../shared/ingest/dead-letters-api.ts';
 import type { DeadLetterView, ReplayResult } from '../../shared/ingest/dead-letters.ts';
 import type { reportView } from '../../shared/reports/api/routes.ts';
+import type { RestoreSummary, RetentionStatus, SweepSummary } from '../../shared/retention/index.ts';
+import type {
+  RestoreSummarySchema,
+  RetentionStatusSchema,
+  SweepSummarySchema,
+} from '../../shared/retention/openapi.ts';
 
 const document = buildOpenApiDocument(apiOperations, {
   apiUrl: 'http://127.0.0.1:9101',
@@ -108,8 +114,11 @@ const aligned: [
   Same<z.output<typeof ReportViewSchema>, ReturnType<typeof reportView>>,
   Same<z.output<typeof DeadLetterViewSchema>, DeadLetterView>,
   Same<z.output<typeof ReplayResultSchema>, ReplayResult>,
-] = [true, true, true, true, true, true, true, true];
+  Same<z.output<typeof SweepSummarySchema>, SweepSummary>,
+  Same<z.output<typeof RetentionStatusSchema>, RetentionStatus>,
+  Same<z.output<typeof RestoreSummarySchema>, RestoreSummary>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
 
 test('answer schemas and route types agree (checked by the type checker)', (t) => {
-  t.deepEqual(aligned, [true, true, true, true, true, true, true, true]);
+  t.deepEqual(aligned, [true, true, true, true, true, true, true, true, true, true, true]);
 });

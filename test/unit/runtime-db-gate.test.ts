@@ -3,6 +3,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import test from 'ava';
 import pg from 'pg';
+import { createServer, connect, type AddressInfo } from 'node:net';
+import { startDbGate } from '../../runtime/db-gate.ts';
 import { startEmbeddedServer } from '../../runtime/embedded-db.ts';
 import { gatedDatabase } from '../../shared/db/gated.ts';
 
@@ -108,6 +110,47 @@ test('COPY FROM STDIN through the gate fails with a clear error instead of hangi
   const simple = await client.query<{ n: number }>(`SELECT length('${big}') AS n`);
   t.is(simple.rows[0]?.n, 300_000, 'a large simple query is inspected, then forwarded whole');
   t.is((await client.query('SELECT * FROM copied')).rowCount, 1);
+});
+
+test('a session that could not be reset is never handed on: the next client is refused, the reset retried', async (t) => {
+  // A stand-in upstream that greets every connection, so a client can tell it was let through.
+  let resets = 0;
+  const resetsWhenServed: number[] = [];
+  const upstream = createServer((socket) => {
+    resetsWhenServed.push(resets);
+    socket.on('error', () => undefined);
+    socket.end('welcome');
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => upstream.close(() => r())));
+  const failures: unknown[] = [];
+  const gate = await startDbGate({
+    upstreamHost: '127.0.0.1',
+    upstreamPort: (upstream.address() as AddressInfo).port,
+    upstreamIdle: async () => undefined,
+    resetSession: async () => {
+      resets += 1;
+      if (resets === 1) throw new Error('DISCARD ALL failed');
+    },
+    onResetFailed: (err) => failures.push(err),
+  });
+  t.teardown(() => gate.close());
+  const answer = (): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const c = connect(gate.port, '127.0.0.1');
+      c.on('data', (d: Buffer) => chunks.push(d));
+      c.on('error', reject);
+      c.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+  t.is((await answer()).toString(), 'welcome', 'the first client is served');
+  const refused = await answer();
+  t.is(String.fromCharCode(refused[0]!), 'E', 'a PostgreSQL ErrorResponse');
+  t.regex(refused.toString('latin1'), /SFATAL.*C08006.*could not reset its session/s);
+  t.is(failures.length, 1);
+  t.is((await answer()).toString(), 'welcome', 'after a good reset the next client is served again');
+  t.like(gate.stats(), { served: 2, refused: 1 });
+  t.deepEqual(resetsWhenServed, [0, 2], 'the failed reset was tried again, and passed, before serving again');
 });
 
 // Regression: the gate wrote each message to pglite-socket as header and body, with Nagle's algorithm on;

@@ -11,6 +11,8 @@ import {
 } from '../../shared/function-context.ts';
 import { normalizeSettingsFrom, pullOptionsFrom } from '../../shared/ingest/index.ts';
 import { isBatchError } from '../../shared/errors/index.ts';
+import { EMBEDDED_SOCKET_FLAG } from '../../shared/db/gated.ts';
+import { startEmbeddedServer } from '../../runtime/embedded-db.ts';
 
 const cron = { 'x-connector': 'cron-connector', 'x-topic': 'cron-function' };
 
@@ -33,7 +35,7 @@ test('an empty body from the cron-connector is a cron tick; anything else withou
 
 test('{"from","to"} is a backfill, as parsed JSON or as text, even from the cron-connector', (t) => {
   const range = { from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00+01:00' };
-  const want = { trigger: 'backfill', ...range };
+  const want = { trigger: 'backfill', from: '2026-11-01T00:00:00.000Z', to: '2026-11-01T23:00:00.000Z' };
   t.deepEqual(parseAggregationRequest({ body: range, headers: {} }), want);
   t.deepEqual(parseAggregationRequest({ body: JSON.stringify(range), headers: {} }), want);
   t.deepEqual(parseAggregationRequest({ body: range, headers: cron }), want);
@@ -44,12 +46,47 @@ test('a bad aggregation body is refused with the field that is wrong', (t) => {
     t.throws(() => parseAggregationRequest({ body, headers: {} }), { name: 'ZodError' });
   zod({ from: '2026-11-01T00:00:00Z' });
   zod({ from: 'yesterday', to: '2026-11-02T00:00:00Z' });
-  zod({ from: '2026-11-02T00:00:00Z', to: '2026-11-01T00:00:00Z' });
+  zod({ from: '2026-11-01', to: '28 Nov' });
+  zod({ from: '2026-02-30', to: '2026-03-01' });
+  const backwards = t.throws(() =>
+    parseAggregationRequest({
+      body: { from: '2026-11-02T00:00:00Z', to: '2026-11-01T00:00:00Z' },
+      headers: {},
+    }),
+  );
+  t.true(isBatchError(backwards, 'REQUEST_INVALID'));
+  t.regex(backwards.message, /a date-time "to" is exclusive, a date "to" includes that whole day/);
   zod({ from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z', level: 'day' });
   zod([1, 2]);
   const notJson = t.throws(() => parseAggregationRequest({ body: 'from=today', headers: {} }));
   t.true(isBatchError(notJson, 'REQUEST_INVALID'));
-  t.regex(notJson.message, /\{"from":"<ISO time>","to":"<ISO time>"\}/);
+  t.regex(notJson.message, /\{"from":"2026-11-01","to":"2026-11-28"\}/);
+});
+
+test('backfill dates are whole days in the configured zone; a date "to" includes its day', (t) => {
+  const parse = (body: object, zone?: string) => parseAggregationRequest({ body, headers: {} }, zone);
+  // The README's example: all of 1–28 November.
+  t.deepEqual(parse({ from: '2026-11-01', to: '2026-11-28' }), {
+    trigger: 'backfill',
+    from: '2026-11-01T00:00:00.000Z',
+    to: '2026-11-29T00:00:00.000Z',
+  });
+  t.deepEqual(parse({ from: '2026-11-28', to: '2026-11-28' }, 'Europe/Berlin'), {
+    trigger: 'backfill',
+    from: '2026-11-27T23:00:00.000Z',
+    to: '2026-11-28T23:00:00.000Z',
+  });
+  // Across a DST change (29 March 2026 in Berlin: 23 hours long).
+  t.deepEqual(parse({ from: '2026-03-29', to: '2026-03-29' }, 'Europe/Berlin'), {
+    trigger: 'backfill',
+    from: '2026-03-28T23:00:00.000Z',
+    to: '2026-03-29T22:00:00.000Z',
+  });
+  t.deepEqual(parse({ from: '2026-11-01', to: '2026-11-02T06:00:00Z' }, 'America/New_York'), {
+    trigger: 'backfill',
+    from: '2026-11-01T04:00:00.000Z',
+    to: '2026-11-02T06:00:00.000Z',
+  });
 });
 
 test('config → library options: job timeouts in ms, ingest limits, pull topics and group, database password', (t) => {
@@ -79,14 +116,22 @@ test('config → library options: job timeouts in ms, ingest limits, pull topics
   const url = new URL(databaseUrl(config)!);
   t.is(decodeURIComponent(url.password), 'p@ss word');
   t.is(url.host, 'db:5432');
-  t.is(databaseUrl(parseConfig({})), undefined, 'no URL means embedded PGlite');
+  t.is(databaseUrl(parseConfig({})), undefined, 'no URL configured');
 });
 
 test.serial(
   'getFunctionContext opens and migrates once per process; close lets the next call start afresh',
   async (t) => {
+    // The local runtime's embedded database (in memory here), as a function under `npm start` gets it.
+    const embedded = await startEmbeddedServer();
+    t.teardown(() => embedded.close());
     t.teardown(closeFunctionContext);
-    const env = { SECRETS_DIR: '/nonexistent-hxp-secrets', LOG_LEVEL: 'silent' };
+    const env = {
+      SECRETS_DIR: '/nonexistent-hxp-secrets',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: embedded.url,
+      [EMBEDDED_SOCKET_FLAG]: '1',
+    };
     const migrations: string[] = [];
     const log = { info: (_o: object, msg?: string) => void migrations.push(String(msg)) };
     const [a, b] = await Promise.all([getFunctionContext({ env, log }), getFunctionContext({ env, log })]);
@@ -116,7 +161,20 @@ test.serial(
     );
     t.true(isBatchError(bad, 'CONFIG_INVALID'));
     t.regex(bad.message, /BATCH_PROCESSING_TIMEOUT/);
-    const good = await getFunctionContext({ env: { SECRETS_DIR: '/nonexistent-hxp-secrets' } });
+    const missing = await t.throwsAsync(
+      getFunctionContext({ env: { SECRETS_DIR: '/nonexistent-hxp-secrets' } }),
+    );
+    t.true(isBatchError(missing, 'DATABASE_URL_REQUIRED'), 'no silent in-memory database');
+    t.regex(missing.message, /DATABASE_URL is not set/);
+    const embedded = await startEmbeddedServer();
+    t.teardown(() => embedded.close());
+    const good = await getFunctionContext({
+      env: {
+        SECRETS_DIR: '/nonexistent-hxp-secrets',
+        DATABASE_URL: embedded.url,
+        [EMBEDDED_SOCKET_FLAG]: '1',
+      },
+    });
     t.is(good.config.jobs.timeoutSeconds, 3600);
   },
 );

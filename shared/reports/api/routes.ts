@@ -8,9 +8,8 @@
 // POST /reports/:id/deliver   e-mail it again {recipients?}                                      (API token)
 import type { Readable } from 'node:stream';
 import { requireApiToken } from '../../auth/index.ts';
-import { jsonBody } from '../../function-context.ts';
 import { BatchError, errorCatalogue, isErrorCode } from '../../errors/index.ts';
-import { matchRoute, type Route } from '../../http/index.ts';
+import { jsonBody, matchRoute, type Route } from '../../http/index.ts';
 import { eventCause, TRIGGERS, type EventCause, type Trigger } from '../../jobs/index.ts';
 import { nextCronFire } from '../../status/aggregation-status.ts';
 import { deliveriesOf, type DeliveryRow } from '../deliver/deliveries-sql.ts';

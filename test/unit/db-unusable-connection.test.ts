@@ -1,0 +1,49 @@
+// A connection whose cleanup failed (ROLLBACK after an error) is in an unknown state — possibly still in a
+// transaction — and must be closed, never handed to the next caller. The pool is a fake here: the point
+// is what the pool layer does with the client when it releases it.
+import test from 'ava';
+import type { PoolClient } from 'pg';
+import { createPoolDatabase } from '../../shared/db/index.ts';
+import type { PoolLike } from '../../shared/db/types.ts';
+
+function fakePool(failRollback: boolean) {
+  const released: Array<Error | boolean | undefined> = [];
+  const statements: string[] = [];
+  const client = {
+    query: async (text: string) => {
+      statements.push(text);
+      if (text === 'SELECT boom') throw new Error('boom');
+      if (text === 'ROLLBACK' && failRollback) throw new Error('connection lost during rollback');
+      return { rows: [], rowCount: 0 };
+    },
+    release: (err?: Error | boolean) => void released.push(err),
+  } as unknown as PoolClient;
+  const pool: PoolLike = {
+    query: async () => ({ rows: [], rowCount: 0 }) as never,
+    connect: async () => client,
+    end: async () => undefined,
+    on: () => undefined,
+  };
+  return { pool, released, statements };
+}
+
+test('a failed ROLLBACK closes the connection on release; the caller sees the original error', async (t) => {
+  const { pool, released, statements } = fakePool(true);
+  const db = createPoolDatabase({ pool });
+  const err = await t.throwsAsync(db.transaction((c) => c.query('SELECT boom')));
+  t.is(err.message, 'boom', 'the error that aborted the transaction, not the rollback’s');
+  t.deepEqual(statements, ['BEGIN', 'SELECT boom', 'ROLLBACK']);
+  t.is(released.length, 1);
+  t.true(
+    released[0] instanceof Error,
+    'released with an error: pg destroys the client instead of pooling it',
+  );
+});
+
+test('a transaction that rolled back cleanly returns its connection to the pool', async (t) => {
+  const { pool, released } = fakePool(false);
+  const db = createPoolDatabase({ pool });
+  await t.throwsAsync(db.transaction((c) => c.query('SELECT boom')));
+  await db.transaction((c) => c.query('SELECT 1'));
+  t.deepEqual(released, [undefined, undefined]);
+});
