@@ -272,12 +272,14 @@ export async function runLoadBench(argv: readonly string[]): Promise<void> {
             `push (${largest.eventsPerBody}-event bodies) / pull = ${ratio.toFixed(2)}× (target ≥ 0.5×): ${ratio >= 0.5 ? 'PASS' : '**MISS**'}`,
         );
       } finally {
+        // Cleanup only: a topic left behind costs disk, not a result; the figures above are already printed.
         if (!args.keep) await deleteTopic(kafka, topic).catch(() => undefined);
       }
     }
   } finally {
     await rt?.stop();
     await bench.db.close();
+    // Cleanup only: a database left behind is dropped by the next run of the same name (freshDatabase).
     if (!args.keep) await dropDatabase(urls.databaseUrl, name).catch(() => undefined);
   }
   results.finishedAt = new Date().toISOString();
