@@ -24,6 +24,7 @@ import { benchEvents, benchSpan, type Span } from './dataset.ts';
 import { explainHourly } from './explain.ts';
 import { runForecastBench } from './forecast/run.ts';
 import { measureIngest } from './ingest.ts';
+import { runLoadBench } from './load.ts';
 import { measurePandas, pandasWontFit } from './pandas-peer.ts';
 import { demoPriceTable } from '../runtime/demo/generate.ts';
 import { measureScaleOut } from './scale-out.ts';
@@ -374,6 +375,10 @@ async function retentionMain(args: BenchArgs, sizes: readonly number[]): Promise
 async function main(): Promise<void> {
   if (process.argv.includes('--forecast')) {
     await runForecastBench(process.argv.slice(2));
+    return;
+  }
+  if (process.argv.includes('--load')) {
+    await runLoadBench(process.argv.slice(2));
     return;
   }
   const args = parseArgs(process.argv.slice(2));

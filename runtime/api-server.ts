@@ -5,6 +5,7 @@
 // port). The path is forwarded unchanged, so a function answers the same paths on the gateway
 // (/function/<name>/<path>) as here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { badTargetMessage, requestTarget } from '../shared/http/index.ts';
 import type { Gateway } from './gateway.ts';
 import type { Supervisor } from './supervisor.ts';
 
@@ -65,7 +66,11 @@ export function serveMetrics(metrics: MetricsEndpoint, res: ServerResponse): voi
 /** The metrics port (metrics.port): /metrics only. */
 export function createMetricsServer(metrics: MetricsEndpoint): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://metrics').pathname;
+    const path = requestTarget(req.url)?.pathname;
+    if (path === undefined) {
+      sendJson(res, 400, { error: { code: 'REQUEST_INVALID', message: badTargetMessage(req.url) } });
+      return;
+    }
     if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
       serveMetrics(metrics, res);
       return;
@@ -78,9 +83,13 @@ export function createMetricsServer(metrics: MetricsEndpoint): Server {
 
 export function createApiServer(deps: ApiServerDeps): Server {
   return createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://api');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
     const send = (status: number, body: unknown): void => sendJson(res, status, body);
+    const url = requestTarget(req.url);
+    if (url === undefined) {
+      send(400, { error: { code: 'REQUEST_INVALID', message: badTargetMessage(req.url) } });
+      return;
+    }
+    const path = url.pathname.replace(/\/+$/, '') || '/';
     if (path === '/metrics') {
       serveMetrics(deps.metrics, res);
       return;

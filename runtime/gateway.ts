@@ -1,6 +1,7 @@
 // The gateway's HTTP routes: /function/<name>[.<ns>][/path], /async-function/<name>, /system/*, /healthz.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { badTargetMessage, requestTarget } from '../shared/http/index.ts';
 import type { RuntimeMetrics } from './metrics.ts';
 import { functionStatus, systemInfo } from './api-compat.ts';
 import type { AsyncQueue } from './async-queue.ts';
@@ -27,6 +28,15 @@ export interface FunctionRoute {
   path: string;
 }
 
+/** A percent-decoded name; malformed escapes (`%zz`) stay as sent, so they name no function instead of throwing. */
+function decodeName(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Parses `/function/<name>[.<namespace>][/rest][?query]`. */
 export function parseFunctionRoute(url: string): FunctionRoute | undefined {
   const m = /^\/(function|async-function)\/([^/?#]+)([^?#]*)(\?[^#]*)?/.exec(url);
@@ -37,7 +47,7 @@ export function parseFunctionRoute(url: string): FunctionRoute | undefined {
   const namespace = dot < 0 ? NAMESPACE : id!.slice(dot + 1);
   return {
     kind: kind as FunctionRoute['kind'],
-    name: decodeURIComponent(name),
+    name: decodeName(name!),
     namespace,
     path: `${rest || '/'}${query ?? ''}`,
   };
@@ -181,7 +191,7 @@ export function createGatewayServer(deps: GatewayDeps): Gateway {
     } else if (path === '/system/info' && req.method === 'GET') {
       json(res, 200, systemInfo());
     } else if (path.startsWith('/system/function/') && req.method === 'GET') {
-      const found = statusOf(decodeURIComponent(path.slice('/system/function/'.length)));
+      const found = statusOf(decodeName(path.slice('/system/function/'.length)));
       if (found) json(res, 200, found);
       else text(res, 404, `function ${path.slice('/system/function/'.length)} not found\n`);
     } else if (path === '/system/functions') {
@@ -202,8 +212,10 @@ export function createGatewayServer(deps: GatewayDeps): Gateway {
       invoke(req, res, route).catch(done);
       return;
     }
-    const url = new URL(raw, 'http://gateway');
-    if (url.pathname === '/healthz') text(res, 200, 'OK');
+    const url = requestTarget(raw);
+    if (url === undefined)
+      json(res, 400, { error: { code: 'REQUEST_INVALID', message: badTargetMessage(raw) } });
+    else if (url.pathname === '/healthz') text(res, 200, 'OK');
     else if (url.pathname.startsWith('/system/')) {
       try {
         system(req, res, url);

@@ -56,6 +56,9 @@ const yamlSections = new Set(
   ),
 );
 
+/** How many alias nodes the configuration file may expand (yaml's own default, stated so it cannot drift). */
+const MAX_YAML_ALIAS_COUNT = 100;
+
 function readYaml(file: string, values: Map<SettingKey, RawSetting>, problems: string[]): void {
   let text: string;
   try {
@@ -72,7 +75,17 @@ function readYaml(file: string, values: Map<SettingKey, RawSetting>, problems: s
       problems.push(`${file}: not valid YAML: ${e.message.split('\n')[0] ?? ''}`);
     return;
   }
-  const root: unknown = document.toJS();
+  let root: unknown;
+  try {
+    root = document.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (e) {
+    // yaml refuses aliases that expand past maxAliasCount nodes (a "billion laughs" file) with a ReferenceError.
+    problems.push(
+      `${file}: YAML aliases expand too far (${(e as Error).message}); at most ${MAX_YAML_ALIAS_COUNT} ` +
+        `alias expansions are accepted — write the values out instead of nesting aliases`,
+    );
+    return;
+  }
   if (root === null || root === undefined) return; // an empty file sets nothing
   if (!isMapping(root)) {
     problems.push(`${file}: expected a YAML mapping at the top (batch_processing:, kafka:, database:, …)`);

@@ -1,13 +1,25 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import { BatchError } from '../errors/index.ts';
+import { BatchError, isRetriable } from '../errors/index.ts';
 import { inTransaction, isUnusable } from './transaction.ts';
 import type { Database, PoolFactory, PoolLike } from './types.ts';
 
 // numeric and int8 arrive as strings by default; aggregates are read as numbers, with bigint
 // counts far below 2^53 in practice. (This configures `pg`; a swapped-in driver parses on its own.)
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/** SQLSTATE classes of a server that is going away: 57P01-03 (shutdown, crash, starting), 08 (connection). */
+function isServerGone(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(57P0[123]|08...)$/.test(code);
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? `${e.code}: ` : '';
+  return `${code}${typeof e?.message === 'string' ? e.message : String(err)}`;
+}
 
 /** The default driver: node-postgres. */
 export const pgPoolFactory: PoolFactory = (config) => new pg.Pool(config);
@@ -44,29 +56,66 @@ export function createPoolDatabase(options: PoolDatabaseOptions): Database {
     }
   };
 
-  const withClient = async <T>(fn: (client: PoolClient) => Promise<T>): Promise<T> => {
-    assertFree('withClient');
-    const client = await pool.connect();
+  /**
+   * Runs `fn` on a pooled client. A server that goes away mid-request (a restart, a failover, a crash)
+   * must neither end the process — pg emits 'error' on a checked-out client whose socket dies, and an
+   * 'error' event without a listener throws — nor surface as "a bug": it becomes DB_CONNECT_FAILED (could
+   * not connect) or DB_CONNECTION_LOST (lost during the request; nothing of it committed), both retriable
+   * 503s, and the broken client is discarded rather than returned to the pool.
+   */
+  const onClient = async <T>(fn: (client: PoolClient) => Promise<T>): Promise<T> => {
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      if (!isRetriable(err)) throw err;
+      throw new BatchError(
+        'DB_CONNECT_FAILED',
+        `PostgreSQL cannot be reached (${describe(err)}); send the request again once the database is back (every write is idempotent)`,
+        { cause: err },
+      );
+    }
+    let lost: Error | undefined;
+    const onError = (err: Error): void => {
+      lost = err;
+    };
+    client.on('error', onError);
     const slot = { held: true };
     try {
       return await holder.run(slot, () => fn(client));
+    } catch (err) {
+      const gone = lost ?? (isServerGone(err) ? (err as Error) : undefined);
+      if (gone === undefined) throw err;
+      lost = gone;
+      throw new BatchError(
+        'DB_CONNECTION_LOST',
+        `the connection to PostgreSQL was lost during the request (${describe(gone)}); the transaction in ` +
+          'progress was not committed — send the request again (every write is idempotent)',
+        { cause: err },
+      );
     } finally {
       slot.held = false;
-      // A connection left in an unknown state (failed ROLLBACK or unlock) is closed, never handed on.
+      client.off('error', onError);
+      // A connection lost, or left in an unknown state (failed ROLLBACK or unlock), is closed, never handed on.
       client.release(
-        isUnusable(client) ? new Error('session state unknown; connection discarded') : undefined,
+        lost ?? (isUnusable(client) ? new Error('session state unknown; connection discarded') : undefined),
       );
     }
+  };
+
+  const withClient = async <T>(fn: (client: PoolClient) => Promise<T>): Promise<T> => {
+    assertFree('withClient');
+    return onClient(fn);
   };
 
   return {
     embedded,
     async query(text, values) {
       assertFree('query');
-      // pool.query() destroys the connection of a query that failed; against the embedded server, which
-      // takes one connection, the next query's connect then races the old socket's close and is refused
-      // ("Connection terminated unexpectedly"). Through withClient a failed query keeps its connection.
-      return embedded ? withClient((client) => client.query(text, values)) : pool.query(text, values);
+      // On a checked-out client, not pool.query(): a lost server becomes DB_CONNECTION_LOST (onClient), and
+      // against the embedded server, which takes one connection, pool.query() destroying a failed query's
+      // connection made the next connect race the old socket's close and be refused.
+      return onClient((client) => client.query(text, values));
     },
     withClient,
     transaction: (fn) => withClient((client) => inTransaction(client, fn)),

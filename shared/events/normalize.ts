@@ -9,6 +9,7 @@ import type { PriceTable } from '../pricing/table.ts';
 import { eventHash } from './canonical.ts';
 import { nonNumericMetric } from './metric-fields.ts';
 import { plainEnvelope } from './plain-envelope.ts';
+import { describeBreach, jsonBreach } from '../json/index.ts';
 import { fieldPath, preview, rejection, type Rejection } from './rejection.ts';
 import { EventEnvelopeSchema, type EventEnvelope } from './schema.ts';
 
@@ -75,66 +76,19 @@ export type NormalizeResult = { ok: true; event: NormalizedEvent } | { ok: false
 const fail = (r: Rejection): NormalizeResult => ({ ok: false, rejection: r });
 const stripBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
-/**
- * The hot-path check for parsed JSON: no allocation, no path. Depth is bounded by JSON.parse itself (it
- * refuses nesting deep enough to overflow the stack first).
- */
-function allFinite(value: unknown): boolean {
-  if (typeof value === 'number') return Number.isFinite(value);
-  if (value === null || typeof value !== 'object') return true;
-  if (Array.isArray(value)) {
-    for (const item of value) if (!allFinite(item)) return false;
-    return true;
+/** The first JSON_LIMITS breach of a value as a Rejection: non-finite numbers, bigints and cycles keep their own codes. */
+function limitRejection(value: unknown, detectCycles: boolean): Rejection | undefined {
+  const found = jsonBreach(value, { detectCycles });
+  if (found === undefined) return undefined;
+  const field = fieldPath(found.path) || undefined;
+  const reason = describeBreach('event', found);
+  if (found.limit === 'finiteNumbers' && typeof found.value === 'number') {
+    return rejection('EVENT_NON_FINITE', reason, field);
   }
-  for (const key in value) {
-    if (!allFinite((value as Record<string, unknown>)[key])) return false;
+  if (found.limit === 'finiteNumbers' || found.limit === 'noCycles') {
+    return rejection('EVENT_NOT_JSON', reason, field);
   }
-  return true;
-}
-
-/** First non-finite number, bigint or cycle in a value, as a Rejection (with the path to it). */
-function findUnrepresentable(
-  value: unknown,
-  path: PropertyKey[],
-  ancestors: object[],
-): Rejection | undefined {
-  if (typeof value === 'number') {
-    if (Number.isFinite(value)) return undefined;
-    const field = fieldPath(path);
-    return rejection(
-      'EVENT_NON_FINITE',
-      `event field "${field}" is ${String(value)}; numbers must be finite (JSON has no NaN or Infinity, and a ` +
-        `literal beyond ±1.8e308 overflows float8)`,
-      field,
-    );
-  }
-  if (typeof value === 'bigint') {
-    const field = fieldPath(path);
-    return rejection(
-      'EVENT_NOT_JSON',
-      `event field "${field}" is a bigint (${value}n), which JSON cannot hold`,
-      field,
-    );
-  }
-  if (value === null || typeof value !== 'object') return undefined;
-  if (ancestors.includes(value)) {
-    const field = fieldPath(path);
-    return rejection(
-      'EVENT_NOT_JSON',
-      `event field "${field}" refers back to itself; JSON cannot hold cycles`,
-      field,
-    );
-  }
-  ancestors.push(value);
-  const entries: [PropertyKey, unknown][] = Array.isArray(value)
-    ? value.map((v: unknown, i) => [i, v])
-    : Object.entries(value);
-  for (const [key, child] of entries) {
-    const found = findUnrepresentable(child, [...path, key], ancestors);
-    if (found) return found;
-  }
-  ancestors.pop();
-  return undefined;
+  return rejection('EVENT_JSON_LIMIT', `${reason} — flatten or split the event`, field);
 }
 
 /** Raw input → a plain JSON value, enforcing JSON-ness, finiteness and the byte limit. */
@@ -166,11 +120,11 @@ function decode(raw: unknown, maxEventBytes: number): { value: unknown } | { rej
         ),
       };
     }
-    // JSON.parse output has no bigints or cycles; only a number literal beyond float8 (1e999) can be bad.
-    if (allFinite(value)) return { value };
-    return { rejection: findUnrepresentable(value, [], []) as Rejection };
+    // JSON.parse output has no bigints or cycles; a number literal beyond float8 (1e999) or a breach can be bad.
+    const bad = limitRejection(value, false);
+    return bad ? { rejection: bad } : { value };
   }
-  const bad = findUnrepresentable(raw, [], []);
+  const bad = limitRejection(raw, true);
   if (bad) return { rejection: bad };
   const text = JSON.stringify(raw) as string | undefined;
   if (text === undefined) {

@@ -1,9 +1,11 @@
 // Why an event was refused. Codes are the EVENT_* entries of the shared error catalogue (shared/errors).
 import type { ErrorCode } from '../errors/index.ts';
+export { fieldPath } from '../json/path.ts';
 
 export type RejectionCode = Extract<
   ErrorCode,
   | 'EVENT_NOT_JSON'
+  | 'EVENT_JSON_LIMIT'
   | 'EVENT_SCHEMA'
   | 'EVENT_NON_FINITE'
   | 'EVENT_TOO_LARGE'
@@ -15,6 +17,7 @@ export type RejectionCode = Extract<
 
 export const REJECTION_CODES: readonly RejectionCode[] = Object.freeze([
   'EVENT_NOT_JSON',
+  'EVENT_JSON_LIMIT',
   'EVENT_SCHEMA',
   'EVENT_NON_FINITE',
   'EVENT_TOO_LARGE',
@@ -49,14 +52,4 @@ export function preview(value: unknown, max = 80): string {
     text = Object.prototype.toString.call(value);
   }
   return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
-}
-
-/** `data.items[2].x` from a path of keys and indexes. */
-export function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out;
 }

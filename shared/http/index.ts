@@ -1,2 +1,3 @@
 export { jsonBody } from './json-body.ts';
 export { matchRoute, type HttpMethod, type Route, type RouteMatch } from './routes.ts';
+export { badTargetMessage, requestTarget } from './request-target.ts';

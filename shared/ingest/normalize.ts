@@ -126,9 +126,20 @@ export function normalizeHttpBody(
     if (!item.ok) return { ok: false, letter: httpLetter(Buffer.from(item.raw), item.rejection) };
     const result = normalizeEvent(item.raw, context);
     if (result.ok) return result;
-    const payload = Buffer.from(JSON.stringify(item.raw) ?? String(item.raw));
-    return { ok: false, letter: httpLetter(payload, result.rejection) };
+    return { ok: false, letter: httpLetter(letterPayload(item.raw), result.rejection) };
   });
+}
+
+/**
+ * The bytes a refused array element keeps in dead letters: its JSON. An element past JSON_LIMITS may be too
+ * deep to serialise (JSON.stringify recurses), so it keeps a note saying why it was not copied instead.
+ */
+function letterPayload(raw: unknown): Buffer {
+  try {
+    return Buffer.from(JSON.stringify(raw) ?? 'null');
+  } catch (error) {
+    return Buffer.from(`(not kept: the event could not be serialised: ${(error as Error).message})`);
+  }
 }
 
 // A pushed bad event has no offset; its bytes identify it, so re-sending it lands one dead letter.

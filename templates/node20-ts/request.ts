@@ -1,6 +1,8 @@
 // Reads a request into the handler's `event`: the body up to a byte limit, then JSON or text.
 import type { IncomingMessage } from 'node:http';
 import { BatchError } from '../../shared/errors/index.ts';
+import { badTargetMessage, requestTarget } from '../../shared/http/index.ts';
+import { parseJsonText } from '../../shared/json/index.ts';
 import type { FunctionEvent } from './types.ts';
 
 export function isJsonContentType(value: string | undefined): boolean {
@@ -41,22 +43,29 @@ export function bodyTooLarge(limit: number, size: number): BatchError {
   );
 }
 
+/**
+ * The handler's event. A JSON body is parsed when `event.body` is first read, not before: ingest reads only
+ * `rawBody` (each event of a batch is parsed and judged on its own, so one bad element does not refuse its
+ * neighbours) and should not pay for a parse it never uses. Reading `body` throws REQUEST_INVALID (400) for
+ * text that is not JSON and REQUEST_JSON_LIMIT (422) past JSON_LIMITS, which the server answers as such.
+ */
 export function buildEvent(req: IncomingMessage, rawBody: Buffer): FunctionEvent {
-  const url = new URL(req.url ?? '/', 'http://function.local');
+  const url = requestTarget(req.url);
+  if (url === undefined) throw new BatchError('REQUEST_INVALID', badTargetMessage(req.url));
   const query: Record<string, string> = {};
   for (const [key, value] of url.searchParams) query[key] = value;
   const text = rawBody.toString('utf8');
-  let body: unknown = text;
-  if (isJsonContentType(req.headers['content-type']) && text.trim() !== '') {
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
-      throw new BatchError(
-        'REQUEST_INVALID',
-        `request body is not valid JSON (${(err as Error).message}); send valid JSON or another content-type`,
-        { context: { contentType: req.headers['content-type'] } },
-      );
-    }
-  }
-  return { body, rawBody, headers: req.headers, method: req.method ?? 'GET', query, path: url.pathname };
+  const json = isJsonContentType(req.headers['content-type']) && text.trim() !== '';
+  let parsed: { value: unknown } | undefined;
+  const event = { rawBody, headers: req.headers, method: req.method ?? 'GET', query, path: url.pathname };
+  return Object.defineProperty(event, 'body', {
+    enumerable: true,
+    get(): unknown {
+      if (!json) return text;
+      parsed ??= {
+        value: parseJsonText(text, 'send valid JSON or another content-type', 'request body'),
+      };
+      return parsed.value;
+    },
+  }) as FunctionEvent;
 }

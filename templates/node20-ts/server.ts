@@ -122,7 +122,9 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
     } catch (err) {
       const answer = answerForError(err);
       status = answer.status;
-      log[answer.level]({ err, status }, 'function error');
+      // The request's headers help find who sent a bad request; the logger censors Authorization, Cookie
+      // and every other secret-named header (shared/log/redact.ts).
+      log[answer.level]({ err, status, headers: req.headers }, 'function error');
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         'x-request-id': requestId,

@@ -269,3 +269,20 @@ test('loadConfigOrExit prints the error to stderr and exits 1 before any work', 
   t.true(result.stderr.includes('Invalid configuration (1 problem)'));
   t.true(result.stderr.includes('BATCH_PROCESSING_HOURLY_CRON="every hour": not a 5-field cron expression'));
 });
+
+test('YAML: an alias bomb is refused as a configuration problem, and so is nesting too deep to parse', (t) => {
+  const lines = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+  for (const [i, name] of ['b', 'c', 'd', 'e', 'f', 'g'].entries()) {
+    const previous = String.fromCharCode('a'.charCodeAt(0) + i);
+    lines.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(', ')}]`);
+  }
+  const bomb = yamlFile(`batch_processing:\n  ${lines.join('\n  ')}\n`);
+  const problems = problemsOf({ env: {}, file: bomb });
+  t.is(problems.length, 1);
+  t.regex(
+    problems[0] ?? '',
+    /: YAML aliases expand too far \(.*\); at most 100 alias expansions are accepted/,
+  );
+  const deep = yamlFile(`batch_processing: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
+  t.regex(problemsOf({ env: {}, file: deep })[0] ?? '', /: not valid YAML: /);
+});

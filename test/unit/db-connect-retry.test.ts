@@ -150,7 +150,16 @@ test('an attempt that never answers counts as ETIMEDOUT and is retried', async (
 
 test('a pool factory that connects is used for queries', async (t) => {
   const seen: string[] = [];
-  const client = { query: async () => ({ rows: [] }), release: () => seen.push('release') };
+  // db.query runs on a checked-out client (it listens for the client's 'error' while it holds it).
+  const client = {
+    query: async (text: string) => {
+      seen.push(text);
+      return { rows: text === 'SELECT 1 AS ok' ? [{ ok: 1 }] : [] };
+    },
+    release: () => seen.push('release'),
+    on: () => undefined,
+    off: () => undefined,
+  };
   const factory: PoolFactory = (config) => {
     seen.push(`${config.connectionString} max=${config.max}`);
     return {
@@ -174,7 +183,7 @@ test('a pool factory that connects is used for queries', async (t) => {
   await db.close();
   t.deepEqual(rows, [{ ok: 1 }]);
   t.false(db.embedded);
-  t.deepEqual(seen, ['postgres://u@h/d max=3', 'release', 'SELECT 1 AS ok', 'end']);
+  t.deepEqual(seen, ['postgres://u@h/d max=3', 'release', 'SELECT 1 AS ok', 'release', 'end']);
 });
 
 test('retry decisions read only the error code', (t) => {

@@ -17,6 +17,9 @@ function fakePool(failRollback: boolean) {
       return { rows: [], rowCount: 0 };
     },
     release: (err?: Error | boolean) => void released.push(err),
+    // the pool layer listens for a lost connection while it holds the client
+    on: () => undefined,
+    off: () => undefined,
   } as unknown as PoolClient;
   const pool: PoolLike = {
     query: async () => ({ rows: [], rowCount: 0 }) as never,

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { BatchError } from '../../shared/errors/index.ts';
-import { matchRoute, type Route } from '../../shared/http/index.ts';
+import { badTargetMessage, matchRoute, requestTarget, type Route } from '../../shared/http/index.ts';
 
 const routes: Route<string>[] = [
   { method: 'GET', pattern: '/reports/list', handler: 'list' },
@@ -34,4 +34,14 @@ test('an unknown path is 404 listing the routes; a malformed escape is 400', (t)
     instanceOf: BatchError,
   });
   t.is(bad.code, 'REQUEST_INVALID');
+});
+
+test('requestTarget: a target that starts with // is a path, never a host; what cannot be a URL is undefined', (t) => {
+  t.is(requestTarget('//evil:99999/x?y=1')?.pathname, '//evil:99999/x');
+  t.is(requestTarget('//%zz')?.pathname, '//%zz');
+  t.is(requestTarget('/reports/..%2f..%2fetc')?.pathname, '/reports/..%2f..%2fetc');
+  t.is(requestTarget(undefined)?.pathname, '/');
+  t.is(requestTarget('http://host/a')?.pathname, '/a');
+  t.is(requestTarget('*'), undefined);
+  t.regex(badTargetMessage('*'), /^the request target "\*" is not a path/);
 });
