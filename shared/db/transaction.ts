@@ -14,11 +14,15 @@ export function isUnusable(client: object): boolean {
   return unusable.has(client);
 }
 
+/** The snapshot an export reads from: one consistent view however many statements it takes. */
+export const BEGIN_READ_ONLY_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
 export async function inTransaction<T>(
   client: PoolClient,
   fn: (client: PoolClient) => Promise<T>,
+  begin = 'BEGIN',
 ): Promise<T> {
-  await client.query('BEGIN');
+  await client.query(begin);
   try {
     const result = await fn(client);
     await client.query('COMMIT');

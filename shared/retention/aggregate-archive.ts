@@ -28,7 +28,7 @@ import {
 } from './manifest.ts';
 import { PARQUET_CODEC, ParquetFileWriter, readParquetGroups } from './parquet-file.ts';
 import type { RawDayContext } from './raw-archive.ts';
-import { markUnusable } from '../db/transaction.ts';
+import { BEGIN_READ_ONLY_SNAPSHOT, inTransaction } from '../db/transaction.ts';
 
 export const AGGREGATE_SCHEMA_VERSION = 1;
 
@@ -243,43 +243,42 @@ export async function exportAggregateUnit(
     await hooks?.afterPut?.(key);
   };
   await deps.db.withClient(async (client) => {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-      await openAggregateCursor(client, unit);
-      let writer: AggregateParquetWriter | undefined;
-      for (;;) {
-        const { rows } = await client.query<StateRow & unknown[]>({
-          text: `FETCH ${options.rowsPerGroup} FROM ${AGGREGATE_CURSOR}`,
-          rowMode: 'array',
-        });
-        if (rows.length === 0) break;
-        for (const r of rows) {
-          r[1] = Number(r[1]);
-          r[15] = Number(r[15]);
-          stats.add(
-            r[1] as number,
-            r[2] as string,
-            r[3] as string,
-            r[4] as string,
-            Number(r[6]),
-            r[8] as string,
-            r[10] as number,
-            r[11] as number,
-          );
+    await inTransaction(
+      client,
+      async () => {
+        await openAggregateCursor(client, unit);
+        let writer: AggregateParquetWriter | undefined;
+        for (;;) {
+          const { rows } = await client.query<StateRow & unknown[]>({
+            text: `FETCH ${options.rowsPerGroup} FROM ${AGGREGATE_CURSOR}`,
+            rowMode: 'array',
+          });
+          if (rows.length === 0) break;
+          for (const r of rows) {
+            r[1] = Number(r[1]);
+            r[15] = Number(r[15]);
+            stats.add(
+              r[1] as number,
+              r[2] as string,
+              r[3] as string,
+              r[4] as string,
+              Number(r[6]),
+              r[8] as string,
+              r[10] as number,
+              r[11] as number,
+            );
+          }
+          writer ??= new AggregateParquetWriter(unit, objects.length, runId);
+          writer.write(rows);
+          if (writer.file.rows >= options.rowsPerPart) {
+            await upload(writer);
+            writer = undefined;
+          }
         }
-        writer ??= new AggregateParquetWriter(unit, objects.length, runId);
-        writer.write(rows);
-        if (writer.file.rows >= options.rowsPerPart) {
-          await upload(writer);
-          writer = undefined;
-        }
-      }
-      if (writer) await upload(writer);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => markUnusable(client));
-      throw err;
-    }
+        if (writer) await upload(writer);
+      },
+      BEGIN_READ_ONLY_SNAPSHOT,
+    );
   });
   const keep = new Set([...objects.map((o) => o.key), manifestKey(folder)]);
   const stale = (await store.list(folder)).map((o) => o.key).filter((k) => !keep.has(k));

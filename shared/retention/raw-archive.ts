@@ -29,7 +29,7 @@ import {
 import { markRemoved } from './archives-sql.ts';
 import { mergeRawStats, RawStatsBuilder, rawStatsDifferences, type RawStats } from './raw-stats.ts';
 import type { RetentionDeps, RetentionOptions } from './types.ts';
-import { markUnusable } from '../db/transaction.ts';
+import { BEGIN_READ_ONLY_SNAPSHOT, inTransaction } from '../db/transaction.ts';
 
 export interface RawDayContext {
   deps: RetentionDeps;
@@ -75,29 +75,28 @@ export async function exportRawDay(
 
   await deps.db.withClient(async (client) => {
     // one snapshot for the whole day, however many parts it takes
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-      let writer: RawParquetWriter | undefined;
-      for await (const group of rawRowGroups(client, partition.name, {
-        groupRows: options.rowsPerGroup,
-        embedded: deps.db.embedded,
-        interner,
-      })) {
-        writer ??= new RawParquetWriter({ day: partition.day, part: objects.length, runId });
-        writer.write(group);
-        addGroupStats(stats, group, interner);
-        releaseColumns(group);
-        if (writer.rows >= options.rowsPerPart) {
-          await upload(writer);
-          writer = undefined;
+    await inTransaction(
+      client,
+      async () => {
+        let writer: RawParquetWriter | undefined;
+        for await (const group of rawRowGroups(client, partition.name, {
+          groupRows: options.rowsPerGroup,
+          embedded: deps.db.embedded,
+          interner,
+        })) {
+          writer ??= new RawParquetWriter({ day: partition.day, part: objects.length, runId });
+          writer.write(group);
+          addGroupStats(stats, group, interner);
+          releaseColumns(group);
+          if (writer.rows >= options.rowsPerPart) {
+            await upload(writer);
+            writer = undefined;
+          }
         }
-      }
-      if (writer) await upload(writer);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => markUnusable(client));
-      throw err;
-    }
+        if (writer) await upload(writer);
+      },
+      BEGIN_READ_ONLY_SNAPSHOT,
+    );
   });
   await hooks?.step?.('parts-uploaded', partition.day);
 
