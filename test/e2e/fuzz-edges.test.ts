@@ -372,7 +372,8 @@ pgTest.serial(
         for (let attempt = 0; attempt < resend; attempt++) {
           const res = await fetch(ingestUrl(), {
             method: 'POST',
-            headers: { 'content-type': type },
+            // ingest takes the API token like every mutating call (the runtime has one configured)
+            headers: { 'content-type': type, authorization: `Bearer ${TOKEN}` },
             body: bytes,
           });
           const text = await res.text();
