@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
 import pg from 'pg';
 import { freePort } from '../../runtime/free-port.ts';
+import { migrate, openDatabase, type Database } from '../../shared/db/index.ts';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -123,4 +125,14 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A private cluster with a migrated pool on it; both go when the test ends (the pool first). */
+export async function privateDatabase(t: ExecutionContext): Promise<{ pg: PrivatePostgres; db: Database }> {
+  const cluster = await startPrivatePostgres();
+  t.teardown(() => cluster.destroy());
+  const db = await openDatabase({ url: cluster.url, poolSize: 4 });
+  t.teardown(() => db.close());
+  await migrate(db);
+  return { pg: cluster, db };
 }

@@ -2,10 +2,10 @@
 // middle of an hourly aggregation run: the run fails with a retriable error, the next runs catch up once the lost
 // run's lease expires, and every stored hour equals the sums over the raw events.
 import type { ExecutionContext } from 'ava';
-import { migrate, openDatabase } from '../../shared/db/index.ts';
+import { openDatabase } from '../../shared/db/index.ts';
 import { runAggregation, type AggregationSummary } from '../../shared/jobs/index.ts';
 import { deps, rng, storeTestEvents, type TestEvent } from './aggregate-fixtures.ts';
-import { startPrivatePostgres } from '../helpers/private-postgres.ts';
+import { privateDatabase } from '../helpers/private-postgres.ts';
 import { serviceTest } from '../helpers/services.ts';
 
 const pgTest = serviceTest('postgres');
@@ -16,11 +16,7 @@ pgTest.serial(
   'PostgreSQL restarted during an aggregation run: the run fails cleanly, the next ones catch up, the aggregates are exact',
   async (t: ExecutionContext) => {
     t.timeout(300_000);
-    const pg = await startPrivatePostgres();
-    t.teardown(() => pg.destroy());
-    const db = await openDatabase({ url: pg.url, poolSize: 4 });
-    t.teardown(() => db.close());
-    await migrate(db);
+    const { pg, db } = await privateDatabase(t);
     const random = rng(15);
     const events: TestEvent[] = [];
     for (let h = 0; h < HOURS; h++) {

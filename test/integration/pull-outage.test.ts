@@ -2,12 +2,12 @@
 // pullFromKafka reads a topic of the shared broker: a run fails cleanly with a retriable error, rows and offsets
 // agree after crash recovery, and the next run stores the rest, every record once.
 import type { ExecutionContext } from 'ava';
-import { migrate, openDatabase } from '../../shared/db/index.ts';
+import { openDatabase } from '../../shared/db/index.ts';
 import { isRetriable } from '../../shared/errors/index.ts';
 import { pullFromKafka } from '../../shared/ingest/index.ts';
 import { countOf } from '../fixtures/ingest-events.ts';
 import { createTopics, llmEvent, produceValues, testKafka, uniqueSuffix } from '../fixtures/ingest-kafka.ts';
-import { startPrivatePostgres } from '../helpers/private-postgres.ts';
+import { privateDatabase } from '../helpers/private-postgres.ts';
 import { serviceTest } from '../helpers/services.ts';
 
 const kafkaTest = serviceTest('postgres', 'kafka');
@@ -17,11 +17,7 @@ kafkaTest.serial(
   'PostgreSQL restarted during pull ingest: the run fails cleanly or retries; the next run stores the rest, each record once',
   async (t: ExecutionContext) => {
     t.timeout(300_000);
-    const pg = await startPrivatePostgres();
-    t.teardown(() => pg.destroy());
-    const db = await openDatabase({ url: pg.url, poolSize: 4 });
-    t.teardown(() => db.close());
-    await migrate(db);
+    const { pg, db } = await privateDatabase(t);
     const suffix = uniqueSuffix();
     const topic = `hxp.test.pull-outage.${suffix}`;
     const groupId = `hxp-test-pull-outage-${suffix}`;
