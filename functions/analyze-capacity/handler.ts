@@ -2,6 +2,7 @@
 // recommendations from the hourly aggregates (shared/capacity). Deployed twice: analyze-capacity takes
 // hxp.batch.events (a day's aggregation.completed) and HTTP (GET/POST /capacity/analysis),
 // analyze-capacity-cron the daily cron fallback. This only adapts the request and copies the answer.
+import { respond } from '../../shared/http/index.ts';
 import { handleCapacityRequest } from '../../shared/capacity/index.ts';
 import {
   closeFunctionContext,
@@ -25,8 +26,7 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
     },
     { ...jobs, config: fx.config, apiToken: fx.config.api.token },
   );
-  context.status(answer.status);
-  return answer.body;
+  return respond(context, answer);
 }
 
 export const init = initFunction;

@@ -1,6 +1,7 @@
 // generate-report (also deployed as generate-report-cron): the /reports API, the hxp.batch.events trigger
 // (aggregation.completed makes a period's report due) and the cron fallback — all answered by shared/reports.
 // A 202 generation finishes after the answer; shutdown (close) waits for it.
+import { respond } from '../../shared/http/index.ts';
 import { openObjectStore } from '../../shared/archive/index.ts';
 import {
   closeFunctionContext,
@@ -46,9 +47,7 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
     { method: event.method, path: event.path, query: event.query, headers: event.headers, body: event.body },
     deps,
   );
-  context.status(answer.status);
-  if (answer.headers) context.headers(answer.headers);
-  return answer.body;
+  return respond(context, answer);
 }
 
 export const init = initFunction;

@@ -2,6 +2,7 @@
 // before anything is removed), deletes expired bookkeeping rows, and restores archived days. Daily cron
 // tick (empty POST), POST /retention/cleanup {"dry_run"}, GET /retention/status, POST /retention/restore —
 // the library (shared/retention) answers; this only adapts the request.
+import { respond } from '../../shared/http/index.ts';
 import { S3ObjectStore } from '../../shared/archive/index.ts';
 import {
   closeFunctionContext,
@@ -30,8 +31,7 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
     { method: event.method, path: event.path, body: event.body, headers: event.headers },
     { ...deps, log: context.log },
   );
-  context.status(answer.status);
-  return answer.body;
+  return respond(context, answer);
 }
 
 export async function close(): Promise<void> {

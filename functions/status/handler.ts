@@ -1,6 +1,7 @@
 // status: GET /health, /aggregation/status, /runs, /metrics, /dead-letters (+ POST /dead-letters/replay),
 // /aggregates/*, /openapi.json — the status library's route table answers; this only adapts the request and
 // copies its answer's status and headers.
+import { respond } from '../../shared/http/index.ts';
 import { closeFunctionContext, getFunctionContext, initFunction } from '../../shared/function-context.ts';
 import { handleStatusRequest, statusDepsFromConfig, type StatusDeps } from '../../shared/status/index.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
@@ -14,9 +15,7 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
     { method: event.method, path: event.path, query: event.query, headers: event.headers, body: event.body },
     deps,
   );
-  context.status(answer.status);
-  if (answer.headers) context.headers(answer.headers);
-  return answer.body;
+  return respond(context, answer);
 }
 
 export const init = initFunction;

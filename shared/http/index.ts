@@ -1,3 +1,4 @@
 export { jsonBody } from './json-body.ts';
 export { matchRoute, type HttpMethod, type Route, type RouteMatch } from './routes.ts';
 export { badTargetMessage, requestTarget } from './request-target.ts';
+export { respond, type RouteAnswer } from './respond.ts';
