@@ -172,7 +172,12 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
     maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
     maxBytes: options.maxBytesPerFetch ?? 2 * 1024 * 1024,
     allowAutoTopicCreation: false,
-    retry: { retries: 3 },
+    // A crash (a broker down longer than these retries) ends the invocation with its error; the next one
+    // resumes from the offsets stored in PostgreSQL. kafkajs's own restart after a crash is switched off
+    // because disconnect() does not cancel it: a restart already under way (connecting, joining) when the
+    // pull stops goes on after the pull has returned, re-arms its timer on every failure while the broker is
+    // down, and once the broker is back joins the group as a member nobody runs, holding partitions.
+    retry: { retries: 3, restartOnFailure: () => Promise.resolve(false) },
   });
 
   // PostgreSQL's offsets, read once before joining and kept current by our own commits, so the GROUP_JOIN
@@ -212,11 +217,8 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
     fetchedSinceJoin = true;
     lastActivity = clock();
   });
-  consumer.on(consumer.events.CRASH, (event) => {
-    // kafkajs restarts itself after retriable crashes (the rejoin seeks again); anything else ends the run.
-    if (event.payload.restart) log.warn({ err: event.payload.error }, 'kafka consumer restarting');
-    else stop('time', event.payload.error);
-  });
+  // kafkajs has disconnected the consumer when it reports a crash (it never restarts it, see retry above).
+  consumer.on(consumer.events.CRASH, (event) => stop('time', event.payload.error));
 
   // Stores one prepared batch in its transaction, then does what follows a commit. Runs from the queue,
   // after the partition's earlier batches.
@@ -400,13 +402,27 @@ async function presentTopics(
 // kafkajs names its errors; those that mean "no broker answered" become KAFKA_UNAVAILABLE (retriable).
 const UNREACHABLE = new Set([
   'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
   'KafkaJSBrokerNotFound',
   'KafkaJSNumberOfRetriesExceeded',
 ]);
 
+/**
+ * Whether `err` or one of its causes says no broker answered. A consumer that could not reconnect crashes
+ * with a KafkaJSNonRetriableError whose cause is the connection error.
+ */
+function kafkaUnreachable(err: unknown): boolean {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    const { name, cause } = e as { name?: unknown; cause?: unknown };
+    if (typeof name === 'string' && UNREACHABLE.has(name)) return true;
+    e = cause;
+  }
+  return false;
+}
+
 function asBatchError(err: unknown, groupId: string, topics: readonly string[]): unknown {
-  const name = (err as { name?: unknown } | null)?.name;
-  if (typeof name !== 'string' || !UNREACHABLE.has(name)) return err;
+  if (!kafkaUnreachable(err)) return err;
   return new BatchError(
     'KAFKA_UNAVAILABLE',
     `pull ingestion could not reach Kafka (${(err as Error).message}); check kafka.bootstrapServers and that the brokers are up`,
