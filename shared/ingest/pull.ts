@@ -180,40 +180,72 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
     retry: { retries: 3, restartOnFailure: () => Promise.resolve(false) },
   });
 
-  // PostgreSQL's offsets, read once before joining and kept current by our own commits, so the GROUP_JOIN
-  // listener can seek synchronously — before kafkajs fetches from the (informative) Kafka commit. A stale
-  // entry (another member advanced a partition) is caught by the check inside the transaction.
-  const positions = new Map<string, string>();
   // Where partitions without a stored offset start: their low (fromBeginning) or high watermark.
   const starts = new Map<string, string>();
-  const seekToStored = (assignment: Record<string, number[]>): void => {
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        // No stored offset: the partition was never ingested into this database, whatever Kafka committed.
-        const key = `${topic}:${partition}`;
-        const offset = positions.get(key) ?? starts.get(key);
-        if (offset !== undefined) consumer.seek({ topic, partition, offset });
-      }
-    }
-  };
   // Bumped whenever the consumer is sent back in a partition (every group join seeks, and so does a gap):
   // batches taken before that are dropped from the queue instead of stored, as kafkajs reads them again.
   let joins = 0;
   const gapSeeks = new Map<string, number>();
   const readPosition = (key: string): string => `${joins}:${gapSeeks.get(key) ?? 0}`;
+  // The partitions of the current assignment already sent to their offset stored in PostgreSQL; a batch of
+  // any other (fetched before the join, or before the seek) is not taken.
+  const positioned = new Set<string>();
+  let awaitingPositions = false;
+  let positioning: Promise<void> = Promise.resolve();
+  // Every assignment — the first join and every rebalance — starts where PostgreSQL says at that moment, not
+  // where this member last knew: a partition taken over from another member has moved on since. kafkajs
+  // fetches as soon as the join returns, so the partitions are paused in the (synchronous) listener, and
+  // resumed once PostgreSQL has answered and they are sought.
+  const seekToStored = async (join: number, held: { topic: string; partitions: number[] }[]) => {
+    const keys = held.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}:${p}`));
+    // A batch of a partition kept through the rebalance may be in its transaction: its offset counts.
+    await queue.settled(keys);
+    const stored = await readOffsets(
+      deps.db,
+      groupId,
+      held.map((h) => h.topic),
+    );
+    // A later join positions its own assignment; a stopped pull positions nothing.
+    if (join !== joins || stopReason !== undefined || failure !== undefined) return;
+    const offsets = new Map(stored.map((o) => [`${o.topic}:${o.partition}`, o.nextOffset]));
+    for (const { topic, partitions } of held) {
+      for (const partition of partitions) {
+        // No stored offset: the partition was never ingested into this database, whatever Kafka committed.
+        const key = `${topic}:${partition}`;
+        const offset = offsets.get(key) ?? starts.get(key);
+        if (offset !== undefined) consumer.seek({ topic, partition, offset });
+        positioned.add(key);
+      }
+    }
+    consumer.resume(held);
+    awaitingPositions = false;
+    fetchedSinceJoin = false;
+    lastActivity = clock();
+  };
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     joins += 1;
+    const join = joins;
     fetchedSinceJoin = false;
     lastActivity = clock();
     confirmed.clear();
+    positioned.clear();
+    awaitingPositions = true;
+    const held = Object.entries(event.payload.memberAssignment).map(([topic, partitions]) => ({
+      topic,
+      partitions,
+    }));
     try {
-      seekToStored(event.payload.memberAssignment);
+      consumer.pause(held);
     } catch (err) {
       stop('time', err);
+      return;
     }
+    const looking = seekToStored(join, held).catch((err: unknown) => stop('time', err));
+    positioning = Promise.all([positioning, looking]).then(() => undefined);
   });
   consumer.on(consumer.events.FETCH, () => {
-    if (fetchedSinceJoin) return;
+    // Fetches of a paused assignment (waiting for PostgreSQL's offsets) bring nothing and do not count.
+    if (fetchedSinceJoin || awaitingPositions) return;
     fetchedSinceJoin = true;
     lastActivity = clock();
   });
@@ -240,7 +272,6 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
         return;
       }
       confirmed.add(key);
-      positions.set(key, outcome.nextOffset);
       await options.hooks?.afterCommit?.();
       // From reserved to counted in one step, so the budget never sees the batch twice.
       reserved -= work.records;
@@ -296,13 +327,14 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
 
   const handleBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
+    const key = `${batch.topic}:${batch.partition}`;
     if (stopReason !== undefined || failure !== undefined || !payload.isRunning() || payload.isStale())
       return;
+    if (!positioned.has(key)) return;
     const room = Math.max(0, maxRecords - totals.recordsIn - reserved);
     const messages: KafkaMessage[] =
       batch.messages.length > room ? batch.messages.slice(0, room) : batch.messages;
     if (messages.length === 0) return;
-    const key = `${batch.topic}:${batch.partition}`;
     let work: PreparedPartitionBatch;
     try {
       // Prepared now, so the queue holds rendered rows rather than kafkajs's messages and fetch buffers.
@@ -340,9 +372,6 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
     topics = await presentTopics(deps.kafka, options.topics, options.topicSettings, log);
     if (topics.length === 0) stop('idle');
     else {
-      for (const o of await readOffsets(deps.db, groupId, topics)) {
-        positions.set(`${o.topic}:${o.partition}`, o.nextOffset);
-      }
       for (const w of await watermarks(deps.kafka, topics)) {
         starts.set(`${w.topic}:${w.partition}`, fromBeginning ? w.low : w.high);
       }
@@ -360,7 +389,9 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
   } catch (err) {
     failure ??= err;
   } finally {
-    // Batches already handed over finish (or, after a failure, are skipped) before the consumer goes.
+    // Batches already handed over finish (or, after a failure, are skipped) before the consumer goes, and so
+    // does a join's look at PostgreSQL's offsets.
+    await positioning;
     await queue.drain();
     clearTimeout(timer);
     clearInterval(idleCheck);

@@ -75,3 +75,26 @@ test('a task that throws goes to onError and does not stop the partition', async
   );
   t.deepEqual(ran, ['after']);
 });
+
+test('settled() waits for the named partitions only, and for nothing when they are idle', async (t) => {
+  const log: string[] = [];
+  const queue = new PartitionQueue(10, (err) => t.fail(String(err)));
+  const a1 = gate(log, 'a1');
+  const a2 = gate(log, 'a2');
+  const b1 = gate(log, 'b1');
+  queue.push('a', a1.task);
+  queue.push('a', a2.task);
+  queue.push('b', b1.task);
+  await queue.settled(['c']);
+  let aSettled = false;
+  const waiting = queue.settled(['a']).then(() => (aSettled = true));
+  a1.release();
+  await tick();
+  t.false(aSettled, 'a2 is still running');
+  a2.release();
+  await waiting;
+  t.deepEqual(log, ['start a1', 'start b1', 'end a1', 'start a2', 'end a2']);
+  t.is(queue.size, 1, 'b1 is still running');
+  b1.release();
+  await queue.drain();
+});
