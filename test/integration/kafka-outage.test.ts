@@ -9,13 +9,18 @@ import { isRetriable } from '../../shared/errors/index.ts';
 import { pullFromKafka } from '../../shared/ingest/index.ts';
 import { createKafka } from '../../shared/kafka/index.ts';
 import { countOf } from '../fixtures/ingest-events.ts';
-import { createTopics, llmEvent, produceValues, uniqueSuffix } from '../fixtures/ingest-kafka.ts';
+import {
+  createTopics,
+  llmEvent,
+  outagePullOptions,
+  produceValues,
+  uniqueSuffix,
+} from '../fixtures/ingest-kafka.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { kafkaLib, startPrivateKafka } from '../helpers/private-kafka.ts';
 import { serviceTest } from '../helpers/services.ts';
 
 const kafkaTest = serviceTest('postgres', 'kafka');
-const NOW = Date.parse('2026-11-28T12:00:00Z');
 const WORKER = fileURLToPath(new URL('../fixtures/ingest-worker.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -141,15 +146,7 @@ kafkaTest.serial(
     // 2. The broker back, the second half produced, and pulls until one started after that says lag 0.
     await broker.start();
     await produceValues(kafka, topic, values.slice(RECORDS / 2));
-    const options = {
-      groupId,
-      topics: [topic],
-      maxDurationMs: 120_000,
-      idleMs: 1500,
-      maxWaitTimeMs: 200,
-      sessionTimeoutMs: 10_000,
-      now: () => NOW,
-    };
+    const options = outagePullOptions(groupId, topic);
     const runs: string[] = [];
     let lag = Number.POSITIVE_INFINITY;
     let readAgain = 0;
