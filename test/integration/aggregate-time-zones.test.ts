@@ -12,6 +12,7 @@ import { dayStartInside } from '../../shared/aggregate/local-time.ts';
 import { loadConfig } from '../../shared/config/index.ts';
 import { jobOptionsOf } from '../../shared/function-context.ts';
 import {
+  DIRECT_VALUES,
   bothBackends,
   deps,
   rng,
@@ -59,18 +60,6 @@ function eventsAround(zone: string, from: string, to: string, seed: number): Tes
   }));
 }
 
-/** Every raw value with its series (written independently of the production statements). */
-const VALUES = `
-  SELECT r.ts, r.event_type, m.metric, 'all' AS dimension, '*' AS dimension_value, m.value
-  FROM raw_events r, unnest(r.metric_names, r.metric_values) AS m(metric, value)
-  UNION ALL
-  SELECT r.ts, r.event_type, m.metric, 'source', r.source, m.value
-  FROM raw_events r, unnest(r.metric_names, r.metric_values) AS m(metric, value)
-  UNION ALL
-  SELECT r.ts, r.event_type, m.metric, d.name, d.value, m.value
-  FROM raw_events r, unnest(r.metric_names, r.metric_values) AS m(metric, value),
-       unnest(r.dimension_names, r.dimension_values) AS d(name, value)`;
-
 const TRUNC = { day: 'day', week: 'week', month: 'month' } as const;
 
 /**
@@ -83,7 +72,7 @@ async function compareLevel(
   level: keyof typeof TRUNC,
   zone: string,
 ): Promise<{ compared: number; mismatches: Record<string, unknown>[] }> {
-  const valued = `(SELECT date_trunc('${TRUNC[level]}', ts, '${zone}') AS bucket, * FROM (${VALUES}) v)`;
+  const valued = `(SELECT date_trunc('${TRUNC[level]}', ts, '${zone}') AS bucket, * FROM (${DIRECT_VALUES}) v)`;
   const quantiles = sqlQuantileQuery({
     bins: `(SELECT bucket, event_type, metric, dimension, dimension_value, ${sqlSign('value')} AS sign,
               ${sqlKey('value')} AS key, 1::bigint AS count FROM ${valued} b0)`,
