@@ -1,7 +1,6 @@
 // event_keys claims sent as binary COPY rows (key-claim-tuples.ts) read back as the keys and instants they
 // were written from — on the real PostgreSQL, as PGlite's socket does not speak COPY — and a known key
 // fails the COPY as a whole, so the store falls back to claiming one by one.
-import test from 'ava';
 import fc from 'fast-check';
 import type { PoolClient } from 'pg';
 import { copyNewKeys } from '../../shared/ingest/raw-sql.ts';
