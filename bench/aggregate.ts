@@ -66,10 +66,10 @@ function measured(summary: AggregationSummary, ms: number): AggregationMeasureme
   };
 }
 
-export async function measureHourly(db: Database): Promise<AggregationMeasurement> {
+export async function measureHourly(db: Database, timeZone = 'UTC'): Promise<AggregationMeasurement> {
   const started = performance.now();
   const summary = await runAggregation(
-    { db, options: DEFAULT_JOB_OPTIONS },
+    { db, options: { ...DEFAULT_JOB_OPTIONS, timeZone } },
     { level: 'hour', trigger: 'manual' },
   );
   return measured(summary, performance.now() - started);
@@ -150,16 +150,18 @@ const median = (xs: readonly number[]): number => {
 export async function measureRollups(
   db: Database,
   span: Span,
+  timeZone = 'UTC',
   repeats = 3,
 ): Promise<Record<RollupLevel, RollupMeasurement>> {
+  const calendar = { ...DEFAULT_CALENDAR, timeZone };
   const now = new Date(span.end.getTime() + 40 * 86_400_000);
   const runs: Record<RollupLevel, AggregationMeasurement[]> = { day: [], week: [], month: [] };
   for (let rep = 0; rep < repeats; rep++) {
     for (const level of ROLLUP_LEVELS) {
-      if (rep > 0) await markRangeDirty(db, level, span.start, now, DEFAULT_CALENDAR);
+      if (rep > 0) await markRangeDirty(db, level, span.start, now, calendar);
       const started = performance.now();
       const summary = await runAggregation(
-        { db, options: DEFAULT_JOB_OPTIONS },
+        { db, options: { ...DEFAULT_JOB_OPTIONS, timeZone } },
         { level, trigger: 'manual', now },
       );
       runs[level].push(measured(summary, performance.now() - started));

@@ -1,5 +1,6 @@
 // Command-line flags of `npm run bench`. Sizes are event counts; every size gets its own database and
 // topic, and all sizes share one time span so that rollup bucket counts match.
+import { assertSupportedTimeZone } from '../shared/aggregate/index.ts';
 
 export const STEPS = ['ingest', 'copy', 'hourly', 'rollups', 'reports', 'query'] as const;
 export type Step = (typeof STEPS)[number];
@@ -30,6 +31,8 @@ export interface BenchArgs {
   scaleOut: number[];
   /** Also ingest each size with this commit's ingest child (into its own database), before ours. */
   ingestBefore: string | undefined;
+  /** time.zone of the hourly and rollup runs (`--time-zone Asia/Kolkata`: the cost of quarter hours). */
+  timeZone: string;
 }
 
 export const PEERS = ['pandas'] as const;
@@ -37,13 +40,15 @@ export type Peer = (typeof PEERS)[number];
 
 const USAGE = `usage: npm run bench -- [--events 1000000,10000000] [--quick] [--days 14] [--partitions 4]
        [--seed 42] [--steps ingest,copy,hourly,rollups,reports,query] [--peer pandas] [--scale-out 1,2,4] [--readme] [--keep]
-       [--explain] [--child-tsx] [--ingest-before <git ref>]
+       [--explain] [--child-tsx] [--ingest-before <git ref>] [--time-zone UTC]
        npm run bench -- --retention 1M,10M [--seed 42] [--readme] [--keep]
 The ingest always runs (it loads the data the other steps measure); reports needs the aggregates, so the\nhourly aggregation and the rollups run (unmeasured if not asked for) before it; query needs the hourly aggregation.
 --ingest-before main: the same topic is also ingested by main's ingest child (bundled from git, into its own
 database) just before ours, and both are judged against the one COPY — a change's cost, measured in one run.
 --peer pandas: pandas (a venv under ~/.cache/hxp-batch) computes the same hourly series from the same events as\nNDJSON after the hourly aggregation, which it is checked against; its time and peak RSS stand beside ours.
 --scale-out 1,2,4: the events again on an 8-partition topic, drained by 1, 2, 4 ingest processes of one group.
+--time-zone Asia/Kolkata: days, weeks and months cut in that zone (time.zone); in a zone whose days start inside a
+UTC hour the hourly run also stores those hours' quarter hours, and the day rollups add them.
 --retention runs the retention benchmark instead: one day of that many raw events archived against
 COPY (SELECT …) TO STDOUT (PostgreSQL only).`;
 
@@ -69,6 +74,15 @@ function positiveInt(flag: string, text: string | undefined, max: number): numbe
   return value;
 }
 
+function timeZoneArg(text: string): string {
+  try {
+    assertSupportedTimeZone(text, new Date(), new Date());
+  } catch {
+    fail(`--time-zone: "${text}" is not an IANA time zone known to Intl (e.g. UTC, Asia/Kolkata)`);
+  }
+  return text;
+}
+
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = {
     sizes: [],
@@ -85,6 +99,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     peers: [],
     scaleOut: [],
     ingestBefore: undefined,
+    timeZone: 'UTC',
   };
   let sizes: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -146,6 +161,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--explain':
         args.explain = true;
+        break;
+      case '--time-zone':
+        args.timeZone = timeZoneArg(value());
         break;
       case '--retention':
         args.retention = [...new Set(value().split(',').map(parseCount))].sort((a, b) => a - b);

@@ -197,8 +197,10 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
       result.rawRows = rows[0]?.n ?? 0;
       // With --explain the timed run also records the time of every statement it sends (negligible overhead).
       const profile = args.explain ? profiledDatabase(bench.db) : undefined;
-      const { value: hourly } = await step('hourly aggregation: runAggregation({level: "hour"})', () =>
-        measureHourly(profile?.db ?? bench.db),
+      const zoned = args.timeZone === 'UTC' ? '' : `, time.zone ${args.timeZone}`;
+      const { value: hourly } = await step(
+        `hourly aggregation: runAggregation({level: "hour"})${zoned}`,
+        () => measureHourly(profile?.db ?? bench.db, args.timeZone),
       );
       if (profile) {
         result.hourlyProfile = profile.stats().slice(0, 15);
@@ -266,8 +268,8 @@ async function benchSize(size: number, ctx: SizeContext): Promise<SizeResult> {
         );
       }
       if (args.steps.includes('rollups') || wantsReports) {
-        const { value: rollups } = await step('rollups: day, week, month (3 passes)', () =>
-          measureRollups(bench.db, span),
+        const { value: rollups } = await step(`rollups: day, week, month (3 passes${zoned})`, () =>
+          measureRollups(bench.db, span, args.timeZone),
         );
         result.rollups = rollups;
         await ctx.checkpoint(result);

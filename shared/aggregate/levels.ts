@@ -5,7 +5,7 @@ export const LEVELS: readonly Level[] = ['hour', 'day', 'week', 'month'];
 export type WeekStart = 'monday' | 'sunday';
 
 export interface CalendarOptions {
-  /** IANA zone for day/week/month buckets (hours are always UTC). Offsets must be whole hours. */
+  /** IANA zone for day/week/month buckets (hours are always UTC; days starting inside an hour are cut at its quarters). */
   timeZone: string;
   /** First day of a week: 'monday' (ISO, default) or 'sunday'. */
   weekStart: WeekStart;

@@ -3,6 +3,7 @@
 import { utcOffsetMinutes } from './timezone.ts';
 
 const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
 
 /** A calendar date or a date-time without offset (YYYY-MM-DD[THH:MM[:SS[.sss]]]). */
 export const LOCAL_DATE_TIME =
@@ -46,4 +47,23 @@ export function parseZonedInstant(text: string, zone: string): number | undefine
 export function localDate(instantMs: number, zone: string): string {
   const shifted = new Date(instantMs + utcOffsetMinutes(zone, new Date(instantMs)) * MINUTE_MS);
   return shifted.toISOString().slice(0, 10);
+}
+
+/**
+ * The instant a local day of `zone` starts strictly inside the UTC hour starting at `hourMs`, or undefined
+ * (days last 23 hours at least, so an hour holds one start at most). Found per instant, DST included: the
+ * first instant whose local date differs from the hour's first, to the millisecond. A start on the hour
+ * itself is not inside it.
+ */
+export function dayStartInside(hourMs: number, zone: string): number | undefined {
+  const first = localDate(hourMs, zone);
+  let hi = hourMs + HOUR_MS - 1;
+  if (localDate(hi, zone) === first) return undefined;
+  let lo = hourMs; // local date of lo is `first`, of hi the next day
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (localDate(mid, zone) === first) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }

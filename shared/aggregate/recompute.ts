@@ -1,10 +1,13 @@
 // Recomputing one window, as one transaction: read changed_seq, delete the window's state and bins, insert
-// them fresh (hours from raw events, rollups from the stored state below), record done_seq = the changed_seq
-// read at the start (an event ingested meanwhile leaves the window dirty), and re-open the windows above.
+// them fresh (hours from raw events, with their quarters where a local day starts inside the hour; rollups
+// from the stored state below, a day after making sure the quarters at its edges are stored), record
+// done_seq = the changed_seq read at the start (an event ingested meanwhile leaves the window dirty), and
+// re-open the windows above.
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/index.ts';
 import type { CalendarOptions, Level } from './levels.ts';
 import { levelsAbove } from './levels.ts';
+import { ensureEdgeQuarters, storeQuartersOfHour } from './quarters.ts';
 import { deleteWindowState, insertWindowState, tuneWindowTransaction } from './state-sql.ts';
 import { markWindowDone, readChangedSeq } from './windows-sql.ts';
 
@@ -44,7 +47,9 @@ export async function recomputeWindow(
       seq = (await readChangedSeq(tx, level, bucket)) ?? 0;
     }
     await deleteWindowState(tx, level, bucket);
+    if (level === 'day') await ensureEdgeQuarters(tx, bucket, calendar.timeZone, prepared);
     const { rowsIn, rowsOut } = await insertWindowState(tx, level, bucket, calendar.timeZone, prepared);
+    if (level === 'hour') await storeQuartersOfHour(tx, bucket, calendar.timeZone, prepared);
     await markWindowDone(tx, level, bucket, seq, levelsAbove(level), calendar);
     const result: RecomputeResult = { rowsIn, rowsOut, doneSeq: seq };
     await options.beforeCommit?.(tx, result);

@@ -1,6 +1,7 @@
 // Set-based statements that rebuild one window's aggregate_state and aggregate_sketch_bins inside
 // PostgreSQL. Each is one INSERT…SELECT per window (data-modifying CTEs write bins and state in one pass);
-// no rows travel to Node. Parameters: $1 level, $2 bucket, and for rollups $3 zone.
+// no rows travel to Node. Parameters: $1 level, $2 bucket (the range's start), and $3: the range's end for
+// state read from raw events (hours, quarters), the zone for rollups.
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../db/index.ts';
 import type { Level } from './levels.ts';
@@ -17,6 +18,19 @@ const QUANTILES = sqlSortedBinQuantiles({
   total: 'm.bin_total',
 });
 
+/** Where a statement writes: the windows' tables (hours and rollups alike), or the quarter hours' (000010). */
+interface StateTables {
+  state: string;
+  bins: string;
+}
+const STATE_TABLES = {
+  hour: { state: 'aggregate_state', bins: 'aggregate_sketch_bins' },
+  quarter: { state: 'aggregate_quarter_state', bins: 'aggregate_quarter_sketch_bins' },
+} as const satisfies Record<string, StateTables>;
+
+/** A range whose state is read from raw events: an hour window, or a quarter of an hour in which a local day starts. */
+export type RangeGrain = 'hour' | 'quarter';
+
 /**
  * The common tail: given CTEs `bins_in(series, sign, key, count)` with one row per (series, sign, key) and partial
  * states `stats_in(series, count, sum, sum_squares, min, max)` (several rows per series are merged), writes one
@@ -28,7 +42,7 @@ const QUANTILES = sqlSortedBinQuantiles({
  * compare the series bytewise (COLLATE "C"): any consistent order will do, and the database collation would
  * go through strcoll().
  */
-function writeTail(rowsInExpr: string): string {
+function writeTail(rowsInExpr: string, target: StateTables = STATE_TABLES.hour): string {
   return `,
 merged AS MATERIALIZED (
   SELECT ${SERIES}, sum(count)::bigint AS count, sum(sum) AS sum, sum(sum_squares) AS sum_squares,
@@ -46,11 +60,11 @@ merged AS MATERIALIZED (
   GROUP BY 1, 2, 3, 4
 ),
 ins_bins AS (
-  INSERT INTO aggregate_sketch_bins (level, bucket, ${SERIES}, signs, keys, counts)
+  INSERT INTO ${target.bins} (level, bucket, ${SERIES}, signs, keys, counts)
   SELECT $1::text, $2::timestamptz, ${SERIES}, signs, keys, counts FROM merged
 ),
 ins_state AS (
-  INSERT INTO aggregate_state (level, bucket, ${SERIES}, count, sum, sum_squares, min, max, p50, p95, p99)
+  INSERT INTO ${target.state} (level, bucket, ${SERIES}, count, sum, sum_squares, min, max, p50, p95, p99)
   SELECT $1::text, $2::timestamptz, ${SERIES}, m.count, m.sum, m.sum_squares, m.min, m.max,
          least(greatest(q.p50, m.min), m.max), least(greatest(q.p95, m.min), m.max), least(greatest(q.p99, m.min), m.max)
   FROM merged AS m CROSS JOIN LATERAL ${QUANTILES} AS q
@@ -76,17 +90,19 @@ export function seriesOf(alias: string): string {
 }
 
 /**
- * Hour from raw events, each metric value counted in every series seriesOf() gives its event. The exact stats
- * and the sketch take separate paths, so numeric sums are kept per series, not per bin. Both first group by
- * everything that decides a series (type, source, dimension arrays, metric; the sketch also by bin) — fewer
- * rows, since dimension combinations repeat — and then fan those partial states out to the series and add
- * them up (numeric sums are exact, so the order of addition does not matter). Each value is converted to
- * numeric once, as an array.
+ * The state of the range [$2, $3) from raw events — an hour, or a quarter hour: one statement for both, so a
+ * day assembled from hours and quarters holds exactly what one statement over the day would. Each metric
+ * value is counted in every series seriesOf() gives its event. The exact stats and the sketch take separate
+ * paths, so numeric sums are kept per series, not per bin. Both first group by everything that decides a
+ * series (type, source, dimension arrays, metric; the sketch also by bin) — fewer rows, since dimension
+ * combinations repeat — and then fan those partial states out to the series and add them up (numeric sums
+ * are exact, so the order of addition does not matter). Each value is converted to numeric once, as an array.
  */
-const HOUR_SQL =
-  `WITH src AS MATERIALIZED (
+function rangeSql(grain: RangeGrain): string {
+  return (
+    `WITH src AS MATERIALIZED (
   SELECT event_type, source, metric_names, metric_values, dimension_names, dimension_values
-  FROM raw_events WHERE ts >= $2::timestamptz AND ts < $2::timestamptz + interval '1 hour'
+  FROM raw_events WHERE ts >= $2::timestamptz AND ts < $3::timestamptz
 ),
 stats_base AS (
   SELECT s.event_type, s.source, s.dimension_names, s.dimension_values, m.metric,
@@ -113,19 +129,67 @@ bins_in AS (
   SELECT b.event_type, b.metric, d.dimension, d.dimension_value, b.sign, b.key, sum(b.count)::bigint AS count
   FROM bins_base b CROSS JOIN LATERAL ${seriesOf('b')}
   GROUP BY 1, 2, 3, 4, 5, 6
-)` + writeTail('SELECT count(*) FROM src');
+)` + writeTail('SELECT count(*) FROM src', STATE_TABLES[grain])
+  );
+}
 
-/** A rollup from the stored state of `below` in [bucket, end of bucket in zone): sums add, bins add per key. */
+const RANGE_SQL = { hour: rangeSql('hour'), quarter: rangeSql('quarter') } as const;
+
+const WINDOW_END = 'agg_bucket_end($1::text, $2::timestamptz, $3::text)';
+
+/**
+ * The stored state a rollup reads, as `SELECT <cols> FROM <table> WHERE <range>` parts. Weeks and months read
+ * the days in [bucket, end): their edges are local midnights, which days start at. A day reads the hours
+ * wholly inside it and, where it starts or ends inside a UTC hour (a zone with a half- or quarter-hour
+ * offset), the quarters of those edge hours that fall in the day (shared/aggregate/quarters.ts makes sure
+ * they are stored). The two conditions are each other's complement within [bucket, end), so nothing is
+ * read twice: stale quarters of an hour wholly inside the day (stored for another zone) are never read.
+ */
+function rollupSources(below: Level): { table: StateTables; where: string }[] {
+  if (below !== 'hour') {
+    return [
+      {
+        table: STATE_TABLES.hour,
+        where: `level = '${below}' AND bucket >= $2::timestamptz AND bucket < ${WINDOW_END}`,
+      },
+    ];
+  }
+  const hourOf = `date_trunc('hour', bucket, 'UTC')`;
+  return [
+    {
+      table: STATE_TABLES.hour,
+      where: `level = 'hour' AND bucket >= $2::timestamptz AND bucket <= ${WINDOW_END} - interval '1 hour'`,
+    },
+    {
+      table: STATE_TABLES.quarter,
+      where:
+        `bucket >= $2::timestamptz AND bucket < ${WINDOW_END} ` +
+        `AND (${hourOf} < $2::timestamptz OR ${hourOf} > ${WINDOW_END} - interval '1 hour')`,
+    },
+  ];
+}
+
+/** A rollup from the stored state below it (rollupSources): sums add, bins add per key. */
 function rollupSql(below: Level): string {
-  const range = `level = '${below}' AND bucket >= $2::timestamptz AND bucket < agg_bucket_end($1::text, $2::timestamptz, $3::text)`;
+  const sources = rollupSources(below);
+  const stats = sources
+    .map((s) => `SELECT ${SERIES}, count, sum, sum_squares, min, max FROM ${s.table.state} WHERE ${s.where}`)
+    .join('\n  UNION ALL\n  ');
+  const bins = sources
+    .map(
+      (s) => `SELECT b.event_type, b.metric, b.dimension, b.dimension_value, b.signs, b.keys, b.counts
+    FROM ${s.table.bins} AS b WHERE ${s.where}`,
+    )
+    .join('\n    UNION ALL\n    ');
   return (
     `WITH stats_in AS (
-  SELECT ${SERIES}, count, sum, sum_squares, min, max FROM aggregate_state WHERE ${range}
+  ${stats}
 ),
 bins_in AS (
   SELECT b.event_type, b.metric, b.dimension, b.dimension_value, u.sign, u.key, sum(u.count)::bigint AS count
-  FROM aggregate_sketch_bins AS b CROSS JOIN LATERAL unnest(b.signs, b.keys, b.counts) AS u(sign, key, count)
-  WHERE ${range}
+  FROM (
+    ${bins}
+  ) AS b CROSS JOIN LATERAL unnest(b.signs, b.keys, b.counts) AS u(sign, key, count)
   GROUP BY 1, 2, 3, 4, 5, 6
 )` + writeTail('SELECT count(*) FROM stats_in')
   );
@@ -133,14 +197,19 @@ bins_in AS (
 
 const ROLLUP_SQL = { day: rollupSql('hour'), week: rollupSql('day'), month: rollupSql('day') } as const;
 
-/** The statement that rebuilds a window of `level` (for EXPLAIN and benchmarks): $1 level, $2 bucket, $3 zone. */
+const HOUR_MS = 3_600_000;
+
+/**
+ * The statement that rebuilds a window of `level` (for EXPLAIN and benchmarks); its parameters are
+ * windowStateParams(level, …).
+ */
 export function windowStateSql(level: Level): string {
-  return level === 'hour' ? HOUR_SQL : ROLLUP_SQL[level];
+  return level === 'hour' ? RANGE_SQL.hour : ROLLUP_SQL[level];
 }
 
-/** The parameters of windowStateSql(level). */
+/** The parameters of windowStateSql(level): level, bucket, and the hour's end or the rollup's zone. */
 export function windowStateParams(level: Level, bucket: Date, timeZone: string): unknown[] {
-  return level === 'hour' ? [level, bucket] : [level, bucket, timeZone];
+  return level === 'hour' ? [level, bucket, new Date(bucket.getTime() + HOUR_MS)] : [level, bucket, timeZone];
 }
 
 /**
@@ -163,9 +232,21 @@ export async function tuneWindowTransaction(db: Queryable, prepared: boolean): P
   await db.query(prepared ? `${settings}; SET LOCAL plan_cache_mode = force_generic_plan` : settings);
 }
 
+/**
+ * Empties a window's state. An hour's also takes its quarters and their marker (quarters.ts): they are
+ * written again by the same recompute where the configured zone needs them, so no quarter outlives the
+ * hour state it was computed with.
+ */
 export async function deleteWindowState(db: Queryable, level: Level, bucket: Date): Promise<void> {
+  const quarters =
+    level === 'hour'
+      ? `,
+     quarter_bins AS (DELETE FROM aggregate_quarter_sketch_bins WHERE bucket >= $2 AND bucket < $2 + interval '1 hour'),
+     quarter_state AS (DELETE FROM aggregate_quarter_state WHERE bucket >= $2 AND bucket < $2 + interval '1 hour'),
+     quarter_hour AS (DELETE FROM aggregate_quarter_hours WHERE hour = $2)`
+      : '';
   await db.query(
-    `WITH bins AS (DELETE FROM aggregate_sketch_bins WHERE level = $1 AND bucket = $2)
+    `WITH bins AS (DELETE FROM aggregate_sketch_bins WHERE level = $1 AND bucket = $2)${quarters}
      DELETE FROM aggregate_state WHERE level = $1 AND bucket = $2`,
     [level, bucket],
   );
@@ -184,10 +265,32 @@ export async function insertWindowState(
   timeZone: string,
   prepared: boolean,
 ): Promise<{ rowsIn: number; rowsOut: number }> {
+  if (level === 'hour')
+    return insertRangeState(db, 'hour', bucket, new Date(bucket.getTime() + HOUR_MS), prepared);
   const text = windowStateSql(level);
   const values = windowStateParams(level, bucket, timeZone);
   const { rows } = await db.query<{ rows_in: number; rows_out: number }>(
     prepared ? { name: `hxp_window_state_${level}`, text, values } : { text, values },
+  );
+  return { rowsIn: Number(rows[0]?.rows_in ?? 0), rowsOut: Number(rows[0]?.rows_out ?? 0) };
+}
+
+/**
+ * The state of the range [from, to) of raw events, written as `grain`'s (an hour window's state, or one
+ * quarter hour's): the one place a range's state is computed, so a faster source (partial aggregates written
+ * at ingest) needs changing here only. Prepared as insertWindowState.
+ */
+export async function insertRangeState(
+  db: PoolClient,
+  grain: RangeGrain,
+  from: Date,
+  to: Date,
+  prepared: boolean,
+): Promise<{ rowsIn: number; rowsOut: number }> {
+  const text = RANGE_SQL[grain];
+  const values = [grain, from, to];
+  const { rows } = await db.query<{ rows_in: number; rows_out: number }>(
+    prepared ? { name: `hxp_range_state_${grain}`, text, values } : { text, values },
   );
   return { rowsIn: Number(rows[0]?.rows_in ?? 0), rowsOut: Number(rows[0]?.rows_out ?? 0) };
 }

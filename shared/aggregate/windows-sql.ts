@@ -27,10 +27,12 @@ export async function listDueWindows(
   calendar: CalendarOptions,
 ): Promise<DueWindow[]> {
   const below = levelBelow(level);
+  // A day starting inside a UTC hour (a half-hour zone) also waits for that hour: it holds the day's first quarters.
+  const firstBelow = below === 'hour' ? `date_trunc('hour', w.bucket, 'UTC')` : 'w.bucket';
   const waitForBelow = below
     ? `AND NOT EXISTS (
          SELECT 1 FROM aggregation_windows b
-         WHERE b.level = '${below}' AND b.bucket >= w.bucket AND b.bucket < agg_bucket_end(w.level, w.bucket, $4)
+         WHERE b.level = '${below}' AND b.bucket >= ${firstBelow} AND b.bucket < agg_bucket_end(w.level, w.bucket, $4)
            AND (b.done_seq IS NULL OR b.done_seq < b.changed_seq) AND b.attempts <= $3)`
     : '';
   const { rows } = await db.query<{ bucket: Date; end: Date; changed_seq: number; attempts: number }>(
@@ -72,7 +74,8 @@ export async function readChangedSeq(db: Queryable, level: Level, bucket: Date):
 
 /**
  * Records success — done up to `seq` (never backwards), retry state cleared — and re-opens the windows of each
- * level in `parents` containing `bucket` (the levels above; one statement, as the rows differ).
+ * level in `parents` that hold part of the window: those containing its first and its last instant (an hour
+ * in which a local day starts belongs to two days). One statement, as the rows differ.
  */
 export async function markWindowDone(
   db: Queryable,
@@ -90,8 +93,14 @@ export async function markWindowDone(
        WHERE level = $1 AND bucket = $2
      )
      INSERT INTO aggregation_windows (level, bucket, changed_seq)
-     SELECT p.level, agg_bucket_start(p.level, $2, $5, $6), nextval('window_change_seq')
-     FROM unnest($4::text[]) WITH ORDINALITY AS p(level, o) ORDER BY p.o
+     SELECT p.level, p.bucket, nextval('window_change_seq')
+     FROM (
+       SELECT DISTINCT p.o, p.level, agg_bucket_start(p.level, t.at, $5, $6) AS bucket
+       FROM unnest($4::text[]) WITH ORDINALITY AS p(level, o)
+       CROSS JOIN (VALUES ($2::timestamptz),
+                          (agg_bucket_end($1::text, $2::timestamptz, $5::text) - interval '1 microsecond')) AS t(at)
+     ) AS p
+     ORDER BY p.o, p.bucket
      ON CONFLICT (level, bucket) DO UPDATE SET changed_seq = EXCLUDED.changed_seq, updated_at = now()`,
     [level, bucket, seq, parents, calendar.timeZone, calendar.weekStart],
   );
@@ -129,9 +138,16 @@ export async function markRangeDirty(
 ): Promise<number> {
   const below = levelBelow(level);
   const start = 'agg_bucket_start($1, $2, $4, $5)';
+  // A window has data when a stored window below holds part of it: one containing the window's start may
+  // begin before it (an hour in which a local day starts), so both ends of each window below are placed.
+  const firstBelow = below === 'hour' ? `date_trunc('hour', ${start}, 'UTC')` : start;
   const withData = below
-    ? `SELECT DISTINCT agg_bucket_start($1, s.bucket, $4, $5) AS bucket FROM aggregate_state s
-       WHERE s.level = '${below}' AND s.bucket >= ${start} AND s.bucket < $3`
+    ? `SELECT DISTINCT agg_bucket_start($1, t.at, $4, $5) AS bucket
+       FROM (SELECT DISTINCT bucket FROM aggregate_state
+             WHERE level = '${below}' AND bucket >= ${firstBelow} AND bucket < $3) AS s
+       CROSS JOIN LATERAL (VALUES (s.bucket),
+                                  (agg_bucket_end('${below}', s.bucket, $4) - interval '1 microsecond')) AS t(at)
+       WHERE agg_bucket_start($1, t.at, $4, $5) >= ${start}`
     : `SELECT DISTINCT date_trunc('hour', r.ts, 'UTC') AS bucket FROM raw_events r
        WHERE r.ts >= ${start} AND r.ts < $3`;
   const { rowCount } = await db.query(

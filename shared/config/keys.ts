@@ -42,7 +42,7 @@ export const settings: Record<SettingKey, SettingSource> = {
   'aggregation.cron.daily': { env: 'BATCH_PROCESSING_DAILY_CRON', yaml: `${BP}.aggregation.schedules.daily`, description: 'Schedule of the daily rollup.' },
   'aggregation.cron.weekly': { env: 'BATCH_PROCESSING_WEEKLY_CRON', yaml: `${BP}.aggregation.schedules.weekly`, description: 'Schedule of the weekly rollup.' },
   'aggregation.cron.monthly': { env: 'BATCH_PROCESSING_MONTHLY_CRON', yaml: `${BP}.aggregation.schedules.monthly`, description: 'Schedule of the monthly rollup.' },
-  'time.zone': { env: 'BATCH_PROCESSING_TIMEZONE', yaml: `${BP}.timezone`, description: 'Zone of day, week and month buckets and of report dates (hours are UTC).' },
+  'time.zone': { env: 'BATCH_PROCESSING_TIMEZONE', yaml: `${BP}.timezone`, description: 'Zone of day, week and month buckets and of report dates: any IANA zone, half- and quarter-hour offsets and DST included (Asia/Kolkata, Asia/Kathmandu, Australia/Adelaide). Hours are UTC hours; where a local day starts inside one (e.g. 18:30 UTC in Kolkata), that hour also keeps the state of its quarter hours, so days, weeks and months stay exact.' },
   'time.weekStart': { env: 'BATCH_PROCESSING_WEEK_START', yaml: `${BP}.week_start`, description: 'First day of a week bucket (monday = ISO).' },
   'retention.rawDays': { env: 'BATCH_PROCESSING_RAW_DATA_RETENTION_DAYS', yaml: `${BP}.retention.raw_data_days`, description: 'Days raw events are kept (older events are rejected at ingest).' },
   'retention.aggregatedDays': { env: 'BATCH_PROCESSING_AGGREGATED_DATA_RETENTION_DAYS', yaml: `${BP}.retention.aggregated_data_days`, description: 'Days aggregates are kept.' },

@@ -25,6 +25,8 @@ export interface PlainNormalizedEvent {
   eventType: string;
   /** UTC, as Date#toISOString writes it. */
   isoTimestamp: string;
+  /** The same instant in epoch milliseconds. */
+  timestampMs: number;
   source: string;
   /** Sorted by name, as NormalizedEvent; values as String() writes them (booleans 1/0). */
   metricNames: string[];
@@ -132,6 +134,7 @@ export function normalizePlainEvent(
     id: text.id,
     eventType: text.eventType,
     isoTimestamp: timestamp.iso,
+    timestampMs: timestamp.ms,
     source: text.source ?? 'unknown',
     metricNames: text.metricNames,
     metricTexts: text.metricTexts,

@@ -25,36 +25,66 @@ export interface PreparedKafkaBatch {
   letters: DeadLetter[];
 }
 
+/** Records prepared between two turns of the event loop (see prepareKafkaBatchYielding). */
+const RECORDS_PER_TURN = 256;
+
 export function prepareKafkaBatch(
   batch: KafkaBatchInput,
   settings: NormalizeSettings,
   format: RowFormat,
 ): PreparedKafkaBatch {
+  const preparing = kafkaBatchPreparer(batch, settings, format);
+  preparing.add(0, batch.messages.length);
+  return preparing.done();
+}
+
+/**
+ * prepareKafkaBatch in slices of RECORDS_PER_TURN records with a turn of the event loop between them. A
+ * batch of thousands of records is tens of milliseconds of CPU; done in one piece it would keep the answers
+ * of the transactions in flight waiting, and PostgreSQL idle, for all that time.
+ */
+export async function prepareKafkaBatchYielding(
+  batch: KafkaBatchInput,
+  settings: NormalizeSettings,
+  format: RowFormat,
+): Promise<PreparedKafkaBatch> {
+  const preparing = kafkaBatchPreparer(batch, settings, format);
+  for (let from = 0; from < batch.messages.length; from += RECORDS_PER_TURN) {
+    if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    preparing.add(from, Math.min(batch.messages.length, from + RECORDS_PER_TURN));
+  }
+  return preparing.done();
+}
+
+function kafkaBatchPreparer(batch: KafkaBatchInput, settings: NormalizeSettings, format: RowFormat) {
   const context = batchContext(settings);
   const normalize = kafkaRecordNormalizer(settings, context);
   const { topic, partition } = batch;
   const rows = new RowPreparer(format, 'kafka');
   const letters: DeadLetter[] = [];
-  for (const message of batch.messages) {
-    // Most records are plain JSON of valid events: their row is cut from the text without a parse tree.
-    // Its key is the event's id when it has one, else the record's coordinates.
-    const plain = message.value ? normalizePlainEvent(message.value, context) : undefined;
-    if (plain) {
-      const { offset } = message;
-      rows.addPlain(kafkaRecordKey(topic, partition, offset), { topic, partition, offset }, plain);
-      continue;
+  const add = (from: number, to: number): void => {
+    for (let m = from; m < to; m++) {
+      const message = batch.messages[m] as RecordInput;
+      // Most records are plain JSON of valid events: their row is cut from the text without a parse tree.
+      // Its key is the event's id when it has one, else the record's coordinates.
+      const plain = message.value ? normalizePlainEvent(message.value, context) : undefined;
+      if (plain) {
+        const { offset } = message;
+        rows.addPlain(kafkaRecordKey(topic, partition, offset), { topic, partition, offset }, plain);
+        continue;
+      }
+      const result = normalize({
+        topic,
+        partition,
+        offset: message.offset,
+        timestamp: message.timestamp,
+        value: message.value,
+      });
+      if (result.ok) rows.add(result.event);
+      else letters.push(result.letter);
     }
-    const result = normalize({
-      topic,
-      partition,
-      offset: message.offset,
-      timestamp: message.timestamp,
-      value: message.value,
-    });
-    if (result.ok) rows.add(result.event);
-    else letters.push(result.letter);
-  }
-  return { prepared: rows.done(), letters };
+  };
+  return { add, done: (): PreparedKafkaBatch => ({ prepared: rows.done(), letters }) };
 }
 
 /** The part of a prepared batch at or after `from`: what an earlier commit already covered is dropped. */

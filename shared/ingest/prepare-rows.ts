@@ -7,7 +7,8 @@ import { idKey } from '../events/index.ts';
 import type { CostInference } from '../events/normalize.ts';
 import type { PlainNormalizedEvent } from '../events/normalize-plain.ts';
 import { CopyBuffer, type LineRange } from './copy-buffer.ts';
-import { copyFields, copyLine, copyText, plainCopyLine } from './copy-text.ts';
+import { copyFields, copyLine, plainCopyLine } from './copy-text.ts';
+import { KeyClaimTuples } from './key-claim-tuples.ts';
 import { mayBeUnstorable, unstorableReason } from './storable.ts';
 import type { DeadLetter, IngestEvent, KafkaRecordRef } from './types.ts';
 
@@ -58,11 +59,11 @@ export interface PreparedRows {
   /** The rows claimed by key in event_keys (see claimedByKey), in arrival order. */
   keyed: PreparedRow[];
   /**
-   * Format 'copy': `keyed` as COPY lines of event_keys (key, ts), rendered with the rows — as bytes, like
-   * them: kept as strings through the batch's wait they were copied by every young-generation GC (~0.7 µs
-   * of Node CPU per event more).
+   * Format 'copy': `keyed` as binary COPY rows of event_keys (key, ts), rendered with the rows — as bytes,
+   * like them: kept as strings through the batch's wait they were copied by every young-generation GC
+   * (~0.7 µs of Node CPU per event more).
    */
-  keyLines: CopyBuffer | undefined;
+  keyLines: KeyClaimTuples | undefined;
 }
 
 /**
@@ -71,22 +72,6 @@ export interface PreparedRows {
  */
 export function claimedByKey(row: PreparedRow): boolean {
   return row.id !== undefined || row.kafka === undefined;
-}
-
-/** The COPY line of event_keys (idempotency_key, ts) claiming `row`. */
-function keyClaimLine(row: PreparedRow): string {
-  return copyText(row.idempotencyKey) + '\t' + row.ts + '\n';
-}
-
-/** COPY lines of event_keys (idempotency_key, ts) for `keyed`. */
-export function keyClaimLines(keyed: readonly PreparedRow[]): string {
-  let lines = '';
-  for (const row of keyed) lines += keyClaimLine(row);
-  return lines;
-}
-
-function isoTimestamp(value: Date | string | number): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
 function copyLineOf(ts: string, event: IngestEvent, dataJson: string): string {
@@ -133,15 +118,15 @@ export class RowPreparer {
   private readonly repeats: RepeatedRow[] = [];
   private readonly unstorable: DeadLetter[] = [];
   private readonly lines: CopyBuffer | undefined;
-  /** Format 'copy': the event_keys COPY lines of the rows claimed by key, as they arrive. */
-  private readonly keyLines: CopyBuffer | undefined;
+  /** Format 'copy': the event_keys COPY rows of the rows claimed by key, as they arrive. */
+  private readonly keyLines: KeyClaimTuples | undefined;
 
   constructor(
     format: RowFormat,
     private readonly origin: DeadLetter['origin'],
   ) {
     this.lines = format === 'copy' ? new CopyBuffer() : undefined;
-    this.keyLines = format === 'copy' ? new CopyBuffer() : undefined;
+    this.keyLines = format === 'copy' ? new KeyClaimTuples() : undefined;
   }
 
   /** True the first time a key is seen; a later event with it is a repeat. */
@@ -156,13 +141,15 @@ export class RowPreparer {
     this.repeats.push({ ...row, content: row.id === undefined ? undefined : content() });
   }
 
-  private keep(row: PreparedRow): void {
+  /** `timestampMs`: the instant `row.ts` writes, for its claim. */
+  private keep(row: PreparedRow, timestampMs: number): void {
     this.rows.push(row);
-    if (this.keyLines && claimedByKey(row)) this.keyLines.append(keyClaimLine(row));
+    if (this.keyLines && claimedByKey(row)) this.keyLines.append(row.idempotencyKey, timestampMs);
   }
 
   add(event: IngestEvent): void {
-    const ts = isoTimestamp(event.timestamp);
+    const instant = new Date(event.timestamp);
+    const ts = instant.toISOString();
     const ownTimestamp = (event.timestampSource ?? 'event') === 'event';
     if (!this.isFirst(event.idempotencyKey)) {
       const { idempotencyKey, id, kafka } = event;
@@ -181,16 +168,19 @@ export class RowPreparer {
     // A COPY line shows cheaply that nothing is wrong; JSON text escapes too much to tell.
     const reason = !this.lines || mayBeUnstorable(text) ? unstorableReason(event, dataJson) : undefined;
     if (reason === undefined) {
-      this.keep({
-        idempotencyKey: event.idempotencyKey,
-        id: event.id,
-        kafka: event.kafka,
-        ts,
-        ownTimestamp,
-        line: this.lines?.append(text),
-        json: this.lines ? undefined : text,
-        cost: event.cost,
-      });
+      this.keep(
+        {
+          idempotencyKey: event.idempotencyKey,
+          id: event.id,
+          kafka: event.kafka,
+          ts,
+          ownTimestamp,
+          line: this.lines?.append(text),
+          json: this.lines ? undefined : text,
+          cost: event.cost,
+        },
+        instant.getTime(),
+      );
       return;
     }
     this.unstorable.push({
@@ -222,16 +212,19 @@ export class RowPreparer {
     }
     if (this.lines) {
       const line = this.lines.append(plainCopyLine(idempotencyKey, event));
-      this.keep({
-        idempotencyKey,
-        id,
-        kafka,
-        ts,
-        ownTimestamp: true,
-        line,
-        json: undefined,
-        cost: event.cost,
-      });
+      this.keep(
+        {
+          idempotencyKey,
+          id,
+          kafka,
+          ts,
+          ownTimestamp: true,
+          line,
+          json: undefined,
+          cost: event.cost,
+        },
+        event.timestampMs,
+      );
       return;
     }
     const fields = {
@@ -243,16 +236,19 @@ export class RowPreparer {
       dimensionNames: event.dimensionNames,
       dimensionValues: event.dimensionValues,
     };
-    this.keep({
-      idempotencyKey,
-      id,
-      kafka,
-      ts,
-      ownTimestamp: true,
-      line: undefined,
-      json: jsonText(ts, fields, event.dataJson),
-      cost: event.cost,
-    });
+    this.keep(
+      {
+        idempotencyKey,
+        id,
+        kafka,
+        ts,
+        ownTimestamp: true,
+        line: undefined,
+        json: jsonText(ts, fields, event.dataJson),
+        cost: event.cost,
+      },
+      event.timestampMs,
+    );
   }
 
   done(): PreparedRows {

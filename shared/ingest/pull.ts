@@ -335,10 +335,12 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
     const messages: KafkaMessage[] =
       batch.messages.length > room ? batch.messages.slice(0, room) : batch.messages;
     if (messages.length === 0) return;
+    // Read before preparing: a join or a gap seek while the batch is prepared makes it stale.
+    const takenAt = readPosition(key);
     let work: PreparedPartitionBatch;
     try {
       // Prepared now, so the queue holds rendered rows rather than kafkajs's messages and fetch buffers.
-      work = preparePartitionBatch(
+      work = await preparePartitionBatch(
         { groupId, topic: batch.topic, partition: batch.partition, messages, checkGap: !confirmed.has(key) },
         options,
         deps.db.embedded,
@@ -347,8 +349,10 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
       stop('time', err);
       return;
     }
+    // The batch was prepared in slices: a stop or a rebalance may have come in between.
+    if (stopReason !== undefined || failure !== undefined || !payload.isRunning() || payload.isStale())
+      return;
     reserved += work.records;
-    const takenAt = readPosition(key);
     queue.push(key, () => storeQueued(work, takenAt));
     // kafkajs fetches on from the resolved offset; PostgreSQL, not this, says what is stored (a batch that
     // fails is read again by the next invocation, which seeks to the stored offset).

@@ -72,15 +72,15 @@ export async function claimKeys(
  * another open transaction, which is waited for) raises unique_violation; a batch sharing keys with this
  * one in the opposite order may make PostgreSQL break a deadlock by failing this COPY. Either way the
  * savepoint is rolled back and false comes back: the caller then claims the keys sorted, with claimKeys.
- * `lines` are `key<TAB>ts` COPY lines, in arrival order (sorting every batch's keys would cost more than the
- * rare deadlock).
+ * `stream` is the binary COPY stream of (idempotency_key, ts) rows (key-claim-tuples.ts), in arrival order
+ * (sorting every batch's keys would cost more than the rare deadlock).
  */
-export async function copyNewKeys(client: PoolClient, lines: Iterable<string | Buffer>): Promise<boolean> {
+export async function copyNewKeys(client: PoolClient, stream: Iterable<Buffer>): Promise<boolean> {
   await client.query('SAVEPOINT hxp_claim_keys');
   try {
     await pipeline(
-      Readable.from(lines, { objectMode: false }),
-      client.query(copyFrom('COPY event_keys (idempotency_key, ts) FROM STDIN')),
+      Readable.from(stream, { objectMode: false }),
+      client.query(copyFrom('COPY event_keys (idempotency_key, ts) FROM STDIN (FORMAT binary)')),
     );
   } catch (err) {
     const code = errorCode(err);

@@ -16,8 +16,8 @@ import type { CopyBuffer, LineRange } from './copy-buffer.ts';
 import { insertDeadLetters } from './dead-letters-sql.ts';
 import { findConflicts } from './duplicates-sql.ts';
 import { claimKafkaOffsets } from './kafka-claims-sql.ts';
+import { keyClaimTuples } from './key-claim-tuples.ts';
 import {
-  keyClaimLines,
   prepareRows,
   rowContent,
   type PreparedRow,
@@ -183,8 +183,8 @@ async function claimByKey(client: PoolClient, prepared: PreparedRows): Promise<S
   const { keyed } = prepared;
   if (keyed.length === 0) return new Set();
   if (prepared.lines && keyed.length >= MIN_COPIED_KEYS) {
-    const lines = prepared.keyLines?.chunks() ?? [keyClaimLines(keyed)];
-    if (await copyNewKeys(client, lines)) return new Set();
+    const tuples = prepared.keyLines ?? keyClaimTuples(keyed);
+    if (await copyNewKeys(client, tuples.stream())) return new Set();
   }
   // Sorted: claimers one by one take their keys' locks in one order.
   const sorted = [...keyed].sort((a, b) => compare(a.idempotencyKey, b.idempotencyKey));

@@ -174,10 +174,22 @@ export function figures(
   };
 }
 
-/** Deletes the unit's state and sketch bins; returns the state rows deleted. */
+/**
+ * Deletes the unit's state and sketch bins; returns the state rows deleted. An hour unit takes the quarter
+ * hours of its hours along (shared/aggregate/quarters.ts): only days read them, and the blocker check has
+ * made sure no day overlapping the unit is still to be computed.
+ */
 export async function deleteAggregateUnit(db: Queryable, unit: AggregateUnit): Promise<number> {
   const args = [unit.level, unit.start, unit.end];
   await db.query('DELETE FROM aggregate_sketch_bins WHERE level = $1 AND bucket >= $2 AND bucket < $3', args);
+  if (unit.level === 'hour') {
+    await db.query(
+      `WITH bins AS (DELETE FROM aggregate_quarter_sketch_bins WHERE bucket >= $1 AND bucket < $2),
+            state AS (DELETE FROM aggregate_quarter_state WHERE bucket >= $1 AND bucket < $2)
+       DELETE FROM aggregate_quarter_hours WHERE hour >= $1 AND hour < $2`,
+      [unit.start, unit.end],
+    );
+  }
   const { rowCount } = await db.query(
     'DELETE FROM aggregate_state WHERE level = $1 AND bucket >= $2 AND bucket < $3',
     args,

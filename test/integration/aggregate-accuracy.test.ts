@@ -5,7 +5,15 @@ import type { ExecutionContext } from 'ava';
 import type { Database } from '../../shared/db/index.ts';
 import { runAggregation } from '../../shared/jobs/index.ts';
 import { sqlKey, sqlQuantileQuery, sqlSign } from '../../shared/sketch/index.ts';
-import { bothBackends, deps, normal, rng, storeTestEvents, type TestEvent } from './aggregate-fixtures.ts';
+import {
+  DIRECT_VALUES,
+  bothBackends,
+  deps,
+  normal,
+  rng,
+  storeTestEvents,
+  type TestEvent,
+} from './aggregate-fixtures.ts';
 
 // 1001 values per series: q·(n−1) is then a whole rank for q = .5, .95, .99 (500, 950, 990), so
 // percentile_cont returns an order statistic without interpolating, and the sketch's guarantee (its estimate
@@ -40,18 +48,6 @@ function dataset(seed: number, place: (i: number, random: () => number) => Date)
     },
   }));
 }
-
-/** Every raw value with its series, written independently of the production statement. */
-const DIRECT_VALUES = `
-  SELECT r.ts, r.event_type, m.metric, 'all' AS dimension, '*' AS dimension_value, m.value
-  FROM raw_events r, unnest(r.metric_names, r.metric_values) AS m(metric, value)
-  UNION ALL
-  SELECT r.ts, r.event_type, m.metric, 'source', r.source, m.value
-  FROM raw_events r, unnest(r.metric_names, r.metric_values) AS m(metric, value)
-  UNION ALL
-  SELECT r.ts, r.event_type, m.metric, d.name, d.value, m.value
-  FROM raw_events r, unnest(r.metric_names, r.metric_values) AS m(metric, value),
-       unnest(r.dimension_names, r.dimension_values) AS d(name, value)`;
 
 interface Compared {
   series: number;

@@ -73,6 +73,21 @@ export async function storeTestEvents(db: Database, events: readonly TestEvent[]
   });
 }
 
+/**
+ * Every raw value with its series, written independently of the production statements (the accuracy suites
+ * compare stored state with figures computed from it).
+ */
+export const DIRECT_VALUES = `
+  SELECT r.ts, r.event_type, m.metric, 'all' AS dimension, '*' AS dimension_value, m.value
+  FROM raw_events r, unnest(r.metric_names, r.metric_values) AS m(metric, value)
+  UNION ALL
+  SELECT r.ts, r.event_type, m.metric, 'source', r.source, m.value
+  FROM raw_events r, unnest(r.metric_names, r.metric_values) AS m(metric, value)
+  UNION ALL
+  SELECT r.ts, r.event_type, m.metric, d.name, d.value, m.value
+  FROM raw_events r, unnest(r.metric_names, r.metric_values) AS m(metric, value),
+       unnest(r.dimension_names, r.dimension_values) AS d(name, value)`;
+
 /** Deterministic PRNG (mulberry32). */
 export const rng = prng;
 

@@ -605,7 +605,7 @@ bothBackends(
       warn: (_o: object, msg?: string) => void logged.push(`warn ${msg}`),
       error: (_o: object, msg?: string) => void logged.push(`error ${msg}`),
     };
-    const broken = deps(refusing, { timeZone: 'Asia/Kolkata' }, { log }); // a half-hour zone: the run throws
+    const broken = deps(refusing, { timeZone: 'Mars/Olympus_Mons' }, { log }); // an unknown zone: the run throws
     const err = await t.throwsAsync(runAggregation(broken, { level: 'day', trigger: 'cron', now: LATER }));
     t.is((err as { code?: string }).code, 'TIMEZONE_UNSUPPORTED');
     t.true(logged.includes('error could not mark the run failed; it is expired later'));

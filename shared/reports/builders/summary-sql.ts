@@ -83,7 +83,8 @@ export interface PeriodReadiness {
 
 /**
  * Whether the aggregation of [start, end) at `level` is final: its own window done and no window of a finer
- * level inside it dirty (a day waits for its hours; a week or month for its days and hours).
+ * level inside it dirty (a day waits for its hours; a week or month for its days and hours). In a zone whose
+ * days start inside a UTC hour (Asia/Kolkata) that hour counts too: its quarters hold the period's first minutes.
  */
 export async function periodReadiness(
   db: Queryable,
@@ -101,7 +102,7 @@ export async function periodReadiness(
     `SELECT (SELECT done_seq FROM aggregation_windows
               WHERE level = $1 AND bucket = $2 AND done_seq >= changed_seq) AS window_seq,
             (SELECT count(*) FROM aggregation_windows
-              WHERE level = ANY($4::text[]) AND bucket >= $2 AND bucket < $3
+              WHERE level = ANY($4::text[]) AND bucket >= date_trunc('hour', $2::timestamptz, 'UTC') AND bucket < $3
                 AND (done_seq IS NULL OR done_seq < changed_seq)) AS pending`,
     [level, start, end, finer[level]],
   );
