@@ -9,15 +9,20 @@ export interface PartitionOffset {
   nextOffset: string;
 }
 
-/** The stored offsets of `group` for the given topics. */
+/**
+ * The stored offsets of `group` for the given topics. With `afterWriters`, a partition whose batch is being
+ * stored (its row locked by lockOffset) is read once that transaction has ended, so a member taking the
+ * partition over from another starts after the batch instead of reading it again.
+ */
 export async function readOffsets(
   client: Queryable,
   group: string,
   topics: readonly string[],
+  { afterWriters = false }: { afterWriters?: boolean } = {},
 ): Promise<PartitionOffset[]> {
   const { rows } = await client.query<{ topic: string; partition: number; next_offset: string }>(
     `SELECT topic, partition, next_offset::text AS next_offset FROM kafka_offsets
-     WHERE consumer_group = $1 AND topic = ANY($2::text[]) ORDER BY topic, partition`,
+     WHERE consumer_group = $1 AND topic = ANY($2::text[]) ORDER BY topic, partition${afterWriters ? ' FOR SHARE' : ''}`,
     [group, topics],
   );
   return rows.map((r) => ({ topic: r.topic, partition: r.partition, nextOffset: r.next_offset }));

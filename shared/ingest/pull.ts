@@ -163,6 +163,7 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
   // Partitions whose position this invocation has checked against PostgreSQL (see handleBatch).
   const confirmed = new Set<string>();
 
+  let transientCrash: unknown;
   const consumer: Consumer = deps.kafka.consumer({
     groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
@@ -177,13 +178,22 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
     // because disconnect() does not cancel it: a restart already under way (connecting, joining) when the
     // pull stops goes on after the pull has returned, re-arms its timer on every failure while the broker is
     // down, and once the broker is back joins the group as a member nobody runs, holding partitions.
-    retry: { retries: 3, restartOnFailure: () => Promise.resolve(false) },
+    // kafkajs asks only about a crash it deems transient (retries exhausted, or a retriable cause): that one
+    // fails the run as KAFKA_UNAVAILABLE, to be retried like any broker outage.
+    retry: {
+      retries: 3,
+      restartOnFailure: (err) => {
+        transientCrash = err;
+        return Promise.resolve(false);
+      },
+    },
   });
 
   // Where partitions without a stored offset start: their low (fromBeginning) or high watermark.
   const starts = new Map<string, string>();
-  // Bumped whenever the consumer is sent back in a partition (every group join seeks, and so does a gap):
-  // batches taken before that are dropped from the queue instead of stored, as kafkajs reads them again.
+  // Bumped whenever what this member fetched may no longer be its to store or is read again (a rebalance
+  // beginning, every group join, which seeks, and a gap seek): batches taken before that are dropped from
+  // the queue instead of stored.
   let joins = 0;
   const gapSeeks = new Map<string, number>();
   const readPosition = (key: string): string => `${joins}:${gapSeeks.get(key) ?? 0}`;
@@ -204,6 +214,7 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
       deps.db,
       groupId,
       held.map((h) => h.topic),
+      { afterWriters: true },
     );
     // A later join positions its own assignment; a stopped pull positions nothing.
     if (join !== joins || stopReason !== undefined || failure !== undefined) return;
@@ -242,6 +253,14 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
     }
     const looking = seekToStored(join, held).catch((err: unknown) => stop('time', err));
     positioning = Promise.all([positioning, looking]).then(() => undefined);
+  });
+  // A rebalance has begun: the assignment is about to change, so batches queued and not yet in their
+  // transaction are dropped (they are read again by whoever holds the partition next) and nothing more is
+  // taken until the next join has sought its partitions. A member losing a partition then stores nothing of
+  // it after this point, and the one taking it over reads its offset after the last batch in a transaction.
+  consumer.on(consumer.events.REBALANCING, () => {
+    joins += 1;
+    positioned.clear();
   });
   consumer.on(consumer.events.FETCH, () => {
     // Fetches of a paused assignment (waiting for PostgreSQL's offsets) bring nothing and do not count.
@@ -406,7 +425,7 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
       ?.disconnect()
       .catch((err: unknown) => log.warn({ err }, 'kafka DLQ producer disconnect failed'));
   }
-  if (failure !== undefined) throw asBatchError(failure, groupId, options.topics);
+  if (failure !== undefined) throw asBatchError(failure, groupId, options.topics, failure === transientCrash);
   const lag =
     topics.length === 0
       ? 0
@@ -440,6 +459,8 @@ const UNREACHABLE = new Set([
   'KafkaJSConnectionClosedError',
   'KafkaJSRequestTimeoutError',
   'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSGroupCoordinatorNotFound',
   'KafkaJSNumberOfRetriesExceeded',
 ]);
 
@@ -456,8 +477,8 @@ function kafkaUnreachable(err: unknown): boolean {
   return false;
 }
 
-function asBatchError(err: unknown, groupId: string, topics: readonly string[]): unknown {
-  if (!kafkaUnreachable(err)) return err;
+function asBatchError(err: unknown, groupId: string, topics: readonly string[], transient = false): unknown {
+  if (!transient && !kafkaUnreachable(err)) return err;
   return new BatchError(
     'KAFKA_UNAVAILABLE',
     `pull ingestion could not reach Kafka (${(err as Error).message}); check kafka.bootstrapServers and that the brokers are up`,
