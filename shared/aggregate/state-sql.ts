@@ -163,7 +163,8 @@ function rollupSources(below: Level): { table: StateTables; where: string }[] {
     {
       table: STATE_TABLES.quarter,
       where:
-        `bucket >= $2::timestamptz AND bucket < ${WINDOW_END} ` +
+        // level leads the primary key: with it the bucket range is an index range as the table grows
+        `level = 'quarter' AND bucket >= $2::timestamptz AND bucket < ${WINDOW_END} ` +
         `AND (${hourOf} < $2::timestamptz OR ${hourOf} > ${WINDOW_END} - interval '1 hour')`,
     },
   ];
@@ -241,8 +242,8 @@ export async function deleteWindowState(db: Queryable, level: Level, bucket: Dat
   const quarters =
     level === 'hour'
       ? `,
-     quarter_bins AS (DELETE FROM aggregate_quarter_sketch_bins WHERE bucket >= $2 AND bucket < $2 + interval '1 hour'),
-     quarter_state AS (DELETE FROM aggregate_quarter_state WHERE bucket >= $2 AND bucket < $2 + interval '1 hour'),
+     quarter_bins AS (DELETE FROM aggregate_quarter_sketch_bins WHERE level = 'quarter' AND bucket >= $2 AND bucket < $2 + interval '1 hour'),
+     quarter_state AS (DELETE FROM aggregate_quarter_state WHERE level = 'quarter' AND bucket >= $2 AND bucket < $2 + interval '1 hour'),
      quarter_hour AS (DELETE FROM aggregate_quarter_hours WHERE hour = $2)`
       : '';
   await db.query(

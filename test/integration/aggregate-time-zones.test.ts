@@ -300,3 +300,47 @@ bothBackends(
     t.deepEqual(hours, [{ timestamp: new Date('2026-11-30T18:00:00Z'), count: 2 }]);
   },
 );
+
+bothBackends(
+  'a day whose edge quarters were never stored and whose raw day was archived fails with QUARTERS_UNAVAILABLE',
+  async (t, db) => {
+    await storeTestEvents(db, [
+      { ts: '2026-11-30T18:10:00Z', metrics: { n: 1 } },
+      { ts: '2026-11-30T18:50:00Z', metrics: { n: 1 } },
+    ]);
+    const now = new Date('2026-12-10T00:00:00Z');
+    // Aggregated in UTC: hour 18:00 holds no day start there, so no quarters are kept for it.
+    await runAggregation(deps(db), { level: 'hour', trigger: 'manual', now });
+    t.is(await db.query('SELECT 1 FROM aggregate_quarter_hours').then((r) => r.rows.length), 0);
+    // (the UTC day the hour re-opened is not a day in the new zone)
+    await db.query(`DELETE FROM aggregation_windows WHERE level <> 'hour'`);
+    // The raw day was archived and removed by the retention sweep (its ledger row is what the day checks).
+    await db.query(
+      `INSERT INTO archives (kind, unit, range_start, range_end, status)
+       VALUES ('raw', '2026-11-30', '2026-11-30T00:00:00Z', '2026-12-01T00:00:00Z', 'deleted')`,
+    );
+    const days = await runAggregation(deps(db, { timeZone: 'Asia/Kolkata' }), {
+      level: 'day',
+      trigger: 'backfill',
+      from: '2026-11-29T00:00:00Z',
+      to: '2026-12-02T00:00:00Z',
+      now,
+    });
+    t.is(days.windowsDone, 0);
+    const failed = days.windows.map((w) => [w.bucket, w.error?.code]);
+    t.deepEqual(failed, [
+      ['2026-11-29T18:30:00.000Z', 'QUARTERS_UNAVAILABLE'],
+      ['2026-11-30T18:30:00.000Z', 'QUARTERS_UNAVAILABLE'],
+    ]);
+    t.regex(
+      days.windows[0]?.error?.message ?? '',
+      /inside the UTC hour 2026-11-30T18:00:00.000Z, whose quarter-hour state was never stored .* restore them \(npm run restore -- --from 2026-11-30 --to 2026-11-30\)/,
+    );
+    // Nothing half-written: no day state, no quarters, no marker.
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM aggregate_state WHERE level = 'day')
+            + (SELECT count(*) FROM aggregate_quarter_state) + (SELECT count(*) FROM aggregate_quarter_hours) AS n`,
+    );
+    t.is(Number(rows[0]?.n), 0);
+  },
+);
