@@ -99,8 +99,9 @@ export function seriesOf(alias: string): string {
  * are exact, so the order of addition does not matter). Each value is converted to numeric once, as an array.
  */
 function rangeSql(grain: RangeGrain): string {
+  // the leading comment tells the two apart in statement profiles and pg_stat_statements
   return (
-    `WITH src AS MATERIALIZED (
+    `/* ${grain} state */ WITH src AS MATERIALIZED (
   SELECT event_type, source, metric_names, metric_values, dimension_names, dimension_values
   FROM raw_events WHERE ts >= $2::timestamptz AND ts < $3::timestamptz
 ),
