@@ -28,7 +28,7 @@ const STATE_TABLES = {
   quarter: { state: 'aggregate_quarter_state', bins: 'aggregate_quarter_sketch_bins' },
 } as const satisfies Record<string, StateTables>;
 
-/** A range whose state is read from raw events: an hour window, or a quarter of an hour in which a local day starts. */
+/** A range whose state is read from raw events: an hour window, or a quarter of an hour a local day starts in. */
 export type RangeGrain = 'hour' | 'quarter';
 
 /**
@@ -243,8 +243,10 @@ export async function deleteWindowState(db: Queryable, level: Level, bucket: Dat
   const quarters =
     level === 'hour'
       ? `,
-     quarter_bins AS (DELETE FROM aggregate_quarter_sketch_bins WHERE level = 'quarter' AND bucket >= $2 AND bucket < $2 + interval '1 hour'),
-     quarter_state AS (DELETE FROM aggregate_quarter_state WHERE level = 'quarter' AND bucket >= $2 AND bucket < $2 + interval '1 hour'),
+     quarter_bins AS (DELETE FROM aggregate_quarter_sketch_bins
+                      WHERE level = 'quarter' AND bucket >= $2 AND bucket < $2 + interval '1 hour'),
+     quarter_state AS (DELETE FROM aggregate_quarter_state
+                       WHERE level = 'quarter' AND bucket >= $2 AND bucket < $2 + interval '1 hour'),
      quarter_hour AS (DELETE FROM aggregate_quarter_hours WHERE hour = $2)`
       : '';
   await db.query(

@@ -27,7 +27,8 @@ export async function listDueWindows(
   calendar: CalendarOptions,
 ): Promise<DueWindow[]> {
   const below = levelBelow(level);
-  // A day starting inside a UTC hour (a half-hour zone) also waits for that hour: it holds the day's first quarters.
+  // A day starting inside a UTC hour (a half-hour zone) also waits for that hour: it holds the day's first
+  // quarters.
   const firstBelow = below === 'hour' ? `date_trunc('hour', w.bucket, 'UTC')` : 'w.bucket';
   const waitForBelow = below
     ? `AND NOT EXISTS (
