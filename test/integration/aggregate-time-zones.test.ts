@@ -1,5 +1,5 @@
 // Zones whose days start inside a UTC hour (Asia/Kolkata +05:30, Asia/Kathmandu +05:45, Australia/Adelaide
-// +09:30/+10:30 across its October DST start): every stored day, week and month equals exact SQL over the raw
+// +09:30/+10:30 across its October DST start, Australia/Lord_Howe +11:00/+10:30 across its April one): every stored day, week and month equals exact SQL over the raw
 // events grouped by the local day, week and month in that zone — count, exact sum and sum of squares, min, max,
 // and p50/p95/p99 of a sketch built straight from the raw values. Events crowd the local midnights (the last
 // millisecond before one, the instant itself, minutes either side), which fall inside UTC hours. Also: a late
@@ -8,7 +8,7 @@ import type { ExecutionContext } from 'ava';
 import type { Database } from '../../shared/db/index.ts';
 import { runAggregation } from '../../shared/jobs/index.ts';
 import { sqlKey, sqlQuantileQuery, sqlSign } from '../../shared/sketch/index.ts';
-import { dayStartInside } from '../../shared/aggregate/local-time.ts';
+import { dayStartInside, localDate } from '../../shared/aggregate/local-time.ts';
 import { loadConfig } from '../../shared/config/index.ts';
 import { jobOptionsOf } from '../../shared/function-context.ts';
 import {
@@ -36,6 +36,17 @@ function dayStarts(zone: string, from: string, to: string): number[] {
   return out;
 }
 
+/** Every local midnight of `zone` in [from, to): on a UTC hour or inside one. */
+function allDayStarts(zone: string, from: string, to: string): number[] {
+  const out: number[] = [];
+  for (let h = Math.floor(Date.parse(from) / HOUR) * HOUR; h < Date.parse(to); h += HOUR) {
+    if (localDate(h - 1, zone) !== localDate(h, zone)) out.push(h);
+    const inside = dayStartInside(h, zone);
+    if (inside !== undefined) out.push(inside);
+  }
+  return out;
+}
+
 /**
  * Events around every local midnight in [from, to) — at it, 1 ms before, and at random minutes within 40
  * minutes either side — plus a few at random times of each day, with mixed sources, models and signs.
@@ -43,7 +54,7 @@ function dayStarts(zone: string, from: string, to: string): number[] {
 function eventsAround(zone: string, from: string, to: string, seed: number): TestEvent[] {
   const random = rng(seed);
   const times: number[] = [];
-  for (const start of dayStarts(zone, from, to)) {
+  for (const start of allDayStarts(zone, from, to)) {
     times.push(start - 1, start, start + 1);
     for (let i = 0; i < 8; i++) times.push(start + Math.round((random() - 0.5) * 80 * 60_000));
     for (let i = 0; i < 3; i++) times.push(start + Math.floor(random() * DAY));
@@ -148,11 +159,19 @@ bothBackends(
 );
 
 // Each span crosses a month end and a week start (Monday); Adelaide's also its DST start (Sun 2026-10-04
-// 02:00 local: midnights move from 14:30 to 13:30 UTC).
+// 02:00 local: midnights move from 14:30 to 13:30 UTC), Lord Howe's its half-hour DST end.
 const CASES = [
   { zone: 'Asia/Kolkata', from: '2026-11-27T00:00:00Z', to: '2026-12-03T00:00:00Z', midnight: '18:30' },
   { zone: 'Asia/Kathmandu', from: '2026-11-27T00:00:00Z', to: '2026-12-03T00:00:00Z', midnight: '18:15' },
   { zone: 'Australia/Adelaide', from: '2026-09-27T00:00:00Z', to: '2026-10-07T00:00:00Z', midnight: '14:30' },
+  // +11:00 until Sun 04-05 02:00, then +10:30: midnights at 13:00 UTC (on the hour, no quarters), then 13:30;
+  // Sun 04-05 lasts 24.5 hours, from 13:00 to 13:30 UTC the next day.
+  {
+    zone: 'Australia/Lord_Howe',
+    from: '2026-03-29T00:00:00Z',
+    to: '2026-04-09T00:00:00Z',
+    midnight: '13:30',
+  },
 ] as const;
 
 for (const [i, c] of CASES.entries()) {
