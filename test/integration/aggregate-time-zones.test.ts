@@ -331,8 +331,6 @@ bothBackends(
     // Aggregated in UTC: hour 18:00 holds no day start there, so no quarters are kept for it.
     await runAggregation(deps(db), { level: 'hour', trigger: 'manual', now });
     t.is(await db.query('SELECT 1 FROM aggregate_quarter_hours').then((r) => r.rows.length), 0);
-    // (the UTC day the hour re-opened is not a day in the new zone)
-    await db.query(`DELETE FROM aggregation_windows WHERE level <> 'hour'`);
     // The raw day was archived and removed by the retention sweep (its ledger row is what the day checks).
     await db.query(
       `INSERT INTO archives (kind, unit, range_start, range_end, status)
@@ -361,5 +359,50 @@ bothBackends(
             + (SELECT count(*) FROM aggregate_quarter_state) + (SELECT count(*) FROM aggregate_quarter_hours) AS n`,
     );
     t.is(Number(rows[0]?.n), 0);
+  },
+);
+
+bothBackends(
+  'dirty days of an earlier zone are moved to the configured zone, not rolled up under buckets it does not have',
+  async (t, db) => {
+    await storeTestEvents(db, [
+      { ts: '2026-11-30T10:00:00Z', metrics: { n: 1 } }, // Mon 11-30 in India
+      { ts: '2026-11-30T20:00:00Z', metrics: { n: 2 } }, // Tue 12-01 in India, still 11-30 in UTC
+    ]);
+    const now = new Date('2027-01-15T00:00:00Z');
+    // The hours run while the zone is UTC: they re-open the UTC day 2026-11-30T00:00Z.
+    await runAggregation(deps(db), { level: 'hour', trigger: 'manual', now });
+    const warned: string[] = [];
+    const log = {
+      info: () => undefined,
+      warn: (o: object, msg?: string) => void warned.push(`${msg} ${JSON.stringify(o)}`),
+      error: () => undefined,
+    };
+    const days = await runAggregation(deps(db, { timeZone: 'Asia/Kolkata' }, { log }), {
+      level: 'day',
+      trigger: 'manual',
+      now,
+    });
+    t.deepEqual(
+      days.windows.map((w) => [w.bucket, w.status]),
+      [
+        ['2026-11-29T18:30:00.000Z', 'succeeded'],
+        ['2026-11-30T18:30:00.000Z', 'succeeded'],
+      ],
+    );
+    t.true(
+      warned.some((w) => w.startsWith('dirty windows of an earlier time zone') && w.includes('"windows":1')),
+    );
+    for (const level of ['week', 'month'] as const) {
+      await runAggregation(deps(db, { timeZone: 'Asia/Kolkata' }), { level, trigger: 'manual', now });
+    }
+    await assertExact(t, db, 'Asia/Kolkata');
+    const { rows } = await db.query<{ bucket: Date }>(
+      `SELECT bucket FROM aggregation_windows WHERE level = 'day' ORDER BY 1`,
+    );
+    t.deepEqual(
+      rows.map((r) => r.bucket.toISOString()),
+      ['2026-11-29T18:30:00.000Z', '2026-11-30T18:30:00.000Z'],
+    );
   },
 );
