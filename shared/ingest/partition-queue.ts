@@ -37,6 +37,11 @@ export class PartitionQueue {
     while (this.size >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
+  /** Resolves once the tasks pushed so far for these partitions have settled. */
+  async settled(partitions: readonly string[]): Promise<void> {
+    await Promise.all(partitions.map((partition) => this.tails.get(partition)));
+  }
+
   /** Resolves once every task pushed so far has settled. */
   async drain(): Promise<void> {
     while (this.size > 0) await new Promise<void>((resolve) => this.waiting.push(resolve));

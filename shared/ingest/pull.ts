@@ -172,51 +172,85 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
     maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
     maxBytes: options.maxBytesPerFetch ?? 2 * 1024 * 1024,
     allowAutoTopicCreation: false,
-    retry: { retries: 3 },
+    // A crash (a broker down longer than these retries) ends the invocation with its error; the next one
+    // resumes from the offsets stored in PostgreSQL. kafkajs's own restart after a crash is switched off
+    // because disconnect() does not cancel it: a restart already under way (connecting, joining) when the
+    // pull stops goes on after the pull has returned, re-arms its timer on every failure while the broker is
+    // down, and once the broker is back joins the group as a member nobody runs, holding partitions.
+    retry: { retries: 3, restartOnFailure: () => Promise.resolve(false) },
   });
 
-  // PostgreSQL's offsets, read once before joining and kept current by our own commits, so the GROUP_JOIN
-  // listener can seek synchronously — before kafkajs fetches from the (informative) Kafka commit. A stale
-  // entry (another member advanced a partition) is caught by the check inside the transaction.
-  const positions = new Map<string, string>();
   // Where partitions without a stored offset start: their low (fromBeginning) or high watermark.
   const starts = new Map<string, string>();
-  const seekToStored = (assignment: Record<string, number[]>): void => {
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        // No stored offset: the partition was never ingested into this database, whatever Kafka committed.
-        const key = `${topic}:${partition}`;
-        const offset = positions.get(key) ?? starts.get(key);
-        if (offset !== undefined) consumer.seek({ topic, partition, offset });
-      }
-    }
-  };
   // Bumped whenever the consumer is sent back in a partition (every group join seeks, and so does a gap):
   // batches taken before that are dropped from the queue instead of stored, as kafkajs reads them again.
   let joins = 0;
   const gapSeeks = new Map<string, number>();
   const readPosition = (key: string): string => `${joins}:${gapSeeks.get(key) ?? 0}`;
+  // The partitions of the current assignment already sent to their offset stored in PostgreSQL; a batch of
+  // any other (fetched before the join, or before the seek) is not taken.
+  const positioned = new Set<string>();
+  let awaitingPositions = false;
+  let positioning: Promise<void> = Promise.resolve();
+  // Every assignment — the first join and every rebalance — starts where PostgreSQL says at that moment, not
+  // where this member last knew: a partition taken over from another member has moved on since. kafkajs
+  // fetches as soon as the join returns, so the partitions are paused in the (synchronous) listener, and
+  // resumed once PostgreSQL has answered and they are sought.
+  const seekToStored = async (join: number, held: { topic: string; partitions: number[] }[]) => {
+    const keys = held.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}:${p}`));
+    // A batch of a partition kept through the rebalance may be in its transaction: its offset counts.
+    await queue.settled(keys);
+    const stored = await readOffsets(
+      deps.db,
+      groupId,
+      held.map((h) => h.topic),
+    );
+    // A later join positions its own assignment; a stopped pull positions nothing.
+    if (join !== joins || stopReason !== undefined || failure !== undefined) return;
+    const offsets = new Map(stored.map((o) => [`${o.topic}:${o.partition}`, o.nextOffset]));
+    for (const { topic, partitions } of held) {
+      for (const partition of partitions) {
+        // No stored offset: the partition was never ingested into this database, whatever Kafka committed.
+        const key = `${topic}:${partition}`;
+        const offset = offsets.get(key) ?? starts.get(key);
+        if (offset !== undefined) consumer.seek({ topic, partition, offset });
+        positioned.add(key);
+      }
+    }
+    consumer.resume(held);
+    awaitingPositions = false;
+    fetchedSinceJoin = false;
+    lastActivity = clock();
+  };
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     joins += 1;
+    const join = joins;
     fetchedSinceJoin = false;
     lastActivity = clock();
     confirmed.clear();
+    positioned.clear();
+    awaitingPositions = true;
+    const held = Object.entries(event.payload.memberAssignment).map(([topic, partitions]) => ({
+      topic,
+      partitions,
+    }));
     try {
-      seekToStored(event.payload.memberAssignment);
+      consumer.pause(held);
     } catch (err) {
       stop('time', err);
+      return;
     }
+    const looking = seekToStored(join, held).catch((err: unknown) => stop('time', err));
+    positioning = Promise.all([positioning, looking]).then(() => undefined);
   });
   consumer.on(consumer.events.FETCH, () => {
-    if (fetchedSinceJoin) return;
+    // Fetches of a paused assignment (waiting for PostgreSQL's offsets) bring nothing and do not count.
+    if (fetchedSinceJoin || awaitingPositions) return;
     fetchedSinceJoin = true;
     lastActivity = clock();
   });
-  consumer.on(consumer.events.CRASH, (event) => {
-    // kafkajs restarts itself after retriable crashes (the rejoin seeks again); anything else ends the run.
-    if (event.payload.restart) log.warn({ err: event.payload.error }, 'kafka consumer restarting');
-    else stop('time', event.payload.error);
-  });
+  // kafkajs has disconnected the consumer when it reports a crash (it never restarts it, see retry above).
+  consumer.on(consumer.events.CRASH, (event) => stop('time', event.payload.error));
 
   // Stores one prepared batch in its transaction, then does what follows a commit. Runs from the queue,
   // after the partition's earlier batches.
@@ -238,7 +272,6 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
         return;
       }
       confirmed.add(key);
-      positions.set(key, outcome.nextOffset);
       await options.hooks?.afterCommit?.();
       // From reserved to counted in one step, so the budget never sees the batch twice.
       reserved -= work.records;
@@ -294,13 +327,14 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
 
   const handleBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
+    const key = `${batch.topic}:${batch.partition}`;
     if (stopReason !== undefined || failure !== undefined || !payload.isRunning() || payload.isStale())
       return;
+    if (!positioned.has(key)) return;
     const room = Math.max(0, maxRecords - totals.recordsIn - reserved);
     const messages: KafkaMessage[] =
       batch.messages.length > room ? batch.messages.slice(0, room) : batch.messages;
     if (messages.length === 0) return;
-    const key = `${batch.topic}:${batch.partition}`;
     // Read before preparing: a join or a gap seek while the batch is prepared makes it stale.
     const takenAt = readPosition(key);
     let work: PreparedPartitionBatch;
@@ -318,6 +352,7 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
     // The batch was prepared in slices: a stop or a rebalance may have come in between.
     if (stopReason !== undefined || failure !== undefined || !payload.isRunning() || payload.isStale())
       return;
+    if (!positioned.has(key)) return;
     reserved += work.records;
     queue.push(key, () => storeQueued(work, takenAt));
     // kafkajs fetches on from the resolved offset; PostgreSQL, not this, says what is stored (a batch that
@@ -342,9 +377,6 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
     topics = await presentTopics(deps.kafka, options.topics, options.topicSettings, log);
     if (topics.length === 0) stop('idle');
     else {
-      for (const o of await readOffsets(deps.db, groupId, topics)) {
-        positions.set(`${o.topic}:${o.partition}`, o.nextOffset);
-      }
       for (const w of await watermarks(deps.kafka, topics)) {
         starts.set(`${w.topic}:${w.partition}`, fromBeginning ? w.low : w.high);
       }
@@ -362,7 +394,9 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
   } catch (err) {
     failure ??= err;
   } finally {
-    // Batches already handed over finish (or, after a failure, are skipped) before the consumer goes.
+    // Batches already handed over finish (or, after a failure, are skipped) before the consumer goes, and so
+    // does a join's look at PostgreSQL's offsets.
+    await positioning;
     await queue.drain();
     clearTimeout(timer);
     clearInterval(idleCheck);
@@ -404,13 +438,27 @@ async function presentTopics(
 // kafkajs names its errors; those that mean "no broker answered" become KAFKA_UNAVAILABLE (retriable).
 const UNREACHABLE = new Set([
   'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
   'KafkaJSBrokerNotFound',
   'KafkaJSNumberOfRetriesExceeded',
 ]);
 
+/**
+ * Whether `err` or one of its causes says no broker answered. A consumer that could not reconnect crashes
+ * with a KafkaJSNonRetriableError whose cause is the connection error.
+ */
+function kafkaUnreachable(err: unknown): boolean {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    const { name, cause } = e as { name?: unknown; cause?: unknown };
+    if (typeof name === 'string' && UNREACHABLE.has(name)) return true;
+    e = cause;
+  }
+  return false;
+}
+
 function asBatchError(err: unknown, groupId: string, topics: readonly string[]): unknown {
-  const name = (err as { name?: unknown } | null)?.name;
-  if (typeof name !== 'string' || !UNREACHABLE.has(name)) return err;
+  if (!kafkaUnreachable(err)) return err;
   return new BatchError(
     'KAFKA_UNAVAILABLE',
     `pull ingestion could not reach Kafka (${(err as Error).message}); check kafka.bootstrapServers and that the brokers are up`,

@@ -192,6 +192,57 @@ test('two consumers of one group at once (a rebalance mid-run) store every recor
   t.deepEqual(await storedOffsets(db, groupId), { 0: n / 4, 1: n / 4, 2: n / 4, 3: n / 4 });
 });
 
+test('a member taking over partitions in a rebalance starts at the offsets stored then: nothing is read twice', async (t) => {
+  t.timeout(180_000);
+  const { kafka, db, topic, groupId, options } = await setup(t, 4);
+  // Phase 1 is drained by A alone; B joins; phase 2 is shared until B has stored its budget and leaves, and A
+  // takes B's partitions over where B stopped (not where A last knew them: phase 1's end).
+  const [phase1, phase2, bBudget] = [2000, 8000, 1500];
+  const values = Array.from({ length: phase1 + phase2 }, (_, i) => llmEvent(`r${i}`, 9 + (i % 3)));
+  const produce = async (from: number, to: number) => {
+    for (let start = from; start < to; start += 400)
+      await produceValues(kafka, topic, values.slice(start, Math.min(to, start + 400)), 4);
+  };
+  await produce(0, phase1);
+  const pull = (budget: number) =>
+    pullFromKafka(
+      { db, kafka },
+      {
+        ...options,
+        maxBytesPerPartition: 16 * 1024,
+        maxRecords: budget,
+        idleMs: 10_000,
+        maxDurationMs: 120_000,
+      },
+    );
+  // A stops by its budget once it has stored everything B did not: no idle wait, and re-reading eats it.
+  const a = pull(phase1 + phase2 - bBudget);
+  while ((await countOf(db, 'SELECT count(*) AS n FROM raw_events')) < phase1)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  const b = pull(bBudget);
+  // Phase 2 only once the group has settled with both members.
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (;;) {
+      const [group] = (await admin.describeGroups([groupId])).groups;
+      if (group?.state === 'Stable' && group.members.length === 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  await produce(phase1, phase1 + phase2);
+  const [ra, rb] = await Promise.all([a, b]);
+  t.log(`A: ${JSON.stringify(ra)}\nB: ${JSON.stringify(rb)}`);
+  t.like(rb, { stored: bBudget, duplicates: 0, stoppedBy: 'budget' });
+  t.like(ra, { stored: phase1 + phase2 - bBudget, duplicates: 0, stoppedBy: 'budget' });
+  t.is(await countOf(db, 'SELECT count(*) AS n FROM raw_events'), phase1 + phase2);
+  t.is(await countOf(db, "SELECT count(DISTINCT data->>'seq') AS n FROM raw_events"), phase1 + phase2);
+  const quarter = (phase1 + phase2) / 4;
+  t.deepEqual(await storedOffsets(db, groupId), { 0: quarter, 1: quarter, 2: quarter, 3: quarter });
+});
+
 serviceTest('kafka')('pull works on the embedded PGlite too (one connection, insert path)', async (t) => {
   const suffix = uniqueSuffix();
   const topic = `hxp.test.ingest-embedded.${suffix}`;

@@ -6,12 +6,18 @@ import { openDatabase } from '../../shared/db/index.ts';
 import { isRetriable } from '../../shared/errors/index.ts';
 import { pullFromKafka } from '../../shared/ingest/index.ts';
 import { countOf } from '../fixtures/ingest-events.ts';
-import { createTopics, llmEvent, produceValues, testKafka, uniqueSuffix } from '../fixtures/ingest-kafka.ts';
+import {
+  createTopics,
+  llmEvent,
+  outagePullOptions,
+  produceValues,
+  testKafka,
+  uniqueSuffix,
+} from '../fixtures/ingest-kafka.ts';
 import { privateDatabase } from '../helpers/private-postgres.ts';
 import { serviceTest } from '../helpers/services.ts';
 
 const kafkaTest = serviceTest('postgres', 'kafka');
-const NOW = Date.parse('2026-11-28T12:00:00Z');
 
 kafkaTest.serial(
   'PostgreSQL restarted during pull ingest: the run fails cleanly or retries; the next run stores the rest, each record once',
@@ -29,15 +35,7 @@ kafkaTest.serial(
       topic,
       Array.from({ length: RECORDS }, (_, i) => llmEvent(`p${i}`, 9 + (i % 3))),
     );
-    const options = {
-      groupId,
-      topics: [topic],
-      maxDurationMs: 120_000,
-      idleMs: 1500,
-      maxWaitTimeMs: 200,
-      sessionTimeoutMs: 10_000,
-      now: () => NOW,
-    };
+    const options = outagePullOptions(groupId, topic);
 
     // The outage starts once the first rows are committed, while the pull is mid-topic.
     const afterRecovery = { seen: 0, rows: -1, offsets: -2 };

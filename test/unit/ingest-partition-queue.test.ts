@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { PartitionQueue } from '../../shared/ingest/partition-queue.ts';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -17,15 +17,19 @@ function gate(log: string[], name: string) {
   };
 }
 
-test('one partition runs its tasks in order, one at a time; other partitions run beside it', async (t) => {
+/** Tasks a1 and a2 queued on partition a, b1 on partition b, none released yet. */
+function twoPartitions(t: ExecutionContext) {
   const log: string[] = [];
   const queue = new PartitionQueue(10, (err) => t.fail(String(err)));
-  const a1 = gate(log, 'a1');
-  const a2 = gate(log, 'a2');
-  const b1 = gate(log, 'b1');
+  const [a1, a2, b1] = [gate(log, 'a1'), gate(log, 'a2'), gate(log, 'b1')];
   queue.push('a', a1.task);
   queue.push('a', a2.task);
   queue.push('b', b1.task);
+  return { log, queue, a1, a2, b1 };
+}
+
+test('one partition runs its tasks in order, one at a time; other partitions run beside it', async (t) => {
+  const { log, queue, a1, a2, b1 } = twoPartitions(t);
   await tick();
   t.deepEqual(log, ['start a1', 'start b1']);
   t.is(queue.size, 3);
@@ -74,4 +78,20 @@ test('a task that throws goes to onError and does not stop the partition', async
     ['boom'],
   );
   t.deepEqual(ran, ['after']);
+});
+
+test('settled() waits for the named partitions only, and for nothing when they are idle', async (t) => {
+  const { log, queue, a1, a2, b1 } = twoPartitions(t);
+  await queue.settled(['c']);
+  let aSettled = false;
+  const waiting = queue.settled(['a']).then(() => (aSettled = true));
+  a1.release();
+  await tick();
+  t.false(aSettled, 'a2 is still running');
+  a2.release();
+  await waiting;
+  t.deepEqual(log, ['start a1', 'start b1', 'end a1', 'start a2', 'end a2']);
+  t.is(queue.size, 1, 'b1 is still running');
+  b1.release();
+  await queue.drain();
 });
