@@ -17,6 +17,7 @@ export {
   markRangeDirty,
   markWindowFailed,
   oldestDirtyBucket,
+  rekeyStaleWindows,
   type DueWindow,
   type FailedWindow,
 } from './windows-sql.ts';

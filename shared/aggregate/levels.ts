@@ -5,7 +5,7 @@ export const LEVELS: readonly Level[] = ['hour', 'day', 'week', 'month'];
 export type WeekStart = 'monday' | 'sunday';
 
 export interface CalendarOptions {
-  /** IANA zone for day/week/month buckets (hours are always UTC; days starting inside an hour are cut at its quarters). */
+  /** IANA zone for day/week/month buckets; hours are always UTC (a day starting inside one is cut at a quarter). */
   timeZone: string;
   /** First day of a week: 'monday' (ISO, default) or 'sunday'. */
   weekStart: WeekStart;

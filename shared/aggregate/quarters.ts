@@ -34,6 +34,8 @@ export async function storeQuartersOfHour(
   prepared: boolean,
 ): Promise<boolean> {
   if (dayStartInside(hour.getTime(), zone) === undefined) return false;
+  // No ON CONFLICT: a day that marked this hour concurrently (ensureEdgeQuarters) makes this window fail on
+  // the key and retry, and the retry's delete takes the day's quarters before writing its own.
   await tx.query('INSERT INTO aggregate_quarter_hours (hour) VALUES ($1)', [hour]);
   await writeQuarters(tx, hour, prepared);
   return true;

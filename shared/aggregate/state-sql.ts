@@ -28,7 +28,7 @@ const STATE_TABLES = {
   quarter: { state: 'aggregate_quarter_state', bins: 'aggregate_quarter_sketch_bins' },
 } as const satisfies Record<string, StateTables>;
 
-/** A range whose state is read from raw events: an hour window, or a quarter of an hour in which a local day starts. */
+/** A range whose state is read from raw events: an hour window, or a quarter of an hour a local day starts in. */
 export type RangeGrain = 'hour' | 'quarter';
 
 /**
@@ -99,8 +99,9 @@ export function seriesOf(alias: string): string {
  * are exact, so the order of addition does not matter). Each value is converted to numeric once, as an array.
  */
 function rangeSql(grain: RangeGrain): string {
+  // the leading comment tells the two apart in statement profiles and pg_stat_statements
   return (
-    `WITH src AS MATERIALIZED (
+    `/* ${grain} state */ WITH src AS MATERIALIZED (
   SELECT event_type, source, metric_names, metric_values, dimension_names, dimension_values
   FROM raw_events WHERE ts >= $2::timestamptz AND ts < $3::timestamptz
 ),
@@ -163,7 +164,8 @@ function rollupSources(below: Level): { table: StateTables; where: string }[] {
     {
       table: STATE_TABLES.quarter,
       where:
-        `bucket >= $2::timestamptz AND bucket < ${WINDOW_END} ` +
+        // level leads the primary key: with it the bucket range is an index range as the table grows
+        `level = 'quarter' AND bucket >= $2::timestamptz AND bucket < ${WINDOW_END} ` +
         `AND (${hourOf} < $2::timestamptz OR ${hourOf} > ${WINDOW_END} - interval '1 hour')`,
     },
   ];
@@ -241,8 +243,10 @@ export async function deleteWindowState(db: Queryable, level: Level, bucket: Dat
   const quarters =
     level === 'hour'
       ? `,
-     quarter_bins AS (DELETE FROM aggregate_quarter_sketch_bins WHERE bucket >= $2 AND bucket < $2 + interval '1 hour'),
-     quarter_state AS (DELETE FROM aggregate_quarter_state WHERE bucket >= $2 AND bucket < $2 + interval '1 hour'),
+     quarter_bins AS (DELETE FROM aggregate_quarter_sketch_bins
+                      WHERE level = 'quarter' AND bucket >= $2 AND bucket < $2 + interval '1 hour'),
+     quarter_state AS (DELETE FROM aggregate_quarter_state
+                       WHERE level = 'quarter' AND bucket >= $2 AND bucket < $2 + interval '1 hour'),
      quarter_hour AS (DELETE FROM aggregate_quarter_hours WHERE hour = $2)`
       : '';
   await db.query(

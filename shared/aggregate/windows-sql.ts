@@ -27,7 +27,8 @@ export async function listDueWindows(
   calendar: CalendarOptions,
 ): Promise<DueWindow[]> {
   const below = levelBelow(level);
-  // A day starting inside a UTC hour (a half-hour zone) also waits for that hour: it holds the day's first quarters.
+  // A day starting inside a UTC hour (a half-hour zone) also waits for that hour: it holds the day's first
+  // quarters.
   const firstBelow = below === 'hour' ? `date_trunc('hour', w.bucket, 'UTC')` : 'w.bucket';
   const waitForBelow = below
     ? `AND NOT EXISTS (
@@ -52,6 +53,41 @@ export async function listDueWindows(
     changedSeq: Number(r.changed_seq),
     attempts: r.attempts,
   }));
+}
+
+/**
+ * Dirty windows of a rollup level whose bucket is not a bucket start of `calendar` (left by an earlier time
+ * zone or week start) are replaced by the windows of the current calendar holding their first and last
+ * instant, so their data is rolled up where the calendar now cuts it instead of under a bucket the calendar
+ * does not have. Done windows keep their stored state. Returns how many stale windows were replaced.
+ */
+export async function rekeyStaleWindows(
+  db: Queryable,
+  level: Level,
+  calendar: CalendarOptions,
+): Promise<number> {
+  if (level === 'hour') return 0;
+  const { rows } = await db.query<{ stale: number }>(
+    `WITH stale AS (
+       DELETE FROM aggregation_windows w
+       WHERE w.level = $1 AND ${DIRTY} AND agg_bucket_start($1, w.bucket, $2, $3) <> w.bucket
+       RETURNING w.bucket
+     ),
+     current AS (
+       SELECT DISTINCT agg_bucket_start($1, t.at, $2, $3) AS bucket
+       FROM stale CROSS JOIN LATERAL (VALUES (stale.bucket),
+                                             (agg_bucket_end($1, stale.bucket, $2) - interval '1 microsecond')) AS t(at)
+     ),
+     marked AS (
+       INSERT INTO aggregation_windows (level, bucket, changed_seq)
+       SELECT $1, c.bucket, nextval('window_change_seq') FROM current c ORDER BY c.bucket
+       ON CONFLICT (level, bucket) DO UPDATE
+         SET changed_seq = EXCLUDED.changed_seq, attempts = 0, retry_at = NULL, last_error = NULL, updated_at = now()
+     )
+     SELECT count(*)::int AS stale FROM stale`,
+    [level, calendar.timeZone, calendar.weekStart],
+  );
+  return rows[0]?.stale ?? 0;
 }
 
 /** The oldest dirty window of `level` (any state), to bound the time-zone check; undefined if none. */

@@ -2,6 +2,7 @@ export { ArchivedDays, type RemovedDay } from './archived-days.ts';
 export { canonicalJson, eventHash } from './canonical.ts';
 export {
   DEFAULT_DIMENSION_KEYS,
+  ID_PREFIX,
   idKey,
   normalizeEvent,
   type NormalizeContext,

@@ -237,8 +237,11 @@ function checkAge(
 }
 
 /** The key of an event with an id, whichever path it came by. */
+/** What an id's idempotency key starts with. */
+export const ID_PREFIX = 'id:';
+
 export function idKey(id: string): string {
-  return `id:${id}`;
+  return ID_PREFIX + id;
 }
 
 function idempotencyKeyOf(envelope: EventEnvelope, context: NormalizeContext): string {

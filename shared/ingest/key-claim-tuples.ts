@@ -57,8 +57,10 @@ export class KeyClaimTuples {
 }
 
 /** KeyClaimTuples of `claims`, for a batch whose claims were not rendered as it was prepared. */
-export function keyClaimTuples(claims: Iterable<{ idempotencyKey: string; ts: string }>): KeyClaimTuples {
+export function keyClaimTuples(
+  claims: Iterable<{ idempotencyKey: string; timestampMs: number }>,
+): KeyClaimTuples {
   const tuples = new KeyClaimTuples();
-  for (const claim of claims) tuples.append(claim.idempotencyKey, Date.parse(claim.ts));
+  for (const claim of claims) tuples.append(claim.idempotencyKey, claim.timestampMs);
   return tuples;
 }

@@ -3,7 +3,7 @@
 // cannot hold become dead letters. Pure and synchronous (see RowPreparer): only the rendered rows live on
 // through the transaction's round trips.
 import type { ErrorCode } from '../errors/index.ts';
-import { idKey } from '../events/index.ts';
+import { ID_PREFIX, idKey } from '../events/index.ts';
 import type { CostInference } from '../events/normalize.ts';
 import type { PlainNormalizedEvent } from '../events/normalize-plain.ts';
 import { CopyBuffer, type LineRange } from './copy-buffer.ts';
@@ -20,9 +20,13 @@ export interface PreparedRow {
   id: string | undefined;
   /** The Kafka record of the event, claimed by its offset (and by its id when it has one). */
   kafka: KafkaRecordRef | undefined;
-  /** UTC ISO-8601; its first 10 characters name the daily partition, its first 13 the hour. */
-  ts: string;
-  /** False when `ts` is a fallback (the Kafka record's time, the receive time), not the event's own. */
+  /**
+   * The event's time in epoch milliseconds: it names the daily partition and the hour. A number, not the
+   * ISO text: a row waits through its batch's transaction, and a string cut from the record's text would
+   * keep the whole text alive (and copied by every young-generation GC) all that time.
+   */
+  timestampMs: number;
+  /** False when the timestamp is a fallback (the Kafka record's time, the receive time), not the event's own. */
   ownTimestamp: boolean;
   /** Format 'copy': where the row's COPY line lies in PreparedRows.lines. */
   line: LineRange | undefined;
@@ -141,10 +145,9 @@ export class RowPreparer {
     this.repeats.push({ ...row, content: row.id === undefined ? undefined : content() });
   }
 
-  /** `timestampMs`: the instant `row.ts` writes, for its claim. */
-  private keep(row: PreparedRow, timestampMs: number): void {
+  private keep(row: PreparedRow): void {
     this.rows.push(row);
-    if (this.keyLines && claimedByKey(row)) this.keyLines.append(row.idempotencyKey, timestampMs);
+    if (this.keyLines && claimedByKey(row)) this.keyLines.append(row.idempotencyKey, row.timestampMs);
   }
 
   add(event: IngestEvent): void {
@@ -168,19 +171,16 @@ export class RowPreparer {
     // A COPY line shows cheaply that nothing is wrong; JSON text escapes too much to tell.
     const reason = !this.lines || mayBeUnstorable(text) ? unstorableReason(event, dataJson) : undefined;
     if (reason === undefined) {
-      this.keep(
-        {
-          idempotencyKey: event.idempotencyKey,
-          id: event.id,
-          kafka: event.kafka,
-          ts,
-          ownTimestamp,
-          line: this.lines?.append(text),
-          json: this.lines ? undefined : text,
-          cost: event.cost,
-        },
-        instant.getTime(),
-      );
+      this.keep({
+        idempotencyKey: event.idempotencyKey,
+        id: event.id,
+        kafka: event.kafka,
+        timestampMs: instant.getTime(),
+        ownTimestamp,
+        line: this.lines?.append(text),
+        json: this.lines ? undefined : text,
+        cost: event.cost,
+      });
       return;
     }
     this.unstorable.push({
@@ -201,30 +201,31 @@ export class RowPreparer {
    * is the key of an event without an id.
    */
   addPlain(fallbackKey: string, kafka: KafkaRecordRef | undefined, event: PlainNormalizedEvent): void {
-    const { id } = event;
-    const idempotencyKey = id === undefined ? fallbackKey : idKey(id);
+    const idempotencyKey = event.id === undefined ? fallbackKey : idKey(event.id);
     const ts = event.isoTimestamp;
     if (!this.isFirst(idempotencyKey)) {
+      const { id } = event;
       this.repeat({ idempotencyKey, id, kafka }, () =>
         contentText(event.eventType, event.source, ts, event.dataJson),
       );
       return;
     }
+    // The id cut from the kept key rather than the record's text (which it would keep alive, see timestampMs):
+    // hashing the key in isFirst made it a string of its own.
+    const id = event.id === undefined ? undefined : idempotencyKey.slice(ID_PREFIX.length);
+    const { timestampMs } = event;
     if (this.lines) {
       const line = this.lines.append(plainCopyLine(idempotencyKey, event));
-      this.keep(
-        {
-          idempotencyKey,
-          id,
-          kafka,
-          ts,
-          ownTimestamp: true,
-          line,
-          json: undefined,
-          cost: event.cost,
-        },
-        event.timestampMs,
-      );
+      this.keep({
+        idempotencyKey,
+        id,
+        kafka,
+        timestampMs,
+        ownTimestamp: true,
+        line,
+        json: undefined,
+        cost: event.cost,
+      });
       return;
     }
     const fields = {
@@ -236,19 +237,16 @@ export class RowPreparer {
       dimensionNames: event.dimensionNames,
       dimensionValues: event.dimensionValues,
     };
-    this.keep(
-      {
-        idempotencyKey,
-        id,
-        kafka,
-        ts,
-        ownTimestamp: true,
-        line: undefined,
-        json: jsonText(ts, fields, event.dataJson),
-        cost: event.cost,
-      },
-      event.timestampMs,
-    );
+    this.keep({
+      idempotencyKey,
+      id,
+      kafka,
+      timestampMs,
+      ownTimestamp: true,
+      line: undefined,
+      json: jsonText(ts, fields, event.dataJson),
+      cost: event.cost,
+    });
   }
 
   done(): PreparedRows {

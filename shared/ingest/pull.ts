@@ -371,6 +371,7 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
     // The batch was prepared in slices: a stop or a rebalance may have come in between.
     if (stopReason !== undefined || failure !== undefined || !payload.isRunning() || payload.isStale())
       return;
+    if (!positioned.has(key)) return;
     reserved += work.records;
     queue.push(key, () => storeQueued(work, takenAt));
     // kafkajs fetches on from the resolved offset; PostgreSQL, not this, says what is stored (a batch that

@@ -85,13 +85,16 @@ export async function storePreparedRows(
   let stored = 0;
   let known = new Set<string>();
   if (candidates.length > 0) {
-    await ensurePartitions(client, distinctSorted(candidates.map((p) => p.ts.slice(0, 10))));
+    await ensurePartitions(
+      client,
+      instantsOf(candidates, DAY_MS).map((day) => day.slice(0, 10)),
+    );
     known = await claim(client, prepared);
     const rows = known.size === 0 ? candidates : candidates.filter((p) => !known.has(p.idempotencyKey));
     if (rows.length > 0) {
       if (prepared.lines) await copyRawEvents(client, linesOf(prepared.lines, rows));
       else await insertRawEventsJson(client, '[' + rows.map((r) => r.json as string).join(',') + ']');
-      await touchHours(client, distinctSorted(rows.map((p) => p.ts.slice(0, 13) + ':00:00Z')));
+      await touchHours(client, instantsOf(rows, HOUR_MS));
     }
     stored = rows.length;
   }
@@ -191,7 +194,7 @@ async function claimByKey(client: PoolClient, prepared: PreparedRows): Promise<S
   return claimKeys(
     client,
     sorted.map((r) => r.idempotencyKey),
-    sorted.map((r) => r.ts),
+    sorted.map((r) => new Date(r.timestampMs).toISOString()),
   );
 }
 
@@ -199,8 +202,14 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function distinctSorted(values: readonly string[]): string[] {
-  return [...new Set(values)].sort();
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The distinct starts of the UTC hours or days (`unitMs`) the rows fall in, sorted, as ISO text. */
+function instantsOf(rows: readonly PreparedRow[], unitMs: number): string[] {
+  const starts = new Set<number>();
+  for (const row of rows) starts.add(Math.floor(row.timestampMs / unitMs) * unitMs);
+  return [...starts].sort((a, b) => a - b).map((ms) => new Date(ms).toISOString());
 }
 
 /** The COPY bytes of `rows`: every line as rendered, or the kept ones when some were known already. */

@@ -10,6 +10,7 @@ import {
   listDueWindows,
   markRangeDirty,
   oldestDirtyBucket,
+  rekeyStaleWindows,
   type CalendarOptions,
   type DueWindow,
   type Level,
@@ -280,6 +281,19 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
       });
       report(deps, req, summary, 'the level is switched off (aggregation.enabled / aggregation.intervals)');
       return summary;
+    }
+    const rekeyed = await rekeyStaleWindows(db, req.level, calendar);
+    if (rekeyed > 0) {
+      deps.log?.warn(
+        {
+          job,
+          level: req.level,
+          windows: rekeyed,
+          timeZone: calendar.timeZone,
+          weekStart: calendar.weekStart,
+        },
+        'dirty windows of an earlier time zone or week start were moved to the configured calendar',
+      );
     }
     if (range) {
       await refuseArchivedSource(db, req.level, range);

@@ -6,7 +6,7 @@ import type { EventCause } from './events.ts';
 import type { Trigger } from './ledger.ts';
 
 export interface AggregationJobOptions {
-  /** IANA zone of day/week/month buckets (default UTC); offsets must be whole hours. */
+  /** IANA zone of day/week/month buckets (default UTC); any offset, see shared/aggregate/quarters.ts. */
   timeZone: string;
   weekStart: WeekStart;
   /** Retries of a failed window after its first attempt (default 3). */

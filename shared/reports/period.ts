@@ -30,7 +30,7 @@ interface LocalDate {
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 const dateText = (l: LocalDate): string => `${l.y}-${pad(l.m)}-${pad(l.d)}`;
 
-/** The UTC instant of local midnight starting `date` in `zone` (zones with whole-hour offsets). */
+/** The UTC instant of local midnight starting `date` in `zone` (any offset: 18:30 UTC the day before in Asia/Kolkata). */
 export function localMidnight(date: LocalDate, zone: string): Date {
   const wall = Date.UTC(date.y, date.m - 1, date.d);
   const first = wall - utcOffsetMinutes(zone, new Date(wall)) * 60_000;

@@ -184,8 +184,8 @@ export async function deleteAggregateUnit(db: Queryable, unit: AggregateUnit): P
   await db.query('DELETE FROM aggregate_sketch_bins WHERE level = $1 AND bucket >= $2 AND bucket < $3', args);
   if (unit.level === 'hour') {
     await db.query(
-      `WITH bins AS (DELETE FROM aggregate_quarter_sketch_bins WHERE bucket >= $1 AND bucket < $2),
-            state AS (DELETE FROM aggregate_quarter_state WHERE bucket >= $1 AND bucket < $2)
+      `WITH bins AS (DELETE FROM aggregate_quarter_sketch_bins WHERE level = 'quarter' AND bucket >= $1 AND bucket < $2),
+            state AS (DELETE FROM aggregate_quarter_state WHERE level = 'quarter' AND bucket >= $1 AND bucket < $2)
        DELETE FROM aggregate_quarter_hours WHERE hour >= $1 AND hour < $2`,
       [unit.start, unit.end],
     );

@@ -1,5 +1,5 @@
 // Zones whose days start inside a UTC hour (Asia/Kolkata +05:30, Asia/Kathmandu +05:45, Australia/Adelaide
-// +09:30/+10:30 across its October DST start): every stored day, week and month equals exact SQL over the raw
+// +09:30/+10:30 across its October DST start, Australia/Lord_Howe +11:00/+10:30 across its April one): every stored day, week and month equals exact SQL over the raw
 // events grouped by the local day, week and month in that zone — count, exact sum and sum of squares, min, max,
 // and p50/p95/p99 of a sketch built straight from the raw values. Events crowd the local midnights (the last
 // millisecond before one, the instant itself, minutes either side), which fall inside UTC hours. Also: a late
@@ -8,7 +8,7 @@ import type { ExecutionContext } from 'ava';
 import type { Database } from '../../shared/db/index.ts';
 import { runAggregation } from '../../shared/jobs/index.ts';
 import { sqlKey, sqlQuantileQuery, sqlSign } from '../../shared/sketch/index.ts';
-import { dayStartInside } from '../../shared/aggregate/local-time.ts';
+import { dayStartInside, localDate } from '../../shared/aggregate/local-time.ts';
 import { loadConfig } from '../../shared/config/index.ts';
 import { jobOptionsOf } from '../../shared/function-context.ts';
 import {
@@ -36,6 +36,17 @@ function dayStarts(zone: string, from: string, to: string): number[] {
   return out;
 }
 
+/** Every local midnight of `zone` in [from, to): on a UTC hour or inside one. */
+function allDayStarts(zone: string, from: string, to: string): number[] {
+  const out: number[] = [];
+  for (let h = Math.floor(Date.parse(from) / HOUR) * HOUR; h < Date.parse(to); h += HOUR) {
+    if (localDate(h - 1, zone) !== localDate(h, zone)) out.push(h);
+    const inside = dayStartInside(h, zone);
+    if (inside !== undefined) out.push(inside);
+  }
+  return out;
+}
+
 /**
  * Events around every local midnight in [from, to) — at it, 1 ms before, and at random minutes within 40
  * minutes either side — plus a few at random times of each day, with mixed sources, models and signs.
@@ -43,7 +54,7 @@ function dayStarts(zone: string, from: string, to: string): number[] {
 function eventsAround(zone: string, from: string, to: string, seed: number): TestEvent[] {
   const random = rng(seed);
   const times: number[] = [];
-  for (const start of dayStarts(zone, from, to)) {
+  for (const start of allDayStarts(zone, from, to)) {
     times.push(start - 1, start, start + 1);
     for (let i = 0; i < 8; i++) times.push(start + Math.round((random() - 0.5) * 80 * 60_000));
     for (let i = 0; i < 3; i++) times.push(start + Math.floor(random() * DAY));
@@ -148,11 +159,19 @@ bothBackends(
 );
 
 // Each span crosses a month end and a week start (Monday); Adelaide's also its DST start (Sun 2026-10-04
-// 02:00 local: midnights move from 14:30 to 13:30 UTC).
+// 02:00 local: midnights move from 14:30 to 13:30 UTC), Lord Howe's its half-hour DST end.
 const CASES = [
   { zone: 'Asia/Kolkata', from: '2026-11-27T00:00:00Z', to: '2026-12-03T00:00:00Z', midnight: '18:30' },
   { zone: 'Asia/Kathmandu', from: '2026-11-27T00:00:00Z', to: '2026-12-03T00:00:00Z', midnight: '18:15' },
   { zone: 'Australia/Adelaide', from: '2026-09-27T00:00:00Z', to: '2026-10-07T00:00:00Z', midnight: '14:30' },
+  // +11:00 until Sun 04-05 02:00, then +10:30: midnights at 13:00 UTC (on the hour, no quarters), then 13:30;
+  // Sun 04-05 lasts 24.5 hours, from 13:00 to 13:30 UTC the next day.
+  {
+    zone: 'Australia/Lord_Howe',
+    from: '2026-03-29T00:00:00Z',
+    to: '2026-04-09T00:00:00Z',
+    midnight: '13:30',
+  },
 ] as const;
 
 for (const [i, c] of CASES.entries()) {
@@ -298,5 +317,92 @@ bothBackends(
       `SELECT "timestamp", count FROM hourly_aggregations WHERE metric = 'n' AND dimension = 'all'`,
     );
     t.deepEqual(hours, [{ timestamp: new Date('2026-11-30T18:00:00Z'), count: 2 }]);
+  },
+);
+
+bothBackends(
+  'a day whose edge quarters were never stored and whose raw day was archived fails with QUARTERS_UNAVAILABLE',
+  async (t, db) => {
+    await storeTestEvents(db, [
+      { ts: '2026-11-30T18:10:00Z', metrics: { n: 1 } },
+      { ts: '2026-11-30T18:50:00Z', metrics: { n: 1 } },
+    ]);
+    const now = new Date('2026-12-10T00:00:00Z');
+    // Aggregated in UTC: hour 18:00 holds no day start there, so no quarters are kept for it.
+    await runAggregation(deps(db), { level: 'hour', trigger: 'manual', now });
+    t.is(await db.query('SELECT 1 FROM aggregate_quarter_hours').then((r) => r.rows.length), 0);
+    // The raw day was archived and removed by the retention sweep (its ledger row is what the day checks).
+    await db.query(
+      `INSERT INTO archives (kind, unit, range_start, range_end, status)
+       VALUES ('raw', '2026-11-30', '2026-11-30T00:00:00Z', '2026-12-01T00:00:00Z', 'deleted')`,
+    );
+    const days = await runAggregation(deps(db, { timeZone: 'Asia/Kolkata' }), {
+      level: 'day',
+      trigger: 'backfill',
+      from: '2026-11-29T00:00:00Z',
+      to: '2026-12-02T00:00:00Z',
+      now,
+    });
+    t.is(days.windowsDone, 0);
+    const failed = days.windows.map((w) => [w.bucket, w.error?.code]);
+    t.deepEqual(failed, [
+      ['2026-11-29T18:30:00.000Z', 'QUARTERS_UNAVAILABLE'],
+      ['2026-11-30T18:30:00.000Z', 'QUARTERS_UNAVAILABLE'],
+    ]);
+    t.regex(
+      days.windows[0]?.error?.message ?? '',
+      /inside the UTC hour 2026-11-30T18:00:00.000Z, whose quarter-hour state was never stored .* restore them \(npm run restore -- --from 2026-11-30 --to 2026-11-30\)/,
+    );
+    // Nothing half-written: no day state, no quarters, no marker.
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM aggregate_state WHERE level = 'day')
+            + (SELECT count(*) FROM aggregate_quarter_state) + (SELECT count(*) FROM aggregate_quarter_hours) AS n`,
+    );
+    t.is(Number(rows[0]?.n), 0);
+  },
+);
+
+bothBackends(
+  'dirty days of an earlier zone are moved to the configured zone, not rolled up under buckets it does not have',
+  async (t, db) => {
+    await storeTestEvents(db, [
+      { ts: '2026-11-30T10:00:00Z', metrics: { n: 1 } }, // Mon 11-30 in India
+      { ts: '2026-11-30T20:00:00Z', metrics: { n: 2 } }, // Tue 12-01 in India, still 11-30 in UTC
+    ]);
+    const now = new Date('2027-01-15T00:00:00Z');
+    // The hours run while the zone is UTC: they re-open the UTC day 2026-11-30T00:00Z.
+    await runAggregation(deps(db), { level: 'hour', trigger: 'manual', now });
+    const warned: string[] = [];
+    const log = {
+      info: () => undefined,
+      warn: (o: object, msg?: string) => void warned.push(`${msg} ${JSON.stringify(o)}`),
+      error: () => undefined,
+    };
+    const days = await runAggregation(deps(db, { timeZone: 'Asia/Kolkata' }, { log }), {
+      level: 'day',
+      trigger: 'manual',
+      now,
+    });
+    t.deepEqual(
+      days.windows.map((w) => [w.bucket, w.status]),
+      [
+        ['2026-11-29T18:30:00.000Z', 'succeeded'],
+        ['2026-11-30T18:30:00.000Z', 'succeeded'],
+      ],
+    );
+    t.true(
+      warned.some((w) => w.startsWith('dirty windows of an earlier time zone') && w.includes('"windows":1')),
+    );
+    for (const level of ['week', 'month'] as const) {
+      await runAggregation(deps(db, { timeZone: 'Asia/Kolkata' }), { level, trigger: 'manual', now });
+    }
+    await assertExact(t, db, 'Asia/Kolkata');
+    const { rows } = await db.query<{ bucket: Date }>(
+      `SELECT bucket FROM aggregation_windows WHERE level = 'day' ORDER BY 1`,
+    );
+    t.deepEqual(
+      rows.map((r) => r.bucket.toISOString()),
+      ['2026-11-29T18:30:00.000Z', '2026-11-30T18:30:00.000Z'],
+    );
   },
 );

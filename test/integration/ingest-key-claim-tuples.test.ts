@@ -59,7 +59,9 @@ pg('a key already claimed fails the whole COPY and leaves the transaction usable
     t.true(
       await copyNewKeys(
         client,
-        keyClaimTuples([{ idempotencyKey: 'id:a', ts: '2026-12-01T10:00:00.000Z' }]).stream(),
+        keyClaimTuples([
+          { idempotencyKey: 'id:a', timestampMs: Date.parse('2026-12-01T10:00:00.000Z') },
+        ]).stream(),
       ),
     );
   });
@@ -67,8 +69,8 @@ pg('a key already claimed fails the whole COPY and leaves the transaction usable
     const ok = await copyNewKeys(
       client,
       keyClaimTuples([
-        { idempotencyKey: 'id:b', ts: '2026-12-01T10:00:01.000Z' },
-        { idempotencyKey: 'id:a', ts: '2026-12-01T10:00:02.000Z' },
+        { idempotencyKey: 'id:b', timestampMs: Date.parse('2026-12-01T10:00:01.000Z') },
+        { idempotencyKey: 'id:a', timestampMs: Date.parse('2026-12-01T10:00:02.000Z') },
       ]).stream(),
     );
     return { ok, rows: await readBack(client) };

@@ -156,7 +156,8 @@ test('a session that could not be reset is never handed on: the next client is r
 // Regression: the gate wrote each message to pglite-socket as header and body, with Nagle's algorithm on;
 // the body then waited for the header's ACK, which the kernel delays by 40 ms (Linux's minimum delayed-ACK
 // time) — every statement took ≥ 40 ms however fast the machine, and the demo's hourly windows 0.5 s each.
-// The bound is that floor, not a speed: a statement in a busy test run takes a few ms.
+// The bug is a floor under every statement, so the fastest of 25 is what tells: a busy machine makes some
+// statements slow (a median of 42 ms was seen at a load average of 14), never all of them.
 test('a statement through the gate does not wait for a delayed ACK', async (t) => {
   const s = await startEmbeddedServer({});
   t.teardown(() => s.close());
@@ -170,11 +171,10 @@ test('a statement through the gate does not wait for a delayed ACK', async (t) =
     ms.push(performance.now() - started);
     t.is(rows[0]?.n, i + 1);
   }
-  const sorted = [...ms].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const fastest = Math.min(...ms);
   t.true(
-    median < 40,
-    `median round trip ${median.toFixed(1)} ms; each: ${ms.map((m) => m.toFixed(0)).join(' ')}`,
+    fastest < 40,
+    `fastest round trip ${fastest.toFixed(1)} ms; each: ${ms.map((m) => m.toFixed(0)).join(' ')}`,
   );
 });
 
