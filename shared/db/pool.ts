@@ -10,9 +10,15 @@ import type { Database, PoolFactory, PoolLike } from './types.ts';
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 /** SQLSTATE classes of a server that is going away: 57P01-03 (shutdown, crash, starting), 08 (connection). */
+/** Socket errors of a server that went away under a client (no SQLSTATE: the socket itself failed). */
+const SOCKET_GONE = new Set(['ECONNRESET', 'EPIPE']);
+
 function isServerGone(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(57P0[123]|08...)$/.test(code);
+  if (typeof code === 'string') return /^(57P0[123]|08...)$/.test(code) || SOCKET_GONE.has(code);
+  // pg rejects the query in flight with this, without a code, when the server closes the socket; its
+  // 'error' event on the client may come only after the rejection has reached us.
+  return err instanceof Error && /^Connection terminated( unexpectedly)?$/.test(err.message);
 }
 
 function describe(err: unknown): string {
@@ -68,7 +74,9 @@ export function createPoolDatabase(options: PoolDatabaseOptions): Database {
     try {
       client = await pool.connect();
     } catch (err) {
-      if (!isRetriable(err)) throw err;
+      // A server shutting down may take the connection and close it during the handshake: pg then rejects
+      // the connect with "Connection terminated unexpectedly", without a code.
+      if (!isRetriable(err) && !isServerGone(err)) throw err;
       throw new BatchError(
         'DB_CONNECT_FAILED',
         `PostgreSQL cannot be reached (${describe(err)}); send the request again once the database is back (every write is idempotent)`,

@@ -4,6 +4,7 @@
 import test from 'ava';
 import type { PoolClient } from 'pg';
 import { createPoolDatabase } from '../../shared/db/index.ts';
+import { isRetriable } from '../../shared/errors/index.ts';
 import type { PoolLike } from '../../shared/db/types.ts';
 
 function fakePool(failRollback: boolean) {
@@ -13,6 +14,8 @@ function fakePool(failRollback: boolean) {
     query: async (text: string) => {
       statements.push(text);
       if (text === 'SELECT boom') throw new Error('boom');
+      // What pg rejects the query in flight with when the server closes the socket (no SQLSTATE).
+      if (text === 'SELECT gone') throw new Error('Connection terminated unexpectedly');
       if (text === 'ROLLBACK' && failRollback) throw new Error('connection lost during rollback');
       return { rows: [], rowCount: 0 };
     },
@@ -49,4 +52,25 @@ test('a transaction that rolled back cleanly returns its connection to the pool'
   await t.throwsAsync(db.transaction((c) => c.query('SELECT boom')));
   await db.transaction((c) => c.query('SELECT 1'));
   t.deepEqual(released, [undefined, undefined]);
+});
+
+test('a query cut off by the server closing the socket is DB_CONNECTION_LOST (retriable), its connection closed', async (t) => {
+  const { pool, released } = fakePool(false);
+  const db = createPoolDatabase({ pool });
+  const err = await t.throwsAsync(db.query('SELECT gone'));
+  t.is((err as { code?: string }).code, 'DB_CONNECTION_LOST');
+  t.true(isRetriable(err));
+  t.true(released[0] instanceof Error, 'the connection is not handed to the next caller');
+  const other = await t.throwsAsync(db.query('SELECT boom'));
+  t.is(other.message, 'boom', 'an ordinary error stays what it is');
+});
+
+test('a connection the server closes during the handshake is DB_CONNECT_FAILED (retriable)', async (t) => {
+  const { pool } = fakePool(false);
+  const db = createPoolDatabase({
+    pool: { ...pool, connect: () => Promise.reject(new Error('Connection terminated unexpectedly')) },
+  });
+  const err = await t.throwsAsync(db.query('SELECT 1'));
+  t.is((err as { code?: string }).code, 'DB_CONNECT_FAILED');
+  t.true(isRetriable(err));
 });
