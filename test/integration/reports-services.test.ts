@@ -42,8 +42,12 @@ function smtpEnv(port?: number): Record<string, string> {
 /** A day of its own for each test, so tests sharing the bucket never write the same key. */
 function ownDay(): Date {
   const d = new Date(Date.UTC(2024, 0, 1) + randomInt(0, 900) * 86_400_000);
-  // not the last day of a month: its month must stay open at the fixture's clock
-  return d.getUTCDate() >= 28 ? new Date(d.getTime() - 5 * 86_400_000) : d;
+  // Both fixture days (this one and the one before) in one month, which stays open at the fixture's clock:
+  // not the last day of a month, and not the first (the day before would close the previous month, whose
+  // scheduled monthly report a tick would then make).
+  const date = d.getUTCDate();
+  if (date >= 28) return new Date(d.getTime() - 5 * 86_400_000);
+  return date === 1 ? new Date(d.getTime() + 2 * 86_400_000) : d;
 }
 
 async function mailsTo(address: string): Promise<Mail[]> {
