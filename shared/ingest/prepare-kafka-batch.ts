@@ -25,33 +25,24 @@ export interface PreparedKafkaBatch {
   letters: DeadLetter[];
 }
 
-/** Records prepared between two turns of the event loop (see prepareKafkaBatchYielding). */
+/** Records prepared between two turns of the event loop (see prepareKafkaBatch). */
 const RECORDS_PER_TURN = 256;
 
-export function prepareKafkaBatch(
-  batch: KafkaBatchInput,
-  settings: NormalizeSettings,
-  format: RowFormat,
-): PreparedKafkaBatch {
-  const preparing = kafkaBatchPreparer(batch, settings, format);
-  preparing.add(0, batch.messages.length);
-  return preparing.done();
-}
-
 /**
- * prepareKafkaBatch in slices of RECORDS_PER_TURN records with a turn of the event loop between them. A
- * batch of thousands of records is tens of milliseconds of CPU; done in one piece it would keep the answers
- * of the transactions in flight waiting, and PostgreSQL idle, for all that time.
+ * The batch's rows and dead letters, prepared in slices of `recordsPerTurn` records with a turn of the event
+ * loop between them. A batch of thousands of records is tens of milliseconds of CPU; done in one piece it
+ * would keep the answers of the transactions in flight waiting, and PostgreSQL idle, for all that time.
  */
-export async function prepareKafkaBatchYielding(
+export async function prepareKafkaBatch(
   batch: KafkaBatchInput,
   settings: NormalizeSettings,
   format: RowFormat,
+  recordsPerTurn = RECORDS_PER_TURN,
 ): Promise<PreparedKafkaBatch> {
   const preparing = kafkaBatchPreparer(batch, settings, format);
-  for (let from = 0; from < batch.messages.length; from += RECORDS_PER_TURN) {
+  for (let from = 0; from < batch.messages.length; from += recordsPerTurn) {
     if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    preparing.add(from, Math.min(batch.messages.length, from + RECORDS_PER_TURN));
+    preparing.add(from, Math.min(batch.messages.length, from + recordsPerTurn));
   }
   return preparing.done();
 }

@@ -5,7 +5,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { Database } from '../db/index.ts';
 import type { NormalizeSettings } from './normalize.ts';
 import { lockOffset, saveOffset } from './offsets-sql.ts';
-import { fromOffset, prepareKafkaBatchYielding, type PreparedKafkaBatch } from './prepare-kafka-batch.ts';
+import { fromOffset, prepareKafkaBatch, type PreparedKafkaBatch } from './prepare-kafka-batch.ts';
 import { retriedTransaction } from './retry.ts';
 import { rowFormat, storePreparedRows } from './store.ts';
 import type { DeadLetter, StoreResult } from './types.ts';
@@ -57,7 +57,7 @@ export function costCounts(rows: readonly { cost?: 'inferred' | 'unpriced' | und
 
 /**
  * The CPU work of a batch, done once and before its transaction (a retried transaction does not redo it),
- * in slices between which the answers of the transactions in flight are taken (prepareKafkaBatchYielding).
+ * in slices between which the answers of the transactions in flight are taken (prepareKafkaBatch).
  */
 export async function preparePartitionBatch(
   work: PartitionBatch,
@@ -75,7 +75,7 @@ export async function preparePartitionBatch(
     nextOffset: (BigInt(last.offset) + 1n).toString(),
     records: work.messages.length,
     checkGap: work.checkGap,
-    prepared: await prepareKafkaBatchYielding(work, settings, rowFormat(work.messages.length, { embedded })),
+    prepared: await prepareKafkaBatch(work, settings, rowFormat(work.messages.length, { embedded })),
   };
 }
 

@@ -1,7 +1,7 @@
-// A Kafka batch prepared in slices (prepareKafkaBatchYielding) is the batch prepared in one piece, and the
+// A Kafka batch prepared in slices (prepareKafkaBatch) is the batch prepared in one piece, and the
 // event loop runs between its slices — so the answers of the transactions in flight are taken meanwhile.
 import test from 'ava';
-import { prepareKafkaBatch, prepareKafkaBatchYielding } from '../../shared/ingest/prepare-kafka-batch.ts';
+import { prepareKafkaBatch } from '../../shared/ingest/prepare-kafka-batch.ts';
 
 const NOW = Date.parse('2026-12-01T12:00:00.000Z');
 const settings = { now: () => NOW };
@@ -27,8 +27,8 @@ function batch(n: number) {
 
 test('the yielding preparation gives what the one-piece preparation gives', async (t) => {
   const input = batch(1500);
-  const whole = prepareKafkaBatch(input, settings, 'copy');
-  const sliced = await prepareKafkaBatchYielding(input, settings, 'copy');
+  const whole = await prepareKafkaBatch(input, settings, 'copy', Number.POSITIVE_INFINITY);
+  const sliced = await prepareKafkaBatch(input, settings, 'copy');
   t.deepEqual(sliced.prepared.rows, whole.prepared.rows);
   t.deepEqual(sliced.prepared.repeats, whole.prepared.repeats);
   t.deepEqual(sliced.letters, whole.letters);
@@ -46,7 +46,7 @@ test('other work runs between the slices of a large batch', async (t) => {
     setImmediate(count);
   };
   setImmediate(count);
-  await prepareKafkaBatchYielding(batch(2000), settings, 'copy');
+  await prepareKafkaBatch(batch(2000), settings, 'copy');
   counting = false;
   // 2000 records are 8 slices: the counter got a turn between each two.
   t.true(turns >= 7, `${turns} turns`);
