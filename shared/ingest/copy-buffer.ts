@@ -21,15 +21,34 @@ export class CopyBuffer {
   count = 0;
 
   append(line: string): LineRange {
-    if (this.current.length - this.used < line.length * MAX_BYTES_PER_UNIT) {
+    const buffer = this.reserve(line.length * MAX_BYTES_PER_UNIT);
+    const start = this.used;
+    this.commit(start + buffer.write(line, start, 'utf8'));
+    return { chunk: this.full.length, start, end: this.used };
+  }
+
+  /**
+   * For writers of bytes rather than text: makes room for `maxBytes` at the end of the current chunk and
+   * returns that chunk; write from `end`, then commit() where the writing ended.
+   */
+  reserve(maxBytes: number): Buffer {
+    if (this.current.length - this.used < maxBytes) {
       if (this.used > 0) this.full.push(this.current.subarray(0, this.used));
-      this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, line.length * MAX_BYTES_PER_UNIT));
+      this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, maxBytes));
       this.used = 0;
     }
-    const start = this.used;
-    this.used += this.current.write(line, start, 'utf8');
+    return this.current;
+  }
+
+  /** Where the next line starts in the chunk reserve() returned. */
+  get end(): number {
+    return this.used;
+  }
+
+  /** Ends a line written into the reserved chunk at `end` (exclusive). */
+  commit(end: number): void {
+    this.used = end;
     this.count += 1;
-    return { chunk: this.full.length, start, end: this.used };
   }
 
   /** One line as text (for the rare look back at a row, e.g. a duplicate's content). */

@@ -2,11 +2,11 @@
 // ts timestamptz). In the text format PostgreSQL parses every timestamp from its ISO text, about a
 // microsecond per key on this kind of machine — a third of what a claim costs it besides the index. In
 // binary the timestamp is the 8 bytes it is stored as. Rows are bytes at once, off the JS heap, like the
-// raw rows' COPY lines (copy-buffer.ts).
+// raw rows' COPY lines, in a CopyBuffer of their own.
+import { CopyBuffer } from './copy-buffer.ts';
 
 /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z), as a float: exact below 2^53. */
 const PG_EPOCH_MS = 946_684_800_000;
-const CHUNK_BYTES = 256 * 1024;
 /** Per row: field count (2), two field lengths (4 each), the timestamp (8); the key's bytes come on top. */
 const FIXED_ROW_BYTES = 2 + 4 + 4 + 8;
 /** UTF-8 takes at most three bytes per UTF-16 code unit. */
@@ -19,22 +19,12 @@ const HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffe
 const TRAILER = Buffer.from([0xff, 0xff]);
 
 export class KeyClaimTuples {
-  private readonly full: Buffer[] = [];
-  private current: Buffer = Buffer.alloc(0);
-  private used = 0;
-  /** Rows appended. */
-  count = 0;
+  private readonly rows = new CopyBuffer();
 
   /** One claim: `key` and the event's time in epoch milliseconds (an integer). */
   append(key: string, timestampMs: number): void {
-    const room = FIXED_ROW_BYTES + key.length * MAX_BYTES_PER_UNIT;
-    if (this.current.length - this.used < room) {
-      if (this.used > 0) this.full.push(this.current.subarray(0, this.used));
-      this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room));
-      this.used = 0;
-    }
-    const buffer = this.current;
-    let at = this.used;
+    const buffer = this.rows.reserve(FIXED_ROW_BYTES + key.length * MAX_BYTES_PER_UNIT);
+    let at = this.rows.end;
     buffer.writeInt16BE(2, at);
     const keyBytes = buffer.write(key, at + 6, 'utf8');
     buffer.writeInt32BE(keyBytes, at + 2);
@@ -45,14 +35,12 @@ export class KeyClaimTuples {
     const high = Math.floor(micros / TWO_32);
     buffer.writeInt32BE(high, at + 4);
     buffer.writeUInt32BE(micros - high * TWO_32, at + 8);
-    this.used = at + 12;
-    this.count += 1;
+    this.rows.commit(at + 12);
   }
 
   /** The whole COPY stream: header, every row, trailer. */
   stream(): Buffer[] {
-    const rows = this.used > 0 ? [...this.full, this.current.subarray(0, this.used)] : this.full;
-    return [HEADER, ...rows, TRAILER];
+    return [HEADER, ...this.rows.chunks(), TRAILER];
   }
 }
 
