@@ -65,7 +65,8 @@ function kafkaBatchPreparer(batch: KafkaBatchInput, settings: NormalizeSettings,
       const plain = message.value ? normalizePlainEvent(message.value, context) : undefined;
       if (plain) {
         const { offset } = message;
-        rows.addPlain(kafkaRecordKey(topic, partition, offset), { topic, partition, offset }, plain);
+        const fallbackKey = plain.id === undefined ? kafkaRecordKey(topic, partition, offset) : undefined;
+        rows.addPlain(fallbackKey, { topic, partition, offset }, plain);
         continue;
       }
       const result = normalize({

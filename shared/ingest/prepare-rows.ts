@@ -6,7 +6,7 @@ import type { ErrorCode } from '../errors/index.ts';
 import { ID_PREFIX, idKey } from '../events/index.ts';
 import type { CostInference } from '../events/normalize.ts';
 import type { PlainNormalizedEvent } from '../events/normalize-plain.ts';
-import { CopyBuffer, type LineRange } from './copy-buffer.ts';
+import { CopyBuffer, type LineIndex } from './copy-buffer.ts';
 import { copyFields, copyLine, plainCopyLine } from './copy-text.ts';
 import { KeyClaimTuples } from './key-claim-tuples.ts';
 import { mayBeUnstorable, unstorableReason } from './storable.ts';
@@ -28,8 +28,8 @@ export interface PreparedRow {
   timestampMs: number;
   /** False when the timestamp is a fallback (the Kafka record's time, the receive time), not the event's own. */
   ownTimestamp: boolean;
-  /** Format 'copy': where the row's COPY line lies in PreparedRows.lines. */
-  line: LineRange | undefined;
+  /** Format 'copy': the number of the row's COPY line in PreparedRows.lines. */
+  line: LineIndex | undefined;
   /** Format 'json': the row as a JSON object for json_to_recordset. */
   json: string | undefined;
   /** What the price table did for the event (shared/pricing); undefined: nothing. */
@@ -135,9 +135,9 @@ export class RowPreparer {
 
   /** True the first time a key is seen; a later event with it is a repeat. */
   private isFirst(idempotencyKey: string): boolean {
-    if (this.seen.has(idempotencyKey)) return false;
-    this.seen.add(idempotencyKey);
-    return true;
+    // One hash lookup, not has() then add().
+    const before = this.seen.size;
+    return this.seen.add(idempotencyKey).size > before;
   }
 
   /** A repeat keeps its content only when it has an id (rendered only then: repeats are rare). */
@@ -198,10 +198,17 @@ export class RowPreparer {
   /**
    * add() for an event normalised as text (shared/events/normalize-plain.ts): its line is put together
    * from the pieces as they stand, and none of them can hold anything PostgreSQL refuses. `fallbackKey`
-   * is the key of an event without an id.
+   * is the key of an event without an id, and only such an event needs one (so that a batch of events
+   * with ids makes no other keys).
    */
-  addPlain(fallbackKey: string, kafka: KafkaRecordRef | undefined, event: PlainNormalizedEvent): void {
+  addPlain(
+    fallbackKey: string | undefined,
+    kafka: KafkaRecordRef | undefined,
+    event: PlainNormalizedEvent,
+  ): void {
     const idempotencyKey = event.id === undefined ? fallbackKey : idKey(event.id);
+    if (idempotencyKey === undefined)
+      throw new Error('addPlain: an event without an id needs its fallback key');
     const ts = event.isoTimestamp;
     if (!this.isFirst(idempotencyKey)) {
       const { id } = event;
@@ -269,7 +276,7 @@ export function prepareRows(
 
 /** The content of a prepared row, as RepeatedRow.content: read back from its COPY line or JSON object. */
 export function rowContent(lines: CopyBuffer | undefined, row: PreparedRow): string {
-  if (lines && row.line) {
+  if (lines && row.line !== undefined) {
     const [ts, eventType, source, , , , , , dataJson] = copyFields(lines.text(row.line));
     return contentText(
       eventType ?? '',

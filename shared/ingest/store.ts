@@ -12,7 +12,7 @@
 import type { PoolClient } from 'pg';
 import { idKey } from '../events/index.ts';
 import { conflictLetter, type ConflictingEvent } from './conflicts.ts';
-import type { CopyBuffer, LineRange } from './copy-buffer.ts';
+import type { CopyBuffer, LineIndex } from './copy-buffer.ts';
 import { insertDeadLetters } from './dead-letters-sql.ts';
 import { findConflicts } from './duplicates-sql.ts';
 import { claimKafkaOffsets } from './kafka-claims-sql.ts';
@@ -214,5 +214,5 @@ function instantsOf(rows: readonly PreparedRow[], unitMs: number): string[] {
 
 /** The COPY bytes of `rows`: every line as rendered, or the kept ones when some were known already. */
 function linesOf(lines: CopyBuffer, rows: readonly PreparedRow[]): Buffer[] {
-  return rows.length === lines.count ? lines.chunks() : lines.select(rows.map((r) => r.line as LineRange));
+  return rows.length === lines.count ? lines.chunks() : lines.select(rows.map((r) => r.line as LineIndex));
 }
