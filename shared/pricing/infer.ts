@@ -68,11 +68,18 @@ export function withInferredCost<V>(
   costUsd: number,
   render: (n: number) => V,
 ): void {
+  // Shifted into place by hand: splice allocated an array per call, on the path of every priced event.
   const add = (name: string, value: V): void => {
-    let i = 0;
-    while (i < names.length && (names[i] as string) < name) i++;
-    names.splice(i, 0, name);
-    values.splice(i, 0, value);
+    let i = names.length;
+    names.push(name);
+    values.push(value);
+    while (i > 0 && (names[i - 1] as string) >= name) {
+      names[i] = names[i - 1] as string;
+      values[i] = values[i - 1] as V;
+      i--;
+    }
+    names[i] = name;
+    values[i] = value;
   };
   add(COST_METRIC, render(costUsd));
   add(COST_INFERRED_FLAG_METRIC, render(1));

@@ -123,6 +123,17 @@ test('withInferredCost keeps the metric lists sorted as Array#sort orders them',
   ]);
   t.deepEqual(names, [...names].sort());
   t.deepEqual(values, [1, 1, 0.5, 0.5, 2, 3, 4]);
+  // at either end, and into empty lists
+  for (const start of [[], ['a'], ['zz'], ['a', 'zz']]) {
+    const around = [...start];
+    const numbers = around.map((_, i) => i);
+    withInferredCost(around, numbers, 0.25, (n) => n);
+    t.deepEqual(around, [...start, 'cost_inferred', 'cost_usd', 'cost_usd_inferred'].sort());
+    t.deepEqual(
+      around.filter((n) => n.startsWith('cost')).map((n) => numbers[around.indexOf(n)]),
+      [1, 0.25, 0.25],
+    );
+  }
 });
 
 test('a price file (YAML or JSON) is read and checked entry by entry, naming the file', (t) => {
