@@ -112,6 +112,22 @@ export function contentText(eventType: string, source: string, ts: string | null
   return JSON.stringify({ event_type: eventType, source, ts }).slice(0, -1) + ',"data":' + dataJson + '}';
 }
 
+/** The json_to_recordset fields of an event normalised as text, but for its timestamp and data. */
+function plainJsonFields(
+  idempotencyKey: string,
+  event: PlainNormalizedEvent,
+): Omit<IngestEvent, 'timestamp' | 'data'> {
+  return {
+    idempotencyKey,
+    eventType: event.eventType,
+    source: event.source,
+    metricNames: event.metricNames,
+    metricValues: event.metricTexts.map(Number),
+    dimensionNames: event.dimensionNames,
+    dimensionValues: event.dimensionValues,
+  };
+}
+
 /**
  * Renders events one at a time as they are added, so a caller that normalises and adds in one loop keeps no
  * parsed event alive past its own turn (a batch held whole would be copied by every young-generation GC).
@@ -220,38 +236,18 @@ export class RowPreparer {
     // The id cut from the kept key rather than the record's text (which it would keep alive, see timestampMs):
     // hashing the key in isFirst made it a string of its own.
     const id = event.id === undefined ? undefined : idempotencyKey.slice(ID_PREFIX.length);
-    const { timestampMs } = event;
-    if (this.lines) {
-      const line = this.lines.append(plainCopyLine(idempotencyKey, event));
-      this.keep({
-        idempotencyKey,
-        id,
-        kafka,
-        timestampMs,
-        ownTimestamp: true,
-        line,
-        json: undefined,
-        cost: event.cost,
-      });
-      return;
-    }
-    const fields = {
-      idempotencyKey,
-      eventType: event.eventType,
-      source: event.source,
-      metricNames: event.metricNames,
-      metricValues: event.metricTexts.map(Number),
-      dimensionNames: event.dimensionNames,
-      dimensionValues: event.dimensionValues,
-    };
+    const line = this.lines?.append(plainCopyLine(idempotencyKey, event));
+    const json = this.lines
+      ? undefined
+      : jsonText(ts, plainJsonFields(idempotencyKey, event), event.dataJson);
     this.keep({
       idempotencyKey,
       id,
       kafka,
-      timestampMs,
+      timestampMs: event.timestampMs,
       ownTimestamp: true,
-      line: undefined,
-      json: jsonText(ts, fields, event.dataJson),
+      line,
+      json,
       cost: event.cost,
     });
   }
