@@ -9,10 +9,13 @@ import type { Database, PoolFactory, PoolLike } from './types.ts';
 // counts far below 2^53 in practice. (This configures `pg`; a swapped-in driver parses on its own.)
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-/** SQLSTATE classes of a server that is going away: 57P01-03 (shutdown, crash, starting), 08 (connection). */
 /** Socket errors of a server that went away under a client (no SQLSTATE: the socket itself failed). */
 const SOCKET_GONE = new Set(['ECONNRESET', 'EPIPE']);
 
+/**
+ * A server that is going away: SQLSTATE 57P01-03 (shutdown, crash, starting) or class 08 (connection), a
+ * socket that failed, or pg's own message for a socket the server closed.
+ */
 function isServerGone(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string') return /^(57P0[123]|08...)$/.test(code) || SOCKET_GONE.has(code);

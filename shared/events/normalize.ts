@@ -236,10 +236,10 @@ function checkAge(
   return undefined;
 }
 
-/** The key of an event with an id, whichever path it came by. */
 /** What an id's idempotency key starts with. */
 export const ID_PREFIX = 'id:';
 
+/** The key of an event with an id, whichever path it came by. */
 export function idKey(id: string): string {
   return ID_PREFIX + id;
 }

@@ -5,7 +5,7 @@
 // raw rows' COPY lines, in a CopyBuffer of their own.
 import { CopyBuffer } from './copy-buffer.ts';
 
-/** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z), as a float: exact below 2^53. */
+/** Milliseconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z). */
 const PG_EPOCH_MS = 946_684_800_000;
 /** Per row: field count (2), two field lengths (4 each), the timestamp (8); the key's bytes come on top. */
 const FIXED_ROW_BYTES = 2 + 4 + 4 + 8;
