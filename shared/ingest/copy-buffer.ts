@@ -4,7 +4,7 @@
 
 const CHUNK_BYTES = 256 * 1024;
 /** UTF-8 takes at most three bytes per UTF-16 code unit. */
-const MAX_BYTES_PER_UNIT = 3;
+export const MAX_BYTES_PER_UNIT = 3;
 
 /** A line's number in its CopyBuffer, counted from 0 in the order appended. */
 export type LineIndex = number;

@@ -3,14 +3,12 @@
 // microsecond per key on this kind of machine — a third of what a claim costs it besides the index. In
 // binary the timestamp is the 8 bytes it is stored as. Rows are bytes at once, off the JS heap, like the
 // raw rows' COPY lines, in a CopyBuffer of their own.
-import { CopyBuffer } from './copy-buffer.ts';
+import { CopyBuffer, MAX_BYTES_PER_UNIT } from './copy-buffer.ts';
 
 /** Milliseconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z). */
 const PG_EPOCH_MS = 946_684_800_000;
 /** Per row: field count (2), two field lengths (4 each), the timestamp (8); the key's bytes come on top. */
 const FIXED_ROW_BYTES = 2 + 4 + 4 + 8;
-/** UTF-8 takes at most three bytes per UTF-16 code unit. */
-const MAX_BYTES_PER_UNIT = 3;
 const TWO_32 = 2 ** 32;
 
 /** The binary COPY header: signature, flags (0), header extension length (0). */
