@@ -349,9 +349,15 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
   const handleBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
     const key = `${batch.topic}:${batch.partition}`;
-    if (stopReason !== undefined || failure !== undefined || !payload.isRunning() || payload.isStale())
-      return;
-    if (!positioned.has(key)) return;
+    // Whether the batch is still this member's to store: the pull goes on, kafkajs has not moved past it,
+    // and its partition was sought to PostgreSQL's offset in the current assignment.
+    const takeable = (): boolean =>
+      stopReason === undefined &&
+      failure === undefined &&
+      payload.isRunning() &&
+      !payload.isStale() &&
+      positioned.has(key);
+    if (!takeable()) return;
     const room = Math.max(0, maxRecords - totals.recordsIn - reserved);
     const messages: KafkaMessage[] =
       batch.messages.length > room ? batch.messages.slice(0, room) : batch.messages;
@@ -371,9 +377,7 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
       return;
     }
     // The batch was prepared in slices: a stop or a rebalance may have come in between.
-    if (stopReason !== undefined || failure !== undefined || !payload.isRunning() || payload.isStale())
-      return;
-    if (!positioned.has(key)) return;
+    if (!takeable()) return;
     reserved += work.records;
     queue.push(key, () => storeQueued(work, takenAt));
     // kafkajs fetches on from the resolved offset; PostgreSQL, not this, says what is stored (a batch that
