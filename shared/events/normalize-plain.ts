@@ -16,8 +16,8 @@ import { plainEventType, plainText, plainTimestampValue } from './plain-envelope
 import { scanPlainEvent } from './plain-event-text.ts';
 
 /**
- * Nothing here needs escaping for a COPY line or an array literal: no string holds a backslash or a control
- * character, and none but dataJson a quote.
+ * No string here holds a backslash or a control character, and none but dataJson a quote: nothing needs
+ * escaping in a JSON object, and nothing PostgreSQL refuses (NUL, a lone surrogate) can be among them.
  */
 export interface PlainNormalizedEvent {
   /** The event's own id (its identity on every path), when it has one. */

@@ -1,41 +1,32 @@
-// COPY lines packed into a few large Buffers as they are rendered. A batch's lines wait through the
-// transaction's round trips before they are sent; as strings they would be copied by every young-generation
-// GC on the way and converted to bytes at the socket anyway. Here they are bytes at once, off the JS heap.
+// Binary COPY rows packed into a few large Buffers as they are written (raw-row-binary.ts,
+// key-claim-tuples.ts). A batch's rows wait through the transaction's round trips before they are sent;
+// as JS values they would be copied by every young-generation GC on the way and turned into bytes at the
+// socket anyway. Here they are bytes at once, off the JS heap.
 
 const CHUNK_BYTES = 256 * 1024;
-/** UTF-8 takes at most three bytes per UTF-16 code unit. */
-export const MAX_BYTES_PER_UNIT = 3;
 
-/** A line's number in its CopyBuffer, counted from 0 in the order appended. */
-export type LineIndex = number;
+/** A row's number in its CopyBuffer, counted from 0 in the order written. */
+export type RowIndex = number;
 
-const INITIAL_LINES = 1024;
+const INITIAL_ROWS = 1024;
 
 export class CopyBuffer {
   private readonly full: Buffer[] = [];
   private current: Buffer = Buffer.alloc(0);
   private used = 0;
   /**
-   * Where each line lies (chunk, start and end byte), in typed arrays: a batch's rows wait through its
-   * transaction, and an object per line would be copied by every young-generation GC meanwhile.
+   * Where each row lies (chunk, start and end byte), in typed arrays: a batch's rows wait through its
+   * transaction, and an object per row would be copied by every young-generation GC meanwhile.
    */
-  private chunkOf = new Int32Array(INITIAL_LINES);
-  private startOf = new Int32Array(INITIAL_LINES);
-  private endOf = new Int32Array(INITIAL_LINES);
-  /** Lines appended. */
+  private chunkOf = new Int32Array(INITIAL_ROWS);
+  private startOf = new Int32Array(INITIAL_ROWS);
+  private endOf = new Int32Array(INITIAL_ROWS);
+  /** Rows written. */
   count = 0;
 
-  /** Appends one line (its text, newline included) and returns its number. */
-  append(line: string): LineIndex {
-    const buffer = this.reserve(line.length * MAX_BYTES_PER_UNIT);
-    const start = this.used;
-    this.commit(start + buffer.write(line, start, 'utf8'));
-    return this.count - 1;
-  }
-
   /**
-   * For writers of bytes rather than text: makes room for `maxBytes` at the end of the current chunk and
-   * returns that chunk; write from `end`, then commit() where the writing ended.
+   * Makes room for `maxBytes` at the end of the current chunk and returns that chunk; write the row from
+   * `end`, then commit() where the writing ended.
    */
   reserve(maxBytes: number): Buffer {
     if (this.current.length - this.used < maxBytes) {
@@ -46,20 +37,21 @@ export class CopyBuffer {
     return this.current;
   }
 
-  /** Where the next line starts in the chunk reserve() returned. */
+  /** Where the next row starts in the chunk reserve() returned. */
   get end(): number {
     return this.used;
   }
 
-  /** Ends a line written into the reserved chunk from `end` up to `lineEnd` (exclusive). */
-  commit(lineEnd: number): void {
-    const line = this.count;
-    if (line === this.endOf.length) this.grow();
-    this.chunkOf[line] = this.full.length;
-    this.startOf[line] = this.used;
-    this.endOf[line] = lineEnd;
-    this.used = lineEnd;
+  /** Ends a row written into the reserved chunk from `end` up to `rowEnd` (exclusive); returns its number. */
+  commit(rowEnd: number): RowIndex {
+    const row = this.count;
+    if (row === this.endOf.length) this.grow();
+    this.chunkOf[row] = this.full.length;
+    this.startOf[row] = this.used;
+    this.endOf[row] = rowEnd;
+    this.used = rowEnd;
     this.count += 1;
+    return row;
   }
 
   private grow(): void {
@@ -74,30 +66,26 @@ export class CopyBuffer {
     this.endOf = larger(this.endOf);
   }
 
-  private bytesOf(line: LineIndex): Buffer {
-    if (!(line >= 0 && line < this.count)) throw new RangeError(`CopyBuffer: no line ${line}`);
-    const chunk = this.chunkOf[line] as number;
+  /** One row's bytes (a view, for the rare look back at a row, e.g. a duplicate's content). */
+  bytes(row: RowIndex): Buffer {
+    if (!(row >= 0 && row < this.count)) throw new RangeError(`CopyBuffer: no row ${row}`);
+    const chunk = this.chunkOf[row] as number;
     const buffer = chunk === this.full.length ? this.current : (this.full[chunk] as Buffer);
-    return buffer.subarray(this.startOf[line], this.endOf[line]);
+    return buffer.subarray(this.startOf[row], this.endOf[row]);
   }
 
-  /** One line as text (for the rare look back at a row, e.g. a duplicate's content). */
-  text(line: LineIndex): string {
-    return this.bytesOf(line).toString('utf8');
-  }
-
-  /** Every line, in order. */
+  /** Every row, in order. */
   chunks(): Buffer[] {
     return this.used > 0 ? [...this.full, this.current.subarray(0, this.used)] : [...this.full];
   }
 
-  /** Only the given lines (in the order given), copied into fresh chunks. */
-  select(lines: readonly LineIndex[]): Buffer[] {
+  /** Only the given rows (in the order given), copied into fresh chunks. */
+  select(rows: readonly RowIndex[]): Buffer[] {
     const out: Buffer[] = [];
     let parts: Buffer[] = [];
     let size = 0;
-    for (const line of lines) {
-      const bytes = this.bytesOf(line);
+    for (const row of rows) {
+      const bytes = this.bytes(row);
       parts.push(bytes);
       size += bytes.length;
       if (size >= CHUNK_BYTES) {

@@ -1,15 +1,15 @@
-// Events → the text of their raw_events rows, before any database work: the first of each idempotency key
-// wins, every row is rendered once (a COPY line or a json_to_recordset object) and events PostgreSQL
+// Events → their raw_events rows, before any database work: the first of each idempotency key wins, every
+// row is rendered once (a binary COPY row or a json_to_recordset object) and events PostgreSQL
 // cannot hold become dead letters. Pure and synchronous (see RowPreparer): only the rendered rows live on
 // through the transaction's round trips.
 import type { ErrorCode } from '../errors/index.ts';
 import { ID_PREFIX, idKey } from '../events/index.ts';
 import type { CostInference } from '../events/normalize.ts';
 import type { PlainNormalizedEvent } from '../events/normalize-plain.ts';
-import { CopyBuffer, type LineIndex } from './copy-buffer.ts';
-import { copyFields, copyLine, plainCopyLine } from './copy-text.ts';
+import { CopyBuffer, type RowIndex } from './copy-buffer.ts';
 import { KeyClaimTuples } from './key-claim-tuples.ts';
-import { mayBeUnstorable, unstorableReason } from './storable.ts';
+import { appendRawRow, readRawRow } from './raw-row-binary.ts';
+import { unstorableReason } from './storable.ts';
 import type { DeadLetter, IngestEvent, KafkaRecordRef } from './types.ts';
 
 export const UNSTORABLE_CODE = 'INGEST_UNSTORABLE_TEXT' satisfies ErrorCode;
@@ -28,8 +28,8 @@ export interface PreparedRow {
   timestampMs: number;
   /** False when the timestamp is a fallback (the Kafka record's time, the receive time), not the event's own. */
   ownTimestamp: boolean;
-  /** Format 'copy': the number of the row's COPY line in PreparedRows.lines. */
-  line: LineIndex | undefined;
+  /** Format 'copy': the number of the row's COPY row in PreparedRows.copyRows. */
+  copyRow: RowIndex | undefined;
   /** Format 'json': the row as a JSON object for json_to_recordset. */
   json: string | undefined;
   /** What the price table did for the event (shared/pricing); undefined: nothing. */
@@ -48,14 +48,14 @@ export interface RepeatedRow {
   content: string | undefined;
 }
 
-/** How rows reach raw_events: COPY lines, or JSON objects for one json_to_recordset INSERT. */
+/** How rows reach raw_events: binary COPY rows, or JSON objects for one json_to_recordset INSERT. */
 export type RowFormat = 'copy' | 'json';
 
 export interface PreparedRows {
   /** One per distinct idempotency key, in arrival order. */
   rows: PreparedRow[];
-  /** Format 'copy': the rows' COPY lines, in the order of `rows`; undefined for format 'json'. */
-  lines: CopyBuffer | undefined;
+  /** Format 'copy': the rows as binary COPY rows, in the order of `rows`; undefined for format 'json'. */
+  copyRows: CopyBuffer | undefined;
   /** Events dropped as an earlier event of the batch had their key. */
   repeats: RepeatedRow[];
   /** Events PostgreSQL cannot store, as dead letters. */
@@ -76,20 +76,6 @@ export interface PreparedRows {
  */
 export function claimedByKey(row: PreparedRow): boolean {
   return row.id !== undefined || row.kafka === undefined;
-}
-
-function copyLineOf(ts: string, event: IngestEvent, dataJson: string): string {
-  return copyLine({
-    ts,
-    eventType: event.eventType,
-    source: event.source,
-    idempotencyKey: event.idempotencyKey,
-    metricNames: event.metricNames,
-    metricValues: event.metricValues,
-    dimensionNames: event.dimensionNames,
-    dimensionValues: event.dimensionValues,
-    dataJson,
-  });
 }
 
 function jsonText(ts: string, event: Omit<IngestEvent, 'timestamp' | 'data'>, dataJson: string): string {
@@ -137,7 +123,7 @@ export class RowPreparer {
   private readonly rows: PreparedRow[] = [];
   private readonly repeats: RepeatedRow[] = [];
   private readonly unstorable: DeadLetter[] = [];
-  private readonly lines: CopyBuffer | undefined;
+  private readonly copyRows: CopyBuffer | undefined;
   /** Format 'copy': the event_keys COPY rows of the rows claimed by key, as they arrive. */
   private readonly keyLines: KeyClaimTuples | undefined;
 
@@ -145,7 +131,7 @@ export class RowPreparer {
     format: RowFormat,
     private readonly origin: DeadLetter['origin'],
   ) {
-    this.lines = format === 'copy' ? new CopyBuffer() : undefined;
+    this.copyRows = format === 'copy' ? new CopyBuffer() : undefined;
     this.keyLines = format === 'copy' ? new KeyClaimTuples() : undefined;
   }
 
@@ -183,18 +169,17 @@ export class RowPreparer {
       return;
     }
     const dataJson = JSON.stringify(event.data ?? {});
-    const text = this.lines ? copyLineOf(ts, event, dataJson) : jsonText(ts, event, dataJson);
-    // A COPY line shows cheaply that nothing is wrong; JSON text escapes too much to tell.
-    const reason = !this.lines || mayBeUnstorable(text) ? unstorableReason(event, dataJson) : undefined;
+    const reason = unstorableReason(event, dataJson);
     if (reason === undefined) {
+      const timestampMs = instant.getTime();
       this.keep({
         idempotencyKey: event.idempotencyKey,
         id: event.id,
         kafka: event.kafka,
-        timestampMs: instant.getTime(),
+        timestampMs,
         ownTimestamp,
-        line: this.lines?.append(text),
-        json: this.lines ? undefined : text,
+        copyRow: this.copyRows && appendRawRow(this.copyRows, { ...event, timestampMs, dataJson }),
+        json: this.copyRows ? undefined : jsonText(ts, event, dataJson),
         cost: event.cost,
       });
       return;
@@ -212,7 +197,7 @@ export class RowPreparer {
   }
 
   /**
-   * add() for an event normalised as text (shared/events/normalize-plain.ts): its line is put together
+   * add() for an event normalised as text (shared/events/normalize-plain.ts): its row is put together
    * from the pieces as they stand, and none of them can hold anything PostgreSQL refuses. `fallbackKey`
    * is the key of an event without an id, and only such an event needs one (so that a batch of events
    * with ids makes no other keys).
@@ -236,8 +221,20 @@ export class RowPreparer {
     // The id cut from the kept key rather than the record's text (which it would keep alive, see timestampMs):
     // hashing the key in isFirst made it a string of its own.
     const id = event.id === undefined ? undefined : idempotencyKey.slice(ID_PREFIX.length);
-    const line = this.lines?.append(plainCopyLine(idempotencyKey, event));
-    const json = this.lines
+    const copyRow =
+      this.copyRows &&
+      appendRawRow(this.copyRows, {
+        timestampMs: event.timestampMs,
+        eventType: event.eventType,
+        source: event.source,
+        idempotencyKey,
+        metricNames: event.metricNames,
+        metricValues: event.metricTexts,
+        dimensionNames: event.dimensionNames,
+        dimensionValues: event.dimensionValues,
+        dataJson: event.dataJson,
+      });
+    const json = this.copyRows
       ? undefined
       : jsonText(ts, plainJsonFields(idempotencyKey, event), event.dataJson);
     this.keep({
@@ -246,17 +243,17 @@ export class RowPreparer {
       kafka,
       timestampMs: event.timestampMs,
       ownTimestamp: true,
-      line,
+      copyRow,
       json,
       cost: event.cost,
     });
   }
 
   done(): PreparedRows {
-    const { rows, lines, repeats, unstorable } = this;
+    const { rows, copyRows, repeats, unstorable } = this;
     // Usually every row (events with ids) or none (Kafka records without): no copy then.
     const keyed = rows.every(claimedByKey) ? rows : rows.filter(claimedByKey);
-    return { rows, lines, repeats, unstorable, keyed, keyLines: this.keyLines };
+    return { rows, copyRows, repeats, unstorable, keyed, keyLines: this.keyLines };
   }
 }
 
@@ -270,15 +267,15 @@ export function prepareRows(
   return preparer.done();
 }
 
-/** The content of a prepared row, as RepeatedRow.content: read back from its COPY line or JSON object. */
-export function rowContent(lines: CopyBuffer | undefined, row: PreparedRow): string {
-  if (lines && row.line !== undefined) {
-    const [ts, eventType, source, , , , , , dataJson] = copyFields(lines.text(row.line));
+/** The content of a prepared row, as RepeatedRow.content: read back from its COPY row or JSON object. */
+export function rowContent(copyRows: CopyBuffer | undefined, row: PreparedRow): string {
+  if (copyRows && row.copyRow !== undefined) {
+    const stored = readRawRow(copyRows.bytes(row.copyRow));
     return contentText(
-      eventType ?? '',
-      source ?? '',
-      row.ownTimestamp ? (ts ?? null) : null,
-      dataJson ?? '{}',
+      stored.eventType,
+      stored.source,
+      row.ownTimestamp ? new Date(stored.timestampMs).toISOString() : null,
+      stored.dataJson,
     );
   }
   const object = JSON.parse(row.json ?? '{}') as {

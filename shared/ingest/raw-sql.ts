@@ -8,12 +8,13 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { errorCode } from '../db/errors.ts';
 import type { Queryable } from '../db/types.ts';
+import { copyStream } from './copy-binary.ts';
 
 const UNIQUE_VIOLATION = '23505';
 const DEADLOCK_DETECTED = '40P01';
 const CLAIM_ATTEMPTS = 3;
 
-/** raw_events columns in the order of COPY lines (copy-text.ts) and of json rows; ingested_at defaults. */
+/** raw_events columns in the order of COPY rows (raw-row-binary.ts) and of json rows; ingested_at defaults. */
 export const RAW_COLUMNS =
   'ts, event_type, source, idempotency_key, metric_names, metric_values, dimension_names, dimension_values, data';
 
@@ -93,10 +94,10 @@ export async function copyNewKeys(client: PoolClient, stream: Iterable<Buffer>):
   return true;
 }
 
-/** Streams COPY text lines (see copy-text.ts), as strings or UTF-8 bytes, into raw_events. */
-export async function copyRawEvents(client: PoolClient, chunks: Iterable<string | Buffer>): Promise<void> {
-  const stream = client.query(copyFrom(`COPY raw_events (${RAW_COLUMNS}) FROM STDIN`));
-  await pipeline(Readable.from(chunks, { objectMode: false }), stream);
+/** Streams binary COPY rows (raw-row-binary.ts), given as chunks of bytes, into raw_events. */
+export async function copyRawEvents(client: PoolClient, rows: readonly Buffer[]): Promise<void> {
+  const stream = client.query(copyFrom(`COPY raw_events (${RAW_COLUMNS}) FROM STDIN (FORMAT binary)`));
+  await pipeline(Readable.from(copyStream(rows), { objectMode: false }), stream);
 }
 
 /** The one-statement path for small batches and for PGlite, whose socket does not speak COPY. */

@@ -50,13 +50,3 @@ export function unstorableReason(
   }
   return undefined;
 }
-
-/**
- * False when a COPY line built from an event (copy-text.ts) certainly holds nothing unstorable, so
- * unstorableReason() can be skipped; true means "look closer" (most hits are harmless, e.g. emoji or a
- * control character). In the line, strings appear raw (only \\, \n, \r, \t are escaped) and data as JSON
- * text, where JSON.stringify writes NUL and lone surrogates as \u escapes.
- */
-export function mayBeUnstorable(copyLine: string): boolean {
-  return copyLine.includes('\\u') || NUL_OR_SURROGATE.test(copyLine);
-}

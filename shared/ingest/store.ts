@@ -5,14 +5,14 @@
 //   3. each event is claimed — an event with an id by `id:<id>` in event_keys whichever path it came by, a
 //      pushed event without one by its key there, and every Kafka record by offset in its partition's
 //      claimed ranges too; what was claimed before, either way, comes back: duplicates;
-//   4. only the new rows are written to raw_events — streamed as COPY text, or for small batches and PGlite
+//   4. only the new rows are written to raw_events — streamed as binary COPY, or for small batches and PGlite
 //      as one json_to_recordset INSERT — and their hours get a new changed_seq;
 //   5. duplicates with an id are compared with the kept event: other content is a conflicting duplicate;
 //   6. rejections and conflicts go to dead_letters, once per key.
 import type { PoolClient } from 'pg';
 import { idKey } from '../events/index.ts';
 import { conflictLetter, type ConflictingEvent } from './conflicts.ts';
-import type { CopyBuffer, LineIndex } from './copy-buffer.ts';
+import type { CopyBuffer, RowIndex } from './copy-buffer.ts';
 import { insertDeadLetters } from './dead-letters-sql.ts';
 import { findConflicts } from './duplicates-sql.ts';
 import { claimKafkaOffsets } from './kafka-claims-sql.ts';
@@ -38,7 +38,7 @@ export { UNSTORABLE_CODE } from './prepare-rows.ts';
 
 export interface StoreOptions {
   /**
-   * How rows reach raw_events: 'copy' streams COPY text, 'insert' sends one json_to_recordset statement,
+   * How rows reach raw_events: 'copy' streams a binary COPY, 'insert' sends one json_to_recordset statement,
    * 'auto' (default) copies batches of `copyThreshold` rows or more unless `embedded`.
    */
   method?: 'auto' | 'copy' | 'insert';
@@ -92,7 +92,7 @@ export async function storePreparedRows(
     known = await claim(client, prepared);
     const rows = known.size === 0 ? candidates : candidates.filter((p) => !known.has(p.idempotencyKey));
     if (rows.length > 0) {
-      if (prepared.lines) await copyRawEvents(client, linesOf(prepared.lines, rows));
+      if (prepared.copyRows) await copyRawEvents(client, copyRowsOf(prepared.copyRows, rows));
       else await insertRawEventsJson(client, '[' + rows.map((r) => r.json as string).join(',') + ']');
       await touchHours(client, instantsOf(rows, HOUR_MS));
     }
@@ -127,7 +127,7 @@ async function conflictsOf(
   if (known.size > 0) {
     for (const row of prepared.rows) {
       if (row.id !== undefined && known.has(row.idempotencyKey)) {
-        withId.push({ id: row.id, kafka: row.kafka, content: rowContent(prepared.lines, row) });
+        withId.push({ id: row.id, kafka: row.kafka, content: rowContent(prepared.copyRows, row) });
       }
     }
   }
@@ -149,7 +149,7 @@ async function conflictsOf(
  * Events with an id, and pushed events without one, are claimed by key in event_keys; every Kafka record
  * also by offset in its partition's ranges (one row per batch), so a record is known as a record too — one
  * stored by its offset before ids were identities, by either Kafka path, is not stored again under its id.
- * Keys go first, then partitions by topic:partition. In a large batch on PostgreSQL (`lines` rendered) the
+ * Keys go first, then partitions by topic:partition. In a large batch on PostgreSQL (`copyRows` rendered) the
  * keys are first tried by one COPY, in arrival order, which fails as a whole if any is known (or PostgreSQL
  * breaks a deadlock with another batch by failing it); only then are they claimed one by one, sorted, so
  * that claimers take their locks alike (raw-sql.ts).
@@ -185,7 +185,7 @@ async function claim(client: PoolClient, prepared: PreparedRows): Promise<Set<st
 async function claimByKey(client: PoolClient, prepared: PreparedRows): Promise<Set<string>> {
   const { keyed } = prepared;
   if (keyed.length === 0) return new Set();
-  if (prepared.lines && keyed.length >= MIN_COPIED_KEYS) {
+  if (prepared.copyRows && keyed.length >= MIN_COPIED_KEYS) {
     const tuples = prepared.keyLines ?? keyClaimTuples(keyed);
     if (await copyNewKeys(client, tuples.stream())) return new Set();
   }
@@ -212,7 +212,9 @@ function instantsOf(rows: readonly PreparedRow[], unitMs: number): string[] {
   return [...starts].sort((a, b) => a - b).map((ms) => new Date(ms).toISOString());
 }
 
-/** The COPY bytes of `rows`: every line as rendered, or the kept ones when some were known already. */
-function linesOf(lines: CopyBuffer, rows: readonly PreparedRow[]): Buffer[] {
-  return rows.length === lines.count ? lines.chunks() : lines.select(rows.map((r) => r.line as LineIndex));
+/** The COPY bytes of `rows`: every row as rendered, or the kept ones when some were known already. */
+function copyRowsOf(copyRows: CopyBuffer, rows: readonly PreparedRow[]): Buffer[] {
+  return rows.length === copyRows.count
+    ? copyRows.chunks()
+    : copyRows.select(rows.map((r) => r.copyRow as RowIndex));
 }

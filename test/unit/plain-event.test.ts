@@ -205,7 +205,8 @@ function renderedBoth(
   slow.add(general.event);
   const text = (p: RowPreparer) => {
     const done = p.done();
-    return done.lines ? Buffer.concat(done.lines.chunks()).toString('utf8') : done.rows[0]?.json;
+    // Bytes compared as base64: a UTF-8 decode could make two different rows look alike.
+    return done.copyRows ? Buffer.concat(done.copyRows.chunks()).toString('base64') : done.rows[0]?.json;
   };
   return { fast: text(fast), slow: text(slow), general: general.event };
 }
