@@ -86,13 +86,13 @@ function kafkaBatchPreparer(batch: KafkaBatchInput, settings: NormalizeSettings,
 /** The part of a prepared batch at or after `from`: what an earlier commit already covered is dropped. */
 export function fromOffset(batch: PreparedKafkaBatch, from: bigint): PreparedKafkaBatch {
   const keep = (offset: string | number | undefined) => offset === undefined || BigInt(offset) >= from;
+  const { rows } = batch.prepared;
   return {
     prepared: {
       ...batch.prepared,
-      rows: batch.prepared.rows.filter((r) => keep(r.kafka?.offset)),
+      rows: rows.filter((i) => keep(rows.kafka(i)?.offset)),
       repeats: batch.prepared.repeats.filter((r) => keep(r.kafka?.offset)),
       unstorable: batch.prepared.unstorable.filter((l) => keep(l.offset)),
-      keyed: batch.prepared.keyed.filter((r) => keep(r.kafka?.offset)),
       // Rendered again from what is left, by the store.
       keyLines: undefined,
     },

@@ -3,10 +3,10 @@
 // cannot hold become dead letters. Pure and synchronous (see RowPreparer): only the rendered rows live on
 // through the transaction's round trips.
 import type { ErrorCode } from '../errors/index.ts';
-import { ID_PREFIX, idKey } from '../events/index.ts';
-import type { CostInference } from '../events/normalize.ts';
+import { idKey } from '../events/index.ts';
 import type { PlainNormalizedEvent } from '../events/normalize-plain.ts';
-import { CopyBuffer, type RowIndex } from './copy-buffer.ts';
+import { CopyBuffer } from './copy-buffer.ts';
+import { KeptRows, type PreparedRow } from './kept-rows.ts';
 import { KeyClaimTuples } from './key-claim-tuples.ts';
 import { appendRawRow, readRawRow } from './raw-row-binary.ts';
 import { unstorableReason } from './storable.ts';
@@ -14,27 +14,7 @@ import type { DeadLetter, IngestEvent, KafkaRecordRef } from './types.ts';
 
 export const UNSTORABLE_CODE = 'INGEST_UNSTORABLE_TEXT' satisfies ErrorCode;
 
-export interface PreparedRow {
-  idempotencyKey: string;
-  /** The event's own id: claimed by its key in event_keys, whichever path the event came by. */
-  id: string | undefined;
-  /** The Kafka record of the event, claimed by its offset (and by its id when it has one). */
-  kafka: KafkaRecordRef | undefined;
-  /**
-   * The event's time in epoch milliseconds: it names the daily partition and the hour. A number, not the
-   * ISO text: a row waits through its batch's transaction, and a string cut from the record's text would
-   * keep the whole text alive (and copied by every young-generation GC) all that time.
-   */
-  timestampMs: number;
-  /** False when the timestamp is a fallback (the Kafka record's time, the receive time), not the event's own. */
-  ownTimestamp: boolean;
-  /** Format 'copy': the number of the row's COPY row in PreparedRows.copyRows. */
-  copyRow: RowIndex | undefined;
-  /** Format 'json': the row as a JSON object for json_to_recordset. */
-  json: string | undefined;
-  /** What the price table did for the event (shared/pricing); undefined: nothing. */
-  cost?: CostInference | undefined;
-}
+export type { PreparedRow } from './kept-rows.ts';
 
 /** An event dropped because an earlier event of the batch had its key. */
 export interface RepeatedRow {
@@ -53,29 +33,19 @@ export type RowFormat = 'copy' | 'json';
 
 export interface PreparedRows {
   /** One per distinct idempotency key, in arrival order. */
-  rows: PreparedRow[];
-  /** Format 'copy': the rows as binary COPY rows, in the order of `rows`; undefined for format 'json'. */
+  rows: KeptRows;
+  /** Format 'copy': the rows as binary COPY rows (see KeptRows.copyRow); undefined for format 'json'. */
   copyRows: CopyBuffer | undefined;
   /** Events dropped as an earlier event of the batch had their key. */
   repeats: RepeatedRow[];
   /** Events PostgreSQL cannot store, as dead letters. */
   unstorable: DeadLetter[];
-  /** The rows claimed by key in event_keys (see claimedByKey), in arrival order. */
-  keyed: PreparedRow[];
   /**
-   * Format 'copy': `keyed` as binary COPY rows of event_keys (key, ts), rendered with the rows — as bytes,
-   * like them: kept as strings through the batch's wait they were copied by every young-generation GC
-   * (~0.7 µs of Node CPU per event more).
+   * Format 'copy': the rows claimed by key (KeptRows.claimedByKey) as binary COPY rows of event_keys
+   * (key, ts), rendered with the rows — as bytes, like them: kept as strings through the batch's wait they
+   * were copied by every young-generation GC (~0.7 µs of Node CPU per event more).
    */
   keyLines: KeyClaimTuples | undefined;
-}
-
-/**
- * An event with an id, or one that is no Kafka record, is claimed by its key in event_keys; a Kafka record
- * without an id only by its offset (every Kafka record is claimed by offset too, see store.ts).
- */
-export function claimedByKey(row: PreparedRow): boolean {
-  return row.id !== undefined || row.kafka === undefined;
 }
 
 function jsonText(ts: string, event: Omit<IngestEvent, 'timestamp' | 'data'>, dataJson: string): string {
@@ -120,7 +90,7 @@ function plainJsonFields(
  */
 export class RowPreparer {
   private readonly seen = new Set<string>();
-  private readonly rows: PreparedRow[] = [];
+  private readonly rows = new KeptRows();
   private readonly repeats: RepeatedRow[] = [];
   private readonly unstorable: DeadLetter[] = [];
   private readonly copyRows: CopyBuffer | undefined;
@@ -148,8 +118,8 @@ export class RowPreparer {
   }
 
   private keep(row: PreparedRow): void {
-    this.rows.push(row);
-    if (this.keyLines && claimedByKey(row)) this.keyLines.append(row.idempotencyKey, row.timestampMs);
+    const i = this.rows.add(row);
+    if (this.keyLines && this.rows.claimedByKey(i)) this.keyLines.append(row.idempotencyKey, row.timestampMs);
   }
 
   add(event: IngestEvent): void {
@@ -168,17 +138,21 @@ export class RowPreparer {
       );
       return;
     }
+    if (event.id !== undefined && event.idempotencyKey !== idKey(event.id)) {
+      // KeptRows keeps that an event has an id and cuts the id from its key.
+      throw new Error(`RowPreparer: the key of an event with id "${event.id}" is not ${idKey('<id>')}`);
+    }
     const dataJson = JSON.stringify(event.data ?? {});
     const reason = unstorableReason(event, dataJson);
     if (reason === undefined) {
       const timestampMs = instant.getTime();
+      if (this.copyRows) appendRawRow(this.copyRows, { ...event, timestampMs, dataJson });
       this.keep({
         idempotencyKey: event.idempotencyKey,
         id: event.id,
         kafka: event.kafka,
         timestampMs,
         ownTimestamp,
-        copyRow: this.copyRows && appendRawRow(this.copyRows, { ...event, timestampMs, dataJson }),
         json: this.copyRows ? undefined : jsonText(ts, event, dataJson),
         cost: event.cost,
       });
@@ -218,11 +192,9 @@ export class RowPreparer {
       );
       return;
     }
-    // The id cut from the kept key rather than the record's text (which it would keep alive, see timestampMs):
-    // hashing the key in isFirst made it a string of its own.
-    const id = event.id === undefined ? undefined : idempotencyKey.slice(ID_PREFIX.length);
-    const copyRow =
-      this.copyRows &&
+    // The key, not the id: KeptRows keeps only the key, which hashing it in isFirst made a string of its
+    // own — the id is cut from the record's text, which it would keep alive through the transaction.
+    if (this.copyRows) {
       appendRawRow(this.copyRows, {
         timestampMs: event.timestampMs,
         eventType: event.eventType,
@@ -234,26 +206,24 @@ export class RowPreparer {
         dimensionValues: event.dimensionValues,
         dataJson: event.dataJson,
       });
+    }
     const json = this.copyRows
       ? undefined
       : jsonText(ts, plainJsonFields(idempotencyKey, event), event.dataJson);
     this.keep({
       idempotencyKey,
-      id,
+      id: event.id,
       kafka,
       timestampMs: event.timestampMs,
       ownTimestamp: true,
-      copyRow,
       json,
       cost: event.cost,
     });
   }
 
   done(): PreparedRows {
-    const { rows, copyRows, repeats, unstorable } = this;
-    // Usually every row (events with ids) or none (Kafka records without): no copy then.
-    const keyed = rows.every(claimedByKey) ? rows : rows.filter(claimedByKey);
-    return { rows, copyRows, repeats, unstorable, keyed, keyLines: this.keyLines };
+    const { rows, copyRows, repeats, unstorable, keyLines } = this;
+    return { rows, copyRows, repeats, unstorable, keyLines };
   }
 }
 
@@ -267,18 +237,18 @@ export function prepareRows(
   return preparer.done();
 }
 
-/** The content of a prepared row, as RepeatedRow.content: read back from its COPY row or JSON object. */
-export function rowContent(copyRows: CopyBuffer | undefined, row: PreparedRow): string {
-  if (copyRows && row.copyRow !== undefined) {
-    const stored = readRawRow(copyRows.bytes(row.copyRow));
+/** The content of kept row i, as RepeatedRow.content: read back from its COPY row or JSON object. */
+export function rowContent({ rows, copyRows }: PreparedRows, i: number): string {
+  if (copyRows) {
+    const stored = readRawRow(copyRows.bytes(rows.copyRow(i)));
     return contentText(
       stored.eventType,
       stored.source,
-      row.ownTimestamp ? new Date(stored.timestampMs).toISOString() : null,
+      rows.ownTimestamp(i) ? new Date(stored.timestampMs).toISOString() : null,
       stored.dataJson,
     );
   }
-  const object = JSON.parse(row.json ?? '{}') as {
+  const object = JSON.parse(rows.json(i) ?? '{}') as {
     ts: string;
     event_type: string;
     source: string;
@@ -287,7 +257,7 @@ export function rowContent(copyRows: CopyBuffer | undefined, row: PreparedRow): 
   return contentText(
     object.event_type,
     object.source,
-    row.ownTimestamp ? object.ts : null,
+    rows.ownTimestamp(i) ? object.ts : null,
     JSON.stringify(object.data ?? {}),
   );
 }

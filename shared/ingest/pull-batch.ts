@@ -3,6 +3,7 @@
 // when the batch was taken from kafkajs — are stored, and the next offset is saved; all committed together.
 import type { KafkaMessage } from 'kafkajs';
 import type { Database } from '../db/index.ts';
+import type { KeptRows } from './kept-rows.ts';
 import type { NormalizeSettings } from './normalize.ts';
 import { lockOffset, saveOffset } from './offsets-sql.ts';
 import { fromOffset, prepareKafkaBatch, type PreparedKafkaBatch } from './prepare-kafka-batch.ts';
@@ -49,9 +50,12 @@ export interface CostCounts {
   unpriced: number;
 }
 
-export function costCounts(rows: readonly { cost?: 'inferred' | 'unpriced' | undefined }[]): CostCounts {
+export function costCounts(rows: KeptRows): CostCounts {
   const counts = { inferred: 0, unpriced: 0 };
-  for (const row of rows) if (row.cost) counts[row.cost] += 1;
+  for (let i = 0; i < rows.count; i++) {
+    const cost = rows.cost(i);
+    if (cost) counts[cost] += 1;
+  }
   return counts;
 }
 
@@ -125,5 +129,5 @@ export async function storeBatch(
 /** Each record of a Kafka batch is exactly one of: a row, a repeat, a refused record, an unstorable one. */
 function recordsOf(batch: PreparedKafkaBatch): number {
   const { prepared } = batch;
-  return prepared.rows.length + prepared.repeats.length + batch.letters.length + prepared.unstorable.length;
+  return prepared.rows.count + prepared.repeats.length + batch.letters.length + prepared.unstorable.length;
 }

@@ -12,18 +12,13 @@
 import type { PoolClient } from 'pg';
 import { idKey } from '../events/index.ts';
 import { conflictLetter, type ConflictingEvent } from './conflicts.ts';
-import type { CopyBuffer, RowIndex } from './copy-buffer.ts';
+import type { CopyBuffer } from './copy-buffer.ts';
 import { insertDeadLetters } from './dead-letters-sql.ts';
 import { findConflicts } from './duplicates-sql.ts';
 import { claimKafkaOffsets } from './kafka-claims-sql.ts';
+import type { KeptRows } from './kept-rows.ts';
 import { keyClaimTuples } from './key-claim-tuples.ts';
-import {
-  prepareRows,
-  rowContent,
-  type PreparedRow,
-  type PreparedRows,
-  type RowFormat,
-} from './prepare-rows.ts';
+import { prepareRows, rowContent, type PreparedRows, type RowFormat } from './prepare-rows.ts';
 import {
   claimKeys,
   copyNewKeys,
@@ -84,25 +79,25 @@ export async function storePreparedRows(
   const { rows: candidates, unstorable } = prepared;
   let stored = 0;
   let known = new Set<string>();
-  if (candidates.length > 0) {
+  if (candidates.count > 0) {
     await ensurePartitions(
       client,
       instantsOf(candidates, DAY_MS).map((day) => day.slice(0, 10)),
     );
     known = await claim(client, prepared);
-    const rows = known.size === 0 ? candidates : candidates.filter((p) => !known.has(p.idempotencyKey));
-    if (rows.length > 0) {
+    const rows = known.size === 0 ? candidates : candidates.filter((i) => !known.has(candidates.key(i)));
+    if (rows.count > 0) {
       if (prepared.copyRows) await copyRawEvents(client, copyRowsOf(prepared.copyRows, rows));
-      else await insertRawEventsJson(client, '[' + rows.map((r) => r.json as string).join(',') + ']');
+      else await insertRawEventsJson(client, jsonRows(rows));
       await touchHours(client, instantsOf(rows, HOUR_MS));
     }
-    stored = rows.length;
+    stored = rows.count;
   }
   const conflicts = await conflictsOf(client, prepared, known, origin);
   await insertDeadLetters(client, [...rejections, ...unstorable, ...conflicts]);
   return {
     stored,
-    duplicates: prepared.repeats.length + candidates.length - stored,
+    duplicates: prepared.repeats.length + candidates.count - stored,
     conflictingDuplicates: conflicts.length,
     rejected: rejections.length + unstorable.length,
     unstorable,
@@ -124,10 +119,12 @@ async function conflictsOf(
   // A key's row came before its repeats: in this order, the first of several identical conflicting records
   // is the one whose letter is kept.
   const withId: ConflictingEvent[] = [];
+  const { rows } = prepared;
   if (known.size > 0) {
-    for (const row of prepared.rows) {
-      if (row.id !== undefined && known.has(row.idempotencyKey)) {
-        withId.push({ id: row.id, kafka: row.kafka, content: rowContent(prepared.copyRows, row) });
+    for (let i = 0; i < rows.count; i++) {
+      const id = rows.id(i);
+      if (id !== undefined && known.has(rows.key(i))) {
+        withId.push({ id, kafka: rows.kafka(i), content: rowContent(prepared, i) });
       }
     }
   }
@@ -156,45 +153,35 @@ async function conflictsOf(
  */
 async function claim(client: PoolClient, prepared: PreparedRows): Promise<Set<string>> {
   const known = await claimByKey(client, prepared);
-  const byPartition = new Map<string, { topic: string; partition: number; offsets: string[] }>();
-  for (const row of prepared.rows) {
-    const record = row.kafka;
-    if (record === undefined) continue;
-    const id = `${record.topic}:${record.partition}`;
-    let group = byPartition.get(id);
-    if (group === undefined) {
-      byPartition.set(id, (group = { topic: record.topic, partition: record.partition, offsets: [] }));
-    }
-    group.offsets.push(record.offset);
-  }
-  const partitions = [...byPartition.entries()].sort(([a], [b]) => compare(a, b));
-  for (const [, { topic, partition, offsets }] of partitions) {
+  const { rows } = prepared;
+  for (const { topic, partition, rows: records, offsets } of rows.offsetsByPartition()) {
     const knownOffsets = await claimKafkaOffsets(client, topic, partition, offsets);
     if (knownOffsets.size === 0) continue;
     // Rare: look the records' rows up only now.
-    for (const row of prepared.rows) {
-      const record = row.kafka;
-      if (record?.topic === topic && record.partition === partition && knownOffsets.has(record.offset)) {
-        known.add(row.idempotencyKey);
-      }
-    }
+    records.forEach((i, at) => {
+      if (knownOffsets.has(offsets[at] as string)) known.add(rows.key(i));
+    });
   }
   return known;
 }
 
 async function claimByKey(client: PoolClient, prepared: PreparedRows): Promise<Set<string>> {
-  const { keyed } = prepared;
+  const { rows } = prepared;
+  const keyed: number[] = [];
+  for (let i = 0; i < rows.count; i++) if (rows.claimedByKey(i)) keyed.push(i);
   if (keyed.length === 0) return new Set();
   if (prepared.copyRows && keyed.length >= MIN_COPIED_KEYS) {
-    const tuples = prepared.keyLines ?? keyClaimTuples(keyed);
+    const tuples =
+      prepared.keyLines ??
+      keyClaimTuples(keyed.map((i) => ({ idempotencyKey: rows.key(i), timestampMs: rows.timestampMs(i) })));
     if (await copyNewKeys(client, tuples.stream())) return new Set();
   }
   // Sorted: claimers one by one take their keys' locks in one order.
-  const sorted = [...keyed].sort((a, b) => compare(a.idempotencyKey, b.idempotencyKey));
+  const sorted = keyed.sort((a, b) => compare(rows.key(a), rows.key(b)));
   return claimKeys(
     client,
-    sorted.map((r) => r.idempotencyKey),
-    sorted.map((r) => new Date(r.timestampMs).toISOString()),
+    sorted.map((i) => rows.key(i)),
+    sorted.map((i) => new Date(rows.timestampMs(i)).toISOString()),
   );
 }
 
@@ -206,15 +193,19 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /** The distinct starts of the UTC hours or days (`unitMs`) the rows fall in, sorted, as ISO text. */
-function instantsOf(rows: readonly PreparedRow[], unitMs: number): string[] {
+function instantsOf(rows: KeptRows, unitMs: number): string[] {
   const starts = new Set<number>();
-  for (const row of rows) starts.add(Math.floor(row.timestampMs / unitMs) * unitMs);
+  for (let i = 0; i < rows.count; i++) starts.add(Math.floor(rows.timestampMs(i) / unitMs) * unitMs);
   return [...starts].sort((a, b) => a - b).map((ms) => new Date(ms).toISOString());
 }
 
 /** The COPY bytes of `rows`: every row as rendered, or the kept ones when some were known already. */
-function copyRowsOf(copyRows: CopyBuffer, rows: readonly PreparedRow[]): Buffer[] {
-  return rows.length === copyRows.count
-    ? copyRows.chunks()
-    : copyRows.select(rows.map((r) => r.copyRow as RowIndex));
+function copyRowsOf(copyRows: CopyBuffer, rows: KeptRows): Buffer[] {
+  if (rows.count === copyRows.count) return copyRows.chunks();
+  return copyRows.select(Array.from({ length: rows.count }, (_, i) => rows.copyRow(i)));
+}
+
+/** The rows' JSON objects as one JSON array (format 'json'). */
+function jsonRows(rows: KeptRows): string {
+  return '[' + Array.from({ length: rows.count }, (_, i) => rows.json(i) as string).join(',') + ']';
 }

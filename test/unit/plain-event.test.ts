@@ -206,7 +206,7 @@ function renderedBoth(
   const text = (p: RowPreparer) => {
     const done = p.done();
     // Bytes compared as base64: a UTF-8 decode could make two different rows look alike.
-    return done.copyRows ? Buffer.concat(done.copyRows.chunks()).toString('base64') : done.rows[0]?.json;
+    return done.copyRows ? Buffer.concat(done.copyRows.chunks()).toString('base64') : done.rows.json(0);
   };
   return { fast: text(fast), slow: text(slow), general: general.event };
 }
