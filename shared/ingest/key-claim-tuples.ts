@@ -1,4 +1,4 @@
-// The event_keys claims of a batch as rows of a binary COPY (copy-binary.ts): (idempotency_key text,
+// The event_keys claims of a batch as rows of a binary COPY (shared/db/binary-copy.ts): (idempotency_key text,
 // ts timestamptz). Rows are bytes at once, off the JS heap, like the raw rows, in a CopyBuffer of their own.
 import {
   copyStream,
@@ -7,7 +7,7 @@ import {
   putInt16,
   putTextField,
   putTimestampField,
-} from './copy-binary.ts';
+} from '../db/binary-copy.ts';
 import { CopyBuffer } from './copy-buffer.ts';
 
 export class KeyClaimTuples {

@@ -1,4 +1,4 @@
-// A raw_events row in the binary COPY format (copy-binary.ts), columns in RAW_COLUMNS order (raw-sql.ts),
+// A raw_events row in the binary COPY format (shared/db/binary-copy.ts), columns in RAW_COLUMNS order (raw-sql.ts),
 // written straight into a batch's CopyBuffer. Nothing is escaped in this format, so a row is its values'
 // bytes behind their lengths, whatever the strings hold; what PostgreSQL cannot store at all (NUL, a lone
 // surrogate) is turned away before a row is written (storable.ts).
@@ -13,7 +13,7 @@ import {
   putTextArrayField,
   putTextField,
   putTimestampField,
-} from './copy-binary.ts';
+} from '../db/binary-copy.ts';
 import type { CopyBuffer, RowIndex } from './copy-buffer.ts';
 
 export interface RawRow {

@@ -6,9 +6,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { copyStream } from '../db/binary-copy.ts';
 import { errorCode } from '../db/errors.ts';
 import type { Queryable } from '../db/types.ts';
-import { copyStream } from './copy-binary.ts';
 
 const UNIQUE_VIOLATION = '23505';
 const DEADLOCK_DETECTED = '40P01';

@@ -2,9 +2,9 @@
 // A tuple is an int16 field count (-1 ends the data) and per field an int32 length (-1 = NULL) and that
 // many bytes; the stream starts with an 11-byte signature, int32 flags and an int32-sized extension.
 // Each tuple is handed over as (buffer, fields) where fields holds [start, length] per field; the buffer
-// stays valid after the call, so a consumer may keep subarrays of it.
-
-const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+// stays valid after the call, so a consumer may keep subarrays of it. The format's constants and field
+// readers are in shared/db/binary-copy.ts.
+import { SIGNATURE } from '../db/binary-copy.ts';
 
 export type TupleHandler = (buffer: Buffer, fields: Int32Array) => void;
 
@@ -89,14 +89,4 @@ function headerSize(buffer: Buffer): number | undefined {
   const extension = buffer.readInt32BE(SIGNATURE.length + 4);
   const size = SIGNATURE.length + 8 + extension;
   return buffer.length >= size ? size : undefined;
-}
-
-// ---- field decoders -----------------------------------------------------------------------------------
-
-/** Microseconds between the Unix epoch and PostgreSQL's (2000-01-01). */
-const PG_EPOCH_US = 946_684_800_000_000;
-
-/** A timestamptz field as epoch microseconds. */
-export function readTimestampMicros(buffer: Buffer, at: number): number {
-  return buffer.readInt32BE(at) * 4_294_967_296 + buffer.readUInt32BE(at + 4) + PG_EPOCH_US;
 }

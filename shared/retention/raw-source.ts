@@ -6,7 +6,8 @@
 // `client` to read one snapshot.
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { BinaryCopyDecoder, readTimestampMicros } from './copy-binary.ts';
+import { readTimestampMicros } from '../db/binary-copy.ts';
+import { BinaryCopyDecoder } from './copy-binary.ts';
 import type { Interner } from './raw-columns.ts';
 import { Arena, EMPTY_LIST, emptyColumns, type RawColumns } from './raw-columns.ts';
 import { markUnusable } from '../db/transaction.ts';

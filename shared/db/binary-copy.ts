@@ -1,13 +1,16 @@
-// PostgreSQL's binary COPY format (`COPY … FROM STDIN (FORMAT binary)`), the pieces our binary streams
-// share. A stream is a header, rows and a trailer; a row is an int16 field count and its fields; a field is
-// an int32 byte length and the value in its type's binary (send/recv) form. PostgreSQL reads a field in
-// this form without parsing text: no timestamp, float or array literal to take apart, which in the text
-// format is a good part of what a raw row costs it.
+// PostgreSQL's binary COPY format: its frame and the fields of the types we send and read. A stream is a
+// header (signature, int32 flags, int32-sized extension), tuples and a trailer; a tuple is an int16 field
+// count and its fields; a field is an int32 byte length (-1: NULL) and the value in its type's binary
+// (send/recv) form. PostgreSQL reads a field in this form without parsing text — no timestamp, float or
+// array literal to take apart, which in the text format is a good part of what a raw row costs it.
+// Ingest writes raw rows and key claims in it (shared/ingest); the retention sweep reads raw days out in it
+// (shared/retention/copy-binary.ts decodes the stream).
 // The writers put values into a Buffer at a position and return where they end; the caller reserves room
 // first (a CopyBuffer's reserve()), so none of them checks bounds.
 
+export const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** Signature, flags (0), header extension length (0). */
-const HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
+const HEADER = Buffer.concat([SIGNATURE, Buffer.alloc(8)]);
 /** A field count of -1. */
 const TRAILER = Buffer.from([0xff, 0xff]);
 
@@ -18,6 +21,7 @@ export function copyStream(rows: readonly Buffer[]): Buffer[] {
 
 /** Milliseconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z). */
 const PG_EPOCH_MS = 946_684_800_000;
+const PG_EPOCH_US = PG_EPOCH_MS * 1000;
 const TWO_32 = 2 ** 32;
 /** pg_type OIDs of array elements: an array value names its element type, which must be the column's. */
 const TEXT_OID = 25;
@@ -124,7 +128,12 @@ export function putFloat8ArrayField(
   return end;
 }
 
-/** Reads fields back (for the rare look at a row already rendered, and for tests). */
+/** A timestamptz value (its 8 bytes at `at`) as epoch microseconds. */
+export function readTimestampMicros(buffer: Buffer, at: number): number {
+  return buffer.readInt32BE(at) * TWO_32 + buffer.readUInt32BE(at + 4) + PG_EPOCH_US;
+}
+
+/** Reads one tuple's fields in order (for the rare look at a row already rendered, and for tests). */
 export class CopyFieldReader {
   constructor(
     private readonly buffer: Buffer,
@@ -146,9 +155,8 @@ export class CopyFieldReader {
 
   timestampMs(): number {
     this.length();
-    const micros = this.buffer.readInt32BE(this.at) * TWO_32 + this.buffer.readUInt32BE(this.at + 4);
     this.at += 8;
-    return micros / 1000 + PG_EPOCH_MS;
+    return readTimestampMicros(this.buffer, this.at - 8) / 1000;
   }
 
   text(): string {
