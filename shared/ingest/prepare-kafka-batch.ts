@@ -94,7 +94,7 @@ export function fromOffset(batch: PreparedKafkaBatch, from: bigint): PreparedKaf
       repeats: batch.prepared.repeats.filter((r) => keep(r.kafka?.offset)),
       unstorable: batch.prepared.unstorable.filter((l) => keep(l.offset)),
       // Rendered again from what is left, by the store.
-      keyLines: undefined,
+      keyClaims: undefined,
     },
     letters: batch.letters.filter((l) => keep(l.offset)),
   };

@@ -172,7 +172,7 @@ async function claimByKey(client: PoolClient, prepared: PreparedRows): Promise<S
   if (keyed.length === 0) return new Set();
   if (prepared.copyRows && keyed.length >= MIN_COPIED_KEYS) {
     const tuples =
-      prepared.keyLines ??
+      prepared.keyClaims ??
       keyClaimTuples(keyed.map((i) => ({ idempotencyKey: rows.key(i), timestampMs: rows.timestampMs(i) })));
     if (await copyNewKeys(client, tuples.stream())) return new Set();
   }

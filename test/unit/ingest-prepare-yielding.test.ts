@@ -33,7 +33,7 @@ test('the yielding preparation gives what the one-piece preparation gives', asyn
   t.deepEqual(sliced.prepared.repeats, whole.prepared.repeats);
   t.deepEqual(sliced.letters, whole.letters);
   t.deepEqual(sliced.prepared.copyRows?.chunks(), whole.prepared.copyRows?.chunks());
-  t.deepEqual(sliced.prepared.keyLines?.stream(), whole.prepared.keyLines?.stream());
+  t.deepEqual(sliced.prepared.keyClaims?.stream(), whole.prepared.keyClaims?.stream());
   t.true(whole.prepared.repeats.length > 0 && whole.letters.length > 0);
 });
 
