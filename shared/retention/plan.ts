@@ -55,6 +55,47 @@ function actionFor(
   return { action: policy.archival ? 'archive' : 'delete' };
 }
 
+/** A unit that is archived before it goes: a raw day, an aggregate level's month, a month of reports. */
+interface ArchivableUnit {
+  kind: 'raw' | 'aggregate' | 'reports';
+  name: string;
+  start: Date;
+  end: Date;
+  rows: number;
+  bytes: number | null;
+  /** Why the unit must stay although it is past retention, or undefined; asked only when it would go. */
+  blocker?: () => Promise<string | undefined>;
+}
+
+/** The plan for an archivable unit: its action from its archive row, unless its blocker holds it back. */
+async function plannedEntry(
+  db: Queryable,
+  policy: RetentionPolicy,
+  now: Date,
+  unit: ArchivableUnit,
+): Promise<UnitEntry & { archive: ArchiveRow | undefined }> {
+  const archive = await getArchive(db, unit.kind, unit.name);
+  let { action, reason } = actionFor(archive, policy, now);
+  if (action !== 'keep' && unit.blocker) {
+    const blocker = await unit.blocker();
+    if (blocker) {
+      action = 'keep';
+      reason = blocker;
+    }
+  }
+  return {
+    kind: unit.kind,
+    unit: unit.name,
+    range: { from: unit.start.toISOString(), to: unit.end.toISOString() },
+    rows: unit.rows,
+    bytes: unit.bytes,
+    action,
+    outcome: 'planned',
+    ...(reason ? { reason } : {}),
+    archive,
+  };
+}
+
 async function rawUnits(
   db: Queryable,
   policy: RetentionPolicy,
@@ -64,27 +105,21 @@ async function rawUnits(
   const units: PlannedUnit[] = [];
   for (const partition of await listRawPartitions(db)) {
     if (partition.end > cutoffs.raw) continue;
-    const archive = await getArchive(db, 'raw', partition.day);
-    let { action, reason } = actionFor(archive, policy, now);
-    if (action !== 'keep') {
-      const unfinished = await unfinishedHours(db, partition.name, partition.start, partition.end);
-      if (unfinished.length > 0) {
-        action = 'keep';
-        reason = `${unfinished.length} hour(s) not aggregated yet or re-opened (first ${unfinished[0]}); kept until they are final`;
-      }
-    }
-    units.push({
+    const entry = await plannedEntry(db, policy, now, {
       kind: 'raw',
-      unit: partition.day,
-      range: { from: partition.start.toISOString(), to: partition.end.toISOString() },
+      name: partition.day,
+      start: partition.start,
+      end: partition.end,
       rows: await countPartitionRows(db, partition.name),
       bytes: partition.bytes,
-      action,
-      outcome: 'planned',
-      ...(reason ? { reason } : {}),
-      partition,
-      archive,
+      blocker: async () => {
+        const unfinished = await unfinishedHours(db, partition.name, partition.start, partition.end);
+        return unfinished.length === 0
+          ? undefined
+          : `${unfinished.length} hour(s) not aggregated yet or re-opened (first ${unfinished[0]}); kept until they are final`;
+      },
     });
+    units.push({ ...entry, kind: 'raw', partition });
   }
   return units;
 }
@@ -98,29 +133,18 @@ async function aggregateUnits(
   const units: PlannedUnit[] = [];
   for (const level of LEVELS) {
     for (const aggregate of await listAggregateUnits(db, level, cutoffs.aggregate[level], policy.timeZone)) {
-      const name = aggregateUnitName(level, aggregate.month);
-      const archive = await getArchive(db, 'aggregate', name);
-      let { action, reason } = actionFor(archive, policy, now);
-      if (action === 'reverify') action = 'archive'; // aggregates are never restored; write them again
-      if (action !== 'keep') {
-        const blocker = await aggregateUnitBlocker(db, aggregate, policy.timeZone);
-        if (blocker) {
-          action = 'keep';
-          reason = blocker;
-        }
-      }
-      units.push({
+      const entry = await plannedEntry(db, policy, now, {
         kind: 'aggregate',
-        unit: name,
-        range: { from: aggregate.start.toISOString(), to: aggregate.end.toISOString() },
+        name: aggregateUnitName(level, aggregate.month),
+        start: aggregate.start,
+        end: aggregate.end,
         rows: aggregate.rows,
         bytes: aggregate.bytes,
-        action,
-        outcome: 'planned',
-        ...(reason ? { reason } : {}),
-        aggregate,
-        archive,
+        blocker: () => aggregateUnitBlocker(db, aggregate, policy.timeZone),
       });
+      // Aggregates are never restored; a restored unit's archive is written again.
+      if (entry.action === 'reverify') entry.action = 'archive';
+      units.push({ ...entry, kind: 'aggregate', aggregate });
     }
   }
   return units;
@@ -134,20 +158,15 @@ async function reportsUnits(
 ): Promise<PlannedUnit[]> {
   const units: PlannedUnit[] = [];
   for (const reports of await listReportsUnits(db, cutoffs.reports)) {
-    const archive = await getArchive(db, 'reports', reports.month);
-    const { action, reason } = actionFor(archive, policy, now);
-    units.push({
+    const entry = await plannedEntry(db, policy, now, {
       kind: 'reports',
-      unit: reports.month,
-      range: { from: reports.start.toISOString(), to: reports.end.toISOString() },
+      name: reports.month,
+      start: reports.start,
+      end: reports.end,
       rows: reports.rows,
       bytes: reports.bytes,
-      action,
-      outcome: 'planned',
-      ...(reason ? { reason } : {}),
-      reports,
-      archive,
     });
+    units.push({ ...entry, kind: 'reports', reports });
   }
   return units;
 }
