@@ -123,6 +123,29 @@ const close = (server: Server): Promise<void> =>
     server.close(() => r());
   });
 
+/**
+ * Options for a runtime of its own beside others (a test, a screenshot): the embedded database in `dataDir`,
+ * free ports, no cron timers and no database server or broker unless `env` names them; function output
+ * dropped. `options` adds to or overrides these.
+ */
+export function isolatedRuntimeOptions(
+  dataDir: string,
+  log: RuntimeLog,
+  env: NodeJS.ProcessEnv = {},
+  options: Partial<RuntimeOptions> = {},
+): RuntimeOptions {
+  return {
+    dataDir,
+    gatewayPort: 0,
+    apiPort: 0,
+    cronTimers: false,
+    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', ...env },
+    log,
+    output: () => undefined,
+    ...options,
+  };
+}
+
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const env = options.env ?? process.env;
   const config: BatchProcessingConfig = loadConfig({ env });

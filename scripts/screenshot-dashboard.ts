@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runDemo } from '../runtime/demo/run-demo.ts';
-import { startRuntime } from '../runtime/runtime.ts';
+import { isolatedRuntimeOptions, startRuntime } from '../runtime/runtime.ts';
 import { launchChromium, watchedPage } from './lib/browser.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, chromium: { type: 'string' } } });
@@ -20,22 +20,13 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const dir = await mkdtemp(join(tmpdir(), 'hxp-shot-'));
-const rt = await startRuntime({
-  dataDir: join(dir, 'pglite'),
-  gatewayPort: 0,
-  apiPort: 0,
-  cronTimers: false,
-  env: {
-    ...process.env,
-    DATABASE_URL: '',
-    KAFKA_BOOTSTRAP_SERVERS: '',
+const rt = await startRuntime(
+  isolatedRuntimeOptions(join(dir, 'pglite'), quiet, {
     PROMETHEUS_PUSHGATEWAY_URL: '',
     BATCH_PROCESSING_ARCHIVAL_PATH: join(dir, 'archive'),
     LOG_LEVEL: 'warn',
-  },
-  log: quiet,
-  output: () => undefined,
-});
+  }),
+);
 try {
   say(`runtime up: ${rt.apiUrl}; feeding a week of demo events`);
   // A week: the capacity analysis needs 72 hours of history before it forecasts.

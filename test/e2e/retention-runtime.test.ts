@@ -5,7 +5,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRuntime } from '../../runtime/runtime.ts';
+import { isolatedRuntimeOptions, startRuntime } from '../../runtime/runtime.ts';
 import { runAggregation } from '../../shared/jobs/index.ts';
 import test from 'ava';
 import { freshPgDatabase } from '../helpers/db.ts';
@@ -55,26 +55,21 @@ test('no services: curl -X POST :9101/retention/cleanup archives to the local fo
   });
   t.teardown(() => stack.cleanup());
   const archive = join(stack.dir, 'archive');
-  const rt = await startRuntime({
-    stackFile: stack.stackFile,
-    dataDir: stack.dataDir,
-    gatewayPort: 0,
-    apiPort: 0,
-    cronTimers: false,
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      KAFKA_BOOTSTRAP_SERVERS: '',
-      S3_BUCKET: '',
-      S3_ENDPOINT: '',
-      LOG_LEVEL: 'warn',
-      BATCH_PROCESSING_RAW_DATA_RETENTION_DAYS: '2',
-      BATCH_PROCESSING_ARCHIVAL_PATH: archive,
-      BATCH_PROCESSING_API_TOKEN: TOKEN,
-    },
-    log: recordingLog(),
-    output: () => undefined,
-  });
+  const rt = await startRuntime(
+    isolatedRuntimeOptions(
+      stack.dataDir,
+      recordingLog(),
+      {
+        S3_BUCKET: '',
+        S3_ENDPOINT: '',
+        LOG_LEVEL: 'warn',
+        BATCH_PROCESSING_RAW_DATA_RETENTION_DAYS: '2',
+        BATCH_PROCESSING_ARCHIVAL_PATH: archive,
+        BATCH_PROCESSING_API_TOKEN: TOKEN,
+      },
+      { stackFile: stack.stackFile },
+    ),
+  );
   t.teardown(() => rt.stop());
   t.is(rt.database.mode, 'embedded');
   const { end, days } = oldDays();

@@ -14,7 +14,7 @@ import {
 import { parseConfig } from '../../shared/config/index.ts';
 import type { AggregatesPage, DailyUsage } from '../../shared/query/index.ts';
 import { runDemo } from '../../runtime/demo/run-demo.ts';
-import { startRuntime } from '../../runtime/runtime.ts';
+import { isolatedRuntimeOptions, startRuntime } from '../../runtime/runtime.ts';
 import { recordingLog } from './runtime-fixtures.ts';
 
 const nextDay = (date: string): string =>
@@ -25,21 +25,18 @@ test('the demo runs the real functions end to end and the status API reports it'
   const dir = mkdtempSync(join(tmpdir(), 'hxp-demo-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const started: Array<[string, number, number]> = [];
-  const rt = await startRuntime({
-    onFunctionReady: (fn, ready, total) => started.push([fn, ready, total]),
-    dataDir: join(dir, 'pglite'),
-    gatewayPort: 0,
-    apiPort: 0,
-    metricsPort: 0,
-    metricsInstance: 'demo-host',
-    cronTimers: false,
-    env: withDemoPricing(
-      { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', LOG_LEVEL: 'warn' },
-      parseConfig({}).pricing,
-    ).env,
-    log: recordingLog(),
-    output: () => undefined,
-  });
+  const rt = await startRuntime(
+    isolatedRuntimeOptions(
+      join(dir, 'pglite'),
+      recordingLog(),
+      withDemoPricing({ LOG_LEVEL: 'warn' }, parseConfig({}).pricing).env,
+      {
+        onFunctionReady: (fn, ready, total) => started.push([fn, ready, total]),
+        metricsPort: 0,
+        metricsInstance: 'demo-host',
+      },
+    ),
+  );
   t.teardown(() => rt.stop());
   t.is(rt.database.mode, 'embedded');
   // the start reports each function as it comes up, counting to all of them

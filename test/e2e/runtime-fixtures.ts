@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { ExecutionContext } from 'ava';
-import { startRuntime, type Runtime, type RuntimeOptions } from '../../runtime/runtime.ts';
+import {
+  isolatedRuntimeOptions,
+  startRuntime,
+  type Runtime,
+  type RuntimeOptions,
+} from '../../runtime/runtime.ts';
 import type { RuntimeLog } from '../../runtime/supervisor.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -210,17 +215,9 @@ export async function startTestRuntime(
   options: Partial<RuntimeOptions> = {},
 ): Promise<Runtime> {
   t.teardown(() => stack.cleanup());
-  const rt = await startRuntime({
-    stackFile: stack.stackFile,
-    dataDir: stack.dataDir,
-    gatewayPort: 0,
-    apiPort: 0,
-    cronTimers: false,
-    env: { ...process.env, DATABASE_URL: '', KAFKA_BOOTSTRAP_SERVERS: '', ...env },
-    log: recordingLog(),
-    output: () => undefined,
-    ...options,
-  });
+  const rt = await startRuntime(
+    isolatedRuntimeOptions(stack.dataDir, recordingLog(), env, { stackFile: stack.stackFile, ...options }),
+  );
   t.teardown(() => rt.stop());
   return rt;
 }
