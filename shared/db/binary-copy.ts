@@ -34,7 +34,7 @@ export function maxTextFieldBytes(units: number): number {
   return 4 + 3 * units;
 }
 
-/** Bytes an array field of `count` elements takes besides its elements' fields (and empty: 12). */
+/** Bytes an array field takes besides its elements: its length and a one-dimensional array's header. */
 export const ARRAY_FIELD_OVERHEAD = 4 + 20;
 /** Bytes a timestamptz or float8 value takes with its length. */
 export const EIGHT_BYTE_FIELD = 4 + 8;

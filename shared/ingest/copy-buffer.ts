@@ -2,6 +2,7 @@
 // key-claim-tuples.ts). A batch's rows wait through the transaction's round trips before they are sent;
 // as JS values they would be copied by every young-generation GC on the way and turned into bytes at the
 // socket anyway. Here they are bytes at once, off the JS heap.
+import { widened } from './typed-array.ts';
 
 const CHUNK_BYTES = 256 * 1024;
 
@@ -56,14 +57,9 @@ export class CopyBuffer {
 
   private grow(): void {
     const size = this.endOf.length * 2;
-    const larger = (from: Int32Array): Int32Array<ArrayBuffer> => {
-      const to = new Int32Array(size);
-      to.set(from);
-      return to;
-    };
-    this.chunkOf = larger(this.chunkOf);
-    this.startOf = larger(this.startOf);
-    this.endOf = larger(this.endOf);
+    this.chunkOf = widened(this.chunkOf, size);
+    this.startOf = widened(this.startOf, size);
+    this.endOf = widened(this.endOf, size);
   }
 
   /** One row's bytes (a view, for the rare look back at a row, e.g. a duplicate's content). */

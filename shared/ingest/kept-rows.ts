@@ -6,6 +6,7 @@
 import { ID_PREFIX } from '../events/index.ts';
 import type { CostInference } from '../events/normalize.ts';
 import type { RowIndex } from './copy-buffer.ts';
+import { widened } from './typed-array.ts';
 import type { KafkaRecordRef } from './types.ts';
 
 /** One kept row, as add() takes it and row() gives it back. */
@@ -36,12 +37,6 @@ const COST_UNPRICED = 8;
 /** partitionOf of a row that is no Kafka record. */
 const NO_RECORD = -1;
 const INITIAL_ROWS = 1024;
-
-function widened<T extends Float64Array | Int32Array | Uint8Array>(from: T, size: number): T {
-  const to = new (from.constructor as new (size: number) => T)(size);
-  to.set(from);
-  return to;
-}
 
 export class KeptRows {
   /** Rows kept. */
