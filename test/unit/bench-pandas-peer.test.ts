@@ -152,9 +152,14 @@ test('--peer pandas is parsed, and its two verdicts judge the speed-up and the n
 
 test('pandas is not started on a size whose estimated peak would not fit in memory', (t) => {
   const gib = 2 ** 30;
-  t.is(pandasWontFit(1_000_000, 23.5 * gib), undefined, '1M events: ~3.3 GiB');
+  t.is(pandasWontFit(1_000_000, 23.5 * gib), undefined, '1M events: ~0.4 GiB');
+  t.is(pandasWontFit(10_000_000, 23.5 * gib), undefined, '10M events: ~3.8 GiB');
   t.is(
-    pandasWontFit(10_000_000, 23.5 * gib),
-    'pandas would need ~33.4 GiB for 10000000 events (3.5 KiB each, measured); this machine has 23.5 GiB',
+    pandasWontFit(10_000_000, 4 * gib),
+    'pandas would need ~3.8 GiB for 10000000 events (0.4 KiB each, measured); this machine has 4.0 GiB',
+  );
+  t.is(
+    pandasWontFit(100_000_000, 23.5 * gib),
+    'pandas would need ~38.1 GiB for 100000000 events (0.4 KiB each, measured); this machine has 23.5 GiB',
   );
 });
