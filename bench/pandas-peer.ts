@@ -64,7 +64,7 @@ export interface PandasMeasurement {
   /** Metric values (event × metric) pandas grouped. */
   values: number;
   ndjsonBytes: number;
-  /** Reading the NDJSON into frames. */
+  /** Reading the NDJSON into compact frames, chunk by chunk (parsing, cost inference, cutting down). */
   readMs: number;
   /** Reading and computing every series, in the Python process (imports not counted). */
   ms: number;
