@@ -4,7 +4,7 @@
 // (send/recv) form. PostgreSQL reads a field in this form without parsing text — no timestamp, float or
 // array literal to take apart, which in the text format is a good part of what a raw row costs it.
 // Ingest writes raw rows and key claims in it (shared/ingest); the retention sweep reads raw days out in it
-// (shared/retention/copy-binary.ts decodes the stream).
+// (binary-copy-decoder.ts decodes the stream).
 // The writers put values into a Buffer at a position and return where they end; the caller reserves room
 // first (a CopyBuffer's reserve()), so none of them checks bounds.
 

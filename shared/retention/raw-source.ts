@@ -7,7 +7,7 @@
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { readTimestampMicros } from '../db/binary-copy.ts';
-import { BinaryCopyDecoder } from './copy-binary.ts';
+import { BinaryCopyDecoder } from '../db/binary-copy-decoder.ts';
 import type { Interner } from './raw-columns.ts';
 import { Arena, EMPTY_LIST, emptyColumns, type RawColumns } from './raw-columns.ts';
 import { markUnusable } from '../db/transaction.ts';

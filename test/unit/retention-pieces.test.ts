@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { ArchivedDays, normalizeEvent } from '../../shared/events/index.ts';
 import { normalizePlainEvent } from '../../shared/events/normalize-plain.ts';
 import { readTimestampMicros } from '../../shared/db/binary-copy.ts';
-import { BinaryCopyDecoder } from '../../shared/retention/copy-binary.ts';
+import { BinaryCopyDecoder } from '../../shared/db/binary-copy-decoder.ts';
 import { DecimalSum, normalizeDecimal } from '../../shared/retention/decimal.ts';
 import { manifestKey, partKey, rawDayFolder, aggregateFolder } from '../../shared/retention/layout.ts';
 import {

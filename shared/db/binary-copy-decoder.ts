@@ -4,7 +4,7 @@
 // Each tuple is handed over as (buffer, fields) where fields holds [start, length] per field; the buffer
 // stays valid after the call, so a consumer may keep subarrays of it. The format's constants and field
 // readers are in shared/db/binary-copy.ts.
-import { SIGNATURE } from '../db/binary-copy.ts';
+import { SIGNATURE } from './binary-copy.ts';
 
 export type TupleHandler = (buffer: Buffer, fields: Int32Array) => void;
 
