@@ -9,14 +9,19 @@ export {
   POSITIVE_POWERS,
   RELATIVE_ACCURACY,
   REPRESENTATIVE_FACTOR,
+  BIN_OFFSET,
+  binKey,
+  binSign,
   isValidBin,
   keyBoundary,
   keyValue,
+  sketchBin,
   sketchKey,
   type SketchKey,
   type SketchSign,
 } from './mapping.ts';
-export { QuantileSketch, type SketchBin } from './quantile-sketch.ts';
+export { BinCounts } from './bin-counts.ts';
+export { QuantileSketch, sortedBinsQuantile, type SketchBin } from './quantile-sketch.ts';
 export {
   DEFAULT_QUANTILES,
   sqlBinArrays,

@@ -82,6 +82,24 @@ export function sketchKey(x: number): SketchKey {
   return { sign: x > 0 ? 1 : -1, key: magnitudeKey(magnitude) };
 }
 
+/** sketchBin's offset: |key| < BIN_OFFSET for every key (MIN_KEY, MAX_KEY), so signs never overlap. */
+export const BIN_OFFSET = 100_000;
+
+/**
+ * The bin of a finite value as one number, sign · (BIN_OFFSET + key) (0 for the zero bin), without allocating:
+ * numbers in ascending order are bins in the order of sqlBinArrays (by sign, then sign · key). binSign and
+ * binKey take it apart.
+ */
+export function sketchBin(x: number): number {
+  const magnitude = Math.abs(x);
+  if (magnitude < MIN_INDEXABLE) return 0;
+  const key = magnitudeKey(magnitude);
+  return x > 0 ? BIN_OFFSET + key : -(BIN_OFFSET + key);
+}
+
+export const binSign = (bin: number): SketchSign => (bin > 0 ? 1 : bin < 0 ? -1 : 0);
+export const binKey = (bin: number): number => (bin === 0 ? 0 : Math.abs(bin) - BIN_OFFSET);
+
 /** True when (sign, key) can come out of sketchKey. */
 export function isValidBin(sign: number, key: number): sign is SketchSign {
   if (!Number.isInteger(key)) return false;

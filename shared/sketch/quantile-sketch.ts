@@ -77,13 +77,14 @@ export class QuantileSketch {
       throw new RangeError(`quantile must be a number between 0 and 1; got ${String(q)}`);
     }
     if (this.#count === 0) return undefined;
-    const rank = q * (this.#count - 1);
-    const below = Math.floor(rank);
     const bins = this.toBins();
-    const lower = binHolding(bins, below);
-    const upper = below + 1 < this.#count ? binHolding(bins, below + 1) : lower;
-    const low = keyValue(lower.sign, lower.key);
-    const estimate = interpolate(low, keyValue(upper.sign, upper.key), rank - below);
+    const estimate = sortedBinsQuantile(
+      bins.map((b) => b.sign),
+      bins.map((b) => b.key),
+      bins.map((b) => b.count),
+      this.#count,
+      q,
+    );
     return Math.min(this.#max, Math.max(this.#min, estimate));
   }
 
@@ -139,14 +140,34 @@ export class QuantileSketch {
   }
 }
 
-/** The bin holding the sorted value at 0-based `index` (bins in value order, index < total count). */
-function binHolding(bins: readonly SketchBin[], index: number): SketchBin {
+/** The position of the bin holding the sorted value at 0-based `index` (index < the counts' total). */
+function binHolding(counts: readonly number[], index: number): number {
   let cumulative = 0;
-  for (const bin of bins) {
-    cumulative += bin.count;
-    if (cumulative > index) return bin;
+  for (let i = 0; i < counts.length; i++) {
+    cumulative += counts[i] as number;
+    if (cumulative > index) return i;
   }
-  return bins[bins.length - 1] as SketchBin;
+  return counts.length - 1;
+}
+
+/**
+ * The q-quantile of bins in value order given as parallel arrays (as sqlBinArrays stores them; `total` the sum
+ * of counts, > 0), unclamped: the same float8 as sqlSortedBinQuantiles computes in SQL, operation for
+ * operation (rank q·(n − 1), the bins holding its two neighbours, interpolate()).
+ */
+export function sortedBinsQuantile(
+  signs: readonly number[],
+  keys: readonly number[],
+  counts: readonly number[],
+  total: number,
+  q: number,
+): number {
+  const rank = q * (total - 1);
+  const below = Math.floor(rank);
+  const lower = binHolding(counts, below);
+  const upper = below + 1 < total ? binHolding(counts, below + 1) : lower;
+  const low = keyValue(signs[lower] as number, keys[lower] as number);
+  return interpolate(low, keyValue(signs[upper] as number, keys[upper] as number), rank - below);
 }
 
 /**

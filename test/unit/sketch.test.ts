@@ -1,14 +1,18 @@
 import test from 'ava';
 import fc from 'fast-check';
 import {
+  BinCounts,
   GAMMA,
   MAX_KEY,
   MIN_INDEXABLE,
   MIN_KEY,
   QuantileSketch,
+  binKey,
+  binSign,
   RELATIVE_ACCURACY,
   keyBoundary,
   keyValue,
+  sketchBin,
   sketchKey,
 } from '../../shared/sketch/index.ts';
 import { prng } from '../../runtime/demo/prng.ts';
@@ -287,4 +291,56 @@ test('toBins/fromBins round-trips, sums duplicate bins and rejects invalid bins'
   t.throws(() => QuantileSketch.fromBins([{ sign: 1, key, count: 1 }], 11, 10), {
     message: /greater than max/,
   });
+});
+
+test('sketchBin is sketchKey as one number, and numbers in ascending order are bins in stored order', (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 1 }), (values) => {
+      for (const x of values) {
+        const { sign, key } = sketchKey(x);
+        const bin = sketchBin(x);
+        t.is(binSign(bin), sign);
+        t.is(binKey(bin), key);
+      }
+      // stored order (sqlBinArrays): by sign, then by sign · key — the order of the values' magnitudes
+      const bySketchKey = values
+        .map((x) => sketchKey(x))
+        .sort((a, b) => a.sign - b.sign || a.sign * a.key - b.sign * b.key)
+        .map(({ sign, key }) => `${sign}:${key}`);
+      const byBin = values
+        .map(sketchBin)
+        .sort((a, b) => a - b)
+        .map((bin) => `${binSign(bin)}:${binKey(bin)}`);
+      t.deepEqual(byBin, bySketchKey);
+    }),
+  );
+});
+
+test('BinCounts counts what a map of sketchBin counts, in stored order, merged or not, across any key range', (t) => {
+  const values = fc.oneof(
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.double({ min: 1, max: 1e4, noNaN: true }),
+    fc.double({ min: -1e4, max: -1e-9, noNaN: true }),
+  );
+  fc.assert(
+    fc.property(fc.array(values, { maxLength: 300 }), fc.array(values, { maxLength: 300 }), (a, b) => {
+      const expected = new Map<number, number>();
+      for (const x of [...a, ...b]) expected.set(sketchBin(x), (expected.get(sketchBin(x)) ?? 0) + 1);
+      const order = [...expected.keys()].sort((x, y) => x - y);
+      const want = {
+        signs: order.map(binSign),
+        keys: order.map(binKey),
+        counts: order.map((bin) => expected.get(bin)),
+      };
+      const whole = new BinCounts();
+      for (const x of [...a, ...b]) whole.add(sketchBin(x));
+      const left = new BinCounts();
+      const right = new BinCounts();
+      for (const x of a) left.add(sketchBin(x));
+      for (const x of b) right.add(sketchBin(x));
+      left.merge(right);
+      t.deepEqual(whole.toArrays(), want);
+      t.deepEqual(left.toArrays(), want);
+    }),
+  );
 });

@@ -1,0 +1,114 @@
+// Counts per sketch bin, for adding up many values fast (shared/aggregate/range-accumulator.ts): the keys of
+// each sign in a dense window of counts that grows as keys arrive (a value is one array increment, where a
+// hash map cost a lookup and a store), the zero bin apart. One metric's values usually span a few hundred keys
+// (1 to 10^4 is ~460); a window never grows past MAX_WINDOW keys, and keys beyond a full window go to a map,
+// so a metric spanning the whole float8 range costs no more than 32 KiB here.
+import { BIN_OFFSET, type SketchSign } from './mapping.ts';
+
+const INITIAL_WINDOW = 64;
+const MAX_WINDOW = 4096;
+const EMPTY = new Float64Array(0);
+
+/** The counts of one sign's keys. */
+class KeyCounts {
+  counts = EMPTY;
+  low = 0;
+  /** Keys outside the window once it stopped growing (MAX_WINDOW): the window and the map never share a key. */
+  spill: Map<number, number> | undefined;
+
+  add(key: number, count: number): void {
+    const i = key - this.low;
+    if (i >= 0 && i < this.counts.length) this.counts[i] = (this.counts[i] as number) + count;
+    else if (this.spill === undefined && this.grow(key)) this.counts[key - this.low] = count;
+    else this.spill = addTo(this.spill ?? new Map(), key, count);
+  }
+
+  /** Widens the window to hold `key`, with room to spare on that side; false when it would pass MAX_WINDOW. */
+  private grow(key: number): boolean {
+    const old = this.counts;
+    if (old.length === 0) {
+      this.counts = new Float64Array(INITIAL_WINDOW);
+      this.low = key - INITIAL_WINDOW / 2;
+      return true;
+    }
+    const low = Math.min(this.low, key);
+    const high = Math.max(this.low + old.length - 1, key);
+    if (high - low + 1 > MAX_WINDOW) return false;
+    const length = Math.min(MAX_WINDOW, Math.max(2 * old.length, high - low + 1 + INITIAL_WINDOW));
+    const newLow = key < this.low ? high - length + 1 : this.low;
+    this.counts = new Float64Array(length);
+    this.counts.set(old, this.low - newLow);
+    this.low = newLow;
+    return true;
+  }
+
+  merge(other: KeyCounts): void {
+    if (this.counts.length === 0 && this.spill === undefined && other.spill === undefined) {
+      this.counts = other.counts.slice();
+      this.low = other.low;
+      return;
+    }
+    const counts = other.counts;
+    for (let i = 0; i < counts.length; i++) {
+      const count = counts[i] as number;
+      if (count > 0) this.add(other.low + i, count);
+    }
+    if (other.spill !== undefined) for (const [key, count] of other.spill) this.add(key, count);
+  }
+
+  /** (key, count) of every key with a count, ascending. */
+  entries(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let i = 0; i < this.counts.length; i++) {
+      const count = this.counts[i] as number;
+      if (count > 0) out.push([this.low + i, count]);
+    }
+    if (this.spill !== undefined) {
+      out.push(...this.spill);
+      out.sort((a, b) => a[0] - b[0]);
+    }
+    return out;
+  }
+}
+
+function addTo(map: Map<number, number>, key: number, count: number): Map<number, number> {
+  map.set(key, (map.get(key) ?? 0) + count);
+  return map;
+}
+
+export class BinCounts {
+  private zero = 0;
+  private readonly positive = new KeyCounts();
+  private readonly negative = new KeyCounts();
+
+  /** Adds `count` values to a bin given as sketchBin gives it. */
+  add(bin: number, count = 1): void {
+    if (bin > 0) this.positive.add(bin - BIN_OFFSET, count);
+    else if (bin < 0) this.negative.add(-bin - BIN_OFFSET, count);
+    else this.zero += count;
+  }
+
+  /** Adds another's counts (the sketch merge). */
+  merge(other: BinCounts): void {
+    this.zero += other.zero;
+    this.positive.merge(other.positive);
+    this.negative.merge(other.negative);
+  }
+
+  /** The bins with a count as parallel arrays, in the order sqlBinArrays stores them (by sign, then sign · key). */
+  toArrays(): { signs: SketchSign[]; keys: number[]; counts: number[] } {
+    const signs: SketchSign[] = [];
+    const keys: number[] = [];
+    const counts: number[] = [];
+    const put = (sign: SketchSign, key: number, count: number): void => {
+      signs.push(sign);
+      keys.push(key);
+      counts.push(count);
+    };
+    const negative = this.negative.entries();
+    for (let i = negative.length - 1; i >= 0; i--) put(-1, negative[i]![0], negative[i]![1]);
+    if (this.zero > 0) put(0, 0, this.zero);
+    for (const [key, count] of this.positive.entries()) put(1, key, count);
+    return { signs, keys, counts };
+  }
+}
