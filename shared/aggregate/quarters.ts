@@ -10,15 +10,15 @@ import type { PoolClient } from 'pg';
 import { BatchError } from '../errors/index.ts';
 import { removedUnitsOverlapping } from '../retention/archives-sql.ts';
 import { dayStartInside } from './local-time.ts';
-import { insertRangeState } from './state-sql.ts';
+import { insertRangeState, type WindowMode } from './range-state.ts';
 
 const QUARTER_MS = 900_000;
 const HOUR_MS = 3_600_000;
 
 /** Writes the state of the four quarters of `hour` and marks the hour; the hour's quarters are empty before. */
-async function writeQuarters(tx: PoolClient, hour: Date, prepared: boolean): Promise<void> {
+async function writeQuarters(tx: PoolClient, hour: Date, mode: WindowMode): Promise<void> {
   for (let q = hour.getTime(); q < hour.getTime() + HOUR_MS; q += QUARTER_MS) {
-    await insertRangeState(tx, 'quarter', new Date(q), new Date(q + QUARTER_MS), prepared);
+    await insertRangeState(tx, 'quarter', new Date(q), new Date(q + QUARTER_MS), mode);
   }
 }
 
@@ -31,13 +31,13 @@ export async function storeQuartersOfHour(
   tx: PoolClient,
   hour: Date,
   zone: string,
-  prepared: boolean,
+  mode: WindowMode,
 ): Promise<boolean> {
   if (dayStartInside(hour.getTime(), zone) === undefined) return false;
   // No ON CONFLICT: a day that marked this hour concurrently (ensureEdgeQuarters) makes this window fail on
   // the key and retry, and the retry's delete takes the day's quarters before writing its own.
   await tx.query('INSERT INTO aggregate_quarter_hours (hour) VALUES ($1)', [hour]);
-  await writeQuarters(tx, hour, prepared);
+  await writeQuarters(tx, hour, mode);
   return true;
 }
 
@@ -52,7 +52,7 @@ export async function ensureEdgeQuarters(
   tx: PoolClient,
   day: Date,
   zone: string,
-  prepared: boolean,
+  mode: WindowMode,
 ): Promise<Date[]> {
   const { rows } = await tx.query<{ hour: Date }>(
     `WITH edge AS (
@@ -79,7 +79,7 @@ export async function ensureEdgeQuarters(
         { context: { day: day.toISOString(), timeZone: zone, hour: hour.toISOString(), archived } },
       );
     }
-    await writeQuarters(tx, hour, prepared);
+    await writeQuarters(tx, hour, mode);
   }
   return hours;
 }

@@ -1,5 +1,5 @@
 // Recomputing one window, as one transaction: read changed_seq, delete the window's state and bins, insert
-// them fresh (hours from raw events, with their quarters where a local day starts inside the hour; rollups
+// them fresh (hours from raw events by range-state.ts, with their quarters where a local day starts inside the hour; rollups
 // from the stored state below, a day after making sure the quarters at its edges are stored), record
 // done_seq = the changed_seq read at the start (an event ingested meanwhile leaves the window dirty), and
 // re-open the windows above.
@@ -8,8 +8,11 @@ import type { Database } from '../db/index.ts';
 import type { CalendarOptions, Level } from './levels.ts';
 import { levelsAbove } from './levels.ts';
 import { ensureEdgeQuarters, storeQuartersOfHour } from './quarters.ts';
-import { deleteWindowState, insertWindowState, tuneWindowTransaction } from './state-sql.ts';
+import { insertRangeState, windowMode } from './range-state.ts';
+import { deleteWindowState, insertRollupState, tuneWindowTransaction } from './state-sql.ts';
 import { markWindowDone, readChangedSeq } from './windows-sql.ts';
+
+const HOUR_MS = 3_600_000;
 
 export interface RecomputeResult {
   rowsIn: number;
@@ -33,9 +36,9 @@ export async function recomputeWindow(
   calendar: CalendarOptions,
   options: RecomputeOptions = {},
 ): Promise<RecomputeResult> {
-  const prepared = !db.embedded;
+  const mode = windowMode(db.embedded);
   return db.transaction(async (tx) => {
-    await tuneWindowTransaction(tx, prepared);
+    await tuneWindowTransaction(tx, mode.prepared);
     // A window without a row (a direct call) gets one, so there is a changed_seq to record.
     let seq = await readChangedSeq(tx, level, bucket);
     if (seq === undefined) {
@@ -47,9 +50,12 @@ export async function recomputeWindow(
       seq = (await readChangedSeq(tx, level, bucket)) ?? 0;
     }
     await deleteWindowState(tx, level, bucket);
-    if (level === 'day') await ensureEdgeQuarters(tx, bucket, calendar.timeZone, prepared);
-    const { rowsIn, rowsOut } = await insertWindowState(tx, level, bucket, calendar.timeZone, prepared);
-    if (level === 'hour') await storeQuartersOfHour(tx, bucket, calendar.timeZone, prepared);
+    if (level === 'day') await ensureEdgeQuarters(tx, bucket, calendar.timeZone, mode);
+    const { rowsIn, rowsOut } =
+      level === 'hour'
+        ? await insertRangeState(tx, 'hour', bucket, new Date(bucket.getTime() + HOUR_MS), mode)
+        : await insertRollupState(tx, level, bucket, calendar.timeZone, mode.prepared);
+    if (level === 'hour') await storeQuartersOfHour(tx, bucket, calendar.timeZone, mode);
     await markWindowDone(tx, level, bucket, seq, levelsAbove(level), calendar);
     const result: RecomputeResult = { rowsIn, rowsOut, doneSeq: seq };
     await options.beforeCommit?.(tx, result);

@@ -1,10 +1,13 @@
-// Set-based statements that rebuild one window's aggregate_state and aggregate_sketch_bins inside
-// PostgreSQL. Each is one INSERT…SELECT per window (data-modifying CTEs write bins and state in one pass);
-// no rows travel to Node. Parameters: $1 level, $2 bucket (the range's start), and $3: the range's end for
-// state read from raw events (hours, quarters), the zone for rollups.
+// The statements that rebuild one window's aggregate_state and aggregate_sketch_bins. A rollup is one
+// INSERT…SELECT over the state below it (data-modifying CTEs write bins and state in one pass). A range of raw
+// events (an hour, a quarter hour) is either one such statement over its raw rows (RANGE_SQL: the embedded
+// PGlite, and the reference) or, on PostgreSQL, the COPY that sends its rows to Node and the two that bring
+// its series back (range-state.ts decides). Parameters of the INSERT…SELECTs: $1 level, $2 bucket (the
+// range's start), and $3: the range's end for state read from raw events, the zone for rollups.
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../db/index.ts';
 import type { Level } from './levels.ts';
+import { RANGE_COLUMNS } from './range-accumulator.ts';
 import { sqlBinArrays, sqlKey, sqlSign, sqlSortedBinQuantiles } from '../sketch/index.ts';
 
 const SERIES = 'event_type, metric, dimension, dimension_value';
@@ -256,45 +259,136 @@ export async function deleteWindowState(db: Queryable, level: Level, bucket: Dat
   );
 }
 
+export interface StateCounts {
+  rowsIn: number;
+  rowsOut: number;
+}
+
+function stateCounts(rows: { rows_in: number; rows_out: number }[]): StateCounts {
+  return { rowsIn: Number(rows[0]?.rows_in ?? 0), rowsOut: Number(rows[0]?.rows_out ?? 0) };
+}
+
 /**
- * Writes the state of one (already emptied) window; returns the rows read and the state rows written. With
- * `prepared`, the statement is a named one (parsed and planned once per connection, see
- * tuneWindowTransaction); the embedded PGlite is one session shared by reconnecting clients, whose
- * per-client record of prepared names would not match it, so it runs unnamed there.
+ * Writes the state of one (already emptied) rollup window from the state below it; returns the rows read and
+ * the state rows written. With `prepared`, the statement is a named one (parsed and planned once per
+ * connection, see tuneWindowTransaction); the embedded PGlite is one session shared by reconnecting clients,
+ * whose per-client record of prepared names would not match it, so it runs unnamed there. Hours are
+ * range-state.ts's.
  */
-export async function insertWindowState(
+export async function insertRollupState(
   db: PoolClient,
-  level: Level,
+  level: Exclude<Level, 'hour'>,
   bucket: Date,
   timeZone: string,
   prepared: boolean,
-): Promise<{ rowsIn: number; rowsOut: number }> {
-  if (level === 'hour')
-    return insertRangeState(db, 'hour', bucket, new Date(bucket.getTime() + HOUR_MS), prepared);
+): Promise<StateCounts> {
   const text = windowStateSql(level);
   const values = windowStateParams(level, bucket, timeZone);
   const { rows } = await db.query<{ rows_in: number; rows_out: number }>(
     prepared ? { name: `hxp_window_state_${level}`, text, values } : { text, values },
   );
-  return { rowsIn: Number(rows[0]?.rows_in ?? 0), rowsOut: Number(rows[0]?.rows_out ?? 0) };
+  return stateCounts(rows);
 }
 
 /**
- * The state of the range [from, to) of raw events, written as `grain`'s (an hour window's state, or one
- * quarter hour's): the one place a range's state is computed, so a faster source (partial aggregates written
- * at ingest) needs changing here only. Prepared as insertWindowState.
+ * The state of the range [from, to) computed by PostgreSQL from raw events (RANGE_SQL), written as `grain`'s.
+ * Prepared as insertRollupState.
  */
-export async function insertRangeState(
+export async function insertRangeStateInSql(
   db: PoolClient,
   grain: RangeGrain,
   from: Date,
   to: Date,
   prepared: boolean,
-): Promise<{ rowsIn: number; rowsOut: number }> {
+): Promise<StateCounts> {
   const text = RANGE_SQL[grain];
   const values = [grain, from, to];
   const { rows } = await db.query<{ rows_in: number; rows_out: number }>(
     prepared ? { name: `hxp_range_state_${grain}`, text, values } : { text, values },
   );
-  return { rowsIn: Number(rows[0]?.rows_in ?? 0), rowsOut: Number(rows[0]?.rows_out ?? 0) };
+  return stateCounts(rows);
+}
+
+/** A range's series computed in Node (range-state.ts), column by column, as insertSeriesState writes them. */
+export interface SeriesColumns {
+  eventTypes: string[];
+  metrics: string[];
+  dimensions: string[];
+  dimensionValues: string[];
+  counts: number[];
+  /** numeric text */
+  sums: string[];
+  sumSquares: string[];
+  mins: number[];
+  maxes: number[];
+  p50: number[];
+  p95: number[];
+  p99: number[];
+  /** Each series' bins as array literals ('{…}'), in the order of sqlBinArrays. */
+  binSigns: string[];
+  binKeys: string[];
+  binCounts: string[];
+}
+
+/**
+ * Writes a range's series as `grain`'s state and bins rows in one statement (one round trip: two COPYs took
+ * four). $3.. are the SeriesColumns in order; numeric sums are read from their text, display scale included.
+ */
+function seriesStateSql(grain: RangeGrain): string {
+  const target = STATE_TABLES[grain];
+  return `/* ${grain} state from node */ WITH s AS (
+  SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::numeric[], $9::numeric[],
+    $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::float8[], $15::text[], $16::text[], $17::text[])
+    AS u(event_type, metric, dimension, dimension_value, count, sum, sum_squares, min, max, p50, p95, p99,
+         signs, keys, counts)
+),
+ins_state AS (
+  INSERT INTO ${target.state} (level, bucket, ${SERIES}, count, sum, sum_squares, min, max, p50, p95, p99)
+  SELECT $1::text, $2::timestamptz, ${SERIES}, count, sum, sum_squares, min, max, p50, p95, p99 FROM s
+)
+INSERT INTO ${target.bins} (level, bucket, ${SERIES}, signs, keys, counts)
+SELECT $1::text, $2::timestamptz, ${SERIES}, signs::smallint[], keys::integer[], counts::bigint[] FROM s`;
+}
+
+const SERIES_STATE_SQL = { hour: seriesStateSql('hour'), quarter: seriesStateSql('quarter') } as const;
+
+/** Writes a range's series computed in Node (seriesStateSql). Prepared as insertRollupState. */
+export async function insertSeriesState(
+  db: PoolClient,
+  grain: RangeGrain,
+  from: Date,
+  c: SeriesColumns,
+  prepared: boolean,
+): Promise<void> {
+  const text = SERIES_STATE_SQL[grain];
+  const values = [
+    grain,
+    from,
+    c.eventTypes,
+    c.metrics,
+    c.dimensions,
+    c.dimensionValues,
+    c.counts,
+    c.sums,
+    c.sumSquares,
+    c.mins,
+    c.maxes,
+    c.p50,
+    c.p95,
+    c.p99,
+    c.binSigns,
+    c.binKeys,
+    c.binCounts,
+  ];
+  await db.query(prepared ? { name: `hxp_series_state_${grain}`, text, values } : { text, values });
+}
+
+/** A range's raw rows as a binary COPY of RANGE_COLUMNS (range-accumulator.ts reads them). */
+export function rangeRowsCopySql(from: Date, to: Date): string {
+  // COPY takes no parameters: the instants are written as literals, from Dates only
+  return (
+    `COPY (SELECT ${RANGE_COLUMNS} FROM raw_events ` +
+    `WHERE ts >= '${from.toISOString()}'::timestamptz AND ts < '${to.toISOString()}'::timestamptz) ` +
+    'TO STDOUT (FORMAT binary)'
+  );
 }

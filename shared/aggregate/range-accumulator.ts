@@ -1,0 +1,223 @@
+// A range's state (an hour, or a quarter hour) computed in Node from its raw rows as PostgreSQL's binary COPY
+// sends them (range-state.ts reads them): the figures the range statement of state-sql.ts computes in SQL, to
+// the last digit — per series and metric the count, the exact numeric sums of value::numeric and of its square
+// with their display scales (float8-numeric.ts), min, max and the sketch bins (shared/sketch/mapping.ts, the
+// SQL mapping's twin). Like that statement, values are first added per base group — everything that decides an
+// event's series: event_type, source and the dimension arrays — and each group is fanned out to its series
+// once at the end, not each value to every series.
+// Rows the statement would treat in ways not mirrored here (a NULL array element, a multi-dimensional array,
+// a value that is not finite) make the accumulator `unusual`: the caller then runs the SQL statement instead.
+import { BinCounts, sketchBin } from '../sketch/index.ts';
+import { Float8Sums } from './float8-numeric.ts';
+
+/**
+ * The columns a range reads, in the order of the COPY's fields: the first four decide the base group and lie
+ * side by side in a tuple, so their bytes are the group's key.
+ */
+export const RANGE_COLUMNS =
+  'event_type, source, dimension_names, dimension_values, metric_names, metric_values';
+export const RANGE_FIELD_COUNT = 6;
+
+class MetricState {
+  count = 0;
+  readonly sums = new Float8Sums();
+  min = Infinity;
+  max = -Infinity;
+  readonly bins = new BinCounts();
+
+  add(value: number): void {
+    this.count += 1;
+    this.sums.add(value);
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    this.bins.add(sketchBin(value));
+  }
+
+  merge(other: MetricState): void {
+    this.count += other.count;
+    this.sums.merge(other.sums);
+    if (other.min < this.min) this.min = other.min;
+    if (other.max > this.max) this.max = other.max;
+    this.bins.merge(other.bins);
+  }
+}
+
+interface BaseGroup {
+  eventType: string;
+  /** The (dimension, dimension_value) of every series its rows count in: seriesOf() in state-sql.ts. */
+  series: [string, string][];
+  /** By metric name. */
+  states: Map<string, MetricState>;
+}
+
+/** A base group with one metric_names array: the group's state of each position, made on first use. */
+interface Slots {
+  group: BaseGroup;
+  names: string[];
+  states: (MetricState | undefined)[];
+}
+
+/** One series and metric of the range, as range-state.ts writes it. */
+export interface SeriesState {
+  eventType: string;
+  metric: string;
+  dimension: string;
+  dimensionValue: string;
+  count: number;
+  /** numeric text, with the display scale of PostgreSQL's sum */
+  sum: string;
+  sumSquares: string;
+  min: number;
+  max: number;
+  /** Bins in the order of sqlBinArrays. */
+  signs: number[];
+  keys: number[];
+  counts: number[];
+}
+
+/** A binary array's element count and where its first element starts; undefined for what is not mirrored. */
+function arrayElements(b: Buffer, at: number): { count: number; first: number } | undefined {
+  const dimensions = b.readInt32BE(at);
+  if (dimensions === 0) return { count: 0, first: at + 12 };
+  if (dimensions !== 1 || b.readInt32BE(at + 4) !== 0) return undefined;
+  return { count: b.readInt32BE(at + 12), first: at + 20 };
+}
+
+function textArray(b: Buffer, at: number): string[] | undefined {
+  const elements = arrayElements(b, at);
+  if (elements === undefined) return undefined;
+  const out = new Array<string>(elements.count);
+  let next = elements.first;
+  for (let k = 0; k < elements.count; k++) {
+    const n = b.readInt32BE(next);
+    out[k] = b.toString('utf8', next + 4, next + 4 + n);
+    next += 4 + n;
+  }
+  return out;
+}
+
+/** seriesOf(): the total, the source, and each dimension pair (padded by unnest: pairs up to the shorter). */
+function seriesOfGroup(source: string, names: string[], values: string[]): [string, string][] {
+  const series: [string, string][] = [
+    ['all', '*'],
+    ['source', source],
+  ];
+  const pairs = Math.min(names.length, values.length);
+  for (let i = 0; i < pairs; i++) {
+    const name = names[i] as string;
+    if (name !== 'all' && name !== 'source') series.push([name, values[i] as string]);
+  }
+  return series;
+}
+
+export class RangeAccumulator {
+  /** Raw rows read (the statement's rows_in). */
+  rows = 0;
+  /** Set when a row holds something only the SQL statement handles (see the file's comment). */
+  unusual = false;
+  private readonly groups = new Map<string, BaseGroup>();
+  private readonly slots = new Map<string, Slots>();
+
+  /** One COPY tuple of RANGE_COLUMNS (fields as [start, length] pairs, as BinaryCopyDecoder hands them). */
+  add(b: Buffer, f: Int32Array): void {
+    this.rows += 1;
+    if (this.unusual) return;
+    const slots = this.slotsOf(b, f);
+    const values = arrayElements(b, f[10]!);
+    if (slots === undefined || values === undefined) {
+      this.unusual = true;
+      return;
+    }
+    const { group, names, states } = slots;
+    const count = Math.min(names.length, values.count);
+    let at = values.first + 4; // past the element's length, always 8 without NULLs
+    for (let i = 0; i < count; i++, at += 12) {
+      const value = b.readDoubleBE(at);
+      if (!Number.isFinite(value)) {
+        this.unusual = true;
+        return;
+      }
+      let state = states[i];
+      if (state === undefined) state = states[i] = stateOf(group, names[i]!);
+      state.add(value);
+    }
+  }
+
+  /**
+   * The base group and metric states of a row, found by the bytes of its first five fields (the group's four
+   * and metric_names, side by side in the tuple): one lookup per row.
+   */
+  private slotsOf(b: Buffer, f: Int32Array): Slots | undefined {
+    const key = b.toString('latin1', f[0]! - 4, f[8]! + f[9]!);
+    let slots = this.slots.get(key);
+    if (slots !== undefined) return slots;
+    const group = this.groupOf(b, f);
+    const names = textArray(b, f[8]!);
+    if (group === undefined || names === undefined) return undefined;
+    slots = { group, names, states: [] };
+    this.slots.set(key, slots);
+    return slots;
+  }
+
+  private groupOf(b: Buffer, f: Int32Array): BaseGroup | undefined {
+    const key = b.toString('latin1', f[0]! - 4, f[6]! + f[7]!);
+    let group = this.groups.get(key);
+    if (group !== undefined) return group;
+    const names = textArray(b, f[4]!);
+    const values = textArray(b, f[6]!);
+    if (names === undefined || values === undefined) return undefined;
+    const source = b.toString('utf8', f[2]!, f[2]! + f[3]!);
+    group = {
+      eventType: b.toString('utf8', f[0]!, f[0]! + f[1]!),
+      series: seriesOfGroup(source, names, values),
+      states: new Map(),
+    };
+    this.groups.set(key, group);
+    return group;
+  }
+
+  /** Every (series, metric) of the range: each base group's states added into the series it counts in. */
+  *series(): Generator<SeriesState> {
+    const bySeries = new Map<
+      string,
+      { eventType: string; metric: string; d: string; v: string; states: MetricState[] }
+    >();
+    for (const group of this.groups.values()) {
+      for (const [metric, state] of group.states) {
+        for (const [d, v] of group.series) {
+          // NUL cannot occur in stored text, so it separates the parts unambiguously
+          const key = `${group.eventType}\u0000${metric}\u0000${d}\u0000${v}`;
+          const entry = bySeries.get(key);
+          if (entry === undefined)
+            bySeries.set(key, { eventType: group.eventType, metric, d, v, states: [state] });
+          else entry.states.push(state);
+        }
+      }
+    }
+    for (const { eventType, metric, d, v, states } of bySeries.values()) {
+      let state = states[0]!;
+      if (states.length > 1) {
+        state = new MetricState();
+        for (const one of states) state.merge(one);
+      }
+      yield {
+        eventType,
+        metric,
+        dimension: d,
+        dimensionValue: v,
+        count: state.count,
+        sum: state.sums.sum.toString(),
+        sumSquares: state.sums.squares.toString(),
+        min: state.min,
+        max: state.max,
+        ...state.bins.toArrays(),
+      };
+    }
+  }
+}
+
+function stateOf(group: BaseGroup, metric: string): MetricState {
+  let state = group.states.get(metric);
+  if (state === undefined) group.states.set(metric, (state = new MetricState()));
+  return state;
+}
