@@ -1,6 +1,9 @@
 // `--explain`: where the time of measurements 2 and 3 goes. EXPLAIN (ANALYZE, BUFFERS) of the plain GROUP BY,
-// of the hourly aggregation's statement for the busiest hour and of a day rollup's statement, captured from
-// shared/aggregate and run inside a transaction that is rolled back so nothing is written.
+// the busiest hour as the job computes it on PostgreSQL (the time of each step: its rows' COPY out and adding
+// them up in Node, the series' columns, their write) and the EXPLAIN of the range statement that PGlite runs
+// instead, and a day rollup's statement — captured from shared/aggregate and run inside transactions that are
+// rolled back so nothing is written.
+import { performance } from 'node:perf_hooks';
 import type { QueryResult, QueryResultRow } from 'pg';
 import {
   deleteWindowState,
@@ -9,6 +12,8 @@ import {
   windowStateParams,
   windowStateSql,
 } from '../shared/aggregate/state-sql.ts';
+import { accumulateRange, seriesColumns } from '../shared/aggregate/range-state.ts';
+import { insertSeriesState } from '../shared/aggregate/state-sql.ts';
 import type { Database } from '../shared/db/index.ts';
 import { baselineSql } from './baseline-sql.ts';
 import type { Span } from './dataset.ts';
@@ -45,7 +50,10 @@ export async function explainHourly(db: Database, span: Span): Promise<ExplainOu
     `SELECT date_trunc('hour', ts, 'UTC') AS bucket FROM raw_events GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`,
   );
   const bucket = rows[0]?.bucket ?? span.start;
-  const hour = await explainWindow(db, 'hour', bucket);
+  const hour =
+    (await hourSteps(db, bucket)) +
+    '\n\n--- EXPLAIN of the range statement (PGlite; and the reference) ---\n' +
+    (await explainWindow(db, 'hour', bucket));
   const out: ExplainOutput = { baseline, hour, hourBucket: bucket.toISOString() };
   const { rows: days } = await db.query<{ bucket: Date }>(
     `SELECT bucket FROM aggregation_windows WHERE level = 'day' ORDER BY bucket LIMIT 1 OFFSET 1`,
@@ -56,6 +64,34 @@ export async function explainHourly(db: Database, span: Span): Promise<ExplainOu
     out.dayBucket = day.toISOString();
   }
   return out;
+}
+
+const ms = (from: number): string => `${(performance.now() - from).toFixed(1)} ms`;
+
+/** The hour as the job computes it on PostgreSQL, step by step, inside a transaction that is rolled back. */
+async function hourSteps(db: Database, bucket: Date): Promise<string> {
+  return db.withClient(async (client) => {
+    await client.query('BEGIN');
+    try {
+      await tuneWindowTransaction(client, false);
+      await deleteWindowState(client, 'hour', bucket);
+      let at = performance.now();
+      const added = await accumulateRange(client, bucket, new Date(bucket.getTime() + 3_600_000));
+      const copied = ms(at);
+      at = performance.now();
+      const columns = seriesColumns(added.series());
+      const prepared = ms(at);
+      at = performance.now();
+      await insertSeriesState(client, 'hour', bucket, columns, false);
+      return (
+        `${added.rows} raw rows: COPY out and added up in Node ${copied}; ${columns.counts.length} series ` +
+        `put in columns (quantiles included) ${prepared}; written in one statement ${ms(at)}` +
+        (added.unusual ? ' (rows the accumulator leaves to SQL: the job runs the range statement)' : '')
+      );
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
 }
 
 /** The plan of one window's insert statement, inside a transaction that is rolled back. */

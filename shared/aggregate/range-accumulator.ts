@@ -11,8 +11,8 @@ import { BinCounts, sketchBin } from '../sketch/index.ts';
 import { Float8Sums } from './float8-numeric.ts';
 
 /**
- * The columns a range reads, in the order of the COPY's fields: the first four decide the base group and lie
- * side by side in a tuple, so their bytes are the group's key.
+ * The columns a range reads, in the order of the COPY's fields: the first four decide the base group and, with
+ * metric_names, lie side by side in a tuple, so their bytes are a row's key (slotsOf).
  */
 export const RANGE_COLUMNS =
   'event_type, source, dimension_names, dimension_values, metric_names, metric_values';
