@@ -28,16 +28,17 @@ class MetricState {
   add(value: number): void {
     this.count += 1;
     this.sums.add(value);
-    if (value < this.min) this.min = value;
-    if (value > this.max) this.max = value;
+    // ties go to the later value, as PostgreSQL's float8smaller/float8larger do: which of 0 and -0 is kept
+    if (value <= this.min) this.min = value;
+    if (value >= this.max) this.max = value;
     this.bins.add(sketchBin(value));
   }
 
   merge(other: MetricState): void {
     this.count += other.count;
     this.sums.merge(other.sums);
-    if (other.min < this.min) this.min = other.min;
-    if (other.max > this.max) this.max = other.max;
+    if (other.min <= this.min) this.min = other.min;
+    if (other.max >= this.max) this.max = other.max;
     this.bins.merge(other.bins);
   }
 }

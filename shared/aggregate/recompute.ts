@@ -1,8 +1,8 @@
 // Recomputing one window, as one transaction: read changed_seq, delete the window's state and bins, insert
-// them fresh (hours from raw events by range-state.ts, with their quarters where a local day starts inside the hour; rollups
-// from the stored state below, a day after making sure the quarters at its edges are stored), record
-// done_seq = the changed_seq read at the start (an event ingested meanwhile leaves the window dirty), and
-// re-open the windows above.
+// them fresh (hours from raw events by range-state.ts, with their quarters where a local day starts inside
+// the hour; rollups from the stored state below, a day after making sure the quarters at its edges are
+// stored), record done_seq = the changed_seq read at the start (an event ingested meanwhile leaves the
+// window dirty), and re-open the windows above.
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/index.ts';
 import type { CalendarOptions, Level } from './levels.ts';

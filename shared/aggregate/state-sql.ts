@@ -1,8 +1,8 @@
 // The statements that rebuild one window's aggregate_state and aggregate_sketch_bins. A rollup is one
 // INSERT…SELECT over the state below it (data-modifying CTEs write bins and state in one pass). A range of raw
 // events (an hour, a quarter hour) is either one such statement over its raw rows (RANGE_SQL: the embedded
-// PGlite, and the reference) or, on PostgreSQL, the COPY that sends its rows to Node and the two that bring
-// its series back (range-state.ts decides). Parameters of the INSERT…SELECTs: $1 level, $2 bucket (the
+// PGlite, and the reference) or, on PostgreSQL, the COPY that sends its rows to Node and the statement that
+// brings its series back (range-state.ts decides). Parameters of the INSERT…SELECTs: $1 level, $2 bucket (the
 // range's start), and $3: the range's end for state read from raw events, the zone for rollups.
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../db/index.ts';
@@ -319,11 +319,12 @@ export interface SeriesColumns {
   /** numeric text */
   sums: string[];
   sumSquares: string[];
-  mins: number[];
-  maxes: number[];
-  p50: number[];
-  p95: number[];
-  p99: number[];
+  /** float8 text (float8Text): -0 stays -0 */
+  mins: string[];
+  maxes: string[];
+  p50: string[];
+  p95: string[];
+  p99: string[];
   /** Each series' bins as array literals ('{…}'), in the order of sqlBinArrays. */
   binSigns: string[];
   binKeys: string[];

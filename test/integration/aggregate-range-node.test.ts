@@ -252,3 +252,30 @@ pgTest(
     t.deepEqual(result.node, result.sql);
   },
 );
+
+pgTest('signed zeros, subnormals and the float8 extremes come out as the statement gives them', async (t) => {
+  const { db, drop } = await freshPgDatabase();
+  t.teardown(drop);
+  const row = (source: string, values: number[]): RawRow => ({
+    minute: 1,
+    eventType: 'llm_request',
+    source,
+    metricNames: values.map(() => 'latency_ms'),
+    metricValues: values,
+    dimensionNames: ['model'],
+    dimensionValues: [source],
+  });
+  const rows = [
+    row('only-negative-zero', [-0]),
+    row('negative-zero-first', [-0, 0, 5]),
+    row('zero-first', [0, -0, 5]),
+    row('below-zero', [-0, -5e-324, 5e-324]),
+    row('extremes', [Number.MAX_VALUE, -Number.MAX_VALUE, 1e-9, -1e-9, 9.99e-10]),
+  ];
+  const result = await rolledBack(db, async (tx) => {
+    await insertRows(tx, rows);
+    return bothWays(tx, 'hour', HOUR);
+  });
+  t.true((result.sql as { rows: unknown[] }).rows.length > 0);
+  t.deepEqual(result.node, result.sql);
+});
