@@ -7,6 +7,8 @@
 // once at the end, not each value to every series.
 // Rows the statement would treat in ways not mirrored here (a NULL array element, a multi-dimensional array,
 // a value that is not finite) make the accumulator `unusual`: the caller then runs the SQL statement instead.
+// So does a range of more than MAX_BASE_GROUPS base groups (dimensions of high cardinality, e.g. a user id):
+// its state would not fit the function's memory, and PostgreSQL's executor spills to disk where Node cannot.
 import { BinCounts, sketchBin } from '../sketch/index.ts';
 import { Float8Sums } from './float8-numeric.ts';
 
@@ -17,6 +19,13 @@ import { Float8Sums } from './float8-numeric.ts';
 export const RANGE_COLUMNS =
   'event_type, source, dimension_names, dimension_values, metric_names, metric_values';
 export const RANGE_FIELD_COUNT = 6;
+
+/**
+ * Base groups a range may hold. A group of five metrics costs ~4 KiB with its states, and three windows run at
+ * once in a function of 448 MiB: 30,000 rows of distinct user ids in an hour (30,000 groups, 150,000 series)
+ * peaked at ~900 MiB without this bound.
+ */
+export const MAX_BASE_GROUPS = 10_000;
 
 class MetricState {
   count = 0;
@@ -126,7 +135,7 @@ export class RangeAccumulator {
     const slots = this.slotsOf(b, f);
     const values = arrayElements(b, f[10]!);
     if (slots === undefined || values === undefined) {
-      this.unusual = true;
+      this.leaveToSql();
       return;
     }
     const { group, names, states } = slots;
@@ -135,13 +144,20 @@ export class RangeAccumulator {
     for (let i = 0; i < count; i++, at += 12) {
       const value = b.readDoubleBE(at);
       if (!Number.isFinite(value)) {
-        this.unusual = true;
+        this.leaveToSql();
         return;
       }
       let state = states[i];
       if (state === undefined) state = states[i] = stateOf(group, names[i]!);
       state.add(value);
     }
+  }
+
+  /** Marks the range unusual and lets go of what was added: the rest of the COPY is only counted. */
+  private leaveToSql(): void {
+    this.unusual = true;
+    this.groups.clear();
+    this.slots.clear();
   }
 
   /**
@@ -164,6 +180,7 @@ export class RangeAccumulator {
     const key = b.toString('latin1', f[0]! - 4, f[6]! + f[7]!);
     let group = this.groups.get(key);
     if (group !== undefined) return group;
+    if (this.groups.size >= MAX_BASE_GROUPS) return undefined;
     const names = textArray(b, f[4]!);
     const values = textArray(b, f[6]!);
     if (names === undefined || values === undefined) return undefined;

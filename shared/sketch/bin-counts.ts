@@ -5,7 +5,7 @@
 // so a metric spanning the whole float8 range costs no more than 32 KiB here.
 import { BIN_OFFSET, type SketchSign } from './mapping.ts';
 
-const INITIAL_WINDOW = 64;
+const INITIAL_WINDOW = 8;
 const MAX_WINDOW = 4096;
 const EMPTY = new Float64Array(0);
 

@@ -2,13 +2,14 @@
 // statement's in SQL, field for field as PostgreSQL prints them: counts, numeric sums and sums of squares with
 // their display scales, min, max, p50/p95/p99 and the bins. Raw rows of any shape the table admits — awkward
 // text, dimension and metric arrays of unequal lengths, repeated and reserved names, values from subnormal to
-// 1e300 — and rows the accumulator leaves to SQL (NULL elements). Real PostgreSQL only: the embedded PGlite
-// always runs the statement.
+// 1e300 — and rows the accumulator leaves to SQL (NULL elements, too many base groups). Real PostgreSQL only:
+// the embedded PGlite always runs the statement.
 import fc from 'fast-check';
 import type { PoolClient } from 'pg';
 import type { Database } from '../../shared/db/index.ts';
 import { ExactSum, Float8Sums, float8Decimal } from '../../shared/aggregate/float8-numeric.ts';
-import { insertRangeState } from '../../shared/aggregate/range-state.ts';
+import { MAX_BASE_GROUPS } from '../../shared/aggregate/range-accumulator.ts';
+import { accumulateRange, insertRangeState } from '../../shared/aggregate/range-state.ts';
 import { keyBoundary } from '../../shared/sketch/index.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
@@ -279,3 +280,29 @@ pgTest('signed zeros, subnormals and the float8 extremes come out as the stateme
   t.true((result.sql as { rows: unknown[] }).rows.length > 0);
   t.deepEqual(result.node, result.sql);
 });
+
+pgTest(
+  'a range of more base groups than MAX_BASE_GROUPS is left to the statement: the same rows',
+  async (t) => {
+    const { db, drop } = await freshPgDatabase();
+    t.teardown(drop);
+    const rows = Array.from({ length: MAX_BASE_GROUPS + 1 }, (_, i): RawRow => ({
+      minute: i % 60,
+      eventType: 'llm_request',
+      source: `api-${i % 3}`,
+      metricNames: ['latency_ms'],
+      metricValues: [i / 10],
+      dimensionNames: ['user'],
+      dimensionValues: [`user-${i}`],
+    }));
+    const result = await rolledBack(db, async (tx) => {
+      await insertRows(tx, rows);
+      const added = await accumulateRange(tx, HOUR, new Date(HOUR.getTime() + HOUR_MS));
+      t.true(added.unusual);
+      t.is(added.rows, MAX_BASE_GROUPS + 1);
+      return bothWays(tx, 'hour', HOUR);
+    });
+    t.is((result.sql as { rows: unknown[] }).rows.length, MAX_BASE_GROUPS + 1 + 3 + 1);
+    t.deepEqual(result.node, result.sql);
+  },
+);
