@@ -39,11 +39,30 @@ export function profiledDatabase(db: Database): { db: Database; stats(): Stateme
         record(args[0], performance.now() - started);
       }
     };
+  // A COPY (pg-copy-streams) is a submittable: query() hands back the stream itself, synchronously, and the
+  // statement lasts until the stream ends.
+  const isCopyStream = (arg: unknown): arg is NodeJS.EventEmitter & { text?: string } =>
+    typeof arg === 'object' && arg !== null && 'submit' in arg && 'on' in arg;
+  const timedCopy = (stream: NodeJS.EventEmitter & { text?: string }): void => {
+    const started = performance.now();
+    let recorded = false;
+    const done = (): void => {
+      if (!recorded) record(label(String(stream.text ?? 'COPY')), performance.now() - started);
+      recorded = true;
+    };
+    stream.once('end', done).once('finish', done);
+  };
   const wrapClient = (client: PoolClient): PoolClient =>
     new Proxy(client, {
       get(target, prop, receiver) {
-        if (prop === 'query')
-          return timed(target.query.bind(target) as (...a: unknown[]) => Promise<unknown>);
+        if (prop === 'query') {
+          const timedQuery = timed(target.query.bind(target) as (...a: unknown[]) => Promise<unknown>);
+          return (...args: unknown[]): unknown => {
+            if (!isCopyStream(args[0])) return timedQuery(...args);
+            timedCopy(args[0]);
+            return (target.query as (s: unknown) => unknown).call(target, args[0]);
+          };
+        }
         const value: unknown = Reflect.get(target, prop, receiver);
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
