@@ -33,13 +33,30 @@ export function windowMode(embedded: boolean): WindowMode {
   return { prepared: !embedded, rangeInNode: !embedded };
 }
 
-/** Adds up the raw rows of [from, to) as they stream in; one snapshot with the transaction's other reads. */
-export async function accumulateRange(db: PoolClient, from: Date, to: Date): Promise<RangeAccumulator> {
-  const accumulator = new RangeAccumulator();
+/**
+ * Adds up the raw rows of [from, to) as they stream in; one snapshot with the transaction's other reads. A
+ * failure while adding is thrown once the COPY has ended: a COPY stream left unread (or destroyed) keeps the
+ * connection in COPY mode, so the transaction's ROLLBACK would wait for ever instead of failing the window.
+ */
+export async function accumulateRange(
+  db: PoolClient,
+  from: Date,
+  to: Date,
+  accumulator = new RangeAccumulator(),
+): Promise<RangeAccumulator> {
   const decoder = new BinaryCopyDecoder(RANGE_FIELD_COUNT, (buffer, fields) =>
     accumulator.add(buffer, fields),
   );
-  for await (const chunk of db.query(copyTo(rangeRowsCopySql(from, to)))) decoder.push(chunk as Buffer);
+  let failure: { error: unknown } | undefined;
+  for await (const chunk of db.query(copyTo(rangeRowsCopySql(from, to)))) {
+    if (failure !== undefined) continue;
+    try {
+      decoder.push(chunk as Buffer);
+    } catch (error) {
+      failure = { error };
+    }
+  }
+  if (failure !== undefined) throw failure.error;
   decoder.finish();
   return accumulator;
 }

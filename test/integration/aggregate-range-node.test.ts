@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import type { PoolClient } from 'pg';
 import type { Database } from '../../shared/db/index.ts';
 import { ExactSum, Float8Sums, float8Decimal } from '../../shared/aggregate/float8-numeric.ts';
-import { MAX_BASE_GROUPS } from '../../shared/aggregate/range-accumulator.ts';
+import { MAX_BASE_GROUPS, RangeAccumulator } from '../../shared/aggregate/range-accumulator.ts';
 import { accumulateRange, insertRangeState } from '../../shared/aggregate/range-state.ts';
 import { keyBoundary } from '../../shared/sketch/index.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
@@ -304,5 +304,30 @@ pgTest(
     });
     t.is((result.sql as { rows: unknown[] }).rows.length, MAX_BASE_GROUPS + 1 + 3 + 1);
     t.deepEqual(result.node, result.sql);
+  },
+);
+
+pgTest(
+  'a failure while adding up fails the range once its COPY has ended, and the connection stays usable',
+  async (t) => {
+    const { db, drop } = await freshPgDatabase();
+    t.teardown(drop);
+    const rows = fc.sample(rawRow(false), { numRuns: 3000, seed: 5 });
+    class Failing extends RangeAccumulator {
+      override add(b: Buffer, f: Int32Array): void {
+        if (this.rows === 100) throw new Error('adding failed');
+        super.add(b, f);
+      }
+    }
+    await db.withClient(async (tx) => {
+      await tx.query('BEGIN');
+      await insertRows(tx, rows);
+      await t.throwsAsync(accumulateRange(tx, HOUR, new Date(HOUR.getTime() + HOUR_MS), new Failing()), {
+        message: 'adding failed',
+      });
+      await tx.query('ROLLBACK');
+      const { rows: after } = await tx.query<{ one: number }>('SELECT 1 AS one');
+      t.deepEqual(after, [{ one: 1 }]);
+    });
   },
 );
