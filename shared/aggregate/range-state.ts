@@ -8,9 +8,9 @@
 // SQL statement computes it. Both give the same rows to the last digit
 // (test/integration/aggregate-range-node.test.ts).
 import type { PoolClient } from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { sortedBinsQuantile } from '../sketch/index.ts';
 import { BinaryCopyDecoder } from '../db/binary-copy-decoder.ts';
+import { copyOutChunks } from '../db/copy-out.ts';
 import { RANGE_FIELD_COUNT, RangeAccumulator, type SeriesState } from './range-accumulator.ts';
 import {
   insertRangeStateInSql,
@@ -33,11 +33,7 @@ export function windowMode(embedded: boolean): WindowMode {
   return { prepared: !embedded, rangeInNode: !embedded };
 }
 
-/**
- * Adds up the raw rows of [from, to) as they stream in; one snapshot with the transaction's other reads. A
- * failure while adding is thrown once the COPY has ended: a COPY stream left unread (or destroyed) keeps the
- * connection in COPY mode, so the transaction's ROLLBACK would wait for ever instead of failing the window.
- */
+/** Adds up the raw rows of [from, to) as they stream in; one snapshot with the transaction's other reads. */
 export async function accumulateRange(
   db: PoolClient,
   from: Date,
@@ -47,16 +43,7 @@ export async function accumulateRange(
   const decoder = new BinaryCopyDecoder(RANGE_FIELD_COUNT, (buffer, fields) =>
     accumulator.add(buffer, fields),
   );
-  let failure: { error: unknown } | undefined;
-  for await (const chunk of db.query(copyTo(rangeRowsCopySql(from, to)))) {
-    if (failure !== undefined) continue;
-    try {
-      decoder.push(chunk as Buffer);
-    } catch (error) {
-      failure = { error };
-    }
-  }
-  if (failure !== undefined) throw failure.error;
+  for await (const chunk of copyOutChunks(db, rangeRowsCopySql(from, to))) decoder.push(chunk);
   decoder.finish();
   return accumulator;
 }

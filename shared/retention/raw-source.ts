@@ -5,9 +5,9 @@
 // does not speak COPY, so there a cursor fetches them group by group. Call inside a transaction on
 // `client` to read one snapshot.
 import type { PoolClient } from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { readTimestampMicros } from '../db/binary-copy.ts';
 import { BinaryCopyDecoder } from '../db/binary-copy-decoder.ts';
+import { copyOutChunks } from '../db/copy-out.ts';
 import type { Interner } from './raw-columns.ts';
 import { Arena, EMPTY_LIST, emptyColumns, type RawColumns } from './raw-columns.ts';
 import { markUnusable } from '../db/transaction.ts';
@@ -57,13 +57,12 @@ async function* copyGroups(
       group = emptyColumns(groupRows, new Arena(slabs));
     }
   });
-  const stream = client.query(
-    copyTo(
-      `COPY (SELECT ${RAW_SELECT} FROM ${partition} ORDER BY ts, idempotency_key) TO STDOUT (FORMAT binary)`,
-    ),
+  const chunks = copyOutChunks(
+    client,
+    `COPY (SELECT ${RAW_SELECT} FROM ${partition} ORDER BY ts, idempotency_key) TO STDOUT (FORMAT binary)`,
   );
-  for await (const chunk of stream) {
-    decoder.push(chunk as Buffer);
+  for await (const chunk of chunks) {
+    decoder.push(chunk);
     while (done.length > 0) yield done.shift() as RawColumns;
   }
   decoder.finish();
