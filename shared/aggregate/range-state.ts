@@ -8,7 +8,7 @@
 // SQL statement computes it. Both give the same rows to the last digit
 // (test/integration/aggregate-range-node.test.ts).
 import type { PoolClient } from 'pg';
-import { sortedBinsQuantile } from '../sketch/index.ts';
+import { clampedToRange, sortedBinsQuantile } from '../sketch/index.ts';
 import { BinaryCopyDecoder } from '../db/binary-copy-decoder.ts';
 import { copyOutChunks } from '../db/copy-out.ts';
 import { RANGE_FIELD_COUNT, RangeAccumulator, type SeriesState } from './range-accumulator.ts';
@@ -52,17 +52,6 @@ export async function accumulateRange(
 const float8Text = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
 
 /**
- * least(greatest(x, min), max) as PostgreSQL computes it: an argument replaces the one before only when it is
- * strictly greater (smaller), so of 0 and -0 the first stays — where Math.max(-0, 0) is 0 and Math.min(-0, 0) -0.
- */
-function clamped(x: number, min: number, max: number): number {
-  let value = x;
-  if (min > value) value = min;
-  if (max < value) value = max;
-  return value;
-}
-
-/**
  * The series column by column, for insertSeriesState. p50/p95/p99 are read off the bins by sortedBinsQuantile,
  * the same float8 as the SQL tail computes, clamped to [min, max] as it is.
  */
@@ -87,7 +76,7 @@ export function seriesColumns(series: Iterable<SeriesState>): SeriesColumns {
   for (const s of series) {
     const total = s.counts.reduce((a, b) => a + b, 0);
     const quantile = (q: number): number =>
-      clamped(sortedBinsQuantile(s.signs, s.keys, s.counts, total, q), s.min, s.max);
+      clampedToRange(sortedBinsQuantile(s.signs, s.keys, s.counts, total, q), s.min, s.max);
     c.eventTypes.push(s.eventType);
     c.metrics.push(s.metric);
     c.dimensions.push(s.dimension);

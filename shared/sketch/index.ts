@@ -21,7 +21,7 @@ export {
   type SketchSign,
 } from './mapping.ts';
 export { BinCounts } from './bin-counts.ts';
-export { QuantileSketch, sortedBinsQuantile, type SketchBin } from './quantile-sketch.ts';
+export { QuantileSketch, clampedToRange, sortedBinsQuantile, type SketchBin } from './quantile-sketch.ts';
 export {
   DEFAULT_QUANTILES,
   sqlBinArrays,

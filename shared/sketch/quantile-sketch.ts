@@ -151,6 +151,19 @@ function binHolding(counts: readonly number[], index: number): number {
 }
 
 /**
+ * An estimate clamped to the exact [min, max], as PostgreSQL's least(greatest(x, min), max) does for stored
+ * state: a bound replaces the estimate only when strictly beyond it, so of 0 and -0 the estimate stays —
+ * where Math.max(-0, 0) is 0 and Math.min(-0, 0) is -0. (QuantileSketch.quantile keeps Math's clamp: a
+ * sketch of constant -0 answers -0.)
+ */
+export function clampedToRange(x: number, min: number, max: number): number {
+  let value = x;
+  if (min > value) value = min;
+  if (max < value) value = max;
+  return value;
+}
+
+/**
  * The q-quantile of bins in value order given as parallel arrays (as sqlBinArrays stores them; `total` the sum
  * of counts, > 0), unclamped: the same float8 as sqlSortedBinQuantiles computes in SQL, operation for
  * operation (rank q·(n − 1), the bins holding its two neighbours, interpolate()).
