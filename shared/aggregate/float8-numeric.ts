@@ -2,11 +2,12 @@
 //
 // PostgreSQL converts a float8 to numeric by printing it with 15 significant digits (`%.*g` with DBL_DIG)
 // and reading that text back: 0.1 → 0.1, 1e-05 → 0.00001 (display scale 5), 1.5e20 → 150000000000000000000.
-// Checked on PostgreSQL 15 and PGlite: the same digits, and an exact tie (a value whose exact binary
-// expansion ends in a 5 at the 16th digit) is rounded half to even — 1234567890123445 → 1234567890123440 —
-// where Number#toPrecision rounds half away from zero. float8Decimal() gives the same digits as PostgreSQL,
-// and ExactSum adds them exactly with the display scale PostgreSQL's numeric sum would have (the largest
-// scale of the values added; a product's scale is the sum of its factors' scales).
+// PostgreSQL 15 and PGlite give the same digits, and an exact tie (a value whose exact binary expansion ends
+// in a 5 at the 16th digit) is rounded half to even — 1234567890123445 → 1234567890123440 — where
+// Number#toPrecision rounds half away from zero. float8Decimal() gives the same digits as PostgreSQL, ExactSum
+// adds them exactly with the display scale PostgreSQL's numeric sum would have (the largest scale of the
+// values added; a product's scale is the sum of its factors' scales), and Float8Sums keeps both sums of a
+// metric (test/integration/aggregate-range-node.test.ts holds them to PostgreSQL's, value by value).
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MIN_NORMAL = 2.2250738585072014e-308;
