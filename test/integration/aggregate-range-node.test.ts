@@ -10,6 +10,7 @@ import type { Database } from '../../shared/db/index.ts';
 import { ExactSum, Float8Sums, float8Decimal } from '../../shared/aggregate/float8-numeric.ts';
 import { MAX_BASE_GROUPS, RangeAccumulator } from '../../shared/aggregate/range-accumulator.ts';
 import { accumulateRange, insertRangeState } from '../../shared/aggregate/range-state.ts';
+import type { StateCounts } from '../../shared/aggregate/state-sql.ts';
 import { keyBoundary } from '../../shared/sketch/index.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
@@ -196,14 +197,19 @@ async function rolledBack<T>(db: Database, fn: (tx: PoolClient) => Promise<T>): 
   });
 }
 
+interface WayResult {
+  counts: StateCounts;
+  rows: unknown[];
+}
+
 /** Both ways of computing [from, to) on the same rows, each in a savepoint rolled back after it is read. */
 async function bothWays(
   tx: PoolClient,
   grain: 'hour' | 'quarter',
   from: Date,
-): Promise<{ sql: unknown; node: unknown }> {
+): Promise<{ sql: WayResult; node: WayResult }> {
   const to = new Date(from.getTime() + (grain === 'hour' ? HOUR_MS : HOUR_MS / 4));
-  const out: Record<'sql' | 'node', unknown> = { sql: undefined, node: undefined };
+  const out: Partial<Record<'sql' | 'node', WayResult>> = {};
   for (const way of ['sql', 'node'] as const) {
     await tx.query('SAVEPOINT way');
     const counts = await insertRangeState(tx, grain, from, to, {
@@ -213,7 +219,24 @@ async function bothWays(
     out[way] = { counts, rows: await rangeRows(tx, grain, from) };
     await tx.query('ROLLBACK TO SAVEPOINT way');
   }
-  return out;
+  return { sql: out.sql!, node: out.node! };
+}
+
+/**
+ * Stores `rows` in a transaction that is rolled back, runs `inspect` on them, and computes their hour (or its
+ * first quarter) both ways.
+ */
+async function bothWaysOn(
+  db: Database,
+  rows: readonly RawRow[],
+  grain: 'hour' | 'quarter' = 'hour',
+  inspect?: (tx: PoolClient) => Promise<void>,
+): Promise<{ sql: WayResult; node: WayResult }> {
+  return rolledBack(db, async (tx) => {
+    await insertRows(tx, rows);
+    await inspect?.(tx);
+    return bothWays(tx, grain, HOUR);
+  });
 }
 
 pgTest('a range added up in Node equals the range statement, row for row, for any raw rows', async (t) => {
@@ -225,10 +248,7 @@ pgTest('a range added up in Node equals the range statement, row for row, for an
       fc.array(rawRow(false), { minLength: 1, maxLength: 40 }),
       fc.constantFrom('hour' as const, 'quarter' as const),
       async (rows, grain) => {
-        const result = await rolledBack(db, async (tx) => {
-          await insertRows(tx, rows);
-          return bothWays(tx, grain, HOUR);
-        });
+        const result = await bothWaysOn(db, rows, grain);
         t.deepEqual(result.node, result.sql);
         compared += 1;
       },
@@ -245,11 +265,8 @@ pgTest(
     t.teardown(drop);
     const rows = fc.sample(rawRow(true), { numRuns: 80, seed: 3 });
     t.true(rows.some((r) => r.metricValues.includes(null) || r.dimensionValues.includes(null)));
-    const result = await rolledBack(db, async (tx) => {
-      await insertRows(tx, rows);
-      return bothWays(tx, 'hour', HOUR);
-    });
-    t.true((result.sql as { rows: unknown[] }).rows.length > 0);
+    const result = await bothWaysOn(db, rows);
+    t.true(result.sql.rows.length > 0);
     t.deepEqual(result.node, result.sql);
   },
 );
@@ -273,11 +290,8 @@ pgTest('signed zeros, subnormals and the float8 extremes come out as the stateme
     row('below-zero', [-0, -5e-324, 5e-324]),
     row('extremes', [Number.MAX_VALUE, -Number.MAX_VALUE, 1e-9, -1e-9, 9.99e-10]),
   ];
-  const result = await rolledBack(db, async (tx) => {
-    await insertRows(tx, rows);
-    return bothWays(tx, 'hour', HOUR);
-  });
-  t.true((result.sql as { rows: unknown[] }).rows.length > 0);
+  const result = await bothWaysOn(db, rows);
+  t.true(result.sql.rows.length > 0);
   t.deepEqual(result.node, result.sql);
 });
 
@@ -295,14 +309,12 @@ pgTest(
       dimensionNames: ['user'],
       dimensionValues: [`user-${i}`],
     }));
-    const result = await rolledBack(db, async (tx) => {
-      await insertRows(tx, rows);
+    const result = await bothWaysOn(db, rows, 'hour', async (tx) => {
       const added = await accumulateRange(tx, HOUR, new Date(HOUR.getTime() + HOUR_MS));
       t.true(added.unusual);
       t.is(added.rows, MAX_BASE_GROUPS + 1);
-      return bothWays(tx, 'hour', HOUR);
     });
-    t.is((result.sql as { rows: unknown[] }).rows.length, MAX_BASE_GROUPS + 1 + 3 + 1);
+    t.is(result.sql.rows.length, MAX_BASE_GROUPS + 1 + 3 + 1);
     t.deepEqual(result.node, result.sql);
   },
 );
