@@ -32,7 +32,7 @@ const STD_REL_ERROR = 1e-6;
  * pandas' peak RSS per event, measured: 390 MiB for 1,000,946 events (pandas 3.1.1, bench/peer_pandas.py reading
  * in chunks; 145 MiB for 100,342). What is kept grows with the events (the compact frames, then grouping the
  * largest type's), so 10M events want ~3.8 GiB — an overestimate, as ~120 MiB of it (the interpreter, pandas, one
- * chunk) does not grow. pandasWontFit() refuses a size whose estimate would not fit, before the machine starts
+ * chunk) does not grow: the 10M run peaked at 2,911 MiB. pandasWontFit() refuses a size whose estimate would not fit, before the machine starts
  * swapping or the kernel kills a process of someone else's.
  */
 const PANDAS_KIB_PER_EVENT = 0.4;
