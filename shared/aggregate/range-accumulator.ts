@@ -9,6 +9,7 @@
 // a value that is not finite) make the accumulator `unusual`: the caller then runs the SQL statement instead.
 // So does a range of more than MAX_BASE_GROUPS base groups (dimensions of high cardinality, e.g. a user id):
 // its state would not fit the function's memory, and PostgreSQL's executor spills to disk where Node cannot.
+import { FLAT_ARRAY_HEADER, flatArrayCount } from '../db/binary-copy.ts';
 import { BinCounts, sketchBin } from '../sketch/index.ts';
 import { Float8Sums } from './float8-numeric.ts';
 
@@ -85,20 +86,13 @@ export interface SeriesState {
   counts: number[];
 }
 
-/** A binary array's element count and where its first element starts; undefined for what is not mirrored. */
-function arrayElements(b: Buffer, at: number): { count: number; first: number } | undefined {
-  const dimensions = b.readInt32BE(at);
-  if (dimensions === 0) return { count: 0, first: at + 12 };
-  if (dimensions !== 1 || b.readInt32BE(at + 4) !== 0) return undefined;
-  return { count: b.readInt32BE(at + 12), first: at + 20 };
-}
-
+/** A text[] field's elements; undefined for an array not mirrored here (flatArrayCount). */
 function textArray(b: Buffer, at: number): string[] | undefined {
-  const elements = arrayElements(b, at);
-  if (elements === undefined) return undefined;
-  const out = new Array<string>(elements.count);
-  let next = elements.first;
-  for (let k = 0; k < elements.count; k++) {
+  const count = flatArrayCount(b, at);
+  if (count === undefined) return undefined;
+  const out = new Array<string>(count);
+  let next = at + FLAT_ARRAY_HEADER;
+  for (let k = 0; k < count; k++) {
     const n = b.readInt32BE(next);
     out[k] = b.toString('utf8', next + 4, next + 4 + n);
     next += 4 + n;
@@ -133,14 +127,14 @@ export class RangeAccumulator {
     this.rows += 1;
     if (this.unusual) return;
     const slots = this.slotsOf(b, f);
-    const values = arrayElements(b, f[10]!);
+    const values = flatArrayCount(b, f[10]!);
     if (slots === undefined || values === undefined) {
       this.leaveToSql();
       return;
     }
     const { group, names, states } = slots;
-    const count = Math.min(names.length, values.count);
-    let at = values.first + 4; // past the element's length, always 8 without NULLs
+    const count = Math.min(names.length, values);
+    let at = f[10]! + FLAT_ARRAY_HEADER + 4; // past the element's length, always 8 without NULLs
     for (let i = 0; i < count; i++, at += 12) {
       const value = b.readDoubleBE(at);
       if (!Number.isFinite(value)) {

@@ -34,8 +34,10 @@ export function maxTextFieldBytes(units: number): number {
   return 4 + 3 * units;
 }
 
+/** Bytes of a one-dimensional array's header, before its first element. */
+export const FLAT_ARRAY_HEADER = 20;
 /** Bytes an array field takes besides its elements: its length and a one-dimensional array's header. */
-export const ARRAY_FIELD_OVERHEAD = 4 + 20;
+export const ARRAY_FIELD_OVERHEAD = 4 + FLAT_ARRAY_HEADER;
 /** Bytes a timestamptz or float8 value takes with its length. */
 export const EIGHT_BYTE_FIELD = 4 + 8;
 
@@ -126,6 +128,18 @@ export function putFloat8ArrayField(
   }
   putInt32(buffer, at, end - at - 4);
   return end;
+}
+
+/**
+ * The element count of the binary array at `at` (after its field length) when it is one-dimensional without
+ * NULLs, or empty — raw_events' arrays, whose elements then start at `at` + FLAT_ARRAY_HEADER — else
+ * undefined. The header: ndim, has-null flag, element type, and per dimension its size and lower bound.
+ */
+export function flatArrayCount(buffer: Buffer, at: number): number | undefined {
+  const dimensions = buffer.readInt32BE(at);
+  if (dimensions === 0) return 0;
+  if (dimensions !== 1 || buffer.readInt32BE(at + 4) !== 0) return undefined;
+  return buffer.readInt32BE(at + 12);
 }
 
 /** A timestamptz value (its 8 bytes at `at`) as epoch microseconds. */

@@ -5,7 +5,7 @@
 // does not speak COPY, so there a cursor fetches them group by group. Call inside a transaction on
 // `client` to read one snapshot.
 import type { PoolClient } from 'pg';
-import { readTimestampMicros } from '../db/binary-copy.ts';
+import { FLAT_ARRAY_HEADER, flatArrayCount, readTimestampMicros } from '../db/binary-copy.ts';
 import { BinaryCopyDecoder } from '../db/binary-copy-decoder.ts';
 import { copyOutChunks } from '../db/copy-out.ts';
 import type { Interner } from './raw-columns.ts';
@@ -87,14 +87,16 @@ function appendTuple(group: RawColumns, b: Buffer, f: Int32Array, interner: Inte
   group.length = i + 1;
 }
 
-// A binary array: ndim, has-null flag, element type, then per dimension its size and lower bound, then
-// per element an int32 length and the bytes. raw_events' arrays are one-dimensional without NULLs.
+// raw_events' arrays are one-dimensional without NULLs; each element an int32 length and the bytes.
 function arrayHeader(b: Buffer, at: number): number {
+  const count = flatArrayCount(b, at);
+  if (count !== undefined) return count;
   const dimensions = b.readInt32BE(at);
-  if (dimensions === 0) return 0;
-  if (dimensions !== 1) throw new Error(`binary COPY: an array has ${dimensions} dimensions, expected 1`);
-  if (b.readInt32BE(at + 4) !== 0) throw new Error('binary COPY: an array of raw_events holds a NULL');
-  return b.readInt32BE(at + 12);
+  throw new Error(
+    dimensions === 1
+      ? 'binary COPY: an array of raw_events holds a NULL'
+      : `binary COPY: an array has ${dimensions} dimensions, expected 1`,
+  );
 }
 
 function textArray(b: Buffer, at: number, size: number, interner: Interner): Uint8Array[] {
@@ -102,7 +104,7 @@ function textArray(b: Buffer, at: number, size: number, interner: Interner): Uin
   if (length === 0) return EMPTY_LIST;
   return interner.array(b, at, at + size, () => {
     const out = new Array<Uint8Array>(length);
-    let next = at + 20;
+    let next = at + FLAT_ARRAY_HEADER;
     for (let k = 0; k < length; k++) {
       const n = b.readInt32BE(next);
       out[k] = interner.bytes(b, next + 4, next + 4 + n);
@@ -116,7 +118,7 @@ function doubleArray(b: Buffer, at: number): number[] {
   const length = arrayHeader(b, at);
   if (length === 0) return EMPTY_LIST;
   const out = new Array<number>(length);
-  let next = at + 24; // past the header and the first element's length (always 8)
+  let next = at + FLAT_ARRAY_HEADER + 4; // past the first element's length (always 8)
   for (let k = 0; k < length; k++) {
     out[k] = b.readDoubleBE(next);
     next += 12;
