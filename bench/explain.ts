@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { QueryResult, QueryResultRow } from 'pg';
 import {
-  deleteWindowState,
+  deleteWindowsState,
   tuneWindowTransaction,
   WINDOW_WORK_MEM,
   windowStateParams,
@@ -74,7 +74,7 @@ async function hourSteps(db: Database, bucket: Date): Promise<string> {
     await client.query('BEGIN');
     try {
       await tuneWindowTransaction(client, false);
-      await deleteWindowState(client, 'hour', bucket);
+      await deleteWindowsState(client, 'hour', [bucket]);
       let at = performance.now();
       const added = await accumulateRange(client, bucket, new Date(bucket.getTime() + 3_600_000));
       const copied = ms(at);
@@ -100,7 +100,7 @@ async function explainWindow(db: Database, level: 'hour' | 'day', bucket: Date):
     await client.query('BEGIN');
     try {
       await tuneWindowTransaction(client, false);
-      await deleteWindowState(client, level, bucket);
+      await deleteWindowsState(client, level, [bucket]);
       return planText(
         await client.query(
           `EXPLAIN (ANALYZE, BUFFERS) ${windowStateSql(level)}`,

@@ -10,7 +10,7 @@ export {
   type WeekStart,
 } from './levels.ts';
 export { assertSupportedTimeZone, utcOffsetMinutes } from './timezone.ts';
-export { recomputeWindow, type RecomputeResult } from './recompute.ts';
+export { recomputeWindow, recomputeWindows, type RecomputeResult } from './recompute.ts';
 export {
   listDueWindows,
   listFailedWindows,

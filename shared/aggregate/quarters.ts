@@ -23,7 +23,7 @@ async function writeQuarters(tx: PoolClient, hour: Date, mode: WindowMode): Prom
 }
 
 /**
- * In an hour window's transaction, after deleteWindowState: stores the hour's quarters when a local day of
+ * In an hour window's transaction, after deleteWindowsState: stores the hour's quarters when a local day of
  * `zone` starts strictly inside it (found per instant with Intl, so DST moves it where it belongs). Whether
  * the boundary is found here or not, days stay exact: the day checks its own edges (ensureEdgeQuarters).
  */

@@ -1,16 +1,23 @@
-// Recomputing one window, as one transaction: read changed_seq, delete the window's state and bins, insert
-// them fresh (hours from raw events by range-state.ts, with their quarters where a local day starts inside
-// the hour; rollups from the stored state below, a day after making sure the quarters at its edges are
-// stored), record done_seq = the changed_seq read at the start (an event ingested meanwhile leaves the
-// window dirty), and re-open the windows above.
+// Recomputing windows of one level, as one transaction: read their changed_seq, delete their state and bins,
+// insert them fresh (hours from raw events by range-state.ts, with their quarters where a local day starts
+// inside the hour; rollups from the stored state below, a day after making sure the quarters at its edges are
+// stored), record done_seq = the changed_seq read at the start (an event ingested meanwhile leaves the window
+// dirty), and re-open the windows above. Several windows share the transaction's bookkeeping statements —
+// one read, one delete, one mark for all of them — and each is computed on its own.
+import { performance } from 'node:perf_hooks';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/index.ts';
 import type { CalendarOptions, Level } from './levels.ts';
 import { levelsAbove } from './levels.ts';
 import { ensureEdgeQuarters, storeQuartersOfHour } from './quarters.ts';
-import { insertRangeState, windowMode } from './range-state.ts';
-import { deleteWindowState, insertRollupState, tuneWindowTransaction } from './state-sql.ts';
-import { markWindowDone, readChangedSeq } from './windows-sql.ts';
+import { insertRangeState, windowMode, type WindowMode } from './range-state.ts';
+import {
+  deleteWindowsState,
+  insertRollupState,
+  tuneWindowTransaction,
+  type StateCounts,
+} from './state-sql.ts';
+import { markWindowsDone, readChangedSeqs } from './windows-sql.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -19,46 +26,67 @@ export interface RecomputeResult {
   rowsOut: number;
   /** The changed_seq recorded as done. */
   doneSeq: number;
+  /** Time spent computing and writing this window's state (the shared statements not included). */
+  computeMs: number;
 }
 
 export interface RecomputeOptions {
   /**
-   * Runs last inside the window's transaction, so what it writes (e.g. the run ledger's success row) commits
-   * with the window or not at all, and the window costs one commit instead of two.
+   * Runs last inside the transaction, so what it writes (e.g. the run ledger's success rows) commits with the
+   * windows or not at all, and costs no commit of its own. `results` are in the order of the buckets.
    */
-  beforeCommit?: (tx: PoolClient, result: RecomputeResult) => Promise<void>;
+  beforeCommit?: (tx: PoolClient, results: RecomputeResult[]) => Promise<void>;
 }
 
+async function computeWindow(
+  tx: PoolClient,
+  level: Level,
+  bucket: Date,
+  calendar: CalendarOptions,
+  mode: WindowMode,
+): Promise<StateCounts> {
+  if (level === 'day') await ensureEdgeQuarters(tx, bucket, calendar.timeZone, mode);
+  if (level !== 'hour') return insertRollupState(tx, level, bucket, calendar.timeZone, mode.prepared);
+  const counts = await insertRangeState(tx, 'hour', bucket, new Date(bucket.getTime() + HOUR_MS), mode);
+  await storeQuartersOfHour(tx, bucket, calendar.timeZone, mode);
+  return counts;
+}
+
+/** Recomputes `buckets` (distinct windows of `level`) in one transaction; results in the buckets' order. */
+export async function recomputeWindows(
+  db: Database,
+  level: Level,
+  buckets: readonly Date[],
+  calendar: CalendarOptions,
+  options: RecomputeOptions = {},
+): Promise<RecomputeResult[]> {
+  const mode = windowMode(db.embedded);
+  return db.transaction(async (tx) => {
+    await tuneWindowTransaction(tx, mode.prepared);
+    const seqs = await readChangedSeqs(tx, level, buckets);
+    await deleteWindowsState(tx, level, buckets);
+    const results: RecomputeResult[] = [];
+    for (const [i, bucket] of buckets.entries()) {
+      const started = performance.now();
+      const { rowsIn, rowsOut } = await computeWindow(tx, level, bucket, calendar, mode);
+      results.push({ rowsIn, rowsOut, doneSeq: seqs[i] ?? 0, computeMs: performance.now() - started });
+    }
+    await markWindowsDone(tx, level, buckets, seqs, levelsAbove(level), calendar);
+    await options.beforeCommit?.(tx, results);
+    return results;
+  });
+}
+
+/** One window in its own transaction (recomputeWindows of one bucket). */
 export async function recomputeWindow(
   db: Database,
   level: Level,
   bucket: Date,
   calendar: CalendarOptions,
-  options: RecomputeOptions = {},
+  options: { beforeCommit?: (tx: PoolClient, result: RecomputeResult) => Promise<void> } = {},
 ): Promise<RecomputeResult> {
-  const mode = windowMode(db.embedded);
-  return db.transaction(async (tx) => {
-    await tuneWindowTransaction(tx, mode.prepared);
-    // A window without a row (a direct call) gets one, so there is a changed_seq to record.
-    let seq = await readChangedSeq(tx, level, bucket);
-    if (seq === undefined) {
-      await tx.query(
-        `INSERT INTO aggregation_windows (level, bucket, changed_seq) VALUES ($1, $2, nextval('window_change_seq'))
-         ON CONFLICT (level, bucket) DO NOTHING`,
-        [level, bucket],
-      );
-      seq = (await readChangedSeq(tx, level, bucket)) ?? 0;
-    }
-    await deleteWindowState(tx, level, bucket);
-    if (level === 'day') await ensureEdgeQuarters(tx, bucket, calendar.timeZone, mode);
-    const { rowsIn, rowsOut } =
-      level === 'hour'
-        ? await insertRangeState(tx, 'hour', bucket, new Date(bucket.getTime() + HOUR_MS), mode)
-        : await insertRollupState(tx, level, bucket, calendar.timeZone, mode.prepared);
-    if (level === 'hour') await storeQuartersOfHour(tx, bucket, calendar.timeZone, mode);
-    await markWindowDone(tx, level, bucket, seq, levelsAbove(level), calendar);
-    const result: RecomputeResult = { rowsIn, rowsOut, doneSeq: seq };
-    await options.beforeCommit?.(tx, result);
-    return result;
+  const [result] = await recomputeWindows(db, level, [bucket], calendar, {
+    beforeCommit: async (tx, [only]) => options.beforeCommit?.(tx, only!),
   });
+  return result!;
 }

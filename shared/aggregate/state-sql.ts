@@ -238,24 +238,29 @@ export async function tuneWindowTransaction(db: Queryable, prepared: boolean): P
 }
 
 /**
- * Empties a window's state. An hour's also takes its quarters and their marker (quarters.ts): they are
- * written again by the same recompute where the configured zone needs them, so no quarter outlives the
- * hour state it was computed with.
+ * Empties the state of windows of one level. An hour's also takes its quarters and their marker (quarters.ts):
+ * they are written again by the same recompute where the configured zone needs them, so no quarter outlives
+ * the hour state it was computed with.
  */
-export async function deleteWindowState(db: Queryable, level: Level, bucket: Date): Promise<void> {
+export async function deleteWindowsState(
+  db: Queryable,
+  level: Level,
+  buckets: readonly Date[],
+): Promise<void> {
   const quarters =
     level === 'hour'
       ? `,
-     quarter_bins AS (DELETE FROM aggregate_quarter_sketch_bins
-                      WHERE level = 'quarter' AND bucket >= $2 AND bucket < $2 + interval '1 hour'),
-     quarter_state AS (DELETE FROM aggregate_quarter_state
-                       WHERE level = 'quarter' AND bucket >= $2 AND bucket < $2 + interval '1 hour'),
-     quarter_hour AS (DELETE FROM aggregate_quarter_hours WHERE hour = $2)`
+     hours AS (SELECT b AS hour, b + interval '1 hour' AS hour_end FROM unnest($2::timestamptz[]) AS b),
+     quarter_bins AS (DELETE FROM aggregate_quarter_sketch_bins q USING hours h
+                      WHERE q.level = 'quarter' AND q.bucket >= h.hour AND q.bucket < h.hour_end),
+     quarter_state AS (DELETE FROM aggregate_quarter_state q USING hours h
+                       WHERE q.level = 'quarter' AND q.bucket >= h.hour AND q.bucket < h.hour_end),
+     quarter_hour AS (DELETE FROM aggregate_quarter_hours WHERE hour = ANY ($2::timestamptz[]))`
       : '';
   await db.query(
-    `WITH bins AS (DELETE FROM aggregate_sketch_bins WHERE level = $1 AND bucket = $2)${quarters}
-     DELETE FROM aggregate_state WHERE level = $1 AND bucket = $2`,
-    [level, bucket],
+    `WITH bins AS (DELETE FROM aggregate_sketch_bins WHERE level = $1 AND bucket = ANY ($2::timestamptz[]))${quarters}
+     DELETE FROM aggregate_state WHERE level = $1 AND bucket = ANY ($2::timestamptz[])`,
+    [level, buckets],
   );
 }
 

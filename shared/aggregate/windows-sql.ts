@@ -99,46 +99,69 @@ export async function oldestDirtyBucket(db: Queryable, level: Level): Promise<Da
   return rows[0]?.bucket ?? undefined;
 }
 
-/** The changed_seq of a window as this transaction sees it at its start. */
-export async function readChangedSeq(db: Queryable, level: Level, bucket: Date): Promise<number | undefined> {
-  const { rows } = await db.query<{ changed_seq: number }>(
-    'SELECT changed_seq FROM aggregation_windows WHERE level = $1 AND bucket = $2',
-    [level, bucket],
+/**
+ * The changed_seq of each window as this transaction sees it at its start, in the order of `buckets`; a window
+ * without a row (a direct call) gets one first, so there is a changed_seq to record.
+ */
+export async function readChangedSeqs(
+  db: Queryable,
+  level: Level,
+  buckets: readonly Date[],
+): Promise<number[]> {
+  const { rows } = await db.query<{ changed_seq: string }>(
+    `WITH missing AS (
+       INSERT INTO aggregation_windows (level, bucket, changed_seq)
+       SELECT $1, b.bucket, nextval('window_change_seq')
+       FROM unnest($2::timestamptz[]) AS b(bucket)
+       WHERE NOT EXISTS (SELECT 1 FROM aggregation_windows w WHERE w.level = $1 AND w.bucket = b.bucket)
+       ORDER BY b.bucket
+       ON CONFLICT (level, bucket) DO NOTHING
+       RETURNING bucket, changed_seq
+     )
+     SELECT coalesce(w.changed_seq, m.changed_seq, 0) AS changed_seq
+     FROM unnest($2::timestamptz[]) WITH ORDINALITY AS b(bucket, o)
+     LEFT JOIN aggregation_windows w ON w.level = $1 AND w.bucket = b.bucket
+     LEFT JOIN missing m ON m.bucket = b.bucket
+     ORDER BY b.o`,
+    [level, buckets],
   );
-  return rows[0] === undefined ? undefined : Number(rows[0].changed_seq);
+  return rows.map((r) => Number(r.changed_seq));
 }
 
 /**
- * Records success — done up to `seq` (never backwards), retry state cleared — and re-opens the windows of each
- * level in `parents` that hold part of the window: those containing its first and its last instant (an hour
- * in which a local day starts belongs to two days). One statement, as the rows differ.
+ * Records success of each window — done up to its `seqs` entry (never backwards), retry state cleared — and
+ * re-opens the windows of each level in `parents` that hold part of one: those containing its first and its
+ * last instant (an hour in which a local day starts belongs to two days). One statement for all of them;
+ * the parents are locked in one order (level, bucket), so transactions re-opening the same ones never deadlock.
  */
-export async function markWindowDone(
+export async function markWindowsDone(
   db: Queryable,
   level: Level,
-  bucket: Date,
-  seq: number,
+  buckets: readonly Date[],
+  seqs: readonly number[],
   parents: readonly Level[],
   calendar: CalendarOptions,
 ): Promise<void> {
   await db.query(
-    `WITH done AS (
-       UPDATE aggregation_windows
-       SET done_seq = greatest(coalesce(done_seq, 0), $3), attempts = 0, retry_at = NULL, last_error = NULL,
+    `WITH w AS (SELECT * FROM unnest($2::timestamptz[], $3::bigint[]) AS w(bucket, seq)),
+     done AS (
+       UPDATE aggregation_windows a
+       SET done_seq = greatest(coalesce(a.done_seq, 0), w.seq), attempts = 0, retry_at = NULL, last_error = NULL,
            updated_at = now()
-       WHERE level = $1 AND bucket = $2
+       FROM w WHERE a.level = $1 AND a.bucket = w.bucket
      )
      INSERT INTO aggregation_windows (level, bucket, changed_seq)
      SELECT p.level, p.bucket, nextval('window_change_seq')
      FROM (
        SELECT DISTINCT p.o, p.level, agg_bucket_start(p.level, t.at, $5, $6) AS bucket
        FROM unnest($4::text[]) WITH ORDINALITY AS p(level, o)
-       CROSS JOIN (VALUES ($2::timestamptz),
-                          (agg_bucket_end($1::text, $2::timestamptz, $5::text) - interval '1 microsecond')) AS t(at)
+       CROSS JOIN w
+       CROSS JOIN LATERAL (VALUES (w.bucket),
+                                  (agg_bucket_end($1::text, w.bucket, $5::text) - interval '1 microsecond')) AS t(at)
      ) AS p
      ORDER BY p.o, p.bucket
      ON CONFLICT (level, bucket) DO UPDATE SET changed_seq = EXCLUDED.changed_seq, updated_at = now()`,
-    [level, bucket, seq, parents, calendar.timeZone, calendar.weekStart],
+    [level, buckets, seqs, parents, calendar.timeZone, calendar.weekStart],
   );
 }
 

@@ -44,6 +44,55 @@ export async function startRun(db: Queryable, run: StartRun): Promise<number> {
   return Number(id);
 }
 
+/** A window attempt recorded when it has already succeeded, inside the transaction that did its work. */
+export interface FinishedWindowRun {
+  windowStart: Date;
+  windowEnd: Date;
+  attempt: number;
+  rowsIn: number;
+  rowsOut: number;
+  details: object;
+}
+
+/**
+ * Records succeeded window attempts of `job` (distinct windows) in one statement; returns their ids in the
+ * order of `runs`. Their started_at is the transaction's start (now()), which is when their work began.
+ */
+export async function recordSucceededRuns(
+  db: Queryable,
+  job: string,
+  trigger: Trigger,
+  runs: readonly FinishedWindowRun[],
+): Promise<number[]> {
+  const { rows } = await db.query<{ id: string; window_start: Date }>(
+    `INSERT INTO runs (job, trigger, window_start, window_end, attempt, status, rows_in, rows_out, details,
+                       finished_at)
+     SELECT $1, $2, r.window_start, r.window_end, r.attempt, 'succeeded', r.rows_in, r.rows_out, r.details,
+            clock_timestamp()
+     FROM unnest($3::timestamptz[], $4::timestamptz[], $5::int[], $6::bigint[], $7::bigint[], $8::jsonb[])
+          WITH ORDINALITY AS r(window_start, window_end, attempt, rows_in, rows_out, details, o)
+     ORDER BY r.o
+     RETURNING id, window_start`,
+    [
+      job,
+      trigger,
+      runs.map((r) => r.windowStart),
+      runs.map((r) => r.windowEnd),
+      runs.map((r) => r.attempt),
+      runs.map((r) => r.rowsIn),
+      runs.map((r) => r.rowsOut),
+      runs.map((r) => JSON.stringify(r.details)),
+    ],
+  );
+  const ids = new Map(rows.map((r) => [r.window_start.getTime(), Number(r.id)]));
+  return runs.map((r) => {
+    const id = ids.get(r.windowStart.getTime());
+    if (id === undefined)
+      throw new Error(`INSERT INTO runs returned no id for ${r.windowStart.toISOString()}`);
+    return id;
+  });
+}
+
 export async function finishRun(db: Queryable, id: number, result: FinishRun): Promise<void> {
   await db.query(
     `UPDATE runs SET status = $2, finished_at = clock_timestamp(), rows_in = $3, rows_out = $4,

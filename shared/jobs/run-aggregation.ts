@@ -1,6 +1,7 @@
 // runAggregation: one invocation of an aggregation job (hourly, daily, weekly or monthly). Takes the job
 // lock, optionally backfills a range, then processes every closed window that is dirty and due, oldest
-// first, each in its own transaction; records everything in the runs ledger and publishes completions.
+// first, each in its own transaction (hours due together in batches, HOURS_PER_TRANSACTION); records
+// everything in the runs ledger and publishes completions.
 import { performance } from 'node:perf_hooks';
 import {
   LEVELS,
@@ -19,13 +20,14 @@ import { codeOf, messageOf } from '../aggregate/errors.ts';
 import type { Queryable } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
 import { removedUnitsOverlapping } from '../retention/archives-sql.ts';
-import { processWindow } from './window.ts';
+import { processWindowBatch } from './window.ts';
 import { processDueWindows } from './window-loop.ts';
 import { TRIGGERS, expireAbandonedRuns, finishRun, startRun } from './ledger.ts';
 import { reportRun } from './run-report.ts';
 import { heartbeatJobLock, newLockOwner, setLockRun, tryLockJob, unlockJob } from './lock.ts';
 import {
   DEFAULT_WINDOW_CONCURRENCY,
+  HOURS_PER_TRANSACTION,
   type AggregationStatus,
   type AggregationSummary,
   type BeforeAggregateResult,
@@ -34,6 +36,13 @@ import {
 } from './types.ts';
 
 const DAY_MS = 86_400_000;
+
+/** Consecutive runs of at most `size` windows, in order. */
+function inBatches(due: readonly DueWindow[], size: number): DueWindow[][] {
+  const batches: DueWindow[][] = [];
+  for (let i = 0; i < due.length; i += size) batches.push(due.slice(i, i + size));
+  return batches;
+}
 
 export function aggregationJobName(level: Level): string {
   return `aggregate-${level}`;
@@ -314,25 +323,23 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     const heartbeat = async (q: Queryable): Promise<void> => {
       if (!(await heartbeatJobLock(q, job, owner))) lockLost = true;
     };
-    const { outcomes, timedOut } = await processDueWindows(due, workers, {
-      process: (window) =>
-        processWindow(
-          deps,
-          {
-            job,
-            level: req.level,
-            trigger: req.trigger,
-            runId: parentRunId,
-            requestId: req.requestId,
-            now,
-            calendar,
-            heartbeat,
-          },
-          window,
-        ),
+    const ctx = {
+      job,
+      level: req.level,
+      trigger: req.trigger,
+      runId: parentRunId,
+      requestId: req.requestId,
+      now,
+      calendar,
+      heartbeat,
+    };
+    const units = inBatches(due, req.level === 'hour' ? HOURS_PER_TRANSACTION : 1);
+    const { outcomes: batches, timedOut } = await processDueWindows(units, workers, {
+      process: (windows) => processWindowBatch(deps, ctx, windows),
       outOfTime: () => elapsed() > options.timeoutMs,
       lockLost: () => lockLost,
     });
+    const outcomes = batches.flat();
     for (const outcome of outcomes) {
       summary.windows.push(outcome);
       if (outcome.status === 'succeeded') summary.windowsDone += 1;

@@ -1,8 +1,11 @@
-// One window attempt: its own ledger row and transaction; failures become retry state, not exceptions.
+// Window attempts: one window with its own ledger row and transaction, or several windows sharing one
+// transaction (processWindowBatch); failures become retry state, not exceptions.
 import { performance } from 'node:perf_hooks';
 import {
   markWindowFailed,
   recomputeWindow,
+  recomputeWindows,
+  type RecomputeResult,
   type CalendarOptions,
   type DueWindow,
   type Level,
@@ -15,7 +18,7 @@ import {
   type AggregationCompletedEvent,
   type RunFailedEvent,
 } from './events.ts';
-import { finishRun, startRun, type Trigger } from './ledger.ts';
+import { finishRun, recordSucceededRuns, startRun, type Trigger } from './ledger.ts';
 import type { JobDeps, WindowOutcome } from './types.ts';
 
 export interface WindowContext {
@@ -46,6 +49,24 @@ async function publishSafely(
     // The window is committed; a lost notification must not undo or fail it.
     deps.log?.warn({ err, topic: BATCH_EVENTS_TOPIC, key }, 'could not publish an aggregation event');
   }
+}
+
+async function publishCompleted(
+  deps: JobDeps,
+  ctx: WindowContext,
+  bucket: string,
+  rows: number,
+): Promise<void> {
+  const event: AggregationCompletedEvent = {
+    type: 'aggregation.completed',
+    level: ctx.level,
+    bucket,
+    rows,
+    runId: ctx.runId,
+    ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+    at: (deps.clock?.() ?? new Date()).toISOString(),
+  };
+  await publishSafely(deps, `${ctx.level}:${bucket}`, event);
 }
 
 export async function processWindow(
@@ -82,16 +103,7 @@ export async function processWindow(
         await ctx.heartbeat(tx);
       },
     });
-    const event: AggregationCompletedEvent = {
-      type: 'aggregation.completed',
-      level: ctx.level,
-      bucket,
-      rows: result.rowsOut,
-      runId: ctx.runId,
-      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-      at: (deps.clock?.() ?? new Date()).toISOString(),
-    };
-    await publishSafely(deps, `${ctx.level}:${bucket}`, event);
+    await publishCompleted(deps, ctx, bucket, result.rowsOut);
     return { ...base, status: 'succeeded', rowsIn: result.rowsIn, rowsOut: result.rowsOut, durationMs };
   } catch (err) {
     const code = codeOf(err);
@@ -136,4 +148,85 @@ export async function processWindow(
       exhausted,
     };
   }
+}
+
+/**
+ * Several windows of one level in one transaction: the bookkeeping a window costs (its ledger row, the read of
+ * its changed_seq, the delete, the mark, the job lock's heartbeat, BEGIN and COMMIT — about ten round trips)
+ * is paid once for all of them. Their ledger rows are written as succeeded with the commit, each with the
+ * batch's size and time in its details; a batch that fails leaves nothing, and each of its windows is then
+ * attempted on its own (processWindow), so a failing window fails alone, with its own ledger row and retry
+ * state, and the others succeed.
+ */
+export async function processWindowBatch(
+  deps: JobDeps,
+  ctx: WindowContext,
+  windows: readonly DueWindow[],
+): Promise<WindowOutcome[]> {
+  if (windows.length === 1) return [await processWindow(deps, ctx, windows[0]!)];
+  const started = performance.now();
+  let runIds: number[] = [];
+  let durations: number[] = [];
+  let results: RecomputeResult[];
+  try {
+    results = await recomputeWindows(
+      deps.db,
+      ctx.level,
+      windows.map((w) => w.bucket),
+      ctx.calendar,
+      {
+        beforeCommit: async (tx, done) => {
+          const total = performance.now() - started;
+          // each window's own statements, and an equal share of those they shared
+          const shared = Math.max(0, total - done.reduce((n, r) => n + r.computeMs, 0)) / done.length;
+          durations = done.map((r) => Math.round(r.computeMs + shared));
+          runIds = await recordSucceededRuns(
+            tx,
+            ctx.job,
+            ctx.trigger,
+            windows.map((w, i) => ({
+              windowStart: w.bucket,
+              windowEnd: w.end,
+              attempt: w.attempts + 1,
+              rowsIn: done[i]!.rowsIn,
+              rowsOut: done[i]!.rowsOut,
+              details: {
+                level: ctx.level,
+                parentRunId: ctx.runId,
+                durationMs: durations[i],
+                batch: { windows: windows.length, durationMs: Math.round(total) },
+              },
+            })),
+          );
+          await ctx.heartbeat(tx);
+        },
+      },
+    );
+  } catch (err) {
+    deps.log?.warn(
+      { err, job: ctx.job, windows: windows.length, first: windows[0]!.bucket.toISOString() },
+      'a transaction of several windows failed; each is attempted on its own',
+    );
+    const outcomes: WindowOutcome[] = [];
+    for (const window of windows) outcomes.push(await processWindow(deps, ctx, window));
+    return outcomes;
+  }
+  const outcomes: WindowOutcome[] = [];
+  for (const [i, window] of windows.entries()) {
+    const bucket = window.bucket.toISOString();
+    const { rowsIn, rowsOut } = results[i]!;
+    await publishCompleted(deps, ctx, bucket, rowsOut);
+    outcomes.push({
+      level: ctx.level,
+      bucket,
+      end: window.end.toISOString(),
+      attempt: window.attempts + 1,
+      runId: runIds[i]!,
+      status: 'succeeded',
+      rowsIn,
+      rowsOut,
+      durationMs: durations[i]!,
+    });
+  }
+  return outcomes;
 }

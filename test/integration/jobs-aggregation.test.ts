@@ -286,6 +286,59 @@ async function failHour(db: Database, bucket: string): Promise<void> {
 }
 
 bothBackends(
+  'hours due together share transactions: one ledger row per hour, and a failing batch is redone hour by hour',
+  async (t, db) => {
+    // 11 hours: batches of HOURS_PER_TRANSACTION (8) then 3; hour 9 fails, so the second batch fails whole
+    await storeTestEvents(db, events([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 4));
+    await failHour(db, '2026-11-02T09:00:00Z');
+    const published: string[] = [];
+    const d = deps(db, {}, { publish: async (_topic, key) => void published.push(key) });
+    const run = await runAggregation(d, { level: 'hour', trigger: 'cron', now: LATER });
+    t.deepEqual([run.status, run.windowsDone, run.windowsFailed], ['partial', 10, 1]);
+    const hour = (h: number): string => new Date(Date.parse(DAY) + h * 3_600_000).toISOString();
+    t.deepEqual(
+      run.windows.map((w) => [w.bucket, w.status]),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((h) => [hour(h), h === 9 ? 'failed' : 'succeeded']),
+    );
+    // each hour's published completion, in order, none for the failed one
+    t.deepEqual(
+      published,
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 10].map((h) => `hour:${hour(h)}`),
+    );
+    const { rows } = await db.query<{
+      id: string;
+      window_start: Date;
+      status: string;
+      rows_in: string | null;
+      batch: { windows: number } | null;
+      parent: string | null;
+    }>(
+      `SELECT id, window_start, status, rows_in, details->'batch' AS batch, details->>'parentRunId' AS parent
+       FROM runs WHERE job = 'aggregate-hour' AND window_start IS NOT NULL ORDER BY window_start, id`,
+    );
+    // one row per hour: the first eight written with their batch's commit; the failed batch left none, and
+    // its hours have the rows of their own attempts
+    t.deepEqual(
+      rows.map((r) => [r.window_start.toISOString(), r.status, Number(r.rows_in), r.batch?.windows ?? null]),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((h) => [
+        hour(h),
+        h === 9 ? 'failed' : 'succeeded',
+        h === 9 ? 0 : 4,
+        h < 8 ? 8 : null,
+      ]),
+    );
+    t.true(rows.every((r) => Number(r.parent) === run.runId));
+    t.deepEqual(
+      run.windows.map((w) => w.runId),
+      rows.map((r) => Number(r.id)),
+    );
+    t.deepEqual(await dirty(db), [`day ${DAY}`, `hour ${hour(9)}`]);
+    t.is(await total(db, 'hourly_aggregations', hour(7)), 4);
+    t.is(await total(db, 'hourly_aggregations', hour(10)), 4);
+  },
+);
+
+bothBackends(
   'a failing window is retried per retries/retryDelay without blocking the others, then stays failed',
   async (t, db) => {
     await storeTestEvents(db, events([1, 2, 3, 4], 3));
@@ -391,9 +444,10 @@ bothBackends(
 );
 
 bothBackends('a run that passes its timeout stops taking windows and reports timed_out', async (t, db) => {
-  await storeTestEvents(db, events([1, 2, 3], 2));
+  // ten hours: the first batch (HOURS_PER_TRANSACTION, 8) is always taken and finishes, the rest wait
+  await storeTestEvents(db, events([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 2));
   await db.query(`CREATE FUNCTION test_slow() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN PERFORM pg_sleep(0.4); RETURN NULL; END $$`);
+    BEGIN PERFORM pg_sleep(0.05); RETURN NULL; END $$`);
   await db.query(
     `CREATE TRIGGER test_slow AFTER INSERT ON aggregate_state FOR EACH STATEMENT EXECUTE FUNCTION test_slow()`,
   );
@@ -403,7 +457,7 @@ bothBackends('a run that passes its timeout stops taking windows and reports tim
     now: LATER,
   });
   t.is(slow.status, 'timed_out');
-  t.is(slow.windowsDone, 1);
+  t.is(slow.windowsDone, 8);
   t.is(slow.error?.code, 'JOB_TIMEOUT');
   t.is((await dirty(db)).filter((w) => w.startsWith('hour')).length, 2);
   const { rows } = await db.query(`SELECT status, error_code FROM runs WHERE id = $1`, [slow.runId]);
