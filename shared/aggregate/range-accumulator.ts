@@ -63,9 +63,29 @@ interface BaseGroup {
 
 /** A base group with one metric_names array: the group's state of each position, made on first use. */
 interface Slots {
+  /** The bytes the slots were found by (slotsOf), and the next slots whose bytes hash the same. */
+  key: Buffer;
+  next: Slots | undefined;
   group: BaseGroup;
   names: string[];
   states: (MetricState | undefined)[];
+}
+
+/** A 32-bit hash of b[start, end), four bytes a step. */
+function hashBytes(b: Buffer, start: number, end: number): number {
+  let h = end - start;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const word =
+      (b[i] as number) |
+      ((b[i + 1] as number) << 8) |
+      ((b[i + 2] as number) << 16) |
+      ((b[i + 3] as number) << 24);
+    h = Math.imul(h ^ word, 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  for (; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x9e3779b1);
+  return h;
 }
 
 /** One series and metric of the range, as range-state.ts writes it. */
@@ -120,7 +140,8 @@ export class RangeAccumulator {
   /** Set when a row holds something only the SQL statement handles (see the file's comment). */
   unusual = false;
   private readonly groups = new Map<string, BaseGroup>();
-  private readonly slots = new Map<string, Slots>();
+  /** By hashBytes of their key; keys of one hash are chained (Slots.next). */
+  private readonly slots = new Map<number, Slots>();
 
   /** One COPY tuple of RANGE_COLUMNS (fields as [start, length] pairs, as BinaryCopyDecoder hands them). */
   add(b: Buffer, f: Int32Array): void {
@@ -156,17 +177,25 @@ export class RangeAccumulator {
 
   /**
    * The base group and metric states of a row, found by the bytes of its first five fields (the group's four
-   * and metric_names, side by side in the tuple): one lookup per row.
+   * and metric_names, side by side in the tuple): a hash of them and one comparison per row. A string of the
+   * bytes as the key of a Map cost twice as much (~0.37 µs a row of the 10M benchmark: a copy, V8's hash of
+   * it, and garbage).
    */
   private slotsOf(b: Buffer, f: Int32Array): Slots | undefined {
-    const key = b.toString('latin1', f[0]! - 4, f[8]! + f[9]!);
-    let slots = this.slots.get(key);
-    if (slots !== undefined) return slots;
+    const start = f[0]! - 4;
+    const end = f[8]! + f[9]!;
+    const hash = hashBytes(b, start, end);
+    const first = this.slots.get(hash);
+    for (let slots = first; slots !== undefined; slots = slots.next) {
+      if (slots.key.length === end - start && b.compare(slots.key, 0, slots.key.length, start, end) === 0) {
+        return slots;
+      }
+    }
     const group = this.groupOf(b, f);
     const names = textArray(b, f[8]!);
     if (group === undefined || names === undefined) return undefined;
-    slots = { group, names, states: [] };
-    this.slots.set(key, slots);
+    const slots: Slots = { key: Buffer.from(b.subarray(start, end)), next: first, group, names, states: [] };
+    this.slots.set(hash, slots);
     return slots;
   }
 

@@ -6,6 +6,9 @@
 // readers are in shared/db/binary-copy.ts.
 import { SIGNATURE } from './binary-copy.ts';
 
+/** Bytes of a new chunk first joined to an unfinished unit: most tuples of a range are far smaller. */
+const JOIN_STEP = 4096;
+
 export type TupleHandler = (buffer: Buffer, fields: Int32Array) => void;
 
 export class BinaryCopyDecoder {
@@ -24,51 +27,72 @@ export class BinaryCopyDecoder {
   }
 
   push(chunk: Buffer): void {
-    const buffer = this.#rest ? Buffer.concat([this.#rest, chunk]) : chunk;
-    let at = 0;
-    if (!this.#headerDone) {
-      const size = headerSize(buffer);
-      if (size === undefined) {
-        this.#rest = buffer;
+    const rest = this.#rest;
+    if (rest === undefined) {
+      this.#keep(chunk, this.#consume(chunk, 0, chunk.length));
+      return;
+    }
+    // What the last chunk left is the start of one unit (the header, a tuple or the trailer): complete it with
+    // as few of this chunk's bytes as it needs — joining the whole chunk to it copied every byte of the COPY
+    // once more — then go on in the chunk itself. Nothing is handed over until the unit is whole, so a retry
+    // with more bytes repeats nothing.
+    this.#rest = undefined;
+    let take = Math.min(chunk.length, Math.max(JOIN_STEP, rest.length));
+    for (;;) {
+      const joined = Buffer.concat([rest, chunk.subarray(0, take)]);
+      const at = this.#consume(joined, 0, rest.length);
+      if (at >= rest.length) {
+        this.#keep(chunk, this.#consume(chunk, at - rest.length, chunk.length));
         return;
       }
-      at = size;
+      if (take === chunk.length) {
+        this.#rest = joined;
+        return;
+      }
+      take = Math.min(chunk.length, take * 2);
+    }
+  }
+
+  /** Keeps buffer[at..] (an unfinished unit, or bytes after the trailer) for the next chunk, as a copy. */
+  #keep(buffer: Buffer, at: number): void {
+    this.#rest = at < buffer.length ? Buffer.from(buffer.subarray(at)) : undefined;
+  }
+
+  /**
+   * Reads the header (once) and whole tuples from `at` while they start before `until`; returns where it
+   * stopped: at an unfinished unit, after the trailer, or at the first unit starting at or after `until`.
+   */
+  #consume(buffer: Buffer, at: number, until: number): number {
+    if (!this.#headerDone) {
+      const size = headerSize(buffer.subarray(at));
+      if (size === undefined) return at;
+      at += size;
       this.#headerDone = true;
     }
     const fields = this.#fields;
-    while (!this.#ended && at + 2 <= buffer.length) {
+    while (!this.#ended && at < until && at + 2 <= buffer.length) {
       const count = buffer.readInt16BE(at);
       if (count === -1) {
         this.#ended = true;
-        at += 2;
-        break;
+        return at + 2;
       }
       if (count !== this.#fieldCount) {
         throw new Error(`binary COPY: a tuple has ${count} fields, expected ${this.#fieldCount}`);
       }
       let next = at + 2;
-      let whole = true;
       for (let f = 0; f < count; f++) {
-        if (next + 4 > buffer.length) {
-          whole = false;
-          break;
-        }
+        if (next + 4 > buffer.length) return at;
         const length = buffer.readInt32BE(next);
         fields[2 * f] = next + 4;
         fields[2 * f + 1] = length;
         next += 4 + (length > 0 ? length : 0);
-        if (next > buffer.length) {
-          whole = false;
-          break;
-        }
+        if (next > buffer.length) return at;
       }
-      if (!whole) break;
       this.#onTuple(buffer, fields);
       this.tuples += 1;
       at = next;
     }
-    // the unfinished tuple waits for the next chunk; copying it keeps the finished ones' buffer untouched
-    this.#rest = at < buffer.length ? Buffer.from(buffer.subarray(at)) : undefined;
+    return at;
   }
 
   /** Throws unless the data ended with the trailer and nothing after it. */

@@ -5,7 +5,7 @@
 // so a metric spanning the whole float8 range costs no more than 32 KiB here.
 import { BIN_OFFSET, type SketchSign } from './mapping.ts';
 
-const INITIAL_WINDOW = 8;
+const INITIAL_WINDOW = 32;
 const MAX_WINDOW = 4096;
 const EMPTY = new Float64Array(0);
 
@@ -49,15 +49,62 @@ class KeyCounts {
       return;
     }
     const counts = other.counts;
-    for (let i = 0; i < counts.length; i++) {
-      const count = counts[i] as number;
-      if (count > 0) this.add(other.low + i, count);
+    let first = 0;
+    let last = counts.length - 1;
+    while (first <= last && counts[first] === 0) first++;
+    while (last >= first && counts[last] === 0) last--;
+    if (first <= last) {
+      const low = other.low + first;
+      const high = other.low + last;
+      if (this.spill === undefined && this.holds(low) && this.holds(high)) {
+        // the window holds the other's whole range: add index by index, without a call per key
+        const offset = other.low - this.low;
+        const mine = this.counts;
+        for (let i = first; i <= last; i++)
+          mine[i + offset] = (mine[i + offset] as number) + (counts[i] as number);
+      } else {
+        for (let i = first; i <= last; i++) {
+          const count = counts[i] as number;
+          if (count > 0) this.add(other.low + i, count);
+        }
+      }
     }
     if (other.spill !== undefined) for (const [key, count] of other.spill) this.add(key, count);
   }
 
+  /** True when `key` is in the window, growing it to hold `key` if it can (never past MAX_WINDOW). */
+  private holds(key: number): boolean {
+    const i = key - this.low;
+    return (i >= 0 && i < this.counts.length) || this.grow(key);
+  }
+
+  /** Calls `f` with every key that has a count, ascending. */
+  forEachAscending(f: (key: number, count: number) => void): void {
+    if (this.spill !== undefined) {
+      for (const [key, count] of this.entries()) f(key, count);
+      return;
+    }
+    for (let i = 0; i < this.counts.length; i++) {
+      const count = this.counts[i] as number;
+      if (count > 0) f(this.low + i, count);
+    }
+  }
+
+  /** Calls `f` with every key that has a count, descending. */
+  forEachDescending(f: (key: number, count: number) => void): void {
+    if (this.spill !== undefined) {
+      const all = this.entries();
+      for (let i = all.length - 1; i >= 0; i--) f(all[i]![0], all[i]![1]);
+      return;
+    }
+    for (let i = this.counts.length - 1; i >= 0; i--) {
+      const count = this.counts[i] as number;
+      if (count > 0) f(this.low + i, count);
+    }
+  }
+
   /** (key, count) of every key with a count, ascending. */
-  entries(): [number, number][] {
+  private entries(): [number, number][] {
     const out: [number, number][] = [];
     for (let i = 0; i < this.counts.length; i++) {
       const count = this.counts[i] as number;
@@ -105,10 +152,9 @@ export class BinCounts {
       keys.push(key);
       counts.push(count);
     };
-    const negative = this.negative.entries();
-    for (let i = negative.length - 1; i >= 0; i--) put(-1, negative[i]![0], negative[i]![1]);
+    this.negative.forEachDescending((key, count) => put(-1, key, count));
     if (this.zero > 0) put(0, 0, this.zero);
-    for (const [key, count] of this.positive.entries()) put(1, key, count);
+    this.positive.forEachAscending((key, count) => put(1, key, count));
     return { signs, keys, counts };
   }
 }
