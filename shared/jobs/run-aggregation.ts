@@ -37,11 +37,23 @@ import {
 
 const DAY_MS = 86_400_000;
 
-/** Consecutive runs of at most `size` windows, in order. */
+/**
+ * The due windows as units of at most `size` consecutive windows, in order. A window that failed before goes
+ * alone: were it to fail again, it would take its batch's transaction down with it every time.
+ */
 function inBatches(due: readonly DueWindow[], size: number): DueWindow[][] {
-  const batches: DueWindow[][] = [];
-  for (let i = 0; i < due.length; i += size) batches.push(due.slice(i, i + size));
-  return batches;
+  const units: DueWindow[][] = [];
+  let batch: DueWindow[] = [];
+  for (const window of due) {
+    if (window.attempts > 0) {
+      units.push([window]);
+      continue;
+    }
+    if (batch.length === size) batch = [];
+    if (batch.length === 0) units.push(batch);
+    batch.push(window);
+  }
+  return units;
 }
 
 export function aggregationJobName(level: Level): string {

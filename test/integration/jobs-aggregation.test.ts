@@ -335,6 +335,32 @@ bothBackends(
     t.deepEqual(await dirty(db), [`day ${DAY}`, `hour ${hour(9)}`]);
     t.is(await total(db, 'hourly_aggregations', hour(7)), 4);
     t.is(await total(db, 'hourly_aggregations', hour(10)), 4);
+
+    // Retried beside new hours, the failed hour goes alone and does not take their batch down again.
+    await storeTestEvents(db, events([11, 12, 13], 2));
+    const retry = await runAggregation(d, {
+      level: 'hour',
+      trigger: 'cron',
+      now: new Date(LATER.getTime() + 3_600_000),
+    });
+    t.deepEqual(
+      retry.windows.map((w) => [w.bucket, w.status, w.attempt]),
+      [
+        [hour(9), 'failed', 2],
+        [hour(11), 'succeeded', 1],
+        [hour(12), 'succeeded', 1],
+        [hour(13), 'succeeded', 1],
+      ],
+    );
+    const { rows: batched } = await db.query<{ batch: { windows: number } | null }>(
+      `SELECT details->'batch' AS batch FROM runs
+       WHERE job = 'aggregate-hour' AND window_start > $1 ORDER BY window_start`,
+      [hour(10)],
+    );
+    t.deepEqual(
+      batched.map((r) => r.batch?.windows),
+      [3, 3, 3],
+    );
   },
 );
 
