@@ -21,8 +21,9 @@ export interface AggregationJobOptions {
   /** A job lock not refreshed for this long is stale and may be taken over (default timeoutMs + 60 s). */
   lockLeaseMs?: number;
   /**
-   * Windows (or batches of hours) recomputed at the same time, each in its own transaction on its own connection (default
-   * DEFAULT_WINDOW_CONCURRENCY). The embedded database has one connection and always takes one at a time.
+   * Windows (or batches of hours) recomputed at the same time, each in its own transaction on its own
+   * connection (default DEFAULT_WINDOW_CONCURRENCY). The embedded database has one connection and always takes
+   * one at a time.
    */
   concurrency?: number;
 }
