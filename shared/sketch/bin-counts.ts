@@ -123,23 +123,92 @@ function addTo(map: Map<number, number>, key: number, count: number): Map<number
   return map;
 }
 
+/** Values a BinCounts keeps as a plain list of bins before it counts them in windows (see `few`). */
+const FEW = 256;
+
 export class BinCounts {
   private zero = 0;
   private readonly positive = new KeyCounts();
   private readonly negative = new KeyCounts();
+  /**
+   * The bins of the first values, one entry per value, until there are more than FEW: most states of an
+   * ingest batch's partials (a few hours of one partition's events) hold a handful of values spread over
+   * hundreds of keys, and a window grown to span them cost more than the values (allocation and garbage).
+   * Undefined once the values are counted in the windows.
+   */
+  private few: Int32Array | undefined = new Int32Array(8);
+  private fewCount = 0;
 
   /** Adds `count` values to a bin given as sketchBin gives it. */
   add(bin: number, count = 1): void {
+    const few = this.few;
+    if (few !== undefined) {
+      if (count === 1 && this.fewCount < FEW) {
+        if (this.fewCount === few.length) {
+          const wider = new Int32Array(few.length * 2);
+          wider.set(few);
+          this.few = wider;
+        }
+        this.few![this.fewCount++] = bin;
+        return;
+      }
+      this.countFew();
+    }
+    this.addToWindows(bin, count);
+  }
+
+  private addToWindows(bin: number, count: number): void {
     if (bin > 0) this.positive.add(bin - BIN_OFFSET, count);
     else if (bin < 0) this.negative.add(-bin - BIN_OFFSET, count);
     else this.zero += count;
   }
 
+  /** Moves the listed values into the windows, for good. */
+  private countFew(): void {
+    const few = this.few;
+    if (few === undefined) return;
+    this.few = undefined;
+    for (let i = 0; i < this.fewCount; i++) this.addToWindows(few[i] as number, 1);
+    this.fewCount = 0;
+  }
+
   /** Adds another's counts (the sketch merge). */
   merge(other: BinCounts): void {
+    if (other.few !== undefined) {
+      for (let i = 0; i < other.fewCount; i++) this.add(other.few[i] as number);
+      return;
+    }
+    this.countFew();
     this.zero += other.zero;
     this.positive.merge(other.positive);
     this.negative.merge(other.negative);
+  }
+
+  /** Calls `f` with every bin's count, in no particular order (a bin may come more than once). */
+  forEachUnordered(f: (bin: number, count: number) => void): void {
+    if (this.few !== undefined) {
+      for (let i = 0; i < this.fewCount; i++) f(this.few[i] as number, 1);
+      return;
+    }
+    this.forEachBin(f);
+  }
+
+  /** Calls `f` with every bin that has a count, as sketchBin numbers them, ascending (sqlBinArrays' order). */
+  forEachBin(f: (bin: number, count: number) => void): void {
+    if (this.few !== undefined) {
+      const sorted = this.few.slice(0, this.fewCount).sort();
+      for (let i = 0; i < sorted.length;) {
+        const bin = sorted[i] as number;
+        let j = i + 1;
+        while (j < sorted.length && sorted[j] === bin) j++;
+        f(bin, j - i);
+        i = j;
+      }
+      return;
+    }
+    this.negative.forEachDescending((key, count) => f(-(BIN_OFFSET + key), count));
+    if (this.zero > 0) f(0, this.zero);
+    this.positive.forEachAscending((key, count) => f(BIN_OFFSET + key, count));
   }
 
   /** The bins with a count as parallel arrays, in the order sqlBinArrays stores them (by sign, then sign · key). */
@@ -147,14 +216,11 @@ export class BinCounts {
     const signs: SketchSign[] = [];
     const keys: number[] = [];
     const counts: number[] = [];
-    const put = (sign: SketchSign, key: number, count: number): void => {
-      signs.push(sign);
-      keys.push(key);
+    this.forEachBin((bin, count) => {
+      signs.push(bin > 0 ? 1 : bin < 0 ? -1 : 0);
+      keys.push(bin === 0 ? 0 : Math.abs(bin) - BIN_OFFSET);
       counts.push(count);
-    };
-    this.negative.forEachDescending((key, count) => put(-1, key, count));
-    if (this.zero > 0) put(0, 0, this.zero);
-    this.positive.forEachAscending((key, count) => put(1, key, count));
+    });
     return { signs, keys, counts };
   }
 }
