@@ -22,13 +22,44 @@ export const RANGE_COLUMNS =
 export const RANGE_FIELD_COUNT = 6;
 
 /**
+ * Where a tuple's fields are, by field number: a range's COPY (RANGE_COLUMNS) or a raw_events row as ingest
+ * writes it (RAW_COLUMNS of shared/ingest/raw-sql.ts: ts and idempotency_key, then RANGE_COLUMNS, then data),
+ * whose batches are added up for their partials. In both the first five of RANGE_COLUMNS lie side by side.
+ */
+export interface TupleLayout {
+  eventType: number;
+  source: number;
+  dimensionNames: number;
+  dimensionValues: number;
+  metricNames: number;
+  metricValues: number;
+}
+export const RANGE_LAYOUT: TupleLayout = {
+  eventType: 0,
+  source: 1,
+  dimensionNames: 2,
+  dimensionValues: 3,
+  metricNames: 4,
+  metricValues: 5,
+};
+export const RAW_LAYOUT: TupleLayout = {
+  eventType: 2,
+  source: 3,
+  dimensionNames: 4,
+  dimensionValues: 5,
+  metricNames: 6,
+  metricValues: 7,
+};
+
+/**
  * Base groups a range may hold. A group of five metrics costs ~4 KiB with its states, and three windows run at
  * once in a function of 448 MiB: 30,000 rows of distinct user ids in an hour (30,000 groups, 150,000 series)
  * peaked at ~900 MiB without this bound.
  */
 export const MAX_BASE_GROUPS = 10_000;
 
-class MetricState {
+/** One (base group or series, metric): the figures a state row holds, and its bins. */
+export class MetricState {
   count = 0;
   readonly sums = new Float8Sums();
   min = Infinity;
@@ -88,6 +119,24 @@ function hashBytes(b: Buffer, start: number, end: number): number {
   return h;
 }
 
+/** A series and metric of the range with its state (partials are written from these). */
+export interface SeriesMetricState {
+  eventType: string;
+  metric: string;
+  dimension: string;
+  dimensionValue: string;
+  state: MetricState;
+}
+
+/** A series and metric of the range with the states of the base groups that count in it. */
+export interface SeriesParts {
+  eventType: string;
+  metric: string;
+  dimension: string;
+  dimensionValue: string;
+  states: MetricState[];
+}
+
 /** One series and metric of the range, as range-state.ts writes it. */
 export interface SeriesState {
   eventType: string;
@@ -142,20 +191,34 @@ export class RangeAccumulator {
   private readonly groups = new Map<string, BaseGroup>();
   /** By hashBytes of their key; keys of one hash are chained (Slots.next). */
   private readonly slots = new Map<number, Slots>();
+  /** The field numbers of `layout`, as offsets into a tuple's [start, length] pairs. */
+  private readonly at: Record<keyof TupleLayout, number>;
 
-  /** One COPY tuple of RANGE_COLUMNS (fields as [start, length] pairs, as BinaryCopyDecoder hands them). */
+  constructor(layout: TupleLayout = RANGE_LAYOUT) {
+    this.at = {
+      eventType: 2 * layout.eventType,
+      source: 2 * layout.source,
+      dimensionNames: 2 * layout.dimensionNames,
+      dimensionValues: 2 * layout.dimensionValues,
+      metricNames: 2 * layout.metricNames,
+      metricValues: 2 * layout.metricValues,
+    };
+  }
+
+  /** One COPY tuple of the layout's (fields as [start, length] pairs, as BinaryCopyDecoder hands them). */
   add(b: Buffer, f: Int32Array): void {
     this.rows += 1;
     if (this.unusual) return;
     const slots = this.slotsOf(b, f);
-    const values = flatArrayCount(b, f[10]!);
+    const valuesAt = f[this.at.metricValues]!;
+    const values = flatArrayCount(b, valuesAt);
     if (slots === undefined || values === undefined) {
       this.leaveToSql();
       return;
     }
     const { group, names, states } = slots;
     const count = Math.min(names.length, values);
-    let at = f[10]! + FLAT_ARRAY_HEADER + 4; // past the element's length, always 8 without NULLs
+    let at = valuesAt + FLAT_ARRAY_HEADER + 4; // past the element's length, always 8 without NULLs
     for (let i = 0; i < count; i++, at += 12) {
       const value = b.readDoubleBE(at);
       if (!Number.isFinite(value)) {
@@ -176,14 +239,15 @@ export class RangeAccumulator {
   }
 
   /**
-   * The base group and metric states of a row, found by the bytes of its first five fields (the group's four
-   * and metric_names, side by side in the tuple): a hash of them and one comparison per row. A string of the
+   * The base group and metric states of a row, found by the bytes of its group's four fields and metric_names
+   * (side by side in the tuple, lengths included): a hash of them and one comparison per row. A string of the
    * bytes as the key of a Map cost about a third more (~0.35 µs a row of the 1M benchmark's hours against
    * ~0.27: a copy, V8's hash of it, and garbage).
    */
   private slotsOf(b: Buffer, f: Int32Array): Slots | undefined {
-    const start = f[0]! - 4;
-    const end = f[8]! + f[9]!;
+    const at = this.at;
+    const start = f[at.eventType]! - 4;
+    const end = f[at.metricNames]! + f[at.metricNames + 1]!;
     const hash = hashBytes(b, start, end);
     const first = this.slots.get(hash);
     for (let slots = first; slots !== undefined; slots = slots.next) {
@@ -192,7 +256,7 @@ export class RangeAccumulator {
       }
     }
     const group = this.groupOf(b, f);
-    const names = textArray(b, f[8]!);
+    const names = textArray(b, f[at.metricNames]!);
     if (group === undefined || names === undefined) return undefined;
     const slots: Slots = { key: Buffer.from(b.subarray(start, end)), next: first, group, names, states: [] };
     this.slots.set(hash, slots);
@@ -200,16 +264,22 @@ export class RangeAccumulator {
   }
 
   private groupOf(b: Buffer, f: Int32Array): BaseGroup | undefined {
-    const key = b.toString('latin1', f[0]! - 4, f[6]! + f[7]!);
+    const at = this.at;
+    const dimensions = f[at.dimensionNames]!;
+    const key = b.toString(
+      'latin1',
+      f[at.eventType]! - 4,
+      f[at.dimensionValues]! + f[at.dimensionValues + 1]!,
+    );
     let group = this.groups.get(key);
     if (group !== undefined) return group;
     if (this.groups.size >= MAX_BASE_GROUPS) return undefined;
-    const names = textArray(b, f[4]!);
-    const values = textArray(b, f[6]!);
+    const names = textArray(b, dimensions);
+    const values = textArray(b, f[at.dimensionValues]!);
     if (names === undefined || values === undefined) return undefined;
-    const source = b.toString('utf8', f[2]!, f[2]! + f[3]!);
+    const source = b.toString('utf8', f[at.source]!, f[at.source]! + f[at.source + 1]!);
     group = {
-      eventType: b.toString('utf8', f[0]!, f[0]! + f[1]!),
+      eventType: b.toString('utf8', f[at.eventType]!, f[at.eventType]! + f[at.eventType + 1]!),
       series: seriesOfGroup(source, names, values),
       states: new Map(),
     };
@@ -217,35 +287,14 @@ export class RangeAccumulator {
     return group;
   }
 
-  /** Every (series, metric) of the range: each base group's states added into the series it counts in. */
+  /** Every (series, metric) of the range as range-state.ts writes it. */
   *series(): Generator<SeriesState> {
-    const bySeries = new Map<
-      string,
-      { eventType: string; metric: string; d: string; v: string; states: MetricState[] }
-    >();
-    for (const group of this.groups.values()) {
-      for (const [metric, state] of group.states) {
-        for (const [d, v] of group.series) {
-          // NUL cannot occur in stored text, so it separates the parts unambiguously
-          const key = `${group.eventType}\u0000${metric}\u0000${d}\u0000${v}`;
-          const entry = bySeries.get(key);
-          if (entry === undefined)
-            bySeries.set(key, { eventType: group.eventType, metric, d, v, states: [state] });
-          else entry.states.push(state);
-        }
-      }
-    }
-    for (const { eventType, metric, d, v, states } of bySeries.values()) {
-      let state = states[0]!;
-      if (states.length > 1) {
-        state = new MetricState();
-        for (const one of states) state.merge(one);
-      }
+    for (const { eventType, metric, dimension, dimensionValue, state } of this.seriesStates()) {
       yield {
         eventType,
         metric,
-        dimension: d,
-        dimensionValue: v,
+        dimension,
+        dimensionValue,
         count: state.count,
         sum: state.sums.sum.toString(),
         sumSquares: state.sums.squares.toString(),
@@ -254,6 +303,42 @@ export class RangeAccumulator {
         ...state.bins.toArrays(),
       };
     }
+  }
+
+  /** Every (series, metric) of the range: each base group's states added into the series it counts in. */
+  *seriesStates(): Generator<SeriesMetricState> {
+    for (const { eventType, metric, dimension, dimensionValue, states } of this.seriesParts()) {
+      let state = states[0]!;
+      if (states.length > 1) {
+        state = new MetricState();
+        for (const one of states) state.merge(one);
+      }
+      yield { eventType, metric, dimension, dimensionValue, state };
+    }
+  }
+
+  /** Every (series, metric) of the range with the states of the base groups counting in it, in their order. */
+  seriesParts(): Iterable<SeriesParts> {
+    const bySeries = new Map<string, SeriesParts>();
+    for (const group of this.groups.values()) {
+      for (const [metric, state] of group.states) {
+        for (const [d, v] of group.series) {
+          // NUL cannot occur in stored text, so it separates the parts unambiguously
+          const key = `${group.eventType}\u0000${metric}\u0000${d}\u0000${v}`;
+          const entry = bySeries.get(key);
+          if (entry === undefined) {
+            bySeries.set(key, {
+              eventType: group.eventType,
+              metric,
+              dimension: d,
+              dimensionValue: v,
+              states: [state],
+            });
+          } else entry.states.push(state);
+        }
+      }
+    }
+    return bySeries.values();
   }
 }
 

@@ -49,7 +49,7 @@ export async function accumulateRange(
 }
 
 /** A finite float8 as text that reads back as the same float8: String(), but -0 stays -0. */
-const float8Text = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
+export const float8Text = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
 
 /**
  * The series column by column, for insertSeriesState. p50/p95/p99 are read off the bins by sortedBinsQuantile,

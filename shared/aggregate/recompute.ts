@@ -1,14 +1,19 @@
 // Recomputing windows of one level, as one transaction: read their changed_seq, delete their state and bins,
-// insert them fresh (hours from raw events by range-state.ts, with their quarters where a local day starts
-// inside the hour; rollups from the stored state below, a day after making sure the quarters at its edges are
-// stored), record done_seq = the changed_seq read at the start (an event ingested meanwhile leaves the window
-// dirty), and re-open the windows above. Several windows share the transaction's bookkeeping statements —
-// one read, one delete, one mark for all of them — and each is computed on its own.
+// insert them fresh, record done_seq = the changed_seq read at the start, and re-open the windows above. An
+// hour is written from its partials merged (hour-partials.ts) when they hold all its raw rows, else from its
+// raw rows (range-state.ts) — and its partials are then replaced by that state — with its quarters where a local
+// day starts inside the hour; rollups come from the stored state below, a day after making sure the quarters
+// at its edges are stored. Hours' windows are locked first: a batch storing rows in one of them waits for this
+// transaction, then marks the hour changed again (an event ingested meanwhile leaves the window dirty). Several
+// windows share the transaction's bookkeeping statements — one lock, one read, one delete, one mark for all of
+// them — and each is computed on its own.
 import { performance } from 'node:perf_hooks';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/index.ts';
 import type { CalendarOptions, Level } from './levels.ts';
 import { levelsAbove } from './levels.ts';
+import { insertHourFromPartials, replacePartialsWithState } from './hour-partials.ts';
+import { lockHourWindows, readHourPartials, type HourPartials } from './partials-sql.ts';
 import { ensureEdgeQuarters, storeQuartersOfHour } from './quarters.ts';
 import { insertRangeState, windowMode, type WindowMode } from './range-state.ts';
 import {
@@ -44,10 +49,17 @@ async function computeWindow(
   bucket: Date,
   calendar: CalendarOptions,
   mode: WindowMode,
+  partials: HourPartials | undefined,
 ): Promise<StateCounts> {
   if (level === 'day') await ensureEdgeQuarters(tx, bucket, calendar.timeZone, mode);
   if (level !== 'hour') return insertRollupState(tx, level, bucket, calendar.timeZone, mode.prepared);
-  const counts = await insertRangeState(tx, 'hour', bucket, new Date(bucket.getTime() + HOUR_MS), mode);
+  let counts: StateCounts;
+  if (partials?.complete) {
+    counts = await insertHourFromPartials(tx, bucket, partials, mode.prepared);
+  } else {
+    counts = await insertRangeState(tx, 'hour', bucket, new Date(bucket.getTime() + HOUR_MS), mode);
+    await replacePartialsWithState(tx, bucket, counts.rowsIn);
+  }
   await storeQuartersOfHour(tx, bucket, calendar.timeZone, mode);
   return counts;
 }
@@ -63,12 +75,14 @@ export async function recomputeWindows(
   const mode = windowMode(db.embedded);
   return db.transaction(async (tx) => {
     await tuneWindowTransaction(tx, mode.prepared);
+    if (level === 'hour') await lockHourWindows(tx, buckets);
     const seqs = await readChangedSeqs(tx, level, buckets);
+    const partials = level === 'hour' ? await readHourPartials(tx, buckets) : [];
     await deleteWindowsState(tx, level, buckets);
     const results: RecomputeResult[] = [];
     for (const [i, bucket] of buckets.entries()) {
       const started = performance.now();
-      const { rowsIn, rowsOut } = await computeWindow(tx, level, bucket, calendar, mode);
+      const { rowsIn, rowsOut } = await computeWindow(tx, level, bucket, calendar, mode, partials[i]);
       results.push({ rowsIn, rowsOut, doneSeq: seqs[i] ?? 0, computeMs: performance.now() - started });
     }
     await markWindowsDone(tx, level, buckets, seqs, levelsAbove(level), calendar);

@@ -186,6 +186,7 @@ export async function markWindowFailed(
 /**
  * Backfill: marks dirty (with retry state reset) every window of `level` overlapping [from, to) that has
  * data — raw events for hours, stored state of the level below for rollups — or already exists.
+ * Hours are then computed from their raw rows, not their partials (which that replaces: hour-partials.ts).
  * Returns how many windows were marked.
  */
 export async function markRangeDirty(
@@ -217,7 +218,8 @@ export async function markRangeDirty(
            SELECT w.bucket FROM aggregation_windows w WHERE w.level = $1 AND w.bucket >= ${start} AND w.bucket < $3) c
      WHERE c.bucket < $3
      ON CONFLICT (level, bucket) DO UPDATE
-       SET changed_seq = EXCLUDED.changed_seq, attempts = 0, retry_at = NULL, last_error = NULL, updated_at = now()`,
+       SET changed_seq = EXCLUDED.changed_seq, attempts = 0, retry_at = NULL, last_error = NULL, updated_at = now(),
+           partials_complete = aggregation_windows.partials_complete AND $1 <> 'hour'`,
     [level, from, to, calendar.timeZone, calendar.weekStart],
   );
   return rowCount ?? 0;

@@ -62,12 +62,20 @@ export class CopyBuffer {
     this.endOf = widened(this.endOf, size);
   }
 
-  /** One row's bytes (a view, for the rare look back at a row, e.g. a duplicate's content). */
-  bytes(row: RowIndex): Buffer {
+  /** The chunk holding a row, and where in it the row starts: a look at every row without a view of each. */
+  rowChunk(row: RowIndex): Buffer {
     if (!(row >= 0 && row < this.count)) throw new RangeError(`CopyBuffer: no row ${row}`);
     const chunk = this.chunkOf[row] as number;
-    const buffer = chunk === this.full.length ? this.current : (this.full[chunk] as Buffer);
-    return buffer.subarray(this.startOf[row], this.endOf[row]);
+    return chunk === this.full.length ? this.current : (this.full[chunk] as Buffer);
+  }
+
+  rowStart(row: RowIndex): number {
+    return this.startOf[row] as number;
+  }
+
+  /** One row's bytes (a view, for the rare look back at a row, e.g. a duplicate's content). */
+  bytes(row: RowIndex): Buffer {
+    return this.rowChunk(row).subarray(this.startOf[row], this.endOf[row]);
   }
 
   /** Every row, in order. */

@@ -5,10 +5,11 @@
 import type { ErrorCode } from '../errors/index.ts';
 import { idKey } from '../events/index.ts';
 import type { PlainNormalizedEvent } from '../events/normalize-plain.ts';
+import { BatchPartials, type BatchPartialsResult } from '../aggregate/partials.ts';
 import { CopyBuffer } from './copy-buffer.ts';
 import { KeptRows, type PreparedRow } from './kept-rows.ts';
 import { KeyClaimTuples } from './key-claim-tuples.ts';
-import { appendRawRow, readRawRow } from './raw-row-binary.ts';
+import { appendRawRow, readRawRow, type RawRow } from './raw-row-binary.ts';
 import { unstorableReason } from './storable.ts';
 import type { DeadLetter, IngestEvent, KafkaRecordRef } from './types.ts';
 
@@ -46,6 +47,16 @@ export interface PreparedRows {
    * were copied by every young-generation GC (~0.7 µs of Node CPU per event more).
    */
   keyClaims: KeyClaimTuples | undefined;
+  /**
+   * Every row as a binary COPY row: `copyRows` itself in format 'copy'; in format 'json' rendered for the
+   * partials alone (small batches, PGlite). KeptRows.copyRow indexes it in both.
+   */
+  tuples: CopyBuffer;
+  /**
+   * The partial hourly state of all the rows (shared/aggregate/partials.ts), added up as they were rendered and
+   * put in rows when the batch was prepared, outside the transaction that writes it.
+   */
+  partials: BatchPartialsResult;
 }
 
 function jsonText(ts: string, event: Omit<IngestEvent, 'timestamp' | 'data'>, dataJson: string): string {
@@ -94,6 +105,8 @@ export class RowPreparer {
   private readonly repeats: RepeatedRow[] = [];
   private readonly unstorable: DeadLetter[] = [];
   private readonly copyRows: CopyBuffer | undefined;
+  private readonly tuples: CopyBuffer;
+  private readonly partials = new BatchPartials();
   /** Format 'copy': the event_keys COPY rows of the rows claimed by key, as they arrive. */
   private readonly keyClaims: KeyClaimTuples | undefined;
 
@@ -102,6 +115,7 @@ export class RowPreparer {
     private readonly origin: DeadLetter['origin'],
   ) {
     this.copyRows = format === 'copy' ? new CopyBuffer() : undefined;
+    this.tuples = this.copyRows ?? new CopyBuffer();
     this.keyClaims = format === 'copy' ? new KeyClaimTuples() : undefined;
   }
 
@@ -115,6 +129,11 @@ export class RowPreparer {
   /** A repeat keeps its content only when it has an id (rendered only then: repeats are rare). */
   private repeat(row: Omit<RepeatedRow, 'content'>, content: () => string): void {
     this.repeats.push({ ...row, content: row.id === undefined ? undefined : content() });
+  }
+
+  /** Renders a row's COPY row and adds it to the partials (before keep(): the row's number is its index). */
+  private render(row: RawRow): void {
+    this.partials.addRow(row.timestampMs, this.tuples, appendRawRow(this.tuples, row));
   }
 
   private keep(row: PreparedRow): void {
@@ -147,7 +166,7 @@ export class RowPreparer {
     const reason = unstorableReason(event, dataJson);
     if (reason === undefined) {
       const timestampMs = instant.getTime();
-      if (this.copyRows) appendRawRow(this.copyRows, { ...event, timestampMs, dataJson });
+      this.render({ ...event, timestampMs, dataJson });
       this.keep({
         idempotencyKey: event.idempotencyKey,
         id: event.id,
@@ -195,19 +214,17 @@ export class RowPreparer {
     }
     // The key, not the id: KeptRows keeps only the key, which hashing it in isFirst made a string of its
     // own — the id is cut from the record's text, which it would keep alive through the transaction.
-    if (this.copyRows) {
-      appendRawRow(this.copyRows, {
-        timestampMs: event.timestampMs,
-        eventType: event.eventType,
-        source: event.source,
-        idempotencyKey,
-        metricNames: event.metricNames,
-        metricValues: event.metricTexts,
-        dimensionNames: event.dimensionNames,
-        dimensionValues: event.dimensionValues,
-        dataJson: event.dataJson,
-      });
-    }
+    this.render({
+      timestampMs: event.timestampMs,
+      eventType: event.eventType,
+      source: event.source,
+      idempotencyKey,
+      metricNames: event.metricNames,
+      metricValues: event.metricTexts,
+      dimensionNames: event.dimensionNames,
+      dimensionValues: event.dimensionValues,
+      dataJson: event.dataJson,
+    });
     const json = this.copyRows
       ? undefined
       : jsonText(ts, plainJsonFields(idempotencyKey, event), event.dataJson);
@@ -223,8 +240,8 @@ export class RowPreparer {
   }
 
   done(): PreparedRows {
-    const { rows, copyRows, repeats, unstorable, keyClaims } = this;
-    return { rows, copyRows, repeats, unstorable, keyClaims };
+    const { rows, copyRows, repeats, unstorable, keyClaims, tuples } = this;
+    return { rows, copyRows, repeats, unstorable, keyClaims, tuples, partials: this.partials.result() };
   }
 }
 

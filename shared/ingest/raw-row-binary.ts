@@ -65,13 +65,13 @@ export function appendRawRow(rows: CopyBuffer, row: RawRow): RowIndex {
   const buffer = rows.reserve(maxRowBytes(row));
   let at = putInt16(buffer, rows.end, FIELDS);
   at = putTimestampField(buffer, at, row.timestampMs);
+  at = putTextField(buffer, at, row.idempotencyKey);
   at = putTextField(buffer, at, row.eventType);
   at = putTextField(buffer, at, row.source);
-  at = putTextField(buffer, at, row.idempotencyKey);
-  at = putTextArrayField(buffer, at, row.metricNames);
-  at = putFloat8ArrayField(buffer, at, row.metricValues);
   at = putTextArrayField(buffer, at, row.dimensionNames);
   at = putTextArrayField(buffer, at, row.dimensionValues);
+  at = putTextArrayField(buffer, at, row.metricNames);
+  at = putFloat8ArrayField(buffer, at, row.metricValues);
   at = putJsonbField(buffer, at, row.dataJson);
   return rows.commit(at);
 }
@@ -81,15 +81,24 @@ export function readRawRow(bytes: Buffer): RawRow {
   const fields = new CopyFieldReader(bytes);
   const count = fields.fieldCount();
   if (count !== FIELDS) throw new RangeError(`readRawRow: ${count} fields, not ${FIELDS}`);
+  const timestampMs = fields.timestampMs();
+  const idempotencyKey = fields.text();
+  const eventType = fields.text();
+  const source = fields.text();
+  const dimensionNames = fields.textArray();
+  const dimensionValues = fields.textArray();
+  const metricNames = fields.textArray();
+  const metricValues = fields.float8Array();
+  const dataJson = fields.jsonb();
   return {
-    timestampMs: fields.timestampMs(),
-    eventType: fields.text(),
-    source: fields.text(),
-    idempotencyKey: fields.text(),
-    metricNames: fields.textArray(),
-    metricValues: fields.float8Array(),
-    dimensionNames: fields.textArray(),
-    dimensionValues: fields.textArray(),
-    dataJson: fields.jsonb(),
+    timestampMs,
+    eventType,
+    source,
+    idempotencyKey,
+    metricNames,
+    metricValues,
+    dimensionNames,
+    dimensionValues,
+    dataJson,
   };
 }

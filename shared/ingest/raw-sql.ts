@@ -1,5 +1,5 @@
-// The statements that write raw_events, event_keys and the 'hour' rows of aggregation_windows. Nothing
-// else writes them. event_keys is the arbiter of exactly-once for events with an id (on every path) and
+// The statements that write raw_events and event_keys (a batch's partials and the hours it changed are
+// recorded by shared/aggregate/partials-sql.ts, in the same transaction). event_keys is the arbiter of exactly-once for events with an id (on every path) and
 // pushed events without one; Kafka records without an id are claimed by offset (kafka-claims-sql.ts). Only
 // rows whose key or offset was newly accepted (in this transaction) are written to raw_events.
 import { Readable } from 'node:stream';
@@ -14,9 +14,13 @@ const UNIQUE_VIOLATION = '23505';
 const DEADLOCK_DETECTED = '40P01';
 const CLAIM_ATTEMPTS = 3;
 
-/** raw_events columns in the order of COPY rows (raw-row-binary.ts) and of json rows; ingested_at defaults. */
+/**
+ * raw_events columns in the order of COPY rows (raw-row-binary.ts) and of json rows; ingested_at defaults. The
+ * five that decide a row's base group and metric states lie side by side, in the order of a range's COPY
+ * (RANGE_COLUMNS of shared/aggregate/range-accumulator.ts), so a batch's partials find them as one run of bytes.
+ */
 export const RAW_COLUMNS =
-  'ts, event_type, source, idempotency_key, metric_names, metric_values, dimension_names, dimension_values, data';
+  'ts, idempotency_key, event_type, source, dimension_names, dimension_values, metric_names, metric_values, data';
 
 /**
  * Creates the missing daily partitions for `days` (YYYY-MM-DD, UTC). Existing ones are filtered first so
@@ -108,16 +112,5 @@ export async function insertRawEventsJson(client: Queryable, rowsJson: string): 
        ts timestamptz, event_type text, source text, idempotency_key text, metric_names text[],
        metric_values double precision[], dimension_names text[], dimension_values text[], data jsonb)`,
     [rowsJson],
-  );
-}
-
-/** Marks the UTC hours (sorted, distinct) changed, so aggregation recomputes them. */
-export async function touchHours(client: Queryable, hours: readonly string[]): Promise<void> {
-  if (hours.length === 0) return;
-  await client.query(
-    `INSERT INTO aggregation_windows (level, bucket, changed_seq)
-     SELECT 'hour', h, nextval('window_change_seq') FROM unnest($1::timestamptz[]) AS h
-     ON CONFLICT (level, bucket) DO UPDATE SET changed_seq = EXCLUDED.changed_seq, updated_at = now()`,
-    [hours],
   );
 }

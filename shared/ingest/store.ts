@@ -6,10 +6,13 @@
 //      pushed event without one by its key there, and every Kafka record by offset in its partition's
 //      claimed ranges too; what was claimed before, either way, comes back: duplicates;
 //   4. only the new rows are written to raw_events — streamed as binary COPY, or for small batches and PGlite
-//      as one json_to_recordset INSERT — and their hours get a new changed_seq;
+//      as one json_to_recordset INSERT — with their partial hourly state (shared/aggregate/partials.ts), and
+//      their hours get a new changed_seq;
 //   5. duplicates with an id are compared with the kept event: other content is a conflicting duplicate;
 //   6. rejections and conflicts go to dead_letters, once per key.
 import type { PoolClient } from 'pg';
+import { BatchPartials, type BatchPartialsResult } from '../aggregate/partials.ts';
+import { recordPartials } from '../aggregate/partials-sql.ts';
 import { idKey } from '../events/index.ts';
 import { conflictLetter, type ConflictingEvent } from './conflicts.ts';
 import type { CopyBuffer } from './copy-buffer.ts';
@@ -19,14 +22,7 @@ import { claimKafkaOffsets } from './kafka-claims-sql.ts';
 import type { KeptRows } from './kept-rows.ts';
 import { keyClaimTuples } from './key-claim-tuples.ts';
 import { prepareRows, rowContent, type PreparedRows, type RowFormat } from './prepare-rows.ts';
-import {
-  claimKeys,
-  copyNewKeys,
-  copyRawEvents,
-  ensurePartitions,
-  insertRawEventsJson,
-  touchHours,
-} from './raw-sql.ts';
+import { claimKeys, copyNewKeys, copyRawEvents, ensurePartitions, insertRawEventsJson } from './raw-sql.ts';
 import type { DeadLetter, IngestEvent, StoreResult } from './types.ts';
 
 export { UNSTORABLE_CODE } from './prepare-rows.ts';
@@ -89,7 +85,11 @@ export async function storePreparedRows(
     if (rows.count > 0) {
       if (prepared.copyRows) await copyRawEvents(client, copyRowsOf(prepared.copyRows, rows));
       else await insertRawEventsJson(client, jsonRows(rows));
-      await touchHours(client, instantsOf(rows, HOUR_MS));
+      // Added up while the rows were rendered; again, over the kept rows alone, when some were known.
+      await recordPartials(
+        client,
+        rows.count === candidates.count ? prepared.partials : partialsOf(prepared.tuples, rows),
+      );
     }
     stored = rows.count;
   }
@@ -197,6 +197,13 @@ function instantsOf(rows: KeptRows, unitMs: number): string[] {
   const starts = new Set<number>();
   for (let i = 0; i < rows.count; i++) starts.add(Math.floor(rows.timestampMs(i) / unitMs) * unitMs);
   return [...starts].sort((a, b) => a - b).map((ms) => new Date(ms).toISOString());
+}
+
+/** The partials of the kept `rows` alone. */
+function partialsOf(tuples: CopyBuffer, rows: KeptRows): BatchPartialsResult {
+  const partials = new BatchPartials();
+  for (let i = 0; i < rows.count; i++) partials.addRow(rows.timestampMs(i), tuples, rows.copyRow(i));
+  return partials.result();
 }
 
 /** The COPY bytes of `rows`: every row as rendered, or the kept ones when some were known already. */

@@ -2,6 +2,7 @@
 // partition detached and dropped in the same transaction that re-checks it against the manifest and
 // records the day as archived.
 import { createHash } from 'node:crypto';
+import { deletePartialsBetween } from '../aggregate/partials-sql.ts';
 import type { ObjectStore } from '../archive/index.ts';
 import { BatchError } from '../errors/index.ts';
 import { manifestKey, partKey, rawDayFolder } from './layout.ts';
@@ -223,6 +224,7 @@ export async function dropRawDay(
       if (problems.length > 0) throw verificationFailed(partition.day, problems);
     }
     await dropPartition(tx, partition.name);
+    await deletePartialsBetween(tx, partition.start, partition.end);
     await markRemoved(tx, archiveId, manifest ? 'archived' : 'deleted', live.rows);
     await deps.hooks?.step?.('drop-locked', partition.day);
     return { dropped: true, rows: live.rows };

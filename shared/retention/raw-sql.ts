@@ -178,14 +178,18 @@ export async function insertRawRows(db: Queryable, rows: readonly RawRow[]): Pro
   );
 }
 
-/** Marks every hour of [start, end) that holds raw events dirty, so aggregation recomputes it. */
+/**
+ * Marks every hour of [start, end) that holds raw events dirty, so aggregation recomputes it — from these raw
+ * rows, which no partial holds.
+ */
 export async function touchRawHours(db: Queryable, partition: string): Promise<number> {
   const { rowCount } = await db.query(
     `INSERT INTO aggregation_windows (level, bucket, changed_seq)
      SELECT 'hour', h, nextval('window_change_seq')
      FROM (SELECT DISTINCT date_trunc('hour', ts, 'UTC') AS h FROM ${checkedPartition(partition)} ORDER BY 1) hours
      ON CONFLICT (level, bucket) DO UPDATE
-       SET changed_seq = EXCLUDED.changed_seq, attempts = 0, retry_at = NULL, last_error = NULL, updated_at = now()`,
+       SET changed_seq = EXCLUDED.changed_seq, attempts = 0, retry_at = NULL, last_error = NULL, updated_at = now(),
+           partials_complete = false`,
   );
   return rowCount ?? 0;
 }

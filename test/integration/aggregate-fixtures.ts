@@ -1,5 +1,6 @@
-// Test-only helpers of the aggregation suites: store raw events exactly as shared/ingest does (partition,
-// event_keys dedupe, raw_events rows, hours marked dirty), deterministic data, and both backends.
+// Test-only helpers of the aggregation suites: store raw events by shared/ingest (partition, event_keys
+// dedupe, raw_events rows, their partials, hours marked dirty) or, for the raw path, by plain SQL beside it;
+// deterministic data, and both backends.
 import { randomUUID } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
 import test from 'ava';
@@ -11,6 +12,7 @@ import {
   type JobDeps,
 } from '../../shared/jobs/index.ts';
 import type { Level } from '../../shared/aggregate/index.ts';
+import { storeEvents, type IngestEvent } from '../../shared/ingest/index.ts';
 import { freshEmbeddedDatabase, freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
 import { prng } from '../../runtime/demo/prng.ts';
@@ -24,8 +26,28 @@ export interface TestEvent {
   key?: string;
 }
 
-/** Stores events as ingestion does; returns how many were new. */
+/** Stores events by shared/ingest's store, with their partials; returns how many were new. */
 export async function storeTestEvents(db: Database, events: readonly TestEvent[]): Promise<number> {
+  const ingest: IngestEvent[] = events.map((e) => ({
+    idempotencyKey: e.key ?? randomUUID(),
+    eventType: e.type ?? 'llm_request',
+    timestamp: new Date(e.ts).toISOString(),
+    source: e.source ?? 'api-1',
+    metricNames: Object.keys(e.metrics),
+    metricValues: Object.values(e.metrics),
+    dimensionNames: Object.keys(e.dims ?? {}),
+    dimensionValues: Object.values(e.dims ?? {}),
+    data: { ...e.metrics, ...e.dims },
+  }));
+  const result = await db.transaction((tx) => storeEvents(tx, ingest, [], { embedded: db.embedded }));
+  return result.stored;
+}
+
+/**
+ * Stores events by one SQL statement, without partials, as a path other than ingest would (a restore): their
+ * hours are marked incomplete, so the hourly job reads their raw rows. Returns how many were new.
+ */
+export async function storeTestEventsBySql(db: Database, events: readonly TestEvent[]): Promise<number> {
   const rows = events.map((e) => {
     const ts = new Date(e.ts).toISOString();
     return {
@@ -64,7 +86,8 @@ export async function storeTestEvents(db: Database, events: readonly TestEvent[]
        hours AS (
          INSERT INTO aggregation_windows (level, bucket, changed_seq)
          SELECT 'hour', h, nextval('window_change_seq') FROM (SELECT DISTINCT date_trunc('hour', ts, 'UTC') AS h FROM raw) d
-         ON CONFLICT (level, bucket) DO UPDATE SET changed_seq = EXCLUDED.changed_seq, updated_at = now()
+         ON CONFLICT (level, bucket) DO UPDATE
+           SET changed_seq = EXCLUDED.changed_seq, updated_at = now(), partials_complete = false
        )
        SELECT count(*)::int AS n FROM raw`,
       [JSON.stringify(rows)],

@@ -1,6 +1,7 @@
 // Crash safety of pull ingestion (real PostgreSQL and Kafka): a worker process is SIGKILLed at random
 // instants and right before COMMIT, right after COMMIT and right after the Kafka commit, restarted each
-// time, and at the end every record is stored exactly once and the stored offsets are at the end.
+// time, and at the end every record is stored exactly once, in the partials too, and the stored offsets are
+// at the end.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
@@ -104,6 +105,23 @@ test('kill -9 at random and at the commit points loses and duplicates nothing', 
     'every stored record is claimed exactly once',
   );
   t.is(await countOf(db, 'SELECT count(*) AS n FROM dead_letters'), N / BAD_EVERY);
+  // The partials moved with the rows: every stored value counted once in them, every row in their hours.
+  t.is(
+    await countOf(
+      db,
+      "SELECT coalesce(sum(partial_rows), 0) AS n FROM aggregation_windows WHERE level = 'hour'",
+    ),
+    good,
+  );
+  const perMetric = async (sql: string): Promise<unknown[]> => (await db.query(sql)).rows;
+  t.deepEqual(
+    await perMetric(
+      `SELECT metric, sum(count)::int AS n FROM aggregate_partials WHERE dimension = 'all' GROUP BY 1 ORDER BY 1`,
+    ),
+    await perMetric(
+      `SELECT m AS metric, count(*)::int AS n FROM raw_events, unnest(metric_names) AS m GROUP BY 1 ORDER BY 1`,
+    ),
+  );
   const { rows } = await db.query<{ partition: number; next_offset: number }>(
     'SELECT partition, next_offset FROM kafka_offsets WHERE consumer_group = $1 ORDER BY partition',
     [groupId],

@@ -516,40 +516,56 @@ bothBackends('a failing ingestion hook is reported but stored data is still aggr
 });
 
 // Real PostgreSQL only: needs a second connection to hold a lock while an event is ingested mid-recompute.
-serviceTest('postgres')('an event ingested while its hour is recomputed leaves the hour dirty', async (t) => {
-  const { db, drop } = await freshPgDatabase();
-  t.teardown(drop);
-  await storeTestEvents(db, events([1], 2));
-  let resume: () => void = () => undefined;
-  const resumed = new Promise<void>((r) => (resume = r));
-  const holding = db.withClient(async (c) => {
-    await c.query('BEGIN');
-    await c.query('LOCK TABLE aggregate_sketch_bins IN EXCLUSIVE MODE');
-    await resumed;
-    await c.query('COMMIT');
-  });
-  // Wait until the blocker holds its lock, then start the run: it reads changed_seq and blocks on DELETE.
-  await waitFor(
-    db,
-    `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'aggregate_sketch_bins' AND l.granted AND l.mode = 'ExclusiveLock'`,
-  );
-  const run = runAggregation(deps(db), { level: 'hour', trigger: 'cron', now: LATER });
-  await waitFor(
-    db,
-    `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'aggregate_sketch_bins' AND NOT l.granted`,
-  );
-  await storeTestEvents(db, [{ ts: '2026-11-02T01:30:00Z', metrics: { latency_ms: 5 } }]);
-  resume();
-  await holding;
-  const first = await run;
-  t.is(first.windowsDone, 1);
-  // done_seq is the changed_seq read before the event arrived: the hour stays dirty (its day was re-opened too).
-  t.deepEqual(await dirty(db), ['day 2026-11-02T00:00:00.000Z', 'hour 2026-11-02T01:00:00.000Z']);
-  const second = await runAggregation(deps(db), { level: 'hour', trigger: 'cron', now: LATER });
-  t.is(second.windowsDone, 1);
-  t.is(await total(db, 'hourly_aggregations', '2026-11-02T01:00:00.000Z'), 3);
-  t.deepEqual(await dirty(db), ['day 2026-11-02T00:00:00.000Z']);
-});
+serviceTest('postgres')(
+  'an event ingested while its hour is recomputed waits for it, then leaves the hour dirty',
+  async (t) => {
+    const { db, drop } = await freshPgDatabase();
+    t.teardown(drop);
+    await storeTestEvents(db, events([1], 2));
+    let resume: () => void = () => undefined;
+    const resumed = new Promise<void>((r) => (resume = r));
+    const holding = db.withClient(async (c) => {
+      await c.query('BEGIN');
+      await c.query('LOCK TABLE aggregate_sketch_bins IN EXCLUSIVE MODE');
+      await resumed;
+      await c.query('COMMIT');
+    });
+    // Wait until the blocker holds its lock, then start the run: it reads changed_seq and blocks on DELETE.
+    await waitFor(
+      db,
+      `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'aggregate_sketch_bins' AND l.granted AND l.mode = 'ExclusiveLock'`,
+    );
+    const run = runAggregation(deps(db), { level: 'hour', trigger: 'cron', now: LATER });
+    await waitFor(
+      db,
+      `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'aggregate_sketch_bins' AND NOT l.granted`,
+    );
+    // The run holds the hour's window: the batch writes its rows and partials, then waits to mark the hour.
+    let stored = false;
+    const late = storeTestEvents(db, [{ ts: '2026-11-02T01:30:00Z', metrics: { latency_ms: 5 } }]).then(
+      () => {
+        stored = true;
+      },
+    );
+    await waitFor(
+      db,
+      `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO aggregation_windows%'`,
+    );
+    t.false(stored);
+    resume();
+    await holding;
+    const first = await run;
+    await late;
+    t.is(first.windowsDone, 1);
+    t.is(first.rowsIn, 2, 'the run read the hour as it was before the batch');
+    // done_seq is the changed_seq read before the event arrived: the hour stays dirty (its day was re-opened too).
+    t.deepEqual(await dirty(db), ['day 2026-11-02T00:00:00.000Z', 'hour 2026-11-02T01:00:00.000Z']);
+    const second = await runAggregation(deps(db), { level: 'hour', trigger: 'cron', now: LATER });
+    t.is(second.windowsDone, 1);
+    t.is(await total(db, 'hourly_aggregations', '2026-11-02T01:00:00.000Z'), 3);
+    t.deepEqual(await dirty(db), ['day 2026-11-02T00:00:00.000Z']);
+  },
+);
 
 async function waitFor(db: Database, sql: string): Promise<void> {
   for (let i = 0; i < 200; i++) {

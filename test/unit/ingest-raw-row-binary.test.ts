@@ -80,8 +80,10 @@ test('the row has the layout PostgreSQL reads: nine fields, the time in microsec
   t.is(bytes.readInt16BE(0), 9);
   t.is(bytes.readInt32BE(2), 8);
   t.is(bytes.readBigInt64BE(6), 1000n);
-  // The empty float8[]: no dimension, no nulls, element type float8 (OID 701).
-  const metricValuesAt = 2 + 12 + 3 * 5 + (4 + 12);
+  // The empty float8[] after ts, three one-letter texts, the two one-element text[] ('model', 'é' in two
+  // bytes: header 12 + dimension 8 + element 4 + bytes) and the empty metric_names: no dimension, no nulls,
+  // element type float8 (OID 701).
+  const metricValuesAt = 2 + 12 + 3 * 5 + (4 + 12 + 8 + 4 + 5) + (4 + 12 + 8 + 4 + 2) + (4 + 12);
   t.deepEqual(
     [0, 1, 2, 3].map((i) => bytes.readInt32BE(metricValuesAt + 4 * i)),
     [12, 0, 0, 701],

@@ -1,0 +1,90 @@
+// The hourly job's side of the partials (000011): an hour whose partials are complete is written from them
+// merged — sums added by PostgreSQL, bins here — without reading its raw rows; an hour computed from its raw
+// rows (the reference path: partials incomplete, or a backfill) has its partials replaced by its state, one
+// partial that holds every row read, so later batches' partials add to it.
+import type { PoolClient } from 'pg';
+import {
+  BIN_OFFSET,
+  BinCounts,
+  BinsMerger,
+  binKey,
+  binSign,
+  encodeBins,
+  type SketchSign,
+} from '../sketch/index.ts';
+import { emptyPartialColumns } from './partials.ts';
+import { takeHourPartials, writeHourPartials, type HourPartials } from './partials-sql.ts';
+import type { SeriesState } from './range-accumulator.ts';
+import { float8Text, seriesColumns } from './range-state.ts';
+import { insertSeriesState, type StateCounts } from './state-sql.ts';
+
+/** The series of an hour's merged partials, as range-state.ts writes a range's. */
+export function* mergedSeries(partials: HourPartials): Generator<SeriesState> {
+  const merger = new BinsMerger();
+  for (const p of partials.series) {
+    merger.addFramed(p.bins);
+    const signs: SketchSign[] = [];
+    const keys: number[] = [];
+    const counts: number[] = [];
+    merger.drain((bin, count) => {
+      signs.push(binSign(bin));
+      keys.push(binKey(bin));
+      counts.push(count);
+    });
+    yield {
+      eventType: p.event_type,
+      metric: p.metric,
+      dimension: p.dimension,
+      dimensionValue: p.dimension_value,
+      count: Number(p.count),
+      sum: p.sum,
+      sumSquares: p.sum_squares,
+      min: p.min,
+      max: p.max,
+      signs,
+      keys,
+      counts,
+    };
+  }
+}
+
+/** Writes the hour's state (emptied before) from its complete partials. */
+export async function insertHourFromPartials(
+  db: PoolClient,
+  bucket: Date,
+  partials: HourPartials,
+  prepared: boolean,
+): Promise<StateCounts> {
+  const columns = seriesColumns(mergedSeries(partials));
+  const rowsOut = columns.counts.length;
+  if (rowsOut > 0) await insertSeriesState(db, 'hour', bucket, columns, prepared);
+  return { rowsIn: partials.rowsIn, rowsOut };
+}
+
+/**
+ * After the hour's state was computed from its `rowsIn` raw rows (in this transaction, its window locked):
+ * its partials become that state, and complete.
+ */
+export async function replacePartialsWithState(db: PoolClient, bucket: Date, rowsIn: number): Promise<void> {
+  const stored = await takeHourPartials(db, bucket);
+  const iso = bucket.toISOString();
+  const c = emptyPartialColumns();
+  for (const s of stored) {
+    const bins = new BinCounts();
+    s.signs.forEach((sign, i) => {
+      bins.add(sign === 0 ? 0 : sign * (BIN_OFFSET + s.keys[i]!), Number(s.counts[i]));
+    });
+    c.buckets.push(iso);
+    c.eventTypes.push(s.event_type);
+    c.metrics.push(s.metric);
+    c.dimensions.push(s.dimension);
+    c.dimensionValues.push(s.dimension_value);
+    c.counts.push(Number(s.count));
+    c.sums.push(s.sum);
+    c.sumSquares.push(s.sum_squares);
+    c.mins.push(float8Text(s.min));
+    c.maxes.push(float8Text(s.max));
+    c.bins.push(encodeBins(bins));
+  }
+  await writeHourPartials(db, bucket, c, rowsIn);
+}

@@ -1,0 +1,182 @@
+// The statements on aggregate_partials (000011) and on the partial columns of an hour's window: what ingest
+// adds, what the hourly job merges, and the raw path's replacement of an hour's partials by its state.
+import type { Queryable } from '../db/index.ts';
+import type { BatchPartialsResult, PartialColumns } from './partials.ts';
+
+const SERIES = 'event_type, metric, dimension, dimension_value';
+
+/** The INSERT of partial rows given column by column as $1..$11 (partialParams). */
+const INSERT_PARTIALS = `INSERT INTO aggregate_partials (bucket, ${SERIES}, count, sum, sum_squares, min, max, bins)
+  SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                       $7::numeric[], $8::numeric[], $9::float8[], $10::float8[], $11::bytea[])`;
+
+function partialParams(c: PartialColumns): unknown[] {
+  return [
+    c.buckets,
+    c.eventTypes,
+    c.metrics,
+    c.dimensions,
+    c.dimensionValues,
+    c.counts,
+    c.sums,
+    c.sumSquares,
+    c.mins,
+    c.maxes,
+    c.bins,
+  ];
+}
+
+/**
+ * Records a batch's partials inside its ingest transaction, in one statement: its partial rows, and its UTC
+ * hours (sorted) marked changed so aggregation recomputes them, with what the partials cover — an hour's
+ * window created here starts complete when the batch's partials hold all its rows; once incomplete it stays
+ * so until the hourly job replaces its partials (hour-partials.ts).
+ */
+export async function recordPartials(
+  db: Queryable,
+  { columns, hours: h }: BatchPartialsResult,
+): Promise<void> {
+  if (h.hours.length === 0) return;
+  await db.query(
+    `WITH partials AS (${INSERT_PARTIALS})
+     INSERT INTO aggregation_windows (level, bucket, changed_seq, partials_complete, partial_rows)
+     SELECT 'hour', u.hour, nextval('window_change_seq'), u.complete, u.rows
+     FROM unnest($12::timestamptz[], $13::bigint[], $14::boolean[]) AS u(hour, rows, complete)
+     ON CONFLICT (level, bucket) DO UPDATE
+       SET changed_seq = EXCLUDED.changed_seq, updated_at = now(),
+           partials_complete = aggregation_windows.partials_complete AND EXCLUDED.partials_complete,
+           partial_rows = aggregation_windows.partial_rows + EXCLUDED.partial_rows`,
+    [...partialParams(columns), h.hours, h.rows, h.complete],
+  );
+}
+
+/**
+ * Writes an hour's partials anew (those before were taken by takeHourPartials) and records that they hold its
+ * `rows` raw rows, all of them.
+ */
+export async function writeHourPartials(
+  db: Queryable,
+  bucket: Date,
+  columns: PartialColumns,
+  rows: number,
+): Promise<void> {
+  await db.query(
+    `WITH partials AS (${INSERT_PARTIALS})
+     UPDATE aggregation_windows SET partials_complete = true, partial_rows = $13
+     WHERE level = 'hour' AND bucket = $12`,
+    [...partialParams(columns), bucket, rows],
+  );
+}
+
+/**
+ * Locks the hours' windows (sorted, as touchHours takes them) for the rest of the hourly job's transaction:
+ * a batch storing rows in one of them waits to commit until the job has, so the raw rows, partials and
+ * changed_seq the job reads stay what they were — READ COMMITTED would otherwise let a batch in between the
+ * job's read of an hour's raw rows and its replacement of the hour's partials.
+ */
+export async function lockHourWindows(db: Queryable, buckets: readonly Date[]): Promise<void> {
+  await db.query(
+    `SELECT 1 FROM aggregation_windows WHERE level = 'hour' AND bucket = ANY ($1::timestamptz[])
+     ORDER BY bucket FOR UPDATE`,
+    [buckets],
+  );
+}
+
+/** One series of an hour with its partials merged: exact sums by PostgreSQL, bins as their partials' bytes. */
+export interface MergedPartialRow {
+  event_type: string;
+  metric: string;
+  dimension: string;
+  dimension_value: string;
+  count: number;
+  /** numeric text */
+  sum: string;
+  sum_squares: string;
+  min: number;
+  max: number;
+  /** Each partial's bins with its length before it (4 bytes), one after the other (BinsMerger.addFramed). */
+  bins: Buffer;
+}
+
+export interface HourPartials {
+  /** Whether the partials hold every raw row of the hour (else `series` is empty: read the raw rows). */
+  complete: boolean;
+  /** Raw rows the partials were computed from. */
+  rowsIn: number;
+  series: MergedPartialRow[];
+}
+
+/** Each hour's merged partials, in the order of `buckets`: one statement, one snapshot. */
+export async function readHourPartials(db: Queryable, buckets: readonly Date[]): Promise<HourPartials[]> {
+  const { rows } = await db.query<
+    { o: number; complete: boolean; rows_in: number } & {
+      [K in keyof MergedPartialRow]: MergedPartialRow[K] | null;
+    }
+  >(
+    `WITH w AS (
+       SELECT b.o, b.bucket, coalesce(a.partials_complete, false) AS complete, coalesce(a.partial_rows, 0) AS rows_in
+       FROM unnest($1::timestamptz[]) WITH ORDINALITY AS b(bucket, o)
+       LEFT JOIN aggregation_windows a ON a.level = 'hour' AND a.bucket = b.bucket
+     )
+     SELECT w.o::int AS o, w.complete, w.rows_in, p.*
+     FROM w LEFT JOIN LATERAL (
+       SELECT ${SERIES}, sum(count)::bigint AS count, sum(sum)::text AS sum, sum(sum_squares)::text AS sum_squares,
+              min(min) AS min, max(max) AS max, string_agg(int4send(length(bins)) || bins, ''::bytea) AS bins
+       FROM aggregate_partials WHERE bucket = w.bucket AND w.complete
+       GROUP BY ${SERIES}
+     ) AS p ON true`,
+    [buckets],
+  );
+  const out: HourPartials[] = buckets.map(() => ({ complete: false, rowsIn: 0, series: [] }));
+  for (const r of rows) {
+    const hour = out[r.o - 1]!;
+    hour.complete = r.complete;
+    hour.rowsIn = Number(r.rows_in);
+    if (r.event_type !== null) hour.series.push(r as MergedPartialRow);
+  }
+  return out;
+}
+
+/** An hour's state and bins as stored, for replacePartialsWithState. */
+export interface StoredSeriesRow {
+  event_type: string;
+  metric: string;
+  dimension: string;
+  dimension_value: string;
+  count: number;
+  sum: string;
+  sum_squares: string;
+  min: number;
+  max: number;
+  signs: number[];
+  keys: number[];
+  /** bigint[] elements come as text */
+  counts: string[];
+}
+
+/** Deletes the hour's partials and reads its state just written, to be written back as its one partial. */
+export async function takeHourPartials(db: Queryable, bucket: Date): Promise<StoredSeriesRow[]> {
+  const { rows } = await db.query<StoredSeriesRow>(
+    `WITH gone AS (DELETE FROM aggregate_partials WHERE bucket = $1)
+     SELECT s.event_type, s.metric, s.dimension, s.dimension_value, s.count, s.sum::text AS sum,
+            s.sum_squares::text AS sum_squares, s.min, s.max, b.signs, b.keys, b.counts
+     FROM aggregate_state s
+     JOIN aggregate_sketch_bins b USING (level, bucket, ${SERIES})
+     WHERE s.level = 'hour' AND s.bucket = $1`,
+    [bucket],
+  );
+  return rows;
+}
+
+/**
+ * Deletes the partials of [from, to) as raw retention drops its rows; the hours count as incomplete after, so
+ * that what is restored (and marked changed) is read from its raw rows.
+ */
+export async function deletePartialsBetween(db: Queryable, from: Date, to: Date): Promise<void> {
+  await db.query(
+    `WITH gone AS (DELETE FROM aggregate_partials WHERE bucket >= $1 AND bucket < $2)
+     UPDATE aggregation_windows SET partials_complete = false, partial_rows = 0
+     WHERE level = 'hour' AND bucket >= $1 AND bucket < $2`,
+    [from, to],
+  );
+}

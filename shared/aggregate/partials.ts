@@ -1,0 +1,159 @@
+// An ingest batch's partial hourly state (000011): its kept rows added up per UTC hour and series, from the
+// binary COPY rows the batch already holds (raw-row-binary.ts), by the accumulator the hourly job's raw path
+// uses — so a partial holds to the last digit what that path would compute from the same rows. An hour
+// holding rows the accumulator leaves to SQL (range-accumulator.ts: `unusual`) gets no partials from the
+// batch and is recorded incomplete: the hourly job reads that hour's raw rows.
+import type { CopyBuffer, RowIndex } from '../ingest/copy-buffer.ts';
+import { BinsMerger, encodeBins } from '../sketch/index.ts';
+import { Float8Sums } from './float8-numeric.ts';
+import { RAW_LAYOUT, RangeAccumulator } from './range-accumulator.ts';
+import { float8Text } from './range-state.ts';
+
+/** raw_events' columns in a COPY row (RAW_COLUMNS of shared/ingest/raw-sql.ts). */
+const RAW_FIELD_COUNT = 9;
+const HOUR_MS = 3_600_000;
+
+/** aggregate_partials rows, column by column, as partials-sql.ts writes them. */
+export interface PartialColumns {
+  /** The hour's start, ISO. */
+  buckets: string[];
+  eventTypes: string[];
+  metrics: string[];
+  dimensions: string[];
+  dimensionValues: string[];
+  counts: number[];
+  /** numeric text, with PostgreSQL's display scale */
+  sums: string[];
+  sumSquares: string[];
+  /** float8 text: -0 stays -0 */
+  mins: string[];
+  maxes: string[];
+  /** bins-bytes.ts */
+  bins: Buffer[];
+}
+
+export function emptyPartialColumns(): PartialColumns {
+  return {
+    buckets: [],
+    eventTypes: [],
+    metrics: [],
+    dimensions: [],
+    dimensionValues: [],
+    counts: [],
+    sums: [],
+    sumSquares: [],
+    mins: [],
+    maxes: [],
+    bins: [],
+  };
+}
+
+/** What a batch leaves per hour in aggregation_windows (recordPartials): sorted by hour. */
+export interface PartialHours {
+  /** ISO starts. */
+  hours: string[];
+  /** Raw rows stored in each hour. */
+  rows: number[];
+  /** Whether the batch's partials hold every one of them. */
+  complete: boolean[];
+}
+
+/** Fills `f` with the [start, length] pairs of the fields of the raw COPY row at `start` (BinaryCopyDecoder's form). */
+function rawFields(chunk: Buffer, start: number, f: Int32Array): void {
+  let at = start + 2; // past the field count
+  for (let k = 0; k < RAW_FIELD_COUNT; k++) {
+    const length = chunk.readInt32BE(at);
+    f[2 * k] = at + 4;
+    f[2 * k + 1] = length;
+    at += 4 + Math.max(0, length);
+  }
+}
+
+/** A batch's partials as recordPartials writes them. */
+export interface BatchPartialsResult {
+  columns: PartialColumns;
+  hours: PartialHours;
+}
+
+export class BatchPartials {
+  /** By the hour's start in epoch ms. */
+  private readonly hours = new Map<number, RangeAccumulator>();
+  private readonly fields = new Int32Array(2 * RAW_FIELD_COUNT);
+  private readonly merger = new BinsMerger();
+
+  /** Adds one raw_events COPY row (at `start` in `chunk`) whose event time is `timestampMs`. */
+  add(timestampMs: number, chunk: Buffer, start: number): void {
+    const hour = Math.floor(timestampMs / HOUR_MS) * HOUR_MS;
+    let accumulator = this.hours.get(hour);
+    if (accumulator === undefined) this.hours.set(hour, (accumulator = new RangeAccumulator(RAW_LAYOUT)));
+    rawFields(chunk, start, this.fields);
+    accumulator.add(chunk, this.fields);
+  }
+
+  /** add() of row `row` of `rows`. */
+  addRow(timestampMs: number, rows: CopyBuffer, row: RowIndex): void {
+    this.add(timestampMs, rows.rowChunk(row), rows.rowStart(row));
+  }
+
+  /** What recordPartials writes. */
+  result(): BatchPartialsResult {
+    return { columns: this.columns(), hours: this.summary() };
+  }
+
+  /** The hours the rows fell in, with their counts and whether their partials are complete. */
+  summary(): PartialHours {
+    const out: PartialHours = { hours: [], rows: [], complete: [] };
+    for (const hour of [...this.hours.keys()].sort((a, b) => a - b)) {
+      const accumulator = this.hours.get(hour)!;
+      out.hours.push(new Date(hour).toISOString());
+      out.rows.push(accumulator.rows);
+      out.complete.push(!accumulator.unusual);
+    }
+    return out;
+  }
+
+  /** The partial rows of the complete hours. */
+  columns(): PartialColumns {
+    const c = emptyPartialColumns();
+    for (const [hour, accumulator] of this.hours) {
+      if (accumulator.unusual) continue;
+      const bucket = new Date(hour).toISOString();
+      for (const { eventType, metric, dimension, dimensionValue, states } of accumulator.seriesParts()) {
+        c.buckets.push(bucket);
+        c.eventTypes.push(eventType);
+        c.metrics.push(metric);
+        c.dimensions.push(dimension);
+        c.dimensionValues.push(dimensionValue);
+        const first = states[0]!;
+        if (states.length === 1) {
+          c.counts.push(first.count);
+          c.sums.push(first.sums.sum.toString());
+          c.sumSquares.push(first.sums.squares.toString());
+          c.mins.push(float8Text(first.min));
+          c.maxes.push(float8Text(first.max));
+          c.bins.push(encodeBins(first.bins));
+          continue;
+        }
+        // added up as MetricState.merge does, the bins without a BinCounts of their own
+        const sums = new Float8Sums();
+        let count = 0;
+        let min = Infinity;
+        let max = -Infinity;
+        for (const state of states) {
+          count += state.count;
+          sums.merge(state.sums);
+          if (state.min <= min) min = state.min;
+          if (state.max >= max) max = state.max;
+          this.merger.add(state.bins);
+        }
+        c.counts.push(count);
+        c.sums.push(sums.sum.toString());
+        c.sumSquares.push(sums.squares.toString());
+        c.mins.push(float8Text(min));
+        c.maxes.push(float8Text(max));
+        c.bins.push(this.merger.encode());
+      }
+    }
+    return c;
+  }
+}
