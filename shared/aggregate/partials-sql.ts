@@ -82,8 +82,8 @@ export async function lockHourWindows(db: Queryable, buckets: readonly Date[]): 
   );
 }
 
-/** One series of an hour with its partials merged: exact sums by PostgreSQL, bins as their partials' bytes. */
-export interface MergedPartialRow {
+/** A series' exact figures as a row of aggregate_state or of merged partials has them. */
+interface SeriesFiguresRow {
   event_type: string;
   metric: string;
   dimension: string;
@@ -94,6 +94,10 @@ export interface MergedPartialRow {
   sum_squares: string;
   min: number;
   max: number;
+}
+
+/** One series of an hour with its partials merged: exact sums by PostgreSQL, bins as their partials' bytes. */
+export interface MergedPartialRow extends SeriesFiguresRow {
   /** Each partial's bins with its length before it (4 bytes), one after the other (BinsMerger.addFramed). */
   bins: Buffer;
 }
@@ -138,16 +142,7 @@ export async function readHourPartials(db: Queryable, buckets: readonly Date[]):
 }
 
 /** An hour's state and bins as stored, for replacePartialsWithState. */
-export interface StoredSeriesRow {
-  event_type: string;
-  metric: string;
-  dimension: string;
-  dimension_value: string;
-  count: number;
-  sum: string;
-  sum_squares: string;
-  min: number;
-  max: number;
+export interface StoredSeriesRow extends SeriesFiguresRow {
   signs: number[];
   keys: number[];
   /** bigint[] elements come as text */

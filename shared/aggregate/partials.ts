@@ -8,29 +8,30 @@ import { BinsMerger, encodeBins } from '../sketch/index.ts';
 import { Float8Sums } from './float8-numeric.ts';
 import { RAW_LAYOUT, RangeAccumulator } from './range-accumulator.ts';
 import { float8Text } from './range-state.ts';
+import type { SeriesColumns } from './state-sql.ts';
 
 /** raw_events' columns in a COPY row (RAW_COLUMNS of shared/ingest/raw-sql.ts). */
 const RAW_FIELD_COUNT = 9;
 const HOUR_MS = 3_600_000;
 
 /** aggregate_partials rows, column by column, as partials-sql.ts writes them. */
-export interface PartialColumns {
+export type PartialColumns = Pick<
+  SeriesColumns,
+  | 'eventTypes'
+  | 'metrics'
+  | 'dimensions'
+  | 'dimensionValues'
+  | 'counts'
+  | 'sums'
+  | 'sumSquares'
+  | 'mins'
+  | 'maxes'
+> & {
   /** The hour's start, ISO. */
   buckets: string[];
-  eventTypes: string[];
-  metrics: string[];
-  dimensions: string[];
-  dimensionValues: string[];
-  counts: number[];
-  /** numeric text, with PostgreSQL's display scale */
-  sums: string[];
-  sumSquares: string[];
-  /** float8 text: -0 stays -0 */
-  mins: string[];
-  maxes: string[];
   /** bins-bytes.ts */
   bins: Buffer[];
-}
+};
 
 export function emptyPartialColumns(): PartialColumns {
   return {
