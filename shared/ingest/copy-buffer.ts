@@ -62,13 +62,14 @@ export class CopyBuffer {
     this.endOf = widened(this.endOf, size);
   }
 
-  /** The chunk holding a row, and where in it the row starts: a look at every row without a view of each. */
+  /** The chunk holding a row: with rowStart, a look at every row without making a view of each. */
   rowChunk(row: RowIndex): Buffer {
     if (!(row >= 0 && row < this.count)) throw new RangeError(`CopyBuffer: no row ${row}`);
     const chunk = this.chunkOf[row] as number;
     return chunk === this.full.length ? this.current : (this.full[chunk] as Buffer);
   }
 
+  /** Where a row starts in its rowChunk. */
   rowStart(row: RowIndex): number {
     return this.startOf[row] as number;
   }

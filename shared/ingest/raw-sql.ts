@@ -1,7 +1,8 @@
 // The statements that write raw_events and event_keys (a batch's partials and the hours it changed are
-// recorded by shared/aggregate/partials-sql.ts, in the same transaction). event_keys is the arbiter of exactly-once for events with an id (on every path) and
-// pushed events without one; Kafka records without an id are claimed by offset (kafka-claims-sql.ts). Only
-// rows whose key or offset was newly accepted (in this transaction) are written to raw_events.
+// recorded by shared/aggregate/partials-sql.ts, in the same transaction). event_keys is the arbiter of
+// exactly-once for events with an id (on every path) and pushed events without one; Kafka records without an
+// id are claimed by offset (kafka-claims-sql.ts). Only rows whose key or offset was newly accepted (in this
+// transaction) are written to raw_events.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
