@@ -62,6 +62,19 @@ export async function insertHourFromPartials(
 }
 
 /**
+ * Partials an hour may keep per series after the job merged them. Live ingestion writes one per batch, every
+ * few seconds; past this many the merged state replaces them, so an hour's partials stay bounded however its
+ * events arrived (the benchmark's batches leave 4–10 per series: they are left as they are).
+ */
+export const PARTIALS_KEPT_PER_SERIES = 16;
+
+/** After insertHourFromPartials: replaces the hour's partials by its state when they are too many to keep. */
+export async function compactPartials(db: PoolClient, bucket: Date, partials: HourPartials): Promise<void> {
+  if (partials.partialRows <= PARTIALS_KEPT_PER_SERIES * partials.series.length) return;
+  await replacePartialsWithState(db, bucket, partials.rowsIn);
+}
+
+/**
  * After the hour's state was computed from its `rowsIn` raw rows (in this transaction, its window locked):
  * its partials become that state, and complete.
  */

@@ -107,13 +107,15 @@ export interface HourPartials {
   complete: boolean;
   /** Raw rows the partials were computed from. */
   rowsIn: number;
+  /** aggregate_partials rows merged. */
+  partialRows: number;
   series: MergedPartialRow[];
 }
 
 /** Each hour's merged partials, in the order of `buckets`: one statement, one snapshot. */
 export async function readHourPartials(db: Queryable, buckets: readonly Date[]): Promise<HourPartials[]> {
   const { rows } = await db.query<
-    { o: number; complete: boolean; rows_in: number } & {
+    { o: number; complete: boolean; rows_in: number; partials: number | null } & {
       [K in keyof MergedPartialRow]: MergedPartialRow[K] | null;
     }
   >(
@@ -125,17 +127,19 @@ export async function readHourPartials(db: Queryable, buckets: readonly Date[]):
      SELECT w.o::int AS o, w.complete, w.rows_in, p.*
      FROM w LEFT JOIN LATERAL (
        SELECT ${SERIES}, sum(count)::bigint AS count, sum(sum)::text AS sum, sum(sum_squares)::text AS sum_squares,
-              min(min) AS min, max(max) AS max, string_agg(int4send(length(bins)) || bins, ''::bytea) AS bins
+              min(min) AS min, max(max) AS max, string_agg(int4send(length(bins)) || bins, ''::bytea) AS bins,
+              count(*)::int AS partials
        FROM aggregate_partials WHERE bucket = w.bucket AND w.complete
        GROUP BY ${SERIES}
      ) AS p ON true`,
     [buckets],
   );
-  const out: HourPartials[] = buckets.map(() => ({ complete: false, rowsIn: 0, series: [] }));
-  for (const r of rows) {
+  const out: HourPartials[] = buckets.map(() => ({ complete: false, rowsIn: 0, partialRows: 0, series: [] }));
+  for (const { partials, ...r } of rows) {
     const hour = out[r.o - 1]!;
     hour.complete = r.complete;
     hour.rowsIn = Number(r.rows_in);
+    hour.partialRows += partials ?? 0;
     if (r.event_type !== null) hour.series.push(r as MergedPartialRow);
   }
   return out;

@@ -1,18 +1,18 @@
 // Recomputing windows of one level, as one transaction: read their changed_seq, delete their state and bins,
 // insert them fresh, record done_seq = the changed_seq read at the start, and re-open the windows above. An
 // hour is written from its partials merged (hour-partials.ts) when they hold all its raw rows, else from its
-// raw rows (range-state.ts) — and its partials are then replaced by that state — with its quarters where a local
-// day starts inside the hour; rollups come from the stored state below, a day after making sure the quarters
-// at its edges are stored. Hours' windows are locked first: a batch storing rows in one of them waits for this
-// transaction, then marks the hour changed again (an event ingested meanwhile leaves the window dirty). Several
-// windows share the transaction's bookkeeping statements — one lock, one read, one delete, one mark for all of
-// them — and each is computed on its own.
+// raw rows (range-state.ts) — and its partials are then replaced by that state, as they are when too many —
+// with its quarters where a local day starts inside the hour; rollups come from the stored state below, a day
+// after making sure the quarters at its edges are stored. Hours' windows are locked first: a batch storing
+// rows in one of them waits for this transaction, then marks the hour changed again (an event ingested
+// meanwhile leaves the window dirty). Several windows share the transaction's bookkeeping statements — one
+// lock, one read, one delete, one mark for all of them — and each is computed on its own.
 import { performance } from 'node:perf_hooks';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/index.ts';
 import type { CalendarOptions, Level } from './levels.ts';
 import { levelsAbove } from './levels.ts';
-import { insertHourFromPartials, replacePartialsWithState } from './hour-partials.ts';
+import { compactPartials, insertHourFromPartials, replacePartialsWithState } from './hour-partials.ts';
 import { lockHourWindows, readHourPartials, type HourPartials } from './partials-sql.ts';
 import { ensureEdgeQuarters, storeQuartersOfHour } from './quarters.ts';
 import { insertRangeState, windowMode, type WindowMode } from './range-state.ts';
@@ -56,6 +56,7 @@ async function computeWindow(
   let counts: StateCounts;
   if (partials?.complete) {
     counts = await insertHourFromPartials(tx, bucket, partials, mode.prepared);
+    await compactPartials(tx, bucket, partials);
   } else {
     counts = await insertRangeState(tx, 'hour', bucket, new Date(bucket.getTime() + HOUR_MS), mode);
     await replacePartialsWithState(tx, bucket, counts.rowsIn);

@@ -6,6 +6,7 @@
 import type { ExecutionContext } from 'ava';
 import type { Database } from '../../shared/db/index.ts';
 import { storeEvents } from '../../shared/ingest/index.ts';
+import { PARTIALS_KEPT_PER_SERIES } from '../../shared/aggregate/hour-partials.ts';
 import { runAggregation } from '../../shared/jobs/index.ts';
 import { prng } from '../../runtime/demo/prng.ts';
 import {
@@ -192,4 +193,28 @@ bothBackends('a batch rolled back leaves no partial and no row', async (t, db) =
   // stored again, the same events count once
   t.is(await storeTestEvents(db, events), 50);
   t.is(await hourly(t, db), 50);
+});
+
+bothBackends('an hour stored by many small batches keeps its partials bounded once merged', async (t, db) => {
+  // one event per batch, as live ingestion at a low rate writes them; one model, so the hour has six series
+  const random = prng(14);
+  const events: TestEvent[] = Array.from({ length: 3 * PARTIALS_KEPT_PER_SERIES }, (_, i) => ({
+    ts: new Date(Date.parse(`${DAY}T02:00:00Z`) + i * 1000),
+    metrics: { latency_ms: Math.round(random() * 1e5) / 100, tokens: Math.floor(random() * 4000) },
+    dims: { model: 'a' },
+    key: `s${i}`,
+  }));
+  for (const event of events) await storeTestEvents(db, [event]);
+  const count = async (): Promise<number> =>
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM aggregate_partials')).rows[0]!.n;
+  const series = async (): Promise<number> =>
+    (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM aggregate_state WHERE level = 'hour'`))
+      .rows[0]!.n;
+  const before = await count();
+  t.is(await hourly(t, db), events.length);
+  const merged = await hourStates(db);
+  t.true(before > PARTIALS_KEPT_PER_SERIES * (await series()), `${before} partial rows before`);
+  t.is(await count(), await series(), 'one partial per series once merged');
+  t.deepEqual(await hourWindows(db), [{ complete: true, rows: events.length }]);
+  t.deepEqual(await fromRaw(db), merged);
 });
