@@ -64,7 +64,7 @@ export async function insertHourFromPartials(
 /**
  * Partials an hour may keep per series after the job merged them. Live ingestion writes one per batch, every
  * few seconds; past this many the merged state replaces them, so an hour's partials stay bounded however its
- * events arrived (the benchmark's batches leave 4–10 per series: they are left as they are).
+ * events arrived. The benchmark's 129 (1M) and 1,281 (10M) batches leave ~4 and ~6 per series, kept as they are.
  */
 export const PARTIALS_KEPT_PER_SERIES = 16;
 
