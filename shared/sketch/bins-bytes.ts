@@ -83,11 +83,6 @@ function decodeBins(
   }
 }
 
-/** Adds the bins encodeBins wrote into `into`; throws BinsBytesError on bytes it did not write. */
-export function addEncodedBins(into: BinCounts, bytes: Uint8Array): void {
-  decodeBins(bytes, 0, bytes.length, (bin, count) => into.add(bin, count));
-}
-
 /** Slots of BinsMerger's dense counts: every bin there is, zero in the middle. */
 const KEY_SPAN = MAX_KEY - MIN_KEY + 1;
 const ZERO_SLOT = KEY_SPAN;
@@ -109,7 +104,9 @@ const binOf = (slot: number): number =>
 /**
  * The bytes of several sketches' bins added together, without a BinCounts for the sum: counts go into one
  * dense array over every bin there is (~570 KiB, made once), which encode() reads back over the slots used and
- * leaves zeroed. A batch's partials add each series up from its base groups so, hundreds of times a batch.
+ * leaves zeroed. A batch's partials add each series up from its base groups so, hundreds of times a batch. The
+ * array is shared by every merger of the process: a merge (its adds, then its drain or encode) runs without an
+ * await in between, and a failed add leaves the array zeroed.
  */
 export class BinsMerger {
   private low = Infinity;
@@ -131,12 +128,20 @@ export class BinsMerger {
    * job reads an hour's partials of one series, concatenated by PostgreSQL as one value).
    */
   addFramed(bytes: Buffer): void {
-    for (let at = 0; at < bytes.length;) {
-      if (at + 4 > bytes.length) throw new BinsBytesError('sketch bins: truncated frame');
-      const end = at + 4 + bytes.readInt32BE(at);
-      if (end > bytes.length) throw new BinsBytesError('sketch bins: truncated frame');
-      decodeBins(bytes, at + 4, end, this.put);
-      at = end;
+    try {
+      for (let at = 0; at < bytes.length;) {
+        if (at + 4 > bytes.length) throw new BinsBytesError('sketch bins: truncated frame');
+        const end = at + 4 + bytes.readInt32BE(at);
+        if (end > bytes.length) throw new BinsBytesError('sketch bins: truncated frame');
+        decodeBins(bytes, at + 4, end, this.put);
+        at = end;
+      }
+    } catch (err) {
+      // what was added stays in the shared array otherwise, and would join the next merger's sum
+      this.counts.fill(0, this.low, this.high + 1);
+      this.low = Infinity;
+      this.high = -Infinity;
+      throw err;
     }
   }
 

@@ -21,7 +21,7 @@ export {
   type SketchSign,
 } from './mapping.ts';
 export { BinCounts } from './bin-counts.ts';
-export { BinsBytesError, BinsMerger, addEncodedBins, encodeBins } from './bins-bytes.ts';
+export { BinsBytesError, BinsMerger, encodeBins } from './bins-bytes.ts';
 export { QuantileSketch, clampedToRange, sortedBinsQuantile, type SketchBin } from './quantile-sketch.ts';
 export {
   DEFAULT_QUANTILES,

@@ -1,13 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import {
-  BinCounts,
-  BinsBytesError,
-  BinsMerger,
-  addEncodedBins,
-  encodeBins,
-  sketchBin,
-} from '../../shared/sketch/index.ts';
+import { BinCounts, BinsBytesError, BinsMerger, encodeBins, sketchBin } from '../../shared/sketch/index.ts';
 
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
 
@@ -17,18 +10,30 @@ function binsOf(values: readonly number[], counts: readonly number[] = []): BinC
   return bins;
 }
 
-test('bins read back from their bytes as they were, merged into what is there', (t) => {
+/** Bytes as the hourly job reads a series' partials: each encoding behind its length. */
+function framed(...encodings: Buffer[]): Buffer {
+  return Buffer.concat(
+    encodings.flatMap((bytes) => {
+      const length = Buffer.alloc(4);
+      length.writeInt32BE(bytes.length);
+      return [length, bytes];
+    }),
+  );
+}
+
+test('bins read back from their bytes as they were, added to what is there', (t) => {
+  const merger = new BinsMerger();
   fc.assert(
     fc.property(
       fc.array(finite, { maxLength: 300 }),
       fc.array(fc.integer({ min: 1, max: 2 ** 40 }), { maxLength: 300 }),
       fc.array(finite, { maxLength: 50 }),
       (values, counts, before) => {
-        const read = binsOf(before);
-        addEncodedBins(read, encodeBins(binsOf(values, counts)));
+        merger.add(binsOf(before));
+        merger.addFramed(framed(encodeBins(binsOf(values, counts)), encodeBins(new BinCounts())));
         const expected = binsOf(before);
         expected.merge(binsOf(values, counts));
-        t.deepEqual(read.toArrays(), expected.toArrays());
+        t.deepEqual(merger.encode(), encodeBins(expected));
       },
     ),
   );
@@ -43,11 +48,14 @@ test('the bytes are small: about two bytes a bin for neighbouring keys', (t) => 
 
 test('bytes it did not write are refused', (t) => {
   const bytes = encodeBins(binsOf([1, 2, 3]));
-  t.throws(() => addEncodedBins(new BinCounts(), bytes.subarray(0, bytes.length - 1)), {
-    instanceOf: BinsBytesError,
-  });
-  t.throws(() => addEncodedBins(new BinCounts(), Buffer.from([0x02, 0x00])), { instanceOf: BinsBytesError });
-  t.throws(() => addEncodedBins(new BinCounts(), Buffer.alloc(10, 0xff)), { instanceOf: BinsBytesError });
+  const refused = (b: Buffer): void => {
+    t.throws(() => new BinsMerger().addFramed(b), { instanceOf: BinsBytesError });
+  };
+  refused(framed(bytes.subarray(0, bytes.length - 1)));
+  refused(framed(Buffer.from([0x02, 0x00])));
+  refused(framed(Buffer.alloc(10, 0xff)));
+  refused(framed(bytes).subarray(0, 6));
+  refused(Buffer.from([0, 0, 0]));
 });
 
 test('a merger gives the bytes of its sketches added together, and is empty after', (t) => {
