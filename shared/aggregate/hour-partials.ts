@@ -4,18 +4,18 @@
 // partial that holds every row read, so later batches' partials add to it.
 import type { PoolClient } from 'pg';
 import {
-  BIN_OFFSET,
   BinCounts,
   BinsMerger,
   binKey,
+  binOf,
   binSign,
   encodeBins,
   type SketchSign,
 } from '../sketch/index.ts';
-import { emptyPartialColumns } from './partials.ts';
+import { emptyPartialColumns, pushPartial } from './partials.ts';
 import { takeHourPartials, writeHourPartials, type HourPartials } from './partials-sql.ts';
 import type { SeriesState } from './range-accumulator.ts';
-import { float8Text, seriesColumns } from './range-state.ts';
+import { seriesColumns } from './range-state.ts';
 import { insertSeriesState, type StateCounts } from './state-sql.ts';
 
 /** The series of an hour's merged partials, as range-state.ts writes a range's. */
@@ -84,20 +84,19 @@ export async function replacePartialsWithState(db: PoolClient, bucket: Date, row
   const c = emptyPartialColumns();
   for (const s of stored) {
     const bins = new BinCounts();
-    s.signs.forEach((sign, i) => {
-      bins.add(sign === 0 ? 0 : sign * (BIN_OFFSET + s.keys[i]!), Number(s.counts[i]));
-    });
-    c.buckets.push(iso);
-    c.eventTypes.push(s.event_type);
-    c.metrics.push(s.metric);
-    c.dimensions.push(s.dimension);
-    c.dimensionValues.push(s.dimension_value);
-    c.counts.push(Number(s.count));
-    c.sums.push(s.sum);
-    c.sumSquares.push(s.sum_squares);
-    c.mins.push(float8Text(s.min));
-    c.maxes.push(float8Text(s.max));
-    c.bins.push(encodeBins(bins));
+    s.signs.forEach((sign, i) => bins.add(binOf(sign, s.keys[i]!), Number(s.counts[i])));
+    pushPartial(
+      c,
+      iso,
+      {
+        eventType: s.event_type,
+        metric: s.metric,
+        dimension: s.dimension,
+        dimensionValue: s.dimension_value,
+      },
+      { count: Number(s.count), sum: s.sum, sumSquares: s.sum_squares, min: s.min, max: s.max },
+      encodeBins(bins),
+    );
   }
   await writeHourPartials(db, bucket, c, rowsIn);
 }

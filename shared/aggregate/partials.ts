@@ -5,8 +5,7 @@
 // batch and is recorded incomplete: the hourly job reads that hour's raw rows.
 import type { CopyBuffer, RowIndex } from '../ingest/copy-buffer.ts';
 import { BinsMerger, encodeBins } from '../sketch/index.ts';
-import { Float8Sums } from './float8-numeric.ts';
-import { RAW_LAYOUT, RangeAccumulator } from './range-accumulator.ts';
+import { MetricFigures, RAW_LAYOUT, RangeAccumulator } from './range-accumulator.ts';
 import { float8Text } from './range-state.ts';
 import type { SeriesColumns } from './state-sql.ts';
 
@@ -32,6 +31,52 @@ export type PartialColumns = Pick<
   /** bins-bytes.ts */
   bins: Buffer[];
 };
+
+/** A partial's figures as partials-sql.ts writes them: numeric sums as text. */
+export interface PartialFigures {
+  count: number;
+  sum: string;
+  sumSquares: string;
+  min: number;
+  max: number;
+}
+
+/** The series a partial row belongs to. */
+export interface PartialSeries {
+  eventType: string;
+  metric: string;
+  dimension: string;
+  dimensionValue: string;
+}
+
+/** Appends one partial row to `c`. */
+export function pushPartial(
+  c: PartialColumns,
+  bucket: string,
+  series: PartialSeries,
+  figures: PartialFigures,
+  bins: Buffer,
+): void {
+  c.buckets.push(bucket);
+  c.eventTypes.push(series.eventType);
+  c.metrics.push(series.metric);
+  c.dimensions.push(series.dimension);
+  c.dimensionValues.push(series.dimensionValue);
+  c.counts.push(figures.count);
+  c.sums.push(figures.sum);
+  c.sumSquares.push(figures.sumSquares);
+  c.mins.push(float8Text(figures.min));
+  c.maxes.push(float8Text(figures.max));
+  c.bins.push(bins);
+}
+
+const figuresOf = (f: MetricFigures): PartialFigures => ({
+  count: f.count,
+  sum: f.sums.sum.toString(),
+  sumSquares: f.sums.squares.toString(),
+  min: f.min,
+  max: f.max,
+});
 
 export function emptyPartialColumns(): PartialColumns {
   return {
@@ -119,40 +164,19 @@ export class BatchPartials {
     for (const [hour, accumulator] of this.hours) {
       if (accumulator.unusual) continue;
       const bucket = new Date(hour).toISOString();
-      for (const { eventType, metric, dimension, dimensionValue, states } of accumulator.seriesParts()) {
-        c.buckets.push(bucket);
-        c.eventTypes.push(eventType);
-        c.metrics.push(metric);
-        c.dimensions.push(dimension);
-        c.dimensionValues.push(dimensionValue);
-        const first = states[0]!;
+      for (const part of accumulator.seriesParts()) {
+        const { states } = part;
         if (states.length === 1) {
-          c.counts.push(first.count);
-          c.sums.push(first.sums.sum.toString());
-          c.sumSquares.push(first.sums.squares.toString());
-          c.mins.push(float8Text(first.min));
-          c.maxes.push(float8Text(first.max));
-          c.bins.push(encodeBins(first.bins));
+          pushPartial(c, bucket, part, figuresOf(states[0]!), encodeBins(states[0]!.bins));
           continue;
         }
         // added up as MetricState.merge does, the bins without a BinCounts of their own
-        const sums = new Float8Sums();
-        let count = 0;
-        let min = Infinity;
-        let max = -Infinity;
+        const figures = new MetricFigures();
         for (const state of states) {
-          count += state.count;
-          sums.merge(state.sums);
-          if (state.min <= min) min = state.min;
-          if (state.max >= max) max = state.max;
+          figures.mergeFigures(state);
           this.merger.add(state.bins);
         }
-        c.counts.push(count);
-        c.sums.push(sums.sum.toString());
-        c.sumSquares.push(sums.squares.toString());
-        c.mins.push(float8Text(min));
-        c.maxes.push(float8Text(max));
-        c.bins.push(this.merger.encode());
+        pushPartial(c, bucket, part, figuresOf(figures), this.merger.encode());
       }
     }
     return c;

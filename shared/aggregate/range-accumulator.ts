@@ -58,12 +58,24 @@ export const RAW_LAYOUT: TupleLayout = {
  */
 export const MAX_BASE_GROUPS = 10_000;
 
-/** One (base group or series, metric): the figures a state row holds, and its bins. */
-export class MetricState {
+/** One (base group or series, metric): the exact figures a state row holds, without the bins. */
+export class MetricFigures {
   count = 0;
   readonly sums = new Float8Sums();
   min = Infinity;
   max = -Infinity;
+
+  /** Adds another's figures; ties go to the other, the later, as add() does. */
+  mergeFigures(other: MetricFigures): void {
+    this.count += other.count;
+    this.sums.merge(other.sums);
+    if (other.min <= this.min) this.min = other.min;
+    if (other.max >= this.max) this.max = other.max;
+  }
+}
+
+/** The figures and the bins. */
+export class MetricState extends MetricFigures {
   readonly bins = new BinCounts();
 
   add(value: number): void {
@@ -76,10 +88,7 @@ export class MetricState {
   }
 
   merge(other: MetricState): void {
-    this.count += other.count;
-    this.sums.merge(other.sums);
-    if (other.min <= this.min) this.min = other.min;
-    if (other.max >= this.max) this.max = other.max;
+    this.mergeFigures(other);
     this.bins.merge(other.bins);
   }
 }

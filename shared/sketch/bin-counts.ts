@@ -3,7 +3,7 @@
 // hash map cost a lookup and a store), the zero bin apart. One metric's values usually span a few hundred keys
 // (1 to 10^4 is ~460); a window never grows past MAX_WINDOW keys, and keys beyond a full window go to a map,
 // so a metric spanning the whole float8 range costs no more than 32 KiB here.
-import { BIN_OFFSET, type SketchSign } from './mapping.ts';
+import { BIN_OFFSET, binKey, binSign, type SketchSign } from './mapping.ts';
 
 const INITIAL_WINDOW = 32;
 const MAX_WINDOW = 4096;
@@ -217,8 +217,8 @@ export class BinCounts {
     const keys: number[] = [];
     const counts: number[] = [];
     this.forEachBin((bin, count) => {
-      signs.push(bin > 0 ? 1 : bin < 0 ? -1 : 0);
-      keys.push(bin === 0 ? 0 : Math.abs(bin) - BIN_OFFSET);
+      signs.push(binSign(bin));
+      keys.push(binKey(bin));
       counts.push(count);
     });
     return { signs, keys, counts };

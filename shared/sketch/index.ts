@@ -11,6 +11,7 @@ export {
   REPRESENTATIVE_FACTOR,
   BIN_OFFSET,
   binKey,
+  binOf,
   binSign,
   isValidBin,
   keyBoundary,

@@ -99,6 +99,8 @@ export function sketchBin(x: number): number {
 
 export const binSign = (bin: number): SketchSign => (bin > 0 ? 1 : bin < 0 ? -1 : 0);
 export const binKey = (bin: number): number => (bin === 0 ? 0 : Math.abs(bin) - BIN_OFFSET);
+/** The sketchBin number of (sign, key): what binSign and binKey take apart. */
+export const binOf = (sign: number, key: number): number => (sign === 0 ? 0 : sign * (BIN_OFFSET + key));
 
 /** True when (sign, key) can come out of sketchKey. */
 export function isValidBin(sign: number, key: number): sign is SketchSign {
