@@ -3,15 +3,7 @@
 // rows (the reference path: partials incomplete, or a backfill) has its partials replaced by its state, one
 // partial that holds every row read, so later batches' partials add to it.
 import type { PoolClient } from 'pg';
-import {
-  BinCounts,
-  BinsMerger,
-  binKey,
-  binOf,
-  binSign,
-  encodeBins,
-  type SketchSign,
-} from '../sketch/index.ts';
+import { BinCounts, BinsMerger, binArrays, binOf, encodeBins } from '../sketch/index.ts';
 import { emptyPartialColumns, pushPartial } from './partials.ts';
 import { takeHourPartials, writeHourPartials, type HourPartials } from './partials-sql.ts';
 import type { SeriesState } from './range-accumulator.ts';
@@ -23,14 +15,6 @@ export function* mergedSeries(partials: HourPartials): Generator<SeriesState> {
   const merger = new BinsMerger();
   for (const p of partials.series) {
     merger.addFramed(p.bins);
-    const signs: SketchSign[] = [];
-    const keys: number[] = [];
-    const counts: number[] = [];
-    merger.drain((bin, count) => {
-      signs.push(binSign(bin));
-      keys.push(binKey(bin));
-      counts.push(count);
-    });
     yield {
       eventType: p.event_type,
       metric: p.metric,
@@ -41,9 +25,7 @@ export function* mergedSeries(partials: HourPartials): Generator<SeriesState> {
       sumSquares: p.sum_squares,
       min: p.min,
       max: p.max,
-      signs,
-      keys,
-      counts,
+      ...binArrays((f) => merger.drain(f)),
     };
   }
 }

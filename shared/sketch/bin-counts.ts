@@ -212,15 +212,25 @@ export class BinCounts {
   }
 
   /** The bins with a count as parallel arrays, in the order sqlBinArrays stores them (by sign, then sign · key). */
-  toArrays(): { signs: SketchSign[]; keys: number[]; counts: number[] } {
-    const signs: SketchSign[] = [];
-    const keys: number[] = [];
-    const counts: number[] = [];
-    this.forEachBin((bin, count) => {
-      signs.push(binSign(bin));
-      keys.push(binKey(bin));
-      counts.push(count);
-    });
-    return { signs, keys, counts };
+  toArrays(): BinArrays {
+    return binArrays((f) => this.forEachBin(f));
   }
+}
+
+/** Bins as parallel arrays, in the order sqlBinArrays stores them. */
+export interface BinArrays {
+  signs: SketchSign[];
+  keys: number[];
+  counts: number[];
+}
+
+/** The bins `each` calls its function with (ascending), as parallel arrays. */
+export function binArrays(each: (f: (bin: number, count: number) => void) => void): BinArrays {
+  const out: BinArrays = { signs: [], keys: [], counts: [] };
+  each((bin, count) => {
+    out.signs.push(binSign(bin));
+    out.keys.push(binKey(bin));
+    out.counts.push(count);
+  });
+  return out;
 }

@@ -21,7 +21,7 @@ export {
   type SketchKey,
   type SketchSign,
 } from './mapping.ts';
-export { BinCounts } from './bin-counts.ts';
+export { BinCounts, binArrays, type BinArrays } from './bin-counts.ts';
 export { BinsBytesError, BinsMerger, encodeBins } from './bins-bytes.ts';
 export { QuantileSketch, clampedToRange, sortedBinsQuantile, type SketchBin } from './quantile-sketch.ts';
 export {
