@@ -1,12 +1,22 @@
 // The statements on aggregate_partials (000011) and on the partial columns of an hour's window: what ingest
 // adds, what the hourly job merges, and the raw path's replacement of an hour's partials by its state.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Queryable } from '../db/index.ts';
-import type { BatchPartialsResult, PartialColumns } from './partials.ts';
+import { PARTIAL_COLUMNS, type PartialTuples } from './partial-tuples.ts';
+import {
+  PartialColumnRows,
+  type BatchPartialsResult,
+  type PartialColumns,
+  type PartialHours,
+} from './partials.ts';
 
 const SERIES = 'event_type, metric, dimension, dimension_value';
 
 /** The INSERT of partial rows given column by column as $1..$11 (partialParams). */
-const INSERT_PARTIALS = `INSERT INTO aggregate_partials (bucket, ${SERIES}, count, sum, sum_squares, min, max, bins)
+const INSERT_PARTIALS = `INSERT INTO aggregate_partials (${PARTIAL_COLUMNS})
   SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
                        $7::numeric[], $8::numeric[], $9::float8[], $10::float8[], $11::bytea[])`;
 
@@ -27,27 +37,46 @@ function partialParams(c: PartialColumns): unknown[] {
 }
 
 /**
- * Records a batch's partials inside its ingest transaction, in one statement: its partial rows, and its UTC
- * hours (sorted) marked changed so aggregation recomputes them, with what the partials cover — an hour's
- * window created here starts complete when the batch's partials hold all its rows; once incomplete it stays
- * so until the hourly job replaces its partials (hour-partials.ts).
+ * The upsert of a batch's UTC hours (sorted) given as $n, $n+1, $n+2 (hours, rows, complete): each marked
+ * changed so aggregation recomputes it, with what the partials cover — an hour's window created here starts
+ * complete when the batch's partials hold all its rows; once incomplete it stays so until the hourly job
+ * replaces its partials (hour-partials.ts).
  */
-export async function recordPartials(
-  db: Queryable,
-  { columns, hours: h }: BatchPartialsResult,
-): Promise<void> {
-  if (h.hours.length === 0) return;
-  await db.query(
-    `WITH partials AS (${INSERT_PARTIALS})
-     INSERT INTO aggregation_windows (level, bucket, changed_seq, partials_complete, partial_rows)
+function upsertHours(n: number): string {
+  return `INSERT INTO aggregation_windows (level, bucket, changed_seq, partials_complete, partial_rows)
      SELECT 'hour', u.hour, nextval('window_change_seq'), u.complete, u.rows
-     FROM unnest($12::timestamptz[], $13::bigint[], $14::boolean[]) AS u(hour, rows, complete)
+     FROM unnest($${n}::timestamptz[], $${n + 1}::bigint[], $${n + 2}::boolean[]) AS u(hour, rows, complete)
      ON CONFLICT (level, bucket) DO UPDATE
        SET changed_seq = EXCLUDED.changed_seq, updated_at = now(),
            partials_complete = aggregation_windows.partials_complete AND EXCLUDED.partials_complete,
-           partial_rows = aggregation_windows.partial_rows + EXCLUDED.partial_rows`,
-    [...partialParams(columns), h.hours, h.rows, h.complete],
-  );
+           partial_rows = aggregation_windows.partial_rows + EXCLUDED.partial_rows`;
+}
+
+const hourParams = (h: PartialHours): unknown[] => [h.hours, h.rows, h.complete];
+
+/**
+ * Records a batch's partials inside its ingest transaction: its partial rows and its hours (upsertHours).
+ * Columns go in one statement with the hours; tuples by a binary COPY, then the hours.
+ */
+export async function recordPartials(
+  db: PoolClient,
+  { rows, hours }: BatchPartialsResult<PartialColumnRows | PartialTuples>,
+): Promise<void> {
+  if (hours.hours.length === 0) return;
+  if (rows instanceof PartialColumnRows) {
+    await db.query(`WITH partials AS (${INSERT_PARTIALS}) ${upsertHours(12)}`, [
+      ...partialParams(rows.columns),
+      ...hourParams(hours),
+    ]);
+    return;
+  }
+  if (rows.count > 0) {
+    await pipeline(
+      Readable.from(rows.stream(), { objectMode: false }),
+      db.query(copyFrom(`COPY aggregate_partials (${PARTIAL_COLUMNS}) FROM STDIN (FORMAT binary)`)),
+    );
+  }
+  await db.query(upsertHours(1), hourParams(hours));
 }
 
 /**

@@ -70,6 +70,26 @@ export function pushPartial(
   c.bins.push(bins);
 }
 
+/** Where a batch's partial rows are put: columns (PartialColumnRows) or binary COPY tuples (partial-tuples.ts). */
+export interface PartialRowSink {
+  push(bucketMs: number, series: PartialSeries, figures: PartialFigures, bins: Buffer): void;
+}
+
+/** Partial rows as the columns of one unnest INSERT: small batches, and PGlite, which takes no COPY. */
+export class PartialColumnRows implements PartialRowSink {
+  readonly columns = emptyPartialColumns();
+  private lastBucketMs = NaN;
+  private lastBucket = '';
+
+  push(bucketMs: number, series: PartialSeries, figures: PartialFigures, bins: Buffer): void {
+    if (bucketMs !== this.lastBucketMs) {
+      this.lastBucketMs = bucketMs;
+      this.lastBucket = new Date(bucketMs).toISOString();
+    }
+    pushPartial(this.columns, this.lastBucket, series, figures, bins);
+  }
+}
+
 const figuresOf = (f: MetricFigures): PartialFigures => ({
   count: f.count,
   sum: f.sums.sum.toString(),
@@ -116,8 +136,8 @@ function rawFields(chunk: Buffer, start: number, f: Int32Array): void {
 }
 
 /** A batch's partials as recordPartials writes them. */
-export interface BatchPartialsResult {
-  columns: PartialColumns;
+export interface BatchPartialsResult<Rows extends PartialRowSink = PartialRowSink> {
+  rows: Rows;
   hours: PartialHours;
 }
 
@@ -141,9 +161,10 @@ export class BatchPartials {
     this.add(timestampMs, rows.rowChunk(row), rows.rowStart(row));
   }
 
-  /** What recordPartials writes. */
-  result(): BatchPartialsResult {
-    return { columns: this.columns(), hours: this.summary() };
+  /** What recordPartials writes: the partial rows put into `rows`, and the hours. */
+  result<Rows extends PartialRowSink>(rows: Rows): BatchPartialsResult<Rows> {
+    this.putRows(rows);
+    return { rows, hours: this.summary() };
   }
 
   /** The hours the rows fell in, with their counts and whether their partials are complete. */
@@ -158,16 +179,14 @@ export class BatchPartials {
     return out;
   }
 
-  /** The partial rows of the complete hours. */
-  columns(): PartialColumns {
-    const c = emptyPartialColumns();
+  /** Puts the partial rows of the complete hours into `rows`. */
+  private putRows(rows: PartialRowSink): void {
     for (const [hour, accumulator] of this.hours) {
       if (accumulator.unusual) continue;
-      const bucket = new Date(hour).toISOString();
       for (const part of accumulator.seriesParts()) {
         const { states } = part;
         if (states.length === 1) {
-          pushPartial(c, bucket, part, figuresOf(states[0]!), encodeBins(states[0]!.bins));
+          rows.push(hour, part, figuresOf(states[0]!), encodeBins(states[0]!.bins));
           continue;
         }
         // added up as MetricState.merge does, the bins without a BinCounts of their own
@@ -176,9 +195,8 @@ export class BatchPartials {
           figures.mergeFigures(state);
           this.merger.add(state.bins);
         }
-        pushPartial(c, bucket, part, figuresOf(figures), this.merger.encode());
+        rows.push(hour, part, figuresOf(figures), this.merger.encode());
       }
     }
-    return c;
   }
 }

@@ -86,6 +86,65 @@ export function putTextField(buffer: Buffer, at: number, value: string): number 
   return end;
 }
 
+/** An int8 field from a safe integer (a count): two 32-bit halves, as the timestamp's. */
+export function putInt8Field(buffer: Buffer, at: number, value: number): number {
+  putInt32(buffer, at, 8);
+  const high = Math.floor(value / TWO_32);
+  putInt32(buffer, at + 4, high);
+  return putInt32(buffer, at + 8, value - high * TWO_32);
+}
+
+/** A float8 field: the double's 8 bytes, -0 and all. */
+export function putFloat8Field(buffer: Buffer, at: number, value: number): number {
+  putInt32(buffer, at, 8);
+  return buffer.writeDoubleBE(value, at + 4);
+}
+
+/** A bytea field: the bytes after their length. */
+export function putByteaField(buffer: Buffer, at: number, bytes: Buffer): number {
+  putInt32(buffer, at, bytes.length);
+  return at + 4 + bytes.copy(buffer, at + 4);
+}
+
+/** numeric's sign words (NUMERIC_POS, NUMERIC_NEG). */
+const NUMERIC_POS = 0x0000;
+const NUMERIC_NEG = 0x4000;
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/** Bytes a numeric field of decimal text `units` long may take at most: header and a base-10,000 digit per 4. */
+export function maxNumericFieldBytes(units: number): number {
+  return 4 + 8 + 2 * (Math.ceil(units / 4) + 2);
+}
+
+/**
+ * A numeric field from plain decimal text (`-?digits(.digits)?`, as exact sums are written): numeric_send's
+ * form — digit count, weight, sign and display scale, then base-10,000 digits aligned on the decimal point,
+ * leading and trailing zero digits left out (zero has none). The scale is the text's, as numeric_in keeps it.
+ */
+export function putNumericField(buffer: Buffer, at: number, text: string): number {
+  const parts = DECIMAL.exec(text);
+  if (parts === null) throw new RangeError(`putNumericField: "${text}" is not plain decimal text`);
+  const whole = parts[2]!;
+  const fraction = parts[3] ?? '';
+  // the digits padded to whole groups of four on both sides of the point
+  const head = (4 - (whole.length % 4)) % 4;
+  const digits = '0'.repeat(head) + whole + fraction + '0'.repeat((4 - (fraction.length % 4)) % 4);
+  let first = 0;
+  let last = digits.length / 4; // exclusive, in groups
+  const group = (g: number): number => Number(digits.slice(4 * g, 4 * g + 4));
+  while (first < last && group(first) === 0) first++;
+  while (last > first && group(last - 1) === 0) last--;
+  const count = last - first;
+  const weight = count === 0 ? 0 : (head + whole.length) / 4 - 1 - first;
+  let end = putInt16(buffer, at + 4, count);
+  end = putInt16(buffer, end, weight & 0xffff);
+  end = putInt16(buffer, end, parts[1] === '-' && count > 0 ? NUMERIC_NEG : NUMERIC_POS);
+  end = putInt16(buffer, end, fraction.length);
+  for (let g = first; g < last; g++) end = putInt16(buffer, end, group(g));
+  putInt32(buffer, at, end - at - 4);
+  return end;
+}
+
 /** A jsonb field: format version 1, then the JSON text (PostgreSQL parses it, as from text). */
 export function putJsonbField(buffer: Buffer, at: number, json: string): number {
   buffer[at + 4] = 1;

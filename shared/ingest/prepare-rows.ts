@@ -5,7 +5,8 @@
 import type { ErrorCode } from '../errors/index.ts';
 import { idKey } from '../events/index.ts';
 import type { PlainNormalizedEvent } from '../events/normalize-plain.ts';
-import { BatchPartials, type BatchPartialsResult } from '../aggregate/partials.ts';
+import { PartialTuples } from '../aggregate/partial-tuples.ts';
+import { BatchPartials, PartialColumnRows, type BatchPartialsResult } from '../aggregate/partials.ts';
 import { CopyBuffer } from './copy-buffer.ts';
 import { KeptRows, type PreparedRow } from './kept-rows.ts';
 import { KeyClaimTuples } from './key-claim-tuples.ts';
@@ -54,9 +55,10 @@ export interface PreparedRows {
   tuples: CopyBuffer;
   /**
    * The partial hourly state of all the rows (shared/aggregate/partials.ts), added up as they were rendered and
-   * put in rows when the batch was prepared, outside the transaction that writes it.
+   * put in rows when the batch was prepared, outside the transaction that writes it: binary COPY tuples in
+   * format 'copy', columns for one INSERT in format 'json' (partialRowsFor).
    */
-  partials: BatchPartialsResult;
+  partials: BatchPartialsResult<PartialColumnRows | PartialTuples>;
 }
 
 function jsonText(ts: string, event: Omit<IngestEvent, 'timestamp' | 'data'>, dataJson: string): string {
@@ -241,8 +243,14 @@ export class RowPreparer {
 
   done(): PreparedRows {
     const { rows, copyRows, repeats, unstorable, keyClaims, tuples } = this;
-    return { rows, copyRows, repeats, unstorable, keyClaims, tuples, partials: this.partials.result() };
+    const partials = this.partials.result(partialRowsFor(copyRows));
+    return { rows, copyRows, repeats, unstorable, keyClaims, tuples, partials };
   }
+}
+
+/** Where a batch's partial rows go: COPY tuples beside copied raw rows, else the columns of one INSERT. */
+export function partialRowsFor(copyRows: CopyBuffer | undefined): PartialColumnRows | PartialTuples {
+  return copyRows ? new PartialTuples() : new PartialColumnRows();
 }
 
 export function prepareRows(

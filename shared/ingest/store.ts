@@ -11,7 +11,7 @@
 //   5. duplicates with an id are compared with the kept event: other content is a conflicting duplicate;
 //   6. rejections and conflicts go to dead_letters, once per key.
 import type { PoolClient } from 'pg';
-import { BatchPartials, type BatchPartialsResult } from '../aggregate/partials.ts';
+import { BatchPartials } from '../aggregate/partials.ts';
 import { recordPartials } from '../aggregate/partials-sql.ts';
 import { idKey } from '../events/index.ts';
 import { conflictLetter, type ConflictingEvent } from './conflicts.ts';
@@ -21,7 +21,13 @@ import { findConflicts } from './duplicates-sql.ts';
 import { claimKafkaOffsets } from './kafka-claims-sql.ts';
 import type { KeptRows } from './kept-rows.ts';
 import { keyClaimTuples } from './key-claim-tuples.ts';
-import { prepareRows, rowContent, type PreparedRows, type RowFormat } from './prepare-rows.ts';
+import {
+  partialRowsFor,
+  prepareRows,
+  rowContent,
+  type PreparedRows,
+  type RowFormat,
+} from './prepare-rows.ts';
 import { claimKeys, copyNewKeys, copyRawEvents, ensurePartitions, insertRawEventsJson } from './raw-sql.ts';
 import type { DeadLetter, IngestEvent, StoreResult } from './types.ts';
 
@@ -88,7 +94,7 @@ export async function storePreparedRows(
       // Added up while the rows were rendered; again, over the kept rows alone, when some were known.
       await recordPartials(
         client,
-        rows.count === candidates.count ? prepared.partials : partialsOf(prepared.tuples, rows),
+        rows.count === candidates.count ? prepared.partials : partialsOf(prepared, rows),
       );
     }
     stored = rows.count;
@@ -200,10 +206,10 @@ function instantsOf(rows: KeptRows, unitMs: number): string[] {
 }
 
 /** The partials of the kept `rows` alone. */
-function partialsOf(tuples: CopyBuffer, rows: KeptRows): BatchPartialsResult {
+function partialsOf({ tuples, copyRows }: PreparedRows, rows: KeptRows): PreparedRows['partials'] {
   const partials = new BatchPartials();
   for (let i = 0; i < rows.count; i++) partials.addRow(rows.timestampMs(i), tuples, rows.copyRow(i));
-  return partials.result();
+  return partials.result(partialRowsFor(copyRows));
 }
 
 /** The COPY bytes of `rows`: every row as rendered, or the kept ones when some were known already. */

@@ -1,7 +1,7 @@
 // The harness's real Prometheus from a test: instant queries, waiting for a series to be scraped, and
 // registering a runtime started on a free port as a scrape target (file_sd, removed at teardown).
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 
@@ -41,7 +41,12 @@ export async function registerScrapeTarget(
   targetsDir: string,
   port: number,
 ): Promise<void> {
-  const file = join(targetsDir, `test-${randomBytes(5).toString('hex')}.json`);
-  await writeFile(file, JSON.stringify([{ targets: [`127.0.0.1:${port}`] }]));
+  const name = `test-${randomBytes(5).toString('hex')}`;
+  const file = join(targetsDir, `${name}.json`);
+  // Written under a name the scrape job's *.json does not match, then renamed: Prometheus watches the
+  // folder and would otherwise read the file between its creation and its write, empty.
+  const partial = join(targetsDir, `${name}.tmp`);
+  await writeFile(partial, JSON.stringify([{ targets: [`127.0.0.1:${port}`] }]));
+  await rename(partial, file);
   t.teardown(() => rm(file, { force: true }));
 }
