@@ -5,7 +5,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import type { PoolClient } from 'pg';
-import { PartialTuples } from '../../shared/aggregate/partial-tuples.ts';
+import { PARTIAL_COLUMNS, PartialTuples } from '../../shared/aggregate/partial-tuples.ts';
 import { recordPartials } from '../../shared/aggregate/partials-sql.ts';
 import {
   PartialColumnRows,
@@ -47,6 +47,9 @@ const row = fc.record({
   bins: fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
 });
 
+/** bucket … sum_squares: the columns read back as text. */
+const TEXT_COLUMNS = PARTIAL_COLUMNS.split(', ').slice(0, 8);
+
 /** A partial row as comparable text (-0 kept apart from 0), in a canonical order of rows. */
 type RowText = string[];
 
@@ -68,16 +71,7 @@ async function readBack(client: PoolClient): Promise<RowText[]> {
   await client.query('DELETE FROM aggregate_partials');
   return sorted(
     rows.map((r) => [
-      ...[
-        'bucket',
-        'event_type',
-        'metric',
-        'dimension',
-        'dimension_value',
-        'count',
-        'sum',
-        'sum_squares',
-      ].map((c) => r[c] as string),
+      ...TEXT_COLUMNS.map((c) => r[c] as string),
       float(r.min),
       float(r.max),
       r.bins.toString('hex'),
