@@ -4,7 +4,7 @@
 // partial that holds every row read, so later batches' partials add to it.
 import type { PoolClient } from 'pg';
 import { BinCounts, BinsMerger, binArrays, binOf, encodeBins } from '../sketch/index.ts';
-import { emptyPartialColumns, pushPartial } from './partials.ts';
+import { PartialColumnRows } from './partials.ts';
 import { takeHourPartials, writeHourPartials, type HourPartials } from './partials-sql.ts';
 import type { SeriesState } from './range-accumulator.ts';
 import { seriesColumns } from './range-state.ts';
@@ -62,14 +62,12 @@ export async function compactPartials(db: PoolClient, bucket: Date, partials: Ho
  */
 export async function replacePartialsWithState(db: PoolClient, bucket: Date, rowsIn: number): Promise<void> {
   const stored = await takeHourPartials(db, bucket);
-  const iso = bucket.toISOString();
-  const c = emptyPartialColumns();
+  const rows = new PartialColumnRows();
   for (const s of stored) {
     const bins = new BinCounts();
     s.signs.forEach((sign, i) => bins.add(binOf(sign, s.keys[i]!), Number(s.counts[i])));
-    pushPartial(
-      c,
-      iso,
+    rows.push(
+      bucket.getTime(),
       {
         eventType: s.event_type,
         metric: s.metric,
@@ -80,5 +78,5 @@ export async function replacePartialsWithState(db: PoolClient, bucket: Date, row
       encodeBins(bins),
     );
   }
-  await writeHourPartials(db, bucket, c, rowsIn);
+  await writeHourPartials(db, bucket, rows.columns, rowsIn);
 }

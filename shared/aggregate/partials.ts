@@ -49,33 +49,15 @@ export interface PartialSeries {
   dimensionValue: string;
 }
 
-/** Appends one partial row to `c`. */
-export function pushPartial(
-  c: PartialColumns,
-  bucket: string,
-  series: PartialSeries,
-  figures: PartialFigures,
-  bins: Buffer,
-): void {
-  c.buckets.push(bucket);
-  c.eventTypes.push(series.eventType);
-  c.metrics.push(series.metric);
-  c.dimensions.push(series.dimension);
-  c.dimensionValues.push(series.dimensionValue);
-  c.counts.push(figures.count);
-  c.sums.push(figures.sum);
-  c.sumSquares.push(figures.sumSquares);
-  c.mins.push(float8Text(figures.min));
-  c.maxes.push(float8Text(figures.max));
-  c.bins.push(bins);
-}
-
 /** Where a batch's partial rows are put: columns (PartialColumnRows) or binary COPY tuples (partial-tuples.ts). */
 export interface PartialRowSink {
   push(bucketMs: number, series: PartialSeries, figures: PartialFigures, bins: Buffer): void;
 }
 
-/** Partial rows as the columns of one unnest INSERT: small batches, and PGlite, which takes no COPY. */
+/**
+ * Partial rows as the columns of one unnest INSERT: small batches, PGlite, which takes no COPY, and an hour's
+ * partials replaced by its state (hour-partials.ts).
+ */
 export class PartialColumnRows implements PartialRowSink {
   readonly columns = emptyPartialColumns();
   private lastBucketMs = NaN;
@@ -86,7 +68,18 @@ export class PartialColumnRows implements PartialRowSink {
       this.lastBucketMs = bucketMs;
       this.lastBucket = new Date(bucketMs).toISOString();
     }
-    pushPartial(this.columns, this.lastBucket, series, figures, bins);
+    const c = this.columns;
+    c.buckets.push(this.lastBucket);
+    c.eventTypes.push(series.eventType);
+    c.metrics.push(series.metric);
+    c.dimensions.push(series.dimension);
+    c.dimensionValues.push(series.dimensionValue);
+    c.counts.push(figures.count);
+    c.sums.push(figures.sum);
+    c.sumSquares.push(figures.sumSquares);
+    c.mins.push(float8Text(figures.min));
+    c.maxes.push(float8Text(figures.max));
+    c.bins.push(bins);
   }
 }
 
@@ -98,7 +91,7 @@ const figuresOf = (f: MetricFigures): PartialFigures => ({
   max: f.max,
 });
 
-export function emptyPartialColumns(): PartialColumns {
+function emptyPartialColumns(): PartialColumns {
   return {
     buckets: [],
     eventTypes: [],
