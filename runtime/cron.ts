@@ -4,6 +4,7 @@
 // (from, to] from an injected clock, so tests (and `--cron-tick`) need not wait for a minute to turn.
 import { CronExpressionParser } from 'cron-parser';
 import nodeCron, { type ScheduledTask } from 'node-cron';
+import { CRON_TIME_ZONE } from '../shared/status/aggregation-status.ts';
 import { NAMESPACE, cronSchedule, type FunctionSpec } from './stack.ts';
 import type { RuntimeLog } from './supervisor.ts';
 
@@ -14,10 +15,13 @@ export interface CronJob {
   timezone: string;
 }
 
-/** robfig/cron v3 accepts `CRON_TZ=Area/City <expr>` (and `TZ=`); the zone defaults to `defaultZone`. */
+/**
+ * robfig/cron v3 accepts `CRON_TZ=Area/City <expr>` (and `TZ=`); without one a schedule fires in
+ * `defaultZone`, the cron-connector's own zone (CRON_TIME_ZONE).
+ */
 export function parseSchedule(
   schedule: string,
-  defaultZone = 'UTC',
+  defaultZone = CRON_TIME_ZONE,
 ): { expression: string; timezone: string } {
   const m = /^\s*(?:CRON_TZ|TZ)=(\S+)\s+(.+)$/.exec(schedule);
   const expression = (m ? m[2]! : schedule).trim();
@@ -31,7 +35,7 @@ export function parseSchedule(
   return { expression, timezone };
 }
 
-export function cronJobs(functions: FunctionSpec[], defaultZone = 'UTC'): CronJob[] {
+export function cronJobs(functions: FunctionSpec[], defaultZone = CRON_TIME_ZONE): CronJob[] {
   return functions.flatMap((f) => {
     const schedule = cronSchedule(f);
     if (schedule === undefined) return [];

@@ -33,7 +33,7 @@ import {
   startKafkaBridge,
   type KafkaBridge,
 } from './kafka-bridge.ts';
-import { invocationLimits, kafkaTopics, loadStack, type Stack } from './stack.ts';
+import { invocationLimits, kafkaTopics, loadConfiguredStack, type Stack } from './stack.ts';
 import { createSupervisor, PROJECT_ROOT, type RuntimeLog, type Supervisor } from './supervisor.ts';
 
 export const DEFAULT_DATA_DIR = './.data/pglite';
@@ -149,7 +149,7 @@ export function isolatedRuntimeOptions(
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const env = options.env ?? process.env;
   const config: BatchProcessingConfig = loadConfig({ env });
-  const stack = loadStack(options.stackFile ?? resolve(PROJECT_ROOT, 'stack.yml'), env);
+  const stack = loadConfiguredStack(options.stackFile ?? resolve(PROJECT_ROOT, 'stack.yml'), env, config);
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
     for (const c of cleanups.splice(0).reverse()) {
@@ -245,7 +245,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       metrics.replicas.set({ function_name: p.spec.name }, p.state === 'ready' ? 1 : 0);
 
     const cron = createCronScheduler(
-      cronJobs(stack.functions, config.time.zone),
+      cronJobs(stack.functions),
       async (fn, headers) => {
         metrics.cronFired.inc({ function_name: fn });
         return gatewayCronInvoke(gatewayServer.url)(fn, headers);

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { settingsAsEnv, type BatchProcessingConfig } from '../shared/config/index.ts';
 import { DEFAULT_MAX_REQUEST_BODY, durationMs } from '../templates/node20-ts/main.ts';
 
 export const NAMESPACE = 'openfaas-fn';
@@ -105,9 +106,10 @@ export function parseStack(text: string, file: string, env: NodeJS.ProcessEnv = 
       lang: typeof fn.lang === 'string' ? fn.lang : 'node20-ts',
       image: typeof fn.image === 'string' ? fn.image : `${name}:latest`,
       handlerPath: handlerModule(dir, fn.handler),
+      // faas-cli merges the environment files over `environment`: a file's value wins
       environment: {
-        ...environmentFiles(dir, fn.environment_file, env),
         ...stringMap(fn.environment, `${name}.environment`),
+        ...environmentFiles(dir, fn.environment_file, env),
       },
       labels: stringMap(fn.labels, `${name}.labels`),
       annotations: stringMap(fn.annotations, `${name}.annotations`),
@@ -125,6 +127,19 @@ export function loadStack(file: string, env: NodeJS.ProcessEnv = process.env): S
     throw new Error(`stack file ${file} not found; run from the project root or pass --stack <file>`);
   }
   return parseStack(readFileSync(file, 'utf8'), file, env);
+}
+
+/**
+ * The stack as the runtime serves it: `${VAR}` expanded from the loaded configuration, so a schedule, zone,
+ * topic or timeout set in the YAML file (or left at its default) reaches stack.yml as it reaches the
+ * functions that read it. faas-cli, which reads no configuration file, expands from its environment.
+ */
+export function loadConfiguredStack(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  config: BatchProcessingConfig,
+): Stack {
+  return loadStack(file, { ...env, ...settingsAsEnv(config) });
 }
 
 /** Kafka topics of a function (`topic: a,b`), without the cron-connector's topic. */

@@ -5,6 +5,7 @@ export {
   CAPACITY_ANALYSES,
   DISTRIBUTION_CHANNELS,
   LOG_LEVELS,
+  MAX_JOB_TIMEOUT_SECONDS,
   REPORT_FORMATS,
   WEEK_STARTS,
 } from './schema.ts';
@@ -13,3 +14,4 @@ export { secretKeys, settingKeys, settings } from './keys.ts';
 export type { SettingSource } from './keys.ts';
 export { DEFAULT_SECRETS_DIR } from './sources.ts';
 export { renderConfigDocs } from './docs.ts';
+export { settingsAsEnv } from './as-env.ts';

@@ -19,6 +19,9 @@ export interface SettingSource {
 
 const BP = 'batch_processing';
 
+// A setting named as ${VAR} in stack.yml (schedules, topics, the job timeout, the gateway) also
+// decides what is deployed: faas-cli expands it from the environment it runs in, the local runtime from the
+// loaded configuration (environment, YAML file, defaults), and the functions get the expanded value.
 // prettier-ignore
 export const settings: Record<SettingKey, SettingSource> = {
   'api.port': { env: 'BATCH_PROCESSING_API_PORT', yaml: `${BP}.api.port`, description: 'Port of the batch-processing HTTP API.' },
@@ -30,7 +33,7 @@ export const settings: Record<SettingKey, SettingSource> = {
     env: 'BATCH_PROCESSING_INGEST_OPEN', yaml: `${BP}.api.ingest_open`,
     description: 'true = ingest takes events without the API token even when one is set (producers or a Kafka connector that cannot send the header); every other mutating call still needs it.',
   },
-  'jobs.timeoutSeconds': { env: 'BATCH_PROCESSING_TIMEOUT', yaml: `${BP}.jobs.timeout`, description: 'Time limit of one job run.' },
+  'jobs.timeoutSeconds': { env: 'BATCH_PROCESSING_TIMEOUT', yaml: `${BP}.jobs.timeout`, description: 'Time limit of one job run: past it a run starts no further window and leaves the rest to the next run. At most 3600 s, the watchdog\'s exec_timeout of the long jobs in stack.yml, which ends an invocation whatever the job does.' },
   'jobs.retries': { env: 'BATCH_PROCESSING_RETRIES', yaml: `${BP}.jobs.retries`, description: 'Retries of a failed window before it is marked failed.' },
   'jobs.retryDelaySeconds': { env: 'BATCH_PROCESSING_RETRY_DELAY', yaml: `${BP}.jobs.retry_delay`, description: 'Delay before a failed window is retried.' },
   'aggregation.enabled': { env: 'BATCH_PROCESSING_AGGREGATION_ENABLED', yaml: `${BP}.aggregation.enabled`, description: 'Master switch of all aggregation jobs.' },
@@ -38,11 +41,11 @@ export const settings: Record<SettingKey, SettingSource> = {
   'aggregation.intervals.daily': { env: 'BATCH_PROCESSING_DAILY_ENABLED', yaml: `${BP}.aggregation.intervals.daily`, description: 'Daily rollup on/off.' },
   'aggregation.intervals.weekly': { env: 'BATCH_PROCESSING_WEEKLY_ENABLED', yaml: `${BP}.aggregation.intervals.weekly`, description: 'Weekly rollup on/off.' },
   'aggregation.intervals.monthly': { env: 'BATCH_PROCESSING_MONTHLY_ENABLED', yaml: `${BP}.aggregation.intervals.monthly`, description: 'Monthly rollup on/off.' },
-  'aggregation.cron.hourly': { env: 'BATCH_PROCESSING_HOURLY_CRON', yaml: `${BP}.aggregation.schedules.hourly`, description: 'Schedule of the hourly aggregation.' },
-  'aggregation.cron.daily': { env: 'BATCH_PROCESSING_DAILY_CRON', yaml: `${BP}.aggregation.schedules.daily`, description: 'Schedule of the daily rollup.' },
-  'aggregation.cron.weekly': { env: 'BATCH_PROCESSING_WEEKLY_CRON', yaml: `${BP}.aggregation.schedules.weekly`, description: 'Schedule of the weekly rollup.' },
-  'aggregation.cron.monthly': { env: 'BATCH_PROCESSING_MONTHLY_CRON', yaml: `${BP}.aggregation.schedules.monthly`, description: 'Schedule of the monthly rollup.' },
-  'time.zone': { env: 'BATCH_PROCESSING_TIMEZONE', yaml: `${BP}.timezone`, description: 'Zone of day, week and month buckets and of report dates: any IANA zone, half- and quarter-hour offsets and DST included (Asia/Kolkata, Asia/Kathmandu, Australia/Adelaide). Hours are UTC hours; where a local day starts inside one (e.g. 18:30 UTC in Kolkata), that hour also keeps the state of its quarter hours, so days, weeks and months stay exact.' },
+  'aggregation.cron.hourly': { env: 'BATCH_PROCESSING_HOURLY_CRON', yaml: `${BP}.aggregation.schedules.hourly`, description: 'Schedule of the hourly aggregation. In UTC, the zone the cron-connector fires in. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
+  'aggregation.cron.daily': { env: 'BATCH_PROCESSING_DAILY_CRON', yaml: `${BP}.aggregation.schedules.daily`, description: 'Schedule of the daily rollup. In UTC, the zone the cron-connector fires in. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
+  'aggregation.cron.weekly': { env: 'BATCH_PROCESSING_WEEKLY_CRON', yaml: `${BP}.aggregation.schedules.weekly`, description: 'Schedule of the weekly rollup. In UTC, the zone the cron-connector fires in. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
+  'aggregation.cron.monthly': { env: 'BATCH_PROCESSING_MONTHLY_CRON', yaml: `${BP}.aggregation.schedules.monthly`, description: 'Schedule of the monthly rollup. In UTC, the zone the cron-connector fires in. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
+  'time.zone': { env: 'BATCH_PROCESSING_TIMEZONE', yaml: `${BP}.timezone`, description: 'Zone of day, week and month buckets and of report dates: any IANA zone, half- and quarter-hour offsets and DST included (Asia/Kolkata, Asia/Kathmandu, Australia/Adelaide). Hours are UTC hours; where a local day starts inside one (e.g. 18:30 UTC in Kolkata), that hour also keeps the state of its quarter hours, so days, weeks and months stay exact. Schedules are not in this zone: they fire in UTC, the cron-connector\'s zone.' },
   'time.weekStart': { env: 'BATCH_PROCESSING_WEEK_START', yaml: `${BP}.week_start`, description: 'First day of a week bucket (monday = ISO).' },
   'retention.rawDays': { env: 'BATCH_PROCESSING_RAW_DATA_RETENTION_DAYS', yaml: `${BP}.retention.raw_data_days`, description: 'Days raw events are kept (older events are rejected at ingest).' },
   'retention.aggregatedDays': { env: 'BATCH_PROCESSING_AGGREGATED_DATA_RETENTION_DAYS', yaml: `${BP}.retention.aggregated_data_days`, description: 'Days aggregates are kept.' },
@@ -54,7 +57,7 @@ export const settings: Record<SettingKey, SettingSource> = {
   'retention.runsDays': { env: 'BATCH_PROCESSING_RUNS_RETENTION_DAYS', yaml: `${BP}.retention.runs_days`, description: 'Days finished runs stay in the runs ledger.' },
   'retention.dedupKeysDays': { env: 'BATCH_PROCESSING_DEDUP_KEYS_RETENTION_DAYS', yaml: `${BP}.retention.dedup_keys_days`, description: 'Days idempotency keys and Kafka record claims are kept; unset = raw retention + future skew + 1 day.' },
   'retention.restoredKeepDays': { env: 'BATCH_PROCESSING_RESTORED_KEEP_DAYS', yaml: `${BP}.retention.restored_keep_days`, description: 'Days a restored raw day is kept before the sweep drops it again.' },
-  'retention.cron': { env: 'BATCH_PROCESSING_RETENTION_CRON', yaml: `${BP}.retention.schedule`, description: 'Schedule of the retention sweep (after the daily aggregation).' },
+  'retention.cron': { env: 'BATCH_PROCESSING_RETENTION_CRON', yaml: `${BP}.retention.schedule`, description: 'Schedule of the retention sweep (after the daily aggregation), in UTC like every schedule. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
   'retention.quota.databaseBytes': { env: 'BATCH_PROCESSING_DATABASE_QUOTA', yaml: `${BP}.retention.quota.database`, description: 'Database size data_retention_storage_usage compares against.' },
   'retention.quota.archiveBytes': { env: 'BATCH_PROCESSING_ARCHIVE_QUOTA', yaml: `${BP}.retention.quota.archive`, description: 'Archive size (raw, aggregates and reports together) data_retention_storage_usage compares against.' },
   'retention.archival.enabled': { env: 'BATCH_PROCESSING_ARCHIVAL_ENABLED', yaml: `${BP}.retention.archival.enabled`, description: 'Archive data before retention deletes it (off: past-retention data is deleted without a copy).' },
@@ -65,7 +68,7 @@ export const settings: Record<SettingKey, SettingSource> = {
   'reports.distribution': { env: 'BATCH_PROCESSING_REPORT_DISTRIBUTION', yaml: `${BP}.reports.distribution`, description: 'Channels of finished reports: email sends them to their recipients. Every report is stored (S3, or the local archive folder without S3) whether or not s3 is listed; the value is accepted as the original configuration files have it.' },
   'reports.scheduled': { env: 'BATCH_PROCESSING_REPORT_SCHEDULED_TYPES', yaml: `${BP}.reports.scheduled`, description: 'Report types made by themselves once their period is aggregated (aggregation.completed, then the cron fallback); others only on request.' },
   'reports.catchUpDays': { env: 'BATCH_PROCESSING_REPORT_CATCH_UP_DAYS', yaml: `${BP}.reports.catch_up_days`, description: 'Scheduled reports of periods that ended up to this many days ago are made when missing (catch-up after downtime).' },
-  'reports.cron': { env: 'BATCH_PROCESSING_REPORTS_CRON', yaml: `${BP}.reports.schedule`, description: 'Schedule of generate-report-cron, the fallback that makes due reports and retries failed ones and e-mails.' },
+  'reports.cron': { env: 'BATCH_PROCESSING_REPORTS_CRON', yaml: `${BP}.reports.schedule`, description: 'Schedule of generate-report-cron, the fallback that makes due reports and retries failed ones and e-mails; in UTC like every schedule. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
   'reports.email.host': { env: 'SMTP_HOST', yaml: `${BP}.reports.email.smtp_host`, description: 'SMTP server for e-mailed reports; unset = no e-mail.' },
   'reports.email.port': { env: 'SMTP_PORT', yaml: `${BP}.reports.email.smtp_port`, description: 'SMTP port.' },
   'reports.email.user': { env: 'SMTP_USER', yaml: `${BP}.reports.email.smtp_user`, description: 'SMTP user; unset = no authentication.' },
@@ -115,8 +118,8 @@ export const settings: Record<SettingKey, SettingSource> = {
     description: 'How raw events get from Kafka into PostgreSQL, one path per deployment: pull = aggregate-hourly drains the raw topics before each run (exactly once, batched, fastest; no connector needed); push = a Kafka connector posts each record to ingest as it arrives (seconds of latency; one HTTP call per record). The other path stays off.',
   },
   'kafka.sessionTimeoutMs': { env: 'KAFKA_SESSION_TIMEOUT_MS', yaml: 'kafka.session_timeout_ms', description: 'Consumer session timeout.' },
-  'kafka.topics.raw': { env: 'KAFKA_RAW_TOPICS', yaml: 'kafka.topics.raw', description: 'Topics of raw events.' },
-  'kafka.topics.events': { env: 'KAFKA_EVENTS_TOPIC', yaml: 'kafka.topics.events', description: 'Topic of the functions\' own events (aggregation.completed, …).' },
+  'kafka.topics.raw': { env: 'KAFKA_RAW_TOPICS', yaml: 'kafka.topics.raw', description: 'Topics of raw events. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
+  'kafka.topics.events': { env: 'KAFKA_EVENTS_TOPIC', yaml: 'kafka.topics.events', description: 'Topic of the functions\' own events (aggregation.completed, …), which generate-report and analyze-capacity subscribe to. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
   'kafka.topics.dlq': { env: 'KAFKA_DLQ_TOPIC', yaml: 'kafka.topics.dlq', description: 'Dead-letter topic of rejected events.' },
   'kafka.topics.create': { env: 'KAFKA_TOPIC_CREATE', yaml: 'kafka.topics.create', description: 'Create the raw, events and DLQ topics with the admin API when the broker lacks them; false (or a broker that refuses) = warn naming the topic and wait for it.' },
   'kafka.topics.partitions': { env: 'KAFKA_TOPIC_PARTITIONS', yaml: 'kafka.topics.partitions', description: 'Partitions of a topic this project creates (pull ingestion stores two partitions\' batches at once).' },

@@ -81,7 +81,7 @@ export function decimal(min: number, max: number): Kind<number> {
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** A duration; a bare number is in `unit`, the result is in `unit`. */
-export function duration(unit: 's' | 'ms', min = 0): Kind<number> {
+export function duration(unit: 's' | 'ms', min = 0, max = Number.MAX_SAFE_INTEGER): Kind<number> {
   const unitName = unit === 's' ? 'seconds' : 'milliseconds';
   const expected = `a number of ${unitName}, or a number with a unit ms/s/m/h/d such as 300, 300s, 5m, 1h`;
   return {
@@ -93,6 +93,7 @@ export function duration(unit: 's' | 'ms', min = 0): Kind<number> {
       const ms = Number(match[1]) * (DURATION_UNITS_MS[(match[2] ?? unit).toLowerCase()] ?? 1);
       const value = unit === 's' ? ms / 1000 : Math.round(ms);
       if (value < min) return bad(`too short; expected at least ${min} ${unitName}`);
+      if (value > max) return bad(`too long; expected at most ${max} ${unitName}`);
       return ok(value);
     },
     format: String,

@@ -1,7 +1,7 @@
 // GET /retention/status: the policy and its cutoffs now, the last sweep and the next, what is archived (raw
 // days as contiguous ranges, aggregate months per level), what is restored or failed, and storage usage.
 import type { Queryable } from '../db/index.ts';
-import { nextCronFire } from '../status/aggregation-status.ts';
+import { CRON_TIME_ZONE, nextCronFire } from '../status/aggregation-status.ts';
 import { listArchives, type ArchiveRow } from './archives-sql.ts';
 import { cutoffsAt, DAY_MS, type RetentionPolicy } from './policy.ts';
 import { storageUsage, type StorageUsage } from './storage.ts';
@@ -162,7 +162,7 @@ export async function retentionStatus(
         }
       : null,
     lastSuccess: success.rows[0]?.finished_at.toISOString() ?? null,
-    nextSweep: nextCronFire(options.schedule, 'UTC', now).toISOString(),
+    nextSweep: nextCronFire(options.schedule, CRON_TIME_ZONE, now).toISOString(),
     archived: {
       raw: ranges(
         removed.filter((a) => a.kind === 'raw'),

@@ -55,6 +55,12 @@ export interface AggregationStatusReport {
 
 const iso = (d: Date | null): string | null => (d === null ? null : new Date(d).toISOString());
 
+/**
+ * The zone every schedule fires in: the cron-connector's, which reads a plain 5-field expression in its own
+ * zone (UTC in its image, which carries no zone database), and the local runtime's, which does as it does.
+ */
+export const CRON_TIME_ZONE = 'UTC';
+
 export function nextCronFire(schedule: string, timeZone: string, after: Date): Date {
   return CronExpressionParser.parse(schedule, { tz: timeZone, currentDate: after }).next().toDate();
 }
@@ -130,7 +136,7 @@ export async function aggregationStatus(
             end === null ? null : Math.max(0, Math.round((now.getTime() - new Date(end).getTime()) / 1000)),
           newestCompletedBucketEnd: iso(end),
           failingWindows: failingCount,
-          nextRun: nextCronFire(options.schedules[p], options.timeZone, now).toISOString(),
+          nextRun: nextCronFire(options.schedules[p], CRON_TIME_ZONE, now).toISOString(),
         },
       ];
     }),

@@ -46,6 +46,13 @@ async function bytes(stream: Readable): Promise<Buffer> {
 
 const KAFKA = { 'x-topic': 'hxp.batch.events', 'x-kafka-partition': '0', 'x-kafka-offset': '7' };
 
+test('next_check is the next fire of reports.cron in UTC, where the cron-connector fires it, whatever the zone', async (t) => {
+  const { h } = await fixture(t, { BATCH_PROCESSING_TIMEZONE: 'Asia/Kolkata' });
+  const status = (await h.call('GET', '/reports/status')).body as { next_check: string };
+  // minute 15 of a UTC hour, not of a Kolkata (+05:30) one (which would be 00:45 UTC)
+  t.is(status.next_check, '2026-11-29T01:15:00.000Z');
+});
+
 test('the original three commands: generate (202, then stored), list, status; the report downloads', async (t) => {
   const { h } = await fixture(t);
   const generated = await h.call('POST', '/reports/generate', {

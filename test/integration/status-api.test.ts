@@ -76,14 +76,15 @@ async function suite(t: ExecutionContext, db: Database): Promise<void> {
   });
   t.like(periods.daily, { status: 'failed', failingWindows: 1, freshnessSeconds: null });
   t.like(periods.daily?.lastRun, { status: 'failed', error: { code: 'WINDOW_FAILED', message: 'boom' } });
-  // 00:15 Berlin on the 29th is 23:15 UTC on the 28th.
-  t.is(periods.daily?.nextRun, '2026-11-28T23:15:00.000Z');
-  t.like(periods.weekly, { status: 'running', nextRun: '2026-11-29T23:30:00.000Z' });
+  // Schedules fire in UTC, the cron-connector's zone, whatever zone the buckets are in (Berlin here): the
+  // day's 00:15 is 00:15 UTC on the 29th, not 00:15 Berlin (23:15 UTC on the 28th).
+  t.is(periods.daily?.nextRun, '2026-11-29T00:15:00.000Z');
+  t.like(periods.weekly, { status: 'running', nextRun: '2026-11-30T00:30:00.000Z' });
   t.like(periods.monthly, {
     status: 'scheduled',
     lastRun: null,
     lastWindow: null,
-    nextRun: '2026-11-30T23:45:00.000Z',
+    nextRun: '2026-12-01T00:45:00.000Z',
   });
 
   const runs = await handleStatusRequest(

@@ -99,6 +99,11 @@ const invalid: [string, Record<string, string>, RegExp][] = [
     { BATCH_PROCESSING_TIMEOUT: '1w' },
     /^BATCH_PROCESSING_TIMEOUT="1w": not a duration/,
   ],
+  [
+    'a job timeout past the watchdog exec_timeout of stack.yml',
+    { BATCH_PROCESSING_TIMEOUT: '2h' },
+    /^BATCH_PROCESSING_TIMEOUT="2h": too long; expected at most 3600 seconds/,
+  ],
   ['negative duration', { KAFKA_SESSION_TIMEOUT_MS: '-5' }, /^KAFKA_SESSION_TIMEOUT_MS="-5": not a duration/],
   [
     'size',

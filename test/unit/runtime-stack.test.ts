@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import test from 'ava';
 import { authorized, basicAuthFromEnv } from '../../runtime/auth.ts';
 import { parseFunctionRoute } from '../../runtime/gateway.ts';
-import { cronSchedule, envsubst, kafkaTopics, loadStack, parseStack } from '../../runtime/stack.ts';
+import { loadConfig } from '../../shared/config/index.ts';
+import {
+  cronSchedule,
+  envsubst,
+  kafkaTopics,
+  loadConfiguredStack,
+  loadStack,
+  parseStack,
+} from '../../runtime/stack.ts';
 
 test('envsubst expands ${VAR}, ${VAR:-default} and ${VAR-default} like faas-cli', (t) => {
   const env = { SET: 'yes', EMPTY: '' };
@@ -44,7 +52,7 @@ functions:
   t.is(fn.name, 'ingest');
   t.is(fn.image, 'hxp/ingest:1.2.3');
   t.is(fn.handlerPath, join(dir, 'functions', 'ingest', 'handler.ts'));
-  t.deepEqual(fn.environment, { FROM_FILE: '1', OVERRIDDEN: 'stack', NUM: '5' });
+  t.deepEqual(fn.environment, { OVERRIDDEN: 'file', NUM: '5', FROM_FILE: '1' });
   t.deepEqual(fn.secrets, ['database-url']);
   t.deepEqual(fn.limits, { memory: '128Mi' });
   t.is(fn.requests, null);
@@ -62,6 +70,35 @@ test('the project stack.yml parses', (t) => {
   const stack = loadStack(new URL('../../stack.yml', import.meta.url).pathname, {});
   t.true(stack.functions.length > 0);
   for (const f of stack.functions) t.regex(f.handlerPath, /handler\.ts$/);
+});
+
+test('the runtime expands stack.yml from the loaded configuration: a YAML file reaches schedules and env', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hxp-stack-config-'));
+  const file = join(dir, 'config.yml');
+  writeFileSync(
+    file,
+    [
+      'batch_processing:',
+      '  reports:',
+      '    schedule: "5 6 * * *"',
+      '  jobs:',
+      '    timeout: 10m',
+      'kafka:',
+      '  topics:',
+      '    events: my.events',
+      '',
+    ].join('\n'),
+  );
+  const env = { CONFIG_FILE: file, BATCH_PROCESSING_HOURLY_CRON: '7 * * * *' };
+  const config = loadConfig({ env, secretsDir: dir });
+  const stack = loadConfiguredStack(new URL('../../stack.yml', import.meta.url).pathname, env, config);
+  const fn = (name: string) => stack.functions.find((f) => f.name === name);
+  t.is(fn('generate-report-cron')?.annotations.schedule, '5 6 * * *');
+  t.is(fn('aggregate-hourly')?.annotations.schedule, '7 * * * *', 'the environment too');
+  t.is(fn('retention-sweep')?.annotations.schedule, '30 0 * * *', 'and the defaults');
+  t.is(fn('analyze-capacity')?.annotations.topic, 'my.events');
+  t.is(fn('status')?.environment.BATCH_PROCESSING_REPORTS_CRON, '5 6 * * *');
+  t.is(fn('aggregate-daily')?.environment.BATCH_PROCESSING_TIMEOUT, '600');
 });
 
 test('function routes parse name, namespace, suffix and query', (t) => {

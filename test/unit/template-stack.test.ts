@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import test from 'ava';
 import { CronExpressionParser } from 'cron-parser';
 import { parse } from 'yaml';
-import { parseConfig, settings } from '../../shared/config/index.ts';
+import { MAX_JOB_TIMEOUT_SECONDS, parseConfig, settings } from '../../shared/config/index.ts';
 import { envsubst } from '../../runtime/stack.ts';
 
 /** The original deployment's budget (its BATCH_PROCESSING_MEMORY_LIMIT / _CPU_LIMIT defaults). */
@@ -161,6 +161,7 @@ test('cron annotations: topic cron-function and the configured default schedule 
   );
   for (const [name, fn] of functions) {
     if (fn.annotations?.topic !== 'cron-function') continue;
+    // a plain 5-field expression (DESIGN.md): the cron-connector's image has no zone database for a prefix
     const schedule = fn.annotations.schedule ?? '';
     t.is(schedule.split(/\s+/).length, 5, `${name}: 5-field cron`);
     t.notThrows(() => CronExpressionParser.parse(schedule), `${name}: ${schedule}`);
@@ -169,14 +170,18 @@ test('cron annotations: topic cron-function and the configured default schedule 
 
 test('ingest subscribes to the configured raw topics; the long jobs get the job timeout', (t) => {
   t.is(stack.functions.ingest?.annotations?.topic, defaults.kafka.topics.raw.join(','));
-  const timeout = defaults.jobs.timeoutSeconds;
+  t.is(defaults.jobs.timeoutSeconds, MAX_JOB_TIMEOUT_SECONDS);
   for (const [name, fn] of functions.filter(([n]) => n.startsWith('aggregate-') || n === 'retention-sweep')) {
-    t.is(fn.environment.exec_timeout, `${timeout}s`, name);
-    t.is(Number(fn.environment.BATCH_PROCESSING_TIMEOUT), timeout, name);
+    // The watchdog ends an invocation at exec_timeout: the longest timeout the configuration allows fits in it.
+    t.is(fn.environment.exec_timeout, `${MAX_JOB_TIMEOUT_SECONDS}s`, name);
+    t.is(Number(fn.environment.BATCH_PROCESSING_TIMEOUT), defaults.jobs.timeoutSeconds, name);
     for (const key of ['read_timeout', 'write_timeout']) {
-      t.true(Number.parseInt(fn.environment[key] ?? '0', 10) > timeout, `${name}: ${key} above exec_timeout`);
+      const seconds = Number.parseInt(fn.environment[key] ?? '0', 10);
+      t.true(seconds > MAX_JOB_TIMEOUT_SECONDS, `${name}: ${key} above exec_timeout`);
     }
   }
+  // status judges a run abandoned past the same job timeout
+  t.is(Number(stack.functions.status?.environment.BATCH_PROCESSING_TIMEOUT), defaults.jobs.timeoutSeconds);
   for (const [name, fn] of functions) {
     for (const key of ['exec_timeout', 'read_timeout', 'write_timeout']) {
       t.regex(fn.environment[key] ?? '', /^\d+s$/, `${name}: ${key} is set (of-watchdog needs > 0)`);
@@ -188,7 +193,11 @@ test('schedules, raw topics and the gateway follow the configuration variables o
   const env = {
     BATCH_PROCESSING_HOURLY_CRON: '5 * * * *',
     BATCH_PROCESSING_WEEKLY_CRON: '0 3 * * 1',
+    BATCH_PROCESSING_REPORTS_CRON: '5 6 * * *',
+    BATCH_PROCESSING_RETENTION_CRON: '7 4 * * *',
+    BATCH_PROCESSING_TIMEOUT: '600',
     KAFKA_RAW_TOPICS: 'a.raw,b.raw',
+    KAFKA_EVENTS_TOPIC: 'my.events',
     OPENFAAS_GATEWAY_URL: 'http://gw.example:8080',
   };
   const configured = parse(envsubst(text, env)) as StackFile;
@@ -197,14 +206,29 @@ test('schedules, raw topics and the gateway follow the configuration variables o
     kafka: { topics: { raw: ['a.raw', 'b.raw'] } },
     openfaas: { gatewayUrl: 'http://gw.example:8080' },
   });
-  t.is(configured.functions['aggregate-hourly']?.annotations?.schedule, config.aggregation.cron.hourly);
-  t.is(configured.functions['aggregate-weekly']?.annotations?.schedule, config.aggregation.cron.weekly);
-  t.is(configured.functions['aggregate-daily']?.annotations?.schedule, config.aggregation.cron.daily);
+  const fired = (name: string) => configured.functions[name]?.annotations?.schedule;
+  t.is(fired('aggregate-hourly'), config.aggregation.cron.hourly);
+  t.is(fired('aggregate-weekly'), config.aggregation.cron.weekly);
+  t.is(fired('aggregate-daily'), config.aggregation.cron.daily);
+  t.is(fired('generate-report-cron'), '5 6 * * *');
+  t.is(fired('retention-sweep'), '7 4 * * *');
   t.is(configured.functions.ingest?.annotations?.topic, config.kafka.topics.raw.join(','));
+  // aggregation.completed reaches the functions that wait for it on the configured topic
+  t.is(configured.functions['generate-report']?.annotations?.topic, 'my.events');
+  t.is(configured.functions['analyze-capacity']?.annotations?.topic, 'my.events');
+  // the long jobs stop at the configured timeout, and status judges their runs by it
+  for (const name of ['aggregate-hourly', 'aggregate-monthly', 'retention-sweep', 'status']) {
+    t.is(configured.functions[name]?.environment.BATCH_PROCESSING_TIMEOUT, '600', name);
+  }
   t.is(configured.provider.gateway, config.openfaas.gatewayUrl);
   // The status function reports next fire times from the schedules that really apply.
   t.is(configured.functions.status?.environment.BATCH_PROCESSING_HOURLY_CRON, '5 * * * *');
   t.is(configured.functions.status?.environment.BATCH_PROCESSING_MONTHLY_CRON, '0 0 1 * *');
+  t.is(configured.functions.status?.environment.BATCH_PROCESSING_RETENTION_CRON, '7 4 * * *');
+  for (const name of ['status', 'generate-report', 'generate-report-cron']) {
+    t.is(configured.functions[name]?.environment.BATCH_PROCESSING_REPORTS_CRON, '5 6 * * *', name);
+  }
+  t.is(configured.functions['retention-sweep']?.environment.BATCH_PROCESSING_RETENTION_CRON, '7 4 * * *');
   // Every ${VAR} in stack.yml is a configuration variable, so it is documented and validated.
   const known = new Set(Object.values(settings).map((s) => s.env));
   for (const [, name] of text.matchAll(/\$\{([A-Z0-9_]+)/g)) t.true(known.has(name!), `${name} is a setting`);
@@ -217,15 +241,15 @@ test('every handler starts through initFunction: no DATABASE_URL or a bad settin
   }
 });
 
-test('functions that take mutating calls mount the api-token secret', (t) => {
-  for (const name of [
-    'ingest',
-    'aggregate-hourly',
-    'aggregate-daily',
-    'aggregate-weekly',
-    'aggregate-monthly',
-  ]) {
-    t.true(stack.functions[name]?.secrets?.includes('api-token'), name);
+test('every function mounts the api-token secret: each takes a mutating call', (t) => {
+  // The cron twins serve the same routes as their HTTP siblings (POST /reports/generate, deliveries,
+  // POST /capacity/analysis); only their cron tick goes without the token.
+  for (const [name, fn] of functions) t.true(fn.secrets?.includes('api-token'), name);
+});
+
+test('status mounts the S3 keys: its /health probes the archive bucket', (t) => {
+  for (const secret of ['s3-access-key-id', 's3-secret-access-key']) {
+    t.true(stack.functions.status?.secrets?.includes(secret), secret);
   }
 });
 

@@ -11,7 +11,7 @@ import { requireApiToken } from '../../auth/index.ts';
 import { BatchError, errorCatalogue, isErrorCode } from '../../errors/index.ts';
 import { jsonBody, matchRoute, type Route } from '../../http/index.ts';
 import { eventCause, TRIGGERS, type EventCause, type Trigger } from '../../jobs/index.ts';
-import { nextCronFire } from '../../status/aggregation-status.ts';
+import { CRON_TIME_ZONE, nextCronFire } from '../../status/aggregation-status.ts';
 import { deliveriesOf, type DeliveryRow } from '../deliver/deliveries-sql.ts';
 import { emailReports, fileName } from '../deliver/deliver.ts';
 import {
@@ -238,7 +238,7 @@ async function status(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> 
   if (req.query.id !== undefined) return oneReport(deps, parseId(req.query.id, 'id'));
   const at = deps.clock?.() ?? new Date();
   const rows = new Map((await reportTypeStatus(deps.db)).map((r) => [r.report_type, r]));
-  const nextCheck = nextCronFire(deps.cron, 'UTC', at).toISOString();
+  const nextCheck = nextCronFire(deps.cron, CRON_TIME_ZONE, at).toISOString();
   const types: Record<string, unknown> = {};
   for (const type of REPORT_TYPES) {
     const r = rows.get(type);
