@@ -108,10 +108,11 @@ function resolveSettings(env: NodeJS.ProcessEnv): FunctionSettings {
 
 /**
  * The template's start hook (handlers export it as `init`): a bad configuration or a missing
- * DATABASE_URL stops the process before it listens, with the catalogued error.
+ * DATABASE_URL stops the process before it listens, with the catalogued error. Returns the configuration
+ * so the template's logger takes its level from it rather than loading it a second time.
  */
-export function initFunction(): void {
-  functionSettings();
+export function initFunction(): BatchProcessingConfig {
+  return functionSettings().config;
 }
 
 async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): Promise<FunctionContext> {

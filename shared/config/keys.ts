@@ -122,7 +122,7 @@ export const settings: Record<SettingKey, SettingSource> = {
   'kafka.topics.events': { env: 'KAFKA_EVENTS_TOPIC', yaml: 'kafka.topics.events', description: 'Topic of the functions\' own events (aggregation.completed, …), which generate-report and analyze-capacity subscribe to. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
   'kafka.topics.dlq': { env: 'KAFKA_DLQ_TOPIC', yaml: 'kafka.topics.dlq', description: 'Dead-letter topic of rejected events.' },
   'kafka.topics.create': { env: 'KAFKA_TOPIC_CREATE', yaml: 'kafka.topics.create', description: 'Create the raw, events and DLQ topics with the admin API when the broker lacks them; false (or a broker that refuses) = warn naming the topic and wait for it.' },
-  'kafka.topics.partitions': { env: 'KAFKA_TOPIC_PARTITIONS', yaml: 'kafka.topics.partitions', description: 'Partitions of a topic this project creates (pull ingestion stores two partitions\' batches at once).' },
+  'kafka.topics.partitions': { env: 'KAFKA_TOPIC_PARTITIONS', yaml: 'kafka.topics.partitions', description: 'Partitions of a topic this project creates (pull ingestion stores up to three batches at once, each of another partition; one on the embedded PGlite).' },
   'kafka.topics.replicationFactor': { env: 'KAFKA_TOPIC_REPLICATION_FACTOR', yaml: 'kafka.topics.replication_factor', description: 'Replication factor of a topic this project creates; at most the number of brokers (1 suits a single broker).' },
   'database.url': {
     env: 'DATABASE_URL', yaml: 'database.url', secretFile: 'database-url', secret: true,

@@ -50,8 +50,10 @@ export const ingestOperations: ApiOperation[] = [
       'record or its content; the same id with other content keeps the first (a conflicting duplicate); bad ' +
       'events go to dead letters with the reason and ' +
       'never block the good ones around them. Kafka connector deliveries carry X-Topic, X-Kafka-Partition and ' +
-      'X-Kafka-Offset.',
+      'X-Kafka-Offset. Needs the API token when one is configured, unless ingest is configured open ' +
+      '(api.ingestOpen).',
     tags: ['ingest'],
+    auth: true,
     body: {
       schema: z.union([EventEnvelopeSchema, z.array(EventEnvelopeSchema)]),
       description: 'application/x-ndjson (one event per line) is accepted too',
@@ -62,6 +64,12 @@ export const ingestOperations: ApiOperation[] = [
         schema: PushResultSchema,
       },
       400: BAD_REQUEST,
+      401: errorResponse(
+        'a token is configured, ingest is not open (api.ingestOpen) and the request has no valid Authorization: Bearer header (UNAUTHORIZED)',
+      ),
+      409: errorResponse(
+        'a Kafka connector delivered a raw topic while kafka.consumption is pull: not stored here, the pull stores it (KAFKA_PUSH_OFF)',
+      ),
       413: errorResponse('the body is larger than MAX_REQUEST_BODY'),
       422: { description: 'every event of the body was rejected', schema: PushResultSchema },
     },

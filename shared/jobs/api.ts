@@ -89,8 +89,11 @@ export const aggregationOperations: ApiOperation[] = FUNCTIONS.map(([fn, level, 
   served: 'gateway',
   operationId: `run${level[0]!.toUpperCase()}${level.slice(1)}Aggregation`,
   summary,
-  description: 'What the cron tick does; a body {"from","to"} backfills that range instead.',
+  description:
+    'What the cron tick does; a body {"from","to"} backfills that range instead. Only a backfill needs the ' +
+    'API token (when one is configured): the tick and a call without a body do not.',
   tags: ['aggregation'],
+  auth: true,
   body: { schema: AggregationRequestSchema, required: false },
   responses: {
     200: {

@@ -46,7 +46,10 @@ export interface ApiOperation {
   /** Path parameters: one string schema per `{name}` of the path. */
   params?: z.ZodObject;
   body?: { schema: z.ZodType; contentType?: string; required?: boolean; description?: string };
-  /** Requires `Authorization: Bearer <api.token>` when a token is configured. */
+  /**
+   * Some call of the operation requires `Authorization: Bearer <api.token>` when a token is configured (and
+   * documents the 401); when not every call does, the description says which.
+   */
   auth?: boolean;
   responses: Record<number, ApiResponse>;
   /** Requests the contract test (test/e2e/openapi-contract.test.ts) sends; none = it only checks the route exists. */

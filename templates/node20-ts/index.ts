@@ -9,7 +9,7 @@
 //      HXP_FUNCTION_NAME  the function's name, bound to every log line as `fn`
 //      MAX_REQUEST_BODY   body limit in bytes (default 1048576); larger answers 413 JSON
 //      DRAIN_TIMEOUT_MS   how long SIGTERM waits for in-flight requests (default write_timeout, else 30 s)
-//      LOG_LEVEL     pino level (default info)
+//      LOG_LEVEL     pino level (default info), or logging.level of CONFIG_FILE: the configuration's log.level
 // Ready signal: one JSON line on stdout with "msg":"listening" and "port":<n> (pino, so it also carries
 // level/time/pid/hostname/fn). SIGTERM: stops accepting, drains, runs the module's `close()`, exits 0.
 //

@@ -4,15 +4,13 @@
 // request completing, "stopped") reached the log out of order or not at all. A function logs a few lines
 // per request; blocking on them costs microseconds.
 import pino from 'pino';
-import { LOG_LEVELS } from '../../shared/config/index.ts';
-import { createLogger, type Logger, type LogLevel } from '../../shared/log/index.ts';
+import { createLogger, type Logger, type LoggerSource } from '../../shared/log/index.ts';
 
-export function createTemplateLogger(functionName: string | undefined, env = process.env): Logger {
-  const wanted = env.LOG_LEVEL ?? 'info';
-  const level = (LOG_LEVELS as readonly string[]).includes(wanted) ? (wanted as LogLevel) : 'info';
-  return createLogger(
-    { level },
-    { fn: functionName ?? 'function' },
-    pino.destination({ dest: 1, sync: true }),
-  );
+/**
+ * `source` is the loaded configuration, so that `log.level` from any of its sources (LOG_LEVEL, the
+ * CONFIG_FILE's logging.level) applies and its secret values are scrubbed too; a bare level only where
+ * no configuration could be loaded.
+ */
+export function createTemplateLogger(functionName: string | undefined, source: LoggerSource): Logger {
+  return createLogger(source, { fn: functionName ?? 'function' }, pino.destination({ dest: 1, sync: true }));
 }

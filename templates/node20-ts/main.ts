@@ -1,7 +1,9 @@
 // Starts the template server for one handler module: reads the env, listens, logs `listening`, and on
 // SIGTERM/SIGINT drains in-flight requests, runs the module's `close`, then exits.
 import type { AddressInfo } from 'node:net';
+import { loadConfig, type BatchProcessingConfig } from '../../shared/config/index.ts';
 import { isBatchError } from '../../shared/errors/index.ts';
+import type { Logger } from '../../shared/log/index.ts';
 import { functionMetrics } from '../../shared/metrics/index.ts';
 import { createTemplateLogger } from './logger.ts';
 import { createFunctionServer } from './server.ts';
@@ -64,16 +66,34 @@ export function handlerOf(module: HandlerModule): Handler {
   return fn;
 }
 
+/**
+ * Runs the module's `init` and builds the logger from the configuration it returns, else from one loaded
+ * here: either way the configuration is loaded once, and a bad one (an unknown LOG_LEVEL included)
+ * throws CONFIG_INVALID instead of starting at a default level.
+ */
+export async function startupLogger(
+  module: HandlerModule,
+  functionName: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Logger> {
+  const config: BatchProcessingConfig = (await module.init?.()) ?? loadConfig({ env });
+  return createTemplateLogger(functionName, config);
+}
+
 export async function startFunction(module: HandlerModule, settings = readSettings()): Promise<void> {
-  const logger = createTemplateLogger(settings.functionName);
   const handler = handlerOf(module);
+  let logger: Logger;
   try {
-    await module.init?.();
+    logger = await startupLogger(module, settings.functionName);
   } catch (err) {
     // A function that cannot work (bad configuration, no database) must not listen and answer 200s. A
-    // catalogued error's message says what to fix; a stack is only for the unexpected.
+    // catalogued error's message says what to fix; a stack is only for the unexpected. The configuration
+    // may be what failed, so this line cannot take its level from it.
     const fields = isBatchError(err) ? { code: err.code } : { err };
-    logger.fatal(fields, `cannot start: ${(err as Error).message}`);
+    createTemplateLogger(settings.functionName, { level: 'info' }).fatal(
+      fields,
+      `cannot start: ${(err as Error).message}`,
+    );
     process.exit(1);
   }
   const metrics = functionMetrics();

@@ -1,5 +1,6 @@
 // The handler contract of the node20-ts template, the same shape as the stock OpenFaaS Node templates:
 // `async (event, context)`; return a value or call `context.succeed(value)` / `context.fail(err)`.
+import type { BatchProcessingConfig } from '../../shared/config/index.ts';
 import type { Logger } from '../../shared/log/index.ts';
 
 export interface FunctionEvent {
@@ -40,11 +41,12 @@ export type Handler = (event: FunctionEvent, context: FunctionContext) => unknow
 
 /**
  * What a handler module exports: a default export or `handle`; `init` runs before the server listens (a
- * throw stops the process with exit code 1); `close` runs after SIGTERM drained.
+ * throw stops the process with exit code 1) and may return the configuration it loaded, which the
+ * template's logger then takes (else the template loads it); `close` runs after SIGTERM drained.
  */
 export interface HandlerModule {
   default?: Handler;
   handle?: Handler;
-  init?: () => Promise<void> | void;
+  init?: () => Promise<BatchProcessingConfig | void> | BatchProcessingConfig | void;
   close?: () => Promise<void> | void;
 }

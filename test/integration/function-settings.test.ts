@@ -12,6 +12,7 @@ import { migrate } from '../../shared/db/index.ts';
 import { startEmbeddedServer, type EmbeddedServer } from '../../runtime/embedded-db.ts';
 import { createFunctionServer } from '../../templates/node20-ts/server.ts';
 import type { HandlerModule } from '../../templates/node20-ts/types.ts';
+import { apiOperations } from '../../shared/openapi/index.ts';
 import * as ingest from '../../functions/ingest/handler.ts';
 import * as hourly from '../../functions/aggregate-hourly/handler.ts';
 import * as daily from '../../functions/aggregate-daily/handler.ts';
@@ -75,6 +76,12 @@ async function call(url: string, body: unknown, headers: Record<string, string> 
   return { status: res.status, text, json: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
 }
 
+/** A 401 a function answered is in the OpenAPI document: its operation is marked auth and lists the 401. */
+function documentsTokenRefusal(t: { true(v: boolean, m: string): void }, fn: string): void {
+  const op = apiOperations.find((o) => o.function === fn && o.served === 'gateway');
+  t.true(op?.auth === true && op.responses[401] !== undefined, `${fn}: the OpenAPI document marks its 401`);
+}
+
 const now = () => new Date().toISOString();
 const event = (data: Record<string, unknown>, timestamp = now()) => ({
   event_type: 'settings_test',
@@ -99,6 +106,7 @@ test.serial(
     t.is(missing.status, 401);
     t.like(missing.json, { error: { code: 'UNAUTHORIZED' } });
     t.regex(missing.text, /Authorization: Bearer <token>.*no Authorization header/);
+    documentsTokenRefusal(t, 'ingest');
     const wrong = await call(fn.url, event({ n: 2 }), { Authorization: `Bearer ${TOKEN.slice(0, -1)}x` });
     t.is(wrong.status, 401);
     t.regex(wrong.text, /a wrong token/);
@@ -147,6 +155,7 @@ test.serial(
     const fn = await serve(t, daily, { BATCH_PROCESSING_API_TOKEN: TOKEN });
     const refused = await call(fn.url, { from: '2026-11-01', to: '2026-11-28' });
     t.is(refused.status, 401);
+    documentsTokenRefusal(t, 'aggregate-daily');
     const { rows } = await embedded.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM runs WHERE trigger = 'backfill'`,
     );

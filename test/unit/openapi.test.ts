@@ -1,6 +1,6 @@
 // The generated OpenAPI document: valid OpenAPI 3.1 (checked against the official schema by an
 // independent validator), every schema in it compiles as JSON Schema 2020-12, operation ids are unique,
-// and the zod schemas of the answers describe the very types the routes build.
+// an operation that can ask for the API token says so and documents its 401, and the zod schemas of the answers describe the very types the routes build.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -101,6 +101,20 @@ test('API routes are at their path, gateway-only functions under /function/<name
     ],
   );
   t.is(new Set(apiOperations.map(wirePath)).size, Object.keys(document.paths).length);
+});
+
+test('an operation is marked auth exactly when it documents the 401 of a missing or wrong token', (t) => {
+  for (const op of apiOperations) {
+    const what = `${op.operationId} (${op.method.toUpperCase()} ${wirePath(op)})`;
+    t.is(op.auth === true, 401 in op.responses, `${what}: auth and its 401 go together`);
+    const security = (document.paths[wirePath(op)]?.[op.method] as { security?: unknown } | undefined)
+      ?.security;
+    // optional security: the token is only asked for when one is configured
+    t.deepEqual(security, op.auth ? [{ apiToken: [] }, {}] : undefined, `${what}: security`);
+  }
+  const ingest = apiOperations.find((op) => op.operationId === 'ingestEvents');
+  t.true(ingest?.auth, 'ingest needs the token unless api.ingestOpen');
+  t.truthy(ingest?.responses[409], 'ingest documents KAFKA_PUSH_OFF');
 });
 
 // Compile-time: each answer schema and the type its route builds are the same shape, both ways.
