@@ -1,5 +1,7 @@
 // Splits a push-ingestion body into raw events: one JSON object, a JSON array of events, or NDJSON (one
 // event per line). A line that is not JSON becomes its own EVENT_NOT_JSON item; its neighbours are unaffected.
+// Every item can give its own bytes as they came, for a dead letter.
+import { arrayElementSpans, isJsonSpace } from './array-elements.ts';
 import { preview, rejection, type Rejection } from './rejection.ts';
 
 export type BatchItem =
@@ -11,8 +13,23 @@ export type BatchItem =
       line?: number;
       /** The parsed value, ready for normalizeEvent. */
       raw: unknown;
+      /**
+       * The value's own JSON text as received, from its first character to its last: an array element
+       * without the array's commas and whitespace, a line without its line break. Worked out when asked
+       * for (a refused event), so a body whose events are all stored pays nothing for it.
+       */
+      bytes: () => Buffer;
     }
-  | { ok: false; index: number; line?: number; raw: string; rejection: Rejection };
+  | {
+      ok: false;
+      index: number;
+      line?: number;
+      /** The text that is not JSON (a line, or the whole body), decoded for display. */
+      raw: string;
+      /** That text's bytes as received: a line without its line break, the body without its BOM. */
+      bytes: () => Buffer;
+      rejection: Rejection;
+    };
 
 const NDJSON_TYPES = new Set([
   'application/x-ndjson',
@@ -34,13 +51,24 @@ function decodeText(bytes: Buffer): string | undefined {
   }
 }
 
-/** Lines as [1-based number, text | undefined when not UTF-8, raw text for dead letters]. */
-function splitLines(body: string | Buffer): { line: number; text: string | undefined; raw: string }[] {
-  const out: { line: number; text: string | undefined; raw: string }[] = [];
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * One line of the body: its 1-based number, its text (undefined when it is not UTF-8) and its bytes as
+ * received (a string body's as UTF-8), both without the line break (LF or CRLF) and, on the first line, a BOM.
+ */
+interface Line {
+  line: number;
+  text: string | undefined;
+  own: string | Buffer;
+}
+
+function splitLines(body: string | Buffer): Line[] {
+  const out: Line[] = [];
   if (typeof body === 'string') {
     body.split('\n').forEach((text, i) => {
       const clean = (i === 0 ? text.replace(/^\uFEFF/, '') : text).replace(/\r$/, '');
-      out.push({ line: i + 1, text: clean, raw: clean });
+      out.push({ line: i + 1, text: clean, own: clean });
     });
     return out;
   }
@@ -48,9 +76,10 @@ function splitLines(body: string | Buffer): { line: number; text: string | undef
   let line = 1;
   for (;;) {
     const end = body.indexOf(10, start);
-    const slice = body.subarray(start, end === -1 ? body.length : end);
-    const text = decodeText(slice)?.replace(/\r$/, '');
-    out.push({ line, text: line === 1 ? text?.replace(/^\uFEFF/, '') : text, raw: slice.toString('utf8') });
+    let slice = body.subarray(start, end === -1 ? body.length : end);
+    if (slice.at(-1) === 0x0d) slice = slice.subarray(0, -1);
+    if (line === 1 && slice.subarray(0, 3).equals(BOM)) slice = slice.subarray(3);
+    out.push({ line, text: decodeText(slice), own: slice });
     if (end === -1) break;
     start = end + 1;
     line++;
@@ -58,16 +87,38 @@ function splitLines(body: string | Buffer): { line: number; text: string | undef
   return out;
 }
 
+/** A copy of `own`, so that a dead letter does not hold the whole body; with `trim`, JSON's whitespace and a BOM cut off. */
+function copyOf(own: string | Buffer, trim: boolean): Buffer {
+  if (typeof own === 'string') return Buffer.from(trim ? trimJsonSpace(own) : own);
+  let from = 0;
+  let to = own.length;
+  if (trim) {
+    if (own.subarray(0, 3).equals(BOM)) from = 3; // the decoder drops a BOM at the start of any line
+    while (from < to && isJsonSpace(own[from] as number)) from++;
+    while (to > from && isJsonSpace(own[to - 1] as number)) to--;
+  }
+  return Buffer.from(own.subarray(from, to));
+}
+
+function trimJsonSpace(text: string): string {
+  let from = 0;
+  let to = text.length;
+  while (from < to && isJsonSpace(text.charCodeAt(from))) from++;
+  while (to > from && isJsonSpace(text.charCodeAt(to - 1))) to--;
+  return text.slice(from, to);
+}
+
 function lineItems(body: string | Buffer): BatchItem[] {
   const items: BatchItem[] = [];
-  for (const { line, text, raw } of splitLines(body)) {
+  for (const { line, text, own } of splitLines(body)) {
     if (text !== undefined && text.trim() === '') continue;
     const index = items.length;
     const notJson = (reason: string): BatchItem => ({
       ok: false,
       index,
       line,
-      raw,
+      raw: typeof own === 'string' ? own : own.toString('utf8'),
+      bytes: () => copyOf(own, false),
       rejection: rejection('EVENT_NOT_JSON', reason),
     });
     if (text === undefined) {
@@ -75,7 +126,8 @@ function lineItems(body: string | Buffer): BatchItem[] {
       continue;
     }
     try {
-      items.push({ ok: true, index, line, raw: JSON.parse(text) as unknown });
+      const raw = JSON.parse(text) as unknown;
+      items.push({ ok: true, index, line, raw, bytes: () => copyOf(own, true) });
     } catch (error) {
       items.push(
         notJson(
@@ -86,6 +138,28 @@ function lineItems(body: string | Buffer): BatchItem[] {
     }
   }
   return items;
+}
+
+/** The items of a JSON array body; the elements' places in `text` are found when the first one's bytes are asked for. */
+function arrayItems(text: string, values: unknown[]): BatchItem[] {
+  let spans: number[] | undefined;
+  const elementText = (index: number): string => {
+    if (spans === undefined) {
+      spans = arrayElementSpans(text);
+      if (spans.length !== 2 * values.length) {
+        throw new Error(
+          `parseBatch: found ${spans.length / 2} elements in a JSON array of ${values.length}; arrayElementSpans is wrong`,
+        );
+      }
+    }
+    return text.slice(spans[2 * index], spans[2 * index + 1]);
+  };
+  return values.map((raw: unknown, index): BatchItem => ({
+    ok: true,
+    index,
+    raw,
+    bytes: () => Buffer.from(elementText(index)),
+  }));
 }
 
 /**
@@ -103,8 +177,8 @@ export function parseBatch(body: string | Buffer, contentType?: string): BatchIt
   if (text !== undefined) {
     try {
       const value = JSON.parse(text) as unknown;
-      if (Array.isArray(value)) return value.map((raw: unknown, index) => ({ ok: true, index, raw }));
-      return [{ ok: true, index: 0, raw: value }];
+      if (Array.isArray(value)) return arrayItems(text, value);
+      return [{ ok: true, index: 0, raw: value, bytes: () => Buffer.from(trimJsonSpace(text)) }];
     } catch (error) {
       const lines = lineItems(body);
       if (lines.length > 1 && lines.some((item) => item.ok)) return lines;
@@ -113,6 +187,7 @@ export function parseBatch(body: string | Buffer, contentType?: string): BatchIt
           ok: false,
           index: 0,
           raw: text,
+          bytes: () => Buffer.from(text),
           rejection: rejection(
             'EVENT_NOT_JSON',
             `request body is not valid JSON (${(error as Error).message}): ${preview(text)}; send one event ` +

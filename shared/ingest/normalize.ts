@@ -115,7 +115,10 @@ export function kafkaRecordNormalizer(
   };
 }
 
-/** One result per event of the body (one event, a JSON array, or NDJSON), in body order. */
+/**
+ * One result per event of the body (one event, a JSON array, or NDJSON), in body order. A refused event's
+ * dead letter keeps its own bytes as they came (parseBatch's `bytes`), never a re-serialisation of its value.
+ */
 export function normalizeHttpBody(
   body: string | Buffer,
   settings: NormalizeSettings,
@@ -123,23 +126,11 @@ export function normalizeHttpBody(
 ): Normalized[] {
   const context = batchContext(settings);
   return parseBatch(body, contentType).map((item): Normalized => {
-    if (!item.ok) return { ok: false, letter: httpLetter(Buffer.from(item.raw), item.rejection) };
+    if (!item.ok) return { ok: false, letter: httpLetter(item.bytes(), item.rejection) };
     const result = normalizeEvent(item.raw, context);
     if (result.ok) return result;
-    return { ok: false, letter: httpLetter(letterPayload(item.raw), result.rejection) };
+    return { ok: false, letter: httpLetter(item.bytes(), result.rejection) };
   });
-}
-
-/**
- * The bytes a refused array element keeps in dead letters: its JSON. An element past JSON_LIMITS may be too
- * deep to serialise (JSON.stringify recurses), so it keeps a note saying why it was not copied instead.
- */
-function letterPayload(raw: unknown): Buffer {
-  try {
-    return Buffer.from(JSON.stringify(raw) ?? 'null');
-  } catch (error) {
-    return Buffer.from(`(not kept: the event could not be serialised: ${(error as Error).message})`);
-  }
 }
 
 // A pushed bad event has no offset; its bytes identify it, so re-sending it lands one dead letter.

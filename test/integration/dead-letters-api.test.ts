@@ -249,3 +249,34 @@ bothBackends('two replays of the same letters at once store each event once', as
   t.deepEqual([a.results[0]?.outcome, b.results[0]?.outcome].sort(), ['already_replayed', 'stored']);
   t.is(await rawCount(db), before + 1);
 });
+
+// Refused array elements used to be kept as JSON.stringify of their value: 1e400 became null, and a replay
+// stored the event with "rating": null. Kept as their own bytes, a replay reads what the producer sent.
+bothBackends('a refused array element replays from its own bytes', async (t, db) => {
+  const now = Date.now();
+  const late = [
+    '{',
+    '  "id": "late-1", "event_type": "llm_request",',
+    `  "timestamp": "${new Date(now + HOUR).toISOString()}",`,
+    '  "data": {"latency_ms": 5.0}',
+    '}',
+  ].join('\n');
+  const infinite = `{"event_type": "user_feedback", "timestamp": "${new Date(now - HOUR).toISOString()}", "data": {"rating": 1e400}}`;
+  const pushed = await ingestPayload({ db }, { body: `[ ${late},\n\t${infinite} ]`, headers: {} });
+  t.like(pushed, { stored: 0, rejected: 2 });
+  const letters = (await list(deps(db, new Registry()))).deadLetters;
+  const byCode = (code: string) => letters.find((l) => l.reason.code === code)!;
+  t.like(byCode('EVENT_TOO_FAR_IN_FUTURE').payload, { encoding: 'utf8', data: late });
+  t.like(byCode('EVENT_NON_FINITE').payload, { encoding: 'utf8', data: infinite });
+
+  const fixed = deps(db, new Registry(), 2 * HOUR);
+  const result = await replay(fixed, [byCode('EVENT_TOO_FAR_IN_FUTURE').id, byCode('EVENT_NON_FINITE').id]);
+  t.deepEqual(
+    result.results.map((r) => [r.outcome, r.reason?.code]),
+    [
+      ['stored', undefined],
+      ['rejected', 'EVENT_NON_FINITE'],
+    ],
+  );
+  t.is(await rawCount(db), 1, 'the infinite rating is not stored as null');
+});

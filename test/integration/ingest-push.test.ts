@@ -1,4 +1,5 @@
 // Push ingestion on PGlite: bodies of one event, arrays and NDJSON; connector records; every rejection class.
+import { createHash } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { isBatchError } from '../../shared/errors/index.ts';
 import { ingestPayload, type PushDeps } from '../../shared/ingest/index.ts';
@@ -22,6 +23,13 @@ const event = (id: string, extra: Record<string, unknown> = {}) => ({
   data: { model: 'llama-3-70b', latency_ms: 812, error: false },
   ...extra,
 });
+
+async function keyedLetters(deps: PushDeps) {
+  const { rows } = await deps.db.query<{ idempotency_key: string; payload: Buffer }>(
+    'SELECT idempotency_key, payload FROM dead_letters ORDER BY id',
+  );
+  return rows;
+}
 
 async function deadLetters(deps: PushDeps) {
   const { rows } = await deps.db.query<{
@@ -91,6 +99,56 @@ test('every rejection class lands in dead_letters with its reason; neighbours ar
   const again = await ingestPayload(deps, { body: items.join('\n'), headers: {} });
   t.like(again, { stored: 0, duplicates: bad.length + 1, rejected: codes.length });
   t.is((await deadLetters(deps)).length, codes.length, 'a re-sent bad event is stored once');
+});
+
+// A refused event of an array or NDJSON body used to be dead-lettered as JSON.stringify of its parsed value:
+// "rating": 1e400 (refused as Infinity) was kept as "rating": null, which a replay would have stored.
+test('a refused array element is dead-lettered as its own bytes, not JSON.stringify of its value', async (t) => {
+  const deps = await setup(t);
+  const element =
+    '{ "event_type": "user_feedback", "timestamp": "2026-11-28T10:15:00Z",\n' +
+    '    "data": {"rating": 1e400, "note": "\\u00e9 [\\"x\\"]", "rating_was": 1.0} }';
+  const body = `[\n  ${element} ,\n  ${JSON.stringify(event('ok'))}\n]\n`;
+  const expectedKey = `http:${createHash('sha256').update(element).digest('hex')}`;
+  const result = await ingestPayload(deps, { body, headers: { 'content-type': 'application/json' } });
+  t.like(result, { stored: 1, rejected: 1, rejections: [{ index: 0, code: 'EVENT_NON_FINITE' }] });
+  t.deepEqual(
+    (await storedRows(deps.db)).map((r) => r.idempotency_key),
+    ['id:ok'],
+  );
+  const letters = await keyedLetters(deps);
+  t.is(letters.length, 1);
+  t.true(letters[0]!.payload.equals(Buffer.from(element)), letters[0]!.payload.toString());
+  t.is(letters[0]!.idempotency_key, expectedKey);
+
+  // The same bad event again, in the same body or alone: one dead letter still.
+  t.like(await ingestPayload(deps, { body, headers: {} }), { stored: 0, duplicates: 1, rejected: 1 });
+  t.like(await ingestPayload(deps, { body: ` ${element}\n`, headers: {} }), { rejected: 1 });
+  t.deepEqual(
+    (await keyedLetters(deps)).map((l) => l.idempotency_key),
+    [expectedKey],
+  );
+});
+
+test('a refused NDJSON line is dead-lettered as its own bytes, not JSON.stringify of its value', async (t) => {
+  const deps = await setup(t);
+  const line = '{"event_type": "user_feedback",  "data": {"rating": 1e400, "note": "\\u00e9"}}';
+  const body = `${JSON.stringify(event('a'))}\r\n${line}\r\n${JSON.stringify(event('b'))}\n`;
+  for (let i = 0; i < 2; i++) {
+    const result = await ingestPayload(deps, {
+      body: Buffer.from(body),
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+    t.like(result, {
+      stored: i === 0 ? 2 : 0,
+      rejected: 1,
+      rejections: [{ index: 1, code: 'EVENT_NON_FINITE' }],
+    });
+  }
+  const letters = await keyedLetters(deps);
+  t.is(letters.length, 1, 'a re-sent bad line lands one dead letter');
+  t.true(letters[0]!.payload.equals(Buffer.from(line)), letters[0]!.payload.toString());
+  t.is(letters[0]!.idempotency_key, `http:${createHash('sha256').update(line).digest('hex')}`);
 });
 
 test('a JSON array and a single event are accepted; an id makes a resend a duplicate', async (t) => {
