@@ -1,7 +1,7 @@
 // The structural limits every JSON document from outside is held to (request bodies, pushed events, NDJSON
 // lines, Kafka records): how deep it nests, how many keys one object has, how long one string is, and that
 // every number is a finite float8. JSON.parse itself takes a 100,000-level array in stride, but every
-// recursive walk after it (validation, JSON.stringify, the dead-letter copy) would overflow the stack: the
+// recursive walk after it (validation, JSON.stringify) would overflow the stack: the
 // walk here is bounded by maxDepth, so it is safe on anything JSON.parse returns, and it is the one place
 // those limits live. docs/reliability.md lists them.
 
