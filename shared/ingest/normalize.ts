@@ -97,6 +97,7 @@ export function kafkaRecordNormalizer(
     if (result.ok) {
       const event: IngestEvent = result.event;
       event.kafka = { topic: record.topic, partition: record.partition, offset: record.offset };
+      event.original = () => value;
       return { ok: true, event };
     }
     return {
@@ -128,7 +129,11 @@ export function normalizeHttpBody(
   return parseBatch(body, contentType).map((item): Normalized => {
     if (!item.ok) return { ok: false, letter: httpLetter(item.bytes(), item.rejection) };
     const result = normalizeEvent(item.raw, context);
-    if (result.ok) return result;
+    if (result.ok) {
+      const event: IngestEvent = result.event;
+      event.original = item.bytes;
+      return { ok: true, event };
+    }
     return { ok: false, letter: httpLetter(item.bytes(), result.rejection) };
   });
 }

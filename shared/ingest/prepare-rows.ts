@@ -185,7 +185,7 @@ export class RowPreparer {
       idempotencyKey: event.idempotencyKey.replaceAll('\u0000', ''),
       reasonCode: UNSTORABLE_CODE,
       reason,
-      payload: Buffer.from(dataJson),
+      payload: event.original?.() ?? Buffer.from(dataJson),
       topic: event.kafka?.topic,
       partition: event.kafka?.partition,
       offset: event.kafka?.offset,

@@ -27,6 +27,11 @@ export interface IngestEvent {
   kafka?: KafkaRecordRef | undefined;
   /** What the price table did: cost_usd inferred, or tokens without a price (shared/pricing). */
   cost?: 'inferred' | 'unpriced' | undefined;
+  /**
+   * The bytes the event came as (a Kafka record's value, a pushed item's own text), which its dead letter
+   * keeps if PostgreSQL cannot store it; found only then. Absent: the letter keeps the JSON of `data`.
+   */
+  original?: (() => Buffer) | undefined;
 }
 
 export interface KafkaRecordRef {

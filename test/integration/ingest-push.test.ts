@@ -239,3 +239,19 @@ test('a record stored by its offset before ids were identities stays known: not 
   t.like(http, { stored: 0, duplicates: 1, conflictingDuplicates: 0 });
   t.is(await countOf(deps.db, 'SELECT count(*) AS n FROM raw_events'), 0);
 });
+
+test('an event PostgreSQL cannot store keeps its own bytes in its dead letter, as a refused one does', async (t) => {
+  const deps = await setup(t);
+  // "\u0000" is valid JSON but no text or jsonb column takes it: refused when its row is made, not by the contract
+  const line = '{"event_type": "llm_request", "source": "a\\u0000b", "data": {"tokens": 3}}';
+  const body = `${JSON.stringify(event('a'))}\n${line}\n`;
+  const result = await ingestPayload(deps, { body, headers: { 'content-type': 'application/x-ndjson' } });
+  t.like(result, { stored: 1, rejected: 1 });
+  const letters = await deadLetters(deps);
+  t.deepEqual(
+    letters.map((l) => l.reason_code),
+    ['INGEST_UNSTORABLE_TEXT'],
+  );
+  const [letter] = await keyedLetters(deps);
+  t.true(letter!.payload.equals(Buffer.from(line)), letter!.payload.toString());
+});

@@ -51,3 +51,24 @@ test('other work runs between the slices of a large batch', async (t) => {
   // 2000 records are 8 slices: the counter got a turn between each two.
   t.true(turns >= 7, `${turns} turns`);
 });
+
+test('an event PostgreSQL cannot store is dead-lettered as the record it came as, not its data alone', async (t) => {
+  // A NUL fits JSON ("\u0000") but no text or jsonb column: the event passes the contract and is refused
+  // when its row is made. Its letter keeps the whole record (type, source, timestamp), as a replay needs.
+  const text =
+    '{"event_type":"llm_request","timestamp":"2026-12-01T11:00:00.000Z","source":"a\\u0000b","data":{"tokens":3}}';
+  const prepared = await prepareKafkaBatch(
+    {
+      topic: 't',
+      partition: 2,
+      messages: [{ offset: '9', timestamp: String(NOW), value: Buffer.from(text) }],
+    },
+    settings,
+    'copy',
+  );
+  t.is(prepared.prepared.rows.all().length, 0);
+  const [letter] = prepared.prepared.unstorable;
+  t.is(letter?.reasonCode, 'INGEST_UNSTORABLE_TEXT');
+  t.is(letter?.payload.toString(), text);
+  t.like(letter, { topic: 't', partition: 2, offset: '9' });
+});
