@@ -12,7 +12,9 @@ import { reportHarness } from '../fixtures/report-deps.ts';
 import { freshEmbeddedDatabase } from '../helpers/db.ts';
 import { docxTableRows, pdfText } from '../helpers/report-files.ts';
 
-const END = new Date('2026-12-01T00:00:00Z');
+// History up to 06:00 of Dec 1, as an analysis run during the day reads it: the last complete day is Nov 30,
+// the newest analysed day Dec 1.
+const END = new Date('2026-12-01T06:00:00Z');
 const NOW = new Date(END.getTime() + 10 * 60_000);
 
 test('capacity_analysis: refused until analyze-capacity covers the day, then the stored analysis in every format', async (t) => {
@@ -46,6 +48,7 @@ test('capacity_analysis: refused until analyze-capacity covers the day, then the
   t.is(run.status, 'succeeded');
   const stored = (await latestCapacityAnalysis(db))!;
 
+  // without a period: the day of the newest analysis, not the last complete day (which none covers)
   const answer = await h.call('POST', '/reports/generate', {
     body: { report_type: 'capacity_analysis', wait: true },
   });
@@ -53,7 +56,7 @@ test('capacity_analysis: refused until analyze-capacity covers the day, then the
   const doc = ReportDocument.parse(
     JSON.parse(
       (
-        await h.deps.store.get('reports/capacity_analysis/2026-11-30/capacity_analysis-2026-11-30.json')
+        await h.deps.store.get('reports/capacity_analysis/2026-12-01/capacity_analysis-2026-12-01.json')
       ).toString('utf8'),
     ),
   );

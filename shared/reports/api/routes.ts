@@ -34,7 +34,7 @@ import {
 } from '../store/reports-sql.ts';
 import { loadTemplate } from '../templates.ts';
 import { PERIOD_LEVEL, REPORT_TYPES, type ReportType } from '../types.ts';
-import { requireCapacityRun } from '../builders/capacity.ts';
+import { newestAnalysedDay, requireCapacityRun } from '../builders/capacity.ts';
 import { DeliverBody, invalid, parseGenerateBody, parseId, parseListQuery } from './requests.ts';
 
 export interface ReportRequest {
@@ -127,6 +127,7 @@ function periodsOf(
   type: ReportType,
   body: ReturnType<typeof parseGenerateBody>,
   at: Date,
+  newestAnalysed: Period | undefined,
 ): Period[] {
   const level = PERIOD_LEVEL[type];
   const calendar = deps.settings.calendar;
@@ -151,6 +152,7 @@ function periodsOf(
     return periods;
   }
   if (body.period !== undefined) return [parsePeriod(body.period, level, calendar)];
+  if (type === 'capacity_analysis' && newestAnalysed) return [newestAnalysed];
   return [type === 'test' ? periodContaining(level, at, calendar) : lastCompletePeriod(level, at, calendar)];
 }
 
@@ -177,7 +179,9 @@ async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer
   requireApiToken(req.headers, deps.apiToken, 'POST /reports/generate');
   const body = parseGenerateBody(bodyJson(req.body));
   const at = deps.clock?.() ?? new Date();
-  const periods = periodsOf(deps, body.type, body, at);
+  const newestAnalysed =
+    body.type === 'capacity_analysis' ? await newestAnalysedDay(deps.db, deps.settings.calendar) : undefined;
+  const periods = periodsOf(deps, body.type, body, at, newestAnalysed);
   for (const p of periods) assertGeneratable(deps.settings, body.type, p, at);
   // refused before any row exists: a capacity report of a day analyze-capacity has not analysed
   if (body.type === 'capacity_analysis') for (const p of periods) await requireCapacityRun(deps.db, p);

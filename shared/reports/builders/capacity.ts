@@ -2,11 +2,12 @@
 // resource and series against its limit, the forecast with its calibrated 95 % band, days to the threshold,
 // and the recommendations with their arithmetic. No analysis for the period is REPORT_SOURCE_MISSING, never
 // an empty report.
-import { capacityRunEndingIn, readCapacityAnalyses, FLEET } from '../../capacity/index.ts';
+import { capacityRunEndingIn, latestCapacityRun, readCapacityAnalyses, FLEET } from '../../capacity/index.ts';
 import type { Queryable } from '../../db/index.ts';
 import { BatchError } from '../../errors/index.ts';
 import type { SectionData } from '../model.ts';
-import type { Period } from '../period.ts';
+import type { CalendarOptions } from '../../aggregate/index.ts';
+import { periodContaining, type Period } from '../period.ts';
 
 /** At most this many forecast points per series go into the document (the chart's resolution). */
 const MAX_POINTS = 24 * 35;
@@ -22,6 +23,18 @@ export async function requireCapacityRun(db: Queryable, period: Period) {
     );
   }
   return run;
+}
+
+/**
+ * The day of the newest analysis, which a capacity report asked for without a period renders: analyze-capacity
+ * reads history up to its run, so the newest one usually ends in today, not in the last complete day.
+ */
+export async function newestAnalysedDay(
+  db: Queryable,
+  calendar: CalendarOptions,
+): Promise<Period | undefined> {
+  const run = await latestCapacityRun(db);
+  return run && periodContaining('day', new Date(run.dataEnd.getTime() - 1), calendar);
 }
 
 export async function buildCapacity(db: Queryable, period: Period): Promise<SectionData> {
