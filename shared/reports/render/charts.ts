@@ -8,6 +8,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { utcOffsetMinutes } from '../../aggregate/index.ts';
 import type { ReportDocument } from '../model.ts';
 import { fontFiles, FONT_FAMILY } from './fonts.ts';
+import { useReportFontMetrics } from './text-width.ts';
 
 export interface ChartSpec {
   id: string;
@@ -257,6 +258,7 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
 
 /** A chart as SVG text (vector, for the PDF). */
 export async function chartSvg(chart: ChartSpec): Promise<string> {
+  useReportFontMetrics();
   const view = new vega.View(vega.parse(compile(chart.spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -1,0 +1,91 @@
+// The reports' charts on sparse data, each test named after what a visual audit of the demo's reports found
+// broken (a week with one hour of data, a month with one day, no ratings). Specs are read where that says
+// enough; a chart is rendered where only the drawing shows it.
+import test from 'ava';
+import type { ReportDocument, SectionData } from '../../shared/reports/model.ts';
+import { CHART_WIDTH, chartsOf, chartSvg } from '../../shared/reports/render/charts.ts';
+import { textWidth } from '../../shared/reports/render/text-width.ts';
+
+const WEEK = { label: '2026-W48', start: '2026-11-23T00:00:00Z', end: '2026-11-30T00:00:00Z', level: 'week' };
+
+function doc(
+  data: SectionData,
+  period: { label: string; start: string; end: string; level: string } = WEEK,
+  timeZone = 'UTC',
+): ReportDocument {
+  return {
+    schema_version: 1,
+    report_type: 'weekly_summary',
+    title: 'test',
+    footer: '',
+    period: { ...period, time_zone: timeZone } as ReportDocument['period'],
+    previous_period: null,
+    generated_at: '2026-12-06T23:00:00Z',
+    source: { views: [], window_seq: null },
+    sections: Object.keys(data) as ReportDocument['sections'],
+    data,
+  };
+}
+
+const CAPACITY_ROW = {
+  series: 'fleet',
+  status: 'ok',
+  mean: 57,
+  p95: 79,
+  max: 81,
+  limit: 100,
+  threshold: 80,
+  utilization_ratio: 0.79,
+  headroom: 1,
+  growth_per_week: null,
+  days_to_threshold: null,
+  days_to_threshold_earliest: null,
+  days_to_threshold_latest: null,
+  crossing_at: null,
+  alert: false,
+  model: null,
+  note: null,
+};
+
+/** A capacity_analysis with two days of forecast for cpu (%) and requests (requests/h). */
+function capacityDoc(): ReportDocument {
+  const forecast = ['cpu', 'requests'].flatMap((resource) =>
+    Array.from({ length: 48 }, (_, h) => ({
+      resource,
+      timestamp: new Date(Date.parse('2026-12-07T00:00:00Z') + h * 3_600_000).toISOString(),
+      value: 50 + (h % 24),
+      lo95: 40,
+      hi95: 70 + (h % 24),
+      threshold: resource === 'cpu' ? 80 : null,
+    })),
+  );
+  return doc({
+    capacity: {
+      run_id: 1,
+      generated_at: '2026-12-06T23:00:00Z',
+      data_end: '2026-12-06T23:00:00Z',
+      forecasting: true,
+      rows: [
+        { ...CAPACITY_ROW, resource: 'cpu', unit: '%' },
+        { ...CAPACITY_ROW, resource: 'requests', unit: 'requests/h' },
+      ],
+    },
+    capacity_forecast: forecast,
+  });
+}
+
+test('text is measured in the report font, not at 0.8 em a character', (t) => {
+  const title = 'Fleet forecast with its 95 % band; the dashed line is the threshold';
+  const width = textWidth({ fontSize: 11, fontWeight: 'bold' }, title);
+  t.true(width > 300 && width < 340, `${width}`);
+  t.true(textWidth({ fontSize: 11 }, title) < width, 'regular is narrower than medium');
+  t.is(textWidth({ fontSize: 11, limit: 100 }, title), 100);
+});
+
+test('the capacity forecast is no wider than it is drawn', async (t) => {
+  // its title was laid out at vega's estimate of 0.8 em a character: 600 px for a chart of 450, an empty
+  // strip down the right of the DOCX image
+  const svg = await chartSvg(chartsOf(capacityDoc()).find((c) => c.id === 'capacity_forecast')!);
+  const width = Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)![1]);
+  t.true(width <= CHART_WIDTH - 40, `the chart is ${width} px wide`);
+});
