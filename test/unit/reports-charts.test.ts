@@ -3,7 +3,7 @@
 // enough; a chart is rendered where only the drawing shows it.
 import test from 'ava';
 import type { ReportDocument, SectionData } from '../../shared/reports/model.ts';
-import { CHART_WIDTH, chartsOf, chartSvg } from '../../shared/reports/render/charts.ts';
+import { CHART_WIDTH, chartsOf, chartSvg, periodAxis } from '../../shared/reports/render/charts.ts';
 import { textWidth } from '../../shared/reports/render/text-width.ts';
 
 const WEEK = { label: '2026-W48', start: '2026-11-23T00:00:00Z', end: '2026-11-30T00:00:00Z', level: 'week' };
@@ -25,6 +25,14 @@ function doc(
     sections: Object.keys(data) as ReportDocument['sections'],
     data,
   };
+}
+
+/** The spec of one chart, loosely typed to read its parts. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function spec(d: ReportDocument, id: string): any {
+  const chart = chartsOf(d).find((c) => c.id === id);
+  if (!chart) throw new Error(`no chart ${id}`);
+  return chart.spec;
 }
 
 const CAPACITY_ROW = {
@@ -88,4 +96,45 @@ test('the capacity forecast is no wider than it is drawn', async (t) => {
   const svg = await chartSvg(chartsOf(capacityDoc()).find((c) => c.id === 'capacity_forecast')!);
   const width = Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)![1]);
   t.true(width <= CHART_WIDTH - 40, `the chart is ${width} px wide`);
+});
+
+const ONE_HOUR = [
+  { hour: '2026-11-29T23:00:00.000Z', requests: 23, errors: 0, cost_usd: 0.0064, latency_p95_ms: 1372.4 },
+];
+
+test('requests per hour of a week with one hour of data spans the week, labelled by date', (t) => {
+  const x = spec(doc({ hourly: ONE_HOUR }), 'requests_per_hour').encoding.x;
+  t.deepEqual(x.scale.domain, [Date.parse('2026-11-23T00:00:00Z'), Date.parse('2026-11-30T00:00:00Z')]);
+  t.is(x.axis.format, '%d %b');
+  t.is(x.axis.values.length, 8, 'every midnight from the start to the end');
+});
+
+test('a month is labelled every 7th day, a day by time of day', (t) => {
+  const month = {
+    label: '2026-11',
+    start: '2026-11-01T00:00:00Z',
+    end: '2026-12-01T00:00:00Z',
+    level: 'month',
+  };
+  const axis = periodAxis(doc({}, month)).axis;
+  t.deepEqual(
+    axis.values?.map((v) => new Date(v).getUTCDate()),
+    [1, 8, 15, 22, 29],
+  );
+  const day = {
+    label: '2026-11-29',
+    start: '2026-11-29T00:00:00Z',
+    end: '2026-11-30T00:00:00Z',
+    level: 'day',
+  };
+  const x = spec(doc({ hourly: ONE_HOUR }, day), 'requests_per_hour').encoding.x;
+  t.is(x.axis.format, '%H:%M');
+  t.deepEqual(x.scale.domain, [Date.parse(day.start), Date.parse(day.end)]);
+});
+
+test('the period domain is wall-clock time of the report zone', (t) => {
+  // the week of Asia/Kolkata (UTC+05:30) starts at its local midnight, drawn as 00:00
+  const week = { ...WEEK, start: '2026-11-22T18:30:00Z', end: '2026-11-29T18:30:00Z' };
+  const { domain } = periodAxis(doc({}, week, 'Asia/Kolkata'));
+  t.deepEqual(domain, [Date.parse('2026-11-23T00:00:00Z'), Date.parse('2026-11-30T00:00:00Z')]);
 });

@@ -24,6 +24,30 @@ function wall(iso: string, zone: string): string {
   return new Date(at.getTime() + utcOffsetMinutes(zone, at) * 60_000).toISOString();
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * A time axis over the report's period, not over the hours that have data: one hour of a week drawn alone
+ * filled the width and was labelled 23:00–00:00. A period of more than a day is labelled by date, at every
+ * midnight of a week and every 7th day of a month (1, 8, 15, 22, 29: a tick on every midnight would not fit);
+ * a day or an hour by time of day.
+ */
+export function periodAxis(doc: ReportDocument): {
+  domain: [number, number];
+  axis: { format: string; values?: number[] };
+} {
+  const zone = doc.period.time_zone;
+  const start = Date.parse(wall(doc.period.start, zone));
+  const end = Date.parse(wall(doc.period.end, zone));
+  const days = Math.round((end - start) / DAY_MS);
+  // a day of 25 hours (the end of summer time) is still one day
+  if (days <= 1) return { domain: [start, end], axis: { format: '%H:%M' } };
+  const step = days > 10 ? 7 : 1;
+  const values = [];
+  for (let day = 0; day <= days; day += step) values.push(start + day * DAY_MS);
+  return { domain: [start, end], axis: { format: '%d %b', values } };
+}
+
 const CONFIG = {
   font: FONT_FAMILY,
   view: { stroke: null },
@@ -51,6 +75,7 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
   const zone = doc.period.time_zone;
   const out: ChartSpec[] = [];
   const timeTitle = `time (${zone})`;
+  const period = periodAxis(doc);
   if (d.hourly && d.hourly.length > 0) {
     const many = d.hourly.length > 48;
     out.push({
@@ -65,9 +90,10 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
           x: {
             field: 'hour',
             type: 'temporal',
-            ...(many ? { scale: { type: 'utc' } } : { timeUnit: 'utcyearmonthdatehours' }),
+            ...(many ? {} : { timeUnit: 'utcyearmonthdatehours' }),
+            scale: { type: 'utc', domain: period.domain },
             title: timeTitle,
-            axis: { format: many ? '%d %b' : '%H:%M', labelOverlap: true },
+            axis: { ...period.axis, labelOverlap: true },
           },
           y: { field: 'requests', type: 'quantitative', title: 'requests' },
         },
@@ -105,7 +131,6 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
     });
   }
   if (d.hosts && d.hosts.hourly.length > 0) {
-    const hours = new Set(d.hosts.hourly.map((h) => h.hour)).size;
     out.push({
       id: 'utilisation_per_host',
       title: 'Utilisation per host',
@@ -124,9 +149,9 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
             x: {
               field: 'hour',
               type: 'temporal',
-              scale: { type: 'utc' },
+              scale: { type: 'utc', domain: period.domain },
               title: timeTitle,
-              axis: { labelOverlap: true, tickCount: 4, format: hours > 48 ? '%d %b' : '%H:%M' },
+              axis: { tickCount: 4, ...period.axis, labelOverlap: true },
             },
             y: { field: 'mean', type: 'quantitative', title: null, scale: { domain: [0, 100] } },
             color: { field: 'host', type: 'nominal', title: 'host', scale: { scheme: 'tableau10' } },
