@@ -3,7 +3,13 @@
 // enough; a chart is rendered where only the drawing shows it.
 import test from 'ava';
 import type { ReportDocument, SectionData } from '../../shared/reports/model.ts';
-import { CHART_WIDTH, chartsOf, chartSvg, periodAxis } from '../../shared/reports/render/charts.ts';
+import {
+  CHART_WIDTH,
+  chartsOf,
+  chartSvg,
+  periodAxis,
+  withLoneHours,
+} from '../../shared/reports/render/charts.ts';
 import { textWidth } from '../../shared/reports/render/text-width.ts';
 
 const WEEK = { label: '2026-W48', start: '2026-11-23T00:00:00Z', end: '2026-11-30T00:00:00Z', level: 'week' };
@@ -137,4 +143,21 @@ test('the period domain is wall-clock time of the report zone', (t) => {
   const week = { ...WEEK, start: '2026-11-22T18:30:00Z', end: '2026-11-29T18:30:00Z' };
   const { domain } = periodAxis(doc({}, week, 'Asia/Kolkata'));
   t.deepEqual(domain, [Date.parse('2026-11-23T00:00:00Z'), Date.parse('2026-11-30T00:00:00Z')]);
+});
+
+test('a host series of one hour is drawn as a point', (t) => {
+  const hourly = [
+    { hour: '2026-11-29T23:00:00.000Z', host: 'a', metric: 'cpu_usage', mean: 41.6 },
+    { hour: '2026-11-29T10:00:00.000Z', host: 'b', metric: 'cpu_usage', mean: 40 },
+    { hour: '2026-11-29T11:00:00.000Z', host: 'b', metric: 'cpu_usage', mean: 42 },
+  ];
+  t.deepEqual(
+    withLoneHours(hourly).map((h) => h.alone),
+    [true, false, false],
+  );
+  const s = spec(doc({ hosts: { summary: [], hourly } }), 'utilisation_per_host');
+  const points = s.spec.layer.find((l: { mark: { type: string } }) => l.mark.type === 'point');
+  t.deepEqual(points.transform, [{ filter: 'datum.alone' }]);
+  t.true(s.data.values[0].alone);
+  t.deepEqual(s.spec.encoding.x.scale.domain, periodAxis(doc({})).domain);
 });

@@ -69,6 +69,22 @@ function base(title: string, width = CHART_WIDTH - 60, height = 140) {
   };
 }
 
+const HOUR_MS = 3_600_000;
+
+/** Each host's hourly row marked `alone` when neither the hour before nor the one after has a value. */
+export function withLoneHours<T extends { hour: string; host: string; metric: string; mean: number | null }>(
+  rows: readonly T[],
+): Array<T & { alone: boolean }> {
+  const known = new Set(
+    rows.filter((r) => r.mean !== null).map((r) => `${r.host}\n${r.metric}\n${Date.parse(r.hour)}`),
+  );
+  const has = (r: T, at: number) => known.has(`${r.host}\n${r.metric}\n${at}`);
+  return rows.map((r) => {
+    const at = Date.parse(r.hour);
+    return { ...r, alone: !has(r, at - HOUR_MS) && !has(r, at + HOUR_MS) };
+  });
+}
+
 /** Every chart the document's data allows (layout.ts picks those of the sections shown). */
 export function chartsOf(doc: ReportDocument): ChartSpec[] {
   const d = doc.data;
@@ -139,12 +155,11 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         title: 'Utilisation per host (%, hourly mean)',
         config: CONFIG,
         background: 'white',
-        data: { values: d.hosts.hourly.map((h) => ({ ...h, hour: wall(h.hour, zone) })) },
+        data: { values: withLoneHours(d.hosts.hourly).map((h) => ({ ...h, hour: wall(h.hour, zone) })) },
         facet: { column: { field: 'metric', type: 'nominal', title: null } },
         spec: {
           width: 130,
           height: 110,
-          mark: { type: 'line', strokeWidth: 1.2 },
           encoding: {
             x: {
               field: 'hour',
@@ -154,8 +169,22 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
               axis: { tickCount: 4, ...period.axis, labelOverlap: true },
             },
             y: { field: 'mean', type: 'quantitative', title: null, scale: { domain: [0, 100] } },
-            color: { field: 'host', type: 'nominal', title: 'host', scale: { scheme: 'tableau10' } },
+            color: {
+              field: 'host',
+              type: 'nominal',
+              title: 'host',
+              scale: { scheme: 'tableau10' },
+              legend: { symbolType: 'stroke' },
+            },
           },
+          layer: [
+            { mark: { type: 'line', strokeWidth: 1.2 } },
+            // a line needs two neighbouring hours: an hour alone (one hour of data in a week) drew nothing
+            {
+              transform: [{ filter: 'datum.alone' }],
+              mark: { type: 'point', filled: true, size: 16, opacity: 1 },
+            },
+          ],
         },
       } as TopLevelSpec,
     });
