@@ -161,3 +161,62 @@ test('a host series of one hour is drawn as a point', (t) => {
   t.true(s.data.values[0].alone);
   t.deepEqual(s.spec.encoding.x.scale.domain, periodAxis(doc({})).domain);
 });
+
+test('the load heatmap has every hour of the day, with data or not', (t) => {
+  const cells = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].flatMap((name, weekday) =>
+    Array.from({ length: 24 }, (_, hour) => ({
+      weekday,
+      weekday_name: name,
+      hour,
+      requests_avg: weekday === 6 && hour === 23 ? 23 : null,
+    })),
+  );
+  const s = spec(doc({ load_heatmap: cells }), 'load_heatmap');
+  t.deepEqual(
+    s.encoding.x.scale.domain,
+    Array.from({ length: 24 }, (_, h) => h),
+  );
+});
+
+/** business_intelligence of a week whose only data is one hour of its last day, and no rating. */
+const TRENDS: NonNullable<SectionData['trends']> = {
+  days: 28,
+  rows: [
+    ['cost_usd', 'sum', 0.006358],
+    ['latency_ms', 'p95', 1372.446583],
+    ['error', 'mean', 0.01158],
+    ['rating', 'mean', null],
+  ].map(([metric, statistic, value]) => ({
+    metric: metric as string,
+    statistic: statistic as 'sum' | 'mean' | 'p95',
+    points: value === null ? 0 : 1,
+    first: value as number | null,
+    last: value as number | null,
+    slope_per_day: null,
+    slope_pct_per_day: null,
+    r_squared: null,
+  })),
+  points: [
+    { day: '2026-11-29', metric: 'cost_usd', value: 0.006358 },
+    { day: '2026-11-29', metric: 'latency_ms', value: 1372.446583 },
+    { day: '2026-11-29', metric: 'error', value: 0.01158 },
+  ],
+};
+
+test('trends on one day: a titled panel per metric, in the table order, and no six-decimal labels', async (t) => {
+  const d = doc({ trends: TRENDS });
+  const s = spec(d, 'trends');
+  t.deepEqual(s.facet.sort, ['cost_usd', 'latency_ms', 'error', 'rating']);
+  const svg = await chartSvg(chartsOf(d).find((c) => c.id === 'trends')!);
+  const labels = [...svg.matchAll(/>([^<>]+)<\/text>/g)].map((m) => m[1]);
+  t.true(labels.includes('rating'), 'the panel of a metric without data has its title');
+  t.true(labels.includes('no data in the window'));
+  t.true(labels.includes('1,372') && labels.includes('0.006358'));
+  // vega's format for a zero-width domain wrote "1,372.446583" and "8,746.000000"
+  t.false(labels.includes('1,372.446583'));
+  t.deepEqual(
+    labels.filter((l) => /\.\d*0$/.test(l!)),
+    [],
+    'no trailing decimal zeros',
+  );
+});

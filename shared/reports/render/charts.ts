@@ -48,6 +48,13 @@ export function periodAxis(doc: ReportDocument): {
   return { domain: [start, end], axis: { format: '%d %b', values } };
 }
 
+/**
+ * Axis and legend labels with at most four significant digits (whole numbers from 1,000), as the tables write
+ * them. Vega's own format follows the tick step, which is 0 when every value is the same (a single day or
+ * cell): it then wrote six decimals, "1,372.446583", "23.000000".
+ */
+const NUMBER_LABEL = "format(datum.value, abs(datum.value) >= 1000 ? ',.0f' : ',.4~g')";
+
 const CONFIG = {
   font: FONT_FAMILY,
   view: { stroke: null },
@@ -70,6 +77,7 @@ function base(title: string, width = CHART_WIDTH - 60, height = 140) {
 }
 
 const HOUR_MS = 3_600_000;
+const HOURS_OF_DAY = Array.from({ length: 24 }, (_, hour) => hour);
 
 /** Each host's hourly row marked `alone` when neither the hour before nor the one after has a value. */
 export function withLoneHours<T extends { hour: string; host: string; metric: string; mean: number | null }>(
@@ -199,13 +207,23 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         data: { values: d.load_heatmap },
         mark: { type: 'rect' },
         encoding: {
-          x: { field: 'hour', type: 'ordinal', title: `hour (${zone})` },
+          // every hour of the day, with data or not: a week with data in one hour drew that hour's column
+          // alone across the whole width
+          x: {
+            field: 'hour',
+            type: 'ordinal',
+            title: `hour (${zone})`,
+            scale: { domain: HOURS_OF_DAY },
+            axis: { labelAngle: 0 },
+          },
           y: { field: 'weekday_name', type: 'ordinal', sort: order, title: null },
           color: {
             field: 'requests_avg',
             type: 'quantitative',
             title: 'requests',
-            scale: { scheme: 'blues' },
+            // from 0: one cell alone is dark, not the palest colour of a scale of one value
+            scale: { scheme: 'blues', zero: true },
+            legend: { labelExpr: NUMBER_LABEL },
           },
         },
       } as TopLevelSpec,
@@ -265,6 +283,16 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
     });
   }
   if (d.trends && d.trends.points.length > 0) {
+    // one panel per trend row, in the table's order: a metric without a value in the window (no ratings) gets
+    // its panel saying so, where it had none and its place in the grid showed a bare axis
+    const withData = new Set(d.trends.points.filter((p) => p.value !== null).map((p) => p.metric));
+    const values = [
+      ...d.trends.points.map((p) => ({ ...p, day: `${p.day}T00:00:00Z` })),
+      ...d.trends.rows
+        .filter((r) => !withData.has(r.metric))
+        .map((r) => ({ metric: r.metric, day: null, value: null, empty: true })),
+    ];
+    const [width, height] = [130, 70];
     out.push({
       id: 'trends',
       title: 'Daily trends',
@@ -273,12 +301,12 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         title: 'Daily values per metric',
         config: CONFIG,
         background: 'white',
-        data: { values: d.trends.points.map((p) => ({ ...p, day: `${p.day}T00:00:00Z` })) },
-        facet: { field: 'metric', type: 'nominal', title: null },
+        data: { values },
+        facet: { field: 'metric', type: 'nominal', title: null, sort: d.trends.rows.map((r) => r.metric) },
         columns: 3,
         spec: {
-          width: 130,
-          height: 70,
+          width,
+          height,
           layer: [
             {
               mark: { type: 'line', point: { size: 12 } },
@@ -290,7 +318,13 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
                   title: null,
                   axis: { format: '%d %b', tickCount: 3 },
                 },
-                y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+                y: {
+                  field: 'value',
+                  type: 'quantitative',
+                  title: null,
+                  scale: { zero: false },
+                  axis: { labelExpr: NUMBER_LABEL },
+                },
               },
             },
             {
@@ -301,9 +335,16 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
                 y: { field: 'value', type: 'quantitative' },
               },
             },
+            {
+              transform: [{ filter: 'datum.empty' }],
+              mark: { type: 'text', text: 'no data in the window', color: '#666666', fontSize: 9 },
+              encoding: { x: { value: width / 2 }, y: { value: height / 2 } },
+            },
           ],
         },
-        resolve: { scale: { y: 'independent' } },
+        // each panel its own time axis: with a shared one, a grid row short of panels showed an axis under
+        // the empty place
+        resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
       } as TopLevelSpec,
     });
   }
