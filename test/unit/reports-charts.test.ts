@@ -10,6 +10,7 @@ import {
   periodAxis,
   withLoneHours,
 } from '../../shared/reports/render/charts.ts';
+import { layout } from '../../shared/reports/render/layout.ts';
 import { textWidth } from '../../shared/reports/render/text-width.ts';
 
 const WEEK = { label: '2026-W48', start: '2026-11-23T00:00:00Z', end: '2026-11-30T00:00:00Z', level: 'week' };
@@ -219,4 +220,9 @@ test('trends on one day: a titled panel per metric, in the table order, and no s
     [],
     'no trailing decimal zeros',
   );
+});
+
+test('the trends table says which window it shows and how many of its days have data', (t) => {
+  const [trends] = layout(doc({ trends: TRENDS }))[0]!.tables;
+  t.is(trends!.title, 'Daily trends over the 28 days to 2026-11-29: 1 day with data');
 });

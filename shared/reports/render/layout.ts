@@ -3,6 +3,7 @@
 // format shows the same numbers. CSV takes the raw values; PDF and DOCX the text of format.ts.
 import type { Figure, ReportDocument, SectionId } from '../model.ts';
 import { chartsOf, type ChartSpec } from './charts.ts';
+import { localDayText } from '../period.ts';
 import { formatValue, type ValueKind } from './format.ts';
 
 export interface Column {
@@ -141,6 +142,18 @@ const RATING_COLUMNS = [
   col('count', 'Ratings', 'count'),
   col('share', 'Share', 'rate'),
 ];
+
+/**
+ * The trends table's title: the window the builder reads is the lookback (businessIntelligence.lookbackDays)
+ * up to the period's end, and often holds fewer days with data — "over 28 days" above a week of one day's
+ * values read as 28 days shown.
+ */
+function trendsTitle(doc: ReportDocument): string {
+  const trends = doc.data.trends!;
+  const lastDay = localDayText(new Date(Date.parse(doc.period.end) - 1), doc.period.time_zone);
+  const days = new Set(trends.points.filter((p) => p.value !== null).map((p) => p.day)).size;
+  return `Daily trends over the ${trends.days} days to ${lastDay}: ${days} ${days === 1 ? 'day' : 'days'} with data`;
+}
 
 function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSpec>): Block | undefined {
   const d = doc.data;
@@ -348,7 +361,7 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
       block.tables.push(
         table(
           'trends',
-          `Daily trends over ${d.trends.days} days`,
+          trendsTitle(doc),
           [
             col('metric', 'Metric', 'text'),
             col('statistic', 'Per day', 'text'),
