@@ -10,7 +10,8 @@ import {
   periodAxis,
   withLoneHours,
 } from '../../shared/reports/render/charts.ts';
-import { layout } from '../../shared/reports/render/layout.ts';
+import { formatValue } from '../../shared/reports/render/format.ts';
+import { cellKind, layout } from '../../shared/reports/render/layout.ts';
 import { textWidth } from '../../shared/reports/render/text-width.ts';
 
 const WEEK = { label: '2026-W48', start: '2026-11-23T00:00:00Z', end: '2026-11-30T00:00:00Z', level: 'week' };
@@ -207,7 +208,7 @@ const TRENDS: NonNullable<SectionData['trends']> = {
 test('trends on one day: a titled panel per metric, in the table order, and no six-decimal labels', async (t) => {
   const d = doc({ trends: TRENDS });
   const s = spec(d, 'trends');
-  t.deepEqual(s.facet.sort, ['cost_usd', 'latency_ms', 'error', 'rating']);
+  t.deepEqual(s.facet.sort, ['cost_usd', 'latency_ms', 'error rate (%)', 'rating']);
   const svg = await chartSvg(chartsOf(d).find((c) => c.id === 'trends')!);
   const labels = [...svg.matchAll(/>([^<>]+)<\/text>/g)].map((m) => m[1]);
   t.true(labels.includes('rating'), 'the panel of a metric without data has its title');
@@ -225,4 +226,19 @@ test('trends on one day: a titled panel per metric, in the table order, and no s
 test('the trends table says which window it shows and how many of its days have data', (t) => {
   const [trends] = layout(doc({ trends: TRENDS }))[0]!.tables;
   t.is(trends!.title, 'Daily trends over the 28 days to 2026-11-29: 1 day with data');
+});
+
+test('the error rate of the trends is a percent, in the chart and the tables', (t) => {
+  const d = doc({ trends: TRENDS });
+  t.is(
+    spec(d, 'trends').data.values.find((v: { panel: string }) => v.panel === 'error rate (%)').value,
+    1.158,
+  );
+  const [trends, points] = layout(d)[0]!.tables;
+  const error = trends!.rows.find((r) => r.metric === 'error')!;
+  const first = trends!.columns.find((c) => c.key === 'first')!;
+  t.is(formatValue(error.first, cellKind(first, error)), '1.16 %');
+  const value = points!.columns.find((c) => c.key === 'value')!;
+  const point = points!.rows.find((r) => r.metric === 'error')!;
+  t.is(formatValue(point.value, cellKind(value, point)), '1.16 %');
 });

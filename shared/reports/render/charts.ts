@@ -8,6 +8,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { utcOffsetMinutes } from '../../aggregate/index.ts';
 import type { ReportDocument } from '../model.ts';
 import { fontFiles, FONT_FAMILY } from './fonts.ts';
+import { isRateMetric } from './format.ts';
 import { useReportFontMetrics } from './text-width.ts';
 
 export interface ChartSpec {
@@ -285,12 +286,18 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
   if (d.trends && d.trends.points.length > 0) {
     // one panel per trend row, in the table's order: a metric without a value in the window (no ratings) gets
     // its panel saying so, where it had none and its place in the grid showed a bare axis
+    const panel = (metric: string) => (isRateMetric(metric) ? `${metric} rate (%)` : metric);
     const withData = new Set(d.trends.points.filter((p) => p.value !== null).map((p) => p.metric));
     const values = [
-      ...d.trends.points.map((p) => ({ ...p, day: `${p.day}T00:00:00Z` })),
+      ...d.trends.points.map((p) => ({
+        panel: panel(p.metric),
+        day: `${p.day}T00:00:00Z`,
+        // an error rate in percent, as every other report writes it, not a fraction
+        value: p.value !== null && isRateMetric(p.metric) ? p.value * 100 : p.value,
+      })),
       ...d.trends.rows
         .filter((r) => !withData.has(r.metric))
-        .map((r) => ({ metric: r.metric, day: null, value: null, empty: true })),
+        .map((r) => ({ panel: panel(r.metric), day: null, value: null, empty: true })),
     ];
     const [width, height] = [130, 70];
     out.push({
@@ -302,7 +309,12 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         config: CONFIG,
         background: 'white',
         data: { values },
-        facet: { field: 'metric', type: 'nominal', title: null, sort: d.trends.rows.map((r) => r.metric) },
+        facet: {
+          field: 'panel',
+          type: 'nominal',
+          title: null,
+          sort: d.trends.rows.map((r) => panel(r.metric)),
+        },
         columns: 3,
         spec: {
           width,

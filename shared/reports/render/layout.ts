@@ -4,7 +4,7 @@
 import type { Figure, ReportDocument, SectionId } from '../model.ts';
 import { chartsOf, type ChartSpec } from './charts.ts';
 import { localDayText } from '../period.ts';
-import { formatValue, type ValueKind } from './format.ts';
+import { formatValue, isRateMetric, type ValueKind } from './format.ts';
 
 export interface Column {
   key: string;
@@ -355,9 +355,14 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
       );
       return block;
     }
-    case 'trends':
+    case 'trends': {
       if (!d.trends) return undefined;
       chart('trends');
+      // the error rate (the mean of the error flag) in percent and its slope in points, as everywhere else
+      const kinds = (metric: string) =>
+        isRateMetric(metric)
+          ? { kind: 'rate', slope_kind: 'rate_change' }
+          : { kind: 'significant', slope_kind: 'significant' };
       block.tables.push(
         table(
           'trends',
@@ -366,25 +371,30 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
             col('metric', 'Metric', 'text'),
             col('statistic', 'Per day', 'text'),
             col('points', 'Days', 'count'),
-            col('first', 'First', 'significant'),
-            col('last', 'Last', 'significant'),
-            col('slope_per_day', 'Slope per day', 'significant'),
+            { ...col('first', 'First', 'significant'), kindFrom: 'kind' },
+            { ...col('last', 'Last', 'significant'), kindFrom: 'kind' },
+            { ...col('slope_per_day', 'Slope per day', 'significant'), kindFrom: 'slope_kind' },
             col('slope_pct_per_day', 'Slope % per day', 'change_pct'),
             col('r_squared', 'R²', 'number'),
           ],
-          d.trends.rows,
+          d.trends.rows.map((r) => ({ ...r, ...kinds(r.metric) })),
         ),
       );
       block.tables.push(
         table(
           'trend_points',
           'Daily values',
-          [col('day', 'Day', 'date'), col('metric', 'Metric', 'text'), col('value', 'Value', 'significant')],
-          d.trends.points,
+          [
+            col('day', 'Day', 'date'),
+            col('metric', 'Metric', 'text'),
+            { ...col('value', 'Value', 'significant'), kindFrom: 'kind' },
+          ],
+          d.trends.points.map((p) => ({ ...p, ...kinds(p.metric) })),
         ),
       );
       block.tables.at(-1)!.printable = false;
       return block;
+    }
     case 'anomalies': {
       const a = d.anomalies;
       if (!a) return undefined;
