@@ -242,3 +242,9 @@ test('the error rate of the trends is a percent, in the chart and the tables', (
   const point = points!.rows.find((r) => r.metric === 'error')!;
   t.is(formatValue(point.value, cellKind(value, point)), '1.16 %');
 });
+
+test('each capacity panel names its unit', (t) => {
+  const s = spec(capacityDoc(), 'capacity_forecast');
+  t.is(s.facet.row.field, 'panel');
+  t.deepEqual([...new Set(s.data.values.map((v: { panel: string }) => v.panel))], ['cpu (%)', 'requests/h']);
+});

@@ -231,12 +231,24 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
     });
   }
   if (d.capacity_forecast && d.capacity_forecast.length > 0) {
-    const values = d.capacity_forecast.map((p) => ({ ...p, timestamp: wall(p.timestamp, zone) }));
+    // each panel's y axis is in its resource's unit, as analyze-capacity measured it: "cpu (%)",
+    // "requests/h", where the resource's name alone left the scale without a unit
+    const units = new Map((d.capacity?.rows ?? []).map((r) => [r.resource, r.unit]));
+    const panel = (resource: string) => {
+      const unit = units.get(resource);
+      if (!unit) return resource;
+      return unit.startsWith(resource) ? unit : `${resource} (${unit})`;
+    };
+    const values = d.capacity_forecast.map((p) => ({
+      ...p,
+      panel: panel(p.resource),
+      timestamp: wall(p.timestamp, zone),
+    }));
     const thresholds = [
       ...new Map(
         d.capacity_forecast.filter((p) => p.threshold !== null).map((p) => [p.resource, p.threshold]),
       ).entries(),
-    ].map(([resource, threshold]) => ({ resource, threshold }));
+    ].map(([resource, threshold]) => ({ resource, panel: panel(resource), threshold }));
     const x = {
       field: 'timestamp',
       type: 'temporal',
@@ -252,7 +264,7 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         title: 'Fleet forecast with its 95 % band; the dashed line is the threshold',
         config: CONFIG,
         background: 'white',
-        facet: { row: { field: 'resource', type: 'nominal', title: null } },
+        facet: { row: { field: 'panel', type: 'nominal', title: null } },
         data: { values: [...values, ...thresholds.map((t) => ({ ...t, kind: 'threshold' }))] },
         spec: {
           width: CHART_WIDTH - 110,
