@@ -8,6 +8,8 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { utcOffsetMinutes } from '../../aggregate/index.ts';
 import type { ReportDocument } from '../model.ts';
 import { fontFiles, FONT_FAMILY } from './fonts.ts';
+import { isRateMetric } from './format.ts';
+import { useReportFontMetrics } from './text-width.ts';
 
 export interface ChartSpec {
   id: string;
@@ -22,6 +24,37 @@ function wall(iso: string, zone: string): string {
   const at = new Date(iso);
   return new Date(at.getTime() + utcOffsetMinutes(zone, at) * 60_000).toISOString();
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A time axis over the report's period, not over the hours that have data: one hour of a week drawn alone
+ * filled the width and was labelled 23:00–00:00. A period of more than a day is labelled by date, at every
+ * midnight of a week and every 7th day of a month (1, 8, 15, 22, 29: a tick on every midnight would not fit);
+ * a day or an hour by time of day.
+ */
+export function periodAxis(doc: ReportDocument): {
+  domain: [number, number];
+  axis: { format: string; values?: number[] };
+} {
+  const zone = doc.period.time_zone;
+  const start = Date.parse(wall(doc.period.start, zone));
+  const end = Date.parse(wall(doc.period.end, zone));
+  const days = Math.round((end - start) / DAY_MS);
+  // a day of 25 hours (the end of summer time) is still one day
+  if (days <= 1) return { domain: [start, end], axis: { format: '%H:%M' } };
+  const step = days > 10 ? 7 : 1;
+  const values = [];
+  for (let day = 0; day <= days; day += step) values.push(start + day * DAY_MS);
+  return { domain: [start, end], axis: { format: '%d %b', values } };
+}
+
+/**
+ * Axis and legend labels with at most four significant digits (whole numbers from 1,000), as the tables write
+ * them. Vega's own format follows the tick step, which is 0 when every value is the same (a single day or
+ * cell): it then wrote six decimals, "1,372.446583", "23.000000".
+ */
+const NUMBER_LABEL = "format(datum.value, abs(datum.value) >= 1000 ? ',.0f' : ',.4~g')";
 
 const CONFIG = {
   font: FONT_FAMILY,
@@ -44,12 +77,30 @@ function base(title: string, width = CHART_WIDTH - 60, height = 140) {
   };
 }
 
+const HOUR_MS = 3_600_000;
+const HOURS_OF_DAY = Array.from({ length: 24 }, (_, hour) => hour);
+
+/** Each host's hourly row marked `alone` when neither the hour before nor the one after has a value. */
+export function withLoneHours<T extends { hour: string; host: string; metric: string; mean: number | null }>(
+  rows: readonly T[],
+): Array<T & { alone: boolean }> {
+  const known = new Set(
+    rows.filter((r) => r.mean !== null).map((r) => `${r.host}\n${r.metric}\n${Date.parse(r.hour)}`),
+  );
+  const has = (r: T, at: number) => known.has(`${r.host}\n${r.metric}\n${at}`);
+  return rows.map((r) => {
+    const at = Date.parse(r.hour);
+    return { ...r, alone: !has(r, at - HOUR_MS) && !has(r, at + HOUR_MS) };
+  });
+}
+
 /** Every chart the document's data allows (layout.ts picks those of the sections shown). */
 export function chartsOf(doc: ReportDocument): ChartSpec[] {
   const d = doc.data;
   const zone = doc.period.time_zone;
   const out: ChartSpec[] = [];
   const timeTitle = `time (${zone})`;
+  const period = periodAxis(doc);
   if (d.hourly && d.hourly.length > 0) {
     const many = d.hourly.length > 48;
     out.push({
@@ -64,9 +115,10 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
           x: {
             field: 'hour',
             type: 'temporal',
-            ...(many ? { scale: { type: 'utc' } } : { timeUnit: 'utcyearmonthdatehours' }),
+            ...(many ? {} : { timeUnit: 'utcyearmonthdatehours' }),
+            scale: { type: 'utc', domain: period.domain },
             title: timeTitle,
-            axis: { format: many ? '%d %b' : '%H:%M', labelOverlap: true },
+            axis: { ...period.axis, labelOverlap: true },
           },
           y: { field: 'requests', type: 'quantitative', title: 'requests' },
         },
@@ -104,7 +156,6 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
     });
   }
   if (d.hosts && d.hosts.hourly.length > 0) {
-    const hours = new Set(d.hosts.hourly.map((h) => h.hour)).size;
     out.push({
       id: 'utilisation_per_host',
       title: 'Utilisation per host',
@@ -113,23 +164,36 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         title: 'Utilisation per host (%, hourly mean)',
         config: CONFIG,
         background: 'white',
-        data: { values: d.hosts.hourly.map((h) => ({ ...h, hour: wall(h.hour, zone) })) },
+        data: { values: withLoneHours(d.hosts.hourly).map((h) => ({ ...h, hour: wall(h.hour, zone) })) },
         facet: { column: { field: 'metric', type: 'nominal', title: null } },
         spec: {
           width: 130,
           height: 110,
-          mark: { type: 'line', strokeWidth: 1.2 },
           encoding: {
             x: {
               field: 'hour',
               type: 'temporal',
-              scale: { type: 'utc' },
+              scale: { type: 'utc', domain: period.domain },
               title: timeTitle,
-              axis: { labelOverlap: true, tickCount: 4, format: hours > 48 ? '%d %b' : '%H:%M' },
+              axis: { tickCount: 4, ...period.axis, labelOverlap: true },
             },
             y: { field: 'mean', type: 'quantitative', title: null, scale: { domain: [0, 100] } },
-            color: { field: 'host', type: 'nominal', title: 'host', scale: { scheme: 'tableau10' } },
+            color: {
+              field: 'host',
+              type: 'nominal',
+              title: 'host',
+              scale: { scheme: 'tableau10' },
+              legend: { symbolType: 'stroke' },
+            },
           },
+          layer: [
+            { mark: { type: 'line', strokeWidth: 1.2 } },
+            // a line needs two neighbouring hours: an hour alone (one hour of data in a week) drew nothing
+            {
+              transform: [{ filter: 'datum.alone' }],
+              mark: { type: 'point', filled: true, size: 16, opacity: 1 },
+            },
+          ],
         },
       } as TopLevelSpec,
     });
@@ -144,25 +208,47 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         data: { values: d.load_heatmap },
         mark: { type: 'rect' },
         encoding: {
-          x: { field: 'hour', type: 'ordinal', title: `hour (${zone})` },
+          // every hour of the day, with data or not: a week with data in one hour drew that hour's column
+          // alone across the whole width
+          x: {
+            field: 'hour',
+            type: 'ordinal',
+            title: `hour (${zone})`,
+            scale: { domain: HOURS_OF_DAY },
+            axis: { labelAngle: 0 },
+          },
           y: { field: 'weekday_name', type: 'ordinal', sort: order, title: null },
           color: {
             field: 'requests_avg',
             type: 'quantitative',
             title: 'requests',
-            scale: { scheme: 'blues' },
+            // from 0: one cell alone is dark, not the palest colour of a scale of one value
+            scale: { scheme: 'blues', zero: true },
+            legend: { labelExpr: NUMBER_LABEL },
           },
         },
       } as TopLevelSpec,
     });
   }
   if (d.capacity_forecast && d.capacity_forecast.length > 0) {
-    const values = d.capacity_forecast.map((p) => ({ ...p, timestamp: wall(p.timestamp, zone) }));
+    // each panel's y axis is in its resource's unit, as analyze-capacity measured it: "cpu (%)",
+    // "requests/h", where the resource's name alone left the scale without a unit
+    const units = new Map((d.capacity?.rows ?? []).map((r) => [r.resource, r.unit]));
+    const panel = (resource: string) => {
+      const unit = units.get(resource);
+      if (!unit) return resource;
+      return unit.startsWith(resource) ? unit : `${resource} (${unit})`;
+    };
+    const values = d.capacity_forecast.map((p) => ({
+      ...p,
+      panel: panel(p.resource),
+      timestamp: wall(p.timestamp, zone),
+    }));
     const thresholds = [
       ...new Map(
         d.capacity_forecast.filter((p) => p.threshold !== null).map((p) => [p.resource, p.threshold]),
       ).entries(),
-    ].map(([resource, threshold]) => ({ resource, threshold }));
+    ].map(([resource, threshold]) => ({ resource, panel: panel(resource), threshold }));
     const x = {
       field: 'timestamp',
       type: 'temporal',
@@ -178,7 +264,7 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         title: 'Fleet forecast with its 95 % band; the dashed line is the threshold',
         config: CONFIG,
         background: 'white',
-        facet: { row: { field: 'resource', type: 'nominal', title: null } },
+        facet: { row: { field: 'panel', type: 'nominal', title: null } },
         data: { values: [...values, ...thresholds.map((t) => ({ ...t, kind: 'threshold' }))] },
         spec: {
           width: CHART_WIDTH - 110,
@@ -210,6 +296,22 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
     });
   }
   if (d.trends && d.trends.points.length > 0) {
+    // one panel per trend row, in the table's order: a metric without a value in the window (no ratings) gets
+    // its panel saying so, where it had none and its place in the grid showed a bare axis
+    const panel = (metric: string) => (isRateMetric(metric) ? `${metric} rate (%)` : metric);
+    const withData = new Set(d.trends.points.filter((p) => p.value !== null).map((p) => p.metric));
+    const values = [
+      ...d.trends.points.map((p) => ({
+        panel: panel(p.metric),
+        day: `${p.day}T00:00:00Z`,
+        // an error rate in percent, as every other report writes it, not a fraction
+        value: p.value !== null && isRateMetric(p.metric) ? p.value * 100 : p.value,
+      })),
+      ...d.trends.rows
+        .filter((r) => !withData.has(r.metric))
+        .map((r) => ({ panel: panel(r.metric), day: null, value: null, empty: true })),
+    ];
+    const [width, height] = [130, 70];
     out.push({
       id: 'trends',
       title: 'Daily trends',
@@ -218,12 +320,17 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         title: 'Daily values per metric',
         config: CONFIG,
         background: 'white',
-        data: { values: d.trends.points.map((p) => ({ ...p, day: `${p.day}T00:00:00Z` })) },
-        facet: { field: 'metric', type: 'nominal', title: null },
+        data: { values },
+        facet: {
+          field: 'panel',
+          type: 'nominal',
+          title: null,
+          sort: d.trends.rows.map((r) => panel(r.metric)),
+        },
         columns: 3,
         spec: {
-          width: 130,
-          height: 70,
+          width,
+          height,
           layer: [
             {
               mark: { type: 'line', point: { size: 12 } },
@@ -235,7 +342,13 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
                   title: null,
                   axis: { format: '%d %b', tickCount: 3 },
                 },
-                y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+                y: {
+                  field: 'value',
+                  type: 'quantitative',
+                  title: null,
+                  scale: { zero: false },
+                  axis: { labelExpr: NUMBER_LABEL },
+                },
               },
             },
             {
@@ -246,9 +359,16 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
                 y: { field: 'value', type: 'quantitative' },
               },
             },
+            {
+              transform: [{ filter: 'datum.empty' }],
+              mark: { type: 'text', text: 'no data in the window', color: '#666666', fontSize: 9 },
+              encoding: { x: { value: width / 2 }, y: { value: height / 2 } },
+            },
           ],
         },
-        resolve: { scale: { y: 'independent' } },
+        // each panel its own time axis: with a shared one, a grid row short of panels showed an axis under
+        // the empty place
+        resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
       } as TopLevelSpec,
     });
   }
@@ -257,6 +377,7 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
 
 /** A chart as SVG text (vector, for the PDF). */
 export async function chartSvg(chart: ChartSpec): Promise<string> {
+  useReportFontMetrics();
   const view = new vega.View(vega.parse(compile(chart.spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -73,6 +73,14 @@ export function formatValue(value: unknown, kind: ValueKind, timeZone = 'UTC'): 
   }
 }
 
+/**
+ * A trend metric whose daily value is a fraction — error, the mean of a 0/1 flag, is the error rate — and is
+ * written as a percent, as the error rate is everywhere else.
+ */
+export function isRateMetric(metric: string): boolean {
+  return metric === 'error';
+}
+
 /** Where a report's numbers come from, for its subtitle: the views and tables it read. */
 export function sourceText(doc: { source: { views: readonly string[] } }): string {
   return doc.source.views.length > 0 ? doc.source.views.join(', ') : 'the database';

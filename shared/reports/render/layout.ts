@@ -3,7 +3,8 @@
 // format shows the same numbers. CSV takes the raw values; PDF and DOCX the text of format.ts.
 import type { Figure, ReportDocument, SectionId } from '../model.ts';
 import { chartsOf, type ChartSpec } from './charts.ts';
-import { formatValue, type ValueKind } from './format.ts';
+import { localDayText } from '../period.ts';
+import { formatValue, isRateMetric, type ValueKind } from './format.ts';
 
 export interface Column {
   key: string;
@@ -141,6 +142,18 @@ const RATING_COLUMNS = [
   col('count', 'Ratings', 'count'),
   col('share', 'Share', 'rate'),
 ];
+
+/**
+ * The trends table's title: the window the builder reads is the lookback (businessIntelligence.lookbackDays)
+ * up to the period's end, and often holds fewer days with data — "over 28 days" above a week of one day's
+ * values read as 28 days shown.
+ */
+function trendsTitle(doc: ReportDocument): string {
+  const trends = doc.data.trends!;
+  const lastDay = localDayText(new Date(Date.parse(doc.period.end) - 1), doc.period.time_zone);
+  const days = new Set(trends.points.filter((p) => p.value !== null).map((p) => p.day)).size;
+  return `Daily trends over the ${trends.days} days to ${lastDay}: ${days} ${days === 1 ? 'day' : 'days'} with data`;
+}
 
 function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSpec>): Block | undefined {
   const d = doc.data;
@@ -342,36 +355,46 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
       );
       return block;
     }
-    case 'trends':
+    case 'trends': {
       if (!d.trends) return undefined;
       chart('trends');
+      // the error rate (the mean of the error flag) in percent and its slope in points, as everywhere else
+      const kinds = (metric: string) =>
+        isRateMetric(metric)
+          ? { kind: 'rate', slope_kind: 'rate_change' }
+          : { kind: 'significant', slope_kind: 'significant' };
       block.tables.push(
         table(
           'trends',
-          `Daily trends over ${d.trends.days} days`,
+          trendsTitle(doc),
           [
             col('metric', 'Metric', 'text'),
             col('statistic', 'Per day', 'text'),
             col('points', 'Days', 'count'),
-            col('first', 'First', 'significant'),
-            col('last', 'Last', 'significant'),
-            col('slope_per_day', 'Slope per day', 'significant'),
+            { ...col('first', 'First', 'significant'), kindFrom: 'kind' },
+            { ...col('last', 'Last', 'significant'), kindFrom: 'kind' },
+            { ...col('slope_per_day', 'Slope per day', 'significant'), kindFrom: 'slope_kind' },
             col('slope_pct_per_day', 'Slope % per day', 'change_pct'),
             col('r_squared', 'R²', 'number'),
           ],
-          d.trends.rows,
+          d.trends.rows.map((r) => ({ ...r, ...kinds(r.metric) })),
         ),
       );
       block.tables.push(
         table(
           'trend_points',
           'Daily values',
-          [col('day', 'Day', 'date'), col('metric', 'Metric', 'text'), col('value', 'Value', 'significant')],
-          d.trends.points,
+          [
+            col('day', 'Day', 'date'),
+            col('metric', 'Metric', 'text'),
+            { ...col('value', 'Value', 'significant'), kindFrom: 'kind' },
+          ],
+          d.trends.points.map((p) => ({ ...p, ...kinds(p.metric) })),
         ),
       );
       block.tables.at(-1)!.printable = false;
       return block;
+    }
     case 'anomalies': {
       const a = d.anomalies;
       if (!a) return undefined;
