@@ -163,7 +163,7 @@ const BatchProcessingConfigObject = z.object({
     cron: section({
       hourly: setting(k.cron, '0 * * * *'),
       daily: setting(k.cron, '0 0 * * *'),
-      weekly: setting(k.cron, '0 0 * * 0'),
+      weekly: setting(k.cron, '0 0 * * 1'),
       monthly: setting(k.cron, '0 0 1 * *'),
     }),
   }),

@@ -35,7 +35,7 @@ test('defaults match the original service', (t) => {
   t.deepEqual(config.aggregation.cron, {
     hourly: '0 * * * *',
     daily: '0 0 * * *',
-    weekly: '0 0 * * 0',
+    weekly: '0 0 * * 1',
     monthly: '0 0 1 * *',
   });
   t.deepEqual(config.time, { zone: 'UTC', weekStart: 'monday' });

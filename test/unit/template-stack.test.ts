@@ -127,7 +127,7 @@ test('cron annotations: topic cron-function and the configured default schedule 
   };
   t.deepEqual(
     Object.values(expected).map((e) => e.schedule),
-    ['0 * * * *', '0 0 * * *', '0 0 * * 0', '0 0 1 * *', '30 0 * * *'],
+    ['0 * * * *', '0 0 * * *', '0 0 * * 1', '0 0 1 * *', '30 0 * * *'],
   );
   for (const [name, want] of Object.entries(expected)) {
     const fn = stack.functions[name];
