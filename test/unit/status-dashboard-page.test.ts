@@ -150,6 +150,32 @@ test('database text is escaped and a chart island cannot close its script elemen
   t.notRegex(page, /https?:\/\/(?!127\.0\.0\.1)[a-z]/i, 'no absolute link to anywhere');
 });
 
+test('on a phone: every table scrolls inside its card, and a long setting may break after its =', (t) => {
+  const page = renderDashboard(data());
+  const tables = page.match(/<table>/g) ?? [];
+  t.is(tables.length, 3, 'runs, dead letters, reports');
+  t.is((page.match(/<div class="table-scroll">\s*<table>/g) ?? []).length, tables.length);
+  t.regex(page, /@media \(max-width: 720px\) \{ \.grid4 \{ grid-template-columns: minmax\(0, 1fr\); \}/);
+  const gpu = analysis('gpu', null);
+  const text = 'set BATCH_PROCESSING_CAPACITY_LIMITS=requests=<requests/h one replica handles>';
+  const withSetting = renderDashboard(
+    data({
+      capacity: {
+        generated_at: NOW.toISOString(),
+        run_id: 3,
+        data_end: '2026-11-28T10:00:00Z',
+        forecasting: true,
+        analyses: [
+          { ...gpu, recommendations: [{ action: 'configure', text, current: null, recommended: null }] },
+        ],
+      },
+    }),
+  );
+  t.true(
+    withSetting.includes('set BATCH_PROCESSING_CAPACITY_LIMITS=<wbr />requests=<wbr />&lt;requests/h one'),
+  );
+});
+
 test('each level shows its state; a failed run shows its error', (t) => {
   const page = renderDashboard(data());
   for (const [p, s] of [
@@ -176,7 +202,7 @@ test('capacity: a card per fleet resource with its forecast chart, as daily peak
     }),
   );
   t.regex(page, /data-resource="gpu"[\s\S]*?badge-failed"\s*>alert/);
-  t.regex(page, /crosses 80 % in\s+<strong data-field="days-to-threshold">9\.2 d<\/strong>/);
+  t.regex(page, /crosses 80 % in\s+<strong data-field="days-to-threshold">9\.2&nbsp;d<\/strong>/);
   t.regex(page, /data-resource="disk"[\s\S]*?stays under 80 % within the forecast/);
   const island = /<script type="application\/json" id="chart-capacity-gpu">([^<]*)<\/script>/.exec(page);
   t.truthy(island);

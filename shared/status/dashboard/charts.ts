@@ -16,6 +16,9 @@ const CONFIG = {
   legend: { labelFontSize: 11, titleFontSize: 11, orient: 'top', title: null },
 };
 
+/** Room for one legend entry (swatch and the longest event type, "business_event") in pixels. */
+const LEGEND_ENTRY_WIDTH = 120;
+
 /** The hour axis over the whole span (whole hours, the current one included), the same on both charts. */
 function hourAxis(data: DashboardData): Spec {
   return {
@@ -46,7 +49,15 @@ function hourlyBars(
       x: hourAxis(data),
       y: { field: y.field, type: 'quantitative', title: y.title, stack: 'zero' },
       ...(extra.colorField
-        ? { color: { field: extra.colorField, type: 'nominal', scale: { scheme: 'tableau10' } } }
+        ? {
+            color: {
+              field: extra.colorField,
+              type: 'nominal',
+              scale: { scheme: 'tableau10' },
+              // One row on a laptop; on a phone as many columns as fit, so no entry is cut off.
+              legend: { columns: { expr: `max(1, floor(width / ${LEGEND_ENTRY_WIDTH}))` } },
+            },
+          }
         : {}),
     },
   };

@@ -272,22 +272,24 @@ export function renderDashboard(data: DashboardData): string {
           <div class="grid2">
             <section id="runs" class="card">
               <h2>Recent runs</h2>
-              <table>
-                <thead>
-                  <tr>
-                    <th class="num">run</th>
-                    <th>job</th>
-                    <th>trigger</th>
-                    <th>window</th>
-                    <th>status</th>
-                    <th class="num">took</th>
-                    <th class="num">rows in → out</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${runRows(data.runs, now)}
-                </tbody>
-              </table>
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th class="num">run</th>
+                      <th>job</th>
+                      <th>trigger</th>
+                      <th>window</th>
+                      <th>status</th>
+                      <th class="num">took</th>
+                      <th class="num">rows in → out</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${runRows(data.runs, now)}
+                  </tbody>
+                </table>
+              </div>
             </section>
             <section id="failures" class="card">
               <h2>Failures</h2>
@@ -297,19 +299,21 @@ export function renderDashboard(data: DashboardData): string {
 
           <section id="dead-letters" class="card">
             <h2>Recent dead letters</h2>
-            <table>
-              <thead>
-                <tr>
-                  <th>received</th>
-                  <th>reason</th>
-                  <th>source</th>
-                  <th class="payload-col">payload</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${deadLetterRows(data.deadLetters.recent, now)}
-              </tbody>
-            </table>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th>received</th>
+                    <th>reason</th>
+                    <th>source</th>
+                    <th class="payload-col">payload</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${deadLetterRows(data.deadLetters.recent, now)}
+                </tbody>
+              </table>
+            </div>
             <p class="muted">
               All of them: <a href="dead-letters">dead-letters</a> (JSON,
               <code>?reason=&amp;from=&amp;to=&amp;cursor=</code>); replay with
@@ -319,22 +323,24 @@ export function renderDashboard(data: DashboardData): string {
 
           <section id="reports" class="card">
             <h2>Reports</h2>
-            <table>
-              <thead>
-                <tr>
-                  <th>type</th>
-                  <th>period</th>
-                  <th>format</th>
-                  <th>status</th>
-                  <th class="num">size</th>
-                  <th>created</th>
-                  <th></th>
-                </tr>
-              </thead>
-              <tbody>
-                ${reportRows(data.reports, now)}
-              </tbody>
-            </table>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th>type</th>
+                    <th>period</th>
+                    <th>format</th>
+                    <th>status</th>
+                    <th class="num">size</th>
+                    <th>created</th>
+                    <th></th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${reportRows(data.reports, now)}
+                </tbody>
+              </table>
+            </div>
             <p class="muted">
               All of them: <a href="/reports/list">/reports/list</a> · per type:
               <a href="/reports/status">/reports/status</a>
