@@ -11,7 +11,7 @@ import { capacityChart, dailyPeaks } from '../../shared/status/dashboard/charts.
 
 const NOW = new Date('2026-11-28T10:20:00Z');
 
-function period(status: 'completed' | 'failed' | 'scheduled' | 'running') {
+function period(status: 'completed' | 'failed' | 'scheduled' | 'running', lagSeconds = 0) {
   return {
     status,
     job: 'aggregate-hour',
@@ -29,6 +29,7 @@ function period(status: 'completed' | 'failed' | 'scheduled' | 'running') {
             error: status === 'failed' ? { code: 'WINDOW_FAILED', message: 'boom <b>bold</b>' } : null,
           },
     freshnessSeconds: 1200,
+    lagSeconds,
     newestCompletedBucketEnd: '2026-11-28T10:00:00.000Z',
     failingWindows: status === 'failed' ? 1 : 0,
     nextRun: '2026-11-28T11:00:00.000Z',
@@ -187,6 +188,29 @@ test('each level shows its state; a failed run shows its error', (t) => {
     t.regex(page, new RegExp(`data-period="${p}"[\\s\\S]*?badge-${s}`));
   t.regex(page, /<code>WINDOW_FAILED<\/code>/);
   t.regex(page, /<span data-field="dirty">2<\/span>/);
+});
+
+test('a level whose next period has not ended is up to date, not behind by the age of its last bucket', (t) => {
+  // Complete up to 10:00 at 10:20: the 10:00 hour has not ended, so nothing waits (freshness 20 min, lag 0).
+  const page = renderDashboard(
+    data({
+      aggregation: {
+        timestamp: NOW.toISOString(),
+        timeZone: 'UTC',
+        periods: {
+          hourly: period('completed'),
+          daily: period('failed', 11 * 3600 + 20 * 60),
+          weekly: period('completed'),
+          monthly: period('completed'),
+        },
+      },
+    }),
+  );
+  const lagOf = (p: string): string | undefined =>
+    new RegExp(`data-period="${p}"[\\s\\S]*?data-field="lag"[^>]*>([^<]*)<`).exec(page)?.[1];
+  t.is(lagOf('hourly'), '(up to date)');
+  t.is(lagOf('daily'), '(11 h 20 min behind)');
+  t.notRegex(page, /\(20 min behind\)/);
 });
 
 test('capacity: a card per fleet resource with its forecast chart, as daily peaks, and when it crosses', (t) => {

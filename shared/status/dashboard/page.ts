@@ -25,6 +25,17 @@ const PERIOD_TITLE: Record<Period, string> = {
   monthly: 'Monthly',
 };
 
+/**
+ * How far a level is behind: from the end of the oldest ended period still waiting, never from the end of the
+ * last completed one (the period after it may not have ended: a day completed up to midnight is up to date).
+ */
+function lagText(lagSeconds: number): SafeHtml {
+  const title = 'since the end of the oldest ended period whose data is not aggregated yet';
+  return html`<span class="muted" data-field="lag" title="${title}"
+    >(${lagSeconds === 0 ? 'up to date' : `${duration(lagSeconds * 1000)} behind`})</span
+  >`;
+}
+
 function periodCard(period: Period, p: PeriodStatus, dirty: number, now: Date): SafeHtml {
   const run = p.lastRun;
   return html`<article class="card period" data-period="${period}">
@@ -49,9 +60,8 @@ function periodCard(period: Period, p: PeriodStatus, dirty: number, now: Date): 
       <dd data-field="fresh-to">
         ${
           p.newestCompletedBucketEnd
-            ? html`${time(p.newestCompletedBucketEnd, now, false)}
-                <span class="muted">(${duration((p.freshnessSeconds ?? 0) * 1000)} behind)</span>`
-            : html`<span class="muted">nothing yet</span>`
+            ? html`${time(p.newestCompletedBucketEnd, now, false)} ${lagText(p.lagSeconds)}`
+            : html`<span class="muted">nothing yet</span> ${p.lagSeconds > 0 ? lagText(p.lagSeconds) : ''}`
         }
       </dd>
       <dt>Windows</dt>

@@ -34,7 +34,7 @@ code { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
 dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 3px 10px; margin: 0; font-size: 13px; }
 dt { color: var(--muted); }
 dd { margin: 0; overflow-wrap: anywhere; }
-.period dd code { white-space: nowrap; }
+.period dd code, .period [data-field="lag"] { white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
   background: var(--info-bg); color: var(--info); white-space: nowrap; }
 .badge-completed, .badge-succeeded { background: var(--ok-bg); color: var(--ok); }
