@@ -4,7 +4,7 @@
 import type { CapacityAnalysis, CapacityAnswer } from '../../capacity/types.ts';
 import { count } from './format.ts';
 import { html, type SafeHtml } from './html.ts';
-import { breakAfterEquals, time } from './parts.ts';
+import { breakableSettings, time } from './parts.ts';
 
 /** "61.2 %", "1,840 requests/h": a figure in its resource's unit. */
 function inUnit(value: number, unit: string): string {
@@ -44,7 +44,7 @@ function capacityCard(a: CapacityAnalysis, now: Date): SafeHtml {
       }
       · ${crossing}
     </p>
-    ${a.recommendations[0] ? html`<p class="muted">${breakAfterEquals(a.recommendations[0].text)}</p>` : ''}
+    ${a.recommendations[0] ? html`<p class="muted">${breakableSettings(a.recommendations[0].text)}</p>` : ''}
   </article>`;
 }
 

@@ -17,9 +17,9 @@ export function badge(status: string): SafeHtml {
 }
 
 /**
- * Text that may also break after each `=`: a setting such as `NAME=requests=<requests/h …>` is one word to the
- * browser, which a phone-wide card would otherwise cut at an arbitrary letter.
+ * Text that may also break after each `=` and `_`: a setting such as `NAME_OF_IT=requests=<requests/h …>` is
+ * one word to the browser, which a narrow card would otherwise cut at an arbitrary letter.
  */
-export function breakAfterEquals(text: string): SafeHtml {
-  return html`${text.split(/(?<==)/).map((piece, i) => (i === 0 ? piece : html`<wbr />${piece}`))}`;
+export function breakableSettings(text: string): SafeHtml {
+  return html`${text.split(/(?<=[=_])/).map((piece, i) => (i === 0 ? piece : html`<wbr />${piece}`))}`;
 }
