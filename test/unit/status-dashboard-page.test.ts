@@ -215,7 +215,7 @@ test('a level whose next period has not ended is up to date, not behind by the a
   t.notRegex(page, /\(20 min behind\)/);
 });
 
-test('capacity: a card per fleet resource with its forecast chart, as daily peaks, and when it crosses', (t) => {
+test('capacity: a card per fleet resource with its forecast chart and when it crosses', (t) => {
   const page = renderDashboard(
     data({
       capacity: {
@@ -232,17 +232,31 @@ test('capacity: a card per fleet resource with its forecast chart, as daily peak
   t.regex(page, /data-resource="disk"[\s\S]*?stays under 80 % within the forecast/);
   const island = /<script type="application\/json" id="chart-capacity-gpu">([^<]*)<\/script>/.exec(page);
   t.truthy(island);
-  const spec = JSON.parse(island![1]!) as {
-    data: { values: Array<{ ts: string; value: number; hi95: number }> };
-    layer: unknown[];
-  };
-  // 720 hours from 28 Nov 10:00: 30 daily cycles.
-  t.is(spec.data.values.length, 30, 'a point per 24 hours');
-  t.is(spec.data.values[0]?.ts, '2026-11-28T10:00:00.000Z');
-  t.is(spec.data.values[0]?.value, 60 + 23, 'the highest of its first 24 hours');
-  t.is(Math.max(...spec.data.values.map((v) => v.hi95)), 99, 'the highest upper bound survives');
-  t.is(spec.layer.length, 3, 'band, forecast and threshold');
+  const spec = JSON.parse(island![1]!) as { data: { values: unknown[] }; layer: unknown[] };
+  t.is(spec.data.values.length, 7 * 24 + 23, 'the chart is the one capacityChart draws');
+  t.is(spec.layer.length, 4, 'band, forecast, daily peaks and threshold');
   t.regex(renderDashboard(data()), /No capacity analysis yet/);
+});
+
+test('capacity: a 30-day forecast is drawn hour by hour for a week, then as each day’s peak at its hour', (t) => {
+  // 720 hours from 28 Nov 10:00, value 60 + hour of the cycle: each 24 hours peak at their last.
+  const spec = capacityChart(analysis('gpu', 9.2)) as {
+    data: { values: Array<{ ts: string; value: number; hi95: number; kind: string }> };
+  };
+  const values = spec.data.values;
+  const hourly = values.filter((v) => v.kind === 'hour');
+  const peaks = values.filter((v) => v.kind === 'peak');
+  t.is(hourly.length, 7 * 24, 'the first week, every hour');
+  t.is(hourly[0]?.ts, '2026-11-28T10:00:00.000Z');
+  t.is(hourly[23]?.ts, '2026-11-29T09:00:00.000Z');
+  t.is(hourly[23]?.value, 60 + 23);
+  t.is(hourly.at(-1)?.ts, '2026-12-05T09:00:00.000Z');
+  t.is(peaks.length, (720 - 7 * 24) / 24, 'then a point per day');
+  t.deepEqual(values.slice(7 * 24), peaks, 'the peaks follow the hours, in time order');
+  // The first day after the week runs 5 Dec 10:00 to 6 Dec 09:00; its peak is its last hour, drawn there.
+  t.like(peaks[0], { ts: '2026-12-06T09:00:00.000Z', value: 60 + 23 });
+  t.like(peaks[1], { ts: '2026-12-07T09:00:00.000Z', value: 60 + 23 });
+  t.is(Math.max(...peaks.map((v) => v.hi95)), 99, 'the highest upper bound of a day survives');
 });
 
 test('capacity: a forecast of a week or less is drawn hour by hour', (t) => {
@@ -253,10 +267,12 @@ test('capacity: a forecast of a week or less is drawn hour by hour', (t) => {
   const a = analysis('gpu', 1);
   const spec = capacityChart({ ...a, forecast: { ...a.forecast!, horizon_hours: 2, points } });
   t.deepEqual((spec as { data: { values: unknown[] } }).data.values, [
-    { ts: '2026-11-28T10:00:00Z', value: 70, lo95: 60, hi95: 80 },
-    { ts: '2026-11-28T11:00:00Z', value: 72, lo95: 61, hi95: 83 },
+    { ts: '2026-11-28T10:00:00Z', value: 70, lo95: 60, hi95: 80, kind: 'hour' },
+    { ts: '2026-11-28T11:00:00Z', value: 72, lo95: 61, hi95: 83, kind: 'hour' },
   ]);
-  // Daily peaks keep whole 24-hour cycles only: the 6 hours past the first day are no point of their own.
+  t.is((spec as { layer: unknown[] }).layer.length, 3, 'band, forecast and threshold: no peaks');
+  // Daily peaks keep whole 24-hour cycles only: the 6 hours past the first day are no point of their own;
+  // the peak is drawn at its own hour, not at the start of its day.
   const hours = Array.from({ length: 30 }, (_, i) => ({
     timestamp: new Date(Date.parse('2026-11-28T10:00:00Z') + i * 3_600_000).toISOString(),
     value: i,
@@ -265,7 +281,9 @@ test('capacity: a forecast of a week or less is drawn hour by hour', (t) => {
     lo95: i - 5,
     hi95: i === 3 ? 99 : i + 5,
   }));
-  t.deepEqual(dailyPeaks(hours), [{ ts: '2026-11-28T10:00:00.000Z', value: 23, lo95: 18, hi95: 99 }]);
+  t.deepEqual(dailyPeaks(hours), [
+    { ts: '2026-11-29T09:00:00.000Z', value: 23, lo95: 18, hi95: 99, kind: 'peak' },
+  ]);
 });
 
 test('the recent runs name the invocation row of a run beside its window rows', (t) => {

@@ -60,8 +60,8 @@ export function capacitySection(capacity: CapacityAnswer | undefined, now: Date)
   return html`<section id="capacity" class="card">
     <h2>Capacity forecast <span class="muted">fleet, analysed ${time(capacity.generated_at, now)}</span></h2>
     <p class="muted">
-      Point forecast with its 95 % band (a week ahead hour by hour, further as each day's peak); the dashed
-      line is the threshold. Per host:
+      Point forecast with its 95 % band: a week ahead hour by hour, then each day's peak (a dot at its hour);
+      the dashed line is the threshold. Per host:
       <a href="/capacity/analysis">/capacity/analysis</a>
     </p>
     <div class="capacity-grid">${capacity.analyses.map((a) => capacityCard(a, now))}</div>
