@@ -1,8 +1,15 @@
 // GET /aggregation/status: per period, the state of its job, its last window and run, how fresh its
-// newest completed bucket is, and when its cron fires next (cron-parser, in the configured zone).
+// newest completed bucket is, how long ended data has waited to be aggregated, and when its cron fires next
+// (cron-parser, in the configured zone).
 import { CronExpressionParser } from 'cron-parser';
 import type { Queryable } from '../db/index.ts';
-import { failingWindowCounts, latestRunPerJob, newestCompletedBucketEnds, type RunRow } from './sql.ts';
+import {
+  dirtyClosedWindowCounts,
+  failingWindowCounts,
+  latestRunPerJob,
+  newestCompletedBucketEnds,
+  type RunRow,
+} from './sql.ts';
 
 export const PERIODS = ['hourly', 'daily', 'weekly', 'monthly'] as const;
 export type Period = (typeof PERIODS)[number];
@@ -40,8 +47,20 @@ export interface PeriodStatus {
     finishedAt: string | null;
     error: { code: string | null; message: string } | null;
   } | null;
-  /** Seconds since the end of the newest completed bucket; null before the first one. */
+  /**
+   * Seconds since the end of the newest completed bucket; null before the first one. An age, not a delay: it
+   * grows through the current period, which cannot be aggregated before it ends (a daily level that is up to
+   * date reads up to 24 h). The metric hxp_aggregation_freshness_seconds and the AggregationStale alert's
+   * per-period bounds (deploy/prometheus) are this value.
+   */
   freshnessSeconds: number | null;
+  /**
+   * How far aggregation is behind: seconds since the end of the oldest ended bucket of this level whose data
+   * is not aggregated yet (never done, changed by late events since, or failed); 0 when none waits. A period
+   * that has not ended is never behind. A rollup's window is opened by the first window below it that is
+   * done (a day by one of its hours), so a stuck hourly job shows on the hourly level, not on the daily.
+   */
+  lagSeconds: number;
   newestCompletedBucketEnd: string | null;
   failingWindows: number;
   nextRun: string;
@@ -100,18 +119,22 @@ export async function aggregationStatus(
   const now = options.now ?? new Date();
   const job = (p: Period): string => options.jobNames?.[p] ?? `aggregate-${PERIOD_LEVEL[p]}`;
   const jobs = PERIODS.map(job);
-  const [latest, latestWindows, fresh, failing] = await Promise.all([
+  const [latest, latestWindows, fresh, failing, waiting] = await Promise.all([
     latestRunPerJob(db, jobs, false),
     latestRunPerJob(db, jobs, true),
     newestCompletedBucketEnds(db, options.timeZone),
     failingWindowCounts(db),
+    dirtyClosedWindowCounts(db, options.timeZone, now),
   ]);
+  const secondsSince = (end: Date): number =>
+    Math.max(0, Math.round((now.getTime() - new Date(end).getTime()) / 1000));
   const periods = Object.fromEntries(
     PERIODS.map((p): [Period, PeriodStatus] => {
       const run = latest.find((r) => r.job === job(p));
       const win = latestWindows.find((r) => r.job === job(p));
       const end = fresh.find((f) => f.level === PERIOD_LEVEL[p])?.bucket_end ?? null;
       const failingCount = failing.find((f) => f.level === PERIOD_LEVEL[p])?.failing ?? 0;
+      const oldestWaiting = waiting.find((w) => w.level === PERIOD_LEVEL[p])?.oldest_end ?? null;
       const error = run ? shownError(run, now, options.runLeaseMs) : null;
       return [
         p,
@@ -132,8 +155,8 @@ export async function aggregationStatus(
                 error,
               }
             : null,
-          freshnessSeconds:
-            end === null ? null : Math.max(0, Math.round((now.getTime() - new Date(end).getTime()) / 1000)),
+          freshnessSeconds: end === null ? null : secondsSince(end),
+          lagSeconds: oldestWaiting === null ? 0 : secondsSince(oldestWaiting),
           newestCompletedBucketEnd: iso(end),
           failingWindows: failingCount,
           nextRun: nextCronFire(options.schedules[p], CRON_TIME_ZONE, now).toISOString(),

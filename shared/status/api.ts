@@ -37,7 +37,14 @@ const PeriodStatusSchema = z.object({
       error: errorOf.nullable(),
     })
     .nullable(),
-  freshnessSeconds: z.number().nullable(),
+  freshnessSeconds: z.number().nullable().meta({
+    description:
+      'seconds since the end of the newest completed bucket (null before the first): an age that grows through the current, unfinished period',
+  }),
+  lagSeconds: z.number().meta({
+    description:
+      'seconds since the end of the oldest ended bucket whose data is not aggregated yet; 0 when none waits (a period that has not ended is never behind)',
+  }),
   newestCompletedBucketEnd: instant.nullable(),
   failingWindows: z.number(),
   nextRun: instant,
@@ -124,7 +131,7 @@ export const statusOperations: ApiOperation[] = [
     function: 'status',
     served: 'api',
     operationId: 'getAggregationStatus',
-    summary: 'Per period: state of its job, last window and run, freshness, next cron fire',
+    summary: 'Per period: state of its job, last window and run, freshness, lag, next cron fire',
     tags: ['status'],
     responses: { 200: { description: 'the four periods', schema: AggregationStatusSchema } },
     examples: [{}],

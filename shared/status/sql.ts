@@ -91,24 +91,20 @@ export async function recentRuns(db: Queryable, filter: RunFilter): Promise<RunR
 }
 
 /**
- * Closed windows per level whose data is not aggregated yet (never done, or changed since). A window is
- * closed once its bucket has ended in the configured zone; the open hour (or day, …) is not counted.
+ * Closed windows per level whose data is not aggregated yet (never done, or changed since), and the end of
+ * the oldest of them: how long aggregation has kept ended data waiting. A window is closed once its bucket
+ * has ended in the configured zone (agg_bucket_end, as the aggregation jobs cut it); the open hour (or
+ * day, …) is not counted.
  */
 export async function dirtyClosedWindowCounts(
   db: Queryable,
   timeZone: string,
   now: Date,
-): Promise<Array<{ level: string; dirty: number }>> {
-  const { rows } = await db.query<{ level: string; dirty: number }>(
-    `SELECT level, count(*)::int AS dirty
+): Promise<Array<{ level: string; dirty: number; oldest_end: Date }>> {
+  const { rows } = await db.query<{ level: string; dirty: number; oldest_end: Date }>(
+    `SELECT level, count(*)::int AS dirty, min(agg_bucket_end(level, bucket, $1)) AS oldest_end
        FROM aggregation_windows
-      WHERE (done_seq IS NULL OR done_seq < changed_seq)
-        AND CASE level
-              WHEN 'hour' THEN bucket + interval '1 hour'
-              WHEN 'day' THEN ((bucket AT TIME ZONE $1) + interval '1 day') AT TIME ZONE $1
-              WHEN 'week' THEN ((bucket AT TIME ZONE $1) + interval '7 days') AT TIME ZONE $1
-              ELSE ((bucket AT TIME ZONE $1) + interval '1 month') AT TIME ZONE $1
-            END <= $2
+      WHERE (done_seq IS NULL OR done_seq < changed_seq) AND agg_bucket_end(level, bucket, $1) <= $2
       GROUP BY level`,
     [timeZone, now],
   );

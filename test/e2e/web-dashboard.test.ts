@@ -1,6 +1,7 @@
 // The web dashboard at the runtime's API port, in real headless Chromium: it loads with no console error,
 // no failed request and no CDN (the libraries come from the status function), draws its charts, and shows
-// the figures the JSON API returns — per aggregation level, the recent runs, the dead letters, retention.
+// the figures the JSON API returns — per aggregation level, the recent runs, the dead letters, retention —
+// on a laptop and on a phone.
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,5 +183,21 @@ binaryTest('chromium')(
     const png = join(dir, 'dashboard.png');
     await writeFile(png, await page.screenshot({ fullPage: true }));
     t.true((await stat(png)).size > 20_000, 'the screenshot holds a rendered page');
+
+    // Readable on a 390-pixel phone: the levels in one column, the page no wider than the screen (a wide
+    // table scrolls inside its card), nothing else past the right edge.
+    await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 1 });
+    await page.reload({ waitUntil: 'networkidle0' });
+    await page.waitForSelector('[data-chart="ingestion"] svg', { timeout: 30_000 });
+    const phone = await page.evaluate(`(() => ({
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      levelColumns: getComputedStyle(document.querySelector('.grid4')).gridTemplateColumns.split(' ').length,
+      pastTheEdge: [...document.querySelectorAll('main *')]
+        .filter((e) => !e.closest('.table-scroll') && e.getBoundingClientRect().right > window.innerWidth)
+        .map((e) => e.tagName + (e.className && typeof e.className === 'string' ? '.' + e.className : ''))
+        .slice(0, 5),
+    }))()`);
+    t.deepEqual(phone, { overflow: 0, levelColumns: 1, pastTheEdge: [] });
+    t.deepEqual(problems, [], 'no problem on the phone either');
   },
 );

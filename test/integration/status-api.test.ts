@@ -72,14 +72,22 @@ async function suite(t: ExecutionContext, db: Database): Promise<void> {
     lastWindow: { start: '2026-11-28T09:00:00.000Z', end: '2026-11-28T10:00:00.000Z', status: 'succeeded' },
     newestCompletedBucketEnd: '2026-11-28T10:00:00.000Z',
     freshnessSeconds: 20 * 60,
+    // The 10:00 hour waits, but has not ended: nothing is behind.
+    lagSeconds: 0,
     nextRun: '2026-11-28T11:05:00.000Z',
   });
-  t.like(periods.daily, { status: 'failed', failingWindows: 1, freshnessSeconds: null });
+  // Berlin's 27 Nov ended at 23:00 UTC and its window failed: behind since then.
+  t.like(periods.daily, {
+    status: 'failed',
+    failingWindows: 1,
+    freshnessSeconds: null,
+    lagSeconds: 11 * 3600 + 20 * 60,
+  });
   t.like(periods.daily?.lastRun, { status: 'failed', error: { code: 'WINDOW_FAILED', message: 'boom' } });
   // Schedules fire in UTC, the cron-connector's zone, whatever zone the buckets are in (Berlin here): the
   // day's 00:15 is 00:15 UTC on the 29th, not 00:15 Berlin (23:15 UTC on the 28th).
   t.is(periods.daily?.nextRun, '2026-11-29T00:15:00.000Z');
-  t.like(periods.weekly, { status: 'running', nextRun: '2026-11-30T00:30:00.000Z' });
+  t.like(periods.weekly, { status: 'running', lagSeconds: 0, nextRun: '2026-11-30T00:30:00.000Z' });
   t.like(periods.monthly, {
     status: 'scheduled',
     lastRun: null,

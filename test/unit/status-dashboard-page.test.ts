@@ -11,7 +11,7 @@ import { capacityChart, dailyPeaks } from '../../shared/status/dashboard/charts.
 
 const NOW = new Date('2026-11-28T10:20:00Z');
 
-function period(status: 'completed' | 'failed' | 'scheduled' | 'running') {
+function period(status: 'completed' | 'failed' | 'scheduled' | 'running', lagSeconds = 0) {
   return {
     status,
     job: 'aggregate-hour',
@@ -29,6 +29,7 @@ function period(status: 'completed' | 'failed' | 'scheduled' | 'running') {
             error: status === 'failed' ? { code: 'WINDOW_FAILED', message: 'boom <b>bold</b>' } : null,
           },
     freshnessSeconds: 1200,
+    lagSeconds,
     newestCompletedBucketEnd: '2026-11-28T10:00:00.000Z',
     failingWindows: status === 'failed' ? 1 : 0,
     nextRun: '2026-11-28T11:00:00.000Z',
@@ -150,6 +151,34 @@ test('database text is escaped and a chart island cannot close its script elemen
   t.notRegex(page, /https?:\/\/(?!127\.0\.0\.1)[a-z]/i, 'no absolute link to anywhere');
 });
 
+test('on a phone: every table scrolls inside its card, and a long setting may break after its = and _', (t) => {
+  const page = renderDashboard(data());
+  const tables = page.match(/<table>/g) ?? [];
+  t.is(tables.length, 3, 'runs, dead letters, reports');
+  t.is((page.match(/<div class="table-scroll">\s*<table>/g) ?? []).length, tables.length);
+  t.regex(page, /@media \(max-width: 720px\) \{ \.grid4 \{ grid-template-columns: minmax\(0, 1fr\); \}/);
+  const gpu = analysis('gpu', null);
+  const text = 'set BATCH_PROCESSING_CAPACITY_LIMITS=requests=<requests/h one replica handles>';
+  const withSetting = renderDashboard(
+    data({
+      capacity: {
+        generated_at: NOW.toISOString(),
+        run_id: 3,
+        data_end: '2026-11-28T10:00:00Z',
+        forecasting: true,
+        analyses: [
+          { ...gpu, recommendations: [{ action: 'configure', text, current: null, recommended: null }] },
+        ],
+      },
+    }),
+  );
+  t.true(
+    withSetting.includes(
+      'set BATCH_<wbr />PROCESSING_<wbr />CAPACITY_<wbr />LIMITS=<wbr />requests=<wbr />&lt;requests/h one',
+    ),
+  );
+});
+
 test('each level shows its state; a failed run shows its error', (t) => {
   const page = renderDashboard(data());
   for (const [p, s] of [
@@ -163,7 +192,30 @@ test('each level shows its state; a failed run shows its error', (t) => {
   t.regex(page, /<span data-field="dirty">2<\/span>/);
 });
 
-test('capacity: a card per fleet resource with its forecast chart, as daily peaks, and when it crosses', (t) => {
+test('a level whose next period has not ended is up to date, not behind by the age of its last bucket', (t) => {
+  // Complete up to 10:00 at 10:20: the 10:00 hour has not ended, so nothing waits (freshness 20 min, lag 0).
+  const page = renderDashboard(
+    data({
+      aggregation: {
+        timestamp: NOW.toISOString(),
+        timeZone: 'UTC',
+        periods: {
+          hourly: period('completed'),
+          daily: period('failed', 11 * 3600 + 20 * 60),
+          weekly: period('completed'),
+          monthly: period('completed'),
+        },
+      },
+    }),
+  );
+  const lagOf = (p: string): string | undefined =>
+    new RegExp(`data-period="${p}"[\\s\\S]*?data-field="lag"[^>]*>([^<]*)<`).exec(page)?.[1];
+  t.is(lagOf('hourly'), '(up to date)');
+  t.is(lagOf('daily'), '(11 h 20 min behind)');
+  t.notRegex(page, /\(20 min behind\)/);
+});
+
+test('capacity: a card per fleet resource with its forecast chart and when it crosses', (t) => {
   const page = renderDashboard(
     data({
       capacity: {
@@ -176,21 +228,35 @@ test('capacity: a card per fleet resource with its forecast chart, as daily peak
     }),
   );
   t.regex(page, /data-resource="gpu"[\s\S]*?badge-failed"\s*>alert/);
-  t.regex(page, /crosses 80 % in\s+<strong data-field="days-to-threshold">9\.2 d<\/strong>/);
+  t.regex(page, /crosses 80 % in\s+<strong data-field="days-to-threshold">9\.2&nbsp;d<\/strong>/);
   t.regex(page, /data-resource="disk"[\s\S]*?stays under 80 % within the forecast/);
   const island = /<script type="application\/json" id="chart-capacity-gpu">([^<]*)<\/script>/.exec(page);
   t.truthy(island);
-  const spec = JSON.parse(island![1]!) as {
-    data: { values: Array<{ ts: string; value: number; hi95: number }> };
-    layer: unknown[];
-  };
-  // 720 hours from 28 Nov 10:00: 30 daily cycles.
-  t.is(spec.data.values.length, 30, 'a point per 24 hours');
-  t.is(spec.data.values[0]?.ts, '2026-11-28T10:00:00.000Z');
-  t.is(spec.data.values[0]?.value, 60 + 23, 'the highest of its first 24 hours');
-  t.is(Math.max(...spec.data.values.map((v) => v.hi95)), 99, 'the highest upper bound survives');
-  t.is(spec.layer.length, 3, 'band, forecast and threshold');
+  const spec = JSON.parse(island![1]!) as { data: { values: unknown[] }; layer: unknown[] };
+  t.is(spec.data.values.length, 7 * 24 + 23, 'the chart is the one capacityChart draws');
+  t.is(spec.layer.length, 4, 'band, forecast, daily peaks and threshold');
   t.regex(renderDashboard(data()), /No capacity analysis yet/);
+});
+
+test('capacity: a 30-day forecast is drawn hour by hour for a week, then as each day’s peak at its hour', (t) => {
+  // 720 hours from 28 Nov 10:00, value 60 + hour of the cycle: each 24 hours peak at their last.
+  const spec = capacityChart(analysis('gpu', 9.2)) as {
+    data: { values: Array<{ ts: string; value: number; hi95: number; kind: string }> };
+  };
+  const values = spec.data.values;
+  const hourly = values.filter((v) => v.kind === 'hour');
+  const peaks = values.filter((v) => v.kind === 'peak');
+  t.is(hourly.length, 7 * 24, 'the first week, every hour');
+  t.is(hourly[0]?.ts, '2026-11-28T10:00:00.000Z');
+  t.is(hourly[23]?.ts, '2026-11-29T09:00:00.000Z');
+  t.is(hourly[23]?.value, 60 + 23);
+  t.is(hourly.at(-1)?.ts, '2026-12-05T09:00:00.000Z');
+  t.is(peaks.length, (720 - 7 * 24) / 24, 'then a point per day');
+  t.deepEqual(values.slice(7 * 24), peaks, 'the peaks follow the hours, in time order');
+  // The first day after the week runs 5 Dec 10:00 to 6 Dec 09:00; its peak is its last hour, drawn there.
+  t.like(peaks[0], { ts: '2026-12-06T09:00:00.000Z', value: 60 + 23 });
+  t.like(peaks[1], { ts: '2026-12-07T09:00:00.000Z', value: 60 + 23 });
+  t.is(Math.max(...peaks.map((v) => v.hi95)), 99, 'the highest upper bound of a day survives');
 });
 
 test('capacity: a forecast of a week or less is drawn hour by hour', (t) => {
@@ -201,10 +267,12 @@ test('capacity: a forecast of a week or less is drawn hour by hour', (t) => {
   const a = analysis('gpu', 1);
   const spec = capacityChart({ ...a, forecast: { ...a.forecast!, horizon_hours: 2, points } });
   t.deepEqual((spec as { data: { values: unknown[] } }).data.values, [
-    { ts: '2026-11-28T10:00:00Z', value: 70, lo95: 60, hi95: 80 },
-    { ts: '2026-11-28T11:00:00Z', value: 72, lo95: 61, hi95: 83 },
+    { ts: '2026-11-28T10:00:00Z', value: 70, lo95: 60, hi95: 80, kind: 'hour' },
+    { ts: '2026-11-28T11:00:00Z', value: 72, lo95: 61, hi95: 83, kind: 'hour' },
   ]);
-  // Daily peaks keep whole 24-hour cycles only: the 6 hours past the first day are no point of their own.
+  t.is((spec as { layer: unknown[] }).layer.length, 3, 'band, forecast and threshold: no peaks');
+  // Daily peaks keep whole 24-hour cycles only: the 6 hours past the first day are no point of their own;
+  // the peak is drawn at its own hour, not at the start of its day.
   const hours = Array.from({ length: 30 }, (_, i) => ({
     timestamp: new Date(Date.parse('2026-11-28T10:00:00Z') + i * 3_600_000).toISOString(),
     value: i,
@@ -213,7 +281,9 @@ test('capacity: a forecast of a week or less is drawn hour by hour', (t) => {
     lo95: i - 5,
     hi95: i === 3 ? 99 : i + 5,
   }));
-  t.deepEqual(dailyPeaks(hours), [{ ts: '2026-11-28T10:00:00.000Z', value: 23, lo95: 18, hi95: 99 }]);
+  t.deepEqual(dailyPeaks(hours), [
+    { ts: '2026-11-29T09:00:00.000Z', value: 23, lo95: 18, hi95: 99, kind: 'peak' },
+  ]);
 });
 
 test('the recent runs name the invocation row of a run beside its window rows', (t) => {

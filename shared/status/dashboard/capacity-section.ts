@@ -4,7 +4,7 @@
 import type { CapacityAnalysis, CapacityAnswer } from '../../capacity/types.ts';
 import { count } from './format.ts';
 import { html, type SafeHtml } from './html.ts';
-import { time } from './parts.ts';
+import { breakableSettings, time } from './parts.ts';
 
 /** "61.2 %", "1,840 requests/h": a figure in its resource's unit. */
 function inUnit(value: number, unit: string): string {
@@ -21,7 +21,7 @@ function capacityCard(a: CapacityAnalysis, now: Date): SafeHtml {
       : days === null
         ? html`stays under ${inUnit(a.threshold, a.unit)} within the forecast`
         : html`crosses ${inUnit(a.threshold, a.unit)} in
-            <strong data-field="days-to-threshold">${days.toFixed(1)} d</strong>
+            <strong data-field="days-to-threshold">${days.toFixed(1)}&nbsp;d</strong>
             (${time(a.crossing_at, now, false)})`;
   return html`<article class="capacity" data-resource="${a.resource}">
     <header>
@@ -44,7 +44,7 @@ function capacityCard(a: CapacityAnalysis, now: Date): SafeHtml {
       }
       · ${crossing}
     </p>
-    ${a.recommendations[0] ? html`<p class="muted">${a.recommendations[0].text}</p>` : ''}
+    ${a.recommendations[0] ? html`<p class="muted">${breakableSettings(a.recommendations[0].text)}</p>` : ''}
   </article>`;
 }
 
@@ -60,8 +60,8 @@ export function capacitySection(capacity: CapacityAnswer | undefined, now: Date)
   return html`<section id="capacity" class="card">
     <h2>Capacity forecast <span class="muted">fleet, analysed ${time(capacity.generated_at, now)}</span></h2>
     <p class="muted">
-      Point forecast with its 95 % band (a week ahead hour by hour, further as each day's peak); the dashed
-      line is the threshold. Per host:
+      Point forecast with its 95 % band: a week ahead hour by hour, then each day's peak (a dot at its hour);
+      the dashed line is the threshold. Per host:
       <a href="/capacity/analysis">/capacity/analysis</a>
     </p>
     <div class="capacity-grid">${capacity.analyses.map((a) => capacityCard(a, now))}</div>

@@ -16,6 +16,9 @@ const CONFIG = {
   legend: { labelFontSize: 11, titleFontSize: 11, orient: 'top', title: null },
 };
 
+/** Room for one legend entry (swatch and the longest event type, "business_event") in pixels. */
+const LEGEND_ENTRY_WIDTH = 120;
+
 /** The hour axis over the whole span (whole hours, the current one included), the same on both charts. */
 function hourAxis(data: DashboardData): Spec {
   return {
@@ -46,7 +49,15 @@ function hourlyBars(
       x: hourAxis(data),
       y: { field: y.field, type: 'quantitative', title: y.title, stack: 'zero' },
       ...(extra.colorField
-        ? { color: { field: extra.colorField, type: 'nominal', scale: { scheme: 'tableau10' } } }
+        ? {
+            color: {
+              field: extra.colorField,
+              type: 'nominal',
+              scale: { scheme: 'tableau10' },
+              // One row on a laptop; on a phone as many columns as fit, so no entry is cut off.
+              legend: { columns: { expr: `max(1, floor(width / ${LEGEND_ENTRY_WIDTH}))` } },
+            },
+          }
         : {}),
     },
   };
@@ -72,47 +83,55 @@ export function rejectedChart(data: DashboardData): Spec {
   );
 }
 
-/** Forecasts longer than this many hourly points are drawn as one point per day (its peak). */
-const MAX_HOURLY_POINTS = 7 * 24;
+/** The first week of a forecast is drawn hour by hour (its daily cycle, the hour a crossing comes). */
+const HOURLY_POINTS = 7 * 24;
 
 interface ChartPoint {
   ts: string;
   value: number;
   lo95: number;
   hi95: number;
+  /** An hour of the first week, or the peak of a later day (drawn with a dot). */
+  kind: 'hour' | 'peak';
 }
 
 /**
- * A long forecast's daily peaks: per 24 hours from its first point, the highest point forecast, and the band
- * the hourly bands give that peak (highest lower bound to highest upper bound). Whole daily cycles only (a
- * trailing part of a day would show its night as a drop). Hundreds of hourly swings in a card-wide chart read
- * as a solid block; the daily peak is what meets the threshold.
+ * A forecast's daily peaks: per 24 hours from its first point, the point with the highest forecast, at its
+ * own hour, and the band the hourly bands give that peak (highest lower bound to highest upper bound). Whole
+ * daily cycles only (a trailing part of a day would show its night as a drop). Weeks of hourly swings in a
+ * card-wide chart read as a solid block; the daily peak is what meets the threshold.
  */
 export function dailyPeaks(points: readonly ForecastPoint[]): ChartPoint[] {
   const out: ChartPoint[] = [];
   for (let i = 0; i + 24 <= points.length; i += 24) {
     const day = points.slice(i, i + 24);
+    const peak = day.reduce((best, p) => (p.value > best.value ? p : best));
     out.push({
-      ts: day[0]!.timestamp,
-      value: Math.max(...day.map((p) => p.value)),
+      ts: peak.timestamp,
+      value: peak.value,
       lo95: Math.max(...day.map((p) => p.lo95)),
       hi95: Math.max(...day.map((p) => p.hi95)),
+      kind: 'peak',
     });
   }
   return out;
 }
 
 /**
- * One resource's forecast: the 95 % band, the point forecast and the threshold line (dashed). Up to a week
- * ahead hour by hour; a longer horizon as daily peaks (dailyPeaks), with a dot per day.
+ * One resource's forecast: the 95 % band, the point forecast and the threshold line (dashed). The first week
+ * hour by hour, then each day's peak at the hour it comes (dailyPeaks), with a dot per peak.
  */
 export function capacityChart(analysis: CapacityAnalysis): Spec | undefined {
   const points = analysis.forecast?.points ?? [];
   if (points.length === 0) return undefined;
-  const daily = points.length > MAX_HOURLY_POINTS;
-  const values: ChartPoint[] = daily
-    ? dailyPeaks(points)
-    : points.map((p) => ({ ts: p.timestamp, value: p.value, lo95: p.lo95, hi95: p.hi95 }));
+  const hour = (p: ForecastPoint): ChartPoint => ({
+    ts: p.timestamp,
+    value: p.value,
+    lo95: p.lo95,
+    hi95: p.hi95,
+    kind: 'hour',
+  });
+  const values = [...points.slice(0, HOURLY_POINTS).map(hour), ...dailyPeaks(points.slice(HOURLY_POINTS))];
   const x = {
     field: 'ts',
     type: 'temporal',
@@ -120,6 +139,9 @@ export function capacityChart(analysis: CapacityAnalysis): Spec | undefined {
     scale: { type: 'utc' },
     axis: { format: '%d %b', labelAngle: 0 },
   };
+  // The hours and the peaks are two series: a line from the last hour (a night, perhaps) up to the first peak
+  // would read as growth.
+  const detail = { field: 'kind', type: 'nominal' };
   const layers: Spec[] = [
     {
       mark: { type: 'area', color: '#4c78a8', opacity: 0.2 },
@@ -127,18 +149,21 @@ export function capacityChart(analysis: CapacityAnalysis): Spec | undefined {
         x,
         y: { field: 'lo95', type: 'quantitative', title: analysis.unit },
         y2: { field: 'hi95' },
+        detail,
       },
     },
     {
-      mark: {
-        type: 'line',
-        color: '#4c78a8',
-        strokeWidth: 1.5,
-        ...(daily ? { point: { size: 14, color: '#4c78a8' } } : {}),
-      },
-      encoding: { x, y: { field: 'value', type: 'quantitative' } },
+      mark: { type: 'line', color: '#4c78a8', strokeWidth: 1.5 },
+      encoding: { x, y: { field: 'value', type: 'quantitative' }, detail },
     },
   ];
+  if (values.some((v) => v.kind === 'peak')) {
+    layers.push({
+      transform: [{ filter: "datum.kind === 'peak'" }],
+      mark: { type: 'point', filled: true, size: 14, color: '#4c78a8' },
+      encoding: { x, y: { field: 'value', type: 'quantitative' } },
+    });
+  }
   if (analysis.threshold !== null) {
     layers.push({
       mark: { type: 'rule', color: '#c0392b', strokeDash: [4, 3] },

@@ -25,6 +25,17 @@ const PERIOD_TITLE: Record<Period, string> = {
   monthly: 'Monthly',
 };
 
+/**
+ * How far a level is behind: from the end of the oldest ended period still waiting, never from the end of the
+ * last completed one (the period after it may not have ended: a day completed up to midnight is up to date).
+ */
+function lagText(lagSeconds: number): SafeHtml {
+  const title = 'since the end of the oldest ended period whose data is not aggregated yet';
+  return html`<span class="muted" data-field="lag" title="${title}"
+    >(${lagSeconds === 0 ? 'up to date' : `${duration(lagSeconds * 1000)} behind`})</span
+  >`;
+}
+
 function periodCard(period: Period, p: PeriodStatus, dirty: number, now: Date): SafeHtml {
   const run = p.lastRun;
   return html`<article class="card period" data-period="${period}">
@@ -49,9 +60,8 @@ function periodCard(period: Period, p: PeriodStatus, dirty: number, now: Date): 
       <dd data-field="fresh-to">
         ${
           p.newestCompletedBucketEnd
-            ? html`${time(p.newestCompletedBucketEnd, now, false)}
-                <span class="muted">(${duration((p.freshnessSeconds ?? 0) * 1000)} behind)</span>`
-            : html`<span class="muted">nothing yet</span>`
+            ? html`${time(p.newestCompletedBucketEnd, now, false)} ${lagText(p.lagSeconds)}`
+            : html`<span class="muted">nothing yet</span> ${p.lagSeconds > 0 ? lagText(p.lagSeconds) : ''}`
         }
       </dd>
       <dt>Windows</dt>
@@ -272,22 +282,24 @@ export function renderDashboard(data: DashboardData): string {
           <div class="grid2">
             <section id="runs" class="card">
               <h2>Recent runs</h2>
-              <table>
-                <thead>
-                  <tr>
-                    <th class="num">run</th>
-                    <th>job</th>
-                    <th>trigger</th>
-                    <th>window</th>
-                    <th>status</th>
-                    <th class="num">took</th>
-                    <th class="num">rows in → out</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${runRows(data.runs, now)}
-                </tbody>
-              </table>
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th class="num">run</th>
+                      <th>job</th>
+                      <th>trigger</th>
+                      <th>window</th>
+                      <th>status</th>
+                      <th class="num">took</th>
+                      <th class="num">rows in → out</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${runRows(data.runs, now)}
+                  </tbody>
+                </table>
+              </div>
             </section>
             <section id="failures" class="card">
               <h2>Failures</h2>
@@ -297,19 +309,21 @@ export function renderDashboard(data: DashboardData): string {
 
           <section id="dead-letters" class="card">
             <h2>Recent dead letters</h2>
-            <table>
-              <thead>
-                <tr>
-                  <th>received</th>
-                  <th>reason</th>
-                  <th>source</th>
-                  <th class="payload-col">payload</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${deadLetterRows(data.deadLetters.recent, now)}
-              </tbody>
-            </table>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th>received</th>
+                    <th>reason</th>
+                    <th>source</th>
+                    <th class="payload-col">payload</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${deadLetterRows(data.deadLetters.recent, now)}
+                </tbody>
+              </table>
+            </div>
             <p class="muted">
               All of them: <a href="dead-letters">dead-letters</a> (JSON,
               <code>?reason=&amp;from=&amp;to=&amp;cursor=</code>); replay with
@@ -319,22 +333,24 @@ export function renderDashboard(data: DashboardData): string {
 
           <section id="reports" class="card">
             <h2>Reports</h2>
-            <table>
-              <thead>
-                <tr>
-                  <th>type</th>
-                  <th>period</th>
-                  <th>format</th>
-                  <th>status</th>
-                  <th class="num">size</th>
-                  <th>created</th>
-                  <th></th>
-                </tr>
-              </thead>
-              <tbody>
-                ${reportRows(data.reports, now)}
-              </tbody>
-            </table>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th>type</th>
+                    <th>period</th>
+                    <th>format</th>
+                    <th>status</th>
+                    <th class="num">size</th>
+                    <th>created</th>
+                    <th></th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${reportRows(data.reports, now)}
+                </tbody>
+              </table>
+            </div>
             <p class="muted">
               All of them: <a href="/reports/list">/reports/list</a> · per type:
               <a href="/reports/status">/reports/status</a>

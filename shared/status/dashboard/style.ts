@@ -1,5 +1,6 @@
 // The dashboard's stylesheet, inlined into the page: system fonts, a light layout that fits a 1366-pixel
-// laptop screen without scrolling sideways, status colours that also read in grey (a word beside each).
+// laptop screen and a 390-pixel phone without the page scrolling sideways (wide tables scroll inside their
+// card), status colours that also read in grey (a word beside each).
 export const DASHBOARD_CSS = `
 :root { --fg: #1d2330; --muted: #667085; --line: #e4e7ec; --bg: #f6f7f9; --card: #fff;
   --ok: #1e7b46; --ok-bg: #e3f4ea; --bad: #b42318; --bad-bg: #fdecea; --warn: #a15c07; --warn-bg: #fef3e2;
@@ -26,10 +27,14 @@ code { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
 .grid3 { display: grid; grid-template-columns: minmax(0, 4fr) minmax(0, 4fr) minmax(0, 3fr); gap: 12px 28px; }
 @media (max-width: 1100px) { .grid4 { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   .grid2, .grid2.even, .grid3 { grid-template-columns: minmax(0, 1fr); } }
+@media (max-width: 720px) { .grid4 { grid-template-columns: minmax(0, 1fr); }
+  .top { flex-wrap: wrap; padding: 12px; } main { padding: 12px; gap: 12px; } footer { padding: 0 12px 16px; }
+  .card { padding: 12px; } }
 .period header { display: flex; justify-content: space-between; align-items: center; margin-bottom: 8px; }
 dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 3px 10px; margin: 0; font-size: 13px; }
 dt { color: var(--muted); }
 dd { margin: 0; overflow-wrap: anywhere; }
+.period dd code, .period [data-field="lag"] { white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
   background: var(--info-bg); color: var(--info); white-space: nowrap; }
 .badge-completed, .badge-succeeded { background: var(--ok-bg); color: var(--ok); }
@@ -44,6 +49,8 @@ dd { margin: 0; overflow-wrap: anywhere; }
 .figure { font-size: 20px; font-weight: 650; margin-right: 4px; }
 .chart { width: 100%; margin-top: 6px; }
 .chart.empty { color: var(--muted); padding: 12px 0; }
+/* A table keeps its columns readable and scrolls sideways inside its card when the card is narrower. */
+.table-scroll { overflow-x: auto; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; table-layout: auto; }
 th { text-align: left; color: var(--muted); font-weight: 500; border-bottom: 1px solid var(--line); padding: 4px 6px; }
 td { border-bottom: 1px solid var(--line); padding: 5px 6px; vertical-align: top; }
@@ -52,9 +59,9 @@ td { border-bottom: 1px solid var(--line); padding: 5px 6px; vertical-align: top
 .error code { color: var(--bad); font-weight: 600; margin-right: 4px; }
 .failures { list-style: none; padding: 0; margin: 0; display: grid; gap: 8px; }
 .failures li { border-left: 3px solid var(--bad); padding-left: 8px; }
-.reason { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
+.reason { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; min-width: 14em; }
 .payload-col { width: 34%; }
-.payload { display: block; white-space: pre-wrap; overflow-wrap: anywhere; color: #344054; }
+.payload { display: block; min-width: 16em; white-space: pre-wrap; overflow-wrap: anywhere; color: #344054; }
 .usage { font-size: 13px; margin-bottom: 10px; }
 .bar { height: 8px; background: var(--line); border-radius: 4px; overflow: hidden; margin-top: 3px; }
 .bar span { display: block; height: 100%; background: var(--ok); }
