@@ -20,7 +20,7 @@ import type { ReportDocument } from '../model.ts';
 import { chartSvg, svgToPng } from './charts.ts';
 import { FONT_FAMILY } from './fonts.ts';
 import { formatValue, sourceText } from './format.ts';
-import { cellKind, kpiChangeText, layout, type Kpi, type Table } from './layout.ts';
+import { cellKind, isNumericKind, kpiChangeText, layout, type Kpi, type Table } from './layout.ts';
 
 const ACCENT = '1F4E79';
 const MUTED = '666666';
@@ -58,7 +58,7 @@ function cell(value: string, options: { header?: boolean; right?: boolean; shade
 }
 
 function tableOf(table: Table, timeZone: string): DocxTable {
-  const numeric = table.columns.map((c) => c.kind !== 'text' && c.kind !== 'time' && c.kind !== 'date');
+  const numeric = table.columns.map((c) => isNumericKind(c.kind));
   const header = new TableRow({
     tableHeader: true,
     children: table.columns.map((c, i) => cell(c.label, { header: true, right: numeric[i]!, shade: ACCENT })),

@@ -13,6 +13,7 @@ export type ValueKind =
   | 'pct'
   | 'change_pct'
   | 'time'
+  | 'until'
   | 'date';
 
 const grouped = (digits: number) =>
@@ -30,7 +31,7 @@ function usd(v: number): string {
   return v < 0 ? `-$${text.slice(1)}` : `$${text}`;
 }
 
-function time(iso: string, timeZone: string): string {
+function localParts(iso: string, timeZone: string): (type: string) => string {
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
@@ -40,8 +41,19 @@ function time(iso: string, timeZone: string): string {
     minute: '2-digit',
     hourCycle: 'h23',
   }).formatToParts(new Date(iso));
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+}
+
+function time(iso: string, timeZone: string): string {
+  const get = localParts(iso, timeZone);
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+}
+
+/** The end of a span beside its start: the local clock time, a local midnight as 24:00 (the day it ends). */
+function until(iso: string, timeZone: string): string {
+  const get = localParts(iso, timeZone);
+  const clock = `${get('hour')}:${get('minute')}`;
+  return clock === '00:00' ? '24:00' : clock;
 }
 
 /** The display text of a value; null is an em dash ("no data"). */
@@ -49,6 +61,7 @@ export function formatValue(value: unknown, kind: ValueKind, timeZone = 'UTC'): 
   if (value === null || value === undefined) return '—';
   if (kind === 'text' || kind === 'date') return String(value);
   if (kind === 'time') return time(String(value), timeZone);
+  if (kind === 'until') return until(String(value), timeZone);
   const v = Number(value);
   switch (kind) {
     case 'count':

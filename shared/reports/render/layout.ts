@@ -13,6 +13,11 @@ export interface Column {
   kindFrom?: string;
 }
 
+/** Text, times and dates are written left-aligned and label a row; every other kind is a number. */
+export function isNumericKind(kind: ValueKind): boolean {
+  return kind !== 'text' && kind !== 'time' && kind !== 'until' && kind !== 'date';
+}
+
 /** The kind of one cell. */
 export function cellKind(column: Column, row: Record<string, unknown>): ValueKind {
   return column.kindFrom ? ((row[column.kindFrom] as ValueKind | undefined) ?? column.kind) : column.kind;
@@ -130,6 +135,8 @@ const SOURCE_COLUMNS = [
   col('cost_inferred_usd', 'Of it inferred', 'usd'),
   col('latency_p95_ms', 'p95 (ms)', 'ms'),
 ];
+/** A span of the per-hour rows: its local start, and its end (an edge hour is cut to the period, model.ts). */
+const SPAN = [col('hour', 'From', 'time'), col('hour_end', 'To', 'until')];
 const TIMELINE = [
   col('requests', 'Requests', 'count'),
   col('errors', 'Errors', 'count'),
@@ -201,7 +208,7 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
     case 'hourly':
       if (!d.hourly) return undefined;
       chart('requests_per_hour');
-      block.tables.push(table('hourly', 'Per hour', [col('hour', 'Hour', 'time'), ...TIMELINE], d.hourly));
+      block.tables.push(table('hourly', 'Per hour', [...SPAN, ...TIMELINE], d.hourly));
       return block;
     case 'daily':
       if (!d.daily) return undefined;
@@ -304,7 +311,7 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
           'hosts_hourly',
           'Utilisation per hour (%)',
           [
-            col('hour', 'Hour', 'time'),
+            ...SPAN,
             col('host', 'Host', 'text'),
             col('metric', 'Metric', 'text'),
             col('mean', 'Mean', 'number'),

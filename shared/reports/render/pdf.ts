@@ -7,7 +7,7 @@ import type { ReportDocument } from '../model.ts';
 import { CHART_WIDTH, chartSvg } from './charts.ts';
 import { fontDir, FONT_FAMILY, FONT_STYLES } from './fonts.ts';
 import { formatValue, sourceText } from './format.ts';
-import { cellKind, kpiChangeText, layout, type Kpi, type Table } from './layout.ts';
+import { cellKind, isNumericKind, kpiChangeText, layout, type Kpi, type Table } from './layout.ts';
 
 /** pdfmake's document nodes, loosely: text/stack/table/svg objects. */
 type Content = Record<string, unknown>;
@@ -72,7 +72,7 @@ function kpiTiles(kpis: Kpi[]): Content {
 }
 
 function tableContent(table: Table, timeZone: string, showTitle: boolean): Content {
-  const numeric = table.columns.map((c) => c.kind !== 'text' && c.kind !== 'time' && c.kind !== 'date');
+  const numeric = table.columns.map((c) => isNumericKind(c.kind));
   // the longest text column takes the free width; the others are as wide as their content
   const longest = (i: number): number =>
     Math.max(
@@ -80,10 +80,15 @@ function tableContent(table: Table, timeZone: string, showTitle: boolean): Conte
       ...table.rows.map((r) => String(r[table.columns[i]!.key] ?? '').length),
     );
   const textColumns = table.columns.map((_, i) => i).filter((i) => !numeric[i]);
-  const wide = textColumns.reduce<number | undefined>(
+  const longestText = textColumns.reduce<number | undefined>(
     (best, i) => (best === undefined || longest(i) > longest(best) ? i : best),
     undefined,
   );
+  // a span's start hands the free width to its end beside it, so From and To read as one pair
+  const wide =
+    longestText !== undefined && table.columns[longestText + 1]?.kind === 'until'
+      ? longestText + 1
+      : longestText;
   const header: TableCell[] = table.columns.map((c, i) => ({
     text: c.label,
     bold: true,
