@@ -117,7 +117,10 @@ bothBackends(
     t.regex(text, /2026-11-28 00:00\s+00:30\s+\d+/, 'the day begins with its first half hour');
     t.regex(text, /2026-11-28 00:30\s+01:30\s+\d+/);
     t.regex(text, /2026-11-28 23:30\s+24:00\s+\d+/, 'and ends with its last');
-    t.regex(text, /\(Asia\/Kolkata\)/);
+    // the subtitle and the footer read the generation time alike: local, with the zone
+    t.regex(text, /Generated 2026-11-29 06:00 \(Asia\/Kolkata\) from daily_aggregations/);
+    t.regex(text, /daily_summary 2026-11-28 · generated 2026-11-29 06:00 \(Asia\/Kolkata\)/);
+    t.notRegex(text, /UTC/);
     t.notRegex(text, /Calcutta/);
     const csv = csvRecords(await renderReport(doc, 'csv'));
     t.is(csv.find((r) => r.column === 'time_zone')?.value, ZONE);

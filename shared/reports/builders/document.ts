@@ -5,6 +5,7 @@ import type { Queryable } from '../../db/index.ts';
 import { BatchError } from '../../errors/index.ts';
 import { ReportDocument, type SectionData } from '../model.ts';
 import { previousPeriod, type Period } from '../period.ts';
+import { zonedTimeText } from '../render/format.ts';
 import { fill, type ReportTemplate } from '../templates.ts';
 import { isSummaryType, type ReportType } from '../types.ts';
 import { buildBusinessIntelligence, type BiSettings } from './business-intelligence.ts';
@@ -113,7 +114,8 @@ export async function buildReportDocument(ctx: BuildContext, req: BuildRequest):
       end: period.end.toISOString(),
       time_zone: period.timeZone,
     },
-    generated_at: `${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    // as the PDF and DOCX subtitle writes it: local time of the report's zone, named
+    generated_at: zonedTimeText(now.toISOString(), period.timeZone),
   };
   const sections = template.sections.filter((s) => data[s] !== undefined);
   const shown: SectionData = {};

@@ -19,7 +19,7 @@ import {
 import type { ReportDocument } from '../model.ts';
 import { chartSvg, svgToPng } from './charts.ts';
 import { FONT_FAMILY } from './fonts.ts';
-import { formatValue, sourceText } from './format.ts';
+import { formatValue, sourceText, zonedTimeText } from './format.ts';
 import { cellKind, isNumericKind, kpiChangeText, layout, type Kpi, type Table } from './layout.ts';
 
 const ACCENT = '1F4E79';
@@ -123,7 +123,7 @@ export async function renderDocx(doc: ReportDocument): Promise<Buffer> {
       spacing: { after: 200 },
       children: [
         text(
-          `Generated ${formatValue(doc.generated_at, 'time', zone)} from ${sourceText(doc)}${
+          `Generated ${zonedTimeText(doc.generated_at, zone)} from ${sourceText(doc)}${
             doc.previous_period ? `; compared with ${doc.previous_period.label}` : ''
           }`,
           { color: MUTED, size: 16 },

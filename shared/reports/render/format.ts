@@ -56,6 +56,14 @@ function until(iso: string, timeZone: string): string {
   return clock === '00:00' ? '24:00' : clock;
 }
 
+/**
+ * An instant as local time of the report's zone, the zone named beside it: "2026-12-07 04:37 (Asia/Kolkata)".
+ * The subtitle's "Generated …" and the footer's "generated …" both write it so, one reading of one instant.
+ */
+export function zonedTimeText(iso: string, timeZone: string): string {
+  return `${time(iso, timeZone)} (${timeZone})`;
+}
+
 /** The display text of a value; null is an em dash ("no data"). */
 export function formatValue(value: unknown, kind: ValueKind, timeZone = 'UTC'): string {
   if (value === null || value === undefined) return '—';

@@ -6,7 +6,7 @@ import pdfmake from 'pdfmake/js/index.js';
 import type { ReportDocument } from '../model.ts';
 import { CHART_WIDTH, chartSvg } from './charts.ts';
 import { fontDir, FONT_FAMILY, FONT_STYLES } from './fonts.ts';
-import { formatValue, sourceText } from './format.ts';
+import { formatValue, sourceText, zonedTimeText } from './format.ts';
 import { cellKind, isNumericKind, kpiChangeText, layout, type Kpi, type Table } from './layout.ts';
 
 /** pdfmake's document nodes, loosely: text/stack/table/svg objects. */
@@ -146,7 +146,7 @@ export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
       margin: [0, 2, 0, 0],
     },
     {
-      text: `Generated ${formatValue(doc.generated_at, 'time', zone)} from ${sourceText(doc)}${
+      text: `Generated ${zonedTimeText(doc.generated_at, zone)} from ${sourceText(doc)}${
         doc.previous_period ? `; compared with ${doc.previous_period.label}` : ''
       }`,
       fontSize: 8,
