@@ -7,7 +7,15 @@ import type { ReportDocument } from '../model.ts';
 import { CHART_WIDTH, chartSvg } from './charts.ts';
 import { fontDir, FONT_FAMILY, FONT_STYLES } from './fonts.ts';
 import { formatValue, sourceText, zonedTimeText } from './format.ts';
-import { cellKind, isNumericKind, kpiChangeText, layout, type Kpi, type Table } from './layout.ts';
+import {
+  cellText,
+  isNumericKind,
+  kpiChangeText,
+  kpiValueText,
+  layout,
+  type Kpi,
+  type Table,
+} from './layout.ts';
 
 /** pdfmake's document nodes, loosely: text/stack/table/svg objects. */
 type Content = Record<string, unknown>;
@@ -41,7 +49,7 @@ function kpiTiles(kpis: Kpi[]): Content {
       stack: [
         { text: k.label, fontSize: 8, color: MUTED },
         {
-          text: formatValue(k.figure.value, k.kind),
+          text: kpiValueText(k),
           fontSize: 16,
           bold: true,
           color: ACCENT,
@@ -101,7 +109,7 @@ function tableContent(table: Table, timeZone: string, showTitle: boolean): Conte
   const noWrap = table.columns.map((_, i) => i !== wide && (numeric[i] || longest(i) <= 24));
   const body: TableCell[][] = table.rows.map((row) =>
     table.columns.map((c, i) => ({
-      text: formatValue(row[c.key], cellKind(c, row), timeZone),
+      text: cellText(table, c, row, timeZone),
       fontSize: 8,
       alignment: numeric[i] ? 'right' : 'left',
       ...(noWrap[i] ? { noWrap: true } : {}),
