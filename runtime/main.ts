@@ -114,7 +114,7 @@ async function main(): Promise<void> {
         timeZone: config.time.zone,
       });
       process.stdout.write(
-        `\ndaily_aggregations (all sources and models, UTC days):\n${formatTable(result.table)}\n\n`,
+        `\ndaily_aggregations (all sources and models, days in ${config.time.zone}):\n${formatTable(result.table)}\n\n`,
       );
       if (result.capacity?.status === 200) {
         const lines = await capacitySummary(rt.db);

@@ -63,10 +63,14 @@ async function post(
   return { status: res.status, body: parsed };
 }
 
-/** Daily summary rows from the data contract's view (SQL owned here: read-only, demo only). */
-export async function dailySummary(db: Queryable): Promise<DailyRow[]> {
+/**
+ * Daily summary rows from the data contract's view (SQL owned here: read-only, demo only). A day bucket starts
+ * at local midnight of the configured zone, so it is named by its date there (in UTC, Asia/Kolkata's
+ * 2026-11-30 starts on 2026-11-29).
+ */
+export async function dailySummary(db: Queryable, timeZone = 'UTC'): Promise<DailyRow[]> {
   const { rows } = await db.query<DailyRow>(
-    `SELECT to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+    `SELECT to_char("timestamp" AT TIME ZONE $1::text, 'YYYY-MM-DD') AS day,
             max(count) FILTER (WHERE event_type = 'llm_request' AND metric = 'latency_ms')::int AS requests,
             round(max(avg) FILTER (WHERE event_type = 'llm_request' AND metric = 'latency_ms')::numeric, 1)::float8 AS latency_avg_ms,
             round(max(p95) FILTER (WHERE event_type = 'llm_request' AND metric = 'latency_ms')::numeric, 1)::float8 AS latency_p95_ms,
@@ -77,6 +81,7 @@ export async function dailySummary(db: Queryable): Promise<DailyRow[]> {
       WHERE dimension = 'all'
       GROUP BY 1
       ORDER BY 1`,
+    [timeZone],
   );
   return rows;
 }
@@ -201,6 +206,6 @@ export async function runDemo(
           : `: ${JSON.stringify(capacity.body).slice(0, 200)}`),
     );
   }
-  result.table = await dailySummary(db);
+  result.table = await dailySummary(db, options.timeZone);
   return result;
 }

@@ -22,3 +22,4 @@ export {
   type FailedWindow,
 } from './windows-sql.ts';
 export { LOCAL_DATE_TIME, localDate, parseZonedInstant, wallClockToInstant } from './local-time.ts';
+export { edgeHourParts, sqlHourPartSeries, type HourPart } from './hour-parts-sql.ts';

@@ -229,15 +229,22 @@ export const cron: Kind<string> = {
   format: (value) => value,
 };
 
-/** An IANA time zone name that this runtime's Intl knows; the value is its canonical spelling. */
+/**
+ * An IANA time zone name that this runtime's Intl knows, kept as the user spelled it: Node's ICU resolves
+ * some current names to older links (Asia/Kolkata → Asia/Calcutta, Europe/Kyiv → Europe/Kiev), and reports
+ * and answers should name the zone that was configured. Only the letter case is taken from Intl when that is
+ * all that differs ("utc" → "UTC"); PostgreSQL knows both spellings of each link.
+ */
 export const timeZone: Kind<string> = {
   type: 'IANA time zone known to Intl (UTC, Europe/Berlin, …)',
   example: 'UTC',
   parse(raw) {
     const value = scalarText(raw) ?? '';
     try {
-      if (value !== '')
-        return ok(new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone);
+      if (value !== '') {
+        const resolved = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+        return ok(resolved.toLowerCase() === value.toLowerCase() ? resolved : value);
+      }
     } catch {
       // fall through to the problem below
     }

@@ -31,7 +31,7 @@ export const Headline = z.object({
   cost_inferred_usd: Figure,
   throughput_mean_per_hour: Figure,
   throughput_peak_per_hour: Figure,
-  /** Start of the busiest hour (ISO), null without requests. */
+  /** Start of the busiest whole hour (ISO), null without requests. */
   peak_hour: instant.nullable(),
   latency_p50_ms: Figure,
   latency_p95_ms: Figure,
@@ -81,8 +81,16 @@ export const SourceRow = z.object({
   latency_p95_ms: value,
 });
 
+/**
+ * One span of the period's per-hour rows, which cover the period exactly and add up to its headline: a UTC
+ * hour, or at the period's edges in a zone whose days start inside a UTC hour (Asia/Kolkata, +05:30) the part
+ * of that hour inside the period (e.g. 00:00–00:30 local), from the hour's quarter-hour state.
+ */
 export const HourRow = z.object({
+  /** Start of the span. */
   hour: instant,
+  /** End of the span (exclusive): the hour's end, or the period's where the hour is cut. */
+  hour_end: instant,
   requests: z.number(),
   errors: z.number(),
   cost_usd: z.number(),
@@ -122,7 +130,14 @@ export const HostRow = z.object({
   max: value,
 });
 
-export const HostHourRow = z.object({ hour: instant, host: z.string(), metric: z.string(), mean: value });
+/** A host's mean per span of the period's per-hour rows (HourRow: edge hours cut to the period). */
+export const HostHourRow = z.object({
+  hour: instant,
+  hour_end: instant,
+  host: z.string(),
+  metric: z.string(),
+  mean: value,
+});
 
 export const DeadLetterRow = z.object({ reason_code: z.string(), count: z.number() });
 export const Completeness = z.object({

@@ -5,7 +5,7 @@ import test from 'ava';
 import { loadConfig } from '../../shared/config/index.ts';
 import { latestCapacityAnalysis, runCapacityAnalysis } from '../../shared/capacity/index.ts';
 import { formatValue, layout, renderReport } from '../../shared/reports/render/index.ts';
-import { cellKind } from '../../shared/reports/render/layout.ts';
+import { cellText } from '../../shared/reports/render/layout.ts';
 import { ReportDocument } from '../../shared/reports/model.ts';
 import { hostRows, storeHourlyRows } from '../fixtures/capacity-series.ts';
 import { reportHarness } from '../fixtures/report-deps.ts';
@@ -115,7 +115,7 @@ test('capacity_analysis: refused until analyze-capacity covers the day, then the
   const docx = docxTableRows(await renderReport(doc, 'docx')).map((r) => r.join(' | '));
   for (const table of printable) {
     for (const row of table.rows) {
-      const cells = table.columns.map((col) => formatValue(row[col.key], cellKind(col, row), zone));
+      const cells = table.columns.map((col) => cellText(table, col, row, zone));
       t.true(docx.includes(cells.join(' | ')), `DOCX ${table.id}: ${cells.join(' | ')}`);
       for (const cell of cells.filter((x) => x.length > 3 && !x.includes(' ')))
         t.true(text.includes(cell), `PDF: ${cell}`);

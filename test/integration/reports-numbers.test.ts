@@ -7,8 +7,8 @@ import type { Database } from '../../shared/db/index.ts';
 import { buildReportDocument } from '../../shared/reports/builders/document.ts';
 import { ReportDocument } from '../../shared/reports/model.ts';
 import { parsePeriod } from '../../shared/reports/period.ts';
-import { formatValue, layout, renderReport } from '../../shared/reports/render/index.ts';
-import { cellKind } from '../../shared/reports/render/layout.ts';
+import { layout, renderReport } from '../../shared/reports/render/index.ts';
+import { cellText, kpiValueText } from '../../shared/reports/render/layout.ts';
 import { reportSettingsFrom } from '../../shared/reports/generate.ts';
 import { loadTemplate } from '../../shared/reports/templates.ts';
 import { loadReportFixture, rawMetric } from '../fixtures/report-data.ts';
@@ -214,11 +214,10 @@ async function checkFormats(t: ExecutionContext, doc: ReportDocument): Promise<v
   const text = await pdfText(pdf);
   const lines = text.split('\n');
   for (const block of blocks) {
-    for (const kpi of block.kpis)
-      t.true(text.includes(formatValue(kpi.figure.value, kpi.kind, zone)), `KPI ${kpi.label}`);
+    for (const kpi of block.kpis) t.true(text.includes(kpiValueText(kpi)), `KPI ${kpi.label}`);
     for (const table of block.tables.filter((x) => x.printable)) {
       for (const row of table.rows) {
-        const cells = table.columns.map((c) => formatValue(row[c.key], cellKind(c, row), zone));
+        const cells = table.columns.map((c) => cellText(table, c, row, zone));
         const pattern = new RegExp(cells.map(escape).join('\\s+'));
         t.true(
           lines.some((l) => pattern.test(l.trim())),
@@ -241,7 +240,7 @@ async function checkFormats(t: ExecutionContext, doc: ReportDocument): Promise<v
     for (const table of block.tables.filter((x) => x.printable)) {
       t.true(docxRows.includes(table.columns.map((c) => c.label).join(' | ')), `DOCX header of ${table.id}`);
       for (const row of table.rows) {
-        const cells = table.columns.map((c) => formatValue(row[c.key], cellKind(c, row), zone)).join(' | ');
+        const cells = table.columns.map((c) => cellText(table, c, row, zone)).join(' | ');
         t.true(docxRows.includes(cells), `DOCX ${table.id}: ${cells}`);
       }
     }

@@ -147,6 +147,17 @@ test('an empty environment variable counts as unset', (t) => {
   t.is(config.database.url, undefined);
 });
 
+test('time.zone is kept as configured: Asia/Kolkata is not renamed Asia/Calcutta, the older link ICU resolves it to', (t) => {
+  const zone = (value: string) =>
+    loadConfig({ env: { BATCH_PROCESSING_TIMEZONE: value }, secretsDir: noSecrets }).time.zone;
+  t.is(zone('Asia/Kolkata'), 'Asia/Kolkata');
+  t.is(zone('Europe/Kyiv'), 'Europe/Kyiv');
+  t.is(zone('Asia/Calcutta'), 'Asia/Calcutta');
+  // a difference of letter case only takes Intl's spelling
+  t.is(zone('utc'), 'UTC');
+  t.is(zone('europe/berlin'), 'Europe/Berlin');
+});
+
 test('the YAML file is read from CONFIG_FILE, snake_case and nested like the original', (t) => {
   const file = yamlFile(`
 batch_processing:

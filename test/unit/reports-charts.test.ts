@@ -107,7 +107,14 @@ test('the capacity forecast is no wider than it is drawn', async (t) => {
 });
 
 const ONE_HOUR = [
-  { hour: '2026-11-29T23:00:00.000Z', requests: 23, errors: 0, cost_usd: 0.0064, latency_p95_ms: 1372.4 },
+  {
+    hour: '2026-11-29T23:00:00.000Z',
+    hour_end: '2026-11-30T00:00:00.000Z',
+    requests: 23,
+    errors: 0,
+    cost_usd: 0.0064,
+    latency_p95_ms: 1372.4,
+  },
 ];
 
 test('requests per hour of a week with one hour of data spans the week, labelled by date', (t) => {
@@ -149,9 +156,27 @@ test('the period domain is wall-clock time of the report zone', (t) => {
 
 test('a host series of one hour is drawn as a point', (t) => {
   const hourly = [
-    { hour: '2026-11-29T23:00:00.000Z', host: 'a', metric: 'cpu_usage', mean: 41.6 },
-    { hour: '2026-11-29T10:00:00.000Z', host: 'b', metric: 'cpu_usage', mean: 40 },
-    { hour: '2026-11-29T11:00:00.000Z', host: 'b', metric: 'cpu_usage', mean: 42 },
+    {
+      hour: '2026-11-29T23:00:00.000Z',
+      hour_end: '2026-11-30T00:00:00.000Z',
+      host: 'a',
+      metric: 'cpu_usage',
+      mean: 41.6,
+    },
+    {
+      hour: '2026-11-29T10:00:00.000Z',
+      hour_end: '2026-11-29T11:00:00.000Z',
+      host: 'b',
+      metric: 'cpu_usage',
+      mean: 40,
+    },
+    {
+      hour: '2026-11-29T11:00:00.000Z',
+      hour_end: '2026-11-29T12:00:00.000Z',
+      host: 'b',
+      metric: 'cpu_usage',
+      mean: 42,
+    },
   ];
   t.deepEqual(
     withLoneHours(hourly).map((h) => h.alone),

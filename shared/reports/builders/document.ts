@@ -1,10 +1,11 @@
 // Builds the report document of one (type, period): checks the period is over and its aggregation final,
 // reads the sections from the aggregate views, and lays the type's template over it (title, footer, sections).
-import type { CalendarOptions } from '../../aggregate/index.ts';
+import { edgeHourParts, type CalendarOptions } from '../../aggregate/index.ts';
 import type { Queryable } from '../../db/index.ts';
 import { BatchError } from '../../errors/index.ts';
 import { ReportDocument, type SectionData } from '../model.ts';
 import { previousPeriod, type Period } from '../period.ts';
+import { zonedTimeText } from '../render/format.ts';
 import { fill, type ReportTemplate } from '../templates.ts';
 import { isSummaryType, type ReportType } from '../types.ts';
 import { buildBusinessIntelligence, type BiSettings } from './business-intelligence.ts';
@@ -72,6 +73,16 @@ async function testChecks(ctx: BuildContext, now: Date): Promise<SectionData> {
   };
 }
 
+/** The views and tables a report's numbers come from (its subtitle says so). */
+function sourcesOf(type: ReportType, period: Period): string[] {
+  if (type === 'test') return [];
+  if (type === 'capacity_analysis') return ['capacity_analyses', 'capacity_forecast_points'];
+  if (period.level === 'hour') return [VIEW_OF.hour];
+  // a summary's per-hour rows at the edges of a period that starts inside a UTC hour (Asia/Kolkata)
+  const parts = isSummaryType(type) && edgeHourParts(period.start, period.end).length > 0;
+  return [VIEW_OF[period.level], 'hourly_aggregations', ...(parts ? ['aggregate_quarter_state'] : [])];
+}
+
 export async function buildReportDocument(ctx: BuildContext, req: BuildRequest): Promise<BuiltReport> {
   const { type, period, template, now } = req;
   let data: SectionData;
@@ -103,7 +114,8 @@ export async function buildReportDocument(ctx: BuildContext, req: BuildRequest):
       end: period.end.toISOString(),
       time_zone: period.timeZone,
     },
-    generated_at: `${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    // as the PDF and DOCX subtitle writes it: local time of the report's zone, named
+    generated_at: zonedTimeText(now.toISOString(), period.timeZone),
   };
   const sections = template.sections.filter((s) => data[s] !== undefined);
   const shown: SectionData = {};
@@ -120,12 +132,7 @@ export async function buildReportDocument(ctx: BuildContext, req: BuildRequest):
         : { label: previous.label, start: previous.start.toISOString(), end: previous.end.toISOString() },
     generated_at: now.toISOString(),
     source: {
-      views:
-        type === 'test'
-          ? []
-          : type === 'capacity_analysis'
-            ? ['capacity_analyses', 'capacity_forecast_points']
-            : [VIEW_OF[period.level], ...(period.level === 'hour' ? [] : ['hourly_aggregations'])],
+      views: sourcesOf(type, period),
       window_seq: windowSeq,
     },
     sections,

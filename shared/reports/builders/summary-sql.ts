@@ -1,7 +1,11 @@
 // What the report builders read: the data contract's views (hourly/daily/weekly/monthly_aggregations), the
-// stored sketch bins, the aggregation windows, the runs ledger and dead letters — never raw_events, so a
-// report costs the same at 1M events as at 10M. Every statement is bounded by one period's buckets.
-import type { Level } from '../../aggregate/index.ts';
+// stored sketch bins and quarter-hour state, the aggregation windows, the runs ledger and dead letters — never
+// raw_events, so a report costs the same at 1M events as at 10M. Every statement is bounded by one period's
+// buckets.
+// Per-hour rows cover the period exactly: its whole UTC hours from the hourly view and, where the period starts
+// or ends inside a UTC hour (a zone with a half- or quarter-hour offset), the part of that hour inside the
+// period from the quarter-hour state a day's rollup reads too (shared/aggregate/hour-parts-sql.ts).
+import { edgeHourParts, sqlHourPartSeries, type Level } from '../../aggregate/index.ts';
 import type { Queryable } from '../../db/index.ts';
 import { aggregationJobName } from '../../jobs/run-aggregation.ts';
 
@@ -42,15 +46,40 @@ export interface HourSeriesRow extends SeriesRow {
   hour: Date;
 }
 
-/** System metrics per host (source) and hour in [start, end), for the utilisation chart. */
-export async function hostHours(db: Queryable, start: Date, end: Date): Promise<HourSeriesRow[]> {
-  const { rows } = await db.query<HourSeriesRow>(
-    `SELECT "timestamp" AS hour, event_type, metric, dimension, dimension_value, count::float8 AS count, sum, avg,
-            min, max, p50, p95, p99
-     FROM hourly_aggregations
-     WHERE "timestamp" >= $1 AND "timestamp" < $2 AND event_type = 'system_metric' AND dimension = 'source'
+/**
+ * The per-hour series of [start, end) as one relation (the aggregate views' columns and `timestamp_end`): the
+ * hours wholly inside from hourly_aggregations, the edge hours' parts inside from their quarters. Parameters:
+ * $1 start, $2 end, $3/$4 the parts' starts and ends (periodHoursParams).
+ */
+const PERIOD_HOURS = `(
+  SELECT "timestamp", "timestamp" + interval '1 hour' AS timestamp_end, event_type, metric, dimension,
+         dimension_value, count, sum, min, max, avg, stddev, p50, p95, p99
+  FROM hourly_aggregations WHERE "timestamp" >= $1 AND "timestamp" <= $2::timestamptz - interval '1 hour'
+  UNION ALL
+  SELECT "timestamp", timestamp_end, event_type, metric, dimension, dimension_value, count, sum, min, max, avg,
+         stddev, p50, p95, p99
+  FROM (${sqlHourPartSeries('$3', '$4')}) AS part
+)`;
+
+function periodHoursParams(start: Date, end: Date): unknown[] {
+  const parts = edgeHourParts(start, end);
+  return [start, end, parts.map((p) => p.start.toISOString()), parts.map((p) => p.end.toISOString())];
+}
+
+export interface PeriodHourSeriesRow extends HourSeriesRow {
+  /** The end of the row's span: the hour's, or the period's where it ends inside the hour. */
+  hour_end: Date;
+}
+
+/** System metrics per host (source) and hour of [start, end), edge hours cut to the period (utilisation chart). */
+export async function hostHours(db: Queryable, start: Date, end: Date): Promise<PeriodHourSeriesRow[]> {
+  const { rows } = await db.query<PeriodHourSeriesRow>(
+    `SELECT "timestamp" AS hour, timestamp_end AS hour_end, event_type, metric, dimension, dimension_value,
+            count::float8 AS count, sum, avg, min, max, p50, p95, p99
+     FROM ${PERIOD_HOURS} AS h
+     WHERE event_type = 'system_metric' AND dimension = 'source'
      ORDER BY "timestamp", dimension_value, metric`,
-    [start, end],
+    periodHoursParams(start, end),
   );
   return rows;
 }
@@ -181,6 +210,12 @@ export interface TimelineRow {
   latency_p95_ms: number | null;
 }
 
+/** A timeline row's figures, over the llm_request rows (dimension all) of one bucket. */
+const TIMELINE_FIGURES = `max(count)::float8 AS requests,
+  coalesce(max(sum) FILTER (WHERE metric = 'error'), 0) AS errors,
+  coalesce(max(sum) FILTER (WHERE metric = 'cost_usd'), 0) AS cost_usd,
+  max(p95) FILTER (WHERE metric = 'latency_ms') AS latency_p95_ms`;
+
 /** Requests (the count of llm_request's most-reported metric), errors, cost and p95 latency per bucket. */
 export async function requestTimeline(
   db: Queryable,
@@ -189,14 +224,31 @@ export async function requestTimeline(
   end: Date,
 ): Promise<TimelineRow[]> {
   const { rows } = await db.query<TimelineRow>(
-    `SELECT "timestamp" AS bucket, max(count)::float8 AS requests,
-            coalesce(max(sum) FILTER (WHERE metric = 'error'), 0) AS errors,
-            coalesce(max(sum) FILTER (WHERE metric = 'cost_usd'), 0) AS cost_usd,
-            max(p95) FILTER (WHERE metric = 'latency_ms') AS latency_p95_ms
+    `SELECT "timestamp" AS bucket, ${TIMELINE_FIGURES}
      FROM ${VIEW_OF[level]}
      WHERE "timestamp" >= $1 AND "timestamp" < $2 AND event_type = 'llm_request' AND dimension = 'all'
      GROUP BY "timestamp" ORDER BY "timestamp"`,
     [start, end],
+  );
+  return rows;
+}
+
+export interface HourTimelineRow extends TimelineRow {
+  /** The end of the row's span: bucket + 1 h, or less at the period's edges (hourTimeline). */
+  bucket_end: Date;
+}
+
+/**
+ * requestTimeline's figures per hour of [start, end), covering it exactly: whole UTC hours, and where the
+ * period starts or ends inside a UTC hour, the part of it inside the period. The rows add up to the period.
+ */
+export async function hourTimeline(db: Queryable, start: Date, end: Date): Promise<HourTimelineRow[]> {
+  const { rows } = await db.query<HourTimelineRow>(
+    `SELECT "timestamp" AS bucket, timestamp_end AS bucket_end, ${TIMELINE_FIGURES}
+     FROM ${PERIOD_HOURS} AS h
+     WHERE event_type = 'llm_request' AND dimension = 'all'
+     GROUP BY 1, 2 ORDER BY 1`,
+    periodHoursParams(start, end),
   );
   return rows;
 }

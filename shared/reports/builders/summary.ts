@@ -12,10 +12,11 @@ import {
   deadLettersByReason,
   hostHours,
   hourCompleteness,
+  hourTimeline,
   requestTimeline,
   sketchBins,
+  type HourTimelineRow,
   type SeriesRow,
-  type TimelineRow,
 } from './summary-sql.ts';
 import { clean, ratio } from './stats.ts';
 
@@ -89,11 +90,15 @@ interface Totals {
   business_value_usd: number | null;
 }
 
-function totalsOf(index: BucketIndex, hours: readonly TimelineRow[], period: Period): Totals {
+function totalsOf(index: BucketIndex, hours: readonly HourTimelineRow[], period: Period): Totals {
   const requests = index.events(REQUEST);
   const latency = index.get(REQUEST, 'latency_ms');
-  let peak: TimelineRow | undefined;
-  for (const h of hours) if (!peak || h.requests > peak.requests) peak = h;
+  // the peak is a throughput per hour: the part of an hour at a period's edge is not compared with whole ones
+  let peak: HourTimelineRow | undefined;
+  for (const h of hours) {
+    const whole = h.bucket_end.getTime() - h.bucket.getTime() === HOUR_MS;
+    if (whole && (!peak || h.requests > peak.requests)) peak = h;
+  }
   const periodHours = (period.end.getTime() - period.start.getTime()) / HOUR_MS;
   const business = index.get('business_event', 'value_usd');
   return {
@@ -180,8 +185,8 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
   const [rows, previousRows, hours, previousHours] = await Promise.all([
     bucketSeries(db, level, period.start),
     bucketSeries(db, level, previous.start),
-    requestTimeline(db, 'hour', period.start, period.end),
-    requestTimeline(db, 'hour', previous.start, previous.end),
+    hourTimeline(db, period.start, period.end),
+    hourTimeline(db, previous.start, previous.end),
   ]);
   const index = new BucketIndex(rows);
   const now = totalsOf(index, hours, period);
@@ -242,6 +247,7 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
     }));
   const hostHourly = (await hostHours(db, period.start, period.end)).map((r) => ({
     hour: r.hour.toISOString(),
+    hour_end: r.hour_end.toISOString(),
     host: r.dimension_value,
     metric: r.metric,
     mean: r.avg,
@@ -277,6 +283,7 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
     event_types: eventTypes,
     hourly: hours.map((h) => ({
       hour: h.bucket.toISOString(),
+      hour_end: h.bucket_end.toISOString(),
       requests: h.requests,
       errors: h.errors,
       cost_usd: h.cost_usd,

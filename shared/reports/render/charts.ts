@@ -109,18 +109,30 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
       spec: {
         // the section heading already says "Requests per hour"
         ...base(''),
-        data: { values: d.hourly.map((h) => ({ hour: wall(h.hour, zone), requests: h.requests })) },
-        mark: many ? { type: 'area', line: true, opacity: 0.35 } : { type: 'bar' },
+        data: {
+          values: d.hourly.map((h) => ({
+            hour: wall(h.hour, zone),
+            hour_end: wall(h.hour_end, zone),
+            requests: h.requests,
+          })),
+        },
+        mark: many
+          ? { type: 'area', line: true, opacity: 0.35 }
+          : { type: 'bar', stroke: 'white', strokeWidth: 0.5 },
         encoding: {
           x: {
             field: 'hour',
             type: 'temporal',
-            ...(many ? {} : { timeUnit: 'utcyearmonthdatehours' }),
             scale: { type: 'utc', domain: period.domain },
             title: timeTitle,
             axis: { ...period.axis, labelOverlap: true },
           },
+          // a bar spans its row's start to end, so it sits where the table puts it: a whole hour starts at :30
+          // local in a +05:30 zone, and the part of an hour at a period's edge is a narrower bar
+          ...(many ? {} : { x2: { field: 'hour_end' } }),
           y: { field: 'requests', type: 'quantitative', title: 'requests' },
+          // with x2 a bar is a ranged one: it rises from 0 only when told
+          ...(many ? {} : { y2: { datum: 0 } }),
         },
       } as TopLevelSpec,
     });

@@ -3,7 +3,7 @@
 // table; values are the document's own (no rounding, null as an empty field, fractions not percentages).
 import { stringify } from 'csv-stringify/sync';
 import type { ReportDocument } from '../model.ts';
-import { layout } from './layout.ts';
+import { isNumericKind, layout } from './layout.ts';
 
 export const CSV_HEADER = [
   'section',
@@ -34,9 +34,7 @@ export function renderCsv(doc: ReportDocument): Buffer {
   for (const [key, value] of meta) records.push(['report', 'report', 1, '', key, key, value]);
   for (const block of layout(doc)) {
     for (const table of block.tables) {
-      const labelKey = table.columns.find(
-        (c) => c.kind === 'text' || c.kind === 'time' || c.kind === 'date',
-      )?.key;
+      const labelKey = table.columns.find((c) => !isNumericKind(c.kind))?.key;
       table.rows.forEach((row, i) => {
         const rowLabel = labelKey === undefined ? '' : String(row[labelKey] ?? '');
         for (const column of table.columns) {

@@ -19,8 +19,16 @@ import {
 import type { ReportDocument } from '../model.ts';
 import { chartSvg, svgToPng } from './charts.ts';
 import { FONT_FAMILY } from './fonts.ts';
-import { formatValue, sourceText } from './format.ts';
-import { cellKind, kpiChangeText, layout, type Kpi, type Table } from './layout.ts';
+import { formatValue, sourceText, zonedTimeText } from './format.ts';
+import {
+  cellText,
+  isNumericKind,
+  kpiChangeText,
+  kpiValueText,
+  layout,
+  type Kpi,
+  type Table,
+} from './layout.ts';
 
 const ACCENT = '1F4E79';
 const MUTED = '666666';
@@ -58,7 +66,7 @@ function cell(value: string, options: { header?: boolean; right?: boolean; shade
 }
 
 function tableOf(table: Table, timeZone: string): DocxTable {
-  const numeric = table.columns.map((c) => c.kind !== 'text' && c.kind !== 'time' && c.kind !== 'date');
+  const numeric = table.columns.map((c) => isNumericKind(c.kind));
   const header = new TableRow({
     tableHeader: true,
     children: table.columns.map((c, i) => cell(c.label, { header: true, right: numeric[i]!, shade: ACCENT })),
@@ -68,7 +76,7 @@ function tableOf(table: Table, timeZone: string): DocxTable {
       new TableRow({
         cantSplit: true,
         children: table.columns.map((c, i) =>
-          cell(formatValue(row[c.key], cellKind(c, row), timeZone), {
+          cell(cellText(table, c, row, timeZone), {
             right: numeric[i]!,
             ...(r % 2 === 1 ? { shade: 'F5F5F5' } : {}),
           }),
@@ -82,7 +90,6 @@ function tableOf(table: Table, timeZone: string): DocxTable {
 
 function kpiTable(kpis: Kpi[]): DocxTable {
   const rows = kpis.map((k) => {
-    const f = k.figure;
     const previous = kpiChangeText(k);
     return new TableRow({
       children: [
@@ -93,7 +100,7 @@ function kpiTable(kpis: Kpi[]): DocxTable {
           children: [
             new Paragraph({
               alignment: AlignmentType.RIGHT,
-              children: [text(formatValue(f.value, k.kind), { bold: true, color: ACCENT, size: 24 })],
+              children: [text(kpiValueText(k), { bold: true, color: ACCENT, size: 24 })],
             }),
           ],
         }),
@@ -123,7 +130,7 @@ export async function renderDocx(doc: ReportDocument): Promise<Buffer> {
       spacing: { after: 200 },
       children: [
         text(
-          `Generated ${formatValue(doc.generated_at, 'time', zone)} from ${sourceText(doc)}${
+          `Generated ${zonedTimeText(doc.generated_at, zone)} from ${sourceText(doc)}${
             doc.previous_period ? `; compared with ${doc.previous_period.label}` : ''
           }`,
           { color: MUTED, size: 16 },

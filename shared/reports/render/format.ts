@@ -13,24 +13,51 @@ export type ValueKind =
   | 'pct'
   | 'change_pct'
   | 'time'
+  | 'until'
   | 'date';
 
-const grouped = (digits: number) =>
-  new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const COUNT = grouped(0);
-const ONE = grouped(1);
-const TWO = grouped(2);
-const FOUR = grouped(4);
+const formats = new Map<number, Intl.NumberFormat>();
+/** A number grouped by thousands with exactly `digits` decimals. */
+function fixed(v: number, digits: number): string {
+  let f = formats.get(digits);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    formats.set(digits, f);
+  }
+  return f.format(v);
+}
 /** Four significant digits: slopes and levels of any size (0.0001234 as much as 81,140). */
 const SIGNIFICANT = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4 });
 
 /** Cost: cents for amounts of a dollar or more, four decimals below (LLM requests cost fractions of a cent). */
-function usd(v: number): string {
-  const text = Math.abs(v) >= 1 ? TWO.format(v) : FOUR.format(v);
+const usdDecimals = (v: number): number => (Math.abs(v) >= 1 ? 2 : 4);
+/** A count: whole numbers as they are, a fractional one (a mean per hour) with one decimal. */
+const countDecimals = (v: number): number => (Number.isInteger(v) ? 0 : 1);
+
+function usd(v: number, decimals: number): string {
+  const text = fixed(v, decimals);
   return v < 0 ? `-$${text.slice(1)}` : `$${text}`;
 }
 
-function time(iso: string, timeZone: string): string {
+/**
+ * The decimals of numbers written side by side — a table column, a figure beside the previous period's — so
+ * they line up: the most any of them takes alone ($1.1700 beside $0.2172, not $1.17; 38.0 beside 36.6).
+ * undefined for kinds whose decimals are fixed or per value (significant digits: a column of unlike metrics).
+ */
+export function sharedDecimals(kind: ValueKind, values: readonly unknown[]): number | undefined {
+  const each = kind === 'usd' ? usdDecimals : kind === 'count' ? countDecimals : undefined;
+  if (!each) return undefined;
+  let decimals = 0;
+  for (const value of values) {
+    if (value === null || value === undefined || !Number.isFinite(Number(value))) continue;
+    // a zero cost is no reason for four decimals, nor for two: it takes what the others take
+    if (kind === 'usd' && Number(value) === 0) continue;
+    decimals = Math.max(decimals, each(Number(value)));
+  }
+  return kind === 'usd' ? Math.max(decimals, 2) : decimals;
+}
+
+function localParts(iso: string, timeZone: string): (type: string) => string {
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
@@ -40,36 +67,59 @@ function time(iso: string, timeZone: string): string {
     minute: '2-digit',
     hourCycle: 'h23',
   }).formatToParts(new Date(iso));
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+}
+
+function time(iso: string, timeZone: string): string {
+  const get = localParts(iso, timeZone);
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
 }
 
-/** The display text of a value; null is an em dash ("no data"). */
-export function formatValue(value: unknown, kind: ValueKind, timeZone = 'UTC'): string {
+/** The end of a span beside its start: the local clock time, a local midnight as 24:00 (the day it ends). */
+function until(iso: string, timeZone: string): string {
+  const get = localParts(iso, timeZone);
+  const clock = `${get('hour')}:${get('minute')}`;
+  return clock === '00:00' ? '24:00' : clock;
+}
+
+/**
+ * An instant as local time of the report's zone, the zone named beside it: "2026-12-07 04:37 (Asia/Kolkata)".
+ * The subtitle's "Generated …" and the footer's "generated …" both write it so, one reading of one instant.
+ */
+export function zonedTimeText(iso: string, timeZone: string): string {
+  return `${time(iso, timeZone)} (${timeZone})`;
+}
+
+/**
+ * The display text of a value; null is an em dash ("no data"). `decimals` (sharedDecimals) makes a count or a
+ * cost line up with the values written beside it; without it the value's own are taken.
+ */
+export function formatValue(value: unknown, kind: ValueKind, timeZone = 'UTC', decimals?: number): string {
   if (value === null || value === undefined) return '—';
   if (kind === 'text' || kind === 'date') return String(value);
   if (kind === 'time') return time(String(value), timeZone);
+  if (kind === 'until') return until(String(value), timeZone);
   const v = Number(value);
   switch (kind) {
     case 'count':
-      return Number.isInteger(v) ? COUNT.format(v) : ONE.format(v);
+      return fixed(v, decimals ?? countDecimals(v));
     case 'number':
-      return TWO.format(v);
+      return fixed(v, 2);
     case 'significant':
       return SIGNIFICANT.format(v);
     case 'usd':
-      return usd(v);
+      return usd(v, decimals ?? usdDecimals(v));
     case 'ms':
-      return ONE.format(v);
+      return fixed(v, 1);
     case 'rate':
-      return `${TWO.format(v * 100)} %`;
+      return `${fixed(v * 100, 2)} %`;
     case 'rate_change':
       // a rate's change is in percentage points: "-0.02 %" beside a "Change %" column reads as a relative change
-      return `${v > 0 ? '+' : ''}${TWO.format(v * 100)} pp`;
+      return `${v > 0 ? '+' : ''}${fixed(v * 100, 2)} pp`;
     case 'pct':
-      return `${ONE.format(v)} %`;
+      return `${fixed(v, 1)} %`;
     case 'change_pct':
-      return `${v > 0 ? '+' : ''}${ONE.format(v)} %`;
+      return `${v > 0 ? '+' : ''}${fixed(v, 1)} %`;
   }
 }
 

@@ -4,7 +4,7 @@
 import type { Figure, ReportDocument, SectionId } from '../model.ts';
 import { chartsOf, type ChartSpec } from './charts.ts';
 import { localDayText } from '../period.ts';
-import { formatValue, isRateMetric, type ValueKind } from './format.ts';
+import { formatValue, isRateMetric, sharedDecimals, type ValueKind } from './format.ts';
 
 export interface Column {
   key: string;
@@ -12,6 +12,13 @@ export interface Column {
   kind: ValueKind;
   /** The row field holding this cell's kind instead (the headline table mixes counts, costs and rates). */
   kindFrom?: string;
+  /** With kindFrom: the row field holding the decimals its cells share (a figure beside the previous one's). */
+  decimalsFrom?: string;
+}
+
+/** Text, times and dates are written left-aligned and label a row; every other kind is a number. */
+export function isNumericKind(kind: ValueKind): boolean {
+  return kind !== 'text' && kind !== 'time' && kind !== 'until' && kind !== 'date';
 }
 
 /** The kind of one cell. */
@@ -26,6 +33,21 @@ export interface Table {
   rows: Array<Record<string, unknown>>;
   /** false: too long for a page (an hour per row over a month); PDF/DOCX show the chart and say so. */
   printable: boolean;
+  /** Per column key: the decimals its counts or costs share, so a column lines up (sharedDecimals). */
+  decimals: Readonly<Record<string, number | undefined>>;
+}
+
+/** The text of one cell in PDF and DOCX. */
+export function cellText(
+  table: Table,
+  column: Column,
+  row: Record<string, unknown>,
+  timeZone: string,
+): string {
+  const decimals = column.decimalsFrom
+    ? (row[column.decimalsFrom] as number | undefined)
+    : table.decimals[column.key];
+  return formatValue(row[column.key], cellKind(column, row), timeZone, decimals);
 }
 
 export interface Kpi {
@@ -36,6 +58,15 @@ export interface Kpi {
   compare: boolean;
 }
 
+/** The decimals a tile's value and the previous period's share. */
+const kpiDecimals = (k: Kpi): number | undefined =>
+  sharedDecimals(k.kind, k.compare ? [k.figure.value, k.figure.previous] : [k.figure.value]);
+
+/** A KPI tile's value. */
+export function kpiValueText(k: Kpi): string {
+  return formatValue(k.figure.value, k.kind, 'UTC', kpiDecimals(k));
+}
+
 /** The line under a KPI tile: the previous period's value and the change ('' when not compared). */
 export function kpiChangeText(k: Kpi): string {
   if (!k.compare) return '';
@@ -44,7 +75,7 @@ export function kpiChangeText(k: Kpi): string {
     return f.value === null ? 'no data in this or the previous period' : 'no data in the previous period';
   }
   const pct = f.change_pct === null ? '' : ` (${formatValue(f.change_pct, 'change_pct')})`;
-  return `previous ${formatValue(f.previous, k.kind)}${pct}`;
+  return `previous ${formatValue(f.previous, k.kind, 'UTC', kpiDecimals(k))}${pct}`;
 }
 
 export interface Block {
@@ -59,7 +90,15 @@ export interface Block {
 const PRINTABLE_ROWS = 48;
 
 function table(id: string, title: string, columns: Column[], rows: Array<Record<string, unknown>>): Table {
-  return { id, title, columns, rows, printable: rows.length <= PRINTABLE_ROWS };
+  const decimals: Record<string, number | undefined> = {};
+  for (const c of columns) {
+    if (!c.kindFrom)
+      decimals[c.key] = sharedDecimals(
+        c.kind,
+        rows.map((r) => r[c.key]),
+      );
+  }
+  return { id, title, columns, rows, printable: rows.length <= PRINTABLE_ROWS, decimals };
 }
 
 const col = (key: string, label: string, kind: ValueKind): Column => ({ key, label, kind });
@@ -131,6 +170,8 @@ const SOURCE_COLUMNS = [
   col('cost_inferred_usd', 'Of it inferred', 'usd'),
   col('latency_p95_ms', 'p95 (ms)', 'ms'),
 ];
+/** A span of the per-hour rows: its local start, and its end (an edge hour is cut to the period, model.ts). */
+const SPAN = [col('hour', 'From', 'time'), col('hour_end', 'To', 'until')];
 const TIMELINE = [
   col('requests', 'Requests', 'count'),
   col('errors', 'Errors', 'count'),
@@ -178,17 +219,22 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
           'This period beside the previous one',
           [
             col('figure', 'Figure', 'text'),
-            { ...col('value', 'This period', 'number'), kindFrom: 'kind' },
-            { ...col('previous', 'Previous period', 'number'), kindFrom: 'kind' },
-            { ...col('change', 'Change', 'number'), kindFrom: 'change_kind' },
+            { ...col('value', 'This period', 'number'), kindFrom: 'kind', decimalsFrom: 'decimals' },
+            { ...col('previous', 'Previous period', 'number'), kindFrom: 'kind', decimalsFrom: 'decimals' },
+            { ...col('change', 'Change', 'number'), kindFrom: 'change_kind', decimalsFrom: 'decimals' },
             col('change_pct', 'Change %', 'change_pct'),
           ],
-          HEADLINE.map((m) => ({
-            figure: m.label,
-            ...(h[m.key] as Figure),
-            kind: m.kind,
-            change_kind: m.kind === 'rate' ? 'rate_change' : m.kind,
-          })),
+          // each row is one figure: its three numbers line up with each other, as a column's do elsewhere
+          HEADLINE.map((m) => {
+            const f = h[m.key] as Figure;
+            return {
+              figure: m.label,
+              ...f,
+              kind: m.kind,
+              change_kind: m.kind === 'rate' ? 'rate_change' : m.kind,
+              decimals: sharedDecimals(m.kind, [f.value, f.previous, f.change]),
+            };
+          }),
         ),
       );
       const zone = doc.period.time_zone;
@@ -214,7 +260,7 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
     case 'hourly':
       if (!d.hourly) return undefined;
       chart('requests_per_hour');
-      block.tables.push(table('hourly', 'Per hour', [col('hour', 'Hour', 'time'), ...TIMELINE], d.hourly));
+      block.tables.push(table('hourly', 'Per hour', [...SPAN, ...TIMELINE], d.hourly));
       return block;
     case 'daily':
       if (!d.daily) return undefined;
@@ -317,7 +363,7 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
           'hosts_hourly',
           'Utilisation per hour (%)',
           [
-            col('hour', 'Hour', 'time'),
+            ...SPAN,
             col('host', 'Host', 'text'),
             col('metric', 'Metric', 'text'),
             col('mean', 'Mean', 'number'),
@@ -469,11 +515,13 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
             col('resource', 'Resource', 'text'),
             col('series', 'Series', 'text'),
             col('unit', 'Unit', 'text'),
-            col('mean', 'Mean', 'significant'),
-            col('p95', 'p95', 'significant'),
-            col('max', 'Max', 'significant'),
-            col('limit', 'Limit', 'significant'),
-            col('threshold', 'Threshold', 'significant'),
+            // percent and requests/h alike: two decimals in every row; limits and thresholds are settings,
+            // whole numbers unless one is configured otherwise (then one decimal for the column)
+            col('mean', 'Mean', 'number'),
+            col('p95', 'p95', 'number'),
+            col('max', 'Max', 'number'),
+            col('limit', 'Limit', 'count'),
+            col('threshold', 'Threshold', 'count'),
             col('utilization_ratio', 'p95 / limit', 'rate'),
             col('days_to_threshold', 'Days to threshold', 'number'),
             col('state', 'Status', 'text'),

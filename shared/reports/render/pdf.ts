@@ -6,8 +6,16 @@ import pdfmake from 'pdfmake/js/index.js';
 import type { ReportDocument } from '../model.ts';
 import { CHART_WIDTH, chartSvg } from './charts.ts';
 import { fontDir, FONT_FAMILY, FONT_STYLES } from './fonts.ts';
-import { formatValue, sourceText } from './format.ts';
-import { cellKind, kpiChangeText, layout, type Kpi, type Table } from './layout.ts';
+import { formatValue, sourceText, zonedTimeText } from './format.ts';
+import {
+  cellText,
+  isNumericKind,
+  kpiChangeText,
+  kpiValueText,
+  layout,
+  type Kpi,
+  type Table,
+} from './layout.ts';
 
 /** pdfmake's document nodes, loosely: text/stack/table/svg objects. */
 type Content = Record<string, unknown>;
@@ -41,7 +49,7 @@ function kpiTiles(kpis: Kpi[]): Content {
       stack: [
         { text: k.label, fontSize: 8, color: MUTED },
         {
-          text: formatValue(k.figure.value, k.kind),
+          text: kpiValueText(k),
           fontSize: 16,
           bold: true,
           color: ACCENT,
@@ -72,7 +80,7 @@ function kpiTiles(kpis: Kpi[]): Content {
 }
 
 function tableContent(table: Table, timeZone: string, showTitle: boolean): Content {
-  const numeric = table.columns.map((c) => c.kind !== 'text' && c.kind !== 'time' && c.kind !== 'date');
+  const numeric = table.columns.map((c) => isNumericKind(c.kind));
   // the longest text column takes the free width; the others are as wide as their content
   const longest = (i: number): number =>
     Math.max(
@@ -80,10 +88,15 @@ function tableContent(table: Table, timeZone: string, showTitle: boolean): Conte
       ...table.rows.map((r) => String(r[table.columns[i]!.key] ?? '').length),
     );
   const textColumns = table.columns.map((_, i) => i).filter((i) => !numeric[i]);
-  const wide = textColumns.reduce<number | undefined>(
+  const longestText = textColumns.reduce<number | undefined>(
     (best, i) => (best === undefined || longest(i) > longest(best) ? i : best),
     undefined,
   );
+  // a span's start hands the free width to its end beside it, so From and To read as one pair
+  const wide =
+    longestText !== undefined && table.columns[longestText + 1]?.kind === 'until'
+      ? longestText + 1
+      : longestText;
   const header: TableCell[] = table.columns.map((c, i) => ({
     text: c.label,
     bold: true,
@@ -96,7 +109,7 @@ function tableContent(table: Table, timeZone: string, showTitle: boolean): Conte
   const noWrap = table.columns.map((_, i) => i !== wide && (numeric[i] || longest(i) <= 24));
   const body: TableCell[][] = table.rows.map((row) =>
     table.columns.map((c, i) => ({
-      text: formatValue(row[c.key], cellKind(c, row), timeZone),
+      text: cellText(table, c, row, timeZone),
       fontSize: 8,
       alignment: numeric[i] ? 'right' : 'left',
       ...(noWrap[i] ? { noWrap: true } : {}),
@@ -141,7 +154,7 @@ export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
       margin: [0, 2, 0, 0],
     },
     {
-      text: `Generated ${formatValue(doc.generated_at, 'time', zone)} from ${sourceText(doc)}${
+      text: `Generated ${zonedTimeText(doc.generated_at, zone)} from ${sourceText(doc)}${
         doc.previous_period ? `; compared with ${doc.previous_period.label}` : ''
       }`,
       fontSize: 8,
