@@ -216,14 +216,14 @@ test('refusals: a period not over, capacity_analysis without its data, switched-
   );
   t.is((capacity as unknown as { code: string }).code, 'REPORT_SOURCE_MISSING');
   t.regex(capacity!.message, /analyze-capacity/);
-  // the day still running is refused for capacity_analysis as for every type (README, docs/errors.md)
+  // a capacity analysis is a snapshot, not a day's aggregate: the day still running is refused only for want of one
   const today = await t.throwsAsync(
     h.call('POST', '/reports/generate', {
       headers: bearer,
       body: { report_type: 'capacity_analysis', period: '2026-11-29' },
     }),
   );
-  t.is((today as unknown as { code: string }).code, 'REPORT_PERIOD_NOT_READY');
+  t.is((today as unknown as { code: string }).code, 'REPORT_SOURCE_MISSING');
   const bi = await t.throwsAsync(
     h.call('POST', '/reports/generate', {
       headers: bearer,
