@@ -118,6 +118,7 @@ function forecastOf(
             baseline_mase: round(b.baselineMase),
             baseline_smape: round(b.baselineSmape),
             mstl_mase: b.mstlMase === undefined ? null : round(b.mstlMase),
+            linear_mase: b.linearMase === undefined ? null : round(b.linearMase),
           }
         : null,
       points,

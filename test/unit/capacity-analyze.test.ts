@@ -86,6 +86,41 @@ test('a trend with daily and weekly seasonality: the crossing within ±2 days of
   t.is(rec.recommended, hosts!);
 });
 
+test('a disk filling at 6 %/week under a 9-hour wobble: forecast, growth and verdict agree (the forecast was flat, "hold")', (t) => {
+  // MSTL's AutoETS trend tracked the wobble and forecast the last level for 30 days
+  const filling = { level: 60, growth: 6, daily: 3, noise: 0.2, wobble: { amplitude: 1, hours: 9 } };
+  const truth = signal(filling, END);
+  let trueCrossing = 0;
+  for (let t = END.getTime(); ; t += HOUR) {
+    if (truth(t) >= 80) {
+      trueCrossing = t;
+      break;
+    }
+  }
+  for (const hours of [168, 3 * 168]) {
+    const rows = hostRows(END, hours, [{ host: 'gpu-node-1', signal: filling }]);
+    const [fleet] = analyzeResource(spec('disk'), rows, options());
+    const a = fleet!;
+    const points = a.forecast!.points!;
+    const dayMean = (d: number): number =>
+      points.slice(d * 24, (d + 1) * 24).reduce((sum, p) => sum + p.value, 0) / 24;
+    const forecastGrowth = ((dayMean(29) - dayMean(0)) / 29) * 7;
+    t.true(Math.abs(a.growth_per_week! - 6) < 0.5, `${hours} h: growth ${a.growth_per_week}`);
+    t.true(
+      Math.abs(forecastGrowth - a.growth_per_week!) < 0.5,
+      `${hours} h: the forecast grows ${forecastGrowth.toFixed(2)} a week, the history ${a.growth_per_week}`,
+    );
+    const crossing = Date.parse(a.crossing_at!);
+    t.true(
+      Math.abs(crossing - trueCrossing) <= 2 * DAY_MS,
+      `${hours} h: ${a.crossing_at} vs ${new Date(trueCrossing).toISOString()}`,
+    );
+    const c = a.threshold_crossing!;
+    t.true(Date.parse(c.earliest_at!) <= crossing && crossing <= Date.parse(c.latest_at!));
+    t.is(a.recommendations[0]!.action, 'grow_storage', a.recommendations[0]!.text);
+  }
+});
+
 test('a flat series: no crossing, no alert, hold', (t) => {
   const rows = hostRows(END, 3 * 168, [{ host: 'h1', signal: { level: 40, noise: 1 } }]);
   const [fleet] = analyzeResource(spec('cpu'), rows, options());
