@@ -1,8 +1,9 @@
 // Utilisation statistics of one series over its observed hours (filled hours are not measurements):
 // mean, p95 (interpolated like PostgreSQL's percentile_cont), max, the local hour of day and weekday with
-// the highest mean, and the growth per week from the line through the means of whole cycles.
+// the highest mean, and the growth per week from the line through the means of whole cycles of the last
+// three weeks.
 import { utcOffsetMinutes } from '../aggregate/timezone.ts';
-import { DAY, WEEK } from './forecast.ts';
+import { BACKTEST_TRAINING_HOURS, DAY, WEEK } from './forecast.ts';
 import { cycleLine } from './linear-trend.ts';
 
 const HOUR = 3_600_000;
@@ -77,12 +78,14 @@ export function utilization(observed: readonly number[], start: Date, zone: stri
 }
 
 /**
- * Change per week of the line through the means of the last whole weeks (two or more), else whole days, of
- * `values` (linear-trend.ts): what the trend shows, whatever the daily and weekly swing. Undefined with less
- * than two days.
+ * Change per week of the line through the means of the whole weeks (two or more), else whole days, of the
+ * last BACKTEST_TRAINING_HOURS (three weeks) of `values` (linear-trend.ts): the growth of now, whatever the
+ * daily and weekly swing, over the span the forecast's growth is checked against. Undefined with less than
+ * two days.
  */
 export function growthPerWeek(values: readonly number[]): number | undefined {
-  const line = cycleLine(values, values.length >= 2 * WEEK ? WEEK : DAY);
+  const recent = values.slice(-BACKTEST_TRAINING_HOURS);
+  const line = cycleLine(recent, recent.length >= 2 * WEEK ? WEEK : DAY);
   return line && line.slope * WEEK;
 }
 

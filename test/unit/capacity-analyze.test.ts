@@ -121,6 +121,28 @@ test('a disk filling at 6 %/week under a 9-hour wobble: forecast, growth and ver
   }
 });
 
+test('growth that began three weeks ago: growth per week and the forecast both read the growth of now', (t) => {
+  // flat at 50 for three weeks, then +6 a week; growth_per_week read all six weeks (3 a week)
+  const since = END.getTime() - 3 * 168 * HOUR;
+  const rows = hostRows(END, 6 * 168, [
+    { host: 'h1', signal: { level: 68, growth: 6, daily: 3, noise: 0.3 } },
+  ]);
+  for (const r of rows) {
+    const t = r.hour.getTime();
+    if (t < since) r.value -= (6 * (t - since)) / (168 * HOUR);
+  }
+  const [fleet] = analyzeResource(spec('disk'), rows, options());
+  const a = fleet!;
+  t.true(Math.abs(a.growth_per_week! - 6) < 0.5, `growth ${a.growth_per_week}`);
+  const points = a.forecast!.points!;
+  const week = (w: number): number =>
+    points.slice(w * 168, (w + 1) * 168).reduce((sum, p) => sum + p.value, 0) / 168;
+  t.true(
+    Math.abs(week(3) - week(0) - 3 * a.growth_per_week!) < 1.5,
+    `forecast weeks ${week(0)} → ${week(3)}`,
+  );
+});
+
 test('a flat series: no crossing, no alert, hold', (t) => {
   const rows = hostRows(END, 3 * 168, [{ host: 'h1', signal: { level: 40, noise: 1 } }]);
   const [fleet] = analyzeResource(spec('cpu'), rows, options());
