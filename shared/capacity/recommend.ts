@@ -14,6 +14,8 @@ export interface Peak {
   timestamp: string;
   /** forecast: the point forecast's maximum; history: the last week's maximum (forecasting off). */
   from: 'forecast' | 'history';
+  /** When the forecast is held at 100 %: the peak the trend asks beyond it (sizing uses this). */
+  demand?: { value: number; timestamp: string };
 }
 
 export interface RecommendInput {
@@ -100,7 +102,12 @@ export function recommend(input: RecommendInput): Recommendation[] {
   // The series' own capacity: a replica fleet's is limit × replicas; everything else is in percent of one.
   const capacity = spec.scaling === 'replicas' && input.isFleet ? limit * hosts : limit;
   const line = (capacity * percent) / 100;
-  const share = (peak.value / capacity) * 100;
+  // Sizing follows what the trend asks; a forecast held at 100 % says so, with the day it gets there:
+  // "100 % from 2026-12-28 (the trend asks 110 % by 2027-01-05)".
+  const share = ((peak.demand ?? peak).value / capacity) * 100;
+  const reads = peak.demand
+    ? `${share_((peak.value / capacity) * 100)} from ${day(peak.timestamp, input.timeZone)} (the trend asks ${pct(share)} by ${day(peak.demand.timestamp, input.timeZone)})`
+    : `${share_(share)}${on}`;
 
   if (spec.scaling === 'objective') {
     return peak.value >= line
@@ -120,31 +127,31 @@ export function recommend(input: RecommendInput): Recommendation[] {
 
   if (spec.scaling === 'storage') {
     if (share < percent)
-      return [rec('hold', `${name}: ${when} ${share_(share)}${on}, under ${pct(percent)}: no change needed`)];
+      return [rec('hold', `${name}: ${when} ${reads}, under ${pct(percent)}: no change needed`)];
     const factor = Math.ceil((share / percent) * 20) / 20;
     return [
       rec(
         'grow_storage',
-        `${name}: ${when} ${share_(share)}${on}${crossing}; growing ${input.isFleet ? 'the volumes' : 'its volume'} by ${pct((factor - 1) * 100)} (${factor.toFixed(2)}×) keeps it at ${share_(share / factor)}, under ${pct(percent)}`,
+        `${name}: ${when} ${reads}${crossing}; growing ${input.isFleet ? 'the volumes' : 'its volume'} by ${pct((factor - 1) * 100)} (${factor.toFixed(2)}×) keeps it at ${share_(share / factor)}, under ${pct(percent)}`,
       ),
     ];
   }
 
   if (!input.isFleet) {
     if (share < percent)
-      return [rec('hold', `${name}: ${when} ${share_(share)}${on}, under ${pct(percent)}: no change needed`)];
+      return [rec('hold', `${name}: ${when} ${reads}, under ${pct(percent)}: no change needed`)];
     if (input.fleetUnderThreshold) {
       return [
         rec(
           'rebalance',
-          `${name}: ${when} ${share_(share)}${on}, over ${pct(percent)}, while the fleet peaks at ${share_(input.fleetPeak ?? 0)}: move load from it to the other ${unitWord}s`,
+          `${name}: ${when} ${reads}, over ${pct(percent)}, while the fleet peaks at ${share_(input.fleetPeak ?? 0)}: move load from it to the other ${unitWord}s`,
         ),
       ];
     }
     return [
       rec(
         'scale_up',
-        `${name}: ${when} ${share_(share)}${on}, over ${pct(percent)}; the fleet needs more ${unitWord}s (see its recommendation)`,
+        `${name}: ${when} ${reads}, over ${pct(percent)}; the fleet needs more ${unitWord}s (see its recommendation)`,
       ),
     ];
   }
@@ -153,7 +160,7 @@ export function recommend(input: RecommendInput): Recommendation[] {
   const peakShare =
     spec.scaling === 'replicas'
       ? `${formatValue(peak.value, spec.unit)}${on} with ${plural(hosts, unitWord)} of ${formatValue(limit, spec.unit)} (${share_(share)} of ${formatValue(capacity, spec.unit)})${crossing}`
-      : `${share_(share)}${on} with ${plural(hosts, unitWord)}${crossing}`;
+      : `${reads} with ${plural(hosts, unitWord)}${crossing}`;
   const needed = Math.max(1, Math.ceil((hosts * share) / percent - 1e-9));
   const keptAt = (count: number): number => (share * hosts) / count;
   if (needed > hosts) {

@@ -45,7 +45,13 @@ export const Forecast = z.object({
   horizon_hours: z.number().int(),
   /** conformal = calibrated on the backtest; model = the model's own 95 % interval (history too short). */
   calibration: z.enum(['conformal', 'model']),
+  /** The highest point of the forecast (first reached); a percentage is held at 100 % (or the limit above it). */
   peak: z.object({ value: z.number(), timestamp: z.string() }),
+  /**
+   * Where the forecast was held at that ceiling: the peak of the forecast without it — what the trend asks,
+   * which the recommendation sizes for. Null otherwise; absent from analyses stored before it.
+   */
+  demand: z.object({ value: z.number(), timestamp: z.string() }).nullable().optional(),
   backtest: Backtest.nullable(),
   /** Left out with ?points=false. */
   points: z.array(ForecastPoint).optional(),

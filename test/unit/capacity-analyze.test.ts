@@ -143,6 +143,35 @@ test('growth that began three weeks ago: growth per week and the forecast both r
   );
 });
 
+test('a disk that fills within the horizon: the forecast stops at 100 %, the day it is full is named, sizing follows the trend (it read "110 %")', (t) => {
+  // gpu-node-2 of the demo: 74 % and +8.4 a week, forecast to 110 % in 30 days
+  const rows = hostRows(END, 168, [{ host: 'h1', signal: { level: 74.5, growth: 8.4, noise: 0.1 } }]);
+  const [fleet] = analyzeResource(spec('disk'), rows, options());
+  const a = fleet!;
+  const points = a.forecast!.points!;
+  t.true(
+    points.every((p) => p.value <= 100 && p.hi95 <= 100 && p.hi80 <= 100),
+    'no forecast value above 100 %',
+  );
+  const full = points.find((p) => p.value >= 100)!;
+  t.deepEqual(a.forecast!.peak, { value: 100, timestamp: full.timestamp });
+  t.is(a.limit_crossing!.point_at, full.timestamp, 'the day it is full is the day it reaches the limit');
+  const demand = a.forecast!.demand!;
+  t.true(demand.value > 105, `the trend asks ${demand.value}`);
+  const rec = a.recommendations[0]!;
+  t.is(rec.action, 'grow_storage');
+  const match =
+    /^disk: peak forecast 100 % from (\S+) \(the trend asks (\d+) % by (\S+)\), crossing 80 % on .*; growing the volumes by \d+ % \((\d\.\d\d)×\) keeps it at (\d+) %, under 80 %$/.exec(
+      rec.text,
+    );
+  t.truthy(match, rec.text);
+  const [, fullDay, asks, askedDay, factor, kept] = match!;
+  t.is(fullDay, full.timestamp.slice(0, 10));
+  t.is(Number(asks), Math.round(demand.value));
+  t.is(askedDay, demand.timestamp.slice(0, 10));
+  t.true(Math.abs(Number(kept) - demand.value / Number(factor)) <= 1, 'kept = what the trend asks ÷ factor');
+});
+
 test('a flat series: no crossing, no alert, hold', (t) => {
   const rows = hostRows(END, 3 * 168, [{ host: 'h1', signal: { level: 40, noise: 1 } }]);
   const [fleet] = analyzeResource(spec('cpu'), rows, options());
