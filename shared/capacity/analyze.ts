@@ -4,7 +4,7 @@
 import { crossing } from './crossing.ts';
 import { forecastSeries, type Fitter } from './forecast.ts';
 import { prepareSeries, type PreparedSeries } from './prepare.ts';
-import { day, recommend, type Peak } from './recommend.ts';
+import { crossingPhrase, recommend, type Peak } from './recommend.ts';
 import type { ResourceSpec } from './resources.ts';
 import type { HourlyRow } from './series-sql.ts';
 import { growthPerWeek, utilization, weeklyP95 } from './statistics.ts';
@@ -262,7 +262,7 @@ export function analyzeResource(
     // Named when it is a day or more ahead (a series already over its threshold needs no date).
     const crossing =
       c?.point_at && (a.days_to_threshold?.point ?? 0) >= 1
-        ? `on ${day(c.point_at, options.timeZone)} (95 %: ${c.earliest_at ? day(c.earliest_at, options.timeZone) : '?'} – ${c.latest_at ? day(c.latest_at, options.timeZone) : 'past the horizon'})`
+        ? crossingPhrase({ ...c, point_at: c.point_at }, options.timeZone)
         : undefined;
     a.recommendations = recommend({
       spec,

@@ -52,6 +52,41 @@ export function day(timestamp: string, zone: string): string {
   return f.format(new Date(timestamp));
 }
 
+const hourFormats = new Map<string, Intl.DateTimeFormat>();
+/** "09:00": the local time of `timestamp` in `zone`. */
+export function hourOf(timestamp: string, zone: string): string {
+  let f = hourFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    hourFormats.set(zone, f);
+  }
+  return f.format(new Date(timestamp));
+}
+
+/**
+ * When a line is crossed, with the 95 % band's range: "on 2026-12-14 (95 %: 2026-12-07 – 2026-12-22)". A
+ * range within one day gives its hours — "on 2026-12-11 (95 %: between 09:00 and 22:00 that day)" — rather
+ * than reading "2026-12-11 – 2026-12-11". The range holds the point's day: the band's upper edge reaches
+ * the line no later than the point forecast, its lower edge no earlier.
+ */
+export function crossingPhrase(
+  dates: { point_at: string; earliest_at: string | null; latest_at: string | null },
+  zone: string,
+): string {
+  const on = `on ${day(dates.point_at, zone)}`;
+  const earliest = dates.earliest_at ?? dates.point_at;
+  if (dates.latest_at === null) return `${on} (95 %: ${day(earliest, zone)} – past the horizon)`;
+  if (day(earliest, zone) === day(dates.latest_at, zone)) {
+    return `${on} (95 %: between ${hourOf(earliest, zone)} and ${hourOf(dates.latest_at, zone)} that day)`;
+  }
+  return `${on} (95 %: ${day(earliest, zone)} – ${day(dates.latest_at, zone)})`;
+}
+
 /** 91 → "91 %"; 5400 → "5,400 requests/h"; 0.4213 → "0.42 USD/h". */
 export function formatValue(value: number, unit: string): string {
   if (unit === '%') return `${Math.round(value)} %`;

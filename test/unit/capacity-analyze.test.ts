@@ -2,6 +2,7 @@
 // where the signal does; flat, short, gappy and stopped series; outliers; recommendations with arithmetic.
 import test from 'ava';
 import { analyzeResource, type AnalyzeOptions } from '../../shared/capacity/analyze.ts';
+import { crossingPhrase } from '../../shared/capacity/recommend.ts';
 import { resourceSpecs, type ResourceSpec } from '../../shared/capacity/resources.ts';
 import { loadConfig } from '../../shared/config/index.ts';
 import { HOUR, hostRows, signal } from '../fixtures/capacity-series.ts';
@@ -170,6 +171,38 @@ test('a disk that fills within the horizon: the forecast stops at 100 %, the day
   t.is(Number(asks), Math.round(demand.value));
   t.is(askedDay, demand.timestamp.slice(0, 10));
   t.true(Math.abs(Number(kept) - demand.value / Number(factor)) <= 1, 'kept = what the trend asks ÷ factor');
+});
+
+test('a crossing whose 95 % range lies within one day gives its hours, around the point (it read "2026-12-11 – 2026-12-11")', (t) => {
+  const rows = hostRows(END, 168, [{ host: 'h1', signal: { level: 74.5, growth: 8.4, noise: 0.1 } }]);
+  const a = analyzeResource(spec('disk'), rows, options())[0]!;
+  const c = a.threshold_crossing!;
+  const [earliest, point, latest] = [c.earliest_at!, c.point_at!, c.latest_at!];
+  t.true(Date.parse(earliest) <= Date.parse(point) && Date.parse(point) <= Date.parse(latest));
+  t.is(earliest.slice(0, 10), latest.slice(0, 10), 'a clean ramp: the range is hours wide');
+  t.true(Date.parse(latest) > Date.parse(earliest), 'but not zero');
+  t.true(
+    a.recommendations[0]!.text.includes(
+      `crossing 80 % on ${point.slice(0, 10)} (95 %: between ${earliest.slice(11, 16)} and ${latest.slice(11, 16)} that day)`,
+    ),
+    a.recommendations[0]!.text,
+  );
+});
+
+test('crossing phrase: days in the configured zone, hours when the range is within one of them', (t) => {
+  const at = { point_at: '2026-12-11T16:00:00Z', earliest_at: '2026-12-11T09:00:00Z' };
+  t.is(
+    crossingPhrase({ ...at, latest_at: '2026-12-11T22:00:00Z' }, 'Europe/Berlin'),
+    'on 2026-12-11 (95 %: between 10:00 and 23:00 that day)',
+  );
+  t.is(
+    crossingPhrase({ ...at, latest_at: '2026-12-11T23:00:00Z' }, 'Europe/Berlin'),
+    'on 2026-12-11 (95 %: 2026-12-11 – 2026-12-12)',
+  );
+  t.is(
+    crossingPhrase({ ...at, latest_at: null }, 'UTC'),
+    'on 2026-12-11 (95 %: 2026-12-11 – past the horizon)',
+  );
 });
 
 test('a flat series: no crossing, no alert, hold', (t) => {
