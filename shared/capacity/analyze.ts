@@ -4,7 +4,7 @@
 import { crossing } from './crossing.ts';
 import { forecastSeries, type Fitter } from './forecast.ts';
 import { prepareSeries, type PreparedSeries } from './prepare.ts';
-import { day, recommend, type Peak } from './recommend.ts';
+import { crossingPhrase, recommend, type Peak } from './recommend.ts';
 import type { ResourceSpec } from './resources.ts';
 import type { HourlyRow } from './series-sql.ts';
 import { growthPerWeek, utilization, weeklyP95 } from './statistics.ts';
@@ -77,9 +77,18 @@ function lastWeekPeak(prepared: PreparedSeries): Peak {
   return { value: best, timestamp: new Date(at).toISOString(), from: 'history' };
 }
 
+/**
+ * The most a series can read: a percentage of a host's capacity stops at 100 (or at the limit, when one is
+ * configured above it) — a disk is full, a CPU busy all the time. Other units have no ceiling.
+ */
+export function ceilingOf(spec: ResourceSpec, capacity: number | undefined): number {
+  return spec.unit === '%' ? Math.max(100, capacity ?? 100) : Infinity;
+}
+
 function forecastOf(
   work: SeriesWork,
   options: AnalyzeOptions,
+  ceiling: number,
 ): { forecast: Forecast; points: ForecastPoint[] } {
   const f = forecastSeries(work.prepared.values, {
     horizon: options.horizonHours,
@@ -88,15 +97,21 @@ function forecastOf(
     ...(options.windows ? { windows: options.windows } : {}),
   });
   const start = options.end.getTime();
+  const timestamp = (i: number): string => new Date(start + i * HOUR).toISOString();
+  // Held at the ceiling; what the trend asks beyond it is kept as the demand, for the arithmetic of sizing.
+  const held = (v: number): number => round(Math.min(ceiling, v));
   const points: ForecastPoint[] = f.point.map((value, i) => ({
-    timestamp: new Date(start + i * HOUR).toISOString(),
-    value: round(value),
-    lo80: round(f.lo80[i]!),
-    hi80: round(f.hi80[i]!),
-    lo95: round(f.lo95[i]!),
-    hi95: round(f.hi95[i]!),
+    timestamp: timestamp(i),
+    value: held(value),
+    lo80: held(f.lo80[i]!),
+    hi80: held(f.hi80[i]!),
+    lo95: held(f.lo95[i]!),
+    hi95: held(f.hi95[i]!),
   }));
   const peak = points.reduce((a, b) => (b.value > a.value ? b : a), points[0]!);
+  const asked = f.point.reduce((a, v, i) => (v > f.point[a]! ? i : a), 0);
+  const demand =
+    f.point[asked]! > ceiling ? { value: round(f.point[asked]!), timestamp: timestamp(asked) } : null;
   const b = f.backtest;
   return {
     points,
@@ -107,6 +122,7 @@ function forecastOf(
       horizon_hours: options.horizonHours,
       calibration: f.calibration,
       peak: { value: peak.value, timestamp: peak.timestamp },
+      demand,
       backtest: b
         ? {
             windows: b.windows,
@@ -118,6 +134,7 @@ function forecastOf(
             baseline_mase: round(b.baselineMase),
             baseline_smape: round(b.baselineSmape),
             mstl_mase: b.mstlMase === undefined ? null : round(b.mstlMase),
+            linear_mase: b.linearMase === undefined ? null : round(b.linearMase),
           }
         : null,
       points,
@@ -200,7 +217,7 @@ export function analyzeResource(
       recommendations: [],
     };
     if (options.forecasting && work.status === 'ok') {
-      const { forecast, points } = forecastOf(work, options);
+      const { forecast, points } = forecastOf(work, options, ceilingOf(spec, capacity));
       analysis.forecast = forecast;
       if (threshold !== undefined && capacity !== undefined) {
         const t = crossing(points, threshold, options.end);
@@ -218,7 +235,13 @@ export function analyzeResource(
 
   const fleet = analyses.find((a) => a.series === FLEET);
   const peakOf = (a: CapacityAnalysis, work: SeriesWork): Peak =>
-    a.forecast ? { ...a.forecast.peak, from: 'forecast' } : lastWeekPeak(work.prepared);
+    a.forecast
+      ? {
+          ...a.forecast.peak,
+          from: 'forecast',
+          ...(a.forecast.demand ? { demand: a.forecast.demand } : {}),
+        }
+      : lastWeekPeak(work.prepared);
   const fleetWork = works.find((w) => w.isFleet);
   const fleetPeak = fleet && fleetWork ? peakOf(fleet, fleetWork) : undefined;
   analyses.forEach((a, i) => {
@@ -239,7 +262,7 @@ export function analyzeResource(
     // Named when it is a day or more ahead (a series already over its threshold needs no date).
     const crossing =
       c?.point_at && (a.days_to_threshold?.point ?? 0) >= 1
-        ? `on ${day(c.point_at, options.timeZone)} (95 %: ${c.earliest_at ? day(c.earliest_at, options.timeZone) : '?'} – ${c.latest_at ? day(c.latest_at, options.timeZone) : 'past the horizon'})`
+        ? crossingPhrase({ ...c, point_at: c.point_at }, options.timeZone)
         : undefined;
     a.recommendations = recommend({
       spec,
@@ -253,8 +276,9 @@ export function analyzeResource(
       timeZone: options.timeZone,
       ...(fleetPeak && fleet?.limit != null
         ? {
-            fleetPeak: (fleetPeak.value / fleet.limit) * 100,
-            fleetUnderThreshold: (fleetPeak.value / fleet.limit) * 100 < spec.thresholdPercent,
+            fleetPeak: ((fleetPeak.demand ?? fleetPeak).value / fleet.limit) * 100,
+            fleetUnderThreshold:
+              ((fleetPeak.demand ?? fleetPeak).value / fleet.limit) * 100 < spec.thresholdPercent,
           }
         : {}),
     });

@@ -1,10 +1,20 @@
 // One series' forecast: MSTL (periods 24 and 168, AutoETS trend) checked against the seasonal naive
-// method in a rolling-origin backtest, and prediction intervals calibrated on that backtest's errors.
+// method in a rolling-origin backtest, its growth checked against the history's (linear-trend.ts), and
+// prediction intervals calibrated on that backtest's errors.
 //
-// Backtest: K windows of `backtestHorizon` hours at the end of the history; for window k the model is
-// fitted on everything before it and forecasts it. Both MSTL and seasonal naive (m = 24) are scored by
-// MASE (m = 24) and sMAPE. When seasonal naive scores the lower mean MASE, the series is forecast with
-// seasonal naive and the answer says so.
+// Backtest: K windows of `backtestHorizon` hours at the end of the history; for window k each candidate —
+// MSTL, seasonal naive (m = 24), the history's linear trend — is fitted on everything before it and
+// forecasts it, scored by MASE (m = 24) and sMAPE. When seasonal naive scores the lower mean MASE, the
+// series is forecast with seasonal naive and the answer says so.
+//
+// Growth check: MSTL's trend is AutoETS, chosen by one-step likelihood. On a smooth ramp with a wobble
+// that is neither daily nor weekly (a disk filling steadily, temporary files coming and going) it picks a
+// damped or no trend, and MSTL forecasts the last level for a month while the ramp goes on — and still
+// beats seasonal naive. So the growth of the forecast (its line through whole cycles) is compared with the
+// history's line over the backtest's training span; outside that slope's 95 % interval, and where the line
+// scored at least as well in the backtest, the line with its daily/weekly profiles is used, and the answer
+// says why. A growth is read over two whole cycles of the forecast: a 48-hour forecast of a weekly series
+// (the M4 protocol) is never checked.
 //
 // Intervals (split conformal, normalised): each backtest error is divided by the half-width of the
 // model's own 95 % interval at that step; the interval of the final forecast is the point ± λ times the
@@ -21,6 +31,7 @@
 // coverage: every backtest window scored by an interval calibrated on the other windows.
 import { maseScale, meanAbsoluteError, seasonalNaive, smape } from './accuracy.ts';
 import { mstlForecast, type ModelForecast } from './augurs.ts';
+import { cycleLine, fitLinearTrend, linearTrendForecast } from './linear-trend.ts';
 
 export const DAY = 24;
 export const WEEK = 168;
@@ -52,7 +63,13 @@ export interface ForecastOptions {
   fit?: Fitter;
 }
 
-export type ForecastModel = 'mstl' | 'seasonal_naive';
+export type ForecastModel = 'mstl' | 'linear_trend' | 'seasonal_naive';
+
+const LABELS: Record<ForecastModel, string> = {
+  mstl: 'MSTL',
+  linear_trend: 'linear trend',
+  seasonal_naive: 'seasonal naive',
+};
 
 export interface BacktestSummary {
   windows: number;
@@ -63,9 +80,11 @@ export interface BacktestSummary {
   /** Seasonal naive's scores on the same windows. */
   baselineMase: number;
   baselineSmape: number;
-  /** MSTL's scores (equal to mase/smape unless seasonal naive replaced it; undefined when MSTL failed). */
+  /** MSTL's scores (equal to mase/smape unless another model replaced it; undefined when MSTL failed). */
   mstlMase: number | undefined;
   mstlSmape: number | undefined;
+  /** The linear trend's MASE (undefined when it could not be fitted). */
+  linearMase: number | undefined;
   /** Leave-one-window-out coverage of the calibrated intervals (undefined with a single window). */
   coverage80: number | undefined;
   coverage95: number | undefined;
@@ -74,7 +93,7 @@ export interface BacktestSummary {
 export interface SeriesForecast {
   model: ForecastModel;
   periods: number[];
-  /** Why seasonal naive was used instead of MSTL, when it was. */
+  /** Why another model was used instead of MSTL, when it was. */
   fallbackReason: string | undefined;
   point: number[];
   lo80: number[];
@@ -121,14 +140,13 @@ export function conformalQuantile(scores: readonly number[], level: number): num
   return sorted[Math.max(0, rank - 1)]!;
 }
 
-interface WindowScores {
-  /** |error| / normaliser, per step. */
-  mstl: number[] | undefined;
-  naive: number[];
-  mstlMase: number | undefined;
-  mstlSmape: number | undefined;
-  naiveMase: number;
-  naiveSmape: number;
+interface Candidate {
+  model: ForecastModel;
+  fit: Fitter;
+  /** What it threw, if it did: it is not fitted again. */
+  error: string | undefined;
+  /** Its backtest windows, oldest first: |error| / normaliser per step, MASE and sMAPE. */
+  windows: Array<{ scores: number[]; mase: number; smape: number }>;
 }
 
 /** A normaliser that is never 0: flat series give the model zero-width intervals. */
@@ -158,6 +176,10 @@ function scoreWindow(
     smape: smape(actual, forecast.point),
   };
 }
+
+/** The last `hours` values of `y` (all of them when fewer). */
+const tail = (y: ArrayLike<number>, hours: number): number[] =>
+  Array.prototype.slice.call(y, Math.max(0, y.length - hours)) as number[];
 
 const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 
@@ -196,61 +218,89 @@ export function forecastSeries(y: ArrayLike<number>, options: ForecastOptions): 
   const windows = Math.max(0, Math.min(wanted, Math.floor((n - training) / backtestHorizon)));
   const floor = scaleFloor(y);
 
-  const scored: WindowScores[] = [];
-  let mstlError: string | undefined;
+  // Every candidate forecasts every window (a candidate that throws is dropped, with its error).
+  const candidates: Candidate[] = [
+    { model: 'mstl', fit, error: undefined, windows: [] },
+    { model: 'linear_trend', fit: linearTrendForecast, error: undefined, windows: [] },
+    {
+      model: 'seasonal_naive',
+      fit: (train, _periods, h) => seasonalNaiveForecast(train, h),
+      error: undefined,
+      windows: [],
+    },
+  ];
   for (let k = windows; k >= 1; k--) {
     const origin = n - k * backtestHorizon;
     const train = Array.prototype.slice.call(y, Math.max(0, origin - trainingCap), origin) as number[];
     const actual = Array.prototype.slice.call(y, origin, origin + backtestHorizon) as number[];
-    const naive = scoreWindow(train, actual, seasonalNaiveForecast(train, backtestHorizon), floor);
-    let mstl: ReturnType<typeof scoreWindow> | undefined;
-    if (mstlError === undefined) {
+    for (const c of candidates) {
+      if (c.error !== undefined) continue;
       try {
-        mstl = scoreWindow(train, actual, fit(train, periods, backtestHorizon), floor);
+        c.windows.push(scoreWindow(train, actual, c.fit(train, periods, backtestHorizon), floor));
       } catch (err) {
-        mstlError = (err as Error).message;
+        c.error = (err as Error).message;
       }
     }
-    scored.push({
-      mstl: mstl?.scores,
-      naive: naive.scores,
-      mstlMase: mstl?.mase,
-      mstlSmape: mstl?.smape,
-      naiveMase: naive.mase,
-      naiveSmape: naive.smape,
-    });
   }
+  const mstl = candidates[0]!;
+  const naive = candidates[2]!;
+  const scoresOf = (c: Candidate): { mase: number; smape: number } | undefined =>
+    windows > 0 && c.error === undefined
+      ? { mase: mean(c.windows.map((w) => w.mase)), smape: mean(c.windows.map((w) => w.smape)) }
+      : undefined;
 
-  let final: ModelForecast | undefined;
-  if (mstlError === undefined) {
+  // MSTL or seasonal naive, whichever has the lower mean MASE (MSTL on a tie; MSTL unchecked without a
+  // backtest); the first whose forecast of the whole history succeeds (seasonal naive never fails).
+  const ranked =
+    windows > 0
+      ? [mstl, naive]
+          .filter((c) => scoresOf(c) !== undefined)
+          .sort((a, b) => scoresOf(a)!.mase - scoresOf(b)!.mase)
+      : [mstl, naive];
+  let chosen: Candidate = naive;
+  let forecast: ModelForecast | undefined;
+  let mstlFinalError: string | undefined;
+  for (const c of ranked) {
     try {
-      final = fit(y, periods, horizon);
+      forecast = c.fit(y, periods, horizon);
+      chosen = c;
+      break;
     } catch (err) {
-      mstlError = (err as Error).message;
+      if (c === mstl) mstlFinalError = (err as Error).message;
     }
   }
+  forecast ??= seasonalNaiveForecast(y, horizon);
+  const mstlError = mstl.error ?? mstlFinalError;
+  let fallbackReason =
+    chosen === mstl
+      ? undefined
+      : mstlError !== undefined
+        ? `MSTL failed (${mstlError}); seasonal naive used`
+        : `seasonal naive beat MSTL in the backtest (MASE ${scoresOf(naive)!.mase.toFixed(3)} vs ` +
+          `${scoresOf(mstl)!.mase.toFixed(3)} over ${windows} windows of ${backtestHorizon} h); seasonal naive used`;
 
-  const haveMstlBacktest = scored.length > 0 && scored.every((w) => w.mstl !== undefined);
-  const mstlMase = haveMstlBacktest ? mean(scored.map((w) => w.mstlMase!)) : undefined;
-  const mstlSmape = haveMstlBacktest ? mean(scored.map((w) => w.mstlSmape!)) : undefined;
-  const naiveMase = scored.length > 0 ? mean(scored.map((w) => w.naiveMase)) : undefined;
-  const naiveSmape = scored.length > 0 ? mean(scored.map((w) => w.naiveSmape)) : undefined;
-
-  let model: ForecastModel = 'mstl';
-  let fallbackReason: string | undefined;
-  if (final === undefined || (scored.length > 0 && !haveMstlBacktest)) {
-    model = 'seasonal_naive';
-    fallbackReason = `MSTL failed (${mstlError ?? 'no forecast'}); seasonal naive used`;
-  } else if (mstlMase !== undefined && naiveMase !== undefined && naiveMase < mstlMase) {
-    model = 'seasonal_naive';
-    fallbackReason =
-      `seasonal naive beat MSTL in the backtest (MASE ${naiveMase.toFixed(3)} vs ${mstlMase.toFixed(3)} ` +
-      `over ${scored.length} windows of ${backtestHorizon} h); seasonal naive used`;
+  // The growth check (see the top of the file).
+  const linear = candidates[1]!;
+  const linearScores = scoresOf(linear);
+  const chosenScores = scoresOf(chosen);
+  const cycle = Math.max(...periods);
+  const forecastGrowth = cycleLine(forecast.point, cycle);
+  if (linearScores && chosenScores && forecastGrowth && linearScores.mase <= chosenScores.mase) {
+    const history = fitLinearTrend(tail(y, trainingCap), periods);
+    if (history && Math.abs(forecastGrowth.slope - history.slope) > Z95 * history.slopeError) {
+      const week = (perHour: number): string => (perHour * WEEK).toFixed(2);
+      fallbackReason =
+        `${LABELS[chosen.model]}'s forecast grows ${week(forecastGrowth.slope)} a week, outside the history's ` +
+        `${week(history.slope)} ± ${week(Z95 * history.slopeError)} (95 %); the history's linear trend scored as ` +
+        `well in the backtest (MASE ${linearScores.mase.toFixed(3)} vs ${chosenScores.mase.toFixed(3)} over ` +
+        `${windows} windows of ${backtestHorizon} h) and is used`;
+      chosen = linear;
+      forecast = history.forecast(horizon);
+    }
   }
-  if (model === 'seasonal_naive') final = seasonalNaiveForecast(y, horizon);
-  const forecast = final!;
+  const model = chosen.model;
 
-  const windowScores = scored.map((w) => (model === 'mstl' ? w.mstl! : w.naive));
+  const windowScores = chosen.windows.map((w) => w.scores);
   const pooled = windowScores.flat();
   const calibration = pooled.length > 0 ? 'conformal' : 'model';
   // Without a backtest the model's own half-width is all there is (95 %; 80 % by the normal ratio).
@@ -272,25 +322,29 @@ export function forecastSeries(y: ArrayLike<number>, options: ForecastOptions): 
   const band = (lambda: number, sign: 1 | -1): number[] =>
     forecast.point.map((p, i) => clamp(p + sign * width(lambda, i)));
 
+  const modelScores = scoresOf(chosen);
+  const naiveScores = scoresOf(naive);
+  const mstlScores = scoresOf(mstl);
   const backtest: BacktestSummary | undefined =
-    scored.length === 0
+    modelScores === undefined || naiveScores === undefined
       ? undefined
       : {
-          windows: scored.length,
+          windows,
           horizon: backtestHorizon,
-          mase: model === 'mstl' ? mstlMase! : naiveMase!,
-          smape: model === 'mstl' ? mstlSmape! : naiveSmape!,
-          baselineMase: naiveMase!,
-          baselineSmape: naiveSmape!,
-          mstlMase,
-          mstlSmape,
+          mase: modelScores.mase,
+          smape: modelScores.smape,
+          baselineMase: naiveScores.mase,
+          baselineSmape: naiveScores.smape,
+          mstlMase: mstlScores?.mase,
+          mstlSmape: mstlScores?.smape,
+          linearMase: linearScores?.mase,
           coverage80: crossValidatedCoverage(windowScores, 0.8),
           coverage95: crossValidatedCoverage(windowScores, 0.95),
         };
 
   return {
     model,
-    periods: model === 'mstl' ? periods : [MASE_PERIOD],
+    periods: model === 'seasonal_naive' ? [MASE_PERIOD] : periods,
     fallbackReason,
     point: forecast.point.map(clamp),
     lo80: band(lambda80, -1),

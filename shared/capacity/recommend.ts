@@ -14,6 +14,8 @@ export interface Peak {
   timestamp: string;
   /** forecast: the point forecast's maximum; history: the last week's maximum (forecasting off). */
   from: 'forecast' | 'history';
+  /** When the forecast is held at 100 %: the peak the trend asks beyond it (sizing uses this). */
+  demand?: { value: number; timestamp: string };
 }
 
 export interface RecommendInput {
@@ -48,6 +50,41 @@ export function day(timestamp: string, zone: string): string {
     dateFormats.set(zone, f);
   }
   return f.format(new Date(timestamp));
+}
+
+const hourFormats = new Map<string, Intl.DateTimeFormat>();
+/** "09:00": the local time of `timestamp` in `zone`. */
+export function hourOf(timestamp: string, zone: string): string {
+  let f = hourFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    hourFormats.set(zone, f);
+  }
+  return f.format(new Date(timestamp));
+}
+
+/**
+ * When a line is crossed, with the 95 % band's range: "on 2026-12-14 (95 %: 2026-12-07 – 2026-12-22)". A
+ * range within one day gives its hours — "on 2026-12-11 (95 %: between 09:00 and 22:00 that day)" — rather
+ * than reading "2026-12-11 – 2026-12-11". The range holds the point's day: the band's upper edge reaches
+ * the line no later than the point forecast, its lower edge no earlier.
+ */
+export function crossingPhrase(
+  dates: { point_at: string; earliest_at: string | null; latest_at: string | null },
+  zone: string,
+): string {
+  const on = `on ${day(dates.point_at, zone)}`;
+  const earliest = dates.earliest_at ?? dates.point_at;
+  if (dates.latest_at === null) return `${on} (95 %: ${day(earliest, zone)} – past the horizon)`;
+  if (day(earliest, zone) === day(dates.latest_at, zone)) {
+    return `${on} (95 %: between ${hourOf(earliest, zone)} and ${hourOf(dates.latest_at, zone)} that day)`;
+  }
+  return `${on} (95 %: ${day(earliest, zone)} – ${day(dates.latest_at, zone)})`;
 }
 
 /** 91 → "91 %"; 5400 → "5,400 requests/h"; 0.4213 → "0.42 USD/h". */
@@ -100,7 +137,12 @@ export function recommend(input: RecommendInput): Recommendation[] {
   // The series' own capacity: a replica fleet's is limit × replicas; everything else is in percent of one.
   const capacity = spec.scaling === 'replicas' && input.isFleet ? limit * hosts : limit;
   const line = (capacity * percent) / 100;
-  const share = (peak.value / capacity) * 100;
+  // Sizing follows what the trend asks; a forecast held at 100 % says so, with the day it gets there:
+  // "100 % from 2026-12-28 (the trend asks 110 % by 2027-01-05)".
+  const share = ((peak.demand ?? peak).value / capacity) * 100;
+  const reads = peak.demand
+    ? `${share_((peak.value / capacity) * 100)} from ${day(peak.timestamp, input.timeZone)} (the trend asks ${pct(share)} by ${day(peak.demand.timestamp, input.timeZone)})`
+    : `${share_(share)}${on}`;
 
   if (spec.scaling === 'objective') {
     return peak.value >= line
@@ -120,31 +162,31 @@ export function recommend(input: RecommendInput): Recommendation[] {
 
   if (spec.scaling === 'storage') {
     if (share < percent)
-      return [rec('hold', `${name}: ${when} ${share_(share)}${on}, under ${pct(percent)}: no change needed`)];
+      return [rec('hold', `${name}: ${when} ${reads}, under ${pct(percent)}: no change needed`)];
     const factor = Math.ceil((share / percent) * 20) / 20;
     return [
       rec(
         'grow_storage',
-        `${name}: ${when} ${share_(share)}${on}${crossing}; growing ${input.isFleet ? 'the volumes' : 'its volume'} by ${pct((factor - 1) * 100)} (${factor.toFixed(2)}×) keeps it at ${share_(share / factor)}, under ${pct(percent)}`,
+        `${name}: ${when} ${reads}${crossing}; growing ${input.isFleet ? 'the volumes' : 'its volume'} by ${pct((factor - 1) * 100)} (${factor.toFixed(2)}×) keeps it at ${share_(share / factor)}, under ${pct(percent)}`,
       ),
     ];
   }
 
   if (!input.isFleet) {
     if (share < percent)
-      return [rec('hold', `${name}: ${when} ${share_(share)}${on}, under ${pct(percent)}: no change needed`)];
+      return [rec('hold', `${name}: ${when} ${reads}, under ${pct(percent)}: no change needed`)];
     if (input.fleetUnderThreshold) {
       return [
         rec(
           'rebalance',
-          `${name}: ${when} ${share_(share)}${on}, over ${pct(percent)}, while the fleet peaks at ${share_(input.fleetPeak ?? 0)}: move load from it to the other ${unitWord}s`,
+          `${name}: ${when} ${reads}, over ${pct(percent)}, while the fleet peaks at ${share_(input.fleetPeak ?? 0)}: move load from it to the other ${unitWord}s`,
         ),
       ];
     }
     return [
       rec(
         'scale_up',
-        `${name}: ${when} ${share_(share)}${on}, over ${pct(percent)}; the fleet needs more ${unitWord}s (see its recommendation)`,
+        `${name}: ${when} ${reads}, over ${pct(percent)}; the fleet needs more ${unitWord}s (see its recommendation)`,
       ),
     ];
   }
@@ -153,7 +195,7 @@ export function recommend(input: RecommendInput): Recommendation[] {
   const peakShare =
     spec.scaling === 'replicas'
       ? `${formatValue(peak.value, spec.unit)}${on} with ${plural(hosts, unitWord)} of ${formatValue(limit, spec.unit)} (${share_(share)} of ${formatValue(capacity, spec.unit)})${crossing}`
-      : `${share_(share)}${on} with ${plural(hosts, unitWord)}${crossing}`;
+      : `${reads} with ${plural(hosts, unitWord)}${crossing}`;
   const needed = Math.max(1, Math.ceil((hosts * share) / percent - 1e-9));
   const keptAt = (count: number): number => (share * hosts) / count;
   if (needed > hosts) {

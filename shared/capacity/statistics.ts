@@ -1,8 +1,10 @@
 // Utilisation statistics of one series over its observed hours (filled hours are not measurements):
 // mean, p95 (interpolated like PostgreSQL's percentile_cont), max, the local hour of day and weekday with
-// the highest mean, and the growth per week from a least-squares line through whole cycles.
+// the highest mean, and the growth per week from the line through the means of whole cycles of the last
+// three weeks.
 import { utcOffsetMinutes } from '../aggregate/timezone.ts';
-import { DAY, WEEK } from './forecast.ts';
+import { BACKTEST_TRAINING_HOURS, DAY, WEEK } from './forecast.ts';
+import { cycleLine } from './linear-trend.ts';
 
 const HOUR = 3_600_000;
 export const WEEKDAYS = [
@@ -76,23 +78,15 @@ export function utilization(observed: readonly number[], start: Date, zone: stri
 }
 
 /**
- * Slope of the least-squares line through the last whole weeks (two or more), else whole days, of `values`,
- * times 168: the change per week the trend shows. Undefined with less than two days.
+ * Change per week of the line through the means of the whole weeks (two or more), else whole days, of the
+ * last BACKTEST_TRAINING_HOURS (three weeks) of `values` (linear-trend.ts): the growth of now, whatever the
+ * daily and weekly swing, over the span the forecast's growth is checked against. Undefined with less than
+ * two days.
  */
 export function growthPerWeek(values: readonly number[]): number | undefined {
-  const cycle = values.length >= 2 * WEEK ? WEEK : DAY;
-  const n = Math.floor(values.length / cycle) * cycle;
-  if (n < 2 * DAY) return undefined;
-  const ys = values.slice(values.length - n);
-  const meanX = (n - 1) / 2;
-  const meanY = ys.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  ys.forEach((y, x) => {
-    sxy += (x - meanX) * (y - meanY);
-    sxx += (x - meanX) ** 2;
-  });
-  return (sxy / sxx) * WEEK;
+  const recent = values.slice(-BACKTEST_TRAINING_HOURS);
+  const line = cycleLine(recent, recent.length >= 2 * WEEK ? WEEK : DAY);
+  return line && line.slope * WEEK;
 }
 
 /** p95 of each of the last `weeks` whole weeks of observed values (oldest first); undefined if fewer. */

@@ -30,19 +30,28 @@ export const Backtest = z.object({
   /** Seasonal naive (m = 24) on the same windows. */
   baseline_mase: z.number(),
   baseline_smape: z.number(),
-  /** MSTL's own MASE (differs from mase when seasonal naive replaced it; null when MSTL failed). */
+  /** MSTL's own MASE (differs from mase when another model replaced it; null when MSTL failed). */
   mstl_mase: z.number().nullable(),
+  /** The linear trend's MASE (null when it could not be fitted; absent from analyses stored before it). */
+  linear_mase: z.number().nullable().optional(),
 });
 
 export const Forecast = z.object({
-  model: z.enum(['mstl', 'seasonal_naive']),
+  /** mstl; seasonal_naive where it beat MSTL in the backtest; linear_trend where the growth check replaced either. */
+  model: z.enum(['mstl', 'linear_trend', 'seasonal_naive']),
   periods: z.array(z.number().int()),
-  /** Why seasonal naive was used, when it was. */
+  /** Why another model than MSTL was used, when one was. */
   fallback_reason: z.string().nullable(),
   horizon_hours: z.number().int(),
   /** conformal = calibrated on the backtest; model = the model's own 95 % interval (history too short). */
   calibration: z.enum(['conformal', 'model']),
+  /** The highest point of the forecast (first reached); a percentage is held at 100 % (or the limit above it). */
   peak: z.object({ value: z.number(), timestamp: z.string() }),
+  /**
+   * Where the forecast was held at that ceiling: the peak of the forecast without it — what the trend asks,
+   * which the recommendation sizes for. Null otherwise; absent from analyses stored before it.
+   */
+  demand: z.object({ value: z.number(), timestamp: z.string() }).nullable().optional(),
   backtest: Backtest.nullable(),
   /** Left out with ?points=false. */
   points: z.array(ForecastPoint).optional(),

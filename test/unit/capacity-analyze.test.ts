@@ -2,6 +2,7 @@
 // where the signal does; flat, short, gappy and stopped series; outliers; recommendations with arithmetic.
 import test from 'ava';
 import { analyzeResource, type AnalyzeOptions } from '../../shared/capacity/analyze.ts';
+import { crossingPhrase } from '../../shared/capacity/recommend.ts';
 import { resourceSpecs, type ResourceSpec } from '../../shared/capacity/resources.ts';
 import { loadConfig } from '../../shared/config/index.ts';
 import { HOUR, hostRows, signal } from '../fixtures/capacity-series.ts';
@@ -84,6 +85,124 @@ test('a trend with daily and weekly seasonality: the crossing within ±2 days of
   t.true(Math.abs(kept! - peak! / hosts!) <= 1, 'kept = peak × 1 host / hosts');
   t.is(rec.current, 1);
   t.is(rec.recommended, hosts!);
+});
+
+test('a disk filling at 6 %/week under a 9-hour wobble: forecast, growth and verdict agree (the forecast was flat, "hold")', (t) => {
+  // MSTL's AutoETS trend tracked the wobble and forecast the last level for 30 days
+  const filling = { level: 60, growth: 6, daily: 3, noise: 0.2, wobble: { amplitude: 1, hours: 9 } };
+  const truth = signal(filling, END);
+  let trueCrossing = 0;
+  for (let t = END.getTime(); ; t += HOUR) {
+    if (truth(t) >= 80) {
+      trueCrossing = t;
+      break;
+    }
+  }
+  for (const hours of [168, 3 * 168]) {
+    const rows = hostRows(END, hours, [{ host: 'gpu-node-1', signal: filling }]);
+    const [fleet] = analyzeResource(spec('disk'), rows, options());
+    const a = fleet!;
+    const points = a.forecast!.points!;
+    const dayMean = (d: number): number =>
+      points.slice(d * 24, (d + 1) * 24).reduce((sum, p) => sum + p.value, 0) / 24;
+    const forecastGrowth = ((dayMean(29) - dayMean(0)) / 29) * 7;
+    t.true(Math.abs(a.growth_per_week! - 6) < 0.5, `${hours} h: growth ${a.growth_per_week}`);
+    t.true(
+      Math.abs(forecastGrowth - a.growth_per_week!) < 0.5,
+      `${hours} h: the forecast grows ${forecastGrowth.toFixed(2)} a week, the history ${a.growth_per_week}`,
+    );
+    const crossing = Date.parse(a.crossing_at!);
+    t.true(
+      Math.abs(crossing - trueCrossing) <= 2 * DAY_MS,
+      `${hours} h: ${a.crossing_at} vs ${new Date(trueCrossing).toISOString()}`,
+    );
+    const c = a.threshold_crossing!;
+    t.true(Date.parse(c.earliest_at!) <= crossing && crossing <= Date.parse(c.latest_at!));
+    t.is(a.recommendations[0]!.action, 'grow_storage', a.recommendations[0]!.text);
+  }
+});
+
+test('growth that began three weeks ago: growth per week and the forecast both read the growth of now', (t) => {
+  // flat at 50 for three weeks, then +6 a week; growth_per_week read all six weeks (3 a week)
+  const since = END.getTime() - 3 * 168 * HOUR;
+  const rows = hostRows(END, 6 * 168, [
+    { host: 'h1', signal: { level: 68, growth: 6, daily: 3, noise: 0.3 } },
+  ]);
+  for (const r of rows) {
+    const t = r.hour.getTime();
+    if (t < since) r.value -= (6 * (t - since)) / (168 * HOUR);
+  }
+  const [fleet] = analyzeResource(spec('disk'), rows, options());
+  const a = fleet!;
+  t.true(Math.abs(a.growth_per_week! - 6) < 0.5, `growth ${a.growth_per_week}`);
+  const points = a.forecast!.points!;
+  const week = (w: number): number =>
+    points.slice(w * 168, (w + 1) * 168).reduce((sum, p) => sum + p.value, 0) / 168;
+  t.true(
+    Math.abs(week(3) - week(0) - 3 * a.growth_per_week!) < 1.5,
+    `forecast weeks ${week(0)} → ${week(3)}`,
+  );
+});
+
+test('a disk that fills within the horizon: the forecast stops at 100 %, the day it is full is named, sizing follows the trend (it read "110 %")', (t) => {
+  // gpu-node-2 of the demo: 74 % and +8.4 a week, forecast to 110 % in 30 days
+  const rows = hostRows(END, 168, [{ host: 'h1', signal: { level: 74.5, growth: 8.4, noise: 0.1 } }]);
+  const [fleet] = analyzeResource(spec('disk'), rows, options());
+  const a = fleet!;
+  const points = a.forecast!.points!;
+  t.true(
+    points.every((p) => p.value <= 100 && p.hi95 <= 100 && p.hi80 <= 100),
+    'no forecast value above 100 %',
+  );
+  const full = points.find((p) => p.value >= 100)!;
+  t.deepEqual(a.forecast!.peak, { value: 100, timestamp: full.timestamp });
+  t.is(a.limit_crossing!.point_at, full.timestamp, 'the day it is full is the day it reaches the limit');
+  const demand = a.forecast!.demand!;
+  t.true(demand.value > 105, `the trend asks ${demand.value}`);
+  const rec = a.recommendations[0]!;
+  t.is(rec.action, 'grow_storage');
+  const match =
+    /^disk: peak forecast 100 % from (\S+) \(the trend asks (\d+) % by (\S+)\), crossing 80 % on .*; growing the volumes by \d+ % \((\d\.\d\d)×\) keeps it at (\d+) %, under 80 %$/.exec(
+      rec.text,
+    );
+  t.truthy(match, rec.text);
+  const [, fullDay, asks, askedDay, factor, kept] = match!;
+  t.is(fullDay, full.timestamp.slice(0, 10));
+  t.is(Number(asks), Math.round(demand.value));
+  t.is(askedDay, demand.timestamp.slice(0, 10));
+  t.true(Math.abs(Number(kept) - demand.value / Number(factor)) <= 1, 'kept = what the trend asks ÷ factor');
+});
+
+test('a crossing whose 95 % range lies within one day gives its hours, around the point (it read "2026-12-11 – 2026-12-11")', (t) => {
+  const rows = hostRows(END, 168, [{ host: 'h1', signal: { level: 74.5, growth: 8.4, noise: 0.1 } }]);
+  const a = analyzeResource(spec('disk'), rows, options())[0]!;
+  const c = a.threshold_crossing!;
+  const [earliest, point, latest] = [c.earliest_at!, c.point_at!, c.latest_at!];
+  t.true(Date.parse(earliest) <= Date.parse(point) && Date.parse(point) <= Date.parse(latest));
+  t.is(earliest.slice(0, 10), latest.slice(0, 10), 'a clean ramp: the range is hours wide');
+  t.true(Date.parse(latest) > Date.parse(earliest), 'but not zero');
+  t.true(
+    a.recommendations[0]!.text.includes(
+      `crossing 80 % on ${point.slice(0, 10)} (95 %: between ${earliest.slice(11, 16)} and ${latest.slice(11, 16)} that day)`,
+    ),
+    a.recommendations[0]!.text,
+  );
+});
+
+test('crossing phrase: days in the configured zone, hours when the range is within one of them', (t) => {
+  const at = { point_at: '2026-12-11T16:00:00Z', earliest_at: '2026-12-11T09:00:00Z' };
+  t.is(
+    crossingPhrase({ ...at, latest_at: '2026-12-11T22:00:00Z' }, 'Europe/Berlin'),
+    'on 2026-12-11 (95 %: between 10:00 and 23:00 that day)',
+  );
+  t.is(
+    crossingPhrase({ ...at, latest_at: '2026-12-11T23:00:00Z' }, 'Europe/Berlin'),
+    'on 2026-12-11 (95 %: 2026-12-11 – 2026-12-12)',
+  );
+  t.is(
+    crossingPhrase({ ...at, latest_at: null }, 'UTC'),
+    'on 2026-12-11 (95 %: 2026-12-11 – past the horizon)',
+  );
 });
 
 test('a flat series: no crossing, no alert, hold', (t) => {

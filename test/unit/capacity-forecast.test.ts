@@ -80,3 +80,35 @@ test('forecasts are clamped at the floor; a history without room for a window ke
   t.is(f.backtest, undefined);
   t.true(f.lo95.every((v) => v >= 0) && f.point.every((v) => v >= 0));
 });
+
+// A disk filling at 6 a week, with a 9-hour wobble that is neither daily nor weekly: MSTL's AutoETS trend
+// followed the wobble and MSTL forecast the last level for a month.
+const ramp = (hours: number): number[] =>
+  Array.from(
+    { length: hours },
+    (_, i) => 60 + (6 * i) / 168 + Math.sin((2 * Math.PI * i) / 9) + 0.2 * Math.sin(i * 12.9898),
+  );
+
+test('growth check: a forecast that does not grow like the history is replaced by its line, and says why', (t) => {
+  for (const hours of [168, 3 * 168]) {
+    const f = forecastSeries(ramp(hours), { horizon: 720, floor: 0 });
+    t.is(f.model, 'linear_trend', `${hours} h: ${f.fallbackReason}`);
+    t.regex(
+      f.fallbackReason!,
+      /^(MSTL|seasonal naive)'s forecast grows -?[\d.]+ a week, outside the history's [\d.]+ ± [\d.]+ \(95 %\); the history's linear trend scored as well in the backtest \(MASE [\d.]+ vs [\d.]+ over 3 windows of (24|48) h\) and is used$/,
+    );
+    const growth = f.point[719]! - f.point[719 - 168]!;
+    t.true(Math.abs(growth - 6) < 0.5, `${hours} h: the forecast grows ${growth} a week`);
+    t.is(f.backtest!.linearMase, f.backtest!.mase);
+    t.true(f.lo95[719]! < f.point[719]! && f.point[719]! < f.hi95[719]!);
+    t.true(
+      f.hi95[719]! - f.lo95[719]! > f.hi95[100]! - f.lo95[100]!,
+      'the growth rate is uncertain: the band widens with the distance',
+    );
+  }
+});
+
+test('growth check: not on a two-day forecast of a weekly series (the M4 protocol), nor without a trend', (t) => {
+  t.not(forecastSeries(ramp(3 * 168), { horizon: 48 }).model, 'linear_trend');
+  t.not(forecastSeries(daily(3 * 168, 1), { horizon: 720 }).model, 'linear_trend');
+});
