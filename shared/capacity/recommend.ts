@@ -37,34 +37,38 @@ export interface RecommendInput {
   timeZone: string;
 }
 
+/** The formatter of one form in `zone`, made once: making an Intl.DateTimeFormat costs far more than using it. */
+function formatterIn(
+  made: Map<string, Intl.DateTimeFormat>,
+  zone: string,
+  make: (timeZone: string) => Intl.DateTimeFormat,
+): Intl.DateTimeFormat {
+  let f = made.get(zone);
+  if (!f) made.set(zone, (f = make(zone)));
+  return f;
+}
+
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
+/** "2026-12-10": the local date of `timestamp` in `zone`. */
 export function day(timestamp: string, zone: string): string {
-  let f = dateFormats.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone: zone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
-    dateFormats.set(zone, f);
-  }
+  const f = formatterIn(
+    dateFormats,
+    zone,
+    (timeZone) =>
+      new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }),
+  );
   return f.format(new Date(timestamp));
 }
 
 const hourFormats = new Map<string, Intl.DateTimeFormat>();
 /** "09:00": the local time of `timestamp` in `zone`. */
 export function hourOf(timestamp: string, zone: string): string {
-  let f = hourFormats.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {
-      timeZone: zone,
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    hourFormats.set(zone, f);
-  }
+  const f = formatterIn(
+    hourFormats,
+    zone,
+    (timeZone) =>
+      new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
+  );
   return f.format(new Date(timestamp));
 }
 
