@@ -10,7 +10,7 @@ import { ReportDocument } from '../../shared/reports/model.ts';
 import { hostRows, storeHourlyRows } from '../fixtures/capacity-series.ts';
 import { reportHarness } from '../fixtures/report-deps.ts';
 import { freshEmbeddedDatabase } from '../helpers/db.ts';
-import { docxTableRows, pdfText } from '../helpers/report-files.ts';
+import { csvRecords, docxTableRows, pdfText } from '../helpers/report-files.ts';
 
 // History up to 06:00 of Dec 1, as an analysis run during the day reads it: the last complete day is Nov 30,
 // the newest analysed day Dec 1.
@@ -125,4 +125,9 @@ test('capacity_analysis: refused until analyze-capacity covers the day, then the
     text.includes(formatValue(fleet.days_to_threshold!.point, 'number')),
     'days to threshold in the PDF',
   );
+  // a CSV row label names one row: the resource alone repeats for the fleet and each host
+  const csv = csvRecords(await renderReport(doc, 'csv')).filter((r) => r.table === 'capacity');
+  const labels = new Map(csv.map((r) => [r.row, r.row_label]));
+  t.is(new Set(labels.values()).size, labels.size);
+  t.true([...labels.values()].includes('gpu / node-1'), [...labels.values()].join(', '));
 });

@@ -3,7 +3,7 @@
 // table; values are the document's own (no rounding, null as an empty field, fractions not percentages).
 import { stringify } from 'csv-stringify/sync';
 import type { ReportDocument } from '../model.ts';
-import { isNumericKind, layout } from './layout.ts';
+import { isNumericKind, layout, type Table } from './layout.ts';
 
 export const CSV_HEADER = [
   'section',
@@ -14,6 +14,27 @@ export const CSV_HEADER = [
   'column_label',
   'value',
 ] as const;
+
+/**
+ * Each row's label: its first text column, or, where that repeats within the table (capacity's resource for
+ * the fleet and each host), as few of its leading text columns as tell the rows apart ("cpu / gpu-node-1").
+ */
+function rowLabels(table: Table): string[] {
+  const leading: string[] = [];
+  for (const column of table.columns) {
+    if (isNumericKind(column.kind)) break;
+    leading.push(column.key);
+  }
+  const firstText = table.columns.find((c) => !isNumericKind(c.kind))?.key;
+  if (firstText === undefined) return table.rows.map(() => '');
+  const keySets = leading[0] === firstText ? leading.map((_, n) => leading.slice(0, n + 1)) : [[firstText]];
+  let labels: string[] = [];
+  for (const keys of keySets) {
+    labels = table.rows.map((row) => keys.map((key) => String(row[key] ?? '')).join(' / '));
+    if (new Set(labels).size === labels.length) break;
+  }
+  return labels;
+}
 
 function cell(value: unknown): string | number {
   if (value === null || value === undefined) return '';
@@ -34,15 +55,14 @@ export function renderCsv(doc: ReportDocument): Buffer {
   for (const [key, value] of meta) records.push(['report', 'report', 1, '', key, key, value]);
   for (const block of layout(doc)) {
     for (const table of block.tables) {
-      const labelKey = table.columns.find((c) => !isNumericKind(c.kind))?.key;
+      const labels = rowLabels(table);
       table.rows.forEach((row, i) => {
-        const rowLabel = labelKey === undefined ? '' : String(row[labelKey] ?? '');
         for (const column of table.columns) {
           records.push([
             block.id,
             table.id,
             i + 1,
-            rowLabel,
+            labels[i] ?? '',
             column.key,
             column.label,
             cell(row[column.key]),
