@@ -28,6 +28,15 @@ function wall(iso: string, zone: string): string {
 const DAY_MS = 86_400_000;
 
 /**
+ * A utc scale over `domain` for a mark ranged by x and x2. Vega-Lite reads an explicit domain once for x and
+ * once for x2 in two forms, warns that they conflict (on stderr, at every render) and takes their union; a raw
+ * domain is read once and is the same range.
+ */
+function rangedScale(domain: [number, number]): { type: 'utc'; domainRaw: { signal: string } } {
+  return { type: 'utc', domainRaw: { signal: JSON.stringify(domain) } };
+}
+
+/**
  * A time axis over the report's period, not over the hours that have data: one hour of a week drawn alone
  * filled the width and was labelled 23:00–00:00. A period of more than a day is labelled by date, at every
  * midnight of a week and every 7th day of a month (1, 8, 15, 22, 29: a tick on every midnight would not fit);
@@ -123,7 +132,7 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
           x: {
             field: 'hour',
             type: 'temporal',
-            scale: { type: 'utc', domain: period.domain },
+            scale: many ? { type: 'utc', domain: period.domain } : rangedScale(period.domain),
             title: timeTitle,
             axis: { ...period.axis, labelOverlap: true },
           },
