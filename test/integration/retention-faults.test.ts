@@ -288,7 +288,7 @@ pgTest(
         if (failures === 1) throw new BatchError('S3_UNAVAILABLE', `PUT ${key}: 503 Slow Down`);
         throw new Error(`PUT ${key}: 403 AccessDenied`);
       }
-      return store.put(key, body, options);
+      return (store as ObjectStore).put(key, body, options);
     };
     const flaky = new Proxy(store, {
       get: (target, prop) => {
