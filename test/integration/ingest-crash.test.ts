@@ -1,7 +1,9 @@
-// Crash safety of pull ingestion (real PostgreSQL and Kafka): a worker process is SIGKILLed at random
+// Crash safety of ingestion (real PostgreSQL and Kafka). Pull: a worker process is SIGKILLed at random
 // instants and right before COMMIT, right after COMMIT and right after the Kafka commit, restarted each
 // time, and at the end every record is stored exactly once, in the partials too, and the stored offsets are
-// at the end.
+// at the end. Push: a producer-and-store process is SIGKILLed at random instants, between the raw rows and
+// the partials, right before COMMIT and after COMMIT before the answer; restarted each time, it sends the
+// unacknowledged body and the last acknowledged one again, and every event is stored and counted once.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
@@ -11,7 +13,9 @@ import { countOf } from '../fixtures/ingest-events.ts';
 import { createTopics, llmEvent, produceValues, testKafka, uniqueSuffix } from '../fixtures/ingest-kafka.ts';
 
 const test = serviceTest('postgres', 'kafka');
+const pgTest = serviceTest('postgres');
 const WORKER = fileURLToPath(new URL('../fixtures/ingest-worker.ts', import.meta.url));
+const PUSH_WORKER = fileURLToPath(new URL('../fixtures/push-worker.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const N = 5000;
 const BAD_EVERY = 500;
@@ -135,3 +139,112 @@ test('kill -9 at random and at the commit points loses and duplicates nothing', 
   );
   t.log(`${kills} kills (${randomKills} at random instants)`);
 });
+
+interface PushRun {
+  signal: NodeJS.Signals | null;
+  code: number | null;
+  /** The last body acknowledged in this run, or -1. */
+  acked: number;
+  done: boolean;
+  stderr: string;
+}
+
+function runPushWorker(env: Record<string, string>, killAfterMs?: number): Promise<PushRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', PUSH_WORKER], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let acked = -1;
+    let done = false;
+    let stderr = '';
+    let armed = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) {
+        const match = /^acked (\d+) /.exec(line);
+        if (match) acked = Number(match[1]);
+        if (line === 'done') done = true;
+      }
+      // timed from the first answer, so the kill lands in the sending, not in the start-up
+      if (killAfterMs !== undefined && acked >= 0 && !armed) {
+        armed = true;
+        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, acked, done, stderr }));
+  });
+}
+
+pgTest(
+  'push: kill -9 at random, between the rows and the partials, before and after COMMIT loses and duplicates nothing',
+  async (t: ExecutionContext) => {
+    t.timeout(600_000);
+    const BODIES = 60;
+    const PER_BODY = 40;
+    const fresh = await freshPgDatabase();
+    t.teardown(fresh.drop);
+    const env = { PUSH_DATABASE_URL: fresh.url, PUSH_BODIES: String(BODIES), PUSH_EVENTS: String(PER_BODY) };
+    // the producer's view: the next body to send is the one after the last acknowledged — but it re-sends
+    // that one too, as a producer whose answer was lost would
+    let next = 0;
+    const resume = (run: PushRun): void => {
+      if (run.acked >= 0) next = run.acked;
+    };
+
+    const points = ['beforePartials', 'beforeCommit', 'afterCommit'];
+    for (const [n, point] of points.entries()) {
+      const body = 3 + n * 4;
+      const run = await runPushWorker({
+        ...env,
+        PUSH_FROM: String(next),
+        PUSH_CRASH_AT: point,
+        PUSH_CRASH_BODY: String(body),
+      });
+      t.is(run.signal, 'SIGKILL', `worker crashing at ${point}: ${run.stderr}`);
+      t.is(run.acked, body - 1, `body ${body} was not acknowledged`);
+      resume(run);
+    }
+    let randomKills = 0;
+    for (let attempt = 0; attempt < 20 && randomKills < 8; attempt++) {
+      const run = await runPushWorker({ ...env, PUSH_FROM: String(next) }, Math.floor(Math.random() * 150));
+      if (run.signal === 'SIGKILL') randomKills++;
+      else t.is(run.code, 0, run.stderr);
+      resume(run);
+      if (run.done) break;
+    }
+    t.true(randomKills >= 3, `killed at ${randomKills} random instants`);
+    const final = await runPushWorker({ ...env, PUSH_FROM: String(next) });
+    t.is(final.code, 0, final.stderr);
+    t.true(final.done);
+
+    const { db } = fresh;
+    const total = BODIES * PER_BODY;
+    t.is(await countOf(db, 'SELECT count(*) AS n FROM raw_events'), total);
+    t.is(await countOf(db, 'SELECT count(DISTINCT idempotency_key) AS n FROM raw_events'), total);
+    t.is(await countOf(db, 'SELECT count(*) AS n FROM event_keys'), total);
+    t.is(await countOf(db, 'SELECT count(*) AS n FROM dead_letters'), 0);
+    // the partials moved with the rows: every stored row counted once in its hour and in each metric
+    t.is(
+      await countOf(
+        db,
+        "SELECT coalesce(sum(partial_rows), 0) AS n FROM aggregation_windows WHERE level = 'hour'",
+      ),
+      total,
+    );
+    const perMetric = async (sql: string): Promise<unknown[]> => (await db.query(sql)).rows;
+    t.deepEqual(
+      await perMetric(
+        `SELECT metric, sum(count)::int AS n, round(sum(sum), 6)::text AS s FROM aggregate_partials
+         WHERE dimension = 'all' GROUP BY 1 ORDER BY 1`,
+      ),
+      await perMetric(
+        `SELECT m AS metric, count(*)::int AS n, round(sum(v::numeric), 6)::text AS s
+         FROM raw_events, unnest(metric_names, metric_values) AS u(m, v) GROUP BY 1 ORDER BY 1`,
+      ),
+    );
+    t.log(`${points.length + randomKills} kills (${randomKills} at random instants)`);
+  },
+);

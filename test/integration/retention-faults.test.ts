@@ -1,10 +1,11 @@
 // The retention sweep's safety rules, each against real PostgreSQL (and the S3 gateway where S3 matters):
 // hours not final keep their day; S3 unreachable removes nothing and is retried; a corrupted object removes
-// nothing and raises an alert; rows changed after the export stop the drop; two sweeps at once — one works;
+// nothing and raises an alert; parts uploaded without their manifest remove nothing; rows changed after the export stop the drop; two sweeps at once — one works;
 // archival off deletes without a copy; kill -9 at every step of a raw day and of an aggregate month.
 import test, { type ExecutionContext } from 'ava';
 import type { ObjectStore } from '../../shared/archive/index.ts';
 import type { Database } from '../../shared/db/index.ts';
+import { BatchError } from '../../shared/errors/index.ts';
 import { Registry } from 'prom-client';
 import {
   listArchives,
@@ -270,6 +271,58 @@ pgTest(
     const next = await runRetentionSweep(deps(db, store), { trigger: 'manual' });
     t.is(next.units.find((u) => u.unit === PAST[0])?.outcome, 'done');
     t.is(next.units.find((u) => u.unit === PAST[0])?.rows, (unit?.rows ?? 0) + 1);
+  },
+);
+
+pgTest(
+  'the parts uploaded but the manifest not: nothing is dropped until a manifest is written and verified',
+  async (t) => {
+    const db = await sixDays(t);
+    const store = await localStore(t);
+    const manifestOf = `raw/date=${PAST[0]}/manifest.json`;
+    // the first manifest write of the oldest day fails (S3 answered 503), the second a non-retriable way
+    let failures = 0;
+    const put: ObjectStore['put'] = async (key, body, options) => {
+      if (key === manifestOf && failures < 2) {
+        failures += 1;
+        if (failures === 1) throw new BatchError('S3_UNAVAILABLE', `PUT ${key}: 503 Slow Down`);
+        throw new Error(`PUT ${key}: 403 AccessDenied`);
+      }
+      return (store as ObjectStore).put(key, body, options);
+    };
+    const flaky = new Proxy(store, {
+      get: (target, prop) => {
+        if (prop === 'put') return put;
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const first = await runRetentionSweep(
+      deps(db, flaky, { options: { retries: 1, retryBaseMs: 1, rowsPerPart: 20, rowsPerGroup: 10 } }),
+      { trigger: 'manual' },
+    );
+    const unit = first.units.find((u) => u.unit === PAST[0]);
+    t.like(unit, { outcome: 'failed', attempts: 2, error: { code: 'INTERNAL' } });
+    t.is(failures, 2, 'retried once in the run after the retriable failure');
+    t.true((await liveDays(db)).includes(PAST[0]!), 'the day is still in the database');
+    t.true((await store.list(`raw/date=${PAST[0]}/`)).length > 1, 'its parts were uploaded');
+    t.false((await store.list(`raw/date=${PAST[0]}/`)).some((o) => o.key === manifestOf));
+    t.like(
+      (await listArchives(db)).find((a) => a.unit === PAST[0]),
+      { status: 'failed' },
+    );
+
+    const next = await runRetentionSweep(deps(db, flaky, { options: { rowsPerPart: 1000 } }), {
+      trigger: 'manual',
+    });
+    t.is(next.units.find((u) => u.unit === PAST[0])?.outcome, 'done');
+    t.false((await liveDays(db)).includes(PAST[0]!));
+    // the folder holds the manifest and exactly the objects it names: the first attempt's extra parts are gone
+    const manifest = JSON.parse((await store.get(manifestOf)).toString()) as { objects: { key: string }[] };
+    t.deepEqual(
+      (await store.list(`raw/date=${PAST[0]}/`)).map((o) => o.key).sort(),
+      [manifestOf, ...manifest.objects.map((o) => o.key)].sort(),
+    );
   },
 );
 

@@ -17,11 +17,12 @@ import {
   markDeliverySent,
   type DeliveryRow,
 } from './deliveries-sql.ts';
-import type { Mailer } from './mailer.ts';
+import type { Mailer, MailResult } from './mailer.ts';
 
 export interface DeliveryLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
 }
 
 export interface DeliveryDeps {
@@ -94,6 +95,7 @@ async function attempt(
   mode: 'attached' | 'linked',
 ): Promise<DeliveryRow['status']> {
   const now = deps.clock();
+  let result: MailResult;
   try {
     if (!deps.mailer) {
       throw new BatchError(
@@ -112,17 +114,12 @@ async function attempt(
         });
       }
     }
-    const result = await deps.mailer.send({
+    result = await deps.mailer.send({
       to: row.recipient,
       subject: row.subject,
       text: row.body,
       attachments,
     });
-    await markDeliverySent(deps.db, row.id, { mode, response: result.response, messageId: result.messageId });
-    deps.metrics.distributed.inc({ channel: 'email', result: 'success' });
-    deps.metrics.recorded();
-    deps.log?.info({ delivery: row.id, recipient: row.recipient, mode }, 'report e-mail sent');
-    return 'sent';
   } catch (err) {
     const retriable = isRetriable(err);
     const raw = (err as { code?: unknown }).code;
@@ -142,6 +139,43 @@ async function attempt(
       retryAt ? 'report e-mail failed; will retry' : 'report e-mail failed for good',
     );
     return 'failed';
+  }
+  // The message is out. A failure from here on is the database's, not the e-mail's: recording the delivery
+  // as failed would schedule it again, and a later tick would send the same e-mail twice.
+  await recordSent(deps, row, { mode, response: result.response, messageId: result.messageId });
+  deps.metrics.distributed.inc({ channel: 'email', result: 'success' });
+  deps.metrics.recorded();
+  deps.log?.info({ delivery: row.id, recipient: row.recipient, mode }, 'report e-mail sent');
+  return 'sent';
+}
+
+const RECORD_ATTEMPTS = 4;
+const RECORD_BACKOFF_MS = 250;
+
+/**
+ * Marks a sent delivery sent, again while PostgreSQL answers with a retriable error (a lost connection, a
+ * restart). If it never does, the row stays pending; the stale-pending sweep of a later tick sends it again
+ * (at least once, as after a crash between the send and this record) — logged at error level.
+ */
+async function recordSent(
+  deps: DeliveryDeps,
+  row: DeliveryRow,
+  sent: { mode: 'attached' | 'linked'; response: string; messageId: string | null },
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await markDeliverySent(deps.db, row.id, sent);
+      return;
+    } catch (err) {
+      if (attempt >= RECORD_ATTEMPTS || !isRetriable(err)) {
+        deps.log?.error(
+          { err, delivery: row.id, recipient: row.recipient },
+          'report e-mail sent but not recorded; a later tick may send it again',
+        );
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RECORD_BACKOFF_MS * attempt));
+    }
   }
 }
 
