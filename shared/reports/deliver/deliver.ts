@@ -4,7 +4,7 @@
 // never changes the reports it carries: a failed e-mail leaves them stored.
 import type { Database } from '../../db/index.ts';
 import type { ObjectStore } from '../../archive/index.ts';
-import { BatchError, isErrorCode, isRetriable } from '../../errors/index.ts';
+import { BatchError, isErrorCode, isRetriable, retryRetriable } from '../../errors/index.ts';
 import type { ReportMetrics } from '../metrics.ts';
 import { getReports, type ReportRow } from '../store/reports-sql.ts';
 import { fill, type ReportTemplate } from '../templates.ts';
@@ -149,8 +149,7 @@ async function attempt(
   return 'sent';
 }
 
-const RECORD_ATTEMPTS = 4;
-const RECORD_BACKOFF_MS = 250;
+const RECORD_RETRY = { attempts: 4, backoffMs: 250 };
 
 /**
  * Marks a sent delivery sent, again while PostgreSQL answers with a retriable error (a lost connection, a
@@ -162,20 +161,13 @@ async function recordSent(
   row: DeliveryRow,
   sent: { mode: 'attached' | 'linked'; response: string; messageId: string | null },
 ): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await markDeliverySent(deps.db, row.id, sent);
-      return;
-    } catch (err) {
-      if (attempt >= RECORD_ATTEMPTS || !isRetriable(err)) {
-        deps.log?.error(
-          { err, delivery: row.id, recipient: row.recipient },
-          'report e-mail sent but not recorded; a later tick may send it again',
-        );
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, RECORD_BACKOFF_MS * attempt));
-    }
+  try {
+    await retryRetriable(() => markDeliverySent(deps.db, row.id, sent), RECORD_RETRY);
+  } catch (err) {
+    deps.log?.error(
+      { err, delivery: row.id, recipient: row.recipient },
+      'report e-mail sent but not recorded; a later tick may send it again',
+    );
   }
 }
 
