@@ -157,8 +157,11 @@ export async function runDemo(
     capacity: undefined,
     table: [],
   };
+  // The API token, when one is configured, guards ingest and the capacity analysis alike.
+  const token = process.env.BATCH_PROCESSING_API_TOKEN;
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   for (const batch of batches(generateDemoEvents(options), options.batchSize ?? DEFAULT_BATCH)) {
-    const answer = await post(`${base}/function/ingest`, JSON.stringify(batch));
+    const answer = await post(`${base}/function/ingest`, JSON.stringify(batch), 'application/json', auth);
     if (answer.status >= 300) {
       throw new Error(`ingest answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
     }
@@ -192,10 +195,7 @@ export async function runDemo(
       throw new Error(`${fn} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
   }
   const started = Date.now();
-  const token = process.env.BATCH_PROCESSING_API_TOKEN;
-  const capacity = await post(`${base}/function/analyze-capacity/capacity/analysis`, '', 'text/plain', {
-    ...(token ? { authorization: `Bearer ${token}` } : {}),
-  });
+  const capacity = await post(`${base}/function/analyze-capacity/capacity/analysis`, '', 'text/plain', auth);
   if (capacity.status !== 404) {
     result.capacity = capacity;
     const c = capacity.body as { analyses?: number; alerts?: number };

@@ -38,12 +38,23 @@ const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:@/"]*):[^\s@/"]+@/gi;
 const KEY_VALUE_PASSWORD = /\b(password|passwd|pwd)=[^\s&;"]+/gi;
 const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 
-/** Censors credentials in free text: URL passwords, `password=…` pairs, Bearer/Basic credentials. */
+/** A query parameter (`?name=value`, `&…`, `;…`): logged paths and URLs carry their query. */
+const QUERY_PARAM = /([?&;])([A-Za-z0-9_.-]+)=([^&;#\s"]*)/g;
+/** Presigned URLs' signature parameters (X-Amz-Signature, X-Amz-Credential, Signature, sig). */
+const SIGNATURE_PARAM = /^(x-amz-(signature|credential|security-token)|signature|sig)$/i;
+
+/**
+ * Censors credentials in free text: URL passwords, `password=…` pairs, Bearer/Basic credentials, and the
+ * values of secret-named query parameters (`?token=…`, `api_key=…`, a presigned URL's signature).
+ */
 export function scrubText(text: string): string {
   return text
     .replace(URL_PASSWORD, `$1:${CENSOR}@`)
     .replace(KEY_VALUE_PASSWORD, `$1=${CENSOR}`)
-    .replace(AUTH_SCHEME, `$1 ${CENSOR}`);
+    .replace(AUTH_SCHEME, `$1 ${CENSOR}`)
+    .replace(QUERY_PARAM, (whole, sep: string, name: string, value: string) =>
+      value !== '' && (isSecretKey(name) || SIGNATURE_PARAM.test(name)) ? `${sep}${name}=${CENSOR}` : whole,
+    );
 }
 
 /** Censors each known secret value (as it appears inside a JSON string) and credential patterns. */

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import { parse, stringify } from 'yaml';
 import { DASHBOARD_UID, renderBatchProcessingDashboard } from '../../scripts/dashboards/batch-processing.ts';
-import { knownMetricNames } from '../helpers/metric-names.ts';
+import { catalogueProblems, knownMetricNames } from '../helpers/metric-names.ts';
 import { promqlMetricNames } from '../helpers/promql.ts';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
 
@@ -107,6 +107,28 @@ test('every panel query reads only metrics the code exposes or the recording rul
       const names = promqlMetricNames(withGrafanaVariables(target.expr));
       t.true(names.length > 0, `${panel.title}: ${target.expr}`);
       for (const name of names) t.true(known.has(name) || recorded.has(name), `${panel.title} reads ${name}`);
+    }
+  }
+});
+
+test('every panel query and legend assumes only types and labels its metrics have (catalogue)', async (t) => {
+  const dir = join(ROOT, 'deploy/prometheus/rules');
+  const recorded = new Map<string, string>();
+  for (const file of await readdir(dir)) {
+    const doc = parse(await readFile(join(dir, file), 'utf8')) as {
+      groups: Array<{ rules: Array<{ record?: string; expr: string }> }>;
+    };
+    for (const rule of doc.groups.flatMap((g) => g.rules))
+      if (rule.record) recorded.set(rule.record, rule.expr);
+  }
+  for (const panel of (await committed()).panels) {
+    for (const target of (panel.targets ?? []) as Array<Target & { legendFormat?: string }>) {
+      const legend = [...(target.legendFormat ?? '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]!);
+      t.deepEqual(
+        catalogueProblems(withGrafanaVariables(target.expr), recorded, legend),
+        [],
+        `${panel.title}: ${target.expr}`,
+      );
     }
   }
 });

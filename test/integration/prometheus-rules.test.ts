@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { parse } from 'yaml';
-import { knownMetricNames } from '../helpers/metric-names.ts';
+import { catalogueProblems, knownMetricNames } from '../helpers/metric-names.ts';
 import { promqlMetricNames } from '../helpers/promql.ts';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
 
@@ -117,4 +117,37 @@ test('every metric the rules read is exposed by the code (or recorded by the rul
       t.true(known.has(name) || recorded.has(name), `${rule.alert ?? rule.record} reads ${name}`);
     }
   }
+});
+
+test('every metric the rules read has the type and labels they assume (catalogue), annotations included', async (t) => {
+  const all = await rules();
+  const recorded = new Map(all.flatMap((r) => (r.record ? [[r.record, r.expr] as const] : [])));
+  for (const rule of all) {
+    const templateLabels = [...JSON.stringify(rule.annotations ?? {}).matchAll(/\$labels\.(\w+)/g)].map(
+      (m) => m[1]!,
+    );
+    t.deepEqual(catalogueProblems(rule.expr, recorded, templateLabels), [], rule.alert ?? rule.record);
+  }
+});
+
+test('every recording rule is read by an alert, the dashboard or a recording rule that is', async (t) => {
+  const all = await rules();
+  const dashboard = JSON.parse(
+    await readFile(join(ROOT, 'deploy/grafana/batch-processing.json'), 'utf8'),
+  ) as {
+    panels: Array<{ targets?: Array<{ expr: string }> }>;
+  };
+  const used = new Set<string>();
+  const read = (expr: string): void => {
+    for (const name of promqlMetricNames(expr)) {
+      const rule = all.find((r) => r.record === name);
+      if (rule && !used.has(name)) {
+        used.add(name);
+        read(rule.expr);
+      }
+    }
+  };
+  for (const rule of all) if (rule.alert) read(rule.expr);
+  for (const panel of dashboard.panels) for (const target of panel.targets ?? []) read(target.expr);
+  for (const rule of all) if (rule.record) t.true(used.has(rule.record), `${rule.record} is read`);
 });

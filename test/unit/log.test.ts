@@ -114,6 +114,40 @@ test('URL passwords, password= pairs and Bearer tokens are censored in any text,
   t.true(text.includes('postgres://user:[Redacted]@pg:5432/db'));
 });
 
+test('secret-named query parameters are censored in a logged path; other parameters stay readable', (t) => {
+  // The template server logs every request's path with its query (request completed, function error):
+  // GET /health?token=… logged the token whole when it was not the configured one.
+  const out = capture();
+  const log = createLogger({ level: 'info' }, {}, out);
+  log.info(
+    {
+      path: '/health?token=qs-tok-1&tokens_in=5&api_key=qs-key-2&X-Amz-Signature=qs-sig-3&X-Amz-Credential=AKIA%2Fqs-cred-4&access_token=qs-tok-5',
+    },
+    'request completed',
+  );
+  log.info('GET https://bucket.s3/r.pdf?X-Amz-Signature=qs-sig-6;client_secret=qs-sec-7#top');
+  const text = out.lines.join('');
+  for (const secret of ['qs-tok-1', 'qs-key-2', 'qs-sig-3', 'qs-cred-4', 'qs-tok-5', 'qs-sig-6', 'qs-sec-7'])
+    t.false(text.includes(secret), secret);
+  t.true(text.includes('/health?token=[Redacted]&tokens_in=5&api_key=[Redacted]'));
+});
+
+test("a postgres URL's password is censored however it is written: percent-encoded, decoded, in an error", (t) => {
+  const out = capture();
+  const config = loadConfig({
+    env: { DATABASE_URL: 'postgres://hxp:p%40ss%3Aw0rd-Z@db.internal:5432/hxp' },
+    secretsDir: noSecrets,
+  });
+  const log = createLogger(config, {}, out);
+  log.info({ url: config.database.url }, 'connecting');
+  log.info('password was p@ss:w0rd-Z');
+  log.error(new Error('connect postgres://hxp:other-pw-Q@db.internal/hxp: ECONNREFUSED'));
+  const text = out.lines.join('');
+  for (const secret of ['p%40ss%3Aw0rd-Z', 'p@ss:w0rd-Z', 'other-pw-Q'])
+    t.false(text.includes(secret), secret);
+  t.true(text.includes('db.internal'), 'the host stays readable');
+});
+
 test('isSecretKey and scrubText', (t) => {
   for (const key of [
     'password',
