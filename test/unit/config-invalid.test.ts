@@ -56,7 +56,7 @@ const invalid: [string, Record<string, string>, RegExp][] = [
   [
     'cron with a field out of range',
     { BATCH_PROCESSING_DAILY_CRON: '0 25 * * *' },
-    /^BATCH_PROCESSING_DAILY_CRON="0 25 \* \* \*": not a valid 5-field cron expression .*25.*, e\.g\. "0 0 \* \* \*"$/,
+    /^BATCH_PROCESSING_DAILY_CRON="0 25 \* \* \*": not a valid 5-field cron expression .*25.*, e\.g\. "5 0 \* \* \*"$/,
   ],
   [
     'cron with 6 fields',
@@ -214,7 +214,7 @@ test('YAML: bad values name the YAML path and file, and errors from env and file
   const problems = problemsOf({ env: { LOG_LEVEL: 'loud' }, file });
   t.deepEqual(problems.sort(), [
     `LOG_LEVEL="loud": not one of fatal, error, warn, info, debug, trace, silent, e.g. "info"`,
-    `batch_processing.aggregation.schedules.daily (${file})="nightly": not a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. "0 0 * * *"`,
+    `batch_processing.aggregation.schedules.daily (${file})="nightly": not a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. "5 0 * * *"`,
     `batch_processing.api.port (${file})=0: out of range; expected a port number: an integer 1–65535, e.g. "9101"`,
   ]);
 });

@@ -34,9 +34,9 @@ test('defaults match the original service', (t) => {
   t.deepEqual(config.aggregation.intervals, { hourly: true, daily: true, weekly: true, monthly: true });
   t.deepEqual(config.aggregation.cron, {
     hourly: '0 * * * *',
-    daily: '0 0 * * *',
-    weekly: '0 0 * * 1',
-    monthly: '0 0 1 * *',
+    daily: '5 0 * * *',
+    weekly: '10 0 * * 1',
+    monthly: '15 0 1 * *',
   });
   t.deepEqual(config.time, { zone: 'UTC', weekStart: 'monday' });
   t.deepEqual(config.retention, {
