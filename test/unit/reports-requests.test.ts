@@ -1,6 +1,6 @@
 // The /reports API's request parsers (shared/reports/api/requests.ts): each bad input is REQUEST_INVALID
 // naming the field. Regression cases from probing the running API.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { isBatchError } from '../../shared/errors/index.ts';
 import {
   DeliverBody,
@@ -9,7 +9,7 @@ import {
   parseListQuery,
 } from '../../shared/reports/api/requests.ts';
 
-function refusal(t: import('ava').ExecutionContext, run: () => unknown, label: string) {
+function refusal(t: ExecutionContext, run: () => unknown, label: string) {
   const err = t.throws(run, undefined, label);
   t.true(isBatchError(err, 'REQUEST_INVALID'), label);
   return err as Error & { context: { field?: string } };
