@@ -364,7 +364,9 @@ test('a query parameter holding NUL answers 400 REQUEST_INVALID naming it, and t
   for (const target of ['/runs?job=%00', '/runs?job=a%00b&limit=5', '/x?a%00=1']) {
     const res = await fetch(`${h.url}${target}`);
     t.is(res.status, 400, target);
-    const body = (await res.json()) as { error: { code: string; message: string; details: { field: string } } };
+    const body = (await res.json()) as {
+      error: { code: string; message: string; details: { field: string } };
+    };
     t.is(body.error.code, 'REQUEST_INVALID', target);
     t.regex(body.error.message, /NUL/, target);
   }
