@@ -79,6 +79,14 @@ export function deadLetterView(row: DeadLetterRow): DeadLetterView {
   };
 }
 
+/** The largest id a bigint column holds; a longer 19-digit one overflowed int8 in the query, a 500. */
+const MAX_ROW_ID = 9223372036854775807n;
+
+/** A dead letter id (or page cursor) as text: a positive integer that fits the bigint id column. */
+function isRowId(text: string): boolean {
+  return /^[1-9][0-9]{0,18}$/.test(text) && BigInt(text) <= MAX_ROW_ID;
+}
+
 // ---- GET /dead-letters -------------------------------------------------------------------------------
 
 const isoInstant = z.iso.datetime({
@@ -99,10 +107,7 @@ export const DeadLettersQuery = z
       .min(1)
       .max(MAX_DEAD_LETTERS_LIMIT, `must be at most ${MAX_DEAD_LETTERS_LIMIT}`)
       .default(50),
-    cursor: z
-      .string()
-      .regex(/^[1-9][0-9]{0,18}$/, 'must be the nextCursor of an earlier page')
-      .optional(),
+    cursor: z.string().refine(isRowId, 'must be the nextCursor of an earlier page').optional(),
   })
   .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
     message: '"from" must be before "to" (to is exclusive)',
@@ -159,8 +164,12 @@ export async function listDeadLetters(
 }
 
 export async function getDeadLetter(db: Queryable, id: string): Promise<DeadLetterView> {
-  if (!/^[1-9][0-9]{0,18}$/.test(id)) {
-    throw new BatchError('REQUEST_INVALID', `dead letter id ${JSON.stringify(id)} is not a positive integer`);
+  if (!isRowId(id)) {
+    throw new BatchError(
+      'REQUEST_INVALID',
+      `dead letter id ${JSON.stringify(id.slice(0, 40))} is not a dead letter id (a positive integer up to ${MAX_ROW_ID})`,
+      { context: { field: 'id' } },
+    );
   }
   const [row] = await selectDeadLetters(db, { id, limit: 1 });
   if (row === undefined) {
@@ -173,10 +182,14 @@ export async function getDeadLetter(db: Queryable, id: string): Promise<DeadLett
 
 // ---- POST /dead-letters/replay ----------------------------------------------------------------------
 
+const NOT_AN_ID = `each id must be a dead letter id (a positive integer up to ${MAX_ROW_ID})`;
+
 export const ReplayRequest = z
   .object({
     ids: z
-      .array(z.union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]{0,18}$/)]))
+      .array(
+        z.union([z.number().int().positive(), z.string().refine(isRowId, NOT_AN_ID)], { error: NOT_AN_ID }),
+      )
       .min(1, 'give at least one dead letter id')
       .max(MAX_REPLAY_IDS, `at most ${MAX_REPLAY_IDS} ids per request`),
   })

@@ -44,6 +44,20 @@ export function bodyTooLarge(limit: number, size: number): BatchError {
 }
 
 /**
+ * A query parameter's value, refused when it holds NUL: no parameter takes one, and PostgreSQL text cannot
+ * hold it, so a `%00` that reached a query would fail there as a 500 instead of the client's 400.
+ */
+function queryValue(key: string, value: string): string {
+  if (!value.includes('\u0000') && !key.includes('\u0000')) return value;
+  const field = key.replaceAll('\u0000', '\\u0000').slice(0, 100);
+  throw new BatchError(
+    'REQUEST_INVALID',
+    `query parameter "${field}" holds a NUL character (%00), which no parameter accepts; remove it`,
+    { context: { field } },
+  );
+}
+
+/**
  * The handler's event. A JSON body is parsed when `event.body` is first read, not before: ingest reads only
  * `rawBody` (each event of a batch is parsed and judged on its own, so one bad element does not refuse its
  * neighbours) and should not pay for a parse it never uses. Reading `body` throws REQUEST_INVALID (400) for
@@ -53,7 +67,7 @@ export function buildEvent(req: IncomingMessage, rawBody: Buffer): FunctionEvent
   const url = requestTarget(req.url);
   if (url === undefined) throw new BatchError('REQUEST_INVALID', badTargetMessage(req.url));
   const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) query[key] = value;
+  for (const [key, value] of url.searchParams) query[key] = queryValue(key, value);
   const text = rawBody.toString('utf8');
   const json = isJsonContentType(req.headers['content-type']) && text.trim() !== '';
   let parsed: { value: unknown } | undefined;

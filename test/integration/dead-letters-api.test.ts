@@ -280,3 +280,27 @@ bothBackends('a refused array element replays from its own bytes', async (t, db)
   );
   t.is(await rawCount(db), 1, 'the infinite rating is not stored as null');
 });
+
+// Regression: 19-digit ids past the bigint range (9223372036854775808 … 9999999999999999999) passed the
+// pattern and overflowed int8 in the query: GET /dead-letters/9999999999999999999 and ?cursor=… answered 500.
+bothBackends('an id or cursor past the bigint range is a 400 naming the field, not a 500', async (t, db) => {
+  const d = deps(db, new Registry());
+  const tooBig = '9223372036854775808';
+  for (const id of [tooBig, '9999999999999999999']) {
+    const one = await t.throwsAsync(handleStatusRequest(request('GET', `/dead-letters/${id}`), d));
+    t.true(isBatchError(one, 'REQUEST_INVALID'), id);
+    t.like((one as unknown as { context: object }).context, { field: 'id' });
+    const page = await t.throwsAsync(list(d, { cursor: id }));
+    t.true(isBatchError(page, 'REQUEST_INVALID'), id);
+    t.regex(page.message, /^cursor=/);
+    const replayed = await t.throwsAsync(replay(d, [id]));
+    t.is((replayed as { name?: string }).name, 'ZodError', id);
+    t.regex(JSON.stringify((replayed as unknown as { issues: unknown }).issues), /positive integer up to/);
+  }
+  // The largest bigint is still an id: it is simply not there.
+  const last = await t.throwsAsync(
+    handleStatusRequest(request('GET', '/dead-letters/9223372036854775807'), d),
+  );
+  t.true(isBatchError(last, 'NOT_FOUND'));
+  t.is((await list(d, { cursor: '9223372036854775807' })).count, 0);
+});

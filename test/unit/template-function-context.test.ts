@@ -63,6 +63,22 @@ test('a bad aggregation body is refused with the field that is wrong', (t) => {
   t.regex(notJson.message, /\{"from":"2026-11-01","to":"2026-11-28"\}/);
 });
 
+// Regression: {"from":"0001-01-01T00:00:00Z","to":"9999-01-01T00:00:00Z"} was accepted, and aggregate-hourly
+// then answered nothing else (not even GET) while it walked ~70 million hour windows.
+test('a backfill longer than ten years is refused naming "to"; ten years is taken', (t) => {
+  const parse = (body: object) => parseAggregationRequest({ body, headers: {} });
+  for (const body of [
+    { from: '0001-01-01T00:00:00Z', to: '9999-01-01T00:00:00Z' },
+    { from: '2000-01-01', to: '2026-11-28' },
+  ]) {
+    const err = t.throws(() => parse(body), undefined, JSON.stringify(body));
+    t.true(isBatchError(err, 'REQUEST_INVALID'), JSON.stringify(body));
+    t.like((err as unknown as { context: object }).context, { field: 'to' });
+    t.regex(err.message, /at most 3660 \(ten years\) per request/);
+  }
+  t.like(parse({ from: '2016-12-01', to: '2026-11-30' }), { trigger: 'backfill' });
+});
+
 test('backfill dates are whole days in the configured zone; a date "to" includes its day', (t) => {
   const parse = (body: object, zone?: string) => parseAggregationRequest({ body, headers: {} }, zone);
   // The README's example: all of 1–28 November.

@@ -352,3 +352,29 @@ test('every invocation is counted by status and timed; GET /_/metrics serves the
   t.is(recorded, 3, 'the pusher is told after each invocation');
   t.is(h.logs.filter((l) => l.msg === 'request completed').length, 3, 'the metrics read is not logged');
 });
+
+// Regression: GET /runs?job=%00 (and /aggregates?event_type=%00, /capacity/analysis?series=%00, …) reached
+// PostgreSQL, which cannot hold NUL in text, and answered 500 INTERNAL.
+test('a query parameter holding NUL answers 400 REQUEST_INVALID naming it, and the handler never runs', async (t) => {
+  let calls = 0;
+  const h = await serve(t, async () => {
+    calls++;
+    return { ok: true };
+  });
+  for (const target of ['/runs?job=%00', '/runs?job=a%00b&limit=5', '/x?a%00=1']) {
+    const res = await fetch(`${h.url}${target}`);
+    t.is(res.status, 400, target);
+    const body = (await res.json()) as {
+      error: { code: string; message: string; details: { field: string } };
+    };
+    t.is(body.error.code, 'REQUEST_INVALID', target);
+    t.regex(body.error.message, /NUL/, target);
+  }
+  const named = (await (await fetch(`${h.url}/runs?limit=5&job=%00`)).json()) as {
+    error: { message: string; details: { field: string } };
+  };
+  t.is(named.error.details.field, 'job');
+  t.regex(named.error.message, /"job"/);
+  t.is(calls, 0);
+  t.is((await fetch(`${h.url}/runs?job=aggregate-hour`)).status, 200);
+});

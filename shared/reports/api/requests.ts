@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { BatchError } from '../../errors/index.ts';
 import { REPORT_FORMATS, REPORT_TYPES, type ReportFormat, type ReportType } from '../types.ts';
 
-const EMAIL = /^(?:[^<>]*<)?[^\s@<>]+@[^\s@<>]+>?$/;
+// No control characters anywhere: a NUL cannot be stored (it failed the delivery row after a 202), and a
+// CR/LF in the display name would be a header line of the e-mail.
+// eslint-disable-next-line no-control-regex
+const EMAIL = /^(?:[^<>\u0000-\u001f\u007f]*<)?[^\s@<>\u0000-\u001f\u007f]+@[^\s@<>\u0000-\u001f\u007f]+>?$/;
 const list = (values: readonly string[]) => values.join(', ');
 
 export const GenerateBody = z
@@ -37,8 +40,16 @@ export interface GenerateRequestBody {
   wait: boolean;
 }
 
-/** Turns zod's first issue into a message naming the field, the value given and the rule. */
-export function invalid(where: string, error: z.ZodError, input: unknown): BatchError {
+/**
+ * Turns zod's first issue into a message naming the field, the value given and the rule; `allowed` are the
+ * fields of the body it was parsed with (an unknown field lists them).
+ */
+export function invalid(
+  where: string,
+  error: z.ZodError,
+  input: unknown,
+  allowed: readonly string[] = Object.keys(GenerateBody.shape),
+): BatchError {
   const issue = error.issues[0]!;
   const field = issue.path.map(String).join('.');
   let given: unknown = input;
@@ -46,7 +57,7 @@ export function invalid(where: string, error: z.ZodError, input: unknown): Batch
   const shown = given === undefined ? '' : ` (got ${JSON.stringify(given)?.slice(0, 80)})`;
   const message =
     issue.code === 'unrecognized_keys'
-      ? `${where}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: ${list(Object.keys(GenerateBody.shape))}`
+      ? `${where}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: ${list(allowed)}`
       : `${where}${field ? ` field "${field}"` : ''} ${issue.message}${shown}`;
   return new BatchError('REQUEST_INVALID', message, {
     context: { field: issue.code === 'unrecognized_keys' ? issue.keys[0] : field || where },
@@ -101,10 +112,17 @@ export function parseGenerateBody(raw: unknown): GenerateRequestBody {
 }
 
 const STATUSES = ['generating', 'stored', 'failed', 'expired'] as const;
+/** Date.parse rolls 2026-02-30 over to 2 March; a day that is not on the calendar is refused instead. */
+function onCalendar(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
 const instantOrDate = z
   .string()
   .refine(
-    (s) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) && !Number.isNaN(Date.parse(s)),
+    (s) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) && !Number.isNaN(Date.parse(s)) && onCalendar(s),
     'must be a date or an ISO time',
   );
 
@@ -127,9 +145,16 @@ export const ListQuery = z
       .min(1, 'must be the next_cursor of a previous page')
       .optional(),
   })
-  .strict();
+  .strict()
+  // from is included and to is not (period_start in [from, to)): from at or after to would list nothing.
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'must be after "from" (to is exclusive)',
+    path: ['to'],
+  });
 
 export type ListQuery = z.infer<typeof ListQuery>;
+
+const LIST_FIELDS = ['type', 'format', 'status', 'from', 'to', 'limit', 'cursor'] as const;
 
 export function parseListQuery(query: Record<string, string | undefined>): ListQuery {
   const present = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ''));
@@ -139,7 +164,7 @@ export function parseListQuery(query: Record<string, string | undefined>): ListQ
     if (issue.code === 'unrecognized_keys') {
       throw new BatchError(
         'REQUEST_INVALID',
-        `unknown query parameter(s) ${issue.keys.join(', ')}; allowed: ${list(Object.keys(ListQuery.shape))}`,
+        `unknown query parameter(s) ${issue.keys.join(', ')}; allowed: ${list(LIST_FIELDS)}`,
         { context: { field: issue.keys[0] } },
       );
     }

@@ -300,7 +300,7 @@ async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<R
   requireApiToken(req.headers, deps.apiToken, `POST /reports/${id}/deliver`);
   const raw = bodyJson(req.body) ?? {};
   const parsed = DeliverBody.safeParse(raw);
-  if (!parsed.success) throw invalid('body', parsed.error, raw);
+  if (!parsed.success) throw invalid('body', parsed.error, raw, Object.keys(DeliverBody.shape));
   const row = await existingReport(deps, id);
   if (!row.location) {
     throw new BatchError(
