@@ -222,6 +222,10 @@ export const retentionOperations: ApiOperation[] = [
       },
       400: BAD_REQUEST,
       401: UNAUTHORIZED,
+      404: {
+        description: 'no day asked for has an archive (days[].error ARCHIVE_MISSING)',
+        schema: RestoreSummarySchema,
+      },
       500: { description: 'no day could be restored (see days[].error)', schema: RestoreSummarySchema },
     },
     examples: [

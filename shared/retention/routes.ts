@@ -122,13 +122,20 @@ const routes: Route<Handler>[] = [
         recompute: body.recompute === true,
         trigger: 'http',
       });
-      return {
-        status: summary.status === 'succeeded' ? 200 : summary.status === 'partial' ? 207 : 500,
-        body: summary,
-      };
+      return { status: restoreStatus(summary), body: summary };
     },
   },
 ];
+
+/**
+ * 200 every day restored (or live), 207 some; when none could be: 404 if no day had an archive to read (the
+ * request named days never archived, ARCHIVE_MISSING), else 500.
+ */
+function restoreStatus(summary: Awaited<ReturnType<typeof restoreArchivedDays>>): number {
+  if (summary.status === 'succeeded') return 200;
+  if (summary.status === 'partial') return 207;
+  return summary.days.every((d) => d.error?.code === 'ARCHIVE_MISSING') ? 404 : 500;
+}
 
 export const RETENTION_ROUTES = routes.map((r) => `${r.method} ${r.pattern}`);
 

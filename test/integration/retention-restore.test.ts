@@ -7,6 +7,7 @@ import type { ObjectStore } from '../../shared/archive/index.ts';
 import type { Database } from '../../shared/db/index.ts';
 import { runAggregation } from '../../shared/jobs/index.ts';
 import {
+  handleRetentionRequest,
   listArchives,
   restoreArchivedDays,
   runRetentionSweep,
@@ -164,6 +165,17 @@ bothBackends('restore refuses what it cannot do: no archive, a bad range', async
   t.is(missing.status, 'failed');
   t.is(missing.days[0]?.error?.code, 'ARCHIVE_MISSING');
   t.regex(missing.days[0]?.error?.message ?? '', /there is no archive of 2020-01-01/);
+  // over HTTP: days that were never archived are not found (404, as ARCHIVE_MISSING is catalogued), not a 500
+  const answer = await handleRetentionRequest(
+    {
+      method: 'POST',
+      path: '/retention/restore',
+      body: { from: '2020-01-01', to: '2020-01-02' },
+      headers: {},
+    },
+    { ...deps(db, store), apiToken: undefined, schedule: '30 0 * * *' },
+  );
+  t.is(answer.status, 404);
   // a range over an archived day and one still live: the first comes back, the second is left alone
   const mixed = await restoreArchivedDays(deps(db, store), {
     from: PAST[2]!,
