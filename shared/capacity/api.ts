@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { requireApiToken } from '../auth/index.ts';
 import { CAPACITY_ANALYSES } from '../config/index.ts';
 import { BatchError } from '../errors/index.ts';
-import { matchRoute, type Route } from '../http/index.ts';
+import { matchRoute, refuseUnknownParams, type Route } from '../http/index.ts';
 import { eventCause } from '../jobs/index.ts';
 import {
   assertCapacityEnabled,
@@ -74,6 +74,7 @@ function runAnswer(run: CapacityRunResult): CapacityResponse {
 
 async function getAnalysis(req: CapacityRequest, deps: CapacityApiDeps): Promise<CapacityResponse> {
   assertCapacityEnabled(deps.config);
+  refuseUnknownParams(req.query, ['resource', 'series', 'points']);
   const parsed = CapacityQuery.safeParse({
     resource: single(req.query.resource),
     series: single(req.query.series),
@@ -123,8 +124,26 @@ async function getAnalysis(req: CapacityRequest, deps: CapacityApiDeps): Promise
   return { status: 200, body: answer };
 }
 
+/** An empty body, or an empty JSON object; the analysis takes no parameters. */
+function isEmptyBody(body: unknown): boolean {
+  if (body === undefined || body === null) return true;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    const text = body.toString().trim();
+    return text === '' || text === '{}';
+  }
+  return typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0;
+}
+
 async function postAnalysis(req: CapacityRequest, deps: CapacityApiDeps): Promise<CapacityResponse> {
   requireApiToken(req.headers, deps.apiToken, 'POST /capacity/analysis');
+  // Refused, not ignored: a caller who sends {"resource":"gpu"} expects a gpu analysis, not every resource's.
+  if (!isEmptyBody(req.body)) {
+    throw new BatchError(
+      'REQUEST_INVALID',
+      'POST /capacity/analysis takes no body: it analyses every resource of BATCH_PROCESSING_CAPACITY_ANALYSES (GET filters by ?resource=&series=); send none or {}',
+      { context: { field: 'body' } },
+    );
+  }
   return runAnswer(
     await runCapacityAnalysis(deps, { trigger: 'http', force: true, requestId: req.requestId }),
   );

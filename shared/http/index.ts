@@ -1,4 +1,5 @@
 export { jsonBody } from './json-body.ts';
+export { refuseUnknownParams } from './query-params.ts';
 export { matchRoute, type HttpMethod, type Route, type RouteMatch } from './routes.ts';
 export { badTargetMessage, requestTarget } from './request-target.ts';
 export { respond, type RouteAnswer } from './respond.ts';

@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
+import { refuseUnknownParams } from '../http/index.ts';
 import { recordIngest } from '../metrics/index.ts';
 import {
   lockDeadLetters,
@@ -120,6 +121,7 @@ export type DeadLettersQuery = z.input<typeof DeadLettersQuery>;
 export function parseDeadLettersQuery(
   query: Record<string, string | undefined>,
 ): z.output<typeof DeadLettersQuery> {
+  refuseUnknownParams(query, ['reason', 'from', 'to', 'limit', 'cursor']);
   const present = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = DeadLettersQuery.safeParse(present);
   if (parsed.success) return parsed.data;

@@ -11,7 +11,7 @@ import type { Database, Queryable } from '../db/index.ts';
 import type { Registry } from 'prom-client';
 import { requireApiToken } from '../auth/index.ts';
 import { BatchError } from '../errors/index.ts';
-import { jsonBody, matchRoute, type Route } from '../http/index.ts';
+import { jsonBody, matchRoute, refuseUnknownParams, type Route } from '../http/index.ts';
 import {
   getDeadLetter,
   listDeadLetters,
@@ -73,7 +73,8 @@ interface RouteInput {
 
 export type StatusRoute = (input: RouteInput) => Promise<StatusAnswer>;
 
-async function health({ deps, now }: RouteInput): Promise<StatusAnswer> {
+async function health({ req, deps, now }: RouteInput): Promise<StatusAnswer> {
+  refuseUnknownParams(req.query, []);
   return checkHealth(deps.probes, {
     now: () => now,
     ...(deps.healthTimeoutMs === undefined ? {} : { timeoutMs: deps.healthTimeoutMs }),
@@ -124,10 +125,10 @@ export const STATUS_ROUTES: readonly Route<StatusRoute>[] = [
   {
     method: 'GET',
     pattern: '/aggregation/status',
-    handler: async ({ deps, now }) => ({
-      status: 200,
-      body: await aggregationStatus(deps.db, { ...deps.aggregation, now }),
-    }),
+    handler: async ({ req, deps, now }) => {
+      refuseUnknownParams(req.query, []);
+      return { status: 200, body: await aggregationStatus(deps.db, { ...deps.aggregation, now }) };
+    },
   },
   {
     method: 'GET',

@@ -1,6 +1,7 @@
 // GET /runs?job=&status=&limit=: the newest entries of the runs ledger.
 import type { Queryable } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
+import { refuseUnknownParams } from '../http/index.ts';
 import { recentRuns, type RunRow } from './sql.ts';
 
 export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'skipped'] as const;
@@ -13,6 +14,7 @@ export interface RunsQuery {
 }
 
 export function parseRunsQuery(query: RunsQuery): { job?: string; status?: string; limit: number } {
+  refuseUnknownParams(query, ['job', 'status', 'limit']);
   const out: { job?: string; status?: string; limit: number } = { limit: 50 };
   if (query.job) out.job = query.job;
   if (query.status) {

@@ -274,6 +274,17 @@ bothBackends(
 
     const refused = await call('POST', '/capacity/analysis').catch((e: unknown) => e);
     t.true(isBatchError(refused, 'UNAUTHORIZED'));
+    const withBody = await call(
+      'POST',
+      '/capacity/analysis',
+      {},
+      { authorization: 'Bearer sekrit' },
+      {
+        resource: 'gpu',
+      },
+    ).catch((e: unknown) => e);
+    t.true(isBatchError(withBody, 'REQUEST_INVALID'), 'a body is refused, not ignored');
+    t.regex((withBody as Error).message, /takes no body/);
     const posted = await call('POST', '/capacity/analysis', {}, { authorization: 'Bearer sekrit' });
     t.is(posted.status, 200);
     t.like(posted.body, { status: 'succeeded', data_end: END.toISOString(), analyses: 6 });

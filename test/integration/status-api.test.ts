@@ -150,6 +150,21 @@ async function suite(t: ExecutionContext, db: Database): Promise<void> {
     handleStatusRequest({ method: 'POST', path: '/runs', query: {} }, deps(db)),
   );
   t.true(isBatchError(post, 'METHOD_NOT_ALLOWED'));
+
+  // A misspelt parameter is refused naming it, not ignored with an answer that looks like the one asked for.
+  for (const [path, query, allowed] of [
+    ['/runs', { limt: '5' }, /allowed: job, status, limit/],
+    ['/dead-letters', { reasons: 'EVENT_SCHEMA' }, /allowed: reason, from, to, limit, cursor/],
+    ['/health', { verbose: '1' }, /this route takes none/],
+    ['/aggregation/status', { period: 'daily' }, /this route takes none/],
+  ] as const) {
+    const name = Object.keys(query)[0]!;
+    const refused = await t.throwsAsync(handleStatusRequest({ method: 'GET', path, query }, deps(db)));
+    t.true(isBatchError(refused, 'REQUEST_INVALID'), path);
+    t.regex(refused!.message, new RegExp(`unknown query parameter\\(s\\) ${name}`), path);
+    t.regex(refused!.message, allowed, path);
+    t.is((refused as unknown as { context: { field: string } }).context.field, name);
+  }
 }
 
 test('status API shapes on the embedded database', async (t) => {

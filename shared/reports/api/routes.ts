@@ -9,7 +9,7 @@
 import type { Readable } from 'node:stream';
 import { requireApiToken } from '../../auth/index.ts';
 import { BatchError, errorCatalogue, isErrorCode } from '../../errors/index.ts';
-import { jsonBody, matchRoute, type Route } from '../../http/index.ts';
+import { jsonBody, matchRoute, refuseUnknownParams, type Route } from '../../http/index.ts';
 import { eventCause, TRIGGERS, type EventCause, type Trigger } from '../../jobs/index.ts';
 import { CRON_TIME_ZONE, nextCronFire } from '../../status/aggregation-status.ts';
 import { deliveriesOf, type DeliveryRow } from '../deliver/deliveries-sql.ts';
@@ -239,6 +239,7 @@ async function oneReport(deps: ApiDeps, id: number): Promise<ReportAnswer> {
 }
 
 async function status(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> {
+  refuseUnknownParams(req.query, ['id']);
   if (req.query.id !== undefined) return oneReport(deps, parseId(req.query.id, 'id'));
   const at = deps.clock?.() ?? new Date();
   const rows = new Map((await reportTypeStatus(deps.db)).map((r) => [r.report_type, r]));
