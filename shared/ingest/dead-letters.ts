@@ -131,7 +131,7 @@ export function parseDeadLettersQuery(
     'REQUEST_INVALID',
     `${name}=${JSON.stringify(present[name] ?? '')}: ${issue.message}`,
     {
-      context: { parameter: name },
+      context: { field: name },
     },
   );
 }

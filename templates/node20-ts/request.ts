@@ -67,7 +67,18 @@ export function buildEvent(req: IncomingMessage, rawBody: Buffer): FunctionEvent
   const url = requestTarget(req.url);
   if (url === undefined) throw new BatchError('REQUEST_INVALID', badTargetMessage(req.url));
   const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) query[key] = queryValue(key, value);
+  for (const [key, value] of url.searchParams) {
+    // No parameter takes a list by repetition: the one taken would be a guess (?limit=1&limit=2).
+    if (Object.hasOwn(query, key)) {
+      const field = key.slice(0, 100);
+      throw new BatchError(
+        'REQUEST_INVALID',
+        `query parameter "${field}" is given ${url.searchParams.getAll(key).length} times; give it once`,
+        { context: { field } },
+      );
+    }
+    query[key] = queryValue(key, value);
+  }
   const text = rawBody.toString('utf8');
   const json = isJsonContentType(req.headers['content-type']) && text.trim() !== '';
   let parsed: { value: unknown } | undefined;

@@ -150,6 +150,8 @@ bothBackends(
       const err = await t.throwsAsync(list(d, query));
       t.true(isBatchError(err, 'REQUEST_INVALID'), JSON.stringify(query));
       t.regex(err.message, new RegExp(`^${name}=`), JSON.stringify(query));
+      // details.field, as every other route names it
+      t.is((err as unknown as { context: { field: string } }).context.field, name, JSON.stringify(query));
     }
   },
 );

@@ -378,3 +378,19 @@ test('a query parameter holding NUL answers 400 REQUEST_INVALID naming it, and t
   t.is(calls, 0);
   t.is((await fetch(`${h.url}/runs?job=aggregate-hour`)).status, 200);
 });
+
+test('a query parameter given twice answers 400 naming it: which one to take would be a guess', async (t) => {
+  let calls = 0;
+  const h = await serve(t, async () => {
+    calls++;
+    return { ok: true };
+  });
+  const res = await fetch(`${h.url}/runs?limit=1&job=a&limit=2`);
+  t.is(res.status, 400);
+  const body = (await res.json()) as { error: { code: string; message: string; details: { field: string } } };
+  t.is(body.error.code, 'REQUEST_INVALID');
+  t.is(body.error.details.field, 'limit');
+  t.regex(body.error.message, /"limit" is given 2 times; give it once/);
+  t.is(calls, 0);
+  t.is((await fetch(`${h.url}/runs?limit=1&job=a`)).status, 200);
+});
