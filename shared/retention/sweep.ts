@@ -296,6 +296,7 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
   }
 
   let runId: number | undefined;
+  let beating: ReturnType<typeof setInterval> | undefined;
   try {
     runId = await startRun(db, {
       job: RETENTION_JOB,
@@ -311,6 +312,16 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
     const heartbeat = async (): Promise<void> => {
       if (!(await heartbeatJobLock(db, RETENTION_JOB, owner))) lockLost = true;
     };
+    // Also while a unit runs: a day's export can outlast the lease, and a second sweep would take a lock that
+    // looked stale over and work on the same day.
+    beating = setInterval(
+      () =>
+        void heartbeat().catch((err: unknown) =>
+          deps.log?.warn({ err, job: RETENTION_JOB }, 'could not refresh the job lock; trying again'),
+        ),
+      Math.max(50, options.lockLeaseMs / 4),
+    );
+    beating.unref();
     for (const unit of plan.units) {
       if (unit.action === 'keep') {
         unit.outcome = 'kept';
@@ -407,6 +418,7 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
     }
     throw err;
   } finally {
+    clearInterval(beating);
     await unlockJob(db, RETENTION_JOB, owner).catch((err: unknown) =>
       deps.log?.warn({ err, job: RETENTION_JOB }, 'could not release the job lock'),
     );

@@ -359,6 +359,47 @@ pgTest('two sweeps at once: one works, the other answers already_running and cha
   t.is(manifests.length, 3);
 });
 
+pgTest(
+  'a unit that outlasts the lock lease keeps the lock: a second sweep then answers already_running',
+  async (t) => {
+    const db = await sixDays(t);
+    const store = await localStore(t);
+    const lease = { lockLeaseMs: 400 };
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const first = runRetentionSweep(
+      deps(db, store, {
+        options: lease,
+        hooks: {
+          step: async (step) => {
+            if (step !== 'part-uploaded') return;
+            entered();
+            await held;
+          },
+        },
+      }),
+      { trigger: 'manual' },
+    );
+    await inside;
+    // three leases inside one unit: without a heartbeat while it runs, the lock looks stale and is taken over
+    await new Promise((resolve) => setTimeout(resolve, 3 * lease.lockLeaseMs));
+    const secondRun = runRetentionSweep(deps(db, store, { options: lease }), { trigger: 'http' });
+    // a sweep that took the lock over would wait on the day the first one holds: give it a bound
+    const second = await Promise.race([
+      secondRun,
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000)),
+    ]);
+    release();
+    t.is(second?.status, 'already_running', 'the lock was taken over while the first sweep held it');
+    const done = await first;
+    await secondRun.catch(() => undefined);
+    t.is(done.status, 'succeeded', JSON.stringify(done.error));
+    t.is(done.totals.droppedPartitions, 3);
+  },
+);
+
 pgTest('archival off: past-retention days are deleted without a copy, and recorded as deleted', async (t) => {
   const db = await sixDays(t);
   const store = await localStore(t);
