@@ -12,6 +12,7 @@ import {
   recordRetentionState,
   runRetentionSweep,
   type RetentionDeps,
+  type RetentionHooks,
 } from '../../shared/retention/index.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
@@ -326,25 +327,27 @@ pgTest(
   },
 );
 
-pgTest('two sweeps at once: one works, the other answers already_running and changes nothing', async (t) => {
-  const db = await sixDays(t);
-  const store = await localStore(t);
+/** Hooks that stop a sweep at its first uploaded part until release(); `inside` resolves once it is there. */
+function heldAtFirstPart(): { hooks: RetentionHooks; inside: Promise<void>; release: () => void } {
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (release = resolve));
   let entered: () => void = () => undefined;
   const inside = new Promise<void>((resolve) => (entered = resolve));
-  const first = runRetentionSweep(
-    deps(db, store, {
-      hooks: {
-        step: async (step) => {
-          if (step !== 'part-uploaded') return;
-          entered();
-          await held;
-        },
-      },
-    }),
-    { trigger: 'manual' },
-  );
+  const hooks: RetentionHooks = {
+    step: async (step) => {
+      if (step !== 'part-uploaded') return;
+      entered();
+      await held;
+    },
+  };
+  return { hooks, inside, release: () => release() };
+}
+
+pgTest('two sweeps at once: one works, the other answers already_running and changes nothing', async (t) => {
+  const db = await sixDays(t);
+  const store = await localStore(t);
+  const { hooks, inside, release } = heldAtFirstPart();
+  const first = runRetentionSweep(deps(db, store, { hooks }), { trigger: 'manual' });
   await inside;
   const second = await runRetentionSweep(deps(db, store), { trigger: 'http' });
   t.is(second.status, 'already_running');
@@ -365,23 +368,8 @@ pgTest(
     const db = await sixDays(t);
     const store = await localStore(t);
     const lease = { lockLeaseMs: 400 };
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let entered: () => void = () => undefined;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
-    const first = runRetentionSweep(
-      deps(db, store, {
-        options: lease,
-        hooks: {
-          step: async (step) => {
-            if (step !== 'part-uploaded') return;
-            entered();
-            await held;
-          },
-        },
-      }),
-      { trigger: 'manual' },
-    );
+    const { hooks, inside, release } = heldAtFirstPart();
+    const first = runRetentionSweep(deps(db, store, { options: lease, hooks }), { trigger: 'manual' });
     await inside;
     // three leases inside one unit: without a heartbeat while it runs, the lock looks stale and is taken over
     await new Promise((resolve) => setTimeout(resolve, 3 * lease.lockLeaseMs));
