@@ -367,7 +367,8 @@ pgTest(
   async (t) => {
     const db = await sixDays(t);
     const store = await localStore(t);
-    const lease = { lockLeaseMs: 400 };
+    // a lease long enough that a loaded machine still refreshes it in time (every 375 ms), short enough to wait out
+    const lease = { lockLeaseMs: 1_500 };
     const { hooks, inside, release } = heldAtFirstPart();
     const first = runRetentionSweep(deps(db, store, { options: lease, hooks }), { trigger: 'manual' });
     await inside;
@@ -377,7 +378,7 @@ pgTest(
     // a sweep that took the lock over would wait on the day the first one holds: give it a bound
     const second = await Promise.race([
       secondRun,
-      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000)),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 8_000)),
     ]);
     release();
     t.is(second?.status, 'already_running', 'the lock was taken over while the first sweep held it');
