@@ -30,6 +30,16 @@ test('list: a day off the calendar, or from not before to, is refused naming the
   t.like(parseListQuery({ from: '2024-02-29', to: '2024-03-01T00:00:00Z' }), { from: '2024-02-29' });
 });
 
+test('list: an unknown parameter is refused naming it and the ones it takes; an empty one is no parameter', (t) => {
+  const err = refusal(t, () => parseListQuery({ kind: 'pdf', limit: '2' }), 'kind');
+  t.is(err.context.field, 'kind');
+  t.is(
+    err.message,
+    'unknown query parameter(s) kind; allowed: type, format, status, from, to, limit, cursor',
+  );
+  t.like(parseListQuery({ kind: '', limit: '2' }), { limit: 2 });
+});
+
 // POST /reports/1/deliver {"bogus":1} said "allowed: report_type, format, formats, period, …" — the fields of
 // POST /reports/generate, none of which deliver takes.
 test('deliver: an unknown field lists the fields deliver takes', (t) => {

@@ -2,6 +2,7 @@
 // a message naming the field, the value and what is allowed.
 import { z } from 'zod';
 import { BatchError } from '../../errors/index.ts';
+import { refuseUnknownParams } from '../../http/index.ts';
 import { REPORT_FORMATS, REPORT_TYPES, type ReportFormat, type ReportType } from '../types.ts';
 
 // No control characters anywhere: a NUL cannot be stored (it failed the delivery row after a 202), and a
@@ -158,18 +159,9 @@ const LIST_FIELDS = ['type', 'format', 'status', 'from', 'to', 'limit', 'cursor'
 
 export function parseListQuery(query: Record<string, string | undefined>): ListQuery {
   const present = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ''));
+  refuseUnknownParams(present, LIST_FIELDS);
   const parsed = ListQuery.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    if (issue.code === 'unrecognized_keys') {
-      throw new BatchError(
-        'REQUEST_INVALID',
-        `unknown query parameter(s) ${issue.keys.join(', ')}; allowed: ${list(LIST_FIELDS)}`,
-        { context: { field: issue.keys[0] } },
-      );
-    }
-    throw invalid('query', parsed.error, present);
-  }
+  if (!parsed.success) throw invalid('query', parsed.error, present);
   return parsed.data;
 }
 
