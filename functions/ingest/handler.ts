@@ -1,6 +1,7 @@
 // ingest: push ingestion. An HTTP POST of one event, a JSON array or NDJSON, or one record forwarded by
 // the Kafka connector (X-Topic, X-Kafka-Partition, X-Kafka-Offset). Answers what was stored, what was a
-// duplicate, and why each rejected event went to dead letters. Takes the configured limits, dimension
+// duplicate, and why each rejected event went to dead letters; a request re-sent with the same
+// Idempotency-Key gets its first answer again (Idempotent-Replayed: true). Takes the configured limits, dimension
 // keys and raw retention (ingestion.*, retention.rawDays), as the pull path does; needs the API token
 // unless ingest is configured open (api.ingestOpen).
 import { z } from 'zod';
@@ -11,7 +12,7 @@ import {
   getFunctionContext,
   initFunction,
 } from '../../shared/function-context.ts';
-import { connectorRecord, ingestPayload } from '../../shared/ingest/index.ts';
+import { answerPush, connectorRecord } from '../../shared/ingest/index.ts';
 import { assertPushAccepted } from '../../shared/ingest/consumption.ts';
 import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/types.ts';
 
@@ -28,11 +29,12 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   const { rawBody } = IngestRequest.parse(event);
   assertPushAccepted(config, connectorRecord(event.headers)?.topic);
   const fx = await getFunctionContext({ log: context.log });
-  const result = await ingestPayload(
+  const { result, replayed } = await answerPush(
     // the configured limits, dimension keys and price table (fx.normalize) on this path as on the pull path
     { ...fx.normalize, db: fx.db, log: context.log, metrics: fx.metrics.registry },
     { body: rawBody, headers: event.headers },
   );
+  if (replayed) context.headers({ 'Idempotent-Replayed': 'true' });
   context.status(result.rejected > 0 && result.stored + result.duplicates === 0 ? 422 : 200);
   return result;
 }

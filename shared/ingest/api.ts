@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { EventEnvelopeSchema } from '../events/schema.ts';
 import { BAD_REQUEST, errorResponse, type ApiOperation } from '../openapi/operation.ts';
+import { MAX_REQUEST_KEY_LENGTH } from './request-key.ts';
 
 export const PushResultSchema = z.object({
   stored: z.number().int().meta({ description: 'events newly stored' }),
@@ -37,6 +38,11 @@ export const PushResultSchema = z.object({
   }),
 });
 
+const REPLAY_HEADER = {
+  'Idempotent-Replayed':
+    '"true" when this is the stored answer of an earlier request with the same Idempotency-Key',
+};
+
 export const ingestOperations: ApiOperation[] = [
   {
     method: 'post',
@@ -50,10 +56,24 @@ export const ingestOperations: ApiOperation[] = [
       'record or its content; the same id with other content keeps the first (a conflicting duplicate); bad ' +
       'events go to dead letters with the reason and ' +
       'never block the good ones around them. Kafka connector deliveries carry X-Topic, X-Kafka-Partition and ' +
-      'X-Kafka-Offset. Needs the API token when one is configured, unless ingest is configured open ' +
-      '(api.ingestOpen).',
+      'X-Kafka-Offset. A request sent again with the same Idempotency-Key header (1–255 printable ASCII ' +
+      'characters) gets its first answer back, with Idempotent-Replayed: true, and stores nothing; the same key ' +
+      'with another body, content type or connector record answers 409. Needs the API token when one is ' +
+      'configured, unless ingest is configured open (api.ingestOpen).',
     tags: ['ingest'],
     auth: true,
+    headers: z.object({
+      'Idempotency-Key': z
+        .string()
+        .min(1)
+        .max(MAX_REQUEST_KEY_LENGTH)
+        .regex(/^[\x20-\x7e]+$/)
+        .optional()
+        .meta({
+          description:
+            'names this request: sent again with the same key and body, it is answered with its first answer (docs/events.md)',
+        }),
+    }),
     body: {
       schema: z.union([EventEnvelopeSchema, z.array(EventEnvelopeSchema)]),
       description: 'application/x-ndjson (one event per line) is accepted too',
@@ -62,16 +82,21 @@ export const ingestOperations: ApiOperation[] = [
       200: {
         description: 'what was stored, what was a duplicate, and why each rejected event was',
         schema: PushResultSchema,
+        headers: REPLAY_HEADER,
       },
       400: BAD_REQUEST,
       401: errorResponse(
         'a token is configured, ingest is not open (api.ingestOpen) and the request has no valid Authorization: Bearer header (UNAUTHORIZED)',
       ),
       409: errorResponse(
-        'a Kafka connector delivered a raw topic while kafka.consumption is pull: not stored here, the pull stores it (KAFKA_PUSH_OFF)',
+        'a Kafka connector delivered a raw topic while kafka.consumption is pull: not stored here, the pull stores it (KAFKA_PUSH_OFF); or the Idempotency-Key was used by another request (IDEMPOTENCY_KEY_REUSED)',
       ),
       413: errorResponse('the body is larger than MAX_REQUEST_BODY'),
-      422: { description: 'every event of the body was rejected', schema: PushResultSchema },
+      422: {
+        description: 'every event of the body was rejected',
+        schema: PushResultSchema,
+        headers: REPLAY_HEADER,
+      },
     },
     examples: [
       {

@@ -11,15 +11,18 @@ export {
   type Normalized,
 } from './normalize.ts';
 export {
+  answerPush,
   connectorRecord,
   ingestPayload,
   type ConnectorRecord,
+  type PushAnswer,
   type PushConflict,
   type PushDeps,
   type PushRejection,
   type PushRequest,
   type PushResult,
 } from './push.ts';
+export { IDEMPOTENCY_KEY_HEADER, MAX_REQUEST_KEY_LENGTH } from './request-key.ts';
 export {
   DEFAULT_GROUP_ID,
   pullFromKafka,

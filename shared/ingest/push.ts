@@ -15,8 +15,10 @@ import {
   type Normalized,
 } from './normalize.ts';
 import { retriedTransaction } from './retry.ts';
+import { claimRequestKey, saveRequestAnswer } from './push-requests-sql.ts';
+import { IDEMPOTENCY_KEY_HEADER, requestFingerprint, requestKeyOf } from './request-key.ts';
 import { storeEvents } from './store.ts';
-import type { DeadLetter, IngestEvent, IngestLogger } from './types.ts';
+import type { DeadLetter, IngestEvent, IngestLogger, StoreResult } from './types.ts';
 
 /** The database plus the normalising settings (limits, dimension keys, clock), all optional. */
 export interface PushDeps extends NormalizeSettings {
@@ -107,15 +109,31 @@ export function connectorRecord(headers: PushRequest['headers']): ConnectorRecor
   return { topic, partition: Number(partition.trim()), offset: BigInt(offset.trim()).toString() };
 }
 
+/** What a push answered, and whether it is the stored answer of an earlier request with its Idempotency-Key. */
+export interface PushAnswer {
+  result: PushResult;
+  replayed: boolean;
+}
+
 export async function ingestPayload(deps: PushDeps, request: PushRequest): Promise<PushResult> {
+  return (await answerPush(deps, request)).result;
+}
+
+/**
+ * ingestPayload, also telling whether the answer was replayed: a request carrying an `Idempotency-Key`
+ * already answered gets that answer back, stores nothing and counts nothing in the metrics.
+ */
+export async function answerPush(deps: PushDeps, request: PushRequest): Promise<PushAnswer> {
   const record = connectorRecord(request.headers);
+  const requestKey = requestKeyOf(header(request.headers, IDEMPOTENCY_KEY_HEADER));
   const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
+  const contentType = header(request.headers, 'Content-Type');
   const settings: PushDeps = deps.archivedDays
     ? deps
     : { ...deps, archivedDays: new ArchivedDays(await archivedRawDays(deps.db)) };
   const normalized: Normalized[] = record
     ? [normalizeKafkaRecord({ ...record, timestamp: undefined, value: body }, settings)]
-    : normalizeHttpBody(body, settings, header(request.headers, 'Content-Type'));
+    : normalizeHttpBody(body, settings, contentType);
 
   const events: IngestEvent[] = [];
   const letters: DeadLetter[] = [];
@@ -135,42 +153,70 @@ export async function ingestPayload(deps: PushDeps, request: PushRequest): Promi
     }
   });
   const origin = record ? 'kafka' : 'http';
-  const result = await retriedTransaction(() =>
-    deps.db.transaction((client) =>
-      storeEvents(client, events, letters, { embedded: deps.db.embedded, origin }),
-    ),
+  const fingerprint = requestKey ? requestFingerprint(body, contentType, record) : undefined;
+  // A retry of this transaction after a COMMIT whose reply was lost finds the key answered: the first
+  // attempt's answer is then this request's answer too.
+  const answer = await retriedTransaction(() =>
+    deps.db.transaction(async (client): Promise<PushAnswer> => {
+      if (requestKey && fingerprint) {
+        const claim = await claimRequestKey<PushResult>(client, requestKey, fingerprint);
+        if (claim.kind === 'answered') return { result: claim.answer, replayed: true };
+      }
+      const stored = await storeEvents(client, events, letters, { embedded: deps.db.embedded, origin });
+      const result = pushResult(stored, rejections, eventIndex, { costInferred, unpriced });
+      if (requestKey) await saveRequestAnswer(client, requestKey, result);
+      return { result, replayed: false };
+    }),
   );
-  const { stored, duplicates, conflictingDuplicates, rejected, unstorable } = result;
-  for (const letter of unstorable) {
+  const { result, replayed } = answer;
+  if (deps.metrics && !replayed) {
+    recordIngest(deps.metrics, record ? 'connector' : 'http', {
+      stored: result.stored,
+      duplicates: result.duplicates,
+      conflictingDuplicates: result.conflictingDuplicates,
+      rejectedReasons: result.rejections.map((r) => r.code),
+    });
+  }
+  deps.log?.debug(
+    {
+      stored: result.stored,
+      duplicates: result.duplicates,
+      conflictingDuplicates: result.conflictingDuplicates,
+      rejected: result.rejected,
+      connector: record !== undefined,
+      replayed,
+    },
+    replayed ? 'answered a pushed payload again (Idempotency-Key)' : 'ingested pushed payload',
+  );
+  return answer;
+}
+
+/** The answer of a stored push: the store's counts, and every refused event by its place in the body. */
+function pushResult(
+  stored: StoreResult,
+  refusedBeforeStore: readonly PushRejection[],
+  eventIndex: ReadonlyMap<string, number>,
+  pricing: { costInferred: number; unpriced: number },
+): PushResult {
+  const rejections = [...refusedBeforeStore];
+  for (const letter of stored.unstorable) {
     const index = eventIndex.get(letter.idempotencyKey) ?? 0;
     rejections.push({ index, code: letter.reasonCode, reason: letter.reason });
   }
   rejections.sort((a, b) => a.index - b.index);
-  if (deps.metrics) {
-    recordIngest(deps.metrics, record ? 'connector' : 'http', {
-      stored,
-      duplicates,
-      conflictingDuplicates,
-      rejectedReasons: rejections.map((r) => r.code),
-    });
-  }
-  const conflicts = result.conflicts.map((letter) => ({
+  const conflicts = stored.conflicts.map((letter) => ({
     id: conflictId(letter.idempotencyKey),
     code: letter.reasonCode,
     reason: letter.reason,
   }));
-  deps.log?.debug(
-    { stored, duplicates, conflictingDuplicates, rejected, connector: record !== undefined },
-    'ingested pushed payload',
-  );
   return {
-    stored,
-    duplicates,
-    conflictingDuplicates,
-    rejected,
+    stored: stored.stored,
+    duplicates: stored.duplicates,
+    conflictingDuplicates: stored.conflictingDuplicates,
+    rejected: stored.rejected,
     rejections,
     conflicts,
-    costInferred,
-    unpriced,
+    costInferred: pricing.costInferred,
+    unpriced: pricing.unpriced,
   };
 }

@@ -169,7 +169,7 @@ export const METRICS = {
     'counter',
     'run',
     'hxp_retention_deleted_rows_total',
-    'Rows retention removed, by kind (raw, aggregate, reports, dead_letters, runs, dedup_keys, kafka_claims)',
+    'Rows retention removed, by kind (raw, aggregate, reports, dead_letters, runs, dedup_keys, request_keys, kafka_claims)',
     ['kind'],
     { filledBy: 'issue 12 (shared/retention)' },
   ),

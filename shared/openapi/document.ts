@@ -25,6 +25,7 @@ function parameters(op: ApiOperation): object[] {
   for (const [where, schema] of [
     ['path', op.params],
     ['query', op.query],
+    ['header', op.headers],
   ] as const) {
     if (!schema) continue;
     const object = jsonSchema(schema, 'input');

@@ -45,6 +45,8 @@ export interface ApiOperation {
   query?: z.ZodObject;
   /** Path parameters: one string schema per `{name}` of the path. */
   params?: z.ZodObject;
+  /** Request headers the operation reads (beyond Authorization and Content-Type), by their name. */
+  headers?: z.ZodObject;
   body?: { schema: z.ZodType; contentType?: string; required?: boolean; description?: string };
   /**
    * Some call of the operation requires `Authorization: Bearer <api.token>` when a token is configured (and

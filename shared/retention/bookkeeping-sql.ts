@@ -1,9 +1,9 @@
-// Rows that are not archived, only kept for a while: dead letters, finished runs, idempotency keys and
-// Kafka record claims. Deleted in batches (each its own short statement), so a large backlog never holds a
+// Rows that are not archived, only kept for a while: dead letters, finished runs, idempotency keys of
+// events and of push requests (with their answers), and Kafka record claims. Deleted in batches (each its own short statement), so a large backlog never holds a
 // long lock or a long transaction.
 import type { Queryable } from '../db/index.ts';
 
-export type BookkeepingKind = 'dead_letters' | 'runs' | 'dedup_keys' | 'kafka_claims';
+export type BookkeepingKind = 'dead_letters' | 'runs' | 'dedup_keys' | 'request_keys' | 'kafka_claims';
 
 // Each statement deletes at most $2 rows older than $1 and returns how many it deleted.
 const DELETE_BATCH: Record<BookkeepingKind, string> = {
@@ -16,6 +16,8 @@ const DELETE_BATCH: Record<BookkeepingKind, string> = {
     ORDER BY id LIMIT $2)`,
   dedup_keys: `DELETE FROM event_keys WHERE idempotency_key IN (
     SELECT idempotency_key FROM event_keys WHERE first_seen < $1 LIMIT $2)`,
+  request_keys: `DELETE FROM push_requests WHERE request_key IN (
+    SELECT request_key FROM push_requests WHERE received_at < $1 LIMIT $2)`,
   kafka_claims: `DELETE FROM kafka_record_claims WHERE (topic, partition, first_offset) IN (
     SELECT topic, partition, first_offset FROM kafka_record_claims WHERE claimed_at < $1 LIMIT $2)`,
 };
@@ -25,6 +27,7 @@ const COUNT: Record<BookkeepingKind, string> = {
   runs: `SELECT count(*)::int8 AS n FROM runs r WHERE r.status <> 'running' AND r.finished_at < $1
          AND r.id <> (SELECT max(l.id) FROM runs l WHERE l.job = r.job)`,
   dedup_keys: 'SELECT count(*)::int8 AS n FROM event_keys WHERE first_seen < $1',
+  request_keys: 'SELECT count(*)::int8 AS n FROM push_requests WHERE received_at < $1',
   kafka_claims: 'SELECT count(*)::int8 AS n FROM kafka_record_claims WHERE claimed_at < $1',
 };
 

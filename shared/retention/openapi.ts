@@ -11,7 +11,16 @@ const errorOf = z.object({ code: z.string(), message: z.string() });
 const LEVEL = z.enum(['hour', 'day', 'week', 'month']);
 
 const UnitEntrySchema = z.object({
-  kind: z.enum(['raw', 'aggregate', 'reports', 'dead_letters', 'runs', 'dedup_keys', 'kafka_claims']),
+  kind: z.enum([
+    'raw',
+    'aggregate',
+    'reports',
+    'dead_letters',
+    'runs',
+    'dedup_keys',
+    'request_keys',
+    'kafka_claims',
+  ]),
   unit: z.string().meta({
     description:
       "e.g. '2026-10-01' (raw), 'hour/2026-10' (aggregate), 'before 2026-09-01T00:00:00Z' (bookkeeping)",

@@ -176,6 +176,7 @@ async function bookkeepingUnits(db: Queryable, cutoffs: Cutoffs): Promise<Planne
     dead_letters: cutoffs.deadLetters,
     runs: cutoffs.runs,
     dedup_keys: cutoffs.dedupKeys,
+    request_keys: cutoffs.dedupKeys,
     kafka_claims: cutoffs.dedupKeys,
   };
   const units: PlannedUnit[] = [];

@@ -77,7 +77,7 @@ export interface RetentionDeps {
 }
 
 export type UnitKind =
-  'raw' | 'aggregate' | 'reports' | 'dead_letters' | 'runs' | 'dedup_keys' | 'kafka_claims';
+  'raw' | 'aggregate' | 'reports' | 'dead_letters' | 'runs' | 'dedup_keys' | 'request_keys' | 'kafka_claims';
 
 /** What the sweep does with a unit. */
 export type UnitAction =

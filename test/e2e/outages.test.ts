@@ -33,7 +33,7 @@ function failureOf(status: number, text: string): string {
 }
 
 pgTest.serial(
-  'PostgreSQL restarted during push ingest: clean failures, then every event stored exactly once',
+  'PostgreSQL restarted during push ingest: clean failures, then every event stored exactly once and answered stored once',
   async (t) => {
     t.timeout(300_000);
     t.true(privatePostgresAvailable(), 'PostgreSQL binaries (bash scripts/services install)');
@@ -56,6 +56,7 @@ pgTest.serial(
     const PER_BODY = 50;
     const failures = new Map<string, number>();
     let acknowledged = 0;
+    const answers = new Map<number, { body: string; text: string }>();
     let next = 0;
     let outage: Promise<void> | undefined;
     async function sender(): Promise<void> {
@@ -80,7 +81,9 @@ pgTest.serial(
           try {
             const res = await fetch(`${rt.gatewayUrl}/function/ingest`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json' },
+              // a producer names each request, so a retry after a lost answer is told what the first
+              // attempt stored instead of "duplicates"
+              headers: { 'content-type': 'application/json', 'idempotency-key': `pg-body-${n}` },
               body,
             });
             status = res.status;
@@ -89,7 +92,8 @@ pgTest.serial(
             text = (err as Error).message;
           }
           if (status === 200) {
-            acknowledged += PER_BODY;
+            acknowledged += (JSON.parse(text) as { stored: number }).stored;
+            answers.set(n, { body, text });
             break;
           }
           const what = failureOf(status, text);
@@ -112,7 +116,17 @@ pgTest.serial(
         t.is(Number(status), errorCatalogue[code].status);
       }
     }
+    // every event counted stored in exactly one answer, whatever the outage cut off
     t.is(acknowledged, BODIES * PER_BODY);
+    const first = answers.get(BODIES / 3)!;
+    const again = await fetch(`${rt.gatewayUrl}/function/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': `pg-body-${BODIES / 3}` },
+      body: first.body,
+    });
+    t.is(again.status, 200);
+    t.is(again.headers.get('idempotent-replayed'), 'true');
+    t.deepEqual(await again.json(), JSON.parse(first.text));
     const db = await openDatabase({ url: pg.url, poolSize: 1 });
     t.teardown(() => db.close());
     const { rows } = await db.query<{ n: number; distinct: number }>(

@@ -145,6 +145,8 @@ interface PushRun {
   code: number | null;
   /** The last body acknowledged in this run, or -1. */
   acked: number;
+  /** Every answer of the run: the body and the counts it was answered with. */
+  answers: Array<[body: number, answer: { stored: number; duplicates: number }]>;
   done: boolean;
   stderr: string;
 }
@@ -157,13 +159,20 @@ function runPushWorker(env: Record<string, string>, killAfterMs?: number): Promi
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let acked = -1;
+    const answers: PushRun['answers'] = [];
     let done = false;
     let stderr = '';
     let armed = false;
+    let pending = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) {
-        const match = /^acked (\d+) /.exec(line);
-        if (match) acked = Number(match[1]);
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const match = /^acked (\d+) (.*)$/.exec(line);
+        if (match) {
+          acked = Number(match[1]);
+          answers.push([acked, JSON.parse(match[2]!) as PushRun['answers'][number][1]]);
+        }
         if (line === 'done') done = true;
       }
       // timed from the first answer, so the kill lands in the sending, not in the start-up
@@ -174,7 +183,7 @@ function runPushWorker(env: Record<string, string>, killAfterMs?: number): Promi
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, acked, done, stderr }));
+    child.on('exit', (code, signal) => resolve({ code, signal, acked, answers, done, stderr }));
   });
 }
 
@@ -190,8 +199,10 @@ pgTest(
     // the producer's view: the next body to send is the one after the last acknowledged — but it re-sends
     // that one too, as a producer whose answer was lost would
     let next = 0;
+    const answers: PushRun['answers'] = [];
     const resume = (run: PushRun): void => {
       if (run.acked >= 0) next = run.acked;
+      answers.push(...run.answers);
     };
 
     const points = ['beforePartials', 'beforeCommit', 'afterCommit'];
@@ -219,6 +230,17 @@ pgTest(
     const final = await runPushWorker({ ...env, PUSH_FROM: String(next) });
     t.is(final.code, 0, final.stderr);
     t.true(final.done);
+    resume(final);
+
+    // Each body is sent with its Idempotency-Key, so every answer to it — the first, a re-send after a
+    // kill, one after a COMMIT whose answer died with the process — is the first attempt's: its own events
+    // stored, and only the event it repeats from the body before a duplicate.
+    const wrong = answers.filter(
+      ([body, answer]) => answer.stored !== PER_BODY || answer.duplicates !== (body > 0 ? 1 : 0),
+    );
+    t.deepEqual(wrong, [], 'answers that do not say what the body stored');
+    t.is(new Set(answers.map(([body]) => body)).size, BODIES);
+    t.true(answers.length > BODIES, 'some bodies were answered again after a kill');
 
     const { db } = fresh;
     const total = BODIES * PER_BODY;

@@ -138,7 +138,7 @@ bothBackends('an hourly month whose days are not final is kept', async (t, db) =
 });
 
 bothBackends(
-  'dead letters, finished runs, idempotency keys and Kafka claims expire by their settings',
+  'dead letters, finished runs, idempotency keys of events and requests and Kafka claims expire by their settings',
   async (t, db) => {
     const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
     for (const [days, key] of [
@@ -162,6 +162,10 @@ bothBackends(
         `INSERT INTO kafka_record_claims (topic, partition, first_offset, end_offset, claimed_at) VALUES ('t', 0, $1::int8, $1::int8 + 10, $2)`,
         [days * 100, ago(days + 25)],
       );
+      await db.query(
+        `INSERT INTO push_requests (request_key, fingerprint, answer, received_at) VALUES ($1, '\\x00', '{}', $2)`,
+        [`req-${key}`, ago(days + 25)],
+      );
     }
     // the newest run of a job is kept however old, so the status page can say when it last ran
     await db.query(
@@ -182,11 +186,12 @@ bothBackends(
         ['dead_letters', 1, 'delete'],
         ['runs', 1, 'delete'],
         ['dedup_keys', 1, 'delete'],
+        ['request_keys', 1, 'delete'],
         ['kafka_claims', 1, 'delete'],
       ],
     );
     const summary = await runRetentionSweep(deps, { trigger: 'manual' });
-    t.is(summary.totals.deletedRows, 4);
+    t.is(summary.totals.deletedRows, 5);
     const count = async (sql: string) => Number((await db.query<{ n: number }>(sql)).rows[0]?.n);
     t.is(await count(`SELECT count(*)::int8 AS n FROM dead_letters WHERE idempotency_key = 'dl-new'`), 1);
     t.is(await count(`SELECT count(*)::int8 AS n FROM dead_letters`), 1);
@@ -194,6 +199,8 @@ bothBackends(
     t.is(await count(`SELECT count(*)::int8 AS n FROM runs WHERE job = 'aggregate-month'`), 1);
     t.is(await count(`SELECT count(*)::int8 AS n FROM event_keys`), 1);
     t.is(await count(`SELECT count(*)::int8 AS n FROM kafka_record_claims`), 1);
+    t.is(await count(`SELECT count(*)::int8 AS n FROM push_requests WHERE request_key = 'req-new'`), 1);
+    t.is(await count(`SELECT count(*)::int8 AS n FROM push_requests`), 1);
 
     // unset, the key retention follows the raw retention: 30 days + the skew (under a day) + 1 day = 32
     t.is(testPolicy({ BATCH_PROCESSING_RAW_DATA_RETENTION_DAYS: '30' }).dedupKeysDays, 32);
