@@ -14,9 +14,9 @@ import {
   type NormalizeSettings,
   type Normalized,
 } from './normalize.ts';
-import { retriedTransaction } from './retry.ts';
 import { claimRequestKey, saveRequestAnswer } from './push-requests-sql.ts';
 import { IDEMPOTENCY_KEY_HEADER, requestFingerprint, requestKeyOf } from './request-key.ts';
+import { retriedTransaction } from './retry.ts';
 import { storeEvents } from './store.ts';
 import type { DeadLetter, IngestEvent, IngestLogger, StoreResult } from './types.ts';
 
