@@ -18,6 +18,7 @@ import {
   chainHeaders,
   expireAbandonedRuns,
   finishRun,
+  keepJobLock,
   newLockOwner,
   reportRun,
   startRun,
@@ -176,6 +177,9 @@ export async function runCapacityAnalysis(
     });
     return finish();
   }
+  // Refreshed on a timer while the run reads and analyses: one slow read or fit past the lease would let a
+  // second analysis take the lock over as stale and store a run beside this one.
+  const lock = keepJobLock(db, CAPACITY_JOB, owner, lease, deps.log);
   try {
     const dataEnd = await dataEndOf(deps);
     result.dataEnd = dataEnd?.toISOString();
@@ -244,6 +248,16 @@ export async function runCapacityAnalysis(
       }
       const generatedAt = deps.clock?.() ?? new Date();
       await db.transaction(async (client) => {
+        // Inside the transaction, the refresh holds the lock's row until the commit: the run stores its
+        // analyses only while it is still the lock's owner.
+        await lock.beat(client);
+        if (lock.lost()) {
+          throw new BatchError(
+            'JOB_LOCK_LOST',
+            `the lock of ${CAPACITY_JOB} was taken over as stale (lease ${lease} ms) before run ${runId} stored its analyses; nothing was stored, the run holding the lock analyses now`,
+            { context: { job: CAPACITY_JOB, runId } },
+          );
+        }
         await insertCapacityRun(client, {
           runId,
           generatedAt,
@@ -292,6 +306,7 @@ export async function runCapacityAnalysis(
     finish();
     throw err;
   } finally {
+    await lock.stop();
     await unlockJob(db, CAPACITY_JOB, owner).catch((err: unknown) =>
       deps.log?.warn({ err, job: CAPACITY_JOB }, 'could not release the job lock'),
     );
