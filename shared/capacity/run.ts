@@ -177,7 +177,8 @@ export async function runCapacityAnalysis(
     });
     return finish();
   }
-  // Refreshed on a timer while the run reads and analyses: one slow read or fit past the lease would let a
+  // Refreshed on a timer while the run reads and analyses (between its reads and fits: a fit is synchronous),
+  // and inside the transaction that stores it: a run past its lease (timeout + 60 s) would otherwise let a
   // second analysis take the lock over as stale and store a run beside this one.
   const lock = keepJobLock(db, CAPACITY_JOB, owner, lease, deps.log);
   try {
