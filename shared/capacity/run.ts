@@ -18,6 +18,7 @@ import {
   chainHeaders,
   expireAbandonedRuns,
   finishRun,
+  keepJobLock,
   newLockOwner,
   reportRun,
   startRun,
@@ -176,6 +177,10 @@ export async function runCapacityAnalysis(
     });
     return finish();
   }
+  // Refreshed on a timer while the run reads and analyses (between its reads and fits: a fit is synchronous),
+  // and inside the transaction that stores it: a run past its lease (timeout + 60 s) would otherwise let a
+  // second analysis take the lock over as stale and store a run beside this one.
+  const lock = keepJobLock(db, CAPACITY_JOB, owner, lease, deps.log);
   try {
     const dataEnd = await dataEndOf(deps);
     result.dataEnd = dataEnd?.toISOString();
@@ -244,6 +249,16 @@ export async function runCapacityAnalysis(
       }
       const generatedAt = deps.clock?.() ?? new Date();
       await db.transaction(async (client) => {
+        // Inside the transaction, the refresh holds the lock's row until the commit: the run stores its
+        // analyses only while it is still the lock's owner.
+        await lock.beat(client);
+        if (lock.lost()) {
+          throw new BatchError(
+            'JOB_LOCK_LOST',
+            `the lock of ${CAPACITY_JOB} was taken over as stale (lease ${lease} ms) before run ${runId} stored its analyses; nothing was stored, the run holding the lock analyses now`,
+            { context: { job: CAPACITY_JOB, runId } },
+          );
+        }
         await insertCapacityRun(client, {
           runId,
           generatedAt,
@@ -292,6 +307,7 @@ export async function runCapacityAnalysis(
     finish();
     throw err;
   } finally {
+    await lock.stop();
     await unlockJob(db, CAPACITY_JOB, owner).catch((err: unknown) =>
       deps.log?.warn({ err, job: CAPACITY_JOB }, 'could not release the job lock'),
     );

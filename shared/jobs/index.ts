@@ -21,6 +21,7 @@ export {
   type Trigger,
 } from './ledger.ts';
 export { heartbeatJobLock, newLockOwner, tryLockJob, unlockJob } from './lock.ts';
+export { keepJobLock, type JobLockKeeper } from './lock-keeper.ts';
 export {
   DEFAULT_JOB_OPTIONS,
   DEFAULT_WINDOW_CONCURRENCY,

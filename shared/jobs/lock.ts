@@ -6,7 +6,9 @@
 // connection and then find the lock free, running after the first instead of answering `already_running`.
 // A row claimed by one atomic upsert answers at once in both modes, lets every window be its own short
 // transaction (the connection is free between windows), and survives a crashed holder through the lease:
-// the holder refreshes locked_at after each window, and a lock older than the lease is swept (taken over).
+// the holder refreshes locked_at while it runs — on a timer every quarter of the lease, whatever step it is in,
+// and after each window or unit (lock-keeper.ts) — and a lock older than the lease is swept (taken over). The
+// lease thus bounds how long a dead holder blocks the job, not how long one window may take.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/index.ts';

@@ -24,7 +24,8 @@ import { processWindowBatch } from './window.ts';
 import { processDueWindows } from './window-loop.ts';
 import { TRIGGERS, expireAbandonedRuns, finishRun, startRun } from './ledger.ts';
 import { reportRun } from './run-report.ts';
-import { heartbeatJobLock, newLockOwner, setLockRun, tryLockJob, unlockJob } from './lock.ts';
+import { newLockOwner, setLockRun, tryLockJob, unlockJob } from './lock.ts';
+import { keepJobLock } from './lock-keeper.ts';
 import {
   DEFAULT_WINDOW_CONCURRENCY,
   HOURS_PER_TRANSACTION,
@@ -237,6 +238,10 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     return summary;
   }
 
+  // Refreshed after each window (inside its transaction when it succeeds) and, as one window can outlast the
+  // lease, on a timer while a window runs: a lock that looked stale would let a second invocation take it over
+  // and work on the same windows.
+  const lock = keepJobLock(db, job, owner, lease, deps.log);
   let runId: number | undefined;
   try {
     runId = await startRun(db, {
@@ -331,10 +336,6 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     const workers = db.embedded
       ? 1
       : Math.max(1, Math.floor(options.concurrency ?? DEFAULT_WINDOW_CONCURRENCY));
-    let lockLost = false;
-    const heartbeat = async (q: Queryable): Promise<void> => {
-      if (!(await heartbeatJobLock(q, job, owner))) lockLost = true;
-    };
     const ctx = {
       job,
       level: req.level,
@@ -343,14 +344,15 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
       requestId: req.requestId,
       now,
       calendar,
-      heartbeat,
+      heartbeat: (q: Queryable) => lock.beat(q),
     };
     const units = inBatches(due, req.level === 'hour' ? HOURS_PER_TRANSACTION : 1);
     const { outcomes: batches, timedOut } = await processDueWindows(units, workers, {
       process: (windows) => processWindowBatch(deps, ctx, windows),
       outOfTime: () => elapsed() > options.timeoutMs,
-      lockLost: () => lockLost,
+      lockLost: () => lock.lost(),
     });
+    const lockLost = lock.lost();
     const outcomes = batches.flat();
     for (const outcome of outcomes) {
       summary.windows.push(outcome);
@@ -419,6 +421,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     report(deps, req, summary);
     throw err;
   } finally {
+    await lock.stop();
     await unlockJob(db, job, owner).catch((err: unknown) =>
       deps.log?.warn({ err, job }, 'could not release the job lock'),
     );

@@ -18,7 +18,11 @@ export interface AggregationJobOptions {
    * has taken finishes, each in its own transaction.
    */
   timeoutMs: number;
-  /** A job lock not refreshed for this long is stale and may be taken over (default timeoutMs + 60 s). */
+  /**
+   * A job lock not refreshed for this long is stale and may be taken over (default timeoutMs + 60 s). A run
+   * refreshes it every quarter of this while it works, a long window included (keepJobLock), so it bounds how
+   * long a crashed run blocks the job, not how long a window may take.
+   */
   lockLeaseMs?: number;
   /**
    * Windows (or batches of hours) recomputed at the same time, each in its own transaction on its own

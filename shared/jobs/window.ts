@@ -32,7 +32,7 @@ export interface WindowContext {
   calendar: CalendarOptions;
   /**
    * Refreshes the job lock after the window: inside its transaction when it succeeds (one commit for both),
-   * on its own after a failure.
+   * on its own after a failure. While the window runs, the run's timer refreshes it (keepJobLock).
    */
   heartbeat: (db: Queryable) => Promise<void>;
 }

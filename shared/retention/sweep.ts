@@ -10,7 +10,7 @@ import { isRetriable } from '../errors/index.ts';
 import {
   BATCH_EVENTS_TOPIC,
   finishRun,
-  heartbeatJobLock,
+  keepJobLock,
   newLockOwner,
   startRun,
   tryLockJob,
@@ -295,8 +295,10 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
     return summary;
   }
 
+  // Refreshed after each unit and, as a day's export can outlast the lease, on a timer while a unit runs: a
+  // lock that looked stale would let a second sweep take it over and work on the same day.
+  const lock = keepJobLock(db, RETENTION_JOB, owner, options.lockLeaseMs, deps.log);
   let runId: number | undefined;
-  let beating: ReturnType<typeof setInterval> | undefined;
   try {
     runId = await startRun(db, {
       job: RETENTION_JOB,
@@ -307,34 +309,22 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
     await setLockRun(db, RETENTION_JOB, owner, runId);
     const plan = await planSweep(db, policy, now);
     const ctx: RawDayContext = { deps, options, runId, now };
-    let lockLost = false;
     let timedOut = false;
-    const heartbeat = async (): Promise<void> => {
-      if (!(await heartbeatJobLock(db, RETENTION_JOB, owner))) lockLost = true;
-    };
-    // Also while a unit runs: a day's export can outlast the lease, and a second sweep would take a lock that
-    // looked stale over and work on the same day.
-    beating = setInterval(
-      () =>
-        void heartbeat().catch((err: unknown) =>
-          deps.log?.warn({ err, job: RETENTION_JOB }, 'could not refresh the job lock; trying again'),
-        ),
-      Math.max(50, options.lockLeaseMs / 4),
-    );
-    beating.unref();
+    const heartbeat = (): Promise<void> => lock.beat();
     for (const unit of plan.units) {
       if (unit.action === 'keep') {
         unit.outcome = 'kept';
         continue;
       }
-      if (lockLost || (elapsed() > options.timeoutMs && !timedOut)) timedOut = true;
-      if (timedOut || lockLost) {
+      if (lock.lost() || (elapsed() > options.timeoutMs && !timedOut)) timedOut = true;
+      if (timedOut || lock.lost()) {
         unit.outcome = 'not_reached';
         continue;
       }
       await sweepUnit(ctx, unit, heartbeat);
       await heartbeat();
     }
+    const lockLost = lock.lost();
     finish(plan.units, plan.cutoffs as unknown as Record<string, Date>);
     const done = plan.units.filter((u) => u.outcome === 'done').length;
     summary.status = lockLost ? 'failed' : statusOf(done, summary.totals.failed, timedOut);
@@ -418,7 +408,7 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
     }
     throw err;
   } finally {
-    clearInterval(beating);
+    await lock.stop();
     await unlockJob(db, RETENTION_JOB, owner).catch((err: unknown) =>
       deps.log?.warn({ err, job: RETENTION_JOB }, 'could not release the job lock'),
     );

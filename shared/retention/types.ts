@@ -16,7 +16,10 @@ export interface RetentionOptions {
   retryBaseMs: number;
   /** A run takes no new unit once it has run this long. */
   timeoutMs: number;
-  /** A job lock not refreshed for this long is stale and may be taken over. */
+  /**
+   * A job lock not refreshed for this long is stale and may be taken over. The sweep refreshes it every quarter
+   * of this while it works, a long unit included (keepJobLock in shared/jobs).
+   */
   lockLeaseMs: number;
   /** The longest a drop waits for the partition's lock before giving up (and trying again next run). */
   lockTimeoutMs: number;

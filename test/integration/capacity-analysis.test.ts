@@ -1,6 +1,7 @@
 // analyze-capacity on real PostgreSQL and on PGlite: hourly aggregates in, analyses and forecast points
 // stored in one run, read back typed; statistics equal to SQL over the same aggregates; once-a-day catch-up;
 // capacity.alert; settings; the routes of the function (GET computes a first analysis, POST needs the token).
+import type { QueryResultRow } from 'pg';
 import { Registry } from 'prom-client';
 import {
   capacityGaugeRows,
@@ -200,6 +201,45 @@ bothBackends(
       'SELECT count(DISTINCT run_id)::int AS runs FROM capacity_forecast_points',
     );
     t.is(points.rows[0]!.runs, 3, 'points of runs younger than the horizon are kept');
+  },
+);
+
+/** `db` on which another invocation takes the analyze-capacity lock over as stale when the run reads its first series. */
+function takenOverWhileReading(db: Database): Database {
+  let taken = false;
+  return {
+    embedded: db.embedded,
+    query: async <R extends QueryResultRow>(text: string, values?: unknown[]) => {
+      if (!taken && text.includes('FROM hourly_aggregations')) {
+        taken = true;
+        await db.query(
+          `UPDATE job_locks SET locked_by = 'other-host:2:y', locked_at = clock_timestamp() WHERE job = 'analyze-capacity'`,
+        );
+      }
+      return db.query<R>(text, values);
+    },
+    withClient: (fn) => db.withClient(fn),
+    transaction: (fn) => db.transaction(fn),
+    close: () => db.close(),
+  };
+}
+
+bothBackends(
+  'a run whose lock was taken over while it analysed stores nothing and fails with JOB_LOCK_LOST',
+  async (t, db) => {
+    await seed(db, 5 * 24);
+    const deps = capacityDeps(takenOverWhileReading(db));
+    const error = await t.throwsAsync(runCapacityAnalysis(deps, { trigger: 'http', force: true }));
+    t.true(isBatchError(error, 'JOB_LOCK_LOST'), String(error));
+    t.is(await latestCapacityAnalysis(db), undefined, 'the run stored its analyses beside the new holder');
+    const { rows } = await db.query<{ status: string; error_code: string }>(
+      `SELECT status, error_code FROM runs WHERE job = 'analyze-capacity'`,
+    );
+    t.deepEqual(rows, [{ status: 'failed', error_code: 'JOB_LOCK_LOST' }]);
+    const lock = await db.query<{ locked_by: string }>(
+      `SELECT locked_by FROM job_locks WHERE job = 'analyze-capacity'`,
+    );
+    t.is(lock.rows[0]?.locked_by, 'other-host:2:y', 'the new holder keeps the lock');
   },
 );
 
