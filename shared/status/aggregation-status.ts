@@ -8,7 +8,7 @@ import {
   failingWindowCounts,
   latestRunPerJob,
   newestCompletedBucketEnds,
-  type RunRow,
+  type LatestRunRow,
 } from './sql.ts';
 
 export const PERIODS = ['hourly', 'daily', 'weekly', 'monthly'] as const;
@@ -27,8 +27,9 @@ export interface AggregationStatusOptions {
   /** Job name in the runs ledger per period (default `aggregate-<level>`, as shared/jobs writes it). */
   jobNames?: Partial<Record<Period, string>>;
   /**
-   * A run still 'running' after this long is past its job lock's lease (jobs.timeoutSeconds + 60 s): its
-   * invocation ended without finishing it. It shows as failed now, not only once the job runs again.
+   * A run still 'running' after this long is past its job lock's lease (jobs.timeoutSeconds + 60 s): unless
+   * the lock is still refreshed for it, its invocation ended without finishing it. It shows as failed now,
+   * not only once the job runs again.
    */
   runLeaseMs?: number;
   now?: Date;
@@ -84,25 +85,31 @@ export function nextCronFire(schedule: string, timeZone: string, after: Date): D
   return CronExpressionParser.parse(schedule, { tz: timeZone, currentDate: after }).next().toDate();
 }
 
-/** The run's error as shown; a run running past its lease gets RUN_ABANDONED (the ledger row says 'running' until the next run). */
+/**
+ * The run's error as shown; a run running past its lease gets RUN_ABANDONED (the ledger row says 'running'
+ * until the next run) — unless the job's lock is still being refreshed for it: its invocation is alive, in a
+ * step longer than the lease.
+ */
 function shownError(
-  run: RunRow,
+  run: LatestRunRow,
   now: Date,
   leaseMs: number | undefined,
 ): { code: string | null; message: string } | null {
   if (run.error !== null) return { code: run.error_code, message: run.error };
   const runningMs = now.getTime() - new Date(run.started_at).getTime();
   if (run.status !== 'running' || leaseMs === undefined || runningMs <= leaseMs) return null;
+  const held = run.lock_refreshed_at;
+  if (held !== null && now.getTime() - new Date(held).getTime() <= leaseMs) return null;
   return {
     code: 'RUN_ABANDONED',
     message:
-      `running for ${Math.round(runningMs / 1000)} s, past the job's lease of ${Math.round(leaseMs / 1000)} s: ` +
-      'its invocation ended without finishing it; the next invocation of the job marks it failed',
+      `running for ${Math.round(runningMs / 1000)} s, past the job's lease of ${Math.round(leaseMs / 1000)} s, ` +
+      'its lock no longer refreshed: its invocation ended without finishing it; the next invocation of the job marks it failed',
   };
 }
 
 function stateOf(
-  run: RunRow | undefined,
+  run: LatestRunRow | undefined,
   error: { code: string | null } | null,
   failing: number,
 ): PeriodStatus['status'] {

@@ -24,14 +24,21 @@ export async function pingDatabase(db: Queryable): Promise<void> {
   await db.query('SELECT 1');
 }
 
+export interface LatestRunRow extends RunRow {
+  /** When the job's lock was last refreshed for this run (shared/jobs keepJobLock); null when it holds none. */
+  lock_refreshed_at: Date | null;
+}
+
 /** The newest run of each job (invocation or window attempt), `windowsOnly` keeps window attempts. */
 export async function latestRunPerJob(
   db: Queryable,
   jobs: string[],
   windowsOnly: boolean,
-): Promise<RunRow[]> {
-  const { rows } = await db.query<RunRow>(
-    `SELECT DISTINCT ON (job) ${RUN_COLUMNS}
+): Promise<LatestRunRow[]> {
+  const { rows } = await db.query<LatestRunRow>(
+    `SELECT DISTINCT ON (job) ${RUN_COLUMNS},
+            (SELECT l.locked_at FROM job_locks l
+              WHERE l.job = runs.job AND l.run_id = runs.id AND l.locked_by IS NOT NULL) AS lock_refreshed_at
        FROM runs
       WHERE job = ANY($1::text[]) AND (NOT $2 OR window_start IS NOT NULL)
       ORDER BY job, started_at DESC, id DESC`,

@@ -179,13 +179,25 @@ serviceTest('postgres')('status API shapes on PostgreSQL', async (t) => {
   await suite(t, db);
 });
 
-test('a run running past the job lease shows failed (RUN_ABANDONED) before the job runs again; a younger one running', async (t) => {
+test('a run running past the job lease shows failed (RUN_ABANDONED) before the job runs again; a younger one, or one whose lock is still refreshed, running', async (t) => {
   const { db, drop } = await freshEmbeddedDatabase();
   t.teardown(drop);
-  await db.query(
+  const { rows } = await db.query<{ id: number; job: string }>(
     `INSERT INTO runs (job, trigger, status, started_at)
      VALUES ('aggregate-week', 'cron', 'running', '2026-11-28T09:30:00Z'),
-            ('aggregate-month', 'cron', 'running', '2026-11-01T00:45:00Z')`,
+            ('aggregate-month', 'cron', 'running', '2026-11-01T00:45:00Z'),
+            ('aggregate-day', 'cron', 'running', '2026-11-28T07:05:00Z'),
+            ('aggregate-hour', 'cron', 'running', '2026-11-28T07:00:00Z')
+     RETURNING id, job`,
+  );
+  const idOf = (job: string) => rows.find((r) => r.job === job)!.id;
+  // both started past the lease; the daily run's invocation still refreshes its lock (a window longer than
+  // the lease), the hourly run's lock was last refreshed more than a lease ago
+  await db.query(
+    `INSERT INTO job_locks (job, locked_by, locked_at, run_id)
+     VALUES ('aggregate-day', 'host:1:a', '2026-11-28T10:19:30Z', $1),
+            ('aggregate-hour', 'host:2:b', '2026-11-28T09:05:00Z', $2)`,
+    [idOf('aggregate-day'), idOf('aggregate-hour')],
   );
   const leased: StatusDeps = {
     ...deps(db),
@@ -194,17 +206,20 @@ test('a run running past the job lease shows failed (RUN_ABANDONED) before the j
   const agg = await handleStatusRequest({ method: 'GET', path: '/aggregation/status', query: {} }, leased);
   const periods = (agg.body as { periods: Record<string, Record<string, unknown>> }).periods;
   t.like(periods.weekly, { status: 'running', lastRun: { status: 'running', error: null } });
+  t.like(periods.daily, { status: 'running', lastRun: { status: 'running', error: null } });
+  t.like(periods.hourly, { status: 'failed', lastRun: { error: { code: 'RUN_ABANDONED' } } });
   t.like(periods.monthly, {
     status: 'failed',
     lastRun: { status: 'running', error: { code: 'RUN_ABANDONED' } },
   });
   t.regex(
     (periods.monthly?.lastRun as { error: { message: string } }).error.message,
-    /past the job's lease of 3660 s: its invocation ended without finishing it/,
+    /past the job's lease of 3660 s, its lock no longer refreshed: its invocation ended without finishing it/,
   );
   const metrics = await handleStatusRequest({ method: 'GET', path: '/metrics', query: {} }, leased);
   t.regex(String(metrics.body), /^data_aggregation_weekly_status 1$/m);
   t.regex(String(metrics.body), /^data_aggregation_monthly_status 0$/m);
+  t.regex(String(metrics.body), /^data_aggregation_daily_status 1$/m);
 });
 
 test('/health answers 503 naming the database when it is unreachable', async (t) => {
