@@ -151,6 +151,13 @@ test('database text is escaped and a chart island cannot close its script elemen
   t.notRegex(page, /https?:\/\/(?!127\.0\.0\.1)[a-z]/i, 'no absolute link to anywhere');
 });
 
+test('an empty chart says what it lacks: no event rejected, not a bare "no data" under the events drawn above', (t) => {
+  const page = renderDashboard(data());
+  t.regex(page, /data-chart="rejected" data-empty="No event rejected in this period\."/);
+  t.regex(page, /data-chart="ingestion" data-empty="No events in this period\."/);
+  t.regex(page, /el\.textContent = el\.dataset\.empty \|\| 'No data in this period\.'/);
+});
+
 test('on a phone: every table scrolls inside its card, and a long setting may break after its = and _', (t) => {
   const page = renderDashboard(data());
   const tables = page.match(/<table>/g) ?? [];

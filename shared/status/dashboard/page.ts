@@ -275,8 +275,8 @@ export function renderDashboard(data: DashboardData): string {
               </li>
               <li>${lagSummary(data.ingestion.lag)}</li>
             </ul>
-            <div class="chart" data-chart="ingestion"></div>
-            <div class="chart" data-chart="rejected"></div>
+            <div class="chart" data-chart="ingestion" data-empty="No events in this period."></div>
+            <div class="chart" data-chart="rejected" data-empty="No event rejected in this period."></div>
           </section>
 
           <div class="grid2">
@@ -388,10 +388,12 @@ export function renderDashboard(data: DashboardData): string {
   return page.value;
 }
 
-// Draws every [data-chart] element from its JSON island; a chart that fails says so in its place.
+// Draws every [data-chart] element from its JSON island; a chart that fails says so in its place. An empty
+// chart says what is missing (its data-empty): under the ingestion chart, a bare "no data" read as if it
+// spoke of the events drawn just above.
 const EMBED_SCRIPT = `
 for (const el of document.querySelectorAll('[data-chart]')) {
   const spec = JSON.parse(document.getElementById('chart-' + el.dataset.chart).textContent);
-  if (spec.data.values.length === 0) { el.textContent = 'No data in this period.'; el.classList.add('empty'); continue; }
+  if (spec.data.values.length === 0) { el.textContent = el.dataset.empty || 'No data in this period.'; el.classList.add('empty'); continue; }
   vegaEmbed(el, spec, { mode: 'vega-lite', actions: false, renderer: 'svg' }).catch((err) => { el.textContent = 'Chart failed: ' + err.message; });
 }`;
