@@ -20,39 +20,68 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const N = 5000;
 const BAD_EVERY = 500;
 
-interface WorkerRun {
+/** How a crash-suite worker process ended, and what it wrote on stderr. */
+interface ChildRun {
   signal: NodeJS.Signals | null;
   code: number | null;
-  batches: number;
-  done: boolean;
   stderr: string;
 }
 
-function runWorker(env: Record<string, string>, killAfterFirstBatchMs?: number): Promise<WorkerRun> {
+/**
+ * Runs a worker script of test/fixtures, handing each whole line of its stdout to `onLine`. Once `onLine` has
+ * reported progress (returned true), the worker is killed with SIGKILL `killAfterMs` later, if given: timed
+ * from its first progress, so the kill lands in the work, not in the start-up.
+ */
+function runCrashWorker(
+  script: string,
+  env: Record<string, string>,
+  onLine: (line: string) => boolean,
+  killAfterMs?: number,
+): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let batches = 0;
-    let done = false;
     let stderr = '';
+    let progressed = false;
     let armed = false;
+    let pending = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) {
-        if (line.startsWith('batch ')) batches++;
-        if (line.startsWith('done ')) done = true;
-      }
-      if (killAfterFirstBatchMs !== undefined && batches > 0 && !armed) {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (onLine(line)) progressed = true;
+      if (killAfterMs !== undefined && progressed && !armed) {
         armed = true;
-        setTimeout(() => child.kill('SIGKILL'), killAfterFirstBatchMs);
+        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       }
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, batches, done, stderr }));
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
   });
+}
+
+interface WorkerRun extends ChildRun {
+  batches: number;
+  done: boolean;
+}
+
+async function runWorker(env: Record<string, string>, killAfterFirstBatchMs?: number): Promise<WorkerRun> {
+  let batches = 0;
+  let done = false;
+  const run = await runCrashWorker(
+    WORKER,
+    env,
+    (line) => {
+      if (line.startsWith('batch ')) batches++;
+      if (line.startsWith('done ')) done = true;
+      return batches > 0;
+    },
+    killAfterFirstBatchMs,
+  );
+  return { ...run, batches, done };
 }
 
 test('kill -9 at random and at the commit points loses and duplicates nothing', async (t: ExecutionContext) => {
@@ -140,51 +169,33 @@ test('kill -9 at random and at the commit points loses and duplicates nothing', 
   t.log(`${kills} kills (${randomKills} at random instants)`);
 });
 
-interface PushRun {
-  signal: NodeJS.Signals | null;
-  code: number | null;
+interface PushRun extends ChildRun {
   /** The last body acknowledged in this run, or -1. */
   acked: number;
   /** Every answer of the run: the body and the counts it was answered with. */
   answers: Array<[body: number, answer: { stored: number; duplicates: number }]>;
   done: boolean;
-  stderr: string;
 }
 
-function runPushWorker(env: Record<string, string>, killAfterMs?: number): Promise<PushRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', PUSH_WORKER], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let acked = -1;
-    const answers: PushRun['answers'] = [];
-    let done = false;
-    let stderr = '';
-    let armed = false;
-    let pending = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const match = /^acked (\d+) (.*)$/.exec(line);
-        if (match) {
-          acked = Number(match[1]);
-          answers.push([acked, JSON.parse(match[2]!) as PushRun['answers'][number][1]]);
-        }
-        if (line === 'done') done = true;
+async function runPushWorker(env: Record<string, string>, killAfterMs?: number): Promise<PushRun> {
+  let acked = -1;
+  const answers: PushRun['answers'] = [];
+  let done = false;
+  const run = await runCrashWorker(
+    PUSH_WORKER,
+    env,
+    (line) => {
+      const match = /^acked (\d+) (.*)$/.exec(line);
+      if (match) {
+        acked = Number(match[1]);
+        answers.push([acked, JSON.parse(match[2]!) as PushRun['answers'][number][1]]);
       }
-      // timed from the first answer, so the kill lands in the sending, not in the start-up
-      if (killAfterMs !== undefined && acked >= 0 && !armed) {
-        armed = true;
-        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, acked, answers, done, stderr }));
-  });
+      if (line === 'done') done = true;
+      return acked >= 0;
+    },
+    killAfterMs,
+  );
+  return { ...run, acked, answers, done };
 }
 
 pgTest(
