@@ -153,18 +153,21 @@ export async function answerPush(deps: PushDeps, request: PushRequest): Promise<
     }
   });
   const origin = record ? 'kafka' : 'http';
-  const fingerprint = requestKey ? requestFingerprint(body, contentType, record) : undefined;
+  const keyed =
+    requestKey === undefined
+      ? undefined
+      : { key: requestKey, fingerprint: requestFingerprint(body, contentType, record) };
   // A retry of this transaction after a COMMIT whose reply was lost finds the key answered: the first
   // attempt's answer is then this request's answer too.
   const answer = await retriedTransaction(() =>
     deps.db.transaction(async (client): Promise<PushAnswer> => {
-      if (requestKey && fingerprint) {
-        const claim = await claimRequestKey<PushResult>(client, requestKey, fingerprint);
+      if (keyed) {
+        const claim = await claimRequestKey<PushResult>(client, keyed.key, keyed.fingerprint);
         if (claim.kind === 'answered') return { result: claim.answer, replayed: true };
       }
       const stored = await storeEvents(client, events, letters, { embedded: deps.db.embedded, origin });
       const result = pushResult(stored, rejections, eventIndex, { costInferred, unpriced });
-      if (requestKey) await saveRequestAnswer(client, requestKey, result);
+      if (keyed) await saveRequestAnswer(client, keyed.key, result);
       return { result, replayed: false };
     }),
   );
