@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { EventEnvelopeSchema } from '../events/schema.ts';
 import { BAD_REQUEST, errorResponse, type ApiOperation } from '../openapi/operation.ts';
-import { MAX_REQUEST_KEY_LENGTH } from './request-key.ts';
+import { idempotencyKeyHeader, REPLAYED_HEADER } from '../http/index.ts';
 
 export const PushResultSchema = z.object({
   stored: z.number().int().meta({ description: 'events newly stored' }),
@@ -38,11 +38,6 @@ export const PushResultSchema = z.object({
   }),
 });
 
-const REPLAY_HEADER = {
-  'Idempotent-Replayed':
-    '"true" when this is the stored answer of an earlier request with the same Idempotency-Key',
-};
-
 export const ingestOperations: ApiOperation[] = [
   {
     method: 'post',
@@ -62,18 +57,9 @@ export const ingestOperations: ApiOperation[] = [
       'configured, unless ingest is configured open (api.ingestOpen).',
     tags: ['ingest'],
     auth: true,
-    headers: z.object({
-      'Idempotency-Key': z
-        .string()
-        .min(1)
-        .max(MAX_REQUEST_KEY_LENGTH)
-        .regex(/^[\x20-\x7e]+$/)
-        .optional()
-        .meta({
-          description:
-            'names this request: sent again with the same key and body, it is answered with its first answer (docs/events.md)',
-        }),
-    }),
+    headers: idempotencyKeyHeader(
+      'names this request: sent again with the same key and body, it is answered with its first answer (docs/events.md)',
+    ),
     body: {
       schema: z.union([EventEnvelopeSchema, z.array(EventEnvelopeSchema)]),
       description: 'application/x-ndjson (one event per line) is accepted too',
@@ -82,7 +68,7 @@ export const ingestOperations: ApiOperation[] = [
       200: {
         description: 'what was stored, what was a duplicate, and why each rejected event was',
         schema: PushResultSchema,
-        headers: REPLAY_HEADER,
+        headers: REPLAYED_HEADER,
       },
       400: BAD_REQUEST,
       401: errorResponse(
@@ -95,7 +81,7 @@ export const ingestOperations: ApiOperation[] = [
       422: {
         description: 'every event of the body was rejected',
         schema: PushResultSchema,
-        headers: REPLAY_HEADER,
+        headers: REPLAYED_HEADER,
       },
     },
     examples: [

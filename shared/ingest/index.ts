@@ -22,7 +22,6 @@ export {
   type PushRequest,
   type PushResult,
 } from './push.ts';
-export { IDEMPOTENCY_KEY_HEADER, MAX_REQUEST_KEY_LENGTH } from './request-key.ts';
 export {
   DEFAULT_GROUP_ID,
   pullFromKafka,

@@ -15,7 +15,8 @@ import {
   type Normalized,
 } from './normalize.ts';
 import { claimRequestKey, saveRequestAnswer } from './push-requests-sql.ts';
-import { IDEMPOTENCY_KEY_HEADER, requestFingerprint, requestKeyOf } from './request-key.ts';
+import { IDEMPOTENCY_KEY_HEADER, requestKeyOf } from '../http/index.ts';
+import { requestFingerprint } from './request-key.ts';
 import { retriedTransaction } from './retry.ts';
 import { storeEvents } from './store.ts';
 import type { DeadLetter, IngestEvent, IngestLogger, StoreResult } from './types.ts';

@@ -123,6 +123,8 @@ export interface GenerateRequest {
   /** E-mail these instead of the type's recipients (and even when e-mail is not a scheduled channel). */
   recipients?: readonly string[] | undefined;
   parentRunId?: number | undefined;
+  /** The Idempotency-Key of the request that asked: its e-mails are sent once per recipient (emailReports). */
+  requestKey?: string | undefined;
 }
 
 export interface GenerationResult {
@@ -444,6 +446,7 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
         recipients,
         template,
         messageView(document),
+        req.requestKey,
       );
     } catch (err) {
       // the reports are stored; an e-mail that could not even be prepared is logged, never a failed report

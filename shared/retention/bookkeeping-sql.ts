@@ -1,5 +1,5 @@
 // Rows that are not archived, only kept for a while: dead letters, finished runs, idempotency keys of
-// events and of push requests (with their answers), and Kafka record claims. Deleted in batches (each its own short statement), so a large backlog never holds a
+// events and of push and /reports requests (with their answers), and Kafka record claims. Deleted in batches (each its own short statement), so a large backlog never holds a
 // long lock or a long transaction.
 import type { Queryable } from '../db/index.ts';
 
@@ -16,8 +16,15 @@ const DELETE_BATCH: Record<BookkeepingKind, string> = {
     ORDER BY id LIMIT $2)`,
   dedup_keys: `DELETE FROM event_keys WHERE idempotency_key IN (
     SELECT idempotency_key FROM event_keys WHERE first_seen < $1 LIMIT $2)`,
-  request_keys: `DELETE FROM push_requests WHERE request_key IN (
-    SELECT request_key FROM push_requests WHERE received_at < $1 LIMIT $2)`,
+  // push and /reports request keys together, each table at most $2 a round: the sweep goes on while the
+  // two deleted $2 or more, and a round that deletes fewer has emptied both
+  request_keys: `WITH push AS (
+      DELETE FROM push_requests WHERE request_key IN (
+        SELECT request_key FROM push_requests WHERE received_at < $1 LIMIT $2) RETURNING 1),
+    report AS (
+      DELETE FROM report_requests WHERE request_key IN (
+        SELECT request_key FROM report_requests WHERE received_at < $1 LIMIT $2) RETURNING 1)
+    SELECT 1 FROM push UNION ALL SELECT 1 FROM report`,
   kafka_claims: `DELETE FROM kafka_record_claims WHERE (topic, partition, first_offset) IN (
     SELECT topic, partition, first_offset FROM kafka_record_claims WHERE claimed_at < $1 LIMIT $2)`,
 };
@@ -27,7 +34,8 @@ const COUNT: Record<BookkeepingKind, string> = {
   runs: `SELECT count(*)::int8 AS n FROM runs r WHERE r.status <> 'running' AND r.finished_at < $1
          AND r.id <> (SELECT max(l.id) FROM runs l WHERE l.job = r.job)`,
   dedup_keys: 'SELECT count(*)::int8 AS n FROM event_keys WHERE first_seen < $1',
-  request_keys: 'SELECT count(*)::int8 AS n FROM push_requests WHERE received_at < $1',
+  request_keys: `SELECT (SELECT count(*) FROM push_requests WHERE received_at < $1)
+    + (SELECT count(*) FROM report_requests WHERE received_at < $1) AS n`,
   kafka_claims: 'SELECT count(*)::int8 AS n FROM kafka_record_claims WHERE claimed_at < $1',
 };
 

@@ -7,31 +7,17 @@ import type { Database } from '../../shared/db/index.ts';
 import { BatchError } from '../../shared/errors/index.ts';
 import type { DeliveryDeps } from '../../shared/reports/deliver/deliver.ts';
 import { emailReports, retryDueDeliveries } from '../../shared/reports/index.ts';
-import type { Mailer, MailMessage } from '../../shared/reports/index.ts';
+import type { Mailer } from '../../shared/reports/index.ts';
 import { reportMetrics } from '../../shared/reports/metrics.ts';
 import type { ReportRow } from '../../shared/reports/store/reports-sql.ts';
 import { loadTemplate } from '../../shared/reports/templates.ts';
+import { recordingMailer } from '../fixtures/recording-mailer.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { serviceTest } from '../helpers/services.ts';
 
 const test = serviceTest('postgres');
 const NOW = new Date('2026-11-28T12:00:00Z');
 const DAY_MS = 86_400_000;
-
-/** A mailer that records what it sent; `failures` sends throw a retriable SMTP error first. */
-function fakeMailer(failures = 0): Mailer & { sent: MailMessage[] } {
-  const sent: MailMessage[] = [];
-  let left = failures;
-  return {
-    sent,
-    send: async (message) => {
-      if (left-- > 0) throw new BatchError('SMTP_UNAVAILABLE', 'connect ECONNREFUSED 127.0.0.1:25');
-      sent.push(message);
-      return { response: '250 OK', messageId: `<m${sent.length}@test>` };
-    },
-    close: () => undefined,
-  };
-}
 
 /** The database, except that the first `failures` statements marking a delivery sent lose the connection. */
 function losingSentRecords(db: Database, failures: number): Database & { lost: number } {
@@ -92,7 +78,7 @@ async function deliveryRows(
 test('sent but not recorded: recorded sent when the database is back, and no tick sends it again', async (t: ExecutionContext) => {
   const { db, drop } = await freshPgDatabase();
   t.teardown(drop);
-  const mailer = fakeMailer();
+  const mailer = recordingMailer();
   const losing = losingSentRecords(db, 1);
   let now = NOW;
   const rows = await emailReports(
@@ -115,7 +101,7 @@ test('sent but not recorded: recorded sent when the database is back, and no tic
 test('a send that fails is retried by a later tick, and sent once', async (t: ExecutionContext) => {
   const { db, drop } = await freshPgDatabase();
   t.teardown(drop);
-  const mailer = fakeMailer(1);
+  const mailer = recordingMailer(1);
   let now = NOW;
   const [row] = await emailReports(
     deps(db, mailer, () => now),

@@ -3,6 +3,7 @@
 // by test/unit/openapi.test.ts.
 import { z } from 'zod';
 import { BAD_REQUEST, UNAUTHORIZED, errorResponse, type ApiOperation } from '../../openapi/operation.ts';
+import { idempotencyKeyHeader, REPLAYED_HEADER } from '../../http/index.ts';
 import { REPORT_FORMATS, REPORT_TYPES } from '../types.ts';
 import { DeliverBody, GenerateBody, ListQuery } from './requests.ts';
 
@@ -119,19 +120,31 @@ export const reportOperations: ApiOperation[] = [
     served: 'api',
     operationId: 'generateReport',
     summary: 'Generate a report of one period (or a range of periods) in one or more formats',
+    description:
+      'With an Idempotency-Key header (1–255 printable ASCII characters), the same request sent again gets ' +
+      'its first answer back (Idempotent-Replayed: true) and generates and e-mails nothing more; a request ' +
+      'whose first run died unanswered runs again after the lease, and e-mails no recipient twice.',
     tags: ['reports'],
+    headers: idempotencyKeyHeader(
+      'names this request: sent again with the same key and body, it is answered with its first answer (README, Reports)',
+    ),
     body: { schema: GenerateBody },
     auth: true,
     responses: {
       200: {
         description: 'wait: true — the finished report(s)',
         schema: z.union([GenerationAnswerSchema, RangeAnswerSchema]),
+        headers: REPLAYED_HEADER,
       },
-      202: { description: 'queued; poll status_url', schema: GenerationAnswerSchema },
+      202: {
+        description: 'queued; poll status_url',
+        schema: GenerationAnswerSchema,
+        headers: REPLAYED_HEADER,
+      },
       400: BAD_REQUEST,
       401: UNAUTHORIZED,
       409: errorResponse(
-        'the period has not ended yet (REPORT_PERIOD_NOT_READY), or the type cannot be made from what is stored (REPORT_SOURCE_MISSING)',
+        'the period has not ended yet (REPORT_PERIOD_NOT_READY), the type cannot be made from what is stored (REPORT_SOURCE_MISSING), or the Idempotency-Key was used by another request (IDEMPOTENCY_KEY_REUSED) or names this request still running (IDEMPOTENCY_KEY_IN_USE)',
       ),
     },
     examples: [
@@ -222,22 +235,32 @@ export const reportOperations: ApiOperation[] = [
     served: 'api',
     operationId: 'deliverReport',
     summary: 'E-mail a stored report again',
+    description:
+      'With an Idempotency-Key header, the same request sent again gets its first answer back ' +
+      '(Idempotent-Replayed: true) and sends nothing more.',
     tags: ['reports'],
     params: IdParam,
+    headers: idempotencyKeyHeader(
+      'names this request: sent again with the same key and body, it is answered with its first answer (README, Reports)',
+    ),
     body: { schema: DeliverBody, required: false },
     auth: true,
     responses: {
       200: {
         description: 'every delivery sent',
         schema: z.object({ id: z.number(), deliveries: z.array(DeliveryViewSchema) }),
+        headers: REPLAYED_HEADER,
       },
       400: BAD_REQUEST,
       401: UNAUTHORIZED,
       404: NOT_FOUND,
-      409: errorResponse('the report has no stored file to send'),
+      409: errorResponse(
+        'the report has no stored file to send (REPORT_PERIOD_NOT_READY), or the Idempotency-Key was used by another request (IDEMPOTENCY_KEY_REUSED) or names this request still running (IDEMPOTENCY_KEY_IN_USE)',
+      ),
       502: {
         description: 'a delivery failed',
         schema: z.object({ id: z.number(), deliveries: z.array(DeliveryViewSchema) }),
+        headers: REPLAYED_HEADER,
       },
     },
     examples: [{ params: { id: '999999' }, body: {}, status: 404 }],

@@ -33,9 +33,10 @@ import {
   type ReportRow,
 } from '../store/reports-sql.ts';
 import { loadTemplate } from '../templates.ts';
-import { PERIOD_LEVEL, REPORT_TYPES, type ReportType } from '../types.ts';
+import { PERIOD_LEVEL, REPORT_TYPES, type ReportFormat, type ReportType } from '../types.ts';
 import { newestAnalysedDay, requireCapacityRun } from '../builders/capacity.ts';
 import { DeliverBody, invalid, parseGenerateBody, parseId, parseListQuery } from './requests.ts';
+import { answerOnce, reportRequestKey, type RequestKeyDeps } from './request-keys.ts';
 
 export interface ReportRequest {
   method: string;
@@ -175,8 +176,13 @@ function answerOfResult(result: GenerationResult, wait: boolean): ReportAnswer {
   return { status: wait ? 200 : 202, body };
 }
 
+function keyDeps(deps: ApiDeps, at: Date): RequestKeyDeps {
+  return { db: deps.db, leaseMs: deps.settings.leaseMs, now: at, log: deps.log };
+}
+
 async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> {
   requireApiToken(req.headers, deps.apiToken, 'POST /reports/generate');
+  const key = reportRequestKey(req.headers);
   const body = parseGenerateBody(bodyJson(req.body));
   const at = deps.clock?.() ?? new Date();
   const newestAnalysed =
@@ -186,8 +192,29 @@ async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer
   // refused before any row exists: a capacity report of a day analyze-capacity has not analysed
   if (body.type === 'capacity_analysis') for (const p of periods) await requireCapacityRun(deps.db, p);
   const formats = body.formats ?? deps.settings.formats;
+  return answerOnce(keyDeps(deps, at), key, ['POST /reports/generate', body], (requestKey) =>
+    generatePeriods(deps, body.type, periods, formats, body, requestKey),
+  );
+}
+
+/** Generates `periods` (the checks passed): waited for, or queued and answered 202. */
+async function generatePeriods(
+  deps: ApiDeps,
+  type: ReportType,
+  periods: readonly Period[],
+  formats: readonly ReportFormat[],
+  body: ReturnType<typeof parseGenerateBody>,
+  requestKey: string | undefined,
+): Promise<ReportAnswer> {
   const one = (period: Period) =>
-    generateReport(deps, { type: body.type, period, formats, trigger: 'http', recipients: body.recipients });
+    generateReport(deps, {
+      type,
+      period,
+      formats,
+      trigger: 'http',
+      recipients: body.recipients,
+      requestKey,
+    });
   if (body.wait) {
     const results: GenerationResult[] = [];
     for (const period of periods) results.push(await one(period));
@@ -201,7 +228,7 @@ async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer
   for (const period of periods) {
     queued.push(
       ...(await ensureReports(deps.db, {
-        type: body.type,
+        type,
         periodStart: period.start,
         periodEnd: period.end,
         periodLabel: period.label,
@@ -299,6 +326,7 @@ async function download(deps: ApiDeps, id: number): Promise<ReportAnswer & { str
 
 async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<ReportAnswer> {
   requireApiToken(req.headers, deps.apiToken, `POST /reports/${id}/deliver`);
+  const key = reportRequestKey(req.headers);
   const raw = bodyJson(req.body) ?? {};
   const parsed = DeliverBody.safeParse(raw);
   if (!parsed.success) throw invalid('body', parsed.error, raw, Object.keys(DeliverBody.shape));
@@ -325,15 +353,24 @@ async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<R
       },
     );
   }
-  const deliveries = await emailReports(
-    deliveryDeps(deps),
-    [row],
-    recipients,
-    template,
-    await storedMessageView(deps, row, template),
+  const at = deps.clock?.() ?? new Date();
+  return answerOnce(
+    keyDeps(deps, at),
+    key,
+    ['POST /reports/{id}/deliver', id, parsed.data],
+    async (requestKey) => {
+      const deliveries = await emailReports(
+        deliveryDeps(deps),
+        [row],
+        recipients,
+        template,
+        await storedMessageView(deps, row, template),
+        requestKey,
+      );
+      const failed = deliveries.filter((d) => d.status !== 'sent').length;
+      return { status: failed === 0 ? 200 : 502, body: { id, deliveries: deliveries.map(deliveryView) } };
+    },
   );
-  const failed = deliveries.filter((d) => d.status !== 'sent').length;
-  return { status: failed === 0 ? 200 : 502, body: { id, deliveries: deliveries.map(deliveryView) } };
 }
 
 async function catchUpRoute(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> {

@@ -171,13 +171,19 @@ async function recordSent(
   }
 }
 
-/** E-mails `reports` (stored rows of one type and period) to each recipient; returns the delivery rows. */
+/**
+ * E-mails `reports` (stored rows of one type and period) to each recipient; returns the delivery rows. With
+ * the Idempotency-Key of the request that asked (`requestKey`), a recipient the request already has a
+ * delivery for is not sent to again: the request ran before and died, and that delivery is sent, or is
+ * retried by the catch-up like any other.
+ */
 export async function emailReports(
   deps: DeliveryDeps,
   reports: readonly ReportRow[],
   recipients: readonly string[],
   template: ReportTemplate,
   view: MessageView,
+  requestKey?: string,
 ): Promise<DeliveryRow[]> {
   const stored = reports.filter((r) => r.location !== null);
   if (stored.length === 0 || recipients.length === 0) return [];
@@ -190,8 +196,9 @@ export async function emailReports(
     subject: message.subject,
     body: message.body,
     mode: message.mode,
+    requestKey,
   });
-  for (const row of rows) await attempt(deps, row, message.mode);
+  for (const row of rows) if (row.created) await attempt(deps, row, message.mode);
   return getDeliveries(
     deps.db,
     rows.map((r) => r.id),

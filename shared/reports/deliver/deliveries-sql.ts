@@ -25,6 +25,11 @@ export interface DeliveryRow {
 const COLUMNS = `id::int AS id, report_ids::int[] AS report_ids, report_type, period_start, channel, recipient, status, mode,
   subject, body, attempts, retry_at, response, error_code, message_id, created_at, updated_at, sent_at`;
 
+/**
+ * One pending delivery per recipient. Under a request key (a keyed /reports request), a recipient that has a
+ * delivery of the key for this report type and period already keeps it: `created` is false for such rows, which
+ * the first run of the request queued or sent, so a run after it died sends nothing twice.
+ */
 export async function createDeliveries(
   db: Queryable,
   d: {
@@ -35,13 +40,24 @@ export async function createDeliveries(
     subject: string;
     body: string;
     mode: 'attached' | 'linked';
+    requestKey?: string | undefined;
   },
-): Promise<DeliveryRow[]> {
-  const { rows } = await db.query<DeliveryRow>(
-    `INSERT INTO report_deliveries (report_ids, report_type, period_start, channel, recipient, status, subject, body, mode)
-     SELECT $1::bigint[], $2, $3, 'email', r, 'pending', $5, $6, $7 FROM unnest($4::text[]) AS r
-     RETURNING ${COLUMNS}`,
-    [d.reportIds, d.reportType, d.periodStart, d.recipients, d.subject, d.body, d.mode],
+): Promise<Array<DeliveryRow & { created: boolean }>> {
+  const { rows } = await db.query<DeliveryRow & { created: boolean }>(
+    // the statement's own inserts are not visible to its SELECT: new rows come back through RETURNING, and
+    // the SELECT reads only the rows the key had before
+    `WITH created AS (
+       INSERT INTO report_deliveries (report_ids, report_type, period_start, channel, recipient, status, subject, body, mode, request_key)
+       SELECT $1::bigint[], $2, $3, 'email', r, 'pending', $5, $6, $7, $8 FROM unnest($4::text[]) AS r
+       ON CONFLICT (request_key, report_type, period_start, recipient) WHERE request_key IS NOT NULL DO NOTHING
+       RETURNING ${COLUMNS}, true AS created)
+     SELECT * FROM created
+     UNION ALL
+     SELECT ${COLUMNS}, false AS created FROM report_deliveries
+     WHERE $8::text IS NOT NULL AND request_key = $8 AND report_type = $2 AND period_start = $3
+       AND recipient = ANY($4::text[])
+     ORDER BY id`,
+    [d.reportIds, d.reportType, d.periodStart, d.recipients, d.subject, d.body, d.mode, d.requestKey ?? null],
   );
   return rows;
 }

@@ -1,0 +1,71 @@
+// An Idempotency-Key on the /reports routes that do work a client must not get twice (a generation, e-mails):
+// the request is run under a claim of its key and its answer kept, so the same request sent again after a lost
+// answer is answered from what the first one did. Checked after the request itself, so a refused request
+// (a bad body, a period not over) leaves no key behind and can be corrected under the same key.
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { IDEMPOTENCY_KEY_HEADER, requestKeyOf } from '../../http/index.ts';
+import type { Database } from '../../db/index.ts';
+import type { ReportLogger } from '../generate.ts';
+import { claimReportRequest, releaseReportRequest, saveReportAnswer } from '../store/requests-sql.ts';
+
+export interface KeyedAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RequestKeyDeps {
+  db: Database;
+  /** How long a claim holds before a request sent again may take it over (the reports' lease). */
+  leaseMs: number;
+  now: Date;
+  log?: ReportLogger | undefined;
+}
+
+/** The key the request carries, or undefined; a malformed key is refused (REQUEST_INVALID naming the header). */
+export function reportRequestKey(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const raw = headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
+  return requestKeyOf(Array.isArray(raw) ? raw[0] : raw);
+}
+
+/**
+ * Runs `work` once per key: without a key it simply runs; with one, an answered key returns its answer (with
+ * `Idempotent-Replayed: true`), and otherwise `work` runs under the claim and its answer is kept. `asked` is
+ * what the request asked, parsed (the route and its body): the same key with anything else is refused.
+ */
+export async function answerOnce(
+  deps: RequestKeyDeps,
+  key: string | undefined,
+  asked: unknown,
+  work: (key: string | undefined) => Promise<KeyedAnswer>,
+): Promise<KeyedAnswer> {
+  if (key === undefined) return work(undefined);
+  const fingerprint = createHash('sha256').update(JSON.stringify(asked)).digest();
+  const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  const claim = await claimReportRequest(deps.db, {
+    key,
+    fingerprint,
+    owner,
+    now: deps.now,
+    leaseMs: deps.leaseMs,
+  });
+  if (claim.kind === 'answered') {
+    return { status: claim.status, body: claim.answer, headers: { 'idempotent-replayed': 'true' } };
+  }
+  let answer: KeyedAnswer;
+  try {
+    answer = await work(key);
+  } catch (err) {
+    // nothing to replay: free the key, so the request can be sent again at once instead of after the lease
+    await releaseReportRequest(deps.db, key, owner).catch((e: unknown) =>
+      deps.log?.warn(
+        { err: e, key },
+        'a failed request could not free its Idempotency-Key; it frees at its lease',
+      ),
+    );
+    throw err;
+  }
+  await saveReportAnswer(deps.db, { key, owner, status: answer.status, answer: answer.body });
+  return answer;
+}
