@@ -7,6 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { Database } from '../../shared/db/index.ts';
 import { createDeliveries } from '../../shared/reports/deliver/deliveries-sql.ts';
 import { answerOnce } from '../../shared/reports/api/request-keys.ts';
+import { claimReports } from '../../shared/reports/store/reports-sql.ts';
 import { claimReportRequest } from '../../shared/reports/store/requests-sql.ts';
 import { countExpired, deleteExpired } from '../../shared/retention/bookkeeping-sql.ts';
 import { FIXTURE_NOW, loadReportFixture } from '../fixtures/report-data.ts';
@@ -159,6 +160,38 @@ for (const [name, setup, register] of [
   );
 
   register(
+    `${name}: a generation whose report another run holds is answered, but its key is not kept: sent again, it e-mails`,
+    async (t: ExecutionContext) => {
+      const { db, h, mailer } = await setup(t);
+      const day = { start: new Date('2026-11-28T00:00:00Z'), end: new Date('2026-11-29T00:00:00Z') };
+      const { claimed } = await claimReports(db, {
+        type: 'daily_summary',
+        periodStart: day.start,
+        periodEnd: day.end,
+        periodLabel: '2026-11-28',
+        timeZone: 'UTC',
+        formats: ['json'],
+        owner: 'the cron run',
+        leaseMs: h.deps.settings.leaseMs,
+      });
+      t.is(claimed.length, 1);
+      const held = await h.call('POST', '/reports/generate', { body: DAILY, headers: keyed('held-1') });
+      t.like(held.body, { status: 'generating', deliveries: [] });
+      t.is(mailer.sent.length, 0);
+      t.is(await count(db, 'SELECT count(*) AS n FROM report_requests'), 0);
+      // the other run ends (here: fails and lets go) and the request is sent again under its key
+      await db.query("UPDATE reports SET locked_by = NULL, status = 'failed'");
+      const again = await h.call('POST', '/reports/generate', { body: DAILY, headers: keyed('held-1') });
+      t.is(again.headers?.['idempotent-replayed'], undefined);
+      t.like(again.body, { status: 'stored' });
+      t.is(mailer.sent.length, 2);
+      const replay = await h.call('POST', '/reports/generate', { body: DAILY, headers: keyed('held-1') });
+      t.is(replay.headers?.['idempotent-replayed'], 'true');
+      t.is(mailer.sent.length, 2);
+    },
+  );
+
+  register(
     `${name}: a key held by its request still running answers 409 IDEMPOTENCY_KEY_IN_USE; after the lease it is taken over and no recipient gets a second e-mail`,
     async (t: ExecutionContext) => {
       const { db, h, mailer } = await setup(t);
@@ -212,7 +245,7 @@ for (const [name, setup, register] of [
   );
 }
 
-test('PGlite: a keyed request that fails frees its key, so it can be sent again at once', async (t) => {
+test('PGlite: a keyed request that fails, or whose work was partly left to another run, frees its key', async (t) => {
   const { db, drop } = await freshEmbeddedDatabase();
   t.teardown(drop);
   const deps = { db, leaseMs: 10 * MINUTE_MS, now: FIXTURE_NOW };
@@ -224,17 +257,20 @@ test('PGlite: a keyed request that fails frees its key, so it can be sent again 
   );
   t.is(await count(db, 'SELECT count(*) AS n FROM report_requests'), 0);
   let ran = 0;
-  const ok = await answerOnce(deps, 'flaky', ['route', 1], async () => ({
+  const run = (final: boolean) =>
+    answerOnce(deps, 'flaky', ['route', 1], async () => ({
+      answer: { status: 200, body: { ran: ++ran } },
+      final,
+    }));
+  t.deepEqual(await run(false), { status: 200, body: { ran: 1 } });
+  t.is(await count(db, 'SELECT count(*) AS n FROM report_requests'), 0, 'not final: not kept');
+  t.deepEqual(await run(true), { status: 200, body: { ran: 2 } });
+  t.deepEqual(await run(true), {
     status: 200,
-    body: { ran: ++ran },
-  }));
-  t.deepEqual(ok, { status: 200, body: { ran: 1 } });
-  const replay = await answerOnce(deps, 'flaky', ['route', 1], async () => ({
-    status: 200,
-    body: { ran: ++ran },
-  }));
-  t.deepEqual(replay, { status: 200, body: { ran: 1 }, headers: { 'idempotent-replayed': 'true' } });
-  t.is(ran, 1);
+    body: { ran: 2 },
+    headers: { 'idempotent-replayed': 'true' },
+  });
+  t.is(ran, 2);
 });
 
 test('PGlite: keyed deliveries are one per key, type, period and recipient; unkeyed ones are not limited', async (t) => {

@@ -15,6 +15,16 @@ export interface KeyedAnswer {
   headers?: Record<string, string>;
 }
 
+/**
+ * What a request did: its answer, and whether that answer is final. It is not when part of the work was left
+ * to another run (a report another generation held): the key is then freed instead of answered, so the
+ * same request sent again does what was left, rather than replay an answer that did not do it.
+ */
+export interface RequestOutcome {
+  answer: KeyedAnswer;
+  final: boolean;
+}
+
 export interface RequestKeyDeps {
   db: Database;
   /** How long a claim holds before a request sent again may take it over (the reports' lease). */
@@ -38,9 +48,9 @@ export async function answerOnce(
   deps: RequestKeyDeps,
   key: string | undefined,
   asked: unknown,
-  work: (key: string | undefined) => Promise<KeyedAnswer>,
+  work: (key: string | undefined) => Promise<RequestOutcome>,
 ): Promise<KeyedAnswer> {
-  if (key === undefined) return work(undefined);
+  if (key === undefined) return (await work(undefined)).answer;
   const fingerprint = createHash('sha256').update(JSON.stringify(asked)).digest();
   const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
   const claim = await claimReportRequest(deps.db, {
@@ -53,19 +63,20 @@ export async function answerOnce(
   if (claim.kind === 'answered') {
     return { status: claim.status, body: claim.answer, headers: { 'idempotent-replayed': 'true' } };
   }
-  let answer: KeyedAnswer;
-  try {
-    answer = await work(key);
-  } catch (err) {
-    // nothing to replay: free the key, so the request can be sent again at once instead of after the lease
-    await releaseReportRequest(deps.db, key, owner).catch((e: unknown) =>
-      deps.log?.warn(
-        { err: e, key },
-        'a failed request could not free its Idempotency-Key; it frees at its lease',
-      ),
+  // nothing to replay: the key is freed, so the request can be sent again at once instead of after the lease
+  const release = () =>
+    releaseReportRequest(deps.db, key, owner).catch((e: unknown) =>
+      deps.log?.warn({ err: e, key }, 'could not free an Idempotency-Key; it frees at its lease'),
     );
+  let outcome: RequestOutcome;
+  try {
+    outcome = await work(key);
+  } catch (err) {
+    await release();
     throw err;
   }
-  await saveReportAnswer(deps.db, { key, owner, status: answer.status, answer: answer.body });
+  const { answer, final } = outcome;
+  if (final) await saveReportAnswer(deps.db, { key, owner, status: answer.status, answer: answer.body });
+  else await release();
   return answer;
 }

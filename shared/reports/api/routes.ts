@@ -36,7 +36,7 @@ import { loadTemplate } from '../templates.ts';
 import { PERIOD_LEVEL, REPORT_TYPES, type ReportFormat, type ReportType } from '../types.ts';
 import { newestAnalysedDay, requireCapacityRun } from '../builders/capacity.ts';
 import { DeliverBody, invalid, parseGenerateBody, parseId, parseListQuery } from './requests.ts';
-import { answerOnce, reportRequestKey, type RequestKeyDeps } from './request-keys.ts';
+import { answerOnce, reportRequestKey, type RequestKeyDeps, type RequestOutcome } from './request-keys.ts';
 
 export interface ReportRequest {
   method: string;
@@ -197,7 +197,11 @@ async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer
   );
 }
 
-/** Generates `periods` (the checks passed): waited for, or queued and answered 202. */
+/**
+ * Generates `periods` (the checks passed): waited for, or queued and answered 202. A waited-for answer is not
+ * final when another run held some of the reports: that run generates them, but does not e-mail this request's
+ * recipients.
+ */
 async function generatePeriods(
   deps: ApiDeps,
   type: ReportType,
@@ -205,7 +209,7 @@ async function generatePeriods(
   formats: readonly ReportFormat[],
   body: ReturnType<typeof parseGenerateBody>,
   requestKey: string | undefined,
-): Promise<ReportAnswer> {
+): Promise<RequestOutcome> {
   const one = (period: Period) =>
     generateReport(deps, {
       type,
@@ -218,10 +222,14 @@ async function generatePeriods(
   if (body.wait) {
     const results: GenerationResult[] = [];
     for (const period of periods) results.push(await one(period));
-    if (results.length === 1) return answerOfResult(results[0]!, true);
+    const final = results.every((r) => !r.othersGenerating);
+    if (results.length === 1) return { answer: answerOfResult(results[0]!, true), final };
     return {
-      status: 200,
-      body: { periods: results.length, reports: results.flatMap((r) => r.reports.map(reportView)) },
+      answer: {
+        status: 200,
+        body: { periods: results.length, reports: results.flatMap((r) => r.reports.map(reportView)) },
+      },
+      final,
     };
   }
   const queued: ReportRow[] = [];
@@ -242,8 +250,11 @@ async function generatePeriods(
   });
   const reports = queued.map(reportView);
   return {
-    status: 202,
-    body: { id: reports[0]!.id, status: reports[0]!.status, status_url: reports[0]!.status_url, reports },
+    answer: {
+      status: 202,
+      body: { id: reports[0]!.id, status: reports[0]!.status, status_url: reports[0]!.status_url, reports },
+    },
+    final: true,
   };
 }
 
@@ -368,7 +379,8 @@ async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<R
         requestKey,
       );
       const failed = deliveries.filter((d) => d.status !== 'sent').length;
-      return { status: failed === 0 ? 200 : 502, body: { id, deliveries: deliveries.map(deliveryView) } };
+      const body = { id, deliveries: deliveries.map(deliveryView) };
+      return { answer: { status: failed === 0 ? 200 : 502, body }, final: true };
     },
   );
 }
