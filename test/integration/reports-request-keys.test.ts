@@ -1,7 +1,8 @@
 // POST /reports/generate and POST /reports/{id}/deliver with an Idempotency-Key, on PGlite and PostgreSQL: the
 // same request sent again is answered with its first answer and generates and e-mails nothing more; another
 // request under the key is refused; a request still running holds its key; one that died unanswered is taken
-// over after its lease and e-mails no recipient twice; a refused or failed request leaves no key behind.
+// over after its lease and e-mails no recipient twice; the same request sent twice at once runs once; a refused
+// or failed request leaves no key behind.
 import { createHash } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import type { Database } from '../../shared/db/index.ts';
@@ -85,6 +86,24 @@ for (const [name, setup, register] of [
       // without a key the same body is a new request, as before keys existed
       await h.call('POST', '/reports/generate', { body: DAILY });
       t.is(mailer.sent.length, 4);
+    },
+  );
+
+  register(
+    `${name}: the same request sent twice at once runs once: the other is told its key is in use`,
+    async (t: ExecutionContext) => {
+      const { db, h, mailer } = await setup(t);
+      const send = () => h.call('POST', '/reports/generate', { body: DAILY, headers: keyed('twice') });
+      const [a, b] = await Promise.allSettled([send(), send()]);
+      const answered = [a, b].filter((r) => r.status === 'fulfilled');
+      const refused = [a, b].filter((r) => r.status === 'rejected');
+      t.is(answered.length, 1);
+      t.is(refused.length, 1);
+      t.is(codeOf((refused[0] as PromiseRejectedResult).reason), 'IDEMPOTENCY_KEY_IN_USE');
+      t.is(mailer.sent.length, 2, 'one e-mail per recipient');
+      t.is(await runs(db), 1);
+      const replay = await send();
+      t.is(replay.headers?.['idempotent-replayed'], 'true');
     },
   );
 
