@@ -55,3 +55,15 @@ function invalidKey(why: string, value: string): BatchError {
     context: { field: 'Idempotency-Key' },
   });
 }
+
+/**
+ * The refusal of a key sent before with another request: `differs` says what a request of this route is
+ * told apart by, `undone` what did not happen to this one.
+ */
+export function requestKeyReused(key: string, differs: string, undone: string): BatchError {
+  return new BatchError(
+    'IDEMPOTENCY_KEY_REUSED',
+    `Idempotency-Key "${key}" was sent before with another request (${differs}); ${undone}. A retry sends the same request with the same key; a new request needs a new key`,
+    { context: { field: IDEMPOTENCY_KEY_HEADER } },
+  );
+}

@@ -9,4 +9,5 @@ export {
   MAX_REQUEST_KEY_LENGTH,
   REPLAYED_HEADER,
   requestKeyOf,
+  requestKeyReused,
 } from './idempotency-key.ts';

@@ -3,7 +3,7 @@
 // else, so of two requests with one key the second waits on the first's row and, once that commits, reads
 // its answer instead of storing anything.
 import type { Queryable } from '../db/index.ts';
-import { BatchError } from '../errors/index.ts';
+import { requestKeyReused } from '../http/index.ts';
 
 export type RequestClaim<A> = { kind: 'claimed' } | { kind: 'answered'; answer: A };
 
@@ -31,10 +31,10 @@ export async function claimRequestKey<A>(
   // deletion by the retention sweep in between could leave none, and then the key is simply free again
   if (!prior) return claimRequestKey(client, key, fingerprint);
   if (!Buffer.from(prior.fingerprint).equals(fingerprint) || prior.answer === null) {
-    throw new BatchError(
-      'IDEMPOTENCY_KEY_REUSED',
-      `Idempotency-Key "${key}" was sent before with another request (another body, content type or Kafka record); nothing of this one was stored. A retry sends the same body with the same key; a new request needs a new key`,
-      { context: { field: 'Idempotency-Key' } },
+    throw requestKeyReused(
+      key,
+      'another body, content type or Kafka record',
+      'nothing of this one was stored',
     );
   }
   return { kind: 'answered', answer: prior.answer };

@@ -4,7 +4,6 @@
 // (a bad body, a period not over) leaves no key behind and can be corrected under the same key.
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { IDEMPOTENCY_KEY_HEADER, requestKeyOf } from '../../http/index.ts';
 import type { Database } from '../../db/index.ts';
 import type { ReportLogger } from '../generate.ts';
 import { claimReportRequest, releaseReportRequest, saveReportAnswer } from '../store/requests-sql.ts';
@@ -31,12 +30,6 @@ export interface RequestKeyDeps {
   leaseMs: number;
   now: Date;
   log?: ReportLogger | undefined;
-}
-
-/** The key the request carries, or undefined; a malformed key is refused (REQUEST_INVALID naming the header). */
-export function reportRequestKey(headers: Record<string, string | string[] | undefined>): string | undefined {
-  const raw = headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
-  return requestKeyOf(Array.isArray(raw) ? raw[0] : raw);
 }
 
 /**

@@ -9,7 +9,7 @@
 import type { Readable } from 'node:stream';
 import { requireApiToken } from '../../auth/index.ts';
 import { BatchError, errorCatalogue, isErrorCode } from '../../errors/index.ts';
-import { jsonBody, matchRoute, refuseUnknownParams, type Route } from '../../http/index.ts';
+import { jsonBody, matchRoute, refuseUnknownParams, requestKeyOf, type Route } from '../../http/index.ts';
 import { eventCause, TRIGGERS, type EventCause, type Trigger } from '../../jobs/index.ts';
 import { CRON_TIME_ZONE, nextCronFire } from '../../status/aggregation-status.ts';
 import { deliveriesOf, type DeliveryRow } from '../deliver/deliveries-sql.ts';
@@ -36,7 +36,7 @@ import { loadTemplate } from '../templates.ts';
 import { PERIOD_LEVEL, REPORT_TYPES, type ReportFormat, type ReportType } from '../types.ts';
 import { newestAnalysedDay, requireCapacityRun } from '../builders/capacity.ts';
 import { DeliverBody, invalid, parseGenerateBody, parseId, parseListQuery } from './requests.ts';
-import { answerOnce, reportRequestKey, type RequestKeyDeps, type RequestOutcome } from './request-keys.ts';
+import { answerOnce, type RequestKeyDeps, type RequestOutcome } from './request-keys.ts';
 
 export interface ReportRequest {
   method: string;
@@ -182,7 +182,7 @@ function keyDeps(deps: ApiDeps, at: Date): RequestKeyDeps {
 
 async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> {
   requireApiToken(req.headers, deps.apiToken, 'POST /reports/generate');
-  const key = reportRequestKey(req.headers);
+  const key = requestKeyOf(header(req.headers, 'idempotency-key'));
   const body = parseGenerateBody(bodyJson(req.body));
   const at = deps.clock?.() ?? new Date();
   const newestAnalysed =
@@ -337,7 +337,7 @@ async function download(deps: ApiDeps, id: number): Promise<ReportAnswer & { str
 
 async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<ReportAnswer> {
   requireApiToken(req.headers, deps.apiToken, `POST /reports/${id}/deliver`);
-  const key = reportRequestKey(req.headers);
+  const key = requestKeyOf(header(req.headers, 'idempotency-key'));
   const raw = bodyJson(req.body) ?? {};
   const parsed = DeliverBody.safeParse(raw);
   if (!parsed.success) throw invalid('body', parsed.error, raw, Object.keys(DeliverBody.shape));

@@ -4,6 +4,7 @@
 // and a claim whose request died unanswered is taken over once its lease has passed.
 import type { Queryable } from '../../db/index.ts';
 import { BatchError } from '../../errors/index.ts';
+import { requestKeyReused } from '../../http/index.ts';
 
 export type ReportRequestClaim = { kind: 'claimed' } | { kind: 'answered'; status: number; answer: unknown };
 
@@ -38,11 +39,7 @@ export async function claimReportRequest(
   // deleted in between (a released claim, the retention sweep): the key is free again
   if (!prior) return claimReportRequest(db, c);
   if (!Buffer.from(prior.fingerprint).equals(c.fingerprint)) {
-    throw new BatchError(
-      'IDEMPOTENCY_KEY_REUSED',
-      `Idempotency-Key "${c.key}" was sent before with another request (another route, report or body); nothing was done for this one. A retry sends the same request with the same key; a new request needs a new key`,
-      { context: { field: 'Idempotency-Key' } },
-    );
+    throw requestKeyReused(c.key, 'another route, report or body', 'nothing was done for this one');
   }
   if (prior.status === null) {
     throw new BatchError(
