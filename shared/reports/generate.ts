@@ -37,6 +37,8 @@ import { renderReport } from './render/index.ts';
 import {
   claimReports,
   dueReportRetries,
+  getReports,
+  heldReportIds,
   duePeriods,
   markReportFailed,
   markReportStored,
@@ -48,6 +50,8 @@ import { CONTENT_TYPES, PERIOD_LEVEL, type ReportFormat, type ReportType } from 
 
 export const REPORT_JOB = 'generate-report';
 const DAY_MS = 86_400_000;
+const OTHERS_WAIT_MS = 60_000;
+const OTHERS_POLL_MS = 250;
 
 export interface ReportLogger {
   info(obj: object, msg?: string): void;
@@ -69,6 +73,11 @@ export interface ReportSettings {
   retryDelayMs: number;
   /** A claim not released within this long belongs to a dead run (jobs.timeoutSeconds + 60 s). */
   leaseMs: number;
+  /**
+   * How long a generation asked with its own recipients waits for another run that holds some of its formats,
+   * to e-mail them once stored (a generation takes seconds; not a configuration key).
+   */
+  othersWaitMs: number;
   attachLimitBytes: number;
   linkTtlSeconds: number;
   /** Base of download links in e-mails when the store cannot presign (the gateway's function URL). */
@@ -90,6 +99,7 @@ export function reportSettingsFrom(config: BatchProcessingConfig): ReportSetting
     retries: config.jobs.retries,
     retryDelayMs: config.jobs.retryDelaySeconds * 1000,
     leaseMs: config.jobs.timeoutSeconds * 1000 + 60_000,
+    othersWaitMs: OTHERS_WAIT_MS,
     attachLimitBytes: r.email.attachLimitBytes,
     linkTtlSeconds: r.email.linkTtlSeconds,
     downloadBase: `${config.openfaas.gatewayUrl.replace(/\/+$/, '')}/function/${REPORT_JOB}`,
@@ -296,6 +306,51 @@ function reportGeneration(
   );
 }
 
+/**
+ * The formats another run holds, once it lets go of them or `settings.othersWaitMs` has passed: their rows as
+ * they are then, and whether any is still held.
+ */
+async function othersOutcome(
+  deps: ReportDeps,
+  busy: readonly ReportRow[],
+): Promise<{ rows: ReportRow[]; held: boolean }> {
+  const ids = busy.map((r) => r.id);
+  const deadline = performance.now() + deps.settings.othersWaitMs;
+  let held = await heldReportIds(deps.db, ids, deps.settings.leaseMs);
+  while (held.length > 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, OTHERS_POLL_MS));
+    held = await heldReportIds(deps.db, held, deps.settings.leaseMs);
+  }
+  return { rows: await getReports(deps.db, ids), held: held.length > 0 };
+}
+
+const isStored = (r: ReportRow): boolean => r.status === 'stored' && r.error_code === null;
+
+/**
+ * E-mails stored reports of the request. A message that cannot even be prepared (a template, the stored
+ * document) is logged, never a failed report: the reports are stored.
+ */
+async function emailSafely(
+  deps: ReportDeps,
+  req: GenerateRequest,
+  reports: readonly ReportRow[],
+  recipients: readonly string[],
+  message: () =>
+    | { template: ReportTemplate; view: MessageView }
+    | Promise<{ template: ReportTemplate; view: MessageView }>,
+): Promise<DeliveryRow[]> {
+  try {
+    const { template, view } = await message();
+    return await emailReports(deliveryDeps(deps), reports, recipients, template, view, req.requestKey);
+  } catch (err) {
+    deps.log?.error(
+      { err, report_type: req.type, period: req.period.label },
+      'report e-mail could not be prepared',
+    );
+    return [];
+  }
+}
+
 export async function generateReport(deps: ReportDeps, req: GenerateRequest): Promise<GenerationResult> {
   const { db, settings } = deps;
   const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
@@ -314,7 +369,19 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       { report_type: req.type, period: req.period.label },
       'another run is generating this report',
     );
-    return { runId: null, othersGenerating: true, reports: busy, deliveries: [] };
+    if (!req.recipients?.length)
+      return { runId: null, othersGenerating: true, reports: busy, deliveries: [] };
+    // that run e-mails its own recipients, not these: they get the report once it is stored
+    const others = await othersOutcome(deps, busy);
+    const mailed = others.rows.filter(isStored);
+    const deliveries =
+      others.held || mailed.length === 0
+        ? []
+        : await emailSafely(deps, req, mailed, req.recipients, async () => {
+            const template = loadTemplate(req.type, settings.templatesDir);
+            return { template, view: await storedMessageView(deps, mailed[0]!, template) };
+          });
+    return { runId: null, othersGenerating: others.held, reports: others.rows, deliveries };
   }
   const runId = await startRun(db, {
     job: REPORT_JOB,
@@ -416,7 +483,7 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       );
     }
   }
-  const stored = reports.filter((r) => r.status === 'stored' && r.error_code === null);
+  const stored = reports.filter(isStored);
   await finishRun(db, runId, {
     status: firstError ? 'failed' : 'succeeded',
     rowsOut: stored.length,
@@ -442,32 +509,23 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
       .catch((err: unknown) => deps.log?.warn({ err }, 'could not publish report.generated'));
   }
 
-  let deliveries: DeliveryRow[] = [];
+  // formats another run holds: a request with recipients of its own waits for them, to e-mail them too
+  const others =
+    busy.length > 0 && req.recipients?.length
+      ? await othersOutcome(deps, busy)
+      : { rows: busy, held: busy.length > 0 };
+  const mailed = [...stored, ...others.rows.filter(isStored)];
   const recipients =
     req.recipients ??
     (settings.emailEnabled ? (template.recipients.length ? template.recipients : settings.recipients) : []);
-  if (stored.length > 0 && recipients.length > 0) {
-    try {
-      deliveries = await emailReports(
-        deliveryDeps(deps),
-        stored,
-        recipients,
-        template,
-        messageView(document),
-        req.requestKey,
-      );
-    } catch (err) {
-      // the reports are stored; an e-mail that could not even be prepared is logged, never a failed report
-      deps.log?.error(
-        { err, report_type: req.type, period: req.period.label },
-        'report e-mail could not be prepared',
-      );
-    }
-  }
+  const deliveries =
+    mailed.length > 0 && recipients.length > 0
+      ? await emailSafely(deps, req, mailed, recipients, () => ({ template, view: messageView(document) }))
+      : [];
   return {
     runId,
-    othersGenerating: busy.length > 0,
-    reports: [...reports, ...busy],
+    othersGenerating: others.held,
+    reports: [...reports, ...others.rows],
     deliveries,
     ...(firstError ? { error: firstError } : {}),
   };

@@ -2,7 +2,8 @@
 // same request sent again is answered with its first answer and generates and e-mails nothing more; another
 // request under the key is refused; a request still running holds its key; one that died unanswered is taken
 // over after its lease and e-mails no recipient twice; the same request sent twice at once runs once; a refused
-// or failed request leaves no key behind.
+// or failed request leaves no key behind. And, keyed or not, a request with recipients whose report another run
+// holds waits for that run and e-mails what it stored.
 import { createHash } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import type { Database } from '../../shared/db/index.ts';
@@ -194,6 +195,8 @@ for (const [name, setup, register] of [
         leaseMs: h.deps.settings.leaseMs,
       });
       t.is(claimed.length, 1);
+      // the request waits this long for the other run before it answers without e-mail
+      h.deps.settings.othersWaitMs = 300;
       const held = await h.call('POST', '/reports/generate', { body: DAILY, headers: keyed('held-1') });
       t.like(held.body, { status: 'generating', deliveries: [] });
       t.is(mailer.sent.length, 0);
@@ -207,6 +210,74 @@ for (const [name, setup, register] of [
       const replay = await h.call('POST', '/reports/generate', { body: DAILY, headers: keyed('held-1') });
       t.is(replay.headers?.['idempotent-replayed'], 'true');
       t.is(mailer.sent.length, 2);
+    },
+  );
+
+  register(
+    `${name}: a generation with recipients whose report another run holds waits for that run and e-mails what it stored`,
+    async (t: ExecutionContext) => {
+      const { db, h, mailer } = await setup(t);
+      const day = { report_type: 'daily_summary', period: '2026-11-28', wait: true };
+      await h.call('POST', '/reports/generate', { body: { ...day, formats: ['json', 'csv'] } });
+      // the catch-up regenerates both formats, and finishes them while the request waits
+      const { claimed } = await claimReports(db, {
+        type: 'daily_summary',
+        periodStart: new Date('2026-11-28T00:00:00Z'),
+        periodEnd: new Date('2026-11-29T00:00:00Z'),
+        periodLabel: '2026-11-28',
+        timeZone: 'UTC',
+        formats: ['json', 'csv'],
+        owner: 'the cron run',
+        leaseMs: h.deps.settings.leaseMs,
+      });
+      t.is(claimed.length, 2);
+      const finish = (formats: string[]) =>
+        db.query(
+          `UPDATE reports SET status = 'stored', locked_by = NULL, locked_at = NULL WHERE format = ANY($1::text[])`,
+          [formats],
+        );
+      const onlyHeld = setTimeout(() => void finish(['json', 'csv']), 600);
+      const all = await h.call('POST', '/reports/generate', {
+        body: { ...day, formats: ['json', 'csv'], recipients: ['ops@example.com'] },
+      });
+      clearTimeout(onlyHeld);
+      t.like(all.body, { status: 'stored' });
+      t.deepEqual(
+        mailer.sent.map((m) => [m.to, m.attachments?.map((a) => a.filename).sort()]),
+        [['ops@example.com', ['daily_summary-2026-11-28.csv', 'daily_summary-2026-11-28.json']]],
+      );
+
+      // one format held, one generated here: the e-mail carries both once the other run has stored its own
+      mailer.sent.length = 0;
+      await claimReports(db, {
+        type: 'daily_summary',
+        periodStart: new Date('2026-11-28T00:00:00Z'),
+        periodEnd: new Date('2026-11-29T00:00:00Z'),
+        periodLabel: '2026-11-28',
+        timeZone: 'UTC',
+        formats: ['csv'],
+        owner: 'the cron run',
+        leaseMs: h.deps.settings.leaseMs,
+      });
+      const partly = setTimeout(() => void finish(['csv']), 600);
+      const mixed = await h.call('POST', '/reports/generate', {
+        body: { ...day, formats: ['json', 'csv'], recipients: ['cfo@example.com'] },
+      });
+      clearTimeout(partly);
+      t.deepEqual(
+        (mixed.body as { reports: Array<{ format: string; status: string }> }).reports.map((r) => [
+          r.format,
+          r.status,
+        ]),
+        [
+          ['json', 'stored'],
+          ['csv', 'stored'],
+        ],
+      );
+      t.deepEqual(
+        mailer.sent.map((m) => [m.to, m.attachments?.length]),
+        [['cfo@example.com', 2]],
+      );
     },
   );
 

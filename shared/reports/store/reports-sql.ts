@@ -167,6 +167,20 @@ export async function getReports(db: Queryable, ids: readonly number[]): Promise
   return rows;
 }
 
+/** Of `ids`, the rows another generation holds now: claimed, and its lease still running. */
+export async function heldReportIds(
+  db: Queryable,
+  ids: readonly number[],
+  leaseMs: number,
+): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT id::int AS id FROM reports WHERE id = ANY($1::bigint[]) AND locked_by IS NOT NULL
+       AND locked_at >= clock_timestamp() - make_interval(secs => $2::double precision / 1000)`,
+    [ids, leaseMs],
+  );
+  return rows.map((r) => r.id);
+}
+
 /** The stored row of one (type, period, format), if any. */
 export async function storedReportOf(
   db: Queryable,
