@@ -2,9 +2,9 @@
 // the request is run under a claim of its key and its answer kept, so the same request sent again after a lost
 // answer is answered from what the first one did. Checked after the request itself, so a refused request
 // (a bad body, a period not over) leaves no key behind and can be corrected under the same key.
-import { createHash, randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
 import type { Database } from '../../db/index.ts';
+import { newLockOwner } from '../../jobs/index.ts';
 import type { ReportLogger } from '../generate.ts';
 import { claimReportRequest, releaseReportRequest, saveReportAnswer } from '../store/requests-sql.ts';
 
@@ -45,7 +45,7 @@ export async function answerOnce(
 ): Promise<KeyedAnswer> {
   if (key === undefined) return (await work(undefined)).answer;
   const fingerprint = createHash('sha256').update(JSON.stringify(asked)).digest();
-  const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  const owner = newLockOwner();
   const claim = await claimReportRequest(deps.db, {
     key,
     fingerprint,
