@@ -98,7 +98,7 @@ export function createCronScheduler(jobs: CronJob[], invoke: CronInvoke, log: Ru
       log.info({ fn: job.fn, schedule: job.expression, status }, 'cron fired');
       return { fn: job.fn, status };
     } catch (err) {
-      log.error({ fn: job.fn, err: (err as Error).message }, 'cron invocation failed');
+      log.error({ fn: job.fn, err }, 'cron invocation failed');
       return { fn: job.fn, status: 0 };
     }
   };

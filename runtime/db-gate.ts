@@ -90,7 +90,16 @@ export async function startDbGate(options: DbGateOptions): Promise<DbGate> {
   const preemptIdleMs = options.preemptIdleMs ?? 1_000;
 
   /** Resets the session (after the previous client's connection is gone), then serves the next client. */
-  const resetThenPump = async (waitForUpstream: boolean): Promise<void> => {
+  let resetting: Promise<void> | undefined;
+  const resetThenPump = (waitForUpstream: boolean): Promise<void> => {
+    // Closing: nobody is served again, and the database may be closed next (it is awaited in close()).
+    if (closing) return Promise.resolve();
+    resetting = resetNow(waitForUpstream).finally(() => {
+      resetting = undefined;
+    });
+    return resetting;
+  };
+  const resetNow = async (waitForUpstream: boolean): Promise<void> => {
     switching = true;
     try {
       if (waitForUpstream) await options.upstreamIdle();
@@ -208,6 +217,8 @@ export async function startDbGate(options: DbGateOptions): Promise<DbGate> {
       active?.client.destroy();
       active?.upstream.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // A reset already under way finishes before the caller closes the database under it.
+      await resetting;
     },
   };
 }

@@ -205,7 +205,7 @@ export function createGatewayServer(deps: GatewayDeps): Gateway {
     const raw = req.url ?? '/';
     const route = parseFunctionRoute(raw);
     const done = (err: unknown): void => {
-      deps.log.error({ err: (err as Error).message, url: raw }, 'gateway request failed');
+      deps.log.error({ err, url: raw }, 'gateway request failed');
       sendError(res, err);
     };
     if (route) {

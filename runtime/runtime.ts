@@ -154,7 +154,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const stop = async (): Promise<void> => {
     for (const c of cleanups.splice(0).reverse()) {
       await c().catch((err: unknown) =>
-        options.log.warn({ err: (err as Error).message }, 'a part of the runtime failed to stop cleanly'),
+        options.log.warn({ err }, 'a part of the runtime failed to stop cleanly'),
       );
     }
   };
@@ -174,7 +174,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         dataDir,
         onResetFailed: (err) =>
           options.log.error(
-            { err: (err as Error).message },
+            { err },
             'the embedded database session could not be reset; the next connection is refused',
           ),
       });

@@ -29,12 +29,21 @@ export function createLogger(
       bindings: (values) => redactDeep(values) as Record<string, unknown>,
       log: (object) => redactDeep(object) as Record<string, unknown>,
     },
-    // pino's serialized error is not a plain object: copy it so its fields (context, …) are walked too
-    serializers: { err: (err: Error) => redactDeep({ ...pino.stdSerializers.err(err) }) },
+    serializers: { err: serializeErr },
     hooks: { streamWrite: scrub },
   };
   const logger = destination === undefined ? pino(options) : pino(options, destination);
   return Object.keys(bindings).length === 0 ? logger : logger.child(bindings);
+}
+
+/**
+ * pino's serialized error is not a plain object: it is copied so that its fields (context, …) are walked too.
+ * Anything else under `err` (a message, say) is logged as it is: spread, a string became an object of its
+ * characters ({"0":"C","1":"a",…}).
+ */
+function serializeErr(err: unknown): unknown {
+  if (typeof err !== 'object' || err === null) return err;
+  return redactDeep({ ...pino.stdSerializers.err(err as Error) });
 }
 
 /** The configured secrets; of DATABASE_URL, its password (raw and percent-decoded). */

@@ -168,3 +168,18 @@ test('isSecretKey and scrubText', (t) => {
   );
   t.is(scrubText('http://host:8080/path'), 'http://host:8080/path', 'a port is not a password');
 });
+
+// Regression: the err serializer spread whatever it was given, so a message logged as `err` came out as an
+// object of its characters ({"0":"C","1":"a",…}).
+test('err may be an Error or any other value: an Error keeps its type, message and stack, a text stays a text', (t) => {
+  const out = capture();
+  const log = createLogger({ level: 'info' }, {}, out);
+  log.error({ err: 'Cannot read properties of undefined' }, 'as a text');
+  log.error({ err: new TypeError('bad thing') }, 'as an error');
+  log.error({ err: { code: 'X', password: 'pw-in-object' } }, 'as an object');
+  const [text, error, object] = out.records().map((r) => r.err);
+  t.is(text, 'Cannot read properties of undefined');
+  t.like(error, { type: 'TypeError', message: 'bad thing' });
+  t.regex(String((error as { stack?: unknown }).stack), /TypeError: bad thing/);
+  t.deepEqual(object, { code: 'X', password: '[Redacted]' });
+});

@@ -202,3 +202,42 @@ test('units of work on a gated database take turns with other processes instead 
   t.true(doneWhenOtherAnswered >= 2, 'the other process was answered');
   t.true(doneWhenOtherAnswered < 10, `answered after ${doneWhenOtherAnswered} of the job's 40 units`);
 });
+
+// Regression: at shutdown the last client's session reset was still running when the gate closed and the
+// runtime closed PGlite under it, and the reset failed (logged as an error on every `--demo --once`).
+test('close waits for a reset under way before it returns', async (t) => {
+  const upstream = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.end('welcome');
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => upstream.close(() => r())));
+  const events: string[] = [];
+  let releaseReset: () => void = () => undefined;
+  const failures: unknown[] = [];
+  const gate = await startDbGate({
+    upstreamHost: '127.0.0.1',
+    upstreamPort: (upstream.address() as AddressInfo).port,
+    upstreamIdle: async () => undefined,
+    resetSession: async () => {
+      events.push('reset started');
+      await new Promise<void>((resolve) => (releaseReset = resolve));
+      events.push('reset done');
+    },
+    onResetFailed: (err) => failures.push(err),
+  });
+  await new Promise<void>((resolve, reject) => {
+    const c = connect(gate.port, '127.0.0.1');
+    c.on('data', () => undefined);
+    c.on('error', reject);
+    c.on('close', () => resolve());
+  });
+  while (!events.includes('reset started')) await new Promise((r) => setTimeout(r, 5));
+  const closed = gate.close().then(() => events.push('closed'));
+  await new Promise((r) => setTimeout(r, 50));
+  t.deepEqual(events, ['reset started'], 'close is still waiting for the reset');
+  releaseReset();
+  await closed;
+  t.deepEqual(events, ['reset started', 'reset done', 'closed']);
+  t.deepEqual(failures, []);
+});
