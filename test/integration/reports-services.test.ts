@@ -39,7 +39,10 @@ function smtpEnv(port?: number): Record<string, string> {
   return { SMTP_HOST: url.hostname, SMTP_PORT: String(port ?? url.port) };
 }
 
-/** A day of its own for each test, so tests sharing the bucket never write the same key. */
+/**
+ * A day for each test's fixture. Days may repeat (between tests, and between runs against the same bucket):
+ * each test's keys live under a prefix of its own (setup), so no two tests ever write or delete the same key.
+ */
 function ownDay(): Date {
   const d = new Date(Date.UTC(2024, 0, 1) + randomInt(0, 900) * 86_400_000);
   // Both fixture days (this one and the one before) in one month, which stays open at the fixture's clock:
@@ -79,10 +82,12 @@ async function setup(
   const end = new Date(day.getTime() + 86_400_000);
   const fx = await loadReportFixture(db, { end, days: 2, requestsPerHour: 8 });
   const rcpt = `ops-${randomBytes(5).toString('hex')}@example.com`;
+  const prefix = `it/reports-services/${randomBytes(6).toString('hex')}`;
   // only monthly reports are scheduled (the fixture's month is not over), so a tick does nothing but retries
   const h = reportHarness(db, {
     env: {
       ...s3Env(),
+      S3_PREFIX: prefix,
       BATCH_PROCESSING_REPORT_RECIPIENTS: rcpt,
       BATCH_PROCESSING_RETRY_DELAY: '60',
       BATCH_PROCESSING_REPORT_SCHEDULED_TYPES: 'monthly_summary',
@@ -92,10 +97,12 @@ async function setup(
   });
   const label = day.toISOString().slice(0, 10);
   t.teardown(async () => {
-    const store = new S3ObjectStore({ ...requireService('s3')!, region: requireService('s3')!.region });
-    await store
-      .delete((await store.list(`reports/daily_summary/${label}/`)).map((o) => o.key))
-      .catch(() => undefined);
+    const store = new S3ObjectStore({
+      ...requireService('s3')!,
+      region: requireService('s3')!.region,
+      prefix,
+    });
+    await store.delete((await store.list('reports/')).map((o) => o.key)).catch(() => undefined);
     store.destroy();
     h.cleanup();
   });
