@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { loadConfig, type BatchProcessingConfig } from '../shared/config/index.ts';
 import { migrate, openDatabase, type Database } from '../shared/db/index.ts';
 import { databaseUrl } from '../shared/function-context.ts';
+import { BatchError } from '../shared/errors/index.ts';
 import { pushedRawTopics } from '../shared/ingest/consumption.ts';
 import {
   configuredTopics,
@@ -107,8 +108,10 @@ function listen(server: Server, port: number): Promise<number> {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new Error(
+          ? new BatchError(
+              'CONFIG_INVALID',
               `port ${port} on 127.0.0.1 is in use; stop the other process or set another port (GATEWAY_PORT / BATCH_PROCESSING_API_PORT / BATCH_PROCESSING_METRICS_PORT)`,
+              { context: { port }, cause: err },
             )
           : err,
       ),

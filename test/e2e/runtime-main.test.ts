@@ -2,6 +2,7 @@
 // against a gateway, as it would run next to a real OpenFaaS CE.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
 import { Kafka, logLevel } from 'kafkajs';
@@ -86,6 +87,36 @@ test('npm start prints what it started and where, and stops its functions on SIG
     [],
     'no function process outlives the runtime',
   );
+});
+
+test('npm start on a port already taken says which port and which setting, without a stack, and exits 1', async (t) => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()));
+  t.teardown(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  const taken = (holder.address() as AddressInfo).port;
+  const stack = tempStack({ echo: { source: ECHO_HANDLER } });
+  t.teardown(() => stack.cleanup());
+  const run = launch(
+    ['runtime/main.ts', '--stack', stack.stackFile, '--data-dir', join(stack.dir, 'pglite')],
+    {
+      ...process.env,
+      GATEWAY_PORT: String(taken),
+      BATCH_PROCESSING_API_PORT: String(await freePort()),
+      BATCH_PROCESSING_METRICS_PORT: String(await freePort()),
+      DATABASE_URL: '',
+      KAFKA_BOOTSTRAP_SERVERS: '',
+      LOG_LEVEL: 'warn',
+    },
+  );
+  t.teardown(() => {
+    if (run.child.exitCode === null) run.child.kill('SIGKILL');
+  });
+  t.is(await run.exited, 1);
+  t.regex(
+    run.output(),
+    new RegExp(`runtime failed to start: port ${taken} on 127.0.0.1 is in use;.*GATEWAY_PORT`),
+  );
+  t.notRegex(run.output(), /^\s+at /m, 'a known condition is told without a stack');
 });
 
 serviceTest('kafka')(
