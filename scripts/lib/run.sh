@@ -230,6 +230,7 @@ cmd_up() {
   t0=$(date +%s)
   ensure_dirs
   list="$(pick_services "$@")"
+  for s in $list; do "is_up_$s" || rotate_log "$s"; done
   for s in $list; do "start_$s"; done
   for s in $list; do "wait_$s"; done
   say "all up in $(($(date +%s) - t0))s: $(echo $list)"
