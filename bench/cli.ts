@@ -49,6 +49,8 @@ database) just before ours, and both are judged against the one COPY — a chang
 --scale-out 1,2,4: the events again on an 8-partition topic, drained by 1, 2, 4 ingest processes of one group.
 --time-zone Asia/Kolkata: days, weeks and months cut in that zone (time.zone); in a zone whose days start inside a
 UTC hour the hourly run also stores those hours' quarter hours, and the day rollups add them.
+--keep: each size's database and topic stay for a look afterwards; a run six hours later deletes the topic (as it
+does any benchmark topic whose run began over six hours before: what a stopped run left).
 --retention runs the retention benchmark instead: one day of that many raw events archived against
 COPY (SELECT …) TO STDOUT (PostgreSQL only).`;
 

@@ -47,6 +47,7 @@ import { profiledDatabase } from './statement-profile.ts';
 import type { BenchResults, SizeResult } from './results.ts';
 import {
   createTopic,
+  deleteLeftoverTopics,
   deleteTopic,
   dropDatabase,
   freshDatabase,
@@ -394,6 +395,12 @@ async function main(): Promise<void> {
     `benchmark: sizes ${args.sizes.map(formatCount).join(', ')}; span ${span.start.toISOString()} → ${span.end.toISOString()}; ` +
       `steps ${args.steps.join(', ')}`,
   );
+  const leftovers = await deleteLeftoverTopics(kafka).catch((err: unknown) => {
+    say(`could not look for topics left by earlier runs: ${(err as Error).message}`);
+    return [];
+  });
+  if (leftovers.length > 0)
+    say(`deleted ${leftovers.length} topic(s) left by runs that did not finish: ${leftovers.join(', ')}`);
   const childBundle = args.childTsx
     ? undefined
     : (await step('bundle the ingest child with esbuild', bundleIngestChild)).value;

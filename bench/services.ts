@@ -89,3 +89,42 @@ export async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
     await admin.disconnect();
   }
 }
+
+/** Six hours: the longest benchmark run (10M with every step) takes about half an hour. */
+const LEFTOVER_AFTER_MS = 6 * 3_600_000;
+
+/**
+ * The benchmark topics among `topics` whose run started more than `olderThanMs` before `now`. Every benchmark
+ * topic ends in its run's id, the run's start in base 36 (`hxp-bench-1000000-mxcd1144`,
+ * `hxp-bench-scale-…-<id>`, `hxp-bench-load-<id>`).
+ */
+export function leftoverBenchTopics(
+  topics: readonly string[],
+  now: number,
+  olderThanMs = LEFTOVER_AFTER_MS,
+): string[] {
+  return topics.filter((topic) => {
+    const runId = /^hxp-bench-.+-([0-9a-z]{8,9})$/.exec(topic)?.[1];
+    if (runId === undefined) return false;
+    const started = parseInt(runId, 36);
+    // A run id names a time after 2020 and not in the future; anything else is not one of ours.
+    return started > Date.UTC(2020, 0, 1) && started <= now && now - started > olderThanMs;
+  });
+}
+
+/**
+ * Deletes the topics of benchmark runs that did not get to delete their own: a run stopped by Ctrl-C or a
+ * crash never reaches its cleanup, and one 10M topic holds ~2.3 GB of the broker's disk. Returns what it
+ * deleted.
+ */
+export async function deleteLeftoverTopics(kafka: Kafka, now = Date.now()): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const leftovers = leftoverBenchTopics(await admin.listTopics(), now);
+    if (leftovers.length > 0) await admin.deleteTopics({ topics: leftovers });
+    return leftovers;
+  } finally {
+    await admin.disconnect();
+  }
+}
