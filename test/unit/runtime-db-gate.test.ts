@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import pg from 'pg';
 import { createServer, connect, type AddressInfo } from 'node:net';
-import { startDbGate } from '../../runtime/db-gate.ts';
+import { startDbGate, type DbGate } from '../../runtime/db-gate.ts';
 import { startEmbeddedServer } from '../../runtime/embedded-db.ts';
 import { gatedDatabase } from '../../shared/db/gated.ts';
 
@@ -112,12 +112,17 @@ test('COPY FROM STDIN through the gate fails with a clear error instead of hangi
   t.is((await client.query('SELECT * FROM copied')).rowCount, 1);
 });
 
-test('a session that could not be reset is never handed on: the next client is refused, the reset retried', async (t) => {
-  // A stand-in upstream that greets every connection, so a client can tell it was let through.
-  let resets = 0;
-  const resetsWhenServed: number[] = [];
+/**
+ * A gate in front of a stand-in upstream that greets every connection (so a client can tell it was let
+ * through) and closes it; `onConnect` is told of each connection, `failures` collects the failed resets.
+ */
+async function gateOverGreeter(
+  t: ExecutionContext,
+  resetSession: () => Promise<void>,
+  onConnect: () => void = () => undefined,
+): Promise<{ gate: DbGate; failures: unknown[] }> {
   const upstream = createServer((socket) => {
-    resetsWhenServed.push(resets);
+    onConnect();
     socket.on('error', () => undefined);
     socket.end('welcome');
   });
@@ -128,12 +133,23 @@ test('a session that could not be reset is never handed on: the next client is r
     upstreamHost: '127.0.0.1',
     upstreamPort: (upstream.address() as AddressInfo).port,
     upstreamIdle: async () => undefined,
-    resetSession: async () => {
+    resetSession,
+    onResetFailed: (err) => failures.push(err),
+  });
+  return { gate, failures };
+}
+
+test('a session that could not be reset is never handed on: the next client is refused, the reset retried', async (t) => {
+  let resets = 0;
+  const resetsWhenServed: number[] = [];
+  const { gate, failures } = await gateOverGreeter(
+    t,
+    async () => {
       resets += 1;
       if (resets === 1) throw new Error('DISCARD ALL failed');
     },
-    onResetFailed: (err) => failures.push(err),
-  });
+    () => resetsWhenServed.push(resets),
+  );
   t.teardown(() => gate.close());
   const answer = (): Promise<Buffer> =>
     new Promise((resolve, reject) => {
@@ -206,25 +222,12 @@ test('units of work on a gated database take turns with other processes instead 
 // Regression: at shutdown the last client's session reset was still running when the gate closed and the
 // runtime closed PGlite under it, and the reset failed (logged as an error on every `--demo --once`).
 test('close waits for a reset under way before it returns', async (t) => {
-  const upstream = createServer((socket) => {
-    socket.on('error', () => undefined);
-    socket.end('welcome');
-  });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-  t.teardown(() => new Promise<void>((r) => upstream.close(() => r())));
   const events: string[] = [];
   let releaseReset: () => void = () => undefined;
-  const failures: unknown[] = [];
-  const gate = await startDbGate({
-    upstreamHost: '127.0.0.1',
-    upstreamPort: (upstream.address() as AddressInfo).port,
-    upstreamIdle: async () => undefined,
-    resetSession: async () => {
-      events.push('reset started');
-      await new Promise<void>((resolve) => (releaseReset = resolve));
-      events.push('reset done');
-    },
-    onResetFailed: (err) => failures.push(err),
+  const { gate, failures } = await gateOverGreeter(t, async () => {
+    events.push('reset started');
+    await new Promise<void>((resolve) => (releaseReset = resolve));
+    events.push('reset done');
   });
   await new Promise<void>((resolve, reject) => {
     const c = connect(gate.port, '127.0.0.1');
