@@ -89,8 +89,9 @@ export async function startDbGate(options: DbGateOptions): Promise<DbGate> {
   let refused = 0;
   const preemptIdleMs = options.preemptIdleMs ?? 1_000;
 
-  /** Resets the session (after the previous client's connection is gone), then serves the next client. */
+  // The reset under way, if any: close() waits for it.
   let resetting: Promise<void> | undefined;
+  /** Resets the session (after the previous client's connection is gone), then serves the next client. */
   const resetThenPump = (waitForUpstream: boolean): Promise<void> => {
     // Closing: nobody is served again, and the database may be closed next (it is awaited in close()).
     if (closing) return Promise.resolve();
