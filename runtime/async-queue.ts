@@ -78,10 +78,7 @@ export function createAsyncQueue(options: AsyncQueueOptions): AsyncQueue {
         'async callback posted',
       );
     } catch (err) {
-      options.log.warn(
-        { fn: job.fn, callId: job.callId, err: (err as Error).message },
-        'async callback failed',
-      );
+      options.log.warn({ fn: job.fn, callId: job.callId, err }, 'async callback failed');
     }
   }
 
