@@ -241,8 +241,8 @@ for (const v of variants) {
 }
 
 pg('pg: a large batch with known keys falls back from COPY to claiming key by key, exactly', async (t) => {
-  const { db } = await freshPgDatabase();
-  t.teardown(() => db.close());
+  const { db, drop } = await freshPgDatabase();
+  t.teardown(drop);
   const ids = Array.from({ length: 500 }, (_, i) => `e${i}`);
   const events = (list: string[]) => list.map((id) => makeEvent(`id:${id}`, { id, data: { id } }));
   const first = await db.transaction((c) =>
@@ -258,8 +258,8 @@ pg('pg: a large batch with known keys falls back from COPY to claiming key by ke
 });
 
 pg('pg: concurrent stores of one new day create its partition once and all succeed', async (t) => {
-  const { db } = await freshPgDatabase({ poolSize: 8 });
-  t.teardown(() => db.close());
+  const { db, drop } = await freshPgDatabase({ poolSize: 8 });
+  t.teardown(drop);
   const day = '2027-01-15';
   const results = await Promise.all(
     Array.from({ length: 8 }, (_, i) =>
@@ -290,8 +290,8 @@ pg('pg: concurrent stores of one new day create its partition once and all succe
 pg(
   'pg: concurrent stores of overlapping keys in any order store each key once, without deadlock',
   async (t) => {
-    const { db } = await freshPgDatabase({ poolSize: 6 });
-    t.teardown(() => db.close());
+    const { db, drop } = await freshPgDatabase({ poolSize: 6 });
+    t.teardown(drop);
     const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
     const shuffled = (seed: number) =>
       [...keys].sort(
