@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { startKafkaBridge, type Deliver } from '../../runtime/kafka-bridge.ts';
+import { createTopics } from '../fixtures/ingest-kafka.ts';
 import { loadReportFixture } from '../fixtures/report-data.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
@@ -18,19 +19,6 @@ function kafka(): Kafka {
     brokers: requireService('kafka')!.brokers,
     logLevel: logLevel.NOTHING,
   });
-}
-
-async function createTopics(k: Kafka, ...topics: string[]): Promise<void> {
-  const admin = k.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: topics.map((topic) => ({ topic, numPartitions: 1 })),
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 async function committed(k: Kafka, groupId: string, topic: string): Promise<string | undefined> {
@@ -51,7 +39,8 @@ serviceTest('kafka').serial(
     const topic = `rt.bridge.${suffix()}`;
     const dlq = `rt.dlq.${suffix()}`;
     const groupId = `rt-group-${suffix()}`;
-    await createTopics(k, topic, dlq);
+    const dlqReader = `rt-dlq-reader-${suffix()}`;
+    await createTopics(t, k, [topic, dlq], 1, [groupId, dlqReader]);
     const calls: Array<{ fn: string; headers: Record<string, string>; body: string }> = [];
     let failuresLeft = 1;
     const deliver: Deliver = async (fn, headers, body) => {
@@ -107,7 +96,7 @@ serviceTest('kafka').serial(
     t.is(good[1]!.body, '{"event_type":"x"}');
 
     // the dead letter carries the reason
-    const consumer = k.consumer({ groupId: `rt-dlq-reader-${suffix()}`, maxWaitTimeInMs: 100 });
+    const consumer = k.consumer({ groupId: dlqReader, maxWaitTimeInMs: 100 });
     await consumer.connect();
     await consumer.subscribe({ topic: dlq, fromBeginning: true });
     const dead: KafkaMessage[] = [];
@@ -132,7 +121,7 @@ serviceTest('kafka', 'postgres').serial(
     const k = kafka();
     const topic = `rt.raw.${suffix()}`;
     const groupId = `rt-connector-${suffix()}`;
-    await createTopics(k, topic);
+    await createTopics(t, k, [topic], 1, [groupId]);
     const { url, db, drop } = await freshPgDatabase();
     t.teardown(drop);
     const stack = tempStack({
@@ -230,10 +219,11 @@ serviceTest('kafka', 'postgres').serial(
     const k = kafka();
     const topic = `rt.raw.${suffix()}`;
     const other = `rt.other.${suffix()}`;
-    await createTopics(k, topic, other);
+    const pullGroup = `rt-pull-${suffix()}`;
+    const connectorGroup = `rt-connector-${suffix()}`;
+    await createTopics(t, k, [topic, other], 1, [pullGroup, connectorGroup]);
     const { url, db, drop } = await freshPgDatabase();
     t.teardown(drop);
-    const pullGroup = `rt-pull-${suffix()}`;
     const stack = tempStack({
       ingest: { projectHandler: 'functions/ingest', annotations: { topic } },
       'aggregate-hourly': { projectHandler: 'functions/aggregate-hourly' },
@@ -250,7 +240,7 @@ serviceTest('kafka', 'postgres').serial(
       brokers: requireService('kafka')!.brokers,
       // KAFKA_CONSUMPTION unset: the default path
       env: { KAFKA_RAW_TOPICS: topic, KAFKA_CONSUMPTION: '', KAFKA_CONSUMER_GROUP: pullGroup },
-      kafka: { groupId: `rt-connector-${suffix()}`, maxWaitTimeInMs: 100 },
+      kafka: { groupId: connectorGroup, maxWaitTimeInMs: 100 },
     });
     t.deepEqual(rt.bridge?.topics, [other], 'the raw topic is not bridged');
 
@@ -302,7 +292,7 @@ serviceTest('kafka', 'postgres').serial(
     const k = kafka();
     const eventsTopic = `rt.events.${suffix()}`;
     const groupId = `rt-connector-${suffix()}`;
-    await createTopics(k, eventsTopic);
+    await createTopics(t, k, [eventsTopic], 1, [groupId, `${groupId}-reader`]);
     const { url, db, drop } = await freshPgDatabase();
     t.teardown(drop);
     // two whole days that ended well before now (inside the default catch-up window), stored and aggregated

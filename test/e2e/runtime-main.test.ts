@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from '../../runtime/free-port.ts';
+import { createTopics } from '../fixtures/ingest-kafka.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
 import {
   ECHO_HANDLER,
@@ -124,11 +125,9 @@ serviceTest('kafka')(
   async (t) => {
     const brokers = requireService('kafka')!.brokers;
     const topic = `rt.standalone.${randomBytes(4).toString('hex')}`;
+    const group = `rt-sa-${randomBytes(4).toString('hex')}`;
     const kafka = new Kafka({ clientId: 'rt-test', brokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopics(t, kafka, [topic], 1, [group]);
     const stack = tempStack({
       recorder: { source: RECORDER_HANDLER, annotations: { topic: `${topic},cron-function` } },
     });
@@ -142,7 +141,7 @@ serviceTest('kafka')(
         '--brokers',
         brokers.join(','),
         '--group',
-        `rt-sa-${randomBytes(4).toString('hex')}`,
+        group,
       ],
       // With an API token configured, deliveries carry it (ingest needs it) and it is never printed.
       { ...process.env, KAFKA_BOOTSTRAP_SERVERS: '', BATCH_PROCESSING_API_TOKEN: 'bridge-tok-5e1a9c' },

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { apiOperations, wirePath } from '../../shared/openapi/index.ts';
+import { ownS3Prefix } from '../helpers/s3-prefix.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
 import {
   privatePostgresAvailable,
@@ -63,6 +64,7 @@ servicesTest('no secret shows in any log line or answer, whatever the functions 
       KAFKA_BOOTSTRAP_SERVERS: '',
       S3_ENDPOINT: s3.endpoint,
       S3_BUCKET: s3.bucket,
+      S3_PREFIX: ownS3Prefix(t, 'secrets-never-leak'),
       S3_REGION: s3.region,
       S3_ACCESS_KEY_ID: s3.accessKeyId,
       S3_SECRET_ACCESS_KEY: s3.secretAccessKey,

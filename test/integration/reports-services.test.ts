@@ -13,6 +13,7 @@ import { freePort } from '../../runtime/free-port.ts';
 import { loadReportFixture } from '../fixtures/report-data.ts';
 import { reportHarness, type ReportHarness } from '../fixtures/report-deps.ts';
 import { freshPgDatabase } from '../helpers/db.ts';
+import { ownS3Prefix } from '../helpers/s3-prefix.ts';
 import { requireService, s3Env, serviceTest } from '../helpers/services.ts';
 
 const test = serviceTest('postgres', 's3', 'smtp');
@@ -76,13 +77,13 @@ async function setup(
   t: ExecutionContext,
   env: Record<string, string>,
   day = ownDay(),
-): Promise<{ h: ReportHarness; day: string; rcpt: string }> {
+): Promise<{ h: ReportHarness; day: string; rcpt: string; prefix: string }> {
   const { db, drop } = await freshPgDatabase();
   t.teardown(drop);
   const end = new Date(day.getTime() + 86_400_000);
   const fx = await loadReportFixture(db, { end, days: 2, requestsPerHour: 8 });
   const rcpt = `ops-${randomBytes(5).toString('hex')}@example.com`;
-  const prefix = `it/reports-services/${randomBytes(6).toString('hex')}`;
+  const prefix = ownS3Prefix(t, 'reports-services');
   // only monthly reports are scheduled (the fixture's month is not over), so a tick does nothing but retries
   const h = reportHarness(db, {
     env: {
@@ -96,17 +97,8 @@ async function setup(
     now: fx.now,
   });
   const label = day.toISOString().slice(0, 10);
-  t.teardown(async () => {
-    const store = new S3ObjectStore({
-      ...requireService('s3')!,
-      region: requireService('s3')!.region,
-      prefix,
-    });
-    await store.delete((await store.list('reports/')).map((o) => o.key)).catch(() => undefined);
-    store.destroy();
-    h.cleanup();
-  });
-  return { h, day: label, rcpt };
+  t.teardown(() => h.cleanup());
+  return { h, day: label, rcpt, prefix };
 }
 
 test("stored in S3 with the row's SHA-256; e-mailed with every format attached and the template's subject", async (t) => {
@@ -254,7 +246,7 @@ test('SMTP down: the report is stored, the delivery fails with the reason, and a
 test('S3 down: the run fails, nothing is listed as stored, and the retry stores the report', async (t) => {
   t.timeout(180_000);
   const dead = await freePort();
-  const { h, day } = await setup(t, { S3_ENDPOINT: `http://127.0.0.1:${dead}` });
+  const { h, day, prefix } = await setup(t, { S3_ENDPOINT: `http://127.0.0.1:${dead}` });
   const answer = await h.call('POST', '/reports/generate', {
     body: { report_type: 'daily_summary', period: day, formats: ['json', 'pdf'], wait: true },
   });
@@ -275,9 +267,9 @@ test('S3 down: the run fails, nothing is listed as stored, and the retry stores 
   const download = await t.throwsAsync(h.call('GET', `/reports/${body.reports[0]!.id}/download`));
   t.is((download as unknown as { code: string }).code, 'NOT_FOUND');
 
-  // S3 is back; after the retry delay the cron tick generates the failed formats again
-  const s3 = requireService('s3')!;
-  const good = new S3ObjectStore(s3);
+  // S3 is back; after the retry delay the cron tick generates the failed formats again (under the test's
+  // prefix, where its teardown removes them)
+  const good = new S3ObjectStore({ ...requireService('s3')!, prefix });
   t.teardown(() => good.destroy());
   h.deps.store = good;
   h.setNow(new Date(h.deps.clock!().getTime() + 61_000));
