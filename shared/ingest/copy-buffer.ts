@@ -11,10 +11,24 @@ export type RowIndex = number;
 
 const INITIAL_ROWS = 1024;
 
+// Chunks of stored batches, for the next batches to write into (recycle). Each batch otherwise allocates and
+// frees ~10 chunks; malloc does not hand that churn back, and the 1M-event benchmark's ingester peaked at
+// 223–253 MiB without the pool and at 220 MiB in every run with it. 64 chunks (16 MiB) cover the batches in
+// flight (DEFAULT_BATCHES_IN_FLIGHT, pull.ts) and the one being prepared.
+const POOL_LIMIT = 64;
+const pool: Buffer[] = [];
+
+function newChunk(bytes: number): Buffer {
+  if (bytes <= CHUNK_BYTES) return pool.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+  return Buffer.allocUnsafe(bytes);
+}
+
 export class CopyBuffer {
   private readonly full: Buffer[] = [];
   private current: Buffer = Buffer.alloc(0);
   private used = 0;
+  /** The chunks of CHUNK_BYTES this buffer took, which recycle() gives back. */
+  private readonly owned: Buffer[] = [];
   /**
    * Where each row lies (chunk, start and end byte), in typed arrays: a batch's rows wait through its
    * transaction, and an object per row would be copied by every young-generation GC meanwhile.
@@ -32,10 +46,21 @@ export class CopyBuffer {
   reserve(maxBytes: number): Buffer {
     if (this.current.length - this.used < maxBytes) {
       if (this.used > 0) this.full.push(this.current.subarray(0, this.used));
-      this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, maxBytes));
+      this.current = newChunk(maxBytes);
+      if (this.current.length === CHUNK_BYTES) this.owned.push(this.current);
       this.used = 0;
     }
     return this.current;
+  }
+
+  /**
+   * Gives the chunks to the buffers made next. Only once nothing reads this buffer again, nor any view it
+   * handed out (chunks(), bytes()): after the transaction that sent its rows has committed, when PostgreSQL
+   * has received every byte.
+   */
+  recycle(): void {
+    for (const chunk of this.owned) if (pool.length < POOL_LIMIT) pool.push(chunk);
+    this.owned.length = 0;
   }
 
   /** Where the next row starts in the chunk reserve() returned. */

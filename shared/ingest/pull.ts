@@ -293,6 +293,8 @@ export async function pullFromKafka(deps: PullDeps, pullOptions: PullOptions): P
         return;
       }
       confirmed.add(key);
+      // Committed: PostgreSQL holds the rows, and nothing below reads their bytes.
+      work.prepared.prepared.tuples.recycle();
       await options.hooks?.afterCommit?.();
       // From reserved to counted in one step, so the budget never sees the batch twice.
       reserved -= work.records;

@@ -49,3 +49,36 @@ test('a row larger than a chunk gets a chunk of its own', (t) => {
   t.is(buffer.select([row])[0]?.length, Buffer.byteLength(big));
   t.is(text(buffer.chunks()), 'small\n' + big + 'after\n');
 });
+
+test('a recycled buffer’s chunks are written by the next buffers; a chunk of its own is not kept', (t) => {
+  const first = new CopyBuffer();
+  const rows = Array.from({ length: 2000 }, (_, i) => `first ${i} ${'y'.repeat(i % 400)}\n`);
+  rows.forEach((row) => appendText(first, row));
+  appendText(first, 'z'.repeat(300_000) + '\n');
+  const chunks = new Set(first.chunks().map((c) => c.buffer));
+  t.true(chunks.size > 2, 'several chunks, one of them larger than the others');
+  first.recycle();
+
+  const second = new CopyBuffer();
+  const rewritten = Array.from({ length: 2000 }, (_, i) => `second ${i} ${'w'.repeat((i * 7) % 400)}\n`);
+  rewritten.forEach((row) => appendText(second, row));
+  const reused = second.chunks().filter((c) => chunks.has(c.buffer));
+  t.true(reused.length >= 2, 'the second buffer writes into the first one’s chunks');
+  t.false(
+    second.chunks().some((c) => c.length > 256 * 1024),
+    'the oversized chunk went with its buffer',
+  );
+  // what the second buffer wrote is all there, whatever the first had left in those chunks
+  t.is(text(second.chunks()), rewritten.join(''));
+  // recycled twice, its chunks are still given out once each
+  second.recycle();
+  second.recycle();
+  const next = Array.from({ length: 8 }, (_, i) => {
+    const buffer = new CopyBuffer();
+    appendText(buffer, `next ${i}\n`);
+    return buffer;
+  });
+  const taken = next.map((b) => b.chunks()[0]?.buffer);
+  t.is(new Set(taken).size, taken.length, 'no chunk given to two buffers');
+  t.is(text(next[0]!.chunks()), 'next 0\n');
+});
