@@ -166,8 +166,8 @@ const BatchProcessingConfigObject = z.object({
       // the one below: at the same minute it found the period's last hour (or day) still being aggregated and
       // took the period only at its next fire, a day, a week or a month late.
       daily: setting(k.cron, '5 0 * * *'),
-      weekly: setting(k.cron, '10 0 * * 1'),
-      monthly: setting(k.cron, '15 0 1 * *'),
+      weekly: setting(k.cron, '10 0 * * *'),
+      monthly: setting(k.cron, '15 0 * * *'),
     }),
   }),
   time: section({ zone: setting(k.timeZone, 'UTC'), weekStart: setting(k.oneOf(WEEK_STARTS), 'monday') }),

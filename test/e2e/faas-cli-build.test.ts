@@ -220,7 +220,7 @@ test.serial(
     t.is(
       byName.get('aggregate-monthly')?.annotations &&
         (byName.get('aggregate-monthly')!.annotations as Record<string, string>).schedule,
-      '15 0 1 * *',
+      '15 0 * * *',
     );
     t.is((byName.get('ingest')?.annotations as Record<string, string>).topic, 'hxp.events.raw');
     t.is((byName.get('aggregate-hourly')?.annotations as Record<string, string>).schedule, '0 * * * *');

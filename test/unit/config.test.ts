@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { CronExpressionParser } from 'cron-parser';
 import { loadConfig, parseConfig } from '../../shared/config/index.ts';
 
 const noSecrets = join(tmpdir(), 'hxp-no-such-secrets-dir');
@@ -24,6 +25,26 @@ function secretsDir(files: Record<string, string>): string {
   return dir;
 }
 
+test('by default every rollup fires each day, after the level below: a re-opened week or month waits a day, not a period', (t) => {
+  const { cron } = loadConfig({ env: {}, secretsDir: noSecrets }).aggregation;
+  const fires = (schedule: string): Date[] => {
+    const parsed = CronExpressionParser.parse(schedule, {
+      tz: 'UTC',
+      currentDate: new Date('2026-12-01T12:00:00Z'),
+    });
+    return Array.from({ length: 40 }, () => parsed.next().toDate());
+  };
+  const daily = fires(cron.daily);
+  const weekly = fires(cron.weekly);
+  const monthly = fires(cron.monthly);
+  for (let d = 0; d < 40; d++) {
+    const day = daily[d]!.toISOString().slice(0, 10);
+    t.is(weekly[d]!.toISOString().slice(0, 10), day, `the weekly rollup fires on ${day}`);
+    t.is(monthly[d]!.toISOString().slice(0, 10), day, `the monthly rollup fires on ${day}`);
+    t.true(daily[d]! < weekly[d]! && weekly[d]! < monthly[d]!, `${day}: daily, then weekly, then monthly`);
+  }
+});
+
 test('defaults match the original service', (t) => {
   const config = loadConfig({ env: {}, secretsDir: noSecrets });
   t.is(config.api.port, 9101);
@@ -35,8 +56,8 @@ test('defaults match the original service', (t) => {
   t.deepEqual(config.aggregation.cron, {
     hourly: '0 * * * *',
     daily: '5 0 * * *',
-    weekly: '10 0 * * 1',
-    monthly: '15 0 1 * *',
+    weekly: '10 0 * * *',
+    monthly: '15 0 * * *',
   });
   t.deepEqual(config.time, { zone: 'UTC', weekStart: 'monday' });
   t.deepEqual(config.retention, {

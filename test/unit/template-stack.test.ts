@@ -127,7 +127,7 @@ test('cron annotations: topic cron-function and the configured default schedule 
   };
   t.deepEqual(
     Object.values(expected).map((e) => e.schedule),
-    ['0 * * * *', '5 0 * * *', '10 0 * * 1', '15 0 1 * *', '30 0 * * *'],
+    ['0 * * * *', '5 0 * * *', '10 0 * * *', '15 0 * * *', '30 0 * * *'],
   );
   for (const [name, want] of Object.entries(expected)) {
     const fn = stack.functions[name];
@@ -223,7 +223,7 @@ test('schedules, raw topics and the gateway follow the configuration variables o
   t.is(configured.provider.gateway, config.openfaas.gatewayUrl);
   // The status function reports next fire times from the schedules that really apply.
   t.is(configured.functions.status?.environment.BATCH_PROCESSING_HOURLY_CRON, '5 * * * *');
-  t.is(configured.functions.status?.environment.BATCH_PROCESSING_MONTHLY_CRON, '15 0 1 * *');
+  t.is(configured.functions.status?.environment.BATCH_PROCESSING_MONTHLY_CRON, '15 0 * * *');
   t.is(configured.functions.status?.environment.BATCH_PROCESSING_RETENTION_CRON, '7 4 * * *');
   for (const name of ['status', 'generate-report', 'generate-report-cron']) {
     t.is(configured.functions[name]?.environment.BATCH_PROCESSING_REPORTS_CRON, '5 6 * * *', name);
