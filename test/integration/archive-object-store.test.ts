@@ -12,6 +12,7 @@ import {
 } from '../../shared/archive/index.ts';
 import { loadConfig } from '../../shared/config/index.ts';
 import { BatchError } from '../../shared/errors/index.ts';
+import { ownS3Prefix } from '../helpers/s3-prefix.ts';
 import { requireService, serviceTest } from '../helpers/services.ts';
 
 const s3Test = serviceTest('s3');
@@ -23,14 +24,9 @@ async function localStore(t: ExecutionContext): Promise<{ store: ObjectStore; pr
 }
 
 function s3Store(t: ExecutionContext): { store: ObjectStore; prefix: string } {
-  const cfg = requireService('s3')!;
-  const store = new S3ObjectStore(cfg);
-  const prefix = `it/object-store/${Date.now()}-${randomBytes(4).toString('hex')}/`;
-  t.teardown(async () => {
-    await store.delete((await store.list(prefix)).map((o) => o.key)).catch(() => undefined);
-    (store as S3ObjectStore).destroy();
-  });
-  return { store, prefix };
+  const store = new S3ObjectStore(requireService('s3')!);
+  t.teardown(() => store.destroy());
+  return { store, prefix: `${ownS3Prefix(t, 'object-store')}/` };
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -125,7 +121,7 @@ s3Test('S3 store: an unreachable endpoint is S3_UNAVAILABLE (retriable), not a c
 
 s3Test('S3 store with s3.prefix: the same contract under the prefix, which callers never see', async (t) => {
   const cfg = requireService('s3')!;
-  const prefix = `it/prefixed/${Date.now()}-${randomBytes(4).toString('hex')}`;
+  const prefix = ownS3Prefix(t, 'prefixed');
   const config = loadConfig({
     env: {
       S3_ENDPOINT: cfg.endpoint,
@@ -139,8 +135,7 @@ s3Test('S3 store with s3.prefix: the same contract under the prefix, which calle
   });
   const store = openObjectStore(config) as S3ObjectStore;
   const root = new S3ObjectStore(cfg);
-  t.teardown(async () => {
-    await root.delete((await root.list(`${prefix}/`)).map((o) => o.key)).catch(() => undefined);
+  t.teardown(() => {
     store.destroy();
     root.destroy();
   });
