@@ -1,13 +1,16 @@
 // `npm start` — the local OpenFaaS-compatible runtime; `npm start -- --demo` (npm run demo) also loads a
-// week of synthetic events and runs the aggregation chain. Flags: --stack <file>, --data-dir <dir>,
-// --demo, --once (exit after the demo), --no-cron.
+// week of synthetic events and runs the aggregation chain. Flags: --stack <file>, --data-dir <dir> (the
+// embedded database and local archive, default ./.data: runtime/data-dir.ts), --demo, --once (exit after
+// the demo), --no-cron.
 import { parseArgs } from 'node:util';
+import { LocalObjectStore, s3SettingsFrom } from '../shared/archive/index.ts';
 import { loadConfigOrExit, type BatchProcessingConfig } from '../shared/config/index.ts';
 import { withDemoPricing } from './demo/generate.ts';
 import { capacitySummary, formatTable, runDemo } from './demo/run-demo.ts';
 import { isBatchError } from '../shared/errors/index.ts';
 import { createLogger } from '../shared/log/index.ts';
 import { cronSchedule, kafkaTopics } from './stack.ts';
+import { recordRuntime, runtimeDataDirs, withArchiveFolder } from './data-dir.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
 
 /** What the bridge does: consuming its topics, or waiting for topics the broker lacks. */
@@ -32,6 +35,13 @@ function kafkaLine(rt: Runtime, config: BatchProcessingConfig): string {
   return `${path}; ${bridgeState(rt)}`;
 }
 
+/** Where reports and archived raw days go: the S3 bucket when one is configured, else the local folder. */
+function archiveLocation(config: BatchProcessingConfig): string {
+  const s3 = s3SettingsFrom(config);
+  if (s3) return `s3://${s3.bucket}${s3.prefix ? `/${s3.prefix}` : ''}`;
+  return new LocalObjectStore(config.retention.archival.path).location;
+}
+
 function describe(rt: Runtime, config: BatchProcessingConfig): string {
   const lines = [
     '',
@@ -43,6 +53,7 @@ function describe(rt: Runtime, config: BatchProcessingConfig): string {
     rt.database.mode === 'embedded'
       ? `  database  embedded PGlite at ${rt.database.dataDir}, served to functions one connection at a time (${rt.database.url})`
       : `  database  PostgreSQL ${rt.database.url.replace(/\/\/[^@/]*@/, '//***@')}`,
+    `  archive   ${archiveLocation(config)}   (reports, archived raw days)`,
     `  kafka     ${kafkaLine(rt, config)}`,
     '  functions',
   ];
@@ -72,14 +83,17 @@ async function main(): Promise<void> {
       'no-cron': { type: 'boolean', default: false },
     },
   });
+  const dirs = runtimeDataDirs(values['data-dir']);
+  const archiveEnv = withArchiveFolder(process.env, dirs.archive);
   // The whole configuration is validated before anything starts: a bad value exits non-zero naming it.
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit({ env: archiveEnv });
   const log = createLogger(config, { component: 'runtime' });
   // The demo's api-3 reports tokens but no cost: unless a price table is configured, price the demo models.
-  const demoPricing = values.demo ? withDemoPricing(process.env, config.pricing) : undefined;
+  const demoPricing = values.demo ? withDemoPricing(archiveEnv, config.pricing) : undefined;
   process.stdout.write('starting the local runtime: database, then the functions of the stack…\n');
   const rt = await startRuntime({
-    ...(demoPricing ? { env: demoPricing.env } : {}),
+    env: demoPricing?.env ?? archiveEnv,
+    dataDir: dirs.pglite,
     log,
     gatewayPort: config.openfaas.gatewayPort,
     apiPort: config.api.port,
@@ -87,18 +101,23 @@ async function main(): Promise<void> {
     functionMetrics: config.metrics.pushgatewayUrl ? 'pushgateway' : 'collect',
     ...(config.metrics.instance ? { metricsInstance: config.metrics.instance } : {}),
     ...(values.stack ? { stackFile: values.stack } : {}),
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     cronTimers: !values['no-cron'],
     // Starting ten function processes takes seconds on two cores: say how far it got.
     onFunctionReady: (fn, ready, total) =>
       process.stdout.write(`started ${fn} (${ready} of ${total} functions)\n`),
   });
   process.stdout.write(describe(rt, config));
+  // `npm run restore -- --data-dir` finds this runtime's API here while it holds the embedded database.
+  const forget =
+    rt.database.mode === 'embedded' ? await recordRuntime(dirs, rt.apiUrl) : async () => undefined;
   let stopping = false;
   const shutdown = (code: number): void => {
     if (stopping) return;
     stopping = true;
-    void rt.stop().finally(() => process.exit(code));
+    void rt
+      .stop()
+      .then(forget)
+      .finally(() => process.exit(code));
   };
   process.once('SIGINT', () => shutdown(0));
   process.once('SIGTERM', () => shutdown(0));

@@ -1,19 +1,26 @@
 // `npm run restore -- --from YYYY-MM-DD [--to YYYY-MM-DD] [--recompute] [--json] [--data-dir <dir>]`:
 // archived raw days back into raw_events, each exactly once (shared/retention/restore.ts), from the
 // configured archive (S3, or the local folder retention.archival.path). With DATABASE_URL it works on that
-// database; without, on the embedded one (./.data/pglite, or --data-dir as given to `npm start`) — and
+// database; without, on the embedded one in the runtime's data folder (./.data, or --data-dir as given to
+// `npm start`, whose archive/ it reads unless the configuration names another archive) — and
 // when the running runtime holds that folder, it asks the runtime (POST /retention/restore on
 // BATCH_PROCESSING_API_PORT) to do it.
 import { parseArgs } from 'node:util';
 import { openObjectStore, S3ObjectStore } from '../shared/archive/index.ts';
 import { loadConfigOrExit } from '../shared/config/index.ts';
-import { DEFAULT_EMBEDDED_DATA_DIR, migrate, openDatabase } from '../shared/db/index.ts';
+import { migrate, openDatabase } from '../shared/db/index.ts';
 import { isBatchError } from '../shared/errors/index.ts';
 import { databaseUrl } from '../shared/function-context.ts';
 import { policyFrom, restoreArchivedDays, type RestoreSummary } from '../shared/retention/index.ts';
+import {
+  DEFAULT_RUNTIME_DATA_DIR,
+  recordedRuntime,
+  runtimeDataDirs,
+  withArchiveFolder,
+} from '../runtime/data-dir.ts';
 
 const USAGE =
-  'usage: npm run restore -- --from YYYY-MM-DD [--to YYYY-MM-DD] [--recompute] [--json] [--data-dir ./.data/pglite]';
+  'usage: npm run restore -- --from YYYY-MM-DD [--to YYYY-MM-DD] [--recompute] [--json] [--data-dir ./.data]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -28,7 +35,7 @@ const { values } = (() => {
         to: { type: 'string' },
         recompute: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
-        'data-dir': { type: 'string', default: DEFAULT_EMBEDDED_DATA_DIR },
+        'data-dir': { type: 'string', default: DEFAULT_RUNTIME_DATA_DIR },
         help: { type: 'boolean', default: false },
       },
     });
@@ -63,8 +70,8 @@ function print(summary: RestoreSummary): void {
 }
 
 /** The running runtime's API does it (it holds the embedded database). */
-async function viaApi(port: number, token: string | undefined): Promise<RestoreSummary> {
-  const answer = await fetch(`http://127.0.0.1:${port}/retention/restore`, {
+async function viaApi(apiUrl: string, token: string | undefined): Promise<RestoreSummary> {
+  const answer = await fetch(`${apiUrl}/retention/restore`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(request),
@@ -75,19 +82,29 @@ async function viaApi(port: number, token: string | undefined): Promise<RestoreS
   return body;
 }
 
-const config = loadConfigOrExit();
+const dirs = (() => {
+  try {
+    return runtimeDataDirs(values['data-dir']);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+})();
+const config = loadConfigOrExit({ env: withArchiveFolder(process.env, dirs.archive) });
 const url = databaseUrl(config);
 let summary: RestoreSummary;
 let db;
 try {
-  db = await openDatabase(url ? { url, poolSize: 2 } : { embeddedDataDir: values['data-dir'] });
+  db = await openDatabase(url ? { url, poolSize: 2 } : { embeddedDataDir: dirs.pglite });
 } catch (err) {
   const heldByRuntime = !url && isBatchError(err, 'DB_CONNECT_FAILED') && err.context.pid !== undefined;
   if (!heldByRuntime) throw err;
+  const holder = Number(err.context.pid);
+  // The runtime records its API in the data folder; without a record, it is asked on the configured port.
+  const apiUrl = recordedRuntime(dirs, holder)?.apiUrl ?? `http://127.0.0.1:${config.api.port}`;
   process.stderr.write(
-    `the embedded database is open in the runtime (pid ${String(err.context.pid)}); asking it to restore\n`,
+    `the embedded database is open in the runtime (pid ${holder}); asking it to restore at ${apiUrl}\n`,
   );
-  summary = await viaApi(config.api.port, config.api.token);
+  summary = await viaApi(apiUrl, config.api.token);
   print(summary);
   process.exit(summary.status === 'succeeded' ? 0 : 1);
 }

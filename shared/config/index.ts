@@ -1,4 +1,4 @@
-export { loadConfig, loadConfigOrExit, parseConfig } from './load.ts';
+export { configuredSettings, loadConfig, loadConfigOrExit, parseConfig } from './load.ts';
 export type { LoadConfigOptions } from './load.ts';
 export {
   BatchProcessingConfig,

@@ -3,7 +3,7 @@ import type { SettingKey } from './schema.ts';
 import { BatchProcessingConfig } from './schema.ts';
 import { secretKeys } from './keys.ts';
 import { configInvalid, issueLine } from './problems.ts';
-import type { RawSetting } from './sources.ts';
+import type { CollectedSources, RawSetting } from './sources.ts';
 import { collectSources, DEFAULT_SECRETS_DIR } from './sources.ts';
 
 export interface LoadConfigOptions {
@@ -21,11 +21,24 @@ export interface LoadConfigOptions {
  * CONFIG_INVALID listing every bad key.
  */
 export function loadConfig(options: LoadConfigOptions = {}): BatchProcessingConfig {
+  const { values, problems } = sources(options);
+  return validate(toInput(values), values, problems);
+}
+
+/**
+ * The settings a source names (the environment, the YAML file or a secret file), as against those left
+ * at their default — for a caller that supplies a default of its own, e.g. the runtime's archive folder
+ * beside its `--data-dir` database. Nothing is validated.
+ */
+export function configuredSettings(options: LoadConfigOptions = {}): ReadonlySet<SettingKey> {
+  return new Set(sources(options).values.keys());
+}
+
+function sources(options: LoadConfigOptions): CollectedSources {
   const env = options.env ?? process.env;
   const file = options.file === null ? undefined : (options.file ?? nonEmpty(env.CONFIG_FILE));
   const secretsDir = options.secretsDir ?? nonEmpty(env.SECRETS_DIR) ?? DEFAULT_SECRETS_DIR;
-  const { values, problems } = collectSources({ env, file, secretsDir });
-  return validate(toInput(values), values, problems);
+  return collectSources({ env, file, secretsDir });
 }
 
 /**

@@ -144,7 +144,7 @@ test('no services: curl -X POST :9101/retention/cleanup archives to the local fo
   // without blocking: the runtime answering it lives in this process)
   const cli = await spawnAsync(
     process.execPath,
-    ['--import', 'tsx', 'scripts/restore.ts', '--from', days[2]!, '--data-dir', stack.dataDir],
+    ['--import', 'tsx', 'scripts/restore.ts', '--from', days[2]!, '--data-dir', stack.dir],
     {
       cwd: ROOT,
       env: {

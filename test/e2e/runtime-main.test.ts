@@ -2,8 +2,10 @@
 // against a gateway, as it would run next to a real OpenFaaS CE.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from '../../runtime/free-port.ts';
@@ -50,18 +52,16 @@ test('npm start prints what it started and where, and stops its functions on SIG
   });
   t.teardown(() => stack.cleanup());
   const [gatewayPort, apiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  const run = launch(
-    ['runtime/main.ts', '--stack', stack.stackFile, '--data-dir', join(stack.dir, 'pglite'), '--no-cron'],
-    {
-      ...process.env,
-      GATEWAY_PORT: String(gatewayPort),
-      BATCH_PROCESSING_API_PORT: String(apiPort),
-      BATCH_PROCESSING_METRICS_PORT: String(metricsPort),
-      DATABASE_URL: '',
-      KAFKA_BOOTSTRAP_SERVERS: '',
-      LOG_LEVEL: 'warn',
-    },
-  );
+  const run = launch(['runtime/main.ts', '--stack', stack.stackFile, '--data-dir', stack.dir, '--no-cron'], {
+    ...process.env,
+    GATEWAY_PORT: String(gatewayPort),
+    BATCH_PROCESSING_API_PORT: String(apiPort),
+    BATCH_PROCESSING_METRICS_PORT: String(metricsPort),
+    DATABASE_URL: '',
+    KAFKA_BOOTSTRAP_SERVERS: '',
+    BATCH_PROCESSING_ARCHIVAL_PATH: '',
+    LOG_LEVEL: 'warn',
+  });
   t.teardown(() => {
     if (run.child.exitCode === null) run.child.kill('SIGKILL');
   });
@@ -74,15 +74,21 @@ test('npm start prints what it started and where, and stops its functions on SIG
   t.true(printed.includes(`API       http://127.0.0.1:${apiPort}`));
   t.true(printed.includes(`metrics   http://127.0.0.1:${metricsPort}/metrics`));
   t.regex(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), /gateway_service_count/);
-  t.regex(printed, /database {2}embedded PGlite at .*pglite/);
+  // --data-dir holds both: the database in pglite/ and the archive (reports, archived days) in archive/
+  t.true(printed.includes(`database  embedded PGlite at ${join(stack.dir, 'pglite')}`), printed);
+  t.true(printed.includes(`archive   ${pathToFileURL(join(stack.dir, 'archive')).href}`), printed);
   t.regex(printed, /kafka {5}off/);
   t.regex(printed, new RegExp(`^ {4}echo +pid \\d+ +http://127.0.0.1:${gatewayPort}/function/echo$`, 'm'));
   t.regex(printed, /^ {4}recorder .*cron "\*\/5 \* \* \* \*"$/m);
   const pids = [...printed.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
   t.is(pids.length, 2);
   t.is((await fetch(`http://127.0.0.1:${gatewayPort}/function/echo`)).status, 200);
+  // where `npm run restore -- --data-dir` finds this runtime's API, removed when it stops
+  const record = join(stack.dir, 'runtime.json');
+  t.like(JSON.parse(readFileSync(record, 'utf8')), { apiUrl: `http://127.0.0.1:${apiPort}` });
   run.child.kill('SIGTERM');
   t.is(await run.exited, 0);
+  t.false(existsSync(record));
   t.deepEqual(
     pids.filter((p) => alive(p)),
     [],
@@ -97,18 +103,15 @@ test('npm start on a port already taken says which port and which setting, witho
   const taken = (holder.address() as AddressInfo).port;
   const stack = tempStack({ echo: { source: ECHO_HANDLER } });
   t.teardown(() => stack.cleanup());
-  const run = launch(
-    ['runtime/main.ts', '--stack', stack.stackFile, '--data-dir', join(stack.dir, 'pglite')],
-    {
-      ...process.env,
-      GATEWAY_PORT: String(taken),
-      BATCH_PROCESSING_API_PORT: String(await freePort()),
-      BATCH_PROCESSING_METRICS_PORT: String(await freePort()),
-      DATABASE_URL: '',
-      KAFKA_BOOTSTRAP_SERVERS: '',
-      LOG_LEVEL: 'warn',
-    },
-  );
+  const run = launch(['runtime/main.ts', '--stack', stack.stackFile, '--data-dir', stack.dir], {
+    ...process.env,
+    GATEWAY_PORT: String(taken),
+    BATCH_PROCESSING_API_PORT: String(await freePort()),
+    BATCH_PROCESSING_METRICS_PORT: String(await freePort()),
+    DATABASE_URL: '',
+    KAFKA_BOOTSTRAP_SERVERS: '',
+    LOG_LEVEL: 'warn',
+  });
   t.teardown(() => {
     if (run.child.exitCode === null) run.child.kill('SIGKILL');
   });
