@@ -187,7 +187,7 @@ export const retentionOperations: ApiOperation[] = [
     description:
       'One entry per unit (raw day, aggregate month, reports month, bookkeeping rows) with kind, range, rows, ' +
       'bytes, action and outcome. Raw days and aggregate months are written to Parquet, read back and compared ' +
-      'before anything is removed.',
+      'before anything is removed. A dry run only reads, and needs no token; the sweep itself does.',
     tags: ['retention'],
     auth: true,
     body: { schema: CleanupBody, required: false, description: 'dry_run defaults to false' },

@@ -83,15 +83,19 @@ async function sweep(
   return { status: SWEEP_STATUS[summary.status], body: summary };
 }
 
+/** A dry run only reads (the plan), so it is open like every other read; the sweep itself needs the token. */
 const cleanup: Handler = async (req, deps) => {
-  requireApiToken(req.headers, deps.apiToken, 'POST /retention/cleanup');
   const body = CleanupBody.parse(objectBody(req.body));
-  return sweep(req, deps, body.dry_run === true);
+  const dryRun = body.dry_run === true;
+  if (!dryRun) requireApiToken(req.headers, deps.apiToken, 'POST /retention/cleanup');
+  return sweep(req, deps, dryRun);
 };
 
 /**
- * The scheduled sweep: what the cron-connector posts (an empty body, no token — it cannot send one, and the
- * gateway in front of it is what guards it). It takes no parameters and does only what the schedule does.
+ * The scheduled sweep: what the cron-connector posts (an empty body and no token — it cannot send one). So
+ * any caller that reaches the function can start it; that is safe because it takes no parameters and does
+ * only what the next tick would do anyway (archive, verify and drop what is past retention): a caller can
+ * make it happen sooner, never make it remove more.
  */
 const scheduled: Handler = async (req, deps) => sweep(req, deps, false);
 
