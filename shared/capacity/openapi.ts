@@ -62,6 +62,9 @@ export const capacityOperations: ApiOperation[] = [
     auth: true,
     responses: {
       200: { description: 'the run', schema: CapacityRunAnswerSchema },
+      400: errorResponse(
+        'the request has a body or a query: the analysis takes no parameters (REQUEST_INVALID)',
+      ),
       401: UNAUTHORIZED,
       409: RUNNING,
     },

@@ -77,10 +77,9 @@ export type AggregatesQuery = z.output<typeof AggregatesQuerySchema>;
 
 export const DailyUsageQuerySchema = z
   .object({
-    from: z.iso
-      .date()
-      .optional()
-      .meta({ description: 'first day (in the configured zone); default 6 days before `to`' }),
+    from: z.iso.date().optional().meta({
+      description: 'first day (in the configured zone); default 7 days before `to`, i.e. the last 7 days',
+    }),
     to: z.iso.date().optional().meta({ description: 'day after the last one (exclusive); default tomorrow' }),
     event_type: z.string().min(1).default('llm_request'),
   })

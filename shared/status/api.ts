@@ -5,6 +5,11 @@ import { BAD_REQUEST, errorResponse, type ApiOperation } from '../openapi/operat
 import { DASHBOARD_ASSETS } from './dashboard/assets.ts';
 import { MAX_RUNS_LIMIT, RUN_STATUSES } from './runs.ts';
 
+/** A route without parameters refuses a query rather than ignore one the caller thinks does something. */
+const NO_QUERY = errorResponse(
+  'the route takes no query parameters (REQUEST_INVALID names the unknown ones)',
+);
+
 const instant = z.string().meta({ description: 'ISO-8601 instant in UTC' });
 const errorOf = z.object({ code: z.string().nullable(), message: z.string() });
 
@@ -122,8 +127,12 @@ export const statusOperations: ApiOperation[] = [
     operationId: 'getHealth',
     summary: 'Health of the service and each configured dependency (database, Kafka, S3)',
     tags: ['status'],
-    responses: { 200: { description: 'all healthy', schema: HealthReportSchema }, 503: UNHEALTHY },
-    examples: [{}],
+    responses: {
+      200: { description: 'all healthy', schema: HealthReportSchema },
+      400: NO_QUERY,
+      503: UNHEALTHY,
+    },
+    examples: [{}, { query: { verbose: '1' }, status: 400 }],
   },
   {
     method: 'get',
@@ -133,8 +142,8 @@ export const statusOperations: ApiOperation[] = [
     operationId: 'getAggregationStatus',
     summary: 'Per period: state of its job, last window and run, freshness, lag, next cron fire',
     tags: ['status'],
-    responses: { 200: { description: 'the four periods', schema: AggregationStatusSchema } },
-    examples: [{}],
+    responses: { 200: { description: 'the four periods', schema: AggregationStatusSchema }, 400: NO_QUERY },
+    examples: [{}, { query: { level: 'day' }, status: 400 }],
   },
   {
     method: 'get',
