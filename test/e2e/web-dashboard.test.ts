@@ -199,5 +199,12 @@ binaryTest('chromium')(
     }))()`);
     t.deepEqual(phone, { overflow: 0, levelColumns: 1, pastTheEdge: [] });
     t.deepEqual(problems, [], 'no problem on the phone either');
+
+    // On the gateway, with and without the trailing slash: the charts' scripts are found either way.
+    for (const path of ['/function/status/', '/function/status']) {
+      await page.goto(`${rt.gatewayUrl}${path}`, { waitUntil: 'networkidle0' });
+      await page.waitForSelector('[data-chart="ingestion"] svg', { timeout: 30_000 });
+      t.deepEqual(problems, [], `no problem at ${path} on the gateway either`);
+    }
   },
 );

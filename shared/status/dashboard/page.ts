@@ -379,9 +379,9 @@ export function renderDashboard(data: DashboardData): string {
               ${jsonIsland(spec)}
             </script>`,
         )}
-        ${Object.keys(DASHBOARD_ASSETS).map((file) => html`<script src="ui/${file}"></script>`)}
         <script>
           ${raw(EMBED_SCRIPT)};
+          ${raw(loaderScript(Object.keys(DASHBOARD_ASSETS)))};
         </script>
       </body>
     </html> `;
@@ -392,8 +392,30 @@ export function renderDashboard(data: DashboardData): string {
 // chart says what is missing (its data-empty): under the ingestion chart, a bare "no data" read as if it
 // spoke of the events drawn just above.
 const EMBED_SCRIPT = `
-for (const el of document.querySelectorAll('[data-chart]')) {
-  const spec = JSON.parse(document.getElementById('chart-' + el.dataset.chart).textContent);
-  if (spec.data.values.length === 0) { el.textContent = el.dataset.empty || 'No data in this period.'; el.classList.add('empty'); continue; }
-  vegaEmbed(el, spec, { mode: 'vega-lite', actions: false, renderer: 'svg' }).catch((err) => { el.textContent = 'Chart failed: ' + err.message; });
+function drawCharts() {
+  for (const el of document.querySelectorAll('[data-chart]')) {
+    const spec = JSON.parse(document.getElementById('chart-' + el.dataset.chart).textContent);
+    if (spec.data.values.length === 0) { el.textContent = el.dataset.empty || 'No data in this period.'; el.classList.add('empty'); continue; }
+    vegaEmbed(el, spec, { mode: 'vega-lite', actions: false, renderer: 'svg' }).catch((err) => { el.textContent = 'Chart failed: ' + err.message; });
+  }
 }`;
+
+// The chart scripts are served from ui/ beside the page: at the API root, at /function/status/ on a gateway,
+// and at /function/status — where a plain relative ui/ would mean /function/ui/, which no one serves. The
+// function cannot tell the last two apart (the gateway strips its prefix), so the page finds its folder
+// itself and loads them from there, in order (async = false), drawing once the last has run.
+function loaderScript(files: string[]): string {
+  return `
+(() => {
+  const path = location.pathname;
+  const folder = path.endsWith('/') ? '' : path.slice(path.lastIndexOf('/') + 1) + '/';
+  const files = ${JSON.stringify(files)};
+  for (const [i, file] of files.entries()) {
+    const script = document.createElement('script');
+    script.src = folder + 'ui/' + file;
+    script.async = false;
+    if (i === files.length - 1) script.onload = drawCharts;
+    document.body.append(script);
+  }
+})()`;
+}
