@@ -38,7 +38,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 export function bodyTooLarge(limit: number, size: number): BatchError {
   return new BatchError(
     'REQUEST_TOO_LARGE',
-    `request body of ${size}${size > limit ? '+' : ''} bytes exceeds the limit of ${limit} bytes (MAX_REQUEST_BODY); send smaller batches`,
+    `request body of ${size}${size > limit ? '+' : ''} bytes exceeds the limit of ${limit} bytes (MAX_REQUEST_BODY); send a smaller body (to ingest: fewer events per request)`,
     { context: { limit, size } },
   );
 }
