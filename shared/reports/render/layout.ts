@@ -58,9 +58,12 @@ export interface Kpi {
   compare: boolean;
 }
 
-/** The decimals a tile's value and the previous period's share. */
+/**
+ * The decimals a tile's value and the previous period's share: those of the headline table's row (the change
+ * too), so a tile and the table below it write one figure alike ($1.0214 in both, not $1.021 in the tile).
+ */
 const kpiDecimals = (k: Kpi): number | undefined =>
-  sharedDecimals(k.kind, k.compare ? [k.figure.value, k.figure.previous] : [k.figure.value]);
+  sharedDecimals(k.kind, k.compare ? [k.figure.value, k.figure.previous, k.figure.change] : [k.figure.value]);
 
 /** A KPI tile's value. */
 export function kpiValueText(k: Kpi): string {
