@@ -99,7 +99,8 @@ export function withLoneHours<T extends { hour: string; host: string; metric: st
   const has = (r: T, at: number) => known.has(`${r.host}\n${r.metric}\n${at}`);
   return rows.map((r) => {
     const at = Date.parse(r.hour);
-    return { ...r, alone: !has(r, at - HOUR_MS) && !has(r, at + HOUR_MS) };
+    // an hour without a value (the host sent nothing) is a gap in the line, not a point
+    return { ...r, alone: r.mean !== null && !has(r, at - HOUR_MS) && !has(r, at + HOUR_MS) };
   });
 }
 
