@@ -2,7 +2,7 @@
 // typed columns, charts. CSV, PDF and DOCX all render these blocks, which only read the document, so every
 // format shows the same numbers. CSV takes the raw values; PDF and DOCX the text of format.ts.
 import type { Figure, ReportDocument, SectionId } from '../model.ts';
-import { chartsOf, type ChartSpec } from './charts.ts';
+import { chartsOf, drawsHoursAsArea, type ChartSpec } from './charts.ts';
 import { localDayText } from '../period.ts';
 import { formatValue, isRateMetric, sharedDecimals, type ValueKind } from './format.ts';
 
@@ -260,11 +260,23 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
         ),
       );
       return block;
-    case 'hourly':
+    case 'hourly': {
       if (!d.hourly) return undefined;
       chart('requests_per_hour');
       block.tables.push(table('hourly', 'Per hour', [...SPAN, ...TIMELINE], d.hourly));
+      // a week or a month is drawn, not printed: where few of its hours had requests (13 of a month's 720)
+      // they are a sliver of the chart, so the text says which and when
+      const busy = d.hourly.filter((h) => h.requests > 0);
+      if (drawsHoursAsArea(doc) && busy.length < d.hourly.length) {
+        const zone = doc.period.time_zone;
+        block.notes.push(
+          busy.length === 0
+            ? `No requests in any of the ${d.hourly.length} hours.`
+            : `Requests in ${busy.length} of the ${d.hourly.length} hours: the first at ${formatValue(busy[0]!.hour, 'time', zone)}, the last at ${formatValue(busy.at(-1)!.hour, 'time', zone)} (${zone}).`,
+        );
+      }
       return block;
+    }
     case 'daily':
       if (!d.daily) return undefined;
       block.tables.push(table('daily', 'Per day', [col('day', 'Day', 'date'), ...TIMELINE], d.daily));
