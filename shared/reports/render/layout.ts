@@ -58,12 +58,9 @@ export interface Kpi {
   compare: boolean;
 }
 
-/**
- * The decimals a tile's value and the previous period's share: those of the headline table's row (the change
- * too), so a tile and the table below it write one figure alike ($1.0214 in both, not $1.021 in the tile).
- */
+/** The decimals a tile's value and the previous period's share (those of its row of the headline table). */
 const kpiDecimals = (k: Kpi): number | undefined =>
-  sharedDecimals(k.kind, k.compare ? [k.figure.value, k.figure.previous, k.figure.change] : [k.figure.value]);
+  sharedDecimals(k.kind, k.compare ? [k.figure.value, k.figure.previous] : [k.figure.value]);
 
 /** A KPI tile's value. */
 export function kpiValueText(k: Kpi): string {
@@ -235,7 +232,9 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
               ...f,
               kind: m.kind,
               change_kind: m.kind === 'rate' ? 'rate_change' : m.kind,
-              decimals: sharedDecimals(m.kind, [f.value, f.previous, f.change]),
+              // the change is written to the decimals of the two figures it is the difference of: three
+              // significant digits of $0.0013 gave $0.10670 and $0.10540 above it
+              decimals: sharedDecimals(m.kind, [f.value, f.previous]),
             };
           }),
         ),
