@@ -50,6 +50,12 @@ test('shared decimals: costs take three significant digits below a dollar, count
   t.is(sharedDecimals('usd', [0.000117, 0.0004]), 6);
   t.is(sharedDecimals('usd', [2163.76, 2682.55, -518.79]), 2);
   t.is(sharedDecimals('usd', [0, 12.5]), 2, 'a zero cost adds no decimals');
+  t.is(sharedDecimals('usd', [12.345, 0.215]), 3);
+  // too far apart to share: each is written to its own ($1,234.56 beside $0.000117, not $1,234.560000)
+  t.is(sharedDecimals('usd', [1234.56, 0.000117]), undefined);
+  t.is(sharedDecimals('usd', [5.2, 0.00443]), undefined);
+  t.is(formatValue(1234.56, 'usd', 'UTC', sharedDecimals('usd', [1234.56, 0.000117])), '$1,234.56');
+  t.is(formatValue(0.000117, 'usd', 'UTC', sharedDecimals('usd', [1234.56, 0.000117])), '$0.000117');
   t.is(sharedDecimals('count', [38, 36.6]), 1);
   t.is(sharedDecimals('count', [913, 879]), 0);
   t.is(sharedDecimals('ms', [1.5]), undefined);

@@ -49,22 +49,33 @@ function usd(v: number, decimals: number): string {
   return v < 0 ? `-$${text.slice(1)}` : `$${text}`;
 }
 
+/** The most digits a cost of a dollar or more may show to share its column's decimals; past it, each has its own. */
+const USD_SHARED_DIGITS = 5;
+
 /**
  * The decimals of numbers written side by side — a table column, a figure beside the previous period's — so
  * they line up: the most any of them takes alone ($1.170 beside $0.217, not $1.17; 38.0 beside 36.6).
- * undefined for kinds whose decimals are fixed or per value (significant digits: a column of unlike metrics).
+ * undefined for kinds whose decimals are fixed or per value (significant digits: a column of unlike metrics),
+ * and for costs too far apart to share them: $1,234.56 beside $0.000117 would be $1,234.560000.
  */
 export function sharedDecimals(kind: ValueKind, values: readonly unknown[]): number | undefined {
   const each = kind === 'usd' ? usdDecimals : kind === 'count' ? countDecimals : undefined;
   if (!each) return undefined;
   let decimals = 0;
+  let largest = 0;
   for (const value of values) {
     if (value === null || value === undefined || !Number.isFinite(Number(value))) continue;
     // a zero cost is no reason for more decimals, nor for two: it takes what the others take
     if (kind === 'usd' && Number(value) === 0) continue;
     decimals = Math.max(decimals, each(Number(value)));
+    largest = Math.max(largest, Math.abs(Number(value)));
   }
-  return kind === 'usd' ? Math.max(decimals, 2) : decimals;
+  if (kind !== 'usd') return decimals;
+  // only a column reaching a dollar or more can be stretched so (below, $0.013100 beside $0.000412 is fine)
+  const whole = largest >= 1 ? Math.floor(Math.log10(largest)) + 1 : 0;
+  return whole > 0 && decimals > 2 && whole + decimals > USD_SHARED_DIGITS
+    ? undefined
+    : Math.max(decimals, 2);
 }
 
 function localParts(iso: string, timeZone: string): (type: string) => string {
