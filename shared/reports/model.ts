@@ -84,7 +84,8 @@ export const SourceRow = z.object({
 /**
  * One span of the period's per-hour rows, which cover the period exactly and add up to its headline: a UTC
  * hour, or at the period's edges in a zone whose days start inside a UTC hour (Asia/Kolkata, +05:30) the part
- * of that hour inside the period (e.g. 00:00–00:30 local), from the hour's quarter-hour state.
+ * of that hour inside the period (e.g. 00:00–00:30 local), from the hour's quarter-hour state. A span without
+ * requests is a row too: counts and cost 0, latency_p95_ms null.
  */
 export const HourRow = z.object({
   /** Start of the span. */
@@ -130,7 +131,10 @@ export const HostRow = z.object({
   max: value,
 });
 
-/** A host's mean per span of the period's per-hour rows (HourRow: edge hours cut to the period). */
+/**
+ * A host's mean per span of the period's per-hour rows (HourRow: edge hours cut to the period), for every span
+ * of the period; mean null where the host sent nothing.
+ */
 export const HostHourRow = z.object({
   hour: instant,
   hour_end: instant,

@@ -130,6 +130,94 @@ test('requests per hour of a week with one hour of data spans the week, labelled
   t.is(x.axis.values.length, 8, 'every midnight from the start to the end');
 });
 
+/** The hours [from, to) of 2026-11-30 (UTC) with `requests` each. */
+function hoursOf(from: number, to: number, requests = 40) {
+  return Array.from({ length: to - from }, (_, i) => ({
+    hour: new Date(Date.UTC(2026, 10, 30, from + i)).toISOString(),
+    hour_end: new Date(Date.UTC(2026, 10, 30, from + i + 1)).toISOString(),
+    requests,
+    errors: 0,
+    cost_usd: 0.01,
+    latency_p95_ms: 1500,
+  }));
+}
+
+test('requests per hour of a month with 13 hours of data is an area over the month, not bars', (t) => {
+  // regression: monthly_summary 2026-11 with 13 hours of data chose bars by its 13 rows and drew them against
+  // the month's 720 hours: hairlines at the right edge of an axis from 01 Nov to 29 Nov
+  const month = {
+    label: '2026-11',
+    start: '2026-11-01T00:00:00Z',
+    end: '2026-12-01T00:00:00Z',
+    level: 'month',
+  };
+  const s = spec(doc({ hourly: hoursOf(11, 24) }, month), 'requests_per_hour');
+  t.is(s.mark.type, 'area');
+  t.is(s.encoding.x2, undefined);
+  t.deepEqual(xDomain(s.encoding.x), [Date.parse(month.start), Date.parse(month.end)]);
+  // a day is bars, whatever its rows (a week's too are the period's: an area)
+  const day = {
+    label: '2026-11-30',
+    start: '2026-11-30T00:00:00Z',
+    end: '2026-12-01T00:00:00Z',
+    level: 'day',
+  };
+  t.is(spec(doc({ hourly: hoursOf(0, 24) }, day), 'requests_per_hour').mark.type, 'bar');
+  t.is(spec(doc({ hourly: ONE_HOUR }), 'requests_per_hour').mark.type, 'area');
+});
+
+test('a month with few hours of requests says which, under its chart', (t) => {
+  const month = {
+    label: '2026-11',
+    start: '2026-11-01T00:00:00Z',
+    end: '2026-12-01T00:00:00Z',
+    level: 'month',
+  };
+  const quiet = hoursOf(0, 24, 0).map((h) => ({ ...h, cost_usd: 0, latency_p95_ms: null }));
+  const hourly = [...quiet.slice(0, 11), ...hoursOf(11, 24)];
+  const block = layout(doc({ hourly }, month)).find((b) => b.id === 'hourly')!;
+  t.deepEqual(block.notes, [
+    'Requests in 13 of the 24 hours: the first at 2026-11-30 11:00, the last at 2026-11-30 23:00 (UTC).',
+  ]);
+  const day = {
+    label: '2026-11-30',
+    start: '2026-11-30T00:00:00Z',
+    end: '2026-12-01T00:00:00Z',
+    level: 'day',
+  };
+  t.deepEqual(
+    layout(doc({ hourly }, day)).find((b) => b.id === 'hourly')!.notes,
+    [],
+    'a day prints its table',
+  );
+});
+
+test("a month's host panels are two to a row and wider than a day's", (t) => {
+  const month = {
+    label: '2026-11',
+    start: '2026-11-01T00:00:00Z',
+    end: '2026-12-01T00:00:00Z',
+    level: 'month',
+  };
+  const hourly = hoursOf(11, 24).map((h) => ({
+    hour: h.hour,
+    hour_end: h.hour_end,
+    host: 'a',
+    metric: 'cpu',
+    mean: 50,
+  }));
+  const wide = spec(doc({ hosts: { summary: [], hourly } }, month), 'utilisation_per_host');
+  t.is(wide.columns, 2);
+  const day = {
+    label: '2026-11-30',
+    start: '2026-11-30T00:00:00Z',
+    end: '2026-12-01T00:00:00Z',
+    level: 'day',
+  };
+  const narrow = spec(doc({ hosts: { summary: [], hourly } }, day), 'utilisation_per_host');
+  t.true(wide.spec.width > narrow.spec.width);
+});
+
 test('a month is labelled every 7th day, a day by time of day', (t) => {
   const month = {
     label: '2026-11',

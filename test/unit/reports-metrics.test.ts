@@ -42,7 +42,7 @@ test('figures, fits and robust bands', (t) => {
 
 test('display formats: counts, money, rates, changes, local times', (t) => {
   t.is(formatValue(1234567, 'count'), '1,234,567');
-  t.is(formatValue(0.00421, 'usd'), '$0.0042');
+  t.is(formatValue(0.00421, 'usd'), '$0.00421');
   t.is(formatValue(1234.5, 'usd'), '$1,234.50');
   t.is(formatValue(0.0152, 'rate'), '1.52 %');
   t.is(formatValue(-3.21, 'change_pct'), '-3.2 %');

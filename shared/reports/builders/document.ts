@@ -90,7 +90,7 @@ export async function buildReportDocument(ctx: BuildContext, req: BuildRequest):
   const previous = previousPeriod(period, ctx.calendar);
   if (isSummaryType(type)) {
     windowSeq = await assertFinal(ctx.db, type, period, now);
-    data = await buildSummary(ctx.db, { period, previous });
+    data = await buildSummary(ctx.db, { period, previous, until: now });
   } else if (type === 'business_intelligence') {
     if (!ctx.businessIntelligence.enabled) {
       throw new BatchError(

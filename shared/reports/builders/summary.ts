@@ -18,6 +18,7 @@ import {
   type HourTimelineRow,
   type SeriesRow,
 } from './summary-sql.ts';
+import { fillSpans, periodHourSpans, type HourSpan } from './hour-spans.ts';
 import { clean, ratio } from './stats.ts';
 
 export const TOP_N = 5;
@@ -97,7 +98,8 @@ function totalsOf(index: BucketIndex, hours: readonly HourTimelineRow[], period:
   let peak: HourTimelineRow | undefined;
   for (const h of hours) {
     const whole = h.bucket_end.getTime() - h.bucket.getTime() === HOUR_MS;
-    if (whole && (!peak || h.requests > peak.requests)) peak = h;
+    // an hour without requests is no peak, even in a period that has none
+    if (whole && h.requests > 0 && (!peak || h.requests > peak.requests)) peak = h;
   }
   const periodHours = (period.end.getTime() - period.start.getTime()) / HOUR_MS;
   const business = index.get('business_event', 'value_usd');
@@ -176,6 +178,60 @@ export async function satisfactionOf(db: Queryable, level: Level, bucket: Date, 
 export interface SummaryInput {
   period: Period;
   previous: Period;
+  /**
+   * The per-hour rows get a row for each span without data only up to here (now): a summary is built only for
+   * a period that is over and final (document.ts), but a span not yet over must never read as a zero.
+   */
+  until?: Date;
+}
+
+/** A span without requests: counts and cost 0; its p95 latency does not exist (null). */
+const emptyHour = (span: HourSpan): HourTimelineRow => ({
+  bucket: span.start,
+  bucket_end: span.end,
+  requests: 0,
+  errors: 0,
+  cost_usd: 0,
+  latency_p95_ms: null,
+});
+
+interface HostHour {
+  hour: string;
+  hour_end: string;
+  host: string;
+  metric: string;
+  mean: number | null;
+}
+
+/**
+ * Each (host, metric) series of the period with a row for every span, the mean null where the host sent
+ * nothing: the table covers the period, and the chart's line breaks at the gap instead of bridging it.
+ */
+function fillHostHours(rows: readonly HostHour[], spans: readonly HourSpan[]): HostHour[] {
+  const series = new Map<string, HostHour[]>();
+  for (const r of rows) {
+    const key = `${r.host}\n${r.metric}`;
+    series.set(key, [...(series.get(key) ?? []), r]);
+  }
+  const filled = [...series.values()].flatMap((own) =>
+    fillSpans(
+      own,
+      spans,
+      (r) => new Date(r.hour),
+      (span) => ({
+        hour: span.start.toISOString(),
+        hour_end: span.end.toISOString(),
+        host: own[0]!.host,
+        metric: own[0]!.metric,
+        mean: null,
+      }),
+    ),
+  );
+  // by hour, then host, then metric (code-point order: the same in every process locale)
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return filled.sort(
+    (a, b) => Date.parse(a.hour) - Date.parse(b.hour) || order(a.host, b.host) || order(a.metric, b.metric),
+  );
 }
 
 /** Every summary section of one period (the template then picks which to show). */
@@ -190,6 +246,8 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
   ]);
   const index = new BucketIndex(rows);
   const now = totalsOf(index, hours, period);
+  const spans = periodHourSpans(period.start, period.end, input.until);
+  const everyHour = fillSpans(hours, spans, (h) => h.bucket, emptyHour);
   const before = totalsOf(new BucketIndex(previousRows), previousHours, previous);
   const fig = (key: Exclude<keyof Totals, 'peak_hour'>): Figure =>
     figure(now[key], previousRows.length === 0 ? null : before[key]);
@@ -245,13 +303,16 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
       p95: r.p95,
       max: r.max,
     }));
-  const hostHourly = (await hostHours(db, period.start, period.end)).map((r) => ({
-    hour: r.hour.toISOString(),
-    hour_end: r.hour_end.toISOString(),
-    host: r.dimension_value,
-    metric: r.metric,
-    mean: r.avg,
-  }));
+  const hostHourly = fillHostHours(
+    (await hostHours(db, period.start, period.end)).map((r) => ({
+      hour: r.hour.toISOString(),
+      hour_end: r.hour_end.toISOString(),
+      host: r.dimension_value,
+      metric: r.metric,
+      mean: r.avg,
+    })),
+    spans,
+  );
 
   const [completeness, letters, satisfaction, days] = await Promise.all([
     hourCompleteness(db, period.start, period.end),
@@ -281,7 +342,7 @@ export async function buildSummary(db: Queryable, input: SummaryInput): Promise<
       business_value_usd: fig('business_value_usd'),
     },
     event_types: eventTypes,
-    hourly: hours.map((h) => ({
+    hourly: everyHour.map((h) => ({
       hour: h.bucket.toISOString(),
       hour_end: h.bucket_end.toISOString(),
       requests: h.requests,

@@ -87,6 +87,16 @@ function base(title: string, width = CHART_WIDTH - 60, height = 140) {
 }
 
 const HOUR_MS = 3_600_000;
+/**
+ * A period of more hours than this (a week, a month) draws its hours as an area: a bar an hour wide is under a
+ * point wide there (0.6 pt in a month) and its white outline covers it.
+ */
+const BARS_UP_TO_HOURS = 48;
+
+/** Whether the period is long enough that its hours are drawn as an area, whatever rows have data. */
+export function drawsHoursAsArea(doc: ReportDocument): boolean {
+  return (Date.parse(doc.period.end) - Date.parse(doc.period.start)) / HOUR_MS > BARS_UP_TO_HOURS;
+}
 const HOURS_OF_DAY = Array.from({ length: 24 }, (_, hour) => hour);
 
 /** Each host's hourly row marked `alone` when neither the hour before nor the one after has a value. */
@@ -99,7 +109,8 @@ export function withLoneHours<T extends { hour: string; host: string; metric: st
   const has = (r: T, at: number) => known.has(`${r.host}\n${r.metric}\n${at}`);
   return rows.map((r) => {
     const at = Date.parse(r.hour);
-    return { ...r, alone: !has(r, at - HOUR_MS) && !has(r, at + HOUR_MS) };
+    // an hour without a value (the host sent nothing) is a gap in the line, not a point
+    return { ...r, alone: r.mean !== null && !has(r, at - HOUR_MS) && !has(r, at + HOUR_MS) };
   });
 }
 
@@ -111,7 +122,9 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
   const timeTitle = `time (${zone})`;
   const period = periodAxis(doc);
   if (d.hourly && d.hourly.length > 0) {
-    const many = d.hourly.length > 48;
+    // by the period's length, not the rows': 13 hours of data in a month were drawn as bars against its 720
+    // hours, hairlines at the right edge of an empty axis
+    const many = drawsHoursAsArea(doc);
     out.push({
       id: 'requests_per_hour',
       title: 'Requests per hour',
@@ -177,6 +190,9 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
     });
   }
   if (d.hosts && d.hosts.hourly.length > 0) {
+    // a week's or a month's panels two to a row, wider: four in a row left 130 pt for 720 hours, and a day of
+    // data in a month was a smudge at the right edge
+    const wide = drawsHoursAsArea(doc);
     out.push({
       id: 'utilisation_per_host',
       title: 'Utilisation per host',
@@ -186,10 +202,12 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         config: CONFIG,
         background: 'white',
         data: { values: withLoneHours(d.hosts.hourly).map((h) => ({ ...h, hour: wall(h.hour, zone) })) },
-        facet: { column: { field: 'metric', type: 'nominal', title: null } },
+        ...(wide
+          ? { facet: { field: 'metric', type: 'nominal', title: null }, columns: 2 }
+          : { facet: { column: { field: 'metric', type: 'nominal', title: null } } }),
         spec: {
-          width: 130,
-          height: 110,
+          width: wide ? 175 : 130,
+          height: wide ? 90 : 110,
           encoding: {
             x: {
               field: 'hour',

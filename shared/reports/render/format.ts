@@ -29,8 +29,18 @@ function fixed(v: number, digits: number): string {
 /** Four significant digits: slopes and levels of any size (0.0001234 as much as 81,140). */
 const SIGNIFICANT = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4 });
 
-/** Cost: cents for amounts of a dollar or more, four decimals below (LLM requests cost fractions of a cent). */
-const usdDecimals = (v: number): number => (Math.abs(v) >= 1 ? 2 : 4);
+/** Significant digits of a cost below a dollar. */
+const USD_SIGNIFICANT = 3;
+/**
+ * Cost: cents for amounts of a dollar or more; below, three significant digits. An LLM request costs a few
+ * hundredths of a cent: four fixed decimals wrote $0.000117 and $0.000353 as $0.0001 and $0.0004, so per-request
+ * costs of different models could not be compared (and two unlike ones read the same).
+ */
+function usdDecimals(v: number): number {
+  const a = Math.abs(v);
+  if (a >= 1 || a === 0 || !Number.isFinite(a)) return 2;
+  return Math.max(2, USD_SIGNIFICANT - 1 - Math.floor(Math.log10(a)));
+}
 /** A count: whole numbers as they are, a fractional one (a mean per hour) with one decimal. */
 const countDecimals = (v: number): number => (Number.isInteger(v) ? 0 : 1);
 
@@ -39,22 +49,33 @@ function usd(v: number, decimals: number): string {
   return v < 0 ? `-$${text.slice(1)}` : `$${text}`;
 }
 
+/** The most digits a cost of a dollar or more may show to share its column's decimals; past it, each has its own. */
+const USD_SHARED_DIGITS = 5;
+
 /**
  * The decimals of numbers written side by side — a table column, a figure beside the previous period's — so
- * they line up: the most any of them takes alone ($1.1700 beside $0.2172, not $1.17; 38.0 beside 36.6).
- * undefined for kinds whose decimals are fixed or per value (significant digits: a column of unlike metrics).
+ * they line up: the most any of them takes alone ($1.170 beside $0.217, not $1.17; 38.0 beside 36.6).
+ * undefined for kinds whose decimals are fixed or per value (significant digits: a column of unlike metrics),
+ * and for costs too far apart to share them: $1,234.56 beside $0.000117 would be $1,234.560000.
  */
 export function sharedDecimals(kind: ValueKind, values: readonly unknown[]): number | undefined {
   const each = kind === 'usd' ? usdDecimals : kind === 'count' ? countDecimals : undefined;
   if (!each) return undefined;
   let decimals = 0;
+  let largest = 0;
   for (const value of values) {
     if (value === null || value === undefined || !Number.isFinite(Number(value))) continue;
-    // a zero cost is no reason for four decimals, nor for two: it takes what the others take
+    // a zero cost is no reason for more decimals, nor for two: it takes what the others take
     if (kind === 'usd' && Number(value) === 0) continue;
     decimals = Math.max(decimals, each(Number(value)));
+    largest = Math.max(largest, Math.abs(Number(value)));
   }
-  return kind === 'usd' ? Math.max(decimals, 2) : decimals;
+  if (kind !== 'usd') return decimals;
+  // only a column reaching a dollar or more can be stretched so (below, $0.013100 beside $0.000412 is fine)
+  const whole = largest >= 1 ? Math.floor(Math.log10(largest)) + 1 : 0;
+  return whole > 0 && decimals > 2 && whole + decimals > USD_SHARED_DIGITS
+    ? undefined
+    : Math.max(decimals, 2);
 }
 
 function localParts(iso: string, timeZone: string): (type: string) => string {

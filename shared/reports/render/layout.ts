@@ -2,7 +2,7 @@
 // typed columns, charts. CSV, PDF and DOCX all render these blocks, which only read the document, so every
 // format shows the same numbers. CSV takes the raw values; PDF and DOCX the text of format.ts.
 import type { Figure, ReportDocument, SectionId } from '../model.ts';
-import { chartsOf, type ChartSpec } from './charts.ts';
+import { chartsOf, drawsHoursAsArea, type ChartSpec } from './charts.ts';
 import { localDayText } from '../period.ts';
 import { formatValue, isRateMetric, sharedDecimals, type ValueKind } from './format.ts';
 
@@ -58,7 +58,7 @@ export interface Kpi {
   compare: boolean;
 }
 
-/** The decimals a tile's value and the previous period's share. */
+/** The decimals a tile's value and the previous period's share (those of its row of the headline table). */
 const kpiDecimals = (k: Kpi): number | undefined =>
   sharedDecimals(k.kind, k.compare ? [k.figure.value, k.figure.previous] : [k.figure.value]);
 
@@ -232,7 +232,9 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
               ...f,
               kind: m.kind,
               change_kind: m.kind === 'rate' ? 'rate_change' : m.kind,
-              decimals: sharedDecimals(m.kind, [f.value, f.previous, f.change]),
+              // the change is written to the decimals of the two figures it is the difference of: three
+              // significant digits of $0.0013 gave $0.10670 and $0.10540 above it
+              decimals: sharedDecimals(m.kind, [f.value, f.previous]),
             };
           }),
         ),
@@ -257,11 +259,23 @@ function blockOf(id: SectionId, doc: ReportDocument, charts: Map<string, ChartSp
         ),
       );
       return block;
-    case 'hourly':
+    case 'hourly': {
       if (!d.hourly) return undefined;
       chart('requests_per_hour');
       block.tables.push(table('hourly', 'Per hour', [...SPAN, ...TIMELINE], d.hourly));
+      // a week or a month is drawn, not printed: where few of its hours had requests (13 of a month's 720)
+      // they are a sliver of the chart, so the text says which and when
+      const busy = d.hourly.filter((h) => h.requests > 0);
+      if (drawsHoursAsArea(doc) && busy.length < d.hourly.length) {
+        const zone = doc.period.time_zone;
+        block.notes.push(
+          busy.length === 0
+            ? `No requests in any of the ${d.hourly.length} hours.`
+            : `Requests in ${busy.length} of the ${d.hourly.length} hours: the first at ${formatValue(busy[0]!.hour, 'time', zone)}, the last at ${formatValue(busy.at(-1)!.hour, 'time', zone)} (${zone}).`,
+        );
+      }
       return block;
+    }
     case 'daily':
       if (!d.daily) return undefined;
       block.tables.push(table('daily', 'Per day', [col('day', 'Day', 'date'), ...TIMELINE], d.daily));
