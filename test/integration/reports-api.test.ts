@@ -158,6 +158,32 @@ test('wait: true answers the finished reports of every format asked for; list fi
   t.is(dated.reports.length, 0);
 });
 
+test('list: a page that ends exactly at the last report gives no next_cursor (it once led to an empty page)', async (t) => {
+  const { h } = await fixture(t);
+  await h.call('POST', '/reports/generate', {
+    body: { report_type: 'daily_summary', formats: ['json', 'csv', 'pdf'], period: '2026-11-27', wait: true },
+  });
+  type Page = { reports: View[]; next_cursor: string | null };
+  const all = (await h.call('GET', '/reports/list', { query: { status: 'stored', limit: '3' } }))
+    .body as Page;
+  t.is(all.reports.length, 3);
+  t.is(all.next_cursor, null);
+  const first = (await h.call('GET', '/reports/list', { query: { status: 'stored', limit: '2' } }))
+    .body as Page;
+  t.is(first.reports.length, 2);
+  t.truthy(first.next_cursor);
+  const last = (
+    await h.call('GET', '/reports/list', {
+      query: { status: 'stored', limit: '1', cursor: first.next_cursor! },
+    })
+  ).body as Page;
+  t.deepEqual(
+    last.reports.map((r) => r.format),
+    ['json'],
+  );
+  t.is(last.next_cursor, null);
+});
+
 test('bad requests answer 400 naming the field and what is allowed; nothing is created', async (t) => {
   const { db, h } = await fixture(t);
   const cases: Array<[unknown, string, RegExp]> = [

@@ -433,20 +433,22 @@ export const REPORT_ROUTES: ReadonlyArray<Route<Handler>> = [
 async function list(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> {
   const q = parseListQuery(req.query);
   const limit = q.limit ?? 50;
+  // one row more than the page: a cursor only when a next page has a row (a full last page has none)
   const rows = await listReports(deps.db, {
     type: q.type,
     format: q.format,
     status: q.status,
     from: q.from ? new Date(q.from) : undefined,
     to: q.to ? new Date(q.to) : undefined,
-    limit,
+    limit: limit + 1,
     before: q.cursor,
   });
+  const page = rows.slice(0, limit);
   return {
     status: 200,
     body: {
-      reports: rows.map(reportView),
-      next_cursor: rows.length === limit ? String(rows.at(-1)!.id) : null,
+      reports: page.map(reportView),
+      next_cursor: rows.length > limit ? String(page.at(-1)!.id) : null,
     },
   };
 }
