@@ -61,6 +61,7 @@ export const errorCatalogue = {
   REPORT_TEMPLATE_INVALID: spec(500, false, 'A report template under reports.templatesDir is not valid.'),
   REPORT_RENDER_FAILED: spec(500, false, 'Rendering a report format failed.'),
   EMAIL_REJECTED: spec(502, false, 'The SMTP server refused a report e-mail for good (5xx answer).'),
+  EMAIL_DISABLED: spec(409, false, 'E-mail was asked for (recipients, or a report delivery) but no SMTP server is configured (SMTP_HOST).'),
   CAPACITY_ANALYSIS_DISABLED: spec(409, false, 'Capacity analysis is switched off (capacityAnalysis.enabled = false).'),
   FUNCTION_NOT_DEPLOYED: spec(503, false, 'The path belongs to a function that this stack.yml does not deploy; the message names it.'),
   FUNCTION_UNREACHABLE: spec(502, true, 'The local runtime could not reach a function process (crashed or restarting).'),

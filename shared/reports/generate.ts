@@ -42,6 +42,7 @@ import {
   markReportFailed,
   markReportStored,
   storedReportOf,
+  windowDoneSeq,
   type ReportRow,
 } from './store/reports-sql.ts';
 import { fill, loadTemplate, type ReportTemplate } from './templates.ts';
@@ -398,15 +399,31 @@ export async function generateReport(deps: ReportDeps, req: GenerateRequest): Pr
     },
   });
   const started = performance.now();
-  /** Records a failed attempt of one format: retried with backoff while retriable and retries are left. */
+  // The window's done_seq, read once on the first failure: the data this generation's attempts fail on.
+  let failedSeq: Promise<number | null> | undefined;
+  /**
+   * Records a failed attempt of one format. A wait for aggregation (REPORT_PERIOD_NOT_READY) is no failure of
+   * the report: it spends no retry (the count starts afresh, the data is changing) and is tried again after the
+   * retry delay, or as soon as the window is final (duePeriods). Any other failure counts against the data it
+   * failed on — afresh when late data changed the window since the last failure — and is retried with backoff
+   * while retriable and retries are left; then it stops until a request or new data.
+   */
   const fail = async (row: ReportRow, err: unknown): Promise<ReportRow> => {
-    const attempts = row.attempts + 1;
-    const retryAt =
-      isRetriable(err) && attempts <= settings.retries
-        ? backoff(now(deps), settings.retryDelayMs, attempts)
-        : null;
+    const e = errorOf(err);
+    const seq = await (failedSeq ??= windowDoneSeq(db, PERIOD_LEVEL[req.type], req.period.start));
+    const waiting = e.code === 'REPORT_PERIOD_NOT_READY';
+    const attempts = waiting ? 0 : (row.failed_seq === seq ? row.attempts : 0) + 1;
+    const retryAt = !isRetriable(err)
+      ? null
+      : waiting
+        ? backoff(now(deps), settings.retryDelayMs, 1)
+        : attempts <= settings.retries
+          ? backoff(now(deps), settings.retryDelayMs, attempts)
+          : null;
     deps.metrics.generated.inc({ report_type: req.type, format: row.format, result: 'failure' });
-    return (await markReportFailed(db, row.id, owner, { ...errorOf(err), retryAt, runId })) ?? row;
+    return (
+      (await markReportFailed(db, row.id, owner, { ...e, attempts, failedSeq: seq, retryAt, runId })) ?? row
+    );
   };
   const failAll = async (err: unknown): Promise<ReportRow[]> => {
     const out: ReportRow[] = [];
@@ -644,7 +661,7 @@ export async function catchUp(
           await generateReport(deps, {
             type,
             period,
-            formats: settings.formats,
+            formats: window.formats,
             trigger,
             parentRunId: runId,
           }),

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import test from 'ava';
 import type { Database } from '../../shared/db/index.ts';
 import { ingestPayload } from '../../shared/ingest/index.ts';
+import { smtpFailure } from '../../shared/reports/deliver/mailer.ts';
 import { aggregateAll, FIXTURE_NOW, loadReportFixture, rawMetric } from '../fixtures/report-data.ts';
 import { reportHarness, type ReportHarness } from '../fixtures/report-deps.ts';
 import { freshEmbeddedDatabase } from '../helpers/db.ts';
@@ -156,6 +157,98 @@ test('wait: true answers the finished reports of every format asked for; list fi
     await h.call('GET', '/reports/list', { query: { type: 'daily_summary', from: '2026-11-28' } })
   ).body as { reports: View[] };
   t.is(dated.reports.length, 0);
+});
+
+test('list: a page that ends exactly at the last report gives no next_cursor (it once led to an empty page)', async (t) => {
+  const { h } = await fixture(t);
+  await h.call('POST', '/reports/generate', {
+    body: { report_type: 'daily_summary', formats: ['json', 'csv', 'pdf'], period: '2026-11-27', wait: true },
+  });
+  type Page = { reports: View[]; next_cursor: string | null };
+  const all = (await h.call('GET', '/reports/list', { query: { status: 'stored', limit: '3' } }))
+    .body as Page;
+  t.is(all.reports.length, 3);
+  t.is(all.next_cursor, null);
+  const first = (await h.call('GET', '/reports/list', { query: { status: 'stored', limit: '2' } }))
+    .body as Page;
+  t.is(first.reports.length, 2);
+  t.truthy(first.next_cursor);
+  const last = (
+    await h.call('GET', '/reports/list', {
+      query: { status: 'stored', limit: '1', cursor: first.next_cursor! },
+    })
+  ).body as Page;
+  t.deepEqual(
+    last.reports.map((r) => r.format),
+    ['json'],
+  );
+  t.is(last.next_cursor, null);
+});
+
+test('e-mail off (no SMTP_HOST): deliver and generate with recipients are refused up front, naming the field and the setting', async (t) => {
+  const { db, h } = await fixture(t);
+  const stored = await h.call('POST', '/reports/generate', {
+    body: { report_type: 'daily_summary', format: 'json', wait: true },
+  });
+  const id = (stored.body as { id: number }).id;
+  t.is(((await h.call('GET', '/reports/status')).body as { email: string }).email, 'off');
+  for (const body of [{ recipients: ['ops@example.com'] }, {}]) {
+    const err = await t.throwsAsync(h.call('POST', `/reports/${id}/deliver`, { body }));
+    t.like(err, { code: 'EMAIL_DISABLED', status: 409, retriable: false } as object);
+    t.is((err as unknown as { context: { field: string } }).context.field, 'recipients');
+    t.regex(err!.message, /no SMTP server is configured.*SMTP_HOST/);
+  }
+  const generate = await t.throwsAsync(
+    h.call('POST', '/reports/generate', {
+      body: { report_type: 'daily_summary', format: 'csv', wait: true, recipients: ['ops@example.com'] },
+    }),
+  );
+  t.like(generate, { code: 'EMAIL_DISABLED' } as object);
+  t.is((generate as unknown as { context: { field: string } }).context.field, 'recipients');
+  const counts = await db.query<{ reports: number; deliveries: number }>(
+    `SELECT (SELECT count(*)::int FROM reports) AS reports, (SELECT count(*)::int FROM report_deliveries) AS deliveries`,
+  );
+  t.deepEqual(counts.rows[0], { reports: 1, deliveries: 0 }, 'nothing generated or queued');
+});
+
+test('SMTP configured but down: deliver answers 503 SMTP_UNAVAILABLE with the error object, and the delivery is retried', async (t) => {
+  const { db, h } = await fixture(t, { BATCH_PROCESSING_RETRY_DELAY: '60' });
+  const stored = await h.call('POST', '/reports/generate', {
+    body: { report_type: 'daily_summary', format: 'json', wait: true },
+  });
+  const id = (stored.body as { id: number }).id;
+  let up = false;
+  const sent: string[] = [];
+  h.deps.mailer = {
+    send: (message) => {
+      if (!up) {
+        const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), { code: 'ESOCKET' });
+        return Promise.reject(smtpFailure(refused, '127.0.0.1'));
+      }
+      sent.push(message.to);
+      return Promise.resolve({ messageId: 'm1', response: '250 2.0.0 Ok' });
+    },
+    close: () => undefined,
+  };
+  const answer = await h.call('POST', `/reports/${id}/deliver`, {
+    body: { recipients: ['ops@example.com'] },
+  });
+  t.is(answer.status, 503);
+  const body = answer.body as {
+    deliveries: Array<{ status: string; error_code: string; retry_at: string | null }>;
+    error: { code: string; message: string };
+  };
+  t.is(body.error.code, 'SMTP_UNAVAILABLE');
+  t.regex(body.error.message, /ECONNREFUSED.*retried by the catch-up/);
+  t.like(body.deliveries[0], { status: 'failed', error_code: 'SMTP_UNAVAILABLE' });
+  t.truthy(body.deliveries[0]!.retry_at);
+  up = true;
+  h.setNow(new Date(FIXTURE_NOW.getTime() + 61_000));
+  const tick = await h.call('POST', '/', { headers: { 'x-connector': 'cron-connector' } });
+  t.like((tick.body as { emails: object }).emails, { sent: 1, failed: 0 });
+  t.deepEqual(sent, ['ops@example.com']);
+  const { rows } = await db.query<{ status: string }>('SELECT status FROM report_deliveries');
+  t.deepEqual(rows, [{ status: 'sent' }]);
 });
 
 test('bad requests answer 400 naming the field and what is allowed; nothing is created', async (t) => {

@@ -2,7 +2,13 @@
 // routes parse with (requests.ts); the answers are described here and held to the views the routes build
 // by test/unit/openapi.test.ts.
 import { z } from 'zod';
-import { BAD_REQUEST, UNAUTHORIZED, errorResponse, type ApiOperation } from '../../openapi/operation.ts';
+import {
+  BAD_REQUEST,
+  ErrorBodySchema,
+  UNAUTHORIZED,
+  errorResponse,
+  type ApiOperation,
+} from '../../openapi/operation.ts';
 import { idempotencyKeyHeader, REPLAYED_HEADER } from '../../http/index.ts';
 import { REPORT_FORMATS, REPORT_TYPES } from '../types.ts';
 import { DeliverBody, GenerateBody, ListQuery } from './requests.ts';
@@ -46,6 +52,13 @@ export const DeliveryViewSchema = z.object({
   error_code: z.string().nullable(),
   retry_at: instant.nullable(),
   sent_at: instant.nullable(),
+});
+
+/** POST /reports/{id}/deliver when a delivery failed: the deliveries, and the error object of every error answer. */
+const DeliveryFailureSchema = z.object({
+  id: z.number(),
+  deliveries: z.array(DeliveryViewSchema),
+  error: ErrorBodySchema.shape.error,
 });
 
 const GenerationAnswerSchema = z.object({
@@ -144,7 +157,7 @@ export const reportOperations: ApiOperation[] = [
       400: BAD_REQUEST,
       401: UNAUTHORIZED,
       409: errorResponse(
-        'the period has not ended yet (REPORT_PERIOD_NOT_READY), the type cannot be made from what is stored (REPORT_SOURCE_MISSING), or the Idempotency-Key was used by another request (IDEMPOTENCY_KEY_REUSED) or names this request still running (IDEMPOTENCY_KEY_IN_USE)',
+        'the period has not ended yet (REPORT_PERIOD_NOT_READY), the type cannot be made from what is stored (REPORT_SOURCE_MISSING), "recipients" were given but no SMTP server is configured (EMAIL_DISABLED: set SMTP_HOST), or the Idempotency-Key was used by another request (IDEMPOTENCY_KEY_REUSED) or names this request still running (IDEMPOTENCY_KEY_IN_USE)',
       ),
     },
     examples: [
@@ -255,11 +268,17 @@ export const reportOperations: ApiOperation[] = [
       401: UNAUTHORIZED,
       404: NOT_FOUND,
       409: errorResponse(
-        'the report has no stored file to send (REPORT_PERIOD_NOT_READY), or the Idempotency-Key was used by another request (IDEMPOTENCY_KEY_REUSED) or names this request still running (IDEMPOTENCY_KEY_IN_USE)',
+        'the report has no stored file to send (REPORT_PERIOD_NOT_READY), no SMTP server is configured (EMAIL_DISABLED: set SMTP_HOST), or the Idempotency-Key was used by another request (IDEMPOTENCY_KEY_REUSED) or names this request still running (IDEMPOTENCY_KEY_IN_USE)',
       ),
       502: {
-        description: 'a delivery failed',
-        schema: z.object({ id: z.number(), deliveries: z.array(DeliveryViewSchema) }),
+        description: 'the SMTP server refused a delivery for good (EMAIL_REJECTED; not retried)',
+        schema: DeliveryFailureSchema,
+        headers: REPLAYED_HEADER,
+      },
+      503: {
+        description:
+          'the SMTP server could not be reached (SMTP_UNAVAILABLE); the delivery is retried by the catch-up',
+        schema: DeliveryFailureSchema,
         headers: REPLAYED_HEADER,
       },
     },

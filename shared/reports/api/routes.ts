@@ -180,10 +180,24 @@ function keyDeps(deps: ApiDeps, at: Date): RequestKeyDeps {
   return { db: deps.db, leaseMs: deps.settings.leaseMs, now: at, log: deps.log };
 }
 
+/**
+ * Refuses e-mail without an SMTP server (SMTP_HOST unset): a delivery queued then could never be sent, however
+ * often it were retried. Before any row or delivery exists, so nothing is left behind.
+ */
+function requireEmail(deps: ApiDeps, asked: string): void {
+  if (deps.mailer) return;
+  throw new BatchError(
+    'EMAIL_DISABLED',
+    `${asked}, but e-mail is off: no SMTP server is configured. Set SMTP_HOST (reports.email.host; with SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_FROM as needed — docs/configuration.md) to e-mail reports, or download them from /reports/<id>/download`,
+    { context: { field: 'recipients', setting: 'SMTP_HOST' } },
+  );
+}
+
 async function generate(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> {
   requireApiToken(req.headers, deps.apiToken, 'POST /reports/generate');
   const key = requestKeyOf(header(req.headers, 'idempotency-key'));
   const body = parseGenerateBody(bodyJson(req.body));
+  if (body.recipients?.length) requireEmail(deps, '"recipients" asks for the reports to be e-mailed');
   const at = deps.clock?.() ?? new Date();
   const newestAnalysed =
     body.type === 'capacity_analysis' ? await newestAnalysedDay(deps.db, deps.settings.calendar) : undefined;
@@ -341,6 +355,7 @@ async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<R
   const raw = bodyJson(req.body) ?? {};
   const parsed = DeliverBody.safeParse(raw);
   if (!parsed.success) throw invalid('body', parsed.error, raw, Object.keys(DeliverBody.shape));
+  requireEmail(deps, `POST /reports/${id}/deliver e-mails the report to "recipients"`);
   const row = await existingReport(deps, id);
   if (!row.location) {
     throw new BatchError(
@@ -378,11 +393,29 @@ async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<R
         await storedMessageView(deps, row, template),
         requestKey,
       );
-      const failed = deliveries.filter((d) => d.status !== 'sent').length;
       const body = { id, deliveries: deliveries.map(deliveryView) };
-      return { answer: { status: failed === 0 ? 200 : 502, body }, final: true };
+      const failed = deliveries.filter((d) => d.status === 'failed');
+      if (failed.length === 0) return { answer: { status: 200, body }, final: true };
+      return { answer: deliveryFailure(body, failed), final: true };
     },
   );
+}
+
+/**
+ * The answer of a delivery that failed: the catalogue's status of its code (SMTP_UNAVAILABLE 503, retried;
+ * EMAIL_REJECTED 502, not) and the error object every error answer has, beside the deliveries.
+ */
+function deliveryFailure(
+  body: { id: number; deliveries: Array<ReturnType<typeof deliveryView>> },
+  failed: readonly DeliveryRow[],
+): ReportAnswer {
+  const first = failed[0]!;
+  const code = isErrorCode(first.error_code) ? first.error_code : 'INTERNAL';
+  const retry = first.retry_at
+    ? `retried by the catch-up from ${first.retry_at.toISOString()}`
+    : 'not retried';
+  const message = `${failed.length} of ${body.deliveries.length} e-mail(s) failed (${code}: ${first.response ?? 'no answer'}); ${retry} — GET /reports/status?id=${body.id} shows each delivery`;
+  return { status: errorCatalogue[code].status, body: { ...body, error: { code, message } } };
 }
 
 async function catchUpRoute(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> {
@@ -433,20 +466,22 @@ export const REPORT_ROUTES: ReadonlyArray<Route<Handler>> = [
 async function list(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> {
   const q = parseListQuery(req.query);
   const limit = q.limit ?? 50;
+  // one row more than the page: a cursor only when a next page has a row (a full last page has none)
   const rows = await listReports(deps.db, {
     type: q.type,
     format: q.format,
     status: q.status,
     from: q.from ? new Date(q.from) : undefined,
     to: q.to ? new Date(q.to) : undefined,
-    limit,
+    limit: limit + 1,
     before: q.cursor,
   });
+  const page = rows.slice(0, limit);
   return {
     status: 200,
     body: {
-      reports: rows.map(reportView),
-      next_cursor: rows.length === limit ? String(rows.at(-1)!.id) : null,
+      reports: page.map(reportView),
+      next_cursor: rows.length > limit ? String(page.at(-1)!.id) : null,
     },
   };
 }

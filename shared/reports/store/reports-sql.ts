@@ -19,8 +19,11 @@ export interface ReportRow {
   source_seq: number | null;
   render_ms: number | null;
   stored_at: Date | null;
+  /** Failed attempts on the data of failed_seq (a REPORT_PERIOD_NOT_READY wait is not one). */
   attempts: number;
   retry_at: Date | null;
+  /** done_seq of the period's aggregation window when the last attempt failed (000014). */
+  failed_seq: number | null;
   error_code: string | null;
   error: string | null;
   run_id: number | null;
@@ -30,7 +33,8 @@ export interface ReportRow {
 
 const COLUMNS = `id::int AS id, report_type, format, period_start, period_end, period_label, time_zone, status, location,
   content_type, size_bytes::float8 AS size_bytes, sha256, source_seq::float8 AS source_seq, render_ms, stored_at,
-  attempts, retry_at, error_code, error, run_id::float8 AS run_id, created_at, updated_at`;
+  attempts, retry_at, failed_seq::float8 AS failed_seq, error_code, error, run_id::float8 AS run_id, created_at,
+  updated_at`;
 
 export interface ClaimRequest {
   type: ReportType;
@@ -124,7 +128,7 @@ export async function markReportStored(
   const { rows } = await db.query<ReportRow>(
     `UPDATE reports SET status = 'stored', location = $3, content_type = $4, size_bytes = $5, sha256 = $6,
             render_ms = $7, source_seq = $8, run_id = $9, stored_at = clock_timestamp(), attempts = 0,
-            retry_at = NULL, error_code = NULL, error = NULL, locked_by = NULL, locked_at = NULL,
+            failed_seq = NULL, retry_at = NULL, error_code = NULL, error = NULL, locked_by = NULL, locked_at = NULL,
             updated_at = clock_timestamp()
      WHERE id = $1 AND locked_by = $2
      RETURNING ${COLUMNS}`,
@@ -135,23 +139,52 @@ export async function markReportStored(
 
 /**
  * A generation of this row failed: stored stays stored (the previous object is still served), a row with no
- * object becomes failed; the error and the next retry are recorded, the claim released.
+ * object becomes failed; the error, the attempts counted so far, the data they failed on and the next retry are
+ * recorded, the claim released. The caller counts the attempts (a wait for aggregation is not one).
  */
 export async function markReportFailed(
   db: Queryable,
   id: number,
   owner: string,
-  failure: { code: string; message: string; retryAt: Date | null; runId: number | null },
+  failure: {
+    code: string;
+    message: string;
+    attempts: number;
+    failedSeq: number | null;
+    retryAt: Date | null;
+    runId: number | null;
+  },
 ): Promise<ReportRow | undefined> {
   const { rows } = await db.query<ReportRow>(
     `UPDATE reports SET status = CASE WHEN location IS NULL THEN 'failed' ELSE 'stored' END,
-            attempts = attempts + 1, retry_at = $5, error_code = $3, error = $4, run_id = coalesce($6, run_id),
+            attempts = $5, failed_seq = $6, retry_at = $7, error_code = $3, error = $4, run_id = coalesce($8, run_id),
             locked_by = NULL, locked_at = NULL, updated_at = clock_timestamp()
      WHERE id = $1 AND locked_by = $2
      RETURNING ${COLUMNS}`,
-    [id, owner, failure.code, failure.message.slice(0, 2000), failure.retryAt, failure.runId],
+    [
+      id,
+      owner,
+      failure.code,
+      failure.message.slice(0, 2000),
+      failure.attempts,
+      failure.failedSeq,
+      failure.retryAt,
+      failure.runId,
+    ],
   );
   return rows[0];
+}
+
+/**
+ * done_seq of the aggregation window of `level` at `bucket` (final or not; null without one): the data a
+ * failing attempt is counted against. Read here, beside duePeriods, which compares it with failed_seq.
+ */
+export async function windowDoneSeq(db: Queryable, level: string, bucket: Date): Promise<number | null> {
+  const { rows } = await db.query<{ done_seq: number | null }>(
+    `SELECT done_seq::float8 AS done_seq FROM aggregation_windows WHERE level = $1 AND bucket = $2`,
+    [level, bucket],
+  );
+  return rows[0]?.done_seq ?? null;
 }
 
 export async function getReport(db: Queryable, id: number): Promise<ReportRow | undefined> {
@@ -267,8 +300,8 @@ export interface DuePeriod {
 }
 
 /**
- * Rows to generate again now: a failed attempt whose retry is due (and retries left), or a claim whose holder
- * died (lease expired). Grouped per (type, period).
+ * Rows to generate again now: a failed attempt whose retry is due (and retries left; a row waiting for its
+ * aggregation has spent none), or a claim whose holder died (lease expired). Grouped per (type, period).
  */
 export async function dueReportRetries(
   db: Queryable,
@@ -290,9 +323,12 @@ export async function dueReportRetries(
 }
 
 /**
- * Final aggregation windows of `level` that ended in [since, now) and lack a current report of `type` in one
- * of `formats`: none stored, or stored from an older state of the window (late data re-aggregated it). A
- * period whose row is failing waits for its retry (dueReportRetries), and one out of retries for a request.
+ * Final aggregation windows of `level` that ended in (since, now] and lack a current report of `type` in one
+ * of `formats`: none stored, or stored from an older state of the window (late data re-aggregated it), with
+ * the formats to generate. A period another run holds is left to it. A format that failed on this very data
+ * (failed_seq = done_seq) waits for its retry (dueReportRetries) or, out of retries, for a request or new data;
+ * the period's other formats are still due. A format waiting for aggregation (REPORT_PERIOD_NOT_READY) is no
+ * failure: it is due as soon as the window is final.
  */
 export async function duePeriods(
   db: Queryable,
@@ -304,20 +340,25 @@ export async function duePeriods(
     now: Date;
     timeZone: string;
   },
-): Promise<Array<{ bucket: Date; done_seq: number }>> {
-  const { rows } = await db.query<{ bucket: Date; done_seq: string }>(
-    `SELECT w.bucket, w.done_seq
-     FROM aggregation_windows w
-     WHERE w.level = $1 AND w.done_seq >= w.changed_seq
-       AND agg_bucket_end(w.level, w.bucket, $2) <= $3 AND agg_bucket_end(w.level, w.bucket, $2) > $4
-       AND (SELECT count(*) FROM reports r
-            WHERE r.report_type = $5 AND r.period_start = w.bucket AND r.format = ANY($6::text[])
-              AND r.location IS NOT NULL AND r.source_seq >= w.done_seq) < cardinality($6::text[])
-       AND NOT EXISTS (SELECT 1 FROM reports r
-            WHERE r.report_type = $5 AND r.period_start = w.bucket AND r.format = ANY($6::text[])
-              AND (r.locked_by IS NOT NULL OR (r.error_code IS NOT NULL AND r.attempts > 0)))
-     ORDER BY w.bucket`,
+): Promise<Array<{ bucket: Date; done_seq: number; formats: ReportFormat[] }>> {
+  const { rows } = await db.query<{ bucket: Date; done_seq: string; formats: ReportFormat[] }>(
+    `SELECT bucket, done_seq, array_agg(format ORDER BY ord) FILTER (WHERE NOT failing) AS formats
+     FROM (SELECT w.bucket, w.done_seq, f.format, f.ord,
+                  coalesce(r.location IS NOT NULL AND r.source_seq >= w.done_seq, false) AS current,
+                  coalesce(r.error_code IS NOT NULL AND r.error_code <> 'REPORT_PERIOD_NOT_READY' AND r.attempts > 0
+                           AND r.failed_seq IS NOT DISTINCT FROM w.done_seq, false) AS failing
+           FROM aggregation_windows w
+           CROSS JOIN unnest($6::text[]) WITH ORDINALITY AS f(format, ord)
+           LEFT JOIN reports r ON r.report_type = $5 AND r.period_start = w.bucket AND r.format = f.format
+           WHERE w.level = $1 AND w.done_seq >= w.changed_seq
+             AND agg_bucket_end(w.level, w.bucket, $2) <= $3 AND agg_bucket_end(w.level, w.bucket, $2) > $4
+             AND NOT EXISTS (SELECT 1 FROM reports l
+                  WHERE l.report_type = $5 AND l.period_start = w.bucket AND l.format = ANY($6::text[])
+                    AND l.locked_by IS NOT NULL)) s
+     GROUP BY bucket, done_seq
+     HAVING bool_or(NOT current AND NOT failing)
+     ORDER BY bucket`,
     [q.level, q.timeZone, q.now, q.since, q.type, q.formats],
   );
-  return rows.map((r) => ({ bucket: r.bucket, done_seq: Number(r.done_seq) }));
+  return rows.map((r) => ({ bucket: r.bucket, done_seq: Number(r.done_seq), formats: r.formats }));
 }
