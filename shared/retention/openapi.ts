@@ -172,7 +172,8 @@ const SWEEP_FAILED = {
   schema: SweepSummarySchema,
 };
 const SWEEP_RUNNING = {
-  description: 'another sweep holds the job (already_running)',
+  description:
+    'another sweep holds the job: status already_running, error.code JOB_ALREADY_RUNNING; nothing was done',
   schema: SweepSummarySchema,
 };
 

@@ -9,6 +9,7 @@ import { codeOf, messageOf } from '../aggregate/errors.ts';
 import { isRetriable } from '../errors/index.ts';
 import {
   BATCH_EVENTS_TOPIC,
+  expireAbandonedRuns,
   finishRun,
   keepJobLock,
   newLockOwner,
@@ -281,6 +282,16 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
       details: { reason: 'already_running' },
     });
     summary.durationMs = elapsed();
+    // The same error object as every other job's 409 (JOB_ALREADY_RUNNING), so a caller matches on the code.
+    // The lock is a lease (shared/jobs/lock.ts): a holder that died cannot be told from one that works, so
+    // the message says when a dead one stops blocking.
+    summary.error = {
+      code: 'JOB_ALREADY_RUNNING',
+      message:
+        `${RETENTION_JOB} is already running (this request is run ${summary.runId}, recorded as skipped); ` +
+        'nothing was done: send it again when that sweep has finished. If its process died, its lock lapses ' +
+        `${Math.round(options.lockLeaseMs / 1000)} s after its last refresh and the next sweep marks its run failed (RUN_ABANDONED)`,
+    };
     reportRun(deps, {
       job: RETENTION_JOB,
       runId: summary.runId,
@@ -307,6 +318,15 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
     });
     summary.runId = runId;
     await setLockRun(db, RETENTION_JOB, owner, runId);
+    // Holding the lock proves no other sweep is alive (a lock is taken over only after its lease ran out):
+    // a run an earlier sweep left 'running' — killed, timed out, or unable to mark itself failed — is expired.
+    const abandoned = await expireAbandonedRuns(db, RETENTION_JOB, runId);
+    if (abandoned.length > 0) {
+      deps.log?.warn(
+        { job: RETENTION_JOB, runIds: abandoned },
+        'runs left running by an earlier sweep marked failed (RUN_ABANDONED)',
+      );
+    }
     const plan = await planSweep(db, policy, now);
     const ctx: RawDayContext = { deps, options, runId, now };
     let timedOut = false;
