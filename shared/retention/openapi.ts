@@ -39,6 +39,10 @@ const UnitEntrySchema = z.object({
   error: errorOf.optional(),
   attempts: z.number().optional(),
   manifest: z.string().optional().meta({ description: 'the key of the unit’s manifest.json' }),
+  archivedRows: z.number().optional().meta({
+    description:
+      'rows this run wrote to a verified archive; absent when nothing was written (reverify, delete)',
+  }),
   durationMs: z.number().optional(),
 });
 
@@ -52,7 +56,11 @@ export const SweepSummarySchema = z.object({
   location: z.string().meta({ description: 'where archives go: s3://bucket/prefix or a local folder' }),
   units: z.array(UnitEntrySchema),
   totals: z.object({
-    archivedRows: z.number(),
+    archivedRows: z.number().meta({ description: 'rows written to verified archives by this run' }),
+    reverifiedRows: z.number().meta({
+      description:
+        'rows of restored days removed again after their existing archive verified (not written anew)',
+    }),
     removedRows: z.number(),
     droppedPartitions: z.number(),
     deletedRows: z.number(),
