@@ -227,7 +227,7 @@ export const retentionOperations: ApiOperation[] = [
     operationId: 'retentionRestore',
     summary: 'Read archived raw days back into raw_events, checked against their manifests',
     description:
-      'Each day is restored exactly once, in one transaction; `recompute` marks its hours for aggregation. ' +
+      'Each day is restored exactly once, in one transaction; `recompute` marks its hours for aggregation, a day already live too. ' +
       'Restored days are kept from the sweep for BATCH_PROCESSING_RESTORED_KEEP_DAYS days.',
     tags: ['retention'],
     auth: true,

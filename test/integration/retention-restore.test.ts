@@ -194,6 +194,27 @@ bothBackends(
     t.is(hourly.windowsDone, 24);
     await aggregateAll(db);
     t.deepEqual(await aggregatesText(db), before.aggregates);
+
+    // asked again for a day already live (restored): nothing is read back, but its hours are recomputed,
+    // as asked — not answered "succeeded" with the recompute silently left out
+    const again = await restoreArchivedDays(deps(db, store), {
+      from: PAST[1]!,
+      to: PAST[1]!,
+      recompute: true,
+      trigger: 'manual',
+    });
+    t.deepEqual(again.days, [{ day: PAST[1], outcome: 'live', rows: 0, hoursMarked: 24 }]);
+    const rerun = await runAggregation({ db, options }, { level: 'hour', trigger: 'manual', now: NOW });
+    t.is(rerun.windowsDone, 24);
+    await aggregateAll(db);
+    t.deepEqual(await aggregatesText(db), before.aggregates);
+    // without recompute a live day is left as it is
+    const plain = await restoreArchivedDays(deps(db, store), {
+      from: PAST[1]!,
+      to: PAST[1]!,
+      trigger: 'manual',
+    });
+    t.deepEqual(plain.days, [{ day: PAST[1], outcome: 'live', rows: 0 }]);
   },
 );
 
