@@ -19,8 +19,24 @@ import {
   withArchiveFolder,
 } from '../runtime/data-dir.ts';
 
-const USAGE =
-  'usage: npm run restore -- --from YYYY-MM-DD [--to YYYY-MM-DD] [--recompute] [--json] [--data-dir ./.data]';
+const USAGE = `usage: npm run restore -- --from YYYY-MM-DD [--to YYYY-MM-DD] [--recompute] [--json] [--data-dir ./.data]
+
+Reads archived raw days back into raw_events, each exactly once, from the configured archive (S3 with
+S3_BUCKET, else the folder BATCH_PROCESSING_ARCHIVAL_PATH or the data folder's archive/), into DATABASE_URL
+or the embedded database.
+
+  --from YYYY-MM-DD   first UTC day to restore (required)
+  --to YYYY-MM-DD     last UTC day, included (default: --from; at most 366 days at a time)
+  --recompute         mark the days' hours dirty so the aggregation recomputes them and the rollups above
+                      (days already in the database too)
+  --json              print the summary as JSON instead of one line per day
+  --data-dir <dir>    the runtime's data folder, as given to npm start (default ./.data): its database
+                      (pglite/) when DATABASE_URL is unset, its archive (archive/) unless one is configured;
+                      when the running runtime holds the database, that runtime is asked to restore
+  --help              print this and exit
+
+Exit status: 0 every day restored or already live; 1 a day failed (or another error); 2 bad arguments or
+a request the runtime refused.`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);

@@ -121,6 +121,22 @@ function alertEvent(
   };
 }
 
+/**
+ * Holding the lock proves no other analysis is alive (a lock is taken over only after its lease ran out): a run
+ * an earlier invocation left 'running' — killed, timed out, or unable to mark itself failed — is expired.
+ * Called by every invocation that holds the lock, a skipped one too: otherwise a crashed forced run stayed
+ * 'running' for as long as the day's analysis existed and ticks found nothing to do.
+ */
+async function expireAbandoned(deps: CapacityDeps, runId: number): Promise<void> {
+  const abandoned = await expireAbandonedRuns(deps.db, CAPACITY_JOB, runId);
+  if (abandoned.length > 0) {
+    deps.log?.warn(
+      { job: CAPACITY_JOB, runIds: abandoned },
+      'runs left running by an earlier invocation marked failed (RUN_ABANDONED)',
+    );
+  }
+}
+
 export async function runCapacityAnalysis(
   deps: CapacityDeps,
   req: CapacityRunRequest,
@@ -200,6 +216,7 @@ export async function runCapacityAnalysis(
           status: 'skipped',
           details: { reason: result.reason, ...(req.cause ? { cause: req.cause } : {}) },
         });
+        await expireAbandoned(deps, result.runId);
         return finish();
       }
     }
@@ -214,8 +231,7 @@ export async function runCapacityAnalysis(
       },
     });
     result.runId = runId;
-    // Holding the lock proves no other analysis is alive: a run an earlier one left 'running' is expired.
-    await expireAbandonedRuns(db, CAPACITY_JOB, runId);
+    await expireAbandoned(deps, runId);
     try {
       const analyses: CapacityAnalysis[] = [];
       let rowsIn = 0;

@@ -141,6 +141,16 @@ export const METRICS = {
     ['kind'],
     { filledBy: 'issue 12 (shared/retention)' },
   ),
+  // Apart from the archived rows: a restored day dropped again was not written, and counting it there made a
+  // day archived, restored and dropped again count twice.
+  retentionReverifiedRows: metric(
+    'counter',
+    'run',
+    'hxp_retention_reverified_rows_total',
+    'Rows of restored raw days the retention sweep removed again after checking them against their existing archive, without writing it anew, by kind (raw)',
+    ['kind'],
+    { filledBy: 'shared/retention' },
+  ),
   retentionDroppedPartitions: metric(
     'counter',
     'run',

@@ -6,6 +6,7 @@ export interface RetentionCompletedEvent {
   runId: number;
   status: SweepStatus;
   archivedRows: number;
+  reverifiedRows: number;
   removedRows: number;
   droppedPartitions: number;
   deletedRows: number;

@@ -14,6 +14,7 @@ import type { SweepSummary } from './types.ts';
 export function recordSweep(registry: Registry, summary: SweepSummary): void {
   histogramOf(METRICS.retentionSweepDuration, registry).observe(summary.durationMs / 1000);
   const archived = counterOf(METRICS.retentionArchivedRows, registry);
+  const reverified = counterOf(METRICS.retentionReverifiedRows, registry);
   const dropped = counterOf(METRICS.retentionDroppedPartitions, registry);
   const deleted = counterOf(METRICS.retentionDeletedRows, registry);
   const failures = counterOf(METRICS.retentionVerificationFailures, registry);
@@ -22,7 +23,10 @@ export function recordSweep(registry: Registry, summary: SweepSummary): void {
       failures.inc({ kind: unit.kind });
     }
     if (unit.outcome !== 'done') continue;
-    if (unit.action === 'archive' || unit.action === 'reverify') archived.inc({ kind: unit.kind }, unit.rows);
+    // Rows written only (docs/metrics.md): a restored day dropped again against its existing archive has
+    // its own counter, or a day archived, restored and dropped again would count twice.
+    if (unit.archivedRows !== undefined) archived.inc({ kind: unit.kind }, unit.archivedRows);
+    else if (unit.action === 'reverify') reverified.inc({ kind: unit.kind }, unit.rows);
     deleted.inc({ kind: unit.kind }, unit.rows);
     if (unit.kind === 'raw') dropped.inc();
   }

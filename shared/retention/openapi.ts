@@ -39,6 +39,10 @@ const UnitEntrySchema = z.object({
   error: errorOf.optional(),
   attempts: z.number().optional(),
   manifest: z.string().optional().meta({ description: 'the key of the unit’s manifest.json' }),
+  archivedRows: z.number().optional().meta({
+    description:
+      'rows this run wrote to a verified archive; absent when nothing was written (reverify, delete)',
+  }),
   durationMs: z.number().optional(),
 });
 
@@ -52,7 +56,11 @@ export const SweepSummarySchema = z.object({
   location: z.string().meta({ description: 'where archives go: s3://bucket/prefix or a local folder' }),
   units: z.array(UnitEntrySchema),
   totals: z.object({
-    archivedRows: z.number(),
+    archivedRows: z.number().meta({ description: 'rows written to verified archives by this run' }),
+    reverifiedRows: z.number().meta({
+      description:
+        'rows of restored days removed again after their existing archive verified (not written anew)',
+    }),
     removedRows: z.number(),
     droppedPartitions: z.number(),
     deletedRows: z.number(),
@@ -172,7 +180,8 @@ const SWEEP_FAILED = {
   schema: SweepSummarySchema,
 };
 const SWEEP_RUNNING = {
-  description: 'another sweep holds the job (already_running)',
+  description:
+    'another sweep holds the job: status already_running, error.code JOB_ALREADY_RUNNING; nothing was done',
   schema: SweepSummarySchema,
 };
 
@@ -218,7 +227,7 @@ export const retentionOperations: ApiOperation[] = [
     operationId: 'retentionRestore',
     summary: 'Read archived raw days back into raw_events, checked against their manifests',
     description:
-      'Each day is restored exactly once, in one transaction; `recompute` marks its hours for aggregation. ' +
+      'Each day is restored exactly once, in one transaction; `recompute` marks its hours for aggregation, a day already live too. ' +
       'Restored days are kept from the sweep for BATCH_PROCESSING_RESTORED_KEEP_DAYS days.',
     tags: ['retention'],
     auth: true,

@@ -216,7 +216,15 @@ export async function planSweep(db: Queryable, policy: RetentionPolicy, now: Dat
 export function publicEntry(unit: PlannedUnit): UnitEntry {
   const { kind, unit: name, range, rows, bytes, action, outcome } = unit;
   const entry: UnitEntry = { kind, unit: name, range, rows, bytes, action, outcome };
-  for (const key of ['archiveBytes', 'reason', 'error', 'attempts', 'manifest', 'durationMs'] as const) {
+  for (const key of [
+    'archiveBytes',
+    'reason',
+    'error',
+    'attempts',
+    'manifest',
+    'archivedRows',
+    'durationMs',
+  ] as const) {
     if (unit[key] !== undefined) (entry as unknown as Record<string, unknown>)[key] = unit[key];
   }
   return entry;

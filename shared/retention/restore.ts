@@ -1,8 +1,9 @@
 // Restore: archived raw days read back into raw_events, each exactly once — in one transaction that holds
 // the day's archives row (FOR UPDATE) and partition lock, re-creates the partition, inserts every row of
 // every part (checksums checked), compares the result with the manifest and marks the day restored. A crash
-// rolls it all back; a second restore of the same day finds it restored and does nothing. Restored days
-// stay until restored_keep_days have passed; then the sweep verifies the archive again and drops them.
+// rolls it all back; a second restore of the same day finds it restored and reads nothing (with recompute, it
+// marks the day's hours dirty again). Restored days stay until restored_keep_days have passed; then the sweep
+// verifies the archive again and drops them.
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { codeOf, messageOf } from '../aggregate/errors.ts';
@@ -34,7 +35,10 @@ export interface RestoreRequest {
   /** First and last UTC day, YYYY-MM-DD, both included. */
   from: string;
   to: string;
-  /** Mark the restored days' hours dirty so aggregation recomputes them (and the rollups above). */
+  /**
+   * Mark the days' hours dirty so aggregation recomputes them (and the rollups above): the days restored now,
+   * and those of the range already in the database (live).
+   */
   recompute?: boolean;
   trigger: Trigger;
 }
@@ -99,7 +103,12 @@ async function restoreDay(
     const archive = await lockArchive(tx, 'raw', day);
     await lockRawDay(tx, day);
     if (archive?.status !== 'archived') {
-      if (await partitionExists(tx, day)) return { day, outcome: 'live', rows: 0 };
+      if (await partitionExists(tx, day)) {
+        // Nothing to read back (restored before, or never archived), but the recompute asked for is still
+        // done: answering "succeeded" without it left the caller believing the hours were recomputed.
+        const hoursMarked = recompute ? await touchRawHours(tx, partitionName(day)) : undefined;
+        return { day, outcome: 'live', rows: 0, ...(hoursMarked === undefined ? {} : { hoursMarked }) };
+      }
       throw new BatchError(
         'ARCHIVE_MISSING',
         archive?.status === 'deleted'

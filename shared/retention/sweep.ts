@@ -9,6 +9,7 @@ import { codeOf, messageOf } from '../aggregate/errors.ts';
 import { isRetriable } from '../errors/index.ts';
 import {
   BATCH_EVENTS_TOPIC,
+  expireAbandonedRuns,
   finishRun,
   keepJobLock,
   newLockOwner,
@@ -80,15 +81,18 @@ async function sweepRawDay(ctx: RawDayContext, unit: RawUnit, row: ArchiveRow): 
       );
     }
   }
+  // A restored day whose archive still verifies is dropped without a write; only a written one counts as archived.
+  let written = false;
   if (unit.action !== 'delete' && manifest === undefined) {
-    const written = await exportRawDay(ctx, partition);
+    const exported = await exportRawDay(ctx, partition);
     await recordArchiveObjects(deps.db, row.id, {
-      objects: written.manifest.objects,
+      objects: exported.manifest.objects,
       manifestKey: manifestKey(rawDayFolder(partition.day)),
-      manifestSha256: written.sha256,
-      rows: written.manifest.rows,
+      manifestSha256: exported.sha256,
+      rows: exported.manifest.rows,
     });
-    manifest = await verifyRawArchive(deps.store, partition.day, written.sha256);
+    written = true;
+    manifest = await verifyRawArchive(deps.store, partition.day, exported.sha256);
     await markVerified(deps.db, row.id);
     await deps.hooks?.step?.('verified', partition.day);
   }
@@ -100,6 +104,7 @@ async function sweepRawDay(ctx: RawDayContext, unit: RawUnit, row: ArchiveRow): 
   }
   unit.rows = dropped.rows;
   unit.outcome = 'done';
+  if (written) unit.archivedRows = dropped.rows;
   if (manifest) {
     unit.manifest = manifestKey(rawDayFolder(partition.day));
     unit.archiveBytes = manifest.objects.reduce((sum, o) => sum + o.bytes, 0);
@@ -135,6 +140,7 @@ async function sweepAggregateUnit(
   }
   unit.rows = deleted.rows;
   unit.outcome = 'done';
+  if (unit.action === 'archive') unit.archivedRows = deleted.rows;
 }
 
 type ReportsUnitEntry = Extract<PlannedUnit, { kind: 'reports' }>;
@@ -158,6 +164,7 @@ async function sweepReportsUnit(ctx: RawDayContext, unit: ReportsUnitEntry, row:
   }
   unit.rows = await deleteExpiredReports(ctx, unit.reports, row.id, ids, unit.action === 'archive');
   unit.outcome = 'done';
+  if (unit.action === 'archive') unit.archivedRows = unit.rows;
 }
 
 /** One unit, retried in the run while its failure is retriable (S3 or the database unreachable). */
@@ -210,6 +217,17 @@ async function sweepUnit(
   unit.durationMs = Math.round(performance.now() - started);
 }
 
+function emptyTotals(): SweepSummary['totals'] {
+  return {
+    archivedRows: 0,
+    reverifiedRows: 0,
+    removedRows: 0,
+    droppedPartitions: 0,
+    deletedRows: 0,
+    failed: 0,
+  };
+}
+
 function statusOf(done: number, failed: number, timedOut: boolean): SweepStatus {
   if (timedOut) return 'timed_out';
   if (failed === 0) return 'succeeded';
@@ -217,13 +235,15 @@ function statusOf(done: number, failed: number, timedOut: boolean): SweepStatus 
 }
 
 function summarize(units: readonly PlannedUnit[]): SweepSummary['totals'] {
-  const totals = { archivedRows: 0, removedRows: 0, droppedPartitions: 0, deletedRows: 0, failed: 0 };
+  const totals = emptyTotals();
   for (const u of units) {
     if (u.outcome === 'failed') totals.failed += 1;
     if (u.outcome !== 'done') continue;
     if (u.kind === 'raw' || u.kind === 'aggregate' || u.kind === 'reports') {
       totals.removedRows += u.rows;
-      if (u.action !== 'delete') totals.archivedRows += u.rows;
+      // Only rows written now: a restored day checked against its existing archive was counted when written.
+      if (u.archivedRows !== undefined) totals.archivedRows += u.archivedRows;
+      else if (u.action === 'reverify') totals.reverifiedRows += u.rows;
       if (u.kind === 'raw') totals.droppedPartitions += 1;
     } else {
       totals.deletedRows += u.rows;
@@ -255,7 +275,7 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
     archival: policy.archival,
     location: deps.store.location,
     units: [],
-    totals: { archivedRows: 0, removedRows: 0, droppedPartitions: 0, deletedRows: 0, failed: 0 },
+    totals: emptyTotals(),
     durationMs: 0,
   };
   const finish = (units: readonly PlannedUnit[], cutoffs: Record<string, Date | Record<string, Date>>) => {
@@ -281,6 +301,16 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
       details: { reason: 'already_running' },
     });
     summary.durationMs = elapsed();
+    // The same error object as every other job's 409 (JOB_ALREADY_RUNNING), so a caller matches on the code.
+    // The lock is a lease (shared/jobs/lock.ts): a holder that died cannot be told from one that works, so
+    // the message says when a dead one stops blocking.
+    summary.error = {
+      code: 'JOB_ALREADY_RUNNING',
+      message:
+        `${RETENTION_JOB} is already running (this request is run ${summary.runId}, recorded as skipped); ` +
+        'nothing was done: send it again when that sweep has finished. If its process died, its lock lapses ' +
+        `${Math.round(options.lockLeaseMs / 1000)} s after its last refresh and the next sweep marks its run failed (RUN_ABANDONED)`,
+    };
     reportRun(deps, {
       job: RETENTION_JOB,
       runId: summary.runId,
@@ -307,6 +337,15 @@ export async function runRetentionSweep(deps: RetentionDeps, request: SweepReque
     });
     summary.runId = runId;
     await setLockRun(db, RETENTION_JOB, owner, runId);
+    // Holding the lock proves no other sweep is alive (a lock is taken over only after its lease ran out):
+    // a run an earlier sweep left 'running' — killed, timed out, or unable to mark itself failed — is expired.
+    const abandoned = await expireAbandonedRuns(db, RETENTION_JOB, runId);
+    if (abandoned.length > 0) {
+      deps.log?.warn(
+        { job: RETENTION_JOB, runIds: abandoned },
+        'runs left running by an earlier sweep marked failed (RUN_ABANDONED)',
+      );
+    }
     const plan = await planSweep(db, policy, now);
     const ctx: RawDayContext = { deps, options, runId, now };
     let timedOut = false;

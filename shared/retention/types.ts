@@ -112,6 +112,11 @@ export interface UnitEntry {
   attempts?: number;
   /** The manifest of the archive (raw and aggregate units). */
   manifest?: string;
+  /**
+   * Rows this run wrote to a verified archive (set once the unit is done): an archive, or a restored day whose
+   * archive no longer verified and was written again. Absent when nothing was written (reverify, delete).
+   */
+  archivedRows?: number;
   durationMs?: number;
 }
 
@@ -135,7 +140,10 @@ export interface SweepSummary {
   location: string;
   units: UnitEntry[];
   totals: {
+    /** Rows written to verified archives by this run. */
     archivedRows: number;
+    /** Rows of restored days removed again after their existing archive verified (not written anew). */
+    reverifiedRows: number;
     removedRows: number;
     droppedPartitions: number;
     deletedRows: number;

@@ -204,6 +204,31 @@ bothBackends(
   },
 );
 
+bothBackends(
+  'a run left running by a killed invocation is marked RUN_ABANDONED by the next one, a skipped tick too',
+  async (t, db) => {
+    await seed(db, 5 * 24);
+    const deps = capacityDeps(db);
+    t.is((await runCapacityAnalysis(deps, { trigger: 'cron', force: false })).status, 'succeeded');
+    // a forced run killed mid-analysis: its run row says 'running', its lock was never released and is stale
+    const { rows: killed } = await db.query<{ id: string }>(
+      `INSERT INTO runs (job, trigger, status, started_at) VALUES ('analyze-capacity', 'http', 'running', now() - interval '1 day')
+       RETURNING id`,
+    );
+    await db.query(`INSERT INTO job_locks (job, locked_by, locked_at) VALUES ('analyze-capacity', 'dead', now() - interval '1 day')
+                    ON CONFLICT (job) DO UPDATE SET locked_by = 'dead', locked_at = now() - interval '1 day'`);
+    // the day is analysed already: the next tick has nothing to do, and still expires the dead run
+    const tick = await runCapacityAnalysis(deps, { trigger: 'cron', force: false });
+    t.is(tick.status, 'skipped');
+    const { rows } = await db.query<{ status: string; error_code: string | null; error: string | null }>(
+      'SELECT status, error_code, error FROM runs WHERE id = $1',
+      [killed[0]!.id],
+    );
+    t.like(rows[0], { status: 'failed', error_code: 'RUN_ABANDONED' });
+    t.regex(rows[0]?.error ?? '', new RegExp(`expired by run ${tick.runId}$`));
+  },
+);
+
 /** `db` on which another invocation takes the analyze-capacity lock over as stale when the run reads its first series. */
 function takenOverWhileReading(db: Database): Database {
   let taken = false;

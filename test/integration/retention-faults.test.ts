@@ -8,6 +8,7 @@ import type { Database } from '../../shared/db/index.ts';
 import { BatchError } from '../../shared/errors/index.ts';
 import { Registry } from 'prom-client';
 import {
+  handleRetentionRequest,
   listArchives,
   recordRetentionState,
   runRetentionSweep,
@@ -349,18 +350,65 @@ pgTest('two sweeps at once: one works, the other answers already_running and cha
   const { hooks, inside, release } = heldAtFirstPart();
   const first = runRetentionSweep(deps(db, store, { hooks }), { trigger: 'manual' });
   await inside;
-  const second = await runRetentionSweep(deps(db, store), { trigger: 'http' });
-  t.is(second.status, 'already_running');
-  t.deepEqual(second.units, []);
-  const skipped = await db.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [second.runId]);
-  t.is(skipped.rows[0]?.status, 'skipped');
-  release();
+  // released however the checks end: a failed assertion throws, and the first sweep must not hang on its hook
+  try {
+    const second = await runRetentionSweep(deps(db, store), { trigger: 'http' });
+    t.is(second.status, 'already_running');
+    t.is(second.error?.code, 'JOB_ALREADY_RUNNING');
+    t.deepEqual(second.units, []);
+    const skipped = await db.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [
+      second.runId,
+    ]);
+    t.is(skipped.rows[0]?.status, 'skipped');
+    // over HTTP: 409 with the error object every job's lock answers with (as POST /capacity/analysis does)
+    const answer = await handleRetentionRequest(
+      { method: 'POST', path: '/retention/cleanup', body: {}, headers: {} },
+      { ...deps(db, store), apiToken: undefined, schedule: '30 0 * * *' },
+    );
+    t.is(answer.status, 409);
+    t.like(answer.body, { status: 'already_running', error: { code: 'JOB_ALREADY_RUNNING' } });
+  } finally {
+    release();
+  }
   const done = await first;
   t.is(done.status, 'succeeded');
   t.is(done.totals.droppedPartitions, 3);
   const manifests = (await store.list('raw/')).filter((o) => o.key.endsWith('manifest.json'));
   t.is(manifests.length, 3);
 });
+
+pgTest(
+  'a sweep that could not mark its run finished leaves it running: the next sweep marks it RUN_ABANDONED and works',
+  async (t) => {
+    const db = await sixDays(t);
+    const store = await localStore(t);
+    // The database goes away just as the run is to be finished: those statements fail, the lock is released.
+    const refusing: Database = {
+      ...db,
+      query: (text, values) =>
+        /^UPDATE runs SET status/.test(text)
+          ? Promise.reject(new Error('injected: connection lost'))
+          : db.query(text, values),
+    };
+    await t.throwsAsync(runRetentionSweep(deps(refusing, store), { trigger: 'manual' }), {
+      message: /injected/,
+    });
+    const stuck = await db.query<{ id: string }>(
+      `SELECT id FROM runs WHERE job = 'retention-sweep' AND status = 'running'`,
+    );
+    t.is(stuck.rowCount, 1);
+    const stuckId = Number(stuck.rows[0]!.id);
+
+    const next = await runRetentionSweep(deps(db, store), { trigger: 'manual' });
+    t.is(next.status, 'succeeded', JSON.stringify(next.error));
+    const { rows } = await db.query<{ status: string; error_code: string; error: string }>(
+      'SELECT status, error_code, error FROM runs WHERE id = $1',
+      [stuckId],
+    );
+    t.like(rows[0], { status: 'failed', error_code: 'RUN_ABANDONED' });
+    t.regex(rows[0]?.error ?? '', new RegExp(`expired by run ${next.runId}$`));
+  },
+);
 
 pgTest(
   'a unit that outlasts the lock lease keeps the lock: a second sweep then answers already_running',
@@ -412,6 +460,15 @@ pgTest('archival off: past-retention days are deleted without a copy, and record
   t.deepEqual(await aggregatesText(db), aggregates);
 });
 
+/** Status and error code of every sweep run but `runId`: the killed one must not stay 'running'. */
+async function otherSweepRuns(db: Database, runId: number): Promise<[string, string | null][]> {
+  const { rows } = await db.query<{ status: string; error_code: string | null }>(
+    `SELECT status, error_code FROM runs WHERE job = 'retention-sweep' AND id <> $1 ORDER BY id`,
+    [runId],
+  );
+  return rows.map((r) => [r.status, r.error_code]);
+}
+
 // ---- kill -9 ---------------------------------------------------------------------------------------------
 
 const KILL_POINTS = [
@@ -458,6 +515,7 @@ for (const point of KILL_POINTS) {
         { trigger: 'manual' },
       );
       t.is(resumed.status, 'succeeded', JSON.stringify(resumed.error));
+      t.deepEqual(await otherSweepRuns(db, resumed.runId), [['failed', 'RUN_ABANDONED']], 'the killed run');
       t.false((await liveDays(db)).some((d) => PAST.includes(d)));
       t.deepEqual(
         (await listArchives(db)).map((a) => [a.unit, a.status]),
@@ -537,6 +595,7 @@ for (const killAt of ['aggregate-exported', 'aggregate-deleted'] as const) {
         { trigger: 'manual' },
       );
       t.is(resumed.status, 'succeeded', JSON.stringify(resumed.error));
+      t.deepEqual(await otherSweepRuns(db, resumed.runId), [['failed', 'RUN_ABANDONED']], 'the killed run');
       t.deepEqual(
         (await listArchives(db, { kind: 'aggregate' })).map((a) => [a.unit, a.status, a.rows]),
         [['hour/2026-10', 'archived', hours]],

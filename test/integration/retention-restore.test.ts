@@ -3,6 +3,7 @@
 // aggregates recomputed on request come out the same; a crash mid-restore restores nothing.
 import { spawnSync } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
+import { Registry } from 'prom-client';
 import type { ObjectStore } from '../../shared/archive/index.ts';
 import type { Database } from '../../shared/db/index.ts';
 import { runAggregation } from '../../shared/jobs/index.ts';
@@ -46,18 +47,28 @@ function deps(db: Database, store: ObjectStore, extra: Partial<RetentionDeps> = 
 async function archivedThreeDays(
   db: Database,
   store: ObjectStore,
+  metrics?: Registry,
 ): Promise<{ rows: string[]; aggregates: string[] }> {
   await loadDemoDays(db, { days: 6, requestsPerHour: 4 });
   await aggregateAll(db);
   const rows = await rawRowsText(db, start(PAST[0]!), end(PAST[2]!));
   const aggregates = await aggregatesText(db);
-  const sweep = await runRetentionSweep(deps(db, store), { trigger: 'manual' });
+  const sweep = await runRetentionSweep(deps(db, store, metrics ? { metrics } : {}), { trigger: 'manual' });
   if (sweep.totals.droppedPartitions !== 3) throw new Error(`setup: ${JSON.stringify(sweep.units)}`);
   return { rows, aggregates };
 }
 
+/** The raw series of a counter of `registry` (0 when never incremented). */
+async function rawCounter(registry: Registry, name: string): Promise<number> {
+  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
+  return values.filter((v) => v.labels.kind === 'raw').reduce((sum, v) => sum + v.value, 0);
+}
+
 async function roundTrip(t: ExecutionContext, db: Database, store: ObjectStore): Promise<void> {
-  const before = await archivedThreeDays(db, store);
+  // one process's registry over the whole round trip, as a function's is
+  const metrics = new Registry();
+  const before = await archivedThreeDays(db, store, metrics);
+  t.is(await rawCounter(metrics, 'retention_archived_rows_total'), before.rows.length);
   t.deepEqual(await rawRowsText(db, start(PAST[0]!), end(PAST[2]!)), []);
 
   const restored = await restoreArchivedDays(deps(db, store), {
@@ -98,12 +109,22 @@ async function roundTrip(t: ExecutionContext, db: Database, store: ObjectStore):
   );
   // … then verified against the archive (not written again) and dropped
   const later = new Date(NOW.getTime() + 8 * DAY);
-  const dropped = await runRetentionSweep(deps(db, store, { clock: () => later }), { trigger: 'manual' });
+  const dropped = await runRetentionSweep(deps(db, store, { clock: () => later, metrics }), {
+    trigger: 'manual',
+  });
   const raw = dropped.units.filter((u) => PAST.includes(u.unit));
   t.deepEqual(
-    raw.map((u) => [u.unit, u.action, u.outcome]),
-    PAST.map((d) => [d, 'reverify', 'done']),
+    raw.map((u) => [u.unit, u.action, u.outcome, u.archivedRows]),
+    PAST.map((d) => [d, 'reverify', 'done', undefined]),
   );
+  // nothing of them was written: their rows count as archived once (when written) and as re-verified apart;
+  // the days that passed the cutoff since are archived for the first time by this sweep
+  const newlyArchived = dropped.units
+    .filter((u) => u.kind === 'raw' && u.action === 'archive' && u.outcome === 'done')
+    .reduce((sum, u) => sum + u.rows, 0);
+  t.like(dropped.totals, { archivedRows: newlyArchived, reverifiedRows: before.rows.length });
+  t.is(await rawCounter(metrics, 'retention_archived_rows_total'), before.rows.length + newlyArchived);
+  t.is(await rawCounter(metrics, 'hxp_retention_reverified_rows_total'), before.rows.length);
   const ofPast = (list: { key: string }[]) => list.filter((o) => PAST.some((d) => o.key.includes(d)));
   t.deepEqual(ofPast(await store.list('raw/')), ofPast(objects), 'the archive is the same objects');
   t.deepEqual(
@@ -125,6 +146,28 @@ s3Test(
     const { db, drop } = await freshPgDatabase();
     t.teardown(drop);
     await roundTrip(t, db, s3Store(t));
+  },
+);
+
+bothBackends(
+  'a restored day whose archive no longer verifies is written again, and counted as archived then',
+  async (t, db) => {
+    const store = await localStore(t);
+    await archivedThreeDays(db, store);
+    await restoreArchivedDays(deps(db, store), { from: PAST[0]!, to: PAST[0]!, trigger: 'manual' });
+    await store.put(`raw/date=${PAST[0]}/part-0000.parquet`, Buffer.from('rotten'));
+    const later = new Date(NOW.getTime() + 8 * DAY);
+    const metrics = new Registry();
+    const sweep = await runRetentionSweep(deps(db, store, { clock: () => later, metrics }), {
+      trigger: 'manual',
+    });
+    const unit = sweep.units.find((u) => u.unit === PAST[0]);
+    t.like(unit, { action: 'reverify', outcome: 'done' });
+    t.is(unit?.archivedRows, unit?.rows);
+    t.true((unit?.rows ?? 0) > 0);
+    t.is(sweep.totals.reverifiedRows, 0);
+    t.is(await rawCounter(metrics, 'hxp_retention_reverified_rows_total'), 0);
+    t.is(await rawCounter(metrics, 'retention_archived_rows_total'), sweep.totals.archivedRows);
   },
 );
 
@@ -151,6 +194,27 @@ bothBackends(
     t.is(hourly.windowsDone, 24);
     await aggregateAll(db);
     t.deepEqual(await aggregatesText(db), before.aggregates);
+
+    // asked again for a day already live (restored): nothing is read back, but its hours are recomputed,
+    // as asked — not answered "succeeded" with the recompute silently left out
+    const again = await restoreArchivedDays(deps(db, store), {
+      from: PAST[1]!,
+      to: PAST[1]!,
+      recompute: true,
+      trigger: 'manual',
+    });
+    t.deepEqual(again.days, [{ day: PAST[1], outcome: 'live', rows: 0, hoursMarked: 24 }]);
+    const rerun = await runAggregation({ db, options }, { level: 'hour', trigger: 'manual', now: NOW });
+    t.is(rerun.windowsDone, 24);
+    await aggregateAll(db);
+    t.deepEqual(await aggregatesText(db), before.aggregates);
+    // without recompute a live day is left as it is
+    const plain = await restoreArchivedDays(deps(db, store), {
+      from: PAST[1]!,
+      to: PAST[1]!,
+      trigger: 'manual',
+    });
+    t.deepEqual(plain.days, [{ day: PAST[1], outcome: 'live', rows: 0 }]);
   },
 );
 
