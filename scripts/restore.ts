@@ -39,7 +39,7 @@ Exit status: 0 every day restored or already live; 1 a day failed (or another er
 a request the runtime refused.`;
 
 function fail(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.stderr.write(`${message}\n${USAGE.split('\n')[0]}\n(--help describes the options)\n`);
   process.exit(2);
 }
 
