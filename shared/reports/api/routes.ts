@@ -355,8 +355,9 @@ async function deliver(req: ReportRequest, deps: ApiDeps, id: number): Promise<R
   const raw = bodyJson(req.body) ?? {};
   const parsed = DeliverBody.safeParse(raw);
   if (!parsed.success) throw invalid('body', parsed.error, raw, Object.keys(DeliverBody.shape));
-  requireEmail(deps, `POST /reports/${id}/deliver e-mails the report to "recipients"`);
+  // a report that does not exist is 404 whatever else is wrong with sending it
   const row = await existingReport(deps, id);
+  requireEmail(deps, `POST /reports/${id}/deliver e-mails the report to "recipients"`);
   if (!row.location) {
     throw new BatchError(
       'REPORT_PERIOD_NOT_READY',
