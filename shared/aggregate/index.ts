@@ -23,3 +23,13 @@ export {
 } from './windows-sql.ts';
 export { LOCAL_DATE_TIME, localDate, parseZonedInstant, wallClockToInstant } from './local-time.ts';
 export { edgeHourParts, sqlHourPartSeries, type HourPart } from './hour-parts-sql.ts';
+export {
+  assertSourcesPresent,
+  daysToRestore,
+  describeMissing,
+  markStateRemoved,
+  removedSources,
+  removedSourcesOverlapping,
+  restoreCommand,
+  type MissingSource,
+} from './removed-sources.ts';

@@ -16,6 +16,7 @@ import { compactPartials, insertHourFromPartials, replacePartialsWithState } fro
 import { lockHourWindows, readHourPartials, type HourPartials } from './partials-sql.ts';
 import { ensureEdgeQuarters, storeQuartersOfHour } from './quarters.ts';
 import { insertRangeState, windowMode, type WindowMode } from './range-state.ts';
+import { assertSourcesPresent } from './removed-sources.ts';
 import {
   deleteWindowsState,
   insertRollupState,
@@ -78,6 +79,8 @@ export async function recomputeWindows(
     await tuneWindowTransaction(tx, mode.prepared);
     if (level === 'hour') await lockHourWindows(tx, buckets);
     const seqs = await readChangedSeqs(tx, level, buckets);
+    // before anything is deleted: a window missing part of its source keeps the state it has
+    await assertSourcesPresent(tx, level, buckets, calendar.timeZone);
     const partials = level === 'hour' ? await readHourPartials(tx, buckets) : [];
     await deleteWindowsState(tx, level, buckets);
     const results: RecomputeResult[] = [];

@@ -45,6 +45,7 @@ export const errorCatalogue = {
   RUN_ABANDONED: spec(500, true, 'A run was left running by an invocation that ended without finishing it; the next invocation of the job marked it failed.'),
   JOB_TIMEOUT: spec(504, true, 'A job run exceeded jobs.timeoutSeconds.'),
   WINDOW_FAILED: spec(500, true, 'Processing one window failed; it is retried without blocking the others.'),
+  AGGREGATE_SOURCE_REMOVED: spec(409, false, 'A window would be recomputed from state or raw days the retention sweep removed, losing their data; it is kept as it is until those days are restored with recompute.'),
   JOB_LOCK_LOST: spec(500, true, 'A run lost its job lock (not refreshed within the lease) and stopped; the next run goes on.'),
   ARCHIVE_VERIFICATION_FAILED: spec(500, false, 'An archive read back differs from its manifest or from the live data; nothing was removed, and the next sweep writes it again.'),
   ARCHIVE_MISSING: spec(404, false, 'A restore asked for a day with no archive to read back.'),
