@@ -37,7 +37,7 @@ export const errorCatalogue = {
   EVENT_TOO_MANY_FIELDS: spec(422, false, 'An event has more data fields than ingestion.maxFields.'),
   EVENT_TOO_FAR_IN_FUTURE: spec(422, false, 'An event timestamp is further ahead than ingestion.maxFutureSkewSeconds.'),
   EVENT_TOO_OLD: spec(422, false, 'An event is older than the raw-data retention.'),
-  EVENT_DAY_ARCHIVED: spec(422, false, 'An event falls on a UTC day whose raw events the retention sweep archived and removed; restore the day to store events for it.'),
+  EVENT_DAY_ARCHIVED: spec(422, false, 'An event falls on a UTC day whose raw events the retention sweep archived and removed (or restored for reading); such a day takes no events again.'),
   EVENT_CONFLICTING_DUPLICATE: spec(409, false, 'An event repeats the id of a stored event with other content; the first is kept, both are in the dead letter.'),
   INGEST_UNSTORABLE_TEXT: spec(422, false, 'An event holds NUL or an unpaired UTF-16 surrogate, which PostgreSQL text and jsonb cannot store.'),
   JOB_ALREADY_RUNNING: spec(409, false, 'A backfill arrived while another invocation holds the job lock; it was not started (retry).'),
