@@ -132,7 +132,8 @@ export async function readChangedSeqs(
  * Records success of each window — done up to its `seqs` entry (never backwards), retry state cleared, and its
  * state stored again (no longer state_removed) — and re-opens the windows of each level in `parents` that hold
  * part of one: those containing its first and its last instant (an hour in which a local day starts belongs to
- * two days). One statement for all of them; the parents are locked in one order (level, bucket), so transactions re-opening the same ones never deadlock.
+ * two days). One statement for all of them; the parents are locked in one order (level, bucket), so
+ * transactions re-opening the same ones never deadlock.
  */
 export async function markWindowsDone(
   db: Queryable,
