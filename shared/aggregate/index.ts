@@ -24,12 +24,13 @@ export {
 export { LOCAL_DATE_TIME, localDate, parseZonedInstant, wallClockToInstant } from './local-time.ts';
 export { edgeHourParts, sqlHourPartSeries, type HourPart } from './hour-parts-sql.ts';
 export {
-  assertSourcesPresent,
   daysToRestore,
   describeMissing,
+  leftRemovedReason,
   markStateRemoved,
   removedSources,
   removedSourcesOverlapping,
   restoreCommand,
+  sourcesToLeaveRemoved,
   type MissingSource,
 } from './removed-sources.ts';

@@ -4,7 +4,8 @@
 // source once the windows reading it are final, but a window can be re-opened afterwards by a neighbour (the
 // week of 2026-11-30 by a late event on 2026-12-01, while the state of 2026-11-30 is archived), a backfill or
 // a restore with recompute. Such a window is not redone: its stored aggregates stay as they were, and the
-// error says which days to restore (their raw events, with recompute) to rebuild the missing state.
+// error says which days to restore (their raw events, with recompute) to rebuild the missing state — or, when
+// the sweep removed its own state as well, it is left removed without an error (sourcesToLeaveRemoved).
 import type { Queryable } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
 import { removedUnitsOverlapping } from '../retention/archives-sql.ts';
@@ -118,7 +119,7 @@ export async function removedSources(
 /**
  * Existing rollup windows of `levels` overlapping [from, to) that read removed state — what a backfill of that
  * range would re-open — leaving out source windows of `rebuilt` level in [from, to), which the backfill itself
- * computes again.
+ * computes again, and windows whose own state is removed as well: those are only left removed, nothing lost.
  */
 export async function removedSourcesOverlapping(
   db: Queryable,
@@ -134,6 +135,7 @@ export async function removedSourcesOverlapping(
      FROM aggregation_windows w
      ${REMOVED_SOURCES.replace('$TZ', '$4')}
      WHERE w.level = ANY ($1::text[]) AND w.level <> 'hour' AND w.bucket < $3 AND agg_bucket_end(w.level, w.bucket, $4) > $2
+       AND NOT w.state_removed
        AND NOT (s.level = $5 AND s.bucket >= $2 AND s.bucket < $3)
      ORDER BY w.level, w.bucket, s.bucket`,
     [levels, from, to, timeZone, rebuilt],
@@ -167,29 +169,62 @@ export function restoreCommand(missing: readonly MissingSource[]): string {
   return `npm run restore -- --from ${from} --to ${to} --recompute`;
 }
 
+/** Why a window was left removed (sourcesToLeaveRemoved), for its ledger row, the run summary and the log. */
+export function leftRemovedReason(missing: MissingSource): string {
+  const days = daysToRestore([missing]);
+  const what = missing.sourceLevel === 'raw' ? 'raw events' : `${missing.sourceLevel} state`;
+  return (
+    `the ${missing.level} window ${missing.bucket.toISOString()} is left removed: the retention sweep removed ` +
+    `its own state and ${what} it reads (${days.from} to ${days.to}), so its aggregates are in the archive and ` +
+    'nothing is to be done. It is computed again once all its sources are back ' +
+    `(${restoreCommand([missing])} rebuilds these)`
+  );
+}
+
+/** Of `buckets` (windows of `level`), those whose own state the sweep removed and that were not rebuilt since. */
+async function ownStateRemoved(db: Queryable, level: Level, buckets: readonly Date[]): Promise<Set<number>> {
+  const { rows } = await db.query<{ bucket: Date }>(
+    `SELECT bucket FROM aggregation_windows
+     WHERE level = $1 AND bucket = ANY ($2::timestamptz[]) AND state_removed`,
+    [level, buckets],
+  );
+  return new Set(rows.map((r) => r.bucket.getTime()));
+}
+
 /**
- * Refuses to recompute windows whose source the retention sweep removed (AGGREGATE_SOURCE_REMOVED): the
- * window's failure keeps its stored state as it is, visible in /aggregation/status, until the source is
- * rebuilt; then the next attempt succeeds.
+ * Checks that `buckets` can be recomputed whole. A window whose source the retention sweep removed in part is
+ * not redone. If its own state is still stored, that state is all there is of the missing part, so the window
+ * is refused (AGGREGATE_SOURCE_REMOVED): it fails and keeps its state, visible in /aggregation/status, until
+ * the source is rebuilt; then the next attempt succeeds. If the sweep removed its own state too (November's
+ * month after one of its days was restored with recompute), there is nothing to keep and nothing to do — its
+ * aggregates live in the archive — so failing would only raise an alert that no one can act on: it is returned
+ * here, to be left removed, and is computed again once a rebuilt source re-opens it with all its sources present.
  */
-export async function assertSourcesPresent(
+export async function sourcesToLeaveRemoved(
   db: Queryable,
   level: Level,
   buckets: readonly Date[],
   timeZone: string,
-): Promise<void> {
+): Promise<MissingSource[]> {
   const missing = await removedSources(db, level, buckets, timeZone);
-  if (missing.length === 0) return;
+  if (missing.length === 0) return [];
+  const removed = await ownStateRemoved(
+    db,
+    level,
+    missing.map((m) => m.bucket),
+  );
+  const refused = missing.filter((m) => !removed.has(m.bucket.getTime()));
+  if (refused.length === 0) return missing;
   throw new BatchError(
     'AGGREGATE_SOURCE_REMOVED',
-    `${describeMissing(missing)} would be redone without what the retention sweep removed, losing its data; ` +
+    `${describeMissing(refused)} would be redone without what the retention sweep removed, losing its data; ` +
       `its stored aggregates are kept as they are. Restore those days with recompute ` +
-      `(${restoreCommand(missing)}, or POST /retention/restore with "recompute": true) to rebuild that state`,
+      `(${restoreCommand(refused)}, or POST /retention/restore with "recompute": true) to rebuild that state`,
     {
       context: {
         level,
-        windows: missing.slice(0, 20).map((m) => m.bucket.toISOString()),
-        restore: daysToRestore(missing),
+        windows: refused.slice(0, 20).map((m) => m.bucket.toISOString()),
+        restore: daysToRestore(refused),
       },
     },
   );

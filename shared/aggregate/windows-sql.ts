@@ -166,6 +166,28 @@ export async function markWindowsDone(
   );
 }
 
+/**
+ * Records windows left removed (shared/aggregate/removed-sources.ts, sourcesToLeaveRemoved): done up to their
+ * `seqs` entry, retry state cleared, state_removed kept — nothing was stored, their aggregates are in the
+ * archive. Nothing above is re-opened, as nothing changed. A source rebuilt later re-opens them (a newer
+ * changed_seq), and they are computed then if all their sources are back.
+ */
+export async function markWindowsLeftRemoved(
+  db: Queryable,
+  level: Level,
+  buckets: readonly Date[],
+  seqs: readonly number[],
+): Promise<void> {
+  await db.query(
+    `UPDATE aggregation_windows a
+     SET done_seq = greatest(coalesce(a.done_seq, 0), w.seq), attempts = 0, retry_at = NULL, last_error = NULL,
+         updated_at = now()
+     FROM unnest($2::timestamptz[], $3::bigint[]) AS w(bucket, seq)
+     WHERE a.level = $1 AND a.bucket = w.bucket`,
+    [level, buckets, seqs],
+  );
+}
+
 /** Records a failed attempt; returns the attempts so far. */
 export async function markWindowFailed(
   db: Queryable,

@@ -2,7 +2,8 @@
 // rollups — and each window it redoes re-opens the windows above it (a day its week and month). Where the
 // retention sweep removed part of what one of those windows reads, redoing it would replace good aggregates
 // with ones that lack that part, so the backfill is refused before anything is marked, and says what to
-// restore. The aggregation job checks every window again when it computes it (shared/aggregate/
+// restore. A window whose own state the sweep removed too is not a reason to refuse: it would be left removed,
+// as it is. The aggregation job checks every window again when it computes it (shared/aggregate/
 // removed-sources.ts), whatever re-opened it.
 import {
   describeMissing,

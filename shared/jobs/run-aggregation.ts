@@ -127,7 +127,8 @@ function report(deps: JobDeps, req: RunAggregationRequest, summary: AggregationS
     durationMs: summary.durationMs,
     due: summary.windowsDue + pulled,
     attempted: summary.windows.length + pulled,
-    succeeded: summary.windowsDone + (summary.ingest !== undefined ? 1 : 0),
+    // a window left removed did what it should: it counts as no failure in the success rate
+    succeeded: summary.windowsDone + summary.windowsLeftRemoved + (summary.ingest !== undefined ? 1 : 0),
     error: summary.error,
     cause: req.cause,
     details: {
@@ -135,6 +136,7 @@ function report(deps: JobDeps, req: RunAggregationRequest, summary: AggregationS
       windowsDue: summary.windowsDue,
       windowsDone: summary.windowsDone,
       windowsFailed: summary.windowsFailed,
+      windowsLeftRemoved: summary.windowsLeftRemoved,
       rowsIn: summary.rowsIn,
       rowsOut: summary.rowsOut,
       ...(summary.ingest ? { ingested: summary.ingest } : {}),
@@ -160,6 +162,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     windowsDue: 0,
     windowsDone: 0,
     windowsFailed: 0,
+    windowsLeftRemoved: 0,
     rowsIn: 0,
     rowsOut: 0,
     durationMs: 0,
@@ -321,13 +324,14 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     for (const outcome of outcomes) {
       summary.windows.push(outcome);
       if (outcome.status === 'succeeded') summary.windowsDone += 1;
+      else if (outcome.status === 'left_removed') summary.windowsLeftRemoved += 1;
       else summary.windowsFailed += 1;
       summary.rowsIn += outcome.rowsIn;
       summary.rowsOut += outcome.rowsOut;
     }
 
     summary.status = overallStatus(
-      summary.windowsDone,
+      summary.windowsDone + summary.windowsLeftRemoved,
       summary.windowsFailed + (ingestFailed ? 1 : 0),
       timedOut,
     );
@@ -361,6 +365,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
         status: summary.status,
         windowsDone: summary.windowsDone,
         windowsFailed: summary.windowsFailed,
+        windowsLeftRemoved: summary.windowsLeftRemoved,
         windowsMarked: summary.windowsMarked,
         ingest: summary.ingest,
         durationMs: summary.durationMs,
