@@ -23,3 +23,14 @@ export {
 } from './windows-sql.ts';
 export { LOCAL_DATE_TIME, localDate, parseZonedInstant, wallClockToInstant } from './local-time.ts';
 export { edgeHourParts, sqlHourPartSeries, type HourPart } from './hour-parts-sql.ts';
+export {
+  daysToRestore,
+  describeMissing,
+  leftRemovedReason,
+  markStateRemoved,
+  removedSources,
+  removedSourcesOverlapping,
+  restoreCommand,
+  sourcesToLeaveRemoved,
+  type MissingSource,
+} from './removed-sources.ts';

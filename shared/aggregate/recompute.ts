@@ -6,7 +6,8 @@
 // after making sure the quarters at its edges are stored. Hours' windows are locked first: a batch storing
 // rows in one of them waits for this transaction, then marks the hour changed again (an event ingested
 // meanwhile leaves the window dirty). Several windows share the transaction's bookkeeping statements — one
-// lock, one read, one delete, one mark for all of them — and each is computed on its own.
+// lock, one read, one delete, one mark for all of them — and each is computed on its own. A window missing
+// part of its source is refused, or left removed when the sweep removed its own state too (removed-sources.ts).
 import { performance } from 'node:perf_hooks';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/index.ts';
@@ -16,13 +17,14 @@ import { compactPartials, insertHourFromPartials, replacePartialsWithState } fro
 import { lockHourWindows, readHourPartials, type HourPartials } from './partials-sql.ts';
 import { ensureEdgeQuarters, storeQuartersOfHour } from './quarters.ts';
 import { insertRangeState, windowMode, type WindowMode } from './range-state.ts';
+import { sourcesToLeaveRemoved, type MissingSource } from './removed-sources.ts';
 import {
   deleteWindowsState,
   insertRollupState,
   tuneWindowTransaction,
   type StateCounts,
 } from './state-sql.ts';
-import { markWindowsDone, readChangedSeqs } from './windows-sql.ts';
+import { markWindowsDone, markWindowsLeftRemoved, readChangedSeqs } from './windows-sql.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -33,6 +35,11 @@ export interface RecomputeResult {
   doneSeq: number;
   /** Time spent computing and writing this window's state (the shared statements not included). */
   computeMs: number;
+  /**
+   * Set when the window was left removed, not computed: the sweep removed its own state and this part of its
+   * source (removed-sources.ts, sourcesToLeaveRemoved); nothing was written, and it is recorded as done.
+   */
+  leftRemoved?: MissingSource;
 }
 
 export interface RecomputeOptions {
@@ -78,15 +85,33 @@ export async function recomputeWindows(
     await tuneWindowTransaction(tx, mode.prepared);
     if (level === 'hour') await lockHourWindows(tx, buckets);
     const seqs = await readChangedSeqs(tx, level, buckets);
-    const partials = level === 'hour' ? await readHourPartials(tx, buckets) : [];
-    await deleteWindowsState(tx, level, buckets);
+    // before anything is deleted: a window missing part of its source keeps the state it has (or throws)
+    const leave = await sourcesToLeaveRemoved(tx, level, buckets, calendar.timeZone);
+    const left = new Map(leave.map((m) => [m.bucket.getTime(), m]));
+    const computed = buckets.filter((b) => !left.has(b.getTime()));
+    const partials = level === 'hour' && computed.length > 0 ? await readHourPartials(tx, computed) : [];
+    if (computed.length > 0) await deleteWindowsState(tx, level, computed);
     const results: RecomputeResult[] = [];
+    const done: number[] = [];
+    const leftBuckets: Date[] = [];
+    const leftSeqs: number[] = [];
     for (const [i, bucket] of buckets.entries()) {
+      const doneSeq = seqs[i] ?? 0;
+      const leftRemoved = left.get(bucket.getTime());
+      if (leftRemoved) {
+        results.push({ rowsIn: 0, rowsOut: 0, doneSeq, computeMs: 0, leftRemoved });
+        leftBuckets.push(bucket);
+        leftSeqs.push(doneSeq);
+        continue;
+      }
       const started = performance.now();
-      const { rowsIn, rowsOut } = await computeWindow(tx, level, bucket, calendar, mode, partials[i]);
-      results.push({ rowsIn, rowsOut, doneSeq: seqs[i] ?? 0, computeMs: performance.now() - started });
+      const hourPartials = partials[done.length];
+      const { rowsIn, rowsOut } = await computeWindow(tx, level, bucket, calendar, mode, hourPartials);
+      results.push({ rowsIn, rowsOut, doneSeq, computeMs: performance.now() - started });
+      done.push(doneSeq);
     }
-    await markWindowsDone(tx, level, buckets, seqs, levelsAbove(level), calendar);
+    if (computed.length > 0) await markWindowsDone(tx, level, computed, done, levelsAbove(level), calendar);
+    if (leftBuckets.length > 0) await markWindowsLeftRemoved(tx, level, leftBuckets, leftSeqs);
     await options.beforeCommit?.(tx, results);
     return results;
   });

@@ -129,10 +129,11 @@ export async function readChangedSeqs(
 }
 
 /**
- * Records success of each window — done up to its `seqs` entry (never backwards), retry state cleared — and
- * re-opens the windows of each level in `parents` that hold part of one: those containing its first and its
- * last instant (an hour in which a local day starts belongs to two days). One statement for all of them;
- * the parents are locked in one order (level, bucket), so transactions re-opening the same ones never deadlock.
+ * Records success of each window — done up to its `seqs` entry (never backwards), retry state cleared, and its
+ * state stored again (no longer state_removed) — and re-opens the windows of each level in `parents` that hold
+ * part of one: those containing its first and its last instant (an hour in which a local day starts belongs to
+ * two days). One statement for all of them; the parents are locked in one order (level, bucket), so
+ * transactions re-opening the same ones never deadlock.
  */
 export async function markWindowsDone(
   db: Queryable,
@@ -147,7 +148,7 @@ export async function markWindowsDone(
      done AS (
        UPDATE aggregation_windows a
        SET done_seq = greatest(coalesce(a.done_seq, 0), w.seq), attempts = 0, retry_at = NULL, last_error = NULL,
-           updated_at = now()
+           state_removed = false, updated_at = now()
        FROM w WHERE a.level = $1 AND a.bucket = w.bucket
      )
      INSERT INTO aggregation_windows (level, bucket, changed_seq)
@@ -162,6 +163,28 @@ export async function markWindowsDone(
      ORDER BY p.o, p.bucket
      ON CONFLICT (level, bucket) DO UPDATE SET changed_seq = EXCLUDED.changed_seq, updated_at = now()`,
     [level, buckets, seqs, parents, calendar.timeZone, calendar.weekStart],
+  );
+}
+
+/**
+ * Records windows left removed (shared/aggregate/removed-sources.ts, sourcesToLeaveRemoved): done up to their
+ * `seqs` entry, retry state cleared, state_removed kept — nothing was stored, their aggregates are in the
+ * archive. Nothing above is re-opened, as nothing changed. A source rebuilt later re-opens them (a newer
+ * changed_seq), and they are computed then if all their sources are back.
+ */
+export async function markWindowsLeftRemoved(
+  db: Queryable,
+  level: Level,
+  buckets: readonly Date[],
+  seqs: readonly number[],
+): Promise<void> {
+  await db.query(
+    `UPDATE aggregation_windows a
+     SET done_seq = greatest(coalesce(a.done_seq, 0), w.seq), attempts = 0, retry_at = NULL, last_error = NULL,
+         updated_at = now()
+     FROM unnest($2::timestamptz[], $3::bigint[]) AS w(bucket, seq)
+     WHERE a.level = $1 AND a.bucket = w.bucket`,
+    [level, buckets, seqs],
   );
 }
 

@@ -1,12 +1,17 @@
-// UTC days whose raw events the retention sweep archived and removed (shared/retention's archives table).
-// An event for such a day is refused with EVENT_DAY_ARCHIVED: stored, it would re-create the day's
-// partition with that one event, and its hour would be re-aggregated from it alone.
+// UTC days whose raw events the retention sweep archived and removed (shared/retention's archives table),
+// restored ones included. An event for such a day is refused with EVENT_DAY_ARCHIVED: stored on a removed
+// day, it would re-create the day's partition with that one event, and its hour would be re-aggregated from
+// it alone; stored on a restored day, it could be one already in the restored rows, sent again after the
+// idempotency keys that would catch it expired with the day (retention.dedupKeysDays), and count twice.
+// A restore brings a day back to be read and recomputed, not to take events.
 
 export interface RemovedDay {
   /** YYYY-MM-DD (UTC). */
   day: string;
   /** true when an archive holds the day (false: removed without one, archival was off). */
   archived: boolean;
+  /** true while the day is restored from its archive (until the sweep drops it again). */
+  restored?: boolean;
 }
 
 export class ArchivedDays {

@@ -201,13 +201,19 @@ function checkAge(
   const field = resolved.from === 'event' ? 'timestamp' : undefined;
   if (archived !== undefined) {
     const { day } = archived;
+    // A restore is no way to store it (archived-days.ts says why), so the reason does not offer one.
+    const final =
+      'events for it are no longer stored (its aggregates are final; this dead letter keeps the event)';
     return rejection(
       'EVENT_DAY_ARCHIVED',
-      archived.archived
-        ? `${what} falls on ${day}, a day whose raw events are archived (raw/date=${day}/) and no longer in the ` +
-            `database; restore the day (npm run restore -- --from ${day}, or POST /retention/restore ` +
-            `{"from":"${day}"}) and send the event again`
-        : `${what} falls on ${day}, a day whose raw events the retention sweep deleted (archival was off); ` +
+      archived.restored
+        ? `${what} falls on ${day}, a day the retention sweep archived (raw/date=${day}/) that is restored for ` +
+            `reading until it is dropped again; ${final}`
+        : archived.archived
+          ? `${what} falls on ${day}, a day whose raw events are archived (raw/date=${day}/) and no longer in the ` +
+            `database; ${final}. Restoring the day (npm run restore -- --from ${day}) brings its archived ` +
+            'events back to read and recompute, not to take new ones'
+          : `${what} falls on ${day}, a day whose raw events the retention sweep deleted (archival was off); ` +
             'events for it can no longer be stored',
       field,
     );

@@ -32,6 +32,10 @@ export const AggregationSummarySchema = z.object({
     .meta({ description: 'windows closed and dirty (or due for a retry) when the run started' }),
   windowsDone: z.number(),
   windowsFailed: z.number(),
+  windowsLeftRemoved: z.number().meta({
+    description:
+      'windows not computed and not failed: the retention sweep removed their own state and part of their source (their aggregates are in the archive); computed again once all their days are restored with recompute',
+  }),
   windowsMarked: z.number().optional(),
   rowsIn: z.number(),
   rowsOut: z.number(),
@@ -41,7 +45,7 @@ export const AggregationSummarySchema = z.object({
       level: LevelSchema,
       bucket: instant,
       end: instant,
-      status: z.enum(['succeeded', 'failed']),
+      status: z.enum(['succeeded', 'failed', 'left_removed']),
       attempt: z.number(),
       rowsIn: z.number(),
       rowsOut: z.number(),
@@ -49,6 +53,7 @@ export const AggregationSummarySchema = z.object({
       runId: z.number(),
       error: errorOf.optional(),
       exhausted: z.boolean().optional(),
+      reason: z.string().optional().meta({ description: 'why a window was left removed' }),
     }),
   ),
   ingest: z

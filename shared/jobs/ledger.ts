@@ -44,8 +44,10 @@ export async function startRun(db: Queryable, run: StartRun): Promise<number> {
   return Number(id);
 }
 
-/** A window attempt recorded when it has already succeeded, inside the transaction that did its work. */
+/** A window attempt recorded when it has already finished, inside the transaction that did its work. */
 export interface FinishedWindowRun {
+  /** 'skipped' for a window left removed (shared/aggregate/removed-sources.ts); default 'succeeded'. */
+  status?: 'succeeded' | 'skipped';
   windowStart: Date;
   windowEnd: Date;
   attempt: number;
@@ -55,10 +57,10 @@ export interface FinishedWindowRun {
 }
 
 /**
- * Records succeeded window attempts of `job` (distinct windows) in one statement; returns their ids in the
+ * Records finished window attempts of `job` (distinct windows) in one statement; returns their ids in the
  * order of `runs`. Their started_at is the transaction's start (now()), which is when their work began.
  */
-export async function recordSucceededRuns(
+export async function recordFinishedRuns(
   db: Queryable,
   job: string,
   trigger: Trigger,
@@ -67,10 +69,11 @@ export async function recordSucceededRuns(
   const { rows } = await db.query<{ id: string; window_start: Date }>(
     `INSERT INTO runs (job, trigger, window_start, window_end, attempt, status, rows_in, rows_out, details,
                        finished_at)
-     SELECT $1, $2, r.window_start, r.window_end, r.attempt, 'succeeded', r.rows_in, r.rows_out, r.details,
+     SELECT $1, $2, r.window_start, r.window_end, r.attempt, r.status, r.rows_in, r.rows_out, r.details,
             clock_timestamp()
-     FROM unnest($3::timestamptz[], $4::timestamptz[], $5::int[], $6::bigint[], $7::bigint[], $8::jsonb[])
-          WITH ORDINALITY AS r(window_start, window_end, attempt, rows_in, rows_out, details, o)
+     FROM unnest($3::timestamptz[], $4::timestamptz[], $5::int[], $6::bigint[], $7::bigint[], $8::jsonb[],
+                 $9::text[])
+          WITH ORDINALITY AS r(window_start, window_end, attempt, rows_in, rows_out, details, status, o)
      ORDER BY r.o
      RETURNING id, window_start`,
     [
@@ -82,6 +85,7 @@ export async function recordSucceededRuns(
       runs.map((r) => r.rowsIn),
       runs.map((r) => r.rowsOut),
       runs.map((r) => JSON.stringify(r.details)),
+      runs.map((r) => r.status ?? 'succeeded'),
     ],
   );
   const ids = new Map(rows.map((r) => [r.window_start.getTime(), Number(r.id)]));

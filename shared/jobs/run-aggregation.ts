@@ -7,7 +7,6 @@ import {
   LEVELS,
   assertSupportedTimeZone,
   isLevel,
-  levelBelow,
   listDueWindows,
   markRangeDirty,
   oldestDirtyBucket,
@@ -19,7 +18,7 @@ import {
 import { codeOf, messageOf } from '../aggregate/errors.ts';
 import type { Queryable } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
-import { removedUnitsOverlapping } from '../retention/archives-sql.ts';
+import { refuseRemovedSources } from './backfill-guard.ts';
 import { processWindowBatch } from './window.ts';
 import { processDueWindows } from './window-loop.ts';
 import { TRIGGERS, expireAbandonedRuns, finishRun, startRun } from './ledger.ts';
@@ -117,41 +116,6 @@ function assertRequest(req: RunAggregationRequest): void {
   }
 }
 
-/**
- * A backfill recomputes windows from what lies below them: raw events for hours, the finer level's state for
- * rollups. Where the retention sweep archived and removed that, the recompute would replace good aggregates
- * with ones made of nothing, so the backfill is refused and says what to restore.
- */
-async function refuseArchivedSource(
-  db: Queryable,
-  level: Level,
-  range: { from: Date; to: Date },
-): Promise<void> {
-  const below = levelBelow(level);
-  const units = below
-    ? await removedUnitsOverlapping(db, 'aggregate', range.from, range.to, below)
-    : await removedUnitsOverlapping(db, 'raw', range.from, range.to);
-  if (units.length === 0) return;
-  const shown = `${units.slice(0, 5).join(', ')}${units.length > 5 ? ` and ${units.length - 5} more` : ''}`;
-  throw new BatchError(
-    'REQUEST_INVALID',
-    below
-      ? `backfill of ${level} windows ${range.from.toISOString()}..${range.to.toISOString()} would roll up ${below} ` +
-          `state the retention sweep archived and removed (${shown}); their ${level} aggregates are final, backfill a later range`
-      : `backfill of hours ${range.from.toISOString()}..${range.to.toISOString()} would recompute them from raw events ` +
-          `the retention sweep archived and removed (${shown}); restore those days first (npm run restore -- --from ` +
-          `${units[0]} --to ${units.at(-1)}) or backfill a later range`,
-    {
-      context: {
-        level,
-        from: range.from.toISOString(),
-        to: range.to.toISOString(),
-        archived: units.slice(0, 20),
-      },
-    },
-  );
-}
-
 /** The run's one summary line and its metrics. The ingestion step before an hourly run counts as a unit. */
 function report(deps: JobDeps, req: RunAggregationRequest, summary: AggregationSummary, note?: string): void {
   const pulled = summary.ingest !== undefined || summary.ingestError !== undefined ? 1 : 0;
@@ -163,7 +127,8 @@ function report(deps: JobDeps, req: RunAggregationRequest, summary: AggregationS
     durationMs: summary.durationMs,
     due: summary.windowsDue + pulled,
     attempted: summary.windows.length + pulled,
-    succeeded: summary.windowsDone + (summary.ingest !== undefined ? 1 : 0),
+    // a window left removed did what it should: it counts as no failure in the success rate
+    succeeded: summary.windowsDone + summary.windowsLeftRemoved + (summary.ingest !== undefined ? 1 : 0),
     error: summary.error,
     cause: req.cause,
     details: {
@@ -171,6 +136,7 @@ function report(deps: JobDeps, req: RunAggregationRequest, summary: AggregationS
       windowsDue: summary.windowsDue,
       windowsDone: summary.windowsDone,
       windowsFailed: summary.windowsFailed,
+      windowsLeftRemoved: summary.windowsLeftRemoved,
       rowsIn: summary.rowsIn,
       rowsOut: summary.rowsOut,
       ...(summary.ingest ? { ingested: summary.ingest } : {}),
@@ -196,6 +162,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     windowsDue: 0,
     windowsDone: 0,
     windowsFailed: 0,
+    windowsLeftRemoved: 0,
     rowsIn: 0,
     rowsOut: 0,
     durationMs: 0,
@@ -322,7 +289,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
       );
     }
     if (range) {
-      await refuseArchivedSource(db, req.level, range);
+      await refuseRemovedSources(db, req.level, range, calendar.timeZone);
       summary.windowsMarked = await markRangeDirty(db, req.level, range.from, range.to, calendar);
     }
 
@@ -357,13 +324,14 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
     for (const outcome of outcomes) {
       summary.windows.push(outcome);
       if (outcome.status === 'succeeded') summary.windowsDone += 1;
+      else if (outcome.status === 'left_removed') summary.windowsLeftRemoved += 1;
       else summary.windowsFailed += 1;
       summary.rowsIn += outcome.rowsIn;
       summary.rowsOut += outcome.rowsOut;
     }
 
     summary.status = overallStatus(
-      summary.windowsDone,
+      summary.windowsDone + summary.windowsLeftRemoved,
       summary.windowsFailed + (ingestFailed ? 1 : 0),
       timedOut,
     );
@@ -397,6 +365,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
         status: summary.status,
         windowsDone: summary.windowsDone,
         windowsFailed: summary.windowsFailed,
+        windowsLeftRemoved: summary.windowsLeftRemoved,
         windowsMarked: summary.windowsMarked,
         ingest: summary.ingest,
         durationMs: summary.durationMs,

@@ -125,7 +125,11 @@ export interface WindowOutcome {
   level: Level;
   bucket: string;
   end: string;
-  status: 'succeeded' | 'failed';
+  /**
+   * left_removed: not computed and not failed — the sweep removed the window's own state and part of its
+   * source (shared/aggregate/removed-sources.ts); `reason` says which and how to bring it back.
+   */
+  status: 'succeeded' | 'failed' | 'left_removed';
   attempt: number;
   rowsIn: number;
   rowsOut: number;
@@ -134,6 +138,8 @@ export interface WindowOutcome {
   error?: { code: string; message: string };
   /** true when this failure used up the last retry: the window stays failed until a backfill. */
   exhausted?: boolean;
+  /** Why the window was left removed (status left_removed). */
+  reason?: string;
 }
 
 export type AggregationStatus =
@@ -147,6 +153,11 @@ export interface AggregationSummary {
   windowsDue: number;
   windowsDone: number;
   windowsFailed: number;
+  /**
+   * Windows left removed: their own state and part of their source were removed by the retention sweep, so
+   * they stay as the sweep left them (in the archive) — neither done nor failed (WindowOutcome.reason).
+   */
+  windowsLeftRemoved: number;
   /** Windows a backfill marked dirty. */
   windowsMarked?: number;
   rowsIn: number;

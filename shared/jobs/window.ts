@@ -1,7 +1,9 @@
 // Window attempts: one window with its own ledger row and transaction, or several windows sharing one
-// transaction (processWindowBatch); failures become retry state, not exceptions.
+// transaction (processWindowBatch); failures become retry state, not exceptions. A window left removed
+// (shared/aggregate/removed-sources.ts) is no failure: its ledger row is 'skipped' and it publishes nothing.
 import { performance } from 'node:perf_hooks';
 import {
+  leftRemovedReason,
   markWindowFailed,
   recomputeWindow,
   recomputeWindows,
@@ -9,6 +11,7 @@ import {
   type CalendarOptions,
   type DueWindow,
   type Level,
+  type MissingSource,
 } from '../aggregate/index.ts';
 import { codeOf, messageOf } from '../aggregate/errors.ts';
 import type { Queryable } from '../db/index.ts';
@@ -18,7 +21,7 @@ import {
   type AggregationCompletedEvent,
   type RunFailedEvent,
 } from './events.ts';
-import { finishRun, recordSucceededRuns, startRun, type Trigger } from './ledger.ts';
+import { finishRun, recordFinishedRuns, startRun, type Trigger } from './ledger.ts';
 import type { JobDeps, WindowOutcome } from './types.ts';
 
 export interface WindowContext {
@@ -69,6 +72,19 @@ async function publishCompleted(
   await publishSafely(deps, `${ctx.level}:${bucket}`, event);
 }
 
+/** A window left removed: logged at info (it needs no one), no aggregation.completed (nothing was stored). */
+function leftRemovedOutcome(
+  deps: JobDeps,
+  ctx: WindowContext,
+  base: Pick<WindowOutcome, 'level' | 'bucket' | 'end' | 'attempt' | 'runId'>,
+  missing: MissingSource,
+  durationMs: number,
+): WindowOutcome {
+  const reason = leftRemovedReason(missing);
+  deps.log?.info({ job: ctx.job, window: base.bucket, reason }, 'aggregation window left removed');
+  return { ...base, status: 'left_removed', rowsIn: 0, rowsOut: 0, durationMs, reason };
+}
+
 export async function processWindow(
   deps: JobDeps,
   ctx: WindowContext,
@@ -94,15 +110,17 @@ export async function processWindow(
     const result = await recomputeWindow(db, ctx.level, window.bucket, ctx.calendar, {
       beforeCommit: async (tx, r) => {
         durationMs = Math.round(performance.now() - started);
+        const reason = r.leftRemoved ? leftRemovedReason(r.leftRemoved) : undefined;
         await finishRun(tx, runId, {
-          status: 'succeeded',
+          status: reason ? 'skipped' : 'succeeded',
           rowsIn: r.rowsIn,
           rowsOut: r.rowsOut,
-          details: { durationMs },
+          details: { durationMs, ...(reason ? { leftRemoved: reason } : {}) },
         });
         await ctx.heartbeat(tx);
       },
     });
+    if (result.leftRemoved) return leftRemovedOutcome(deps, ctx, base, result.leftRemoved, durationMs);
     await publishCompleted(deps, ctx, bucket, result.rowsOut);
     return { ...base, status: 'succeeded', rowsIn: result.rowsIn, rowsOut: result.rowsOut, durationMs };
   } catch (err) {
@@ -180,11 +198,12 @@ export async function processWindowBatch(
           // each window's own statements, and an equal share of those they shared
           const shared = Math.max(0, total - done.reduce((n, r) => n + r.computeMs, 0)) / done.length;
           durations = done.map((r) => Math.round(r.computeMs + shared));
-          runIds = await recordSucceededRuns(
+          runIds = await recordFinishedRuns(
             tx,
             ctx.job,
             ctx.trigger,
             windows.map((w, i) => ({
+              status: done[i]!.leftRemoved ? 'skipped' : 'succeeded',
               windowStart: w.bucket,
               windowEnd: w.end,
               attempt: w.attempts + 1,
@@ -195,6 +214,7 @@ export async function processWindowBatch(
                 parentRunId: ctx.runId,
                 durationMs: durations[i],
                 batch: { windows: windows.length, durationMs: Math.round(total) },
+                ...(done[i]!.leftRemoved ? { leftRemoved: leftRemovedReason(done[i]!.leftRemoved) } : {}),
               },
             })),
           );
@@ -214,14 +234,21 @@ export async function processWindowBatch(
   const outcomes: WindowOutcome[] = [];
   for (const [i, window] of windows.entries()) {
     const bucket = window.bucket.toISOString();
-    const { rowsIn, rowsOut } = results[i]!;
-    await publishCompleted(deps, ctx, bucket, rowsOut);
-    outcomes.push({
+    const { rowsIn, rowsOut, leftRemoved } = results[i]!;
+    const base = {
       level: ctx.level,
       bucket,
       end: window.end.toISOString(),
       attempt: window.attempts + 1,
       runId: runIds[i]!,
+    };
+    if (leftRemoved) {
+      outcomes.push(leftRemovedOutcome(deps, ctx, base, leftRemoved, durations[i]!));
+      continue;
+    }
+    await publishCompleted(deps, ctx, bucket, rowsOut);
+    outcomes.push({
+      ...base,
       status: 'succeeded',
       rowsIn,
       rowsOut,

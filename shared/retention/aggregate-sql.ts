@@ -2,7 +2,7 @@
 // are past retention and safe to remove, their rows for the archive, their figures, and the delete.
 // A unit is one level's state of one calendar month (in the configured zone), buckets by their start.
 import type { PoolClient } from 'pg';
-import { levelsAbove, type Level } from '../aggregate/index.ts';
+import { levelsAbove, markStateRemoved, type Level } from '../aggregate/index.ts';
 import type { Queryable } from '../db/index.ts';
 import { normalizeDecimal } from './decimal.ts';
 import type { AggregateFigures } from './manifest.ts';
@@ -175,9 +175,10 @@ export function figures(
 }
 
 /**
- * Deletes the unit's state and sketch bins; returns the state rows deleted. An hour unit takes the quarter
- * hours of its hours along (shared/aggregate/quarters.ts): only days read them, and the blocker check has
- * made sure no day overlapping the unit is still to be computed.
+ * Deletes the unit's state and sketch bins, and marks its windows' state removed (removed-sources.ts in
+ * shared/aggregate); returns the state rows deleted. An hour unit takes the quarter hours of its hours along
+ * (shared/aggregate/quarters.ts): only days read them, and the blocker check has made sure no day overlapping
+ * the unit is still to be computed.
  */
 export async function deleteAggregateUnit(db: Queryable, unit: AggregateUnit): Promise<number> {
   const args = [unit.level, unit.start, unit.end];
@@ -194,5 +195,7 @@ export async function deleteAggregateUnit(db: Queryable, unit: AggregateUnit): P
     'DELETE FROM aggregate_state WHERE level = $1 AND bucket >= $2 AND bucket < $3',
     args,
   );
+  // a window re-opened later must not be recomputed from here on as if its state were whole
+  await markStateRemoved(db, unit.level, unit.start, unit.end);
   return rowCount ?? 0;
 }

@@ -196,12 +196,22 @@ export async function markRestored(db: Queryable, id: number, keepUntil: Date): 
   );
 }
 
-/** UTC days whose raw events the sweep removed and no restore brought back (archived: a copy exists). */
-export async function archivedRawDays(db: Queryable): Promise<{ day: string; archived: boolean }[]> {
+/**
+ * UTC days whose raw events the sweep removed (archived: a copy exists), and those restored from their
+ * archive for a while: ingest takes events for none of them (shared/events/archived-days.ts says why).
+ */
+export async function archivedRawDays(
+  db: Queryable,
+): Promise<{ day: string; archived: boolean; restored: boolean }[]> {
   const { rows } = await db.query<{ unit: string; status: ArchiveStatus }>(
-    `SELECT unit, status FROM archives WHERE kind = 'raw' AND status IN ('archived', 'deleted') ORDER BY unit`,
+    `SELECT unit, status FROM archives
+     WHERE kind = 'raw' AND status IN ('archived', 'deleted', 'restored') ORDER BY unit`,
   );
-  return rows.map((r) => ({ day: r.unit, archived: r.status === 'archived' }));
+  return rows.map((r) => ({
+    day: r.unit,
+    archived: r.status !== 'deleted',
+    restored: r.status === 'restored',
+  }));
 }
 
 /**

@@ -1,6 +1,6 @@
 // What the rest of the pipeline does about a day the sweep removed: an event for it becomes a dead letter
 // whose reason says the day is archived (HTTP and Kafka-connector pushes; and the partition guard for the
-// race with the sweep), and a backfill over it is refused until the day is restored.
+// race with the sweep) — restored or not —, and a backfill over it is refused until the day is restored.
 import type { ExecutionContext } from 'ava';
 import type { Database } from '../../shared/db/index.ts';
 import { ingestPayload } from '../../shared/ingest/index.ts';
@@ -71,7 +71,7 @@ bothBackends(
     t.regex(
       http.rejections[0]?.reason ?? '',
       new RegExp(
-        `falls on ${ARCHIVED}, a day whose raw events are archived \\(raw/date=${ARCHIVED}/\\).*npm run restore -- --from ${ARCHIVED}`,
+        `falls on ${ARCHIVED}, a day whose raw events are archived \\(raw/date=${ARCHIVED}/\\).*events for it are no longer stored`,
       ),
     );
     // the same for a record the Kafka connector pushes, and with the default retention (it is too old, too;
@@ -99,8 +99,13 @@ bothBackends(
     const err = await t.throwsAsync(db.query('SELECT ensure_raw_partition($1::date)', [ARCHIVED]));
     t.is((err as { code?: string }).code, '40001');
     t.regex(err?.message ?? '', new RegExp(`raw events of ${ARCHIVED} are archived`));
+    // its hint no longer offers a restore as the way to store events (migration 000016)
+    const hint = (err as { hint?: string }).hint ?? '';
+    t.regex(hint, /no longer stored/);
+    t.notRegex(hint, /to store events/);
 
-    // once restored, the day takes events again
+    // restored, the day is there to be read and recomputed, not to take events: the keys that would catch a
+    // resent event already in it have expired, so it would be stored twice
     const store = t.context as Awaited<ReturnType<typeof localStore>>;
     await restoreArchivedDays(retentionDeps(db, store, { policy: testPolicy(THREE_DAYS) }), {
       from: ARCHIVED,
@@ -108,7 +113,9 @@ bothBackends(
       trigger: 'manual',
     });
     const after = await ingestPayload({ db, limits, now }, { body: event('late-3', ARCHIVED), headers: {} });
-    t.like(after, { stored: 1, rejected: 0 });
+    t.like(after, { stored: 0, rejected: 1 });
+    t.is(after.rejections[0]?.code, 'EVENT_DAY_ARCHIVED');
+    t.regex(after.rejections[0]?.reason ?? '', /restored for reading until it is dropped again/);
   },
 );
 

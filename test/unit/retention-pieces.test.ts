@@ -183,6 +183,7 @@ test('an event on an archived day is refused with EVENT_DAY_ARCHIVED on the plai
   const archivedDays = new ArchivedDays([
     { day: '2026-10-01', archived: true },
     { day: '2026-10-02', archived: false },
+    { day: '2026-10-04', archived: true, restored: true },
   ]);
   const context = {
     receivedAt: new Date('2026-10-20T00:00:00Z'),
@@ -204,7 +205,15 @@ test('an event on an archived day is refused with EVENT_DAY_ARCHIVED on the plai
       refused.rejection.reason,
       /falls on 2026-10-01, a day whose raw events are archived \(raw\/date=2026-10-01\/\)/,
     );
+    // the advice is what works: restoring a day brings its events back for reading and recomputing, never
+    // for new ones (their idempotency keys expired with the day, so a resent event would count twice)
+    t.notRegex(refused.rejection.reason, /send the event again/);
+    t.regex(refused.rejection.reason, /events for it are no longer stored/);
   }
+  // a restored day does not take events either
+  const restored = normalizeEvent(event('2026-10-04T10:00:00.000Z'), context);
+  t.is(restored.ok ? undefined : restored.rejection.code, 'EVENT_DAY_ARCHIVED');
+  t.regex(restored.ok ? '' : restored.rejection.reason, /restored for reading until it is dropped again/);
   const deleted = normalizeEvent(event('2026-10-02T10:00:00.000Z'), context);
   t.regex(deleted.ok ? '' : deleted.rejection.reason, /the retention sweep deleted \(archival was off\)/);
   t.truthy(normalizePlainEvent(event('2026-10-03T10:00:00.000Z'), context), 'other days pass');
