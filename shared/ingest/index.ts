@@ -32,6 +32,7 @@ export {
 } from './pull.ts';
 export { normalizeSettingsFrom, pullOptionsFrom } from './settings.ts';
 export { partitionLags, type PartitionLag } from './kafka-lag.ts';
+export { DEAD_LETTER_REASONS } from './dead-letter-reasons.ts';
 export {
   LIST_PAYLOAD_BYTES,
   MAX_DEAD_LETTERS_LIMIT,

@@ -279,9 +279,13 @@ export const METRICS = {
     'Events rejected, by way in (http, connector, pull, replay) and reason code (EVENT_*, INGEST_*); a rejected replay leaves its dead letter in place',
     ['via', 'reason'],
   ),
-  deadLetters: metric('gauge', 'state', 'hxp_dead_letters', 'Dead letters in the database, by reason code', [
-    'reason',
-  ]),
+  deadLetters: metric(
+    'gauge',
+    'state',
+    'hxp_dead_letters',
+    'Dead letters in the database not replayed yet, by reason code; every reason a dead letter can have is exported, 0 when it has none',
+    ['reason'],
+  ),
   kafkaLag: metric(
     'gauge',
     'state',

@@ -7,7 +7,7 @@ import type { RetentionPolicy } from '../retention/policy.ts';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Queryable } from '../db/index.ts';
-import { partitionLags, type PartitionLag } from '../ingest/index.ts';
+import { DEAD_LETTER_REASONS, partitionLags, type PartitionLag } from '../ingest/index.ts';
 import { AGGREGATION_PERIODS, METRICS, gaugeOf } from '../metrics/index.ts';
 import { PERIOD_LEVEL, type AggregationStatusReport, type Period } from './aggregation-status.ts';
 import { capacityGaugeRows } from '../capacity/store-sql.ts';
@@ -112,6 +112,9 @@ export async function stateMetrics(input: StateMetricsInput): Promise<{ contentT
   ]);
   aggregationGauges(registry, input, new Map(dirty.map((d) => [d.level, d.dirty])));
   const deadLetters = gaugeOf(METRICS.deadLetters, registry);
+  // Every reason has a series, 0 when none waits: the registry is new on each scrape, and a reason without
+  // a series an hour ago would hide its rise from zero from DeadLettersGrowing.
+  for (const reason of DEAD_LETTER_REASONS) deadLetters.set({ reason }, 0);
   for (const l of letters) deadLetters.set({ reason: l.reason }, l.count);
   const reportStatus = gaugeOf(METRICS.reportGenerationStatus, registry);
   for (const r of reports)
