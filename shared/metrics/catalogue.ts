@@ -290,7 +290,7 @@ export const METRICS = {
     'gauge',
     'state',
     'hxp_kafka_consumer_lag_messages',
-    "Records on a raw topic's partition not yet stored: high watermark minus the offset stored in PostgreSQL",
+    "Records on a raw topic's partition not yet stored: high watermark minus the next offset of the path that stores them (kafka.consumption): with pull, the offset stored in PostgreSQL with the rows (kafka.consumerGroup); with push, the offset the connector's group (kafka.connectorGroup) committed in Kafka. The low watermark where the group has none",
     ['topic', 'partition'],
   ),
   kafkaLagUp: metric(

@@ -7,18 +7,24 @@ import type { RetentionPolicy } from '../retention/policy.ts';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Queryable } from '../db/index.ts';
-import { DEAD_LETTER_REASONS, partitionLags, type PartitionLag } from '../ingest/index.ts';
+import { DEAD_LETTER_REASONS, partitionLags, type LagOffsets, type PartitionLag } from '../ingest/index.ts';
 import { AGGREGATION_PERIODS, METRICS, gaugeOf } from '../metrics/index.ts';
 import { PERIOD_LEVEL, type AggregationStatusReport, type Period } from './aggregation-status.ts';
 import { capacityGaugeRows } from '../capacity/store-sql.ts';
 import { setCapacityGauges } from '../capacity/metrics.ts';
 import { deadLetterCounts, dirtyClosedWindowCounts, latestReportOutcomes } from './sql.ts';
 
-/** Where the lag of the raw topics is measured: the ingest consumer group's offsets stored in PostgreSQL. */
+/**
+ * Where the lag of the raw topics is measured: against the offsets of the path that stores them
+ * (kafka.consumption): the pull consumer group's, stored in PostgreSQL, or under push the connector group's,
+ * committed in Kafka (the pull path's table has no rows then, and every retained record would look behind).
+ */
 export interface KafkaLagSource {
   kafka: Kafka;
   groupId: string;
   topics: readonly string[];
+  /** 'stored' (default): kafka_offsets in PostgreSQL; 'committed': the group's offsets in Kafka. */
+  offsets?: LagOffsets | undefined;
   /** A scrape does not wait longer than this for Kafka (default 3 s). */
   timeoutMs?: number;
 }
@@ -82,7 +88,7 @@ export async function readPartitionLags(
 ): Promise<PartitionLag[] | undefined> {
   try {
     return await withTimeout(
-      partitionLags({ db, kafka: source.kafka }, source.groupId, source.topics),
+      partitionLags({ db, kafka: source.kafka }, source.groupId, source.topics, source.offsets),
       source.timeoutMs ?? 3_000,
       'reading Kafka watermarks',
     );
