@@ -315,6 +315,13 @@ export const METRICS = {
     'Seconds since the end of the newest completely aggregated bucket, per period',
     ['period'],
   ),
+  aggregationLag: metric(
+    'gauge',
+    'state',
+    'hxp_aggregation_lag_seconds',
+    'Seconds since the end of the oldest closed window whose data is not aggregated yet (never done, changed by late events since, or failed), per period; 0 when none waits (lagSeconds of GET /aggregation/status). Exported whether or not a bucket was ever completed: AggregationStale reads it where the period has no freshness yet',
+    ['period'],
+  ),
   dirtyWindows: metric(
     'gauge',
     'state',

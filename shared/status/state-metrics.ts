@@ -67,6 +67,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 function aggregationGauges(registry: Registry, input: StateMetricsInput, dirty: Map<string, number>): void {
   const state = gaugeOf(METRICS.aggregationState, registry);
   const freshness = gaugeOf(METRICS.freshness, registry);
+  const lag = gaugeOf(METRICS.aggregationLag, registry);
   const dirtyWindows = gaugeOf(METRICS.dirtyWindows, registry);
   const failing = gaugeOf(METRICS.failingWindows, registry);
   const nextRun = gaugeOf(METRICS.nextRun, registry);
@@ -75,6 +76,9 @@ function aggregationGauges(registry: Registry, input: StateMetricsInput, dirty: 
     gaugeOf(METRICS[PERIOD_STATUS_METRIC[period]], registry).set(periodStatusValue(p.status));
     for (const s of STATES) state.set({ period, state: s }, p.status === s ? 1 : 0);
     if (p.freshnessSeconds !== null) freshness.set({ period }, p.freshnessSeconds);
+    // Always set: a period that never completed a bucket has no freshness, and its lag is then the only
+    // sign that closed windows wait (a fresh deployment whose cron never fires).
+    lag.set({ period }, p.lagSeconds);
     dirtyWindows.set({ period }, dirty.get(PERIOD_LEVEL[period]) ?? 0);
     failing.set({ period }, p.failingWindows);
     nextRun.set({ period }, Date.parse(p.nextRun) / 1000);
