@@ -1,10 +1,10 @@
 // The Kafka connector (OpenFaaS CE has none): for every function annotated `topic: a,b` (other than
-// cron-function) it consumes those topics with kafkajs in group `hxp-batch-connector` and POSTs each
-// message's raw value to /function/<name> with the connector's headers. 5xx and network errors are
-// retried with backoff; after the last try the message is dead-lettered to `hxp.batch.dlq` with the
-// reason. An offset is committed only after every function answered (any status < 500 acks) or the
-// message was dead-lettered, so a crash before that redelivers it (functions dedupe by the event's id,
-// else by topic:partition:offset).
+// cron-function) it consumes those topics with kafkajs in the group kafka.connectorGroup (KAFKA_CONNECTOR_GROUP,
+// default hxp-batch-connector) and POSTs each message's raw value to /function/<name> with the connector's
+// headers. 5xx and network errors are retried with backoff; after the last try the message is dead-lettered
+// to `hxp.batch.dlq` with the reason. An offset is committed only after every function answered (any status
+// < 500 acks) or the message was dead-lettered, so a crash before that redelivers it (functions dedupe by the
+// event's id, else by topic:partition:offset).
 //
 // The raw topics are bridged only when the push path is chosen (KAFKA_CONSUMPTION=push); under the default
 // pull path aggregate-hourly reads them itself, and bridging them too would consume every record twice.
@@ -33,7 +33,6 @@ import {
 import { CRON_TOPIC } from './stack.ts';
 import type { RuntimeLog } from './supervisor.ts';
 
-export const DEFAULT_GROUP = 'hxp-batch-connector';
 export const DEFAULT_DLQ_TOPIC = 'hxp.batch.dlq';
 
 export interface BridgeRoute {
@@ -48,7 +47,8 @@ export interface KafkaBridgeOptions {
   routes: BridgeRoute[];
   deliver: Deliver;
   log: RuntimeLog;
-  groupId?: string;
+  /** The consumer group (kafka.connectorGroup): the status function reads its committed offsets as the lag. */
+  groupId: string;
   clientId?: string;
   dlqTopic?: string;
   /** Tries per message and function, including the first (default 5). */
@@ -173,7 +173,7 @@ export async function startKafkaBridge(options: KafkaBridgeOptions): Promise<Kaf
   for (const r of options.routes) for (const t of r.topics) byTopic.set(t, [...(byTopic.get(t) ?? []), r.fn]);
   const topics = [...byTopic.keys()];
   const kafka = createKafka({ brokers: options.brokers, clientId: options.clientId ?? 'hxp-kafka-bridge' });
-  const groupId = options.groupId ?? DEFAULT_GROUP;
+  const { groupId } = options;
   const consumer: Consumer = kafka.consumer({
     groupId,
     ...(options.maxWaitTimeInMs === undefined ? {} : { maxWaitTimeInMs: options.maxWaitTimeInMs }),
@@ -371,7 +371,7 @@ async function standalone(): Promise<void> {
     log: consoleLog,
     topicSettings: topicSettingsFrom(config),
     dlqTopic: values['dlq-topic'] ?? config.kafka.topics.dlq,
-    ...(values.group ? { groupId: values.group } : {}),
+    groupId: values.group ?? config.kafka.connectorGroup,
   });
   const stop = (): void => void bridge.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);

@@ -27,7 +27,6 @@ import { startEmbeddedServer, type EmbeddedServer } from './embedded-db.ts';
 import { EMBEDDED_SOCKET_FLAG } from '../shared/db/gated.ts';
 import { createGatewayServer, type Gateway } from './gateway.ts';
 import {
-  DEFAULT_GROUP,
   bridgedRoutes,
   deliveryHeaders,
   gatewayDeliver,
@@ -69,7 +68,7 @@ export interface RuntimeOptions {
   dataDir?: string;
   /** Start node-cron timers (default true; tests call `cron.fireDue`). */
   cronTimers?: boolean;
-  /** Kafka bridge consumer group (default hxp-batch-connector) and test tuning. */
+  /** Kafka bridge consumer group (default kafka.connectorGroup, hxp-batch-connector) and test tuning. */
   kafka?: {
     groupId?: string;
     maxWaitTimeInMs?: number;
@@ -275,7 +274,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           routes,
           deliver: gatewayDeliver(gatewayServer.url, deliveryHeaders(config.api.token)),
           log: options.log,
-          groupId: options.kafka?.groupId ?? env.KAFKA_CONNECTOR_GROUP ?? DEFAULT_GROUP,
+          groupId: options.kafka?.groupId ?? config.kafka.connectorGroup,
           dlqTopic: config.kafka.topics.dlq,
           topicSettings,
           ...(options.kafka?.maxWaitTimeInMs === undefined

@@ -174,11 +174,12 @@ export function batchProcessingDashboard(): dashboard.Dashboard {
     .withRow(new dashboard.RowBuilder('Aggregation'))
     .withPanel(
       seriesPanel(
-        'Freshness',
-        'hxp_aggregation_freshness_seconds: time since the end of the newest completely aggregated bucket, per period',
+        'Freshness and lag',
+        'hxp_aggregation_freshness_seconds: time since the end of the newest completely aggregated bucket; hxp_aggregation_lag_seconds: since the end of the oldest closed window still waiting (the only line of a period that never completed a bucket), per period',
         's',
       )
-        .withTarget(query('period:hxp_aggregation_freshness_seconds:max', '{{period}}'))
+        .withTarget(query('period:hxp_aggregation_freshness_seconds:max', '{{period}} freshness'))
+        .withTarget(query('period:hxp_aggregation_lag_seconds:max', '{{period}} lag', false, 'B'))
         .height(7)
         .span(12),
     )

@@ -113,6 +113,7 @@ export const settings: Record<SettingKey, SettingSource> = {
   'kafka.bootstrapServers': { env: 'KAFKA_BOOTSTRAP_SERVERS', yaml: 'kafka.bootstrap_servers', description: 'Kafka brokers; unset = no Kafka (ingestion by HTTP only).' },
   'kafka.clientId': { env: 'KAFKA_CLIENT_ID', yaml: 'kafka.client_id', description: 'Kafka client id.' },
   'kafka.consumerGroup': { env: 'KAFKA_CONSUMER_GROUP', yaml: 'kafka.consumer_group', description: 'Consumer group of the pull consumer.' },
+  'kafka.connectorGroup': { env: 'KAFKA_CONNECTOR_GROUP', yaml: 'kafka.connector_group', description: 'Consumer group of the Kafka connector that pushes records to functions: the local runtime\'s bridge consumes in it, and with kafka.consumption = push the status function measures the raw topics\' lag against the offsets it committed in Kafka. On OpenFaaS, set it to the group the kafka-connector is deployed with.' },
   'kafka.consumption': {
     env: 'KAFKA_CONSUMPTION', yaml: 'kafka.consumption',
     description: 'How raw events get from Kafka into PostgreSQL, one path per deployment: pull = aggregate-hourly drains the raw topics before each run (exactly once, batched, fastest; no connector needed); push = a Kafka connector posts each record to ingest as it arrives (seconds of latency; one HTTP call per record). The other path stays off.',

@@ -255,6 +255,7 @@ const BatchProcessingConfigObject = z.object({
     bootstrapServers: optional(k.list(k.hostPort)),
     clientId: setting(k.text(), 'hxp-batch'),
     consumerGroup: setting(k.text(), 'hxp-batch-processing'),
+    connectorGroup: setting(k.text(), 'hxp-batch-connector'),
     consumption: setting(k.oneOf(KAFKA_CONSUMPTION_PATHS), 'pull'),
     sessionTimeoutMs: setting(k.duration('ms', 1000), 30_000),
     topics: section({

@@ -31,7 +31,8 @@ export {
   type PullResult,
 } from './pull.ts';
 export { normalizeSettingsFrom, pullOptionsFrom } from './settings.ts';
-export { partitionLags, type PartitionLag } from './kafka-lag.ts';
+export { partitionLags, type LagOffsets, type PartitionLag } from './kafka-lag.ts';
+export { DEAD_LETTER_REASONS } from './dead-letter-reasons.ts';
 export {
   LIST_PAYLOAD_BYTES,
   MAX_DEAD_LETTERS_LIMIT,

@@ -289,14 +289,18 @@ export const METRICS = {
     'Events rejected, by way in (http, connector, pull, replay) and reason code (EVENT_*, INGEST_*); a rejected replay leaves its dead letter in place',
     ['via', 'reason'],
   ),
-  deadLetters: metric('gauge', 'state', 'hxp_dead_letters', 'Dead letters in the database, by reason code', [
-    'reason',
-  ]),
+  deadLetters: metric(
+    'gauge',
+    'state',
+    'hxp_dead_letters',
+    'Dead letters in the database not replayed yet, by reason code; every reason a dead letter can have is exported, 0 when it has none',
+    ['reason'],
+  ),
   kafkaLag: metric(
     'gauge',
     'state',
     'hxp_kafka_consumer_lag_messages',
-    "Records on a raw topic's partition not yet stored: high watermark minus the offset stored in PostgreSQL",
+    "Records on a raw topic's partition not yet stored: high watermark minus the next offset of the path that stores them (kafka.consumption): with pull, the offset stored in PostgreSQL with the rows (kafka.consumerGroup); with push, the offset the connector's group (kafka.connectorGroup) committed in Kafka. The low watermark where the group has none",
     ['topic', 'partition'],
   ),
   kafkaLagUp: metric(
@@ -319,6 +323,13 @@ export const METRICS = {
     'state',
     'hxp_aggregation_freshness_seconds',
     'Seconds since the end of the newest completely aggregated bucket, per period',
+    ['period'],
+  ),
+  aggregationLag: metric(
+    'gauge',
+    'state',
+    'hxp_aggregation_lag_seconds',
+    'Seconds since the end of the oldest closed window whose data is not aggregated yet (never done, changed by late events since, or failed), per period; 0 when none waits (lagSeconds of GET /aggregation/status). Exported whether or not a bucket was ever completed: AggregationStale reads it where the period has no freshness yet',
     ['period'],
   ),
   dirtyWindows: metric(

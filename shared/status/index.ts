@@ -1,4 +1,4 @@
-export { handleStatusRequest, statusDepsFromConfig, STATUS_ROUTES } from './routes.ts';
+export { handleStatusRequest, kafkaLagSourceFrom, statusDepsFromConfig, STATUS_ROUTES } from './routes.ts';
 export type { StatusAnswer, StatusDeps, StatusRequest, StatusRoute } from './routes.ts';
 export { checkHealth, databaseProbe, kafkaProbe, s3Probe } from './health.ts';
 export type { CheckResult, HealthProbes, HealthReport, Probe } from './health.ts';

@@ -187,6 +187,20 @@ const OPENAPI_DEFAULTS: DocumentOptions = {
   version: '0.1.0',
 };
 
+/**
+ * The raw topics' lag is measured against the offsets of the path that stores them: the pull consumer's,
+ * stored in PostgreSQL, or under push the connector group's, committed in Kafka (kafka_offsets stays empty).
+ */
+export function kafkaLagSourceFrom(config: BatchProcessingConfig, kafka: Kafka): KafkaLagSource {
+  const push = config.kafka.consumption === 'push';
+  return {
+    kafka,
+    groupId: push ? config.kafka.connectorGroup : config.kafka.consumerGroup,
+    topics: config.kafka.topics.raw,
+    offsets: push ? 'committed' : 'stored',
+  };
+}
+
 /** Status deps from the loaded configuration: database always, Kafka and S3 only when configured. */
 export function statusDepsFromConfig(
   config: BatchProcessingConfig,
@@ -213,11 +227,7 @@ export function statusDepsFromConfig(
     apiToken: config.api.token,
     retention: policyFrom(config),
     retentionSweep: { schedule: config.retention.cron, location: openObjectStore(config).location },
-    kafkaLag: kafka && {
-      kafka,
-      groupId: config.kafka.consumerGroup,
-      topics: config.kafka.topics.raw,
-    },
+    kafkaLag: kafka && kafkaLagSourceFrom(config, kafka),
     openApi: {
       apiUrl: `http://127.0.0.1:${config.api.port}`,
       gatewayUrl: config.openfaas.gatewayUrl,

@@ -7,18 +7,24 @@ import type { RetentionPolicy } from '../retention/policy.ts';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Queryable } from '../db/index.ts';
-import { partitionLags, type PartitionLag } from '../ingest/index.ts';
+import { DEAD_LETTER_REASONS, partitionLags, type LagOffsets, type PartitionLag } from '../ingest/index.ts';
 import { AGGREGATION_PERIODS, METRICS, gaugeOf } from '../metrics/index.ts';
 import { PERIOD_LEVEL, type AggregationStatusReport, type Period } from './aggregation-status.ts';
 import { capacityGaugeRows } from '../capacity/store-sql.ts';
 import { setCapacityGauges } from '../capacity/metrics.ts';
 import { deadLetterCounts, dirtyClosedWindowCounts, latestReportOutcomes } from './sql.ts';
 
-/** Where the lag of the raw topics is measured: the ingest consumer group's offsets stored in PostgreSQL. */
+/**
+ * Where the lag of the raw topics is measured: against the offsets of the path that stores them
+ * (kafka.consumption): the pull consumer group's, stored in PostgreSQL, or under push the connector group's,
+ * committed in Kafka (the pull path's table has no rows then, and every retained record would look behind).
+ */
 export interface KafkaLagSource {
   kafka: Kafka;
   groupId: string;
   topics: readonly string[];
+  /** 'stored' (default): kafka_offsets in PostgreSQL; 'committed': the group's offsets in Kafka. */
+  offsets?: LagOffsets | undefined;
   /** A scrape does not wait longer than this for Kafka (default 3 s). */
   timeoutMs?: number;
 }
@@ -61,6 +67,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 function aggregationGauges(registry: Registry, input: StateMetricsInput, dirty: Map<string, number>): void {
   const state = gaugeOf(METRICS.aggregationState, registry);
   const freshness = gaugeOf(METRICS.freshness, registry);
+  const lag = gaugeOf(METRICS.aggregationLag, registry);
   const dirtyWindows = gaugeOf(METRICS.dirtyWindows, registry);
   const failing = gaugeOf(METRICS.failingWindows, registry);
   const nextRun = gaugeOf(METRICS.nextRun, registry);
@@ -69,6 +76,9 @@ function aggregationGauges(registry: Registry, input: StateMetricsInput, dirty: 
     gaugeOf(METRICS[PERIOD_STATUS_METRIC[period]], registry).set(periodStatusValue(p.status));
     for (const s of STATES) state.set({ period, state: s }, p.status === s ? 1 : 0);
     if (p.freshnessSeconds !== null) freshness.set({ period }, p.freshnessSeconds);
+    // Always set: a period that never completed a bucket has no freshness, and its lag is then the only
+    // sign that closed windows wait (a fresh deployment whose cron never fires).
+    lag.set({ period }, p.lagSeconds);
     dirtyWindows.set({ period }, dirty.get(PERIOD_LEVEL[period]) ?? 0);
     failing.set({ period }, p.failingWindows);
     nextRun.set({ period }, Date.parse(p.nextRun) / 1000);
@@ -82,7 +92,7 @@ export async function readPartitionLags(
 ): Promise<PartitionLag[] | undefined> {
   try {
     return await withTimeout(
-      partitionLags({ db, kafka: source.kafka }, source.groupId, source.topics),
+      partitionLags({ db, kafka: source.kafka }, source.groupId, source.topics, source.offsets),
       source.timeoutMs ?? 3_000,
       'reading Kafka watermarks',
     );
@@ -112,6 +122,9 @@ export async function stateMetrics(input: StateMetricsInput): Promise<{ contentT
   ]);
   aggregationGauges(registry, input, new Map(dirty.map((d) => [d.level, d.dirty])));
   const deadLetters = gaugeOf(METRICS.deadLetters, registry);
+  // Every reason has a series, 0 when none waits: the registry is new on each scrape, and a reason without
+  // a series an hour ago would hide its rise from zero from DeadLettersGrowing.
+  for (const reason of DEAD_LETTER_REASONS) deadLetters.set({ reason }, 0);
   for (const l of letters) deadLetters.set({ reason: l.reason }, l.count);
   const reportStatus = gaugeOf(METRICS.reportGenerationStatus, registry);
   for (const r of reports)

@@ -84,7 +84,7 @@ test("the dashboard has the original's panels and ours, each with an id, a descr
     'Report generation',
     'Events per second',
     'Kafka consumer lag',
-    'Freshness',
+    'Freshness and lag',
     'Dead letters',
     'Capacity forecast: days to threshold',
     'Storage usage',

@@ -122,6 +122,10 @@ async function suite(t: ExecutionContext, db: Database): Promise<void> {
   t.regex(metrics.headers?.['content-type'] ?? '', /^text\/plain; version=0\.0\.4/);
   const text = String(metrics.body);
   t.regex(text, /hxp_aggregation_freshness_seconds\{period="hourly"\} 1200/);
+  // The daily level never completed a bucket (no freshness): its lag is what shows its closed day waits.
+  t.notRegex(text, /hxp_aggregation_freshness_seconds\{period="daily"\}/);
+  t.regex(text, /^hxp_aggregation_lag_seconds\{period="daily"\} 40800$/m);
+  t.regex(text, /^hxp_aggregation_lag_seconds\{period="hourly"\} 0$/m);
   t.regex(text, /hxp_aggregation_state\{period="daily",state="failed"\} 1/);
   // The original's per-level status: completed and running are healthy, failed 0, never run -1.
   t.regex(text, /^data_aggregation_hourly_status 1$/m);
@@ -133,6 +137,10 @@ async function suite(t: ExecutionContext, db: Database): Promise<void> {
   t.regex(text, /hxp_aggregation_dirty_windows\{period="daily"\} 1/);
   t.regex(text, /hxp_dead_letters\{reason="EVENT_SCHEMA"\} 2/);
   t.regex(text, /hxp_dead_letters\{reason="EVENT_TOO_OLD"\} 1/);
+  // A reason with no dead letters still has its series, so a rise from none is a rise (DeadLettersGrowing).
+  t.regex(text, /^hxp_dead_letters\{reason="EVENT_NOT_JSON"\} 0$/m);
+  t.regex(text, /^hxp_dead_letters\{reason="INGEST_UNSTORABLE_TEXT"\} 0$/m);
+  t.regex(text, /^hxp_dead_letters\{reason="EVENT_CONFLICTING_DUPLICATE"\} 0$/m);
   t.regex(text, /report_generation_status\{report_type="daily_summary",format="pdf"\} 0/);
   t.regex(text, /report_generation_status\{report_type="daily_summary",format="json"\} 1/);
   t.notRegex(text, /hxp_kafka_consumer_lag_messages\{/, 'no Kafka configured, no lag series');
