@@ -27,7 +27,11 @@ test('parseStack reads functions, resolves handler folders and merges environmen
   const dir = mkdtempSync(join(tmpdir(), 'hxp-stack-'));
   mkdirSync(join(dir, 'functions', 'ingest'), { recursive: true });
   writeFileSync(join(dir, 'functions', 'ingest', 'handler.ts'), 'export default () => 1;');
-  writeFileSync(join(dir, 'env.yml'), 'environment:\n  FROM_FILE: "1"\n  OVERRIDDEN: file\n');
+  // faas-cli expands ${VAR} in stack.yml only, not in an environment file (checked with faas-cli generate)
+  writeFileSync(
+    join(dir, 'env.yml'),
+    'environment:\n  FROM_FILE: "1"\n  OVERRIDDEN: file\n  LITERAL: "${TAG:-x}"\n',
+  );
   writeFileSync(
     join(dir, 'stack.yml'),
     `version: 1.0
@@ -52,7 +56,7 @@ functions:
   t.is(fn.name, 'ingest');
   t.is(fn.image, 'hxp/ingest:1.2.3');
   t.is(fn.handlerPath, join(dir, 'functions', 'ingest', 'handler.ts'));
-  t.deepEqual(fn.environment, { OVERRIDDEN: 'file', NUM: '5', FROM_FILE: '1' });
+  t.deepEqual(fn.environment, { OVERRIDDEN: 'file', NUM: '5', FROM_FILE: '1', LITERAL: '${TAG:-x}' });
   t.deepEqual(fn.secrets, ['database-url']);
   t.deepEqual(fn.limits, { memory: '128Mi' });
   t.is(fn.requests, null);
