@@ -71,13 +71,14 @@ function handlerModule(dir: string, handler: string): string {
   return path;
 }
 
-function environmentFiles(dir: string, files: unknown, env: NodeJS.ProcessEnv): Record<string, string> {
+/** The `environment:` maps of the files, as faas-cli reads them: taken as written, no `${VAR}` expanded. */
+function environmentFiles(dir: string, files: unknown): Record<string, string> {
   if (files === undefined || files === null) return {};
   if (!Array.isArray(files))
     throw new Error(`environment_file must be a list of YAML files, got ${JSON.stringify(files)}`);
   const merged: Record<string, string> = {};
   for (const f of files) {
-    const doc = parse(envsubst(readFileSync(resolve(dir, String(f)), 'utf8'), env)) as {
+    const doc = parse(readFileSync(resolve(dir, String(f)), 'utf8')) as {
       environment?: unknown;
     } | null;
     Object.assign(merged, stringMap(doc?.environment, `${String(f)}: environment`));
@@ -109,7 +110,7 @@ export function parseStack(text: string, file: string, env: NodeJS.ProcessEnv = 
       // faas-cli merges the environment files over `environment`: a file's value wins
       environment: {
         ...stringMap(fn.environment, `${name}.environment`),
-        ...environmentFiles(dir, fn.environment_file, env),
+        ...environmentFiles(dir, fn.environment_file),
       },
       labels: stringMap(fn.labels, `${name}.labels`),
       annotations: stringMap(fn.annotations, `${name}.annotations`),

@@ -2,7 +2,8 @@
 // (aggregation.completed makes a period's report due) and the cron fallback — all answered by shared/reports.
 // A 202 generation finishes after the answer; shutdown (close) waits for it.
 import { respond } from '../../shared/http/index.ts';
-import { openObjectStore } from '../../shared/archive/index.ts';
+import { assertArchiveWritable, openObjectStore } from '../../shared/archive/index.ts';
+import type { BatchProcessingConfig } from '../../shared/config/index.ts';
 import {
   closeFunctionContext,
   getFunctionContext,
@@ -50,7 +51,12 @@ export default async function handle(event: FunctionEvent, context: FunctionCont
   return respond(context, answer);
 }
 
-export const init = initFunction;
+/** initFunction, and with reports on, a store that can take them (ARCHIVE_NOT_WRITABLE before it listens). */
+export async function init(): Promise<BatchProcessingConfig> {
+  const config = initFunction();
+  if (config.reports.enabled) await assertArchiveWritable(config);
+  return config;
+}
 
 export async function close(): Promise<void> {
   await Promise.allSettled([...pending]);

@@ -3,7 +3,8 @@
 // tick (empty POST), POST /retention/cleanup {"dry_run"}, GET /retention/status, POST /retention/restore —
 // the library (shared/retention) answers; this only adapts the request.
 import { respond } from '../../shared/http/index.ts';
-import { S3ObjectStore } from '../../shared/archive/index.ts';
+import { assertArchiveWritable, S3ObjectStore } from '../../shared/archive/index.ts';
+import type { BatchProcessingConfig } from '../../shared/config/index.ts';
 import {
   closeFunctionContext,
   getFunctionContext,
@@ -19,7 +20,12 @@ import type { FunctionContext, FunctionEvent } from '../../templates/node20-ts/t
 
 let deps: RetentionRouteDeps | undefined;
 
-export const init = initFunction;
+/** initFunction, and with archival on, a store that can take the archives (ARCHIVE_NOT_WRITABLE before it listens). */
+export async function init(): Promise<BatchProcessingConfig> {
+  const config = initFunction();
+  if (config.retention.archival.enabled) await assertArchiveWritable(config);
+  return config;
+}
 
 export default async function handle(event: FunctionEvent, context: FunctionContext) {
   const fx = await getFunctionContext({ log: context.log });

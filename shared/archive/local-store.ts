@@ -1,6 +1,8 @@
 // ObjectStore on a local folder (the embedded default). A put writes a temporary file in the target's
 // folder, syncs it, and renames it into place, so a reader never sees half an object and a crash leaves
-// at most a `.tmp-*` file that list() ignores. Checksums are computed from the bytes on disk.
+// at most a `.tmp-*` file that list() ignores. Checksums are computed from the bytes on disk. A folder that
+// cannot be written (a deployed function's read-only root, no permission, a file in its path) is
+// ARCHIVE_NOT_WRITABLE, whose message says what to set instead; assertWritable() finds it before any work.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -15,6 +17,24 @@ const TEMP_MARK = '.tmp-';
 
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** errno codes of a folder that cannot be written: read-only file system, no permission, a file in the way. */
+const NOT_WRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EEXIST']);
+
+/** ARCHIVE_NOT_WRITABLE for `err` when it says the folder cannot be written, else `err` itself. */
+function notWritable(root: string, err: unknown): unknown {
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (errno === undefined || !NOT_WRITABLE.has(errno)) return err;
+  return new BatchError(
+    'ARCHIVE_NOT_WRITABLE',
+    `the local archive folder ${root} cannot be written (${errno}): without S3_BUCKET reports and archives ` +
+      "are stored there, and a deployed function's root file system is read-only. Set S3_BUCKET (with " +
+      'S3_ENDPOINT, S3_REGION, … and the secrets s3-access-key-id / s3-secret-access-key) to store them in a ' +
+      'bucket, or mount a writable volume at BATCH_PROCESSING_ARCHIVAL_PATH that every function reading the ' +
+      'archive shares',
+    { context: { path: root, errno }, cause: err },
+  );
 }
 
 export class LocalObjectStore implements ObjectStore {
@@ -35,11 +55,29 @@ export class LocalObjectStore implements ObjectStore {
     return new BatchError('NOT_FOUND', `no object ${key} in ${this.location}`, { context: { key } });
   }
 
+  /**
+   * Creates the folder and writes and removes a probe file (a `.tmp-*` name, which list() ignores):
+   * ARCHIVE_NOT_WRITABLE now rather than at the first report or archive.
+   */
+  async assertWritable(): Promise<void> {
+    try {
+      await mkdir(this.root, { recursive: true });
+      const probe = join(this.root, `${TEMP_MARK}probe-${randomBytes(6).toString('hex')}`);
+      await (await open(probe, 'w')).close();
+      await rm(probe, { force: true });
+    } catch (err) {
+      throw notWritable(this.root, err);
+    }
+  }
+
   async put(key: string, body: Uint8Array) {
     const target = this.#path(key);
-    await mkdir(dirname(target), { recursive: true });
     const temp = `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
-    const file = await open(temp, 'w');
+    const file = await mkdir(dirname(target), { recursive: true })
+      .then(() => open(temp, 'w'))
+      .catch((err: unknown) => {
+        throw notWritable(this.root, err);
+      });
     try {
       await file.writeFile(body);
       await file.sync();
@@ -111,7 +149,11 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) await rm(this.#path(key), { force: true });
+    for (const key of keys) {
+      await rm(this.#path(key), { force: true }).catch((err: unknown) => {
+        throw notWritable(this.root, err);
+      });
+    }
   }
 
   /** A local folder has no URL a mail reader could fetch; callers link the download route instead. */

@@ -19,8 +19,8 @@ export interface SettingSource {
 
 const BP = 'batch_processing';
 
-// A setting named as ${VAR} in stack.yml (schedules, topics, the job timeout, the gateway) also
-// decides what is deployed: faas-cli expands it from the environment it runs in, the local runtime from the
+// A setting named as ${VAR} in stack.yml (schedules, topics, the job timeout, the gateway, and the services:
+// Kafka brokers and consumption path, S3, the archive folder, the Pushgateway) also decides what is deployed: faas-cli expands it from the environment it runs in, the local runtime from the
 // loaded configuration (environment, YAML file, defaults), and the functions get the expanded value.
 // prettier-ignore
 export const settings: Record<SettingKey, SettingSource> = {
@@ -61,7 +61,7 @@ export const settings: Record<SettingKey, SettingSource> = {
   'retention.quota.databaseBytes': { env: 'BATCH_PROCESSING_DATABASE_QUOTA', yaml: `${BP}.retention.quota.database`, description: 'Database size data_retention_storage_usage compares against.' },
   'retention.quota.archiveBytes': { env: 'BATCH_PROCESSING_ARCHIVE_QUOTA', yaml: `${BP}.retention.quota.archive`, description: 'Archive size (raw, aggregates and reports together) data_retention_storage_usage compares against.' },
   'retention.archival.enabled': { env: 'BATCH_PROCESSING_ARCHIVAL_ENABLED', yaml: `${BP}.retention.archival.enabled`, description: 'Archive data before retention deletes it (off: past-retention data is deleted without a copy).' },
-  'retention.archival.path': { env: 'BATCH_PROCESSING_ARCHIVAL_PATH', yaml: `${BP}.retention.archival.path`, description: 'Archive folder when S3 is not configured; with S3 the same keys sit under S3_PREFIX in the bucket.' },
+  'retention.archival.path': { env: 'BATCH_PROCESSING_ARCHIVAL_PATH', yaml: `${BP}.retention.archival.path`, description: 'Archive folder when S3 is not configured; with S3 the same keys sit under S3_PREFIX in the bucket. A deployed function\'s root file system is read-only: without S3 this must be a writable volume, which every function reading the archive shares (generate-report and retention-sweep refuse to start otherwise, ARCHIVE_NOT_WRITABLE). Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
   'reports.enabled': { env: 'BATCH_PROCESSING_REPORTS_ENABLED', yaml: `${BP}.reports.enabled`, description: 'Report generation on/off.' },
   'reports.formats': { env: 'BATCH_PROCESSING_REPORT_FORMATS', yaml: `${BP}.reports.formats`, description: 'Formats written for each report.' },
   'reports.templatesDir': { env: 'BATCH_PROCESSING_REPORT_TEMPLATES_DIR', yaml: `${BP}.reports.templates`, description: 'Folder of custom report templates; unset = built-in templates.' },
@@ -110,13 +110,13 @@ export const settings: Record<SettingKey, SettingSource> = {
   'ingestion.maxFields': { env: 'BATCH_PROCESSING_MAX_EVENT_FIELDS', yaml: `${BP}.ingestion.max_fields`, description: 'Most fields in an event\'s data.' },
   'ingestion.maxFutureSkewSeconds': { env: 'BATCH_PROCESSING_MAX_FUTURE_SKEW', yaml: `${BP}.ingestion.max_future_skew`, description: 'How far in the future an event timestamp may be.' },
   'ingestion.dimensionKeys': { env: 'BATCH_PROCESSING_DIMENSION_KEYS', yaml: `${BP}.ingestion.dimension_keys`, description: 'String fields of data aggregated as dimensions.' },
-  'kafka.bootstrapServers': { env: 'KAFKA_BOOTSTRAP_SERVERS', yaml: 'kafka.bootstrap_servers', description: 'Kafka brokers; unset = no Kafka (ingestion by HTTP only).' },
+  'kafka.bootstrapServers': { env: 'KAFKA_BOOTSTRAP_SERVERS', yaml: 'kafka.bootstrap_servers', description: 'Kafka brokers; unset = no Kafka (ingestion by HTTP only). Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
   'kafka.clientId': { env: 'KAFKA_CLIENT_ID', yaml: 'kafka.client_id', description: 'Kafka client id.' },
   'kafka.consumerGroup': { env: 'KAFKA_CONSUMER_GROUP', yaml: 'kafka.consumer_group', description: 'Consumer group of the pull consumer.' },
   'kafka.connectorGroup': { env: 'KAFKA_CONNECTOR_GROUP', yaml: 'kafka.connector_group', description: 'Consumer group of the Kafka connector that pushes records to functions: the local runtime\'s bridge consumes in it, and with kafka.consumption = push the status function measures the raw topics\' lag against the offsets it committed in Kafka. On OpenFaaS, set it to the group the kafka-connector is deployed with.' },
   'kafka.consumption': {
     env: 'KAFKA_CONSUMPTION', yaml: 'kafka.consumption',
-    description: 'How raw events get from Kafka into PostgreSQL, one path per deployment: pull = aggregate-hourly drains the raw topics before each run (exactly once, batched, fastest; no connector needed); push = a Kafka connector posts each record to ingest as it arrives (seconds of latency; one HTTP call per record). The other path stays off.',
+    description: 'How raw events get from Kafka into PostgreSQL, one path per deployment: pull = aggregate-hourly drains the raw topics before each run (exactly once, batched, fastest; no connector needed); push = a Kafka connector posts each record to ingest as it arrives (seconds of latency; one HTTP call per record). The other path stays off. Named in stack.yml (ingest and aggregate-hourly, which must agree; docs/configuration.md: settings stack.yml names).',
   },
   'kafka.sessionTimeoutMs': { env: 'KAFKA_SESSION_TIMEOUT_MS', yaml: 'kafka.session_timeout_ms', description: 'Consumer session timeout.' },
   'kafka.topics.raw': { env: 'KAFKA_RAW_TOPICS', yaml: 'kafka.topics.raw', description: 'Topics of raw events. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
@@ -135,14 +135,14 @@ export const settings: Record<SettingKey, SettingSource> = {
   },
   'database.poolSize': { env: 'DATABASE_POOL_SIZE', yaml: 'database.pool_size', description: 'Most pooled connections (embedded mode always uses 1).' },
   'metrics.port': { env: 'BATCH_PROCESSING_METRICS_PORT', yaml: 'monitoring.metrics_port', description: 'Port of the Prometheus endpoint (/metrics) of the local runtime; the API port serves it too.' },
-  'metrics.pushgatewayUrl': { env: 'PROMETHEUS_PUSHGATEWAY_URL', yaml: 'monitoring.pushgateway_url', description: 'Pushgateway the functions push their metrics to (grouping key job = function name, instance); unset = no push (the local runtime then serves them on its /metrics).' },
+  'metrics.pushgatewayUrl': { env: 'PROMETHEUS_PUSHGATEWAY_URL', yaml: 'monitoring.pushgateway_url', description: 'Pushgateway the functions push their metrics to (grouping key job = function name, instance); unset = no push (the local runtime then serves them on its /metrics), and no alert on run metrics has data from a deployment. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
   'metrics.instance': { env: 'BATCH_PROCESSING_METRICS_INSTANCE', yaml: 'monitoring.instance', description: 'The `instance` label of pushed and runtime-collected function metrics; unset = the host name (the pod name on Kubernetes).' },
   'openfaas.gatewayUrl': { env: 'OPENFAAS_GATEWAY_URL', yaml: 'openfaas.gateway_url', description: 'OpenFaaS gateway faas-cli deploys to (stack.yml provider.gateway) and the standalone Kafka bridge delivers to.' },
   'openfaas.gatewayPort': { env: 'GATEWAY_PORT', yaml: 'openfaas.gateway_port', description: 'Port of the local runtime\'s gateway.' },
   'log.level': { env: 'LOG_LEVEL', yaml: 'logging.level', description: 'Lowest pino level written.' },
-  's3.endpoint': { env: 'S3_ENDPOINT', yaml: 's3.endpoint', description: 'S3/MinIO endpoint; unset with no bucket = local archive folder.' },
-  's3.bucket': { env: 'S3_BUCKET', yaml: 's3.bucket', description: 'Bucket of archives and reports.' },
-  's3.region': { env: 'S3_REGION', yaml: 's3.region', description: 'S3 region.' },
+  's3.endpoint': { env: 'S3_ENDPOINT', yaml: 's3.endpoint', description: 'S3/MinIO endpoint; unset = AWS S3 (the SDK\'s endpoint of the region). Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
+  's3.bucket': { env: 'S3_BUCKET', yaml: 's3.bucket', description: 'Bucket of archives and reports; unset = the local archive folder (retention.archival.path) instead. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
+  's3.region': { env: 'S3_REGION', yaml: 's3.region', description: 'S3 region. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
   's3.accessKeyId': {
     env: 'S3_ACCESS_KEY_ID', yaml: 's3.access_key_id', secretFile: 's3-access-key-id', secret: true,
     description: 'S3 access key id; unset = the SDK\'s default credential chain.',
@@ -151,8 +151,8 @@ export const settings: Record<SettingKey, SettingSource> = {
     env: 'S3_SECRET_ACCESS_KEY', yaml: 's3.secret_access_key', secretFile: 's3-secret-access-key', secret: true,
     description: 'S3 secret access key.',
   },
-  's3.forcePathStyle': { env: 'S3_FORCE_PATH_STYLE', yaml: 's3.force_path_style', description: 'Path-style bucket addressing (MinIO and most S3 gateways need it).' },
-  's3.prefix': { env: 'S3_PREFIX', yaml: 's3.prefix', description: 'Key prefix of everything stored in the bucket (archives, reports); unset = the bucket root.' },
+  's3.forcePathStyle': { env: 'S3_FORCE_PATH_STYLE', yaml: 's3.force_path_style', description: 'Path-style bucket addressing (MinIO and most S3 gateways need it). Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
+  's3.prefix': { env: 'S3_PREFIX', yaml: 's3.prefix', description: 'Key prefix of everything stored in the bucket (archives, reports); unset = the bucket root. Named in stack.yml (docs/configuration.md: settings stack.yml names).' },
 };
 
 export const settingKeys = Object.keys(settings) as SettingKey[];

@@ -49,6 +49,7 @@ export const errorCatalogue = {
   JOB_LOCK_LOST: spec(500, true, 'A run lost its job lock (not refreshed within the lease) and stopped; the next run goes on.'),
   ARCHIVE_VERIFICATION_FAILED: spec(500, false, 'An archive read back differs from its manifest or from the live data; nothing was removed, and the next sweep writes it again.'),
   ARCHIVE_MISSING: spec(404, false, 'A restore asked for a day with no archive to read back.'),
+  ARCHIVE_NOT_WRITABLE: spec(500, false, 'Without S3 the archive is a local folder (retention.archival.path), and it cannot be written (read-only root filesystem, no permission, or a file in its path); set S3_BUCKET or mount a writable volume there.'),
   KAFKA_PUSH_OFF: spec(409, false, 'A Kafka connector delivered a raw topic to ingest while kafka.consumption is pull; not stored here (the pull stores it).'),
   IDEMPOTENCY_KEY_REUSED: spec(409, false, 'A push, report generation or report delivery carried an Idempotency-Key already used by another request (another body, content type, connector record, route or report); nothing was done. Use a new key for a new request.'),
   IDEMPOTENCY_KEY_IN_USE: spec(409, true, 'A report generation or delivery carried the Idempotency-Key of the same request still running; send it again once that one has answered.'),

@@ -51,11 +51,15 @@ async function scratchProject(t: { teardown(fn: () => unknown): void }): Promise
   return dir;
 }
 
-async function faasCli(cwd: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+async function faasCli(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
   const bin = requireBinary('faas-cli')!;
   return exec(bin, args, {
     cwd,
-    env: { PATH: process.env.PATH, HOME: cwd, OPENFAAS_TELEMETRY: '0' },
+    env: { PATH: process.env.PATH, HOME: cwd, OPENFAAS_TELEMETRY: '0', ...env },
     maxBuffer: 16 * 2 ** 20,
     timeout: 120_000,
   });
@@ -224,5 +228,40 @@ test.serial(
     );
     t.is((byName.get('ingest')?.annotations as Record<string, string>).topic, 'hxp.events.raw');
     t.is((byName.get('aggregate-hourly')?.annotations as Record<string, string>).schedule, '0 * * * *');
+  },
+);
+
+test.serial(
+  "faas-cli generate with the README's deployment variables exported hands every function its services",
+  async (t) => {
+    const dir = await scratchProject(t);
+    // the variables of README "Deploying to a real OpenFaaS", as its example exports them
+    const block = /```sh\n(npm run build[\s\S]*?)```/.exec(await readFile(join(ROOT, 'README.md'), 'utf8'));
+    const exported: Record<string, string> = {};
+    for (const [, assignments] of (block?.[1] ?? '').matchAll(/^export (.+?)(?:\s+#.*)?$/gm)) {
+      for (const [, name, value] of assignments!.matchAll(/(\w+)=(\S+)/g)) exported[name!] = value!;
+    }
+    for (const name of [
+      'S3_BUCKET',
+      'S3_ENDPOINT',
+      'KAFKA_BOOTSTRAP_SERVERS',
+      'PROMETHEUS_PUSHGATEWAY_URL',
+    ]) {
+      t.truthy(exported[name], `the README's example exports ${name}`);
+    }
+    const { stdout } = await faasCli(dir, ['generate', '-f', 'stack.yml'], exported);
+    const specs = parseAllDocuments(stdout)
+      .map((d) => d.toJS() as { spec?: { name: string; environment?: Record<string, string> } } | null)
+      .flatMap((d) => (d?.spec ? [d.spec] : []));
+    t.true(specs.length > 10);
+    for (const { name, environment = {} } of specs) {
+      t.is(environment.PROMETHEUS_PUSHGATEWAY_URL, exported.PROMETHEUS_PUSHGATEWAY_URL, name);
+      if (name !== 'ingest')
+        t.is(environment.KAFKA_BOOTSTRAP_SERVERS, exported.KAFKA_BOOTSTRAP_SERVERS, name);
+      const archive = ['status', 'generate-report', 'generate-report-cron', 'retention-sweep'].includes(name);
+      t.is(environment.S3_BUCKET, archive ? exported.S3_BUCKET : undefined, `${name}: S3_BUCKET`);
+      t.is(environment.S3_ENDPOINT, archive ? exported.S3_ENDPOINT : undefined, `${name}: S3_ENDPOINT`);
+      if (archive) t.is(environment.S3_PREFIX, '', `${name}: unset is deployed empty`);
+    }
   },
 );

@@ -1,7 +1,7 @@
 // The template server as a process, the way the local runtime and of-watchdog run it: the `listening`
 // line, SIGTERM draining, a bad handler path, and bundled functions running with plain `node index.js`
 // from a folder with no node_modules anywhere above it.
-import { cp } from 'node:fs/promises';
+import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import {
@@ -10,6 +10,7 @@ import {
   fixtureHandler,
   functionEnv,
   isListening,
+  ROOT,
   run,
   SLEEPY_HANDLER,
   TEMPLATE_ENTRY,
@@ -80,6 +81,39 @@ test('a module without a handler export is refused with the expected form', asyn
   );
   t.is(await fn.exited, 1);
   t.regex(fn.lines.join('\n'), /export default async \(event, context\)/);
+});
+
+test('generate-report and retention-sweep whose archive folder cannot be written exit 1 with ARCHIVE_NOT_WRITABLE before they listen', async (t) => {
+  const dir = await tempDir(t, 'archive');
+  // a path under a regular file cannot be created, by root either (chmod 555 does not stop root)
+  await writeFile(join(dir, 'a-file'), '');
+  const start = (fn: string, extra: Record<string, string>) =>
+    run(
+      t,
+      process.execPath,
+      ['--import', 'tsx', TEMPLATE_ENTRY],
+      functionEnv({
+        HANDLER_PATH: join(ROOT, 'functions', fn, 'handler.ts'),
+        PORT: '0',
+        DATABASE_URL: 'postgres://h/db', // not reached: the check comes before any connection
+        BATCH_PROCESSING_ARCHIVAL_PATH: join(dir, 'a-file', 'archive'),
+        ...extra,
+      }),
+    );
+  for (const fn of ['generate-report', 'retention-sweep']) {
+    const refused = start(fn, {});
+    t.is(await refused.exited, 1, fn);
+    t.false(refused.logs.some(isListening), `${fn} never listened`);
+    const fatal = refused.logs.find((e) => e.level === 'fatal');
+    t.is(fatal?.code, 'ARCHIVE_NOT_WRITABLE', fn);
+    t.regex(String(fatal?.msg), /Set S3_BUCKET.*writable volume at BATCH_PROCESSING_ARCHIVAL_PATH/, fn);
+  }
+  // with a bucket the folder is not used; with nothing to write there is nothing to check
+  const withS3 = start('generate-report', { S3_BUCKET: 'hxp-archive', S3_ENDPOINT: 'http://127.0.0.1:9' });
+  await withS3.waitFor(isListening);
+  const noArchival = start('retention-sweep', { BATCH_PROCESSING_ARCHIVAL_ENABLED: 'false' });
+  await noArchival.waitFor(isListening);
+  t.pass();
 });
 
 test('bundled: a function started without DATABASE_URL exits 1 with DATABASE_URL_REQUIRED before it listens', async (t) => {

@@ -27,7 +27,11 @@ test('parseStack reads functions, resolves handler folders and merges environmen
   const dir = mkdtempSync(join(tmpdir(), 'hxp-stack-'));
   mkdirSync(join(dir, 'functions', 'ingest'), { recursive: true });
   writeFileSync(join(dir, 'functions', 'ingest', 'handler.ts'), 'export default () => 1;');
-  writeFileSync(join(dir, 'env.yml'), 'environment:\n  FROM_FILE: "1"\n  OVERRIDDEN: file\n');
+  // faas-cli expands ${VAR} in stack.yml only, not in an environment file (checked with faas-cli generate)
+  writeFileSync(
+    join(dir, 'env.yml'),
+    'environment:\n  FROM_FILE: "1"\n  OVERRIDDEN: file\n  LITERAL: "${TAG:-x}"\n',
+  );
   writeFileSync(
     join(dir, 'stack.yml'),
     `version: 1.0
@@ -52,7 +56,7 @@ functions:
   t.is(fn.name, 'ingest');
   t.is(fn.image, 'hxp/ingest:1.2.3');
   t.is(fn.handlerPath, join(dir, 'functions', 'ingest', 'handler.ts'));
-  t.deepEqual(fn.environment, { OVERRIDDEN: 'file', NUM: '5', FROM_FILE: '1' });
+  t.deepEqual(fn.environment, { OVERRIDDEN: 'file', NUM: '5', FROM_FILE: '1', LITERAL: '${TAG:-x}' });
   t.deepEqual(fn.secrets, ['database-url']);
   t.deepEqual(fn.limits, { memory: '128Mi' });
   t.is(fn.requests, null);
@@ -99,6 +103,50 @@ test('the runtime expands stack.yml from the loaded configuration: a YAML file r
   t.is(fn('analyze-capacity')?.annotations.topic, 'my.events');
   t.is(fn('status')?.environment.BATCH_PROCESSING_REPORTS_CRON, '5 6 * * *');
   t.is(fn('aggregate-daily')?.environment.BATCH_PROCESSING_TIMEOUT, '600');
+});
+
+test('the runtime hands the functions the deployment services of the loaded configuration, empty when unset', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hxp-stack-services-'));
+  const file = join(dir, 'config.yml');
+  writeFileSync(
+    file,
+    [
+      's3:',
+      '  bucket: from-file',
+      '  prefix: p1',
+      'monitoring:',
+      '  pushgateway_url: http://pg:9091',
+      '',
+    ].join('\n'),
+  );
+  const stackFile = new URL('../../stack.yml', import.meta.url).pathname;
+  const env = { CONFIG_FILE: file, KAFKA_BOOTSTRAP_SERVERS: 'k1:9092, k2:9092', S3_PREFIX: 'from-env' };
+  const stack = loadConfiguredStack(stackFile, env, loadConfig({ env, secretsDir: dir }));
+  const envOf = (name: string) => stack.functions.find((f) => f.name === name)?.environment ?? {};
+  t.is(
+    envOf('generate-report').S3_BUCKET,
+    'from-file',
+    'a YAML file reaches the functions as faas-cli would',
+  );
+  t.is(
+    envOf('retention-sweep').S3_PREFIX,
+    'from-env',
+    'the environment over the file, as in the configuration',
+  );
+  t.is(envOf('status').S3_REGION, 'us-east-1', 'and the defaults');
+  t.is(envOf('aggregate-daily').KAFKA_BOOTSTRAP_SERVERS, 'k1:9092,k2:9092');
+  for (const f of stack.functions) t.is(f.environment.PROMETHEUS_PUSHGATEWAY_URL, 'http://pg:9091', f.name);
+
+  // nothing configured: the variables are empty, which the functions' configuration reads as unset
+  const bare = loadConfiguredStack(stackFile, {}, loadConfig({ env: {}, secretsDir: dir }));
+  const report = bare.functions.find((f) => f.name === 'generate-report')!;
+  t.is(report.environment.S3_BUCKET, '');
+  t.is(report.environment.KAFKA_BOOTSTRAP_SERVERS, '');
+  t.is(report.environment.PROMETHEUS_PUSHGATEWAY_URL, '');
+  const seen = loadConfig({ env: report.environment, secretsDir: dir });
+  t.is(seen.s3.bucket, undefined);
+  t.is(seen.kafka.bootstrapServers, undefined);
+  t.is(seen.metrics.pushgatewayUrl, undefined);
 });
 
 test('function routes parse name, namespace, suffix and query', (t) => {

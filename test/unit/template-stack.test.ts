@@ -6,7 +6,13 @@ import { join, resolve } from 'node:path';
 import test from 'ava';
 import { CronExpressionParser } from 'cron-parser';
 import { parse } from 'yaml';
-import { MAX_JOB_TIMEOUT_SECONDS, parseConfig, settings } from '../../shared/config/index.ts';
+import {
+  loadConfig,
+  MAX_JOB_TIMEOUT_SECONDS,
+  parseConfig,
+  settings,
+  settingsAsEnv,
+} from '../../shared/config/index.ts';
 import { envsubst } from '../../runtime/stack.ts';
 
 /** The original deployment's budget (its BATCH_PROCESSING_MEMORY_LIMIT / _CPU_LIMIT defaults). */
@@ -229,15 +235,130 @@ test('schedules, raw topics and the gateway follow the configuration variables o
     t.is(configured.functions[name]?.environment.BATCH_PROCESSING_REPORTS_CRON, '5 6 * * *', name);
   }
   t.is(configured.functions['retention-sweep']?.environment.BATCH_PROCESSING_RETENTION_CRON, '7 4 * * *');
-  // Every ${VAR} in stack.yml is a configuration variable, so it is documented and validated.
+});
+
+// Every `${…}` faas-cli would expand (it takes any name, lower case included; a bare $NAME it leaves alone).
+const expansions = [...text.matchAll(/\$\{([^}:-]*)(?::?-([^}]*))?\}/g)].map(([whole, name, fallback]) => ({
+  whole,
+  name: name!,
+  fallback,
+}));
+
+test('every ${VAR} in stack.yml is a documented configuration variable: a typo cannot deploy an unset setting', (t) => {
   const known = new Set(Object.values(settings).map((s) => s.env));
-  for (const [, name] of text.matchAll(/\$\{([A-Z0-9_]+)/g)) t.true(known.has(name!), `${name} is a setting`);
+  const documented = readFileSync(join(ROOT, 'docs/configuration.md'), 'utf8');
+  t.true(expansions.length > 20, 'the pattern finds the expansions');
+  for (const { whole, name } of expansions) {
+    t.true(known.has(name), `${whole}: ${name} is no configuration variable (shared/config/keys.ts)`);
+    t.true(documented.includes(`| \`${name}\` |`), `${whole}: ${name} is in docs/configuration.md`);
+  }
+  // the other forms, which the configuration would never see
+  t.deepEqual(text.match(/\$[A-Za-z_]\w*/g) ?? [], [], 'no bare $NAME (faas-cli leaves it as it is)');
+  t.deepEqual(text.match(/\$\{[^}]*$/gm) ?? [], [], 'no unclosed ${');
+});
+
+test("a ${VAR:-default} in stack.yml defaults to the setting's default, or to empty (unset) when it has none", (t) => {
+  const asEnv = settingsAsEnv(defaults);
+  for (const { whole, name, fallback } of expansions) {
+    if (fallback === undefined) continue;
+    t.is(fallback, asEnv[name] ?? '', `${whole}: the default of ${name} in shared/config`);
+  }
+});
+
+/** Functions whose code uses each service: Kafka (publish, pull or probe), the archive (S3 or folder). */
+const KAFKA_USERS = functions.map(([name]) => name).filter((name) => name !== 'ingest');
+const ARCHIVE_USERS = ['status', 'generate-report', 'generate-report-cron', 'retention-sweep'];
+const S3_VARIABLES = ['S3_BUCKET', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE', 'S3_PREFIX'];
+
+test("a plain faas-cli deploy hands each function the services it uses, from the deployer's environment", (t) => {
+  const env = {
+    KAFKA_BOOTSTRAP_SERVERS: 'kafka-0.kafka:9092,kafka-1.kafka:9092',
+    KAFKA_CONSUMPTION: 'push',
+    S3_BUCKET: 'hxp-archive',
+    S3_ENDPOINT: 'https://s3.example.com',
+    S3_REGION: 'eu-central-1',
+    S3_FORCE_PATH_STYLE: 'false',
+    S3_PREFIX: 'prod',
+    BATCH_PROCESSING_ARCHIVAL_PATH: '/mnt/archive',
+    PROMETHEUS_PUSHGATEWAY_URL: 'http://pushgateway.monitoring:9091',
+  };
+  const deployed = parse(envsubst(text, env)) as StackFile;
+  for (const [name, fn] of Object.entries(deployed.functions)) {
+    const got = loadConfig({ env: fn.environment, secretsDir: '/nonexistent-hxp-secrets' });
+    t.is(got.metrics.pushgatewayUrl, env.PROMETHEUS_PUSHGATEWAY_URL, `${name}: Pushgateway`);
+    if (KAFKA_USERS.includes(name)) {
+      t.deepEqual(got.kafka.bootstrapServers, env.KAFKA_BOOTSTRAP_SERVERS.split(','), `${name}: brokers`);
+    }
+    if (ARCHIVE_USERS.includes(name)) {
+      t.deepEqual(
+        { ...got.s3 },
+        {
+          bucket: 'hxp-archive',
+          endpoint: 'https://s3.example.com',
+          region: 'eu-central-1',
+          forcePathStyle: false,
+          prefix: 'prod',
+        },
+        `${name}: S3`,
+      );
+      t.is(got.retention.archival.path, '/mnt/archive', `${name}: archival path`);
+      // the S3 keys come as the secrets these functions mount, never through stack.yml
+      for (const secret of ['s3-access-key-id', 's3-secret-access-key']) {
+        t.true(fn.secrets?.includes(secret), `${name}: mounts ${secret}`);
+      }
+    } else {
+      for (const variable of S3_VARIABLES) t.false(variable in fn.environment, `${name}: no ${variable}`);
+      t.false(fn.secrets?.includes('s3-access-key-id'), `${name}: no S3 keys it does not use`);
+    }
+  }
+  for (const name of ['ingest', 'aggregate-hourly']) {
+    t.is(deployed.functions[name]?.environment.KAFKA_CONSUMPTION, 'push', `${name}: one consumption path`);
+  }
+  t.deepEqual(
+    functions.filter(([, fn]) => 'KAFKA_BOOTSTRAP_SERVERS' in fn.environment).map(([name]) => name),
+    KAFKA_USERS,
+  );
+});
+
+test('with none of them set, the deployment variables are empty, and empty means unset', (t) => {
+  for (const [name, fn] of functions) {
+    const got = loadConfig({ env: fn.environment, secretsDir: '/nonexistent-hxp-secrets' });
+    t.is(got.metrics.pushgatewayUrl, undefined, `${name}: no Pushgateway`);
+    t.is(got.kafka.bootstrapServers, undefined, `${name}: no Kafka`);
+    t.is(got.s3.bucket, undefined, `${name}: no bucket (the local archive folder)`);
+    t.is(got.s3.endpoint, undefined, name);
+    t.is(got.s3.prefix, undefined, name);
+    t.is(got.s3.region, defaults.s3.region, name);
+    t.is(got.retention.archival.path, defaults.retention.archival.path, name);
+    for (const variable of ['PROMETHEUS_PUSHGATEWAY_URL', 'S3_BUCKET', 'KAFKA_BOOTSTRAP_SERVERS']) {
+      if (variable in fn.environment) t.is(fn.environment[variable], '', `${name}: ${variable}`);
+    }
+  }
+});
+
+test('the topics reach the functions that publish or pull them, not only the subscriptions', (t) => {
+  const deployed = parse(
+    envsubst(text, { KAFKA_EVENTS_TOPIC: 'my.events', KAFKA_RAW_TOPICS: 'a.raw,b.raw' }),
+  ) as StackFile;
+  for (const name of KAFKA_USERS.filter((n) => n !== 'status')) {
+    const got = loadConfig({ env: deployed.functions[name]!.environment, secretsDir: '/nonexistent' });
+    t.is(got.kafka.topics.events, 'my.events', `${name} publishes where generate-report listens`);
+  }
+  for (const name of ['ingest', 'aggregate-hourly']) {
+    const got = loadConfig({ env: deployed.functions[name]!.environment, secretsDir: '/nonexistent' });
+    t.deepEqual(got.kafka.topics.raw, ['a.raw', 'b.raw'], `${name}: the raw topics`);
+  }
 });
 
 test('every handler starts through initFunction: no DATABASE_URL or a bad setting stops it before it listens', (t) => {
   for (const handler of new Set(functions.map(([, fn]) => fn.handler))) {
     const source = readFileSync(join(ROOT, handler, 'handler.ts'), 'utf8');
-    t.regex(source, /^export const init = initFunction;$/m, `${handler}/handler.ts exports init`);
+    // initFunction itself, or an init that starts with it and then checks what only its function needs
+    t.regex(
+      source,
+      /^export (const init = initFunction;$|async function init\(\)[^{]*\{\n {2}const config = initFunction\(\);$)/m,
+      `${handler}/handler.ts exports init`,
+    );
   }
 });
 
