@@ -11,7 +11,7 @@ import { matchRoute, type Route } from '../http/index.ts';
 import type { Trigger } from '../jobs/index.ts';
 import { restoreArchivedDays } from './restore.ts';
 import { retentionStatus } from './status.ts';
-import { runRetentionSweep } from './sweep.ts';
+import { retentionOptions, runRetentionSweep } from './sweep.ts';
 import type { RetentionDeps, SweepSummary } from './types.ts';
 
 export interface RetentionRequest {
@@ -110,6 +110,7 @@ const routes: Route<Handler>[] = [
       body: await retentionStatus(deps.db, deps.policy, {
         schedule: deps.schedule,
         location: deps.store.location,
+        runLeaseMs: retentionOptions(deps).lockLeaseMs,
         now: deps.clock?.() ?? new Date(),
       }),
     }),

@@ -1,6 +1,7 @@
 // GET /retention/status: the policy and its cutoffs now, the last sweep and the next, what is archived (raw
 // days as contiguous ranges, aggregate months per level), what is restored or failed, and storage usage.
 import type { Queryable } from '../db/index.ts';
+import { abandonedRunError, type AbandonedRunError } from '../status/abandoned-run.ts';
 import { CRON_TIME_ZONE, nextCronFire } from '../status/aggregation-status.ts';
 import { listArchives, type ArchiveRow } from './archives-sql.ts';
 import { cutoffsAt, DAY_MS, type RetentionPolicy } from './policy.ts';
@@ -97,10 +98,46 @@ function strip(r: ArchivedRange & { end: number }): ArchivedRange {
   return range;
 }
 
+interface SweepRunRow {
+  id: number;
+  status: string;
+  trigger: string;
+  started_at: Date;
+  finished_at: Date | null;
+  error_code: string | null;
+  error: string | null;
+  details: Record<string, unknown>;
+  /** When the sweep's lock was last refreshed for this run; null when the lock is not held for it. */
+  lock_refreshed_at: Date | null;
+}
+
+/**
+ * The last sweep as shown. One whose invocation died shows failed with RUN_ABANDONED at once, though its
+ * ledger row says 'running' until the next sweep (which may be a day away) marks it so.
+ */
+function lastSweep(run: SweepRunRow, abandoned: AbandonedRunError | null): LastSweep {
+  const error = run.error_code ? { code: run.error_code, message: run.error ?? '' } : abandoned;
+  return {
+    runId: Number(run.id),
+    status: abandoned ? 'failed' : run.status,
+    trigger: run.trigger,
+    startedAt: run.started_at.toISOString(),
+    finishedAt: run.finished_at?.toISOString() ?? null,
+    error,
+    details: run.details,
+  };
+}
+
 export async function retentionStatus(
   db: Queryable,
   policy: RetentionPolicy,
-  options: { schedule: string; location: string; now: Date },
+  options: {
+    schedule: string;
+    location: string;
+    now: Date;
+    /** The sweep's lock lease: a run still 'running' past it, its lock not refreshed, shows as abandoned. */
+    runLeaseMs?: number | undefined;
+  },
 ): Promise<RetentionStatus> {
   const { now } = options;
   const cutoffs = cutoffsAt(policy, now);
@@ -111,17 +148,11 @@ export async function retentionStatus(
     const rows = removed.filter((a) => a.kind === 'aggregate' && a.unit.startsWith(`${level}/`));
     if (rows.length > 0) aggregate[level] = ranges(rows, (r) => r.unit.slice(level.length + 1));
   }
-  const runs = await db.query<{
-    id: number;
-    status: string;
-    trigger: string;
-    started_at: Date;
-    finished_at: Date | null;
-    error_code: string | null;
-    error: string | null;
-    details: Record<string, unknown>;
-  }>(
-    `SELECT id, status, trigger, started_at, finished_at, error_code, error, details FROM runs
+  const runs = await db.query<SweepRunRow>(
+    `SELECT id, status, trigger, started_at, finished_at, error_code, error, details,
+            (SELECT l.locked_at FROM job_locks l
+              WHERE l.job = runs.job AND l.run_id = runs.id AND l.locked_by IS NOT NULL) AS lock_refreshed_at
+     FROM runs
      WHERE job = $1 AND status <> 'skipped' ORDER BY started_at DESC, id DESC LIMIT 1`,
     [RETENTION_JOB],
   );
@@ -150,17 +181,7 @@ export async function retentionStatus(
       dedupKeys: cutoffs.dedupKeys.toISOString(),
     },
     location: options.location,
-    lastSweep: last
-      ? {
-          runId: Number(last.id),
-          status: last.status,
-          trigger: last.trigger,
-          startedAt: last.started_at.toISOString(),
-          finishedAt: last.finished_at?.toISOString() ?? null,
-          error: last.error_code ? { code: last.error_code, message: last.error ?? '' } : null,
-          details: last.details,
-        }
-      : null,
+    lastSweep: last ? lastSweep(last, abandonedRunError(last, now, options.runLeaseMs)) : null,
     lastSuccess: success.rows[0]?.finished_at.toISOString() ?? null,
     nextSweep: nextCronFire(options.schedule, CRON_TIME_ZONE, now).toISOString(),
     archived: {

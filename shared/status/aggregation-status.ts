@@ -3,6 +3,7 @@
 // (cron-parser, in the configured zone).
 import { CronExpressionParser } from 'cron-parser';
 import type { Queryable } from '../db/index.ts';
+import { abandonedRunError } from './abandoned-run.ts';
 import {
   dirtyClosedWindowCounts,
   failingWindowCounts,
@@ -85,27 +86,14 @@ export function nextCronFire(schedule: string, timeZone: string, after: Date): D
   return CronExpressionParser.parse(schedule, { tz: timeZone, currentDate: after }).next().toDate();
 }
 
-/**
- * The run's error as shown; a run running past its lease gets RUN_ABANDONED (the ledger row says 'running'
- * until the next run) — unless the job's lock is still being refreshed for it: its invocation is alive, in a
- * step longer than the lease.
- */
+/** The run's error as shown: its own, or RUN_ABANDONED while the ledger still says it runs (abandoned-run.ts). */
 function shownError(
   run: LatestRunRow,
   now: Date,
   leaseMs: number | undefined,
 ): { code: string | null; message: string } | null {
   if (run.error !== null) return { code: run.error_code, message: run.error };
-  const runningMs = now.getTime() - new Date(run.started_at).getTime();
-  if (run.status !== 'running' || leaseMs === undefined || runningMs <= leaseMs) return null;
-  const held = run.lock_refreshed_at;
-  if (held !== null && now.getTime() - new Date(held).getTime() <= leaseMs) return null;
-  return {
-    code: 'RUN_ABANDONED',
-    message:
-      `running for ${Math.round(runningMs / 1000)} s, past the job's lease of ${Math.round(leaseMs / 1000)} s, ` +
-      'its lock no longer refreshed: its invocation ended without finishing it; the next invocation of the job marks it failed',
-  };
+  return abandonedRunError(run, now, leaseMs);
 }
 
 function stateOf(

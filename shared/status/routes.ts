@@ -42,7 +42,7 @@ export interface StatusDeps {
   /** The retention policy (its quotas): /metrics computes storage usage against it; absent = not reported. */
   retention?: RetentionPolicy | undefined;
   /** The sweep's cron schedule and the archive's location, which the dashboard's retention card shows. */
-  retentionSweep?: { schedule: string; location: string } | undefined;
+  retentionSweep?: { schedule: string; location: string; runLeaseMs: number } | undefined;
   clock?: () => Date;
   healthTimeoutMs?: number;
   /** Servers and version of /openapi.json. */
@@ -226,7 +226,11 @@ export function statusDepsFromConfig(
     replay: { db, settings: normalizeSettingsFrom(config), metrics: options.metrics },
     apiToken: config.api.token,
     retention: policyFrom(config),
-    retentionSweep: { schedule: config.retention.cron, location: openObjectStore(config).location },
+    retentionSweep: {
+      schedule: config.retention.cron,
+      location: openObjectStore(config).location,
+      runLeaseMs: config.jobs.timeoutSeconds * 1000 + 60_000,
+    },
     kafkaLag: kafka && kafkaLagSourceFrom(config, kafka),
     openApi: {
       apiUrl: `http://127.0.0.1:${config.api.port}`,

@@ -11,6 +11,7 @@ import {
   handleRetentionRequest,
   listArchives,
   recordRetentionState,
+  retentionStatus,
   runRetentionSweep,
   type RetentionDeps,
   type RetentionHooks,
@@ -510,6 +511,14 @@ for (const point of KILL_POINTS) {
 
       // the killed sweep's lock is stale after its lease; the next sweep takes over and finishes
       await new Promise((resolve) => setTimeout(resolve, 1_100));
+      // meanwhile the status shows it abandoned, though its ledger row says 'running' until that next sweep
+      const shown = await retentionStatus(db, deps(db, store).policy, {
+        schedule: '30 0 * * *',
+        location: store.location,
+        now: new Date(),
+        runLeaseMs: 1_000,
+      });
+      t.like(shown.lastSweep, { status: 'failed', error: { code: 'RUN_ABANDONED' } });
       const resumed = await runRetentionSweep(
         deps(db, store, { options: { rowsPerPart: 600, rowsPerGroup: 100, lockLeaseMs: 1_000 } }),
         { trigger: 'manual' },
