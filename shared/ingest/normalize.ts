@@ -138,11 +138,15 @@ export function normalizeHttpBody(
   });
 }
 
-// A pushed bad event has no offset; its bytes identify it, so re-sending it lands one dead letter.
+/** A pushed bad event has no offset; its bytes identify it, so re-sending it lands one dead letter. */
+export function httpLetterKey(payload: Buffer): string {
+  return `http:${createHash('sha256').update(payload).digest('hex')}`;
+}
+
 function httpLetter(payload: Buffer, r: Rejection): DeadLetter {
   return {
     origin: 'http',
-    idempotencyKey: `http:${createHash('sha256').update(payload).digest('hex')}`,
+    idempotencyKey: httpLetterKey(payload),
     reasonCode: r.code,
     reason: reasonOf(r),
     payload,

@@ -11,6 +11,7 @@ import { CopyBuffer } from './copy-buffer.ts';
 import { KeptRows, type PreparedRow } from './kept-rows.ts';
 import { KeyClaimTuples } from './key-claim-tuples.ts';
 import { appendRawRow, readRawRow, type RawRow } from './raw-row-binary.ts';
+import { httpLetterKey, kafkaRecordKey } from './normalize.ts';
 import { unstorableReason } from './storable.ts';
 import type { DeadLetter, IngestEvent, KafkaRecordRef } from './types.ts';
 
@@ -180,15 +181,25 @@ export class RowPreparer {
       });
       return;
     }
+    // Not kept, so its key is free again: a later event with it is not a repeat of a row that does not exist
+    // (a valid resend after a bad one would otherwise be counted a duplicate and lost).
+    this.seen.delete(event.idempotencyKey);
+    const payload = event.original?.() ?? Buffer.from(dataJson);
+    const { kafka } = event;
     this.unstorable.push({
       origin: this.origin,
-      idempotencyKey: event.idempotencyKey.replaceAll('\u0000', ''),
+      // keyed like any refused record — by its Kafka position, else its bytes — not by the event's id: two
+      // different bad events with one id are two dead letters, and a redelivered one is still one
+      idempotencyKey: kafka
+        ? kafkaRecordKey(kafka.topic, kafka.partition, kafka.offset)
+        : httpLetterKey(payload),
+      eventKey: event.idempotencyKey,
       reasonCode: UNSTORABLE_CODE,
       reason,
-      payload: event.original?.() ?? Buffer.from(dataJson),
-      topic: event.kafka?.topic,
-      partition: event.kafka?.partition,
-      offset: event.kafka?.offset,
+      payload,
+      topic: kafka?.topic,
+      partition: kafka?.partition,
+      offset: kafka?.offset,
     });
   }
 

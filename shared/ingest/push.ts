@@ -139,7 +139,8 @@ export async function answerPush(deps: PushDeps, request: PushRequest): Promise<
   const events: IngestEvent[] = [];
   const letters: DeadLetter[] = [];
   const rejections: PushRejection[] = [];
-  const eventIndex = new Map<string, number>();
+  /** Each key's places in the body, in order (several when events repeat a key). */
+  const eventIndex = new Map<string, number[]>();
   let costInferred = 0;
   let unpriced = 0;
   normalized.forEach((result, index) => {
@@ -147,7 +148,9 @@ export async function answerPush(deps: PushDeps, request: PushRequest): Promise<
       events.push(result.event);
       if (result.event.cost === 'inferred') costInferred += 1;
       else if (result.event.cost === 'unpriced') unpriced += 1;
-      eventIndex.set(result.event.idempotencyKey, index);
+      const places = eventIndex.get(result.event.idempotencyKey);
+      if (places) places.push(index);
+      else eventIndex.set(result.event.idempotencyKey, [index]);
     } else {
       letters.push(result.letter);
       rejections.push({ index, code: result.letter.reasonCode, reason: result.letter.reason });
@@ -199,12 +202,18 @@ export async function answerPush(deps: PushDeps, request: PushRequest): Promise<
 function pushResult(
   stored: StoreResult,
   refusedBeforeStore: readonly PushRejection[],
-  eventIndex: ReadonlyMap<string, number>,
+  eventIndex: ReadonlyMap<string, readonly number[]>,
   pricing: { costInferred: number; unpriced: number },
 ): PushResult {
   const rejections = [...refusedBeforeStore];
+  // The unstorable events of a key are its first ones in the body: once one of them is kept, the rest are
+  // repeats of it (shared/ingest/prepare-rows.ts). So the n-th letter of a key is its n-th place.
+  const taken = new Map<string, number>();
   for (const letter of stored.unstorable) {
-    const index = eventIndex.get(letter.idempotencyKey) ?? 0;
+    const key = letter.eventKey ?? letter.idempotencyKey;
+    const n = taken.get(key) ?? 0;
+    taken.set(key, n + 1);
+    const index = eventIndex.get(key)?.[n] ?? 0;
     rejections.push({ index, code: letter.reasonCode, reason: letter.reason });
   }
   rejections.sort((a, b) => a.index - b.index);

@@ -45,6 +45,8 @@ export interface KafkaRecordRef {
 export interface DeadLetter {
   origin: 'kafka' | 'http';
   idempotencyKey: string;
+  /** The key of the event it refused, when the record was read as one (kept in memory, not stored). */
+  eventKey?: string | undefined;
   /** EVENT_* from shared/events, or INGEST_* from this module. */
   reasonCode: string;
   reason: string;

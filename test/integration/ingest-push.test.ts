@@ -255,3 +255,39 @@ test('an event PostgreSQL cannot store keeps its own bytes in its dead letter, a
   const [letter] = await keyedLetters(deps);
   t.true(letter!.payload.equals(Buffer.from(line)), letter!.payload.toString());
 });
+
+test('a valid event after an unstorable one with the same id is stored, not counted a duplicate of it', async (t) => {
+  const deps = await setup(t);
+  const bad = event('n1', { source: 'a\u0000b' });
+  const good = event('n1');
+  const result = await ingestPayload(deps, { body: JSON.stringify([bad, good]), headers: {} });
+  // the refusal names the bad event's place (0), and the good one is the row kept under the id
+  t.like(result, { stored: 1, duplicates: 0, rejected: 1 });
+  t.deepEqual(
+    result.rejections.map((r) => [r.index, r.code]),
+    [[0, 'INGEST_UNSTORABLE_TEXT']],
+  );
+  t.is(await countOf(deps.db, 'SELECT count(*) AS n FROM raw_events'), 1);
+  // two bad ones before it: each its own place
+  const twice = await ingestPayload(deps, {
+    body: JSON.stringify([
+      event('n2', { source: 'x\u0000' }),
+      event('n2', { source: 'y\u0000' }),
+      event('n2'),
+    ]),
+    headers: {},
+  });
+  t.like(twice, { stored: 1, duplicates: 0, rejected: 2 });
+  t.deepEqual(
+    twice.rejections.map((r) => r.index),
+    [0, 1],
+  );
+  // each bad event is a dead letter of its own, with its own bytes (keyed by them, not by the shared id)
+  t.deepEqual(
+    (await keyedLetters(deps)).map((l) => JSON.parse(l.payload.toString()).source),
+    ['a\u0000b', 'x\u0000', 'y\u0000'],
+  );
+  // once stored, the id's later events are repeats as before
+  const again = await ingestPayload(deps, { body: JSON.stringify(good), headers: {} });
+  t.like(again, { stored: 0, duplicates: 1 });
+});

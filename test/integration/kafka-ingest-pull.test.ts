@@ -95,6 +95,32 @@ test('pull stores every good record once, dead-letters the bad ones, and stores 
   t.is(await countOf(db, 'SELECT count(*) AS n FROM dead_letters'), 3);
 });
 
+test('a valid record after an unstorable one with the same id is stored; each bad one is a dead letter', async (t) => {
+  const { kafka, db, topic, options } = await setup(t, 1);
+  // "\u0000" is valid JSON that no text column takes: refused when its row is made, after its id was read
+  const values = [
+    llmEvent('a', 10, { id: 'n2', source: 'a\u0000b' }),
+    llmEvent('b', 10, { id: 'n2' }),
+    llmEvent('c', 10, { id: 'n3', source: 'c\u0000' }),
+    llmEvent('d', 10, { id: 'n3', source: 'd\u0000' }),
+  ];
+  await produceValues(kafka, topic, values, 1);
+  const result = await pullFromKafka({ db, kafka }, options);
+  t.like(result, { recordsIn: 4, stored: 1, duplicates: 0, rejected: 3, lag: 0 });
+  const { rows } = await db.query<{ seq: string }>("SELECT data->>'seq' AS seq FROM raw_events");
+  t.deepEqual(
+    rows.map((r) => r.seq),
+    ['b'],
+  );
+  const letters = await db.query<{ idempotency_key: string }>(
+    'SELECT idempotency_key FROM dead_letters ORDER BY kafka_offset',
+  );
+  t.deepEqual(
+    letters.rows.map((r) => r.idempotency_key),
+    [`${topic}:0:0`, `${topic}:0:2`, `${topic}:0:3`],
+  );
+});
+
 test('push first, pull second: the connector record and the pulled record are one event', async (t) => {
   const { kafka, db, topic, options } = await setup(t, 1);
   await produceValues(kafka, topic, [llmEvent('p0'), llmEvent('p1')], 1);
