@@ -306,3 +306,29 @@ bothBackends('an id or cursor past the bigint range is a 400 naming the field, n
   t.true(isBatchError(last, 'NOT_FOUND'));
   t.is((await list(d, { cursor: '9223372036854775807' })).count, 0);
 });
+
+// Regression: the listing selected `id::text AS id` and ordered by that text alias (9, 8, …, 3, 23, 22, …,
+// 2, 19, …, 10, 1) while the cursor compared the bigint column, so paging 22 letters 5 at a time showed 9.
+bothBackends('paging with small pages through more than 9 letters returns every letter once', async (t, db) => {
+  const lines = Array.from({ length: 22 }, (_, i) =>
+    JSON.stringify({ event_type: 'llm_request', data: `not an object ${i}` }),
+  );
+  const pushed = await ingestPayload(
+    { db },
+    { body: lines.join('\n'), headers: { 'content-type': 'application/x-ndjson' } },
+  );
+  t.like(pushed, { rejected: 22 });
+  const d = deps(db, new Registry());
+  const all = (await list(d, { limit: '500' })).deadLetters.map((l) => l.id);
+  t.is(all.length, 22);
+  t.deepEqual(all, [...all].sort((a, b) => b - a), 'newest first, by number');
+  const paged: number[] = [];
+  let cursor: string | null | undefined;
+  for (let pages = 0; pages < 10 && cursor !== null; pages++) {
+    const page = await list(d, { limit: '5', ...(cursor ? { cursor } : {}) });
+    paged.push(...page.deadLetters.map((l) => l.id));
+    cursor = page.nextCursor;
+  }
+  t.is(cursor, null, 'the last page says so');
+  t.deepEqual(paged, all);
+});
