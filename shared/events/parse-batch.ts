@@ -2,6 +2,7 @@
 // event per line). A line that is not JSON becomes its own EVENT_NOT_JSON item; its neighbours are unaffected.
 // Every item can give its own bytes as they came, for a dead letter.
 import { arrayElementSpans, isJsonSpace } from './array-elements.ts';
+import { jsonErrorPlace } from './json-error-place.ts';
 import { preview, rejection, type Rejection } from './rejection.ts';
 
 export type BatchItem =
@@ -166,7 +167,10 @@ function arrayItems(text: string, values: unknown[]): BatchItem[] {
  * Body → raw items. With an NDJSON content type (application/x-ndjson, application/jsonl, …) the body is read
  * line by line. Otherwise it is parsed as one JSON document — an array gives one item per element, anything
  * else one item — and if that fails but several lines parse on their own, it is read as NDJSON (so NDJSON sent
- * as application/json still works); a body that is neither is one EVENT_NOT_JSON item. Empty body → [].
+ * as application/json still works); a body that is neither is one EVENT_NOT_JSON item. A body that starts
+ * with `[` is an array, never NDJSON: when it does not parse, it is one EVENT_NOT_JSON item with the parser's
+ * message and place — split into lines, a pretty-printed array with one comma missing was stored in part,
+ * its brackets refused as junk. Empty body → [].
  */
 export function parseBatch(body: string | Buffer, contentType?: string): BatchItem[] {
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
@@ -174,28 +178,62 @@ export function parseBatch(body: string | Buffer, contentType?: string): BatchIt
 
   const text = typeof body === 'string' ? body.replace(/^\uFEFF/, '') : decodeText(body);
   if (text !== undefined && text.trim() === '') return [];
+  const array = startsArray(body);
   if (text !== undefined) {
     try {
       const value = JSON.parse(text) as unknown;
       if (Array.isArray(value)) return arrayItems(text, value);
       return [{ ok: true, index: 0, raw: value, bytes: () => Buffer.from(trimJsonSpace(text)) }];
     } catch (error) {
+      if (array) {
+        return [
+          wholeBody(
+            text,
+            `request body is a JSON array but not valid JSON (${jsonErrorPlace(text, error)}); nothing of it ` +
+              `was stored — fix the array (a comma between elements, none after the last) and send it again`,
+          ),
+        ];
+      }
       const lines = lineItems(body);
       if (lines.length > 1 && lines.some((item) => item.ok)) return lines;
       return [
-        {
-          ok: false,
-          index: 0,
-          raw: text,
-          bytes: () => Buffer.from(text),
-          rejection: rejection(
-            'EVENT_NOT_JSON',
-            `request body is not valid JSON (${(error as Error).message}): ${preview(text)}; send one event ` +
-              `object, a JSON array of events, or NDJSON (one event per line, Content-Type application/x-ndjson)`,
-          ),
-        },
+        wholeBody(
+          text,
+          `request body is not valid JSON (${jsonErrorPlace(text, error)}): ${preview(text)}; send one event ` +
+            `object, a JSON array of events, or NDJSON (one event per line, Content-Type application/x-ndjson)`,
+        ),
       ];
     }
   }
+  if (array && typeof body !== 'string') {
+    const own = body.subarray(0, 3).equals(BOM) ? body.subarray(3) : body;
+    return [
+      wholeBody(
+        own.toString('utf8'),
+        'request body is a JSON array but not valid UTF-8 text; nothing of it was stored — send it encoded as UTF-8',
+        own,
+      ),
+    ];
+  }
   return lineItems(body); // not UTF-8 as a whole: keep the lines that are
+}
+
+/** Whether the body's first character after a BOM and whitespace is `[`: then it can only be a JSON array. */
+function startsArray(body: string | Buffer): boolean {
+  let i =
+    typeof body === 'string' ? (body.startsWith('\uFEFF') ? 1 : 0) : body.subarray(0, 3).equals(BOM) ? 3 : 0;
+  const at = (k: number) => (typeof body === 'string' ? body.charCodeAt(k) : (body[k] as number));
+  while (i < body.length && isJsonSpace(at(i))) i++;
+  return i < body.length && at(i) === 0x5b;
+}
+
+/** The whole body as one refused item: its text shown, its bytes as received (without a BOM) kept. */
+function wholeBody(text: string, reason: string, own?: Buffer): BatchItem {
+  return {
+    ok: false,
+    index: 0,
+    raw: text,
+    bytes: () => (own === undefined ? Buffer.from(text) : Buffer.from(own)),
+    rejection: rejection('EVENT_NOT_JSON', reason),
+  };
 }

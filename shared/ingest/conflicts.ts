@@ -84,3 +84,24 @@ export function conflictLetter(
     offset: event.kafka?.offset,
   };
 }
+
+/**
+ * The conflicting event of a conflict letter's payload, as JSON bytes: what a replay offers again (the wrapper
+ * itself is no event). Undefined when the payload is not such a wrapper.
+ */
+export function conflictingEventBytes(payload: Buffer): Buffer | undefined {
+  let wrapper: unknown;
+  try {
+    wrapper = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const conflicting =
+    typeof wrapper === 'object' && wrapper !== null && 'conflicting' in wrapper
+      ? wrapper.conflicting
+      : undefined;
+  // Written by conflictLetter from JSON-parsed content, so stringifying it again gives the same event.
+  return typeof conflicting === 'object' && conflicting !== null
+    ? Buffer.from(JSON.stringify(conflicting))
+    : undefined;
+}

@@ -58,6 +58,8 @@ export interface DeadLetterFilter {
   payloadBytes?: number | undefined;
 }
 
+// id is read as text (a bigint passes 2^53); ORDER BY names the column as dead_letters.id, because a bare
+// \`id\` there means this text alias and would sort 9 before 10.
 const COLUMNS = `id::text AS id, received_at, origin, topic, kafka_partition, kafka_offset::text AS kafka_offset,
   reason_code, reason, octet_length(payload) AS payload_bytes, replay_attempts, replayed_at, replay_outcome,
   replay_error`;
@@ -72,7 +74,7 @@ export async function selectDeadLetters(db: Queryable, filter: DeadLetterFilter)
         AND ($3::timestamptz IS NULL OR received_at < $3)
         AND ($4::bigint IS NULL OR id < $4)
         AND ($7::bigint IS NULL OR id = $7)
-      ORDER BY id DESC
+      ORDER BY dead_letters.id DESC
       LIMIT $5`,
     [
       filter.reason ?? null,
@@ -90,7 +92,7 @@ export async function selectDeadLetters(db: Queryable, filter: DeadLetterFilter)
 /** The letters with these ids, locked for this transaction, in id order. */
 export async function lockDeadLetters(db: Queryable, ids: readonly string[]): Promise<DeadLetterRow[]> {
   const { rows } = await db.query<DeadLetterRow>(
-    `SELECT ${COLUMNS}, payload FROM dead_letters WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
+    `SELECT ${COLUMNS}, payload FROM dead_letters WHERE id = ANY($1::bigint[]) ORDER BY dead_letters.id FOR UPDATE`,
     [ids],
   );
   return rows;

@@ -4,13 +4,15 @@
 // letters are locked for the transaction, a letter already replayed is skipped, and the event's own key
 // (its id, its Kafka offset, or its hash) makes a second store a duplicate. A letter that is still bad stays
 // a dead letter with the new reason recorded; replay creates no new dead letters, but for an event whose id
-// was stored before with other content, which lands as a conflicting duplicate as on every path.
+// was stored before with other content, which lands as a conflicting duplicate as on every path. A conflict
+// letter replays its conflicting event, which is refused again while the kept event holds its id.
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
 import { refuseUnknownParams } from '../http/index.ts';
 import { recordIngest } from '../metrics/index.ts';
+import { CONFLICT_CODE, conflictingEventBytes } from './conflicts.ts';
 import {
   lockDeadLetters,
   markReplayed,
@@ -25,7 +27,7 @@ import {
   type Normalized,
 } from './normalize.ts';
 import { storeEvents } from './store.ts';
-import type { IngestEvent } from './types.ts';
+import type { IngestEvent, StoreResult } from './types.ts';
 
 export const MAX_DEAD_LETTERS_LIMIT = 500;
 export const MAX_REPLAY_IDS = 500;
@@ -222,8 +224,14 @@ export interface ReplayDeps {
   metrics?: Registry | undefined;
 }
 
+/** What a letter offers again: its original bytes, or a conflict letter's conflicting event. */
+function replayedBytes(row: DeadLetterRow): Buffer {
+  return (row.reason_code === CONFLICT_CODE ? conflictingEventBytes(row.payload) : undefined) ?? row.payload;
+}
+
 /** The events of a letter's payload under today's rules, as its ingest path would have made them. */
 function renormalize(row: DeadLetterRow, settings: NormalizeSettings): Normalized[] {
+  const payload = replayedBytes(row);
   if (
     row.origin === 'kafka' &&
     row.topic !== null &&
@@ -237,13 +245,30 @@ function renormalize(row: DeadLetterRow, settings: NormalizeSettings): Normalize
           partition: row.kafka_partition,
           offset: row.kafka_offset,
           timestamp: undefined,
-          value: row.payload,
+          value: payload,
         },
         settings,
       ),
     ];
   }
-  return normalizeHttpBody(row.payload, settings, 'application/json');
+  return normalizeHttpBody(payload, settings, 'application/json');
+}
+
+/**
+ * Why stored events are still refused: unstorable text, or a conflict — the replayed event's id still names
+ * a kept event with other content, so it is refused as before (its letter already exists: no new one).
+ */
+function stillRefused(stored: StoreResult): { code: string; message: string } | undefined {
+  const unstorable = stored.unstorable[0];
+  if (unstorable) return { code: unstorable.reasonCode, message: unstorable.reason };
+  const conflict = stored.conflicts[0];
+  if (conflict === undefined) return undefined;
+  return {
+    code: conflict.reasonCode,
+    message:
+      `the conflicting event was offered again and still conflicts with the kept one, so it is not stored: ` +
+      `${conflict.reason}; a replay cannot change an id — send the changed event with a new id`,
+  };
 }
 
 export async function replayDeadLetters(deps: ReplayDeps, body: unknown): Promise<ReplayResult> {
@@ -279,9 +304,9 @@ export async function replayDeadLetters(deps: ReplayDeps, body: unknown): Promis
         embedded: deps.db.embedded,
         origin: row.origin,
       });
-      if (stored.unstorable.length > 0) {
-        const first = stored.unstorable[0]!;
-        const reason = { code: first.reasonCode, message: first.reason };
+      const still = stillRefused(stored);
+      if (still) {
+        const reason = still;
         out.results.push({ id: Number(id), outcome: 'rejected', reason });
         out.rejected += 1;
         marks.push({ id, outcome: 'rejected', error: `${reason.code}: ${reason.message}` });

@@ -1,6 +1,9 @@
 // PostgreSQL text and jsonb cannot hold NUL, and jsonb refuses unpaired UTF-16 surrogates. An event
 // carrying either would fail its whole batch forever, so the store turns it into a dead letter instead.
 
+import { fieldPath } from '../json/path.ts';
+import { preview } from '../events/rejection.ts';
+
 // eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for
 const NUL_OR_SURROGATE = /[\u0000\ud800-\udfff]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -11,13 +14,45 @@ function badString(value: string): boolean {
 }
 
 function badValue(value: unknown, depth: number): boolean {
-  if (typeof value === 'string') return badString(value);
-  if (value === null || typeof value !== 'object' || depth > 64) return false;
-  if (Array.isArray(value)) return value.some((v) => badValue(v, depth + 1));
-  for (const [k, v] of Object.entries(value)) {
-    if (badString(k) || badValue(v, depth + 1)) return true;
+  return badField(value, ['data'], depth) !== undefined;
+}
+
+/** Where a bad string is: the field's path, and whether the string is the field's name rather than its value. */
+interface BadField {
+  path: readonly PropertyKey[];
+  text: string;
+  isName: boolean;
+}
+
+function badField(value: unknown, path: PropertyKey[], depth: number): BadField | undefined {
+  if (typeof value === 'string') return badString(value) ? { path, text: value, isName: false } : undefined;
+  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = badField(value[i], [...path, i], depth + 1);
+      if (found) return found;
+    }
+    return undefined;
   }
-  return false;
+  for (const [k, v] of Object.entries(value)) {
+    if (badString(k)) return { path: [...path, k], text: k, isName: true };
+    const found = badField(v, [...path, k], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+// The reason names the field and shows the value, as every other refusal does; JSON.stringify shows NUL as
+// \u0000 and a lone surrogate as \udXXX, so the reason itself holds neither.
+function describe(found: BadField | undefined): string {
+  if (found === undefined) {
+    return 'event holds a NUL character or an unpaired UTF-16 surrogate, which PostgreSQL text and jsonb cannot store; remove it at the producer';
+  }
+  const what = found.text.includes('\u0000') ? 'a NUL character (U+0000)' : 'an unpaired UTF-16 surrogate';
+  const field = JSON.stringify(fieldPath(found.path));
+  const where = found.isName ? `the name of event field ${field}` : `event field ${field}`;
+  const shown = found.isName ? '' : `: ${preview(found.text)}`;
+  return `${where} holds ${what}, which PostgreSQL text and jsonb cannot store${shown}; remove it at the producer`;
 }
 
 // JSON.stringify writes NUL as \u0000 and a lone surrogate as \udXXX; a match may also be an escaped
@@ -29,6 +64,7 @@ export function unstorableReason(
   event: {
     eventType: string;
     source: string;
+    id?: string | undefined;
     idempotencyKey: string;
     metricNames: readonly string[];
     dimensionNames: readonly string[];
@@ -46,7 +82,19 @@ export function unstorableReason(
     ...event.dimensionValues,
   ];
   if (strings.some(badString) || (JSON_SUSPECT.test(dataJson) && badValue(event.data, 0))) {
-    return 'event holds a NUL character or an unpaired UTF-16 surrogate, which PostgreSQL text and jsonb cannot store; remove it at the producer';
+    return describe(firstBadField(event));
   }
   return undefined;
+}
+
+/** Looked for only once an event is known to be unstorable: the envelope's fields, then data's. */
+function firstBadField(event: { eventType: string; source: string; id?: string | undefined; data: unknown }) {
+  for (const [name, text] of [
+    ['event_type', event.eventType],
+    ['source', event.source],
+    ['id', event.id],
+  ] as const) {
+    if (text !== undefined && badString(text)) return { path: [name], text, isName: false };
+  }
+  return badField(event.data, ['data'], 0);
 }

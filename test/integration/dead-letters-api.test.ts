@@ -306,3 +306,74 @@ bothBackends('an id or cursor past the bigint range is a 400 naming the field, n
   t.true(isBatchError(last, 'NOT_FOUND'));
   t.is((await list(d, { cursor: '9223372036854775807' })).count, 0);
 });
+
+// Regression: the listing selected `id::text AS id` and ordered by that text alias (9, 8, …, 3, 23, 22, …,
+// 2, 19, …, 10, 1) while the cursor compared the bigint column, so paging 22 letters 5 at a time showed 9.
+bothBackends(
+  'paging with small pages through more than 9 letters returns every letter once',
+  async (t, db) => {
+    const lines = Array.from({ length: 22 }, (_, i) =>
+      JSON.stringify({ event_type: 'llm_request', data: `not an object ${i}` }),
+    );
+    const pushed = await ingestPayload(
+      { db },
+      { body: lines.join('\n'), headers: { 'content-type': 'application/x-ndjson' } },
+    );
+    t.like(pushed, { rejected: 22 });
+    const d = deps(db, new Registry());
+    const all = (await list(d, { limit: '500' })).deadLetters.map((l) => l.id);
+    t.is(all.length, 22);
+    t.deepEqual(
+      all,
+      [...all].sort((a, b) => b - a),
+      'newest first, by number',
+    );
+    const paged: number[] = [];
+    let cursor: string | null | undefined;
+    for (let pages = 0; pages < 10 && cursor !== null; pages++) {
+      const page = await list(d, { limit: '5', ...(cursor ? { cursor } : {}) });
+      paged.push(...page.deadLetters.map((l) => l.id));
+      cursor = page.nextCursor;
+    }
+    t.is(cursor, null, 'the last page says so');
+    t.deepEqual(paged, all);
+  },
+);
+
+// Regression: a conflict letter's payload is the {"kept", "conflicting"} wrapper, which replay fed to the
+// normaliser as if it were an event: "event_type is required", a reason that says nothing about the conflict.
+bothBackends('replaying a conflicting duplicate offers the conflicting event again', async (t, db) => {
+  const at = new Date(Date.now() - HOUR).toISOString();
+  const kept = event('conf-1', at, { latency_ms: 5 });
+  const conflicting = event('conf-1', at, { latency_ms: 7 });
+  t.like(await ingestPayload({ db }, { body: kept, headers: {} }), { stored: 1 });
+  t.like(await ingestPayload({ db }, { body: conflicting, headers: {} }), { conflictingDuplicates: 1 });
+  const [letter] = (await list(deps(db, new Registry()))).deadLetters;
+  t.is(letter?.reason.code, 'EVENT_CONFLICTING_DUPLICATE');
+  const d = deps(db, new Registry());
+
+  // The kept event is still there: the conflict stands, and the answer says so.
+  const result = await replay(d, [letter!.id]);
+  t.like(result, { stored: 0, duplicates: 0, rejected: 1 });
+  t.is(result.results[0]?.outcome, 'rejected');
+  t.is(result.results[0]?.reason?.code, 'EVENT_CONFLICTING_DUPLICATE');
+  t.regex(result.results[0]?.reason?.message ?? '', /still conflicts.*data\.latency_ms.*new id/);
+  const after = (await list(d)).deadLetters;
+  t.is(after.length, 1, 'no second letter for the same conflict');
+  t.like(after[0]?.replay, { attempts: 1, outcome: 'rejected', replayedAt: null });
+  t.regex(after[0]?.replay.error ?? '', /^EVENT_CONFLICTING_DUPLICATE: /);
+  t.is(await rawCount(db), 1);
+
+  // Once the kept event is gone (its id forgotten), the conflicting event itself is what a replay stores.
+  await db.query(`DELETE FROM raw_events WHERE idempotency_key = 'id:conf-1'`);
+  await db.query(`DELETE FROM event_keys WHERE idempotency_key = 'id:conf-1'`);
+  const again = await replay(d, [letter!.id]);
+  t.like(again.results[0], { outcome: 'stored', stored: 1 });
+  const { rows } = await db.query<{ latency: number }>(
+    `SELECT (data->>'latency_ms')::int AS latency FROM raw_events WHERE idempotency_key = 'id:conf-1'`,
+  );
+  t.deepEqual(
+    rows.map((r) => r.latency),
+    [7],
+  );
+});

@@ -291,3 +291,22 @@ test('a valid event after an unstorable one with the same id is stored, not coun
   const again = await ingestPayload(deps, { body: JSON.stringify(good), headers: {} });
   t.like(again, { stored: 0, duplicates: 1 });
 });
+
+// Regression: a pretty-printed array with a missing comma was stored in part, as NDJSON (see events-batch).
+test('a JSON array body with a syntax error is refused whole: one dead letter holding the body', async (t) => {
+  const deps = await setup(t);
+  const lines = [event('a'), event('b'), event('c')].map((e) => JSON.stringify(e));
+  const body = `[\n  ${lines[0]},\n  ${lines[1]}\n  ${lines[2]}\n]`;
+  const result = await ingestPayload(deps, { body, headers: { 'content-type': 'application/json' } });
+  t.like(result, { stored: 0, rejected: 1 });
+  t.like(result.rejections[0], { code: 'EVENT_NOT_JSON' });
+  t.regex(result.rejections[0]?.reason ?? '', /line 4,? column 3/);
+  t.is(await countOf(deps.db, 'SELECT count(*) AS n FROM raw_events'), 0);
+  const letters = await deadLetters(deps);
+  t.is(letters.length, 1);
+  t.is(letters[0]?.payload.toString(), body);
+  // A Kafka record is one message and never split into lines: the connector's record is one letter too.
+  const connector = { 'x-topic': 'hxp.events.raw', 'x-kafka-partition': '0', 'x-kafka-offset': '7' };
+  t.like(await ingestPayload(deps, { body, headers: connector }), { stored: 0, rejected: 1 });
+  t.is((await deadLetters(deps)).length, 2);
+});

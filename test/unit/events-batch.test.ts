@@ -138,3 +138,34 @@ test('text that is not JSON gives its bytes: a line without its line break, a wh
   const body = '{\n  "event_type": "a",\n  "data": {\n';
   t.deepEqual(bytesOf(parseBatch(Buffer.from(body))), [Buffer.from(body)]);
 });
+
+// Regression: a pretty-printed array with a missing comma fell back to NDJSON because some of its lines parse
+// alone — two events stored, `[` and `]` dead-lettered as junk, the last element refused for its trailing
+// comma, and no word about the missing comma.
+test('a body that starts with [ and is not JSON is one refusal with the parser message and its place', (t) => {
+  const one = JSON.stringify(a);
+  const body = `\uFEFF \n[\n  ${one},\n  ${JSON.stringify(b)}\n  ${one},\n  ${JSON.stringify(b)}\n]\n`;
+  for (const input of [body, Buffer.from(body)]) {
+    const items = parseBatch(input, 'application/json');
+    t.is(items.length, 1);
+    const [item] = items;
+    t.like(item, { ok: false, index: 0, rejection: { code: 'EVENT_NOT_JSON' } });
+    t.deepEqual(item!.bytes(), Buffer.from(body.slice(1)), 'the whole body (without its BOM)');
+    const reason = (item as { rejection: { reason: string } }).rejection.reason;
+    t.regex(reason, /JSON array/);
+    t.regex(reason, /after array element/, "the parser's own message");
+    t.regex(reason, /line 5,? column 3/);
+  }
+  // without a content type, and not UTF-8: one refusal too
+  t.is(parseBatch(`[${one}\n${one}]`).length, 1);
+  t.like(parseBatch(Buffer.concat([Buffer.from(`[${one},\n`), Buffer.from([0xff]), Buffer.from(']')]))[0], {
+    ok: false,
+    rejection: { code: 'EVENT_NOT_JSON' },
+  });
+  t.is(
+    parseBatch(Buffer.concat([Buffer.from(`[${one},\n`), Buffer.from([0xff]), Buffer.from(']')])).length,
+    1,
+  );
+  // NDJSON stays NDJSON, whatever its content type says
+  t.deepEqual(good(parseBatch(`${one}\n${JSON.stringify(b)}`, 'application/json')), [a, b]);
+});
