@@ -167,6 +167,22 @@ export async function absentMetrics(
   return rows.map((r) => r.metric);
 }
 
+/**
+ * Whether a row at the level has every name of the filter (event type, metrics, dimension, value), over any
+ * time: what a 304 needs before it says an answer is unchanged, at the cost of one index probe when the
+ * names exist.
+ */
+export async function namesExist(db: Queryable, filter: SeriesFilter): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM aggregations
+                     WHERE level = $1 AND ($2::text IS NULL OR event_type = $2)
+                       AND ($3::text[] IS NULL OR metric = ANY($3::text[]))
+                       AND dimension = $4 AND ($5::text IS NULL OR dimension_value = $5)) AS found`,
+    [filter.level, filter.eventType ?? null, filter.metrics ?? null, filter.dimension, filter.value ?? null],
+  );
+  return rows[0]?.found === true;
+}
+
 export interface NamesAtLevel {
   eventTypes: string[];
   metrics: string[];

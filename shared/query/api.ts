@@ -92,6 +92,10 @@ export const queryOperations: ApiOperation[] = [
       304: NOT_MODIFIED,
       400: BAD_REQUEST,
     },
-    examples: [{}, { query: { from: '2026-11-01', to: '2026-10-01' }, status: 400 }],
+    examples: [
+      {},
+      { query: { from: '2026-11-01', to: '2026-10-01' }, status: 400 },
+      { query: { event_type: 'no_such_type' }, status: 400 },
+    ],
   },
 ];

@@ -7,7 +7,7 @@ import { BatchError } from '../errors/index.ts';
 import { aggregationJobName } from '../jobs/index.ts';
 import { COST_INFERRED_FLAG_METRIC, COST_INFERRED_METRIC, COST_METRIC } from '../pricing/index.ts';
 import { dailyUsageRows, lastChangeOf, type UsageRow } from './aggregates-sql.ts';
-import { DELETING_JOBS } from './aggregates.ts';
+import { DELETING_JOBS, refuseUnknownNames } from './aggregates.ts';
 import { cacheHeaders, notModified, validatorsOf } from './cache.ts';
 import { DailyUsageQuerySchema, MAX_USAGE_DAYS } from './request.ts';
 import type { DailyUsage, DayUsage, ModelUsage, Usage } from './answers.ts';
@@ -153,6 +153,17 @@ export function buildDailyUsage(
 
 export async function answerDailyUsage(ctx: ReadContext, req: ReadRequest): Promise<ReadAnswer> {
   const query = DailyUsageQuerySchema.parse(req.query);
+  // A misspelt type would read as days without traffic: refuse it as GET /aggregates?level=day does, before
+  // any 304. A type that exists but has nothing in the range is days of zeros.
+  await refuseUnknownNames(ctx, {
+    level: 'day',
+    eventType: query.event_type,
+    metrics: undefined,
+    dimension: 'all',
+    value: undefined,
+    fromMs: undefined,
+    toMs: undefined,
+  });
   const range = dailyUsageRange(query, ctx.timeZone, ctx.now?.() ?? new Date());
   const days = daysBetween(range.from, range.to);
   const fromMs = parseZonedInstant(addDays(range.from, -days), ctx.timeZone) as number;

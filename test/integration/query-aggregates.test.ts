@@ -346,6 +346,54 @@ readOnly(
   },
 );
 
+readOnly(
+  'unknown names are 400s before any 304, and daily usage refuses an unknown event type instead of zeros',
+  async (t, ctx) => {
+    const future = new Date(NOW.getTime() + 365 * 86_400_000).toUTCString();
+    const misspelt = { level: 'day', event_type: 'llm_reqest' };
+    const conditional: Record<string, string>[] = [{ 'if-none-match': '*' }, { 'if-modified-since': future }];
+    for (const headers of conditional) {
+      const refused = await t.throwsAsync(get(ctx, misspelt, headers));
+      t.like(refused, { code: 'REQUEST_INVALID', context: { field: 'event_type' } });
+      t.regex(
+        refused.message,
+        /no aggregates of "llm_reqest" at level day; event types: llm_request, system_metric/,
+      );
+      const value = await t.throwsAsync(
+        get(ctx, { level: 'day', dimension: 'model', value: 'gpt-5' }, headers),
+      );
+      t.like(value, { code: 'REQUEST_INVALID', context: { field: 'value' } });
+      // Names that exist: the 304 as before.
+      t.is((await get(ctx, { level: 'day', event_type: 'llm_request' }, headers)).status, 304);
+    }
+
+    const usage = (query: Record<string, string>, headers: Record<string, string> = {}) =>
+      answerDailyUsage(ctx, { query, headers });
+    for (const headers of [{}, ...conditional]) {
+      const refused = await t.throwsAsync(usage({ event_type: 'llm_reqest' }, headers));
+      t.like(refused, { code: 'REQUEST_INVALID', context: { field: 'event_type' } });
+      t.regex(
+        refused.message,
+        /^event_type: no aggregates of "llm_reqest" at level day; event types: llm_request, system_metric$/,
+      );
+      t.deepEqual((refused as unknown as { context: { known: string[] } }).context.known, [
+        'llm_request',
+        'system_metric',
+      ]);
+    }
+    // A type that exists with nothing in the range: days of zeros, not an error.
+    const quiet = await usage({ event_type: 'system_metric', from: '2020-01-01', to: '2020-01-03' });
+    t.is(quiet.status, 200);
+    t.deepEqual(
+      (quiet.body as DailyUsage).days.map((d) => [d.date, d.requests]),
+      [
+        ['2020-01-01', 0],
+        ['2020-01-02', 0],
+      ],
+    );
+  },
+);
+
 bothBackends('validators: 304 until a run changes the range', async (t, db) => {
   const ctx = await seeded(db);
   const query = {
