@@ -274,6 +274,25 @@ export async function dailyUsageRows(
   return rows;
 }
 
+export interface WaitingWindow {
+  level: 'hour' | 'day';
+  bucket: Date;
+}
+
+/**
+ * Hour and day windows not aggregated as they stand (never done, changed by late events since, retrying or
+ * failed) whose bucket starts in [from − 1 day, to): what keeps a day of [from, to) from being complete.
+ */
+export async function waitingWindows(db: Queryable, fromMs: number, toMs: number): Promise<WaitingWindow[]> {
+  const { rows } = await db.query<WaitingWindow>(
+    `SELECT level, bucket FROM aggregation_windows
+      WHERE level IN ('hour', 'day') AND (done_seq IS NULL OR done_seq < changed_seq)
+        AND bucket >= $1::timestamptz - interval '1 day' AND bucket < $2`,
+    [new Date(fromMs), new Date(toMs)],
+  );
+  return rows;
+}
+
 export interface LastChange {
   runId: number | null;
   finishedAt: Date | null;

@@ -99,16 +99,34 @@ export const DailyUsageSchema = z.object({
   event_type: z.string(),
   from: localDate,
   to: localDate.meta({ description: 'the day after the last one (exclusive)' }),
-  days: z.array(UsageSchema.extend({ date: localDate, models: z.array(ModelUsageSchema) })),
+  complete: z.boolean().meta({ description: 'every day of from–to is complete' }),
+  days: z.array(
+    UsageSchema.extend({
+      date: localDate,
+      complete: z.boolean().meta({
+        description:
+          'the day has ended and its hours and the day itself are aggregated as they stand (false: not ended, ' +
+          'the daily job has not run since, late events wait, or its aggregation failed — its zeros may not ' +
+          'mean no traffic)',
+      }),
+      models: z.array(ModelUsageSchema),
+    }),
+  ),
   totals: UsageSchema.extend({ models: z.array(ModelUsageSchema) }),
-  previous: UsageSchema.extend({ from: localDate, to: localDate }),
+  previous: UsageSchema.extend({
+    from: localDate,
+    to: localDate,
+    complete: z.boolean().meta({ description: 'every day of the previous period is complete' }),
+  }),
   change: z
     .record(
       z.enum(Object.keys(UsageSchema.shape) as [keyof Usage, ...(keyof Usage)[]]),
       z.number().nullable(),
     )
     .meta({
-      description: '(this period − previous) / previous per figure; null where the previous had none',
+      description:
+        '(this period − previous) / previous per figure; null where the previous had none, and every figure ' +
+        'null unless both periods are complete',
     }),
 });
 export type DailyUsage = z.output<typeof DailyUsageSchema>;

@@ -81,6 +81,12 @@ export const queryOperations: ApiOperation[] = [
     operationId: 'getDailyUsage',
     summary:
       'Per day (configured zone): requests, errors, tokens, cost reported and inferred, per model; change vs the period before',
+    description:
+      'From the daily aggregates. Each day says whether it is complete (ended, and its hours and the day ' +
+      'aggregated as they stand); without `to` the range is the 7 days up to the newest complete day, and ' +
+      '`change` is null unless both periods are complete. ' +
+      'An event_type with no daily ' +
+      'aggregates answers 400 listing those that have them.',
     tags: ['aggregates'],
     query: DailyUsageQuerySchema,
     responses: {
