@@ -79,9 +79,22 @@ export const CatalogueSchema = z.object({
 export type Catalogue = z.output<typeof CatalogueSchema>;
 
 export const UsageSchema = z.object({
-  requests: z.number().meta({ description: 'events of the type: the count of its most frequent metric' }),
+  requests: z.number().meta({
+    description:
+      'the largest count of any one metric of the type that day and model (added up over days for totals and ' +
+      'previous), not a count of events: equal to it only when some metric is on every event (e.g. error, ' +
+      'false or true, on each); otherwise events without the most frequent metric are missed — a failure ' +
+      'reporting only "error": true and no latency or tokens is not counted',
+  }),
   errors: z.number().meta({ description: 'sum of the error metric (true counts 1)' }),
-  error_rate: z.number().nullable(),
+  error_rate: z
+    .number()
+    .nullable()
+    .meta({
+      description:
+        'errors / requests; null for no requests. Too high when failures omit the metrics successes report ' +
+        '(see requests)',
+    }),
   tokens_in: z.number(),
   tokens_out: z.number(),
   cost_usd: z.number().meta({ description: 'reported and inferred cost together' }),

@@ -84,8 +84,9 @@ export const queryOperations: ApiOperation[] = [
     description:
       'From the daily aggregates. Each day says whether it is complete (ended, and its hours and the day ' +
       'aggregated as they stand); without `to` the range is the 7 days up to the newest complete day, and ' +
-      '`change` is null unless both periods are complete. ' +
-      'An event_type with no daily ' +
+      '`change` is null unless both periods are complete. `requests` is the largest count of one metric ' +
+      'per day and model, not a count of events: it misses events without the most frequent metric (a ' +
+      'failure reporting only "error": true), which inflates error_rate. An event_type with no daily ' +
       'aggregates answers 400 listing those that have them.',
     tags: ['aggregates'],
     query: DailyUsageQuerySchema,
