@@ -169,8 +169,9 @@ export async function absentMetrics(
 
 /**
  * Whether a row at the level has every name of the filter (event type, metrics, dimension, value), over any
- * time: what a 304 needs before it says an answer is unchanged, at the cost of one index probe when the
- * names exist.
+ * time: what a 304 needs before it says an answer is unchanged. It stops at the first matching row of the
+ * level (the key leads with level, bucket, so it is a scan of the level until then): quick for names that
+ * exist, a scan of the level for one that does not — as namesAtLevel.
  */
 export async function namesExist(db: Queryable, filter: SeriesFilter): Promise<boolean> {
   const { rows } = await db.query<{ found: boolean }>(
