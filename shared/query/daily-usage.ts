@@ -212,16 +212,19 @@ export function buildDailyUsage(
 export async function answerDailyUsage(ctx: ReadContext, req: ReadRequest): Promise<ReadAnswer> {
   const query = DailyUsageQuerySchema.parse(req.query);
   // A misspelt type would read as days without traffic: refuse it as GET /aggregates?level=day does, before
-  // any 304. A type that exists but has nothing in the range is days of zeros.
-  await refuseUnknownNames(ctx, {
-    level: 'day',
-    eventType: query.event_type,
-    metrics: undefined,
-    dimension: 'all',
-    value: undefined,
-    fromMs: undefined,
-    toMs: undefined,
-  });
+  // any 304. A type that exists but has nothing in the range is days of zeros, and so is the default type
+  // when none was asked for (a fresh install has none yet: no days, not a 400 for a name nobody typed).
+  if (req.query.event_type !== undefined) {
+    await refuseUnknownNames(ctx, {
+      level: 'day',
+      eventType: query.event_type,
+      metrics: undefined,
+      dimension: 'all',
+      value: undefined,
+      fromMs: undefined,
+      toMs: undefined,
+    });
+  }
   const zone = ctx.timeZone;
   const now = ctx.now?.() ?? new Date();
   let newestComplete: string | undefined;

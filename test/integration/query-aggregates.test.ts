@@ -346,6 +346,19 @@ readOnly(
   },
 );
 
+test('daily usage on a database with no aggregates yet: days of zeros for the default type, not a 400', async (t) => {
+  const { db, drop } = await freshEmbeddedDatabase();
+  t.teardown(drop);
+  const ctx: ReadContext = { db, timeZone: ZONE, now: () => NOW };
+  const answer = await answerDailyUsage(ctx, { query: {}, headers: {} });
+  t.is(answer.status, 200);
+  t.true((answer.body as DailyUsage).days.every((d) => d.requests === 0));
+  // a type asked for by name is still checked
+  await t.throwsAsync(answerDailyUsage(ctx, { query: { event_type: 'llm_reqest' }, headers: {} }), {
+    message: /no aggregates of "llm_reqest"/,
+  });
+});
+
 readOnly(
   'unknown names are 400s before any 304, and daily usage refuses an unknown event type instead of zeros',
   async (t, ctx) => {
