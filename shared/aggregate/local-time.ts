@@ -4,19 +4,32 @@ import { utcOffsetMinutes } from './timezone.ts';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 /** A calendar date or a date-time without offset (YYYY-MM-DD[THH:MM[:SS[.sss]]]). */
 export const LOCAL_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?$/;
 
 /**
- * The instant of a wall-clock time in `zone`, given as the milliseconds it would have in UTC. Two passes
- * settle the offset around a transition; a time skipped by a DST gap lands after the gap.
+ * The instant of a wall-clock time in `zone`, given as the milliseconds it would have in UTC. As
+ * PostgreSQL's `timestamp AT TIME ZONE`, which cuts the aggregates' days: a time skipped by a DST gap lands
+ * as far after the gap as it was into it (02:30 in New York's 02:00–03:00 gap of 2026-03-08 is 03:30 EDT,
+ * 07:30Z; Santiago's skipped midnight of 2026-09-06 is 01:00 there, 04:00Z, when that day starts); a time
+ * that occurs twice (fall back) is its second occurrence, in the offset after the change (01:30 in New York
+ * on 2026-11-01 is 01:30 EST, 06:30Z). In both cases the smaller of the two offsets around the change.
  */
 export function wallClockToInstant(wallMs: number, zone: string): number {
-  let instant = wallMs - utcOffsetMinutes(zone, new Date(wallMs)) * MINUTE_MS;
-  instant = wallMs - utcOffsetMinutes(zone, new Date(instant)) * MINUTE_MS;
-  return instant;
+  // The offsets a day either side: a change near the time lies between them (changes are months apart).
+  const before = utcOffsetMinutes(zone, new Date(wallMs - DAY_MS));
+  const after = utcOffsetMinutes(zone, new Date(wallMs + DAY_MS));
+  if (before === after) return wallMs - before * MINUTE_MS;
+  // An offset holds for the time when the instant it gives has that offset; both hold in an overlap,
+  // neither in a gap.
+  const holds = [before, after].filter(
+    (offset) => utcOffsetMinutes(zone, new Date(wallMs - offset * MINUTE_MS)) === offset,
+  );
+  const offset = holds.length === 1 ? holds[0]! : Math.min(before, after);
+  return wallMs - offset * MINUTE_MS;
 }
 
 /**

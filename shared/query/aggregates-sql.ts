@@ -167,6 +167,23 @@ export async function absentMetrics(
   return rows.map((r) => r.metric);
 }
 
+/**
+ * Whether a row at the level has every name of the filter (event type, metrics, dimension, value), over any
+ * time: what a 304 needs before it says an answer is unchanged. It stops at the first matching row of the
+ * level (the key leads with level, bucket, so it is a scan of the level until then): quick for names that
+ * exist, a scan of the level for one that does not — as namesAtLevel.
+ */
+export async function namesExist(db: Queryable, filter: SeriesFilter): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM aggregations
+                     WHERE level = $1 AND ($2::text IS NULL OR event_type = $2)
+                       AND ($3::text[] IS NULL OR metric = ANY($3::text[]))
+                       AND dimension = $4 AND ($5::text IS NULL OR dimension_value = $5)) AS found`,
+    [filter.level, filter.eventType ?? null, filter.metrics ?? null, filter.dimension, filter.value ?? null],
+  );
+  return rows[0]?.found === true;
+}
+
 export interface NamesAtLevel {
   eventTypes: string[];
   metrics: string[];
@@ -254,6 +271,25 @@ export async function dailyUsageRows(
       WHERE event_type = $1 AND dimension IN ('all', 'model')
         AND "timestamp" >= $2 AND "timestamp" < $3`,
     [eventType, new Date(fromMs), new Date(toMs)],
+  );
+  return rows;
+}
+
+export interface WaitingWindow {
+  level: 'hour' | 'day';
+  bucket: Date;
+}
+
+/**
+ * Hour and day windows not aggregated as they stand (never done, changed by late events since, retrying or
+ * failed) whose bucket starts in [from − 1 day, to): what keeps a day of [from, to) from being complete.
+ */
+export async function waitingWindows(db: Queryable, fromMs: number, toMs: number): Promise<WaitingWindow[]> {
+  const { rows } = await db.query<WaitingWindow>(
+    `SELECT level, bucket FROM aggregation_windows
+      WHERE level IN ('hour', 'day') AND (done_seq IS NULL OR done_seq < changed_seq)
+        AND bucket >= $1::timestamptz - interval '1 day' AND bucket < $2`,
+    [new Date(fromMs), new Date(toMs)],
   );
   return rows;
 }

@@ -12,6 +12,7 @@ import {
   aggregatePage,
   lastChangeOf,
   namesAtLevel,
+  namesExist,
   pageBoundary,
   type AggregateRow,
   type RowKey,
@@ -151,6 +152,16 @@ async function unknownName(ctx: ReadContext, filter: SeriesFilter): Promise<Batc
   return undefined;
 }
 
+/**
+ * Throws the 400 of unknownName when a name of the filter does not exist at its level. For answers that do
+ * not read the rows first (a 304, the daily usage), so they never answer for a name that is not there.
+ */
+export async function refuseUnknownNames(ctx: ReadContext, filter: SeriesFilter): Promise<void> {
+  if (await namesExist(ctx.db, filter)) return;
+  const problem = await unknownName(ctx, filter);
+  if (problem) throw problem;
+}
+
 function csvStream(
   ctx: ReadContext,
   filter: SeriesFilter,
@@ -205,7 +216,12 @@ export async function answerAggregates(ctx: ReadContext, req: ReadRequest): Prom
   );
   const validators = validatorsOf({ selects, fields, limit: query.limit, cursor: query.cursor, csv }, change);
   const headers = cacheHeaders(validators);
-  if (notModified(req.headers, validators)) return { status: 304, headers, body: undefined };
+  if (notModified(req.headers, validators)) {
+    // "Not modified" only for a request that would answer 200: an unknown name is the same 400 as without
+    // the conditional headers. A cursor's names were there when it was given.
+    if (after === undefined) await refuseUnknownNames(ctx, filter);
+    return { status: 304, headers, body: undefined };
+  }
 
   if (csv) {
     const boundary = await pageBoundary(ctx.db, filter, after, query.limit);

@@ -79,9 +79,22 @@ export const CatalogueSchema = z.object({
 export type Catalogue = z.output<typeof CatalogueSchema>;
 
 export const UsageSchema = z.object({
-  requests: z.number().meta({ description: 'events of the type: the count of its most frequent metric' }),
+  requests: z.number().meta({
+    description:
+      'the largest count of any one metric of the type that day and model (added up over days for totals and ' +
+      'previous), not a count of events: equal to it only when some metric is on every event (e.g. error, ' +
+      'false or true, on each); otherwise events without the most frequent metric are missed — a failure ' +
+      'reporting only "error": true and no latency or tokens is not counted',
+  }),
   errors: z.number().meta({ description: 'sum of the error metric (true counts 1)' }),
-  error_rate: z.number().nullable(),
+  error_rate: z
+    .number()
+    .nullable()
+    .meta({
+      description:
+        'errors / requests; null for no requests. Too high when failures omit the metrics successes report ' +
+        '(see requests)',
+    }),
   tokens_in: z.number(),
   tokens_out: z.number(),
   cost_usd: z.number().meta({ description: 'reported and inferred cost together' }),
@@ -99,16 +112,34 @@ export const DailyUsageSchema = z.object({
   event_type: z.string(),
   from: localDate,
   to: localDate.meta({ description: 'the day after the last one (exclusive)' }),
-  days: z.array(UsageSchema.extend({ date: localDate, models: z.array(ModelUsageSchema) })),
+  complete: z.boolean().meta({ description: 'every day of from–to is complete' }),
+  days: z.array(
+    UsageSchema.extend({
+      date: localDate,
+      complete: z.boolean().meta({
+        description:
+          'the day has ended and its hours and the day itself are aggregated as they stand (false: not ended, ' +
+          'the daily job has not run since, late events wait, or its aggregation failed — its zeros may not ' +
+          'mean no traffic)',
+      }),
+      models: z.array(ModelUsageSchema),
+    }),
+  ),
   totals: UsageSchema.extend({ models: z.array(ModelUsageSchema) }),
-  previous: UsageSchema.extend({ from: localDate, to: localDate }),
+  previous: UsageSchema.extend({
+    from: localDate,
+    to: localDate,
+    complete: z.boolean().meta({ description: 'every day of the previous period is complete' }),
+  }),
   change: z
     .record(
       z.enum(Object.keys(UsageSchema.shape) as [keyof Usage, ...(keyof Usage)[]]),
       z.number().nullable(),
     )
     .meta({
-      description: '(this period − previous) / previous per figure; null where the previous had none',
+      description:
+        '(this period − previous) / previous per figure; null where the previous had none, and every figure ' +
+        'null unless both periods are complete',
     }),
 });
 export type DailyUsage = z.output<typeof DailyUsageSchema>;

@@ -81,6 +81,13 @@ export const queryOperations: ApiOperation[] = [
     operationId: 'getDailyUsage',
     summary:
       'Per day (configured zone): requests, errors, tokens, cost reported and inferred, per model; change vs the period before',
+    description:
+      'From the daily aggregates. Each day says whether it is complete (ended, and its hours and the day ' +
+      'aggregated as they stand); without `to` the range is the 7 days up to the newest complete day, and ' +
+      '`change` is null unless both periods are complete. `requests` is the largest count of one metric ' +
+      'per day and model, not a count of events: it misses events without the most frequent metric (a ' +
+      'failure reporting only "error": true), which inflates error_rate. An event_type with no daily ' +
+      'aggregates answers 400 listing those that have them.',
     tags: ['aggregates'],
     query: DailyUsageQuerySchema,
     responses: {
@@ -92,6 +99,10 @@ export const queryOperations: ApiOperation[] = [
       304: NOT_MODIFIED,
       400: BAD_REQUEST,
     },
-    examples: [{}, { query: { from: '2026-11-01', to: '2026-10-01' }, status: 400 }],
+    examples: [
+      {},
+      { query: { from: '2026-11-01', to: '2026-10-01' }, status: 400 },
+      { query: { event_type: 'no_such_type' }, status: 400 },
+    ],
   },
 ];

@@ -78,9 +78,16 @@ export type AggregatesQuery = z.output<typeof AggregatesQuerySchema>;
 export const DailyUsageQuerySchema = z
   .object({
     from: z.iso.date().optional().meta({
-      description: 'first day (in the configured zone); default 7 days before `to`, i.e. the last 7 days',
+      description: 'first day (in the configured zone); default 7 days before `to`',
     }),
-    to: z.iso.date().optional().meta({ description: 'day after the last one (exclusive); default tomorrow' }),
+    to: z.iso
+      .date()
+      .optional()
+      .meta({
+        description:
+          'day after the last one (exclusive); default the day after the newest complete day (yesterday once ' +
+          'the daily job has aggregated it), so the default range is the last 7 complete days',
+      }),
     event_type: z.string().min(1).default('llm_request'),
   })
   .strict();

@@ -346,6 +346,67 @@ readOnly(
   },
 );
 
+test('daily usage on a database with no aggregates yet: days of zeros for the default type, not a 400', async (t) => {
+  const { db, drop } = await freshEmbeddedDatabase();
+  t.teardown(drop);
+  const ctx: ReadContext = { db, timeZone: ZONE, now: () => NOW };
+  const answer = await answerDailyUsage(ctx, { query: {}, headers: {} });
+  t.is(answer.status, 200);
+  t.true((answer.body as DailyUsage).days.every((d) => d.requests === 0));
+  // a type asked for by name is still checked
+  await t.throwsAsync(answerDailyUsage(ctx, { query: { event_type: 'llm_reqest' }, headers: {} }), {
+    message: /no aggregates of "llm_reqest"/,
+  });
+});
+
+readOnly(
+  'unknown names are 400s before any 304, and daily usage refuses an unknown event type instead of zeros',
+  async (t, ctx) => {
+    const future = new Date(NOW.getTime() + 365 * 86_400_000).toUTCString();
+    const misspelt = { level: 'day', event_type: 'llm_reqest' };
+    const conditional: Record<string, string>[] = [{ 'if-none-match': '*' }, { 'if-modified-since': future }];
+    for (const headers of conditional) {
+      const refused = await t.throwsAsync(get(ctx, misspelt, headers));
+      t.like(refused, { code: 'REQUEST_INVALID', context: { field: 'event_type' } });
+      t.regex(
+        refused.message,
+        /no aggregates of "llm_reqest" at level day; event types: llm_request, system_metric/,
+      );
+      const value = await t.throwsAsync(
+        get(ctx, { level: 'day', dimension: 'model', value: 'gpt-5' }, headers),
+      );
+      t.like(value, { code: 'REQUEST_INVALID', context: { field: 'value' } });
+      // Names that exist: the 304 as before.
+      t.is((await get(ctx, { level: 'day', event_type: 'llm_request' }, headers)).status, 304);
+    }
+
+    const usage = (query: Record<string, string>, headers: Record<string, string> = {}) =>
+      answerDailyUsage(ctx, { query, headers });
+    for (const headers of [{}, ...conditional]) {
+      const refused = await t.throwsAsync(usage({ event_type: 'llm_reqest' }, headers));
+      t.like(refused, { code: 'REQUEST_INVALID', context: { field: 'event_type' } });
+      t.regex(
+        refused.message,
+        /^event_type: no aggregates of "llm_reqest" at level day; event types: llm_request, system_metric$/,
+      );
+      t.deepEqual((refused as unknown as { context: { known: string[] } }).context.known, [
+        'llm_request',
+        'system_metric',
+      ]);
+    }
+    // A type that exists with nothing in the range: days of zeros, not an error.
+    const quiet = await usage({ event_type: 'system_metric', from: '2020-01-01', to: '2020-01-03' });
+    t.is(quiet.status, 200);
+    t.deepEqual(
+      (quiet.body as DailyUsage).days.map((d) => [d.date, d.requests]),
+      [
+        ['2020-01-01', 0],
+        ['2020-01-02', 0],
+      ],
+    );
+  },
+);
+
 bothBackends('validators: 304 until a run changes the range', async (t, db) => {
   const ctx = await seeded(db);
   const query = {
@@ -453,10 +514,62 @@ readOnly(
     const total = usage.days.reduce((a, d) => a + d.requests, 0);
     t.is(usage.totals.requests, total);
     t.is(usage.change.requests, (total - usage.previous.requests) / usage.previous.requests);
-    // The default range: the 7 days up to today (NOW is 2026-12-01 03:00 in Berlin).
+    t.true(usage.complete && usage.previous.complete);
+    t.true(usage.days.every((d) => d.complete));
+    // The default range: the 7 days up to the newest complete day — yesterday, 2026-11-30 (NOW is
+    // 2026-12-01 03:00 in Berlin): today, not over, is not shown as a day of zeros.
     const recent = (await answerDailyUsage(ctx, { query: {}, headers: {} })).body as DailyUsage;
-    t.is(recent.from, '2026-11-25');
-    t.is(recent.to, '2026-12-02');
-    t.is(recent.days.at(-1)!.requests, 0);
+    t.is(recent.from, '2026-11-24');
+    t.is(recent.to, '2026-12-01');
+    t.true(recent.complete);
+    t.not(recent.change.requests, null);
+  },
+);
+
+bothBackends(
+  'daily usage marks days not aggregated yet as incomplete and gives no change while one is in either period',
+  async (t, db) => {
+    const ctx = await seeded(db);
+    const usage = async (query: Record<string, string>) =>
+      (await answerDailyUsage(ctx, { query, headers: {} })).body as DailyUsage;
+    // Today (2026-12-01) has not ended: shown when asked for, but as incomplete, and no change.
+    const withToday = await usage({ from: '2026-11-25', to: '2026-12-02' });
+    t.deepEqual(
+      withToday.days.map((d) => [d.date, d.complete]),
+      [
+        ['2026-11-25', true],
+        ['2026-11-26', true],
+        ['2026-11-27', true],
+        ['2026-11-28', true],
+        ['2026-11-29', true],
+        ['2026-11-30', true],
+        ['2026-12-01', false],
+      ],
+    );
+    t.false(withToday.complete);
+    t.true(withToday.previous.complete);
+    t.true(Object.values(withToday.change).every((c) => c === null));
+
+    // A late event on 2026-11-27: that day waits for its hour and its day to be aggregated again.
+    await storeTestEvents(db, [
+      { ts: '2026-11-27T10:30:00Z', metrics: { latency_ms: 5 }, dims: { model: 'gpt-x' } },
+    ]);
+    const pending = await usage({});
+    t.deepEqual([pending.from, pending.to], ['2026-11-24', '2026-12-01']);
+    t.deepEqual(
+      pending.days.filter((d) => !d.complete).map((d) => d.date),
+      ['2026-11-27'],
+    );
+    t.is(pending.change.requests, null);
+    const etag = (await answerDailyUsage(ctx, { query: {}, headers: {} })).headers.etag!;
+    await runAggregation(deps(db, { timeZone: ZONE }), { level: 'hour', trigger: 'manual', now: NOW });
+    t.false((await usage({})).days.find((d) => d.date === '2026-11-27')!.complete, 'the day is still to do');
+    await runAggregation(deps(db, { timeZone: ZONE }), { level: 'day', trigger: 'manual', now: NOW });
+    const done = await answerDailyUsage(ctx, { query: {}, headers: { 'if-none-match': etag } });
+    t.is(done.status, 200);
+    const body = done.body as DailyUsage;
+    t.true(body.complete);
+    t.is(body.days.find((d) => d.date === '2026-11-27')!.requests, pending.days[3]!.requests + 1);
+    t.not(body.change.requests, null);
   },
 );
