@@ -14,6 +14,7 @@ import type { BatchProcessingConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
 import {
+  jobLeaseMs,
   BATCH_EVENTS_TOPIC,
   chainHeaders,
   expireAbandonedRuns,
@@ -181,7 +182,7 @@ export async function runCapacityAnalysis(
   };
 
   const owner = newLockOwner();
-  const lease = config.jobs.timeoutSeconds * 1000 + 60_000;
+  const lease = jobLeaseMs(config.jobs.timeoutSeconds * 1000);
   if (!(await tryLockJob(db, CAPACITY_JOB, owner, lease))) {
     result.status = 'already_running';
     result.reason = 'another invocation holds the analyze-capacity lock; it is analysing now';

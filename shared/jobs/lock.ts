@@ -13,6 +13,14 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/index.ts';
 
+/**
+ * The lease of a job's lock: its time limit and a minute more, so a live run — which refreshes the lock
+ * every quarter of the lease — never loses it, and a dead one blocks the job no longer than that.
+ */
+export function jobLeaseMs(timeoutMs: number): number {
+  return timeoutMs + 60_000;
+}
+
 export function newLockOwner(): string {
   return `${hostname()}:${process.pid}:${randomUUID()}`;
 }

@@ -23,7 +23,7 @@ import { processWindowBatch } from './window.ts';
 import { processDueWindows } from './window-loop.ts';
 import { TRIGGERS, expireAbandonedRuns, finishRun, startRun } from './ledger.ts';
 import { reportRun } from './run-report.ts';
-import { newLockOwner, setLockRun, tryLockJob, unlockJob } from './lock.ts';
+import { jobLeaseMs, newLockOwner, setLockRun, tryLockJob, unlockJob } from './lock.ts';
 import { keepJobLock } from './lock-keeper.ts';
 import {
   DEFAULT_WINDOW_CONCURRENCY,
@@ -154,7 +154,7 @@ export async function runAggregation(deps: JobDeps, req: RunAggregationRequest):
   const range = backfillRange(req);
   const job = aggregationJobName(req.level);
   const owner = newLockOwner();
-  const lease = options.lockLeaseMs ?? options.timeoutMs + 60_000;
+  const lease = options.lockLeaseMs ?? jobLeaseMs(options.timeoutMs);
   const summary: AggregationSummary = {
     status: 'succeeded',
     level: req.level,

@@ -3,7 +3,7 @@
 import type { BatchProcessingConfig } from '../config/index.ts';
 import { openObjectStore } from '../archive/index.ts';
 import type { Database } from '../db/index.ts';
-import type { JobLogger, Publish } from '../jobs/index.ts';
+import { jobLeaseMs, type JobLogger, type Publish } from '../jobs/index.ts';
 import type { Registry } from 'prom-client';
 import { policyFrom } from './policy.ts';
 import type { RetentionRouteDeps } from './routes.ts';
@@ -21,7 +21,7 @@ export function retentionDepsFrom(
     ...(extras.metrics ? { metrics: extras.metrics } : {}),
     ...(extras.log ? { log: extras.log } : {}),
     ...(extras.publish ? { publish: extras.publish } : {}),
-    options: { timeoutMs, lockLeaseMs: timeoutMs + 60_000, retries: config.jobs.retries },
+    options: { timeoutMs, lockLeaseMs: jobLeaseMs(timeoutMs), retries: config.jobs.retries },
     apiToken: config.api.token,
     schedule: config.retention.cron,
   };

@@ -12,6 +12,7 @@ import type { Registry } from 'prom-client';
 import { requireApiToken } from '../auth/index.ts';
 import { BatchError } from '../errors/index.ts';
 import { jsonBody, matchRoute, refuseUnknownParams, type Route } from '../http/index.ts';
+import { jobLeaseMs } from '../jobs/index.ts';
 import {
   getDeadLetter,
   listDeadLetters,
@@ -221,7 +222,7 @@ export function statusDepsFromConfig(
       schedules: { ...config.aggregation.cron },
       timeZone: config.time.zone,
       // the job lock's lease (shared/jobs run-aggregation): past it, no invocation still owns the run
-      runLeaseMs: config.jobs.timeoutSeconds * 1000 + 60_000,
+      runLeaseMs: jobLeaseMs(config.jobs.timeoutSeconds * 1000),
     },
     replay: { db, settings: normalizeSettingsFrom(config), metrics: options.metrics },
     apiToken: config.api.token,
@@ -229,7 +230,7 @@ export function statusDepsFromConfig(
     retentionSweep: {
       schedule: config.retention.cron,
       location: openObjectStore(config).location,
-      runLeaseMs: config.jobs.timeoutSeconds * 1000 + 60_000,
+      runLeaseMs: jobLeaseMs(config.jobs.timeoutSeconds * 1000),
     },
     kafkaLag: kafka && kafkaLagSourceFrom(config, kafka),
     openApi: {
