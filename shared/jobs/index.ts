@@ -20,7 +20,14 @@ export {
   type StartRun,
   type Trigger,
 } from './ledger.ts';
-export { heartbeatJobLock, jobLeaseMs, newLockOwner, tryLockJob, unlockJob } from './lock.ts';
+export {
+  heartbeatJobLock,
+  jobLeaseMs,
+  LOCK_REFRESHED_AT_COLUMN,
+  newLockOwner,
+  tryLockJob,
+  unlockJob,
+} from './lock.ts';
 export { keepJobLock, type JobLockKeeper } from './lock-keeper.ts';
 export {
   DEFAULT_JOB_OPTIONS,

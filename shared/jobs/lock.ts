@@ -43,6 +43,13 @@ export async function tryLockJob(
   return rows.length === 1;
 }
 
+/**
+ * A column for a query over `runs`: when the job's lock was last refreshed for that run, null when the lock
+ * is not held for it — what tells a run whose invocation died from one still working (status pages).
+ */
+export const LOCK_REFRESHED_AT_COLUMN = `(SELECT l.locked_at FROM job_locks l
+  WHERE l.job = runs.job AND l.run_id = runs.id AND l.locked_by IS NOT NULL) AS lock_refreshed_at`;
+
 /** Records which run holds the lock (for the status page). */
 export async function setLockRun(db: Queryable, job: string, owner: string, runId: number): Promise<void> {
   await db.query('UPDATE job_locks SET run_id = $3 WHERE job = $1 AND locked_by = $2', [job, owner, runId]);

@@ -1,6 +1,7 @@
 // GET /retention/status: the policy and its cutoffs now, the last sweep and the next, what is archived (raw
 // days as contiguous ranges, aggregate months per level), what is restored or failed, and storage usage.
 import type { Queryable } from '../db/index.ts';
+import { LOCK_REFRESHED_AT_COLUMN } from '../jobs/index.ts';
 import { abandonedRunError, type AbandonedRunError } from '../status/abandoned-run.ts';
 import { CRON_TIME_ZONE, nextCronFire } from '../status/aggregation-status.ts';
 import { listArchives, type ArchiveRow } from './archives-sql.ts';
@@ -149,9 +150,7 @@ export async function retentionStatus(
     if (rows.length > 0) aggregate[level] = ranges(rows, (r) => r.unit.slice(level.length + 1));
   }
   const runs = await db.query<SweepRunRow>(
-    `SELECT id, status, trigger, started_at, finished_at, error_code, error, details,
-            (SELECT l.locked_at FROM job_locks l
-              WHERE l.job = runs.job AND l.run_id = runs.id AND l.locked_by IS NOT NULL) AS lock_refreshed_at
+    `SELECT id, status, trigger, started_at, finished_at, error_code, error, details, ${LOCK_REFRESHED_AT_COLUMN}
      FROM runs
      WHERE job = $1 AND status <> 'skipped' ORDER BY started_at DESC, id DESC LIMIT 1`,
     [RETENTION_JOB],

@@ -1,5 +1,6 @@
 // The status API's SQL: read-only queries over runs and aggregation_windows, one named function each.
 import type { Queryable } from '../db/index.ts';
+import { LOCK_REFRESHED_AT_COLUMN } from '../jobs/index.ts';
 
 export interface RunRow {
   id: number;
@@ -36,9 +37,7 @@ export async function latestRunPerJob(
   windowsOnly: boolean,
 ): Promise<LatestRunRow[]> {
   const { rows } = await db.query<LatestRunRow>(
-    `SELECT DISTINCT ON (job) ${RUN_COLUMNS},
-            (SELECT l.locked_at FROM job_locks l
-              WHERE l.job = runs.job AND l.run_id = runs.id AND l.locked_by IS NOT NULL) AS lock_refreshed_at
+    `SELECT DISTINCT ON (job) ${RUN_COLUMNS}, ${LOCK_REFRESHED_AT_COLUMN}
        FROM runs
       WHERE job = ANY($1::text[]) AND (NOT $2 OR window_start IS NOT NULL)
       ORDER BY job, started_at DESC, id DESC`,
