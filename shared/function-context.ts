@@ -17,7 +17,7 @@ import {
 } from './jobs/index.ts';
 import { normalizeSettingsFrom, type NormalizeSettings } from './ingest/index.ts';
 import { createKafka, createPublisher, topicSettingsFrom, type Publisher } from './kafka/index.ts';
-import { createLogger } from './log/index.ts';
+import { createLogger, type LoggerSource } from './log/index.ts';
 import type { Registry } from 'prom-client';
 import {
   createMetricsPusher,
@@ -77,10 +77,8 @@ export function jobOptionsOf(config: BatchProcessingConfig): AggregationJobOptio
  * its functions a DATABASE_URL).
  */
 export function functionSettings(env: NodeJS.ProcessEnv = process.env): FunctionSettings {
-  if (settings?.env === env) return settings.value;
-  const value = resolveSettings(env);
-  settings = { env, value };
-  return value;
+  const config = loadedConfig(env);
+  return { config, url: requiredDatabaseUrl(config) };
 }
 
 interface FunctionSettings {
@@ -88,12 +86,16 @@ interface FunctionSettings {
   url: string;
 }
 
-// Resolved once per process (per environment object): handlers read the configuration before they touch
+// Loaded once per process (per environment object): handlers read the configuration before they touch
 // the database — the API token, the time zone of a backfill's dates — so a refused call costs nothing.
-let settings: { env: NodeJS.ProcessEnv; value: FunctionSettings } | undefined;
+let settings: { env: NodeJS.ProcessEnv; config: BatchProcessingConfig } | undefined;
 
-function resolveSettings(env: NodeJS.ProcessEnv): FunctionSettings {
-  const config = loadConfig({ env });
+function loadedConfig(env: NodeJS.ProcessEnv): BatchProcessingConfig {
+  if (settings?.env !== env) settings = { env, config: loadConfig({ env }) };
+  return settings.config;
+}
+
+function requiredDatabaseUrl(config: BatchProcessingConfig): string {
   const url = databaseUrl(config);
   if (url === undefined) {
     throw new BatchError(
@@ -103,7 +105,7 @@ function resolveSettings(env: NodeJS.ProcessEnv): FunctionSettings {
         'under the local runtime (npm start)',
     );
   }
-  return { config, url };
+  return url;
 }
 
 /**
@@ -111,8 +113,22 @@ function resolveSettings(env: NodeJS.ProcessEnv): FunctionSettings {
  * DATABASE_URL stops the process before it listens, with the catalogued error. Returns the configuration
  * so the template's logger takes its level from it rather than loading it a second time.
  */
-export function initFunction(): BatchProcessingConfig {
-  return functionSettings().config;
+export function initFunction(env: NodeJS.ProcessEnv = process.env): BatchProcessingConfig {
+  let config: BatchProcessingConfig;
+  try {
+    config = loadedConfig(env);
+  } catch (err) {
+    // A process that cannot read its configuration still says it started, so a crash loop shows as one
+    // (FunctionRestarting), when the environment names a Pushgateway.
+    const url = env.PROMETHEUS_PUSHGATEWAY_URL;
+    if (url !== undefined && /^https?:\/\/[^\s]+$/.test(url)) {
+      startPusher(url, env.BATCH_PROCESSING_METRICS_INSTANCE || undefined, env, { level: 'info' });
+    }
+    throw err;
+  }
+  // Pushed now, not on the first request: a function that dies before any request is still seen starting.
+  startPusher(config.metrics.pushgatewayUrl, config.metrics.instance, env, config);
+  return functionSettings(env).config;
 }
 
 async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): Promise<FunctionContext> {
@@ -141,26 +157,40 @@ async function create(log: StartupLogger | undefined, env: NodeJS.ProcessEnv): P
     publisher: kafka && createPublisher(kafka, { topics: topicSettingsFrom(config), log: kafkaLog }),
     jobOptions: jobOptionsOf(config),
     normalize: normalizeSettingsFrom(config),
-    metrics: { registry: processRegistry(), pusher: startPusher(config, env) },
+    metrics: {
+      registry: processRegistry(),
+      pusher: startPusher(config.metrics.pushgatewayUrl, config.metrics.instance, env, config),
+    },
   };
 }
 
-let stopPushing: (() => void) | undefined;
+/** The process's pusher: one per process, started by init (or the first context) and flushed by close. */
+let pushing: { key: string; pusher: MetricsPusher; stop: () => void } | undefined;
 
-/** Pushes the process registry after each recording when a Pushgateway is configured. */
-function startPusher(config: BatchProcessingConfig, env: NodeJS.ProcessEnv): MetricsPusher | undefined {
-  const url = config.metrics.pushgatewayUrl;
+/**
+ * Pushes the process registry now and after each recording when a Pushgateway is named (`url`); the same
+ * Pushgateway and grouping keep the pusher already running.
+ */
+function startPusher(
+  url: string | undefined,
+  instance: string | undefined,
+  env: NodeJS.ProcessEnv,
+  logAs: LoggerSource,
+): MetricsPusher | undefined {
   if (url === undefined) return undefined;
+  const grouping = pushGrouping(env, instance);
+  const key = JSON.stringify([url, grouping]);
+  if (pushing?.key === key) return pushing.pusher;
   const registry = processRegistry();
   const pusher = createMetricsPusher({
     url,
     registry,
-    grouping: pushGrouping(env, config.metrics.instance),
-    log: createLogger(config, { fn: env.HXP_FUNCTION_NAME ?? 'function', component: 'metrics' }),
+    grouping,
+    log: createLogger(logAs, { fn: env.HXP_FUNCTION_NAME ?? 'function', component: 'metrics' }),
   });
-  stopPushing?.();
-  stopPushing = onMetricsRecorded(registry, () => pusher.schedule());
-  pusher.schedule();
+  pushing?.stop();
+  pushing = { key, pusher, stop: onMetricsRecorded(registry, () => pusher.schedule()) };
+  void pusher.flush();
   return pusher;
 }
 
@@ -185,11 +215,12 @@ export async function closeFunctionContext(): Promise<void> {
   settings = undefined;
   // A context that failed to start holds nothing to close; its error went to the request that started it.
   const context = await current?.catch(() => undefined);
-  stopPushing?.();
-  stopPushing = undefined;
+  const last = pushing;
+  pushing = undefined;
+  last?.stop();
   // The last push carries what the final requests recorded (the template records an invocation after
-  // its response, which is before close).
-  await context?.metrics.pusher?.flush();
+  // its response, which is before close) — or, for a process that failed to start, that it started.
+  await last?.pusher.flush();
   // Shutting down: a producer that cannot say goodbye to the broker is dropped with the process anyway.
   await context?.publisher?.disconnect().catch(() => undefined);
   await context?.db.close();

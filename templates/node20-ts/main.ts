@@ -80,8 +80,26 @@ export async function startupLogger(
   return createTemplateLogger(functionName, config);
 }
 
+/** How long a failed start waits for the module's close (its last metrics push has a 5 s timeout). */
+const CLOSE_AFTER_FAILED_START_MS = 6_000;
+
+async function closeWithin(module: HandlerModule, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([Promise.resolve(module.close?.()), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function startFunction(module: HandlerModule, settings = readSettings()): Promise<void> {
   const handler = handlerOf(module);
+  // Set before init, which may push it: a start that fails is a start too (a crash loop is a series of them).
+  const metrics = functionMetrics();
+  metrics.start.set(Math.floor(Date.now() / 1000));
   let logger: Logger;
   try {
     logger = await startupLogger(module, settings.functionName);
@@ -90,14 +108,14 @@ export async function startFunction(module: HandlerModule, settings = readSettin
     // catalogued error's message says what to fix; a stack is only for the unexpected. The configuration
     // may be what failed, so this line cannot take its level from it.
     const fields = isBatchError(err) ? { code: err.code } : { err };
-    createTemplateLogger(settings.functionName, { level: 'info' }).fatal(
-      fields,
-      `cannot start: ${(err as Error).message}`,
+    const log = createTemplateLogger(settings.functionName, { level: 'info' });
+    log.fatal(fields, `cannot start: ${(err as Error).message}`);
+    // What init opened (the metrics push saying this process started) is closed, briefly, before exiting.
+    await closeWithin(module, CLOSE_AFTER_FAILED_START_MS).catch((closeErr: unknown) =>
+      log.error({ err: closeErr }, 'close failed'),
     );
     process.exit(1);
   }
-  const metrics = functionMetrics();
-  metrics.start.set(Math.floor(Date.now() / 1000));
   const fn = createFunctionServer({ handler, logger, maxBodyBytes: settings.maxBodyBytes, metrics });
   await new Promise<void>((resolve, reject) => {
     fn.server.once('error', reject);
