@@ -1,5 +1,6 @@
 // Local dates and wall-clock times of the configured zone as instants: the query API's `from`/`to` and the
-// price table's `valid_from` read "2026-11-28" as midnight where the platform's days are counted.
+// price table's `valid_from` read "2026-11-28" as midnight where the platform's days are counted, the instant
+// the aggregates' day of that date starts.
 import { utcOffsetMinutes } from './timezone.ts';
 
 const MINUTE_MS = 60_000;
@@ -11,12 +12,13 @@ export const LOCAL_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?$/;
 
 /**
- * The instant of a wall-clock time in `zone`, given as the milliseconds it would have in UTC. As
- * PostgreSQL's `timestamp AT TIME ZONE`, which cuts the aggregates' days: a time skipped by a DST gap lands
- * as far after the gap as it was into it (02:30 in New York's 02:00–03:00 gap of 2026-03-08 is 03:30 EDT,
- * 07:30Z; Santiago's skipped midnight of 2026-09-06 is 01:00 there, 04:00Z, when that day starts); a time
- * that occurs twice (fall back) is its second occurrence, in the offset after the change (01:30 in New York
- * on 2026-11-01 is 01:30 EST, 06:30Z). In both cases the smaller of the two offsets around the change.
+ * The instant of a wall-clock time in `zone`, given as the milliseconds it would have in UTC, as the
+ * aggregates' calendar places it (agg_local_instant in SQL, migration 000017): a time skipped by a DST gap
+ * lands as far after the gap as it was into it, as PostgreSQL's `timestamp AT TIME ZONE` puts it (02:30 in New
+ * York's 02:00–03:00 gap of 2026-03-08 is 03:30 EDT, 07:30Z; Santiago's skipped midnight of 2026-09-06 is 01:00
+ * there, 04:00Z, when that day starts); a time that occurs twice (fall back) is its first occurrence, in the
+ * offset before the change (01:30 in New York on 2026-11-01 is 01:30 EDT, 05:30Z; Havana's midnight of
+ * 2026-11-01 is 00:00 CDT, 04:00Z, when that day starts), where AT TIME ZONE would take the second.
  */
 export function wallClockToInstant(wallMs: number, zone: string): number {
   // The offsets a day either side: a change near the time lies between them (changes are months apart).
@@ -28,8 +30,9 @@ export function wallClockToInstant(wallMs: number, zone: string): number {
   const holds = [before, after].filter(
     (offset) => utcOffsetMinutes(zone, new Date(wallMs - offset * MINUTE_MS)) === offset,
   );
-  const offset = holds.length === 1 ? holds[0]! : Math.min(before, after);
-  return wallMs - offset * MINUTE_MS;
+  if (holds.length === 1) return wallMs - holds[0]! * MINUTE_MS;
+  // Repeated: the larger offset gives the earlier instant. Skipped: the smaller, past the gap.
+  return wallMs - (holds.length === 2 ? Math.max(before, after) : Math.min(before, after)) * MINUTE_MS;
 }
 
 /**

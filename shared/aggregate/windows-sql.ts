@@ -56,6 +56,14 @@ export async function listDueWindows(
 }
 
 /**
+ * The last instant of a stale window (level $1, zone $2): its start plus the level's length in wall time. Not
+ * agg_bucket_end, which ends a window of the current calendar at the next start and would cut a window of
+ * another zone short (a UTC day read in Asia/Kolkata would end at 18:30Z, not at midnight UTC).
+ */
+const STALE_WINDOW_LAST = `((stale.bucket AT TIME ZONE $2) + CASE $1 WHEN 'day' THEN interval '1 day'
+  WHEN 'week' THEN interval '7 days' ELSE interval '1 month' END) AT TIME ZONE $2 - interval '1 microsecond'`;
+
+/**
  * Dirty windows of a rollup level whose bucket is not a bucket start of `calendar` (left by an earlier time
  * zone or week start) are replaced by the windows of the current calendar holding their first and last
  * instant, so their data is rolled up where the calendar now cuts it instead of under a bucket the calendar
@@ -75,8 +83,7 @@ export async function rekeyStaleWindows(
      ),
      current AS (
        SELECT DISTINCT agg_bucket_start($1, t.at, $2, $3) AS bucket
-       FROM stale CROSS JOIN LATERAL (VALUES (stale.bucket),
-                                             (agg_bucket_end($1, stale.bucket, $2) - interval '1 microsecond')) AS t(at)
+       FROM stale CROSS JOIN LATERAL (VALUES (stale.bucket), (${STALE_WINDOW_LAST})) AS t(at)
      ),
      marked AS (
        INSERT INTO aggregation_windows (level, bucket, changed_seq)

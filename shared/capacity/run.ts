@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import { codeOf, messageOf } from '../aggregate/errors.ts';
-import { utcOffsetMinutes } from '../aggregate/index.ts';
+import { localDate, wallClockToInstant } from '../aggregate/index.ts';
 import type { BatchProcessingConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
@@ -86,11 +86,9 @@ export function assertCapacityEnabled(config: CapacityDeps['config']): void {
   }
 }
 
-/** The start of the local day (time.zone) holding the instant `at`. */
+/** The start of the local day (time.zone) holding the instant `at`, where its day's buckets start. */
 function startOfLocalDay(at: Date, zone: string): Date {
-  const t = at.getTime();
-  const offset = utcOffsetMinutes(zone, at) * 60_000;
-  return new Date(t - ((((t + offset) % DAY_MS) + DAY_MS) % DAY_MS));
+  return new Date(wallClockToInstant(Date.parse(`${localDate(at.getTime(), zone)}T00:00:00Z`), zone));
 }
 
 async function dataEndOf(deps: CapacityDeps): Promise<Date | undefined> {

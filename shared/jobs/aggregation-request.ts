@@ -6,7 +6,7 @@
 // `to` is exclusive as an instant and inclusive as a date: {"from":"2026-11-01","to":"2026-11-28"} is
 // 1 Nov 00:00 up to 29 Nov 00:00 local time — all of 1–28 November.
 import { z } from 'zod';
-import { utcOffsetMinutes } from '../aggregate/timezone.ts';
+import { wallClockToInstant } from '../aggregate/local-time.ts';
 import { BatchError } from '../errors/index.ts';
 import { jsonBody } from '../http/json-body.ts';
 import type { Trigger } from './ledger.ts';
@@ -46,14 +46,9 @@ function header(headers: RequestLike['headers'], name: string): string | undefin
 
 const EXPECTED = 'send nothing, or {"from":"2026-11-01","to":"2026-11-28"} to backfill';
 
-/** Local midnight starting `date` (YYYY-MM-DD) in `zone`, as an instant. */
+/** Local midnight starting `date` (YYYY-MM-DD) in `zone`, as an instant: where its day's buckets start. */
 export function startOfLocalDay(date: string, zone: string): Date {
-  const [, y, m, d] = DATE.exec(date)!.map(Number) as [number, number, number, number];
-  const utcMidnight = Date.UTC(y, m - 1, d);
-  // The offset at local midnight: first guess from UTC midnight, corrected once if it differs there.
-  let at = utcMidnight - utcOffsetMinutes(zone, new Date(utcMidnight)) * 60_000;
-  at = utcMidnight - utcOffsetMinutes(zone, new Date(at)) * 60_000;
-  return new Date(at);
+  return new Date(wallClockToInstant(Date.parse(`${date}T00:00:00Z`), zone));
 }
 
 /** A backfill bound as an instant: a date-time as written; a date as local midnight (the day after, for `to`). */

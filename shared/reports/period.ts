@@ -3,7 +3,7 @@
 // 2026-11 (month). The bounds equal the aggregation's own buckets (agg_bucket_start/agg_bucket_end in SQL:
 // test/unit/reports-period.test.ts holds the two together, DST days included).
 import type { CalendarOptions, Level } from '../aggregate/index.ts';
-import { utcOffsetMinutes } from '../aggregate/index.ts';
+import { utcOffsetMinutes, wallClockToInstant } from '../aggregate/index.ts';
 import { BatchError } from '../errors/index.ts';
 
 const HOUR_MS = 3_600_000;
@@ -30,11 +30,12 @@ interface LocalDate {
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 const dateText = (l: LocalDate): string => `${l.y}-${pad(l.m)}-${pad(l.d)}`;
 
-/** The UTC instant of local midnight starting `date` in `zone` (any offset: 18:30 UTC the day before in Asia/Kolkata). */
+/**
+ * The UTC instant of local midnight starting `date` in `zone` (any offset: 18:30 UTC the day before in
+ * Asia/Kolkata), placed as the aggregation's buckets are: a skipped midnight is the first instant of the day.
+ */
 export function localMidnight(date: LocalDate, zone: string): Date {
-  const wall = Date.UTC(date.y, date.m - 1, date.d);
-  const first = wall - utcOffsetMinutes(zone, new Date(wall)) * 60_000;
-  return new Date(wall - utcOffsetMinutes(zone, new Date(first)) * 60_000);
+  return new Date(wallClockToInstant(Date.UTC(date.y, date.m - 1, date.d), zone));
 }
 
 /** The local calendar date of an instant in `zone`. */

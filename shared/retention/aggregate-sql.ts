@@ -32,15 +32,15 @@ export async function listAggregateUnits(
 ): Promise<AggregateUnit[]> {
   const { rows } = await db.query<{ month: string; start: Date; end: Date; rows: number }>(
     `WITH months AS (
-       SELECT date_trunc('month', bucket, $3) AS start, count(*)::int8 AS rows,
+       SELECT agg_bucket_start('month', bucket, $3) AS start, count(*)::int8 AS rows,
               max(agg_bucket_end(level, bucket, $3)) AS last_end
        FROM aggregate_state WHERE level = $1
        GROUP BY 1
      )
      SELECT to_char(start AT TIME ZONE $3, 'YYYY-MM') AS month, start,
-            greatest(((start AT TIME ZONE $3) + interval '1 month') AT TIME ZONE $3, last_end) AS end, rows
+            greatest(agg_bucket_end('month', start, $3), last_end) AS end, rows
      FROM months
-     WHERE greatest(((start AT TIME ZONE $3) + interval '1 month') AT TIME ZONE $3, last_end) <= $2
+     WHERE greatest(agg_bucket_end('month', start, $3), last_end) <= $2
      ORDER BY start`,
     [level, cutoff, timeZone],
   );

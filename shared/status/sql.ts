@@ -52,13 +52,7 @@ export async function newestCompletedBucketEnds(
   timeZone: string,
 ): Promise<Array<{ level: string; bucket_end: Date }>> {
   const { rows } = await db.query<{ level: string; bucket_end: Date }>(
-    `SELECT level,
-            CASE level
-              WHEN 'hour' THEN max(bucket) + interval '1 hour'
-              WHEN 'day' THEN ((max(bucket) AT TIME ZONE $1) + interval '1 day') AT TIME ZONE $1
-              WHEN 'week' THEN ((max(bucket) AT TIME ZONE $1) + interval '7 days') AT TIME ZONE $1
-              ELSE ((max(bucket) AT TIME ZONE $1) + interval '1 month') AT TIME ZONE $1
-            END AS bucket_end
+    `SELECT level, agg_bucket_end(level, max(bucket), $1) AS bucket_end
        FROM aggregation_windows
       WHERE done_seq IS NOT NULL AND done_seq >= changed_seq
       GROUP BY level`,

@@ -74,7 +74,7 @@ function eventsAround(zone: string, from: string, to: string, seed: number): Tes
 const TRUNC = { day: 'day', week: 'week', month: 'month' } as const;
 
 /**
- * Stored state of `level` next to the same figures from raw events grouped by date_trunc(<unit>, ts, zone):
+ * Stored state of `level` next to the same figures from raw events grouped by their local date in the zone:
  * returns how many series-buckets were compared and those that differ. count, sum and sum_squares compare as
  * exact numerics, min/max as float8, quantiles as the sketch's estimate over bins built from the raw values.
  */
@@ -82,8 +82,18 @@ async function compareLevel(
   db: Database,
   level: keyof typeof TRUNC,
   zone: string,
+  weekStart: 'monday' | 'sunday' = 'monday',
 ): Promise<{ compared: number; mismatches: Record<string, unknown>[] }> {
-  const valued = `(SELECT date_trunc('${TRUNC[level]}', ts, '${zone}') AS bucket, * FROM (${DIRECT_VALUES}) v)`;
+  // Grouped by the local calendar: the local date (its week, its month) of each event, and each stored bucket
+  // by the local date it starts (a day starting at a skipped midnight starts at 01:00 of its date). A Sunday
+  // week is the ISO week of the day after, a day earlier.
+  const local = `(ts AT TIME ZONE '${zone}')`;
+  const bucket =
+    level === 'week' && weekStart === 'sunday'
+      ? `date_trunc('week', ${local} + interval '1 day') - interval '1 day'`
+      : `date_trunc('${TRUNC[level]}', ${local})`;
+  const storedBucket = `date_trunc('${level === 'month' ? 'month' : 'day'}', bucket AT TIME ZONE '${zone}')`;
+  const valued = `(SELECT ${bucket} AS bucket, * FROM (${DIRECT_VALUES}) v)`;
   const quantiles = sqlQuantileQuery({
     bins: `(SELECT bucket, event_type, metric, dimension, dimension_value, ${sqlSign('value')} AS sign,
               ${sqlKey('value')} AS key, 1::bigint AS count FROM ${valued} b0)`,
@@ -101,7 +111,9 @@ async function compareLevel(
        FROM ${valued} v GROUP BY 1, 2, 3, 4, 5
      ),
      q AS (${quantiles}),
-     stored AS (SELECT * FROM aggregate_state WHERE level = $1)
+     stored AS (SELECT ${storedBucket} AS bucket, event_type, metric, dimension, dimension_value, count, sum,
+                       sum_squares, min, max, p50, p95, p99
+                FROM aggregate_state WHERE level = $1)
      SELECT coalesce(d.bucket, s.bucket) AS bucket, coalesce(d.metric, s.metric) AS metric,
             coalesce(d.dimension, s.dimension) AS dimension, coalesce(d.dimension_value, s.dimension_value) AS value,
             d.count AS d_count, s.count AS s_count, d.sum::text AS d_sum, s.sum::text AS s_sum,
@@ -117,9 +129,14 @@ async function compareLevel(
   return { compared: rows.length, mismatches: rows.filter((r) => r.ok !== true) };
 }
 
-async function assertExact(t: ExecutionContext, db: Database, zone: string): Promise<void> {
+async function assertExact(
+  t: ExecutionContext,
+  db: Database,
+  zone: string,
+  weekStart: 'monday' | 'sunday' = 'monday',
+): Promise<void> {
   for (const level of ['day', 'week', 'month'] as const) {
-    const { compared, mismatches } = await compareLevel(db, level, zone);
+    const { compared, mismatches } = await compareLevel(db, level, zone, weekStart);
     t.true(compared > 0, `${level}: nothing compared`);
     t.deepEqual(
       mismatches.slice(0, 5),
@@ -202,6 +219,137 @@ for (const [i, c] of CASES.entries()) {
     t.true(rows.every((r) => r.timestamp.toISOString().slice(11, 16) !== '00:00'));
     t.true(rows.some((r) => r.timestamp.toISOString().slice(11, 16) === c.midnight));
   });
+}
+
+// Zones whose clocks skip a midnight (America/Santiago on 2026-09-06 and America/Asuncion on 2026-10-04 go
+// from 00:00 to 01:00; America/Havana on 2026-03-08 too) or repeat one (Havana on 2026-11-01 and
+// Atlantic/Azores on 2026-10-25 go from 01:00 back to 00:00), and ordinary ones: over all of 2026, each window
+// of each level ends where the next one starts, its last microsecond still belongs to it, and a day starts at
+// the first instant of its local date (as Intl has it).
+bothBackends(
+  'every day, week and month of 2026 ends where the next starts, skipped midnights included',
+  async (t, db) => {
+    for (const zone of [
+      'America/Santiago',
+      'America/Asuncion',
+      'America/Havana',
+      'America/New_York',
+      'Asia/Kolkata',
+      'Australia/Lord_Howe',
+    ]) {
+      for (const weekStart of ['monday', 'sunday']) {
+        const { rows } = await db.query<{ level: string; bucket: Date; end: Date; next: Date; last: Date }>(
+          `WITH buckets AS (
+           SELECT DISTINCT l.level, agg_bucket_start(l.level, q, $1, $2) AS bucket
+           FROM unnest(ARRAY['day', 'week', 'month']) AS l(level),
+                generate_series('2026-01-01T00:00:00Z'::timestamptz, '2026-12-31T00:00:00Z', interval '1 hour') AS q
+         )
+         SELECT level, bucket, agg_bucket_end(level, bucket, $1) AS end,
+                agg_bucket_start(level, agg_bucket_end(level, bucket, $1), $1, $2) AS next,
+                agg_bucket_start(level, agg_bucket_end(level, bucket, $1) - interval '1 microsecond', $1, $2) AS last
+         FROM buckets`,
+          [zone, weekStart],
+        );
+        t.true(rows.length > 365 + 52 + 12, zone);
+        const days = rows
+          .filter((r) => r.level === 'day' && r.bucket >= new Date('2026-01-01T12:00:00Z'))
+          .map((r) => r.bucket.toISOString())
+          .sort();
+        const intl = allDayStarts(zone, '2026-01-01T12:00:00Z', '2026-12-31T00:00:00Z').map((ms) =>
+          new Date(ms).toISOString(),
+        );
+        t.deepEqual(days, intl, `${zone}: day starts`);
+        const wrong = rows.filter(
+          (r) => r.next.getTime() !== r.end.getTime() || r.last.getTime() !== r.bucket.getTime(),
+        );
+        t.deepEqual(
+          wrong.slice(0, 3).map((r) => `${r.level} ${r.bucket.toISOString()} ends ${r.end.toISOString()}`),
+          [],
+          `${zone}, weeks from ${weekStart}`,
+        );
+      }
+    }
+  },
+);
+
+// America/Santiago skips 2026-09-06 00:00 (−04 → −03): that day starts at 01:00 (04:00Z) and lasts 23 hours,
+// and the next starts at 03:00Z; neither it nor the week it begins (weeks from Sunday) may take the next day's
+// hours. America/Havana repeats 2026-11-01 00:00 (CDT → CST at 01:00): that day starts at the first 00:00
+// (04:00Z) and lasts 25 hours; so does Atlantic/Azores' 2026-10-25 (+00 → −01 at 01:00), from 00:00Z.
+const MIDNIGHT_CASES = [
+  {
+    zone: 'America/Santiago',
+    from: '2026-09-01T00:00:00Z',
+    to: '2026-09-16T00:00:00Z',
+    days: [
+      ['2026-09-05T04:00:00.000Z', 24],
+      ['2026-09-06T04:00:00.000Z', 23],
+      ['2026-09-07T03:00:00.000Z', 24],
+    ],
+  },
+  {
+    zone: 'America/Havana',
+    from: '2026-10-24T00:00:00Z',
+    to: '2026-11-08T00:00:00Z',
+    days: [
+      ['2026-10-31T04:00:00.000Z', 24],
+      ['2026-11-01T04:00:00.000Z', 25],
+      ['2026-11-02T05:00:00.000Z', 24],
+    ],
+  },
+  {
+    zone: 'Atlantic/Azores',
+    from: '2026-10-17T00:00:00Z',
+    to: '2026-11-03T00:00:00Z',
+    days: [
+      ['2026-10-24T00:00:00.000Z', 24],
+      ['2026-10-25T00:00:00.000Z', 25],
+      ['2026-10-26T01:00:00.000Z', 24],
+    ],
+  },
+] as const;
+
+for (const c of MIDNIGHT_CASES) {
+  for (const weekStart of ['monday', 'sunday'] as const) {
+    bothBackends(
+      `${c.zone} across its skipped or repeated midnight (weeks from ${weekStart}): days, weeks and months are exact`,
+      async (t, db) => {
+        const events: TestEvent[] = eventsAround(c.zone, c.from, c.to, 41);
+        // And one at :20 of every UTC hour, so each day's count is its length in hours.
+        for (let h = Date.parse(c.from); h < Date.parse(c.to); h += HOUR)
+          events.push({ ts: new Date(h + 20 * 60_000), metrics: { hours: 1 } });
+        t.is(await storeTestEvents(db, events), events.length);
+        const result = await runAllLevels(
+          deps(db, { timeZone: c.zone, weekStart }),
+          new Date('2027-01-15T00:00:00Z'),
+        );
+        for (const level of ['hour', 'day', 'week', 'month'] as const)
+          t.is(result[level].status, 'succeeded', level);
+        await assertExact(t, db, c.zone, weekStart);
+        const { rows } = await db.query<{ timestamp: Date; count: number }>(
+          `SELECT "timestamp", count FROM daily_aggregations
+            WHERE metric = 'hours' AND dimension = 'all' AND "timestamp" BETWEEN $1 AND $2 ORDER BY 1`,
+          [c.days[0][0], c.days[2][0]],
+        );
+        t.deepEqual(
+          rows.map((r) => [r.timestamp.toISOString(), r.count]),
+          c.days.map(([day, hours]) => [day, hours]),
+        );
+        // A late event in the hour after the day's first 00:00 re-opens that day, not a neighbour.
+        const late = Date.parse(c.days[1][0]) + 10 * 60_000;
+        await storeTestEvents(db, [{ ts: new Date(late), metrics: { hours: 0 } }]);
+        const again = await runAllLevels(
+          deps(db, { timeZone: c.zone, weekStart }),
+          new Date('2027-01-15T00:00:00Z'),
+        );
+        t.deepEqual(
+          again.day.windows.map((w) => w.bucket),
+          [c.days[1][0]],
+        );
+        await assertExact(t, db, c.zone, weekStart);
+      },
+    );
+  }
 }
 
 bothBackends('Australia/Adelaide: the days around the DST start last 24, 23 and 24 hours', async (t, db) => {

@@ -3,6 +3,7 @@ import test from 'ava';
 import type { Database } from '../../shared/db/index.ts';
 import { isBatchError } from '../../shared/errors/index.ts';
 import { DEFAULT_JOB_OPTIONS, runAggregation, type RunAggregationRequest } from '../../shared/jobs/index.ts';
+import { boundInstant } from '../../shared/jobs/aggregation-request.ts';
 import { levelBelow, levelsAbove } from '../../shared/aggregate/index.ts';
 
 function untouchable(): { db: Database; calls: string[] } {
@@ -61,4 +62,24 @@ test('levels nest hour → day → week and day → month', (t) => {
 
 test('defaults follow the brief: UTC, ISO weeks, 3 retries 300 s apart', (t) => {
   t.like(DEFAULT_JOB_OPTIONS, { timeZone: 'UTC', weekStart: 'monday', retries: 3, retryDelayMs: 300_000 });
+});
+
+test('a backfill date is the whole local day, where the clocks skip or repeat its midnight too', (t) => {
+  const bounds = (date: string, zone: string) =>
+    [boundInstant(date, zone, 'from'), boundInstant(date, zone, 'to')].map((d) => d.toISOString());
+  // Santiago's 2026-09-05 runs to the skipped midnight, which is 01:00 of 09-06 (04:00Z): 24 hours.
+  t.deepEqual(bounds('2026-09-05', 'America/Santiago'), [
+    '2026-09-05T04:00:00.000Z',
+    '2026-09-06T04:00:00.000Z',
+  ]);
+  t.deepEqual(bounds('2026-09-06', 'America/Santiago'), [
+    '2026-09-06T04:00:00.000Z',
+    '2026-09-07T03:00:00.000Z',
+  ]);
+  // Havana's 2026-11-01 starts at its first midnight (CDT) and lasts 25 hours.
+  t.deepEqual(bounds('2026-11-01', 'America/Havana'), [
+    '2026-11-01T04:00:00.000Z',
+    '2026-11-02T05:00:00.000Z',
+  ]);
+  t.deepEqual(bounds('2026-11-30', 'Asia/Kolkata'), ['2026-11-29T18:30:00.000Z', '2026-11-30T18:30:00.000Z']);
 });

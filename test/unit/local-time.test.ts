@@ -1,6 +1,7 @@
 // Local dates and wall-clock times as instants (shared/aggregate/local-time.ts) across DST changes: a time
-// in a gap lands after it, a time that occurs twice is its second occurrence (as PostgreSQL's AT TIME
-// ZONE, which cuts the aggregates' days), and a date is the instant its local day starts.
+// in a gap lands after it (as PostgreSQL's AT TIME ZONE), a time that occurs twice is its first occurrence
+// (where AT TIME ZONE takes the second), as agg_local_instant cuts the aggregates' days; and a date is the
+// instant its local day starts.
 import test from 'ava';
 import { localDate, parseZonedInstant } from '../../shared/aggregate/local-time.ts';
 
@@ -23,14 +24,17 @@ test('a time in the spring gap lands as far after the gap as it was into it (New
   t.is(iso(parseZonedInstant('2026-03-29T02:30', 'Europe/Berlin')), '2026-03-29T01:30:00.000Z');
 });
 
-test('a time that occurs twice (fall back) is its second occurrence, east and west of UTC alike', (t) => {
-  t.is(iso(parseZonedInstant('2026-11-01T01:30', 'America/New_York')), '2026-11-01T06:30:00.000Z');
+test('a time that occurs twice (fall back) is its first occurrence, east and west of UTC alike', (t) => {
+  t.is(iso(parseZonedInstant('2026-11-01T01:30', 'America/New_York')), '2026-11-01T05:30:00.000Z');
   t.is(iso(parseZonedInstant('2026-11-01T00:59', 'America/New_York')), '2026-11-01T04:59:00.000Z');
   t.is(iso(parseZonedInstant('2026-11-01T02:00', 'America/New_York')), '2026-11-01T07:00:00.000Z');
-  t.is(iso(parseZonedInstant('2026-10-25T02:30', 'Europe/Berlin')), '2026-10-25T01:30:00.000Z');
-  t.is(iso(parseZonedInstant('2026-04-04T23:30', 'America/Santiago')), '2026-04-05T03:30:00.000Z');
+  t.is(iso(parseZonedInstant('2026-10-25T02:30', 'Europe/Berlin')), '2026-10-25T00:30:00.000Z');
+  t.is(iso(parseZonedInstant('2026-04-04T23:30', 'America/Santiago')), '2026-04-05T02:30:00.000Z');
   // A half-hour change (Lord Howe: +11 → +10:30 at 02:00 local).
-  t.is(iso(parseZonedInstant('2026-04-05T01:45', 'Australia/Lord_Howe')), '2026-04-04T15:15:00.000Z');
+  t.is(iso(parseZonedInstant('2026-04-05T01:45', 'Australia/Lord_Howe')), '2026-04-04T14:45:00.000Z');
+  // A repeated midnight (Havana: 01:00 CDT → 00:00 CST): the day starts at the first.
+  t.is(iso(parseZonedInstant('2026-11-01', 'America/Havana')), '2026-11-01T04:00:00.000Z');
+  t.is(iso(parseZonedInstant('2026-10-25', 'Atlantic/Azores')), '2026-10-25T00:00:00.000Z');
 });
 
 test('every date of a year is the first instant of its local day, in zones with DST at and off midnight', (t) => {
@@ -40,6 +44,9 @@ test('every date of a year is the first instant of its local day, in zones with 
     'Europe/Berlin',
     'Australia/Lord_Howe',
     'Asia/Beirut',
+    'America/Havana',
+    'Atlantic/Azores',
+    'America/Asuncion',
     'UTC',
   ]) {
     for (

@@ -68,7 +68,7 @@ test('last complete, previous and ranges of periods', (t) => {
   );
 });
 
-test('bounds equal agg_bucket_start/agg_bucket_end across DST and for Sunday weeks', async (t) => {
+test('bounds equal agg_bucket_start/agg_bucket_end across DST, skipped and repeated midnights included, and for Sunday weeks', async (t) => {
   const { db, drop } = await freshEmbeddedDatabase();
   t.teardown(drop);
   const instants = [
@@ -93,6 +93,34 @@ test('bounds equal agg_bucket_start/agg_bucket_end across DST and for Sunday wee
       }
     }
   }
+  // Midnights the clocks skip (Santiago 2026-09-06) and repeat (Havana 2026-11-01, Azores 2026-10-25).
+  const midnights: [string, string[]][] = [
+    ['America/Santiago', ['2026-09-06T04:30:00Z', '2026-09-06T12:00:00Z', '2026-09-07T03:30:00Z']],
+    ['America/Havana', ['2026-11-01T04:30:00Z', '2026-11-01T12:00:00Z', '2026-10-31T12:00:00Z']],
+    ['Atlantic/Azores', ['2026-10-25T00:30:00Z', '2026-10-25T12:00:00Z', '2026-10-01T00:30:00Z']],
+  ];
+  for (const [timeZone, times] of midnights) {
+    for (const weekStart of ['monday', 'sunday'] as const) {
+      for (const at of times) {
+        for (const level of ['day', 'week', 'month'] as const) {
+          const p = periodContaining(level, new Date(at), { timeZone, weekStart });
+          const { rows } = await db.query<{ start: Date; end: Date }>(
+            `SELECT agg_bucket_start($1, $2::timestamptz, $3, $4) AS start,
+                    agg_bucket_end($1, agg_bucket_start($1, $2::timestamptz, $3, $4), $3) AS "end"`,
+            [level, at, timeZone, weekStart],
+          );
+          const what = `${level} of ${at} in ${timeZone}/${weekStart}`;
+          t.is(p.start.toISOString(), rows[0]!.start.toISOString(), what);
+          t.is(p.end.toISOString(), rows[0]!.end.toISOString(), what);
+          t.true(p.start.getTime() <= Date.parse(at) && Date.parse(at) < p.end.getTime(), what);
+        }
+      }
+    }
+  }
+  t.is(
+    parsePeriod('2026-09-06', 'day', { timeZone: 'America/Santiago', weekStart: 'monday' }).end.toISOString(),
+    '2026-09-07T03:00:00.000Z',
+  );
   t.is(
     parsePeriod('2026-03-29', 'day', BERLIN).end.getTime() -
       parsePeriod('2026-03-29', 'day', BERLIN).start.getTime(),
