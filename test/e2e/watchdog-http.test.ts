@@ -170,3 +170,42 @@ test.serial('exec_timeout: a handler that sleeps past it is answered 504 by the 
     error: { code: 'INTERNAL', message: 'An unexpected error (a bug); the cause is attached.' },
   });
 });
+
+// of-watchdog streams the body on without its Content-Length: the server learns a body is too large while
+// the watchdog is still writing it. Answering then and closing the socket broke the watchdog's write (`broken
+// pipe`), and it answered an empty 500 instead of the 413 (2 to 6 of 30 oversized requests).
+test.serial(
+  'every body over MAX_REQUEST_BODY is answered 413 through the watchdog, never an empty 500',
+  async (t) => {
+    const dir = await tempDir(t, 'wd');
+    const handler = await fixtureHandler(dir, SLEEPY_HANDLER);
+    const wd = await startWatchdog(
+      t,
+      dir,
+      `${process.execPath} --import tsx ${TEMPLATE_ENTRY}`,
+      { HANDLER_PATH: handler, HXP_FUNCTION_NAME: 'sleepy', MAX_REQUEST_BODY: String(1024 * 1024) },
+      ROOT,
+    );
+    await whenUp(`${wd.url}/`);
+    const fits = await fetch(`${wd.url}/`, { method: 'POST', body: Buffer.alloc(1024 * 1024, 97) });
+    t.is(fits.status, 200, 'a body at the limit is taken');
+    const body = Buffer.alloc(8 * 1024 * 1024, 97);
+    const answers: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${wd.url}/`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'text/plain' },
+      });
+      const text = await res.text();
+      const code = text
+        ? ((JSON.parse(text) as { error?: { code?: string } }).error?.code ?? text)
+        : '(empty)';
+      answers.push(`${res.status} ${code}`);
+    }
+    t.deepEqual(answers, Array<string>(20).fill('413 REQUEST_TOO_LARGE'));
+    // The server stays usable after refusing bodies.
+    const after = await fetch(`${wd.url}/`, { method: 'POST', body: 'ok' });
+    t.is(after.status, 200);
+  },
+);
