@@ -212,3 +212,38 @@ test('bundled: one handler folder serves aggregate-weekly by AGGREGATION_LEVEL, 
   t.is(await wrong.exited, 1);
   t.regex(wrong.lines.join('\n'), /AGGREGATION_LEVEL=\\?"fortnight\\?" is not a rollup level/);
 });
+
+test('with of-watchdog’s env, SIGTERM keeps the server answering through healthcheck_interval; SIGINT then drains at once', async (t) => {
+  const dir = await tempDir(t, 'tpl');
+  const handler = await fixtureHandler(dir, SLEEPY_HANDLER);
+  const fn = run(
+    t,
+    process.execPath,
+    ['--import', 'tsx', TEMPLATE_ENTRY],
+    functionEnv({
+      HANDLER_PATH: handler,
+      PORT: '0',
+      HXP_FUNCTION_NAME: 'sleepy',
+      fprocess: 'node index.js',
+      mode: 'http',
+      healthcheck_interval: '60s',
+    }),
+  );
+  const listening = await fn.waitFor(isListening);
+  const url = `http://127.0.0.1:${String(listening.port)}`;
+  t.is((await fetch(`${url}/before`)).status, 200);
+  fn.child.kill('SIGTERM');
+  const grace = await fn.waitFor((e) => e.signal === 'SIGTERM');
+  t.is(grace.graceMs, 60_000);
+  const during = await fetch(`${url}/after`, { method: 'POST', body: 'x' });
+  t.is(during.status, 200, 'still answering after SIGTERM');
+  t.false(fn.logs.some((e) => e.msg === 'draining'));
+  const started = Date.now();
+  fn.child.kill('SIGINT');
+  t.is(await fn.exited, 0);
+  t.true(Date.now() - started < 10_000, 'SIGINT cut the grace short');
+  t.like(
+    fn.logs.find((e) => e.msg === 'stopped'),
+    { drained: true, abandoned: 0 },
+  );
+});

@@ -1,6 +1,8 @@
 // A function behind the real of-watchdog binary in http mode, as in the image: requests go through the
 // watchdog to the template server, /_/health is the watchdog's, and exec_timeout answers 504.
 // of-watchdog's metrics port is fixed at 8081, so these run serially and retry while another holds it.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
@@ -207,5 +209,57 @@ test.serial(
     // The server stays usable after refusing bodies.
     const after = await fetch(`${wd.url}/`, { method: 'POST', body: 'ok' });
     t.is(after.status, 200);
+  },
+);
+
+// On SIGTERM of-watchdog forwards the signal to the function at once, but keeps taking requests for its
+// healthcheck_interval (its lock file gone, so load balancers stop routing), then stops listening and waits
+// for its in-flight requests (pkg/watchdog.go listenUntilShutdown, executor/http_runner.go). The function
+// used to stop listening on the forwarded signal: a request in that grace got an empty 500.
+test.serial(
+  'after SIGTERM the function answers for the watchdog’s healthcheck_interval, then drains and runs close()',
+  async (t) => {
+    const dir = await tempDir(t, 'wd');
+    const closedMarker = join(dir, 'closed');
+    const handler = await fixtureHandler(
+      dir,
+      `${SLEEPY_HANDLER}
+import { writeFileSync } from 'node:fs';
+export async function close() { writeFileSync(${JSON.stringify(closedMarker)}, String(Date.now())); }
+`,
+    );
+    const wd = await startWatchdog(
+      t,
+      dir,
+      `${process.execPath} --import tsx ${TEMPLATE_ENTRY}`,
+      { HANDLER_PATH: handler, HXP_FUNCTION_NAME: 'sleepy', healthcheck_interval: '3s' },
+      ROOT,
+    );
+    await whenUp(`${wd.url}/sleep?ms=1`);
+    const inFlight = fetch(`${wd.url}/sleep?ms=1500`, { headers: { 'X-Call-Id': 'in-flight' } });
+    await wd.proc.waitFor((e) => e.msg === 'sleeping' && e.reqId === 'in-flight');
+    // The watchdog alone, as a container runtime signals PID 1; it forwards SIGTERM to the function.
+    const signalled = Date.now();
+    process.kill(wd.proc.child.pid!, 'SIGTERM');
+    const grace = await wd.proc.waitFor((e) => e.signal === 'SIGTERM');
+    t.is(grace.graceMs, 3000, 'the function read the watchdog’s healthcheck_interval');
+    const health = await fetch(`${wd.url}/_/health`);
+    t.is(health.status, 503, 'the watchdog tells load balancers to stop routing');
+    await sleep(1000);
+    const during = await fetch(`${wd.url}/late`, { method: 'POST', body: 'after SIGTERM' });
+    t.is(during.status, 200, 'a request within the grace gets a real answer');
+    t.like(await during.json(), { path: '/late', body: 'after SIGTERM' });
+    const first = await inFlight;
+    t.is(first.status, 200, 'the request in flight at SIGTERM finished');
+    t.deepEqual(await first.json(), { slept: 1500 });
+    // After the grace the function drains and runs close() (its log lines may outlive the watchdog's pipe).
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(closedMarker) && Date.now() < deadline) await sleep(100);
+    t.true(existsSync(closedMarker), 'close() ran');
+    const closedAt = Number(await readFile(closedMarker, 'utf8'));
+    t.true(
+      closedAt - signalled >= 2900,
+      `close() ran after the grace (${closedAt - signalled} ms after SIGTERM)`,
+    );
   },
 );
