@@ -124,7 +124,6 @@ export async function startFunction(module: HandlerModule, settings = readSettin
     fn.server.listen(settings.port, '127.0.0.1', () => resolve());
   });
   const { port } = fn.server.address() as AddressInfo;
-  logger.info({ port, maxBodyBytes: settings.maxBodyBytes }, 'listening');
 
   let stopping = false;
   let grace: NodeJS.Timeout | undefined;
@@ -168,4 +167,6 @@ export async function startFunction(module: HandlerModule, settings = readSettin
   // both, and the second must not kill a function that is still draining.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // The ready signal comes last: a supervisor may send SIGTERM as soon as it reads it.
+  logger.info({ port, maxBodyBytes: settings.maxBodyBytes }, 'listening');
 }
