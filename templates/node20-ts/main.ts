@@ -55,6 +55,9 @@ export function durationMs(raw: string | undefined): number | undefined {
  * which names it (`fprocess` or `function_process`, `mode=http`); the local runtime and a plain
  * `node index.js` set neither and drain at once.
  */
+/** How long before the end of of-watchdog's grace the function drains and closes (half a short grace). */
+const CLOSE_BEFORE_GRACE_ENDS_MS = 5_000;
+
 export function watchdogGraceMs(env: NodeJS.ProcessEnv = process.env): number {
   const underWatchdog = Boolean(env.fprocess || env.function_process) && env.mode === 'http';
   if (!underWatchdog) return 0;
@@ -153,15 +156,18 @@ export async function startFunction(module: HandlerModule, settings = readSettin
       void drainAndExit(signal);
       return;
     }
-    // Under of-watchdog: it still routes requests here for graceMs; stopping now would fail each one.
+    // Under of-watchdog: it still routes requests here for graceMs; stopping now would fail each one. The
+    // drain and close() start a little before its grace ends: once it stops listening it exits as soon as
+    // its last request is answered, and in a container that would end close() half done.
+    const listenMs = graceMs - Math.min(CLOSE_BEFORE_GRACE_ENDS_MS, graceMs / 2);
     logger.info(
-      { signal, graceMs, inFlight: fn.inFlight() },
+      { signal, graceMs, listenMs, inFlight: fn.inFlight() },
       'serving on while of-watchdog still routes here (its healthcheck_interval), then draining',
     );
     grace = setTimeout(() => {
       grace = undefined;
       void drainAndExit(signal);
-    }, graceMs);
+    }, listenMs);
   };
   // `on`, not `once`: a signal sent to the process group and the same one forwarded by a supervisor arrive
   // both, and the second must not kill a function that is still draining.
