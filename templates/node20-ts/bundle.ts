@@ -3,25 +3,34 @@
 // dependencies, so `npm ci --omit=dev` is a no-op check), the migrations and PGlite's runtime assets, and —
 // for a function that renders reports — resvg's native binding and pdfmake's Roboto fonts; for the status
 // function, the web dashboard's browser libraries.
-// Used by scripts/build.ts (every function) and by the Dockerfile's build stage (one function):
-//   node --import tsx templates/node20-ts/bundle.ts <handler.ts> <outDir> [functionName]
+// Used by scripts/build.ts (every function, for this machine) and by the Dockerfile's build stage (one
+// function, for the image's platform):
+//   node --import tsx templates/node20-ts/bundle.ts [--target <os>/<arch>[/<libc>]] <handler.ts> <outDir> [functionName]
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import {
   assetSourcePath,
   BUNDLED_ASSETS_DIR,
   DASHBOARD_ASSETS,
 } from '../../shared/status/dashboard/assets.ts';
+import {
+  type BundleTarget,
+  hostTarget,
+  parseTarget,
+  resvgBindingPath,
+  TARGET_FORM,
+} from './native-binding.ts';
 
 const TEMPLATE_DIR = fileURLToPath(new URL('.', import.meta.url));
 
 /**
  * Packages left out of the bundle: optional native add-ons their users load inside try/catch (pg-native,
  * vega's canvas), and resvg's per-platform binding packages — resvg loads `./resvgjs.<platform>.node` from
- * beside the bundle first, which is where the build copies the installed binding.
+ * beside the bundle first, which is where the build copies the binding of the bundle's target.
  */
 export const EXTERNAL_PACKAGES = ['pg-native', 'canvas', '@resvg/resvg-js-*'];
 /** Files PGlite loads next to its module via `new URL('./x', import.meta.url)`: copied next to index.js. */
@@ -47,6 +56,8 @@ export interface BundleOptions {
   /** The shared/db/migrations folder to ship (MIGRATIONS_DIR resolves to <outDir>/migrations/ once bundled). */
   migrationsDir?: string | undefined;
   minify?: boolean;
+  /** The os/arch/libc the bundle will run on, whose native bindings it ships; default: this machine. */
+  target?: BundleTarget | undefined;
 }
 
 export interface BundleResult {
@@ -62,8 +73,8 @@ function pgliteDistDir(fromDir: string): string {
 
 /**
  * Copies next to a bundle what its bundled packages load from disk at run time: PGlite's wasm/data, resvg's
- * native binding (the one npm installed for this platform: glibc here, musl in the alpine image's build
- * stage), pdfmake's Roboto fonts (shared/reports/render/fonts.ts looks in fonts/ beside the bundle), augurs' WASM
+ * native binding for `target` (only that one, and an error when it is not installed: the bundle would start
+ * nowhere else), pdfmake's Roboto fonts (shared/reports/render/fonts.ts looks in fonts/ beside the bundle), augurs' WASM
  * (shared/capacity/augurs.ts reads it from beside the bundle), the web dashboard's browser libraries
  * (shared/status/dashboard/assets.ts looks in ui-assets/).
  * `inputs` are esbuild's metafile inputs; packages resolve from `fromDir`. Returns the files written.
@@ -72,6 +83,7 @@ export async function copyRuntimeAssets(
   inputs: readonly string[],
   fromDir: string,
   outDir: string,
+  target: BundleTarget = hostTarget(),
 ): Promise<string[]> {
   const files: string[] = [];
   const resolveFrom = createRequire(join(fromDir, 'noop.js'));
@@ -83,13 +95,9 @@ export async function copyRuntimeAssets(
     }
   }
   if (inputs.some((p) => p.includes('@resvg/resvg-js/'))) {
-    const scope = join(dirname(resolveFrom.resolve('@resvg/resvg-js')), '..');
-    for (const pkg of (await readdir(scope)).filter((d) => d.startsWith('resvg-js-'))) {
-      for (const file of (await readdir(join(scope, pkg))).filter((f) => f.endsWith('.node'))) {
-        await copyFile(join(scope, pkg, file), join(outDir, file));
-        files.push(file);
-      }
-    }
+    const binding = resvgBindingPath(fromDir, target);
+    await copyFile(binding, join(outDir, basename(binding)));
+    files.push(basename(binding));
   }
   if (inputs.some((p) => p.includes('pdfmake/'))) {
     const fonts = dirname(resolveFrom.resolve('pdfmake/fonts/Roboto/Roboto-Regular.ttf'));
@@ -141,9 +149,10 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
     logLevel: 'warning',
     metafile: true,
   });
+  const inputs = Object.keys(result.metafile.inputs);
   const files = [
     'index.js',
-    ...(await copyRuntimeAssets(Object.keys(result.metafile.inputs), dirname(handlerPath), outDir)),
+    ...(await copyRuntimeAssets(inputs, dirname(handlerPath), outDir, options.target)),
   ];
   if (options.migrationsDir) {
     await mkdir(join(outDir, 'migrations'), { recursive: true });
@@ -163,17 +172,41 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const [handlerPath, outDir, functionName] = process.argv.slice(2);
+  const usage = `usage: node --import tsx bundle.ts [--target ${TARGET_FORM}] <handler.ts> <outDir> [functionName]\n`;
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+  const [handlerPath, outDir, functionName] = parsed.positionals;
   if (!handlerPath || !outDir) {
-    process.stderr.write('usage: node --import tsx bundle.ts <handler.ts> <outDir> [functionName]\n');
+    process.stderr.write(usage);
     process.exit(2);
   }
   const migrationsDir = process.env.MIGRATIONS_DIR;
-  const done = await bundleFunction({
-    handlerPath,
-    outDir,
-    functionName: functionName ?? 'function',
-    migrationsDir,
+  try {
+    const done = await bundleFunction({
+      handlerPath,
+      outDir,
+      functionName: functionName ?? 'function',
+      migrationsDir,
+      target: parsed.target,
+    });
+    process.stdout.write(`${JSON.stringify({ msg: 'bundled', ...done })}\n`);
+  } catch (err) {
+    // esbuild has printed its own errors; a missing native binding is ours to say, without a stack.
+    process.stderr.write(`cannot bundle ${handlerPath}: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+function parseCli(args: string[]): { positionals: string[]; target: BundleTarget | undefined } {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { target: { type: 'string' } },
+    allowPositionals: true,
   });
-  process.stdout.write(`${JSON.stringify({ msg: 'bundled', ...done })}\n`);
+  return { positionals, target: values.target === undefined ? undefined : parseTarget(values.target) };
 }

@@ -9,9 +9,12 @@
 //      HXP_FUNCTION_NAME  the function's name, bound to every log line as `fn`
 //      MAX_REQUEST_BODY   body limit in bytes (default 1048576); larger answers 413 JSON
 //      DRAIN_TIMEOUT_MS   how long SIGTERM waits for in-flight requests (default write_timeout, else 30 s)
+//      fprocess/function_process + mode=http  set by of-watchdog's image: SIGTERM first keeps serving for
+//                    healthcheck_interval (else write_timeout, else 30 s), the time the watchdog still routes here
 //      LOG_LEVEL     pino level (default info), or logging.level of CONFIG_FILE: the configuration's log.level
 // Ready signal: one JSON line on stdout with "msg":"listening" and "port":<n> (pino, so it also carries
-// level/time/pid/hostname/fn). SIGTERM: stops accepting, drains, runs the module's `close()`, exits 0.
+// level/time/pid/hostname/fn). SIGTERM: stops accepting (under of-watchdog: after its grace), drains, runs
+// the module's `close()`, exits 0.
 //
 // Handler: export default async (event, context) => value. event = {body, rawBody, headers, method, query,
 // path}: body is parsed JSON when the content-type is JSON, else the UTF-8 text; rawBody is the Buffer.

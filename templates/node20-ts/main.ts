@@ -1,5 +1,6 @@
 // Starts the template server for one handler module: reads the env, listens, logs `listening`, and on
-// SIGTERM/SIGINT drains in-flight requests, runs the module's `close`, then exits.
+// SIGTERM/SIGINT drains in-flight requests, runs the module's `close`, then exits — under of-watchdog, SIGTERM
+// first waits out the watchdog's grace, listening, since the watchdog still routes requests here.
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type BatchProcessingConfig } from '../../shared/config/index.ts';
 import { isBatchError } from '../../shared/errors/index.ts';
@@ -16,6 +17,8 @@ export interface TemplateSettings {
   functionName: string | undefined;
   maxBodyBytes: number;
   drainTimeoutMs: number;
+  /** How long SIGTERM leaves the server listening before it drains: of-watchdog's grace, else 0. */
+  shutdownGraceMs: number;
 }
 
 function positiveInteger(name: string, raw: string | undefined, fallback: number, allowZero = false): number {
@@ -43,6 +46,25 @@ export function durationMs(raw: string | undefined): number | undefined {
   return matched === raw ? total : undefined;
 }
 
+/**
+ * of-watchdog's grace after SIGTERM, 0 when the process does not run under it. The watchdog (http mode)
+ * forwards SIGTERM to this process at once but keeps taking requests for its `healthcheck_interval` (default
+ * its `write_timeout`, else 30 s; a value it cannot parse falls back the same way), with its lock file gone
+ * so load balancers stop routing; only then does it stop listening and wait for its in-flight requests
+ * (of-watchdog 0.11.6 pkg/watchdog.go listenUntilShutdown). It runs its fprocess with its own environment,
+ * which names it (`fprocess` or `function_process`, `mode=http`); the local runtime and a plain
+ * `node index.js` set neither and drain at once.
+ */
+/** How long before the end of of-watchdog's grace the function drains and closes (half a short grace). */
+const CLOSE_BEFORE_GRACE_ENDS_MS = 5_000;
+
+export function watchdogGraceMs(env: NodeJS.ProcessEnv = process.env): number {
+  const underWatchdog = Boolean(env.fprocess || env.function_process) && env.mode === 'http';
+  if (!underWatchdog) return 0;
+  const writeTimeoutMs = durationMs(env.write_timeout) ?? 30_000;
+  return durationMs(env.healthcheck_interval) ?? writeTimeoutMs;
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): TemplateSettings {
   return {
     port: positiveInteger('PORT', env.PORT, 3000, true),
@@ -53,6 +75,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): TemplateSett
       env.DRAIN_TIMEOUT_MS,
       durationMs(env.write_timeout) ?? 30_000,
     ),
+    shutdownGraceMs: watchdogGraceMs(env),
   };
 }
 
@@ -122,26 +145,52 @@ export async function startFunction(module: HandlerModule, settings = readSettin
     fn.server.listen(settings.port, '127.0.0.1', () => resolve());
   });
   const { port } = fn.server.address() as AddressInfo;
-  logger.info({ port, maxBodyBytes: settings.maxBodyBytes }, 'listening');
 
   let stopping = false;
-  const stop = (signal: string): void => {
+  let grace: NodeJS.Timeout | undefined;
+  const drainAndExit = async (signal: string): Promise<void> => {
+    logger.info({ signal, inFlight: fn.inFlight() }, 'draining');
+    const result = await fn.drain(settings.drainTimeoutMs);
+    try {
+      await module.close?.();
+    } catch (err) {
+      logger.error({ err }, 'close failed');
+    }
+    logger.info(result, 'stopped');
+    process.exit(result.drained ? 0 : 1);
+  };
+  const stop = (signal: NodeJS.Signals): void => {
+    // SIGINT (Ctrl-C) while waiting out the watchdog's grace: drain now.
+    if (grace && signal === 'SIGINT') {
+      clearTimeout(grace);
+      grace = undefined;
+      void drainAndExit(signal);
+      return;
+    }
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, inFlight: fn.inFlight() }, 'draining');
-    void (async () => {
-      const result = await fn.drain(settings.drainTimeoutMs);
-      try {
-        await module.close?.();
-      } catch (err) {
-        logger.error({ err }, 'close failed');
-      }
-      logger.info(result, 'stopped');
-      process.exit(result.drained ? 0 : 1);
-    })();
+    const graceMs = signal === 'SIGTERM' ? settings.shutdownGraceMs : 0;
+    if (graceMs === 0) {
+      void drainAndExit(signal);
+      return;
+    }
+    // Under of-watchdog: it still routes requests here for graceMs; stopping now would fail each one. The
+    // drain and close() start a little before its grace ends: once it stops listening it exits as soon as
+    // its last request is answered, and in a container that would end close() half done.
+    const listenMs = graceMs - Math.min(CLOSE_BEFORE_GRACE_ENDS_MS, graceMs / 2);
+    logger.info(
+      { signal, graceMs, listenMs, inFlight: fn.inFlight() },
+      'serving on while of-watchdog still routes here (its healthcheck_interval), then draining',
+    );
+    grace = setTimeout(() => {
+      grace = undefined;
+      void drainAndExit(signal);
+    }, listenMs);
   };
   // `on`, not `once`: a signal sent to the process group and the same one forwarded by a supervisor arrive
   // both, and the second must not kill a function that is still draining.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // The ready signal comes last: a supervisor may send SIGTERM as soon as it reads it.
+  logger.info({ port, maxBodyBytes: settings.maxBodyBytes }, 'listening');
 }

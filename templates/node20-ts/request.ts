@@ -11,34 +11,78 @@ export function isJsonContentType(value: string | undefined): boolean {
   return type === 'application/json' || type.endsWith('+json');
 }
 
-/** Collects the body; rejects with FUNCTION_BODY_TOO_LARGE (413) once it passes `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(bodyTooLarge(limit, declared));
+/**
+ * How much of a too-large body is read and thrown away before the 413 goes out: answering while the sender
+ * is still writing and closing the socket breaks its write — of-watchdog then answers an empty 500 instead
+ * of the 413 — so the rest of the body is drained, within these bounds. Past them the 413 goes out at once
+ * and the connection is closed.
+ */
+export interface DiscardLimits {
+  /** Bytes past the limit read and dropped. */
+  bytes: number;
+  /** Milliseconds, from the moment the limit was passed, to wait for the body's end. */
+  ms: number;
+}
+
+export const DEFAULT_DISCARD: DiscardLimits = { bytes: 64 * 1024 * 1024, ms: 10_000 };
+
+/**
+ * Collects the body; rejects with REQUEST_TOO_LARGE (413) once it passes `limit` bytes — after the rest
+ * of the body was read and dropped (see DiscardLimits), so the sender can read the answer. `req.complete`
+ * tells the caller whether the connection is still clean.
+ */
+export function readBody(req: IncomingMessage, limit: number, discard = DEFAULT_DISCARD): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
+    // Set once the body is known to be too large: by its Content-Length, or by the bytes read.
+    let over: { declared: number | undefined; timer: NodeJS.Timeout } | undefined;
+    const finish = (err?: unknown): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', finish);
+      clearTimeout(over?.timer);
+      if (err === undefined) resolve(Buffer.concat(chunks, size));
+      else reject(err);
+    };
+    // Past the bounds: answer now, with what is known of the size; the caller closes the connection.
+    const giveUp = (): void => {
+      const declared = over?.declared;
+      finish(bodyTooLarge(limit, declared ?? size, declared !== undefined));
+    };
+    const overLimit = (declared?: number): void => {
+      chunks = [];
+      over = { declared, timer: setTimeout(giveUp, discard.ms) };
+      if ((declared ?? size) - limit > discard.bytes) giveUp();
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.resume();
-        reject(bodyTooLarge(limit, size));
-        return;
+      if (over) {
+        if (size - limit > discard.bytes) giveUp();
+      } else if (size > limit) {
+        overLimit();
+      } else {
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
     };
+    // The whole body was read (and, past the limit, dropped): `size` is its length.
+    const onEnd = (): void => finish(over ? bodyTooLarge(limit, size, true) : undefined);
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
+    req.once('end', onEnd);
+    req.once('error', finish);
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) overLimit(declared);
   });
 }
 
-/** REQUEST_TOO_LARGE (413) for a body of `size` bytes over `limit`; the local runtime's gateway sends it too. */
-export function bodyTooLarge(limit: number, size: number): BatchError {
+/**
+ * REQUEST_TOO_LARGE (413) for a body of `size` bytes over `limit`; the local runtime's gateway sends it too.
+ * `whole`: `size` is the body's full length (it was read to its end), not only as far as it was read.
+ */
+export function bodyTooLarge(limit: number, size: number, whole = false): BatchError {
   return new BatchError(
     'REQUEST_TOO_LARGE',
-    `request body of ${size}${size > limit ? '+' : ''} bytes exceeds the limit of ${limit} bytes (MAX_REQUEST_BODY); send a smaller body (to ingest: fewer events per request)`,
+    `request body of ${size}${size > limit && !whole ? '+' : ''} bytes exceeds the limit of ${limit} bytes (MAX_REQUEST_BODY); send a smaller body (to ingest: fewer events per request)`,
     { context: { limit, size } },
   );
 }

@@ -129,7 +129,8 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
         'content-type': 'application/json',
         'x-request-id': requestId,
       };
-      if (status === 413) headers['connection'] = 'close';
+      // A 413 whose body was not read to its end (past readBody's bounds) leaves bytes on the connection.
+      if (status === 413 && !req.complete) headers['connection'] = 'close';
       send(res, status, headers, Buffer.from(JSON.stringify(answer.body)));
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -212,3 +212,56 @@ test('bundled: one handler folder serves aggregate-weekly by AGGREGATION_LEVEL, 
   t.is(await wrong.exited, 1);
   t.regex(wrong.lines.join('\n'), /AGGREGATION_LEVEL=\\?"fortnight\\?" is not a rollup level/);
 });
+
+test('with of-watchdog’s env, SIGTERM keeps the server answering through healthcheck_interval; SIGINT then drains at once', async (t) => {
+  const dir = await tempDir(t, 'tpl');
+  const handler = await fixtureHandler(dir, SLEEPY_HANDLER);
+  const fn = run(
+    t,
+    process.execPath,
+    ['--import', 'tsx', TEMPLATE_ENTRY],
+    functionEnv({
+      HANDLER_PATH: handler,
+      PORT: '0',
+      HXP_FUNCTION_NAME: 'sleepy',
+      fprocess: 'node index.js',
+      mode: 'http',
+      healthcheck_interval: '60s',
+    }),
+  );
+  const listening = await fn.waitFor(isListening);
+  const url = `http://127.0.0.1:${String(listening.port)}`;
+  fn.child.kill('SIGTERM');
+  const grace = await fn.waitFor((e) => e.signal === 'SIGTERM');
+  t.is(grace.graceMs, 60_000);
+  const during = await fetch(`${url}/after`, { method: 'POST', body: 'x' });
+  t.is(during.status, 200, 'still answering after SIGTERM');
+  t.false(fn.logs.some((e) => e.msg === 'draining'));
+  const started = Date.now();
+  fn.child.kill('SIGINT');
+  t.is(await fn.exited, 0);
+  t.true(Date.now() - started < 10_000, 'SIGINT cut the grace short');
+  t.like(
+    fn.logs.find((e) => e.msg === 'stopped'),
+    { drained: true, abandoned: 0 },
+  );
+});
+
+// The `listening` line was written before the SIGTERM/SIGINT handlers were installed: a supervisor that
+// signalled on reading it could kill the process by the default action, with no drain and no close().
+test('a SIGTERM sent the moment `listening` is read still drains and exits 0', async (t) => {
+  const dir = await tempDir(t, 'tpl');
+  const handler = await fixtureHandler(dir, SLEEPY_HANDLER);
+  for (let i = 0; i < 3; i++) {
+    const fn = run(
+      t,
+      process.execPath,
+      ['--import', 'tsx', TEMPLATE_ENTRY],
+      functionEnv({ HANDLER_PATH: handler, PORT: '0', HXP_FUNCTION_NAME: 'sleepy' }),
+    );
+    await fn.waitFor(isListening);
+    fn.child.kill('SIGTERM');
+    t.is(await fn.exited, 0, `run ${i + 1}: exited by its own drain, not by the signal`);
+    t.truthy(fn.logs.find((e) => e.msg === 'stopped'));
+  }
+});

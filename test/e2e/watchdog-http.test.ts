@@ -1,6 +1,8 @@
 // A function behind the real of-watchdog binary in http mode, as in the image: requests go through the
 // watchdog to the template server, /_/health is the watchdog's, and exec_timeout answers 504.
 // of-watchdog's metrics port is fixed at 8081, so these run serially and retry while another holds it.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
@@ -170,3 +172,97 @@ test.serial('exec_timeout: a handler that sleeps past it is answered 504 by the 
     error: { code: 'INTERNAL', message: 'An unexpected error (a bug); the cause is attached.' },
   });
 });
+
+// of-watchdog streams the body on without its Content-Length: the server learns a body is too large while
+// the watchdog is still writing it. Answering then and closing the socket broke the watchdog's write (`broken
+// pipe`), and it answered an empty 500 instead of the 413 (2 to 6 of 30 oversized requests).
+test.serial(
+  'every body over MAX_REQUEST_BODY is answered 413 through the watchdog, never an empty 500',
+  async (t) => {
+    const dir = await tempDir(t, 'wd');
+    const handler = await fixtureHandler(dir, SLEEPY_HANDLER);
+    const wd = await startWatchdog(
+      t,
+      dir,
+      `${process.execPath} --import tsx ${TEMPLATE_ENTRY}`,
+      { HANDLER_PATH: handler, HXP_FUNCTION_NAME: 'sleepy', MAX_REQUEST_BODY: String(1024 * 1024) },
+      ROOT,
+    );
+    await whenUp(`${wd.url}/`);
+    const fits = await fetch(`${wd.url}/`, { method: 'POST', body: Buffer.alloc(1024 * 1024, 97) });
+    t.is(fits.status, 200, 'a body at the limit is taken');
+    const body = Buffer.alloc(8 * 1024 * 1024, 97);
+    const answers: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${wd.url}/`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'text/plain' },
+      });
+      const text = await res.text();
+      const code = text
+        ? ((JSON.parse(text) as { error?: { code?: string } }).error?.code ?? text)
+        : '(empty)';
+      answers.push(`${res.status} ${code}`);
+    }
+    t.deepEqual(answers, Array<string>(20).fill('413 REQUEST_TOO_LARGE'));
+    // The server stays usable after refusing bodies.
+    const after = await fetch(`${wd.url}/`, { method: 'POST', body: 'ok' });
+    t.is(after.status, 200);
+  },
+);
+
+// On SIGTERM of-watchdog forwards the signal to the function at once, but keeps taking requests for its
+// healthcheck_interval (its lock file gone, so load balancers stop routing), then stops listening and waits
+// for its in-flight requests (pkg/watchdog.go listenUntilShutdown, executor/http_runner.go). The function
+// used to stop listening on the forwarded signal: a request in that grace got an empty 500.
+test.serial(
+  'after SIGTERM the function answers through most of the watchdog’s healthcheck_interval, then drains and runs close() before it ends',
+  async (t) => {
+    const dir = await tempDir(t, 'wd');
+    const closedMarker = join(dir, 'closed');
+    const handler = await fixtureHandler(
+      dir,
+      `${SLEEPY_HANDLER}
+import { writeFileSync } from 'node:fs';
+export async function close() { writeFileSync(${JSON.stringify(closedMarker)}, String(Date.now())); }
+`,
+    );
+    const wd = await startWatchdog(
+      t,
+      dir,
+      `${process.execPath} --import tsx ${TEMPLATE_ENTRY}`,
+      { HANDLER_PATH: handler, HXP_FUNCTION_NAME: 'sleepy', healthcheck_interval: '3s' },
+      ROOT,
+    );
+    await whenUp(`${wd.url}/sleep?ms=1`);
+    const inFlight = fetch(`${wd.url}/sleep?ms=1500`, { headers: { 'X-Call-Id': 'in-flight' } });
+    await wd.proc.waitFor((e) => e.msg === 'sleeping' && e.reqId === 'in-flight');
+    // The watchdog alone, as a container runtime signals PID 1; it forwards SIGTERM to the function.
+    const signalled = Date.now();
+    process.kill(wd.proc.child.pid!, 'SIGTERM');
+    const grace = await wd.proc.waitFor((e) => e.signal === 'SIGTERM');
+    t.is(grace.graceMs, 3000, 'the function read the watchdog’s healthcheck_interval');
+    const health = await fetch(`${wd.url}/_/health`);
+    t.is(health.status, 503, 'the watchdog tells load balancers to stop routing');
+    await sleep(1000);
+    const during = await fetch(`${wd.url}/late`, { method: 'POST', body: 'after SIGTERM' });
+    t.is(during.status, 200, 'a request within the grace gets a real answer');
+    t.like(await during.json(), { path: '/late', body: 'after SIGTERM' });
+    const first = await inFlight;
+    t.is(first.status, 200, 'the request in flight at SIGTERM finished');
+    t.deepEqual(await first.json(), { slept: 1500 });
+    // After the grace the function drains and runs close() (its log lines may outlive the watchdog's pipe).
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(closedMarker) && Date.now() < deadline) await sleep(100);
+    t.true(existsSync(closedMarker), 'close() ran');
+    const closedAt = Number(await readFile(closedMarker, 'utf8'));
+    // It drains and closes half a short grace before the watchdog's ends, so close() is done while the
+    // watchdog is still there (it exits once nothing is in flight after its grace).
+    t.is(grace.listenMs, 1500);
+    t.true(
+      closedAt - signalled >= 1400 && closedAt - signalled < 3000,
+      `close() ran after listening and before the watchdog's grace ended (${closedAt - signalled} ms after SIGTERM)`,
+    );
+  },
+);
