@@ -21,7 +21,13 @@ export {
   type DueWindow,
   type FailedWindow,
 } from './windows-sql.ts';
-export { LOCAL_DATE_TIME, localDate, parseZonedInstant, wallClockToInstant } from './local-time.ts';
+export {
+  LOCAL_DATE_TIME,
+  localDate,
+  parseZonedInstant,
+  repeatsWallClock,
+  wallClockToInstant,
+} from './local-time.ts';
 export { edgeHourParts, sqlHourPartSeries, type HourPart } from './hour-parts-sql.ts';
 export {
   daysToRestore,

@@ -36,6 +36,22 @@ export function wallClockToInstant(wallMs: number, zone: string): number {
 }
 
 /**
+ * Whether the wall-clock time of an instant occurs twice in `zone`, a change back of the clocks repeating it:
+ * Havana's 00:00 of 2026-11-01 is 04:00Z (CDT) and 05:00Z (CST), New York's 01:00 that day 05:00Z and 06:00Z.
+ * True for both occurrences; a time that only borders a change (01:00 after Havana's repeated hour) is not one.
+ */
+export function repeatsWallClock(instantMs: number, zone: string): boolean {
+  const offset = utcOffsetMinutes(zone, new Date(instantMs));
+  const wall = instantMs + offset * MINUTE_MS;
+  // the other offset of a change near the instant (a day either side, as wallClockToInstant) gives the same
+  // wall time when that instant has it
+  return [instantMs - DAY_MS, instantMs + DAY_MS].some((probe) => {
+    const other = utcOffsetMinutes(zone, new Date(probe));
+    return other !== offset && utcOffsetMinutes(zone, new Date(wall - other * MINUTE_MS)) === other;
+  });
+}
+
+/**
  * `text` as an instant (epoch ms): a date is its local midnight in `zone`, a date-time without offset its
  * local time there, a date-time with `Z` or an offset that instant. undefined when it is none of these
  * or names a day that does not exist (2026-02-30).

@@ -3,7 +3,7 @@
 // (where AT TIME ZONE takes the second), as agg_local_instant cuts the aggregates' days; and a date is the
 // instant its local day starts.
 import test from 'ava';
-import { localDate, parseZonedInstant } from '../../shared/aggregate/local-time.ts';
+import { localDate, parseZonedInstant, repeatsWallClock } from '../../shared/aggregate/local-time.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -60,4 +60,25 @@ test('every date of a year is the first instant of its local day, in zones with 
       t.not(localDate(start - 1, zone), date, `${zone} ${date}: nothing of the day before ${iso(start)}`);
     }
   }
+});
+
+test('a wall time that occurs twice is known as such at both its instants, and only then', (t) => {
+  const repeats = (iso: string, zone: string) => repeatsWallClock(Date.parse(iso), zone);
+  // Havana's midnight of 2026-11-01: 00:00 CDT (04:00Z) and 00:00 CST (05:00Z)
+  t.true(repeats('2026-11-01T04:00:00Z', 'America/Havana'));
+  t.true(repeats('2026-11-01T05:59:00Z', 'America/Havana'));
+  t.true(repeats('2026-11-01T05:00:00Z', 'America/Havana'));
+  t.false(repeats('2026-11-01T03:59:00Z', 'America/Havana'));
+  t.false(repeats('2026-11-01T06:00:00Z', 'America/Havana'));
+  // New York's 01:00–02:00 of 2026-11-01, east of UTC (Berlin) and a half-hour change (Lord Howe) alike
+  t.true(repeats('2026-11-01T05:30:00Z', 'America/New_York'));
+  t.true(repeats('2026-11-01T06:30:00Z', 'America/New_York'));
+  t.false(repeats('2026-11-01T07:00:00Z', 'America/New_York'));
+  t.true(repeats('2026-10-25T00:30:00Z', 'Europe/Berlin'));
+  t.true(repeats('2026-10-25T01:30:00Z', 'Europe/Berlin'));
+  t.true(repeats('2026-04-04T15:15:00Z', 'Australia/Lord_Howe'));
+  t.false(repeats('2026-04-04T15:30:00Z', 'Australia/Lord_Howe'));
+  // a skipped time is not repeated, nor is any hour of a zone without changes
+  t.false(repeats('2026-09-06T04:00:00Z', 'America/Santiago'));
+  t.false(repeats('2026-11-01T04:00:00Z', 'Asia/Kolkata'));
 });

@@ -1,6 +1,7 @@
 // How a number of the report document is written in PDF, DOCX and e-mail text (milliseconds without a unit:
 // the column or tile label carries it). One function per kind of column, so the tests can format a JSON
 // value and find exactly that text in the rendered file.
+import { localDate, repeatsWallClock, utcOffsetMinutes } from '../../aggregate/index.ts';
 export type ValueKind =
   | 'text'
   | 'count'
@@ -91,16 +92,41 @@ function localParts(iso: string, timeZone: string): (type: string) => string {
   return (type: string) => parts.find((p) => p.type === type)?.value ?? '';
 }
 
-function time(iso: string, timeZone: string): string {
-  const get = localParts(iso, timeZone);
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+/** A UTC offset as the hours (and minutes) from UTC, with a minus sign: "−05", "+00", "+05:30". */
+function offsetText(minutes: number): string {
+  const a = Math.abs(minutes);
+  const hh = String(Math.floor(a / 60)).padStart(2, '0');
+  const mm = a % 60 ? `:${String(a % 60).padStart(2, '0')}` : '';
+  return `${minutes < 0 ? '\u2212' : '+'}${hh}${mm}`;
 }
 
-/** The end of a span beside its start: the local clock time, a local midnight as 24:00 (the day it ends). */
-function until(iso: string, timeZone: string): string {
+/**
+ * The local clock time of an instant, with its UTC offset where that wall time occurs twice: Havana's 2026-11-01
+ * has two hours from 00:00, "00:00 −04" and "00:00 −05", which read the same without it.
+ */
+function clock(iso: string, timeZone: string, get: (type: string) => string): string {
+  const text = `${get('hour')}:${get('minute')}`;
+  const at = new Date(iso);
+  return repeatsWallClock(at.getTime(), timeZone)
+    ? `${text} ${offsetText(utcOffsetMinutes(timeZone, at))}`
+    : text;
+}
+
+function time(iso: string, timeZone: string): string {
   const get = localParts(iso, timeZone);
-  const clock = `${get('hour')}:${get('minute')}`;
-  return clock === '00:00' ? '24:00' : clock;
+  return `${get('year')}-${get('month')}-${get('day')} ${clock(iso, timeZone, get)}`;
+}
+
+/**
+ * The end of a span beside its start: its local clock time, or 24:00 where it starts a new local date — the
+ * end of the day's last span. By the date, not the clock: Havana's first 00:00 of 2026-11-01 ends at the
+ * second one ("00:00 −05", not 24:00), and Santiago's 2026-09-05 ends at 01:00 of the 6th (its midnight is
+ * skipped), which is 24:00 of the 5th.
+ */
+function until(iso: string, timeZone: string): string {
+  const end = Date.parse(iso);
+  if (localDate(end - 1, timeZone) !== localDate(end, timeZone)) return '24:00';
+  return clock(iso, timeZone, localParts(iso, timeZone));
 }
 
 /**
