@@ -54,6 +54,21 @@ function addDays(date: LocalDate, days: number): LocalDate {
   return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
 }
 
+/**
+ * The first instant of the local date `days` after (before, when negative) the local date of `at` in `zone`:
+ * counted in dates, so a day of 23 or 25 hours between is one day (28 days before Havana's 2026-11-08 is
+ * 2026-10-11 at its midnight, where 28 × 24 hours lands an hour off it).
+ */
+export function localMidnightDaysAfter(at: Date, days: number, zone: string): Date {
+  return localMidnight(addDays(localDateOf(at, zone), days), zone);
+}
+
+/** The number of local dates from that of `from` to that of `to` in `zone` (a week's start to its end: 7). */
+export function localDaysBetween(from: Date, to: Date, zone: string): number {
+  const utc = (l: LocalDate): number => Date.UTC(l.y, l.m - 1, l.d);
+  return Math.round((utc(localDateOf(to, zone)) - utc(localDateOf(from, zone))) / DAY_MS);
+}
+
 /** 0 = Monday … 6 = Sunday. */
 function isoWeekday(date: LocalDate): number {
   return (new Date(Date.UTC(date.y, date.m - 1, date.d)).getUTCDay() + 6) % 7;

@@ -4,16 +4,13 @@
 import test from 'ava';
 import { compile } from 'vega-lite';
 import type { ReportDocument, SectionData } from '../../shared/reports/model.ts';
-import {
-  CHART_WIDTH,
-  chartsOf,
-  chartSvg,
-  periodAxis,
-  withLoneHours,
-} from '../../shared/reports/render/charts.ts';
+import { CHART_WIDTH, chartsOf, chartSvg, withLoneHours } from '../../shared/reports/render/charts.ts';
+import { periodHourSpans } from '../../shared/reports/builders/hour-spans.ts';
+import { parsePeriod } from '../../shared/reports/period.ts';
 import { formatValue } from '../../shared/reports/render/format.ts';
 import { cellKind, layout } from '../../shared/reports/render/layout.ts';
 import { textWidth } from '../../shared/reports/render/text-width.ts';
+import { periodAxis } from '../../shared/reports/render/time-axis.ts';
 
 const WEEK = { label: '2026-W48', start: '2026-11-23T00:00:00Z', end: '2026-11-30T00:00:00Z', level: 'week' };
 
@@ -126,8 +123,11 @@ function xDomain(x: { scale: { domain?: number[]; domainRaw?: { signal: string }
 test('requests per hour of a week with one hour of data spans the week, labelled by date', (t) => {
   const x = spec(doc({ hourly: ONE_HOUR }), 'requests_per_hour').encoding.x;
   t.deepEqual(xDomain(x), [Date.parse('2026-11-23T00:00:00Z'), Date.parse('2026-11-30T00:00:00Z')]);
-  t.is(x.axis.format, '%d %b');
   t.is(x.axis.values.length, 8, 'every midnight from the start to the end');
+  t.deepEqual(
+    periodAxis(doc({ hourly: ONE_HOUR })).ticks.map((tick) => tick.label),
+    ['23 Nov', '24 Nov', '25 Nov', '26 Nov', '27 Nov', '28 Nov', '29 Nov', '30 Nov'],
+  );
 });
 
 /** The hours [from, to) of 2026-11-30 (UTC) with `requests` each. */
@@ -237,15 +237,91 @@ test('a month is labelled every 7th day, a day by time of day', (t) => {
     level: 'day',
   };
   const x = spec(doc({ hourly: ONE_HOUR }, day), 'requests_per_hour').encoding.x;
-  t.is(x.axis.format, '%H:%M');
   t.deepEqual(xDomain(x), [Date.parse(day.start), Date.parse(day.end)]);
+  t.deepEqual(
+    periodAxis(doc({}, day)).ticks.map((tick) => tick.label),
+    ['00:00', '03:00', '06:00', '09:00', '12:00', '15:00', '18:00', '21:00', '24:00'],
+  );
 });
 
-test('the period domain is wall-clock time of the report zone', (t) => {
-  // the week of Asia/Kolkata (UTC+05:30) starts at its local midnight, drawn as 00:00
+test("the period domain is its instants, ticked at the zone's midnights and labelled with its dates", (t) => {
+  // the week of Asia/Kolkata (UTC+05:30) starts at its local midnight, 18:30 UTC, labelled 23 Nov
   const week = { ...WEEK, start: '2026-11-22T18:30:00Z', end: '2026-11-29T18:30:00Z' };
-  const { domain } = periodAxis(doc({}, week, 'Asia/Kolkata'));
-  t.deepEqual(domain, [Date.parse('2026-11-23T00:00:00Z'), Date.parse('2026-11-30T00:00:00Z')]);
+  const axis = periodAxis(doc({}, week, 'Asia/Kolkata'));
+  t.deepEqual(axis.domain, [Date.parse(week.start), Date.parse(week.end)]);
+  t.deepEqual(axis.ticks[0], { at: Date.parse(week.start), label: '23 Nov' });
+  t.deepEqual(axis.ticks.at(-1), { at: Date.parse(week.end), label: '30 Nov' });
+});
+
+/** A doc of `date`'s hours in `zone` (one request each), as the builders make it, of `level`. */
+function clockChangeDoc(zone: string, date: string, level: 'day' | 'week'): ReportDocument {
+  const period = parsePeriod(date, level, { timeZone: zone, weekStart: 'sunday' });
+  const hourly = periodHourSpans(period.start, period.end).map((s) => ({
+    ...ONE_HOUR[0]!,
+    hour: s.start.toISOString(),
+    hour_end: s.end.toISOString(),
+  }));
+  const bounds = {
+    label: period.label,
+    level,
+    start: period.start.toISOString(),
+    end: period.end.toISOString(),
+  };
+  return doc({ hourly }, bounds, zone);
+}
+
+/** The x extent of each bar of a rendered chart, in order. */
+function barSpans(svg: string): Array<[number, number]> {
+  return [...svg.matchAll(/aria-roledescription="bar" d="M([\d.-]+),[\d.-]+h([\d.-]+)v/g)]
+    .map((m): [number, number] => [Number(m[1]), Number(m[1]) + Number(m[2])])
+    .sort((a, b) => a[0] - b[0]);
+}
+
+test('a day whose midnight repeats (Havana 2026-11-01) has 25 bars of one width; one that skips it, 23', async (t) => {
+  // regression: bars on instants shifted by the offset of each end gave Havana's first hour (00:00 −04 to
+  // 00:00 −05) no width and the next bar covered it, New York's repeated 01:00 likewise
+  for (const [zone, date, hours] of [
+    ['America/Havana', '2026-11-01', 25],
+    ['America/New_York', '2026-11-01', 25],
+    ['America/Santiago', '2026-09-06', 23],
+  ] as const) {
+    const d = clockChangeDoc(zone, date, 'day');
+    const values = spec(d, 'requests_per_hour').data.values as Array<{ hour: string; hour_end: string }>;
+    t.is(values.length, hours);
+    t.true(
+      values.every((v) => Date.parse(v.hour_end) - Date.parse(v.hour) === 3_600_000),
+      zone,
+    );
+    const bars = barSpans(await chartSvg(chartsOf(d).find((c) => c.id === 'requests_per_hour')!));
+    t.is(bars.length, hours, zone);
+    const widths = bars.map(([from, to]) => to - from);
+    t.true(Math.max(...widths) - Math.min(...widths) < 0.01, `${zone}: ${widths.join(' ')}`);
+    for (const [i, bar] of bars.entries())
+      if (i > 0) t.true(bar[0] >= bars[i - 1]![1] - 0.01, `${zone}: overlap`);
+  }
+  const havana = periodAxis(clockChangeDoc('America/Havana', '2026-11-01', 'day')).ticks;
+  t.deepEqual(havana.slice(0, 2), [
+    { at: Date.parse('2026-11-01T04:00:00Z'), label: '00:00' },
+    { at: Date.parse('2026-11-01T08:00:00Z'), label: '03:00' },
+  ]);
+  t.deepEqual(havana.at(-1), { at: Date.parse('2026-11-02T05:00:00Z'), label: '24:00' });
+});
+
+test("a week that starts on a skipped midnight (Santiago 2026-09-06) is ticked at each date's first instant", (t) => {
+  // regression: ticks were the start plus whole days of wall time, at 01:00 of every day, the last past the end
+  const axis = periodAxis(clockChangeDoc('America/Santiago', '2026-09-06', 'week'));
+  t.deepEqual(axis.domain, [Date.parse('2026-09-06T04:00:00Z'), Date.parse('2026-09-13T03:00:00Z')]);
+  t.deepEqual(
+    axis.ticks.map((tick) => [new Date(tick.at).toISOString(), tick.label]),
+    [
+      ['2026-09-06T04:00:00.000Z', '06 Sep'],
+      ...[7, 8, 9, 10, 11, 12, 13].map((day) => [
+        `2026-09-${String(day).padStart(2, '0')}T03:00:00.000Z`,
+        `${String(day).padStart(2, '0')} Sep`,
+      ]),
+    ],
+  );
+  t.true(axis.ticks.every((tick) => tick.at >= axis.domain[0] && tick.at <= axis.domain[1]));
 });
 
 test('a host series of one hour is drawn as a point', (t) => {

@@ -1,7 +1,8 @@
 // The report's charts as Vega-Lite specs built from the document, rendered headless to SVG (vega's 'none'
-// renderer needs no canvas) for the PDF, and to PNG (resvg) for DOCX. Times are drawn as wall-clock time of the
-// report's zone: instants are shifted by the zone's offset and read with utc time units, so the axis does not
-// depend on the TZ of the process.
+// renderer needs no canvas) for the PDF, and to PNG (resvg) for DOCX. The charts over the period's hours are
+// drawn on real instants, ticked and labelled in the report's zone (time-axis.ts); the capacity forecast's
+// dates as wall-clock time of the zone: instants shifted by the zone's offset and read with utc time units. So
+// no axis depends on the TZ of the process.
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -10,6 +11,7 @@ import type { ReportDocument } from '../model.ts';
 import { fontFiles, FONT_FAMILY } from './fonts.ts';
 import { isRateMetric } from './format.ts';
 import { useReportFontMetrics } from './text-width.ts';
+import { periodAxis } from './time-axis.ts';
 
 export interface ChartSpec {
   id: string;
@@ -25,8 +27,6 @@ function wall(iso: string, zone: string): string {
   return new Date(at.getTime() + utcOffsetMinutes(zone, at) * 60_000).toISOString();
 }
 
-const DAY_MS = 86_400_000;
-
 /**
  * A utc scale over `domain` for a mark ranged by x and x2. Vega-Lite reads an explicit domain once for x and
  * once for x2 in two forms, warns that they conflict (on stderr, at every render) and takes their union; a raw
@@ -34,28 +34,6 @@ const DAY_MS = 86_400_000;
  */
 function rangedScale(domain: [number, number]): { type: 'utc'; domainRaw: { signal: string } } {
   return { type: 'utc', domainRaw: { signal: JSON.stringify(domain) } };
-}
-
-/**
- * A time axis over the report's period, not over the hours that have data: one hour of a week drawn alone
- * filled the width and was labelled 23:00–00:00. A period of more than a day is labelled by date, at every
- * midnight of a week and every 7th day of a month (1, 8, 15, 22, 29: a tick on every midnight would not fit);
- * a day or an hour by time of day.
- */
-export function periodAxis(doc: ReportDocument): {
-  domain: [number, number];
-  axis: { format: string; values?: number[] };
-} {
-  const zone = doc.period.time_zone;
-  const start = Date.parse(wall(doc.period.start, zone));
-  const end = Date.parse(wall(doc.period.end, zone));
-  const days = Math.round((end - start) / DAY_MS);
-  // a day of 25 hours (the end of summer time) is still one day
-  if (days <= 1) return { domain: [start, end], axis: { format: '%H:%M' } };
-  const step = days > 10 ? 7 : 1;
-  const values = [];
-  for (let day = 0; day <= days; day += step) values.push(start + day * DAY_MS);
-  return { domain: [start, end], axis: { format: '%d %b', values } };
 }
 
 /**
@@ -97,6 +75,8 @@ const BARS_UP_TO_HOURS = 48;
 export function drawsHoursAsArea(doc: ReportDocument): boolean {
   return (Date.parse(doc.period.end) - Date.parse(doc.period.start)) / HOUR_MS > BARS_UP_TO_HOURS;
 }
+/** The most ticks of a host panel's time axis (a day's: 00:00, 06:00, 12:00, 18:00, 24:00). */
+const HOST_TICKS = 5;
 const HOURS_OF_DAY = Array.from({ length: 24 }, (_, hour) => hour);
 
 /** Each host's hourly row marked `alone` when neither the hour before nor the one after has a value. */
@@ -133,8 +113,8 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         ...base(''),
         data: {
           values: d.hourly.map((h) => ({
-            hour: wall(h.hour, zone),
-            hour_end: wall(h.hour_end, zone),
+            hour: h.hour,
+            hour_end: h.hour_end,
             requests: h.requests,
           })),
         },
@@ -201,7 +181,7 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
         title: 'Utilisation per host (%, hourly mean)',
         config: CONFIG,
         background: 'white',
-        data: { values: withLoneHours(d.hosts.hourly).map((h) => ({ ...h, hour: wall(h.hour, zone) })) },
+        data: { values: withLoneHours(d.hosts.hourly) },
         ...(wide
           ? { facet: { field: 'metric', type: 'nominal', title: null }, columns: 2 }
           : { facet: { column: { field: 'metric', type: 'nominal', title: null } } }),
@@ -214,7 +194,7 @@ export function chartsOf(doc: ReportDocument): ChartSpec[] {
               type: 'temporal',
               scale: { type: 'utc', domain: period.domain },
               title: timeTitle,
-              axis: { tickCount: 4, ...period.axis, labelOverlap: true },
+              axis: { ...periodAxis(doc, HOST_TICKS).axis, labelOverlap: true },
             },
             y: { field: 'mean', type: 'quantitative', title: null, scale: { domain: [0, 100] } },
             color: {
