@@ -6,7 +6,7 @@ import type { CalendarOptions } from '../../aggregate/index.ts';
 import { utcOffsetMinutes } from '../../aggregate/index.ts';
 import type { Queryable } from '../../db/index.ts';
 import type { SectionData } from '../model.ts';
-import { localDayText, type Period } from '../period.ts';
+import { localDaysBetween, localDayText, localMidnightDaysAfter, type Period } from '../period.ts';
 import { BucketIndex, satisfactionOf } from './summary.ts';
 import {
   bucketSeries,
@@ -18,7 +18,6 @@ import {
 } from './summary-sql.ts';
 import { clean, linearFit, median, ratio, scaledMad } from './stats.ts';
 
-const DAY_MS = 86_400_000;
 /** An hour's p95 latency is compared only over at least this many requests: below it, p95 is about the maximum. */
 const MIN_P95_REQUESTS = 20;
 const WEEKDAYS_FROM_MONDAY = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
@@ -64,9 +63,12 @@ export async function buildBusinessIntelligence(
   calendar: CalendarOptions,
   settings: BiSettings,
 ): Promise<SectionData> {
-  // trends and the heatmap: the lookback up to the period's end; the anomaly baseline: the lookback before it
-  const historyStart = new Date(period.end.getTime() - settings.lookbackDays * DAY_MS);
-  const baselineStart = new Date(period.start.getTime() - settings.lookbackDays * DAY_MS);
+  // trends and the heatmap: the lookback up to the period's end; the anomaly baseline: the lookback before it.
+  // Counted in local dates: 28 × 24 hours before Havana's week of 2026-11-01 (a 25-hour day in it) was an hour
+  // after the local midnight of 2026-10-11, and that day's point was left out (27 of 28 days with data).
+  const zone = period.timeZone;
+  const historyStart = localMidnightDaysAfter(period.end, -settings.lookbackDays, zone);
+  const baselineStart = localMidnightDaysAfter(period.start, -settings.lookbackDays, zone);
   const [days, requestHours, reporting, weekRows] = await Promise.all([
     dailyTotals(db, historyStart, period.end),
     requestTimeline(db, 'hour', baselineStart, period.end),
@@ -98,7 +100,8 @@ export async function buildBusinessIntelligence(
     for (const d of chosen) {
       const y = pick(d, statistic);
       points.push({ day: localDayText(d.hour, period.timeZone), metric, value: y });
-      if (y !== null) xy.push({ x: (d.hour.getTime() - historyStart.getTime()) / DAY_MS, y });
+      // x in local dates: a day of 23 or 25 hours is one day of the slope
+      if (y !== null) xy.push({ x: localDaysBetween(historyStart, d.hour, zone), y });
     }
     const fit = linearFit(xy);
     const mean = xy.length ? xy.reduce((s, p) => s + p.y, 0) / xy.length : null;
@@ -161,11 +164,12 @@ export async function buildBusinessIntelligence(
     }
     if (any) checked += 1;
   }
-  const baselineWeeks = Math.floor((period.start.getTime() - baselineStart.getTime()) / (7 * DAY_MS));
+  // weeks back from the period's start, by local dates (the 7 dates before it are week 0)
+  const baselineWeeks = Math.floor(localDaysBetween(baselineStart, period.start, zone) / 7);
   const weeksWithData = new Set(
     hours
       .filter((h) => h.bucket < period.start)
-      .map((h) => Math.floor((period.start.getTime() - h.bucket.getTime() - 1) / (7 * DAY_MS))),
+      .map((h) => Math.floor((localDaysBetween(h.bucket, period.start, zone) - 1) / 7)),
   ).size;
 
   // cost per model over the week
