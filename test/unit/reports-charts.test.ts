@@ -305,6 +305,11 @@ test('a day whose midnight repeats (Havana 2026-11-01) has 25 bars of one width;
     { at: Date.parse('2026-11-01T08:00:00Z'), label: '03:00' },
   ]);
   t.deepEqual(havana.at(-1), { at: Date.parse('2026-11-02T05:00:00Z'), label: '24:00' });
+  // a host panel's five ticks: the 25th hour takes no step of its own
+  t.deepEqual(
+    periodAxis(clockChangeDoc('America/Havana', '2026-11-01', 'day'), 5).ticks.map((tick) => tick.label),
+    ['00:00', '06:00', '12:00', '18:00', '24:00'],
+  );
 });
 
 test("a week that starts on a skipped midnight (Santiago 2026-09-06) is ticked at each date's first instant", (t) => {

@@ -51,7 +51,7 @@ function dateTicks(start: number, end: number, zone: string, days: number): Tick
  */
 function timeTicks(start: number, end: number, zone: string, maxTicks: number): Tick[] {
   const minutes = (end - start) / MINUTE_MS;
-  const step = TIME_STEPS.find((s) => minutes / s + 1 <= maxTicks) ?? TIME_STEPS.at(-1)!;
+  const step = TIME_STEPS.find((s) => Math.floor(minutes / s) + 1 <= maxTicks) ?? TIME_STEPS.at(-1)!;
   const ticks: Tick[] = [];
   let latestWall = -Infinity;
   for (let at = Math.ceil(start / GRAIN_MS) * GRAIN_MS; at <= end; at += GRAIN_MS) {
