@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { Kind } from './kinds.ts';
 import * as k from './kinds.ts';
 import { settings } from './keys.ts';
+import { resolvePriceTable } from '../pricing/resolve.ts';
 
 /** What the docs need to know about a leaf schema: its kind and, if any, its default. */
 export interface LeafInfo {
@@ -383,7 +384,21 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
       ], `required when ${env('reports.distribution')} includes email`);
     }
   }
-});
+})
+  // The price table as a whole, which the entries' own schema cannot see: a valid_from that does not
+  // exist in time.zone, two prices of one model from the same instant, and — from a file — anything, the
+  // file being read here. Checked whenever pricing and time.zone are valid themselves, so the one error
+  // lists it beside any other bad key.
+  .superRefine(
+    (config, ctx) => {
+      if (config.pricing.file !== undefined && config.pricing.models.length > 0) return;
+      const table = resolvePriceTable(config.pricing, config.time.zone);
+      if (table.ok) return;
+      const path = ['pricing', config.pricing.file === undefined ? 'models' : 'file'];
+      for (const message of table.problems) ctx.addIssue({ code: 'custom', path, message });
+    },
+    { when: ({ issues }) => !issues.some((i) => i.path?.[0] === 'pricing' || i.path?.[0] === 'time') },
+  );
 
 export type BatchProcessingConfig = z.output<typeof BatchProcessingConfig>;
 
