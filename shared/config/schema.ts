@@ -319,9 +319,18 @@ const BatchProcessingConfigObject = z.object({
 
 const env = (key: keyof typeof settings) => settings[key].env;
 
-/** Rules that span several keys. Each issue points at the key to change. */
+/**
+ * Rules that span several keys. Each issue points at the key to change; one whose bound depends on other
+ * keys gives its own example (`params.example`), since the key's generic one may break the same rule.
+ */
 export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((config, ctx) => {
-  const require = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const require = (path: string[], message: string, example?: string) =>
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message,
+      ...(example === undefined ? {} : { params: { example } }),
+    });
   if (config.s3.endpoint !== undefined && config.s3.bucket === undefined) {
     require(['s3', 'bucket'], `required when ${env('s3.endpoint')} is set`);
   }
@@ -340,7 +349,9 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
       'retention',
       'dedupKeysDays',
     ], `must be at least ${minimumDedupDays} (${env('retention.rawDays')} plus the future skew, in days): ` +
-      'an idempotency key must outlive every event that could still be accepted with it');
+      'an idempotency key must outlive every event that could still be accepted with it', String(
+      minimumDedupDays,
+    ));
   }
   // A level is rolled up from the one below it (hour → day → week, month): switching off a finer level
   // while a coarser one stays on would leave the coarser one empty without a word.
