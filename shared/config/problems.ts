@@ -44,7 +44,9 @@ export function issueLine(issue: z.core.$ZodIssue, values: ReadonlyMap<SettingKe
   const key = keyOf(issue.path);
   if (key === undefined) return `${issue.path.join('.') || '(root)'}: ${issue.message}`;
   const raw = values.get(key);
-  const example = `e.g. ${JSON.stringify(exampleOf(key))}`;
+  // A rule spanning keys may give its own example: the key's generic one can break that very rule.
+  const own: unknown = issue.code === 'custom' ? issue.params?.example : undefined;
+  const example = `e.g. ${JSON.stringify(typeof own === 'string' ? own : exampleOf(key))}`;
   if (raw === undefined) return `${settings[key].env} (not set): ${issue.message}, ${example}`;
   return `${originLabel(raw.origin)}=${showValue(key, raw.value)}: ${issue.message}, ${example}`;
 }

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { Kind } from './kinds.ts';
 import * as k from './kinds.ts';
 import { settings } from './keys.ts';
+import { resolvePriceTable } from '../pricing/resolve.ts';
 
 /** What the docs need to know about a leaf schema: its kind and, if any, its default. */
 export interface LeafInfo {
@@ -318,9 +319,18 @@ const BatchProcessingConfigObject = z.object({
 
 const env = (key: keyof typeof settings) => settings[key].env;
 
-/** Rules that span several keys. Each issue points at the key to change. */
+/**
+ * Rules that span several keys. Each issue points at the key to change; one whose bound depends on other
+ * keys gives its own example (`params.example`), since the key's generic one may break the same rule.
+ */
 export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((config, ctx) => {
-  const require = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const require = (path: string[], message: string, example?: string) =>
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message,
+      ...(example === undefined ? {} : { params: { example } }),
+    });
   if (config.s3.endpoint !== undefined && config.s3.bucket === undefined) {
     require(['s3', 'bucket'], `required when ${env('s3.endpoint')} is set`);
   }
@@ -339,7 +349,9 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
       'retention',
       'dedupKeysDays',
     ], `must be at least ${minimumDedupDays} (${env('retention.rawDays')} plus the future skew, in days): ` +
-      'an idempotency key must outlive every event that could still be accepted with it');
+      'an idempotency key must outlive every event that could still be accepted with it', String(
+      minimumDedupDays,
+    ));
   }
   // A level is rolled up from the one below it (hour → day → week, month): switching off a finer level
   // while a coarser one stays on would leave the coarser one empty without a word.
@@ -383,7 +395,21 @@ export const BatchProcessingConfig = BatchProcessingConfigObject.superRefine((co
       ], `required when ${env('reports.distribution')} includes email`);
     }
   }
-});
+})
+  // The price table as a whole, which the entries' own schema cannot see: a valid_from that does not
+  // exist in time.zone, two prices of one model from the same instant, and — from a file — anything, the
+  // file being read here. Checked whenever pricing and time.zone are valid themselves, so the one error
+  // lists it beside any other bad key.
+  .superRefine(
+    (config, ctx) => {
+      if (config.pricing.file !== undefined && config.pricing.models.length > 0) return;
+      const table = resolvePriceTable(config.pricing, config.time.zone);
+      if (table.ok) return;
+      const path = ['pricing', config.pricing.file === undefined ? 'models' : 'file'];
+      for (const message of table.problems) ctx.addIssue({ code: 'custom', path, message });
+    },
+    { when: ({ issues }) => !issues.some((i) => i.path?.[0] === 'pricing' || i.path?.[0] === 'time') },
+  );
 
 export type BatchProcessingConfig = z.output<typeof BatchProcessingConfig>;
 

@@ -5,6 +5,11 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import avaTest from 'ava';
+import { bridgedRoutes } from '../../runtime/kafka-bridge.ts';
+import { kafkaTopics, loadConfiguredStack } from '../../runtime/stack.ts';
+import { loadConfig } from '../../shared/config/index.ts';
+import { pushedRawTopics } from '../../shared/ingest/consumption.ts';
 import { binaryTest, requireBinary } from '../helpers/services.ts';
 import { ROOT, startTestRuntime, tempStack } from './runtime-fixtures.ts';
 
@@ -160,3 +165,53 @@ test.serial('the API token example: with the token the backfill runs, without it
     t.is(refused, '401');
   }
 });
+
+/** What the runtime's Kafka bridge would carry for an environment: its routes, from the project's stack.yml. */
+const configOf = (env: Record<string, string>) =>
+  loadConfig({ env, file: null, secretsDir: join(ROOT, 'no-such-secrets') });
+
+function bridgedBy(env: Record<string, string>): Array<{ fn: string; topics: string[] }> {
+  const config = configOf(env);
+  const stack = loadConfiguredStack(join(ROOT, 'stack.yml'), env, config);
+  return bridgedRoutes(
+    stack.functions.map((f) => ({ fn: f.name, topics: kafkaTopics(f) })),
+    config.kafka.topics.raw,
+    pushedRawTopics(config),
+  );
+}
+
+// Regression: the README said `… KAFKA_BOOTSTRAP_SERVERS=… npm start` makes the bridge feed ingest from the
+// raw topic, but under the default KAFKA_CONSUMPTION=pull the bridge leaves it to aggregate-hourly's pull.
+avaTest(
+  '"Running against the real services": what npm start with Kafka consumes is what the runtime bridges',
+  (t) => {
+    const from = README.indexOf('To run the local runtime on them');
+    const paragraph = README.slice(from, README.indexOf('\n\n', from)).replace(/\s+/g, ' ');
+    const [, command = '', claim = ''] =
+      /`((?:[A-Z_]+=\S+ )+npm start)`: (.*?\.)(?: |$)/.exec(paragraph) ?? [];
+    const env = Object.fromEntries(
+      command
+        .split(' ')
+        .slice(0, -2)
+        .map((a) => a.split('=', 2) as [string, string]),
+    );
+    t.truthy(env.KAFKA_BOOTSTRAP_SERVERS, paragraph);
+
+    const routes = bridgedBy(env);
+    const feedsIngest = routes.some((r) => r.fn === 'ingest');
+    t.is(/bridge[^.]*feeds `ingest`/.test(claim), feedsIngest, `${command}: ${claim}`);
+    t.false(feedsIngest, 'the default consumption is the pull');
+    t.regex(claim, /`aggregate-hourly` then pulls the raw topic/);
+    const topics = [...new Set(routes.flatMap((r) => r.topics))];
+    t.regex(claim, new RegExp(`bridge carries only ${topics.map((topic) => `\`${topic}\``).join(', ')} `));
+    for (const { fn } of routes) t.true(claim.includes(`\`${fn}\``), `${fn} is named`);
+
+    const push = bridgedBy({ ...env, KAFKA_CONSUMPTION: 'push' });
+    const raw = configOf(env).kafka.topics.raw;
+    t.deepEqual(push.find((r) => r.fn === 'ingest')?.topics, raw);
+    t.regex(
+      paragraph,
+      /Add `KAFKA_CONSUMPTION=push` to that line and the bridge feeds `ingest` from the raw topic/,
+    );
+  },
+);

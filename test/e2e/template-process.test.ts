@@ -137,6 +137,45 @@ test('bundled: a function started without DATABASE_URL exits 1 with DATABASE_URL
   t.is(badConfig.logs.find((e) => e.level === 'fatal')?.code, 'CONFIG_INVALID');
 });
 
+// Regression: these two tables passed the start and ingest then answered every request 500 CONFIG_INVALID.
+test('bundled: ingest with a price table whose date does not exist, or with a repeated valid_from, exits 1 with CONFIG_INVALID before it listens', async (t) => {
+  const dir = await tempDir(t, 'bundle');
+  const out = await bundleInto(dir, 'ingest');
+  const price = (validFrom: string, input = 1) => ({
+    model: 'm',
+    input_usd_per_1k: input,
+    output_usd_per_1k: 2,
+    valid_from: validFrom,
+  });
+  const tables = {
+    'no such day': { table: [price('2026-02-30')], says: /entry 0 \(model "m"\) valid_from: "2026-02-30"/ },
+    'repeated valid_from': {
+      table: [price('2026-11-01'), price('2026-11-01', 3)],
+      says: /entry 1 \(model "m"\): a second price valid from 2026-11-01/,
+    },
+  };
+  for (const [name, { table, says }] of Object.entries(tables)) {
+    const fn = run(
+      t,
+      process.execPath,
+      [join(out, 'index.js')],
+      functionEnv({
+        PORT: '0',
+        DATABASE_URL: 'postgres://h/db',
+        BATCH_PROCESSING_PRICING: JSON.stringify(table),
+      }),
+      out,
+    );
+    // Without the check at start it listens and never exits: say so instead of waiting for a timeout.
+    const first = await Promise.race([fn.exited, fn.waitFor(isListening).then(() => 'listening')]);
+    t.is(first, 1, name);
+    t.false(fn.logs.some(isListening), `${name}: it never listened`);
+    const fatal = fn.logs.find((e) => e.level === 'fatal');
+    t.is(fatal?.code, 'CONFIG_INVALID', name);
+    t.regex(String(fatal?.msg), says);
+  }
+});
+
 test('bundled: aggregate-hourly runs as plain JavaScript with no node_modules, migrates the database and answers a cron tick', async (t) => {
   const dir = await tempDir(t, 'bundle');
   const out = await bundleInto(dir, 'aggregate-hourly');

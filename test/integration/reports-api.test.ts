@@ -191,7 +191,10 @@ test('e-mail off (no SMTP_HOST): deliver and generate with recipients are refuse
     body: { report_type: 'daily_summary', format: 'json', wait: true },
   });
   const id = (stored.body as { id: number }).id;
-  t.is(((await h.call('GET', '/reports/status')).body as { email: string }).email, 'off');
+  t.like((await h.call('GET', '/reports/status')).body as object, {
+    email: 'off',
+    email_distribution: 'off',
+  });
   for (const body of [{ recipients: ['ops@example.com'] }, {}]) {
     const err = await t.throwsAsync(h.call('POST', `/reports/${id}/deliver`, { body }));
     t.like(err, { code: 'EMAIL_DISABLED', status: 409, retriable: false } as object);
@@ -209,6 +212,40 @@ test('e-mail off (no SMTP_HOST): deliver and generate with recipients are refuse
     `SELECT (SELECT count(*)::int FROM reports) AS reports, (SELECT count(*)::int FROM report_deliveries) AS deliveries`,
   );
   t.deepEqual(counts.rows[0], { reports: 1, deliveries: 0 }, 'nothing generated or queued');
+});
+
+// Regression: "email" followed reports.distribution, so with an SMTP server and the default distribution (s3)
+// it said "off" while a request's recipients were e-mailed.
+test('status: "email" says whether an SMTP server is configured, "email_distribution" whether finished reports go to the recipients unasked', async (t) => {
+  const status = async (h: ReportHarness) => (await h.call('GET', '/reports/status')).body as object;
+  const { h } = await fixture(t, { SMTP_HOST: '127.0.0.1' });
+  t.truthy(h.deps.mailer, 'SMTP_HOST gives a mailer');
+  t.like(await status(h), { email: 'on', email_distribution: 'off' });
+  // What "on" promises: a report is e-mailed to the recipients a request names.
+  const sent: string[] = [];
+  h.deps.mailer = {
+    send: (message) => {
+      sent.push(message.to);
+      return Promise.resolve({ messageId: 'm1', response: '250 2.0.0 Ok' });
+    },
+    close: () => undefined,
+  };
+  const stored = await h.call('POST', '/reports/generate', {
+    body: { report_type: 'daily_summary', format: 'json', wait: true },
+  });
+  const id = (stored.body as { id: number }).id;
+  const delivered = await h.call('POST', `/reports/${id}/deliver`, {
+    body: { recipients: ['ops@example.com'] },
+  });
+  t.is(delivered.status, 200);
+  t.deepEqual(sent, ['ops@example.com']);
+
+  const distributed = await fixture(t, {
+    SMTP_HOST: '127.0.0.1',
+    BATCH_PROCESSING_REPORT_DISTRIBUTION: 's3,email',
+    BATCH_PROCESSING_REPORT_RECIPIENTS: 'ops@example.com',
+  });
+  t.like(await status(distributed.h), { email: 'on', email_distribution: 'on' });
 });
 
 test('SMTP configured but down: deliver answers 503 SMTP_UNAVAILABLE with the error object, and the delivery is retried', async (t) => {

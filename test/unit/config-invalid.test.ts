@@ -291,3 +291,22 @@ test('YAML: an alias bomb is refused as a configuration problem, and so is nesti
   const deep = yamlFile(`batch_processing: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
   t.regex(problemsOf({ env: {}, file: deep })[0] ?? '', /: not valid YAML: /);
 });
+
+// Regression: the line ended `e.g. "1"`, an example the same check refuses.
+test('a dedup-key retention below its minimum gives the minimum as the example, and that example is accepted', (t) => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{}, '31'], // 30 days of raw events plus 300 s of skew, rounded up to a day
+    [{ BATCH_PROCESSING_RAW_DATA_RETENTION_DAYS: '10', BATCH_PROCESSING_MAX_FUTURE_SKEW: '172801' }, '13'],
+  ];
+  for (const [others, minimum] of cases) {
+    const env = { ...others, BATCH_PROCESSING_DEDUP_KEYS_RETENTION_DAYS: '5' };
+    const [line] = problemsOfEnv(env);
+    const example = /, e\.g\. "(\d+)"$/.exec(line ?? '')?.[1];
+    t.is(example, minimum, line);
+    const config = loadConfig({
+      env: { ...env, BATCH_PROCESSING_DEDUP_KEYS_RETENTION_DAYS: example ?? '' },
+      secretsDir: noSecrets,
+    });
+    t.is(config.retention.dedupKeysDays, Number(example));
+  }
+});

@@ -226,6 +226,52 @@ test('a bad price table in the configuration names the entry and the field; one 
   t.regex(both.message, /BATCH_PROCESSING_PRICING_FILE.*not both/);
 });
 
+// Regression: a valid_from that does not exist and two prices of one model from the same valid_from passed
+// loadConfig and were found on the first ingest, which then answered 500 — the function had started and
+// listened with a table docs/pricing.md says stops the start.
+test('loadConfig refuses a price table with a date that does not exist or a repeated valid_from, naming entry and field', (t) => {
+  const problems = (env: Record<string, string>): string[] => {
+    const error = t.throws(() => loadConfig({ env, secretsDir: noSecrets }));
+    t.is((error as { code?: unknown }).code, 'CONFIG_INVALID');
+    return (error as unknown as { context: { problems: string[] } }).context.problems;
+  };
+  const price = (validFrom: string, input = 1) =>
+    ({ model: 'm', input_usd_per_1k: input, output_usd_per_1k: 2, valid_from: validFrom }) as const;
+
+  const noSuchDay = problems({ BATCH_PROCESSING_PRICING: JSON.stringify([price('2026-02-30')]) });
+  t.is(noSuchDay.length, 1);
+  t.regex(
+    noSuchDay[0] ?? '',
+    /^BATCH_PROCESSING_PRICING=.*: entry 0 \(model "m"\) valid_from: "2026-02-30" is not a day or time that exists/,
+  );
+
+  const twice = problems({
+    BATCH_PROCESSING_PRICING: JSON.stringify([price('2026-11-01'), price('2026-11-01', 3)]),
+  });
+  t.is(twice.length, 1);
+  t.regex(
+    twice[0] ?? '',
+    /^BATCH_PROCESSING_PRICING=.*: entry 1 \(model "m"\): a second price valid from 2026-11-01/,
+  );
+
+  // One error lists it beside another bad key, and a file is read and checked at load, too.
+  const withPort = problems({
+    BATCH_PROCESSING_PRICING: JSON.stringify([price('2026-02-30')]),
+    BATCH_PROCESSING_API_PORT: 'x',
+  });
+  t.is(withPort.length, 2);
+  t.true(withPort.some((line) => line.startsWith('BATCH_PROCESSING_API_PORT="x"')));
+  const priceFile = file('prices.json', JSON.stringify([price('2026-11-01'), price('2026-11-01', 3)]));
+  t.regex(
+    problems({ BATCH_PROCESSING_PRICING_FILE: priceFile }).join('\n'),
+    /^BATCH_PROCESSING_PRICING_FILE=".*prices\.json": entry 1 \(model "m"\): a second price valid from 2026-11-01/,
+  );
+  t.regex(
+    problems({ BATCH_PROCESSING_PRICING_FILE: '/no/such/prices.yaml' }).join('\n'),
+    /^BATCH_PROCESSING_PRICING_FILE="\/no\/such\/prices\.yaml": cannot read the price file \(ENOENT\)/,
+  );
+});
+
 test('the configured price table reaches both ingest paths through their settings', (t) => {
   const config = loadConfig({
     env: { BATCH_PROCESSING_PRICING: '[{"model":"m","input_usd_per_1k":1,"output_usd_per_1k":2}]' },

@@ -85,7 +85,17 @@ const StatusAnswerSchema = z.object({
   enabled: z.boolean(),
   formats: z.array(z.enum(REPORT_FORMATS)),
   store: z.string(),
-  email: z.enum(['on', 'off']),
+  email: z.enum(['on', 'off']).meta({
+    description:
+      'on: an SMTP server is configured (SMTP_HOST), so reports can be e-mailed — /reports/{id}/deliver and ' +
+      'generate with recipients; off: those are refused with 409 EMAIL_DISABLED',
+  }),
+  email_distribution: z.enum(['on', 'off']).meta({
+    description:
+      'on: BATCH_PROCESSING_REPORT_DISTRIBUTION includes email, so every finished report (scheduled, or ' +
+      'requested without recipients of its own) is e-mailed to the configured recipients; off: only to ' +
+      'recipients a request names',
+  }),
   next_check: instant,
   types: z.record(z.string(), TypeStatusSchema),
 });
@@ -190,6 +200,10 @@ export const reportOperations: ApiOperation[] = [
     served: 'api',
     operationId: 'reportsStatus',
     summary: 'Per report type: last success and failure, running, next scheduled; ?id= one report',
+    description:
+      '`email` says whether reports can be e-mailed at all (an SMTP server is configured); ' +
+      '`email_distribution` says whether finished reports are e-mailed to the configured recipients ' +
+      'without a request naming any (reports.distribution includes email).',
     tags: ['reports'],
     query: z.object({ id: z.string().optional().meta({ description: 'one report id' }) }),
     responses: {

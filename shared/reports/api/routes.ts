@@ -320,7 +320,10 @@ async function status(req: ReportRequest, deps: ApiDeps): Promise<ReportAnswer> 
       enabled: deps.settings.enabled,
       formats: deps.settings.formats,
       store: deps.store.location,
-      email: deps.settings.emailEnabled ? 'on' : 'off',
+      // Whether a report can be e-mailed at all (an SMTP server is configured; else EMAIL_DISABLED), and
+      // apart from it whether finished reports go to the configured recipients (reports.distribution).
+      email: deps.mailer ? 'on' : 'off',
+      email_distribution: deps.settings.emailEnabled ? 'on' : 'off',
       next_check: nextCheck,
       types,
     },
