@@ -482,3 +482,32 @@ test('the per-hour and host charts compile without a Vega-Lite warning (one per 
   for (const chart of charts) compile(chart.spec, { logger: logger as never });
   t.deepEqual(warnings, []);
 });
+
+/** The x extent of each numeric axis label of an SVG, from its anchor and its width in the report font. */
+function numericLabelSpans(svg: string): Array<[number, number, string]> {
+  return [
+    ...svg.matchAll(
+      /<text text-anchor="(start|middle|end)" transform="translate\(([\d.-]+),[\d.-]+\)"[^>]*font-size="([\d.]+)px"[^>]*>([\d.,]+)<\/text>/g,
+    ),
+  ].map(([, anchor, x, size, text]) => {
+    const width = textWidth({ fontSize: Number(size) }, text!);
+    const left = Number(x) - (anchor === 'start' ? 0 : anchor === 'middle' ? width / 2 : width);
+    return [left, left + width, text!];
+  });
+}
+
+test('the value axis of a bar chart keeps its labels apart ($0.25 of cost printed "0.000.02")', async (t) => {
+  const d = doc({ models: [{ model: 'm1', cost_usd: 0.25, requests: 25 }] } as unknown as SectionData, {
+    label: '2026-11-28',
+    start: '2026-11-28T00:00:00Z',
+    end: '2026-11-29T00:00:00Z',
+    level: 'day',
+  });
+  const spans = numericLabelSpans(await chartSvg(chartsOf(d).find((c) => c.id === 'cost_by_model')!));
+  t.true(spans.length >= 3, `labels: ${spans.map((s) => s[2]).join(' ')}`);
+  // Apart by a third of the 9 px font at least: 0.7 px between them read as one number on the page.
+  for (let i = 1; i < spans.length; i++) {
+    const gap = spans[i]![0] - spans[i - 1]![1];
+    t.true(gap >= 3, `"${spans[i - 1]![2]}" and "${spans[i]![2]}" are ${gap.toFixed(1)} px apart`);
+  }
+});
