@@ -24,6 +24,7 @@ export {
 export {
   LOCAL_DATE_TIME,
   localDate,
+  localDateStart,
   parseZonedInstant,
   repeatsWallClock,
   wallClockToInstant,

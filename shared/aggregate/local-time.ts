@@ -35,6 +35,11 @@ export function wallClockToInstant(wallMs: number, zone: string): number {
   return wallMs - (holds.length === 2 ? Math.max(before, after) : Math.min(before, after)) * MINUTE_MS;
 }
 
+/** The instant local date `date` (YYYY-MM-DD) of `zone` starts: where the aggregates' day of that date starts. */
+export function localDateStart(date: string, zone: string): number {
+  return wallClockToInstant(Date.parse(`${date}T00:00:00Z`), zone);
+}
+
 /**
  * Whether the wall-clock time of an instant occurs twice in `zone`, a change back of the clocks repeating it:
  * Havana's 00:00 of 2026-11-01 is 04:00Z (CDT) and 05:00Z (CST), New York's 01:00 that day 05:00Z and 06:00Z.

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import { codeOf, messageOf } from '../aggregate/errors.ts';
-import { localDate, wallClockToInstant } from '../aggregate/index.ts';
+import { localDate, localDateStart } from '../aggregate/index.ts';
 import type { BatchProcessingConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { BatchError } from '../errors/index.ts';
@@ -88,7 +88,7 @@ export function assertCapacityEnabled(config: CapacityDeps['config']): void {
 
 /** The start of the local day (time.zone) holding the instant `at`, where its day's buckets start. */
 function startOfLocalDay(at: Date, zone: string): Date {
-  return new Date(wallClockToInstant(Date.parse(`${localDate(at.getTime(), zone)}T00:00:00Z`), zone));
+  return new Date(localDateStart(localDate(at.getTime(), zone), zone));
 }
 
 async function dataEndOf(deps: CapacityDeps): Promise<Date | undefined> {

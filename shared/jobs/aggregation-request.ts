@@ -6,7 +6,7 @@
 // `to` is exclusive as an instant and inclusive as a date: {"from":"2026-11-01","to":"2026-11-28"} is
 // 1 Nov 00:00 up to 29 Nov 00:00 local time — all of 1–28 November.
 import { z } from 'zod';
-import { wallClockToInstant } from '../aggregate/local-time.ts';
+import { localDateStart } from '../aggregate/local-time.ts';
 import { BatchError } from '../errors/index.ts';
 import { jsonBody } from '../http/json-body.ts';
 import type { Trigger } from './ledger.ts';
@@ -48,7 +48,7 @@ const EXPECTED = 'send nothing, or {"from":"2026-11-01","to":"2026-11-28"} to ba
 
 /** Local midnight starting `date` (YYYY-MM-DD) in `zone`, as an instant: where its day's buckets start. */
 export function startOfLocalDay(date: string, zone: string): Date {
-  return new Date(wallClockToInstant(Date.parse(`${date}T00:00:00Z`), zone));
+  return new Date(localDateStart(date, zone));
 }
 
 /** A backfill bound as an instant: a date-time as written; a date as local midnight (the day after, for `to`). */
